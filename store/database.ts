@@ -1,0 +1,85 @@
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import type { DatabaseSchema } from './schema.ts';
+import { createPostgresPool } from './postgres-pool.ts';
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface DatabaseOptions {
+  /** `postgres://...` for PostgreSQL; unset for embedded PGlite. */
+  readonly databaseUrl?: string | undefined;
+  /** PGlite data folder; unset (or `memory://`) keeps the data in memory. */
+  readonly dataDir?: string | undefined;
+  /** Largest pool for PostgreSQL (default 10). */
+  readonly poolSize?: number | undefined;
+  /** Statement timeout for PostgreSQL sessions, in milliseconds (default 30 s). */
+  readonly statementTimeoutMs?: number | undefined;
+}
+
+export interface Database {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly engine: Engine;
+  /** Loads CSV text into a table with COPY, the fastest path on both engines. */
+  copyCsv(table: string, columns: readonly string[], csv: AsyncIterable<string> | string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the platform database: PostgreSQL through a `pg` pool when `databaseUrl` is set,
+ * otherwise PGlite in-process. Both speak the same SQL and return the same value shapes:
+ * `numeric` as a string, `date` as `YYYY-MM-DD`, `bigint` as a number when it is safe.
+ *
+ * ```ts
+ * const { db, close } = await openDatabase({ dataDir: 'memory://' });
+ * await db.selectFrom('wealth.customers').selectAll().execute();
+ * await close();
+ * ```
+ */
+export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options.dataDir);
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  const pglite = await PGlite.create(dataDir ?? 'memory://', {
+    parsers: {
+      [pgliteTypes.DATE]: (value: string) => value,
+      [pgliteTypes.INT8]: parseSafeBigint,
+    },
+  });
+  const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect({ pglite }) });
+  return {
+    db,
+    engine: 'pglite',
+    async copyCsv(table, columns, csv) {
+      const text = typeof csv === 'string' ? csv : await collect(csv);
+      const sqlText = `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
+      await db.connection().execute(async () => {
+        await pglite.query(sqlText, [], { blob: new Blob([text]) });
+      });
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openPostgres(databaseUrl: string, options: DatabaseOptions): Promise<Database> {
+  const pool = createPostgresPool(databaseUrl, options);
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  const { copyCsvToPostgres } = await import('./postgres-copy.ts');
+  return {
+    db,
+    engine: 'postgres',
+    copyCsv: (table, columns, csv) => copyCsvToPostgres(pool, table, columns, csv),
+    close: () => db.destroy(),
+  };
+}
+
+function parseSafeBigint(value: string): number | string {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value;
+}
+
+async function collect(chunks: AsyncIterable<string>): Promise<string> {
+  const parts: string[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return parts.join('');
+}

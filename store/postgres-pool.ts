@@ -1,0 +1,42 @@
+import pg from 'pg';
+import { logger } from './logger.ts';
+
+const DATE_OID = 1082;
+const INT8_OID = 20;
+
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === DATE_OID) return (value: string) => value;
+    if (oid === INT8_OID) {
+      return (value: string) => {
+        const n = Number(value);
+        return Number.isSafeInteger(n) ? n : value;
+      };
+    }
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * A `pg` pool that survives a database restart: every idle and checked-out client gets an
+ * error listener (node-postgres crashes the process on an unhandled client error), connects
+ * time out instead of waiting forever, and statements carry a server-side timeout.
+ */
+export function createPostgresPool(
+  connectionString: string,
+  options: { poolSize?: number | undefined; statementTimeoutMs?: number | undefined },
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    types: typeParsers,
+  });
+  pool.on('error', (error) => logger.warn({ err: error.message }, 'idle PostgreSQL client failed'));
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.warn({ err: error.message }, 'PostgreSQL client failed'));
+  });
+  return pool;
+}
