@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // One graphql instance: Pothos and Apollo load its CommonJS build, so ESM imports must too.
+  resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.scratch/**'],

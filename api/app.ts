@@ -1,0 +1,79 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Database } from '../store/database.ts';
+import { checkDatabase } from '../store/readiness.ts';
+import { logger } from '../store/logger.ts';
+import { schema } from '../resolvers/schema.ts';
+import type { RequestContext } from '../resolvers/context.ts';
+import type { ServerConfig } from './config.ts';
+import { formatError } from './format-error.ts';
+import { createGraphqlHandler } from './graphql-handler.ts';
+import { BodyTooLargeError, MalformedBodyError } from './http-body.ts';
+
+export interface App {
+  readonly server: Server;
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
+
+/** Builds the HTTP application: GraphQL at /graphql, probes at /health and /ready. */
+export async function createApp(database: Database, config: Pick<ServerConfig, 'dev' | 'maxBodyBytes'>): Promise<App> {
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+
+  const context = async (): Promise<RequestContext> => ({ database, actor: 'anonymous', canSeeSql: config.dev });
+  const routes: Record<string, Route> = {
+    '/graphql': createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context }),
+    '/health': async (_request, response) => sendJson(response, 200, { status: 'ok' }),
+    '/ready': async (_request, response) => {
+      const readiness = await checkDatabase(database);
+      const ready = readiness.reachable && readiness.migrationsCurrent;
+      sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...readiness });
+    },
+  };
+
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const route = routes[url.pathname];
+    if (!route) return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
+    route(request, response, url).catch((error: unknown) => handleRouteError(response, error));
+  });
+
+  return {
+    server,
+    listen: (port) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, () => resolve((server.address() as AddressInfo).port));
+      }),
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}
+
+function handleRouteError(response: ServerResponse, error: unknown): void {
+  if (error instanceof BodyTooLargeError) return sendJson(response, 413, { error: { code: 'BAD_USER_INPUT', message: error.message } });
+  if (error instanceof MalformedBodyError) return sendJson(response, 400, { error: { code: 'BAD_USER_INPUT', message: error.message } });
+  logger.error({ err: error instanceof Error ? error.message : String(error) }, 'request failed');
+  if (!response.headersSent) sendJson(response, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error.' } });
+  else response.end();
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.statusCode = status;
+  response.setHeader('content-type', 'application/json; charset=utf-8');
+  response.end(JSON.stringify(body));
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env -S npx tsx
+import { Command, InvalidArgumentError } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { loadConfig, type ServerConfig } from './config.ts';
+import { openDatabase, type Database } from '../store/database.ts';
+import { migrateDown, migrateToLatest } from '../store/migrate.ts';
+import { logger } from '../store/logger.ts';
+import { createApp } from './app.ts';
+import { createProgressReporter } from './progress.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port between 0 and 65535');
+  return n;
+}
+
+async function withDatabase<T>(config: ServerConfig, work: (database: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function migrate(database: Database): Promise<void> {
+  const results = await migrateToLatest(database.db);
+  for (const r of results) console.log(`applied ${r.migrationName}`);
+  if (results.length === 0) console.log('migrations are current');
+}
+
+async function seed(database: Database, options: { customers?: number; seed?: number }): Promise<void> {
+  const { seedDemoData } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
+  const progress = createProgressReporter();
+  const summary = await seedDemoData(database, { ...options, onProgress: progress.update });
+  progress.stop();
+  console.log(
+    `seeded ${summary.customers} customers, ${summary.products} products, ${summary.transactions} transactions, ` +
+      `${summary.holdings} holdings rows, ${summary.events} events in ${summary.seconds.toFixed(1)} s`,
+  );
+}
+
+async function serve(database: Database, config: ServerConfig): Promise<void> {
+  const app = await createApp(database, config);
+  const bound = await app.listen(config.port);
+  console.log(`Strata serves GraphQL at http://localhost:${bound}/graphql (${database.engine})`);
+  const shutdown = async () => {
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+function createProgram(): Command {
+  const program = new Command('strata').description('Strata: a governed semantic layer for online wealth management');
+  program.showHelpAfterError();
+
+  program
+    .command('migrate')
+    .description('apply pending migrations (or revert the latest with --down)')
+    .option('--down', 'revert the latest applied migration')
+    .action(async (options: { down?: boolean }) => {
+      await withDatabase(loadConfig(), async (database) => {
+        if (!options.down) return migrate(database);
+        const results = await migrateDown(database.db);
+        for (const r of results) console.log(`reverted ${r.migrationName}`);
+      });
+    });
+
+  program
+    .command('seed')
+    .description('load the deterministic demo data of the bundled wealth domain')
+    .option('--customers <n>', 'number of customers', positiveInt)
+    .option('--seed <s>', 'random seed', positiveInt)
+    .action(async (options: { customers?: number; seed?: number }) => {
+      await withDatabase(loadConfig(), async (database) => {
+        await migrateToLatest(database.db);
+        await seed(database, options);
+      });
+    });
+
+  program
+    .command('serve')
+    .description('serve the GraphQL API')
+    .option('--port <p>', 'port to listen on (default PORT or 4000)', port)
+    .action(async (options: { port?: number }) => {
+      const config = { ...loadConfig(), ...(options.port !== undefined ? { port: options.port } : {}) };
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      await serve(database, config);
+    });
+
+  program
+    .command('start')
+    .description('migrate, seed the demo data when the warehouse is empty, then serve')
+    .option('--port <p>', 'port to listen on (default PORT or 4000)', port)
+    .action(async (options: { port?: number }) => {
+      const config = { ...loadConfig(), ...(options.port !== undefined ? { port: options.port } : {}) };
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      await migrate(database);
+      const { isWarehouseEmpty } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
+      if (await isWarehouseEmpty(database)) await seed(database, {});
+      await serve(database, config);
+    });
+
+  program
+    .command('print-schema')
+    .description('write the sorted GraphQL schema to codegen/schema.graphql (or --out)')
+    .option('--out <file>', 'output file', 'codegen/schema.graphql')
+    .action(async (options: { out: string }) => {
+      const { printSortedSchema } = await import('../resolvers/schema.ts');
+      await writeFile(options.out, printSortedSchema());
+      console.log(`wrote ${options.out}`);
+    });
+
+  return program;
+}
+
+try {
+  await createProgram().parseAsync(process.argv);
+} catch (error) {
+  logger.debug({ err: error }, 'command failed');
+  console.error(`strata: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

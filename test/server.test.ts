@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../api/app.ts';
+import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { migrateDown } from '../store/migrate.ts';
+
+describe.each(await testEngines())('HTTP server on %s', (engine) => {
+  let database: TestDatabase;
+  let app: App;
+  let base: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    app = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024 });
+    base = `http://127.0.0.1:${await app.listen(0)}`;
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.dispose();
+  });
+
+  const graphql = (query: string) =>
+    fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+
+  it('answers /health without credentials', async () => {
+    const response = await fetch(`${base}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers /ready when the database is reachable and migrated', async () => {
+    const response = await fetch(`${base}/ready`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ready', reachable: true, migrationsCurrent: true });
+  });
+
+  it('answers a GraphQL query over POST and GET', async () => {
+    const posted = await graphql('{ version health { ok engine } }');
+    expect(posted.status).toBe(200);
+    expect(await posted.json()).toEqual({ data: { version: expect.stringMatching(/^\d+\.\d+\.\d+/), health: { ok: true, engine } } });
+    const got = await fetch(`${base}/graphql?query=${encodeURIComponent('{ health { ok } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(await got.json()).toEqual({ data: { health: { ok: true } } });
+  });
+
+  it('refuses an invalid query with a validation code and no stack trace', async () => {
+    const response = await graphql('{ nope }');
+    const body = (await response.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+    expect(body.errors[0]?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(body.errors[0]?.extensions.stacktrace).toBeUndefined();
+  });
+
+  it('refuses a body over the size limit and malformed JSON', async () => {
+    const big = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(70 * 1024) });
+    expect(big.status).toBe(413);
+    const malformed = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
+    expect(malformed.status).toBe(400);
+  });
+
+  it('answers 404 for an unknown route', async () => {
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+  });
+
+  it('reports not ready while a migration is missing', async () => {
+    await migrateDown(database.db);
+    const response = await fetch(`${base}/ready`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ status: 'not ready', migrationsCurrent: false });
+  });
+});
