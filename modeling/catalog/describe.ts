@@ -1,0 +1,39 @@
+import type { CatalogIndex } from './catalog-index.ts';
+import type { Metric } from './types.ts';
+import { leafMeasures } from './lineage.ts';
+
+export interface MetricLineage {
+  readonly models: readonly string[];
+  readonly measures: readonly string[];
+  readonly tables: readonly string[];
+}
+
+/** Models, measures (`model.measure`) and source tables a metric reads, through any input metrics. */
+export function metricLineage(index: CatalogIndex, metric: Metric): MetricLineage {
+  const leaves = leafMeasures(metric, index.metrics);
+  const models = [...new Set(leaves.map((l) => l.model))];
+  const tables = models.map((m) => index.model(m).source).map((s) => ('table' in s ? s.table : '(sql)'));
+  return { models, measures: leaves.map((l) => `${l.model}.${l.measure}`), tables: [...new Set(tables)] };
+}
+
+/** Every dimension (`role.dimension`, plus `metric_time`) that can slice a metric: reachable from all its models. */
+export function metricDimensions(index: CatalogIndex, metric: Metric): string[] {
+  const models = [...new Set(leafMeasures(metric, index.metrics).map((l) => l.model))].map((m) => index.model(m));
+  const per = models.map((model) => {
+    const roles = new Map<string, number>();
+    for (const r of index.reaches(model)) roles.set(r.role, (roles.get(r.role) ?? 0) + 1);
+    return new Set(index.reaches(model).filter((r) => roles.get(r.role) === 1).flatMap((r) => r.model.dimensions.map((d) => `${r.role}.${d.name}`)));
+  });
+  const [first, ...rest] = per;
+  const shared = [...(first ?? [])].filter((d) => rest.every((s) => s.has(d)));
+  return ['metric_time', ...shared.sort()];
+}
+
+/** The time dimension placing a metric in time (`model.dimension` of its first measure). */
+export function metricTimeDimension(index: CatalogIndex, metric: Metric): string | null {
+  const [leaf] = leafMeasures(metric, index.metrics);
+  if (!leaf) return null;
+  const { model, measure } = index.measure(leaf);
+  const name = measure.timeDimension ?? model.defaultTimeDimension;
+  return name ? `${model.name}.${name}` : null;
+}

@@ -1,0 +1,205 @@
+/**
+ * The catalog: plain, serializable, immutable data that every front end (the TypeScript
+ * DSL, steward-defined tags, imported dbt projects) produces and the one compiler reads.
+ */
+
+export type Status = 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED' | 'DEPRECATED' | 'ARCHIVED';
+export const STATUSES: readonly Status[] = ['DRAFT', 'IN_REVIEW', 'PUBLISHED', 'DEPRECATED', 'ARCHIVED'];
+
+export type Grain = 'MILLISECOND' | 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
+/** Coarsening order: a grain can be rolled up to any grain after it. */
+export const GRAINS: readonly Grain[] = ['MILLISECOND', 'SECOND', 'MINUTE', 'HOUR', 'DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'];
+
+export interface Governance {
+  readonly description: string;
+  readonly owner: string;
+  readonly status: Status;
+}
+
+/** How a time column is stored: its truncation and range filters depend on it. */
+export type TimeStorage = 'timestamptz' | 'timestamp' | 'date';
+
+export type DimensionType = 'string' | 'number' | 'boolean' | 'time';
+
+export interface Dimension {
+  readonly name: string;
+  readonly type: DimensionType;
+  readonly description: string;
+  /** SQL expression over the model's columns (from model code, never from a request). */
+  readonly sql: string;
+  /** For time dimensions: the finest grain the data has and how the column is stored. */
+  readonly grain?: Grain;
+  readonly storage?: TimeStorage;
+}
+
+export type Aggregation =
+  | 'count'
+  | 'count_distinct'
+  | 'sum'
+  | 'sum_boolean'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'median'
+  | 'percentile';
+
+export interface Measure {
+  readonly name: string;
+  readonly aggregation: Aggregation;
+  readonly description: string;
+  /** SQL expression aggregated; `*` for count of rows. */
+  readonly sql: string;
+  /** Row filter applied before aggregation, in the closed filter language. */
+  readonly filter?: Filter;
+  /** Name of this model's time dimension that places the measure in time. */
+  readonly timeDimension?: string;
+  readonly percentile?: { readonly fraction: number; readonly discrete: boolean };
+  /** Semi-additive: aggregate only the rows at the last (or first) time of each group. */
+  readonly nonAdditive?: NonAdditive;
+}
+
+export interface NonAdditive {
+  /** Time dimension of this model along which the measure does not add up. */
+  readonly dimension: string;
+  readonly window: 'min' | 'max';
+  /** Columns (dimension names of this model) that each keep their own last value. */
+  readonly groupings: readonly string[];
+}
+
+export type Cardinality = 'many_to_one' | 'one_to_one' | 'one_to_many';
+
+export interface Join {
+  /** Name by which the joined model is reached from this one (the path step). */
+  readonly name: string;
+  readonly model: string;
+  readonly cardinality: Cardinality;
+  /** Pairs of (this model's column SQL, the joined model's column SQL) that must be equal. */
+  readonly on: readonly (readonly [string, string])[];
+}
+
+export interface Model extends Governance {
+  readonly name: string;
+  /** `schema.table`, or a SELECT written by the model author. */
+  readonly source: { readonly table: string } | { readonly sql: string };
+  readonly primaryKey: readonly string[];
+  /** IANA time zone in which time grains are cut for this model. */
+  readonly timeZone: string;
+  /** The time dimension measures use when they name none. */
+  readonly defaultTimeDimension?: string;
+  readonly dimensions: readonly Dimension[];
+  readonly measures: readonly Measure[];
+  readonly joins: readonly Join[];
+}
+
+// ---- the closed filter language (metric query `where`, measure and metric filters) ----
+
+export type FilterOp =
+  | 'EQ' | 'NEQ' | 'IN' | 'NOT_IN' | 'GT' | 'GTE' | 'LT' | 'LTE' | 'BETWEEN'
+  | 'CONTAINS' | 'STARTS_WITH' | 'IS_NULL' | 'IS_NOT_NULL';
+
+export type Filter =
+  | { readonly kind: 'and'; readonly filters: readonly Filter[] }
+  | { readonly kind: 'or'; readonly filters: readonly Filter[] }
+  | { readonly kind: 'not'; readonly filter: Filter }
+  | {
+      readonly kind: 'compare';
+      /** A dimension reference as in a query (`model.dimension`, `metric_time`). */
+      readonly dimension: string;
+      readonly grain?: Grain;
+      readonly op: FilterOp;
+      readonly values: readonly string[];
+    };
+
+// ---- metrics ----
+
+export type MetricType = 'SIMPLE' | 'RATIO' | 'DERIVED' | 'CUMULATIVE' | 'SEMI_ADDITIVE' | 'CONVERSION';
+
+interface MetricBase extends Governance {
+  readonly name: string;
+  readonly label?: string;
+  /** Filter applied to every input row of this metric. */
+  readonly filter?: Filter;
+  /** Value shown for a period or slice without data (e.g. 0); null by default. */
+  readonly fillNullsWith?: number;
+}
+
+/** A measure of a model, as a metric input. */
+export interface MeasureInput {
+  readonly model: string;
+  readonly measure: string;
+}
+
+export interface SimpleMetric extends MetricBase {
+  readonly type: 'SIMPLE' | 'SEMI_ADDITIVE';
+  readonly measure: MeasureInput;
+}
+
+export interface RatioMetric extends MetricBase {
+  readonly type: 'RATIO';
+  readonly numerator: MetricInput;
+  readonly denominator: MetricInput;
+}
+
+export interface MetricInput {
+  readonly metric: string;
+  readonly filter?: Filter;
+  /** Name of this input inside a derived expression (defaults to the metric name). */
+  readonly alias?: string;
+  /** Value of the input shifted later by this much (e.g. `{ count: 7, grain: 'DAY' }`). */
+  readonly offsetWindow?: { readonly count: number; readonly grain: Grain };
+}
+
+/** Arithmetic over input metrics: parsed once, never SQL text. */
+export type Expression =
+  | { readonly kind: 'number'; readonly value: number }
+  | { readonly kind: 'ref'; readonly name: string }
+  | { readonly kind: 'negate'; readonly operand: Expression }
+  | { readonly kind: 'binary'; readonly op: '+' | '-' | '*' | '/'; readonly left: Expression; readonly right: Expression }
+  | { readonly kind: 'call'; readonly fn: ExpressionFunction; readonly args: readonly Expression[] };
+
+export type ExpressionFunction = 'NULLIF' | 'COALESCE' | 'ABS' | 'GREATEST' | 'LEAST';
+
+export interface DerivedMetric extends MetricBase {
+  readonly type: 'DERIVED';
+  readonly expression: Expression;
+  /** The expression as written, for display. */
+  readonly expressionText: string;
+  readonly inputs: readonly MetricInput[];
+}
+
+export interface CumulativeMetric extends MetricBase {
+  readonly type: 'CUMULATIVE';
+  readonly measure: MeasureInput;
+  /** Trailing window; absent with no grainToDate means all time. */
+  readonly window?: { readonly count: number; readonly grain: Grain };
+  readonly grainToDate?: Grain;
+  /** How daily values roll up to a coarser metric_time grain (default: the period's first day). */
+  readonly periodAgg?: 'first' | 'last' | 'average';
+}
+
+export interface ConversionMetric extends MetricBase {
+  readonly type: 'CONVERSION';
+  /** Base events: a measure whose rows are the opportunities. */
+  readonly base: MeasureInput;
+  /** Conversion events: a measure whose rows convert a base event of the same entity. */
+  readonly conversion: MeasureInput;
+  /** Column (dimension name) identifying the entity in both models. */
+  readonly entity: { readonly base: string; readonly conversion: string };
+  /** A conversion counts when it happens after the base event, within (min, max]. */
+  readonly window: { readonly min?: Duration; readonly max?: Duration };
+  /** Which base events count: every row, or only each entity's first (ever, or within the period). */
+  readonly baseEvents: 'all' | 'first_ever' | 'first_in_period';
+  readonly calculation: 'conversion_rate' | 'conversions';
+}
+
+export interface Duration {
+  readonly count: number;
+  readonly grain: Grain;
+}
+
+export type Metric = SimpleMetric | RatioMetric | DerivedMetric | CumulativeMetric | ConversionMetric;
+
+export interface Catalog {
+  readonly models: readonly Model[];
+  readonly metrics: readonly Metric[];
+}

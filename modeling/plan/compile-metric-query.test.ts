@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { wealthCatalog } from '../../domains/wealth/catalog.ts';
+import { createSemanticLayer } from '../semantic-layer.ts';
+import type { MetricQuery } from '../query/metric-query.ts';
+
+const layer = createSemanticLayer(wealthCatalog(), { maxRows: 1000 });
+const month = { dimension: 'metric_time', grain: 'MONTH' } as const;
+
+/** Representative plans: one per metric type, a multi-fact query and a filtered one. */
+const PLANS: Record<string, MetricQuery> = {
+  'simple-by-month-and-joined-dimension': { metrics: ['purchase_amount'], groupBy: [month, { dimension: 'customer.risk_level' }], timeRange: { from: '2026-01-01', to: '2026-07-01' } },
+  'ratio-across-two-facts': { metrics: ['purchase_conversion_rate'], groupBy: [{ dimension: 'customer.channel' }] },
+  'semi-additive-aum-by-quarter': { metrics: ['aum'], groupBy: [{ dimension: 'metric_time', grain: 'QUARTER' }, { dimension: 'product.product_type' }] },
+  'derived-with-offset': { metrics: ['purchase_amount_growth_mom'], groupBy: [month] },
+  'cumulative-window': { metrics: ['purchase_amount_30d'], groupBy: [{ dimension: 'metric_time', grain: 'WEEK' }], timeRange: { from: '2026-03-01', to: '2026-04-01' } },
+  'conversion-first-ever': { metrics: ['first_purchase_success_rate'], groupBy: [month] },
+  'filtered-and-ordered': {
+    metrics: ['placement_ctr', 'active_customers'],
+    groupBy: [{ dimension: 'customer.age_band' }],
+    where: { kind: 'and', filters: [
+      { kind: 'compare', dimension: 'customer.channel', op: 'IN', values: ['app', 'alipay_miniprogram'] },
+      { kind: 'not', filter: { kind: 'compare', dimension: 'customer.age_band', op: 'EQ', values: ['55+'] } },
+    ] },
+    orderBy: [{ field: 'placement_ctr', direction: 'DESC' }],
+    limit: 10,
+  },
+};
+
+const normalize = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+describe('golden SQL', () => {
+  it.each(Object.entries(PLANS))('%s compiles to its golden SQL', (name, query) => {
+    const { compiled } = layer.plan(query);
+    const file = new URL(`./golden/${name}.sql`, import.meta.url);
+    const actual = `${normalize(compiled.sql)}\n-- parameters: ${JSON.stringify(compiled.parameters)}\n`;
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, actual);
+    expect(normalize(actual)).toBe(normalize(readFileSync(file, 'utf8')));
+  });
+
+  it('serves a repeated query from the plan cache, whatever its property order', () => {
+    const first = layer.plan({ metrics: ['aum'], groupBy: [month], timeRange: { from: '2026-01-01', to: '2026-02-01' } });
+    const again = layer.plan({ timeRange: { to: '2026-02-01', from: '2026-01-01' }, groupBy: [{ grain: 'MONTH', dimension: 'metric_time' }], metrics: ['aum'] });
+    expect(again).toBe(first);
+    expect(layer.plan({ metrics: ['aum'], groupBy: [month], timeRange: { from: '2026-01-01', to: '2026-03-01' } })).not.toBe(first);
+  });
+
+  it('widens a time range to whole periods of the grouped grain', () => {
+    const { compiled } = layer.plan({ metrics: ['purchase_amount'], groupBy: [month], timeRange: { from: '2026-01-15', to: '2026-03-02' } });
+    expect(compiled.parameters.slice(0, 2)).toEqual(['2026-01-01', '2026-04-01']);
+  });
+});

@@ -1,0 +1,37 @@
+import type { Filter, Grain } from '../catalog/types.ts';
+
+export type DatePart = 'YEAR' | 'QUARTER' | 'MONTH' | 'WEEK' | 'DAY' | 'DOW' | 'DOY' | 'HOUR';
+
+export interface GroupByInput {
+  /** `model.dimension`, or `metric_time` for each metric's own time dimension. */
+  readonly dimension: string;
+  readonly grain?: Grain;
+  readonly datePart?: DatePart;
+}
+
+export interface OrderByInput {
+  /** A metric name or a group-by column as written or as output (`metric_time__month`). */
+  readonly field: string;
+  readonly direction?: 'ASC' | 'DESC';
+}
+
+/** A metric query as API.md's `MetricQueryInput` describes it, with the filter already in tagged form. */
+export interface MetricQuery {
+  readonly metrics: readonly string[];
+  readonly groupBy?: readonly GroupByInput[];
+  readonly where?: Filter;
+  /** Half-open `[from, to)` in the reporting time zone: `YYYY-MM-DD` or ISO timestamps. */
+  readonly timeRange?: { readonly from?: string; readonly to?: string };
+  readonly orderBy?: readonly OrderByInput[];
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/** A stable key for a query: equal queries (whatever their property order) get equal keys. */
+export function queryKey(query: MetricQuery): string {
+  return JSON.stringify(query, (_key, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null).sort(([a], [b]) => a.localeCompare(b)))
+      : value,
+  );
+}

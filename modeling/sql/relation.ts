@@ -1,0 +1,84 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { CatalogIndex } from '../catalog/catalog-index.ts';
+import type { Dimension, Model } from '../catalog/types.ts';
+import type { JoinStep } from '../catalog/join-graph.ts';
+
+interface Occurrence {
+  /** Join names from the base model, `/`-separated ('' for the base). */
+  readonly key: string;
+  readonly alias: string;
+  readonly model: Model;
+  /** SQL expression (from the catalog) -> column name in this occurrence's inner SELECT. */
+  readonly columns: Map<string, string>;
+  readonly join?: { readonly parent: Occurrence; readonly step: JoinStep };
+}
+
+/**
+ * The FROM clause of one aggregation: the base model and the many-to-one joins its
+ * dimensions need. Each model appears as a sub-select naming only the expressions used,
+ * so catalog SQL expressions never clash across joined tables; PostgreSQL flattens them.
+ */
+export class Relation {
+  private readonly occurrences = new Map<string, Occurrence>();
+  readonly base: Occurrence;
+
+  constructor(private readonly index: CatalogIndex, baseModel: Model, private readonly prefix = 't') {
+    this.base = { key: '', alias: `${prefix}0`, model: baseModel, columns: new Map() };
+    this.occurrences.set('', this.base);
+  }
+
+  /** A column of the base model: `expression` is catalog SQL over its columns. */
+  baseColumn(expression: string): RawBuilder<unknown> {
+    return this.columnOf(this.base, expression);
+  }
+
+  /** `role.dimension` as reachable from the base model (already validated by the resolver). */
+  dimension(role: string, name: string): { expr: RawBuilder<unknown>; dimension: Dimension; model: Model } {
+    const found = this.index.dimension(this.base.model, role || this.base.model.name, name);
+    if (!found.ok) throw new Error(`query invariant: ${found.message}`);
+    let occurrence = this.base;
+    for (const step of found.reach.path) occurrence = this.joined(occurrence, step);
+    return { expr: this.columnOf(occurrence, found.dimension.sql), dimension: found.dimension, model: found.reach.model };
+  }
+
+  /** `FROM (...) AS t0 LEFT JOIN (...) AS t1 ON ...`, after every column was asked for. */
+  from(): RawBuilder<unknown> {
+    const parts = [...this.occurrences.values()].map((o) => {
+      const source = this.source(o);
+      if (!o.join) return sql`${source} AS ${sql.id(o.alias)}`;
+      const conditions = o.join.step.join.on.map(([left, right]) => sql`${this.columnOf(o.join!.parent, left)} = ${this.columnOf(o, right)}`);
+      return sql`LEFT JOIN ${source} AS ${sql.id(o.alias)} ON ${sql.join(conditions, sql` AND `)}`;
+    });
+    return sql.join(parts, sql` `);
+  }
+
+  private joined(parent: Occurrence, step: JoinStep): Occurrence {
+    const key = `${parent.key}/${step.join.name}`;
+    let occurrence = this.occurrences.get(key);
+    if (!occurrence) {
+      occurrence = { key, alias: `${this.prefix}${this.occurrences.size}`, model: this.index.model(step.join.model), columns: new Map(), join: { parent, step } };
+      this.occurrences.set(key, occurrence);
+      for (const [left, right] of step.join.on) {
+        this.columnOf(parent, left);
+        this.columnOf(occurrence, right);
+      }
+    }
+    return occurrence;
+  }
+
+  private columnOf(occurrence: Occurrence, expression: string): RawBuilder<unknown> {
+    let name = occurrence.columns.get(expression);
+    if (!name) {
+      name = `c${occurrence.columns.size}`;
+      occurrence.columns.set(expression, name);
+    }
+    return sql.ref(`${occurrence.alias}.${name}`);
+  }
+
+  private source(o: Occurrence): RawBuilder<unknown> {
+    const select = [...o.columns.entries()].map(([expression, name]) => sql`${sql.raw(expression)} AS ${sql.id(name)}`);
+    const items = select.length > 0 ? sql.join(select) : sql`1 AS ${sql.id('one')}`;
+    const source = 'table' in o.model.source ? sql.table(o.model.source.table) : sql`(${sql.raw(o.model.source.sql)}) AS ${sql.id('source')}`;
+    return sql`(SELECT ${items} FROM ${source})`;
+  }
+}

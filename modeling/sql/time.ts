@@ -1,0 +1,107 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Duration, Grain, TimeStorage } from '../catalog/types.ts';
+import type { DatePart } from '../query/metric-query.ts';
+
+export interface TimeColumn {
+  readonly expr: RawBuilder<unknown>;
+  readonly storage: TimeStorage;
+  readonly timeZone: string;
+}
+
+const SUB_DAILY: ReadonlySet<Grain> = new Set(['MILLISECOND', 'SECOND', 'MINUTE', 'HOUR']);
+
+/** The column as a local wall-clock `timestamp` in the model's reporting time zone. */
+export function localTime(column: TimeColumn): RawBuilder<unknown> {
+  if (column.storage === 'timestamptz') return sql`(${column.expr} AT TIME ZONE ${sql.lit(column.timeZone)})`;
+  if (column.storage === 'date') return sql`CAST(${column.expr} AS timestamp)`;
+  return column.expr;
+}
+
+/**
+ * The start of the column's period at `grain`, cut in the reporting time zone (weeks from
+ * Monday): a `date` for DAY and coarser, a local `timestamp` below a day.
+ */
+export function truncate(column: TimeColumn, grain: Grain): RawBuilder<unknown> {
+  const truncated = sql`date_trunc(${sql.lit(grain.toLowerCase())}, ${localTime(column)})`;
+  return SUB_DAILY.has(grain) ? truncated : sql`CAST(${truncated} AS date)`;
+}
+
+/** A calendar part of the column (ISO day of week 1-7 for DOW). */
+export function extractPart(column: TimeColumn, part: DatePart): RawBuilder<unknown> {
+  const field = part === 'DOW' ? 'isodow' : part.toLowerCase();
+  return sql`CAST(extract(${sql.raw(field)} FROM ${localTime(column)}) AS integer)`;
+}
+
+/**
+ * A bound value (`YYYY-MM-DD` or ISO timestamp, read in the reporting time zone unless it
+ * carries an offset) as a value comparable with the column, bound as a parameter.
+ */
+export function boundFor(column: TimeColumn, value: string): RawBuilder<unknown> {
+  const hasOffset = /(Z|[+-]\d{2}(:?\d{2})?)$/.test(value) && value.length > 10;
+  if (column.storage === 'timestamptz') {
+    return hasOffset ? sql`CAST(${value} AS timestamptz)` : sql`(CAST(${value} AS timestamp) AT TIME ZONE ${sql.lit(column.timeZone)})`;
+  }
+  if (column.storage === 'date') return sql`CAST(${value} AS date)`;
+  return sql`CAST(${value} AS timestamp)`;
+}
+
+/** An interval literal for a duration (from the catalog, never from a request). */
+export function interval(duration: Duration): RawBuilder<unknown> {
+  return sql`${sql.lit(`${duration.count} ${duration.grain.toLowerCase()}`)}::interval`;
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+function toDateText(date: Date): string {
+  return `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`;
+}
+
+/** Start of the period at `grain` containing a `YYYY-MM-DD` date (weeks from Monday). */
+export function periodStart(dateText: string, grain: Grain): string {
+  const d = new Date(`${dateText.slice(0, 10)}T00:00:00Z`);
+  switch (grain) {
+    case 'WEEK':
+      d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+      break;
+    case 'MONTH':
+      d.setUTCDate(1);
+      break;
+    case 'QUARTER':
+      d.setUTCMonth(Math.floor(d.getUTCMonth() / 3) * 3, 1);
+      break;
+    case 'YEAR':
+      d.setUTCMonth(0, 1);
+      break;
+    default:
+      break;
+  }
+  return toDateText(d);
+}
+
+/** Start of the period after the one containing `dateText`. */
+export function nextPeriodStart(dateText: string, grain: Grain): string {
+  const d = new Date(`${periodStart(dateText, grain)}T00:00:00Z`);
+  if (grain === 'WEEK') d.setUTCDate(d.getUTCDate() + 7);
+  else if (grain === 'MONTH') d.setUTCMonth(d.getUTCMonth() + 1);
+  else if (grain === 'QUARTER') d.setUTCMonth(d.getUTCMonth() + 3);
+  else if (grain === 'YEAR') d.setUTCFullYear(d.getUTCFullYear() + 1);
+  else d.setUTCDate(d.getUTCDate() + 1);
+  return toDateText(d);
+}
+
+/**
+ * Widens a half-open date range to whole periods of `grain`, so the first and last
+ * periods of a grouped result are complete (as MetricFlow widens its time constraints).
+ */
+export function widenToGrain(range: { from?: string; to?: string }, grain: Grain | undefined): { from?: string; to?: string } {
+  if (!grain || SUB_DAILY.has(grain) || grain === 'DAY') return range;
+  const isDate = (v: string | undefined): v is string => v !== undefined && v.length === 10;
+  return {
+    ...(range.from !== undefined ? { from: isDate(range.from) ? periodStart(range.from, grain) : range.from } : {}),
+    ...(range.to !== undefined
+      ? { to: isDate(range.to) && periodStart(range.to, grain) !== range.to ? nextPeriodStart(range.to, grain) : range.to }
+      : {}),
+  };
+}

@@ -1,0 +1,77 @@
+import { builder } from './builder.ts';
+import { StatusEnum } from './enums.ts';
+import type { Dimension, Measure, Metric, Model } from '../modeling/catalog/types.ts';
+import { metricDimensions, metricLineage, metricTimeDimension, type MetricLineage } from '../modeling/catalog/describe.ts';
+
+const DimensionRef = builder.objectRef<Dimension>('Dimension').implement({
+  description: 'A column a metric can be sliced or filtered by.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    type: t.string({ description: 'string, number, boolean or time.', resolve: (d) => d.type }),
+    description: t.exposeString('description'),
+    grain: t.string({ nullable: true, description: 'Finest grain of a time dimension.', resolve: (d) => d.grain ?? null }),
+  }),
+});
+
+const MeasureRef = builder.objectRef<Measure>('Measure').implement({
+  description: 'An aggregation over a model’s rows.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    aggregation: t.string({ resolve: (m) => m.aggregation }),
+    description: t.exposeString('description'),
+  }),
+});
+
+const ModelRef = builder.objectRef<Model>('Model').implement({
+  description: 'A table (or authored SQL) described as dimensions, measures and joins.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description'),
+    owner: t.exposeString('owner'),
+    status: t.field({ type: StatusEnum, resolve: (m) => m.status }),
+    primaryKey: t.exposeStringList('primaryKey'),
+    timeZone: t.exposeString('timeZone'),
+    dimensions: t.field({ type: [DimensionRef], resolve: (m) => [...m.dimensions] }),
+    measures: t.field({ type: [MeasureRef], resolve: (m) => [...m.measures] }),
+  }),
+});
+
+const LineageRef = builder.objectRef<MetricLineage>('Lineage').implement({
+  description: 'What a metric is computed from.',
+  fields: (t) => ({
+    models: t.exposeStringList('models'),
+    measures: t.exposeStringList('measures', { description: '`model.measure`' }),
+    tables: t.exposeStringList('tables'),
+  }),
+});
+
+const MetricRef = builder.objectRef<Metric>('Metric').implement({
+  description: 'A governed metric: one name, one meaning, one number.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    type: t.string({ description: 'SIMPLE, RATIO, DERIVED, CUMULATIVE, SEMI_ADDITIVE or CONVERSION.', resolve: (m) => m.type }),
+    description: t.exposeString('description'),
+    owner: t.exposeString('owner'),
+    status: t.field({ type: StatusEnum, resolve: (m) => m.status }),
+    timeDimension: t.string({ nullable: true, resolve: (m, _a, { semantic }) => metricTimeDimension(semantic.index, m) }),
+    dimensions: t.stringList({ description: 'Every dimension this metric can be sliced by.', resolve: (m, _a, { semantic }) => metricDimensions(semantic.index, m) }),
+    lineage: t.field({ type: LineageRef, resolve: (m, _a, { semantic }) => metricLineage(semantic.index, m) }),
+  }),
+});
+
+export interface CatalogShape {
+  readonly models: readonly Model[];
+  readonly metrics: readonly Metric[];
+}
+
+export const CatalogRef = builder.objectRef<CatalogShape>('Catalog').implement({
+  description: 'Every published definition: models, metrics, tags and events.',
+  fields: (t) => ({
+    models: t.field({ type: [ModelRef], resolve: (c) => [...c.models] }),
+    metrics: t.field({ type: [MetricRef], resolve: (c) => c.metrics.filter((m) => m.status !== 'ARCHIVED') }),
+  }),
+});
+
+builder.queryField('catalog', (t) =>
+  t.field({ type: CatalogRef, description: 'The governed definitions.', resolve: (_r, _a, { semantic }) => semantic.index.catalog }),
+);

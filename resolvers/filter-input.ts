@@ -1,0 +1,38 @@
+import { builder } from './builder.ts';
+import { FilterOpEnum, GrainEnum } from './enums.ts';
+import type { Filter, FilterOp, Grain } from '../modeling/catalog/types.ts';
+import { FilterShapeError, toFilter, type FilterInput } from '../modeling/catalog/filter-input.ts';
+import { StrataError } from '../modeling/errors.ts';
+
+export interface FilterInputShape {
+  and?: FilterInputShape[] | null;
+  or?: FilterInputShape[] | null;
+  not?: FilterInputShape | null;
+  dimension?: string | null;
+  grain?: Grain | null;
+  op?: FilterOp | null;
+  values?: string[] | null;
+}
+
+export const FilterInputRef = builder.inputRef<FilterInputShape>('FilterInput').implement({
+  description: 'A leaf (`dimension`, `op`, `values`) or one combinator (`and`, `or`, `not`); they nest freely.',
+  fields: (t) => ({
+    and: t.field({ type: [FilterInputRef] }),
+    or: t.field({ type: [FilterInputRef] }),
+    not: t.field({ type: FilterInputRef }),
+    dimension: t.string({ description: '`model.dimension`, `metric_time` or `customer.tag.<key>`.' }),
+    grain: t.field({ type: GrainEnum, description: 'Compare a time dimension truncated to this grain.' }),
+    op: t.field({ type: FilterOpEnum }),
+    values: t.stringList({ description: 'Always strings, cast to the dimension type.' }),
+  }),
+});
+
+/** The GraphQL filter as the closed filter language; shape problems become BAD_USER_INPUT. */
+export function filterFromInput(input: FilterInputShape, path = 'where'): Filter {
+  try {
+    return toFilter(input as FilterInput, path);
+  } catch (error) {
+    if (error instanceof FilterShapeError) throw new StrataError('BAD_USER_INPUT', `${error.path}: ${error.message}`, { path: error.path });
+    throw error;
+  }
+}

@@ -1,0 +1,77 @@
+import { builder } from './builder.ts';
+import { DatePartEnum, GrainEnum, OrderDirectionEnum } from './enums.ts';
+import { FilterInputRef, filterFromInput } from './filter-input.ts';
+import type { MetricQuery } from '../modeling/query/metric-query.ts';
+import type { MetricResult } from '../modeling/plan/execute-metric-query.ts';
+import type { ResultColumn } from '../modeling/plan/compile-metric-query.ts';
+
+const GroupByInput = builder.inputType('GroupByInput', {
+  fields: (t) => ({
+    dimension: t.string({ required: true, description: '`model.dimension`, `metric_time`, or `customer.tag.<key>`.' }),
+    grain: t.field({ type: GrainEnum }),
+    datePart: t.field({ type: DatePartEnum }),
+  }),
+});
+
+const TimeRangeInput = builder.inputType('TimeRangeInput', {
+  description: 'Half-open `[from, to)` in the reporting time zone: `YYYY-MM-DD` or ISO 8601 timestamps.',
+  fields: (t) => ({ from: t.string(), to: t.string() }),
+});
+
+const OrderByInput = builder.inputType('OrderByInput', {
+  fields: (t) => ({
+    field: t.string({ required: true, description: 'A metric name or a group-by (as written or as its column name).' }),
+    direction: t.field({ type: OrderDirectionEnum }),
+  }),
+});
+
+const MetricQueryInput = builder.inputType('MetricQueryInput', {
+  fields: (t) => ({
+    metrics: t.stringList({ required: true }),
+    groupBy: t.field({ type: [GroupByInput] }),
+    where: t.field({ type: FilterInputRef }),
+    timeRange: t.field({ type: TimeRangeInput }),
+    orderBy: t.field({ type: [OrderByInput] }),
+    limit: t.int(),
+    offset: t.int(),
+  }),
+});
+
+const ColumnKindEnum = builder.enumType('ColumnKind', { values: ['DIMENSION', 'METRIC'] as const });
+
+const ResultColumnRef = builder.objectRef<ResultColumn>('ResultColumn').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    kind: t.field({ type: ColumnKindEnum, resolve: (c) => c.kind }),
+    type: t.exposeString('type', { description: 'string, number, boolean, date (YYYY-MM-DD) or timestamp.' }),
+  }),
+});
+
+const MetricQueryResultRef = builder.objectRef<MetricResult & { showSql: boolean }>('MetricQueryResult').implement({
+  fields: (t) => ({
+    columns: t.field({ type: [ResultColumnRef], resolve: (r) => [...r.columns] }),
+    rows: t.field({ type: ['JSON'], description: 'One object per row, keyed by column name.', resolve: (r) => [...r.rows] }),
+    sql: t.string({ nullable: true, description: 'The SQL that ran; null unless the caller may see it.', resolve: (r) => (r.showSql ? r.sql : null) }),
+  }),
+});
+
+builder.queryField('metrics', (t) =>
+  t.field({
+    type: MetricQueryResultRef,
+    description: 'Metrics sliced by dimensions, filtered and ordered: one SQL statement per query.',
+    args: { query: t.arg({ type: MetricQueryInput, required: true }) },
+    resolve: async (_root, { query }, { semantic, database, canSeeSql }) => {
+      const metricQuery: MetricQuery = {
+        metrics: query.metrics,
+        ...(query.groupBy ? { groupBy: query.groupBy.map((g) => ({ dimension: g.dimension, ...(g.grain ? { grain: g.grain } : {}), ...(g.datePart ? { datePart: g.datePart } : {}) })) } : {}),
+        ...(query.where ? { where: filterFromInput(query.where) } : {}),
+        ...(query.timeRange ? { timeRange: { ...(query.timeRange.from ? { from: query.timeRange.from } : {}), ...(query.timeRange.to ? { to: query.timeRange.to } : {}) } } : {}),
+        ...(query.orderBy ? { orderBy: query.orderBy.map((o) => ({ field: o.field, direction: o.direction ?? 'ASC' })) } : {}),
+        ...(query.limit !== null && query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.offset !== null && query.offset !== undefined ? { offset: query.offset } : {}),
+      };
+      const result = await semantic.query(database.db, metricQuery);
+      return { ...result, showSql: canSeeSql };
+    },
+  }),
+);
