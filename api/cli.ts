@@ -7,6 +7,7 @@ import { migrateDown, migrateToLatest } from '../store/migrate.ts';
 import { logger } from '../store/logger.ts';
 import { createApp } from './app.ts';
 import { createProgressReporter } from './progress.ts';
+import { addTagCommands } from './cli-tag-commands.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -109,6 +110,8 @@ function createProgram(): Command {
       if (await isWarehouseEmpty(database)) await seed(database, {});
       await serve(database, config);
     });
+
+  addTagCommands(program, (work) => withDatabase(loadConfig(), work));
 
   program
     .command('print-schema')

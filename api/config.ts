@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ROLES, type Role } from '../services/authorization.ts';
+import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
 
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -9,7 +11,16 @@ const ConfigSchema = z.object({
     .default('0')
     .transform((v) => v === '1' || v === 'true'),
   STRATA_MAX_ROWS: z.coerce.number().int().positive().default(100_000),
+  STRATA_DBT_PROJECT: z.string().min(1).optional(),
+  STRATA_DBT_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_$]*$/i, 'must be a schema name').default('public'),
+  STRATA_ANONYMOUS_ROLE: z.enum(['none', ...ROLES]).default('analyst'),
   STRATA_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  STRATA_EVENT_MAX_PAST_DAYS: z.coerce.number().positive().default(DEFAULT_EVENT_MAX_PAST_DAYS),
+  STRATA_EVENT_MAX_FUTURE_MINUTES: z.coerce.number().min(0).default(DEFAULT_EVENT_MAX_FUTURE_MINUTES),
+  STRATA_QUARANTINE_UNDECLARED_EVENTS: z
+    .enum(['0', '1', 'true', 'false'])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
 });
 
 export interface ServerConfig {
@@ -22,8 +33,20 @@ export interface ServerConfig {
   readonly dev: boolean;
   /** Largest number of rows a metric query may return. */
   readonly maxRows: number;
+  /** A dbt semantic-layer project folder served beside the bundled domain. */
+  readonly dbtProject: string | undefined;
+  /** The schema that replaces `$source_schema` in the dbt project. */
+  readonly dbtSchema: string;
   /** Largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
+  /** Role of callers without credentials (`none` refuses them). */
+  readonly anonymousRole: Role | null;
+  /** Events whose `occurredAt` is older than this many days are rejected. */
+  readonly eventMaxPastDays: number;
+  /** Events whose `occurredAt` is further ahead than this many minutes are rejected. */
+  readonly eventMaxFutureMinutes: number;
+  /** Keep events of undeclared names in quarantine for stewards instead of rejecting them. */
+  readonly quarantineUndeclaredEvents: boolean;
 }
 
 /** Reads the server configuration from the environment; throws one line per bad variable. */
@@ -40,6 +63,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dataDir: c.STRATA_DATA_DIR,
     dev: c.STRATA_DEV,
     maxRows: c.STRATA_MAX_ROWS,
+    dbtProject: c.STRATA_DBT_PROJECT,
+    dbtSchema: c.STRATA_DBT_SCHEMA,
     maxBodyBytes: c.STRATA_MAX_BODY_BYTES,
+    anonymousRole: c.STRATA_ANONYMOUS_ROLE === 'none' ? null : c.STRATA_ANONYMOUS_ROLE,
+    eventMaxPastDays: c.STRATA_EVENT_MAX_PAST_DAYS,
+    eventMaxFutureMinutes: c.STRATA_EVENT_MAX_FUTURE_MINUTES,
+    quarantineUndeclaredEvents: c.STRATA_QUARANTINE_UNDECLARED_EVENTS,
   };
 }

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 
-const LAYERS = ['api', 'resolvers', 'modeling', 'decisioning', 'store', 'migrations', 'domains'] as const;
+const LAYERS = ['api', 'resolvers', 'services', 'modeling', 'decisioning', 'store', 'migrations', 'domains'] as const;
 
-/** What each layer may import: dependencies point one way, api -> resolvers -> core. */
+/** What each layer may import: dependencies point one way, api -> resolvers -> services -> core. */
 const ALLOWED: Record<string, readonly string[]> = {
-  api: ['api', 'resolvers', 'modeling', 'decisioning', 'store', 'migrations', 'domains'],
-  resolvers: ['resolvers', 'modeling', 'decisioning', 'store', 'domains'],
+  api: ['api', 'resolvers', 'services', 'modeling', 'decisioning', 'store', 'migrations', 'domains'],
+  resolvers: ['resolvers', 'services', 'modeling', 'decisioning', 'store', 'domains'],
+  services: ['services', 'modeling', 'decisioning', 'store'],
   domains: ['domains', 'modeling', 'store'],
   decisioning: ['decisioning', 'modeling'],
   store: ['store', 'migrations', 'modeling'],

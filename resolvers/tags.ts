@@ -1,0 +1,175 @@
+import { builder } from './builder.ts';
+import { StatusEnum } from './enums.ts';
+import { AggregateInput, RuleInput, type AggregateInputShape, type RuleInputShape } from './rule-input.ts';
+import { CatalogRef } from './catalog.ts';
+import { authorize } from '../services/authorization.ts';
+import * as curation from '../services/tag-curation.ts';
+import { previewTag } from '../services/tag-preview.ts';
+import { tagValueType, tagValues, type TagDefinition } from '../modeling/tags/tag-definition.ts';
+import type { TagSpec } from '../modeling/tags/define-tag.ts';
+import type { RequestContext } from './context.ts';
+import type { StoredDefinition, HistoryEntry } from '../store/definition-store.ts';
+import type { StoredTagBody } from '../services/tag-registry.ts';
+
+const TagKindEnum = builder.enumType('TagKind', { values: ['BOOLEAN', 'ENUM', 'NUMERIC'] as const });
+
+const TagRef = builder.objectRef<TagDefinition>('Tag').implement({
+  description: 'A per-customer label with a governed meaning.',
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    kind: t.field({ type: TagKindEnum, resolve: (tag) => tag.kind }),
+    description: t.exposeString('description'),
+    category: t.exposeString('category'),
+    status: t.field({ type: StatusEnum, resolve: (tag) => tag.status }),
+    version: t.exposeInt('version'),
+    owner: t.exposeString('owner'),
+    origin: t.string({ description: '`code` (defined with the domain) or `api` (steward-defined).', resolve: (tag) => tag.origin }),
+    valueType: t.string({ description: 'boolean, string or number.', resolve: (tag) => tagValueType(tag) }),
+    values: t.stringList({ description: 'The values an enum or boolean tag can take.', resolve: (tag) => tagValues(tag) }),
+    definition: t.field({ type: 'JSON', description: 'How the value is computed (rule, cases, aggregate or top value).', resolve: (tag) => tag.source }),
+  }),
+});
+
+builder.objectField(CatalogRef, 'tags', (t) =>
+  t.field({
+    type: [TagRef],
+    description: 'Every tag that is not archived, with its current status and version.',
+    resolve: async (_c, _a, { tags }) => [...(await tags.registry()).current.values()].filter((tag) => tag.status !== 'ARCHIVED'),
+  }),
+);
+
+const TagChangeRef = builder.objectRef<StoredDefinition<StoredTagBody>>('TagChange').implement({
+  description: 'A steward-defined tag after a change.',
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    version: t.exposeInt('version'),
+    status: t.field({ type: StatusEnum, resolve: (d) => d.status as TagDefinition['status'] }),
+    updatedBy: t.exposeString('updatedBy'),
+  }),
+});
+
+const HistoryRef = builder.objectRef<HistoryEntry>('TagHistoryEntry').implement({
+  fields: (t) => ({
+    version: t.exposeInt('version'),
+    status: t.string({ resolve: (h) => h.status }),
+    actor: t.exposeString('actor'),
+    action: t.exposeString('action'),
+    at: t.string({ resolve: (h) => new Date(h.at).toISOString() }),
+    diff: t.field({ type: 'JSON', description: 'Changed fields: [{ path, from, to }].', resolve: (h) => h.diff }),
+    reason: t.string({ nullable: true, resolve: (h) => h.reason }),
+  }),
+});
+
+const TagCaseInput = builder.inputType('TagCaseInput', {
+  fields: (t) => ({ value: t.string({ required: true }), rule: t.field({ type: RuleInput, required: true }) }),
+});
+
+const TopInput = builder.inputType('TopValueInput', {
+  description: 'An enum tag whose value is the `by` dimension value with the largest aggregate (ties: alphabetically first).',
+  fields: (t) => ({ aggregate: t.field({ type: AggregateInput, required: true }), by: t.string({ required: true }) }),
+});
+
+const tagFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<{}>, 'InputObject'>) => ({
+  description: t.string(),
+  category: t.string(),
+  owner: t.string(),
+  rule: t.field({ type: RuleInput, description: 'BOOLEAN tags.' }),
+  cases: t.field({ type: [TagCaseInput], description: 'ENUM tags: the first case whose rule is true gives the value.' }),
+  else: t.string({ description: 'ENUM tags: the value when no case matches (null when absent).' }),
+  aggregate: t.field({ type: AggregateInput, description: 'NUMERIC tags.' }),
+  top: t.field({ type: TopInput, description: 'ENUM tags: the top value of a dimension.' }),
+});
+
+const CreateTagInput = builder.inputType('CreateTagInput', {
+  fields: (t) => ({ key: t.string({ required: true }), kind: t.field({ type: TagKindEnum, required: true }), ...tagFields(t as never) }),
+});
+const UpdateTagInput = builder.inputType('UpdateTagInput', { fields: (t) => tagFields(t as never) });
+
+interface TagFieldsShape {
+  description?: string | null; category?: string | null; owner?: string | null; rule?: RuleInputShape | null;
+  cases?: { value: string; rule: RuleInputShape }[] | null; else?: string | null; aggregate?: AggregateInputShape | null;
+  top?: { aggregate: AggregateInputShape; by: string } | null;
+}
+
+/** Only the fields the caller sent (GraphQL gives absent fields as null or undefined). */
+function specFields(input: TagFieldsShape): Partial<TagSpec> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as Partial<TagSpec>;
+}
+
+const curationContext = (ctx: RequestContext) => ({ db: ctx.database.db, subject: ctx.tags.subject, codeTags: ctx.tags.codeTags, actor: ctx.actor });
+
+async function curate<T>(ctx: RequestContext, action: 'tags.draft' | 'tags.review', work: () => Promise<T>): Promise<T> {
+  authorize(ctx.principal, action);
+  const result = await work();
+  ctx.tags.invalidate();
+  return result;
+}
+
+builder.mutationFields((t) => ({
+  createTag: t.field({
+    type: TagChangeRef, args: { input: t.arg({ type: CreateTagInput, required: true }) },
+    resolve: (_r, { input }, ctx) => curate(ctx, 'tags.draft', () =>
+      curation.createTag(curationContext(ctx), { ...specFields(input), key: input.key, kind: input.kind, description: input.description ?? '' } as TagSpec)),
+  }),
+  updateTag: t.field({
+    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), input: t.arg({ type: UpdateTagInput, required: true }) },
+    resolve: (_r, { key, expectedVersion, input }, ctx) => curate(ctx, 'tags.draft', () => curation.updateTag(curationContext(ctx), key, expectedVersion, specFields(input))),
+  }),
+  submitTag: t.field({
+    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
+    resolve: (_r, { key, expectedVersion }, ctx) => curate(ctx, 'tags.draft', () => curation.submitTag(curationContext(ctx), key, expectedVersion)),
+  }),
+  approveTag: t.field({
+    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
+    resolve: (_r, { key, expectedVersion }, ctx) => curate(ctx, 'tags.review', () => curation.approveTag(curationContext(ctx), key, expectedVersion)),
+  }),
+  rejectTag: t.field({
+    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), reason: t.arg.string({ required: true }) },
+    resolve: (_r, { key, expectedVersion, reason }, ctx) => curate(ctx, 'tags.review', () => curation.rejectTag(curationContext(ctx), key, expectedVersion, reason)),
+  }),
+  deprecateTag: t.field({
+    type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true }) },
+    resolve: (_r, { key, reason }, ctx) => curate(ctx, 'tags.review', () => curation.deprecateTag(curationContext(ctx), key, reason)),
+  }),
+  archiveTag: t.field({
+    type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true }) },
+    resolve: (_r, { key, reason }, ctx) => curate(ctx, 'tags.review', () => curation.archiveTag(curationContext(ctx), key, reason)),
+  }),
+}));
+
+const PreviewValueRef = builder.objectRef<{ value: string | null; customers: number }>('TagPreviewValue').implement({
+  fields: (t) => ({ value: t.string({ nullable: true, resolve: (v) => v.value }), customers: t.exposeInt('customers') }),
+});
+
+const PreviewRef = builder.objectRef<Awaited<ReturnType<typeof previewTag>> & { showSql: boolean }>('TagPreview').implement({
+  fields: (t) => ({
+    asOf: t.exposeString('asOf'),
+    customers: t.exposeInt('customers', { description: 'Customers with a value (matching, for a boolean rule).' }),
+    coverage: t.exposeFloat('coverage', { description: 'Share of all customers with a value.' }),
+    values: t.field({ type: [PreviewValueRef], resolve: (p) => [...p.values] }),
+    sql: t.string({ nullable: true, resolve: (p) => (p.showSql ? p.sql : null) }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  tagPreview: t.field({
+    type: PreviewRef,
+    description: 'A boolean rule (`rule`) or a whole tag (`tag`) evaluated on the data before saving.',
+    args: { rule: t.arg({ type: RuleInput }), tag: t.arg({ type: UpdateTagInput }), kind: t.arg({ type: TagKindEnum }) },
+    resolve: async (_r, args, ctx) => {
+      authorize(ctx.principal, 'tags.preview');
+      const spec = args.rule
+        ? { kind: 'BOOLEAN' as const, description: 'preview', rule: args.rule }
+        : { ...specFields(args.tag ?? {}), kind: args.kind ?? 'BOOLEAN', description: 'preview' };
+      return { ...(await previewTag(ctx.tags, spec)), showSql: ctx.canSeeSql };
+    },
+  }),
+  tagHistory: t.field({
+    type: [HistoryRef],
+    args: { key: t.arg.string({ required: true }) },
+    resolve: (_r, { key }, ctx) => {
+      authorize(ctx.principal, 'catalog.read');
+      return curation.tagHistory(ctx.database.db, key);
+    },
+  }),
+}));

@@ -1,0 +1,73 @@
+import { sql } from 'kysely';
+import type { Rule } from '../modeling/conditions/rule.ts';
+import { checkRule } from '../modeling/tags/check-tag.ts';
+import { orderTags } from '../modeling/tags/check-tag.ts';
+import { profileSql } from '../modeling/tags/profile-sql.ts';
+import { StrataError } from '../modeling/errors.ts';
+import { changeDefinition, getDefinition, listDefinitions, type StoredDefinition } from '../store/definition-store.ts';
+import { currentSnapshot } from './snapshot.ts';
+import { tagClosure, type TagRuntime } from './tag-runtime.ts';
+
+export interface AudienceBody {
+  readonly description: string;
+  readonly rule: Rule;
+}
+
+export type StoredAudience = StoredDefinition<AudienceBody>;
+
+/** Published audiences, as materialization needs them. */
+export async function publishedAudiences(runtime: TagRuntime): Promise<{ key: string; rule: Rule }[]> {
+  const all = await listDefinitions<AudienceBody>(runtime.db, 'audience');
+  return all.filter((a) => a.status === 'PUBLISHED').map((a) => ({ key: a.key, rule: a.body.rule }));
+}
+
+/** Members of a rule computed live, as the statement selecting their keys. */
+async function liveMembers(runtime: TagRuntime, key: string, rule: Rule, asOf: string) {
+  const registry = await runtime.registry();
+  const tags = orderTags(tagClosure(registry.live, [rule]));
+  return sql`SELECT p.k FROM (${profileSql(runtime.subject, tags, [{ key, rule }], asOf)}) AS p WHERE cardinality(p.audiences) > 0`;
+}
+
+/**
+ * Creates a published audience from a rule over tags, dimensions and aggregates, and
+ * records its members in the current profile snapshot so that reads see it at once.
+ */
+export async function createAudience(runtime: TagRuntime, actor: string, input: { key: string; description?: string | null; rule: Rule }): Promise<StoredAudience> {
+  if (!/^[a-z][a-z0-9_]{1,62}$/.test(input.key)) throw new StrataError('BAD_USER_INPUT', `key: '${input.key}' must be snake_case, 2-63 characters`, { path: 'key' });
+  const registry = await runtime.registry();
+  checkRule(input.rule, runtime.subject, registry.live, 'rule', { forPublish: true });
+  const snapshot = await currentSnapshot(runtime.db);
+  const members = snapshot ? await liveMembers(runtime, input.key, input.rule, snapshot.asOf) : undefined;
+  const saved = await changeDefinition<AudienceBody>(runtime.db, {
+    kind: 'audience', key: input.key, expectedVersion: null, actor, action: 'create',
+    apply: () => ({ status: 'PUBLISHED', body: { description: input.description ?? '', rule: input.rule }, bumpVersion: true }),
+  });
+  if (snapshot && members) {
+    await runtime.db.transaction().execute(async (trx) => {
+      await sql`UPDATE strata.customer_profiles SET audiences = array_append(array_remove(audiences, ${input.key}), ${input.key})
+        WHERE run_id = ${snapshot.runId} AND customer_id IN (${members})`.execute(trx);
+    });
+  }
+  return saved;
+}
+
+export async function getAudience(runtime: TagRuntime, key: string): Promise<StoredAudience> {
+  const audience = await getDefinition<AudienceBody>(runtime.db, 'audience', key);
+  if (!audience || audience.status === 'ARCHIVED') throw new StrataError('NOT_FOUND', `no audience '${key}'`);
+  return audience;
+}
+
+/** Customers in the audience in the current snapshot. */
+export async function audienceSize(runtime: TagRuntime, key: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles
+    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences)`.execute(runtime.db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** A page of member ids after `after` (exclusive), in id order; one more is fetched to tell if more follow. */
+export async function audienceMembers(runtime: TagRuntime, key: string, first: number, after: string | null): Promise<{ ids: string[]; hasNextPage: boolean }> {
+  const { rows } = await sql<{ customer_id: string }>`SELECT customer_id FROM strata.customer_profiles
+    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences)
+    ${after === null ? sql`` : sql`AND customer_id > ${after}`} ORDER BY customer_id LIMIT ${first + 1}`.execute(runtime.db);
+  return { ids: rows.slice(0, first).map((r) => r.customer_id), hasNextPage: rows.length > first };
+}

@@ -1,0 +1,30 @@
+import DataLoader from 'dataloader';
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from '../store/schema.ts';
+import { readProfiles } from './snapshot.ts';
+import type { TagRuntime } from './tag-runtime.ts';
+
+/** A customer's personalization fields: published tag values and audience keys. */
+export interface Profile {
+  readonly id: string;
+  readonly tags: readonly { readonly key: string; readonly value: unknown }[];
+  readonly audiences: readonly string[];
+}
+
+/**
+ * A per-request loader: every `customer(id)` of one request is answered by one query
+ * against the current snapshot; ids without a profile resolve to null. Only tags that are
+ * published now are shown.
+ */
+export function createProfileLoader(db: Kysely<DatabaseSchema>, tags: TagRuntime): DataLoader<string, Profile | null> {
+  return new DataLoader<string, Profile | null>(async (ids) => {
+    const [rows, registry] = await Promise.all([readProfiles(db, ids), tags.registry()]);
+    const byId = new Map(rows.map((row) => [row.customer_id, row]));
+    const published = [...registry.live.values()].filter((t) => t.status === 'PUBLISHED').map((t) => t.key).sort();
+    return ids.map((id) => {
+      const row = byId.get(id);
+      if (!row) return null;
+      return { id, tags: published.filter((k) => k in row.tags).map((key) => ({ key, value: row.tags[key] ?? null })), audiences: row.audiences };
+    });
+  }, { maxBatchSize: 1000 });
+}

@@ -1,0 +1,123 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from '../store/schema.ts';
+import { changeDefinition, definitionHistory, getDefinition, lastActor, type StoredDefinition } from '../store/definition-store.ts';
+import { defineTag, type TagSpec } from '../modeling/tags/define-tag.ts';
+import { checkTag, orderTags, tagDependencies } from '../modeling/tags/check-tag.ts';
+import type { TagSubject } from '../modeling/tags/tag-subject.ts';
+import { StrataError } from '../modeling/errors.ts';
+import { loadTagRegistry, type StoredTagBody } from './tag-registry.ts';
+import type { TagDefinition } from '../modeling/tags/tag-definition.ts';
+
+export interface TagCurationContext {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly subject: TagSubject;
+  readonly codeTags: readonly TagDefinition[];
+  readonly actor: string;
+}
+
+type Stored = StoredDefinition<StoredTagBody>;
+
+async function validated(context: TagCurationContext, spec: TagSpec, options: { forPublish: boolean }): Promise<TagDefinition> {
+  const registry = await loadTagRegistry(context.db, context.codeTags);
+  const tag = defineTag({ ...spec, status: 'DRAFT' }, 'api');
+  const others = new Map(registry.current);
+  others.delete(tag.key);
+  checkTag(tag, context.subject, options.forPublish ? new Map([...registry.live]) : others, options);
+  // A cycle through other tags is refused before it can be saved.
+  orderTags([...others.values(), tag]);
+  return tag;
+}
+
+function requireStatus(current: Stored | undefined, allowed: readonly string[], action: string): Stored {
+  if (!current) throw new StrataError('NOT_FOUND', 'no such tag');
+  if (!allowed.includes(current.status)) throw new StrataError('CONFLICT', `cannot ${action} tag '${current.key}' while it is ${current.status} (allowed from ${allowed.join(', ')})`);
+  return current;
+}
+
+/** Creates a steward-defined tag as version 1, DRAFT. */
+export async function createTag(context: TagCurationContext, spec: TagSpec): Promise<Stored> {
+  if (context.codeTags.some((t) => t.key === spec.key)) throw new StrataError('CONFLICT', `tag '${spec.key}' is defined in code and cannot be redefined through the API`);
+  await validated(context, spec, { forPublish: false });
+  return changeDefinition<StoredTagBody>(context.db, {
+    kind: 'tag', key: spec.key, expectedVersion: null, actor: context.actor, action: 'create',
+    apply: () => ({ status: 'DRAFT', body: { spec: { ...spec, owner: spec.owner || context.actor }, published: null }, bumpVersion: true }),
+  });
+}
+
+/** Changes a draft (or a published tag, which returns to DRAFT while its published version keeps serving). */
+export async function updateTag(context: TagCurationContext, key: string, expectedVersion: number, changes: Partial<TagSpec>): Promise<Stored> {
+  const existing = await getDefinition<StoredTagBody>(context.db, 'tag', key);
+  const spec = { ...(existing?.body.spec as TagSpec), ...changes, key, kind: existing?.body.spec.kind ?? changes.kind } as TagSpec;
+  if (existing) await validated(context, spec, { forPublish: false });
+  return changeDefinition<StoredTagBody>(context.db, {
+    kind: 'tag', key, expectedVersion, actor: context.actor, action: 'update',
+    apply: (current) => {
+      const tag = requireStatus(current, ['DRAFT', 'PUBLISHED'], 'update');
+      return { status: 'DRAFT', body: { spec, published: tag.body.published }, bumpVersion: true };
+    },
+  });
+}
+
+/** DRAFT -> IN_REVIEW. */
+export function submitTag(context: TagCurationContext, key: string, expectedVersion: number): Promise<Stored> {
+  return changeDefinition<StoredTagBody>(context.db, {
+    kind: 'tag', key, expectedVersion, actor: context.actor, action: 'submit',
+    apply: (current) => ({ status: 'IN_REVIEW', body: requireStatus(current, ['DRAFT'], 'submit').body, bumpVersion: false }),
+  });
+}
+
+/** IN_REVIEW -> PUBLISHED, by someone other than the submitter, when every tag it reads is published. */
+export async function approveTag(context: TagCurationContext, key: string, expectedVersion: number): Promise<Stored> {
+  const existing = await getDefinition<StoredTagBody>(context.db, 'tag', key);
+  // Checked before the transaction (PGlite has one connection); the version check below
+  // refuses the approval if the spec changed in between.
+  if (existing?.status === 'IN_REVIEW' && existing.version === expectedVersion) await validated(context, existing.body.spec, { forPublish: true });
+  return changeDefinition<StoredTagBody>(context.db, {
+    kind: 'tag', key, expectedVersion, actor: context.actor, action: 'approve',
+    apply: async (current, trx) => {
+      const tag = requireStatus(current, ['IN_REVIEW'], 'approve');
+      const submitter = await lastActor(trx, 'tag', key, 'submit');
+      if (submitter === context.actor) throw new StrataError('FORBIDDEN', `'${context.actor}' submitted tag '${key}' and cannot approve it; another approver must`);
+      return { status: 'PUBLISHED', body: { spec: tag.body.spec, published: { version: tag.version, spec: tag.body.spec } }, bumpVersion: false };
+    },
+  });
+}
+
+/** IN_REVIEW -> DRAFT, with the reviewer's reason. */
+export function rejectTag(context: TagCurationContext, key: string, expectedVersion: number, reason: string): Promise<Stored> {
+  return changeDefinition<StoredTagBody>(context.db, {
+    kind: 'tag', key, expectedVersion, actor: context.actor, action: 'reject', reason,
+    apply: (current) => ({ status: 'DRAFT', body: requireStatus(current, ['IN_REVIEW'], 'reject').body, bumpVersion: false }),
+  });
+}
+
+/** PUBLISHED -> DEPRECATED: still served, flagged for removal. */
+export async function deprecateTag(context: TagCurationContext, key: string, reason: string): Promise<Stored> {
+  const current = await getDefinition<StoredTagBody>(context.db, 'tag', key);
+  if (!current) throw notFoundOrCode(context, key);
+  return changeDefinition<StoredTagBody>(context.db, {
+    kind: 'tag', key, expectedVersion: current.version, actor: context.actor, action: 'deprecate', reason,
+    apply: (now) => ({ status: 'DEPRECATED', body: requireStatus(now, ['PUBLISHED'], 'deprecate').body, bumpVersion: false }),
+  });
+}
+
+/** DEPRECATED (or never published) -> ARCHIVED, unless a live tag still reads it. */
+export async function archiveTag(context: TagCurationContext, key: string, reason: string): Promise<Stored> {
+  const current = await getDefinition<StoredTagBody>(context.db, 'tag', key);
+  if (!current) throw notFoundOrCode(context, key);
+  const registry = await loadTagRegistry(context.db, context.codeTags);
+  const readers = [...registry.live.values()].filter((t) => t.key !== key && t.status === 'PUBLISHED' && tagDependencies(t).includes(key)).map((t) => t.key);
+  if (readers.length > 0) throw new StrataError('CONFLICT', `tag '${key}' is read by published tag(s) ${readers.join(', ')}; change or archive them first`);
+  return changeDefinition<StoredTagBody>(context.db, {
+    kind: 'tag', key, expectedVersion: current.version, actor: context.actor, action: 'archive', reason,
+    apply: (now) => ({ status: 'ARCHIVED', body: requireStatus(now, ['DEPRECATED', 'DRAFT'], 'archive').body, bumpVersion: false }),
+  });
+}
+
+function notFoundOrCode(context: TagCurationContext, key: string): StrataError {
+  return context.codeTags.some((t) => t.key === key)
+    ? new StrataError('FORBIDDEN', `tag '${key}' is defined in code; change it there`)
+    : new StrataError('NOT_FOUND', `no tag '${key}'`);
+}
+
+export const tagHistory = (db: Kysely<DatabaseSchema>, key: string) => definitionHistory(db, 'tag', key);
