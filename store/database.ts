@@ -46,6 +46,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       [pgliteTypes.INT8]: parseSafeBigint,
     },
   });
+  // Sessions run in UTC on both engines; reporting time zones are applied explicitly.
+  await pglite.exec(`SET TIME ZONE 'UTC'`);
   const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,

@@ -32,6 +32,8 @@ export function createPostgresPool(
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
+    // Sessions run in UTC on both engines; reporting time zones are applied explicitly.
+    options: '-c TimeZone=UTC',
     types: typeParsers,
   });
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle PostgreSQL client failed'));
