@@ -15,6 +15,19 @@ import { createProgressReporter } from './progress.ts';
 
 type WithDatabase = <T>(work: (database: Database) => Promise<T>) => Promise<T>;
 
+/** Materializes the bundled domain's published tags and audiences, with a progress bar. */
+export async function materializeDomain(database: Database, asOf?: string): Promise<void> {
+  const domain = wealthDomain();
+  const runtime = createTagRuntime(database.db, tagSubject(indexCatalog(domain.catalog), domain.tagSubject), domain.tags);
+  const progress = createProgressReporter();
+  const run = await materializeProfiles({
+    database, subject: runtime.subject, tags: [...(await runtime.registry()).live.values()], audiences: await publishedAudiences(runtime),
+    actor: 'cli', onProgress: progress.update, ...(asOf ? { asOf } : {}),
+  });
+  progress.stop();
+  console.log(`materialized ${Object.keys(run.coverage).length} tags for ${run.customers} customers as of ${run.asOf} in ${run.seconds.toFixed(1)} s (run ${run.runId})`);
+}
+
 /** `materialize`, `keys create|revoke` and `tags export`: operations on the platform's state. */
 export function addTagCommands(program: Command, withDatabase: WithDatabase): void {
   program
@@ -22,17 +35,7 @@ export function addTagCommands(program: Command, withDatabase: WithDatabase): vo
     .description('compute every customer profile (tags and audiences) as of a date and publish the snapshot')
     .option('--as-of <date>', 'YYYY-MM-DD (default: the latest date with data)')
     .action(async (options: { asOf?: string }) => {
-      await withDatabase(async (database) => {
-        const domain = wealthDomain();
-        const runtime = createTagRuntime(database.db, tagSubject(indexCatalog(domain.catalog), domain.tagSubject), domain.tags);
-        const progress = createProgressReporter();
-        const run = await materializeProfiles({
-          database, subject: runtime.subject, tags: [...(await runtime.registry()).live.values()], audiences: await publishedAudiences(runtime),
-          actor: 'cli', onProgress: progress.update, ...(options.asOf ? { asOf: options.asOf } : {}),
-        });
-        progress.stop();
-        console.log(`materialized ${Object.keys(run.coverage).length} tags for ${run.customers} customers as of ${run.asOf} in ${run.seconds.toFixed(1)} s (run ${run.runId})`);
-      });
+      await withDatabase((database) => materializeDomain(database, options.asOf));
     });
 
   const keys = program.command('keys').description('API keys: each names an actor and grants one role');

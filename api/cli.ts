@@ -7,7 +7,8 @@ import { migrateDown, migrateToLatest } from '../store/migrate.ts';
 import { logger } from '../store/logger.ts';
 import { createApp } from './app.ts';
 import { createProgressReporter } from './progress.ts';
-import { addTagCommands } from './cli-tag-commands.ts';
+import { addTagCommands, materializeDomain } from './cli-tag-commands.ts';
+import { currentSnapshot } from '../services/snapshot.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -100,7 +101,7 @@ function createProgram(): Command {
 
   program
     .command('start')
-    .description('migrate, seed the demo data when the warehouse is empty, then serve')
+    .description('migrate, seed the demo data when the warehouse is empty, materialize tags when never done, then serve')
     .option('--port <p>', 'port to listen on (default PORT or 4000)', port)
     .action(async (options: { port?: number }) => {
       const config = { ...loadConfig(), ...(options.port !== undefined ? { port: options.port } : {}) };
@@ -108,6 +109,7 @@ function createProgram(): Command {
       await migrate(database);
       const { isWarehouseEmpty } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
       if (await isWarehouseEmpty(database)) await seed(database, {});
+      if (!(await currentSnapshot(database.db))) await materializeDomain(database);
       await serve(database, config);
     });
 
