@@ -21,7 +21,7 @@ export async function materializeDomain(database: Database, asOf?: string): Prom
   const runtime = createTagRuntime(database.db, tagSubject(indexCatalog(domain.catalog), domain.tagSubject), domain.tags);
   const progress = createProgressReporter();
   const run = await materializeProfiles({
-    database, subject: runtime.subject, tags: [...(await runtime.registry()).live.values()], audiences: await publishedAudiences(runtime),
+    database, subject: runtime.subject, tags: [...(await runtime.registry()).live.values()], audiences: publishedAudiences,
     actor: 'cli', onProgress: progress.update, ...(asOf ? { asOf } : {}),
   });
   progress.stop();

@@ -4,6 +4,7 @@ import { authorize } from '../services/authorization.ts';
 import { audienceMembers, audienceSize, createAudience, getAudience, type StoredAudience } from '../services/audiences.ts';
 import { audienceInsight, type InsightRow } from '../services/audience-insight.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
+import { ruleToInput } from '../modeling/conditions/rule-to-input.ts';
 import { StrataError } from '../modeling/errors.ts';
 
 const MemberRef = builder.objectRef<{ id: string }>('AudienceMember').implement({ fields: (t) => ({ id: t.exposeString('id') }) });
@@ -31,7 +32,7 @@ const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
     description: t.string({ resolve: (a) => a.body.description }),
     status: t.exposeString('status'),
     version: t.exposeInt('version'),
-    rule: t.field({ type: 'JSON', resolve: (a) => a.body.rule }),
+    rule: t.field({ type: 'JSON', description: 'The rule as written (API.md form).', resolve: (a) => ruleToInput(a.body.rule) }),
     size: t.int({ description: 'Customers in the audience in the current snapshot.', resolve: (a, _args, ctx) => audienceSize(ctx.tags, a.key) }),
     members: t.field({
       type: ConnectionRef,

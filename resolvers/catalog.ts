@@ -1,5 +1,6 @@
 import { builder } from './builder.ts';
 import { StatusEnum } from './enums.ts';
+import { authorize } from '../services/authorization.ts';
 import type { Dimension, Measure, Metric, Model } from '../modeling/catalog/types.ts';
 import { metricDimensions, metricLineage, metricTimeDimension, type MetricLineage } from '../modeling/catalog/describe.ts';
 
@@ -73,5 +74,12 @@ export const CatalogRef = builder.objectRef<CatalogShape>('Catalog').implement({
 });
 
 builder.queryField('catalog', (t) =>
-  t.field({ type: CatalogRef, description: 'The governed definitions.', resolve: (_r, _a, { semantic }) => semantic.index.catalog }),
+  t.field({
+    type: CatalogRef,
+    description: 'The governed definitions.',
+    resolve: (_r, _a, { semantic, principal }) => {
+      authorize(principal, 'catalog.read');
+      return semantic.index.catalog;
+    },
+  }),
 );

@@ -27,7 +27,7 @@ builder.mutationField('materializeTags', (t) =>
       const registry = await ctx.tags.registry();
       return materializeProfiles({
         database: ctx.database, subject: ctx.tags.subject, tags: [...registry.live.values()],
-        audiences: await publishedAudiences(ctx.tags), actor: ctx.actor, ...(asOf ? { asOf } : {}),
+        audiences: publishedAudiences, actor: ctx.actor, ...(asOf ? { asOf } : {}),
       });
     },
   }),

@@ -7,9 +7,24 @@ import * as curation from '../services/tag-curation.ts';
 import { previewTag } from '../services/tag-preview.ts';
 import { tagValueType, tagValues, type TagDefinition } from '../modeling/tags/tag-definition.ts';
 import type { TagSpec } from '../modeling/tags/define-tag.ts';
+import { ruleToInput } from '../modeling/conditions/rule-to-input.ts';
+import type { TagSource } from '../modeling/tags/tag-definition.ts';
 import type { RequestContext } from './context.ts';
 import type { StoredDefinition, HistoryEntry } from '../store/definition-store.ts';
 import type { StoredTagBody } from '../services/tag-registry.ts';
+
+function sourceToInput(source: TagSource): Record<string, unknown> {
+  switch (source.kind) {
+    case 'rule':
+      return { rule: ruleToInput(source.rule) };
+    case 'cases':
+      return { cases: source.cases.map((c) => ({ value: c.value, rule: ruleToInput(c.rule) })), else: source.otherwise };
+    case 'aggregate':
+      return { aggregate: source.aggregate };
+    case 'top':
+      return { top: { aggregate: source.aggregate, by: source.by } };
+  }
+}
 
 const TagKindEnum = builder.enumType('TagKind', { values: ['BOOLEAN', 'ENUM', 'NUMERIC'] as const });
 
@@ -26,7 +41,7 @@ const TagRef = builder.objectRef<TagDefinition>('Tag').implement({
     origin: t.string({ description: '`code` (defined with the domain) or `api` (steward-defined).', resolve: (tag) => tag.origin }),
     valueType: t.string({ description: 'boolean, string or number.', resolve: (tag) => tagValueType(tag) }),
     values: t.stringList({ description: 'The values an enum or boolean tag can take.', resolve: (tag) => tagValues(tag) }),
-    definition: t.field({ type: 'JSON', description: 'How the value is computed (rule, cases, aggregate or top value).', resolve: (tag) => tag.source }),
+    definition: t.field({ type: 'JSON', description: 'How the value is computed, in the form createTag takes: rule, cases and else, aggregate, or top.', resolve: (tag) => sourceToInput(tag.source) }),
   }),
 });
 

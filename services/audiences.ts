@@ -1,4 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseSchema } from '../store/schema.ts';
+import type { TagDefinition } from '../modeling/tags/tag-definition.ts';
+import { SNAPSHOT_LOCK } from './profile-materialization.ts';
 import type { Rule } from '../modeling/conditions/rule.ts';
 import { checkRule } from '../modeling/tags/check-tag.ts';
 import { orderTags } from '../modeling/tags/check-tag.ts';
@@ -15,16 +18,14 @@ export interface AudienceBody {
 
 export type StoredAudience = StoredDefinition<AudienceBody>;
 
-/** Published audiences, as materialization needs them. */
-export async function publishedAudiences(runtime: TagRuntime): Promise<{ key: string; rule: Rule }[]> {
-  const all = await listDefinitions<AudienceBody>(runtime.db, 'audience');
+/** Published audiences, as materialization needs them (read with the caller's connection or transaction). */
+export async function publishedAudiences(db: Kysely<DatabaseSchema>): Promise<{ key: string; rule: Rule }[]> {
+  const all = await listDefinitions<AudienceBody>(db, 'audience');
   return all.filter((a) => a.status === 'PUBLISHED').map((a) => ({ key: a.key, rule: a.body.rule }));
 }
 
 /** Members of a rule computed live, as the statement selecting their keys. */
-async function liveMembers(runtime: TagRuntime, key: string, rule: Rule, asOf: string) {
-  const registry = await runtime.registry();
-  const tags = orderTags(tagClosure(registry.live, [rule]));
+function liveMembers(runtime: TagRuntime, tags: readonly TagDefinition[], key: string, rule: Rule, asOf: string) {
   return sql`SELECT p.k FROM (${profileSql(runtime.subject, tags, [{ key, rule }], asOf)}) AS p WHERE cardinality(p.audiences) > 0`;
 }
 
@@ -36,18 +37,20 @@ export async function createAudience(runtime: TagRuntime, actor: string, input: 
   if (!/^[a-z][a-z0-9_]{1,62}$/.test(input.key)) throw new StrataError('BAD_USER_INPUT', `key: '${input.key}' must be snake_case, 2-63 characters`, { path: 'key' });
   const registry = await runtime.registry();
   checkRule(input.rule, runtime.subject, registry.live, 'rule', { forPublish: true });
-  const snapshot = await currentSnapshot(runtime.db);
-  const members = snapshot ? await liveMembers(runtime, input.key, input.rule, snapshot.asOf) : undefined;
+  const tags = orderTags(tagClosure(registry.live, [input.rule]));
   const saved = await changeDefinition<AudienceBody>(runtime.db, {
     kind: 'audience', key: input.key, expectedVersion: null, actor, action: 'create',
     apply: () => ({ status: 'PUBLISHED', body: { description: input.description ?? '', rule: input.rule }, bumpVersion: true }),
   });
-  if (snapshot && members) {
-    await runtime.db.transaction().execute(async (trx) => {
-      await sql`UPDATE strata.customer_profiles SET audiences = array_append(array_remove(audiences, ${input.key}), ${input.key})
-        WHERE run_id = ${snapshot.runId} AND customer_id IN (${members})`.execute(trx);
-    });
-  }
+  // Waits for a running materialization (which read the audiences before this one existed),
+  // then adds the members to whichever snapshot is current.
+  await runtime.db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${SNAPSHOT_LOCK})`.execute(trx);
+    const snapshot = await currentSnapshot(trx);
+    if (!snapshot) return;
+    await sql`UPDATE strata.customer_profiles SET audiences = array_append(array_remove(audiences, ${input.key}), ${input.key})
+      WHERE run_id = ${snapshot.runId} AND customer_id IN (${liveMembers(runtime, tags, input.key, input.rule, snapshot.asOf)})`.execute(trx);
+  });
   return saved;
 }
 

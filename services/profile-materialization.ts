@@ -3,7 +3,8 @@ import type { DatabaseSchema } from '../store/schema.ts';
 import type { Database } from '../store/database.ts';
 import { profileSql, type AudienceRule } from '../modeling/tags/profile-sql.ts';
 import { latestDataDateSql } from '../modeling/tags/latest-date-sql.ts';
-import { orderTags } from '../modeling/tags/check-tag.ts';
+import { completeTags, orderTags } from '../modeling/tags/check-tag.ts';
+import { leaves } from '../modeling/conditions/rule.ts';
 import type { TagDefinition } from '../modeling/tags/tag-definition.ts';
 import type { TagSubject } from '../modeling/tags/tag-subject.ts';
 import { StrataError } from '../modeling/errors.ts';
@@ -23,13 +24,20 @@ export interface MaterializationInput {
   readonly subject: TagSubject;
   /** Tags consumers see (PUBLISHED and DEPRECATED), in any order. */
   readonly tags: readonly TagDefinition[];
-  readonly audiences: readonly AudienceRule[];
+  /** Read inside the materialization's transaction, after its lock: an audience created meanwhile is not lost. */
+  readonly audiences: (db: Kysely<DatabaseSchema>) => Promise<readonly AudienceRule[]>;
   readonly asOf?: string;
   readonly actor: string;
   readonly onProgress?: (done: number, total: number, stage: string) => void;
 }
 
-const LOCK_KEY = 732_001;
+/** Advisory lock held by a materialization, and by audience changes to the snapshot. */
+export const SNAPSHOT_LOCK = 732_001;
+
+/** Today's UTC date: the as-of date when no tag aggregates any dated data. */
+export function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
 
 /**
  * Computes every customer's tags and audience memberships as of a date into a new run,
@@ -40,19 +48,23 @@ export async function materializeProfiles(input: MaterializationInput): Promise<
   const { db } = input.database;
   const started = performance.now();
   const progress = input.onProgress ?? (() => {});
-  const ordered = orderTags(input.tags);
+  const { complete, incomplete } = completeTags(input.tags);
+  if (incomplete.length > 0) logger.warn({ tags: incomplete.map((t) => t.key) }, 'tags reading a tag that is no longer live are skipped');
+  const ordered = orderTags(complete);
+  const usable = new Set(ordered.map((t) => t.key));
+  const readsOnlyUsableTags = (a: AudienceRule) => leaves(a.rule).every((l) => l.kind !== 'tag' || usable.has(l.tag));
   progress(0, 4, 'choosing the as-of date');
-  const asOf = input.asOf ?? (await latestDataDateSql(input.subject, ordered, input.audiences).execute(db)).rows[0]?.latest ?? null;
-  if (!asOf) throw new StrataError('BAD_USER_INPUT', 'no data to materialize tags from; load data or give an as-of date');
+  const asOf = input.asOf ?? (await latestDataDateSql(input.subject, ordered, []).execute(db)).rows[0]?.latest ?? today();
   try {
     // One transaction: the new run's rows and the pointer flip commit together.
     const run = await db.transaction().execute(async (trx) => {
-      const locked = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${LOCK_KEY}) AS locked`.execute(trx);
+      const locked = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${SNAPSHOT_LOCK}) AS locked`.execute(trx);
       if (!locked.rows[0]?.locked) throw new StrataError('CONFLICT', 'a materialization is already running; retry when it has finished');
+      const audiences = (await input.audiences(trx)).filter(readsOnlyUsableTags);
       const { run_id: runId } = await trx.insertInto('strata.tag_runs').values({ as_of: asOf, status: 'running', actor: input.actor }).returning('run_id').executeTakeFirstOrThrow();
       progress(1, 4, `computing ${ordered.length} tags for every customer as of ${asOf}`);
       await sql`INSERT INTO strata.customer_profiles (run_id, customer_id, tags, audiences)
-        SELECT ${runId}, p.k, p.tags, p.audiences FROM (${profileSql(input.subject, ordered, input.audiences, asOf)}) AS p`.execute(trx);
+        SELECT ${runId}, p.k, p.tags, p.audiences FROM (${profileSql(input.subject, ordered, audiences, asOf)}) AS p`.execute(trx);
       progress(2, 4, 'recording coverage');
       const coverage = await coverageOf(trx, runId);
       const customers = Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles WHERE run_id = ${runId}`.execute(trx)).rows[0]?.n ?? 0);

@@ -14,13 +14,13 @@ export interface Profile {
 /**
  * A per-request loader: every `customer(id)` of one request is answered by one query
  * against the current snapshot; ids without a profile resolve to null. Only tags that are
- * published now are shown.
+ * live now are shown: published, or deprecated (still served until archived).
  */
 export function createProfileLoader(db: Kysely<DatabaseSchema>, tags: TagRuntime): DataLoader<string, Profile | null> {
   return new DataLoader<string, Profile | null>(async (ids) => {
     const [rows, registry] = await Promise.all([readProfiles(db, ids), tags.registry()]);
     const byId = new Map(rows.map((row) => [row.customer_id, row]));
-    const published = [...registry.live.values()].filter((t) => t.status === 'PUBLISHED').map((t) => t.key).sort();
+    const published = [...registry.live.keys()].sort();
     return ids.map((id) => {
       const row = byId.get(id);
       if (!row) return null;

@@ -22,7 +22,10 @@ async function validated(context: TagCurationContext, spec: TagSpec, options: { 
   const tag = defineTag({ ...spec, status: 'DRAFT' }, 'api');
   const others = new Map(registry.current);
   others.delete(tag.key);
-  checkTag(tag, context.subject, options.forPublish ? new Map([...registry.live]) : others, options);
+  // For publishing, a dependency counts in its published version; drafts are found (and refused) by name.
+  const readable = options.forPublish ? new Map([...others, ...registry.live]) : others;
+  readable.delete(tag.key);
+  checkTag(tag, context.subject, readable, options);
   // A cycle through other tags is refused before it can be saved.
   orderTags([...others.values(), tag]);
   return tag;
@@ -101,13 +104,13 @@ export async function deprecateTag(context: TagCurationContext, key: string, rea
   });
 }
 
-/** DEPRECATED (or never published) -> ARCHIVED, unless a live tag still reads it. */
+/** DEPRECATED (or never published) -> ARCHIVED, unless a published or deprecated tag still reads it. */
 export async function archiveTag(context: TagCurationContext, key: string, reason: string): Promise<Stored> {
   const current = await getDefinition<StoredTagBody>(context.db, 'tag', key);
   if (!current) throw notFoundOrCode(context, key);
   const registry = await loadTagRegistry(context.db, context.codeTags);
-  const readers = [...registry.live.values()].filter((t) => t.key !== key && t.status === 'PUBLISHED' && tagDependencies(t).includes(key)).map((t) => t.key);
-  if (readers.length > 0) throw new StrataError('CONFLICT', `tag '${key}' is read by published tag(s) ${readers.join(', ')}; change or archive them first`);
+  const readers = [...registry.live.values()].filter((t) => t.key !== key && tagDependencies(t).includes(key)).map((t) => t.key);
+  if (readers.length > 0) throw new StrataError('CONFLICT', `tag '${key}' is read by live tag(s) ${readers.join(', ')}; change or archive them first`);
   return changeDefinition<StoredTagBody>(context.db, {
     kind: 'tag', key, expectedVersion: current.version, actor: context.actor, action: 'archive', reason,
     apply: (now) => ({ status: 'ARCHIVED', body: requireStatus(now, ['DEPRECATED', 'DRAFT'], 'archive').body, bumpVersion: false }),

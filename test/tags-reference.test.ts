@@ -416,9 +416,9 @@ describe.each(await testEngines())('customer tags against hand-written SQL on %s
     for (const { fixture } of FIXTURES) await insertFixture(database.db, fixture);
     latestByReference = await referenceLatestDate(database.db);
 
-    const byDefault = await materializeProfiles({ database, subject, tags: domain.tags, audiences: [], actor: 'test' });
+    const byDefault = await materializeProfiles({ database, subject, tags: domain.tags, audiences: async () => [], actor: 'test' });
     runs.set('default', { asOf: byDefault.asOf, profiles: await readProfiles(database.db, byDefault.runId) });
-    const explicit = await materializeProfiles({ database, subject, tags: domain.tags, audiences: [], actor: 'test', asOf: EXPLICIT_AS_OF });
+    const explicit = await materializeProfiles({ database, subject, tags: domain.tags, audiences: async () => [], actor: 'test', asOf: EXPLICIT_AS_OF });
     runs.set('explicit', { asOf: explicit.asOf, profiles: await readProfiles(database.db, explicit.runId) });
   });
 

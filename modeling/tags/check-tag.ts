@@ -57,6 +57,19 @@ export function tagDependencies(tag: TagDefinition): string[] {
   return [...new Set(tagRules(tag.source).flatMap(leaves).flatMap((l) => (l.kind === 'tag' ? [l.tag] : [])))];
 }
 
+/** The tags whose every dependency is among them too (a tag reading a missing one is left out). */
+export function completeTags(tags: readonly TagDefinition[]): { complete: TagDefinition[]; incomplete: TagDefinition[] } {
+  let complete = [...tags];
+  for (;;) {
+    const keys = new Set(complete.map((t) => t.key));
+    const next = complete.filter((t) => tagDependencies(t).every((d) => keys.has(d)));
+    if (next.length === complete.length) break;
+    complete = next;
+  }
+  const kept = new Set(complete);
+  return { complete, incomplete: tags.filter((t) => !kept.has(t)) };
+}
+
 /** Tags in an order where each comes after the tags it reads; a cycle is refused. */
 export function orderTags(tags: readonly TagDefinition[]): TagDefinition[] {
   const byKey = new Map(tags.map((t) => [t.key, t]));

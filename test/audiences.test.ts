@@ -1,0 +1,297 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createApp, type App } from '../api/app.ts';
+import { createApiKey } from '../store/api-keys.ts';
+import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
+import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+
+/**
+ * API.md's audiences end to end over HTTP: an audience is a rule over tags, its size and
+ * members come from the current profile snapshot (checked against SQL), members page in id
+ * order, profiles list the audiences a customer is in, and audienceInsight compares tag
+ * value shares with a reference, with small cells suppressed.
+ */
+
+const CUSTOMERS = 800;
+const SEED = 7;
+const SMALL_CELL = 10;
+const CAUTIOUS = ['C1', 'C2', 'C3'];
+
+interface GqlError {
+  message: string;
+  extensions?: { code?: string; [key: string]: unknown };
+}
+interface GqlResponse {
+  data?: Record<string, any> | null;
+  errors?: GqlError[];
+}
+interface InsightRow {
+  tag: string;
+  value: string | null;
+  audienceCustomers: number;
+  audienceShare: number;
+  referenceShare: number;
+  tgi: number | null;
+}
+interface Page {
+  edges: { node: { id: string }; cursor: string }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+const CREATE = `mutation Create($input: CreateAudienceInput!) { createAudience(input: $input) { key size } }`;
+const AUDIENCE = `query Audience($key: String!) { audience(key: $key) { key size rule } }`;
+const MEMBERS = `query Members($key: String!, $after: String) { audience(key: $key) { members(first: 50, after: $after) { edges { node { id } cursor } pageInfo { hasNextPage endCursor } } } }`;
+const INSIGHT = `query Insight($audience: String!, $reference: InsightReference, $referenceAudience: String, $tags: [String!]!) {
+  audienceInsight(audience: $audience, reference: $reference, referenceAudience: $referenceAudience, tags: $tags) {
+    tag value audienceCustomers audienceShare referenceShare tgi } }`;
+const PROFILE = `query Profile($id: String!) { customer(id: $id) { id audiences } }`;
+const MATERIALIZE = `mutation { materializeTags { asOf customers } }`;
+
+const DORMANT_CAUTIOUS_RULE = {
+  and: [
+    { tag: 'dormant_90d', op: 'EQ', values: ['true'] },
+    { tag: 'risk_level', op: 'IN', values: CAUTIOUS },
+  ],
+};
+
+describe.each(await testEngines())('audiences over HTTP on %s', (engine) => {
+  let database: TestDatabase;
+  let app: App;
+  let base: string;
+  let asOf: string;
+  const keys: Record<'operator' | 'steward' | 'analyst' | 'app', string> = {} as never;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    await seedDemoData(database, { customers: CUSTOMERS, seed: SEED });
+    app = await createApp(database, { dev: true, maxBodyBytes: 1_000_000, anonymousRole: null });
+    base = `http://127.0.0.1:${await app.listen(0)}`;
+    keys.operator = await createApiKey(database.db, 'ops-olga', 'operator');
+    keys.steward = await createApiKey(database.db, 'steward-sam', 'steward');
+    keys.analyst = await createApiKey(database.db, 'analyst-al', 'analyst');
+    keys.app = await createApiKey(database.db, 'mobile-app', 'app');
+    const run = await post(keys.operator, MATERIALIZE);
+    expect(run.errors, JSON.stringify(run.errors)).toBeUndefined();
+    asOf = run.data?.materializeTags.asOf;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.dispose();
+  });
+
+  const post = async (token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResponse> => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    const response = await fetch(`${base}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    return (await response.json()) as GqlResponse;
+  };
+  const ok = async (token: string | null, query: string, variables?: Record<string, unknown>): Promise<Record<string, any>> => {
+    const body = await post(token, query, variables);
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    return body.data as Record<string, any>;
+  };
+  const refusedWith = async (code: string, token: string | null, query: string, variables?: Record<string, unknown>) => {
+    const body = await post(token, query, variables);
+    expect(body.errors?.[0]?.extensions?.code, JSON.stringify(body)).toBe(code);
+    expect(body.data ?? null).toBeNull();
+    return body.errors?.[0] as GqlError;
+  };
+  const insight = async (variables: Record<string, unknown>): Promise<InsightRow[]> => (await ok(keys.operator, INSIGHT, variables)).audienceInsight;
+
+  /** The current snapshot's profiles, read directly. */
+  const snapshotProfiles = async () => {
+    const { rows } = await sql<{ customer_id: string; tags: Record<string, unknown>; audiences: string[] }>`
+      SELECT customer_id, tags, audiences FROM strata.customer_profiles
+      WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) ORDER BY customer_id`.execute(database.db);
+    return rows;
+  };
+  /** Customers that are dormant by DOMAIN.md and cautious, straight from the warehouse. */
+  const dormantCautiousIds = async (): Promise<string[]> => {
+    const { rows } = await sql<{ id: string }>`
+      SELECT c.customer_id AS id FROM wealth.customers c
+      WHERE c.risk_level IN (${sql.join(CAUTIOUS)})
+        AND NOT EXISTS (SELECT 1 FROM wealth.app_events e WHERE e.customer_id = c.customer_id
+                          AND (e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN ${asOf}::date - 89 AND ${asOf}::date)
+      ORDER BY c.customer_id`.execute(database.db);
+    return rows.map((r) => r.id);
+  };
+  const auditRows = async () => Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.audit_log`.execute(database.db)).rows[0]?.n);
+
+  /** Expected insight cells from the snapshot: per tag value, customers in the audience and in the reference. */
+  const expectedCells = (rows: Awaited<ReturnType<typeof snapshotProfiles>>, audience: string, reference: string | null, tags: readonly string[]) => {
+    const inAudience = rows.filter((r) => r.audiences.includes(audience));
+    const inReference = reference === null ? rows : rows.filter((r) => r.audiences.includes(reference));
+    const cells = new Map<string, { tag: string; value: string | null; a: number; r: number }>();
+    const cell = (tag: string, value: unknown) => {
+      const text = value === null || value === undefined ? null : String(value);
+      const id = `${tag}=${text}`;
+      if (!cells.has(id)) cells.set(id, { tag, value: text, a: 0, r: 0 });
+      return cells.get(id) as { a: number; r: number };
+    };
+    for (const tag of tags) {
+      for (const row of inAudience) if (tag in row.tags) cell(tag, row.tags[tag]).a += 1;
+      for (const row of inReference) if (tag in row.tags) cell(tag, row.tags[tag]).r += 1;
+    }
+    return { cells, audienceSize: inAudience.length, referenceSize: inReference.length };
+  };
+  const checkInsight = (got: InsightRow[], expected: ReturnType<typeof expectedCells>) => {
+    // Ranked from the most over-represented value down.
+    for (let i = 1; i < got.length; i += 1) expect(got[i - 1]?.tgi ?? -Infinity).toBeGreaterThanOrEqual(got[i]?.tgi ?? -Infinity);
+    const seen = new Set<string>();
+    for (const row of got) {
+      const id = `${row.tag}=${row.value}`;
+      expect(seen.has(id), `${id} listed twice`).toBe(false);
+      seen.add(id);
+      const want = expected.cells.get(id);
+      expect(want, `unexpected cell ${id}`).toBeDefined();
+      if (!want) continue;
+      expect(row.audienceCustomers, id).toBe(want.a);
+      expect(row.audienceCustomers, `${id} is a small cell`).toBeGreaterThanOrEqual(SMALL_CELL);
+      const audienceShare = want.a / expected.audienceSize;
+      const referenceShare = want.r / expected.referenceSize;
+      expect(row.audienceShare, id).toBeCloseTo(audienceShare, 9);
+      expect(row.referenceShare, id).toBeCloseTo(referenceShare, 9);
+      expect(row.tgi as number, id).toBeCloseTo((100 * audienceShare) / referenceShare, 6);
+    }
+    // Every non-null value with enough customers on both sides is shown.
+    const shown = [...expected.cells.entries()].filter(([, c]) => c.value !== null && c.a >= SMALL_CELL && c.r >= SMALL_CELL).map(([id]) => id);
+    expect([...seen].filter((id) => !id.endsWith('=null')).sort()).toEqual(shown.sort());
+    return shown;
+  };
+
+  it('creates an audience whose size equals a SQL count over the snapshot and the warehouse', async () => {
+    const created = (await ok(keys.operator, CREATE, { input: { key: 'dormant_cautious', description: 'Dormant customers with a cautious risk level', rule: DORMANT_CAUTIOUS_RULE } })).createAudience;
+    const overSnapshot = Number((await sql<{ n: number }>`
+      SELECT COUNT(*) AS n FROM strata.customer_profiles p
+      WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1)
+        AND p.tags ->> 'dormant_90d' = 'true' AND p.tags ->> 'risk_level' IN (${sql.join(CAUTIOUS)})`.execute(database.db)).rows[0]?.n);
+    expect(created).toEqual({ key: 'dormant_cautious', size: overSnapshot });
+    expect(overSnapshot).toBe((await dormantCautiousIds()).length);
+    expect(overSnapshot).toBeGreaterThan(100);
+    expect(overSnapshot).toBeLessThan(CUSTOMERS);
+    const read = (await ok(keys.analyst, AUDIENCE, { key: 'dormant_cautious' })).audience;
+    expect(read).toMatchObject({ key: 'dormant_cautious', size: overSnapshot });
+  });
+
+  it('returns the rule of an audience in the language it was written in', async () => {
+    const read = (await ok(keys.operator, AUDIENCE, { key: 'dormant_cautious' })).audience;
+    expect(read.rule).toEqual(DORMANT_CAUTIOUS_RULE);
+  });
+
+  it('pages through all members exactly once, in id order, with correct pageInfo', async () => {
+    const expected = await dormantCautiousIds();
+    const seen: string[] = [];
+    const pages: Page[] = [];
+    let after: string | null = null;
+    for (let guard = 0; guard < 100; guard += 1) {
+      const page: Page = (await ok(keys.operator, MEMBERS, { key: 'dormant_cautious', after })).audience.members;
+      pages.push(page);
+      seen.push(...page.edges.map((e) => e.node.id));
+      expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor ?? null);
+      if (!page.pageInfo.hasNextPage) break;
+      expect(page.edges).toHaveLength(50);
+      after = page.pageInfo.endCursor;
+    }
+    expect(pages).toHaveLength(Math.ceil(expected.length / 50));
+    expect(pages.at(-1)?.pageInfo.hasNextPage).toBe(false);
+    expect(pages.at(-1)?.edges.length).toBe(expected.length - 50 * (pages.length - 1));
+    expect(seen).toEqual(expected);
+    expect(new Set(seen).size).toBe(seen.length);
+    // Past the end: nothing more.
+    const end = (await ok(keys.operator, MEMBERS, { key: 'dormant_cautious', after: pages.at(-1)?.pageInfo.endCursor })).audience.members;
+    expect(end).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    // Member lists are for operators: an analyst may see the size but not the ids.
+    await refusedWith('FORBIDDEN', keys.analyst, MEMBERS, { key: 'dormant_cautious', after: null });
+  });
+
+  it("lists the audience in a member's profile and not in a non-member's, also after a refresh", async () => {
+    const members = await dormantCautiousIds();
+    const member = members[0] as string;
+    const nonMember = (await snapshotProfiles()).map((r) => r.customer_id).find((id) => !members.includes(id)) as string;
+    expect(nonMember).toBeDefined();
+    const audiencesOf = async (id: string) => (await ok(keys.app, PROFILE, { id })).customer.audiences as string[];
+    expect(await audiencesOf(member)).toContain('dormant_cautious');
+    expect(await audiencesOf(nonMember)).not.toContain('dormant_cautious');
+
+    await ok(keys.operator, MATERIALIZE);
+    expect(await audiencesOf(member)).toContain('dormant_cautious');
+    expect(await audiencesOf(nonMember)).not.toContain('dormant_cautious');
+    expect((await ok(keys.operator, AUDIENCE, { key: 'dormant_cautious' })).audience.size).toBe(members.length);
+  });
+
+  it('compares tag value shares with all customers: TGI, ranking and small-cell suppression', async () => {
+    const tags = ['risk_level', 'aum_tier', 'fund_buyer_30d', 'preferred_product_type'];
+    const got = await insight({ audience: 'dormant_cautious', reference: 'ALL_CUSTOMERS', tags });
+    const expected = expectedCells(await snapshotProfiles(), 'dormant_cautious', null, tags);
+    expect(expected.referenceSize).toBe(CUSTOMERS);
+    const shown = checkInsight(got, expected);
+    // Cautious levels are over-represented (TGI over 100); C4 and C5 have no members, so no cells.
+    const risk = got.filter((r) => r.tag === 'risk_level');
+    expect(risk.map((r) => r.value).sort()).toEqual(CAUTIOUS);
+    for (const row of risk) expect(row.tgi as number).toBeGreaterThan(100);
+    // Some cells are small and must be absent, so suppression is exercised.
+    const small = [...expected.cells.values()].filter((c) => c.a > 0 && c.a < SMALL_CELL);
+    expect(small.length).toBeGreaterThan(0);
+    expect(shown.length).toBeGreaterThan(5);
+  });
+
+  it('compares with another audience as the reference', async () => {
+    const cautious = (await ok(keys.operator, CREATE, { input: { key: 'cautious', rule: { tag: 'risk_level', op: 'IN', values: CAUTIOUS } } })).createAudience;
+    const expectedSize = Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM wealth.customers WHERE risk_level IN (${sql.join(CAUTIOUS)})`.execute(database.db)).rows[0]?.n);
+    expect(cautious).toEqual({ key: 'cautious', size: expectedSize });
+    const tags = ['risk_level', 'aum_tier'];
+    const got = await insight({ audience: 'dormant_cautious', reference: 'AUDIENCE', referenceAudience: 'cautious', tags });
+    const expected = expectedCells(await snapshotProfiles(), 'dormant_cautious', 'cautious', tags);
+    expect(expected.referenceSize).toBe(expectedSize);
+    checkInsight(got, expected);
+    // Against the cautious base, risk levels are shared almost evenly: TGIs around 100, not all above.
+    const risk = got.filter((r) => r.tag === 'risk_level');
+    expect(risk.length).toBe(3);
+    const againstAll = (await insight({ audience: 'dormant_cautious', reference: 'ALL_CUSTOMERS', tags: ['risk_level'] }));
+    for (const row of risk) expect(row.referenceShare).toBeGreaterThan(againstAll.find((r) => r.value === row.value)?.referenceShare ?? 1);
+    await refusedWith('BAD_USER_INPUT', keys.operator, INSIGHT, { audience: 'dormant_cautious', reference: 'AUDIENCE', tags });
+  });
+
+  it('refuses unknown tags, unknown audiences, duplicate keys and callers without the role, changing nothing', async () => {
+    const unknownTag = await refusedWith('UNKNOWN_MEMBER', keys.operator, INSIGHT, { audience: 'dormant_cautious', tags: ['risk_level', 'risk_lvl'] });
+    expect(unknownTag.message).toContain('risk_lvl');
+    await refusedWith('NOT_FOUND', keys.operator, INSIGHT, { audience: 'no_such_audience', tags: ['risk_level'] });
+
+    const auditBefore = await auditRows();
+    const sizeBefore = (await ok(keys.operator, AUDIENCE, { key: 'dormant_cautious' })).audience.size;
+    const duplicate = await refusedWith('CONFLICT', keys.operator, CREATE, { input: { key: 'dormant_cautious', rule: { tag: 'dormant_90d', op: 'EQ', values: ['true'] } } });
+    expect(duplicate.message).toContain('dormant_cautious');
+    const inRule = await refusedWith('UNKNOWN_MEMBER', keys.operator, CREATE, { input: { key: 'typo_audience', rule: { tag: 'dormant_900d', op: 'EQ', values: ['true'] } } });
+    expect(inRule.message).toContain('dormant_900d');
+    const badRule = await refusedWith('BAD_USER_INPUT', keys.operator, CREATE, { input: { key: 'bad_audience', rule: { and: [{ tag: 'dormant_90d', op: 'EQ', values: ['true'] }, { tag: 'risk_level', op: 'IN' }] } } });
+    expect(badRule.message).toContain('rule.and[1].values');
+    await refusedWith('FORBIDDEN', keys.analyst, CREATE, { input: { key: 'analyst_audience', rule: { tag: 'dormant_90d', op: 'EQ', values: ['true'] } } });
+    await refusedWith('FORBIDDEN', keys.app, INSIGHT, { audience: 'dormant_cautious', tags: ['risk_level'] });
+    await refusedWith('UNAUTHENTICATED', null, AUDIENCE, { key: 'dormant_cautious' });
+
+    expect(await auditRows()).toBe(auditBefore);
+    const after = (await ok(keys.operator, AUDIENCE, { key: 'dormant_cautious' })).audience;
+    expect(after.size).toBe(sizeBefore);
+    for (const key of ['typo_audience', 'bad_audience', 'analyst_audience']) await refusedWith('NOT_FOUND', keys.operator, AUDIENCE, { key });
+    // The profiles still carry exactly the audiences that exist.
+    const { rows } = await sql<{ audience: string }>`SELECT DISTINCT unnest(audiences) AS audience FROM strata.customer_profiles
+      WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) ORDER BY 1`.execute(database.db);
+    expect(rows.map((r) => r.audience)).toEqual(['cautious', 'dormant_cautious']);
+  });
+  it('keeps an audience created while a refresh runs in the refreshed snapshot', async () => {
+    const rule = { tag: 'risk_level', op: 'IN', values: ['C4', 'C5'] };
+    const expectedIds = (await sql<{ id: string }>`SELECT customer_id AS id FROM wealth.customers WHERE risk_level IN ('C4', 'C5') ORDER BY 1`.execute(database.db)).rows.map((r) => r.id);
+    expect(expectedIds.length).toBeGreaterThan(0);
+    // The refresh starts first; the audience is created while it computes the new snapshot.
+    const refresh = post(keys.operator, MATERIALIZE);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const created = await post(keys.operator, CREATE, { input: { key: 'adventurous', rule } });
+    const refreshed = await refresh;
+    expect(refreshed.errors, JSON.stringify(refreshed.errors)).toBeUndefined();
+    expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+    expect(created.data?.createAudience).toEqual({ key: 'adventurous', size: expectedIds.length });
+    // Whatever the interleaving, the audience exists now, so the current snapshot must list its members.
+    expect((await ok(keys.operator, AUDIENCE, { key: 'adventurous' })).audience.size).toBe(expectedIds.length);
+    expect((await ok(keys.app, PROFILE, { id: expectedIds[0] })).customer.audiences).toContain('adventurous');
+  });
+});
