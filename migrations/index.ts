@@ -1,11 +1,17 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as wealthWarehouse from './0001-wealth-warehouse.ts';
 import * as platformDefinitions from './0002-platform-definitions.ts';
+import * as wealthProductNav from './0003-wealth-product-nav.ts';
+import * as eventQuarantine from './0004-event-quarantine.ts';
+import * as tagProfilesAndKeys from './0005-tag-profiles-and-keys.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-wealth-warehouse': wealthWarehouse,
   '0002-platform-definitions': platformDefinitions,
+  '0003-wealth-product-nav': wealthProductNav,
+  '0004-event-quarantine': eventQuarantine,
+  '0005-tag-profiles-and-keys': tagProfilesAndKeys,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -44,6 +44,13 @@ export interface HoldingsDailyTable {
   market_value: Numeric;
 }
 
+/** Daily NAV per product unit (migration 0003). */
+export interface ProductNavTable {
+  product_id: string;
+  as_of: DateOnly;
+  nav: Numeric;
+}
+
 export interface AppEventsTable {
   event_id: string;
   customer_id: string | null;
@@ -81,6 +88,48 @@ export interface AuditLogTable {
   reason: string | null;
 }
 
+export interface EventQuarantineTable {
+  event_id: string;
+  event_name: string;
+  raw: Json;
+  reason: string;
+  received_at: Generated<Date>;
+}
+
+export interface TagRunsTable {
+  run_id: Generated<number>;
+  as_of: DateOnly;
+  status: string;
+  actor: string;
+  started_at: Generated<Date>;
+  finished_at: Date | null;
+  customers: number | null;
+  coverage: ColumnType<unknown, string | null, string | null>;
+  error: string | null;
+}
+
+export interface CustomerProfilesTable {
+  run_id: number;
+  customer_id: string;
+  tags: ColumnType<Record<string, unknown>, string, string>;
+  audiences: string[];
+}
+
+export interface ProfileSnapshotTable {
+  id: number;
+  run_id: number | null;
+  as_of: DateOnly | null;
+  published_at: Date | null;
+}
+
+export interface ApiKeysTable {
+  name: string;
+  role: string;
+  key_hash: string;
+  created_at: Generated<Date>;
+  revoked_at: Date | null;
+}
+
 /** Every table Strata reads or writes, by `schema.table`. */
 export interface DatabaseSchema {
   'wealth.customers': CustomersTable;
@@ -88,6 +137,12 @@ export interface DatabaseSchema {
   'wealth.transactions': TransactionsTable;
   'wealth.holdings_daily': HoldingsDailyTable;
   'wealth.app_events': AppEventsTable;
+  'wealth.product_nav': ProductNavTable;
   'strata.definitions': DefinitionsTable;
   'strata.audit_log': AuditLogTable;
+  'strata.event_quarantine': EventQuarantineTable;
+  'strata.tag_runs': TagRunsTable;
+  'strata.customer_profiles': CustomerProfilesTable;
+  'strata.profile_snapshot': ProfileSnapshotTable;
+  'strata.api_keys': ApiKeysTable;
 }
