@@ -116,6 +116,17 @@ function createProgram(): Command {
   addTagCommands(program, (work) => withDatabase(loadConfig(), work));
 
   program
+    .command('dbt')
+    .description('work with dbt semantic-layer projects')
+    .command('check <dir>')
+    .description('validate a dbt semantic-layer project and print what it holds and what Strata refuses')
+    .option('--schema <schema>', 'schema replacing $source_schema', process.env.STRATA_DBT_SCHEMA ?? 'public')
+    .action(async (dir: string, options: { schema: string }) => {
+      const { checkDbtProject } = await import('./dbt-check.ts');
+      process.exitCode = checkDbtProject(dir, options.schema, console.log);
+    });
+
+  program
     .command('print-schema')
     .description('write the sorted GraphQL schema to codegen/schema.graphql (or --out)')
     .option('--out <file>', 'output file', 'codegen/schema.graphql')

@@ -1,13 +1,37 @@
 import { builder } from './builder.ts';
+import { authorize } from '../services/authorization.ts';
 import { DatePartEnum, GrainEnum, OrderDirectionEnum } from './enums.ts';
-import { FilterInputRef, filterFromInput } from './filter-input.ts';
+import { FilterInputRef, filterFromInput, type FilterInputShape } from './filter-input.ts';
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
 import type { MetricResult } from '../modeling/plan/execute-metric-query.ts';
 import type { ResultColumn } from '../modeling/plan/compile-metric-query.ts';
+import type { Filter } from '../modeling/catalog/types.ts';
+import { parseMetricFlowFilter } from '../modeling/dbt/parse-metricflow-filter.ts';
+import { FilterSyntaxError } from '../modeling/dbt/filter-lexer.ts';
+import { StrataError } from '../modeling/errors.ts';
+
+/** `where` (structured) and `filter` (MetricFlow text) together: both must hold. */
+function whereOf(where: FilterInputShape | null | undefined, filter: string | null | undefined): { where: Filter } | undefined {
+  const parts: Filter[] = [];
+  if (where) parts.push(filterFromInput(where));
+  if (filter) {
+    try {
+      parts.push(parseMetricFlowFilter(filter));
+    } catch (error) {
+      if (error instanceof FilterSyntaxError) throw new StrataError('BAD_USER_INPUT', `filter: ${error.message}`, { at: error.at });
+      throw error;
+    }
+  }
+  if (parts.length === 0) return undefined;
+  return { where: parts.length === 1 ? (parts[0] as Filter) : { kind: 'and', filters: parts } };
+}
 
 const GroupByInput = builder.inputType('GroupByInput', {
   fields: (t) => ({
-    dimension: t.string({ required: true, description: '`model.dimension`, `metric_time`, or `customer.tag.<key>`.' }),
+    dimension: t.string({
+      required: true,
+      description: '`model.dimension`, `metric_time`, `customer.tag.<key>`, or a MetricFlow name of an imported dbt project (`metric_time__month`, `listing__country_latest`, `booking__ds__alien_day`, an entity such as `listing`).',
+    }),
     grain: t.field({ type: GrainEnum }),
     datePart: t.field({ type: DatePartEnum }),
   }),
@@ -27,7 +51,9 @@ const OrderByInput = builder.inputType('OrderByInput', {
 
 const MetricQueryInput = builder.inputType('MetricQueryInput', {
   fields: (t) => ({
-    metrics: t.stringList({ required: true }),
+    metrics: t.stringList({ required: true, description: 'Metric names; empty with group-bys for the distinct values of the group-bys.' }),
+    filter: t.string({ description: "MetricFlow's filter text, e.g. `{{ Dimension('booking__is_instant') }} AND {{ TimeDimension('metric_time', 'day') }} >= '2020-01-02'`; parsed into the closed filter language, never run as SQL." }),
+    savedQuery: t.string({ description: 'A saved query of the catalog (dbt saved_queries): its metrics, group-bys, filter, order and limit apply.' }),
     groupBy: t.field({ type: [GroupByInput] }),
     where: t.field({ type: FilterInputRef }),
     timeRange: t.field({ type: TimeRangeInput }),
@@ -60,11 +86,13 @@ builder.queryField('metrics', (t) =>
     type: MetricQueryResultRef,
     description: 'Metrics sliced by dimensions, filtered and ordered: one SQL statement per query.',
     args: { query: t.arg({ type: MetricQueryInput, required: true }) },
-    resolve: async (_root, { query }, { semantic, database, canSeeSql }) => {
+    resolve: async (_root, { query }, { semantic, database, canSeeSql, principal }) => {
+      authorize(principal, 'metrics.query');
       const metricQuery: MetricQuery = {
         metrics: query.metrics,
         ...(query.groupBy ? { groupBy: query.groupBy.map((g) => ({ dimension: g.dimension, ...(g.grain ? { grain: g.grain } : {}), ...(g.datePart ? { datePart: g.datePart } : {}) })) } : {}),
-        ...(query.where ? { where: filterFromInput(query.where) } : {}),
+        ...(whereOf(query.where, query.filter) ?? {}),
+        ...(query.savedQuery ? { savedQuery: query.savedQuery } : {}),
         ...(query.timeRange ? { timeRange: { ...(query.timeRange.from ? { from: query.timeRange.from } : {}), ...(query.timeRange.to ? { to: query.timeRange.to } : {}) } } : {}),
         ...(query.orderBy ? { orderBy: query.orderBy.map((o) => ({ field: o.field, direction: o.direction ?? 'ASC' })) } : {}),
         ...(query.limit !== null && query.limit !== undefined ? { limit: query.limit } : {}),

@@ -391,7 +391,13 @@ function sameNumber(actual: Value | undefined, expected: Value): boolean {
 
 const keyOf = (row: Row, dimensions: string[]) => JSON.stringify(dimensions.map((d) => row[d] ?? null));
 
-/** Merges per-metric reference rows on the group-by columns; a metric without a row for a group is null. */
+/** Counts of customers or events: a group in which there is nothing to count shows 0. */
+const COUNTS: ReadonlySet<string> = new Set(['new_customers', 'active_customers', 'purchasers', 'placement_impressions', 'placement_clicks']);
+
+/**
+ * Merges per-metric reference rows on the group-by columns. A metric without a row for a
+ * group (the group exists through another metric) is 0 for a count and null otherwise.
+ */
 function mergeExpected(results: { metric: string; rows: Row[] }[], dimensions: string[], metrics: string[]): Map<string, Row> {
   const merged = new Map<string, Row>();
   for (const { metric, rows } of results) {
@@ -399,7 +405,7 @@ function mergeExpected(results: { metric: string; rows: Row[] }[], dimensions: s
       const key = keyOf(row, dimensions);
       let target = merged.get(key);
       if (!target) {
-        target = Object.fromEntries([...dimensions.map((d) => [d, row[d] ?? null]), ...metrics.map((m) => [m, null])]) as Row;
+        target = Object.fromEntries([...dimensions.map((d) => [d, row[d] ?? null]), ...metrics.map((m) => [m, COUNTS.has(m) ? 0 : null])]) as Row;
         merged.set(key, target);
       }
       target[metric] = row[metric] ?? null;

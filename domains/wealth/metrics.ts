@@ -6,13 +6,13 @@ const wealth = 'wealth-data';
 
 /** DOMAIN.md's core metrics, plus a few that show the other metric types on the same data. */
 export const wealthMetrics = [
-  defineMetric({ name: 'new_customers', type: 'SIMPLE', measure: 'customer.new_customers', owner: growth,
+  defineMetric({ name: 'new_customers', type: 'SIMPLE', fillNullsWith: 0, measure: 'customer.new_customers', owner: growth,
     description: 'Customers whose registration falls in the period.' }),
-  defineMetric({ name: 'active_customers', type: 'SIMPLE', measure: 'app_event.active_customers', owner: growth,
+  defineMetric({ name: 'active_customers', type: 'SIMPLE', fillNullsWith: 0, measure: 'app_event.active_customers', owner: growth,
     description: 'Distinct customers with any app event in the period (MAU at month grain, DAU at day grain); anonymous events do not count.' }),
   defineMetric({ name: 'purchase_amount', type: 'SIMPLE', measure: 'transaction.purchase_amount', owner: wealth,
     description: 'Sum of succeeded purchase amounts (CNY).' }),
-  defineMetric({ name: 'purchasers', type: 'SIMPLE', measure: 'transaction.purchasers', owner: wealth,
+  defineMetric({ name: 'purchasers', type: 'SIMPLE', fillNullsWith: 0, measure: 'transaction.purchasers', owner: wealth,
     description: 'Distinct customers with at least one succeeded purchase in the period.' }),
   defineMetric({ name: 'purchase_conversion_rate', type: 'RATIO', numerator: 'purchasers', denominator: 'active_customers', owner: growth,
     description: 'Purchasers per active customer for the same period and slice; null when there are no active customers.' }),
@@ -21,9 +21,9 @@ export const wealthMetrics = [
     description: 'Succeeded purchase amount of public funds (bond, equity and mixed funds).' }),
   defineMetric({ name: 'aum', type: 'SEMI_ADDITIVE', measure: 'holding.aum', owner: wealth,
     description: 'Assets under management: market value summed over customers and products on the last day with data in each period, never summed over days.' }),
-  defineMetric({ name: 'placement_impressions', type: 'SIMPLE', measure: 'app_event.placement_impressions', owner: growth,
+  defineMetric({ name: 'placement_impressions', type: 'SIMPLE', fillNullsWith: 0, measure: 'app_event.placement_impressions', owner: growth,
     description: 'Count of placement_impression events.' }),
-  defineMetric({ name: 'placement_clicks', type: 'SIMPLE', measure: 'app_event.placement_clicks', owner: growth,
+  defineMetric({ name: 'placement_clicks', type: 'SIMPLE', fillNullsWith: 0, measure: 'app_event.placement_clicks', owner: growth,
     description: 'Count of placement_click events.' }),
   defineMetric({ name: 'placement_ctr', type: 'RATIO', numerator: 'placement_clicks', denominator: 'placement_impressions', owner: growth,
     description: 'Placement clicks per impression.' }),

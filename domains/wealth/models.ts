@@ -75,6 +75,11 @@ export const transaction = defineModel({
     purchase_amount: { aggregation: 'sum', sql: 'amount', filter: SUCCEEDED_PURCHASE, description: 'Amount of succeeded purchases (CNY).' },
     purchasers: { aggregation: 'count_distinct', sql: 'customer_id', filter: SUCCEEDED_PURCHASE, description: 'Customers with a succeeded purchase.' },
     purchases: { aggregation: 'count', filter: SUCCEEDED_PURCHASE, description: 'Succeeded purchases.' },
+    public_fund_purchases: {
+      aggregation: 'count',
+      filter: { and: [...SUCCEEDED_PURCHASE.and, { dimension: 'product.product_type', op: 'IN', values: PUBLIC_FUND_TYPES }] },
+      description: 'Succeeded purchases of public funds (bond, equity and mixed funds).',
+    },
     redemption_amount: {
       aggregation: 'sum',
       sql: 'amount',

@@ -1,4 +1,4 @@
-import type { Catalog, Metric, Model } from './types.ts';
+import type { Catalog, Metric, Model, SavedQuery, TimeSpine } from './types.ts';
 import { ProblemCollector } from './validation-error.ts';
 import { validateModels } from './validate-models.ts';
 import { validateMetrics } from './validate-metrics.ts';
@@ -12,11 +12,52 @@ import { deepFreeze } from '../dsl/freeze.ts';
  * const catalog = buildCatalog({ models: [customer, transaction], metrics: [purchaseAmount] });
  * ```
  */
-export function buildCatalog(definitions: { models: readonly Model[]; metrics: readonly Metric[] }): Catalog {
+export function buildCatalog(definitions: {
+  models: readonly Model[];
+  metrics: readonly Metric[];
+  timeSpines?: readonly TimeSpine[];
+  savedQueries?: readonly SavedQuery[];
+}): Catalog {
   const problems = new ProblemCollector();
   const models = new Map(definitions.models.map((m) => [m.name, m]));
+  const catalog: Catalog = {
+    models: [...definitions.models],
+    metrics: [...definitions.metrics],
+    ...(definitions.timeSpines?.length ? { timeSpines: [...definitions.timeSpines] } : {}),
+    ...(definitions.savedQueries?.length ? { savedQueries: [...definitions.savedQueries] } : {}),
+  };
   validateModels(definitions.models, models, problems);
-  validateMetrics(definitions.metrics, models, problems);
+  validateMetrics(catalog, models, problems);
+  validateSavedQueries(catalog, problems);
   problems.throwIfAny();
-  return deepFreeze({ models: [...definitions.models], metrics: [...definitions.metrics] });
+  return deepFreeze(catalog);
+}
+
+/**
+ * One catalog serving two sets of definitions (the bundled domain and an imported dbt
+ * project): names must not collide, and the result is validated like any other.
+ *
+ * ```ts
+ * const catalog = mergeCatalogs(wealthCatalog(), importDbtProject(dir, { schema }).catalog);
+ * ```
+ */
+export function mergeCatalogs(a: Catalog, b: Catalog): Catalog {
+  return buildCatalog({
+    models: [...a.models, ...b.models],
+    metrics: [...a.metrics, ...b.metrics],
+    timeSpines: [...(a.timeSpines ?? []), ...(b.timeSpines ?? [])],
+    savedQueries: [...(a.savedQueries ?? []), ...(b.savedQueries ?? [])],
+  });
+}
+
+function validateSavedQueries(catalog: Catalog, problems: ProblemCollector): void {
+  const metrics = new Set(catalog.metrics.map((m) => m.name));
+  const seen = new Set<string>();
+  for (const query of catalog.savedQueries ?? []) {
+    if (seen.has(query.name)) problems.add(`saved_queries.${query.name}`, 'DUPLICATE_NAME', `saved query '${query.name}' is defined twice`);
+    seen.add(query.name);
+    for (const name of query.metrics) {
+      if (!metrics.has(name)) problems.add(`saved_queries.${query.name}.metrics`, 'UNKNOWN_METRIC', `metric '${name}' is not defined`);
+    }
+  }
 }

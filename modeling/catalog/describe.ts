@@ -1,5 +1,6 @@
 import type { CatalogIndex } from './catalog-index.ts';
-import type { Metric } from './types.ts';
+import type { Metric, Model } from './types.ts';
+import { TAG_JOIN, type Reach } from './join-graph.ts';
 import { leafMeasures } from './lineage.ts';
 
 export interface MetricLineage {
@@ -16,13 +17,21 @@ export function metricLineage(index: CatalogIndex, metric: Metric): MetricLineag
   return { models, measures: leaves.map((l) => `${l.model}.${l.measure}`), tables: [...new Set(tables)] };
 }
 
+/** A role reached through a model's `tag` join is shown as `customer.tag`, the form queries use for tags. */
+function displayRole(base: Model, reach: Reach): string {
+  const last = reach.path.at(-1);
+  if (last?.join.name !== TAG_JOIN) return reach.role;
+  const owner = reach.path.at(-2)?.join.name ?? base.name;
+  return `${owner}.${TAG_JOIN}`;
+}
+
 /** Every dimension (`role.dimension`, plus `metric_time`) that can slice a metric: reachable from all its models. */
 export function metricDimensions(index: CatalogIndex, metric: Metric): string[] {
   const models = [...new Set(leafMeasures(metric, index.metrics).map((l) => l.model))].map((m) => index.model(m));
   const per = models.map((model) => {
     const roles = new Map<string, number>();
     for (const r of index.reaches(model)) roles.set(r.role, (roles.get(r.role) ?? 0) + 1);
-    return new Set(index.reaches(model).filter((r) => roles.get(r.role) === 1).flatMap((r) => r.model.dimensions.map((d) => `${r.role}.${d.name}`)));
+    return new Set(index.reaches(model).filter((r) => roles.get(r.role) === 1).flatMap((r) => r.model.dimensions.map((d) => `${displayRole(model, r)}.${d.name}`)));
   });
   const [first, ...rest] = per;
   const shared = [...(first ?? [])].filter((d) => rest.every((s) => s.has(d)));

@@ -17,6 +17,9 @@ export type DimensionLookup =
   | { readonly ok: true; readonly reach: Reach; readonly dimension: Dimension }
   | { readonly ok: false; readonly reason: 'unknown' | 'fan_out' | 'ambiguous'; readonly message: string; readonly candidates: readonly string[] };
 
+/** The join under which a subject model reaches its published tags (`customer.tag.<key>`). */
+export const TAG_JOIN = 'tag';
+
 /** Joins that never multiply the base rows. */
 const SAFE: ReadonlySet<string> = new Set(['many_to_one', 'one_to_one']);
 
@@ -65,7 +68,29 @@ export function fanOutRoles(models: ReadonlyMap<string, Model>, base: Model): Se
   return roles;
 }
 
-/** Finds `role.dimension` from `base`, explaining why when it cannot. */
+/**
+ * `role.join.dimension`: one more many-to-one (or one-to-one) join named from the role's
+ * model, e.g. `customer.tag.aum_tier` reaches the customer's tags through the `tag` join.
+ */
+function lookupThroughJoin(models: ReadonlyMap<string, Model>, reach: Reach, joinName: string, rest: string): DimensionLookup {
+  const join = reach.model.joins.find((j) => j.name === joinName);
+  const target = join ? models.get(join.model) : undefined;
+  if (!join || !target) {
+    return { ok: false, reason: 'unknown', message: `'${reach.model.name}' has no join '${joinName}'`, candidates: reach.model.joins.map((j) => `${reach.role}.${j.name}`) };
+  }
+  if (!SAFE.has(join.cardinality)) {
+    return { ok: false, reason: 'fan_out', message: `'${reach.model.name}.${joinName}' is a one_to_many join, which would multiply rows`, candidates: [] };
+  }
+  const next: Reach = { role: `${reach.role}.${joinName}`, model: target, path: [...reach.path, { from: reach.model.name, join }] };
+  const dimensions = new Map(target.dimensions.map((d) => [d.name, d]));
+  const dot = rest.indexOf('.');
+  if (dot > 0) return lookupThroughJoin(models, next, rest.slice(0, dot), rest.slice(dot + 1));
+  const dimension = dimensions.get(rest);
+  if (!dimension) return { ok: false, reason: 'unknown', message: `'${target.name}' has no dimension '${rest}'`, candidates: target.dimensions.map((d) => `${next.role}.${d.name}`) };
+  return { ok: true, reach: next, dimension };
+}
+
+/** Finds `role.dimension` (or `role.join.dimension`) from `base`, explaining why when it cannot. */
 export function lookupDimension(
   models: ReadonlyMap<string, Model>,
   reaches: readonly Reach[],
@@ -90,6 +115,8 @@ export function lookupDimension(
     }
     return { ok: false, reason: 'unknown', message: `no model or join named '${role}' is reachable from '${base.name}'`, candidates: reaches.map((r) => r.role) };
   }
+  const dot = dimensionName.indexOf('.');
+  if (dot > 0) return lookupThroughJoin(models, reach, dimensionName.slice(0, dot), dimensionName.slice(dot + 1));
   const dimension = reach.model.dimensions.find((d) => d.name === dimensionName);
   if (!dimension) {
     return {

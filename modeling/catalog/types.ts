@@ -30,6 +30,19 @@ export interface Dimension {
   /** For time dimensions: the finest grain the data has and how the column is stored. */
   readonly grain?: Grain;
   readonly storage?: TimeStorage;
+  /** A partition column: joins to a model with a partition dimension of the same name also match it. */
+  readonly isPartition?: boolean;
+}
+
+/** How an entity identifies rows: primary, unique and natural entities name one row each. */
+export type EntityType = 'primary' | 'unique' | 'foreign' | 'natural';
+
+/** A key of a model (MetricFlow's entity): joins follow entities, and an entity can be grouped by. */
+export interface Entity {
+  readonly name: string;
+  readonly type: EntityType;
+  /** SQL expression over the model's columns; absent for a primary entity named only for paths. */
+  readonly sql?: string;
 }
 
 export type Aggregation =
@@ -75,6 +88,8 @@ export interface Join {
   readonly cardinality: Cardinality;
   /** Pairs of (this model's column SQL, the joined model's column SQL) that must be equal. */
   readonly on: readonly (readonly [string, string])[];
+  /** The entity this join follows (imported dbt projects): a path step in `entity__dimension` names. */
+  readonly entity?: string;
 }
 
 export interface Model extends Governance {
@@ -89,6 +104,8 @@ export interface Model extends Governance {
   readonly dimensions: readonly Dimension[];
   readonly measures: readonly Measure[];
   readonly joins: readonly Join[];
+  /** Entities (imported dbt projects): names usable as group-bys and as the first step of a path. */
+  readonly entities?: readonly Entity[];
 }
 
 // ---- the closed filter language (metric query `where`, measure and metric filters) ----
@@ -108,6 +125,15 @@ export type Filter =
       readonly grain?: Grain;
       readonly op: FilterOp;
       readonly values: readonly string[];
+    }
+  | {
+      /** A metric's value per entity compared with literals (`Metric('bookings', ['listing']) > 2`). */
+      readonly kind: 'metric';
+      readonly metric: string;
+      /** Entity references the metric is grouped by; the filtered rows match on them. */
+      readonly groupBy: readonly string[];
+      readonly op: FilterOp;
+      readonly values: readonly string[];
     };
 
 // ---- metrics ----
@@ -121,6 +147,8 @@ interface MetricBase extends Governance {
   readonly filter?: Filter;
   /** Value shown for a period or slice without data (e.g. 0); null by default. */
   readonly fillNullsWith?: number;
+  /** Grain of `metric_time` when a query names none (MetricFlow's `time_granularity`). */
+  readonly defaultGrain?: Grain;
 }
 
 /** A measure of a model, as a metric input. */
@@ -132,6 +160,8 @@ export interface MeasureInput {
 export interface SimpleMetric extends MetricBase {
   readonly type: 'SIMPLE' | 'SEMI_ADDITIVE';
   readonly measure: MeasureInput;
+  /** Grouped by metric_time, every period of the time spine appears, with or without data. */
+  readonly joinToTimeSpine?: boolean;
 }
 
 export interface RatioMetric extends MetricBase {
@@ -147,6 +177,13 @@ export interface MetricInput {
   readonly alias?: string;
   /** Value of the input shifted later by this much (e.g. `{ count: 7, grain: 'DAY' }`). */
   readonly offsetWindow?: { readonly count: number; readonly grain: Grain };
+  /** Value of the input at the start of the period of this grain (MetricFlow's `offset_to_grain`). */
+  readonly offsetToGrain?: Grain;
+  /**
+   * Value shifted by whole periods of a custom granularity of the time spine (`1 alien_day`):
+   * each day takes the value of the day at the same position in the period `count` periods before.
+   */
+  readonly offsetCustom?: { readonly count: number; readonly granularity: string };
 }
 
 /** Arithmetic over input metrics: parsed once, never SQL text. */
@@ -185,8 +222,14 @@ export interface ConversionMetric extends MetricBase {
   readonly conversion: MeasureInput;
   /** Column (dimension name) identifying the entity in both models. */
   readonly entity: { readonly base: string; readonly conversion: string };
-  /** A conversion counts when it happens after the base event, within (min, max]. */
-  readonly window: { readonly min?: Duration; readonly max?: Duration };
+  /**
+   * A conversion counts when it happens after the base event, within (min, max]; with
+   * `sameTimeCounts` (MetricFlow) a conversion at the base event's time counts and the
+   * window is [0, max).
+   */
+  readonly window: { readonly min?: Duration; readonly max?: Duration; readonly sameTimeCounts?: boolean };
+  /** Dimension pairs (base, conversion) that must be equal for a conversion to count. */
+  readonly constantProperties?: readonly { readonly base: string; readonly conversion: string }[];
   /** Which base events count: every row, or only each entity's first (ever, or within the period). */
   readonly baseEvents: 'all' | 'first_ever' | 'first_in_period';
   readonly calculation: 'conversion_rate' | 'conversions';
@@ -199,7 +242,30 @@ export interface Duration {
 
 export type Metric = SimpleMetric | RatioMetric | DerivedMetric | CumulativeMetric | ConversionMetric;
 
+/** A table with one row per period of `grain` (MetricFlow's time spine), with custom granularity columns. */
+export interface TimeSpine {
+  /** `schema.table` */
+  readonly table: string;
+  readonly column: string;
+  readonly grain: Grain;
+  /** Custom granularities: a name (`alien_day`) and the column holding each row's period. */
+  readonly customGranularities: readonly { readonly name: string; readonly column: string }[];
+}
+
+/** A named, reusable metric query (dbt's saved query). */
+export interface SavedQuery {
+  readonly name: string;
+  readonly description: string;
+  readonly metrics: readonly string[];
+  readonly groupBy: readonly { readonly dimension: string; readonly grain?: Grain; readonly datePart?: string }[];
+  readonly where?: Filter;
+  readonly orderBy: readonly { readonly field: string; readonly direction: 'ASC' | 'DESC' }[];
+  readonly limit?: number;
+}
+
 export interface Catalog {
   readonly models: readonly Model[];
   readonly metrics: readonly Metric[];
+  readonly timeSpines?: readonly TimeSpine[];
+  readonly savedQueries?: readonly SavedQuery[];
 }

@@ -1,20 +1,23 @@
-import type { Metric, Model, MeasureInput } from './types.ts';
+import type { Catalog, Metric, Model, MeasureInput } from './types.ts';
 import { GRAINS } from './types.ts';
 import { checkGovernance, isIdentifier } from './vocabulary.ts';
 import { referencedNames } from './expression.ts';
 import { inputMetrics, leafMeasures } from './lineage.ts';
-import { safeReaches } from './join-graph.ts';
-import { checkFilter } from './validate-models.ts';
+import { checkFilter, definitionsIndex } from './validate-models.ts';
+import { memberOf } from './locate-dimension.ts';
+import type { CatalogIndex } from './catalog-index.ts';
 import type { ProblemCollector } from './validation-error.ts';
 
 const METRIC_TYPES = ['SIMPLE', 'RATIO', 'DERIVED', 'CUMULATIVE', 'SEMI_ADDITIVE', 'CONVERSION'];
 
 /** Checks every metric's references, filters and governance, and finds circular derivations. */
 export function validateMetrics(
-  metrics: readonly Metric[],
+  catalog: Catalog,
   models: ReadonlyMap<string, Model>,
   problems: ProblemCollector,
 ): void {
+  const metrics = catalog.metrics;
+  const index = definitionsIndex(catalog);
   const byName = new Map<string, Metric>();
   for (const metric of metrics) {
     const path = `metrics.${metric.name}`;
@@ -39,7 +42,7 @@ export function validateMetrics(
     if (metric.type === 'CUMULATIVE' && metric.window && metric.grainToDate) {
       problems.add(path, 'INVALID_METRIC', 'a cumulative metric takes a window or grainToDate, not both');
     }
-    checkMetricFilters(metric, models, byName, path, problems);
+    checkMetricFilters(metric, index, byName, path, problems);
   }
   findCircularMetrics(metrics, byName, problems);
 }
@@ -59,8 +62,14 @@ function checkMeasures(metric: Metric, models: ReadonlyMap<string, Model>, path:
     problems.add(`${path}.measure`, 'INVALID_METRIC', `a SEMI_ADDITIVE metric needs a measure with nonAdditive; '${metric.measure.measure}' has none`);
   }
   if (metric.type === 'CONVERSION') {
-    const base = models.get(metric.base.model)?.dimensions.find((d) => d.name === metric.entity.base);
-    const conversion = models.get(metric.conversion.model)?.dimensions.find((d) => d.name === metric.entity.conversion);
+    const baseModel = models.get(metric.base.model);
+    const conversionModel = models.get(metric.conversion.model);
+    const base = baseModel && memberOf(baseModel, metric.entity.base);
+    const conversion = conversionModel && memberOf(conversionModel, metric.entity.conversion);
+    for (const pair of metric.constantProperties ?? []) {
+      if (baseModel && !memberOf(baseModel, pair.base)) problems.add(`${path}.constantProperties`, 'UNKNOWN_MEMBER', `'${metric.base.model}' has no dimension or entity '${pair.base}'`);
+      if (conversionModel && !memberOf(conversionModel, pair.conversion)) problems.add(`${path}.constantProperties`, 'UNKNOWN_MEMBER', `'${metric.conversion.model}' has no dimension or entity '${pair.conversion}'`);
+    }
     if (!base) problems.add(`${path}.entity.base`, 'UNKNOWN_MEMBER', `'${metric.base.model}' has no dimension '${metric.entity.base}'`);
     if (!conversion) problems.add(`${path}.entity.conversion`, 'UNKNOWN_MEMBER', `'${metric.conversion.model}' has no dimension '${metric.entity.conversion}'`);
     if (base && conversion && base.type !== conversion.type) {
@@ -72,18 +81,18 @@ function checkMeasures(metric: Metric, models: ReadonlyMap<string, Model>, path:
   }
 }
 
-function checkMetricFilters(metric: Metric, models: ReadonlyMap<string, Model>, metrics: ReadonlyMap<string, Metric>, path: string, problems: ProblemCollector): void {
+function checkMetricFilters(metric: Metric, index: CatalogIndex, metrics: ReadonlyMap<string, Metric>, path: string, problems: ProblemCollector): void {
   const filters = [
     ...(metric.filter ? [[metric.filter, `${path}.filter`] as const] : []),
     ...(metric.type === 'RATIO' ? [metric.numerator, metric.denominator] : metric.type === 'DERIVED' ? metric.inputs : [])
       .flatMap((input, i) => (input.filter ? [[input.filter, `${path}.inputs[${i}].filter`] as const] : [])),
   ];
   if (filters.length === 0) return;
-  for (const leaf of leafMeasures(metric, metrics)) {
-    const model = models.get(leaf.model);
+  const leaves = metric.type === 'CONVERSION' ? [metric.base] : leafMeasures(metric, metrics);
+  for (const leaf of leaves) {
+    const model = index.models.get(leaf.model);
     if (!model) continue;
-    const reaches = safeReaches(models, model);
-    for (const [filter, at] of filters) checkFilter(filter, model, models, reaches, at, problems);
+    for (const [filter, at] of filters) checkFilter(filter, model, index, at, problems);
   }
 }
 

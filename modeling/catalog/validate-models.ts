@@ -1,8 +1,11 @@
-import type { Filter, Model } from './types.ts';
+import type { Catalog, Filter, Model } from './types.ts';
 import { AGGREGATIONS, CARDINALITIES, DIMENSION_TYPES, isIdentifier, isTimeZone, checkGovernance } from './vocabulary.ts';
-import { lookupDimension, safeReaches } from './join-graph.ts';
+import { safeReaches } from './join-graph.ts';
 import type { ProblemCollector } from './validation-error.ts';
 import { castProblem } from './values.ts';
+import { indexCatalog, type CatalogIndex } from './catalog-index.ts';
+import { locateDimension, memberOf } from './locate-dimension.ts';
+import { customGrainNames, parseDimensionRef } from '../query/dimension-ref.ts';
 
 /** Checks every model on its own and its joins against the others. */
 export function validateModels(models: readonly Model[], byName: ReadonlyMap<string, Model>, problems: ProblemCollector): void {
@@ -16,12 +19,13 @@ export function validateModels(models: readonly Model[], byName: ReadonlyMap<str
     if ('table' in model.source && !/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/i.test(model.source.table)) {
       problems.add(`${path}.table`, 'INVALID_SOURCE', `table '${model.source.table}' must be 'schema.table'`);
     }
-    if (model.primaryKey.length === 0) problems.add(`${path}.primaryKey`, 'MISSING_PRIMARY_KEY', 'a model needs a primary key');
+    if (model.primaryKey.length === 0 && !model.entities) problems.add(`${path}.primaryKey`, 'MISSING_PRIMARY_KEY', 'a model needs a primary key');
     if (!isTimeZone(model.timeZone)) problems.add(`${path}.timeZone`, 'INVALID_TIME_ZONE', `'${model.timeZone}' is not an IANA time zone`);
     validateMembers(model, problems);
     validateJoins(model, byName, problems);
   }
-  for (const model of models) validateFiltersAndPaths(model, byName, problems);
+  const index = indexCatalog({ models, metrics: [] });
+  for (const model of models) validateFiltersAndPaths(model, byName, index, problems);
   findJoinCycles(models, byName, problems);
 }
 
@@ -54,7 +58,7 @@ function validateMembers(model: Model, problems: ProblemCollector): void {
     if (measure.nonAdditive) {
       if (!time(measure.nonAdditive.dimension)) problems.add(`${at}.nonAdditive`, 'TYPE_MISMATCH', `'${measure.nonAdditive.dimension}' is not a time dimension of '${model.name}'`);
       for (const g of measure.nonAdditive.groupings) {
-        if (!model.dimensions.some((d) => d.name === g)) problems.add(`${at}.nonAdditive.groupings`, 'UNKNOWN_MEMBER', `'${model.name}' has no dimension '${g}'`);
+        if (!memberOf(model, g)) problems.add(`${at}.nonAdditive.groupings`, 'UNKNOWN_MEMBER', `'${model.name}' has no dimension '${g}'`);
       }
     }
   }
@@ -69,7 +73,7 @@ function validateJoins(model: Model, byName: ReadonlyMap<string, Model>, problem
   }
 }
 
-function validateFiltersAndPaths(model: Model, byName: ReadonlyMap<string, Model>, problems: ProblemCollector): void {
+function validateFiltersAndPaths(model: Model, byName: ReadonlyMap<string, Model>, index: CatalogIndex, problems: ProblemCollector): void {
   const reaches = safeReaches(byName, model);
   const roles = new Map<string, number>();
   for (const reach of reaches) roles.set(reach.role, (roles.get(reach.role) ?? 0) + 1);
@@ -77,30 +81,33 @@ function validateFiltersAndPaths(model: Model, byName: ReadonlyMap<string, Model
     if (count > 1) problems.add(`models.${model.name}.joins`, 'AMBIGUOUS_JOIN_PATH', `'${role}' is reached from '${model.name}' by ${count} join paths of the same length; give the joins distinct names`);
   }
   for (const measure of model.measures) {
-    if (measure.filter) checkFilter(measure.filter, model, byName, reaches, `models.${model.name}.measures.${measure.name}.filter`, problems);
+    if (measure.filter) checkFilter(measure.filter, model, index, `models.${model.name}.measures.${measure.name}.filter`, problems);
   }
 }
 
 /** Every dimension a filter names must be reachable without fan-out, and its values castable. */
-export function checkFilter(
-  filter: Filter,
-  model: Model,
-  byName: ReadonlyMap<string, Model>,
-  reaches: ReturnType<typeof safeReaches>,
-  path: string,
-  problems: ProblemCollector,
-): void {
+export function checkFilter(filter: Filter, model: Model, index: CatalogIndex, path: string, problems: ProblemCollector): void {
   if (filter.kind === 'and' || filter.kind === 'or') {
-    filter.filters.forEach((f, i) => checkFilter(f, model, byName, reaches, `${path}.${filter.kind}[${i}]`, problems));
+    filter.filters.forEach((f, i) => checkFilter(f, model, index, `${path}.${filter.kind}[${i}]`, problems));
     return;
   }
-  if (filter.kind === 'not') return checkFilter(filter.filter, model, byName, reaches, `${path}.not`, problems);
-  if (filter.dimension === 'metric_time') return;
-  const dot = filter.dimension.indexOf('.');
-  const found = lookupDimension(byName, reaches, model, filter.dimension.slice(0, dot), filter.dimension.slice(dot + 1));
+  if (filter.kind === 'not') return checkFilter(filter.filter, model, index, `${path}.not`, problems);
+  if (filter.kind === 'metric') {
+    if (!index.metrics.has(filter.metric) && index.metrics.size > 0) problems.add(path, 'UNKNOWN_METRIC', `filter names unknown metric '${filter.metric}'`);
+    return;
+  }
+  const ref = parseDimensionRef(filter.dimension, customGrainNames(index.catalog));
+  if (ref.kind === 'metric_time') return;
+  const found = locateDimension(index, model, ref);
   if (!found.ok) return problems.add(path, 'UNKNOWN_MEMBER', found.message);
-  const bad = filter.values.map((v) => castProblem(found.dimension.type, v)).find((p) => p !== undefined);
+  const type = found.located.dimension.type;
+  const bad = type === 'time' ? undefined : filter.values.map((v) => castProblem(type, v)).find((p) => p !== undefined);
   if (bad) problems.add(path, 'TYPE_MISMATCH', `${filter.dimension}: ${bad}`);
+}
+
+/** Validation helper: an index over definitions that are still being checked. */
+export function definitionsIndex(catalog: Catalog): CatalogIndex {
+  return indexCatalog(catalog);
 }
 
 function findJoinCycles(models: readonly Model[], byName: ReadonlyMap<string, Model>, problems: ProblemCollector): void {

@@ -1,9 +1,12 @@
 import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import { resolveQuery, type ResolvedQuery } from '../query/resolve-query.ts';
+import { GRAINS } from '../catalog/types.ts';
+import { resolveQuery, type ResolvedGroupBy, type ResolvedQuery } from '../query/resolve-query.ts';
 import type { MetricQuery } from '../query/metric-query.ts';
+import type { MetricSubquery } from '../sql/node-scope.ts';
 import { MetricPlanner, nodeColumns } from './metric-planner.ts';
 import { nodeSql } from './node-sql.ts';
+import { distinctValuesSql } from './distinct-values-sql.ts';
 import { sqlCompiler } from './sql-compiler.ts';
 
 export interface ResultColumn {
@@ -28,30 +31,44 @@ export interface CompiledMetricQuery {
  */
 export function compileMetricQuery(index: CatalogIndex, query: MetricQuery, options: { maxRows: number }): CompiledMetricQuery {
   const resolved = resolveQuery(index, query);
-  const planner = new MetricPlanner(index, (column) => sql.ref(`combined.${column}`));
-  const metricExprs = resolved.metrics.map((m) => planner.expression(m, resolved.where ? [resolved.where] : [], []));
-  const ctes = planner.nodes.map((node, i) => sql`${sql.id(`n${i}`)} AS (${nodeSql(index, resolved, node, `n${i}_`)})`);
-  const groupCount = resolved.groupBy.length;
-  const select = [
-    ...resolved.groupBy.map((g, i) => sql`${sql.ref(`combined.g${i}`)} AS ${sql.id(g.column)}`),
-    ...resolved.metrics.map((m, i) => sql`${metricExprs[i]} AS ${sql.id(m.name)}`),
-  ];
   const wanted = resolved.limit ?? Infinity;
   const fetchLimit = Math.min(wanted, options.maxRows + 1);
-  const statement = sql`WITH ${sql.join(ctes)} SELECT ${sql.join(select)} FROM ${combined(planner, groupCount)} ${orderBy(resolved)} LIMIT ${fetchLimit} OFFSET ${resolved.offset}`;
+  const body = metricStatement(index, resolved);
+  const statement = sql`${body} ${orderBy(resolved)} LIMIT ${fetchLimit} OFFSET ${resolved.offset}`;
   return {
     columns: [
-      ...resolved.groupBy.map((g): ResultColumn => ({
-        name: g.column,
-        kind: 'DIMENSION',
-        type: g.datePart ? 'number' : g.type === 'time' ? (['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(g.grain ?? 'DAY') ? 'date' : 'timestamp') : g.type,
-      })),
+      ...resolved.groupBy.map((g): ResultColumn => ({ name: g.column, kind: 'DIMENSION', type: columnType(index, g) })),
       ...resolved.metrics.map((m): ResultColumn => ({ name: m.name, kind: 'METRIC', type: 'number' })),
     ],
     compiled: statement.compile(sqlCompiler) as CompiledQuery<Record<string, unknown>>,
     fetchLimit,
     rowCap: options.maxRows,
   };
+}
+
+function columnType(index: CatalogIndex, g: ResolvedGroupBy): string {
+  if (g.datePart) return 'number';
+  if (g.type !== 'time') return g.type;
+  if (g.customGrain) {
+    const spine = (index.catalog.timeSpines ?? []).find((s) => s.customGranularities.some((c) => c.name === g.customGrain));
+    return spine && GRAINS.indexOf(spine.grain) < GRAINS.indexOf('DAY') ? 'timestamp' : 'date';
+  }
+  return ['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(g.grain ?? 'DAY') ? 'date' : 'timestamp';
+}
+
+/** The statement of a resolved query without order and limit: usable as a subquery. */
+function metricStatement(index: CatalogIndex, resolved: ResolvedQuery): RawBuilder<unknown> {
+  const subquery: MetricSubquery = (metric, groupBy) =>
+    metricStatement(index, resolveQuery(index, { metrics: [metric], groupBy: groupBy.map((dimension) => ({ dimension })) }));
+  if (resolved.distinctFrom) return distinctValuesSql(index, resolved, subquery);
+  const planner = new MetricPlanner(index, (column) => sql.ref(`combined.${column}`));
+  const metricExprs = resolved.metrics.map((m) => planner.expression(m, resolved.where ? [resolved.where] : [], []));
+  const ctes = planner.nodes.map((node, i) => sql`${sql.id(`n${i}`)} AS (${nodeSql(index, resolved, node, `n${i}_`, subquery)})`);
+  const select = [
+    ...resolved.groupBy.map((g, i) => sql`${sql.ref(`combined.g${i}`)} AS ${sql.id(g.column)}`),
+    ...resolved.metrics.map((m, i) => sql`${metricExprs[i]} AS ${sql.id(m.name)}`),
+  ];
+  return sql`WITH ${sql.join(ctes)} SELECT ${sql.join(select)} FROM ${combined(planner, resolved.groupBy.length)}`;
 }
 
 /** One node as is; several nodes stacked and collapsed per group, so each group appears once. */

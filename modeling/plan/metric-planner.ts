@@ -1,6 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import type { ConversionMetric, CumulativeMetric, Duration, Expression, Filter, Measure, Metric, MetricInput, NonAdditive } from '../catalog/types.ts';
+import type { ConversionMetric, CumulativeMetric, Expression, Filter, Measure, Metric, MetricInput, NonAdditive } from '../catalog/types.ts';
+import type { TimeOffset } from '../sql/time-offset.ts';
+
+type Duration = TimeOffset;
 
 /** One aggregation subquery of the statement; several measures may share an aggregate node. */
 export type PlanNode =
@@ -12,6 +15,8 @@ export type PlanNode =
       readonly filters: readonly Filter[];
       readonly offsets: readonly Duration[];
       readonly nonAdditive?: NonAdditive;
+      /** Grouped by metric_time, every period of the time spine appears (MetricFlow's join_to_timespine). */
+      readonly joinToTimeSpine?: boolean;
       readonly columns: { readonly column: string; readonly measure: Measure }[];
     }
   | { readonly kind: 'cumulative'; readonly key: string; readonly metric: CumulativeMetric; readonly filters: readonly Filter[]; readonly offsets: readonly Duration[]; readonly column: string }
@@ -56,7 +61,7 @@ export class MetricPlanner {
     switch (metric.type) {
       case 'SIMPLE':
       case 'SEMI_ADDITIVE':
-        return this.columnRef(this.aggregateColumn(metric.measure.model, metric.measure.measure, filters, offsets));
+        return this.columnRef(this.aggregateColumn(metric.measure.model, metric.measure.measure, filters, offsets, metric.joinToTimeSpine === true));
       case 'RATIO': {
         const numerator = this.input(metric.numerator, filters, offsets);
         const denominator = this.input(metric.denominator, filters, offsets);
@@ -81,7 +86,12 @@ export class MetricPlanner {
     const metric = this.index.metrics.get(input.metric);
     if (!metric) throw new Error(`catalog invariant: no metric '${input.metric}'`);
     const nextFilters = input.filter ? [...filters, input.filter] : filters;
-    const nextOffsets = input.offsetWindow ? [...offsets, input.offsetWindow] : offsets;
+    const nextOffsets: Duration[] = [
+      ...offsets,
+      ...(input.offsetWindow ? [input.offsetWindow] : []),
+      ...(input.offsetToGrain ? [{ toGrain: input.offsetToGrain }] : []),
+      ...(input.offsetCustom ? [{ customGrain: input.offsetCustom.granularity, count: input.offsetCustom.count }] : []),
+    ];
     return this.expression(metric, nextFilters, nextOffsets);
   }
 
@@ -110,14 +120,19 @@ export class MetricPlanner {
     return `l${this.leafCount++}`;
   }
 
-  private aggregateColumn(modelName: string, measureName: string, filters: readonly Filter[], offsets: readonly Duration[]): string {
+  private aggregateColumn(modelName: string, measureName: string, filters: readonly Filter[], offsets: readonly Duration[], spine = false): string {
     const { model, measure } = this.index.measure({ model: modelName, measure: measureName });
     const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
     const all = measure.filter ? [...filters, measure.filter] : [...filters];
-    const key = JSON.stringify(['aggregate', model.name, timeDimension, all, offsets, measure.nonAdditive ?? null]);
+    const key = JSON.stringify(['aggregate', model.name, timeDimension, all, offsets, measure.nonAdditive ?? null, ...(spine ? ['spine'] : [])]);
     let node = this.nodes.find((n) => n.key === key);
     if (!node) {
-      node = { kind: 'aggregate', key, model: model.name, timeDimension, filters: all, offsets, ...(measure.nonAdditive ? { nonAdditive: measure.nonAdditive } : {}), columns: [] };
+      node = {
+        kind: 'aggregate', key, model: model.name, timeDimension, filters: all, offsets,
+        ...(measure.nonAdditive ? { nonAdditive: measure.nonAdditive } : {}),
+        ...(spine ? { joinToTimeSpine: true } : {}),
+        columns: [],
+      };
       this.nodes.push(node);
     }
     if (node.kind !== 'aggregate') throw new Error('plan invariant: aggregate node expected');

@@ -1,48 +1,63 @@
 import type { RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
+import type { Filter, Grain, Model } from '../catalog/types.ts';
+import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { ResolvedQuery } from '../query/resolve-query.ts';
+import { customGrainNames, parseDimensionRef } from '../query/dimension-ref.ts';
 import { aggregateNodeSql, semiAdditiveNodeSql } from '../sql/aggregate-node.ts';
 import { cumulativeNodeSql } from '../sql/cumulative-node.ts';
-import { conversionNodeSql } from '../sql/conversion-node.ts';
-import { buildNodeScope } from '../sql/node-scope.ts';
+import { buildNodeScope, metricTimeGrain, type MetricSubquery } from '../sql/node-scope.ts';
+import { joinToTimeSpine } from '../sql/time-spine-join.ts';
+import { conversionSql } from './conversion-sql.ts';
 import type { PlanNode } from './metric-planner.ts';
 
 /** The SELECT of one plan node; `prefix` keeps its table aliases apart from other nodes'. */
-export function nodeSql(index: CatalogIndex, query: ResolvedQuery, node: PlanNode, prefix: string): RawBuilder<unknown> {
+export function nodeSql(index: CatalogIndex, query: ResolvedQuery, node: PlanNode, prefix: string, subquery?: MetricSubquery): RawBuilder<unknown> {
   switch (node.kind) {
     case 'aggregate': {
-      const scope = buildNodeScope({ index, query, model: index.model(node.model), timeDimension: node.timeDimension, filters: node.filters, offsets: node.offsets, prefix });
+      const model = index.model(node.model);
+      const scope = buildNodeScope({ index, query, model, timeDimension: node.timeDimension, filters: node.filters, offsets: node.offsets, prefix, ...(subquery ? { subquery } : {}) });
       const [first] = node.columns;
-      if (node.nonAdditive && first) return semiAdditiveNodeSql(scope, first, node.nonAdditive);
-      return aggregateNodeSql(scope, node.columns);
+      const inner = node.nonAdditive && first ? semiAdditiveNodeSql(scope, first, node.nonAdditive) : aggregateNodeSql(scope, node.columns);
+      if (!node.joinToTimeSpine || !scope.isPeriod.some(Boolean) || !index.catalog.timeSpines?.length) return inner;
+      return joinToTimeSpine(index, query, inner, node.columns.map((c) => c.column), scope.isPeriod, timeGrain(model, node.timeDimension), scope.range);
     }
     case 'cumulative': {
       const { model, measure } = index.measure(node.metric.measure);
       const filters = measure.filter ? [...node.filters, measure.filter] : node.filters;
       const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
-      const scope = buildNodeScope({ index, query, model, timeDimension, filters, offsets: node.offsets, prefix });
-      return cumulativeNodeSql(scope, query, node.metric, measure, node.column);
+      const { rows, periods } = index.catalog.timeSpines?.length ? splitTimeFilters(index, model, timeDimension, filters) : { rows: filters, periods: [] };
+      const scope = buildNodeScope({ index, query, model, timeDimension, filters: rows, offsets: node.offsets, prefix, ...(subquery ? { subquery } : {}) });
+      return cumulativeNodeSql({ index, scope, query, metric: node.metric, measure, column: node.column, grain: timeGrain(model, timeDimension), periodFilters: periods, offsets: node.offsets });
     }
     case 'conversion':
-      return conversionSql(index, query, node, prefix);
+      return conversionSql(index, query, node, prefix, subquery);
   }
 }
 
-function conversionSql(index: CatalogIndex, query: ResolvedQuery, node: Extract<PlanNode, { kind: 'conversion' }>, prefix: string): RawBuilder<unknown> {
-  const side = (input: typeof node.metric.base, filters: typeof node.filters, entityName: string, sidePrefix: string, forQuery: ResolvedQuery) => {
-    const { model, measure } = index.measure(input);
-    const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
-    const all = measure.filter ? [...filters, measure.filter] : filters;
-    const scope = buildNodeScope({ index, query: forQuery, model, timeDimension, filters: all, offsets: node.offsets, prefix: sidePrefix });
-    const column = (name: string) => scope.relation.baseColumn(model.dimensions.find((d) => d.name === name)?.sql ?? name);
-    const timeSql = model.dimensions.find((d) => d.name === timeDimension)?.sql ?? timeDimension;
-    return { scope, measure, model, entity: column(entityName), time: scope.relation.baseColumn(timeSql) };
-  };
-  const base = side(node.metric.base, node.filters, node.metric.entity.base, `${prefix}b`, query);
-  // Conversion events carry no group-bys or query filters: they take the base event's values.
-  const conversionQuery: ResolvedQuery = { ...query, groupBy: [], orderBy: [] };
-  const conversion = side(node.metric.conversion, [], node.metric.entity.conversion, `${prefix}c`, conversionQuery);
-  const rowKey = conversion.model.primaryKey.map((k) => conversion.scope.relation.baseColumn(k));
-  return conversionNodeSql(node.metric, base, { ...conversion, rowKey }, { opportunities: node.opportunities, conversions: node.conversions });
+function timeGrain(model: Model, timeDimension: string): Grain {
+  return model.dimensions.find((d) => d.name === timeDimension)?.grain ?? 'DAY';
 }
 
+/**
+ * A cumulative metric's filters split into those on its time alone (they choose the output
+ * periods, as MetricFlow applies them after the window) and the rest (they choose rows).
+ */
+function splitTimeFilters(index: CatalogIndex, model: Model, timeDimension: string, filters: readonly Filter[]): { rows: Filter[]; periods: Filter[] } {
+  const custom = customGrainNames(index.catalog);
+  const isTime = (text: string): boolean => {
+    const ref = parseDimensionRef(text, custom);
+    if (ref.kind === 'metric_time') return true;
+    const found = locateDimension(index, model, ref);
+    return found.ok && found.located.steps.length === 0 && found.located.dimension.name === timeDimension;
+  };
+  const onlyTime = (f: Filter): boolean => {
+    if (f.kind === 'and' || f.kind === 'or') return f.filters.every(onlyTime);
+    if (f.kind === 'not') return onlyTime(f.filter);
+    return f.kind === 'compare' && isTime(f.dimension);
+  };
+  const parts = filters.flatMap((f) => (f.kind === 'and' ? f.filters : [f]));
+  return { rows: parts.filter((f) => !onlyTime(f)), periods: parts.filter(onlyTime) };
+}
+
+export { metricTimeGrain };

@@ -3,7 +3,10 @@ import type { Filter, Grain } from '../catalog/types.ts';
 export type DatePart = 'YEAR' | 'QUARTER' | 'MONTH' | 'WEEK' | 'DAY' | 'DOW' | 'DOY' | 'HOUR';
 
 export interface GroupByInput {
-  /** `model.dimension`, or `metric_time` for each metric's own time dimension. */
+  /**
+   * `model.dimension`, `metric_time` for each metric's own time dimension, or a MetricFlow
+   * name (`listing__country_latest`, `metric_time__month`, `booking__ds__alien_day`, `listing`).
+   */
   readonly dimension: string;
   readonly grain?: Grain;
   readonly datePart?: DatePart;
@@ -17,7 +20,10 @@ export interface OrderByInput {
 
 /** A metric query as API.md's `MetricQueryInput` describes it, with the filter already in tagged form. */
 export interface MetricQuery {
+  /** Metric names; empty with group-bys for the distinct values of the group-bys. */
   readonly metrics: readonly string[];
+  /** A saved query of the catalog: its metrics, group-bys, filter, order and limit apply. */
+  readonly savedQuery?: string;
   readonly groupBy?: readonly GroupByInput[];
   readonly where?: Filter;
   /** Half-open `[from, to)` in the reporting time zone: `YYYY-MM-DD` or ISO timestamps. */

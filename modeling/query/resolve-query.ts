@@ -1,26 +1,37 @@
 import type { DimensionType, Filter, Grain, Metric, Model } from '../catalog/types.ts';
 import { GRAINS } from '../catalog/types.ts';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import { leafMeasures } from '../catalog/lineage.ts';
+import { locateDimension } from '../catalog/locate-dimension.ts';
 import { castProblem } from '../catalog/values.ts';
 import { StrataError } from '../errors.ts';
 import { closestNames } from './suggest.ts';
 import type { DatePart, MetricQuery } from './metric-query.ts';
+import { customGrainNames, defaultGrainOf, grainSuffix, parseDimensionRef, refBaseName, type DimensionRef, type GrainChoice } from './dimension-ref.ts';
+import { expandSavedQuery } from './saved-query.ts';
+import { metricDefaultGrain, queryModels, distinctValuesModel } from './query-models.ts';
+
+export { METRIC_TIME } from './dimension-ref.ts';
 
 export interface ResolvedGroupBy {
-  /** Output column name: dots become `__`, a time grain is appended (`metric_time__month`). */
+  /** Output column name: MetricFlow's (`metric_time__month`, `listing__country_latest`, `metric_time__extract_dow`). */
   readonly column: string;
   /** The reference as written. */
-  readonly ref: string;
-  readonly role: string;
-  readonly dimension: string;
+  readonly text: string;
+  readonly ref: DimensionRef;
+  readonly metricTime: boolean;
   readonly type: DimensionType;
   readonly grain?: Grain;
+  /** A custom granularity of the time spine (`alien_day`). */
+  readonly customGrain?: string;
   readonly datePart?: DatePart;
 }
 
 export interface ResolvedQuery {
   readonly metrics: readonly Metric[];
+  /** The models the group-bys and filters are resolved from (for a distinct-values query, its base). */
+  readonly models: readonly Model[];
+  /** Dimension-only query: distinct values of the group-bys, from this model (or the time spine alone). */
+  readonly distinctFrom?: Model | 'time_spine';
   readonly groupBy: readonly ResolvedGroupBy[];
   readonly where?: Filter;
   readonly timeRange?: { readonly from?: string; readonly to?: string };
@@ -29,29 +40,32 @@ export interface ResolvedQuery {
   readonly offset: number;
 }
 
-export const METRIC_TIME = 'metric_time';
-
 /** Checks every name in a query against the catalog and says how to fix what is wrong. */
-export function resolveQuery(index: CatalogIndex, query: MetricQuery): ResolvedQuery {
-  if (query.metrics.length === 0) throw new StrataError('INVALID_QUERY', 'name at least one metric in `metrics`');
+export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQuery {
+  const query = expandSavedQuery(index.catalog, input);
+  if (query.metrics.length === 0 && (query.groupBy ?? []).length === 0) throw new StrataError('INVALID_QUERY', 'name at least one metric in `metrics`, or group-bys for their distinct values');
   const metrics = query.metrics.map((name) => resolveMetric(index, name));
-  const models = [...new Set(metrics.flatMap((m) => leafMeasures(m, index.metrics).map((l) => l.model)))].map((n) => index.model(n));
-  const groupBy = (query.groupBy ?? []).map((g) => resolveGroupBy(index, models, metrics, g.dimension, g.grain, g.datePart));
+  const custom = customGrainNames(index.catalog);
+  const refs = (query.groupBy ?? []).map((g) => ({ input: g, ref: parseDimensionRef(g.dimension, custom) }));
+  const filterRefs = query.where ? filterDimensions(query.where).map((d) => parseDimensionRef(d, custom)) : [];
+  const distinctFrom = metrics.length === 0 ? distinctValuesModel(index, [...refs.map((r) => r.ref), ...filterRefs]) : undefined;
+  const models = distinctFrom ? (distinctFrom === 'time_spine' ? [] : [distinctFrom]) : queryModels(index, metrics);
+  const defaultGrain = metrics.length === 0 ? 'DAY' : metrics.map((m) => metricDefaultGrain(index, m)).sort((a, b) => GRAINS.indexOf(a) - GRAINS.indexOf(b))[0] ?? 'DAY';
+  const groupBy = refs.map(({ input: g, ref }) => resolveGroupBy(index, models, metrics, ref, g.grain, g.datePart, defaultGrain));
   const columns = new Set<string>();
   for (const g of groupBy) {
     if (columns.has(g.column)) throw new StrataError('INVALID_QUERY', `'${g.column}' is grouped by twice`);
     columns.add(g.column);
   }
-  if (query.where) checkFilterNames(index, models, metrics, query.where);
+  if (query.where) checkFilterNames(index, models, metrics, query.where, custom);
   checkTimeRange(query.timeRange);
-  const orderBy = (query.orderBy ?? []).map((o) => ({
-    column: resolveOrderField(o.field, metrics, groupBy),
-    descending: o.direction === 'DESC',
-  }));
+  const orderBy = (query.orderBy ?? []).map((o) => ({ column: resolveOrderField(o.field, metrics, groupBy), descending: o.direction === 'DESC' }));
   if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 0)) throw new StrataError('BAD_USER_INPUT', '`limit` must be a non-negative integer');
   if (query.offset !== undefined && (!Number.isInteger(query.offset) || query.offset < 0)) throw new StrataError('BAD_USER_INPUT', '`offset` must be a non-negative integer');
   return {
     metrics,
+    models,
+    ...(distinctFrom ? { distinctFrom } : {}),
     groupBy,
     ...(query.where ? { where: query.where } : {}),
     ...(query.timeRange ? { timeRange: query.timeRange } : {}),
@@ -68,57 +82,93 @@ function resolveMetric(index: CatalogIndex, name: string): Metric {
   throw new StrataError('UNKNOWN_MEMBER', `unknown metric '${name}'${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
 }
 
-function splitRef(ref: string): { role: string; dimension: string } {
-  const dot = ref.indexOf('.');
-  return dot < 0 ? { role: '', dimension: ref } : { role: ref.slice(0, dot), dimension: ref.slice(dot + 1) };
-}
-
-/** A dimension reference must resolve from every model the metrics aggregate. */
-function resolveDimension(index: CatalogIndex, models: readonly Model[], metrics: readonly Metric[], ref: string): { role: string; dimension: string; type: DimensionType; grain?: Grain } {
-  if (ref === METRIC_TIME) return { role: '', dimension: METRIC_TIME, type: 'time', grain: 'DAY' };
-  const { role, dimension } = splitRef(ref);
-  let type: DimensionType | undefined;
-  let grain: Grain | undefined;
+/** A reference must resolve from every model the query aggregates; returns its type and defined grain. */
+export function resolveDimension(index: CatalogIndex, models: readonly Model[], metrics: readonly Metric[], ref: DimensionRef): { type: DimensionType; grain?: Grain } {
+  if (ref.kind === 'metric_time') return { type: 'time', grain: 'DAY' };
+  let found: { type: DimensionType; grain?: Grain } | undefined;
   for (const model of models) {
-    const found = index.dimension(model, role, dimension);
-    if (found.ok) {
-      type = found.dimension.type;
-      grain = found.dimension.grain;
+    const located = locateDimension(index, model, ref);
+    if (located.ok) {
+      found = { type: located.located.dimension.type, ...(located.located.dimension.grain ? { grain: located.located.dimension.grain } : {}) };
       continue;
     }
-    if (found.reason === 'unknown') {
-      const known = new Set([...index.models.values()].flatMap((m) => m.dimensions.map((d) => `${m.name}.${d.name}`)));
-      if (!known.has(ref)) {
-        const suggestions = closestNames(ref, [...known, METRIC_TIME]);
-        throw new StrataError('UNKNOWN_MEMBER', `unknown dimension '${ref}'${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
+    if (located.reason === 'unknown') {
+      const known = knownNames(index);
+      if (!known.has(refBaseName(ref)) && !known.has(ref.text)) {
+        const suggestions = closestNames(ref.text, [...known, 'metric_time']);
+        throw new StrataError('UNKNOWN_MEMBER', `unknown dimension '${ref.text}'${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
       }
     }
-    const users = metrics.filter((m) => leafMeasures(m, index.metrics).some((l) => l.model === model.name)).map((m) => m.name);
-    throw new StrataError('INVALID_QUERY', `dimension '${ref}' cannot slice metric ${users.map((u) => `'${u}'`).join(', ')}: ${found.message}`);
+    const users = metrics.filter((m) => queryModels(index, [m]).some((l) => l.name === model.name)).map((m) => `'${m.name}'`);
+    throw new StrataError('INVALID_QUERY', `dimension '${ref.text}' cannot slice ${users.length ? `metric ${users.join(', ')}` : `'${model.name}'`}: ${located.message}`);
   }
-  return { role, dimension, type: type ?? 'string', ...(grain ? { grain } : {}) };
+  if (!found && models.length === 0) throw new StrataError('INVALID_QUERY', `'${ref.text}' cannot be grouped with the time spine alone`);
+  return found ?? { type: 'string' };
 }
 
-function resolveGroupBy(index: CatalogIndex, models: readonly Model[], metrics: readonly Metric[], ref: string, grain?: Grain, datePart?: DatePart): ResolvedGroupBy {
+/** Every `model.dimension` and MetricFlow `entity__dimension` name of the catalog, for suggestions. */
+function knownNames(index: CatalogIndex): Set<string> {
+  return new Set([...index.models.values()].flatMap((m) => [
+    ...m.dimensions.map((d) => `${m.name}.${d.name}`),
+    ...(m.entities ?? []).flatMap((e) => [e.name, ...m.dimensions.map((d) => `${e.name}__${d.name}`)]),
+  ]));
+}
+
+function resolveGroupBy(index: CatalogIndex, models: readonly Model[], metrics: readonly Metric[], ref: DimensionRef, grain: Grain | undefined, datePart: DatePart | undefined, defaultGrain: Grain): ResolvedGroupBy {
   const found = resolveDimension(index, models, metrics, ref);
-  if ((grain || datePart) && found.type !== 'time') {
-    throw new StrataError('INVALID_QUERY', `'${ref}' is a ${found.type} dimension; grain and datePart apply only to time dimensions`);
+  const named: GrainChoice = ref.grain;
+  if ((grain || datePart || named.grain || named.custom) && found.type !== 'time') {
+    throw new StrataError('INVALID_QUERY', `'${ref.text}' is a ${found.type} dimension; grain and datePart apply only to time dimensions`);
   }
   if (grain && !GRAINS.includes(grain)) throw new StrataError('BAD_USER_INPUT', `unknown grain '${grain}'`);
-  const base = ref.replaceAll('.', '__');
-  const effectiveGrain = found.type === 'time' && !datePart ? grain ?? found.grain ?? 'DAY' : undefined;
-  const column = datePart ? `${base}__extract_${datePart.toLowerCase()}` : effectiveGrain ? `${base}__${effectiveGrain.toLowerCase()}` : base;
-  return { column, ref, role: found.role, dimension: found.dimension, type: found.type, ...(effectiveGrain ? { grain: effectiveGrain } : {}), ...(datePart ? { datePart } : {}) };
+  if (grain && named.grain && grain !== named.grain) throw new StrataError('BAD_USER_INPUT', `'${ref.text}' names grain ${named.grain} but grain ${grain} was given`);
+  const metricTime = ref.kind === 'metric_time';
+  const own = metricTime ? defaultGrain : defaultGrainOf(found);
+  const effective: GrainChoice = found.type === 'time' && !datePart ? (named.custom ? named : { grain: grain ?? named.grain ?? own }) : {};
+  const base = refBaseName(ref);
+  const suffix = grainSuffix(effective);
+  const column = datePart ? `${base}__extract_${datePart.toLowerCase()}` : suffix ? `${base}__${suffix}` : base;
+  return {
+    column,
+    text: ref.text,
+    ref,
+    metricTime,
+    type: found.type,
+    ...(effective.grain ? { grain: effective.grain } : {}),
+    ...(effective.custom ? { customGrain: effective.custom } : {}),
+    ...(datePart ? { datePart } : {}),
+  };
 }
 
-function checkFilterNames(index: CatalogIndex, models: readonly Model[], metrics: readonly Metric[], filter: Filter): void {
-  if (filter.kind === 'and' || filter.kind === 'or') return filter.filters.forEach((f) => checkFilterNames(index, models, metrics, f));
-  if (filter.kind === 'not') return checkFilterNames(index, models, metrics, filter.filter);
-  const found = resolveDimension(index, models, metrics, filter.dimension);
-  if (filter.grain && found.type !== 'time') throw new StrataError('INVALID_QUERY', `'${filter.dimension}' is a ${found.type} dimension; grain applies only to time dimensions`);
-  for (const value of filter.values) {
-    const problem = castProblem(found.type, value);
-    if (problem) throw new StrataError('BAD_USER_INPUT', `filter on '${filter.dimension}' (${found.type}): ${problem}`);
+function checkFilterNames(index: CatalogIndex, models: readonly Model[], metrics: readonly Metric[], filter: Filter, custom: ReadonlySet<string>): void {
+  if (filter.kind === 'and' || filter.kind === 'or') return filter.filters.forEach((f) => checkFilterNames(index, models, metrics, f, custom));
+  if (filter.kind === 'not') return checkFilterNames(index, models, metrics, filter.filter, custom);
+  if (filter.kind === 'metric') {
+    const metric = resolveMetric(index, filter.metric);
+    const refs = filter.groupBy.map((g) => parseDimensionRef(g, custom));
+    for (const ref of refs) {
+      resolveDimension(index, queryModels(index, [metric]), [metric], ref);
+      resolveDimension(index, models, metrics, ref);
+    }
+    return checkValues(filter.values, 'number', `Metric('${filter.metric}')`);
+  }
+  const ref = parseDimensionRef(filter.dimension, custom);
+  const found = resolveDimension(index, models, metrics, ref);
+  if ((filter.grain || ref.grain.grain || ref.grain.custom) && found.type !== 'time') throw new StrataError('INVALID_QUERY', `'${filter.dimension}' is a ${found.type} dimension; grain applies only to time dimensions`);
+  if (found.type !== 'string') checkValues(filter.values, found.type, filter.dimension);
+}
+
+/** The dimension references a filter compares (metric filters' entities included). */
+function filterDimensions(filter: Filter): string[] {
+  if (filter.kind === 'and' || filter.kind === 'or') return filter.filters.flatMap(filterDimensions);
+  if (filter.kind === 'not') return filterDimensions(filter.filter);
+  return filter.kind === 'metric' ? [...filter.groupBy] : [filter.dimension];
+}
+
+function checkValues(values: readonly string[], type: DimensionType, what: string): void {
+  for (const value of values) {
+    const problem = castProblem(type, value);
+    if (problem) throw new StrataError('BAD_USER_INPUT', `filter on '${what}' (${type}): ${problem}`);
   }
 }
 
@@ -133,7 +183,7 @@ function checkTimeRange(range: MetricQuery['timeRange']): void {
 
 function resolveOrderField(field: string, metrics: readonly Metric[], groupBy: readonly ResolvedGroupBy[]): string {
   if (metrics.some((m) => m.name === field)) return field;
-  const group = groupBy.find((g) => g.column === field || g.ref === field);
+  const group = groupBy.find((g) => g.column === field || g.text === field) ?? groupBy.find((g) => refBaseName(g.ref) === field || refBaseName(g.ref) === field.replaceAll('.', '__'));
   if (group) return group.column;
   const names = [...metrics.map((m) => m.name), ...groupBy.map((g) => g.column)];
   throw new StrataError('INVALID_QUERY', `cannot order by '${field}': order by one of ${names.join(', ')}`, { suggestions: closestNames(field, names) });

@@ -1,5 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { Measure, NonAdditive } from '../catalog/types.ts';
+import type { Grain, Measure, NonAdditive } from '../catalog/types.ts';
+import { memberOf } from '../catalog/locate-dimension.ts';
+import { truncate } from './time.ts';
 import { aggregationSql } from './aggregation-sql.ts';
 import { groupByOrdinals, groupColumns, whereClause, type NodeScope } from './node-scope.ts';
 
@@ -31,10 +33,13 @@ function measureValue(scope: NodeScope, measure: Measure): RawBuilder<unknown> |
 export function semiAdditiveNodeSql(scope: NodeScope, column: AggregateColumn, nonAdditive: NonAdditive): RawBuilder<unknown> {
   const dimension = scope.model.dimensions.find((d) => d.name === nonAdditive.dimension);
   if (!dimension) throw new Error(`catalog invariant: no dimension '${nonAdditive.dimension}'`);
-  const at = scope.relation.baseColumn(dimension.sql);
+  const column_ = scope.relation.baseColumn(dimension.sql);
+  // A non-additive dimension coarser than a day is compared at its own grain.
+  const coarse = dimension.grain && ['WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(dimension.grain);
+  const at = coarse ? truncate({ expr: column_, storage: dimension.storage ?? 'timestamptz', timeZone: scope.model.timeZone }, dimension.grain as Grain) : column_;
   const partition = [
     ...scope.periodGroups,
-    ...nonAdditive.groupings.map((name) => scope.relation.baseColumn(scope.model.dimensions.find((d) => d.name === name)?.sql ?? name)),
+    ...nonAdditive.groupings.map((name) => scope.relation.baseColumn(memberOf(scope.model, name)?.sql ?? name)),
   ];
   const windowFn = nonAdditive.window === 'max' ? sql`MAX(${at})` : sql`MIN(${at})`;
   const over = partition.length > 0 ? sql`OVER (PARTITION BY ${sql.join(partition)})` : sql`OVER ()`;

@@ -11,6 +11,8 @@ export interface ConversionSide {
   /** The entity column and raw (unshifted) time column of this side's model. */
   readonly entity: RawBuilder<unknown>;
   readonly time: RawBuilder<unknown>;
+  /** Constant properties, in the metric's order: each must be equal on both sides. */
+  readonly properties: readonly RawBuilder<unknown>[];
 }
 
 /**
@@ -32,7 +34,8 @@ export function conversionNodeSql(
     ? sql`, ROW_NUMBER() OVER (PARTITION BY ${base.entity} ORDER BY ${base.time}) AS rn`
     : sql``;
   // first_ever ranks every event before the time range applies; the range then keeps the firsts inside it.
-  const baseRows = sql`SELECT ${sql.join([...groupCols, sql`${base.entity} AS e`, sql`${base.time} AS t`, sql`${baseValue} AS value`])}${
+  const props = base.properties.map((p, i) => sql`${p} AS ${sql.id(`p${i}`)}`);
+  const baseRows = sql`SELECT ${sql.join([...groupCols, sql`${base.entity} AS e`, sql`${base.time} AS t`, sql`${baseValue} AS value`, ...props])}${
     metric.baseEvents === 'first_in_period'
       ? sql`, ROW_NUMBER() OVER (PARTITION BY ${sql.join([base.entity, ...base.scope.periodGroups])} ORDER BY ${base.time}) AS rn`
       : metric.baseEvents === 'first_ever' ? sql`, TRUE AS in_range` : sql``}
@@ -43,19 +46,23 @@ export function conversionNodeSql(
       ? sql`SELECT * FROM (${baseRows}) AS ranked WHERE rn = 1`
       : firstEverEvents(base, groupCols, baseValue, ranked);
 
-  const lowerGap = metric.window.min ? sql` + ${interval(metric.window.min)}` : sql``;
-  const upper = metric.window.max ? sql` AND c.t <= b.t + ${interval(metric.window.max)}` : sql``;
   const conversionValue = valueOf(conversion.measure, conversion.scope.relation);
   const conversionRows = sql`SELECT ${sql.join([
     sql`${conversion.entity} AS e`,
     sql`${conversion.time} AS t`,
     sql`${conversionValue} AS value`,
-    sql`ROW(${sql.join(conversion.rowKey)}) AS row_key`,
+    conversion.rowKey.length > 0 ? sql`ROW(${sql.join(conversion.rowKey)}) AS row_key` : sql`ROW_NUMBER() OVER () AS row_key`,
+    ...conversion.properties.map((p, i) => sql`${p} AS ${sql.id(`p${i}`)}`),
   ])} FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters])}`;
   const bGroups = groups.map((_, i) => sql.ref(`b.g${i}`));
-  const matched = sql`SELECT DISTINCT ON (c.row_key) ${sql.join([...bGroups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`c.value AS value`])}
-    FROM base_events AS b JOIN conversion_events AS c ON c.e = b.e AND c.t > b.t${lowerGap}${upper}
-    ORDER BY c.row_key, b.t DESC`;
+  const sameProperties = base.properties.length === 0 ? sql`` : sql` AND ${sql.join(base.properties.map((_, i) => sql`${sql.ref(`b.p${i}`)} = ${sql.ref(`c.p${i}`)}`), sql` AND `)}`;
+  // Every base event: each conversion counts once, for the latest base event before it
+  // (MetricFlow). Firsts (ever, or per period) are anchors: each anchor converts or not,
+  // judged on its own, so one later event may convert the anchors of two periods.
+  const perAnchor = metric.baseEvents !== 'all';
+  const matched = sql`SELECT DISTINCT ON (${perAnchor ? sql`b.e, b.t` : sql`c.row_key`}) ${sql.join([...bGroups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`c.value AS value`])}
+    FROM base_events AS b JOIN conversion_events AS c ON c.e = b.e AND ${windowCondition(metric)}${sameProperties}
+    ORDER BY ${perAnchor ? sql`b.e, b.t, c.t` : sql`c.row_key, b.t DESC`}`;
 
   const outGroups = groups.map((_, i) => sql.id(`g${i}`));
   const opportunities = aggregationSql(base.measure, base.measure.sql === '*' ? null : sql.ref('value'));
@@ -65,10 +72,25 @@ export function conversionNodeSql(
     opportunitiesFirst ? sql`${aggregate} AS o` : sql`CAST(NULL AS numeric) AS o`,
     opportunitiesFirst ? sql`CAST(NULL AS numeric) AS c` : sql`${aggregate} AS c`,
   ])} FROM ${sql.table(source)} ${groupByOrdinals(groups.length)}`;
-  const finalSelect = [...outGroups, sql`MAX(o) AS ${sql.id(columns.opportunities)}`, sql`MAX(c) AS ${sql.id(columns.conversions)}`];
+  const finalSelect = [...outGroups, sql`MAX(o) AS ${sql.id(columns.opportunities)}`, metric.window.sameTimeCounts ? sql`MAX(c) AS ${sql.id(columns.conversions)}` : sql`COALESCE(MAX(c), 0) AS ${sql.id(columns.conversions)}`];
   return sql`WITH base_events AS (${baseEvents}), conversion_events AS (${conversionRows}), matched AS (${matched})
     SELECT ${sql.join(finalSelect)} FROM (${part('base_events', opportunities, true)} UNION ALL ${part('matched', conversions, false)}) AS parts
     ${groupByOrdinals(groups.length)}`;
+}
+
+/**
+ * When a conversion counts for a base event: Strata's default is after it, within (min, max];
+ * MetricFlow's (`sameTimeCounts`) is at or after it and before the window ends.
+ */
+function windowCondition(metric: ConversionMetric): RawBuilder<unknown> {
+  const { min, max, sameTimeCounts } = metric.window;
+  if (sameTimeCounts) {
+    const upper = max ? sql` AND b.t > c.t - ${interval(max)}` : sql``;
+    return sql`c.t >= b.t${min ? sql` + ${interval(min)}` : sql``}${upper}`;
+  }
+  const lowerGap = min ? sql` + ${interval(min)}` : sql``;
+  const upper = max ? sql` AND c.t <= b.t + ${interval(max)}` : sql``;
+  return sql`c.t > b.t${lowerGap}${upper}`;
 }
 
 function valueOf(measure: Measure, relation: Relation): RawBuilder<unknown> {

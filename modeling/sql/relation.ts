@@ -20,7 +20,11 @@ interface Occurrence {
  */
 export class Relation {
   private readonly occurrences = new Map<string, Occurrence>();
+  private readonly extraJoins: RawBuilder<unknown>[] = [];
   readonly base: Occurrence;
+
+  /** `FULL` for distinct-values queries (MetricFlow keeps values found on either side). */
+  joinKind: 'LEFT' | 'FULL' = 'LEFT';
 
   constructor(private readonly index: CatalogIndex, baseModel: Model, private readonly prefix = 't') {
     this.base = { key: '', alias: `${prefix}0`, model: baseModel, columns: new Map() };
@@ -41,15 +45,32 @@ export class Relation {
     return { expr: this.columnOf(occurrence, found.dimension.sql), dimension: found.dimension, model: found.reach.model };
   }
 
+  /** A column reached along join steps (as located by `locateDimension`): `expression` is catalog SQL of the last model. */
+  along(steps: readonly JoinStep[], expression: string): RawBuilder<unknown> {
+    let occurrence = this.base;
+    for (const step of steps) occurrence = this.joined(occurrence, step);
+    return this.columnOf(occurrence, expression);
+  }
+
+  /** Adds a join built by the compiler (e.g. `INNER JOIN spine AS ts ON ...`) after the model joins. */
+  addJoin(join: RawBuilder<unknown>): void {
+    this.extraJoins.push(join);
+  }
+
+  /** The alias prefix of this relation's tables, for aliases the compiler adds. */
+  get aliasPrefix(): string {
+    return this.prefix;
+  }
+
   /** `FROM (...) AS t0 LEFT JOIN (...) AS t1 ON ...`, after every column was asked for. */
   from(): RawBuilder<unknown> {
     const parts = [...this.occurrences.values()].map((o) => {
       const source = this.source(o);
       if (!o.join) return sql`${source} AS ${sql.id(o.alias)}`;
       const conditions = o.join.step.join.on.map(([left, right]) => sql`${this.columnOf(o.join!.parent, left)} = ${this.columnOf(o, right)}`);
-      return sql`LEFT JOIN ${source} AS ${sql.id(o.alias)} ON ${sql.join(conditions, sql` AND `)}`;
+      return sql`${sql.raw(this.joinKind)} JOIN ${source} AS ${sql.id(o.alias)} ON ${sql.join(conditions, sql` AND `)}`;
     });
-    return sql.join(parts, sql` `);
+    return sql.join([...parts, ...this.extraJoins], sql` `);
   }
 
   private joined(parent: Occurrence, step: JoinStep): Occurrence {

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { Duration, Grain, TimeStorage } from '../catalog/types.ts';
+import type { Catalog, Duration, Grain, TimeSpine, TimeStorage } from '../catalog/types.ts';
+import { GRAINS } from '../catalog/types.ts';
 import type { DatePart } from '../query/metric-query.ts';
 
 export interface TimeColumn {
@@ -26,6 +27,32 @@ export function truncate(column: TimeColumn, grain: Grain): RawBuilder<unknown> 
   return SUB_DAILY.has(grain) ? truncated : sql`CAST(${truncated} AS date)`;
 }
 
+/**
+ * The column's period in a custom granularity of the time spine (`alien_day`): the spine
+ * row of the column's day (or finer period) gives it; null when the spine has no such row.
+ */
+export function customGrainValue(column: TimeColumn, spine: TimeSpine, customColumn: string): RawBuilder<unknown> {
+  const period = sql`CAST(date_trunc(${sql.lit(spine.grain.toLowerCase())}, ${localTime(column)}) AS timestamp)`;
+  const value = sql`${sql.ref(`cg.${customColumn}`)}`;
+  const typed = GRAINS.indexOf(spine.grain) >= GRAINS.indexOf('DAY') ? sql`CAST(${value} AS date)` : sql`CAST(${value} AS timestamp)`;
+  return sql`(SELECT ${typed} FROM ${sql.table(spine.table)} AS cg WHERE CAST(${sql.ref(`cg.${spine.column}`)} AS timestamp) = ${period})`;
+}
+
+/** The time spine defining a custom granularity, and the column holding it. */
+export function customGrainSpine(catalog: Catalog, name: string): { spine: TimeSpine; column: string } | undefined {
+  for (const spine of catalog.timeSpines ?? []) {
+    const custom = spine.customGranularities.find((c) => c.name === name);
+    if (custom) return { spine, column: custom.column };
+  }
+  return undefined;
+}
+
+/** The coarsest time spine no coarser than `grain` (a day spine serves weeks, months, ...). */
+export function spineFor(catalog: Catalog, grain: Grain): TimeSpine | undefined {
+  const fitting = (catalog.timeSpines ?? []).filter((s) => GRAINS.indexOf(s.grain) <= GRAINS.indexOf(grain));
+  return fitting.sort((a, b) => GRAINS.indexOf(b.grain) - GRAINS.indexOf(a.grain))[0];
+}
+
 /** A calendar part of the column (ISO day of week 1-7 for DOW). */
 export function extractPart(column: TimeColumn, part: DatePart): RawBuilder<unknown> {
   const field = part === 'DOW' ? 'isodow' : part.toLowerCase();
@@ -48,6 +75,31 @@ export function boundFor(column: TimeColumn, value: string): RawBuilder<unknown>
 /** An interval literal for a duration (from the catalog, never from a request). */
 export function interval(duration: Duration): RawBuilder<unknown> {
   return sql`${sql.lit(`${duration.count} ${duration.grain.toLowerCase()}`)}::interval`;
+}
+
+const SUB_DAILY_MS: Readonly<Partial<Record<Grain, number>>> = { MILLISECOND: 1, SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000 };
+
+/** `YYYY-MM-DD[ T]HH:MM[:SS[.fff]]` read as wall-clock time, as epoch milliseconds of the same UTC wall clock. */
+function wallClock(text: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$/.exec(text);
+  if (!m) return undefined;
+  const ms = m[7] ? Number(m[7].padEnd(3, '0').slice(0, 3)) : 0;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
+}
+
+function wallClockText(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? iso.slice(0, 19).replace('T', ' ') : iso.slice(0, 23).replace('T', ' ');
+}
+
+/** A sub-daily range widened to whole periods (start down, end up to the next boundary). */
+function widenSubDaily(range: { from?: string; to?: string }, step: number): { from?: string; to?: string } {
+  const from = range.from !== undefined ? wallClock(range.from) : undefined;
+  const to = range.to !== undefined ? wallClock(range.to) : undefined;
+  return {
+    ...(range.from !== undefined ? { from: from === undefined || from % step === 0 ? range.from : wallClockText(Math.floor(from / step) * step) } : {}),
+    ...(range.to !== undefined ? { to: to === undefined || to % step === 0 ? range.to : wallClockText(Math.ceil(to / step) * step) } : {}),
+  };
 }
 
 function pad(n: number, width = 2): string {
@@ -96,7 +148,10 @@ export function nextPeriodStart(dateText: string, grain: Grain): string {
  * periods of a grouped result are complete (as MetricFlow widens its time constraints).
  */
 export function widenToGrain(range: { from?: string; to?: string }, grain: Grain | undefined): { from?: string; to?: string } {
-  if (!grain || SUB_DAILY.has(grain) || grain === 'DAY') return range;
+  if (!grain) return range;
+  const step = SUB_DAILY_MS[grain];
+  if (step !== undefined) return widenSubDaily(range, step);
+  if (grain === 'DAY') return widenSubDaily(range, 86_400_000);
   const isDate = (v: string | undefined): v is string => v !== undefined && v.length === 10;
   return {
     ...(range.from !== undefined ? { from: isDate(range.from) ? periodStart(range.from, grain) : range.from } : {}),

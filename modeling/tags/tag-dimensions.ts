@@ -1,9 +1,8 @@
 import type { Catalog, Dimension, Model } from '../catalog/types.ts';
 import { deepFreeze } from '../dsl/freeze.ts';
+import { TAG_JOIN } from '../catalog/join-graph.ts';
 import { tagValueType, type TagDefinition } from './tag-definition.ts';
 
-/** The join name under which a subject reaches its tags: `customer.tag.aum_tier`. */
-export const TAG_JOIN = 'tag';
 
 /**
  * The catalog with the subject's published tags as dimensions: a model over the current

@@ -1,0 +1,38 @@
+import { importDbtProject } from '../modeling/dbt/import-dbt-project.ts';
+import { CatalogValidationError } from '../modeling/catalog/validation-error.ts';
+import { createSemanticLayer } from '../modeling/semantic-layer.ts';
+
+/**
+ * `strata dbt check <dir>`: imports a dbt semantic-layer project, prints its models, metrics
+ * by type, saved queries and time spines, then every refused definition with its reason.
+ * Returns the process exit code: 0 when the project imports, 1 when it has errors.
+ */
+export function checkDbtProject(dir: string, schema: string, print: (line: string) => void): number {
+  try {
+    const { catalog, refused } = importDbtProject(dir, { schema });
+    const layer = createSemanticLayer(catalog, { maxRows: 1 });
+    const byType = new Map<string, number>();
+    for (const m of catalog.metrics) byType.set(m.type, (byType.get(m.type) ?? 0) + 1);
+    print(`${dir}: ${catalog.models.length} semantic models, ${catalog.metrics.length} metrics (${[...byType].map(([t, n]) => `${n} ${t.toLowerCase()}`).join(', ')}), ${catalog.savedQueries?.length ?? 0} saved queries, ${catalog.timeSpines?.length ?? 0} time spines`);
+    for (const model of catalog.models) {
+      print(`  model ${model.name} (${'table' in model.source ? model.source.table : 'sql'}): ${model.dimensions.length} dimensions, ${model.measures.length} measures, entities ${(model.entities ?? []).map((e) => `${e.name}:${e.type}`).join(', ')}`);
+    }
+    const unplannable = catalog.metrics.flatMap((m) => {
+      try {
+        layer.plan({ metrics: [m.name], groupBy: [{ dimension: 'metric_time' }] });
+        return [];
+      } catch (error) {
+        return [`  metric ${m.name}: ${(error as Error).message}`];
+      }
+    });
+    if (unplannable.length) print(`${unplannable.length} metrics cannot be queried by metric_time:\n${unplannable.join('\n')}`);
+    print(refused.length ? `refused ${refused.length}:` : 'refused nothing');
+    for (const r of refused) print(`  ${r.path}: ${r.message} [${r.code}]`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof CatalogValidationError)) throw error;
+    print(`${dir}: ${error.problems.length} problems`);
+    for (const p of error.problems) print(`  ${p.path}: ${p.message} [${p.code}]`);
+    return 1;
+  }
+}

@@ -1,0 +1,98 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importDbtProject } from './import-dbt-project.ts';
+import { CatalogValidationError } from '../catalog/validation-error.ts';
+import { createSemanticLayer } from '../semantic-layer.ts';
+
+const dirs: string[] = [];
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-dbt-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const ORDERS = `
+semantic_models:
+  - name: orders
+    node_relation: { schema_name: $source_schema, alias: fct_orders }
+    defaults: { agg_time_dimension: ordered_at }
+    entities:
+      - { name: order, type: primary, expr: order_id }
+      - { name: customer, type: foreign, expr: customer_id }
+    dimensions:
+      - { name: ordered_at, type: time, type_params: { time_granularity: day } }
+      - { name: status, type: categorical }
+    measures:
+      - { name: revenue, agg: sum, expr: amount }
+      - { name: p90, agg: percentile, expr: amount, agg_params: { percentile: 0.9, use_approximate_percentile: true } }
+  - name: customers
+    node_relation: { schema_name: $source_schema, alias: dim_customers }
+    entities: [{ name: customer, type: primary, expr: customer_id }]
+    dimensions: [{ name: region, type: categorical }]
+`;
+
+function problemsOf(dir: string) {
+  try {
+    importDbtProject(dir, { schema: 'analytics' });
+  } catch (error) {
+    if (error instanceof CatalogValidationError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('importing a dbt semantic-layer project', () => {
+  it('builds models joined along entities and metrics queried with MetricFlow names', () => {
+    const dir = project({
+      'models.yml': ORDERS,
+      'metrics.yml': `metrics:\n  - name: revenue\n    type: simple\n    type_params: { measure: revenue }\n    filter: "{{ Dimension('customer__region') }} = 'EU'"\n`,
+    });
+    const { catalog, refused } = importDbtProject(dir, { schema: 'analytics' });
+    expect(catalog.models.find((m) => m.name === 'orders')?.joins).toMatchObject([{ model: 'customers', cardinality: 'many_to_one', entity: 'customer', on: [['customer_id', 'customer_id']] }]);
+    expect(refused.map((r) => r.message)).toEqual([expect.stringContaining('approximate percentiles')]);
+    const { compiled } = createSemanticLayer(catalog, { maxRows: 10 }).plan({ metrics: ['revenue'], groupBy: [{ dimension: 'customer__region' }, { dimension: 'metric_time', grain: 'MONTH' }] });
+    expect(compiled.sql).toContain('"analytics"."dim_customers"');
+    expect(compiled.sql).toContain('AS "customer__region"');
+    expect(compiled.parameters).toContain('EU');
+  });
+
+  it('reports every problem with its file and path, at once', () => {
+    const dir = project({
+      'models.yml': ORDERS,
+      'metrics.yml': `metrics:
+  - name: bad_filter
+    type: simple
+    type_params: { measure: revenue }
+    filter: "{{ Dimension('customer__region') }} = 'EU'; DROP TABLE x"
+  - name: no_measure
+    type: simple
+    type_params: { measure: nothing }
+  - name: odd
+    type: exotic
+`,
+    });
+    const problems = problemsOf(dir);
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.objectContaining({ path: 'metrics.yml: metrics[0].filter', code: 'INVALID_FILTER' }),
+      expect.objectContaining({ path: 'metrics.yml: metrics[1].type_params.measure', code: 'UNKNOWN_MEASURE' }),
+      expect.objectContaining({ path: 'metrics.yml: metrics[2].type', code: 'INVALID_TYPE' }),
+    ]));
+  });
+
+  it('refuses a filter naming a dimension that cannot be reached, and a fan-out path', () => {
+    const dir = project({
+      'models.yml': ORDERS,
+      'metrics.yml': `metrics:\n  - name: r\n    type: simple\n    type_params: { measure: revenue }\n    filter: "{{ Dimension('customer__nowhere') }} = 1"\n`,
+    });
+    expect(problemsOf(dir)).toEqual([expect.objectContaining({ code: 'UNKNOWN_MEMBER', path: 'metrics.r.filter' })]);
+  });
+
+  it('reports YAML syntax errors with the file', () => {
+    const dir = project({ 'broken.yml': 'semantic_models:\n  - name: [unclosed\n' });
+    expect(problemsOf(dir)[0]).toMatchObject({ code: 'YAML_SYNTAX', path: expect.stringContaining('broken.yml') });
+  });
+});

@@ -1,0 +1,142 @@
+import type { Aggregation, Dimension, Entity, EntityType, Grain, Measure, Model } from '../catalog/types.ts';
+import { GRAINS } from '../catalog/types.ts';
+import type { YamlNode } from './yaml-node.ts';
+
+/** A measure as dbt declares it, kept until metrics that name it are imported. */
+export interface ImportedMeasure {
+  readonly model: string;
+  readonly measure: Measure;
+  readonly createMetric: boolean;
+  readonly description: string;
+}
+
+export interface ImportedModel {
+  readonly model: Model;
+  readonly measures: readonly ImportedMeasure[];
+}
+
+const AGGREGATIONS: Readonly<Record<string, Aggregation>> = {
+  sum: 'sum', sum_boolean: 'sum_boolean', count: 'count', count_distinct: 'count_distinct',
+  min: 'min', max: 'max', average: 'avg', avg: 'avg', median: 'median', percentile: 'percentile',
+};
+const ENTITY_TYPES: readonly EntityType[] = ['primary', 'unique', 'foreign', 'natural'];
+
+/** `day`, `HOUR`, ... as a grain; nanosecond and microsecond data is read at millisecond grain. */
+export function grainOf(text: string | undefined): Grain | undefined {
+  if (!text) return undefined;
+  const upper = text.toUpperCase();
+  if (upper === 'NANOSECOND' || upper === 'MICROSECOND') return 'MILLISECOND';
+  return GRAINS.includes(upper as Grain) ? (upper as Grain) : undefined;
+}
+
+/** `schema.table` of a node_relation, `$source_schema` replaced by the configured schema. */
+export function relationTable(node: YamlNode, schema: string): string | undefined {
+  const relationName = node.child('relation_name').string();
+  const alias = node.child('alias').string();
+  const schemaName = node.child('schema_name').string() ?? schema;
+  const table = alias ? `${schemaName.replace('$source_schema', schema)}.${alias}` : relationName?.replace('$source_schema', schema).replaceAll('"', '');
+  if (!table) return node.problem('MISSING_FIELD', 'node_relation needs alias and schema_name');
+  if (!/^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?$/i.test(table)) return node.problem('INVALID_SOURCE', `'${table}' is not schema.table`);
+  return table;
+}
+
+/**
+ * A dbt semantic model as a catalog model: dimensions (categorical and time with their
+ * grain and partition flag), entities (kept for joins and `entity__dimension` names) and
+ * measures. Joins between models are added once every model is known.
+ *
+ * ```ts
+ * const { model, measures } = importSemanticModel(node, 'analytics', refused);
+ * ```
+ */
+export function importSemanticModel(node: YamlNode, schema: string, refuse: (at: YamlNode, message: string, measure?: string) => void): ImportedModel | undefined {
+  const name = node.child('name').string(true);
+  const table = relationTable(node.child('node_relation'), schema);
+  if (!name || !table) return undefined;
+  const description = node.child('description').string() ?? node.child('label').string() ?? name;
+  const entities = importEntities(node);
+  const dimensions = node.child('dimensions').list().flatMap((d) => importDimension(d) ?? []);
+  const defaultTime = node.child('defaults').child('agg_time_dimension').string();
+  const measures = node.child('measures').list().flatMap((m) => importMeasure(m, name, refuse) ?? []);
+  const primary = entities.find((e) => e.type === 'primary' && e.sql);
+  const model: Model = {
+    name,
+    description,
+    owner: node.child('config').child('meta').child('owner').string() ?? node.child('meta').child('owner').string() ?? 'dbt',
+    status: 'PUBLISHED',
+    source: { table },
+    primaryKey: primary?.sql ? [primary.sql] : [],
+    timeZone: 'UTC',
+    ...(defaultTime ? { defaultTimeDimension: defaultTime } : {}),
+    dimensions,
+    measures: measures.map((m) => m.measure),
+    joins: [],
+    entities,
+  };
+  return { model, measures };
+}
+
+function importEntities(node: YamlNode): Entity[] {
+  const entities: Entity[] = node.child('entities').list().flatMap((e) => {
+    const name = e.child('name').string(true);
+    const type = e.child('type').string(true)?.toLowerCase() as EntityType | undefined;
+    if (!name || !type) return [];
+    if (!ENTITY_TYPES.includes(type)) return e.child('type').problem('INVALID_TYPE', `unknown entity type '${type}'; use primary, unique, foreign or natural`) ?? [];
+    return [{ name, type, sql: e.child('expr').string() ?? name }];
+  });
+  const primaryEntity = node.child('primary_entity').string();
+  if (primaryEntity && !entities.some((e) => e.name === primaryEntity)) entities.push({ name: primaryEntity, type: 'primary' });
+  return entities;
+}
+
+function importDimension(node: YamlNode): Dimension | undefined {
+  const name = node.child('name').string(true);
+  const type = node.child('type').string(true)?.toLowerCase();
+  if (!name || !type) return undefined;
+  const sql = node.child('expr').string() ?? name;
+  const description = node.child('description').string() ?? node.child('label').string() ?? name;
+  const isPartition = node.child('is_partition').boolean() === true;
+  if (type === 'categorical') return { name, type: 'string', description, sql, ...(isPartition ? { isPartition } : {}) };
+  if (type !== 'time') return node.child('type').problem('INVALID_TYPE', `unknown dimension type '${type}'; use categorical or time`);
+  const grainText = node.child('type_params').child('time_granularity').string();
+  const grain = grainOf(grainText ?? 'day');
+  if (!grain) return node.child('type_params').child('time_granularity').problem('INVALID_GRAIN', `unknown time_granularity '${grainText}'`);
+  return { name, type: 'time', description, sql, grain, storage: 'timestamp', ...(isPartition ? { isPartition } : {}) };
+}
+
+function importMeasure(node: YamlNode, model: string, refuse: (at: YamlNode, message: string, measure?: string) => void): ImportedMeasure | undefined {
+  const name = node.child('name').string(true);
+  const aggText = node.child('agg').string(true)?.toLowerCase();
+  if (!name || !aggText) return undefined;
+  const aggregation = AGGREGATIONS[aggText];
+  if (!aggregation) return node.child('agg').problem('INVALID_AGGREGATION', `unknown agg '${aggText}'`);
+  const params = node.child('agg_params');
+  if (params.child('use_approximate_percentile').boolean()) {
+    refuse(node, `measure '${name}': approximate percentiles are not available in PostgreSQL; use an exact percentile`, name);
+    return undefined;
+  }
+  const fraction = params.child('percentile').number();
+  const exprText = node.child('expr').string();
+  const sql = exprText ?? name;
+  const timeDimension = node.child('agg_time_dimension').string();
+  const nonAdditive = node.child('non_additive_dimension');
+  const description = node.child('description').string() ?? node.child('label').string() ?? name;
+  const measure: Measure = {
+    name,
+    aggregation,
+    description,
+    sql: aggregation === 'count' && sql.trim() === '1' ? '*' : sql,
+    ...(timeDimension ? { timeDimension } : {}),
+    ...(aggregation === 'percentile' ? { percentile: { fraction: fraction ?? NaN, discrete: params.child('use_discrete_percentile').boolean() === true } } : {}),
+    ...(nonAdditive.present
+      ? {
+          nonAdditive: {
+            dimension: nonAdditive.child('name').string(true) ?? '',
+            window: nonAdditive.child('window_choice').string()?.toLowerCase() === 'max' ? 'max' : 'min',
+            groupings: nonAdditive.child('window_groupings').list().flatMap((g) => g.string() ?? []),
+          },
+        }
+      : {}),
+  };
+  return { model, measure, createMetric: node.child('create_metric').boolean() === true, description };
+}

@@ -1,0 +1,23 @@
+import type { Catalog } from '../modeling/catalog/types.ts';
+import { createSemanticLayer, type SemanticLayer } from '../modeling/semantic-layer.ts';
+import { withTagDimensions } from '../modeling/tags/tag-dimensions.ts';
+import type { TagRuntime } from './tag-runtime.ts';
+
+/**
+ * The semantic layer over the served catalog plus the published tags as dimensions
+ * (`customer.tag.<key>`). It is rebuilt (with an empty plan cache) only when the set of
+ * published tags changes.
+ */
+export function createSemanticProvider(base: Catalog, subjectName: string, tags: TagRuntime, options: { maxRows: number }) {
+  let built: { signature: string; layer: SemanticLayer } | undefined;
+  return {
+    async current(): Promise<SemanticLayer> {
+      const live = [...(await tags.registry()).live.values()].filter((t) => t.status === 'PUBLISHED');
+      const signature = live.map((t) => `${t.key}:${t.version}:${t.kind}`).sort().join(',');
+      if (!built || built.signature !== signature) {
+        built = { signature, layer: createSemanticLayer(withTagDimensions(base, subjectName, live), options) };
+      }
+      return built.layer;
+    },
+  };
+}
