@@ -4,6 +4,7 @@ import { createApp, type App } from '../api/app.ts';
 import { createApiKey } from '../store/api-keys.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { graphqlClient, type GqlError } from './support/graphql-client.ts';
 
 /**
  * API.md's audiences end to end over HTTP: an audience is a rule over tags, its size and
@@ -17,14 +18,6 @@ const SEED = 7;
 const SMALL_CELL = 10;
 const CAUTIOUS = ['C1', 'C2', 'C3'];
 
-interface GqlError {
-  message: string;
-  extensions?: { code?: string; [key: string]: unknown };
-}
-interface GqlResponse {
-  data?: Record<string, any> | null;
-  errors?: GqlError[];
-}
 interface InsightRow {
   tag: string;
   value: string | null;
@@ -79,17 +72,7 @@ describe.each(await testEngines())('audiences over HTTP on %s', (engine) => {
     await database?.dispose();
   });
 
-  const post = async (token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResponse> => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    const response = await fetch(`${base}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-    return (await response.json()) as GqlResponse;
-  };
-  const ok = async (token: string | null, query: string, variables?: Record<string, unknown>): Promise<Record<string, any>> => {
-    const body = await post(token, query, variables);
-    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    return body.data as Record<string, any>;
-  };
+  const { post, ok } = graphqlClient(() => base);
   const refusedWith = async (code: string, token: string | null, query: string, variables?: Record<string, unknown>) => {
     const body = await post(token, query, variables);
     expect(body.errors?.[0]?.extensions?.code, JSON.stringify(body)).toBe(code);

@@ -4,6 +4,7 @@ import { createApp, type App } from '../api/app.ts';
 import { createApiKey } from '../store/api-keys.ts';
 import { seedDemoData, DEMO_ACTIVITY_LAST_DAY } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { graphqlClient, type GqlError, type GqlResponse } from './support/graphql-client.ts';
 
 /**
  * API.md's personalization fields end to end over HTTP: `customer` and `customers` serve
@@ -17,14 +18,6 @@ const SEED = 7;
 const CODE_TAGS = ['aum_tier', 'dormant_90d', 'fund_buyer_30d', 'new_customer_30d', 'preferred_product_type', 'risk_level'];
 const PUBLIC_FUNDS = ['bond_fund', 'equity_fund', 'mixed_fund'];
 
-interface GqlError {
-  message: string;
-  extensions?: { code?: string; [key: string]: unknown };
-}
-interface GqlResponse {
-  data?: Record<string, any> | null;
-  errors?: GqlError[];
-}
 interface TagValue {
   key: string;
   value: unknown;
@@ -77,17 +70,7 @@ describe.each(await testEngines())('personalization fields over HTTP on %s', (en
     await database?.dispose();
   });
 
-  const post = async (token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResponse> => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    const response = await fetch(`${base}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-    return (await response.json()) as GqlResponse;
-  };
-  const ok = async (token: string | null, query: string, variables?: Record<string, unknown>): Promise<Record<string, any>> => {
-    const body = await post(token, query, variables);
-    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    return body.data as Record<string, any>;
-  };
+  const { post, ok } = graphqlClient(() => base);
   const refusedWith = async (code: string, token: string | null, query: string, variables?: Record<string, unknown>) => {
     const body = await post(token, query, variables);
     expect(body.errors?.[0]?.extensions?.code, JSON.stringify(body)).toBe(code);

@@ -11,6 +11,7 @@ import { createApiKey } from '../store/api-keys.ts';
 import { openDatabase } from '../store/database.ts';
 import { seedDemoData, DEMO_ACTIVITY_LAST_DAY } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { graphqlClient, type GqlError, type GqlResponse } from './support/graphql-client.ts';
 
 /**
  * The steward lifecycle of API.md ("Tag curation", "Access") end to end over HTTP:
@@ -23,15 +24,6 @@ const CUSTOMERS = 800;
 const SEED = 7;
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
-interface GqlError {
-  message: string;
-  path?: (string | number)[];
-  extensions?: { code?: string; [key: string]: unknown };
-}
-interface GqlResponse {
-  data?: Record<string, any> | null;
-  errors?: GqlError[];
-}
 
 const CREATE = `mutation Create($input: CreateTagInput!) { createTag(input: $input) { key version status updatedBy } }`;
 const UPDATE = `mutation Update($key: String!, $v: Int!, $input: UpdateTagInput!) { updateTag(key: $key, expectedVersion: $v, input: $input) { key version status updatedBy } }`;
@@ -137,18 +129,7 @@ describe.each(await testEngines())('tag curation over HTTP on %s', (engine) => {
     await database?.dispose();
   });
 
-  const post = async (token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResponse> => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    const response = await fetch(`${base}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-    return (await response.json()) as GqlResponse;
-  };
-  /** The data of a request that must succeed. */
-  const ok = async (token: string | null, query: string, variables?: Record<string, unknown>): Promise<Record<string, any>> => {
-    const body = await post(token, query, variables);
-    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    return body.data as Record<string, any>;
-  };
+  const { post, ok } = graphqlClient(() => base);
   /** The first error of a request that must fail, with no data for the failed field. */
   const refused = async (token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlError> => {
     const body = await post(token, query, variables);
