@@ -11,6 +11,18 @@ import type { ServerConfig } from './config.ts';
 import { formatError } from './format-error.ts';
 import { createGraphqlHandler } from './graphql-handler.ts';
 import { BodyTooLargeError, MalformedBodyError } from './http-body.ts';
+import { createEventsRoute } from './events-route.ts';
+import { createEventCollector } from '../store/event-collector.ts';
+import { wealthChannels, wealthEvents } from '../domains/wealth/events.ts';
+import { createSemanticProvider } from '../services/semantic-provider.ts';
+import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
+import { servingCatalog } from './serving-catalog.ts';
+import { createAuthenticator } from './authenticate.ts';
+import { createTagRuntime } from '../services/tag-runtime.ts';
+import { createProfileLoader } from '../services/profiles.ts';
+import { authorize, isAllowed } from '../services/authorization.ts';
+import { tagSubject } from '../modeling/tags/tag-subject.ts';
+import { wealthTags } from '../domains/wealth/tags.ts';
 
 export interface App {
   readonly server: Server;
@@ -19,10 +31,14 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** What `createApp` needs; event settings fall back to their defaults when omitted. */
+export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
+  Partial<Pick<ServerConfig, 'anonymousRole' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>>;
+
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
-/** Builds the HTTP application: GraphQL at /graphql, probes at /health and /ready. */
-export async function createApp(database: Database, config: Pick<ServerConfig, 'dev' | 'maxBodyBytes'>): Promise<App> {
+/** Builds the HTTP application: GraphQL at /graphql, events at /v1/events, probes at /health and /ready. */
+export async function createApp(database: Database, config: AppConfig): Promise<App> {
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
@@ -32,9 +48,29 @@ export async function createApp(database: Database, config: Pick<ServerConfig, '
   });
   await apollo.start();
 
-  const context = async (): Promise<RequestContext> => ({ database, actor: 'anonymous', canSeeSql: config.dev });
+  const events = createEventCollector(database, wealthEvents, {
+    channels: wealthChannels,
+    maxPastDays: config.eventMaxPastDays,
+    maxFutureMinutes: config.eventMaxFutureMinutes,
+    quarantineUndeclared: config.quarantineUndeclaredEvents,
+  });
+  const catalog = servingCatalog(config);
+  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), 'customer'), wealthTags);
+  const semanticLayers = createSemanticProvider(catalog, 'customer', tags, { maxRows: config.maxRows ?? 100_000 });
+  const authenticate = createAuthenticator(database, config.anonymousRole === undefined ? 'analyst' : config.anonymousRole);
+  const context = async (request: IncomingMessage): Promise<RequestContext> => {
+    const principal = await authenticate(request);
+    return {
+      database, principal, actor: principal.name, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
+      events, semantic: await semanticLayers.current(), tags, profiles: createProfileLoader(database.db, tags),
+    };
+  };
   const routes: Record<string, Route> = {
     '/graphql': createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context }),
+    '/v1/events': createEventsRoute(events, {
+      maxBodyBytes: config.maxBodyBytes,
+      authorize: async (request) => authorize(await authenticate(request), 'events.track'),
+    }),
     '/health': async (_request, response) => sendJson(response, 200, { status: 'ok' }),
     '/ready': async (_request, response) => {
       const readiness = await checkDatabase(database);

@@ -2,6 +2,14 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { builder } from './builder.ts';
 import './scalars.ts';
 import './system.ts';
+import './catalog.ts';
+import './metrics.ts';
+import './tags.ts';
+import './catalog-events.ts';
+import './customers.ts';
+import './audiences.ts';
+import './materialization.ts';
+import './events.ts';
 
 /** The GraphQL schema of every area. */
 export const schema: GraphQLSchema = builder.toSchema();

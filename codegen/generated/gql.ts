@@ -1,5 +1,5 @@
 /* eslint-disable */
-import * as types from './graphql';
+import * as types from './graphql.js';
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 
 /**
@@ -14,9 +14,13 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "query Catalog {\n  catalog {\n    models {\n      name\n      description\n      primaryKey\n      dimensions {\n        name\n        type\n        description\n      }\n      measures {\n        name\n        aggregation\n        description\n      }\n    }\n    metrics {\n      name\n      type\n      description\n      owner\n      status\n      timeDimension\n      dimensions\n      lineage {\n        models\n        measures\n        tables\n      }\n    }\n  }\n}": typeof types.CatalogDocument,
+    "query MetricQuery($query: MetricQueryInput!) {\n  metrics(query: $query) {\n    columns {\n      name\n      kind\n      type\n    }\n    rows\n    sql\n  }\n}": typeof types.MetricQueryDocument,
     "query ServerHealth {\n  version\n  health {\n    ok\n    engine\n  }\n}": typeof types.ServerHealthDocument,
 };
 const documents: Documents = {
+    "query Catalog {\n  catalog {\n    models {\n      name\n      description\n      primaryKey\n      dimensions {\n        name\n        type\n        description\n      }\n      measures {\n        name\n        aggregation\n        description\n      }\n    }\n    metrics {\n      name\n      type\n      description\n      owner\n      status\n      timeDimension\n      dimensions\n      lineage {\n        models\n        measures\n        tables\n      }\n    }\n  }\n}": types.CatalogDocument,
+    "query MetricQuery($query: MetricQueryInput!) {\n  metrics(query: $query) {\n    columns {\n      name\n      kind\n      type\n    }\n    rows\n    sql\n  }\n}": types.MetricQueryDocument,
     "query ServerHealth {\n  version\n  health {\n    ok\n    engine\n  }\n}": types.ServerHealthDocument,
 };
 
@@ -34,6 +38,14 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query Catalog {\n  catalog {\n    models {\n      name\n      description\n      primaryKey\n      dimensions {\n        name\n        type\n        description\n      }\n      measures {\n        name\n        aggregation\n        description\n      }\n    }\n    metrics {\n      name\n      type\n      description\n      owner\n      status\n      timeDimension\n      dimensions\n      lineage {\n        models\n        measures\n        tables\n      }\n    }\n  }\n}"): (typeof documents)["query Catalog {\n  catalog {\n    models {\n      name\n      description\n      primaryKey\n      dimensions {\n        name\n        type\n        description\n      }\n      measures {\n        name\n        aggregation\n        description\n      }\n    }\n    metrics {\n      name\n      type\n      description\n      owner\n      status\n      timeDimension\n      dimensions\n      lineage {\n        models\n        measures\n        tables\n      }\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query MetricQuery($query: MetricQueryInput!) {\n  metrics(query: $query) {\n    columns {\n      name\n      kind\n      type\n    }\n    rows\n    sql\n  }\n}"): (typeof documents)["query MetricQuery($query: MetricQueryInput!) {\n  metrics(query: $query) {\n    columns {\n      name\n      kind\n      type\n    }\n    rows\n    sql\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,0 +1,83 @@
+import type { EventDefinition } from '../modeling/events/define-event.ts';
+import { createEventValidator, type RejectionCode, type ValidEvent } from '../modeling/events/validate-event.ts';
+import { StrataError } from '../modeling/errors.ts';
+import type { Database } from './database.ts';
+import { ingestEvents, type QuarantinedEvent } from './event-store.ts';
+
+/** The most events one `trackEvents` call or `POST /v1/events` request may carry. */
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+export interface RejectedEvent {
+  /** Position of the event in the submitted batch, from 0. */
+  readonly index: number;
+  readonly code: RejectionCode;
+  readonly message: string;
+}
+
+/** What happened to a batch; every event is counted exactly once. */
+export interface TrackResult {
+  readonly accepted: number;
+  readonly duplicates: number;
+  /** Undeclared events kept for steward review (0 unless quarantine is on). */
+  readonly quarantined: number;
+  readonly rejected: readonly RejectedEvent[];
+}
+
+export interface EventCollectorOptions {
+  readonly channels: readonly string[];
+  readonly maxPastDays?: number;
+  readonly maxFutureMinutes?: number;
+  /** Keep events of unknown names in `strata.event_quarantine` instead of rejecting them. */
+  readonly quarantineUndeclared?: boolean;
+  readonly maxBatchSize?: number;
+  /** The clock `occurredAt` is checked against; tests pass a fixed one. */
+  readonly now?: () => Date;
+}
+
+/** Validates and stores behaviour events; `track` resolves only after the batch is committed. */
+export interface EventCollector {
+  readonly maxBatchSize: number;
+  track(events: unknown): Promise<TrackResult>;
+}
+
+/**
+ * Builds the collector both `trackEvents` and `POST /v1/events` use. Valid events are
+ * kept even when others in the batch are rejected; a repeated `eventId` is a duplicate.
+ *
+ * ```ts
+ * const collector = createEventCollector(database, wealthEvents, { channels: wealthChannels });
+ * const { accepted, duplicates, rejected } = await collector.track(events);
+ * ```
+ */
+export function createEventCollector(
+  database: Database,
+  definitions: readonly EventDefinition[],
+  options: EventCollectorOptions,
+): EventCollector {
+  const validate = createEventValidator({ definitions, ...options });
+  const maxBatchSize = options.maxBatchSize ?? MAX_EVENTS_PER_BATCH;
+  const now = options.now ?? (() => new Date());
+
+  return {
+    maxBatchSize,
+    async track(input) {
+      if (!Array.isArray(input)) throw new StrataError('BAD_USER_INPUT', 'events must be a JSON array of event objects');
+      if (input.length > maxBatchSize) {
+        throw new StrataError('BAD_USER_INPUT', `a batch holds at most ${maxBatchSize} events; got ${input.length}`, { maxEvents: maxBatchSize });
+      }
+      const at = now();
+      const valid: ValidEvent[] = [];
+      const quarantine: QuarantinedEvent[] = [];
+      const rejected: RejectedEvent[] = [];
+      input.forEach((raw: unknown, index) => {
+        const check = validate(raw, at);
+        if (check.kind === 'valid') valid.push(check.event);
+        else if (check.kind === 'undeclared' && options.quarantineUndeclared) {
+          quarantine.push({ eventId: check.event.eventId, name: check.event.name, raw, reason: check.rejection.message });
+        } else rejected.push({ index, ...check.rejection });
+      });
+      const outcome = await ingestEvents(database, valid, quarantine);
+      return { ...outcome, rejected };
+    },
+  };
+}
