@@ -22,7 +22,7 @@ import { createTagRuntime } from '../services/tag-runtime.ts';
 import { createProfileLoader } from '../services/profiles.ts';
 import { authorize, isAllowed } from '../services/authorization.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
-import { wealthTags } from '../domains/wealth/tags.ts';
+import { wealthDomain } from '../domains/wealth/index.ts';
 
 export interface App {
   readonly server: Server;
@@ -55,8 +55,9 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     quarantineUndeclared: config.quarantineUndeclaredEvents,
   });
   const catalog = servingCatalog(config);
-  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), 'customer'), wealthTags);
-  const semanticLayers = createSemanticProvider(catalog, 'customer', tags, { maxRows: config.maxRows ?? 100_000 });
+  const domain = wealthDomain();
+  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.tagSubject), domain.tags);
+  const semanticLayers = createSemanticProvider(catalog, domain.tagSubject, tags, { maxRows: config.maxRows ?? 100_000 });
   const authenticate = createAuthenticator(database, config.anonymousRole === undefined ? 'analyst' : config.anonymousRole);
   const context = async (request: IncomingMessage): Promise<RequestContext> => {
     const principal = await authenticate(request);

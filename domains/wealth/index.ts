@@ -2,6 +2,10 @@ import type { Catalog } from '../../modeling/catalog/types.ts';
 import type { TagDefinition } from '../../modeling/tags/tag-definition.ts';
 import { wealthCatalog } from './catalog.ts';
 import { wealthTags } from './tags.ts';
+import { loadTagDefinitionsFile } from '../../modeling/tags/tag-definitions-file.ts';
+
+/** Steward-defined tags exported with `strata tags export` and committed beside the code-defined ones. */
+export const STEWARD_TAGS_FILE = new URL('./steward-tags.json', import.meta.url);
 
 /** The bundled domain as the server loads it: its catalog, its code-defined tags and their subject model. */
 export interface Domain {
@@ -12,5 +16,5 @@ export interface Domain {
 }
 
 export function wealthDomain(): Domain {
-  return { catalog: wealthCatalog(), tags: wealthTags, tagSubject: 'customer' };
+  return { catalog: wealthCatalog(), tags: [...wealthTags, ...loadTagDefinitionsFile(STEWARD_TAGS_FILE)], tagSubject: 'customer' };
 }
