@@ -1,0 +1,160 @@
+/**
+ * Customer profiles at production scale (issue 4), on `strata_bench_1m` (1,000,000
+ * customers, PostgreSQL):
+ *   (a) materializing every bundled tag (`strata materialize`, a child process): seconds, target < 60 s;
+ *   (b) `customer(id) { tags { key value } }` under autocannon, a random existing id per request:
+ *       req/s and p50/p99/p99.9, targets >= 2,000 req/s and p99 < 25 ms;
+ *   (c) `customers(ids: [100 random ids]) { id tags { key value } }`: p99, target < 30 ms;
+ *   (d) PostGraphile 4 (installed outside the repository) serving schema `strata` on the same
+ *       database, the profile row by primary key under the same load: req/s, p99, Strata / PostGraphile.
+ * Also the peak RSS of the Strata server process (target < 512 MB).
+ *
+ *   npx tsx bench/profiles.ts [--seconds 20] [--connections 50] [--no-postgraphile] [--skip-materialize]
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ensureMillionDatabase } from './support/million-database.ts';
+import { describeMachine, peakRssMb, waitForQuietMachine } from './support/machine.ts';
+import { startStrataServer } from './support/strata-server.ts';
+import { runLoad, type LoadResult } from './support/load-test.ts';
+import { ensurePostgraphile, startPostgraphile } from './support/postgraphile-server.ts';
+import { formatTable } from './support/stats.ts';
+import { openDatabase } from '../store/database.ts';
+import { createApiKey } from '../store/api-keys.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '50' },
+    'no-postgraphile': { type: 'boolean', default: false },
+    'skip-materialize': { type: 'boolean', default: false },
+  },
+});
+const SECONDS = Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+const WARMUP_SECONDS = 3;
+const BATCH = 100;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const SINGLE = JSON.stringify('query Profile($id: String!) { customer(id: $id) { tags { key value } } }');
+const MANY = JSON.stringify('query Profiles($ids: [String!]!) { customers(ids: $ids) { id tags { key value } } }');
+
+/** Runs `strata materialize` against the database; resolves with wall-clock seconds and its last line. */
+function materializeWithCli(databaseUrl: string): Promise<{ seconds: number; output: string }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'materialize'], {
+    cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code === 0) resolve({ seconds, output: output.trim().split('\n').at(-1) ?? '' });
+      else reject(new Error(`strata materialize exited with ${code} after ${seconds.toFixed(1)} s: ${output.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+}
+
+/** Random customer ids of the current profile snapshot, and its run id. */
+async function sampleProfiles(databaseUrl: string, count: number): Promise<{ runId: number; ids: string[] }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows: [snapshot] } = await client.query<{ run_id: number | null }>('SELECT run_id FROM strata.profile_snapshot WHERE id = 1');
+    if (snapshot?.run_id == null) throw new Error('no profile snapshot: materialize first');
+    const { rows } = await client.query<{ customer_id: string }>(
+      'SELECT customer_id FROM strata.customer_profiles TABLESAMPLE SYSTEM (5) WHERE run_id = $1 ORDER BY random() LIMIT $2', [snapshot.run_id, count]);
+    return { runId: snapshot.run_id, ids: rows.map((r) => r.customer_id) };
+  } finally {
+    await client.end();
+  }
+}
+
+const pick = (ids: readonly string[]) => ids[Math.floor(Math.random() * ids.length)]!;
+
+async function measure(label: string, options: Parameters<typeof runLoad>[0]): Promise<LoadResult> {
+  await runLoad({ ...options, seconds: WARMUP_SECONDS });
+  const load = await waitForQuietMachine();
+  const result = await runLoad(options);
+  console.log(`${label}: load average at start ${load.join(' ')}`);
+  if (result.failures > 0) console.log(`  ${result.failures} failed requests; first: ${result.firstFailure ?? '(socket error or timeout)'}`);
+  return result;
+}
+
+const row = (label: string, r: LoadResult, target: string) =>
+  [label, Math.round(r.requestsPerSecond).toLocaleString('en'), r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.p999Ms.toFixed(1), String(r.failures), target];
+
+console.log(`machine: ${describeMachine()}`);
+console.log(`load: autocannon in this process, ${CONNECTIONS} connections x ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up; servers in child processes`);
+const databaseUrl = await ensureMillionDatabase();
+
+if (!values['skip-materialize']) {
+  const load = await waitForQuietMachine();
+  try {
+    const { seconds, output } = await materializeWithCli(databaseUrl);
+    console.log(`\n(a) materialize (strata materialize, load average ${load.join(' ')}): ${seconds.toFixed(1)} s wall clock, ${seconds < 60 ? 'target < 60 s: ok' : 'target < 60 s: MISS'}\n    ${output}`);
+  } catch (error) {
+    console.log(`\n(a) materialize FAILED (load average ${load.join(' ')}): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+const { runId, ids } = await sampleProfiles(databaseUrl, 20_000);
+console.log(`profiles: run ${runId}, ${ids.length.toLocaleString('en')} random customer ids to draw from`);
+const database = await openDatabase({ databaseUrl, poolSize: 1 });
+const token = await createApiKey(database.db, `bench-profiles-${Date.now().toString(36)}`, 'app');
+await database.close();
+
+const results: string[][] = [];
+let strataSingle: LoadResult | undefined;
+let strataRss: number | undefined;
+const strata = await startStrataServer({ DATABASE_URL: databaseUrl, NODE_ENV: 'production', STRATA_ANONYMOUS_ROLE: 'none' });
+try {
+  const headers = { authorization: `Bearer ${token}` };
+  strataSingle = await measure('(b) Strata customer(id)', {
+    url: `${strata.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS, headers,
+    body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
+    check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
+  });
+  results.push(row('(b) Strata customer(id) { tags }', strataSingle, '>= 2,000 req/s, p99 < 25 ms'));
+  const many = await measure(`(c) Strata customers(ids: ${BATCH})`, {
+    url: `${strata.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS, headers,
+    body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
+    check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
+  });
+  results.push(row(`(c) Strata customers(ids: ${BATCH} ids)`, many, 'p99 < 30 ms'));
+} finally {
+  strataRss = strata.peakRssMb();
+  await strata.stop().catch(() => {});
+}
+
+if (!values['no-postgraphile']) {
+  try {
+    const version = ensurePostgraphile();
+    const postgraphile = await startPostgraphile(databaseUrl, 'strata');
+    try {
+      const query = JSON.stringify('query Profile($runId: Int!, $customerId: String!) { customerProfileByRunIdAndCustomerId(runId: $runId, customerId: $customerId) { tags } }');
+      const other = await measure(`(d) PostGraphile ${version}`, {
+        url: `${postgraphile.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS,
+        body: () => `{"query":${query},"variables":{"runId":${runId},"customerId":"${pick(ids)}"}}`,
+        check: (body) => body.startsWith('{"data":{"customerProfileByRunIdAndCustomerId":{"tags":{'),
+      });
+      results.push(row(`(d) PostGraphile ${version} by primary key`, other, 'comparison'));
+      if (strataSingle) {
+        results.push(['    Strata / PostGraphile', (strataSingle.requestsPerSecond / other.requestsPerSecond).toFixed(2), '',
+          (strataSingle.p99Ms / other.p99Ms).toFixed(2), '', '', 'req/s ratio; p99 ratio']);
+      }
+      console.log(`PostGraphile peak RSS: ${postgraphile.peakRssMb() ?? '?'} MB`);
+    } finally {
+      await postgraphile.stop();
+    }
+  } catch (error) {
+    console.log(`(d) PostGraphile FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+console.log(`\n${formatTable(['load', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'failed', 'target'], results)}`);
+console.log(`\npeak RSS: Strata server ${strataRss ?? '?'} MB (target < 512 MB: ${strataRss !== undefined && strataRss < 512 ? 'ok' : 'MISS'}), bench process ${peakRssMb()} MB`);

@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { processPeakRssMb } from './machine.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface StrataServer {
+  readonly url: string;
+  readonly pid: number;
+  /** Peak RSS (VmHWM) of the server process so far, in MB. */
+  peakRssMb(): number | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `strata serve` (api/cli.ts) in a child process on a free port and resolves once
+ * `GET /ready` answers 200. The child is node itself with tsx's loader (what `npx tsx`
+ * runs), so its pid is the server's and its RSS is the server's own.
+ */
+export async function startStrataServer(env: Record<string, string>, timeoutMs = 60_000): Promise<StrataServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`strata serve did not start in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /http:\/\/localhost:(\d+)\/graphql/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${match[1]}`);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`strata serve exited with ${code}: ${stderr}`));
+    });
+  });
+  await waitForReady(url, child, timeoutMs);
+  const pid = child.pid!;
+  return {
+    url,
+    pid,
+    peakRssMb: () => processPeakRssMb(pid),
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitForReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`strata serve exited with ${child.exitCode}`);
+    const status = await fetch(`${url}/ready`).then((r) => r.status, () => 0);
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url}/ready did not answer 200 within ${timeoutMs} ms`);
+}
+
+/** SIGTERM, then SIGKILL after 10 s; resolves when the child has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
