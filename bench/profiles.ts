@@ -6,12 +6,14 @@
  *       req/s and p50/p99/p99.9, targets >= 2,000 req/s and p99 < 25 ms;
  *   (c) `customers(ids: [100 random ids]) { id tags { key value } }`: p99, target < 30 ms;
  *   (d) PostGraphile 4 (installed outside the repository) serving schema `strata` on the same
- *       database, the profile row by primary key under the same load: req/s, p99, Strata / PostGraphile.
+ *       database with `--dynamic-json` (tags as a JSON object, as Strata answers), the profile row
+ *       by primary key under the same load: req/s, p99, Strata / PostGraphile.
  * Also the peak RSS of the Strata server process (target < 512 MB).
  *
  *   npx tsx bench/profiles.ts [--seconds 20] [--connections 50] [--no-postgraphile] [--skip-materialize]
  */
 import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -21,6 +23,8 @@ import { startStrataServer } from './support/strata-server.ts';
 import { runLoad, type LoadResult } from './support/load-test.ts';
 import { ensurePostgraphile, startPostgraphile } from './support/postgraphile-server.ts';
 import { formatTable } from './support/stats.ts';
+import { startCpuCount } from './support/cpu-usage.ts';
+import { MILLION_DATABASE } from './support/million-database.ts';
 import { openDatabase } from '../store/database.ts';
 import { createApiKey } from '../store/api-keys.ts';
 
@@ -76,11 +80,21 @@ async function sampleProfiles(databaseUrl: string, count: number): Promise<{ run
 
 const pick = (ids: readonly string[]) => ids[Math.floor(Math.random() * ids.length)]!;
 
-async function measure(label: string, options: Parameters<typeof runLoad>[0]): Promise<LoadResult> {
+/**
+ * A warm-up, then the measured load; prints the load average and where the CPU went: the
+ * server process, this database's PostgreSQL backends, the load generator (this process).
+ */
+async function measure(label: string, serverPid: number, options: Parameters<typeof runLoad>[0]): Promise<LoadResult> {
   await runLoad({ ...options, seconds: WARMUP_SECONDS });
   const load = await waitForQuietMachine();
+  const cpu = startCpuCount(serverPid, MILLION_DATABASE);
   const result = await runLoad(options);
-  console.log(`${label}: load average at start ${load.join(' ')}`);
+  const used = cpu();
+  const perRequest = (seconds: number) => ((seconds * 1000) / result.requests).toFixed(2);
+  const share = (seconds: number) => `${Math.round((seconds / options.seconds) * 100)}%`;
+  console.log(`${label}: load average at start ${load.join(' ')}; CPU (100% = one core, of ${cpus().length * 100}%): server ${share(used.server)}, ` +
+    `PostgreSQL ${share(used.postgres)}, load generator ${share(used.loader)}, whole machine ${share(used.machine)}; ` +
+    `CPU ms per request: server ${perRequest(used.server)}, PostgreSQL ${perRequest(used.postgres)}`);
   if (result.failures > 0) console.log(`  ${result.failures} failed requests; first: ${result.firstFailure ?? '(socket error or timeout)'}`);
   return result;
 }
@@ -114,18 +128,28 @@ let strataRss: number | undefined;
 const strata = await startStrataServer({ DATABASE_URL: databaseUrl, NODE_ENV: 'production', STRATA_ANONYMOUS_ROLE: 'none' });
 try {
   const headers = { authorization: `Bearer ${token}` };
-  strataSingle = await measure('(b) Strata customer(id)', {
+  strataSingle = await measure('(b) Strata customer(id)', strata.pid, {
     url: `${strata.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS, headers,
     body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
     check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
   });
   results.push(row('(b) Strata customer(id) { tags }', strataSingle, '>= 2,000 req/s, p99 < 25 ms'));
-  const many = await measure(`(c) Strata customers(ids: ${BATCH})`, {
+  console.log(`  Strata server peak RSS after (b): ${strata.peakRssMb() ?? '?'} MB`);
+  const many = await measure(`(c) Strata customers(ids: ${BATCH})`, strata.pid, {
     url: `${strata.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS, headers,
     body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
     check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
   });
   results.push(row(`(c) Strata customers(ids: ${BATCH} ids)`, many, 'p99 < 30 ms'));
+  console.log(`  Strata server peak RSS after (c): ${strata.peakRssMb() ?? '?'} MB`);
+  // The same requests from a few connections: latency when the server is not saturated.
+  const fewConnections = 4;
+  const light = await measure(`(c') Strata customers(ids: ${BATCH}), ${fewConnections} connections`, strata.pid, {
+    url: `${strata.url}/graphql`, seconds: SECONDS, connections: fewConnections, headers,
+    body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
+    check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
+  });
+  results.push(row(`(c') the same, ${fewConnections} connections`, light, 'p99 < 30 ms'));
 } finally {
   strataRss = strata.peakRssMb();
   await strata.stop().catch(() => {});
@@ -137,10 +161,10 @@ if (!values['no-postgraphile']) {
     const postgraphile = await startPostgraphile(databaseUrl, 'strata');
     try {
       const query = JSON.stringify('query Profile($runId: Int!, $customerId: String!) { customerProfileByRunIdAndCustomerId(runId: $runId, customerId: $customerId) { tags } }');
-      const other = await measure(`(d) PostGraphile ${version}`, {
+      const other = await measure(`(d) PostGraphile ${version}`, postgraphile.pid, {
         url: `${postgraphile.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS,
         body: () => `{"query":${query},"variables":{"runId":${runId},"customerId":"${pick(ids)}"}}`,
-        check: (body) => body.startsWith('{"data":{"customerProfileByRunIdAndCustomerId":{"tags":{'),
+        check: (body) => body.startsWith('{"data":{"customerProfileByRunIdAndCustomerId":{"tags":{"'),
       });
       results.push(row(`(d) PostGraphile ${version} by primary key`, other, 'comparison'));
       if (strataSingle) {

@@ -37,10 +37,10 @@ export interface PostgraphileServer {
   stop(): Promise<void>;
 }
 
-/** Serves the tables of `schema` read-only (no default mutations) with PostGraphile's CLI, in a child process. */
+/** Serves the tables of `schema` read-only (no default mutations, JSON as JSON) with PostGraphile's CLI, in a child process. */
 export async function startPostgraphile(databaseUrl: string, schema: string): Promise<PostgraphileServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, '-c', databaseUrl, '--schema', schema, '--disable-default-mutations', '--port', String(port), '--host', '127.0.0.1', '--disable-query-log'], {
+  const child = spawn(process.execPath, [BIN, '-c', databaseUrl, '--schema', schema, '--disable-default-mutations', '--dynamic-json', '--port', String(port), '--host', '127.0.0.1', '--disable-query-log'], {
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
