@@ -29,6 +29,13 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       extensions: { ...original.details, code: original.code },
     };
   }
+  if (isStatementTimeout(original)) {
+    return {
+      message: 'The query took longer than the server allows; narrow the time range, filter, or use a coarser grain.',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'TIMEOUT' },
+    };
+  }
   const code = formatted.extensions?.code;
   const isResolverError = formatted.path !== undefined;
   if (typeof code === 'string' && CLIENT_CODES.has(code) && !isResolverError) {
@@ -41,4 +48,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     ...(formatted.path ? { path: formatted.path } : {}),
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   };
+}
+
+/** PostgreSQL's `query_canceled` (SQLSTATE 57014): the statement timeout cut the query off. */
+function isStatementTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '57014';
 }

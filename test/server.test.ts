@@ -68,3 +68,16 @@ describe.each(await testEngines())('HTTP server on %s', (engine) => {
     expect(await response.json()).toMatchObject({ status: 'not ready', migrationsCurrent: false });
   });
 });
+
+describe('error formatting', () => {
+  it('answers a statement cut off by the timeout with TIMEOUT and no SQL', async () => {
+    const { formatError } = await import('../api/format-error.ts');
+    const cancelled = Object.assign(new Error('canceling statement due to statement timeout: SELECT secret FROM wealth.customers'), { code: '57014' });
+    const formatted = formatError({ message: cancelled.message, path: ['metrics'] }, cancelled);
+    expect(formatted.extensions?.code).toBe('TIMEOUT');
+    expect(formatted.message).not.toMatch(/SELECT|wealth/);
+    const other = formatError({ message: 'relation "wealth.x" does not exist', path: ['metrics'] }, new Error('relation "wealth.x" does not exist'));
+    expect(other).toMatchObject({ extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(other.message).not.toMatch(/wealth/);
+  });
+});

@@ -20,9 +20,10 @@ export function latestDataDateSql(subject: TagSubject, tags: readonly TagDefinit
     const { model, measure } = measureOwner(subject, ref, 'aggregate.measure');
     const dimension = model.dimensions.find((d) => d.name === (measure.timeDimension ?? model.defaultTimeDimension));
     if (!dimension) throw new Error(`catalog invariant: no time dimension for '${ref}'`);
-    const local = localTime({ expr: sql.raw(dimension.sql), storage: dimension.storage ?? 'timestamptz', timeZone: model.timeZone });
+    // MAX before the time-zone conversion (which keeps order), so an index on the column serves it.
+    const local = localTime({ expr: sql`MAX(${sql.raw(dimension.sql)})`, storage: dimension.storage ?? 'timestamptz', timeZone: model.timeZone });
     const source = 'table' in model.source ? sql.table(model.source.table) : sql`(${sql.raw(model.source.sql)}) AS source`;
-    return sql`SELECT CAST(MAX(${local}) AS date) AS latest FROM ${source}`;
+    return sql`SELECT CAST(${local} AS date) AS latest FROM ${source}`;
   });
   if (parts.length === 0) return sql<{ latest: string | null }>`SELECT CAST(NULL AS date) AS latest`;
   return sql<{ latest: string | null }>`SELECT CAST(MAX(latest) AS text) AS latest FROM (${sql.join(parts, sql` UNION ALL `)}) AS dates`;
