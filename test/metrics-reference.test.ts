@@ -597,6 +597,60 @@ describe.each(await testEngines())('metrics against hand-written SQL on %s', (en
     });
   });
 
+  // A column of the event itself (its channel) is not fixed by the customer: the anchor's own
+  // row carries it, so these take the ranked form rather than the aggregated one above.
+  describe('conversions sliced by a column of the anchor event', () => {
+    const anchorChannel = (eventName: string, perMonth: boolean) => `
+      SELECT DISTINCT ON (customer_id${perMonth ? `, date_trunc('month', ${local('occurred_at')})` : ''}) customer_id, occurred_at AS first_at, channel
+      FROM wealth.app_events WHERE event_name = '${eventName}' ${perMonth ? `AND ${inRange('occurred_at', RANGE)}` : ''}
+      ORDER BY customer_id${perMonth ? `, date_trunc('month', ${local('occurred_at')})` : ''}, occurred_at, event_id`;
+    const rateByChannel = (metric: string, anchors: string, convertedWhen: string) => `
+      SELECT ${periodOf('a.first_at', { grain: 'month', range: RANGE, slices: [] })} AS metric_time__month, a.channel AS app_event__channel,
+        (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM wealth.app_events s WHERE s.customer_id = a.customer_id AND ${convertedWhen})))::float8
+          / NULLIF(count(a.customer_id), 0)::float8 AS ${metric}
+      FROM (${anchors}) a WHERE ${inRange('a.first_at', RANGE)} GROUP BY 1, 2`;
+    const cases = {
+      first_purchase_success_rate: rateByChannel('first_purchase_success_rate', anchorChannel('purchase_submit', false),
+        `s.event_name = 'purchase_success' AND s.occurred_at > a.first_at AND s.occurred_at <= a.first_at + INTERVAL '24 hours'`),
+      revisit_rate_7d: rateByChannel('revisit_rate_7d', anchorChannel('app_open', true),
+        `s.event_name = 'app_open' AND s.occurred_at > a.first_at + INTERVAL '24 hours' AND s.occurred_at <= a.first_at + INTERVAL '168 hours'`),
+    };
+    it.each(Object.entries(cases))('%s by month and app_event.channel', async (metric, reference) => {
+      const dimensions = ['metric_time__month', 'app_event__channel'];
+      const expected = mergeExpected([{ metric, rows: await referenceRows(reference) }], dimensions, [metric]);
+      const result = await metrics({
+        metrics: [metric],
+        groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }, { dimension: 'app_event.channel' }],
+        timeRange: RANGE,
+      });
+      expect(expected.size, 'the reference query finds data').toBeGreaterThan(0);
+      expect(differences(result.rows, expected, dimensions, [metric])).toEqual([]);
+    });
+  });
+
+  // Without metric_time in the group-by the whole range is one period: its last day counts.
+  describe('aum without a time group-by', () => {
+    const lastDayTotal = (where: string) => `
+      WITH rows AS (
+        SELECT h.as_of, h.market_value, c.risk_level FROM wealth.holdings_daily h
+        LEFT JOIN wealth.customers c ON c.customer_id = h.customer_id
+        WHERE h.as_of >= DATE '${RANGE.from}' AND h.as_of < DATE '${RANGE.to}' ${where ? `AND ${where}` : ''}
+      )
+      SELECT risk_level AS customer__risk_level, sum(market_value)::float8 AS aum
+      FROM rows WHERE as_of = (SELECT max(as_of) FROM rows) GROUP BY 1`;
+    const cases: [title: string, where: MetricQueryInput['where'], whereSql: string][] = [
+      ['on the last day with holdings in the range', undefined, ''],
+      ['on the last day with holdings of the filtered customers', { dimension: 'customer.channel', op: 'EQ', values: ['branch'] }, `c.channel = 'branch'`],
+    ];
+    it.each(cases)('%s', async (_title, where, whereSql) => {
+      const dimensions = ['customer__risk_level'];
+      const expected = mergeExpected([{ metric: 'aum', rows: await referenceRows(lastDayTotal(whereSql)) }], dimensions, ['aum']);
+      const result = await metrics({ metrics: ['aum'], groupBy: [{ dimension: 'customer.risk_level' }], timeRange: RANGE, ...(where ? { where } : {}) });
+      expect(expected.size, 'the reference query finds data').toBeGreaterThan(0);
+      expect(differences(result.rows, expected, dimensions, ['aum'])).toEqual([]);
+    });
+  });
+
   describe('the boundary cases land where the definitions put them', () => {
     // Totals over the whole range, computed by hand from the edge rows and the reference SQL.
     it('counts a revisit at exactly 168 hours but not at exactly 24 hours', async () => {

@@ -15,6 +15,7 @@ const PLANS: Record<string, MetricQuery> = {
   'derived-with-offset': { metrics: ['purchase_amount_growth_mom'], groupBy: [month] },
   'cumulative-window': { metrics: ['purchase_amount_30d'], groupBy: [{ dimension: 'metric_time', grain: 'WEEK' }], timeRange: { from: '2026-03-01', to: '2026-04-01' } },
   'conversion-first-ever': { metrics: ['first_purchase_success_rate'], groupBy: [month] },
+  'conversion-first-in-period-by-event-column': { metrics: ['revisit_rate_7d'], groupBy: [month, { dimension: 'app_event.channel' }] },
   'filtered-and-ordered': {
     metrics: ['placement_ctr', 'active_customers'],
     groupBy: [{ dimension: 'customer.age_band' }],

@@ -1,8 +1,10 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import { memberOf } from '../catalog/locate-dimension.ts';
-import type { ResolvedQuery } from '../query/resolve-query.ts';
-import { conversionNodeSql } from '../sql/conversion-node.ts';
+import type { Filter, Measure, Model } from '../catalog/types.ts';
+import type { Relation } from '../sql/relation.ts';
+import { locateDimension, memberOf } from '../catalog/locate-dimension.ts';
+import type { ResolvedGroupBy, ResolvedQuery } from '../query/resolve-query.ts';
+import { conversionNodeSql, type AnchorGroup, type AnchorPlan } from '../sql/conversion-node.ts';
 import { buildNodeScope, type MetricSubquery } from '../sql/node-scope.ts';
 import { truncate } from '../sql/time.ts';
 import type { PlanNode } from './metric-planner.ts';
@@ -32,5 +34,62 @@ export function conversionSql(index: CatalogIndex, query: ResolvedQuery, node: C
   const conversionQuery: ResolvedQuery = { ...query, groupBy: [], orderBy: [] };
   const conversion = side(node.metric.conversion, [], node.metric.entity.conversion, constants.map((c) => c.conversion), `${prefix}c`, conversionQuery);
   const rowKey = conversion.model.primaryKey.map((k) => conversion.scope.relation.baseColumn(k));
-  return conversionNodeSql(node.metric, base, { ...conversion, rowKey }, { opportunities: node.opportunities, conversions: node.conversions });
+  const anchors = metricflow || constants.length > 0 || node.offsets.length > 0 || node.filters.some(readsMetric)
+    ? undefined
+    : anchorPlan(index, query, node, base, conversion);
+  return conversionNodeSql(node.metric, base, { ...conversion, rowKey }, { opportunities: node.opportunities, conversions: node.conversions }, anchors);
+}
+
+/**
+ * The anchors of a first-ever or first-in-period conversion can be aggregated instead of
+ * ranked when each group-by is fixed by the entity (a column reached through a join on the
+ * entity) or derived from the event time, and both measures count the entity or rows.
+ */
+function anchorPlan(
+  index: CatalogIndex, query: ResolvedQuery, node: ConversionNode,
+  base: { model: Model; measure: Measure; scope: { isPeriod: readonly boolean[]; relation: Relation } },
+  conversion: { model: Model; measure: Measure },
+): AnchorPlan | undefined {
+  const counts = (side: { model: Model; measure: Measure }, entityName: string): AnchorPlan['baseValue'] | undefined => {
+    if (side.measure.aggregation !== 'count' && side.measure.aggregation !== 'count_distinct') return undefined;
+    if (side.measure.sql === '*') return 'one';
+    return side.measure.sql === entitySql(side.model, entityName) ? 'entity' : undefined;
+  };
+  const baseValue = counts(base, node.metric.entity.base);
+  const conversionValue = counts(conversion, node.metric.entity.conversion);
+  if (!baseValue || !conversionValue) return undefined;
+  const entity = entitySql(base.model, node.metric.entity.base);
+  const timeDimension = base.model.dimensions.find((d) => d.name === (base.measure.timeDimension ?? base.model.defaultTimeDimension));
+  if (!timeDimension || timeDimension.sql === entity) return undefined;
+  const groups: AnchorGroup[] = [];
+  for (const [i, g] of query.groupBy.entries()) {
+    const kind = anchorGroup(index, base.model, entity, g, base.scope.isPeriod[i] === true);
+    if (!kind || (kind === 'period' && node.metric.baseEvents === 'first_ever')) return undefined;
+    groups.push(kind);
+  }
+  const relation = base.scope.relation;
+  return { groups, baseValue, conversionValue, columns: { entity: relation.baseColumnName(entity), time: relation.baseColumnName(timeDimension.sql) } };
+}
+
+/** Whether a filter compares against a metric (a join the anchors' own table cannot carry). */
+function readsMetric(filter: Filter): boolean {
+  if (filter.kind === 'and' || filter.kind === 'or') return filter.filters.some(readsMetric);
+  if (filter.kind === 'not') return readsMetric(filter.filter);
+  return filter.kind === 'metric';
+}
+
+function entitySql(model: Model, name: string): string {
+  return memberOf(model, name)?.sql ?? name;
+}
+
+function anchorGroup(index: CatalogIndex, model: Model, entity: string, g: ResolvedGroupBy, isPeriod: boolean): AnchorGroup | undefined {
+  if (isPeriod) return g.grain && !g.datePart && !g.customGrain ? 'grain' : 'period';
+  if (g.ref.kind === 'metric_time') return undefined;
+  const found = locateDimension(index, model, g.ref);
+  if (!found.ok) return undefined;
+  const [first] = found.located.steps;
+  if (!first) return found.located.dimension.sql === entity ? 'entity' : undefined;
+  const [pair] = first.join.on;
+  const throughEntity = first.join.on.length === 1 && pair?.[0] === entity;
+  return throughEntity && found.located.steps.every((s) => s.join.cardinality !== 'one_to_many') ? 'entity' : undefined;
 }

@@ -4,7 +4,7 @@ import type { Filter, Grain, Model } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { ResolvedQuery } from '../query/resolve-query.ts';
 import { customGrainNames, parseDimensionRef } from '../query/dimension-ref.ts';
-import { aggregateNodeSql, semiAdditiveNodeSql } from '../sql/aggregate-node.ts';
+import { aggregateNodeSql, semiAdditiveNodeSql, type PeriodsOfTime } from '../sql/aggregate-node.ts';
 import { cumulativeNodeSql } from '../sql/cumulative-node.ts';
 import { buildNodeScope, metricTimeGrain, type MetricSubquery } from '../sql/node-scope.ts';
 import { joinToTimeSpine } from '../sql/time-spine-join.ts';
@@ -18,7 +18,8 @@ export function nodeSql(index: CatalogIndex, query: ResolvedQuery, node: PlanNod
       const model = index.model(node.model);
       const scope = buildNodeScope({ index, query, model, timeDimension: node.timeDimension, filters: node.filters, offsets: node.offsets, prefix, ...(subquery ? { subquery } : {}) });
       const [first] = node.columns;
-      const inner = node.nonAdditive && first ? semiAdditiveNodeSql(scope, first, node.nonAdditive) : aggregateNodeSql(scope, node.columns);
+      const periods = node.nonAdditive?.dimension === node.timeDimension && node.offsets.length === 0 ? periodsOfTime(query, scope.isPeriod) : undefined;
+      const inner = node.nonAdditive && first ? semiAdditiveNodeSql(scope, first, node.nonAdditive, periods) : aggregateNodeSql(scope, node.columns);
       if (!node.joinToTimeSpine || !scope.isPeriod.some(Boolean) || !index.catalog.timeSpines?.length) return inner;
       return joinToTimeSpine(index, query, inner, node.columns.map((c) => c.column), scope.isPeriod, timeGrain(model, node.timeDimension), scope.range);
     }
@@ -33,6 +34,16 @@ export function nodeSql(index: CatalogIndex, query: ResolvedQuery, node: PlanNod
     case 'conversion':
       return conversionSql(index, query, node, prefix, subquery);
   }
+}
+
+/** The one plain grain of the query's period group-bys (none when there are none), or undefined when they are anything else. */
+function periodsOfTime(query: ResolvedQuery, isPeriod: readonly boolean[]): PeriodsOfTime | undefined {
+  const periods = query.groupBy.filter((_, i) => isPeriod[i]);
+  if (periods.some((g) => !g.grain || g.datePart || g.customGrain)) return undefined;
+  const grains = new Set(periods.map((g) => g.grain as Grain));
+  if (grains.size > 1) return undefined;
+  const [grain] = grains;
+  return grain ? { grain } : {};
 }
 
 function timeGrain(model: Model, timeDimension: string): Grain {

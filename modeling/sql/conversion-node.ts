@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ConversionMetric, Measure } from '../catalog/types.ts';
 import { aggregationSql } from './aggregation-sql.ts';
-import { groupByOrdinals, whereClause, type NodeScope } from './node-scope.ts';
+import { groupByOrdinals, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
 import { interval } from './time.ts';
 import type { Relation } from './relation.ts';
 
@@ -26,7 +26,9 @@ export function conversionNodeSql(
   base: ConversionSide,
   conversion: ConversionSide & { readonly rowKey: readonly RawBuilder<unknown>[] },
   columns: { readonly opportunities: string; readonly conversions: string },
+  anchors?: AnchorPlan,
 ): RawBuilder<unknown> {
+  if (anchors && metric.baseEvents !== 'all') return anchoredConversionSql(metric, base, conversion, columns, anchors);
   const groups = base.scope.groups;
   const groupCols = groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`);
   const baseValue = valueOf(base.measure, base.scope.relation);
@@ -102,4 +104,61 @@ function firstEverEvents(base: ConversionSide, groupCols: RawBuilder<unknown>[],
     ${base.scope.timeRange.length > 0 ? sql.join(base.scope.timeRange, sql` AND `) : sql`TRUE`} AS in_range
     FROM ${base.scope.relation.from()} ${whereClause([...base.scope.filters])}`;
   return sql`SELECT * FROM (${all}) AS ranked WHERE rn = 1 AND in_range`;
+}
+
+/** How a base group-by relates to an anchor: fixed by its entity, a plain grain of its time, or another period of it. */
+export type AnchorGroup = 'entity' | 'grain' | 'period';
+
+/**
+ * When each anchor (an entity's first base event, ever or in the period) can be found by
+ * aggregation instead of ranking every event: every group-by is fixed by the entity or
+ * derived from the event time, and both measures count the entity (or rows).
+ */
+export interface AnchorPlan {
+  /** Per base group-by; `grain` is monotonic in time, so the first event's period is the least period. */
+  readonly groups: readonly AnchorGroup[];
+  /** What each measure counts: the entity column, or rows (`*`). */
+  readonly baseValue: 'entity' | 'one';
+  readonly conversionValue: 'entity' | 'one';
+  /** Names of the entity and time columns in the base table's sub-select. */
+  readonly columns: { readonly entity: string; readonly time: string };
+}
+
+/**
+ * Conversions of anchors found by `GROUP BY entity` (`MIN(time)`) over the base events,
+ * filtered as usual, before any dimension is joined: the anchors then take the base table's
+ * place in the joins that give the group-bys, and each is tested for a conversion with a
+ * correlated `EXISTS` that an index on (entity, time) answers. Same result as the ranked
+ * form: anchors are one per entity within an output group, so a distinct count of the
+ * entity is a plain count.
+ */
+function anchoredConversionSql(
+  metric: ConversionMetric,
+  base: ConversionSide,
+  conversion: ConversionSide,
+  columns: { readonly opportunities: string; readonly conversions: string },
+  plan: AnchorPlan,
+): RawBuilder<unknown> {
+  const firstEver = metric.baseEvents === 'first_ever';
+  const { scope } = base;
+  // first_in_period anchors are per period; first_ever anchors per entity, kept when their time is in range.
+  const periods = firstEver ? [] : scope.groups.filter((_, i) => plan.groups[i] !== 'entity');
+  const having = firstEver ? rangeConditions({ ...scope.time, expr: sql`MIN(${scope.time.expr})` }, scope.range) : [];
+  const anchors = sql`(SELECT ${base.entity} AS ${sql.id(plan.columns.entity)}, MIN(${base.time}) AS ${sql.id(plan.columns.time)}
+    FROM ${scope.relation.from()} ${whereClause([...(firstEver ? [] : scope.timeRange), ...scope.filters])}
+    GROUP BY ${sql.join([base.entity, ...periods])}${having.length > 0 ? sql` HAVING ${sql.join(having, sql` AND `)}` : sql``})`;
+  const anchored = sql`SELECT ${sql.join([...scope.groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`${base.entity} AS e`, sql`${base.time} AS t`])}
+    FROM ${scope.relation.from(anchors)}`;
+
+  const conversionRows = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
+    FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters])}`;
+  const converted = sql`EXISTS (SELECT 1 FROM (${conversionRows}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`;
+  const value = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('b.e') : sql`1`);
+  const counted = (measure: Measure): Measure => (measure.aggregation === 'count_distinct' ? { ...measure, aggregation: 'count' } : measure);
+  const select = [
+    ...scope.groups.map((_, i) => sql`${sql.ref(`b.g${i}`)} AS ${sql.id(`g${i}`)}`),
+    sql`${aggregationSql(counted(base.measure), value(plan.baseValue))} AS ${sql.id(columns.opportunities)}`,
+    sql`${aggregationSql(counted(conversion.measure), sql`CASE WHEN ${converted} THEN ${value(plan.conversionValue)} END`)} AS ${sql.id(columns.conversions)}`,
+  ];
+  return sql`SELECT ${sql.join(select)} FROM (${anchored}) AS b ${groupByOrdinals(scope.groups.length)}`;
 }

@@ -57,15 +57,29 @@ export class Relation {
     this.extraJoins.push(join);
   }
 
+  /** A relation over the same base model without its joins (`prefix` keeps the aliases apart). */
+  alone(prefix: string): Relation {
+    return new Relation(this.index, this.base.model, prefix);
+  }
+
   /** The alias prefix of this relation's tables, for aliases the compiler adds. */
   get aliasPrefix(): string {
     return this.prefix;
   }
 
-  /** `FROM (...) AS t0 LEFT JOIN (...) AS t1 ON ...`, after every column was asked for. */
-  from(): RawBuilder<unknown> {
+  /** The name of a base model column in the base table's sub-select (`c0`, ...). */
+  baseColumnName(expression: string): string {
+    this.columnOf(this.base, expression);
+    return this.base.columns.get(expression) as string;
+  }
+
+  /**
+   * `FROM (...) AS t0 LEFT JOIN (...) AS t1 ON ...`, after every column was asked for.
+   * `baseSource` replaces the base table's sub-select: it must name the columns used outside it.
+   */
+  from(baseSource?: RawBuilder<unknown>): RawBuilder<unknown> {
     const parts = [...this.occurrences.values()].map((o) => {
-      const source = this.source(o);
+      const source = baseSource && o === this.base ? baseSource : this.source(o);
       if (!o.join) return sql`${source} AS ${sql.id(o.alias)}`;
       const conditions = o.join.step.join.on.map(([left, right]) => sql`${this.columnOf(o.join!.parent, left)} = ${this.columnOf(o, right)}`);
       return sql`${sql.raw(this.joinKind)} JOIN ${source} AS ${sql.id(o.alias)} ON ${sql.join(conditions, sql` AND `)}`;

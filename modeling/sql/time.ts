@@ -18,6 +18,19 @@ export function localTime(column: TimeColumn): RawBuilder<unknown> {
   return column.expr;
 }
 
+/** A local wall-clock `timestamp` as a value of the column's storage (the inverse of `localTime`). */
+export function fromLocalTime(column: TimeColumn, local: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (column.storage === 'timestamptz') return sql`(${local} AT TIME ZONE ${sql.lit(column.timeZone)})`;
+  if (column.storage === 'date') return sql`CAST(${local} AS date)`;
+  return local;
+}
+
+/** One period of a grain as an interval (a quarter is three months). */
+export function grainStep(grain: Grain): RawBuilder<unknown> {
+  const text = grain === 'QUARTER' ? '3 month' : `1 ${grain.toLowerCase()}`;
+  return sql`${sql.lit(text)}::interval`;
+}
+
 /**
  * The start of the column's period at `grain`, cut in the reporting time zone (weeks from
  * Monday): a `date` for DAY and coarser, a local `timestamp` below a day.
