@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { loadConfig, type ServerConfig } from './config.ts';
+import { databaseOptions, loadConfig, type ServerConfig } from './config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrateDown, migrateToLatest } from '../store/migrate.ts';
 import { logger } from '../store/logger.ts';
@@ -23,7 +23,7 @@ function port(value: string): number {
 }
 
 async function withDatabase<T>(config: ServerConfig, work: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase(databaseOptions(config));
   try {
     return await work(database);
   } finally {
@@ -95,7 +95,7 @@ function createProgram(): Command {
     .option('--port <p>', 'port to listen on (default PORT or 4000)', port)
     .action(async (options: { port?: number }) => {
       const config = { ...loadConfig(), ...(options.port !== undefined ? { port: options.port } : {}) };
-      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const database = await openDatabase(databaseOptions(config));
       await serve(database, config);
     });
 
@@ -105,7 +105,7 @@ function createProgram(): Command {
     .option('--port <p>', 'port to listen on (default PORT or 4000)', port)
     .action(async (options: { port?: number }) => {
       const config = { ...loadConfig(), ...(options.port !== undefined ? { port: options.port } : {}) };
-      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const database = await openDatabase(databaseOptions(config));
       await migrate(database);
       const { isWarehouseEmpty } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
       if (await isWarehouseEmpty(database)) await seed(database, {});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DatabaseOptions } from '../store/database.ts';
 import { ROLES, type Role } from '../services/authorization.ts';
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
 
@@ -15,6 +16,8 @@ const ConfigSchema = z.object({
   STRATA_DBT_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_$]*$/i, 'must be a schema name').default('public'),
   STRATA_ANONYMOUS_ROLE: z.enum(['none', ...ROLES]).default('analyst'),
   STRATA_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  STRATA_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  STRATA_DB_POOL_SIZE: z.coerce.number().int().positive().max(1000).default(10),
   STRATA_EVENT_MAX_PAST_DAYS: z.coerce.number().positive().default(DEFAULT_EVENT_MAX_PAST_DAYS),
   STRATA_EVENT_MAX_FUTURE_MINUTES: z.coerce.number().min(0).default(DEFAULT_EVENT_MAX_FUTURE_MINUTES),
   STRATA_QUARANTINE_UNDECLARED_EVENTS: z
@@ -39,6 +42,10 @@ export interface ServerConfig {
   readonly dbtSchema: string;
   /** Largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
+  /** PostgreSQL statement timeout in milliseconds; 0 means none. */
+  readonly statementTimeoutMs: number;
+  /** Largest number of PostgreSQL connections the server opens. */
+  readonly poolSize: number;
   /** Role of callers without credentials (`none` refuses them). */
   readonly anonymousRole: Role | null;
   /** Events whose `occurredAt` is older than this many days are rejected. */
@@ -66,9 +73,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dbtProject: c.STRATA_DBT_PROJECT,
     dbtSchema: c.STRATA_DBT_SCHEMA,
     maxBodyBytes: c.STRATA_MAX_BODY_BYTES,
+    statementTimeoutMs: c.STRATA_STATEMENT_TIMEOUT_MS,
+    poolSize: c.STRATA_DB_POOL_SIZE,
     anonymousRole: c.STRATA_ANONYMOUS_ROLE === 'none' ? null : c.STRATA_ANONYMOUS_ROLE,
     eventMaxPastDays: c.STRATA_EVENT_MAX_PAST_DAYS,
     eventMaxFutureMinutes: c.STRATA_EVENT_MAX_FUTURE_MINUTES,
     quarantineUndeclaredEvents: c.STRATA_QUARANTINE_UNDECLARED_EVENTS,
   };
+}
+
+/** How the server opens its database, from the configuration. */
+export function databaseOptions(config: ServerConfig): DatabaseOptions {
+  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs };
 }

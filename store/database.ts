@@ -12,7 +12,7 @@ export interface DatabaseOptions {
   readonly dataDir?: string | undefined;
   /** Largest pool for PostgreSQL (default 10). */
   readonly poolSize?: number | undefined;
-  /** Statement timeout for PostgreSQL sessions, in milliseconds (default 30 s). */
+  /** Statement timeout for PostgreSQL sessions, in milliseconds (default 30 s; 0: none). */
   readonly statementTimeoutMs?: number | undefined;
 }
 

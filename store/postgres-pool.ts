@@ -31,6 +31,7 @@ export function createPostgresPool(
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
+    // 0 sends none (pg leaves a falsy value out): the database default applies.
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     // Sessions run in UTC on both engines; reporting time zones are applied explicitly.
     options: '-c TimeZone=UTC',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../api/app.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, isPostgresReachable, testEngines, type TestDatabase } from './support/engines.ts';
 import { migrateDown } from '../store/migrate.ts';
 
 describe.each(await testEngines())('HTTP server on %s', (engine) => {
@@ -79,5 +79,33 @@ describe('error formatting', () => {
     const other = formatError({ message: 'relation "wealth.x" does not exist', path: ['metrics'] }, new Error('relation "wealth.x" does not exist'));
     expect(other).toMatchObject({ extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     expect(other.message).not.toMatch(/wealth/);
+  });
+});
+
+const postgresReachable = await isPostgresReachable();
+
+describe('database settings from the environment', () => {
+  it('reads the statement timeout and pool size, and refuses bad values', async () => {
+    const { loadConfig, databaseOptions } = await import('../api/config.ts');
+    expect(databaseOptions(loadConfig({}))).toMatchObject({ statementTimeoutMs: 30_000, poolSize: 10 });
+    expect(databaseOptions(loadConfig({ STRATA_STATEMENT_TIMEOUT_MS: '0', STRATA_DB_POOL_SIZE: '32' }))).toMatchObject({ statementTimeoutMs: 0, poolSize: 32 });
+    expect(() => loadConfig({ STRATA_STATEMENT_TIMEOUT_MS: '-5' })).toThrow(/STRATA_STATEMENT_TIMEOUT_MS/);
+    expect(() => loadConfig({ STRATA_DB_POOL_SIZE: '0' })).toThrow(/STRATA_DB_POOL_SIZE/);
+  });
+
+  it.runIf(postgresReachable)('cuts off a PostgreSQL statement at the configured timeout; 0 sets none', async () => {
+    const { openDatabase } = await import('../store/database.ts');
+    const { sql } = await import('kysely');
+    const url = process.env.STRATA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    const short = await openDatabase({ databaseUrl: url, poolSize: 1, statementTimeoutMs: 100 });
+    const none = await openDatabase({ databaseUrl: url, poolSize: 1, statementTimeoutMs: 0 });
+    try {
+      await expect(sql`SELECT pg_sleep(1)`.execute(short.db)).rejects.toMatchObject({ code: '57014' });
+      const { rows } = await sql<{ statement_timeout: string }>`SHOW statement_timeout`.execute(none.db);
+      expect(rows[0]?.statement_timeout).toBe('0');
+    } finally {
+      await short.close();
+      await none.close();
+    }
   });
 });
