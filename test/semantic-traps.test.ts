@@ -19,7 +19,12 @@ const catalog = buildCatalog({
     defineModel({
       name: 'order', description: 'o', owner, table: 'trap.orders', primaryKey: 'id', defaultTimeDimension: 'at',
       dimensions: { at: { type: 'time', description: 't' }, status: { type: 'string', description: 's' } },
-      measures: { amount: { aggregation: 'sum', description: 'a' }, orders: { aggregation: 'count', description: 'n' } },
+      measures: {
+        amount: { aggregation: 'sum', description: 'a' }, orders: { aggregation: 'count', description: 'n' },
+        paid_amount: { aggregation: 'sum', sql: 'amount', filter: { dimension: 'status', op: 'EQ', values: ['paid'] }, description: 'p' },
+        cancelled_orders: { aggregation: 'count', filter: { dimension: 'status', op: 'EQ', values: ['cancelled'] }, description: 'c' },
+        cancelled_customers: { aggregation: 'count_distinct', sql: 'customer_id', filter: { dimension: 'status', op: 'EQ', values: ['cancelled'] }, description: 'c' },
+      },
       joins: {
         customer: { model: 'customer', cardinality: 'many_to_one', on: { customer_id: 'id' } },
         order_item: { model: 'order_item', cardinality: 'one_to_many', on: { id: 'order_id' } },
@@ -44,6 +49,9 @@ const catalog = buildCatalog({
     defineMetric({ name: 'quantity', type: 'SIMPLE', measure: 'order_item.quantity', description: 'd', owner }),
     defineMetric({ name: 'visits', type: 'SIMPLE', measure: 'visit.visits', description: 'd', owner }),
     defineMetric({ name: 'customers', type: 'SIMPLE', measure: 'customer.customers', description: 'd', owner }),
+    defineMetric({ name: 'paid_amount', type: 'SIMPLE', measure: 'order.paid_amount', description: 'd', owner }),
+    defineMetric({ name: 'cancelled_orders', type: 'SIMPLE', measure: 'order.cancelled_orders', description: 'd', owner }),
+    defineMetric({ name: 'cancelled_customers', type: 'SIMPLE', measure: 'order.cancelled_customers', description: 'd', owner }),
     defineMetric({ name: 'amount_per_visit', type: 'RATIO', numerator: 'order_amount', denominator: 'visits', description: 'd', owner }),
   ],
 });
@@ -92,6 +100,20 @@ describe.each(await testEngines())('semantic traps on %s', (engine) => {
   it('keeps totals equal to the sum over any slice', async () => {
     const [total] = await run({ metrics: ['order_amount', 'orders'] });
     expect(total).toEqual({ order_amount: 158.35, orders: 4 });
+  });
+
+  // Measures of one model are read in one pass, each with its own filter: a measure none of
+  // whose rows are in a group stays null there, as when it is aggregated on its own.
+  it('keeps each measure to its own filter when they share a pass', async () => {
+    const rows = await run({ metrics: ['paid_amount', 'cancelled_orders', 'cancelled_customers', 'orders'], groupBy: [{ dimension: 'customer.segment' }] });
+    expect(rows).toEqual([
+      { customer__segment: 'gold', paid_amount: 150.1, cancelled_orders: null, cancelled_customers: null, orders: 2 },
+      { customer__segment: null, paid_amount: 8.25, cancelled_orders: null, cancelled_customers: null, orders: 2 },
+    ]);
+    expect(await run({ metrics: ['cancelled_orders', 'cancelled_customers'], groupBy: [{ dimension: 'customer.segment' }] })).toEqual([]);
+    // Without group-bys, one row as each alone: a count of no rows is 0.
+    expect(await run({ metrics: ['cancelled_orders'] })).toEqual([{ cancelled_orders: 0 }]);
+    expect(await run({ metrics: ['cancelled_orders', 'cancelled_customers', 'paid_amount'] })).toEqual([{ cancelled_orders: 0, cancelled_customers: 0, paid_amount: 158.35 }]);
   });
 
   it('refuses a dimension reached only through a one_to_many join', async () => {

@@ -17,7 +17,8 @@ export type PlanNode =
       readonly nonAdditive?: NonAdditive;
       /** Grouped by metric_time, every period of the time spine appears (MetricFlow's join_to_timespine). */
       readonly joinToTimeSpine?: boolean;
-      readonly columns: { readonly column: string; readonly measure: Measure }[];
+      /** Measures aggregated side by side; each may keep its own row filter (`AGG(...) FILTER (WHERE ...)`). */
+      readonly columns: { readonly column: string; readonly measure: Measure; readonly filter?: Filter }[];
     }
   | { readonly kind: 'cumulative'; readonly key: string; readonly metric: CumulativeMetric; readonly filters: readonly Filter[]; readonly offsets: readonly Duration[]; readonly column: string }
   | {
@@ -123,12 +124,15 @@ export class MetricPlanner {
   private aggregateColumn(modelName: string, measureName: string, filters: readonly Filter[], offsets: readonly Duration[], spine = false): string {
     const { model, measure } = this.index.measure({ model: modelName, measure: measureName });
     const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
-    const all = measure.filter ? [...filters, measure.filter] : [...filters];
-    const key = JSON.stringify(['aggregate', model.name, timeDimension, all, offsets, measure.nonAdditive ?? null, ...(spine ? ['spine'] : [])]);
+    // Measures of one model read in one pass, each with its own filter; a semi-additive
+    // measure picks its rows after the filters, so it keeps a node (and its filter) to itself.
+    const shared = !measure.nonAdditive;
+    const nodeFilters = measure.filter && !shared ? [...filters, measure.filter] : [...filters];
+    const key = JSON.stringify(['aggregate', model.name, timeDimension, nodeFilters, offsets, shared ? null : [measure.name, measure.nonAdditive], ...(spine ? ['spine'] : [])]);
     let node = this.nodes.find((n) => n.key === key);
     if (!node) {
       node = {
-        kind: 'aggregate', key, model: model.name, timeDimension, filters: all, offsets,
+        kind: 'aggregate', key, model: model.name, timeDimension, filters: nodeFilters, offsets,
         ...(measure.nonAdditive ? { nonAdditive: measure.nonAdditive } : {}),
         ...(spine ? { joinToTimeSpine: true } : {}),
         columns: [],
@@ -139,7 +143,7 @@ export class MetricPlanner {
     const existing = node.columns.find((c) => c.measure.name === measure.name);
     if (existing) return existing.column;
     const column = this.nextColumn();
-    node.columns.push({ column, measure });
+    node.columns.push({ column, measure, ...(shared && measure.filter ? { filter: measure.filter } : {}) });
     return column;
   }
 

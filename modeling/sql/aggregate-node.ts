@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { GRAINS, type Dimension, type Grain, type Measure, type NonAdditive } from '../catalog/types.ts';
+import { GRAINS, type Dimension, type Filter, type Grain, type Measure, type NonAdditive } from '../catalog/types.ts';
 import { memberOf } from '../catalog/locate-dimension.ts';
 import { fromLocalTime, grainStep, localTime, truncate, type TimeColumn } from './time.ts';
 import { aggregationSql } from './aggregation-sql.ts';
@@ -8,16 +8,34 @@ import { groupByOrdinals, groupColumns, rangeConditions, whereClause, type NodeS
 export interface AggregateColumn {
   readonly column: string;
   readonly measure: Measure;
+  /** The measure's own row filter, when it shares the node with other measures. */
+  readonly filter?: Filter;
 }
 
 /**
  * One fact model aggregated at the requested grain: `SELECT groups, AGG(measure) ... GROUP BY
- * groups`. Joins are many-to-one only, so no measure is ever multiplied.
+ * groups`. Joins are many-to-one only, so no measure is ever multiplied. Measures with their
+ * own filters are read in the same pass: `AGG(...) FILTER (WHERE own)`, null for a group
+ * none of whose rows pass (as when it is aggregated alone and the group is absent); without
+ * group-bys, the aggregate of no rows (a count of 0), as alone.
  */
 export function aggregateNodeSql(scope: NodeScope, columns: readonly AggregateColumn[]): RawBuilder<unknown> {
-  const values = columns.map((c) => sql`${aggregationSql(withoutRedundantDistinct(scope, c.measure), measureValue(scope, c.measure))} AS ${sql.id(c.column)}`);
+  const own = columns.map((c) => (c.filter ? scope.compileFilter(c.filter) : undefined));
+  const alone = columns.length === 1;
+  const values = columns.map((c, i) => {
+    const aggregate = aggregationSql(withoutRedundantDistinct(scope, c.measure), measureValue(scope, c.measure));
+    const filter = own[i];
+    if (!filter || alone) return sql`${aggregate} AS ${sql.id(c.column)}`;
+    // Without group-bys there is one row, aggregated over whatever passes (a count of nothing is 0).
+    if (scope.groups.length === 0) return sql`${aggregate} FILTER (WHERE ${filter}) AS ${sql.id(c.column)}`;
+    // A count of rows is 0 exactly when no row passes.
+    if (c.measure.aggregation === 'count' && c.measure.sql === '*') return sql`NULLIF(${aggregate} FILTER (WHERE ${filter}), 0) AS ${sql.id(c.column)}`;
+    return sql`CASE WHEN COUNT(*) FILTER (WHERE ${filter}) > 0 THEN ${aggregate} FILTER (WHERE ${filter}) END AS ${sql.id(c.column)}`;
+  });
   const select = [...groupColumns(scope.groups), ...values];
-  const where = whereClause([...scope.timeRange, ...scope.filters]);
+  // Only rows some measure reads: its own filter, or any of them when every measure has one.
+  const rowsRead = own.every((f) => f !== undefined) ? [own.length === 1 ? own[0]! : sql`(${sql.join(own.map((f) => sql`(${f})`), sql` OR `)})`] : [];
+  const where = whereClause([...scope.timeRange, ...scope.filters, ...rowsRead]);
   return sql`SELECT ${sql.join(select)} FROM ${scope.relation.from()} ${where} ${groupByOrdinals(scope.groups.length)}`;
 }
 
