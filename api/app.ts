@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Database } from '../store/database.ts';
 import { checkDatabase } from '../store/readiness.ts';
 import { logger } from '../store/logger.ts';
@@ -44,7 +44,8 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // No per-field cache hints: without the cache-control plugin Apollo leaves resolvers unwrapped.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
 
@@ -63,7 +64,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     const principal = await authenticate(request);
     return {
       database, principal, actor: principal.name, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
-      events, semantic: await semanticLayers.current(), tags, profiles: createProfileLoader(database.db, tags),
+      events, semantic: await semanticLayers.current(), tags, profiles: createProfileLoader(database, tags),
     };
   };
   const routes: Record<string, Route> = {

@@ -1,6 +1,5 @@
 import DataLoader from 'dataloader';
-import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../store/schema.ts';
+import type { Database } from '../store/database.ts';
 import { readProfiles } from './snapshot.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 
@@ -16,9 +15,9 @@ export interface Profile {
  * against the current snapshot; ids without a profile resolve to null. Only tags that are
  * live now are shown: published, or deprecated (still served until archived).
  */
-export function createProfileLoader(db: Kysely<DatabaseSchema>, tags: TagRuntime): DataLoader<string, Profile | null> {
+export function createProfileLoader(database: Pick<Database, 'prepared'>, tags: TagRuntime): DataLoader<string, Profile | null> {
   return new DataLoader<string, Profile | null>(async (ids) => {
-    const [rows, registry] = await Promise.all([readProfiles(db, ids), tags.registry()]);
+    const [rows, registry] = await Promise.all([readProfiles(database, ids), tags.registry()]);
     const byId = new Map(rows.map((row) => [row.customer_id, row]));
     const published = [...registry.live.keys()].sort();
     return ids.map((id) => {

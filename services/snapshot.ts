@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../store/schema.ts';
+import type { Database } from '../store/database.ts';
 
 export interface Snapshot {
   readonly runId: number;
@@ -12,11 +13,18 @@ export async function currentSnapshot(db: Kysely<DatabaseSchema>): Promise<Snaps
   return row?.run_id != null && row.as_of ? { runId: row.run_id, asOf: row.as_of } : undefined;
 }
 
+export interface ProfileRow {
+  readonly customer_id: string;
+  readonly tags: Record<string, unknown>;
+  readonly audiences: string[];
+}
+
+/** One statement text for any number of ids, so PostgreSQL prepares it once per connection. */
+const READ_PROFILES = `SELECT p.customer_id, p.tags, p.audiences FROM strata.customer_profiles p
+  WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND p.customer_id = ANY($1::text[])`;
+
 /** Profile rows of the current snapshot for some customers, in one statement (consistent under MVCC). */
-export async function readProfiles(db: Kysely<DatabaseSchema>, ids: readonly string[]) {
+export async function readProfiles(database: Pick<Database, 'prepared'>, ids: readonly string[]): Promise<ProfileRow[]> {
   if (ids.length === 0) return [];
-  const { rows } = await sql<{ customer_id: string; tags: Record<string, unknown>; audiences: string[] }>`
-    SELECT p.customer_id, p.tags, p.audiences FROM strata.customer_profiles p
-    WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND p.customer_id IN (${sql.join(ids)})`.execute(db);
-  return rows;
+  return database.prepared<ProfileRow>('strata_read_profiles', READ_PROFILES, [ids]);
 }

@@ -1,4 +1,4 @@
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { CompiledQuery, Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import type { DatabaseSchema } from './schema.ts';
 import { createPostgresPool } from './postgres-pool.ts';
@@ -19,6 +19,12 @@ export interface DatabaseOptions {
 export interface Database {
   readonly db: Kysely<DatabaseSchema>;
   readonly engine: Engine;
+  /**
+   * Runs one fixed statement of a hot read path by name: PostgreSQL parses and plans it
+   * once per connection (a named prepared statement); PGlite runs it through Kysely's
+   * connection (so it never lands inside another caller's transaction).
+   */
+  prepared<R>(name: string, text: string, values: readonly unknown[]): Promise<R[]>;
   /** Loads CSV text into a table with COPY, the fastest path on both engines. */
   copyCsv(table: string, columns: readonly string[], csv: AsyncIterable<string> | string): Promise<void>;
   close(): Promise<void>;
@@ -52,6 +58,9 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   return {
     db,
     engine: 'pglite',
+    async prepared<R>(_name: string, text: string, values: readonly unknown[]) {
+      return (await db.executeQuery(CompiledQuery.raw(text, [...values]))).rows as R[];
+    },
     async copyCsv(table, columns, csv) {
       const text = typeof csv === 'string' ? csv : await collect(csv);
       const sqlText = `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
@@ -70,6 +79,9 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
   return {
     db,
     engine: 'postgres',
+    async prepared<R>(name: string, text: string, values: readonly unknown[]) {
+      return (await pool.query({ name, text, values: [...values] })).rows as R[];
+    },
     copyCsv: (table, columns, csv) => copyCsvToPostgres(pool, table, columns, csv),
     close: () => db.destroy(),
   };
