@@ -4,7 +4,8 @@
  *   (a) materializing every bundled tag (`strata materialize`, a child process): seconds, target < 60 s;
  *   (b) `customer(id) { tags { key value } }` under autocannon, a random existing id per request:
  *       req/s and p50/p99/p99.9, targets >= 2,000 req/s and p99 < 25 ms;
- *   (c) `customers(ids: [100 random ids]) { id tags { key value } }`: p99, target < 30 ms;
+ *   (c) `customers(ids: [100 random ids]) { id tags { key value } }`: p99, target < 30 ms, at
+ *       the same 50 connections and then at 1, 4, 8 and 16 (below saturation);
  *   (d) PostGraphile 4 (installed outside the repository) serving schema `strata` on the same
  *       database with `--dynamic-json` (tags as a JSON object, as Strata answers), the profile row
  *       by primary key under the same load: req/s, p99, Strata / PostGraphile.
@@ -40,6 +41,8 @@ const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 const WARMUP_SECONDS = 3;
 const BATCH = 100;
+/** Connection counts for the batch lookups below saturation. */
+const SWEEP = [1, 4, 8, 16];
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const SINGLE = JSON.stringify('query Profile($id: String!) { customer(id: $id) { tags { key value } } }');
@@ -142,14 +145,16 @@ try {
   });
   results.push(row(`(c) Strata customers(ids: ${BATCH} ids)`, many, 'p99 < 30 ms'));
   console.log(`  Strata server peak RSS after (c): ${strata.peakRssMb() ?? '?'} MB`);
-  // The same requests from a few connections: latency when the server is not saturated.
-  const fewConnections = 4;
-  const light = await measure(`(c') Strata customers(ids: ${BATCH}), ${fewConnections} connections`, strata.pid, {
-    url: `${strata.url}/graphql`, seconds: SECONDS, connections: fewConnections, headers,
-    body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
-    check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
-  });
-  results.push(row(`(c') the same, ${fewConnections} connections`, light, 'p99 < 30 ms'));
+  // The same requests from fewer connections: latency below saturation, where a batch
+  // endpoint is meant to run (at 50 connections the queue, not the work, sets the p99).
+  for (const connections of SWEEP) {
+    const light = await measure(`(c') Strata customers(ids: ${BATCH}), ${connections} connections`, strata.pid, {
+      url: `${strata.url}/graphql`, seconds: SECONDS, connections, headers,
+      body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
+      check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
+    });
+    results.push(row(`(c') the same, ${connections} connections`, light, 'p99 < 30 ms'));
+  }
 } finally {
   strataRss = strata.peakRssMb();
   await strata.stop().catch(() => {});

@@ -14,13 +14,13 @@ const CustomerRef = builder.objectRef<Profile>('Customer').implement({
   description: 'Personalization fields of one customer, from the current profile snapshot.',
   fields: (t) => ({
     id: t.exposeString('id'),
-    tags: t.field({ type: [TagValueRef], description: 'Published tags only.', resolve: (p) => [...p.tags] }),
+    tags: t.field({ type: [TagValueRef], description: 'Published tags only.', resolve: (p) => p.tags as { key: string; value: unknown }[] }),
     tag: t.field({
       type: 'JSON', nullable: true, args: { key: t.arg.string({ required: true }) },
       description: 'One published tag value; null when the customer has none.',
       resolve: (p, { key }) => p.tags.find((tag) => tag.key === key)?.value ?? null,
     }),
-    audiences: t.stringList({ description: 'Keys of published audiences the customer is in.', resolve: (p) => [...p.audiences] }),
+    audiences: t.stringList({ description: 'Keys of published audiences the customer is in.', resolve: (p) => p.audiences as string[] }),
   }),
 });
 

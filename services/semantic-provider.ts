@@ -2,6 +2,7 @@ import type { Catalog } from '../modeling/catalog/types.ts';
 import { createSemanticLayer, type SemanticLayer } from '../modeling/semantic-layer.ts';
 import { withTagDimensions } from '../modeling/tags/tag-dimensions.ts';
 import type { TagRuntime } from './tag-runtime.ts';
+import type { TagRegistry } from './tag-registry.ts';
 
 /**
  * The semantic layer over the served catalog plus the published tags as dimensions
@@ -10,9 +11,14 @@ import type { TagRuntime } from './tag-runtime.ts';
  */
 export function createSemanticProvider(base: Catalog, subjectName: string, tags: TagRuntime, options: { maxRows: number }) {
   let built: { signature: string; layer: SemanticLayer } | undefined;
+  // The registry object is reused until it is reloaded: compare signatures once per reload.
+  let checked: TagRegistry | undefined;
   return {
     async current(): Promise<SemanticLayer> {
-      const live = [...(await tags.registry()).live.values()].filter((t) => t.status === 'PUBLISHED');
+      const registry = await tags.registry();
+      if (built && registry === checked) return built.layer;
+      checked = registry;
+      const live = [...registry.live.values()].filter((t) => t.status === 'PUBLISHED');
       const signature = live.map((t) => `${t.key}:${t.version}:${t.kind}`).sort().join(',');
       if (!built || built.signature !== signature) {
         built = { signature, layer: createSemanticLayer(withTagDimensions(base, subjectName, live), options) };
