@@ -615,6 +615,32 @@ describe.each(await testEngines())('metrics against hand-written SQL on %s', (en
       revisit_rate_7d: rateByChannel('revisit_rate_7d', anchorChannel('app_open', true),
         `s.event_name = 'app_open' AND s.occurred_at > a.first_at + INTERVAL '24 hours' AND s.occurred_at <= a.first_at + INTERVAL '168 hours'`),
     };
+    it('first_purchase_success_rate filtered on a column the first submit joins to (its product)', async () => {
+      const reference = `
+        WITH firsts AS (
+          SELECT e.customer_id, min(e.occurred_at) AS first_at FROM wealth.app_events e
+          JOIN wealth.products p ON p.product_id = e.product_id
+          WHERE e.event_name = 'purchase_submit' AND p.product_type = 'bond_fund'
+          GROUP BY 1
+        )
+        SELECT ${periodOf('f.first_at', { grain: 'month', range: RANGE, slices: [] })} AS metric_time__month, c.risk_level AS customer__risk_level,
+          (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM wealth.app_events s WHERE s.customer_id = f.customer_id AND s.event_name = 'purchase_success'
+            AND s.occurred_at > f.first_at AND s.occurred_at <= f.first_at + INTERVAL '24 hours')))::float8 / NULLIF(count(f.customer_id), 0)::float8 AS first_purchase_success_rate
+        FROM firsts f LEFT JOIN wealth.customers c ON c.customer_id = f.customer_id
+        WHERE ${inRange('f.first_at', RANGE)} GROUP BY 1, 2`;
+      const dimensions = ['metric_time__month', 'customer__risk_level'];
+      const metric = 'first_purchase_success_rate';
+      const expected = mergeExpected([{ metric, rows: await referenceRows(reference) }], dimensions, [metric]);
+      const result = await metrics({
+        metrics: [metric],
+        groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }, { dimension: 'customer.risk_level' }],
+        timeRange: RANGE,
+        where: { dimension: 'product.product_type', op: 'EQ', values: ['bond_fund'] },
+      });
+      expect(expected.size, 'the reference query finds data').toBeGreaterThan(0);
+      expect(differences(result.rows, expected, dimensions, [metric])).toEqual([]);
+    });
+
     it.each(Object.entries(cases))('%s by month and app_event.channel', async (metric, reference) => {
       const dimensions = ['metric_time__month', 'app_event__channel'];
       const expected = mergeExpected([{ metric, rows: await referenceRows(reference) }], dimensions, [metric]);

@@ -148,7 +148,7 @@ function anchoredConversionSql(
     FROM ${scope.relation.from()} ${whereClause([...(firstEver ? [] : scope.timeRange), ...scope.filters])}
     GROUP BY ${sql.join([base.entity, ...periods])}${having.length > 0 ? sql` HAVING ${sql.join(having, sql` AND `)}` : sql``})`;
   const anchored = sql`SELECT ${sql.join([...scope.groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`${base.entity} AS e`, sql`${base.time} AS t`])}
-    FROM ${scope.relation.from(anchors)}`;
+    FROM ${scope.relation.from({ source: anchors, columns: new Set([plan.columns.entity, plan.columns.time]) })}`;
 
   const conversionRows = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
     FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters])}`;

@@ -75,16 +75,26 @@ export class Relation {
 
   /**
    * `FROM (...) AS t0 LEFT JOIN (...) AS t1 ON ...`, after every column was asked for.
-   * `baseSource` replaces the base table's sub-select: it must name the columns used outside it.
+   * `base` replaces the base table's sub-select with one that has only some of its columns
+   * (by name): joins that start from any other base column are left out, with what hangs off them.
    */
-  from(baseSource?: RawBuilder<unknown>): RawBuilder<unknown> {
-    const parts = [...this.occurrences.values()].map((o) => {
-      const source = baseSource && o === this.base ? baseSource : this.source(o);
+  from(base?: { readonly source: RawBuilder<unknown>; readonly columns: ReadonlySet<string> }): RawBuilder<unknown> {
+    const kept = [...this.occurrences.values()].filter((o) => !base || this.startsFrom(o, base.columns));
+    const parts = kept.map((o) => {
+      const source = base && o === this.base ? base.source : this.source(o);
       if (!o.join) return sql`${source} AS ${sql.id(o.alias)}`;
       const conditions = o.join.step.join.on.map(([left, right]) => sql`${this.columnOf(o.join!.parent, left)} = ${this.columnOf(o, right)}`);
       return sql`${sql.raw(this.joinKind)} JOIN ${source} AS ${sql.id(o.alias)} ON ${sql.join(conditions, sql` AND `)}`;
     });
     return sql.join([...parts, ...this.extraJoins], sql` `);
+  }
+
+  /** Whether an occurrence is the base or hangs off a join on the given base columns only. */
+  private startsFrom(o: Occurrence, columns: ReadonlySet<string>): boolean {
+    let first = o;
+    while (first.join && first.join.parent !== this.base) first = first.join.parent;
+    if (!first.join) return true;
+    return first.join.step.join.on.every(([left]) => columns.has(this.base.columns.get(left) ?? ''));
   }
 
   private joined(parent: Occurrence, step: JoinStep): Occurrence {
