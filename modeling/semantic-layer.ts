@@ -22,7 +22,7 @@ export interface SemanticLayer {
  * const { rows } = await layer.query(db, { metrics: ['aum'], groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }] });
  * ```
  */
-export function createSemanticLayer(catalog: Catalog, options: { maxRows: number; planCacheSize?: number }): SemanticLayer {
+export function createSemanticLayer(catalog: Catalog, options: { maxRows: number; planCacheSize?: number; rewrites?: boolean }): SemanticLayer {
   const index = indexCatalog(catalog);
   const capacity = options.planCacheSize ?? 1000;
   const cache = new Map<string, CompiledMetricQuery>();
@@ -34,7 +34,7 @@ export function createSemanticLayer(catalog: Catalog, options: { maxRows: number
       cache.set(key, cached);
       return cached;
     }
-    const compiled = compileMetricQuery(index, query, { maxRows: options.maxRows });
+    const compiled = compileMetricQuery(index, query, { maxRows: options.maxRows, ...(options.rewrites === false ? { rewrites: false } : {}) });
     if (cache.size >= capacity) cache.delete(cache.keys().next().value as string);
     cache.set(key, compiled);
     return compiled;

@@ -29,11 +29,21 @@ export interface CompiledMetricQuery {
  * a CTE, the CTEs combined on the requested dimensions (NULL is a group like any other),
  * and the metric expressions evaluated over the combined aggregates.
  */
-export function compileMetricQuery(index: CatalogIndex, query: MetricQuery, options: { maxRows: number }): CompiledMetricQuery {
+export interface CompileOptions {
+  readonly maxRows: number;
+  /**
+   * Faster plan shapes for common cases (one pass for measures of a model, probed
+   * semi-additive periods, aggregated conversion anchors, plain counts of a primary key).
+   * `false` compiles the generic shapes, which return the same rows: tests compare the two.
+   */
+  readonly rewrites?: boolean;
+}
+
+export function compileMetricQuery(index: CatalogIndex, query: MetricQuery, options: CompileOptions): CompiledMetricQuery {
   const resolved = resolveQuery(index, query);
   const wanted = resolved.limit ?? Infinity;
   const fetchLimit = Math.min(wanted, options.maxRows + 1);
-  const body = metricStatement(index, resolved);
+  const body = metricStatement(index, resolved, options.rewrites !== false);
   const statement = sql`${body} ${orderBy(resolved)} LIMIT ${fetchLimit} OFFSET ${resolved.offset}`;
   return {
     columns: [
@@ -57,13 +67,13 @@ function columnType(index: CatalogIndex, g: ResolvedGroupBy): string {
 }
 
 /** The statement of a resolved query without order and limit: usable as a subquery. */
-function metricStatement(index: CatalogIndex, resolved: ResolvedQuery): RawBuilder<unknown> {
+function metricStatement(index: CatalogIndex, resolved: ResolvedQuery, rewrites: boolean): RawBuilder<unknown> {
   const subquery: MetricSubquery = (metric, groupBy) =>
-    metricStatement(index, resolveQuery(index, { metrics: [metric], groupBy: groupBy.map((dimension) => ({ dimension })) }));
+    metricStatement(index, resolveQuery(index, { metrics: [metric], groupBy: groupBy.map((dimension) => ({ dimension })) }), rewrites);
   if (resolved.distinctFrom) return distinctValuesSql(index, resolved, subquery);
-  const planner = new MetricPlanner(index, (column) => sql.ref(`combined.${column}`));
+  const planner = new MetricPlanner(index, (column) => sql.ref(`combined.${column}`), { sharePasses: rewrites });
   const metricExprs = resolved.metrics.map((m) => planner.expression(m, resolved.where ? [resolved.where] : [], []));
-  const ctes = planner.nodes.map((node, i) => sql`${sql.id(`n${i}`)} AS (${nodeSql(index, resolved, node, `n${i}_`, subquery)})`);
+  const ctes = planner.nodes.map((node, i) => sql`${sql.id(`n${i}`)} AS (${nodeSql(index, resolved, node, `n${i}_`, { rewrites, subquery })})`);
   const select = [
     ...resolved.groupBy.map((g, i) => sql`${sql.ref(`combined.g${i}`)} AS ${sql.id(g.column)}`),
     ...resolved.metrics.map((m, i) => sql`${metricExprs[i]} AS ${sql.id(m.name)}`),

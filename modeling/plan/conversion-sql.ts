@@ -15,7 +15,8 @@ type ConversionNode = Extract<PlanNode, { kind: 'conversion' }>;
  * The two sides of a conversion metric: base events carry the query's group-bys, filters and
  * time range; conversion events carry none (they take the matched base event's values).
  */
-export function conversionSql(index: CatalogIndex, query: ResolvedQuery, node: ConversionNode, prefix: string, subquery?: MetricSubquery): RawBuilder<unknown> {
+export function conversionSql(index: CatalogIndex, query: ResolvedQuery, node: ConversionNode, prefix: string, options: { rewrites: boolean; subquery?: MetricSubquery }): RawBuilder<unknown> {
+  const { subquery } = options;
   const metricflow = node.metric.window.sameTimeCounts === true;
   const side = (input: typeof node.metric.base, filters: typeof node.filters, entityName: string, properties: readonly string[], sidePrefix: string, forQuery: ResolvedQuery) => {
     const { model, measure } = index.measure(input);
@@ -34,7 +35,7 @@ export function conversionSql(index: CatalogIndex, query: ResolvedQuery, node: C
   const conversionQuery: ResolvedQuery = { ...query, groupBy: [], orderBy: [] };
   const conversion = side(node.metric.conversion, [], node.metric.entity.conversion, constants.map((c) => c.conversion), `${prefix}c`, conversionQuery);
   const rowKey = conversion.model.primaryKey.map((k) => conversion.scope.relation.baseColumn(k));
-  const anchors = metricflow || constants.length > 0 || node.offsets.length > 0 || node.filters.some(readsMetric)
+  const anchors = !options.rewrites || metricflow || constants.length > 0 || node.offsets.length > 0 || node.filters.some(readsMetric)
     ? undefined
     : anchorPlan(index, query, node, base, conversion);
   return conversionNodeSql(node.metric, base, { ...conversion, rowKey }, { opportunities: node.opportunities, conversions: node.conversions }, anchors);

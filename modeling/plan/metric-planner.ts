@@ -49,7 +49,12 @@ export class MetricPlanner {
   readonly nodes: PlanNode[] = [];
   private leafCount = 0;
 
-  constructor(private readonly index: CatalogIndex, private readonly columnRef: (column: string) => RawBuilder<unknown>) {}
+  /** `sharePasses`: measures of one model with different own filters share a node (one pass). */
+  constructor(
+    private readonly index: CatalogIndex,
+    private readonly columnRef: (column: string) => RawBuilder<unknown>,
+    private readonly options: { readonly sharePasses: boolean } = { sharePasses: true },
+  ) {}
 
   /** The SQL of `metric` over the combined node columns. */
   expression(metric: Metric, filters: readonly Filter[], offsets: readonly Duration[]): RawBuilder<unknown> {
@@ -126,7 +131,7 @@ export class MetricPlanner {
     const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
     // Measures of one model read in one pass, each with its own filter; a semi-additive
     // measure picks its rows after the filters, so it keeps a node (and its filter) to itself.
-    const shared = !measure.nonAdditive;
+    const shared = !measure.nonAdditive && this.options.sharePasses;
     const nodeFilters = measure.filter && !shared ? [...filters, measure.filter] : [...filters];
     const key = JSON.stringify(['aggregate', model.name, timeDimension, nodeFilters, offsets, shared ? null : [measure.name, measure.nonAdditive], ...(spine ? ['spine'] : [])]);
     let node = this.nodes.find((n) => n.key === key);

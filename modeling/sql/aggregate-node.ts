@@ -19,11 +19,11 @@ export interface AggregateColumn {
  * none of whose rows pass (as when it is aggregated alone and the group is absent); without
  * group-bys, the aggregate of no rows (a count of 0), as alone.
  */
-export function aggregateNodeSql(scope: NodeScope, columns: readonly AggregateColumn[]): RawBuilder<unknown> {
+export function aggregateNodeSql(scope: NodeScope, columns: readonly AggregateColumn[], options: { countKeys: boolean } = { countKeys: true }): RawBuilder<unknown> {
   const own = columns.map((c) => (c.filter ? scope.compileFilter(c.filter) : undefined));
   const alone = columns.length === 1;
   const values = columns.map((c, i) => {
-    const aggregate = aggregationSql(withoutRedundantDistinct(scope, c.measure), measureValue(scope, c.measure));
+    const aggregate = aggregationSql(options.countKeys ? withoutRedundantDistinct(scope, c.measure) : c.measure, measureValue(scope, c.measure));
     const filter = own[i];
     if (!filter || alone) return sql`${aggregate} AS ${sql.id(c.column)}`;
     // Without group-bys there is one row, aggregated over whatever passes (a count of nothing is 0).
