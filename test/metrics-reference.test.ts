@@ -583,18 +583,21 @@ describe.each(await testEngines())('metrics against hand-written SQL on %s', (en
     return rows;
   }
 
+  /** The API's rows for the case's query equal the rows of its reference SQL, which finds data. */
+  async function expectReferenceRows(testCase: Pick<Case, 'query' | 'expected'>): Promise<void> {
+    const dimensions = (testCase.query.groupBy ?? []).map(columnName);
+    const expected = mergeExpected(
+      await Promise.all(testCase.expected.map(async ({ metric, sql: text }) => ({ metric, rows: await referenceRows(text) }))),
+      dimensions,
+      testCase.query.metrics,
+    );
+    const result = await metrics(testCase.query);
+    expect(expected.size, 'the reference query finds data').toBeGreaterThan(0);
+    expect(differences(result.rows, expected, dimensions, testCase.query.metrics)).toEqual([]);
+  }
+
   describe('every core metric equals the reference SQL', () => {
-    it.each(CASES.map((c) => [c.title, c] as const))('%s', async (_title, testCase) => {
-      const dimensions = (testCase.query.groupBy ?? []).map(columnName);
-      const expected = mergeExpected(
-        await Promise.all(testCase.expected.map(async ({ metric, sql: text }) => ({ metric, rows: await referenceRows(text) }))),
-        dimensions,
-        testCase.query.metrics,
-      );
-      const result = await metrics(testCase.query);
-      expect(expected.size, 'the reference query finds data').toBeGreaterThan(0);
-      expect(differences(result.rows, expected, dimensions, testCase.query.metrics)).toEqual([]);
-    });
+    it.each(CASES.map((c) => [c.title, c] as const))('%s', (_title, testCase) => expectReferenceRows(testCase));
   });
 
   // A column of the event itself (its channel) is not fixed by the customer: the anchor's own
@@ -615,7 +618,8 @@ describe.each(await testEngines())('metrics against hand-written SQL on %s', (en
       revisit_rate_7d: rateByChannel('revisit_rate_7d', anchorChannel('app_open', true),
         `s.event_name = 'app_open' AND s.occurred_at > a.first_at + INTERVAL '24 hours' AND s.occurred_at <= a.first_at + INTERVAL '168 hours'`),
     };
-    it('first_purchase_success_rate filtered on a column the first submit joins to (its product)', async () => {
+    it('first_purchase_success_rate filtered on a column the first submit joins to (its product)', () => {
+      const metric = 'first_purchase_success_rate';
       const reference = `
         WITH firsts AS (
           SELECT e.customer_id, min(e.occurred_at) AS first_at FROM wealth.app_events e
@@ -625,33 +629,25 @@ describe.each(await testEngines())('metrics against hand-written SQL on %s', (en
         )
         SELECT ${periodOf('f.first_at', { grain: 'month', range: RANGE, slices: [] })} AS metric_time__month, c.risk_level AS customer__risk_level,
           (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM wealth.app_events s WHERE s.customer_id = f.customer_id AND s.event_name = 'purchase_success'
-            AND s.occurred_at > f.first_at AND s.occurred_at <= f.first_at + INTERVAL '24 hours')))::float8 / NULLIF(count(f.customer_id), 0)::float8 AS first_purchase_success_rate
+            AND s.occurred_at > f.first_at AND s.occurred_at <= f.first_at + INTERVAL '24 hours')))::float8 / NULLIF(count(f.customer_id), 0)::float8 AS ${metric}
         FROM firsts f LEFT JOIN wealth.customers c ON c.customer_id = f.customer_id
         WHERE ${inRange('f.first_at', RANGE)} GROUP BY 1, 2`;
-      const dimensions = ['metric_time__month', 'customer__risk_level'];
-      const metric = 'first_purchase_success_rate';
-      const expected = mergeExpected([{ metric, rows: await referenceRows(reference) }], dimensions, [metric]);
-      const result = await metrics({
-        metrics: [metric],
-        groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }, { dimension: 'customer.risk_level' }],
-        timeRange: RANGE,
-        where: { dimension: 'product.product_type', op: 'EQ', values: ['bond_fund'] },
+      return expectReferenceRows({
+        query: {
+          metrics: [metric],
+          groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }, { dimension: 'customer.risk_level' }],
+          timeRange: RANGE,
+          where: { dimension: 'product.product_type', op: 'EQ', values: ['bond_fund'] },
+        },
+        expected: [{ metric, sql: reference }],
       });
-      expect(expected.size, 'the reference query finds data').toBeGreaterThan(0);
-      expect(differences(result.rows, expected, dimensions, [metric])).toEqual([]);
     });
 
-    it.each(Object.entries(cases))('%s by month and app_event.channel', async (metric, reference) => {
-      const dimensions = ['metric_time__month', 'app_event__channel'];
-      const expected = mergeExpected([{ metric, rows: await referenceRows(reference) }], dimensions, [metric]);
-      const result = await metrics({
-        metrics: [metric],
-        groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }, { dimension: 'app_event.channel' }],
-        timeRange: RANGE,
-      });
-      expect(expected.size, 'the reference query finds data').toBeGreaterThan(0);
-      expect(differences(result.rows, expected, dimensions, [metric])).toEqual([]);
-    });
+    it.each(Object.entries(cases) as [CoreMetric, string][])('%s by month and app_event.channel', (metric, reference) =>
+      expectReferenceRows({
+        query: { metrics: [metric], groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }, { dimension: 'app_event.channel' }], timeRange: RANGE },
+        expected: [{ metric, sql: reference }],
+      }));
   });
 
   // Without metric_time in the group-by the whole range is one period: its last day counts.
@@ -668,13 +664,11 @@ describe.each(await testEngines())('metrics against hand-written SQL on %s', (en
       ['on the last day with holdings in the range', undefined, ''],
       ['on the last day with holdings of the filtered customers', { dimension: 'customer.channel', op: 'EQ', values: ['branch'] }, `c.channel = 'branch'`],
     ];
-    it.each(cases)('%s', async (_title, where, whereSql) => {
-      const dimensions = ['customer__risk_level'];
-      const expected = mergeExpected([{ metric: 'aum', rows: await referenceRows(lastDayTotal(whereSql)) }], dimensions, ['aum']);
-      const result = await metrics({ metrics: ['aum'], groupBy: [{ dimension: 'customer.risk_level' }], timeRange: RANGE, ...(where ? { where } : {}) });
-      expect(expected.size, 'the reference query finds data').toBeGreaterThan(0);
-      expect(differences(result.rows, expected, dimensions, ['aum'])).toEqual([]);
-    });
+    it.each(cases)('%s', (_title, where, whereSql) =>
+      expectReferenceRows({
+        query: { metrics: ['aum'], groupBy: [{ dimension: 'customer.risk_level' }], timeRange: RANGE, ...(where ? { where } : {}) },
+        expected: [{ metric: 'aum', sql: lastDayTotal(whereSql) }],
+      }));
   });
 
   describe('the boundary cases land where the definitions put them', () => {
