@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createApp, type App } from '../api/app.ts';
-import { createApiKey } from '../store/api-keys.ts';
-import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { testEngines, type TestDatabase } from './support/engines.ts';
+import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError } from './support/graphql-client.ts';
 
 /**
@@ -48,29 +46,24 @@ const DORMANT_CAUTIOUS_RULE = {
 };
 
 describe.each(await testEngines())('audiences over HTTP on %s', (engine) => {
+  let server: DemoServer<'operator' | 'steward' | 'analyst' | 'app'>;
   let database: TestDatabase;
-  let app: App;
   let base: string;
   let asOf: string;
-  const keys: Record<'operator' | 'steward' | 'analyst' | 'app', string> = {} as never;
+  const keys = {} as DemoServer<'operator' | 'steward' | 'analyst' | 'app'>['keys'];
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    await seedDemoData(database, { customers: CUSTOMERS, seed: SEED });
-    app = await createApp(database, { dev: true, maxBodyBytes: 1_000_000, anonymousRole: null });
-    base = `http://127.0.0.1:${await app.listen(0)}`;
-    keys.operator = await createApiKey(database.db, 'ops-olga', 'operator');
-    keys.steward = await createApiKey(database.db, 'steward-sam', 'steward');
-    keys.analyst = await createApiKey(database.db, 'analyst-al', 'analyst');
-    keys.app = await createApiKey(database.db, 'mobile-app', 'app');
+    server = await startDemoServer(engine, {
+      customers: CUSTOMERS, seed: SEED,
+      keys: { operator: ['ops-olga', 'operator'], steward: ['steward-sam', 'steward'], analyst: ['analyst-al', 'analyst'], app: ['mobile-app', 'app'] },
+    });
+    ({ database, base } = server);
+    Object.assign(keys, server.keys);
     const run = await post(keys.operator, MATERIALIZE);
     expect(run.errors, JSON.stringify(run.errors)).toBeUndefined();
     asOf = run.data?.materializeTags.asOf;
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.dispose();
-  });
+  afterAll(() => server?.close());
 
   const { post, ok } = graphqlClient(() => base);
   const refusedWith = async (code: string, token: string | null, query: string, variables?: Record<string, unknown>) => {

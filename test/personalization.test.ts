@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createApp, type App } from '../api/app.ts';
-import { createApiKey } from '../store/api-keys.ts';
-import { seedDemoData, DEMO_ACTIVITY_LAST_DAY } from '../domains/wealth/demo-data/seed-demo-data.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { DEMO_ACTIVITY_LAST_DAY } from '../domains/wealth/demo-data/seed-demo-data.ts';
+import { testEngines, type TestDatabase } from './support/engines.ts';
+import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError, type GqlResponse } from './support/graphql-client.ts';
 
 /**
@@ -49,26 +48,24 @@ function aumTier(aum: number): string {
 const valueOf = (profile: CustomerProfile, key: string): unknown => profile.tags.find((t) => t.key === key)?.value;
 
 describe.each(await testEngines())('personalization fields over HTTP on %s', (engine) => {
+  type Key = 'operator' | 'steward' | 'approver' | 'app' | 'analyst';
+  let server: DemoServer<Key>;
   let database: TestDatabase;
-  let app: App;
   let base: string;
-  const keys: Record<'operator' | 'steward' | 'approver' | 'app' | 'analyst', string> = {} as never;
+  const keys = {} as DemoServer<Key>['keys'];
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    await seedDemoData(database, { customers: CUSTOMERS, seed: SEED });
-    app = await createApp(database, { dev: true, maxBodyBytes: 1_000_000, anonymousRole: null });
-    base = `http://127.0.0.1:${await app.listen(0)}`;
-    keys.operator = await createApiKey(database.db, 'ops-olga', 'operator');
-    keys.steward = await createApiKey(database.db, 'steward-sam', 'steward');
-    keys.approver = await createApiKey(database.db, 'approver-ann', 'approver');
-    keys.app = await createApiKey(database.db, 'mobile-app', 'app');
-    keys.analyst = await createApiKey(database.db, 'analyst-al', 'analyst');
+    server = await startDemoServer(engine, {
+      customers: CUSTOMERS, seed: SEED,
+      keys: {
+        operator: ['ops-olga', 'operator'], steward: ['steward-sam', 'steward'], approver: ['approver-ann', 'approver'],
+        app: ['mobile-app', 'app'], analyst: ['analyst-al', 'analyst'],
+      },
+    });
+    ({ database, base } = server);
+    Object.assign(keys, server.keys);
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.dispose();
-  });
+  afterAll(() => server?.close());
 
   const { post, ok } = graphqlClient(() => base);
   const refusedWith = async (code: string, token: string | null, query: string, variables?: Record<string, unknown>) => {

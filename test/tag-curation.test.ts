@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { sql, type RawBuilder } from 'kysely';
-import { createApp, type App } from '../api/app.ts';
-import { createApiKey } from '../store/api-keys.ts';
+import { createApp } from '../api/app.ts';
 import { openDatabase } from '../store/database.ts';
-import { seedDemoData, DEMO_ACTIVITY_LAST_DAY } from '../domains/wealth/demo-data/seed-demo-data.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { DEMO_ACTIVITY_LAST_DAY } from '../domains/wealth/demo-data/seed-demo-data.ts';
+import { testEngines, type TestDatabase } from './support/engines.ts';
+import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError, type GqlResponse } from './support/graphql-client.ts';
 
 /**
@@ -105,29 +105,25 @@ async function runKeysCli() {
 const keysCliFlow = runKeysCli().then((value) => ({ value }), (error: unknown) => ({ error }));
 
 describe.each(await testEngines())('tag curation over HTTP on %s', (engine) => {
+  type Key = 'stewardAna' | 'stewardBo' | 'approverCy' | 'approverDi' | 'admin' | 'appUi' | 'analyst' | 'operator';
+  let server: DemoServer<Key>;
   let database: TestDatabase;
-  let app: App;
   let base: string;
-  const keys: Record<'stewardAna' | 'stewardBo' | 'approverCy' | 'approverDi' | 'admin' | 'appUi' | 'analyst' | 'operator', string> = {} as never;
+  const keys = {} as DemoServer<Key>['keys'];
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    await seedDemoData(database, { customers: CUSTOMERS, seed: SEED });
-    app = await createApp(database, { dev: true, maxBodyBytes: 1_000_000, anonymousRole: null });
-    base = `http://127.0.0.1:${await app.listen(0)}`;
-    keys.stewardAna = await createApiKey(database.db, 'steward-ana', 'steward');
-    keys.stewardBo = await createApiKey(database.db, 'steward-bo', 'steward');
-    keys.approverCy = await createApiKey(database.db, 'approver-cy', 'approver');
-    keys.approverDi = await createApiKey(database.db, 'approver-di', 'approver');
-    keys.admin = await createApiKey(database.db, 'admin-root', 'admin');
-    keys.appUi = await createApiKey(database.db, 'app-ui', 'app');
-    keys.analyst = await createApiKey(database.db, 'analyst-ed', 'analyst');
-    keys.operator = await createApiKey(database.db, 'operator-op', 'operator');
+    server = await startDemoServer(engine, {
+      customers: CUSTOMERS, seed: SEED,
+      keys: {
+        stewardAna: ['steward-ana', 'steward'], stewardBo: ['steward-bo', 'steward'],
+        approverCy: ['approver-cy', 'approver'], approverDi: ['approver-di', 'approver'],
+        admin: ['admin-root', 'admin'], appUi: ['app-ui', 'app'], analyst: ['analyst-ed', 'analyst'], operator: ['operator-op', 'operator'],
+      },
+    });
+    ({ database, base } = server);
+    Object.assign(keys, server.keys);
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.dispose();
-  });
+  afterAll(() => server?.close());
 
   const { post, ok } = graphqlClient(() => base);
   /** The first error of a request that must fail, with no data for the failed field. */
