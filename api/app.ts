@@ -6,7 +6,7 @@ import type { Database } from '../store/database.ts';
 import { checkDatabase } from '../store/readiness.ts';
 import { logger } from '../store/logger.ts';
 import { schema } from '../resolvers/schema.ts';
-import type { RequestContext } from '../resolvers/context.ts';
+import type { RequestContext, Session } from '../resolvers/context.ts';
 import type { ServerConfig } from './config.ts';
 import { formatError } from './format-error.ts';
 import { createGraphqlHandler } from './graphql-handler.ts';
@@ -59,12 +59,16 @@ export async function createApp(database: Database, config: AppConfig): Promise<
   const domain = wealthDomain();
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.tagSubject), domain.tags);
   const semanticLayers = createSemanticProvider(catalog, domain.tagSubject, tags, { maxRows: config.maxRows ?? 100_000 });
-  const authenticate = createAuthenticator(database, config.anonymousRole === undefined ? 'analyst' : config.anonymousRole);
+  const authenticate = createAuthenticator(database, config.anonymousRole ?? null);
   const context = async (request: IncomingMessage): Promise<RequestContext> => {
-    const principal = await authenticate(request);
+    // Nothing touches the database until a guarded field runs: public fields answer without it.
+    let session: Promise<Session> | undefined;
     return {
-      database, principal, actor: principal.name, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
-      events, semantic: await semanticLayers.current(), tags, profiles: createProfileLoader(database, tags),
+      database, events, tags, profiles: createProfileLoader(database, tags),
+      session: () =>
+        (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => ({
+          principal, actor: principal.name, semantic, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
+        }))),
     };
   };
   const routes: Record<string, Route> = {

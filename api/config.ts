@@ -14,7 +14,7 @@ const ConfigSchema = z.object({
   STRATA_MAX_ROWS: z.coerce.number().int().positive().default(100_000),
   STRATA_DBT_PROJECT: z.string().min(1).optional(),
   STRATA_DBT_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_$]*$/i, 'must be a schema name').default('public'),
-  STRATA_ANONYMOUS_ROLE: z.enum(['none', ...ROLES]).default('analyst'),
+  STRATA_ANONYMOUS_ROLE: z.enum(['none', ...ROLES]).default('none'),
   STRATA_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
   STRATA_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   STRATA_DB_POOL_SIZE: z.coerce.number().int().positive().max(1000).default(10),

@@ -1,6 +1,5 @@
 import { builder } from './builder.ts';
 import { RuleInput, type RuleInputShape } from './rule-input.ts';
-import { authorize } from '../services/authorization.ts';
 import { audienceMembers, audienceSize, createAudience, getAudience, type StoredAudience } from '../services/audiences.ts';
 import { audienceInsight, type InsightRow } from '../services/audience-insight.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
@@ -38,7 +37,6 @@ const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
       type: ConnectionRef,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (a, { first, after }, ctx) => {
-        authorize(ctx.principal, 'audiences.members');
         const size = first ?? 100;
         if (size < 1 || size > 1000) throw new StrataError('BAD_USER_INPUT', 'first: between 1 and 1000');
         const page = await audienceMembers(ctx.tags, a.key, size, after ? decodeCursor(after) : null);
@@ -70,9 +68,8 @@ const InsightRef = builder.objectRef<InsightRow>('AudienceInsight').implement({
 builder.mutationField('createAudience', (t) =>
   t.field({
     type: AudienceRef, args: { input: t.arg({ type: CreateAudienceInput, required: true }) },
-    resolve: (_r, { input }, ctx) => {
-      authorize(ctx.principal, 'audiences.manage');
-      return createAudience(ctx.tags, ctx.actor, { key: input.key, description: input.description ?? null, rule: parseRule(input.rule as RuleInputShape) });
+    resolve: async (_r, { input }, ctx) => {
+      return createAudience(ctx.tags, (await ctx.session()).actor, { key: input.key, description: input.description ?? null, rule: parseRule(input.rule as RuleInputShape) });
     },
   }),
 );
@@ -81,7 +78,6 @@ builder.queryFields((t) => ({
   audience: t.field({
     type: AudienceRef, args: { key: t.arg.string({ required: true }) },
     resolve: (_r, { key }, ctx) => {
-      authorize(ctx.principal, 'audiences.read');
       return getAudience(ctx.tags, key);
     },
   }),
@@ -95,7 +91,6 @@ builder.queryFields((t) => ({
       tags: t.arg.stringList({ required: true }),
     },
     resolve: (_r, args, ctx) => {
-      authorize(ctx.principal, 'audiences.read');
       if (args.reference === 'AUDIENCE' && !args.referenceAudience) throw new StrataError('BAD_USER_INPUT', 'referenceAudience: required when reference is AUDIENCE');
       return audienceInsight(ctx.tags, args.audience, args.reference === 'AUDIENCE' ? (args.referenceAudience ?? null) : null, args.tags);
     },

@@ -1,6 +1,5 @@
 import { builder } from './builder.ts';
 import { StatusEnum } from './enums.ts';
-import { authorize } from '../services/authorization.ts';
 import type { Dimension, Measure, Metric, Model } from '../modeling/catalog/types.ts';
 import { metricDimensions, metricLineage, metricTimeDimension, type MetricLineage } from '../modeling/catalog/describe.ts';
 
@@ -54,9 +53,9 @@ const MetricRef = builder.objectRef<Metric>('Metric').implement({
     description: t.exposeString('description'),
     owner: t.exposeString('owner'),
     status: t.field({ type: StatusEnum, resolve: (m) => m.status }),
-    timeDimension: t.string({ nullable: true, resolve: (m, _a, { semantic }) => metricTimeDimension(semantic.index, m) }),
-    dimensions: t.stringList({ description: 'Every dimension this metric can be sliced by.', resolve: (m, _a, { semantic }) => metricDimensions(semantic.index, m) }),
-    lineage: t.field({ type: LineageRef, resolve: (m, _a, { semantic }) => metricLineage(semantic.index, m) }),
+    timeDimension: t.string({ nullable: true, resolve: async (m, _a, ctx) => metricTimeDimension((await ctx.session()).semantic.index, m) }),
+    dimensions: t.stringList({ description: 'Every dimension this metric can be sliced by.', resolve: async (m, _a, ctx) => metricDimensions((await ctx.session()).semantic.index, m) }),
+    lineage: t.field({ type: LineageRef, resolve: async (m, _a, ctx) => metricLineage((await ctx.session()).semantic.index, m) }),
   }),
 });
 
@@ -77,9 +76,6 @@ builder.queryField('catalog', (t) =>
   t.field({
     type: CatalogRef,
     description: 'The governed definitions.',
-    resolve: (_r, _a, { semantic, principal }) => {
-      authorize(principal, 'catalog.read');
-      return semantic.index.catalog;
-    },
+    resolve: async (_r, _a, ctx) => (await ctx.session()).semantic.index.catalog,
   }),
 );

@@ -6,21 +6,30 @@ import type { Principal } from '../services/authorization.ts';
 import type { TagRuntime } from '../services/tag-runtime.ts';
 import type { Profile } from '../services/profiles.ts';
 
+/** Who is calling and what they see, found once per request when a guarded field first runs. */
+export interface Session {
+  readonly principal: Principal;
+  /** The acting user of mutations: the key's name or the token's subject. */
+  readonly actor: string;
+  /** The catalog (with the published tags as dimensions) and the metric compiler over it. */
+  readonly semantic: SemanticLayer;
+  /** Whether results may include the SQL that ran (development mode and a role that may see it). */
+  readonly canSeeSql: boolean;
+}
+
 /** Everything a resolver may use, built once per request by the API layer. */
 export interface RequestContext {
   readonly database: Database;
-  /** Who is calling, with the role their API key grants. */
-  readonly principal: Principal;
-  /** The acting user of mutations: the API key's name (`anonymous` without one). */
-  readonly actor: string;
+  /**
+   * Authenticates the caller (an API key lookup or a token check) and loads their view of the
+   * catalog, once per request. The policy catalogue runs it before every guarded field; public
+   * fields never do, so they answer without the database.
+   */
+  session(): Promise<Session>;
   /** Tags: the subject model, code-defined tags and the registry of steward-defined ones. */
   readonly tags: TagRuntime;
   /** Batches every profile lookup of a request into one query. */
   readonly profiles: DataLoader<string, Profile | null>;
-  /** Whether results may include the SQL that ran (development mode). */
-  readonly canSeeSql: boolean;
-  /** The catalog and the metric compiler over it. */
-  readonly semantic: SemanticLayer;
   /** Validates and stores behaviour events (shared with `POST /v1/events`). */
   readonly events: EventCollector;
 }

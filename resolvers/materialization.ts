@@ -1,5 +1,4 @@
 import { builder } from './builder.ts';
-import { authorize } from '../services/authorization.ts';
 import { materializeProfiles, type MaterializationRun } from '../services/profile-materialization.ts';
 import { publishedAudiences } from '../services/audiences.ts';
 import { StrataError } from '../modeling/errors.ts';
@@ -22,12 +21,11 @@ builder.mutationField('materializeTags', (t) =>
     description: 'Recomputes every customer profile as of a date (default: the latest date with data) and swaps the snapshot atomically.',
     args: { asOf: t.arg.string({ description: 'YYYY-MM-DD' }) },
     resolve: async (_r, { asOf }, ctx) => {
-      authorize(ctx.principal, 'tags.materialize');
       if (asOf && castProblem('time', asOf)) throw new StrataError('BAD_USER_INPUT', 'asOf: expected a date, YYYY-MM-DD');
       const registry = await ctx.tags.registry();
       return materializeProfiles({
         database: ctx.database, subject: ctx.tags.subject, tags: [...registry.live.values()],
-        audiences: publishedAudiences, actor: ctx.actor, ...(asOf ? { asOf } : {}),
+        audiences: publishedAudiences, actor: (await ctx.session()).actor, ...(asOf ? { asOf } : {}),
       });
     },
   }),

@@ -1,5 +1,4 @@
 import { builder } from './builder.ts';
-import { authorize } from '../services/authorization.ts';
 import { DatePartEnum, GrainEnum, OrderDirectionEnum } from './enums.ts';
 import { FilterInputRef, filterFromInput, type FilterInputShape } from './filter-input.ts';
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
@@ -86,8 +85,8 @@ builder.queryField('metrics', (t) =>
     type: MetricQueryResultRef,
     description: 'Metrics sliced by dimensions, filtered and ordered: one SQL statement per query.',
     args: { query: t.arg({ type: MetricQueryInput, required: true }) },
-    resolve: async (_root, { query }, { semantic, database, canSeeSql, principal }) => {
-      authorize(principal, 'metrics.query');
+    resolve: async (_root, { query }, { session, database }) => {
+      const { semantic, canSeeSql } = await session();
       const metricQuery: MetricQuery = {
         metrics: query.metrics,
         ...(query.groupBy ? { groupBy: query.groupBy.map((g) => ({ dimension: g.dimension, ...(g.grain ? { grain: g.grain } : {}), ...(g.datePart ? { datePart: g.datePart } : {}) })) } : {}),

@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
+import { enforcePolicies } from './policies.ts';
 import './scalars.ts';
 import './system.ts';
 import './catalog.ts';
@@ -11,8 +12,8 @@ import './audiences.ts';
 import './materialization.ts';
 import './events.ts';
 
-/** The GraphQL schema of every area. */
-export const schema: GraphQLSchema = builder.toSchema();
+/** The GraphQL schema of every area, each operation guarded by its policy. */
+export const schema: GraphQLSchema = enforcePolicies(builder.toSchema());
 
 /** The schema as sorted SDL: the checked-in `codegen/schema.graphql`. */
 export function printSortedSchema(): string {

@@ -2,7 +2,6 @@ import { builder } from './builder.ts';
 import { StatusEnum } from './enums.ts';
 import { AggregateInput, RuleInput, type AggregateInputShape, type RuleInputShape } from './rule-input.ts';
 import { CatalogRef } from './catalog.ts';
-import { authorize } from '../services/authorization.ts';
 import * as curation from '../services/tag-curation.ts';
 import { previewTag } from '../services/tag-preview.ts';
 import { tagValueType, tagValues, type TagDefinition } from '../modeling/tags/tag-definition.ts';
@@ -111,11 +110,11 @@ function specFields(input: TagFieldsShape): Partial<TagSpec> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as Partial<TagSpec>;
 }
 
-const curationContext = (ctx: RequestContext) => ({ db: ctx.database.db, subject: ctx.tags.subject, codeTags: ctx.tags.codeTags, actor: ctx.actor });
+const curationContext = async (ctx: RequestContext) => ({ db: ctx.database.db, subject: ctx.tags.subject, codeTags: ctx.tags.codeTags, actor: (await ctx.session()).actor });
 
-async function curate<T>(ctx: RequestContext, action: 'tags.draft' | 'tags.review', work: () => Promise<T>): Promise<T> {
-  authorize(ctx.principal, action);
-  const result = await work();
+/** Runs a curation change (authorized by the policy catalogue) and drops this process's cached registry. */
+async function curate<T>(ctx: RequestContext, work: (context: Awaited<ReturnType<typeof curationContext>>) => Promise<T>): Promise<T> {
+  const result = await work(await curationContext(ctx));
   ctx.tags.invalidate();
   return result;
 }
@@ -123,32 +122,32 @@ async function curate<T>(ctx: RequestContext, action: 'tags.draft' | 'tags.revie
 builder.mutationFields((t) => ({
   createTag: t.field({
     type: TagChangeRef, args: { input: t.arg({ type: CreateTagInput, required: true }) },
-    resolve: (_r, { input }, ctx) => curate(ctx, 'tags.draft', () =>
-      curation.createTag(curationContext(ctx), { ...specFields(input), key: input.key, kind: input.kind, description: input.description ?? '' } as TagSpec)),
+    resolve: (_r, { input }, ctx) => curate(ctx, (c) =>
+      curation.createTag(c, { ...specFields(input), key: input.key, kind: input.kind, description: input.description ?? '' } as TagSpec)),
   }),
   updateTag: t.field({
     type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), input: t.arg({ type: UpdateTagInput, required: true }) },
-    resolve: (_r, { key, expectedVersion, input }, ctx) => curate(ctx, 'tags.draft', () => curation.updateTag(curationContext(ctx), key, expectedVersion, specFields(input))),
+    resolve: (_r, { key, expectedVersion, input }, ctx) => curate(ctx, (c) => curation.updateTag(c, key, expectedVersion, specFields(input))),
   }),
   submitTag: t.field({
     type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
-    resolve: (_r, { key, expectedVersion }, ctx) => curate(ctx, 'tags.draft', () => curation.submitTag(curationContext(ctx), key, expectedVersion)),
+    resolve: (_r, { key, expectedVersion }, ctx) => curate(ctx, (c) => curation.submitTag(c, key, expectedVersion)),
   }),
   approveTag: t.field({
     type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
-    resolve: (_r, { key, expectedVersion }, ctx) => curate(ctx, 'tags.review', () => curation.approveTag(curationContext(ctx), key, expectedVersion)),
+    resolve: (_r, { key, expectedVersion }, ctx) => curate(ctx, (c) => curation.approveTag(c, key, expectedVersion)),
   }),
   rejectTag: t.field({
     type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), reason: t.arg.string({ required: true }) },
-    resolve: (_r, { key, expectedVersion, reason }, ctx) => curate(ctx, 'tags.review', () => curation.rejectTag(curationContext(ctx), key, expectedVersion, reason)),
+    resolve: (_r, { key, expectedVersion, reason }, ctx) => curate(ctx, (c) => curation.rejectTag(c, key, expectedVersion, reason)),
   }),
   deprecateTag: t.field({
     type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true }) },
-    resolve: (_r, { key, reason }, ctx) => curate(ctx, 'tags.review', () => curation.deprecateTag(curationContext(ctx), key, reason)),
+    resolve: (_r, { key, reason }, ctx) => curate(ctx, (c) => curation.deprecateTag(c, key, reason)),
   }),
   archiveTag: t.field({
     type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true }) },
-    resolve: (_r, { key, reason }, ctx) => curate(ctx, 'tags.review', () => curation.archiveTag(curationContext(ctx), key, reason)),
+    resolve: (_r, { key, reason }, ctx) => curate(ctx, (c) => curation.archiveTag(c, key, reason)),
   }),
 }));
 
@@ -172,19 +171,15 @@ builder.queryFields((t) => ({
     description: 'A boolean rule (`rule`) or a whole tag (`tag`) evaluated on the data before saving.',
     args: { rule: t.arg({ type: RuleInput }), tag: t.arg({ type: UpdateTagInput }), kind: t.arg({ type: TagKindEnum }) },
     resolve: async (_r, args, ctx) => {
-      authorize(ctx.principal, 'tags.preview');
       const spec = args.rule
         ? { kind: 'BOOLEAN' as const, description: 'preview', rule: args.rule }
         : { ...specFields(args.tag ?? {}), kind: args.kind ?? 'BOOLEAN', description: 'preview' };
-      return { ...(await previewTag(ctx.tags, spec)), showSql: ctx.canSeeSql };
+      return { ...(await previewTag(ctx.tags, spec)), showSql: (await ctx.session()).canSeeSql };
     },
   }),
   tagHistory: t.field({
     type: [HistoryRef],
     args: { key: t.arg.string({ required: true }) },
-    resolve: (_r, { key }, ctx) => {
-      authorize(ctx.principal, 'catalog.read');
-      return curation.tagHistory(ctx.database.db, key);
-    },
+    resolve: (_r, { key }, ctx) => curation.tagHistory(ctx.database.db, key),
   }),
 }));

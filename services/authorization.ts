@@ -1,4 +1,6 @@
 import { StrataError } from '../modeling/errors.ts';
+import type { Sensitivity } from '../modeling/catalog/sensitivity.ts';
+import type { Rule } from '../modeling/conditions/rule.ts';
 
 export const ROLES = ['analyst', 'app', 'steward', 'approver', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -6,6 +8,10 @@ export type Role = (typeof ROLES)[number];
 /** Every action the API authorizes, and the roles allowed to take it. One table, one check. */
 const PERMISSIONS = {
   'catalog.read': ['analyst', 'app', 'steward', 'approver', 'operator', 'admin'],
+  /** Drafts, rules under review and the audit trail of definitions. */
+  'catalog.drafts': ['steward', 'approver', 'admin'],
+  /** Physical table names behind models and metrics. */
+  'catalog.physical': ['admin'],
   'metrics.query': ['analyst', 'steward', 'approver', 'operator', 'admin'],
   'metrics.sql': ['analyst', 'admin'],
   'profiles.read': ['app', 'operator', 'admin'],
@@ -17,27 +23,89 @@ const PERMISSIONS = {
   'audiences.read': ['operator', 'steward', 'analyst', 'admin'],
   'audiences.members': ['operator', 'admin'],
   'events.track': ['app', 'operator', 'admin'],
+  'keys.manage': ['admin'],
+  'audit.read': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
 
-/** Who is calling: a key's name (or `anonymous`) and its role (none when anonymous and not allowed). */
+/** Anyone may call these, with or without credentials; they carry no customer data. */
+export const PUBLIC = 'public';
+
+/**
+ * The policy of every GraphQL operation: each root query and mutation (and each nested
+ * field that needs more than its parent) names the action it takes, or `public`. The
+ * schema refuses to build when a root field is missing here (resolvers/policies.ts), and
+ * the role matrix test calls every entry with every role.
+ */
+export const OPERATION_POLICIES = {
+  'Query.version': PUBLIC,
+  'Query.health': PUBLIC,
+  'Query.catalog': 'catalog.read',
+  'Query.metrics': 'metrics.query',
+  'Query.customer': 'profiles.read',
+  'Query.customers': 'profiles.read',
+  'Query.tagPreview': 'tags.preview',
+  'Query.tagHistory': 'catalog.drafts',
+  'Query.audience': 'audiences.read',
+  'Query.audienceInsight': 'audiences.read',
+  'Mutation.createTag': 'tags.draft',
+  'Mutation.updateTag': 'tags.draft',
+  'Mutation.submitTag': 'tags.draft',
+  'Mutation.approveTag': 'tags.review',
+  'Mutation.rejectTag': 'tags.review',
+  'Mutation.deprecateTag': 'tags.review',
+  'Mutation.archiveTag': 'tags.review',
+  'Mutation.materializeTags': 'tags.materialize',
+  'Mutation.createAudience': 'audiences.manage',
+  'Mutation.trackEvents': 'events.track',
+  'Audience.members': 'audiences.members',
+} as const satisfies Record<string, Action | typeof PUBLIC>;
+
+/** The highest sensitivity class each role may read row by row (a key or token may lower it). */
+export const ROLE_CLEARANCE: Readonly<Record<Role, Sensitivity>> = {
+  analyst: 'internal',
+  app: 'personal',
+  steward: 'internal',
+  approver: 'internal',
+  operator: 'personal',
+  admin: 'restricted',
+};
+
+/** Who is calling: a key's name or a token's subject (or `anonymous`), and what they may see. */
 export interface Principal {
   readonly name: string;
+  /** None when anonymous callers are not allowed, or the credentials were refused. */
   readonly role: Role | null;
-  /** Why credentials that were sent were refused (unknown or revoked key, bad header). */
+  /** The most sensitive class of member the caller may group, filter or read by customer. */
+  readonly clearance: Sensitivity;
+  /** Row-level scope: only customers matching this rule (customer dimensions and tags) exist for the caller. */
+  readonly scope?: Rule;
+  /** How the caller proved who they are. */
+  readonly via: 'key' | 'jwt' | 'anonymous';
+  /** Why credentials that were sent were refused (unknown or revoked key, bad token, bad header). */
   readonly problem?: string;
+}
+
+/** A caller without credentials, given the configured anonymous role (or none). */
+export function anonymousPrincipal(role: Role | null, problem?: string): Principal {
+  return { name: 'anonymous', role, clearance: role ? ROLE_CLEARANCE[role] : 'public', via: 'anonymous', ...(problem ? { problem } : {}) };
 }
 
 export function isAllowed(principal: Principal, action: Action): boolean {
   return principal.role !== null && (PERMISSIONS[action] as readonly Role[]).includes(principal.role);
 }
 
-/** Throws UNAUTHENTICATED (no credentials) or FORBIDDEN (wrong role) unless the principal may act. */
+/** The roles allowed to take an action, for tests and messages. */
+export function rolesFor(action: Action): readonly Role[] {
+  return PERMISSIONS[action];
+}
+
+/** Throws UNAUTHENTICATED (no or refused credentials) or FORBIDDEN (wrong role) unless the principal may act. */
 export function authorize(principal: Principal, action: Action): void {
   if (isAllowed(principal, action)) return;
   if (principal.problem) throw new StrataError('UNAUTHENTICATED', principal.problem);
-  if (principal.role === null) throw new StrataError('UNAUTHENTICATED', `'${action}' needs credentials: send Authorization: Bearer <api key>`);
+  if (principal.role === null) throw new StrataError('UNAUTHENTICATED', `'${action}' needs credentials: send Authorization: Bearer <api key or token>`);
   const roles = PERMISSIONS[action].join(', ');
   throw new StrataError('FORBIDDEN', `'${principal.name}' (role ${principal.role}) may not ${action}; roles allowed: ${roles}`);
 }

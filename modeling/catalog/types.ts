@@ -2,6 +2,9 @@
  * The catalog: plain, serializable, immutable data that every front end (the TypeScript
  * DSL, steward-defined tags, imported dbt projects) produces and the one compiler reads.
  */
+import type { Sensitivity } from './sensitivity.ts';
+
+export type { Sensitivity } from './sensitivity.ts';
 
 export type Status = 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED' | 'DEPRECATED' | 'ARCHIVED';
 export const STATUSES: readonly Status[] = ['DRAFT', 'IN_REVIEW', 'PUBLISHED', 'DEPRECATED', 'ARCHIVED'];
@@ -32,6 +35,10 @@ export interface Dimension {
   readonly storage?: TimeStorage;
   /** A partition column: joins to a model with a partition dimension of the same name also match it. */
   readonly isPartition?: boolean;
+  /** Sensitivity class of the values (default `internal`): who may group, filter or order by it. */
+  readonly sensitivity?: Sensitivity;
+  /** Time dimensions: the class of the values finer than a day (an event's time of day); default as `sensitivity`. */
+  readonly subDaySensitivity?: Sensitivity;
 }
 
 /** How an entity identifies rows: primary, unique and natural entities name one row each. */
@@ -43,6 +50,8 @@ export interface Entity {
   readonly type: EntityType;
   /** SQL expression over the model's columns; absent for a primary entity named only for paths. */
   readonly sql?: string;
+  /** Sensitivity class of the key's values when grouped or filtered by (default `internal`). */
+  readonly sensitivity?: Sensitivity;
 }
 
 export type Aggregation =
@@ -69,6 +78,8 @@ export interface Measure {
   readonly percentile?: { readonly fraction: number; readonly discrete: boolean };
   /** Semi-additive: aggregate only the rows at the last (or first) time of each group. */
   readonly nonAdditive?: NonAdditive;
+  /** Sensitivity class of the aggregate (default `internal`): who may query metrics over it. */
+  readonly sensitivity?: Sensitivity;
 }
 
 export interface NonAdditive {

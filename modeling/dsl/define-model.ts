@@ -1,5 +1,5 @@
 import type {
-  Aggregation, Cardinality, Dimension, DimensionType, Grain, Join, Measure, Model, Status, TimeStorage,
+  Aggregation, Cardinality, Dimension, DimensionType, Grain, Join, Measure, Model, Sensitivity, Status, TimeStorage,
 } from '../catalog/types.ts';
 import { toFilter, type FilterInput } from '../catalog/filter-input.ts';
 import { deepFreeze } from './freeze.ts';
@@ -12,6 +12,10 @@ export interface DimensionSpec {
   /** Time dimensions: finest grain of the data (default DAY) and column storage (default timestamptz). */
   readonly grain?: Grain;
   readonly storage?: TimeStorage;
+  /** Sensitivity class (default `internal`); identifiers and contact data are `personal`. */
+  readonly sensitivity?: Sensitivity;
+  /** Time dimensions: class of values finer than a day (default as `sensitivity`). */
+  readonly subDaySensitivity?: Sensitivity;
 }
 
 export interface MeasureSpec {
@@ -25,6 +29,8 @@ export interface MeasureSpec {
   readonly percentile?: { readonly fraction: number; readonly discrete?: boolean };
   /** Semi-additive along a time dimension: only rows at the group's last (max) or first (min) time count. */
   readonly nonAdditive?: { readonly dimension: string; readonly window?: 'min' | 'max'; readonly groupings?: readonly string[] };
+  /** Sensitivity class of the aggregate (default `internal`). */
+  readonly sensitivity?: Sensitivity;
 }
 
 export interface JoinSpec {
@@ -88,6 +94,8 @@ function toDimension(name: string, spec: DimensionSpec): Dimension {
     description: spec.description,
     sql: spec.sql ?? name,
     ...(spec.type === 'time' ? { grain: spec.grain ?? 'DAY', storage: spec.storage ?? 'timestamptz' } : {}),
+    ...(spec.sensitivity ? { sensitivity: spec.sensitivity } : {}),
+    ...(spec.type === 'time' && spec.subDaySensitivity ? { subDaySensitivity: spec.subDaySensitivity } : {}),
   };
 }
 
@@ -103,6 +111,7 @@ function toMeasure(model: string, name: string, spec: MeasureSpec): Measure {
     ...(spec.nonAdditive
       ? { nonAdditive: { dimension: spec.nonAdditive.dimension, window: spec.nonAdditive.window ?? 'max', groupings: [...(spec.nonAdditive.groupings ?? [])] } }
       : {}),
+    ...(spec.sensitivity ? { sensitivity: spec.sensitivity } : {}),
   };
 }
 
