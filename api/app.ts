@@ -20,7 +20,9 @@ import { servingCatalog } from './serving-catalog.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
 import { createProfileLoader } from '../services/profiles.ts';
+import { createPersonalDataLog } from '../store/personal-data-log.ts';
 import { authorize, isAllowed } from '../services/authorization.ts';
+import { DEFAULT_PRIVACY_K, queryAccess, viewerOf } from '../services/access.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 
@@ -33,7 +35,7 @@ export interface App {
 
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
-  Partial<Pick<ServerConfig, 'anonymousRole' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>>;
+  Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>>;
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
@@ -43,7 +45,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    introspection: config.introspection ?? true,
     // No per-field cache hints: without the cache-control plugin Apollo leaves resolvers unwrapped.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
@@ -59,16 +61,23 @@ export async function createApp(database: Database, config: AppConfig): Promise<
   const domain = wealthDomain();
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.tagSubject), domain.tags);
   const semanticLayers = createSemanticProvider(catalog, domain.tagSubject, tags, { maxRows: config.maxRows ?? 100_000 });
+  const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
+  const personalData = createPersonalDataLog(database.db);
   const authenticate = createAuthenticator(database, config.anonymousRole ?? null);
   const context = async (request: IncomingMessage): Promise<RequestContext> => {
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
     return {
-      database, events, tags, profiles: createProfileLoader(database, tags),
+      database, events, tags, personalData,
       session: () =>
-        (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => ({
-          principal, actor: principal.name, semantic, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
-        }))),
+        (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => {
+          const viewer = viewerOf(principal, privacyK);
+          return {
+            principal, actor: principal.name, semantic, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
+            access: queryAccess(principal, domain.tagSubject, privacyK), viewer,
+            profiles: createProfileLoader(database, tags, viewer, personalData),
+          };
+        })),
     };
   };
   const routes: Record<string, Route> = {
@@ -102,6 +111,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
+      await personalData.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DatabaseOptions } from '../store/database.ts';
 import { ROLES, type Role } from '../services/authorization.ts';
+import { DEFAULT_PRIVACY_K } from '../services/access.ts';
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
 
 const ConfigSchema = z.object({
@@ -15,6 +16,9 @@ const ConfigSchema = z.object({
   STRATA_DBT_PROJECT: z.string().min(1).optional(),
   STRATA_DBT_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_$]*$/i, 'must be a schema name').default('public'),
   STRATA_ANONYMOUS_ROLE: z.enum(['none', ...ROLES]).default('none'),
+  NODE_ENV: z.string().optional(),
+  STRATA_INTROSPECTION: z.enum(['0', '1', 'true', 'false']).optional(),
+  STRATA_PRIVACY_K: z.coerce.number().int().min(2).max(1000).default(DEFAULT_PRIVACY_K),
   STRATA_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
   STRATA_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   STRATA_DB_POOL_SIZE: z.coerce.number().int().positive().max(1000).default(10),
@@ -48,6 +52,10 @@ export interface ServerConfig {
   readonly poolSize: number;
   /** Role of callers without credentials (`none` refuses them). */
   readonly anonymousRole: Role | null;
+  /** Aggregates counting fewer customers are suppressed for callers without personal clearance. */
+  readonly privacyK: number;
+  /** Whether GraphQL introspection answers (default: on, off when NODE_ENV=production). */
+  readonly introspection: boolean;
   /** Events whose `occurredAt` is older than this many days are rejected. */
   readonly eventMaxPastDays: number;
   /** Events whose `occurredAt` is further ahead than this many minutes are rejected. */
@@ -76,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     statementTimeoutMs: c.STRATA_STATEMENT_TIMEOUT_MS,
     poolSize: c.STRATA_DB_POOL_SIZE,
     anonymousRole: c.STRATA_ANONYMOUS_ROLE === 'none' ? null : c.STRATA_ANONYMOUS_ROLE,
+    privacyK: c.STRATA_PRIVACY_K,
+    introspection: c.STRATA_INTROSPECTION === undefined ? c.NODE_ENV !== 'production' : c.STRATA_INTROSPECTION === '1' || c.STRATA_INTROSPECTION === 'true',
     eventMaxPastDays: c.STRATA_EVENT_MAX_PAST_DAYS,
     eventMaxFutureMinutes: c.STRATA_EVENT_MAX_FUTURE_MINUTES,
     quarantineUndeclaredEvents: c.STRATA_QUARANTINE_UNDECLARED_EVENTS,

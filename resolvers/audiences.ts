@@ -32,14 +32,20 @@ const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
     status: t.exposeString('status'),
     version: t.exposeInt('version'),
     rule: t.field({ type: 'JSON', description: 'The rule as written (API.md form).', resolve: (a) => ruleToInput(a.body.rule) }),
-    size: t.int({ description: 'Customers in the audience in the current snapshot.', resolve: (a, _args, ctx) => audienceSize(ctx.tags, a.key) }),
+    size: t.int({
+      nullable: true,
+      description: "Customers in the audience (in the caller's scope) in the current snapshot; null when fewer than the privacy threshold and the caller lacks personal clearance.",
+      resolve: async (a, _args, ctx) => audienceSize(ctx.tags, a.key, (await ctx.session()).viewer),
+    }),
     members: t.field({
       type: ConnectionRef,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (a, { first, after }, ctx) => {
         const size = first ?? 100;
         if (size < 1 || size > 1000) throw new StrataError('BAD_USER_INPUT', 'first: between 1 and 1000');
-        const page = await audienceMembers(ctx.tags, a.key, size, after ? decodeCursor(after) : null);
+        const { viewer, actor } = await ctx.session();
+        const page = await audienceMembers(ctx.tags, a.key, size, after ? decodeCursor(after) : null, viewer);
+        ctx.personalData.record(actor, 'audience.members', page.ids);
         const edges = page.ids.map((id) => ({ node: { id }, cursor: encodeCursor(id) }));
         return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
       },
@@ -69,7 +75,7 @@ builder.mutationField('createAudience', (t) =>
   t.field({
     type: AudienceRef, args: { input: t.arg({ type: CreateAudienceInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      return createAudience(ctx.tags, (await ctx.session()).actor, { key: input.key, description: input.description ?? null, rule: parseRule(input.rule as RuleInputShape) });
+      return createAudience(ctx.tags, (await ctx.session()).viewer, { key: input.key, description: input.description ?? null, rule: parseRule(input.rule as RuleInputShape) });
     },
   }),
 );
@@ -77,22 +83,21 @@ builder.mutationField('createAudience', (t) =>
 builder.queryFields((t) => ({
   audience: t.field({
     type: AudienceRef, args: { key: t.arg.string({ required: true }) },
-    resolve: (_r, { key }, ctx) => {
-      return getAudience(ctx.tags, key);
-    },
+    resolve: (_r, { key }, ctx) => getAudience(ctx.tags, key),
   }),
   audienceInsight: t.field({
     type: [InsightRef],
-    description: 'Per tag value, audience share against a reference (all customers or another audience) and TGI, ranked; cells under 10 customers are suppressed.',
+    description: 'Per tag value, audience share against a reference (all customers or another audience) and TGI, ranked. For callers without personal clearance, cells under the privacy threshold (STRATA_PRIVACY_K, 10) are left out, with the cells that would reveal them.',
     args: {
       audience: t.arg.string({ required: true }),
       reference: t.arg({ type: ReferenceEnum, defaultValue: 'ALL_CUSTOMERS' }),
       referenceAudience: t.arg.string({ description: 'The reference audience when `reference` is AUDIENCE.' }),
       tags: t.arg.stringList({ required: true }),
     },
-    resolve: (_r, args, ctx) => {
+    resolve: async (_r, args, ctx) => {
       if (args.reference === 'AUDIENCE' && !args.referenceAudience) throw new StrataError('BAD_USER_INPUT', 'referenceAudience: required when reference is AUDIENCE');
-      return audienceInsight(ctx.tags, args.audience, args.reference === 'AUDIENCE' ? (args.referenceAudience ?? null) : null, args.tags);
+      const { viewer } = await ctx.session();
+      return audienceInsight(ctx.tags, args.audience, args.reference === 'AUDIENCE' ? (args.referenceAudience ?? null) : null, args.tags, viewer);
     },
   }),
 }));

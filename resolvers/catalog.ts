@@ -1,5 +1,7 @@
 import { builder } from './builder.ts';
 import { StatusEnum } from './enums.ts';
+import { isAllowed } from '../services/authorization.ts';
+import { DEFAULT_SENSITIVITY } from '../modeling/catalog/sensitivity.ts';
 import type { Dimension, Measure, Metric, Model } from '../modeling/catalog/types.ts';
 import { metricDimensions, metricLineage, metricTimeDimension, type MetricLineage } from '../modeling/catalog/describe.ts';
 
@@ -10,6 +12,11 @@ const DimensionRef = builder.objectRef<Dimension>('Dimension').implement({
     type: t.string({ description: 'string, number, boolean or time.', resolve: (d) => d.type }),
     description: t.exposeString('description'),
     grain: t.string({ nullable: true, description: 'Finest grain of a time dimension.', resolve: (d) => d.grain ?? null }),
+    sensitivity: t.string({
+      description: 'public, internal, personal or restricted: callers cleared below it cannot group, filter or order by it.',
+      resolve: (d) => d.sensitivity ?? DEFAULT_SENSITIVITY,
+    }),
+    subDaySensitivity: t.string({ nullable: true, description: 'Time dimensions: the class of its values finer than a day.', resolve: (d) => d.subDaySensitivity ?? null }),
   }),
 });
 
@@ -19,6 +26,7 @@ const MeasureRef = builder.objectRef<Measure>('Measure').implement({
     name: t.exposeString('name'),
     aggregation: t.string({ resolve: (m) => m.aggregation }),
     description: t.exposeString('description'),
+    sensitivity: t.string({ description: 'public, internal, personal or restricted.', resolve: (m) => m.sensitivity ?? DEFAULT_SENSITIVITY }),
   }),
 });
 
@@ -41,7 +49,11 @@ const LineageRef = builder.objectRef<MetricLineage>('Lineage').implement({
   fields: (t) => ({
     models: t.exposeStringList('models'),
     measures: t.exposeStringList('measures', { description: '`model.measure`' }),
-    tables: t.exposeStringList('tables'),
+    tables: t.stringList({
+      nullable: true,
+      description: 'Physical tables behind the metric; null unless the caller is an admin.',
+      resolve: async (l, _a, ctx) => (isAllowed((await ctx.session()).principal, 'catalog.physical') ? [...l.tables] : null),
+    }),
   }),
 });
 

@@ -1,8 +1,10 @@
 import type { Database } from '../store/database.ts';
 import type { EventCollector } from '../store/event-collector.ts';
-import type { SemanticLayer } from '../modeling/semantic-layer.ts';
+import type { PersonalDataLog } from '../store/personal-data-log.ts';
+import type { QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
 import type DataLoader from 'dataloader';
 import type { Principal } from '../services/authorization.ts';
+import type { Viewer } from '../services/access.ts';
 import type { TagRuntime } from '../services/tag-runtime.ts';
 import type { Profile } from '../services/profiles.ts';
 
@@ -15,6 +17,12 @@ export interface Session {
   readonly semantic: SemanticLayer;
   /** Whether results may include the SQL that ran (development mode and a role that may see it). */
   readonly canSeeSql: boolean;
+  /** What the caller may see of the warehouse: clearance, row scope, small-cell threshold. */
+  readonly access: QueryAccess;
+  /** The caller and their small-cell threshold, for previews, audiences and insight. */
+  readonly viewer: Viewer;
+  /** Batches every profile lookup of a request into one query, scoped and masked for the caller. */
+  readonly profiles: DataLoader<string, Profile | null>;
 }
 
 /** Everything a resolver may use, built once per request by the API layer. */
@@ -28,8 +36,8 @@ export interface RequestContext {
   session(): Promise<Session>;
   /** Tags: the subject model, code-defined tags and the registry of steward-defined ones. */
   readonly tags: TagRuntime;
-  /** Batches every profile lookup of a request into one query. */
-  readonly profiles: DataLoader<string, Profile | null>;
+  /** Records who read which customers' personal data (profiles, members). */
+  readonly personalData: PersonalDataLog;
   /** Validates and stores behaviour events (shared with `POST /v1/events`). */
   readonly events: EventCollector;
 }

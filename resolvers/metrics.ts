@@ -2,7 +2,7 @@ import { builder } from './builder.ts';
 import { DatePartEnum, GrainEnum, OrderDirectionEnum } from './enums.ts';
 import { FilterInputRef, filterFromInput, type FilterInputShape } from './filter-input.ts';
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
-import type { MetricResult } from '../modeling/plan/execute-metric-query.ts';
+import type { ProtectedResult } from '../modeling/semantic-layer.ts';
 import type { ResultColumn } from '../modeling/plan/compile-metric-query.ts';
 import type { Filter } from '../modeling/catalog/types.ts';
 import { parseMetricFlowFilter } from '../modeling/dbt/parse-metricflow-filter.ts';
@@ -72,11 +72,15 @@ const ResultColumnRef = builder.objectRef<ResultColumn>('ResultColumn').implemen
   }),
 });
 
-const MetricQueryResultRef = builder.objectRef<MetricResult & { showSql: boolean }>('MetricQueryResult').implement({
+const MetricQueryResultRef = builder.objectRef<ProtectedResult & { showSql: boolean }>('MetricQueryResult').implement({
   fields: (t) => ({
     columns: t.field({ type: [ResultColumnRef], resolve: (r) => [...r.columns] }),
     rows: t.field({ type: ['JSON'], description: 'One object per row, keyed by column name.', resolve: (r) => [...r.rows] }),
     sql: t.string({ nullable: true, description: 'The SQL that ran; null unless the caller may see it.', resolve: (r) => (r.showSql ? r.sql : null) }),
+    suppressedRows: t.intList({
+      description: 'Indexes (from 0) of the rows whose metric values are null because they count fewer customers than the privacy threshold (callers without personal clearance).',
+      resolve: (r) => [...r.suppressedRows],
+    }),
   }),
 });
 
@@ -86,7 +90,7 @@ builder.queryField('metrics', (t) =>
     description: 'Metrics sliced by dimensions, filtered and ordered: one SQL statement per query.',
     args: { query: t.arg({ type: MetricQueryInput, required: true }) },
     resolve: async (_root, { query }, { session, database }) => {
-      const { semantic, canSeeSql } = await session();
+      const { semantic, canSeeSql, access } = await session();
       const metricQuery: MetricQuery = {
         metrics: query.metrics,
         ...(query.groupBy ? { groupBy: query.groupBy.map((g) => ({ dimension: g.dimension, ...(g.grain ? { grain: g.grain } : {}), ...(g.datePart ? { datePart: g.datePart } : {}) })) } : {}),
@@ -97,7 +101,7 @@ builder.queryField('metrics', (t) =>
         ...(query.limit !== null && query.limit !== undefined ? { limit: query.limit } : {}),
         ...(query.offset !== null && query.offset !== undefined ? { offset: query.offset } : {}),
       };
-      const result = await semantic.query(database.db, metricQuery);
+      const result = await semantic.query(database.db, metricQuery, access);
       return { ...result, showSql: canSeeSql };
     },
   }),

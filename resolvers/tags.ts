@@ -3,7 +3,9 @@ import { StatusEnum } from './enums.ts';
 import { AggregateInput, RuleInput, type AggregateInputShape, type RuleInputShape } from './rule-input.ts';
 import { CatalogRef } from './catalog.ts';
 import * as curation from '../services/tag-curation.ts';
-import { previewTag } from '../services/tag-preview.ts';
+import { previewTag, type PreviewValue } from '../services/tag-preview.ts';
+import { isAllowed } from '../services/authorization.ts';
+import { tagSensitivity } from '../modeling/tags/rule-members.ts';
 import { tagValueType, tagValues, type TagDefinition } from '../modeling/tags/tag-definition.ts';
 import type { TagSpec } from '../modeling/tags/define-tag.ts';
 import { ruleToInput } from '../modeling/conditions/rule-to-input.ts';
@@ -41,14 +43,22 @@ const TagRef = builder.objectRef<TagDefinition>('Tag').implement({
     valueType: t.string({ description: 'boolean, string or number.', resolve: (tag) => tagValueType(tag) }),
     values: t.stringList({ description: 'The values an enum or boolean tag can take.', resolve: (tag) => tagValues(tag) }),
     definition: t.field({ type: 'JSON', description: 'How the value is computed, in the form createTag takes: rule, cases and else, aggregate, or top.', resolve: (tag) => sourceToInput(tag.source) }),
+    sensitivity: t.string({
+      description: 'public, internal, personal or restricted: as declared, and never less strict than what the tag reads.',
+      resolve: async (tag, _a, ctx) => tagSensitivity(tag, ctx.tags.subject, (await ctx.tags.registry()).live),
+    }),
   }),
 });
 
 builder.objectField(CatalogRef, 'tags', (t) =>
   t.field({
     type: [TagRef],
-    description: 'Every tag that is not archived, with its current status and version.',
-    resolve: async (_c, _a, { tags }) => [...(await tags.registry()).current.values()].filter((tag) => tag.status !== 'ARCHIVED'),
+    description: 'Every tag that is not archived; drafts and tags under review only for stewards, approvers and admins.',
+    resolve: async (_c, _a, ctx) => {
+      const { principal } = await ctx.session();
+      const all = [...(await ctx.tags.registry()).current.values()].filter((tag) => tag.status !== 'ARCHIVED');
+      return isAllowed(principal, 'catalog.drafts') ? all : all.filter((tag) => tag.status === 'PUBLISHED' || tag.status === 'DEPRECATED');
+    },
   }),
 );
 
@@ -151,15 +161,19 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-const PreviewValueRef = builder.objectRef<{ value: string | null; customers: number }>('TagPreviewValue').implement({
-  fields: (t) => ({ value: t.string({ nullable: true, resolve: (v) => v.value }), customers: t.exposeInt('customers') }),
+const PreviewValueRef = builder.objectRef<PreviewValue>('TagPreviewValue').implement({
+  fields: (t) => ({
+    value: t.string({ nullable: true, resolve: (v) => v.value }),
+    customers: t.int({ nullable: true, description: 'Null when suppressed.', resolve: (v) => v.customers }),
+    suppressed: t.exposeBoolean('suppressed', { description: 'Hidden: fewer customers than the privacy threshold, or a value that would reveal one that is.' }),
+  }),
 });
 
 const PreviewRef = builder.objectRef<Awaited<ReturnType<typeof previewTag>> & { showSql: boolean }>('TagPreview').implement({
   fields: (t) => ({
     asOf: t.exposeString('asOf'),
-    customers: t.exposeInt('customers', { description: 'Customers with a value (matching, for a boolean rule).' }),
-    coverage: t.exposeFloat('coverage', { description: 'Share of all customers with a value.' }),
+    customers: t.int({ nullable: true, description: 'Customers with a value (matching, for a boolean rule); null when suppressed.', resolve: (p) => p.customers }),
+    coverage: t.float({ nullable: true, description: 'Share of all customers (in the caller\'s scope) with a value; null when suppressed.', resolve: (p) => p.coverage }),
     values: t.field({ type: [PreviewValueRef], resolve: (p) => [...p.values] }),
     sql: t.string({ nullable: true, resolve: (p) => (p.showSql ? p.sql : null) }),
   }),
@@ -174,7 +188,8 @@ builder.queryFields((t) => ({
       const spec = args.rule
         ? { kind: 'BOOLEAN' as const, description: 'preview', rule: args.rule }
         : { ...specFields(args.tag ?? {}), kind: args.kind ?? 'BOOLEAN', description: 'preview' };
-      return { ...(await previewTag(ctx.tags, spec)), showSql: (await ctx.session()).canSeeSql };
+      const { viewer, canSeeSql } = await ctx.session();
+      return { ...(await previewTag(ctx.tags, spec, viewer)), showSql: canSeeSql };
     },
   }),
   tagHistory: t.field({

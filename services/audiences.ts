@@ -10,6 +10,9 @@ import { StrataError } from '../modeling/errors.ts';
 import { changeDefinition, getDefinition, listDefinitions, type StoredDefinition } from '../store/definition-store.ts';
 import { currentSnapshot } from './snapshot.ts';
 import { tagClosure, type TagRuntime } from './tag-runtime.ts';
+import { checkMembersCleared, seesIndividuals, type Viewer } from './access.ts';
+import { andInScope, scopedKeysSql } from './scope-sql.ts';
+import { ruleMembers } from '../modeling/tags/rule-members.ts';
 
 export interface AudienceBody {
   readonly description: string;
@@ -33,10 +36,12 @@ function liveMembers(runtime: TagRuntime, tags: readonly TagDefinition[], key: s
  * Creates a published audience from a rule over tags, dimensions and aggregates, and
  * records its members in the current profile snapshot so that reads see it at once.
  */
-export async function createAudience(runtime: TagRuntime, actor: string, input: { key: string; description?: string | null; rule: Rule }): Promise<StoredAudience> {
+export async function createAudience(runtime: TagRuntime, viewer: Viewer, input: { key: string; description?: string | null; rule: Rule }): Promise<StoredAudience> {
   if (!/^[a-z][a-z0-9_]{1,62}$/.test(input.key)) throw new StrataError('BAD_USER_INPUT', `key: '${input.key}' must be snake_case, 2-63 characters`, { path: 'key' });
   const registry = await runtime.registry();
   checkRule(input.rule, runtime.subject, registry.live, 'rule', { forPublish: true });
+  checkMembersCleared(viewer.principal, ruleMembers(input.rule, runtime.subject, registry.live), 'audience');
+  const actor = viewer.principal.name;
   const tags = orderTags(tagClosure(registry.live, [input.rule]));
   const saved = await changeDefinition<AudienceBody>(runtime.db, {
     kind: 'audience', key: input.key, expectedVersion: null, actor, action: 'create',
@@ -60,17 +65,24 @@ export async function getAudience(runtime: TagRuntime, key: string): Promise<Sto
   return audience;
 }
 
-/** Customers in the audience in the current snapshot. */
-export async function audienceSize(runtime: TagRuntime, key: string): Promise<number> {
+/** Customers in the audience (within the viewer's scope) in the current snapshot; null when fewer than the viewer's threshold. */
+export async function audienceSize(runtime: TagRuntime, key: string, viewer: Viewer): Promise<number | null> {
+  const inScope = andInScope(sql.ref('customer_id'), scopedKeysSql(runtime.subject, (await runtime.registry()).live, viewer.principal.scope));
   const { rows } = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles
-    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences)`.execute(runtime.db);
-  return Number(rows[0]?.n ?? 0);
+    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences) ${inScope}`.execute(runtime.db);
+  const size = Number(rows[0]?.n ?? 0);
+  return viewer.minSubjects !== undefined && size < viewer.minSubjects ? null : size;
 }
 
-/** A page of member ids after `after` (exclusive), in id order; one more is fetched to tell if more follow. */
-export async function audienceMembers(runtime: TagRuntime, key: string, first: number, after: string | null): Promise<{ ids: string[]; hasNextPage: boolean }> {
+/**
+ * A page of member ids (within the viewer's scope) after `after` (exclusive), in id order;
+ * one more is fetched to tell if more follow. Member ids are personal data.
+ */
+export async function audienceMembers(runtime: TagRuntime, key: string, first: number, after: string | null, viewer: Viewer): Promise<{ ids: string[]; hasNextPage: boolean }> {
+  if (!seesIndividuals(viewer.principal)) throw new StrataError('FORBIDDEN', `audience members are personal data; reading them needs personal clearance (yours: ${viewer.principal.clearance})`);
+  const inScope = andInScope(sql.ref('customer_id'), scopedKeysSql(runtime.subject, (await runtime.registry()).live, viewer.principal.scope));
   const { rows } = await sql<{ customer_id: string }>`SELECT customer_id FROM strata.customer_profiles
-    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences)
+    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences) ${inScope}
     ${after === null ? sql`` : sql`AND customer_id > ${after}`} ORDER BY customer_id LIMIT ${first + 1}`.execute(runtime.db);
   return { ids: rows.slice(0, first).map((r) => r.customer_id), hasNextPage: rows.length > first };
 }

@@ -59,6 +59,7 @@ export const OPERATION_POLICIES = {
   'Mutation.materializeTags': 'tags.materialize',
   'Mutation.createAudience': 'audiences.manage',
   'Mutation.trackEvents': 'events.track',
+  'Query.personalDataReads': 'audit.read',
   'Audience.members': 'audiences.members',
 } as const satisfies Record<string, Action | typeof PUBLIC>;
 

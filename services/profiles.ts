@@ -1,42 +1,80 @@
 import DataLoader from 'dataloader';
+import { sql } from 'kysely';
 import type { Database } from '../store/database.ts';
-import { readProfiles } from './snapshot.ts';
+import type { PersonalDataLog } from '../store/personal-data-log.ts';
+import { clears } from '../modeling/catalog/sensitivity.ts';
+import { tagSensitivity } from '../modeling/tags/rule-members.ts';
+import { readProfiles, type ProfileRow } from './snapshot.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 import type { TagRegistry } from './tag-registry.ts';
+import type { Viewer } from './access.ts';
+import { scopedKeysSql } from './scope-sql.ts';
 
 /** A customer's personalization fields: published tag values and audience keys. */
 export interface Profile {
   readonly id: string;
-  readonly tags: readonly { readonly key: string; readonly value: unknown }[];
+  /** `masked`: the tag is more sensitive than the caller's clearance, so its value is withheld (null). */
+  readonly tags: readonly { readonly key: string; readonly value: unknown; readonly masked: boolean }[];
   readonly audiences: readonly string[];
 }
 
 /**
  * A per-request loader: every `customer(id)` of one request is answered by one query
- * against the current snapshot; ids without a profile resolve to null. Only tags that are
- * live now are shown: published, or deprecated (still served until archived).
+ * against the current snapshot; ids without a profile (or outside the caller's scope)
+ * resolve to null. Only tags that are live now are shown (published, or deprecated until
+ * archived), and a tag above the caller's clearance is masked. Every profile returned is
+ * recorded in the personal-data read log under `operation`.
  */
-export function createProfileLoader(database: Pick<Database, 'prepared'>, tags: TagRuntime): DataLoader<string, Profile | null> {
+export function createProfileLoader(
+  database: Pick<Database, 'prepared' | 'db'>,
+  tags: TagRuntime,
+  viewer: Viewer,
+  log: PersonalDataLog,
+  operation = 'customer',
+): DataLoader<string, Profile | null> {
   return new DataLoader<string, Profile | null>(async (ids) => {
-    const [rows, registry] = await Promise.all([readProfiles(database, ids), tags.registry()]);
+    const registry = await tags.registry();
+    const rows = viewer.principal.scope ? await readScopedProfiles(database, tags, registry, viewer, ids) : await readProfiles(database, ids);
     const byId = new Map(rows.map((row) => [row.customer_id, row]));
-    const published = liveKeys(registry);
-    return ids.map((id) => {
+    const shown = visibleTags(registry, tags, viewer);
+    const profiles = ids.map((id) => {
       const row = byId.get(id);
       if (!row) return null;
-      return { id, tags: published.filter((k) => k in row.tags).map((key) => ({ key, value: row.tags[key] ?? null })), audiences: row.audiences };
+      return {
+        id,
+        tags: shown.filter(({ key }) => key in row.tags).map(({ key, masked }) => ({ key, value: masked ? null : (row.tags[key] ?? null), masked })),
+        audiences: row.audiences,
+      };
     });
+    log.record(viewer.principal.name, operation, rows.map((r) => r.customer_id));
+    return profiles;
   }, { maxBatchSize: 1000 });
 }
 
-const sortedKeys = new WeakMap<TagRegistry, readonly string[]>();
+/** Profile rows of customers inside the caller's scope only. */
+async function readScopedProfiles(database: Pick<Database, 'db'>, tags: TagRuntime, registry: TagRegistry, viewer: Viewer, ids: readonly string[]): Promise<ProfileRow[]> {
+  if (ids.length === 0) return [];
+  const scoped = scopedKeysSql(tags.subject, registry.live, viewer.principal.scope);
+  const { rows } = await sql<ProfileRow>`SELECT p.customer_id, p.tags, p.audiences FROM strata.customer_profiles p
+    WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND p.customer_id = ANY(CAST(${[...ids]} AS text[]))
+    AND p.customer_id IN (${scoped})`.execute(database.db);
+  return rows;
+}
 
-/** The live tag keys in order, computed once per registry (it is reused until reloaded). */
-function liveKeys(registry: TagRegistry): readonly string[] {
-  let keys = sortedKeys.get(registry);
-  if (!keys) {
-    keys = [...registry.live.keys()].sort();
-    sortedKeys.set(registry, keys);
+const visible = new WeakMap<TagRegistry, Map<string, readonly { key: string; masked: boolean }[]>>();
+
+/** The live tag keys in order, each masked or not for the caller's clearance; computed once per registry and clearance. */
+function visibleTags(registry: TagRegistry, tags: TagRuntime, viewer: Viewer): readonly { key: string; masked: boolean }[] {
+  let byClearance = visible.get(registry);
+  if (!byClearance) visible.set(registry, (byClearance = new Map()));
+  const clearance = viewer.principal.clearance;
+  let shown = byClearance.get(clearance);
+  if (!shown) {
+    shown = [...registry.live.keys()].sort().map((key) => {
+      const tag = registry.live.get(key);
+      return { key, masked: tag !== undefined && !clears(clearance, tagSensitivity(tag, tags.subject, registry.live)) };
+    });
+    byClearance.set(clearance, shown);
   }
-  return keys;
+  return shown;
 }

@@ -2,6 +2,7 @@ import type { Catalog } from '../modeling/catalog/types.ts';
 import { createSemanticLayer, type SemanticLayer } from '../modeling/semantic-layer.ts';
 import { withTagDimensions } from '../modeling/tags/tag-dimensions.ts';
 import type { TagRuntime } from './tag-runtime.ts';
+import { tagSensitivity } from '../modeling/tags/rule-members.ts';
 import type { TagRegistry } from './tag-registry.ts';
 
 /**
@@ -18,10 +19,13 @@ export function createSemanticProvider(base: Catalog, subjectName: string, tags:
       const registry = await tags.registry();
       if (built && registry === checked) return built.layer;
       checked = registry;
-      const live = [...registry.live.values()].filter((t) => t.status === 'PUBLISHED');
-      const signature = live.map((t) => `${t.key}:${t.version}:${t.kind}`).sort().join(',');
+      // Each tag dimension carries its effective class: as declared, and at least what it reads.
+      const live = [...registry.live.values()]
+        .filter((t) => t.status === 'PUBLISHED')
+        .map((t) => ({ ...t, sensitivity: tagSensitivity(t, tags.subject, registry.live) }));
+      const signature = live.map((t) => `${t.key}:${t.version}:${t.kind}:${t.sensitivity}`).sort().join(',');
       if (!built || built.signature !== signature) {
-        built = { signature, layer: createSemanticLayer(withTagDimensions(base, subjectName, live), options) };
+        built = { signature, layer: createSemanticLayer(withTagDimensions(base, subjectName, live), { ...options, subject: subjectName }) };
       }
       return built.layer;
     },

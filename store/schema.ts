@@ -131,6 +131,14 @@ export interface ApiKeysTable {
 }
 
 /** Every table Strata reads or writes, by `schema.table`. */
+export interface PersonalDataReadsTable {
+  read_id: Generated<number>;
+  read_at: Date;
+  actor: string;
+  operation: string;
+  customer_ids: string[];
+}
+
 export interface DatabaseSchema {
   'wealth.customers': CustomersTable;
   'wealth.products': ProductsTable;
@@ -145,4 +153,5 @@ export interface DatabaseSchema {
   'strata.customer_profiles': CustomerProfilesTable;
   'strata.profile_snapshot': ProfileSnapshotTable;
   'strata.api_keys': ApiKeysTable;
+  'strata.personal_data_reads': PersonalDataReadsTable;
 }

@@ -16,13 +16,14 @@ describe.each(await testEngines())('tags as metric dimensions on %s', (engine) =
     database = await createTestDatabase(engine);
     await seedDemoData(database, { customers: 600, seed: 13 });
     await materializeDomain(database);
-    for (const role of ['steward', 'approver', 'operator'] as const) keys[role] = await createApiKey(database.db, `${role}-1`, role);
-    app = await createApp(database, { dev: false, maxBodyBytes: 1_000_000, anonymousRole: 'analyst' });
+    for (const role of ['steward', 'approver', 'operator', 'admin'] as const) keys[role] = await createApiKey(database.db, `${role}-1`, role);
+    app = await createApp(database, { dev: false, maxBodyBytes: 1_000_000 });
     const base = `http://127.0.0.1:${await app.listen(0)}`;
     post = async (query, token) => {
       const response = await fetch(`${base}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        // Exact numbers: an admin sees every cell (analysts' small cells are suppressed).
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? keys.admin}` },
         body: JSON.stringify({ query }),
       });
       return response.json() as never;

@@ -110,7 +110,7 @@ export type TimeRangeInput = {
 export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type CatalogQuery = { catalog: { models: Array<{ name: string, description: string, primaryKey: Array<string>, dimensions: Array<{ name: string, type: string, description: string }>, measures: Array<{ name: string, aggregation: string, description: string }> }>, metrics: Array<{ name: string, type: string, description: string, owner: string, status: Status, timeDimension: string | null, dimensions: Array<string>, lineage: { models: Array<string>, measures: Array<string>, tables: Array<string> } }> } };
+export type CatalogQuery = { catalog: { models: Array<{ name: string, description: string, primaryKey: Array<string>, dimensions: Array<{ name: string, type: string, description: string }>, measures: Array<{ name: string, aggregation: string, description: string }> }>, metrics: Array<{ name: string, type: string, description: string, owner: string, status: Status, timeDimension: string | null, dimensions: Array<string>, lineage: { models: Array<string>, measures: Array<string>, tables: Array<string> | null } }> } };
 
 export type MetricQueryQueryVariables = Exact<{
   query: MetricQueryInput;

@@ -8,6 +8,7 @@ import { MetricPlanner, nodeColumns } from './metric-planner.ts';
 import { nodeSql } from './node-sql.ts';
 import { distinctValuesSql } from './distinct-values-sql.ts';
 import { sqlCompiler } from './sql-compiler.ts';
+import { queryMembers, type QueryMember } from '../query/query-members.ts';
 
 export interface ResultColumn {
   readonly name: string;
@@ -22,6 +23,10 @@ export interface CompiledMetricQuery {
   /** Largest number of rows the statement fetches: the row cap plus one, to detect overflow. */
   readonly fetchLimit: number;
   readonly rowCap: number;
+  /** Every member the query reads, with the sensitivity class of that use (checked against the caller's clearance). */
+  readonly members: readonly QueryMember[];
+  /** The model a distinct-values query reads (none for a metric query or the time spine alone). */
+  readonly distinctModel?: string;
 }
 
 /**
@@ -53,6 +58,8 @@ export function compileMetricQuery(index: CatalogIndex, query: MetricQuery, opti
     compiled: statement.compile(sqlCompiler) as CompiledQuery<Record<string, unknown>>,
     fetchLimit,
     rowCap: options.maxRows,
+    members: queryMembers(index, resolved),
+    ...(resolved.distinctFrom && resolved.distinctFrom !== 'time_spine' ? { distinctModel: resolved.distinctFrom.name } : {}),
   };
 }
 
@@ -69,7 +76,7 @@ function columnType(index: CatalogIndex, g: ResolvedGroupBy): string {
 /** The statement of a resolved query without order and limit: usable as a subquery. */
 function metricStatement(index: CatalogIndex, resolved: ResolvedQuery, rewrites: boolean): RawBuilder<unknown> {
   const subquery: MetricSubquery = (metric, groupBy) =>
-    metricStatement(index, resolveQuery(index, { metrics: [metric], groupBy: groupBy.map((dimension) => ({ dimension })) }), rewrites);
+    metricStatement(index, resolveQuery(index, { metrics: [metric], groupBy: groupBy.map((dimension) => ({ dimension })), ...(resolved.scope ? { scope: resolved.scope } : {}) }), rewrites);
   if (resolved.distinctFrom) return distinctValuesSql(index, resolved, subquery);
   const planner = new MetricPlanner(index, (column) => sql.ref(`combined.${column}`), { sharePasses: rewrites });
   const metricExprs = resolved.metrics.map((m) => planner.expression(m, resolved.where ? [resolved.where] : [], []));

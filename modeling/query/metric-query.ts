@@ -31,6 +31,12 @@ export interface MetricQuery {
   readonly orderBy?: readonly OrderByInput[];
   readonly limit?: number;
   readonly offset?: number;
+  /**
+   * Row-level scope of the caller (e.g. `customer.channel IN (app, web)`): rows outside it do
+   * not exist. It is added to every aggregation over a model that reaches its dimensions,
+   * and a query's plan is cached with it, so one scope never sees another's answer.
+   */
+  readonly scope?: Filter;
 }
 
 /** A stable key for a query: equal queries (whatever their property order) get equal keys. */

@@ -38,6 +38,8 @@ export interface ResolvedQuery {
   readonly orderBy: readonly { readonly column: string; readonly descending: boolean }[];
   readonly limit?: number;
   readonly offset: number;
+  /** The caller's row-level scope, added to every aggregation over a model that reaches it. */
+  readonly scope?: Filter;
 }
 
 /** Checks every name in a query against the catalog and says how to fix what is wrong. */
@@ -72,6 +74,7 @@ export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQ
     orderBy,
     ...(query.limit !== undefined ? { limit: query.limit } : {}),
     offset: query.offset ?? 0,
+    ...(input.scope ? { scope: input.scope } : {}),
   };
 }
 

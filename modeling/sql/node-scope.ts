@@ -144,10 +144,20 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   const isPeriod = query.groupBy.map((g) => g.metricTime || isOwnTime(g.ref));
   const periodGroups = groups.filter((_, i) => isPeriod[i]);
   const compileFilter = (f: Filter) => filterSql(f, scope);
-  const filters = input.filters.map(compileFilter);
+  const rowScope = query.scope && reachesAll(index, model, query.scope, custom) ? [query.scope] : [];
+  const filters = [...input.filters, ...rowScope].map(compileFilter);
   const range = widenToGrain(query.timeRange ?? {}, metricTimeGrain(query));
   const timeRange = rangeConditions(time, range);
   return { relation, model, time, groups, isPeriod, periodGroups, filters, timeRange, range, compileFilter, column };
+}
+
+/** Whether every dimension a filter compares can be reached from the model (a row scope applies only there). */
+function reachesAll(index: CatalogIndex, model: Model, filter: Filter, custom: ReadonlySet<string>): boolean {
+  if (filter.kind === 'and' || filter.kind === 'or') return filter.filters.every((f) => reachesAll(index, model, f, custom));
+  if (filter.kind === 'not') return reachesAll(index, model, filter.filter, custom);
+  if (filter.kind === 'metric') return false;
+  const ref = parseDimensionRef(filter.dimension, custom);
+  return ref.kind !== 'metric_time' && locateDimension(index, model, ref).ok;
 }
 
 /** `time >= from AND time < to`, as far as the range is given. */

@@ -1,4 +1,5 @@
-import type { Status } from '../catalog/types.ts';
+import type { Sensitivity, Status } from '../catalog/types.ts';
+import { isSensitivity } from '../catalog/sensitivity.ts';
 import { deepFreeze } from '../dsl/freeze.ts';
 import { parseAggregateRef, parseRule } from '../conditions/parse-rule.ts';
 import type { TagDefinition, TagKind, TagSource } from './tag-definition.ts';
@@ -18,6 +19,8 @@ export interface TagSpec {
   readonly else?: string | null;
   readonly aggregate?: AggregateRef;
   readonly top?: { readonly aggregate: AggregateRef; readonly by: string };
+  /** Sensitivity class of the values (default `internal`; never less strict than what the rule reads). */
+  readonly sensitivity?: Sensitivity;
 }
 
 /**
@@ -32,6 +35,7 @@ export interface TagSpec {
 export function defineTag(spec: TagSpec, origin: 'code' | 'api' = 'code', version = 1): TagDefinition {
   if (!/^[a-z][a-z0-9_]{1,62}$/.test(spec.key)) throw new StrataError('BAD_USER_INPUT', `key: '${spec.key}' must be snake_case, 2-63 characters, starting with a letter`, { path: 'key' });
   if (!['BOOLEAN', 'ENUM', 'NUMERIC'].includes(spec.kind)) throw new StrataError('BAD_USER_INPUT', `kind: expected BOOLEAN, ENUM or NUMERIC`, { path: 'kind' });
+  if (spec.sensitivity !== undefined && !isSensitivity(spec.sensitivity)) throw new StrataError('BAD_USER_INPUT', 'sensitivity: expected public, internal, personal or restricted', { path: 'sensitivity' });
   return deepFreeze({
     key: spec.key,
     kind: spec.kind,
@@ -42,6 +46,7 @@ export function defineTag(spec: TagSpec, origin: 'code' | 'api' = 'code', versio
     version,
     source: sourceOf(spec),
     origin,
+    ...(spec.sensitivity ? { sensitivity: spec.sensitivity } : {}),
   });
 }
 

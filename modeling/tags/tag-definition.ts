@@ -1,4 +1,4 @@
-import type { Status } from '../catalog/types.ts';
+import type { Sensitivity, Status } from '../catalog/types.ts';
 import type { AggregateRef, Rule } from '../conditions/rule.ts';
 import type { ValueType } from '../conditions/compare.ts';
 
@@ -27,6 +27,8 @@ export interface TagDefinition {
   readonly source: TagSource;
   /** `code` for tags defined with the domain, `api` for steward-defined tags. */
   readonly origin: 'code' | 'api';
+  /** Sensitivity class as declared (default `internal`); `tagSensitivity` adds what the rule reads. */
+  readonly sensitivity?: Sensitivity;
 }
 
 /** The type of a tag's values, for comparisons against it. */

@@ -24,7 +24,9 @@ export function withTagDimensions(catalog: Catalog, subjectName: string, tags: r
     source: { sql: `SELECT p.customer_id AS subject_key, p.tags FROM strata.customer_profiles p WHERE p.run_id = (SELECT s.run_id FROM strata.profile_snapshot s WHERE s.id = 1)` },
     primaryKey: ['subject_key'],
     timeZone: subject.timeZone,
-    dimensions: published.map((tag): Dimension => ({ name: tag.key, type: dimensionType(tag), description: tag.description, sql: valueSql(tag) })),
+    dimensions: published.map((tag): Dimension => ({
+      name: tag.key, type: dimensionType(tag), description: tag.description, sql: valueSql(tag), ...(tag.sensitivity ? { sensitivity: tag.sensitivity } : {}),
+    })),
     measures: [],
     joins: [],
   };

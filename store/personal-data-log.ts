@@ -1,0 +1,81 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from './schema.ts';
+import { logger } from './logger.ts';
+
+/** One read of customers' personal data. */
+export interface PersonalDataRead {
+  readonly at: Date;
+  readonly actor: string;
+  readonly operation: string;
+  readonly customerIds: readonly string[];
+}
+
+export interface PersonalDataLog {
+  /** Records a read; cheap on the hot path (buffered, written in the background). */
+  record(actor: string, operation: string, customerIds: readonly string[]): void;
+  /** Writes what is buffered now. */
+  flush(): Promise<void>;
+  /** Flushes and stops the timer. */
+  close(): Promise<void>;
+}
+
+/**
+ * An append-only log of personal-data reads, buffered in memory and written in one INSERT
+ * per second (or per 500 reads), so recording costs a push on the request path. A failed
+ * write is retried with the next batch; the buffer is bounded and says so in the log when it
+ * must drop the oldest entries (the database being down for a long time).
+ */
+export function createPersonalDataLog(db: Kysely<DatabaseSchema>, options: { intervalMs?: number; maxBatch?: number; maxBuffered?: number } = {}): PersonalDataLog {
+  const maxBatch = options.maxBatch ?? 500;
+  const maxBuffered = options.maxBuffered ?? 100_000;
+  let buffer: PersonalDataRead[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  const write = async (): Promise<void> => {
+    while (buffer.length > 0) {
+      const batch = buffer.slice(0, maxBatch);
+      try {
+        await db.insertInto('strata.personal_data_reads')
+          .values(batch.map((r) => ({ read_at: r.at, actor: r.actor, operation: r.operation, customer_ids: [...r.customerIds] })))
+          .execute();
+        buffer = buffer.slice(batch.length);
+      } catch (error) {
+        logger.warn({ err: error instanceof Error ? error.message : String(error), pending: buffer.length }, 'personal-data read log not written yet; retrying');
+        return;
+      }
+    }
+  };
+  const flush = () => (writing = writing.then(write));
+  const timer = setInterval(() => void flush(), options.intervalMs ?? 1000);
+  timer.unref();
+  return {
+    record(actor, operation, customerIds) {
+      if (customerIds.length === 0) return;
+      buffer.push({ at: new Date(), actor, operation, customerIds });
+      if (buffer.length > maxBuffered) {
+        const dropped = buffer.length - maxBuffered;
+        buffer = buffer.slice(dropped);
+        logger.error({ dropped }, 'personal-data read log buffer full: oldest entries dropped');
+      }
+      if (buffer.length >= maxBatch) void flush();
+    },
+    flush,
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+/** Reads of personal data, newest first, filtered by actor, customer and time. */
+export async function listPersonalDataReads(
+  db: Kysely<DatabaseSchema>,
+  filter: { actor?: string; customerId?: string; from?: Date; to?: Date; first: number },
+): Promise<PersonalDataRead[]> {
+  let query = db.selectFrom('strata.personal_data_reads').select(['read_at', 'actor', 'operation', 'customer_ids']);
+  if (filter.actor) query = query.where('actor', '=', filter.actor);
+  if (filter.customerId) query = query.where((eb) => eb(eb.val(filter.customerId as string), '=', eb.fn.any('customer_ids')));
+  if (filter.from) query = query.where('read_at', '>=', filter.from);
+  if (filter.to) query = query.where('read_at', '<', filter.to);
+  const rows = await query.orderBy('read_at', 'desc').orderBy('read_id', 'desc').limit(filter.first).execute();
+  return rows.map((r) => ({ at: r.read_at, actor: r.actor, operation: r.operation, customerIds: r.customer_ids }));
+}
