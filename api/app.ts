@@ -33,7 +33,8 @@ export interface App {
 
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
-  Partial<Pick<ServerConfig, 'anonymousRole' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>>;
+  Partial<Pick<ServerConfig, 'anonymousRole' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>> &
+  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys'>>;
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
@@ -54,6 +55,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     maxPastDays: config.eventMaxPastDays,
     maxFutureMinutes: config.eventMaxFutureMinutes,
     quarantineUndeclared: config.quarantineUndeclaredEvents,
+    personalData: { pseudonymKey: config.piiHmacKey, encryption: config.piiEncryptionKeys },
   });
   const catalog = servingCatalog(config);
   const domain = wealthDomain();
