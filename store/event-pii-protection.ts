@@ -1,6 +1,6 @@
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import type { ValidEvent } from '../modeling/events/validate-event.ts';
-import { pseudonymize, sealPersonalValue } from './personal-data-cipher.ts';
+import { IV_BYTES, pseudonymize, sealPersonalValue, type SealPlace } from './personal-data-cipher.ts';
 import type { EncryptionKey } from './personal-data-keys.ts';
 
 /** The keys an ingestion needs: always the pseudonym key; the encryption key only when configured. */
@@ -38,6 +38,9 @@ export function protectEvents(
   protection: PersonalDataProtection | undefined,
 ): { events: ValidEvent[]; vault: VaultRow[] } {
   const vault: VaultRow[] = [];
+  const sealing = protection?.encryptionKey;
+  // One CSPRNG call for the IVs of the whole batch, sliced: each value still gets its own.
+  const ivs = sealing ? randomBytes(IV_BYTES * events.reduce((n, e) => n + e.personalProperties.length, 0)) : Buffer.alloc(0);
   const protectedEvents = events.map((event) => {
     if (event.personalProperties.length === 0) return event;
     if (!protection) throw new Error(`event '${event.eventId}' carries personal properties and no pseudonym key was given`);
@@ -46,18 +49,20 @@ export function protectEvents(
       const value = properties[property];
       if (value === undefined) continue;
       properties[property] = pseudonymize(protection.pseudonymKey, value);
-      if (protection.encryptionKey) vault.push(vaultRow(protection.encryptionKey, value, event.eventId, property));
+      if (sealing) {
+        const iv = ivs.subarray(vault.length * IV_BYTES, (vault.length + 1) * IV_BYTES);
+        vault.push(vaultRow(sealing, value, { eventId: event.eventId, property }, iv));
+      }
     }
     return { ...event, properties };
   });
   return { events: protectedEvents, vault };
 }
 
-function vaultRow(key: EncryptionKey, value: unknown, eventId: string, property: string): VaultRow {
-  const sealed = sealPersonalValue(key, value, { eventId, property });
+function vaultRow(key: EncryptionKey, value: unknown, place: SealPlace, iv: Buffer): VaultRow {
+  const sealed = sealPersonalValue(key, value, place, iv);
   return {
-    eventId,
-    property,
+    ...place,
     ciphertext: sealed.ciphertext.toString('base64'),
     iv: sealed.iv.toString('base64'),
     tag: sealed.tag.toString('base64'),
