@@ -35,7 +35,8 @@ export interface App {
 
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
-  Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>>;
+  Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>> &
+  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys'>>;
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
@@ -56,6 +57,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     maxPastDays: config.eventMaxPastDays,
     maxFutureMinutes: config.eventMaxFutureMinutes,
     quarantineUndeclared: config.quarantineUndeclaredEvents,
+    personalData: { pseudonymKey: config.piiHmacKey, encryption: config.piiEncryptionKeys },
   });
   const catalog = servingCatalog(config);
   const domain = wealthDomain();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { KeyObject } from 'node:crypto';
 import type { DatabaseOptions } from '../store/database.ts';
+import { parseEncryptionKeyring, parsePseudonymKey, type EncryptionKeyring } from '../store/personal-data-keys.ts';
 import { ROLES, type Role } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K } from '../services/access.ts';
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
@@ -28,7 +30,25 @@ const ConfigSchema = z.object({
     .enum(['0', '1', 'true', 'false'])
     .default('0')
     .transform((v) => v === '1' || v === 'true'),
+  STRATA_PII_HMAC_KEY: secret(parsePseudonymKey),
+  STRATA_PII_ENCRYPTION_KEY: secret(parseEncryptionKeyring),
 });
+
+/** An optional key variable decoded by `parse`; problems are reported without the key text. */
+function secret<T>(parse: (text: string) => T) {
+  return z
+    .string()
+    .optional()
+    .transform((text, context): T | undefined => {
+      if (text === undefined || text.trim() === '') return undefined;
+      try {
+        return parse(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : 'is not a valid key' });
+        return z.NEVER;
+      }
+    });
+}
 
 export interface ServerConfig {
   readonly port: number;
@@ -62,6 +82,10 @@ export interface ServerConfig {
   readonly eventMaxFutureMinutes: number;
   /** Keep events of undeclared names in quarantine for stewards instead of rejecting them. */
   readonly quarantineUndeclaredEvents: boolean;
+  /** HMAC-SHA256 key for pseudonyms of personal event properties; unset: generated per installation. */
+  readonly piiHmacKey: KeyObject | undefined;
+  /** AES-256-GCM keys for the encrypted copies of personal event properties; unset: no copy is kept. */
+  readonly piiEncryptionKeys: EncryptionKeyring | undefined;
 }
 
 /** Reads the server configuration from the environment; throws one line per bad variable. */
@@ -89,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     eventMaxPastDays: c.STRATA_EVENT_MAX_PAST_DAYS,
     eventMaxFutureMinutes: c.STRATA_EVENT_MAX_FUTURE_MINUTES,
     quarantineUndeclaredEvents: c.STRATA_QUARANTINE_UNDECLARED_EVENTS,
+    piiHmacKey: c.STRATA_PII_HMAC_KEY,
+    piiEncryptionKeys: c.STRATA_PII_ENCRYPTION_KEY,
   };
 }
 

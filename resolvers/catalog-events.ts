@@ -9,7 +9,12 @@ const EventPropertyRef = builder.objectRef<EventProperty>('EventProperty').imple
     type: t.string({ description: 'string, number, integer, boolean or timestamp.', resolve: (p) => p.type }),
     required: t.exposeBoolean('required'),
     allowedValues: t.field({ type: ['JSON'], nullable: true, resolve: (p) => (p.allowedValues ? [...p.allowedValues] : null) }),
-    pii: t.exposeBoolean('pii', { description: 'Whether the property holds personal data.' }),
+    sensitivity: t.string({
+      description:
+        'public, internal (the default), personal or restricted. Personal and restricted values are stored only as a keyed pseudonym (`hmac:v1:...`), with an encrypted copy when a key is configured.',
+      resolve: (p) => p.sensitivity,
+    }),
+    pii: t.exposeBoolean('pii', { description: 'Whether the property holds personal data: true for personal and restricted.' }),
     description: t.string({ nullable: true, resolve: (p) => p.description }),
   }),
 });

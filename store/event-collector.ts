@@ -3,6 +3,7 @@ import { createEventValidator, type RejectionCode, type ValidEvent } from '../mo
 import { StrataError } from '../modeling/errors.ts';
 import type { Database } from './database.ts';
 import { ingestEvents, type QuarantinedEvent } from './event-store.ts';
+import { createProtectionSource, type PersonalDataKeys } from './personal-data-source.ts';
 
 /** The most events one `trackEvents` call or `POST /v1/events` request may carry. */
 export const MAX_EVENTS_PER_BATCH = 1000;
@@ -32,6 +33,11 @@ export interface EventCollectorOptions {
   readonly maxBatchSize?: number;
   /** The clock `occurredAt` is checked against; tests pass a fixed one. */
   readonly now?: () => Date;
+  /**
+   * Keys for personal properties. Without a pseudonym key the installation's generated one
+   * is used (created in the database on first use); without an encryption key no copy is kept.
+   */
+  readonly personalData?: PersonalDataKeys;
 }
 
 /** Validates and stores behaviour events; `track` resolves only after the batch is committed. */
@@ -57,6 +63,7 @@ export function createEventCollector(
   const validate = createEventValidator({ definitions, ...options });
   const maxBatchSize = options.maxBatchSize ?? MAX_EVENTS_PER_BATCH;
   const now = options.now ?? (() => new Date());
+  const protection = createProtectionSource(database, options.personalData ?? {});
 
   return {
     maxBatchSize,
@@ -76,7 +83,8 @@ export function createEventCollector(
           quarantine.push({ eventId: check.event.eventId, name: check.event.name, raw, reason: check.rejection.message });
         } else rejected.push({ index, ...check.rejection });
       });
-      const outcome = await ingestEvents(database, valid, quarantine);
+      const personal = valid.some((e) => e.personalProperties.length > 0) || quarantine.length > 0;
+      const outcome = await ingestEvents(database, valid, quarantine, personal ? await protection() : undefined);
       return { ...outcome, rejected };
     },
   };

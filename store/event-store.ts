@@ -2,14 +2,9 @@ import { sql, type Kysely } from 'kysely';
 import type { ValidEvent } from '../modeling/events/validate-event.ts';
 import type { Database } from './database.ts';
 import type { DatabaseSchema } from './schema.ts';
+import { protectEvents, protectQuarantined, type PersonalDataProtection, type QuarantinedEvent, type VaultRow } from './event-pii-protection.ts';
 
-/** An undeclared event kept for stewards: the body as received and why it was not accepted. */
-export interface QuarantinedEvent {
-  readonly eventId: string;
-  readonly name: string;
-  readonly raw: unknown;
-  readonly reason: string;
-}
+export type { QuarantinedEvent } from './event-pii-protection.ts';
 
 export interface IngestOutcome {
   /** Events newly written to `wealth.app_events`. */
@@ -27,19 +22,27 @@ export interface IngestOutcome {
  * duplicate counts are exact even when two retries of one batch race. The first write of an
  * `eventId` wins; a later event with the same id and different content is a duplicate.
  *
+ * Personal properties are stored as pseudonyms; with an encryption key their sealed copies
+ * go to `strata.event_pii` in the same statement, for the events that statement inserted
+ * only (a duplicate writes no second copy; a failing copy stores nothing of the batch).
+ * `protection` is required as soon as an event carries personal properties or a
+ * quarantined event carries properties.
+ *
  * ```ts
- * const { accepted, duplicates } = await ingestEvents(database, [event]);
+ * const { accepted, duplicates } = await ingestEvents(database, [event], [], { pseudonymKey });
  * ```
  */
 export async function ingestEvents(
   database: Database,
   events: readonly ValidEvent[],
   quarantine: readonly QuarantinedEvent[] = [],
+  protection?: PersonalDataProtection,
 ): Promise<IngestOutcome> {
-  const rows = uniqueSorted(events);
-  const held = uniqueSorted(quarantine);
+  // Deduplicate first: the copy sealed must be the one of the event that wins.
+  const { events: rows, vault } = protectEvents(uniqueSorted(events), protection);
+  const held = uniqueSorted(quarantine).map((event) => protectQuarantined(event, protection));
   const write = async (db: Kysely<DatabaseSchema>) => ({
-    accepted: await insertEvents(db, rows),
+    accepted: await insertEvents(db, rows, vault),
     quarantined: await insertQuarantined(db, held),
   });
   // A single statement commits on its own; two must commit together.
@@ -60,8 +63,10 @@ function uniqueSorted<T extends { eventId: string }>(items: readonly T[]): T[] {
 /**
  * The whole batch travels as one JSON parameter that PostgreSQL unpacks with
  * `json_to_recordset`: one native `JSON.stringify` instead of escaping ten arrays in JavaScript.
+ * Sealed copies ride in a second one and are inserted by a data-modifying CTE of the same
+ * statement, only for the event ids the first insert returned.
  */
-async function insertEvents(db: Kysely<DatabaseSchema>, rows: readonly ValidEvent[]): Promise<number> {
+async function insertEvents(db: Kysely<DatabaseSchema>, rows: readonly ValidEvent[], vault: readonly VaultRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   const { rows: [result] } = await sql<{ inserted: number }>`
     with inserted as (
@@ -72,9 +77,20 @@ async function insertEvents(db: Kysely<DatabaseSchema>, rows: readonly ValidEven
         "eventId" text, "customerId" text, "anonymousId" text, name text, "occurredAt" timestamptz,
         channel text, page text, "placementId" text, "productId" text, properties jsonb)
       on conflict (event_id) do nothing
-      returning event_id)
+      returning event_id)${vault.length > 0 ? insertVault(vault) : sql``}
     select count(*)::int as inserted from inserted`.execute(db);
   return result?.inserted ?? 0;
+}
+
+function insertVault(vault: readonly VaultRow[]) {
+  return sql`,
+    vault as (
+      insert into strata.event_pii (event_id, property, ciphertext, iv, tag, key_version)
+      select v."eventId", v.property, decode(v.ciphertext, 'base64'), decode(v.iv, 'base64'), decode(v.tag, 'base64'), v."keyVersion"
+      from json_to_recordset(${JSON.stringify(vault)}::json) as v(
+        "eventId" text, property text, ciphertext text, iv text, tag text, "keyVersion" integer)
+      where v."eventId" in (select event_id from inserted)
+      on conflict (event_id, property) do nothing)`;
 }
 
 async function insertQuarantined(db: Kysely<DatabaseSchema>, rows: readonly QuarantinedEvent[]): Promise<number> {

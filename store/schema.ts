@@ -96,6 +96,23 @@ export interface EventQuarantineTable {
   received_at: Generated<Date>;
 }
 
+/** The encrypted copy of one personal property value of an event (migration 0007). */
+export interface EventPiiTable {
+  event_id: string;
+  property: string;
+  ciphertext: Uint8Array;
+  iv: Uint8Array;
+  tag: Uint8Array;
+  key_version: number;
+}
+
+/** Secrets the server generated for itself, e.g. the pseudonym key when none is configured. */
+export interface InstallationSecretsTable {
+  name: string;
+  secret: Uint8Array;
+  created_at: Generated<Date>;
+}
+
 export interface TagRunsTable {
   run_id: Generated<number>;
   as_of: DateOnly;
@@ -149,6 +166,8 @@ export interface DatabaseSchema {
   'strata.definitions': DefinitionsTable;
   'strata.audit_log': AuditLogTable;
   'strata.event_quarantine': EventQuarantineTable;
+  'strata.event_pii': EventPiiTable;
+  'strata.installation_secrets': InstallationSecretsTable;
   'strata.tag_runs': TagRunsTable;
   'strata.customer_profiles': CustomerProfilesTable;
   'strata.profile_snapshot': ProfileSnapshotTable;

@@ -187,8 +187,8 @@ describe.each(await testEngines())('behaviour event collection on %s', (engine) 
     expect((await fetch(`${base}/v1/events`)).status).toBe(405);
   });
 
-  it('rejects undeclared events unless quarantine is on, then keeps them once for stewards', async () => {
-    const undeclared = event({ name: 'wishlist_add', properties: { fund: 'x' } });
+  it('rejects undeclared events unless quarantine is on, then keeps them once for stewards, values pseudonymized', async () => {
+    const undeclared = event({ name: 'wishlist_add', properties: { fund: 'fund-only-this-customer-knows', note: null } });
     expect((await post([undeclared])).body.rejected).toEqual([{ index: 0, code: 'UNKNOWN_EVENT', message: "no event named 'wishlist_add' is defined" }]);
     const quarantined = () => database.db.selectFrom('strata.event_quarantine').selectAll().where('event_id', '=', undeclared.eventId as string).execute();
     expect(await quarantined()).toEqual([]);
@@ -197,7 +197,10 @@ describe.each(await testEngines())('behaviour event collection on %s', (engine) 
     expect(await track([undeclared], quarantineBase)).toEqual({ accepted: 0, duplicates: 1, quarantined: 0, rejected: [] });
     const rows = await quarantined();
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ event_name: 'wishlist_add', raw: undeclared, reason: "no event named 'wishlist_add' is defined" });
+    expect(rows[0]).toMatchObject({ event_name: 'wishlist_add', reason: "no event named 'wishlist_add' is defined" });
+    // An undeclared event cannot be classified: its property names stay, every value becomes a pseudonym.
+    expect(rows[0]!.raw).toEqual({ ...undeclared, properties: { fund: expect.stringMatching(/^hmac:v1:[\w-]{43}$/), note: null } });
+    expect(JSON.stringify(rows[0])).not.toContain('fund-only-this-customer-knows');
     expect(await storedIds([undeclared.eventId])).toEqual([]);
   });
 
@@ -259,7 +262,7 @@ describe.each(await testEngines())('behaviour event collection on %s', (engine) 
 describe.runIf((await testEngines()).includes('postgres'))('racing retries on postgres', () => {
   const stored = (eventId: string): ValidEvent => ({
     eventId, name: 'app_open', customerId: 'c1', anonymousId: null, occurredAt: new Date().toISOString(),
-    channel: 'app', page: null, placementId: null, productId: null, properties: {},
+    channel: 'app', page: null, placementId: null, productId: null, properties: {}, personalProperties: [],
   });
 
   async function waitUntilBlockedOnLock(database: TestDatabase): Promise<void> {

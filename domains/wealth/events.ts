@@ -93,7 +93,7 @@ export const register = defineEvent({
   properties: {
     method: { type: 'string', description: 'Sign-up route, e.g. `mobile`, `wechat`, `alipay`.' },
     invite_code: { type: 'string', description: 'Referral code entered at sign-up.' },
-    mobile_number: { type: 'string', pii: true, description: 'Verified mobile number; personal data.' },
+    mobile_number: { type: 'string', sensitivity: 'personal', description: 'Verified mobile number; personal data.' },
   },
 });
 

@@ -26,3 +26,16 @@ export function clears(clearance: Sensitivity, sensitivity: Sensitivity): boolea
 export function stricter(a: Sensitivity, b: Sensitivity): Sensitivity {
   return SENSITIVITIES.indexOf(a) >= SENSITIVITIES.indexOf(b) ? a : b;
 }
+
+/**
+ * Whether values of this class are personal data: event properties of such a class are
+ * stored only as a keyed pseudonym (and an optional encrypted copy), never in plain text.
+ *
+ * ```ts
+ * isPersonal('restricted'); // true
+ * isPersonal('internal');   // false
+ * ```
+ */
+export function isPersonal(sensitivity: Sensitivity): boolean {
+  return clears(sensitivity, 'personal');
+}

@@ -23,13 +23,43 @@ describe('defineEvent', () => {
       requires: ['customerId'],
       pii: true,
       properties: [
-        { name: 'method', type: 'string', required: false, allowedValues: ['mobile', 'wechat'], pii: false, description: null },
-        { name: 'mobile_number', type: 'string', required: false, allowedValues: null, pii: true, description: 'Personal data.' },
+        { name: 'method', type: 'string', required: false, allowedValues: ['mobile', 'wechat'], sensitivity: 'internal', pii: false, description: null },
+        { name: 'mobile_number', type: 'string', required: false, allowedValues: null, sensitivity: 'personal', pii: true, description: 'Personal data.' },
       ],
     });
     expect(Object.isFrozen(event) && Object.isFrozen(event.properties) && Object.isFrozen(event.properties[0])).toBe(true);
     expect(JSON.parse(JSON.stringify(event))).toEqual(event);
     expect(defineEvent({ ...spec, properties: {} }).pii).toBe(false);
+  });
+
+  it('reads sensitivity classes, with pii: true as shorthand for personal and restricted also personal data', () => {
+    const event = defineEvent({
+      ...spec,
+      properties: {
+        channel_name: { type: 'string', sensitivity: 'public' },
+        method: { type: 'string' },
+        shorthand: { type: 'string', pii: true },
+        not_pii: { type: 'string', pii: false },
+        email: { type: 'string', sensitivity: 'personal', pii: true },
+        id_card: { type: 'string', sensitivity: 'restricted' },
+      },
+    });
+    expect(event.properties.map((p) => [p.name, p.sensitivity, p.pii])).toEqual([
+      ['channel_name', 'public', false],
+      ['method', 'internal', false],
+      ['shorthand', 'personal', true],
+      ['not_pii', 'internal', false],
+      ['email', 'personal', true],
+      ['id_card', 'restricted', true],
+    ]);
+    expect(defineEvent({ ...spec, properties: { id_card: { type: 'string', sensitivity: 'restricted' } } }).pii).toBe(true);
+  });
+
+  it('refuses an unknown sensitivity and a pii flag that contradicts the class', () => {
+    const define = (property: Record<string, unknown>) => () => defineEvent({ ...spec, properties: { x: { type: 'string', ...property } } });
+    expect(define({ sensitivity: 'secret' })).toThrow("property 'x': unknown sensitivity 'secret' (one of public, internal, personal, restricted)");
+    expect(define({ sensitivity: 'public', pii: true })).toThrow("property 'x': pii: true contradicts sensitivity 'public'");
+    expect(define({ sensitivity: 'restricted', pii: false })).toThrow("property 'x': pii: false contradicts sensitivity 'restricted'");
   });
 
   it('collects every problem of a broken definition into one error', () => {

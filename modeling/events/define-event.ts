@@ -1,3 +1,7 @@
+import { DEFAULT_SENSITIVITY, isPersonal, SENSITIVITIES as SENSITIVITY_CLASSES, type Sensitivity } from '../catalog/sensitivity.ts';
+
+export type { Sensitivity } from '../catalog/sensitivity.ts';
+
 /** The value types an event property may declare. */
 export const EVENT_PROPERTY_TYPES = ['string', 'number', 'integer', 'boolean', 'timestamp'] as const;
 export type EventPropertyType = (typeof EVENT_PROPERTY_TYPES)[number];
@@ -12,7 +16,12 @@ export interface EventPropertySpec {
   readonly type: EventPropertyType;
   readonly required?: boolean;
   readonly allowedValues?: readonly AllowedValue[];
-  /** Personal data: masked for roles without PII access, never copied into logs. */
+  /**
+   * How sensitive the values are (default `internal`). `personal` and `restricted` values
+   * are stored only as a keyed pseudonym, with an encrypted copy when a key is configured.
+   */
+  readonly sensitivity?: Sensitivity;
+  /** Shorthand: `pii: true` is `sensitivity: 'personal'` (kept for existing definitions). */
   readonly pii?: boolean;
   readonly description?: string;
 }
@@ -35,6 +44,8 @@ export interface EventProperty {
   readonly type: EventPropertyType;
   readonly required: boolean;
   readonly allowedValues: readonly AllowedValue[] | null;
+  readonly sensitivity: Sensitivity;
+  /** Derived: true for `personal` and `restricted` properties. */
   readonly pii: boolean;
   readonly description: string | null;
 }
@@ -83,12 +94,14 @@ export function defineEvent(spec: EventSpec): EventDefinition {
   }
   const properties = Object.entries(spec.properties ?? {}).map(([name, property]) => {
     problems.push(...checkProperty(name, property));
+    const sensitivity = sensitivityOf(property);
     return Object.freeze<EventProperty>({
       name,
       type: property.type,
       required: property.required ?? false,
       allowedValues: property.allowedValues ? Object.freeze([...property.allowedValues]) : null,
-      pii: property.pii ?? false,
+      sensitivity,
+      pii: isPersonal(sensitivity),
       description: property.description ?? null,
     });
   });
@@ -104,9 +117,20 @@ export function defineEvent(spec: EventSpec): EventDefinition {
   });
 }
 
+/** The declared class; `pii: true` alone means `personal`. */
+function sensitivityOf(property: EventPropertySpec): Sensitivity {
+  return property.sensitivity ?? (property.pii ? 'personal' : DEFAULT_SENSITIVITY);
+}
+
 function checkProperty(name: string, property: EventPropertySpec): string[] {
   const problems: string[] = [];
   if (!NAME.test(name)) problems.push(`property '${name}' must be snake_case`);
+  const declared = property.sensitivity;
+  if (declared !== undefined && !SENSITIVITY_CLASSES.includes(declared)) {
+    problems.push(`property '${name}': unknown sensitivity '${String(declared)}' (one of ${SENSITIVITY_CLASSES.join(', ')})`);
+  } else if (declared !== undefined && property.pii !== undefined && property.pii !== isPersonal(declared)) {
+    problems.push(`property '${name}': pii: ${String(property.pii)} contradicts sensitivity '${declared}'`);
+  }
   if (!EVENT_PROPERTY_TYPES.includes(property.type)) problems.push(`property '${name}': unknown type '${String(property.type)}'`);
   const allowed = property.allowedValues;
   if (allowed !== undefined) {

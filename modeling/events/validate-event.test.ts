@@ -29,7 +29,18 @@ const purchase = defineEvent({
     note: { type: 'string' },
   },
 });
-const validate = createEventValidator({ definitions: [click, purchase], channels: ['app', 'web'] });
+const signUp = defineEvent({
+  name: 'register',
+  description: 'An account was opened.',
+  owner: 'test',
+  properties: {
+    method: { type: 'string' },
+    mobile_number: { type: 'string', pii: true },
+    id_card: { type: 'string', sensitivity: 'restricted' },
+    birth_year: { type: 'integer', sensitivity: 'personal', allowedValues: [1990, 1991] },
+  },
+});
+const validate = createEventValidator({ definitions: [click, purchase, signUp], channels: ['app', 'web'] });
 
 const base = { eventId: 'e-1', name: 'placement_click', customerId: 'c1', occurredAt: '2026-05-31T23:00:00Z', channel: 'app', placementId: 'home_banner' };
 const purchaseEvent = (properties: Record<string, unknown>) =>
@@ -46,7 +57,7 @@ describe('validating an event envelope', () => {
       kind: 'valid',
       event: {
         eventId: 'e-1', name: 'placement_click', customerId: 'c1', anonymousId: null, occurredAt: '2026-05-31T23:30:00.000Z',
-        channel: 'app', page: null, placementId: 'home_banner', productId: null, properties: {},
+        channel: 'app', page: null, placementId: 'home_banner', productId: null, properties: {}, personalProperties: [],
       },
     });
   });
@@ -205,6 +216,21 @@ describe('validating against the definition', () => {
   it('normalizes properties: timestamps to UTC, optional nulls dropped', () => {
     const check = validate(purchaseEvent({ amount: 1234.56, settles_at: '2026-06-02T09:00:00+08:00', note: null }), NOW);
     expect(check.kind === 'valid' && check.event.properties).toEqual({ amount: 1234.56, settles_at: '2026-06-02T01:00:00.000Z' });
+  });
+
+  it('names the personal properties an event carries, personal and restricted alike', () => {
+    const check = validate({ ...base, name: 'register', properties: { method: 'sms', mobile_number: '13800138000', id_card: 'X1', birth_year: null } }, NOW);
+    expect(check.kind === 'valid' && check.event.personalProperties).toEqual(['mobile_number', 'id_card']);
+    const plain = validate({ ...base, name: 'register', properties: { method: 'sms' } }, NOW);
+    expect(plain.kind === 'valid' && plain.event.personalProperties).toEqual([]);
+  });
+
+  it('does not echo a personal value in a rejection', () => {
+    const wrongType = rejection(validate({ ...base, name: 'register', properties: { mobile_number: 13800138000 } }, NOW));
+    expect(wrongType).toEqual({ code: 'INVALID_PROPERTY', message: "property 'mobile_number' must be a string, got a number (personal value not shown)" });
+    const notAllowed = rejection(validate({ ...base, name: 'register', properties: { birth_year: 1987 } }, NOW));
+    expect(notAllowed?.message).toBe("property 'birth_year' must be one of 1990, 1991, got a number (personal value not shown)");
+    expect(JSON.stringify([wrongType, notAllowed])).not.toMatch(/13800138000|1987/);
   });
 
   it('gives the same answer for the same input and clock', () => {

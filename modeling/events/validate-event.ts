@@ -18,8 +18,13 @@ export interface EventRules {
   readonly maxFutureMinutes?: number;
 }
 
-/** An event ready to store: envelope checked, `occurredAt` in UTC, properties normalized. */
-export type ValidEvent = EventEnvelope;
+/**
+ * An event ready to store: envelope checked, `occurredAt` in UTC, properties normalized, and
+ * the names of the properties it carries that are personal data (stored only as pseudonyms).
+ */
+export interface ValidEvent extends EventEnvelope {
+  readonly personalProperties: readonly string[];
+}
 
 export type EventCheck =
   | { readonly kind: 'valid'; readonly event: ValidEvent }
@@ -65,15 +70,28 @@ export function createEventValidator(rules: EventRules): EventValidator {
     }
     const definition = definitions.get(envelope.name);
     if (!definition) {
-      return { kind: 'undeclared', event: envelope, rejection: { code: 'UNKNOWN_EVENT', message: `no event named '${envelope.name}' is defined` } };
+      return { kind: 'undeclared', event: { ...envelope, personalProperties: [] }, rejection: { code: 'UNKNOWN_EVENT', message: `no event named '${envelope.name}' is defined` } };
     }
     const absent = definition.requires.find((field) => envelope[field] === null);
     if (absent) return rejected({ code: 'MISSING_FIELD', message: `'${absent}' is required for ${definition.name}` });
 
     const properties = validateProperties(definition, envelope.properties);
     if (!properties.ok) return rejected(properties.rejection);
-    return { kind: 'valid', event: { ...envelope, properties: properties.value } };
+    const personalProperties = personalOf(definition).filter((name) => properties.value[name] !== undefined);
+    return { kind: 'valid', event: { ...envelope, properties: properties.value, personalProperties } };
   };
+}
+
+const personalByDefinition = new WeakMap<EventDefinition, readonly string[]>();
+
+/** The names of a definition's personal properties (`personal` or `restricted`). */
+function personalOf(definition: EventDefinition): readonly string[] {
+  let names = personalByDefinition.get(definition);
+  if (!names) {
+    names = definition.properties.filter((p) => p.pii).map((p) => p.name);
+    personalByDefinition.set(definition, names);
+  }
+  return names;
 }
 
 function rejected(rejection: Rejection): EventCheck {

@@ -46,13 +46,14 @@ function propertiesByName(definition: EventDefinition): ReadonlyMap<string, Even
   return map;
 }
 
-/** The normalized value, or what is wrong with it. */
+/** The normalized value, or what is wrong with it (never echoing a personal value). */
 function checkValue(property: EventProperty, value: unknown): { value: unknown } | string {
   const normalized = normalize(property, value);
-  if (normalized === undefined) return `must be ${article(property.type)}, got ${JSON.stringify(value)}`;
+  const got = property.pii ? `got a ${Array.isArray(value) ? 'list' : typeof value} (personal value not shown)` : `got ${JSON.stringify(value)}`;
+  if (normalized === undefined) return `must be ${article(property.type)}, ${got}`;
   const allowed = property.allowedValues;
   if (allowed && !allowed.includes(normalized as string | number | boolean)) {
-    return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
+    return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, ${got}`;
   }
   return { value: normalized };
 }
