@@ -3,6 +3,7 @@ import { StrataError } from '../modeling/errors.ts';
 import { closestNames } from '../modeling/query/suggest.ts';
 import { getAudience } from './audiences.ts';
 import type { TagRuntime } from './tag-runtime.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
 
 export interface InsightRow {
   readonly tag: string;
@@ -27,7 +28,7 @@ export async function audienceInsight(runtime: TagRuntime, audienceKey: string, 
   if (reference !== null) await getAudience(runtime, reference);
   const live = (await runtime.registry()).live;
   for (const key of tagKeys) {
-    if (!live.has(key)) throw new StrataError('UNKNOWN_MEMBER', `unknown tag '${key}'`, { suggestions: closestNames(key, live.keys()) });
+    if (!live.has(key)) throw new StrataError('UNKNOWN_MEMBER', `unknown tag ${quoteInput(key)}`, { suggestions: closestNames(key, live.keys()) });
   }
   if (tagKeys.length === 0) throw new StrataError('BAD_USER_INPUT', 'name at least one tag in `tags`');
   const inReference = reference === null ? sql`TRUE` : sql`${reference} = ANY(p.audiences)`;
