@@ -3,7 +3,8 @@ import { authorize } from '../services/authorization.ts';
 import { materializeProfiles, type MaterializationRun } from '../services/profile-materialization.ts';
 import { publishedAudiences } from '../services/audiences.ts';
 import { StrataError } from '../modeling/errors.ts';
-import { castProblem } from '../modeling/catalog/values.ts';
+import { dateProblem } from '../modeling/catalog/calendar.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
 
 const RunRef = builder.objectRef<MaterializationRun>('MaterializationRun').implement({
   description: 'One materialization of every published tag and audience, as of a date.',
@@ -23,7 +24,8 @@ builder.mutationField('materializeTags', (t) =>
     args: { asOf: t.arg.string({ description: 'YYYY-MM-DD' }) },
     resolve: async (_r, { asOf }, ctx) => {
       authorize(ctx.principal, 'tags.materialize');
-      if (asOf && castProblem('time', asOf)) throw new StrataError('BAD_USER_INPUT', 'asOf: expected a date, YYYY-MM-DD');
+      const problem = asOf && dateProblem(asOf);
+      if (asOf && problem) throw new StrataError('BAD_USER_INPUT', `asOf: ${quoteInput(asOf)} is not a date: ${problem}`, { path: 'asOf' });
       const registry = await ctx.tags.registry();
       return materializeProfiles({
         database: ctx.database, subject: ctx.tags.subject, tags: [...registry.live.values()],
