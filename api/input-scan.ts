@@ -25,35 +25,40 @@ const unstorable = (at: number): InputProblem => ({
 function readEscape(text: string, i: number): { code: number; length: number } | undefined {
   if (text.charCodeAt(i + 1) !== 117 /* u */) return undefined;
   if (text[i + 2] === '{') {
-    const end = text.indexOf('}', i + 3);
-    const hex = end > 0 ? text.slice(i + 3, end) : '';
-    return /^[0-9a-fA-F]{1,8}$/.test(hex) ? { code: parseInt(hex, 16), length: end - i + 1 } : undefined;
+    const m = /^\{([0-9a-fA-F]{1,8})\}/.exec(text.slice(i + 2, i + 13));
+    return m ? { code: parseInt(m[1] as string, 16), length: (m[0] as string).length + 2 } : undefined;
   }
   const hex = text.slice(i + 2, i + 6);
   return /^[0-9a-fA-F]{4}$/.test(hex) ? { code: parseInt(hex, 16), length: 6 } : undefined;
 }
 
+/** Characters that end or interrupt a quoted string. */
+const STRING_STOP = /["\\\n\u0000]/g;
+/** Characters the scan acts on outside strings. */
+const SIGNIFICANT = /[{}[\]()"#\u0000]/g;
+
 /** Scans a quoted string from the opening quote at `start`; returns the index of its closing quote or a problem. */
 function scanString(text: string, start: number): number | InputProblem {
-  for (let i = start + 1; i < text.length; i++) {
+  STRING_STOP.lastIndex = start + 1;
+  for (let m = STRING_STOP.exec(text); m; m = STRING_STOP.exec(text)) {
+    const i = m.index;
     const c = text.charCodeAt(i);
     if (c === QUOTE || c === 10) return i;
     if (c === 0) return unstorable(i);
-    if (c !== BACKSLASH) continue;
     const escape = readEscape(text, i);
     if (!escape) {
-      i += 1;
+      STRING_STOP.lastIndex = i + 2;
       continue;
     }
     if (escape.code === 0) return unstorable(i);
     if (escape.code >= 0xd800 && escape.code <= 0xdbff) {
       const low = readEscape(text, i + escape.length);
       if (!low || low.code < 0xdc00 || low.code > 0xdfff) return unstorable(i);
-      i += escape.length + low.length - 1;
+      STRING_STOP.lastIndex = i + escape.length + low.length;
       continue;
     }
     if (escape.code >= 0xdc00 && escape.code <= 0xdfff) return unstorable(i);
-    i += escape.length - 1;
+    STRING_STOP.lastIndex = i + escape.length;
   }
   return text.length;
 }
@@ -81,7 +86,9 @@ function scanBlockString(text: string, start: number): number | InputProblem {
  */
 export function scanInputText(text: string, syntax: 'json' | 'graphql'): InputProblem | undefined {
   let depth = 0;
-  for (let i = 0; i < text.length; i++) {
+  SIGNIFICANT.lastIndex = 0;
+  for (let m = SIGNIFICANT.exec(text); m; m = SIGNIFICANT.exec(text)) {
+    const i = m.index;
     const c = text.charCodeAt(i);
     if (c === 123 || c === 91 || c === 40) { // { [ (
       depth += 1;
@@ -92,12 +99,13 @@ export function scanInputText(text: string, syntax: 'json' | 'graphql'): InputPr
       const block = syntax === 'graphql' && text.startsWith('"""', i);
       const end = block ? scanBlockString(text, i) : scanString(text, i);
       if (typeof end !== 'number') return end;
-      i = end;
-    } else if (c === 35 /* # */ && syntax === 'graphql') {
+      SIGNIFICANT.lastIndex = end + 1;
+    } else if (c === 35 /* # */) {
+      if (syntax !== 'graphql') continue;
       const end = text.indexOf('\n', i);
-      i = end < 0 ? text.length : end;
-    } else if (c === 0) {
-      return unstorable(i);
+      SIGNIFICANT.lastIndex = end < 0 ? text.length : end + 1;
+    } else {
+      return unstorable(i); // a raw NUL
     }
   }
   return undefined;
