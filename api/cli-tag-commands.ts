@@ -12,6 +12,8 @@ import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 import { createProgressReporter } from './progress.ts';
+import { dateProblem } from '../modeling/catalog/calendar.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
 
 type WithDatabase = <T>(work: (database: Database) => Promise<T>) => Promise<T>;
 
@@ -35,6 +37,8 @@ export function addTagCommands(program: Command, withDatabase: WithDatabase): vo
     .description('compute every customer profile (tags and audiences) as of a date and publish the snapshot')
     .option('--as-of <date>', 'YYYY-MM-DD (default: the latest date with data)')
     .action(async (options: { asOf?: string }) => {
+      const problem = options.asOf && dateProblem(options.asOf);
+      if (problem) throw new Error(`--as-of ${quoteInput(options.asOf ?? '')} is not a date: ${problem}`);
       await withDatabase((database) => materializeDomain(database, options.asOf));
     });
 

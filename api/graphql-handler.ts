@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import type { RequestContext } from '../resolvers/context.ts';
-import { readJsonBody } from './http-body.ts';
+import { BodyTooLargeError, MalformedBodyError, readJsonBody } from './http-body.ts';
+import { scanInputText } from './input-scan.ts';
 
 /** Serves Apollo Server on a plain Node request: the integration Apollo's own ones follow. */
 export function createGraphqlHandler(
@@ -13,7 +14,16 @@ export function createGraphqlHandler(
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    const body = request.method === 'POST' ? await readJsonBody(request, options.maxBodyBytes) : undefined;
+    let body: unknown;
+    try {
+      body = request.method === 'POST' ? await readJsonBody(request, options.maxBodyBytes) : undefined;
+      const problem = request.method === 'POST' ? postedProblem(body) : searchProblem(url.searchParams);
+      if (problem) throw new MalformedBodyError(problem);
+    } catch (error) {
+      const status = error instanceof BodyTooLargeError ? 413 : error instanceof MalformedBodyError ? 400 : undefined;
+      if (status === undefined) throw error;
+      return refuse(response, status, (error as Error).message);
+    }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
       context: () => options.context(request),
@@ -27,4 +37,34 @@ export function createGraphqlHandler(
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
   };
+}
+
+/**
+ * The GraphQL text of a POST body, scanned after JSON decoding: its own string escapes
+ * (`"\u0000"` inside the query) and its nesting are invisible in the JSON around it.
+ */
+function postedProblem(body: unknown): string | undefined {
+  const query = body !== null && typeof body === 'object' ? (body as { query?: unknown }).query : undefined;
+  if (typeof query !== 'string') return undefined;
+  const problem = scanInputText(query, 'graphql');
+  return problem && `query: ${problem.message}`;
+}
+
+/** GET: the query and its JSON parameters (`variables`, `extensions`) as decoded from the URL. */
+function searchProblem(search: URLSearchParams): string | undefined {
+  for (const [name, value] of search) {
+    const problem = scanInputText(value, name === 'query' ? 'graphql' : 'json');
+    if (problem) return `${name}: ${problem.message}`;
+  }
+  return undefined;
+}
+
+/**
+ * A request refused before GraphQL runs, answered as GraphQL-over-HTTP does: a 4xx status
+ * and `{ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] }`.
+ */
+function refuse(response: ServerResponse, status: number, message: string): void {
+  response.statusCode = status;
+  response.setHeader('content-type', 'application/json; charset=utf-8');
+  response.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] }));
 }

@@ -1,6 +1,10 @@
 import type { IncomingMessage } from 'node:http';
+import { isStorableText } from '../modeling/storable-text.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
+import { scanInputText } from './input-scan.ts';
 
 export class BodyTooLargeError extends Error {}
+/** A body the server will not read: not JSON, nested too deep, or holding text PostgreSQL cannot store. */
 export class MalformedBodyError extends Error {}
 
 /** Reads a request body up to `limit` bytes; a larger one is refused, not buffered. */
@@ -17,13 +21,47 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Parses a JSON body; an empty body is `undefined`. */
+/**
+ * Parses a JSON body; an empty body is `undefined`. Before anything else sees it, a body
+ * nesting deeper than `MAX_INPUT_NESTING`, or holding a NUL or an unpaired surrogate
+ * anywhere (`\u0000`, `\ud800`: PostgreSQL cannot store them), is refused with a
+ * `MalformedBodyError` that says where.
+ */
 export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
   const text = await readBody(request, limit);
   if (text.trim() === '') return undefined;
+  const problem = scanInputText(text, 'json');
+  if (problem?.kind === 'nesting') throw new MalformedBodyError(`request body: ${problem.message}`);
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch {
     throw new MalformedBodyError('request body is not valid JSON');
   }
+  if (problem) {
+    const path = unstorablePath(body);
+    throw new MalformedBodyError(`request body: ${path === undefined ? problem.message : `the text at ${quoteInput(path)} holds a NUL character or an unpaired surrogate; such text cannot be stored`}`);
+  }
+  return body;
+}
+
+/** The path (`[3].properties.note`) of the first string or key PostgreSQL cannot store, if any. */
+function unstorablePath(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop() as [unknown, string];
+    if (typeof node === 'string') {
+      if (!isStorableText(node)) return path || '(the body)';
+    } else if (Array.isArray(node)) {
+      for (let i = node.length - 1; i >= 0; i--) stack.push([node[i], `${path}[${i}]`]);
+    } else if (node !== null && typeof node === 'object') {
+      const entries = Object.entries(node);
+      for (const [key] of entries) if (!isStorableText(key)) return `${path}${path ? '.' : ''}${key}`;
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i] as [string, unknown];
+        stack.push([child, `${path}${path ? '.' : ''}${key}`]);
+      }
+    }
+  }
+  return undefined;
 }

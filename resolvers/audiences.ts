@@ -54,7 +54,11 @@ const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
 });
 
 const CreateAudienceInput = builder.inputType('CreateAudienceInput', {
-  fields: (t) => ({ key: t.string({ required: true }), description: t.string(), rule: t.field({ type: RuleInput, required: true }) }),
+  fields: (t) => ({
+    key: t.string({ required: true, description: 'snake_case, 2-63 characters, starting with a letter.' }),
+    description: t.string({ description: 'At most 2,000 characters.' }),
+    rule: t.field({ type: RuleInput, required: true }),
+  }),
 });
 
 const ReferenceEnum = builder.enumType('InsightReference', { values: ['ALL_CUSTOMERS', 'AUDIENCE'] as const });

@@ -3,6 +3,7 @@ import { FilterOpEnum, GrainEnum } from './enums.ts';
 import type { Filter, FilterOp, Grain } from '../modeling/catalog/types.ts';
 import { FilterShapeError, toFilter, type FilterInput } from '../modeling/catalog/filter-input.ts';
 import { StrataError } from '../modeling/errors.ts';
+import { conditionLimitsText } from './condition-limits-text.ts';
 
 export interface FilterInputShape {
   and?: FilterInputShape[] | null;
@@ -15,7 +16,7 @@ export interface FilterInputShape {
 }
 
 export const FilterInputRef = builder.inputRef<FilterInputShape>('FilterInput').implement({
-  description: 'A leaf (`dimension`, `op`, `values`) or one combinator (`and`, `or`, `not`); they nest freely.',
+  description: `A leaf (\`dimension\`, \`op\`, \`values\`) or one combinator (\`and\`, \`or\`, \`not\`); ${conditionLimitsText('filter')}.`,
   fields: (t) => ({
     and: t.field({ type: [FilterInputRef] }),
     or: t.field({ type: [FilterInputRef] }),

@@ -2,7 +2,8 @@ import { builder } from './builder.ts';
 import { materializeProfiles, type MaterializationRun } from '../services/profile-materialization.ts';
 import { publishedAudiences } from '../services/audiences.ts';
 import { StrataError } from '../modeling/errors.ts';
-import { castProblem } from '../modeling/catalog/values.ts';
+import { dateProblem } from '../modeling/catalog/calendar.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
 
 const RunRef = builder.objectRef<MaterializationRun>('MaterializationRun').implement({
   description: 'One materialization of every published tag and audience, as of a date.',
@@ -21,7 +22,8 @@ builder.mutationField('materializeTags', (t) =>
     description: 'Recomputes every customer profile as of a date (default: the latest date with data) and swaps the snapshot atomically.',
     args: { asOf: t.arg.string({ description: 'YYYY-MM-DD' }) },
     resolve: async (_r, { asOf }, ctx) => {
-      if (asOf && castProblem('time', asOf)) throw new StrataError('BAD_USER_INPUT', 'asOf: expected a date, YYYY-MM-DD');
+      const problem = asOf && dateProblem(asOf);
+      if (asOf && problem) throw new StrataError('BAD_USER_INPUT', `asOf: ${quoteInput(asOf)} is not a date: ${problem}`, { path: 'asOf' });
       const registry = await ctx.tags.registry();
       return materializeProfiles({
         database: ctx.database, subject: ctx.tags.subject, tags: [...registry.live.values()],

@@ -8,6 +8,7 @@ import type { Filter } from '../modeling/catalog/types.ts';
 import { parseMetricFlowFilter } from '../modeling/dbt/parse-metricflow-filter.ts';
 import { FilterSyntaxError } from '../modeling/dbt/filter-lexer.ts';
 import { StrataError } from '../modeling/errors.ts';
+import { CONDITION_LIMITS } from '../modeling/conditions/limits.ts';
 
 /** `where` (structured) and `filter` (MetricFlow text) together: both must hold. */
 function whereOf(where: FilterInputShape | null | undefined, filter: string | null | undefined): { where: Filter } | undefined {
@@ -51,7 +52,7 @@ const OrderByInput = builder.inputType('OrderByInput', {
 const MetricQueryInput = builder.inputType('MetricQueryInput', {
   fields: (t) => ({
     metrics: t.stringList({ required: true, description: 'Metric names; empty with group-bys for the distinct values of the group-bys.' }),
-    filter: t.string({ description: "MetricFlow's filter text, e.g. `{{ Dimension('booking__is_instant') }} AND {{ TimeDimension('metric_time', 'day') }} >= '2020-01-02'`; parsed into the closed filter language, never run as SQL." }),
+    filter: t.string({ description: `MetricFlow's filter text, e.g. \`{{ Dimension('booking__is_instant') }} AND {{ TimeDimension('metric_time', 'day') }} >= '2020-01-02'\`; parsed into the closed filter language, never run as SQL; at most ${CONDITION_LIMITS.maxFilterTextLength.toLocaleString('en-US')} characters, parentheses and NOT counting as levels of the filter limits.` }),
     savedQuery: t.string({ description: 'A saved query of the catalog (dbt saved_queries): its metrics, group-bys, filter, order and limit apply.' }),
     groupBy: t.field({ type: [GroupByInput] }),
     where: t.field({ type: FilterInputRef }),

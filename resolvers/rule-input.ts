@@ -1,6 +1,7 @@
 import { builder } from './builder.ts';
 import { FilterOpEnum } from './enums.ts';
 import type { FilterOp } from '../modeling/catalog/types.ts';
+import { conditionLimitsText } from './condition-limits-text.ts';
 
 export interface AggregateInputShape {
   measure: string;
@@ -32,7 +33,7 @@ export const AggregateInput = builder.inputType('AggregateInput', {
 });
 
 export const RuleInput = builder.inputRef<RuleInputShape>('RuleInput').implement({
-  description: 'The closed condition language: one combinator (`and`, `or`, `not`) or one comparison of a `dimension`, a `tag` or an `aggregate` with `op` and `values`.',
+  description: `The closed condition language: one combinator (\`and\`, \`or\`, \`not\`) or one comparison of a \`dimension\`, a \`tag\` or an \`aggregate\` with \`op\` and \`values\`; ${conditionLimitsText('rule')}.`,
   fields: (t) => ({
     and: t.field({ type: [RuleInput] }),
     or: t.field({ type: [RuleInput] }),

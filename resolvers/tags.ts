@@ -94,9 +94,9 @@ const TopInput = builder.inputType('TopValueInput', {
 });
 
 const tagFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<{}>, 'InputObject'>) => ({
-  description: t.string(),
-  category: t.string(),
-  owner: t.string(),
+  description: t.string({ description: 'What the tag means, at most 2,000 characters.' }),
+  category: t.string({ description: 'A short one-line label, at most 64 characters, e.g. `behaviour`.' }),
+  owner: t.string({ description: 'A team slug or user name (1-63 letters, digits, `_`, `.`, `@`, `-`), e.g. `wealth-data`; left out, the acting key\'s name.' }),
   rule: t.field({ type: RuleInput, description: 'BOOLEAN tags.' }),
   cases: t.field({ type: [TagCaseInput], description: 'ENUM tags: the first case whose rule is true gives the value.' }),
   else: t.string({ description: 'ENUM tags: the value when no case matches (null when absent).' }),
@@ -148,15 +148,15 @@ builder.mutationFields((t) => ({
     resolve: (_r, { key, expectedVersion }, ctx) => curate(ctx, (c) => curation.approveTag(c, key, expectedVersion)),
   }),
   rejectTag: t.field({
-    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), reason: t.arg.string({ required: true }) },
+    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), reason: t.arg.string({ required: true, description: 'At most 1,000 characters.' }) },
     resolve: (_r, { key, expectedVersion, reason }, ctx) => curate(ctx, (c) => curation.rejectTag(c, key, expectedVersion, reason)),
   }),
   deprecateTag: t.field({
-    type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true }) },
+    type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true, description: 'At most 1,000 characters.' }) },
     resolve: (_r, { key, reason }, ctx) => curate(ctx, (c) => curation.deprecateTag(c, key, reason)),
   }),
   archiveTag: t.field({
-    type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true }) },
+    type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true, description: 'At most 1,000 characters.' }) },
     resolve: (_r, { key, reason }, ctx) => curate(ctx, (c) => curation.archiveTag(c, key, reason)),
   }),
 }));

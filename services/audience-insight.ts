@@ -7,6 +7,7 @@ import { getAudience } from './audiences.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 import { checkMembersCleared, type Viewer } from './access.ts';
 import { andInScope, scopedKeysSql } from './scope-sql.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
 
 export interface InsightRow {
   readonly tag: string;
@@ -40,7 +41,7 @@ export async function audienceInsight(runtime: TagRuntime, audienceKey: string, 
   const live = (await runtime.registry()).live;
   for (const key of tagKeys) {
     const tag = live.get(key);
-    if (!tag) throw new StrataError('UNKNOWN_MEMBER', `unknown tag '${key}'`, { suggestions: closestNames(key, live.keys()) });
+    if (!tag) throw new StrataError('UNKNOWN_MEMBER', `unknown tag ${quoteInput(key)}`, { suggestions: closestNames(key, live.keys()) });
     checkMembersCleared(viewer.principal, [{ name: `tag ${key}`, sensitivity: tagSensitivity(tag, runtime.subject, live) }], 'comparison');
   }
   if (tagKeys.length === 0) throw new StrataError('BAD_USER_INPUT', 'name at least one tag in `tags`');

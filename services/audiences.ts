@@ -13,6 +13,8 @@ import { tagClosure, type TagRuntime } from './tag-runtime.ts';
 import { checkMembersCleared, seesIndividuals, type Viewer } from './access.ts';
 import { andInScope, scopedKeysSql } from './scope-sql.ts';
 import { ruleMembers } from '../modeling/tags/rule-members.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
+import { checkDefinitionKey, checkDefinitionText } from '../modeling/catalog/definition-text.ts';
 
 export interface AudienceBody {
   readonly description: string;
@@ -37,7 +39,8 @@ function liveMembers(runtime: TagRuntime, tags: readonly TagDefinition[], key: s
  * records its members in the current profile snapshot so that reads see it at once.
  */
 export async function createAudience(runtime: TagRuntime, viewer: Viewer, input: { key: string; description?: string | null; rule: Rule }): Promise<StoredAudience> {
-  if (!/^[a-z][a-z0-9_]{1,62}$/.test(input.key)) throw new StrataError('BAD_USER_INPUT', `key: '${input.key}' must be snake_case, 2-63 characters`, { path: 'key' });
+  checkDefinitionKey(input.key);
+  if (input.description) checkDefinitionText('description', input.description);
   const registry = await runtime.registry();
   checkRule(input.rule, runtime.subject, registry.live, 'rule', { forPublish: true });
   checkMembersCleared(viewer.principal, ruleMembers(input.rule, runtime.subject, registry.live), 'audience');
@@ -61,7 +64,7 @@ export async function createAudience(runtime: TagRuntime, viewer: Viewer, input:
 
 export async function getAudience(runtime: TagRuntime, key: string): Promise<StoredAudience> {
   const audience = await getDefinition<AudienceBody>(runtime.db, 'audience', key);
-  if (!audience || audience.status === 'ARCHIVED') throw new StrataError('NOT_FOUND', `no audience '${key}'`);
+  if (!audience || audience.status === 'ARCHIVED') throw new StrataError('NOT_FOUND', `no audience ${quoteInput(key)}`);
   return audience;
 }
 

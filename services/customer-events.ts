@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { z } from 'zod';
 import { StrataError } from '../modeling/errors.ts';
-import { isStorableText } from '../modeling/events/event-envelope.ts';
+import { isStorableText } from '../modeling/storable-text.ts';
 import type { DatabaseSchema } from '../store/schema.ts';
 import { isPseudonym, openPersonalValue } from '../store/personal-data-cipher.ts';
 import type { EncryptionKeyring } from '../store/personal-data-keys.ts';

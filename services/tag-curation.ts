@@ -7,6 +7,10 @@ import type { TagSubject } from '../modeling/tags/tag-subject.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { loadTagRegistry, type StoredTagBody } from './tag-registry.ts';
 import type { TagDefinition } from '../modeling/tags/tag-definition.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
+import { checkDefinitionText, checkOwner } from '../modeling/catalog/definition-text.ts';
+import { CONDITION_LIMITS } from '../modeling/conditions/limits.ts';
+import { isStorableText } from '../modeling/storable-text.ts';
 
 export interface TagCurationContext {
   readonly db: Kysely<DatabaseSchema>;
@@ -31,15 +35,33 @@ async function validated(context: TagCurationContext, spec: TagSpec, options: { 
   return tag;
 }
 
+/**
+ * Checks the text fields a steward sent (only those: stored text is not re-judged): caps on
+ * description and category, an owner that is a team slug or user name, enum values that
+ * fit a condition value.
+ */
+function checkSentText(fields: Partial<TagSpec>): void {
+  if (fields.description !== undefined) checkDefinitionText('description', fields.description);
+  if (fields.category !== undefined) checkDefinitionText('category', fields.category);
+  if (fields.owner !== undefined) checkOwner(fields.owner);
+  const values = [...(fields.cases ?? []).map((c, i) => [`cases[${i}].value`, c.value] as const), ...(fields.else != null ? [['else', fields.else] as const] : [])];
+  for (const [path, value] of values) {
+    if (typeof value === 'string' && (value.length > CONDITION_LIMITS.maxValueLength || !isStorableText(value))) {
+      throw new StrataError('BAD_USER_INPUT', `${path}: a value has at most ${CONDITION_LIMITS.maxValueLength} characters and no NUL or unpaired surrogates`, { path });
+    }
+  }
+}
+
 function requireStatus(current: Stored | undefined, allowed: readonly string[], action: string): Stored {
   if (!current) throw new StrataError('NOT_FOUND', 'no such tag');
-  if (!allowed.includes(current.status)) throw new StrataError('CONFLICT', `cannot ${action} tag '${current.key}' while it is ${current.status} (allowed from ${allowed.join(', ')})`);
+  if (!allowed.includes(current.status)) throw new StrataError('CONFLICT', `cannot ${action} tag ${quoteInput(current.key)} while it is ${current.status} (allowed from ${allowed.join(', ')})`);
   return current;
 }
 
-/** Creates a steward-defined tag as version 1, DRAFT. */
+/** Creates a steward-defined tag as version 1, DRAFT; the owner is the acting principal unless given. */
 export async function createTag(context: TagCurationContext, spec: TagSpec): Promise<Stored> {
-  if (context.codeTags.some((t) => t.key === spec.key)) throw new StrataError('CONFLICT', `tag '${spec.key}' is defined in code and cannot be redefined through the API`);
+  checkSentText(spec);
+  if (context.codeTags.some((t) => t.key === spec.key)) throw new StrataError('CONFLICT', `tag ${quoteInput(spec.key)} is defined in code and cannot be redefined through the API`);
   await validated(context, spec, { forPublish: false });
   return changeDefinition<StoredTagBody>(context.db, {
     kind: 'tag', key: spec.key, expectedVersion: null, actor: context.actor, action: 'create',
@@ -49,6 +71,7 @@ export async function createTag(context: TagCurationContext, spec: TagSpec): Pro
 
 /** Changes a draft (or a published tag, which returns to DRAFT while its published version keeps serving). */
 export async function updateTag(context: TagCurationContext, key: string, expectedVersion: number, changes: Partial<TagSpec>): Promise<Stored> {
+  checkSentText(changes);
   const existing = await getDefinition<StoredTagBody>(context.db, 'tag', key);
   const spec = { ...(existing?.body.spec as TagSpec), ...changes, key, kind: existing?.body.spec.kind ?? changes.kind } as TagSpec;
   if (existing) await validated(context, spec, { forPublish: false });
@@ -80,14 +103,15 @@ export async function approveTag(context: TagCurationContext, key: string, expec
     apply: async (current, trx) => {
       const tag = requireStatus(current, ['IN_REVIEW'], 'approve');
       const submitter = await lastActor(trx, 'tag', key, 'submit');
-      if (submitter === context.actor) throw new StrataError('FORBIDDEN', `'${context.actor}' submitted tag '${key}' and cannot approve it; another approver must`);
+      if (submitter === context.actor) throw new StrataError('FORBIDDEN', `'${context.actor}' submitted tag ${quoteInput(key)} and cannot approve it; another approver must`);
       return { status: 'PUBLISHED', body: { spec: tag.body.spec, published: { version: tag.version, spec: tag.body.spec } }, bumpVersion: false };
     },
   });
 }
 
 /** IN_REVIEW -> DRAFT, with the reviewer's reason. */
-export function rejectTag(context: TagCurationContext, key: string, expectedVersion: number, reason: string): Promise<Stored> {
+export async function rejectTag(context: TagCurationContext, key: string, expectedVersion: number, reason: string): Promise<Stored> {
+  checkDefinitionText('reason', reason);
   return changeDefinition<StoredTagBody>(context.db, {
     kind: 'tag', key, expectedVersion, actor: context.actor, action: 'reject', reason,
     apply: (current) => ({ status: 'DRAFT', body: requireStatus(current, ['IN_REVIEW'], 'reject').body, bumpVersion: false }),
@@ -96,6 +120,7 @@ export function rejectTag(context: TagCurationContext, key: string, expectedVers
 
 /** PUBLISHED -> DEPRECATED: still served, flagged for removal. */
 export async function deprecateTag(context: TagCurationContext, key: string, reason: string): Promise<Stored> {
+  checkDefinitionText('reason', reason);
   const current = await getDefinition<StoredTagBody>(context.db, 'tag', key);
   if (!current) throw notFoundOrCode(context, key);
   return changeDefinition<StoredTagBody>(context.db, {
@@ -106,11 +131,12 @@ export async function deprecateTag(context: TagCurationContext, key: string, rea
 
 /** DEPRECATED (or never published) -> ARCHIVED, unless a published or deprecated tag still reads it. */
 export async function archiveTag(context: TagCurationContext, key: string, reason: string): Promise<Stored> {
+  checkDefinitionText('reason', reason);
   const current = await getDefinition<StoredTagBody>(context.db, 'tag', key);
   if (!current) throw notFoundOrCode(context, key);
   const registry = await loadTagRegistry(context.db, context.codeTags);
   const readers = [...registry.live.values()].filter((t) => t.key !== key && tagDependencies(t).includes(key)).map((t) => t.key);
-  if (readers.length > 0) throw new StrataError('CONFLICT', `tag '${key}' is read by live tag(s) ${readers.join(', ')}; change or archive them first`);
+  if (readers.length > 0) throw new StrataError('CONFLICT', `tag ${quoteInput(key)} is read by live tag(s) ${readers.join(', ')}; change or archive them first`);
   return changeDefinition<StoredTagBody>(context.db, {
     kind: 'tag', key, expectedVersion: current.version, actor: context.actor, action: 'archive', reason,
     apply: (now) => ({ status: 'ARCHIVED', body: requireStatus(now, ['DEPRECATED', 'DRAFT'], 'archive').body, bumpVersion: false }),
@@ -119,8 +145,8 @@ export async function archiveTag(context: TagCurationContext, key: string, reaso
 
 function notFoundOrCode(context: TagCurationContext, key: string): StrataError {
   return context.codeTags.some((t) => t.key === key)
-    ? new StrataError('FORBIDDEN', `tag '${key}' is defined in code; change it there`)
-    : new StrataError('NOT_FOUND', `no tag '${key}'`);
+    ? new StrataError('FORBIDDEN', `tag ${quoteInput(key)} is defined in code; change it there`)
+    : new StrataError('NOT_FOUND', `no tag ${quoteInput(key)}`);
 }
 
 export const tagHistory = (db: Kysely<DatabaseSchema>, key: string) => definitionHistory(db, 'tag', key);

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DatabaseSchema } from './schema.ts';
 import { jsonDiff, type Change } from './json-diff.ts';
 import { StrataError } from '../modeling/errors.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
 
 export type DefinitionKind = 'tag' | 'audience';
 
@@ -63,10 +64,10 @@ export async function changeDefinition<Body>(db: Kysely<DatabaseSchema>, change:
   return db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('strata.definitions').selectAll().where('kind', '=', change.kind).where('key', '=', change.key).forUpdate().executeTakeFirst();
     const current = row ? toStored<Body>(row) : undefined;
-    if (change.expectedVersion === null && current) throw new StrataError('CONFLICT', `${change.kind} '${change.key}' already exists (version ${current.version})`);
-    if (change.expectedVersion !== null && !current) throw new StrataError('NOT_FOUND', `no ${change.kind} '${change.key}'`);
+    if (change.expectedVersion === null && current) throw new StrataError('CONFLICT', `${change.kind} ${quoteInput(change.key)} already exists (version ${current.version})`);
+    if (change.expectedVersion !== null && !current) throw new StrataError('NOT_FOUND', `no ${change.kind} ${quoteInput(change.key)}`);
     if (current && change.expectedVersion !== null && current.version !== change.expectedVersion) {
-      throw new StrataError('CONFLICT', `${change.kind} '${change.key}' is at version ${current.version}, not ${change.expectedVersion}; reload it and retry`, { currentVersion: current.version });
+      throw new StrataError('CONFLICT', `${change.kind} ${quoteInput(change.key)} is at version ${current.version}, not ${change.expectedVersion}; reload it and retry`, { currentVersion: current.version });
     }
     const next = await change.apply(current, trx);
     const version = current ? current.version + (next.bumpVersion ? 1 : 0) : 1;

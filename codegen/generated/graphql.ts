@@ -19,7 +19,7 @@ export type DatePart =
   | 'WEEK'
   | 'YEAR';
 
-/** A leaf (`dimension`, `op`, `values`) or one combinator (`and`, `or`, `not`); they nest freely. */
+/** A leaf (`dimension`, `op`, `values`) or one combinator (`and`, `or`, `not`); a filter nests at most 12 levels deep and holds at most 200 comparisons, each with at most 1,000 values of at most 1,000 characters. */
 export type FilterInput = {
   and?: Array<FilterInput> | null | undefined;
   /** `model.dimension`, `metric_time` or `customer.tag.<key>`. */
@@ -69,7 +69,7 @@ export type GroupByInput = {
 };
 
 export type MetricQueryInput = {
-  /** MetricFlow's filter text, e.g. `{{ Dimension('booking__is_instant') }} AND {{ TimeDimension('metric_time', 'day') }} >= '2020-01-02'`; parsed into the closed filter language, never run as SQL. */
+  /** MetricFlow's filter text, e.g. `{{ Dimension('booking__is_instant') }} AND {{ TimeDimension('metric_time', 'day') }} >= '2020-01-02'`; parsed into the closed filter language, never run as SQL; at most 20,000 characters, parentheses and NOT counting as levels of the filter limits. */
   filter?: string | null | undefined;
   groupBy?: Array<GroupByInput> | null | undefined;
   limit?: number | null | undefined;

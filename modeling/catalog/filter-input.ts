@@ -1,8 +1,10 @@
 import type { Filter, FilterOp, Grain } from './types.ts';
+import { conditionLimits, type ConditionLimits } from '../conditions/limits.ts';
 
 /**
  * The filter language as users write it (API.md): leaves compare a dimension, and
- * `and` / `or` / `not` nest freely. `toFilter` turns it into the catalog's tagged form.
+ * `and` / `or` / `not` nest (within `CONDITION_LIMITS`). `toFilter` turns it into the
+ * catalog's tagged form.
  */
 export type FilterInput =
   | { readonly and: readonly FilterInput[] }
@@ -20,29 +22,44 @@ export class FilterShapeError extends Error {
   }
 }
 
-/** Converts a user-written filter into the tagged form, checking its shape (not its names). */
+/**
+ * Converts a user-written filter into the tagged form, checking its shape and size (not its
+ * names): at most `CONDITION_LIMITS.maxDepth` levels, `maxComparisons` comparisons, and
+ * `maxValues` values of `maxValueLength` characters per comparison.
+ */
 export function toFilter(input: FilterInput, path = 'where'): Filter {
-  const keys = Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined && (input as Record<string, unknown>)[k] !== null);
-  if ('and' in input && input.and) return { kind: 'and', filters: nested(input.and, `${path}.and`, keys) };
-  if ('or' in input && input.or) return { kind: 'or', filters: nested(input.or, `${path}.or`, keys) };
+  return read(input, path, 0, conditionLimits('filter'));
+}
+
+function read(input: FilterInput, path: string, depth: number, limits: ConditionLimits): Filter {
+  const tooDeep = limits.depth(depth);
+  if (tooDeep) throw new FilterShapeError(tooDeep.message, path);
+  const record = input as Record<string, unknown>;
+  const keys = Object.keys(input).filter((k) => record[k] !== undefined && record[k] !== null);
+  if ('and' in input && input.and) return { kind: 'and', filters: nested(input.and, `${path}.and`, keys, depth, limits) };
+  if ('or' in input && input.or) return { kind: 'or', filters: nested(input.or, `${path}.or`, keys, depth, limits) };
   if ('not' in input && input.not) {
     onlyKey(keys, 'not', path);
-    return { kind: 'not', filter: toFilter(input.not, `${path}.not`) };
+    return { kind: 'not', filter: read(input.not, `${path}.not`, depth + 1, limits) };
   }
   if ('dimension' in input && typeof input.dimension === 'string') {
     const { dimension, op } = input;
-    if (!FILTER_OPS.includes(op)) throw new FilterShapeError(`unknown operator ${String(op)}; use one of ${FILTER_OPS.join(', ')}`, path);
+    if (!FILTER_OPS.includes(op)) throw new FilterShapeError(`unknown operator ${String(op).slice(0, 20)}; use one of ${FILTER_OPS.join(', ')}`, path);
+    const tooMany = limits.comparison();
+    if (tooMany) throw new FilterShapeError(tooMany.message, path);
     const values = [...(input.values ?? [])];
+    const tooBig = limits.values(values);
+    if (tooBig) throw new FilterShapeError(tooBig.message, `${path}.values${tooBig.valueIndex === undefined ? '' : `[${tooBig.valueIndex}]`}`);
     checkArity(op, values.length, path);
     return { kind: 'compare', dimension, op, values, ...(input.grain ? { grain: input.grain } : {}) };
   }
   throw new FilterShapeError('a filter needs exactly one of `and`, `or`, `not`, or a `dimension` with an `op`', path);
 }
 
-function nested(items: readonly FilterInput[], path: string, keys: string[]): Filter[] {
+function nested(items: readonly FilterInput[], path: string, keys: string[], depth: number, limits: ConditionLimits): Filter[] {
   onlyKey(keys, path.slice(path.lastIndexOf('.') + 1), path);
   if (items.length === 0) throw new FilterShapeError('needs at least one filter', path);
-  return items.map((item, i) => toFilter(item, `${path}[${i}]`));
+  return items.map((item, i) => read(item, `${path}[${i}]`, depth + 1, limits));
 }
 
 function onlyKey(keys: string[], key: string, path: string): void {

@@ -1,4 +1,5 @@
 import type { Dimension, Join, Model } from './types.ts';
+import { quoteInput } from '../quote-input.ts';
 
 /** One hop of a join path: the join as declared on `from`. */
 export interface JoinStep {
@@ -76,7 +77,7 @@ function lookupThroughJoin(models: ReadonlyMap<string, Model>, reach: Reach, joi
   const join = reach.model.joins.find((j) => j.name === joinName);
   const target = join ? models.get(join.model) : undefined;
   if (!join || !target) {
-    return { ok: false, reason: 'unknown', message: `'${reach.model.name}' has no join '${joinName}'`, candidates: reach.model.joins.map((j) => `${reach.role}.${j.name}`) };
+    return { ok: false, reason: 'unknown', message: `'${reach.model.name}' has no join ${quoteInput(joinName)}`, candidates: reach.model.joins.map((j) => `${reach.role}.${j.name}`) };
   }
   if (!SAFE.has(join.cardinality)) {
     return { ok: false, reason: 'fan_out', message: `'${reach.model.name}.${joinName}' is a one_to_many join, which would multiply rows`, candidates: [] };
@@ -86,7 +87,7 @@ function lookupThroughJoin(models: ReadonlyMap<string, Model>, reach: Reach, joi
   const dot = rest.indexOf('.');
   if (dot > 0) return lookupThroughJoin(models, next, rest.slice(0, dot), rest.slice(dot + 1));
   const dimension = dimensions.get(rest);
-  if (!dimension) return { ok: false, reason: 'unknown', message: `'${target.name}' has no dimension '${rest}'`, candidates: target.dimensions.map((d) => `${next.role}.${d.name}`) };
+  if (!dimension) return { ok: false, reason: 'unknown', message: `'${target.name}' has no dimension ${quoteInput(rest)}`, candidates: target.dimensions.map((d) => `${next.role}.${d.name}`) };
   return { ok: true, reach: next, dimension };
 }
 
@@ -113,7 +114,7 @@ export function lookupDimension(
         candidates: [],
       };
     }
-    return { ok: false, reason: 'unknown', message: `no model or join named '${role}' is reachable from '${base.name}'`, candidates: reaches.map((r) => r.role) };
+    return { ok: false, reason: 'unknown', message: `no model or join named ${quoteInput(role)} is reachable from '${base.name}'`, candidates: reaches.map((r) => r.role) };
   }
   const dot = dimensionName.indexOf('.');
   if (dot > 0) return lookupThroughJoin(models, reach, dimensionName.slice(0, dot), dimensionName.slice(dot + 1));
@@ -122,7 +123,7 @@ export function lookupDimension(
     return {
       ok: false,
       reason: 'unknown',
-      message: `'${reach.model.name}' has no dimension '${dimensionName}'`,
+      message: `'${reach.model.name}' has no dimension ${quoteInput(dimensionName)}`,
       candidates: reach.model.dimensions.map((d) => `${role}.${d.name}`),
     };
   }

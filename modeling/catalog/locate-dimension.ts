@@ -2,6 +2,7 @@ import type { CatalogIndex } from './catalog-index.ts';
 import type { JoinStep } from './join-graph.ts';
 import type { Dimension, Entity, Model } from './types.ts';
 import type { DimensionRef } from '../query/dimension-ref.ts';
+import { quoteInput } from '../quote-input.ts';
 
 /** Where a referenced dimension (or entity) lives, as seen from a base model. */
 export interface LocatedDimension {
@@ -63,7 +64,7 @@ export function locateDimension(index: CatalogIndex, base: Model, ref: Exclude<D
   const best = matches.filter((m) => m.steps.length === fewest);
   const distinct = new Set(best.map((m) => `${m.model.name}.${m.dimension.name}`));
   if (distinct.size > 1) {
-    return { ok: false, reason: 'ambiguous', message: `'${ref.text}' matches more than one column from '${base.name}': ${[...distinct].join(', ')}` };
+    return { ok: false, reason: 'ambiguous', message: `${quoteInput(ref.text)} matches more than one column from '${base.name}': ${[...distinct].join(', ')}` };
   }
   return { ok: true, located: best[0] as LocatedDimension };
 }
@@ -84,7 +85,8 @@ function explainMissing(index: CatalogIndex, base: Model, ref: Extract<Dimension
   const holders = [...index.models.values()].filter((m) => finalMember(m, ref.name));
   const first = ref.entities[0];
   if (first && holders.some((m) => (m.entities ?? []).some((e) => e.name === first && e.type === 'foreign') && !identifies(m, first))) {
-    return `'${ref.text}' is reached from '${base.name}' only through '${first}' as a foreign key of the model holding it, which would multiply '${base.name}' rows (fan-out)`;
+    return `${quoteInput(ref.text)} is reached from '${base.name}' only through ${quoteInput(first)} as a foreign key of the model holding it, which would multiply '${base.name}' rows (fan-out)`;
   }
-  return `'${ref.text}' cannot be reached from '${base.name}': no join along ${ref.entities.length ? ref.entities.map((e) => `'${e}'`).join(' -> ') : 'its own entities'} leads to a model with '${ref.name}'`;
+  const path = ref.entities.slice(0, 5).map((e) => quoteInput(e)).join(' -> ') + (ref.entities.length > 5 ? ' -> …' : '');
+  return `${quoteInput(ref.text)} cannot be reached from '${base.name}': no join along ${ref.entities.length ? path : 'its own entities'} leads to a model with ${quoteInput(ref.name)}`;
 }

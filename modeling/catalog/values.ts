@@ -1,17 +1,21 @@
 import type { DimensionType } from './types.ts';
+import { timeProblem } from './calendar.ts';
+import { isStorableText, UNSTORABLE_MESSAGE } from '../storable-text.ts';
+import { quoteInput } from '../quote-input.ts';
 
 /** Why `value` cannot be read as a `type` value, or undefined when it can. */
 export function castProblem(type: DimensionType, value: string): string | undefined {
+  if (!isStorableText(value)) return `a value ${UNSTORABLE_MESSAGE}`;
   switch (type) {
     case 'string':
       return undefined;
     case 'number':
-      return /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/.test(value) ? undefined : `'${value}' is not a number`;
+      return /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/.test(value) ? undefined : `${quoteInput(value)} is not a number`;
     case 'boolean':
-      return /^(true|false)$/i.test(value) ? undefined : `'${value}' is not true or false`;
-    case 'time':
-      return /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/.test(value) && !Number.isNaN(Date.parse(value.slice(0, 10)))
-        ? undefined
-        : `'${value}' is not a date or timestamp (YYYY-MM-DD or ISO 8601)`;
+      return /^(true|false)$/i.test(value) ? undefined : `${quoteInput(value)} is not true or false`;
+    case 'time': {
+      const problem = timeProblem(value);
+      return problem ? `${quoteInput(value)} is not a date or timestamp: ${problem}` : undefined;
+    }
   }
 }

@@ -3,11 +3,10 @@ import type { FilterOp } from '../catalog/types.ts';
 import { FILTER_OPS } from '../catalog/filter-input.ts';
 import { StrataError } from '../errors.ts';
 import type { AggregateRef, Rule } from './rule.ts';
+import { CONDITION_LIMITS, conditionLimits } from './limits.ts';
+import { quoteInput } from '../quote-input.ts';
 
-const MAX_DEPTH = 12;
-const MAX_LEAVES = 200;
-
-const Values = z.array(z.string().max(1000)).max(1000).nullish();
+const Values = z.array(z.string()).nullish();
 const Op = z.enum(FILTER_OPS as [FilterOp, ...FilterOp[]]);
 const Leaf = z.object({ op: Op, values: Values });
 
@@ -15,20 +14,22 @@ const Leaf = z.object({ op: Op, values: Values });
 export type RuleInput = Record<string, unknown>;
 
 const ARITY: Partial<Record<FilterOp, [number, number]>> = {
-  IS_NULL: [0, 0], IS_NOT_NULL: [0, 0], BETWEEN: [2, 2], IN: [1, 1000], NOT_IN: [1, 1000],
+  IS_NULL: [0, 0], IS_NOT_NULL: [0, 0], BETWEEN: [2, 2], IN: [1, CONDITION_LIMITS.maxValues], NOT_IN: [1, CONDITION_LIMITS.maxValues],
 };
 
 /**
  * Validates a rule written as plain JSON (API.md's `rule`) and returns its AST. Every
- * problem is a BAD_USER_INPUT naming the path of the bad node, e.g. `rule.and[1].op`.
+ * problem is a BAD_USER_INPUT naming the path of the bad node, e.g. `rule.and[1].op`;
+ * the shared `CONDITION_LIMITS` bound its depth, comparisons and values.
  */
 export function parseRule(input: unknown, path = 'rule'): Rule {
-  let leafCount = 0;
+  const limits = conditionLimits('rule');
   const fail = (at: string, message: string): never => {
     throw new StrataError('BAD_USER_INPUT', `${at}: ${message}`, { path: at });
   };
   const visit = (node: unknown, at: string, depth: number): Rule => {
-    if (depth > MAX_DEPTH) fail(at, `rules nest at most ${MAX_DEPTH} levels deep`);
+    const tooDeep = limits.depth(depth);
+    if (tooDeep) fail(at, tooDeep.message);
     if (!node || typeof node !== 'object' || Array.isArray(node)) return fail(at, 'expected an object');
     const present = Object.entries(node as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined);
     const keys = present.map(([k]) => k);
@@ -44,12 +45,12 @@ export function parseRule(input: unknown, path = 'rule'): Rule {
       if (keys.length !== 1) fail(at, `\`not\` must stand alone (found ${keys.join(', ')})`);
       return { kind: 'not', rule: visit(record.not, `${at}.not`, depth + 1) };
     }
-    leafCount += 1;
-    if (leafCount > MAX_LEAVES) fail(at, `a rule has at most ${MAX_LEAVES} comparisons`);
+    const tooMany = limits.comparison();
+    if (tooMany) fail(at, tooMany.message);
     const subjects = keys.filter((k) => k === 'dimension' || k === 'tag' || k === 'aggregate');
     if (subjects.length !== 1) fail(at, 'a comparison names exactly one of `dimension`, `tag` or `aggregate`, with `op` and `values`');
     const unknown = keys.filter((k) => !['dimension', 'tag', 'aggregate', 'op', 'values'].includes(k));
-    if (unknown.length > 0) fail(at, `unknown field ${unknown.join(', ')}`);
+    if (unknown.length > 0) fail(at, `unknown field ${unknown.map((k) => quoteInput(k)).join(', ')}`);
     const parsed = Leaf.safeParse(record);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -57,6 +58,8 @@ export function parseRule(input: unknown, path = 'rule'): Rule {
     }
     const { op } = parsed.data;
     const values = parsed.data.values ?? [];
+    const tooBig = limits.values(values);
+    if (tooBig) fail(`${at}.values${tooBig.valueIndex === undefined ? '' : `[${tooBig.valueIndex}]`}`, tooBig.message);
     const [min, max] = ARITY[op] ?? [1, 1];
     if (values.length < min || values.length > max) fail(`${at}.values`, `${op} takes ${min === max ? min : `${min} to ${max}`} value(s), got ${values.length}`);
     const subject = subjects[0] as 'dimension' | 'tag' | 'aggregate';

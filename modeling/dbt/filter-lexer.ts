@@ -1,3 +1,5 @@
+import { quoteInput } from '../quote-input.ts';
+
 /** A token of MetricFlow's filter text. Templates (`{{ ... }}`) are lexed inside the same stream. */
 export interface Token {
   readonly kind: 'string' | 'number' | 'word' | 'op' | 'open_template' | 'close_template';
@@ -12,6 +14,7 @@ export class FilterSyntaxError extends Error {
   }
 }
 
+const SPACE = /\s*/y;
 const PATTERN = /\s*(?:(\{\{)|(\}\})|'((?:[^']|'')*)'|"((?:[^"\\]|\\.)*)"|(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|<>|!=|==|[=<>(),.\[\]-]))/y;
 
 /**
@@ -26,12 +29,14 @@ export function lexFilter(text: string): Token[] {
   const tokens: Token[] = [];
   let at = 0;
   while (at < text.length) {
-    if (/^\s*$/.test(text.slice(at))) break;
+    SPACE.lastIndex = at;
+    SPACE.exec(text);
+    if (SPACE.lastIndex >= text.length) break;
     PATTERN.lastIndex = at;
     const m = PATTERN.exec(text);
     if (!m) {
-      const offset = at + (text.slice(at).length - text.slice(at).trimStart().length);
-      throw new FilterSyntaxError(`unexpected character '${text[offset]}'`, offset + 1);
+      const offset = SPACE.lastIndex;
+      throw new FilterSyntaxError(`unexpected character ${quoteInput(String.fromCodePoint(text.codePointAt(offset) ?? 0))}`, offset + 1);
     }
     const start = at + (m[0].length - m[0].trimStart().length) + 1;
     if (m[1]) tokens.push({ kind: 'open_template', text: '{{', at: start });

@@ -1,4 +1,5 @@
 import { FilterSyntaxError, type Token } from './filter-lexer.ts';
+import { quoteInput } from '../quote-input.ts';
 
 /** What a `{{ ... }}` template names: a dimension (with grain in its name) or a metric by entities. */
 export type TemplateRef =
@@ -20,7 +21,7 @@ function readValue(cursor: TokenCursor): string | readonly string[] | boolean {
     const items: string[] = [];
     while (cursor.peek()?.text !== close) {
       const item = cursor.take();
-      if (item.kind !== 'string') throw new FilterSyntaxError(`expected a quoted name in a list, found '${item.text}'`, item.at);
+      if (item.kind !== 'string') throw new FilterSyntaxError(`expected a quoted name in a list, found ${quoteInput(item.text)}`, item.at);
       items.push(item.text);
       if (cursor.peek()?.text === ',') cursor.take();
     }
@@ -30,7 +31,7 @@ function readValue(cursor: TokenCursor): string | readonly string[] | boolean {
   const value = cursor.take();
   if (value.kind === 'string') return value.text;
   if (value.kind === 'word' && /^(true|false)$/i.test(value.text)) return value.text.toLowerCase() === 'true';
-  throw new FilterSyntaxError(`expected a quoted name, found '${value.text}'`, value.at);
+  throw new FilterSyntaxError(`expected a quoted name, found ${quoteInput(value.text)}`, value.at);
 }
 
 function readArgs(cursor: TokenCursor): Arg[] {
@@ -88,7 +89,7 @@ export function readTemplate(cursor: TokenCursor): TemplateRef {
       break;
     }
     default:
-      throw new FilterSyntaxError(`unknown template '${head.text}'; use Dimension, TimeDimension, Entity or Metric`, head.at);
+      throw new FilterSyntaxError(`unknown template ${quoteInput(head.text)}; use Dimension, TimeDimension, Entity or Metric`, head.at);
   }
   while (cursor.peek()?.text === '.') {
     cursor.take('.');
@@ -96,7 +97,7 @@ export function readTemplate(cursor: TokenCursor): TemplateRef {
     const methodArgs = readArgs(cursor);
     if (method.text === 'grain') grain = text(arg(methodArgs, 0, 'time_granularity_name'), 'grain', method.at);
     else if (method.text === 'descending') continue;
-    else throw new FilterSyntaxError(`unsupported '.${method.text}(...)' in a filter; use .grain('...')`, method.at);
+    else throw new FilterSyntaxError(`unsupported method ${quoteInput(method.text)} in a filter; use .grain('...')`, method.at);
   }
   if (grain && ref.kind === 'dimension') ref = { kind: 'dimension', name: `${ref.name}__${grain.toLowerCase()}` };
   return ref;

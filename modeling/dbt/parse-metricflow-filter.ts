@@ -1,6 +1,8 @@
 import type { Filter, FilterOp } from '../catalog/types.ts';
 import { FilterSyntaxError, lexFilter, type Token } from './filter-lexer.ts';
 import { readTemplate, type TemplateRef, type TokenCursor } from './filter-templates.ts';
+import { CONDITION_LIMITS, conditionLimits, type ConditionLimits } from '../conditions/limits.ts';
+import { quoteInput } from '../quote-input.ts';
 
 type Operand =
   | { readonly kind: 'ref'; readonly ref: TemplateRef; readonly at: number }
@@ -16,6 +18,8 @@ const CAST_TYPES = new Set(['TIMESTAMP', 'DATE', 'TEXT', 'VARCHAR', 'INTEGER', '
  * IS [NOT] NULL, BETWEEN, LIKE 'prefix%', CAST(literal AS TIMESTAMP) and group-by names such
  * as `metric_time__day` used as columns) into the closed filter language. Names are kept as
  * written, to be resolved against the catalog; literals become values, never SQL text.
+ * The text and what it holds stay within `CONDITION_LIMITS` (parentheses and NOT count as
+ * levels), so deep nesting is refused before it can exhaust the stack.
  *
  * ```ts
  * parseMetricFlowFilter("{{ TimeDimension('metric_time', 'day') }} >= '2020-01-02'");
@@ -23,6 +27,9 @@ const CAST_TYPES = new Set(['TIMESTAMP', 'DATE', 'TEXT', 'VARCHAR', 'INTEGER', '
  * ```
  */
 export function parseMetricFlowFilter(text: string): Filter {
+  const { maxFilterTextLength } = CONDITION_LIMITS;
+  if (text.length > maxFilterTextLength) throw new FilterSyntaxError(`filter text has at most ${maxFilterTextLength} characters, got ${text.length}`, maxFilterTextLength + 1);
+  const limits = conditionLimits('filter');
   const tokens = lexFilter(text);
   if (tokens.length === 0) throw new FilterSyntaxError('the filter is empty', 1);
   let i = 0;
@@ -31,42 +38,48 @@ export function parseMetricFlowFilter(text: string): Filter {
     take(expected) {
       const t = tokens[i];
       if (!t) throw new FilterSyntaxError(`expected ${expected ?? 'more'} at the end of the filter`, text.length + 1);
-      if (expected !== undefined && t.text.toUpperCase() !== expected.toUpperCase()) throw new FilterSyntaxError(`expected '${expected}', found '${t.text}'`, t.at);
+      if (expected !== undefined && t.text.toUpperCase() !== expected.toUpperCase()) throw new FilterSyntaxError(`expected '${expected}', found ${quoteInput(t.text)}`, t.at);
       i += 1;
       return t;
     },
   };
   const isWord = (word: string, offset = 0) => cursor.peek(offset)?.kind === 'word' && cursor.peek(offset)?.text.toUpperCase() === word;
 
-  const or = (): Filter => {
-    const items = [and()];
+  const or = (depth: number): Filter => {
+    const items = [and(depth)];
     while (isWord('OR')) {
       cursor.take();
-      items.push(and());
+      items.push(and(depth));
     }
     return items.length === 1 ? (items[0] as Filter) : { kind: 'or', filters: items };
   };
-  const and = (): Filter => {
-    const items = [unary()];
+  const and = (depth: number): Filter => {
+    const items = [unary(depth)];
     while (isWord('AND')) {
       cursor.take();
-      items.push(unary());
+      items.push(unary(depth));
     }
     return items.length === 1 ? (items[0] as Filter) : { kind: 'and', filters: items };
   };
-  const unary = (): Filter => {
+  /** NOT and parentheses open a level; the limit is checked before going deeper. */
+  const nest = (depth: number, at: number): number => {
+    const tooDeep = limits.depth(depth + 1);
+    if (tooDeep) throw new FilterSyntaxError(tooDeep.message, at);
+    return depth + 1;
+  };
+  const unary = (depth: number): Filter => {
     if (isWord('NOT')) {
-      cursor.take();
-      return { kind: 'not', filter: unary() };
+      const inner = nest(depth, cursor.take().at);
+      return { kind: 'not', filter: unary(inner) };
     }
     if (cursor.peek()?.text === '(') {
-      cursor.take('(');
-      const inner = or();
+      const inner = or(nest(depth, cursor.take('(').at));
       cursor.take(')');
       return inner;
     }
     return predicate(operand(cursor, isWord));
   };
+  const leaf = (left: Operand, op: FilterOp, right: readonly Operand[], at: Token): Filter => compared(left, op, right, at, limits);
   const predicate = (left: Operand): Filter => {
     const next = cursor.peek();
     if (next?.kind === 'op' && COMPARE[next.text]) {
@@ -93,7 +106,7 @@ export function parseMetricFlowFilter(text: string): Filter {
       const between = leaf(left, 'BETWEEN', [low, operand(cursor, isWord)], t);
       return negated ? { kind: 'not', filter: between } : between;
     }
-    if (isWord('LIKE')) return like(left, cursor.take(), operand(cursor, isWord), negated);
+    if (isWord('LIKE')) return like(left, cursor.take(), operand(cursor, isWord), negated, limits);
     if (isWord('IS')) {
       const t = cursor.take();
       const not = isWord('NOT') ? (cursor.take(), true) : false;
@@ -101,12 +114,12 @@ export function parseMetricFlowFilter(text: string): Filter {
       return leaf(left, not ? 'IS_NOT_NULL' : 'IS_NULL', [], t);
     }
     if (left.kind === 'ref' && left.ref.kind === 'dimension') return { kind: 'compare', dimension: left.ref.name, op: 'EQ', values: ['true'] };
-    throw new FilterSyntaxError(next ? `unexpected '${next.text}'` : 'a literal alone is not a condition', next?.at ?? left.at);
+    throw new FilterSyntaxError(next ? `unexpected ${quoteInput(next.text)}` : 'a literal alone is not a condition', next?.at ?? left.at);
   };
 
-  const filter = or();
+  const filter = or(0);
   const rest = cursor.peek();
-  if (rest) throw new FilterSyntaxError(`unexpected '${rest.text}'`, rest.at);
+  if (rest) throw new FilterSyntaxError(`unexpected ${quoteInput(rest.text)}`, rest.at);
   return filter;
 }
 
@@ -123,7 +136,7 @@ function operand(cursor: TokenCursor, isWord: (word: string) => boolean): Operan
   if (t.kind === 'word' && /^(TIMESTAMP|DATE)$/i.test(t.text) && cursor.peek()?.kind === 'string') return { kind: 'literal', value: cursor.take().text, at: t.at };
   if (t.kind === 'word' && t.text.toUpperCase() === 'CAST') return cast(cursor, isWord, t);
   if (t.kind === 'word' && !/^(AND|OR|NOT|IN|IS|NULL|BETWEEN|LIKE)$/i.test(t.text)) return { kind: 'ref', ref: { kind: 'dimension', name: t.text }, at: t.at };
-  throw new FilterSyntaxError(`expected a template, a name or a literal, found '${t.text}'`, t.at);
+  throw new FilterSyntaxError(`expected a template, a name or a literal, found ${quoteInput(t.text)}`, t.at);
 }
 
 function cast(cursor: TokenCursor, isWord: (word: string) => boolean, t: Token): Operand {
@@ -131,7 +144,7 @@ function cast(cursor: TokenCursor, isWord: (word: string) => boolean, t: Token):
   const inner = operand(cursor, isWord);
   cursor.take('AS');
   const type = cursor.take();
-  if (!CAST_TYPES.has(type.text.toUpperCase())) throw new FilterSyntaxError(`CAST to '${type.text}' is not supported`, type.at);
+  if (!CAST_TYPES.has(type.text.toUpperCase())) throw new FilterSyntaxError(`CAST to ${quoteInput(type.text)} is not supported`, type.at);
   if (cursor.peek()?.text === '(') {
     cursor.take('(');
     while (cursor.peek()?.text !== ')') cursor.take();
@@ -141,7 +154,8 @@ function cast(cursor: TokenCursor, isWord: (word: string) => boolean, t: Token):
   return { ...inner, at: t.at };
 }
 
-function leaf(left: Operand, op: FilterOp, right: readonly Operand[], at: Token): Filter {
+/** One comparison (a name against literals, either way round), counted against the limits. */
+function compared(left: Operand, op: FilterOp, right: readonly Operand[], at: Token, limits: ConditionLimits): Filter {
   let subject = left;
   let values = right;
   let actual = op;
@@ -155,17 +169,19 @@ function leaf(left: Operand, op: FilterOp, right: readonly Operand[], at: Token)
     if (v.kind !== 'literal') throw new FilterSyntaxError('compare a name with literals only, not with another name', v.at);
     return v.value;
   });
+  const problem = limits.comparison() ?? limits.values(texts);
+  if (problem) throw new FilterSyntaxError(problem.message, problem.valueIndex === undefined ? at.at : (values[problem.valueIndex]?.at ?? at.at));
   if (subject.ref.kind === 'metric') return { kind: 'metric', metric: subject.ref.metric, groupBy: subject.ref.groupBy, op: actual, values: texts };
   return { kind: 'compare', dimension: subject.ref.name, op: actual, values: texts };
 }
 
-function like(left: Operand, t: Token, pattern: Operand, negated: boolean): Filter {
+function like(left: Operand, t: Token, pattern: Operand, negated: boolean, limits: ConditionLimits): Filter {
   if (pattern.kind !== 'literal') throw new FilterSyntaxError('LIKE needs a quoted pattern', t.at);
   const p = pattern.value;
   const body = p.replace(/^%/, '').replace(/%$/, '');
-  if (/[%_]/.test(body)) throw new FilterSyntaxError(`LIKE '${p}' is not supported; use 'prefix%' or '%text%'`, t.at);
+  if (/[%_]/.test(body)) throw new FilterSyntaxError(`LIKE ${quoteInput(p)} is not supported; use 'prefix%' or '%text%'`, t.at);
   const op: FilterOp | undefined = p.startsWith('%') && p.endsWith('%') && p.length > 1 ? 'CONTAINS' : !p.startsWith('%') && p.endsWith('%') ? 'STARTS_WITH' : !/%/.test(p) ? 'EQ' : undefined;
-  if (!op) throw new FilterSyntaxError(`LIKE '${p}' is not supported; use 'prefix%' or '%text%'`, t.at);
-  const result = leaf(left, op, [{ kind: 'literal', value: body, at: pattern.at }], t);
+  if (!op) throw new FilterSyntaxError(`LIKE ${quoteInput(p)} is not supported; use 'prefix%' or '%text%'`, t.at);
+  const result = compared(left, op, [{ kind: 'literal', value: body, at: pattern.at }], t, limits);
   return negated ? { kind: 'not', filter: result } : result;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { quoteInput } from '../quote-input.ts';
+import { isStorableText, UNSTORABLE_MESSAGE } from '../storable-text.ts';
 
 /** Why an incoming event was refused; the API returns it with the event's index. */
 export type RejectionCode = 'UNKNOWN_EVENT' | 'MISSING_FIELD' | 'INVALID_FIELD' | 'INVALID_PROPERTY' | 'TIMESTAMP_OUT_OF_RANGE';
@@ -29,15 +31,7 @@ const OCCURRED_AT_HINT = 'must be an ISO-8601 date-time with a UTC offset, e.g. 
 /** Largest `properties` object accepted per event, in characters of JSON. */
 export const MAX_PROPERTIES_LENGTH = 8 * 1024;
 
-/** NUL and unpaired surrogates: PostgreSQL text and jsonb cannot store them. */
-const UNSTORABLE = /[\u0000\ud800-\udfff]/u;
 const UNSTORABLE_IN_JSON = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
-const UNSTORABLE_MESSAGE = 'must not contain NUL or unpaired surrogate characters';
-
-/** Whether PostgreSQL can store the string as text. */
-export function isStorableText(value: string): boolean {
-  return !UNSTORABLE.test(value);
-}
 
 const text = (max: number) => z.string().min(1).max(max);
 const optionalText = (max: number) => text(max).nullish();
@@ -112,7 +106,8 @@ function rejectionOf(issues: readonly z.core.$ZodIssue[], input: Record<string, 
   const issue = issues[0];
   if (!issue) return { code: 'INVALID_FIELD', message: 'the event is invalid' };
   if (issue.code === 'unrecognized_keys') {
-    return { code: 'INVALID_FIELD', message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}` };
+    const shown = issue.keys.slice(0, 5).map((k) => quoteInput(k)).join(', ') + (issue.keys.length > 5 ? ', …' : '');
+    return { code: 'INVALID_FIELD', message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${shown}` };
   }
   const field = String(issue.path[0] ?? 'event');
   if (field === 'properties') return { code: 'INVALID_FIELD', message: `'properties' must be a JSON object` };

@@ -1,6 +1,7 @@
 import { indexEventDefinitions, type EventDefinition } from './define-event.ts';
 import { createEnvelopeParser, type EventEnvelope, type Rejection } from './event-envelope.ts';
 import { validateProperties } from './validate-properties.ts';
+import { quoteInput } from '../quote-input.ts';
 
 export type { Rejection, RejectionCode, EventEnvelope } from './event-envelope.ts';
 
@@ -70,7 +71,7 @@ export function createEventValidator(rules: EventRules): EventValidator {
     }
     const definition = definitions.get(envelope.name);
     if (!definition) {
-      return { kind: 'undeclared', event: { ...envelope, personalProperties: [] }, rejection: { code: 'UNKNOWN_EVENT', message: `no event named '${envelope.name}' is defined` } };
+      return { kind: 'undeclared', event: { ...envelope, personalProperties: [] }, rejection: { code: 'UNKNOWN_EVENT', message: `no event named ${quoteInput(envelope.name)} is defined` } };
     }
     const absent = definition.requires.find((field) => envelope[field] === null);
     if (absent) return rejected({ code: 'MISSING_FIELD', message: `'${absent}' is required for ${definition.name}` });

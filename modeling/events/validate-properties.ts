@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EventDefinition, EventProperty } from './define-event.ts';
 import { refuse, type Checked } from './event-envelope.ts';
+import { MAX_ECHOED_CHARACTERS, quoteInput } from '../quote-input.ts';
 
 const isTimestamp = z.iso.datetime({ offset: true });
 
@@ -20,11 +21,11 @@ export function validateProperties(
     const property = declared.get(name);
     if (!property) {
       const known = definition.properties.map((p) => p.name).join(', ') || 'none';
-      return refuse('INVALID_PROPERTY', `undeclared property '${name}' for ${definition.name} (declared: ${known})`);
+      return refuse('INVALID_PROPERTY', `undeclared property ${quoteInput(name)} for ${definition.name} (declared: ${known})`);
     }
     if (value === null || value === undefined) continue;
     const checked = checkValue(property, value);
-    if (typeof checked === 'string') return refuse('INVALID_PROPERTY', `property '${name}' ${checked}`);
+    if (typeof checked === 'string') return refuse('INVALID_PROPERTY', `property ${quoteInput(name)} ${checked}`);
     normalized[name] = checked.value;
   }
   for (const property of definition.properties) {
@@ -49,7 +50,7 @@ function propertiesByName(definition: EventDefinition): ReadonlyMap<string, Even
 /** The normalized value, or what is wrong with it (never echoing a personal value). */
 function checkValue(property: EventProperty, value: unknown): { value: unknown } | string {
   const normalized = normalize(property, value);
-  const got = property.pii ? `got a ${Array.isArray(value) ? 'list' : typeof value} (personal value not shown)` : `got ${JSON.stringify(value)}`;
+  const got = property.pii ? `got a ${Array.isArray(value) ? 'list' : typeof value} (personal value not shown)` : `got ${shown(value)}`;
   if (normalized === undefined) return `must be ${article(property.type)}, ${got}`;
   const allowed = property.allowedValues;
   if (allowed && !allowed.includes(normalized as string | number | boolean)) {
@@ -71,6 +72,12 @@ function normalize(property: EventProperty, value: unknown): unknown {
     case 'timestamp':
       return typeof value === 'string' && isTimestamp.safeParse(value).success ? new Date(value).toISOString() : undefined;
   }
+}
+
+/** A sent value as a message may repeat it: JSON, truncated like any echoed input. */
+function shown(value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length <= MAX_ECHOED_CHARACTERS ? json : quoteInput(json);
 }
 
 function article(type: EventProperty['type']): string {

@@ -4,6 +4,7 @@ import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import { identifies, locateDimension } from '../catalog/locate-dimension.ts';
 import { StrataError } from '../errors.ts';
 import type { DimensionRef } from './dimension-ref.ts';
+import { quoteInput } from '../quote-input.ts';
 
 /**
  * The models a metric's group-bys and filters are resolved from: each measure's model, and
@@ -83,6 +84,6 @@ export function distinctValuesModel(index: CatalogIndex, refs: readonly Dimensio
     const better = !best || local > best.local || (local === best.local && (joins < best.joins || (joins === best.joins && width < best.width)));
     if (better) best = { model, local, joins, width };
   }
-  if (!best) throw new StrataError('INVALID_QUERY', `no model reaches all of ${named.map((r) => `'${r.text}'`).join(', ')} without fan-out`);
+  if (!best) throw new StrataError('INVALID_QUERY', `no model reaches all of ${named.slice(0, 10).map((r) => quoteInput(r.text)).join(', ')}${named.length > 10 ? ', …' : ''} without fan-out`);
   return best.model;
 }

@@ -5,6 +5,7 @@ import { locateDimension } from '../catalog/locate-dimension.ts';
 import { castProblem } from '../catalog/values.ts';
 import { StrataError } from '../errors.ts';
 import { closestNames } from './suggest.ts';
+import { quoteInput } from '../quote-input.ts';
 import type { DatePart, MetricQuery } from './metric-query.ts';
 import { customGrainNames, defaultGrainOf, grainSuffix, parseDimensionRef, refBaseName, type DimensionRef, type GrainChoice } from './dimension-ref.ts';
 import { expandSavedQuery } from './saved-query.ts';
@@ -56,7 +57,7 @@ export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQ
   const groupBy = refs.map(({ input: g, ref }) => resolveGroupBy(index, models, metrics, ref, g.grain, g.datePart, defaultGrain));
   const columns = new Set<string>();
   for (const g of groupBy) {
-    if (columns.has(g.column)) throw new StrataError('INVALID_QUERY', `'${g.column}' is grouped by twice`);
+    if (columns.has(g.column)) throw new StrataError('INVALID_QUERY', `${quoteInput(g.column)} is grouped by twice`);
     columns.add(g.column);
   }
   if (query.where) checkFilterNames(index, models, metrics, query.where, custom);
@@ -82,7 +83,7 @@ function resolveMetric(index: CatalogIndex, name: string): Metric {
   const metric = index.metrics.get(name);
   if (metric && metric.status !== 'ARCHIVED') return metric;
   const suggestions = closestNames(name, [...index.metrics.keys()]);
-  throw new StrataError('UNKNOWN_MEMBER', `unknown metric '${name}'${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
+  throw new StrataError('UNKNOWN_MEMBER', `unknown metric ${quoteInput(name)}${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
 }
 
 /** A reference must resolve from every model the query aggregates; returns its type and defined grain. */
@@ -99,13 +100,13 @@ export function resolveDimension(index: CatalogIndex, models: readonly Model[], 
       const known = knownNames(index);
       if (!known.has(refBaseName(ref)) && !known.has(ref.text)) {
         const suggestions = closestNames(ref.text, [...known, 'metric_time']);
-        throw new StrataError('UNKNOWN_MEMBER', `unknown dimension '${ref.text}'${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
+        throw new StrataError('UNKNOWN_MEMBER', `unknown dimension ${quoteInput(ref.text)}${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
       }
     }
     const users = metrics.filter((m) => queryModels(index, [m]).some((l) => l.name === model.name)).map((m) => `'${m.name}'`);
-    throw new StrataError('INVALID_QUERY', `dimension '${ref.text}' cannot slice ${users.length ? `metric ${users.join(', ')}` : `'${model.name}'`}: ${located.message}`);
+    throw new StrataError('INVALID_QUERY', `dimension ${quoteInput(ref.text)} cannot slice ${users.length ? `metric ${users.join(', ')}` : `'${model.name}'`}: ${located.message}`);
   }
-  if (!found && models.length === 0) throw new StrataError('INVALID_QUERY', `'${ref.text}' cannot be grouped with the time spine alone`);
+  if (!found && models.length === 0) throw new StrataError('INVALID_QUERY', `${quoteInput(ref.text)} cannot be grouped with the time spine alone`);
   return found ?? { type: 'string' };
 }
 
@@ -121,10 +122,10 @@ function resolveGroupBy(index: CatalogIndex, models: readonly Model[], metrics: 
   const found = resolveDimension(index, models, metrics, ref);
   const named: GrainChoice = ref.grain;
   if ((grain || datePart || named.grain || named.custom) && found.type !== 'time') {
-    throw new StrataError('INVALID_QUERY', `'${ref.text}' is a ${found.type} dimension; grain and datePart apply only to time dimensions`);
+    throw new StrataError('INVALID_QUERY', `${quoteInput(ref.text)} is a ${found.type} dimension; grain and datePart apply only to time dimensions`);
   }
   if (grain && !GRAINS.includes(grain)) throw new StrataError('BAD_USER_INPUT', `unknown grain '${grain}'`);
-  if (grain && named.grain && grain !== named.grain) throw new StrataError('BAD_USER_INPUT', `'${ref.text}' names grain ${named.grain} but grain ${grain} was given`);
+  if (grain && named.grain && grain !== named.grain) throw new StrataError('BAD_USER_INPUT', `${quoteInput(ref.text)} names grain ${named.grain} but grain ${grain} was given`);
   const metricTime = ref.kind === 'metric_time';
   const own = metricTime ? defaultGrain : defaultGrainOf(found);
   const effective: GrainChoice = found.type === 'time' && !datePart ? (named.custom ? named : { grain: grain ?? named.grain ?? own }) : {};
@@ -153,12 +154,12 @@ function checkFilterNames(index: CatalogIndex, models: readonly Model[], metrics
       resolveDimension(index, queryModels(index, [metric]), [metric], ref);
       resolveDimension(index, models, metrics, ref);
     }
-    return checkValues(filter.values, 'number', `Metric('${filter.metric}')`);
+    return checkValues(filter.values, 'number', `Metric(${quoteInput(filter.metric)})`);
   }
   const ref = parseDimensionRef(filter.dimension, custom);
   const found = resolveDimension(index, models, metrics, ref);
-  if ((filter.grain || ref.grain.grain || ref.grain.custom) && found.type !== 'time') throw new StrataError('INVALID_QUERY', `'${filter.dimension}' is a ${found.type} dimension; grain applies only to time dimensions`);
-  if (found.type !== 'string') checkValues(filter.values, found.type, filter.dimension);
+  if ((filter.grain || ref.grain.grain || ref.grain.custom) && found.type !== 'time') throw new StrataError('INVALID_QUERY', `${quoteInput(filter.dimension)} is a ${found.type} dimension; grain applies only to time dimensions`);
+  checkValues(filter.values, found.type, quoteInput(filter.dimension));
 }
 
 /** The dimension references a filter compares (metric filters' entities included). */
@@ -171,7 +172,7 @@ function filterDimensions(filter: Filter): string[] {
 function checkValues(values: readonly string[], type: DimensionType, what: string): void {
   for (const value of values) {
     const problem = castProblem(type, value);
-    if (problem) throw new StrataError('BAD_USER_INPUT', `filter on '${what}' (${type}): ${problem}`);
+    if (problem) throw new StrataError('BAD_USER_INPUT', `filter on ${what} (${type}): ${problem}`);
   }
 }
 
@@ -189,5 +190,5 @@ function resolveOrderField(field: string, metrics: readonly Metric[], groupBy: r
   const group = groupBy.find((g) => g.column === field || g.text === field) ?? groupBy.find((g) => refBaseName(g.ref) === field || refBaseName(g.ref) === field.replaceAll('.', '__'));
   if (group) return group.column;
   const names = [...metrics.map((m) => m.name), ...groupBy.map((g) => g.column)];
-  throw new StrataError('INVALID_QUERY', `cannot order by '${field}': order by one of ${names.join(', ')}`, { suggestions: closestNames(field, names) });
+  throw new StrataError('INVALID_QUERY', `cannot order by ${quoteInput(field)}: order by one of ${names.join(', ')}`, { suggestions: closestNames(field, names) });
 }

@@ -2,6 +2,7 @@ import type { Catalog, Grain } from '../catalog/types.ts';
 import { StrataError } from '../errors.ts';
 import { closestNames } from './suggest.ts';
 import type { DatePart, MetricQuery } from './metric-query.ts';
+import { quoteInput } from '../quote-input.ts';
 
 /**
  * A query naming a saved query takes the saved metrics, group-bys, filter, order and limit;
@@ -17,7 +18,7 @@ export function expandSavedQuery(catalog: Catalog, query: MetricQuery): MetricQu
   if (!saved) {
     const names = (catalog.savedQueries ?? []).map((s) => s.name);
     const suggestions = closestNames(query.savedQuery, names);
-    throw new StrataError('UNKNOWN_MEMBER', `unknown saved query '${query.savedQuery}'${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
+    throw new StrataError('UNKNOWN_MEMBER', `unknown saved query ${quoteInput(query.savedQuery)}${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
   }
   const where = saved.where && query.where ? { kind: 'and' as const, filters: [saved.where, query.where] } : saved.where ?? query.where;
   const groupBy = [

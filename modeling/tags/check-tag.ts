@@ -4,6 +4,7 @@ import { StrataError } from '../errors.ts';
 import { closestNames } from '../query/suggest.ts';
 import { tagRules, tagValueType, type TagDefinition } from './tag-definition.ts';
 import { measureOwner, subjectDimension, type TagSubject } from './tag-subject.ts';
+import { quoteInput } from '../quote-input.ts';
 
 /**
  * Checks every name and value in a tag against the catalog and the other tags. With
@@ -36,10 +37,10 @@ export function checkRule(rule: Rule, subject: TagSubject, tags: ReadonlyMap<str
     if (leaf.tag === options.self) throw new StrataError('BAD_USER_INPUT', `${at}: a tag cannot read itself`, { path: at });
     if (!target || target.status === 'ARCHIVED') {
       const suggestions = closestNames(leaf.tag, [...tags.keys()]);
-      throw new StrataError('UNKNOWN_MEMBER', `${at}: unknown tag '${leaf.tag}'${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`, { path: at, suggestions });
+      throw new StrataError('UNKNOWN_MEMBER', `${at}: unknown tag ${quoteInput(leaf.tag)}${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`, { path: at, suggestions });
     }
     if (options.forPublish && target.status !== 'PUBLISHED') {
-      throw new StrataError('BAD_USER_INPUT', `${at}: tag '${leaf.tag}' is ${target.status}; only published tags can be read by a published definition`, { path: at });
+      throw new StrataError('BAD_USER_INPUT', `${at}: tag ${quoteInput(leaf.tag)} is ${target.status}; only published tags can be read by a published definition`, { path: at });
     }
     checkValues(tagValueType(target), leaf.values, at);
   });

@@ -5,6 +5,7 @@ import { parseAggregateRef, parseRule } from '../conditions/parse-rule.ts';
 import type { TagDefinition, TagKind, TagSource } from './tag-definition.ts';
 import type { AggregateRef } from '../conditions/rule.ts';
 import { StrataError } from '../errors.ts';
+import { checkDefinitionKey } from '../catalog/definition-text.ts';
 
 /** A tag as written in code or sent by a steward: rules in API.md's JSON form. */
 export interface TagSpec {
@@ -33,7 +34,7 @@ export interface TagSpec {
  * ```
  */
 export function defineTag(spec: TagSpec, origin: 'code' | 'api' = 'code', version = 1): TagDefinition {
-  if (!/^[a-z][a-z0-9_]{1,62}$/.test(spec.key)) throw new StrataError('BAD_USER_INPUT', `key: '${spec.key}' must be snake_case, 2-63 characters, starting with a letter`, { path: 'key' });
+  checkDefinitionKey(spec.key);
   if (!['BOOLEAN', 'ENUM', 'NUMERIC'].includes(spec.kind)) throw new StrataError('BAD_USER_INPUT', `kind: expected BOOLEAN, ENUM or NUMERIC`, { path: 'kind' });
   if (spec.sensitivity !== undefined && !isSensitivity(spec.sensitivity)) throw new StrataError('BAD_USER_INPUT', 'sensitivity: expected public, internal, personal or restricted', { path: 'sensitivity' });
   return deepFreeze({
