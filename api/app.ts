@@ -19,8 +19,11 @@ import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { servingCatalog } from './serving-catalog.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
-import { createProfileLoader } from '../services/profiles.ts';
-import { authorize, isAllowed } from '../services/authorization.ts';
+import { authorize } from '../services/authorization.ts';
+import { createRequestContext, requestContextPlugin } from './request-context.ts';
+import { retryableAnswerFor, retryableStatusPlugin } from './retryable-status.ts';
+import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.ts';
+import { trackRequests, type DrainReport } from './http-drain.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 
@@ -28,8 +31,16 @@ export interface App {
   readonly server: Server;
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(port: number): Promise<number>;
-  close(): Promise<void>;
+  /**
+   * Stops serving gracefully: `/ready` answers 503 at once, no new connection is accepted,
+   * idle keep-alive connections close, requests in flight get up to `graceMs` (default 10 s)
+   * to finish with `Connection: close`, the rest are cut off, then Apollo stops. The
+   * database stays open (its owner closes it).
+   */
+  close(options?: { graceMs?: number }): Promise<DrainReport>;
 }
+
+const DEFAULT_GRACE_MS = 10_000;
 
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
@@ -44,8 +55,15 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // The process owner drains and stops on signals (api/shutdown.ts), not Apollo on its own.
+    stopOnTerminationSignals: false,
     // No per-field cache hints: without the cache-control plugin Apollo leaves resolvers unwrapped.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      requestContextPlugin(),
+      retryableStatusPlugin(),
+    ],
   });
   await apollo.start();
 
@@ -60,13 +78,15 @@ export async function createApp(database: Database, config: AppConfig): Promise<
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.tagSubject), domain.tags);
   const semanticLayers = createSemanticProvider(catalog, domain.tagSubject, tags, { maxRows: config.maxRows ?? 100_000 });
   const authenticate = createAuthenticator(database, config.anonymousRole === undefined ? 'analyst' : config.anonymousRole);
-  const context = async (request: IncomingMessage): Promise<RequestContext> => {
-    const principal = await authenticate(request);
-    return {
-      database, principal, actor: principal.name, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
-      events, semantic: await semanticLayers.current(), tags, profiles: createProfileLoader(database, tags),
-    };
-  };
+  const contextSources = { database, events, tags, semantic: () => semanticLayers.current(), authenticate, dev: config.dev };
+  const context = async (request: IncomingMessage): Promise<RequestContext> => createRequestContext(request, contextSources);
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const route = routes[url.pathname];
+    if (!route) return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
+    route(request, response, url).catch((error: unknown) => handleRouteError(response, error));
+  });
+  const requests = trackRequests(server);
   const routes: Record<string, Route> = {
     '/graphql': createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context }),
     '/v1/events': createEventsRoute(events, {
@@ -75,18 +95,15 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     }),
     '/health': async (_request, response) => sendJson(response, 200, { status: 'ok' }),
     '/ready': async (_request, response) => {
+      // Draining: answer 503 at once so load balancers stop sending, without asking the database.
+      if (requests.draining) return sendJson(response, 503, { status: 'draining' });
       const readiness = await checkDatabase(database);
+      if (requests.draining) return sendJson(response, 503, { status: 'draining', ...readiness });
       const ready = readiness.reachable && readiness.migrationsCurrent;
       sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...readiness });
     },
   };
 
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const route = routes[url.pathname];
-    if (!route) return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
-    route(request, response, url).catch((error: unknown) => handleRouteError(response, error));
-  });
 
   return {
     server,
@@ -95,9 +112,10 @@ export async function createApp(database: Database, config: AppConfig): Promise<
         server.once('error', reject);
         server.listen(port, () => resolve((server.address() as AddressInfo).port));
       }),
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    async close(options = {}) {
+      const report = await requests.drain(options.graceMs ?? DEFAULT_GRACE_MS);
       await apollo.stop();
+      return report;
     },
   };
 }
@@ -105,6 +123,12 @@ export async function createApp(database: Database, config: AppConfig): Promise<
 function handleRouteError(response: ServerResponse, error: unknown): void {
   if (error instanceof BodyTooLargeError) return sendJson(response, 413, { error: { code: 'BAD_USER_INPUT', message: error.message } });
   if (error instanceof MalformedBodyError) return sendJson(response, 400, { error: { code: 'BAD_USER_INPUT', message: error.message } });
+  if (isConnectionFailure(error) && !response.headersSent) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'database unreachable');
+    const answer = retryableAnswerFor('UNAVAILABLE');
+    response.setHeader('retry-after', String(answer.retryAfterSeconds));
+    return sendJson(response, answer.status, { error: { code: 'UNAVAILABLE', message: UNAVAILABLE_MESSAGE } });
+  }
   logger.error({ err: error instanceof Error ? error.message : String(error) }, 'request failed');
   if (!response.headersSent) sendJson(response, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error.' } });
   else response.end();
