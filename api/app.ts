@@ -23,7 +23,7 @@ import { authorize } from '../services/authorization.ts';
 import { createRequestContext, requestContextPlugin } from './request-context.ts';
 import { retryableAnswerFor, retryableStatusPlugin } from './retryable-status.ts';
 import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.ts';
-import { trackRequests, type DrainReport } from './http-drain.ts';
+import { trackRequests, type DrainReport, type HttpDrain } from './http-drain.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 
@@ -94,16 +94,8 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       authorize: async (request) => authorize(await authenticate(request), 'events.track'),
     }),
     '/health': async (_request, response) => sendJson(response, 200, { status: 'ok' }),
-    '/ready': async (_request, response) => {
-      // Draining: answer 503 at once so load balancers stop sending, without asking the database.
-      if (requests.draining) return sendJson(response, 503, { status: 'draining' });
-      const readiness = await checkDatabase(database);
-      if (requests.draining) return sendJson(response, 503, { status: 'draining', ...readiness });
-      const ready = readiness.reachable && readiness.migrationsCurrent;
-      sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...readiness });
-    },
+    '/ready': readinessRoute(database, requests),
   };
-
 
   return {
     server,
@@ -117,6 +109,18 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       await apollo.stop();
       return report;
     },
+  };
+}
+
+/** `/ready`: 200 when the database answers and is migrated; 503 otherwise and at once while draining. */
+function readinessRoute(database: Database, requests: HttpDrain): Route {
+  return async (_request, response) => {
+    // Draining: answer without asking the database, so load balancers stop sending at once.
+    if (requests.draining) return sendJson(response, 503, { status: 'draining' });
+    const readiness = await checkDatabase(database);
+    if (requests.draining) return sendJson(response, 503, { status: 'draining', ...readiness });
+    const ready = readiness.reachable && readiness.migrationsCurrent;
+    sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...readiness });
   };
 }
 

@@ -141,8 +141,8 @@ describe.skipIf(!postgres)('faults on PostgreSQL', () => {
       expect((await graphql(METRIC)).status).toBe(200);
       await proxy.stop();
 
-      const version = await graphql('{ version }', 'sk_never_seen_before');
-      expect(version).toMatchObject({ status: 200, body: { data: { version: expect.any(String) } } });
+      const version = await graphql('{ version health { ok } }', 'sk_never_seen_before');
+      expect(version).toMatchObject({ status: 200, body: { data: { version: expect.any(String), health: { ok: false } } } });
       expect(version.body.errors).toBeUndefined();
       expect((await fetch(`${base}/health`)).status).toBe(200);
       const ready = await fetch(`${base}/ready`);
