@@ -23,6 +23,9 @@ import { createProfileLoader } from '../services/profiles.ts';
 import { createPersonalDataLog } from '../store/personal-data-log.ts';
 import { authorize, isAllowed } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K, queryAccess, viewerOf } from '../services/access.ts';
+import { retryableAnswerFor, retryableStatusPlugin } from './retryable-status.ts';
+import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.ts';
+import { trackRequests, type DrainReport, type HttpDrain } from './http-drain.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 
@@ -30,8 +33,16 @@ export interface App {
   readonly server: Server;
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(port: number): Promise<number>;
-  close(): Promise<void>;
+  /**
+   * Stops serving gracefully: `/ready` answers 503 at once, no new connection is accepted,
+   * idle keep-alive connections close, requests in flight get up to `graceMs` (default 10 s)
+   * to finish with `Connection: close`, the rest are cut off, then Apollo stops. The
+   * database stays open (its owner closes it).
+   */
+  close(options?: { graceMs?: number }): Promise<DrainReport>;
 }
+
+const DEFAULT_GRACE_MS = 10_000;
 
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
@@ -47,8 +58,14 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection ?? true,
+    // The process owner drains and stops on signals (api/shutdown.ts), not Apollo on its own.
+    stopOnTerminationSignals: false,
     // No per-field cache hints: without the cache-control plugin Apollo leaves resolvers unwrapped.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      retryableStatusPlugin(),
+    ],
   });
   await apollo.start();
 
@@ -82,6 +99,13 @@ export async function createApp(database: Database, config: AppConfig): Promise<
         })),
     };
   };
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const route = routes[url.pathname];
+    if (!route) return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
+    route(request, response, url).catch((error: unknown) => handleRouteError(response, error));
+  });
+  const requests = trackRequests(server);
   const routes: Record<string, Route> = {
     '/graphql': createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context }),
     '/v1/events': createEventsRoute(events, {
@@ -89,19 +113,8 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       authorize: async (request) => authorize(await authenticate(request), 'events.track'),
     }),
     '/health': async (_request, response) => sendJson(response, 200, { status: 'ok' }),
-    '/ready': async (_request, response) => {
-      const readiness = await checkDatabase(database);
-      const ready = readiness.reachable && readiness.migrationsCurrent;
-      sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...readiness });
-    },
+    '/ready': readinessRoute(database, requests),
   };
-
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const route = routes[url.pathname];
-    if (!route) return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
-    route(request, response, url).catch((error: unknown) => handleRouteError(response, error));
-  });
 
   return {
     server,
@@ -110,17 +123,36 @@ export async function createApp(database: Database, config: AppConfig): Promise<
         server.once('error', reject);
         server.listen(port, () => resolve((server.address() as AddressInfo).port));
       }),
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    async close(options = {}) {
+      const report = await requests.drain(options.graceMs ?? DEFAULT_GRACE_MS);
       await apollo.stop();
       await personalData.close();
+      return report;
     },
+  };
+}
+
+/** `/ready`: 200 when the database answers and is migrated; 503 otherwise and at once while draining. */
+function readinessRoute(database: Database, requests: HttpDrain): Route {
+  return async (_request, response) => {
+    // Draining: answer without asking the database, so load balancers stop sending at once.
+    if (requests.draining) return sendJson(response, 503, { status: 'draining' });
+    const readiness = await checkDatabase(database);
+    if (requests.draining) return sendJson(response, 503, { status: 'draining', ...readiness });
+    const ready = readiness.reachable && readiness.migrationsCurrent;
+    sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...readiness });
   };
 }
 
 function handleRouteError(response: ServerResponse, error: unknown): void {
   if (error instanceof BodyTooLargeError) return sendJson(response, 413, { error: { code: 'BAD_USER_INPUT', message: error.message } });
   if (error instanceof MalformedBodyError) return sendJson(response, 400, { error: { code: 'BAD_USER_INPUT', message: error.message } });
+  if (isConnectionFailure(error) && !response.headersSent) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'database unreachable');
+    const answer = retryableAnswerFor('UNAVAILABLE');
+    response.setHeader('retry-after', String(answer.retryAfterSeconds));
+    return sendJson(response, answer.status, { error: { code: 'UNAVAILABLE', message: UNAVAILABLE_MESSAGE } });
+  }
   logger.error({ err: error instanceof Error ? error.message : String(error) }, 'request failed');
   if (!response.headersSent) sendJson(response, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error.' } });
   else response.end();

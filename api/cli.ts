@@ -6,6 +6,7 @@ import { openDatabase, type Database } from '../store/database.ts';
 import { migrateDown, migrateToLatest } from '../store/migrate.ts';
 import { logger } from '../store/logger.ts';
 import { createApp } from './app.ts';
+import { stopOnSignals } from './shutdown.ts';
 import { createProgressReporter } from './progress.ts';
 import { addTagCommands, materializeDomain } from './cli-tag-commands.ts';
 import { currentSnapshot } from '../services/snapshot.ts';
@@ -52,13 +53,7 @@ async function serve(database: Database, config: ServerConfig): Promise<void> {
   const app = await createApp(database, config);
   const bound = await app.listen(config.port);
   console.log(`Strata serves GraphQL at http://localhost:${bound}/graphql (${database.engine})`);
-  const shutdown = async () => {
-    await app.close();
-    await database.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignals(app, database, config.shutdownGraceMs);
 }
 
 function createProgram(): Command {

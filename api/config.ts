@@ -24,6 +24,7 @@ const ConfigSchema = z.object({
   STRATA_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
   STRATA_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   STRATA_DB_POOL_SIZE: z.coerce.number().int().positive().max(1000).default(10),
+  STRATA_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   STRATA_EVENT_MAX_PAST_DAYS: z.coerce.number().positive().default(DEFAULT_EVENT_MAX_PAST_DAYS),
   STRATA_EVENT_MAX_FUTURE_MINUTES: z.coerce.number().min(0).default(DEFAULT_EVENT_MAX_FUTURE_MINUTES),
   STRATA_QUARANTINE_UNDECLARED_EVENTS: z
@@ -70,6 +71,8 @@ export interface ServerConfig {
   readonly statementTimeoutMs: number;
   /** Largest number of PostgreSQL connections the server opens. */
   readonly poolSize: number;
+  /** On SIGTERM or SIGINT, how long requests in flight may take to finish before they are cut off. */
+  readonly shutdownGraceMs: number;
   /** Role of callers without credentials (`none` refuses them). */
   readonly anonymousRole: Role | null;
   /** Aggregates counting fewer customers are suppressed for callers without personal clearance. */
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxBodyBytes: c.STRATA_MAX_BODY_BYTES,
     statementTimeoutMs: c.STRATA_STATEMENT_TIMEOUT_MS,
     poolSize: c.STRATA_DB_POOL_SIZE,
+    shutdownGraceMs: c.STRATA_SHUTDOWN_GRACE_MS,
     anonymousRole: c.STRATA_ANONYMOUS_ROLE === 'none' ? null : c.STRATA_ANONYMOUS_ROLE,
     privacyK: c.STRATA_PRIVACY_K,
     introspection: c.STRATA_INTROSPECTION === undefined ? c.NODE_ENV !== 'production' : c.STRATA_INTROSPECTION === '1' || c.STRATA_INTROSPECTION === 'true',

@@ -2,6 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { isStrataError } from '../modeling/errors.ts';
 import { logger } from '../store/logger.ts';
+import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.ts';
 
 /** Codes Apollo and graphql-js raise for requests the client can fix; their messages are safe. */
 const CLIENT_CODES = new Set([
@@ -16,8 +17,10 @@ const CLIENT_CODES = new Set([
 
 /**
  * The one place where errors become what clients see. Domain errors keep their code and
- * message; GraphQL's own request errors pass through; everything else is logged and
- * replaced by a generic message so no SQL, table name or stack trace leaves the server.
+ * message; a lost or refused database connection becomes UNAVAILABLE (the answer then
+ * carries HTTP 503 and Retry-After, see retryable-status.ts); GraphQL's own request errors
+ * pass through; everything else is logged and replaced by a generic message so no SQL,
+ * table name or stack trace leaves the server.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
@@ -34,6 +37,14 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       message: 'The query took longer than the server allows; narrow the time range, filter, or use a coarser grain.',
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: 'TIMEOUT' },
+    };
+  }
+  if (isConnectionFailure(error)) {
+    logger.warn({ err: original instanceof Error ? original.message : String(original), path: formatted.path }, 'database unreachable');
+    return {
+      message: UNAVAILABLE_MESSAGE,
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'UNAVAILABLE' },
     };
   }
   const code = formatted.extensions?.code;

@@ -93,6 +93,13 @@ describe('database settings from the environment', () => {
     expect(() => loadConfig({ STRATA_DB_POOL_SIZE: '0' })).toThrow(/STRATA_DB_POOL_SIZE/);
   });
 
+  it('reads the shutdown grace period, 10 s by default, and refuses a negative one', async () => {
+    const { loadConfig } = await import('../api/config.ts');
+    expect(loadConfig({}).shutdownGraceMs).toBe(10_000);
+    expect(loadConfig({ STRATA_SHUTDOWN_GRACE_MS: '2500' }).shutdownGraceMs).toBe(2_500);
+    expect(() => loadConfig({ STRATA_SHUTDOWN_GRACE_MS: '-1' })).toThrow(/STRATA_SHUTDOWN_GRACE_MS/);
+  });
+
   it.runIf(postgresReachable)('cuts off a PostgreSQL statement at the configured timeout; 0 sets none', async () => {
     const { openDatabase } = await import('../store/database.ts');
     const { sql } = await import('kysely');
