@@ -20,6 +20,7 @@ import { servingCatalog } from './serving-catalog.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
 import { createProfileLoader } from '../services/profiles.ts';
+import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
 import { authorize, isAllowed } from '../services/authorization.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
@@ -33,7 +34,7 @@ export interface App {
 
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
-  Partial<Pick<ServerConfig, 'anonymousRole' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>>;
+  Partial<Pick<ServerConfig, 'anonymousRole' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents' | 'materializeMaxDrift'>>;
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
@@ -65,6 +66,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     return {
       database, principal, actor: principal.name, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
       events, semantic: await semanticLayers.current(), tags, profiles: createProfileLoader(database, tags),
+      materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
     };
   };
   const routes: Record<string, Route> = {

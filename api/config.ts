@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DatabaseOptions } from '../store/database.ts';
 import { ROLES, type Role } from '../services/authorization.ts';
+import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
 
 const ConfigSchema = z.object({
@@ -20,6 +21,7 @@ const ConfigSchema = z.object({
   STRATA_DB_POOL_SIZE: z.coerce.number().int().positive().max(1000).default(10),
   STRATA_EVENT_MAX_PAST_DAYS: z.coerce.number().positive().default(DEFAULT_EVENT_MAX_PAST_DAYS),
   STRATA_EVENT_MAX_FUTURE_MINUTES: z.coerce.number().min(0).default(DEFAULT_EVENT_MAX_FUTURE_MINUTES),
+  STRATA_MATERIALIZE_MAX_DRIFT: z.coerce.number().min(0).max(1).default(DEFAULT_MAX_DRIFT),
   STRATA_QUARANTINE_UNDECLARED_EVENTS: z
     .enum(['0', '1', 'true', 'false'])
     .default('0')
@@ -54,6 +56,8 @@ export interface ServerConfig {
   readonly eventMaxFutureMinutes: number;
   /** Keep events of undeclared names in quarantine for stewards instead of rejecting them. */
   readonly quarantineUndeclaredEvents: boolean;
+  /** A materialization moving more than this share of customers in any tag is held for an approver (1 never holds). */
+  readonly materializeMaxDrift: number;
 }
 
 /** Reads the server configuration from the environment; throws one line per bad variable. */
@@ -79,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     eventMaxPastDays: c.STRATA_EVENT_MAX_PAST_DAYS,
     eventMaxFutureMinutes: c.STRATA_EVENT_MAX_FUTURE_MINUTES,
     quarantineUndeclaredEvents: c.STRATA_QUARANTINE_UNDECLARED_EVENTS,
+    materializeMaxDrift: c.STRATA_MATERIALIZE_MAX_DRIFT,
   };
 }
 

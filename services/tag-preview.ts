@@ -2,10 +2,10 @@ import { sql } from 'kysely';
 import { defineTag, type TagSpec } from '../modeling/tags/define-tag.ts';
 import { checkTag, orderTags } from '../modeling/tags/check-tag.ts';
 import { profileSql } from '../modeling/tags/profile-sql.ts';
-import { latestDataDateSql } from '../modeling/tags/latest-date-sql.ts';
+import { dataDateRangeSql } from '../modeling/tags/data-date-range-sql.ts';
 import { sqlCompiler } from '../modeling/plan/sql-compiler.ts';
 import { currentSnapshot } from './snapshot.ts';
-import { today } from './profile-materialization.ts';
+import { today } from './materialization-as-of.ts';
 import { tagClosure, type TagRuntime } from './tag-runtime.ts';
 
 export interface TagPreview {
@@ -30,7 +30,7 @@ export async function previewTag(runtime: TagRuntime, spec: Omit<TagSpec, 'key'>
   checkTag(tag, runtime.subject, registry.live, { forPublish: false });
   const ordered = orderTags([...tagClosure(registry.live, [], [tag]), tag]);
   const asOf = asOfOverride ?? (await currentSnapshot(runtime.db))?.asOf
-    ?? (await latestDataDateSql(runtime.subject, [...registry.live.values(), tag], []).execute(runtime.db)).rows[0]?.latest ?? today();
+    ?? (await dataDateRangeSql(runtime.subject, [...registry.live.values(), tag], [], new Date()).execute(runtime.db)).rows[0]?.latest ?? today();
   const statement = sql<{ value: string | null; customers: number }>`
     SELECT p.tags ->> ${PREVIEW_KEY} AS value, COUNT(*) AS customers FROM (${profileSql(runtime.subject, ordered, [], asOf)}) AS p GROUP BY 1 ORDER BY 2 DESC, 1`;
   const { rows } = await statement.execute(runtime.db);
