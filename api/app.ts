@@ -21,6 +21,7 @@ import { createAuthenticator } from './authenticate.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
 import { createProfileLoader } from '../services/profiles.ts';
 import { createPersonalDataLog } from '../store/personal-data-log.ts';
+import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
 import { authorize, isAllowed } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K, queryAccess, viewerOf } from '../services/access.ts';
 import { retryableAnswerFor, retryableStatusPlugin } from './retryable-status.ts';
@@ -46,7 +47,7 @@ const DEFAULT_GRACE_MS = 10_000;
 
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
-  Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>> &
+  Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents' | 'materializeMaxDrift'>> &
   Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys'>>;
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
@@ -87,7 +88,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
     return {
-      database, events, tags, personalData,
+      database, events, tags, personalData, materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
       session: () =>
         (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => {
           const viewer = viewerOf(principal, privacyK);

@@ -4,7 +4,8 @@ import type { Database } from '../store/database.ts';
 import { createApiKey, revokeApiKey } from '../store/api-keys.ts';
 import { listDefinitions } from '../store/definition-store.ts';
 import { isRole, ROLES } from '../services/authorization.ts';
-import { materializeProfiles } from '../services/profile-materialization.ts';
+import { materializeProfiles, type MaterializationRun } from '../services/profile-materialization.ts';
+import { loadConfig } from './config.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
 import { publishedAudiences } from '../services/audiences.ts';
 import type { StoredTagBody } from '../services/tag-registry.ts';
@@ -17,29 +18,55 @@ import { quoteInput } from '../modeling/quote-input.ts';
 
 type WithDatabase = <T>(work: (database: Database) => Promise<T>) => Promise<T>;
 
-/** Materializes the bundled domain's published tags and audiences, with a progress bar. */
-export async function materializeDomain(database: Database, asOf?: string): Promise<void> {
+export interface MaterializeOptions {
+  readonly asOf?: string | undefined;
+  /** Publish even when the drift guard would hold the run. */
+  readonly force?: boolean | undefined;
+  /** A run moving more than this share of customers in any tag is held (STRATA_MATERIALIZE_MAX_DRIFT; default 0.2). */
+  readonly maxDrift?: number | undefined;
+}
+
+/**
+ * Materializes the bundled domain's published tags and audiences, with a progress bar, and
+ * says whether the run was published, forced or held. A held run sets exit code 2, so a
+ * scheduler notices that an approver must look at it.
+ */
+export async function materializeDomain(database: Database, options: MaterializeOptions = {}): Promise<MaterializationRun> {
   const domain = wealthDomain();
   const runtime = createTagRuntime(database.db, tagSubject(indexCatalog(domain.catalog), domain.tagSubject), domain.tags);
   const progress = createProgressReporter();
-  const run = await materializeProfiles({
-    database, subject: runtime.subject, tags: [...(await runtime.registry()).live.values()], audiences: publishedAudiences,
-    actor: 'cli', onProgress: progress.update, ...(asOf ? { asOf } : {}),
-  });
-  progress.stop();
-  console.log(`materialized ${Object.keys(run.coverage).length} tags for ${run.customers} customers as of ${run.asOf} in ${run.seconds.toFixed(1)} s (run ${run.runId})`);
+  let run: MaterializationRun;
+  try {
+    run = await materializeProfiles({
+      database, subject: runtime.subject, tags: [...(await runtime.registry()).live.values()], audiences: publishedAudiences,
+      actor: 'cli', onProgress: progress.update, ...(options.maxDrift !== undefined ? { maxDrift: options.maxDrift } : {}), force: options.force ?? false,
+      ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
+    });
+  } finally {
+    progress.stop();
+  }
+  const summary = `${Object.keys(run.coverage).length} tags for ${run.customers} customers as of ${run.asOf} in ${run.seconds.toFixed(1)} s (run ${run.runId})`;
+  if (run.status === 'held') {
+    console.log(`HELD, not published: computed ${summary}`);
+    console.log(run.message ?? '');
+    process.exitCode = 2;
+  } else {
+    console.log(`materialized and published ${summary}`);
+    if (options.force && run.message) console.log(`forced: ${run.message}`);
+  }
+  return run;
 }
 
 /** `materialize`, `keys create|revoke` and `tags export`: operations on the platform's state. */
 export function addTagCommands(program: Command, withDatabase: WithDatabase): void {
   program
     .command('materialize')
-    .description('compute every customer profile (tags and audiences) as of a date and publish the snapshot')
-    .option('--as-of <date>', 'YYYY-MM-DD (default: the latest date with data)')
-    .action(async (options: { asOf?: string }) => {
-      const problem = options.asOf && dateProblem(options.asOf);
-      if (problem) throw new Error(`--as-of ${quoteInput(options.asOf ?? '')} is not a date: ${problem}`);
-      await withDatabase((database) => materializeDomain(database, options.asOf));
+    .description('compute every customer profile (tags and audiences) as of a date and publish the snapshot, unless the drift guard holds it')
+    .option('--as-of <date>', 'YYYY-MM-DD within the data range (default: the last date every source the tags read has data)')
+    .option('--force', 'publish even when a tag distribution moved more than STRATA_MATERIALIZE_MAX_DRIFT of the customers')
+    .action(async (options: { asOf?: string; force?: boolean }) => {
+      const { materializeMaxDrift } = loadConfig();
+      await withDatabase((database) => materializeDomain(database, { asOf: options.asOf, force: options.force, maxDrift: materializeMaxDrift }));
     });
 
   const keys = program.command('keys').description('API keys: each names an actor and grants one role');

@@ -104,7 +104,7 @@ function createProgram(): Command {
       await migrate(database);
       const { isWarehouseEmpty } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
       if (await isWarehouseEmpty(database)) await seed(database, {});
-      if (!(await currentSnapshot(database.db))) await materializeDomain(database);
+      if (!(await currentSnapshot(database.db))) await materializeDomain(database, { maxDrift: config.materializeMaxDrift });
       await serve(database, config);
     });
 

@@ -4,6 +4,7 @@ import type { DatabaseOptions } from '../store/database.ts';
 import { parseEncryptionKeyring, parsePseudonymKey, type EncryptionKeyring } from '../store/personal-data-keys.ts';
 import { ROLES, type Role } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K } from '../services/access.ts';
+import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
 
 const ConfigSchema = z.object({
@@ -27,6 +28,7 @@ const ConfigSchema = z.object({
   STRATA_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   STRATA_EVENT_MAX_PAST_DAYS: z.coerce.number().positive().default(DEFAULT_EVENT_MAX_PAST_DAYS),
   STRATA_EVENT_MAX_FUTURE_MINUTES: z.coerce.number().min(0).default(DEFAULT_EVENT_MAX_FUTURE_MINUTES),
+  STRATA_MATERIALIZE_MAX_DRIFT: z.coerce.number().min(0).max(1).default(DEFAULT_MAX_DRIFT),
   STRATA_QUARANTINE_UNDECLARED_EVENTS: z
     .enum(['0', '1', 'true', 'false'])
     .default('0')
@@ -89,6 +91,8 @@ export interface ServerConfig {
   readonly piiHmacKey: KeyObject | undefined;
   /** AES-256-GCM keys for the encrypted copies of personal event properties; unset: no copy is kept. */
   readonly piiEncryptionKeys: EncryptionKeyring | undefined;
+  /** A materialization moving more than this share of customers in any tag is held for an approver (1 never holds). */
+  readonly materializeMaxDrift: number;
 }
 
 /** Reads the server configuration from the environment; throws one line per bad variable. */
@@ -119,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     quarantineUndeclaredEvents: c.STRATA_QUARANTINE_UNDECLARED_EVENTS,
     piiHmacKey: c.STRATA_PII_HMAC_KEY,
     piiEncryptionKeys: c.STRATA_PII_ENCRYPTION_KEY,
+    materializeMaxDrift: c.STRATA_MATERIALIZE_MAX_DRIFT,
   };
 }
 

@@ -4,6 +4,7 @@ import * as platformDefinitions from './0002-platform-definitions.ts';
 import * as wealthProductNav from './0003-wealth-product-nav.ts';
 import * as eventQuarantine from './0004-event-quarantine.ts';
 import * as tagProfilesAndKeys from './0005-tag-profiles-and-keys.ts';
+import * as materializationGuard from './0006-materialization-guard.ts';
 import * as eventPiiVault from './0007-event-pii-vault.ts';
 import * as personalDataReads from './0009-personal-data-reads.ts';
 
@@ -14,6 +15,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003-wealth-product-nav': wealthProductNav,
   '0004-event-quarantine': eventQuarantine,
   '0005-tag-profiles-and-keys': tagProfilesAndKeys,
+  '0006-materialization-guard': materializationGuard,
   '0007-event-pii-vault': eventPiiVault,
   '0009-personal-data-reads': personalDataReads,
 };

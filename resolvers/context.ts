@@ -40,4 +40,6 @@ export interface RequestContext {
   readonly personalData: PersonalDataLog;
   /** Validates and stores behaviour events (shared with `POST /v1/events`). */
   readonly events: EventCollector;
+  /** A materialization moving more than this share of customers in any tag is held for an approver. */
+  readonly materializeMaxDrift: number;
 }

@@ -8,7 +8,7 @@ import { orderTags } from '../modeling/tags/check-tag.ts';
 import { profileSql } from '../modeling/tags/profile-sql.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { changeDefinition, getDefinition, listDefinitions, type StoredDefinition } from '../store/definition-store.ts';
-import { currentSnapshot } from './snapshot.ts';
+import { servableRuns } from './snapshot.ts';
 import { tagClosure, type TagRuntime } from './tag-runtime.ts';
 import { checkMembersCleared, seesIndividuals, type Viewer } from './access.ts';
 import { andInScope, scopedKeysSql } from './scope-sql.ts';
@@ -51,13 +51,14 @@ export async function createAudience(runtime: TagRuntime, viewer: Viewer, input:
     apply: () => ({ status: 'PUBLISHED', body: { description: input.description ?? '', rule: input.rule }, bumpVersion: true }),
   });
   // Waits for a running materialization (which read the audiences before this one existed),
-  // then adds the members to whichever snapshot is current.
+  // then adds the members to whichever snapshot is current, and to the held run an approver
+  // may publish next, each as of its own date.
   await runtime.db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${SNAPSHOT_LOCK})`.execute(trx);
-    const snapshot = await currentSnapshot(trx);
-    if (!snapshot) return;
-    await sql`UPDATE strata.customer_profiles SET audiences = array_append(array_remove(audiences, ${input.key}), ${input.key})
-      WHERE run_id = ${snapshot.runId} AND customer_id IN (${liveMembers(runtime, tags, input.key, input.rule, snapshot.asOf)})`.execute(trx);
+    for (const run of await servableRuns(trx)) {
+      await sql`UPDATE strata.customer_profiles SET audiences = array_append(array_remove(audiences, ${input.key}), ${input.key})
+        WHERE run_id = ${run.runId} AND customer_id IN (${liveMembers(runtime, tags, input.key, input.rule, run.asOf)})`.execute(trx);
+    }
   });
   return saved;
 }

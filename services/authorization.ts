@@ -57,6 +57,7 @@ export const OPERATION_POLICIES = {
   'Mutation.deprecateTag': 'tags.review',
   'Mutation.archiveTag': 'tags.review',
   'Mutation.materializeTags': 'tags.materialize',
+  'Mutation.publishMaterialization': 'tags.review',
   'Mutation.createAudience': 'audiences.manage',
   'Mutation.trackEvents': 'events.track',
   'Query.personalDataReads': 'audit.read',

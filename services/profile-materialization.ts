@@ -2,22 +2,18 @@ import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../store/schema.ts';
 import type { Database } from '../store/database.ts';
 import { profileSql, type AudienceRule } from '../modeling/tags/profile-sql.ts';
-import { latestDataDateSql } from '../modeling/tags/latest-date-sql.ts';
 import { completeTags, orderTags } from '../modeling/tags/check-tag.ts';
 import { leaves } from '../modeling/conditions/rule.ts';
 import type { TagDefinition } from '../modeling/tags/tag-definition.ts';
 import type { TagSubject } from '../modeling/tags/tag-subject.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { logger } from '../store/logger.ts';
+import { chooseAsOf, today } from './materialization-as-of.ts';
+import { DEFAULT_MAX_DRIFT, describeDrift, distributionDrift, excessiveDrift, type Coverage } from './materialization-drift.ts';
+import { flipSnapshot, lockSnapshotOrRefuse, publishedRun, removeUnservedRows, runFromRow, supersedeHeldRuns, type MaterializationRun } from './materialization-runs.ts';
 
-export interface MaterializationRun {
-  readonly runId: number;
-  readonly asOf: string;
-  readonly customers: number;
-  readonly seconds: number;
-  /** Per tag: customers with a value, and customers per value. */
-  readonly coverage: Readonly<Record<string, { readonly covered: number; readonly values: Readonly<Record<string, number>> }>>;
-}
+export { SNAPSHOT_LOCK, type MaterializationRun } from './materialization-runs.ts';
+export { today } from './materialization-as-of.ts';
 
 export interface MaterializationInput {
   readonly database: Database;
@@ -26,23 +22,25 @@ export interface MaterializationInput {
   readonly tags: readonly TagDefinition[];
   /** Read inside the materialization's transaction, after its lock: an audience created meanwhile is not lost. */
   readonly audiences: (db: Kysely<DatabaseSchema>) => Promise<readonly AudienceRule[]>;
+  /** `YYYY-MM-DD` inside the data range; default: the last date every source has data. */
   readonly asOf?: string;
   readonly actor: string;
+  /** A run moving more than this share of customers in any tag is held (default 0.2). */
+  readonly maxDrift?: number;
+  /** Publish even when the drift guard would hold the run (the CLI's `--force`). */
+  readonly force?: boolean;
+  /** The clock deciding "today" for the data range (default: now). */
+  readonly now?: Date;
   readonly onProgress?: (done: number, total: number, stage: string) => void;
 }
 
-/** Advisory lock held by a materialization, and by audience changes to the snapshot. */
-export const SNAPSHOT_LOCK = 732_001;
-
-/** Today's UTC date: the as-of date when no tag aggregates any dated data. */
-export function today(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
 /**
- * Computes every customer's tags and audience memberships as of a date into a new run,
- * then flips the current-snapshot pointer in one transaction: a reader sees the old
- * snapshot or the new one, never a mix. Older runs are removed after the flip.
+ * Computes every customer's tags and audience memberships as of a date into a new run. When
+ * no tag's value distribution moved more than `maxDrift` of the customers from the published
+ * snapshot (or none exists, or `force`), the current-snapshot pointer flips in the same
+ * transaction: a reader sees the old snapshot or the new one, never a mix. Otherwise the run
+ * is kept `held`, unread, until an approver publishes it. Rows of runs that can no longer be
+ * served are removed afterwards.
  */
 export async function materializeProfiles(input: MaterializationInput): Promise<MaterializationRun> {
   const { db } = input.database;
@@ -53,39 +51,63 @@ export async function materializeProfiles(input: MaterializationInput): Promise<
   const ordered = orderTags(complete);
   const usable = new Set(ordered.map((t) => t.key));
   const readsOnlyUsableTags = (a: AudienceRule) => leaves(a.rule).every((l) => l.kind !== 'tag' || usable.has(l.tag));
-  progress(0, 4, 'choosing the as-of date');
-  const asOf = input.asOf ?? (await latestDataDateSql(input.subject, ordered, []).execute(db)).rows[0]?.latest ?? today();
+  let asOf = input.asOf ?? '';
   try {
-    // One transaction: the new run's rows and the pointer flip commit together.
+    // One transaction: the new run's rows, its verdict and the pointer flip commit together.
     const run = await db.transaction().execute(async (trx) => {
-      const locked = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${SNAPSHOT_LOCK}) AS locked`.execute(trx);
-      if (!locked.rows[0]?.locked) throw new StrataError('CONFLICT', 'a materialization is already running; retry when it has finished');
+      await lockSnapshotOrRefuse(trx);
       const audiences = (await input.audiences(trx)).filter(readsOnlyUsableTags);
+      progress(0, 4, 'choosing the as-of date');
+      ({ asOf } = await chooseAsOf(trx, { subject: input.subject, tags: ordered, audiences, requested: input.asOf, now: input.now ?? new Date() }));
       const { run_id: runId } = await trx.insertInto('strata.tag_runs').values({ as_of: asOf, status: 'running', actor: input.actor }).returning('run_id').executeTakeFirstOrThrow();
       progress(1, 4, `computing ${ordered.length} tags for every customer as of ${asOf}`);
       await sql`INSERT INTO strata.customer_profiles (run_id, customer_id, tags, audiences)
         SELECT ${runId}, p.k, p.tags, p.audiences FROM (${profileSql(input.subject, ordered, audiences, asOf)}) AS p`.execute(trx);
-      progress(2, 4, 'recording coverage');
+      progress(2, 4, 'recording coverage and drift');
       const coverage = await coverageOf(trx, runId);
       const customers = Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles WHERE run_id = ${runId}`.execute(trx)).rows[0]?.n ?? 0);
-      progress(3, 4, 'publishing the snapshot');
-      await trx.updateTable('strata.tag_runs').set({ status: 'succeeded', finished_at: new Date(), customers, coverage: JSON.stringify(coverage) }).where('run_id', '=', runId).execute();
-      await trx.updateTable('strata.profile_snapshot').set({ run_id: runId, as_of: asOf, published_at: new Date() }).where('id', '=', 1).execute();
-      return { runId, customers, coverage };
+      const verdict = judgeDrift(await publishedRun(trx), { customers, coverage }, input);
+      await trx.updateTable('strata.tag_runs').set({
+        ...(verdict.publish ? {} : { status: 'held' }), finished_at: new Date(), customers, coverage: JSON.stringify(coverage),
+        drift: JSON.stringify(verdict.drift), message: verdict.message,
+      }).where('run_id', '=', runId).execute();
+      progress(3, 4, verdict.publish ? 'publishing the snapshot' : 'holding the run for an approver');
+      if (verdict.publish) await flipSnapshot(trx, { runId, asOf }, input.actor);
+      else await supersedeHeldRuns(trx, runId);
+      return runFromRow(await trx.selectFrom('strata.tag_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
     });
-    await db.deleteFrom('strata.customer_profiles').where('run_id', '<>', run.runId).execute();
+    await removeUnservedRows(db);
     progress(4, 4, 'done');
-    return { ...run, asOf, seconds: (performance.now() - started) / 1000 };
+    return { ...run, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
     if (!(error instanceof StrataError)) {
       logger.error({ err: error instanceof Error ? error.message : String(error) }, 'tag materialization failed');
-      await db.insertInto('strata.tag_runs').values({ as_of: asOf, status: 'failed', actor: input.actor, error: error instanceof Error ? error.message.slice(0, 500) : String(error) }).execute();
+      await db.insertInto('strata.tag_runs').values({ as_of: asOf || today(), status: 'failed', actor: input.actor, error: error instanceof Error ? error.message.slice(0, 500) : String(error) }).execute();
     }
     throw error;
   }
 }
 
-async function coverageOf(db: Kysely<DatabaseSchema>, runId: number): Promise<MaterializationRun['coverage']> {
+interface Verdict {
+  readonly publish: boolean;
+  readonly drift: Record<string, number>;
+  readonly message: string | null;
+}
+
+/** Whether a computed run may be published, from its drift against the published run. */
+function judgeDrift(baseline: MaterializationRun | undefined, run: { customers: number; coverage: Coverage }, input: MaterializationInput): Verdict {
+  if (!baseline) return { publish: true, drift: {}, message: null };
+  const maxDrift = input.maxDrift ?? DEFAULT_MAX_DRIFT;
+  const detail = distributionDrift(baseline, run);
+  const drift = Object.fromEntries(Object.entries(detail).map(([tag, d]) => [tag, d.share]));
+  const excessive = excessiveDrift(detail, maxDrift);
+  if (excessive.length === 0) return { publish: true, drift, message: null };
+  const moved = `tag values moved more than ${(maxDrift * 100).toFixed(1)}% of customers from the published run ${baseline.runId} (as of ${baseline.asOf}): ${describeDrift(excessive)}`;
+  if (input.force) return { publish: true, drift, message: `published by force although ${moved}` };
+  return { publish: false, drift, message: `held: ${moved}; an approver publishes it with publishMaterialization, or the CLI with materialize --force` };
+}
+
+async function coverageOf(db: Kysely<DatabaseSchema>, runId: number): Promise<Coverage> {
   const { rows } = await sql<{ key: string; value: string | null; customers: number }>`
     SELECT t.key, t.value #>> '{}' AS value, COUNT(*) AS customers
     FROM strata.customer_profiles p, jsonb_each(p.tags) AS t

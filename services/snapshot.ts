@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../store/schema.ts';
 import type { Database } from '../store/database.ts';
 
@@ -11,6 +11,13 @@ export interface Snapshot {
 export async function currentSnapshot(db: Kysely<DatabaseSchema>): Promise<Snapshot | undefined> {
   const row = await db.selectFrom('strata.profile_snapshot').select(['run_id', 'as_of']).where('id', '=', 1).executeTakeFirst();
   return row?.run_id != null && row.as_of ? { runId: row.run_id, asOf: row.as_of } : undefined;
+}
+
+/** The current snapshot and the held run an approver may publish next: every run whose rows may be served. */
+export async function servableRuns(db: Kysely<DatabaseSchema>): Promise<Snapshot[]> {
+  const snapshot = await currentSnapshot(db);
+  const held = await db.selectFrom('strata.tag_runs').select(['run_id', 'as_of']).where('status', '=', 'held').orderBy('run_id', 'desc').limit(1).executeTakeFirst();
+  return [...(snapshot ? [snapshot] : []), ...(held ? [{ runId: held.run_id, asOf: held.as_of }] : [])];
 }
 
 export interface ProfileRow {

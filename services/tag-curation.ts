@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../store/schema.ts';
-import { changeDefinition, definitionHistory, getDefinition, lastActor, type StoredDefinition } from '../store/definition-store.ts';
+import { authorsSinceApproval, changeDefinition, definitionHistory, getDefinition, type StoredDefinition } from '../store/definition-store.ts';
 import { defineTag, type TagSpec } from '../modeling/tags/define-tag.ts';
 import { checkTag, orderTags, tagDependencies } from '../modeling/tags/check-tag.ts';
 import type { TagSubject } from '../modeling/tags/tag-subject.ts';
@@ -92,7 +92,21 @@ export function submitTag(context: TagCurationContext, key: string, expectedVers
   });
 }
 
-/** IN_REVIEW -> PUBLISHED, by someone other than the submitter, when every tag it reads is published. */
+/**
+ * Four eyes: the approver must not be an author of the version under review, that is anyone
+ * who created, updated or submitted the tag since it was last published (or created).
+ */
+async function refuseAuthorAsApprover(db: Kysely<DatabaseSchema>, key: string, approver: string): Promise<void> {
+  const authors = await authorsSinceApproval(db, 'tag', key);
+  const own = authors.find((a) => a.actor === approver);
+  if (!own) return;
+  const everyone = authors.map((a) => `${a.actor} (${a.actions.join(', ')})`).join(', ');
+  throw new StrataError('FORBIDDEN', `'${approver}' ${own.actions.map(pastTense).join(' and ')} tag '${key}' since it was last published and cannot approve it; authors of this version: ${everyone}; an approver who is none of them must`);
+}
+
+const pastTense = (action: string): string => (action === 'submit' ? 'submitted' : `${action}d`);
+
+/** IN_REVIEW -> PUBLISHED, by someone who authored none of it, when every tag it reads is published. */
 export async function approveTag(context: TagCurationContext, key: string, expectedVersion: number): Promise<Stored> {
   const existing = await getDefinition<StoredTagBody>(context.db, 'tag', key);
   // Checked before the transaction (PGlite has one connection); the version check below
@@ -102,8 +116,7 @@ export async function approveTag(context: TagCurationContext, key: string, expec
     kind: 'tag', key, expectedVersion, actor: context.actor, action: 'approve',
     apply: async (current, trx) => {
       const tag = requireStatus(current, ['IN_REVIEW'], 'approve');
-      const submitter = await lastActor(trx, 'tag', key, 'submit');
-      if (submitter === context.actor) throw new StrataError('FORBIDDEN', `'${context.actor}' submitted tag ${quoteInput(key)} and cannot approve it; another approver must`);
+      await refuseAuthorAsApprover(trx, key, context.actor);
       return { status: 'PUBLISHED', body: { spec: tag.body.spec, published: { version: tag.version, spec: tag.body.spec } }, bumpVersion: false };
     },
   });

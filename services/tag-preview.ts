@@ -2,12 +2,12 @@ import { sql } from 'kysely';
 import { defineTag, type TagSpec } from '../modeling/tags/define-tag.ts';
 import { checkTag, orderTags } from '../modeling/tags/check-tag.ts';
 import { profileSql } from '../modeling/tags/profile-sql.ts';
-import { latestDataDateSql } from '../modeling/tags/latest-date-sql.ts';
+import { dataDateRangeSql } from '../modeling/tags/data-date-range-sql.ts';
 import { tagMembers } from '../modeling/tags/rule-members.ts';
 import { sqlCompiler } from '../modeling/plan/sql-compiler.ts';
 import { cellsToSuppress } from '../modeling/privacy/cell-suppression.ts';
 import { currentSnapshot } from './snapshot.ts';
-import { today } from './profile-materialization.ts';
+import { today } from './materialization-as-of.ts';
 import { tagClosure, type TagRuntime } from './tag-runtime.ts';
 import { checkMembersCleared, type Viewer } from './access.ts';
 import { andInScope, scopedKeysSql } from './scope-sql.ts';
@@ -46,7 +46,7 @@ export async function previewTag(runtime: TagRuntime, spec: Omit<TagSpec, 'key'>
   checkMembersCleared(viewer.principal, tagMembers(tag, runtime.subject, registry.live), 'preview');
   const ordered = orderTags([...tagClosure(registry.live, [], [tag]), tag]);
   const asOf = asOfOverride ?? (await currentSnapshot(runtime.db))?.asOf
-    ?? (await latestDataDateSql(runtime.subject, [...registry.live.values(), tag], []).execute(runtime.db)).rows[0]?.latest ?? today();
+    ?? (await dataDateRangeSql(runtime.subject, [...registry.live.values(), tag], [], new Date()).execute(runtime.db)).rows[0]?.latest ?? today();
   const inScope = andInScope(sql.ref('p.k'), scopedKeysSql(runtime.subject, registry.live, viewer.principal.scope));
   const statement = sql<{ value: string | null; customers: number }>`
     SELECT p.tags ->> ${PREVIEW_KEY} AS value, COUNT(*) AS customers FROM (${profileSql(runtime.subject, ordered, [], asOf)}) AS p

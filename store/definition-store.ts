@@ -94,9 +94,25 @@ export async function definitionHistory(db: Db, kind: DefinitionKind, key: strin
   return rows.map((r) => ({ version: r.version, status: r.status, actor: r.actor, action: r.action, at: r.at, diff: r.diff as Change[], reason: r.reason }));
 }
 
-/** The actor of the latest audit entry with `action` for a definition. */
-export async function lastActor(db: Db, kind: DefinitionKind, key: string, action: string): Promise<string | undefined> {
-  const row = await db.selectFrom('strata.audit_log').select('actor').where('kind', '=', kind).where('key', '=', key).where('action', '=', action)
-    .orderBy('id', 'desc').limit(1).executeTakeFirst();
-  return row?.actor;
+/** Audit actions that author a definition's next version. */
+const AUTHORING_ACTIONS = ['create', 'update', 'submit'] as const;
+
+/**
+ * Everyone who authored the version now under review, with what they did: every actor who
+ * created, updated or submitted the definition since its last approval (or since creation),
+ * in the order they first acted.
+ */
+export async function authorsSinceApproval(db: Db, kind: DefinitionKind, key: string): Promise<{ actor: string; actions: string[] }[]> {
+  const rows = await db.selectFrom('strata.audit_log').select(['actor', 'action']).where('kind', '=', kind).where('key', '=', key)
+    .where('action', 'in', AUTHORING_ACTIONS)
+    .where('id', '>', (eb) => eb.selectFrom('strata.audit_log as approval').select(sql<string>`COALESCE(MAX(approval.id), 0)`.as('id'))
+      .where('approval.kind', '=', kind).where('approval.key', '=', key).where('approval.action', '=', 'approve'))
+    .orderBy('id').execute();
+  const authors = new Map<string, string[]>();
+  for (const row of rows) {
+    const actions = authors.get(row.actor) ?? [];
+    if (!actions.includes(row.action)) actions.push(row.action);
+    authors.set(row.actor, actions);
+  }
+  return [...authors].map(([actor, actions]) => ({ actor, actions }));
 }

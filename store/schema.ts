@@ -123,6 +123,12 @@ export interface TagRunsTable {
   customers: number | null;
   coverage: ColumnType<unknown, string | null, string | null>;
   error: string | null;
+  /** Per tag: the share of customers its value distribution moved from the published snapshot. */
+  drift: ColumnType<unknown, string | null, string | null>;
+  /** Why the run was held (or forced). */
+  message: string | null;
+  published_at: Date | null;
+  published_by: string | null;
 }
 
 export interface CustomerProfilesTable {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { DEMO_ACTIVITY_LAST_DAY } from '../domains/wealth/demo-data/seed-demo-data.ts';
+import { lastCommonDataDate } from './support/data-dates.ts';
 import { testEngines, type TestDatabase } from './support/engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError, type GqlResponse } from './support/graphql-client.ts';
@@ -29,7 +29,7 @@ interface CustomerProfile {
 
 const ONE = `query One($id: String!) { customer(id: $id) { id tags { key value } tag(key: "aum_tier") audiences } }`;
 const MANY = `query Many($ids: [String!]!) { customers(ids: $ids) { id tags { key value } audiences } }`;
-const MATERIALIZE = `mutation Materialize($asOf: String) { materializeTags(asOf: $asOf) { runId asOf customers } }`;
+const MATERIALIZE = `mutation Materialize($asOf: String) { materializeTags(asOf: $asOf) { runId asOf customers status } }`;
 const CREATE = `mutation Create($input: CreateTagInput!) { createTag(input: $input) { key version status } }`;
 const UPDATE = `mutation Update($key: String!, $v: Int!, $input: UpdateTagInput!) { updateTag(key: $key, expectedVersion: $v, input: $input) { key version status } }`;
 const SUBMIT = `mutation Submit($key: String!, $v: Int!) { submitTag(key: $key, expectedVersion: $v) { status } }`;
@@ -57,6 +57,8 @@ describe.each(await testEngines())('personalization fields over HTTP on %s', (en
   beforeAll(async () => {
     server = await startDemoServer(engine, {
       customers: CUSTOMERS, seed: SEED,
+      // This suite swaps snapshots months apart on purpose; the drift guard has its own suite.
+      app: { materializeMaxDrift: 1 },
       keys: {
         operator: ['ops-olga', 'operator'], steward: ['steward-sam', 'steward'], approver: ['approver-ann', 'approver'],
         app: ['mobile-app', 'app'], analyst: ['analyst-al', 'analyst'],
@@ -74,7 +76,7 @@ describe.each(await testEngines())('personalization fields over HTTP on %s', (en
     expect(Object.values(body.data ?? {}).every((value) => value === null)).toBe(true);
     return body.errors?.[0] as GqlError;
   };
-  const materialize = async (asOf?: string) => (await ok(keys.operator, MATERIALIZE, asOf ? { asOf } : {})).materializeTags as { runId: number; asOf: string; customers: number };
+  const materialize = async (asOf?: string) => (await ok(keys.operator, MATERIALIZE, asOf ? { asOf } : {})).materializeTags as { runId: number; asOf: string; customers: number; status: string };
   const profiles = async (ids: readonly string[], token = keys.app): Promise<(CustomerProfile | null)[]> => (await ok(token, MANY, { ids })).customers;
   const publishSteps = async (key: string, version: number) => {
     expect((await ok(keys.steward, SUBMIT, { key, v: version })).submitTag.status).toBe('IN_REVIEW');
@@ -124,7 +126,7 @@ describe.each(await testEngines())('personalization fields over HTTP on %s', (en
     await publishSteps('purchase_amount_365d', 1);
 
     const run = await materialize();
-    expect(run).toMatchObject({ asOf: DEMO_ACTIVITY_LAST_DAY, customers: CUSTOMERS });
+    expect(run).toMatchObject({ asOf: await lastCommonDataDate(database.db), customers: CUSTOMERS });
 
     const one = (await ok(keys.app, ONE, { id: 'c000001' })).customer;
     expect(one.id).toBe('c000001');
@@ -173,8 +175,8 @@ describe.each(await testEngines())('personalization fields over HTTP on %s', (en
     const edited = (await ok(keys.steward, UPDATE, { key: 'purchase_amount_365d', v: 1, input: { aggregate: { measure: 'transaction.purchase_amount', window: { days: 7 } } } })).updateTag;
     expect(edited).toMatchObject({ version: 2, status: 'DRAFT' });
 
-    await materialize();
-    const expected = await expectedProfiles(DEMO_ACTIVITY_LAST_DAY);
+    const run = await materialize();
+    const expected = await expectedProfiles(run.asOf);
     const all = await profiles(ALL_IDS);
     let highRisk = 0;
     for (const [i, profile] of all.entries()) {
@@ -232,18 +234,19 @@ describe.each(await testEngines())('personalization fields over HTTP on %s', (en
     await ok(keys.steward, CREATE, { input: { key: 'recently_active', kind: 'BOOLEAN', description: 'Events in the last 7 days', rule: { aggregate: { measure: 'app_event.events', window: { days: 7 } }, op: 'GT', values: ['0'] } } });
     await publishSteps('recently_active', 1);
     const oldRun = await materialize('2026-06-30');
-    expect(oldRun.asOf).toBe('2026-06-30');
+    expect(oldRun).toMatchObject({ asOf: '2026-06-30', status: 'PUBLISHED' });
 
     const ids = ALL_IDS.slice(0, 400);
     const oldProfiles = await profiles(ids);
     expect(await profiles(ids)).toEqual(oldProfiles);
 
-    // Change the definition (published as version 2), then refresh as of the last day while apps read.
+    // Change the definition (published as version 2), then refresh as of the default (last) date while apps read.
+    const lastDay = await lastCommonDataDate(database.db);
     await ok(keys.steward, UPDATE, { key: 'recently_active', v: 1, input: { rule: { aggregate: { measure: 'app_event.events', window: { days: 3 } }, op: 'GT', values: ['1'] } } });
     await publishSteps('recently_active', 2);
 
     let running = true;
-    const refresh = post(keys.operator, MATERIALIZE, { asOf: DEMO_ACTIVITY_LAST_DAY }).finally(() => {
+    const refresh = post(keys.operator, MATERIALIZE, { asOf: lastDay }).finally(() => {
       running = false;
     });
     const reads: { response: GqlResponse; completedWhileRunning: boolean }[] = [];
@@ -255,7 +258,7 @@ describe.each(await testEngines())('personalization fields over HTTP on %s', (en
     };
     const [refreshed] = await Promise.all([refresh, ...Array.from({ length: 6 }, reader)]);
     expect(refreshed.errors, JSON.stringify(refreshed.errors)).toBeUndefined();
-    expect(refreshed.data?.materializeTags.asOf).toBe(DEMO_ACTIVITY_LAST_DAY);
+    expect(refreshed.data?.materializeTags).toMatchObject({ asOf: lastDay, status: 'PUBLISHED' });
     const newProfiles = await profiles(ids);
 
     // The two snapshots differ for many customers, in the steward tag too, so a mix would show.

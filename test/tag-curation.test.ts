@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { sql, type RawBuilder } from 'kysely';
 import { createApp } from '../api/app.ts';
 import { openDatabase } from '../store/database.ts';
-import { DEMO_ACTIVITY_LAST_DAY } from '../domains/wealth/demo-data/seed-demo-data.ts';
+import { lastCommonDataDate } from './support/data-dates.ts';
 import { testEngines, type TestDatabase } from './support/engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError, type GqlResponse } from './support/graphql-client.ts';
@@ -172,7 +172,7 @@ describe.each(await testEngines())('tag curation over HTTP on %s', (engine) => {
       ],
     };
     const preview = (await ok(keys.analyst, PREVIEW, { rule })).tagPreview;
-    expect(preview.asOf).toBe(DEMO_ACTIVITY_LAST_DAY);
+    expect(preview.asOf).toBe(await lastCommonDataDate(database.db));
     const asOf = preview.asOf as string;
     const expected = await count(sql<{ n: number }>`
       SELECT COUNT(*) AS n FROM wealth.customers c
@@ -248,6 +248,41 @@ describe.each(await testEngines())('tag curation over HTTP on %s', (engine) => {
     expect(entries[2]?.diff).toEqual([{ path: 'status', from: 'DRAFT', to: 'IN_REVIEW' }]);
     expect(entries[3]?.diff).toContainEqual({ path: 'status', from: 'IN_REVIEW', to: 'PUBLISHED' });
     expect(paths[3]?.some((p) => p.startsWith('published'))).toBe(true);
+  });
+
+  it('refuses an approver who created or updated the version under review, not only its submitter (observation 6)', async () => {
+    const key = 'four_eyes_tag';
+    const leaf = (channel: string) => ({ dimension: 'customer.channel', op: 'EQ', values: [channel] });
+    await create(keys.admin, { key, kind: 'BOOLEAN', description: 'App customers', rule: leaf('app') });
+    await ok(keys.admin, UPDATE, { key, v: 1, input: { description: 'Customers registered through the app' } });
+    await ok(keys.stewardAna, SUBMIT, { key, v: 2 });
+
+    const before = await platformState();
+    const ownWork = await refused(keys.admin, APPROVE, { key, v: 2 });
+    expect(ownWork.extensions?.code).toBe('FORBIDDEN');
+    expect(ownWork.message).toMatch(/'admin-root' created and updated tag 'four_eyes_tag'/);
+    expect(ownWork.message).toContain('steward-ana (submit)');
+    expect(await platformState()).toEqual(before);
+    expect((await ok(keys.approverDi, APPROVE, { key, v: 2 })).approveTag).toMatchObject({ version: 2, status: 'PUBLISHED', updatedBy: 'approver-di' });
+
+    // An update after publication makes its author an author of the next version...
+    await ok(keys.admin, UPDATE, { key, v: 2, input: { rule: leaf('web') } });
+    await ok(keys.stewardBo, SUBMIT, { key, v: 3 });
+    const updater = await refused(keys.admin, APPROVE, { key, v: 3 });
+    expect(updater.extensions?.code).toBe('FORBIDDEN');
+    expect(updater.message).toMatch(/'admin-root' updated tag/);
+    expect(updater.message).not.toMatch(/created/);
+    expect((await ok(keys.approverCy, APPROVE, { key, v: 3 })).approveTag.status).toBe('PUBLISHED');
+
+    // ...while what someone authored before the last publication does not count against them.
+    await ok(keys.stewardBo, UPDATE, { key, v: 3, input: { description: 'Web customers' } });
+    await ok(keys.stewardAna, SUBMIT, { key, v: 4 });
+    expect((await ok(keys.admin, APPROVE, { key, v: 4 })).approveTag).toMatchObject({ version: 4, status: 'PUBLISHED', updatedBy: 'admin-root' });
+    expect((await history(key)).map((e) => `${e.version} ${e.action} ${e.actor}`)).toEqual([
+      '1 create admin-root', '2 update admin-root', '2 submit steward-ana', '2 approve approver-di',
+      '3 update admin-root', '3 submit steward-bo', '3 approve approver-cy',
+      '4 update steward-bo', '4 submit steward-ana', '4 approve admin-root',
+    ]);
   });
 
   it('rejects a tag under review back to draft, with the reason in its history', async () => {
