@@ -120,7 +120,10 @@ function specFields(input: TagFieldsShape): Partial<TagSpec> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as Partial<TagSpec>;
 }
 
-const curationContext = async (ctx: RequestContext) => ({ db: ctx.database.db, subject: ctx.tags.subject, codeTags: ctx.tags.codeTags, actor: (await ctx.session()).actor });
+const curationContext = async (ctx: RequestContext) => {
+  const { actor, principal } = await ctx.session();
+  return { db: ctx.database.db, subject: ctx.tags.subject, codeTags: ctx.tags.codeTags, actor, principal };
+};
 
 /** Runs a curation change (authorized by the policy catalogue) and drops this process's cached registry. */
 async function curate<T>(ctx: RequestContext, work: (context: Awaited<ReturnType<typeof curationContext>>) => Promise<T>): Promise<T> {

@@ -7,6 +7,9 @@ import type { TagSubject } from '../modeling/tags/tag-subject.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { loadTagRegistry, type StoredTagBody } from './tag-registry.ts';
 import type { TagDefinition } from '../modeling/tags/tag-definition.ts';
+import { tagMembers } from '../modeling/tags/rule-members.ts';
+import { checkMembersCleared } from './access.ts';
+import type { Principal } from './authorization.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 import { checkDefinitionText, checkOwner } from '../modeling/catalog/definition-text.ts';
 import { CONDITION_LIMITS } from '../modeling/conditions/limits.ts';
@@ -17,6 +20,8 @@ export interface TagCurationContext {
   readonly subject: TagSubject;
   readonly codeTags: readonly TagDefinition[];
   readonly actor: string;
+  /** Who acts: a tag they draft may read only members up to their clearance (a customer id needs personal clearance). */
+  readonly principal?: Principal;
 }
 
 type Stored = StoredDefinition<StoredTagBody>;
@@ -30,6 +35,7 @@ async function validated(context: TagCurationContext, spec: TagSpec, options: { 
   const readable = options.forPublish ? new Map([...others, ...registry.live]) : others;
   readable.delete(tag.key);
   checkTag(tag, context.subject, readable, options);
+  if (context.principal && !options.forPublish) checkMembersCleared(context.principal, tagMembers(tag, context.subject, readable), 'tag');
   // A cycle through other tags is refused before it can be saved.
   orderTags([...others.values(), tag]);
   return tag;
