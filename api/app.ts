@@ -18,6 +18,8 @@ import { createSemanticProvider } from '../services/semantic-provider.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { servingCatalog } from './serving-catalog.ts';
 import { createAuthenticator } from './authenticate.ts';
+import { createJwtVerifier } from './jwt-verifier.ts';
+import { parseScope } from '../services/access-grants.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
 import { createProfileLoader } from '../services/profiles.ts';
 import { authorize, isAllowed } from '../services/authorization.ts';
@@ -33,7 +35,8 @@ export interface App {
 
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
-  Partial<Pick<ServerConfig, 'anonymousRole' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>>;
+  Partial<Pick<ServerConfig, 'anonymousRole' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents'>> &
+  Partial<Pick<ServerConfig, 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds'>>;
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
@@ -47,7 +50,6 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     // No per-field cache hints: without the cache-control plugin Apollo leaves resolvers unwrapped.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
-  await apollo.start();
 
   const events = createEventCollector(database, wealthEvents, {
     channels: wealthChannels,
@@ -59,7 +61,15 @@ export async function createApp(database: Database, config: AppConfig): Promise<
   const domain = wealthDomain();
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.tagSubject), domain.tags);
   const semanticLayers = createSemanticProvider(catalog, domain.tagSubject, tags, { maxRows: config.maxRows ?? 100_000 });
-  const authenticate = createAuthenticator(database, config.anonymousRole ?? null);
+  const authenticator = createAuthenticator(database, {
+    anonymousRole: config.anonymousRole ?? null,
+    verifyJwt: config.jwt ? await createJwtVerifier(config.jwt, (input, path) => parseScope(tags, input, path)) : undefined,
+    trustProxy: config.trustProxy ?? 0,
+    failureLimit: config.authFailureLimit ?? 20,
+    failureWindowMs: (config.authFailureWindowSeconds ?? 60) * 1000,
+  });
+  const authenticate = (request: IncomingMessage) => authenticator.authenticate(request);
+  await apollo.start();
   const context = async (request: IncomingMessage): Promise<RequestContext> => {
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
@@ -102,6 +112,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
+      authenticator.close();
     },
   };
 }

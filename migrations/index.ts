@@ -4,6 +4,7 @@ import * as platformDefinitions from './0002-platform-definitions.ts';
 import * as wealthProductNav from './0003-wealth-product-nav.ts';
 import * as eventQuarantine from './0004-event-quarantine.ts';
 import * as tagProfilesAndKeys from './0005-tag-profiles-and-keys.ts';
+import * as keyScopes from './0008-key-scopes.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -12,6 +13,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003-wealth-product-nav': wealthProductNav,
   '0004-event-quarantine': eventQuarantine,
   '0005-tag-profiles-and-keys': tagProfilesAndKeys,
+  '0008-key-scopes': keyScopes,
 };
 
 export const migrationProvider: MigrationProvider = {

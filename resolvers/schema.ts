@@ -11,6 +11,8 @@ import './customers.ts';
 import './audiences.ts';
 import './materialization.ts';
 import './events.ts';
+import './api-keys.ts';
+import './viewer.ts';
 
 /** The GraphQL schema of every area, each operation guarded by its policy. */
 export const schema: GraphQLSchema = enforcePolicies(builder.toSchema());
