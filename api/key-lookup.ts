@@ -27,9 +27,12 @@ export interface KeyLookup {
 /**
  * API key lookups by hash with a cache that every key change empties at once: the store
  * notifies `strata_api_keys` with the key's name in the transaction that creates, revokes
- * or replaces it, and this process drops that key (and every cached refusal). While the
- * change feed is not live (PostgreSQL LISTEN connection down) a live key is looked up on
- * every request; refusals may still come from the cache, since they grant nothing.
+ * or replaces it, and this process drops that key (and every cached refusal). A live key
+ * is served from the cache only after the change feed syncs (on PostgreSQL, one round trip
+ * on the LISTEN connection shared by the requests waiting), so a key revoked on any
+ * instance is refused by every instance on its next request. While the feed is not live
+ * (PostgreSQL LISTEN connection down) a live key is looked up on every request; refusals
+ * may still come from the cache, since they grant nothing.
  */
 export function createKeyLookup(database: Database): KeyLookup {
   const cache = new Map<string, Entry>();
@@ -49,7 +52,12 @@ export function createKeyLookup(database: Database): KeyLookup {
       const hash = keyHash(token);
       const now = Date.now();
       const cached = cache.get(hash);
-      if (cached && cached.until > now && (cached.principal === null || database.changes.live)) return cached.principal;
+      if (cached && cached.until > now) {
+        if (cached.principal === null) return null;
+        // Every key change committed before this request has reached this process once the
+        // feed syncs; the entry is still there only if none of them was about this key.
+        if ((await database.changes.sync()) && cache.get(hash) === cached) return cached.principal;
+      }
       const seen = generation;
       const stored = await findApiKey(database.db, hash);
       const principal = stored ? keyPrincipal(stored) : null;

@@ -36,6 +36,12 @@ export interface ChangeFeed {
    * While it is false, a cache must not serve anything whose staleness would grant access.
    */
   readonly live: boolean;
+  /**
+   * Resolves true once every change committed anywhere before the call has reached this
+   * process's listeners; false when that cannot be known now (not live, or no answer in
+   * time), and then a cache must not be trusted. Concurrent calls share one round trip.
+   */
+  sync(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,7 @@ export function createInProcessChangeFeed(): ChangeFeed {
       subscribers.dispatch(checkChannel(channel), payload);
     },
     live: true,
+    sync: async () => true,
     async close() {},
   };
 }
