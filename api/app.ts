@@ -18,6 +18,8 @@ import { createSemanticProvider } from '../services/semantic-provider.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { servingCatalog } from './serving-catalog.ts';
 import { createAuthenticator } from './authenticate.ts';
+import { createJwtVerifier } from './jwt-verifier.ts';
+import { parseScope } from '../services/access-grants.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
 import { createProfileLoader } from '../services/profiles.ts';
 import { createPersonalDataLog } from '../store/personal-data-log.ts';
@@ -48,7 +50,7 @@ const DEFAULT_GRACE_MS = 10_000;
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
   Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents' | 'materializeMaxDrift'>> &
-  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys'>>;
+  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys' | 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds'>>;
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
@@ -68,7 +70,6 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       retryableStatusPlugin(),
     ],
   });
-  await apollo.start();
 
   const events = createEventCollector(database, wealthEvents, {
     channels: wealthChannels,
@@ -83,7 +84,15 @@ export async function createApp(database: Database, config: AppConfig): Promise<
   const semanticLayers = createSemanticProvider(catalog, domain.tagSubject, tags, { maxRows: config.maxRows ?? 100_000 });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
   const personalData = createPersonalDataLog(database.db);
-  const authenticate = createAuthenticator(database, config.anonymousRole ?? null);
+  const authenticator = createAuthenticator(database, {
+    anonymousRole: config.anonymousRole ?? null,
+    verifyJwt: config.jwt ? await createJwtVerifier(config.jwt, (input, path) => parseScope(tags, input, path)) : undefined,
+    trustProxy: config.trustProxy ?? 0,
+    failureLimit: config.authFailureLimit ?? 20,
+    failureWindowMs: (config.authFailureWindowSeconds ?? 60) * 1000,
+  });
+  const authenticate = (request: IncomingMessage) => authenticator.authenticate(request);
+  await apollo.start();
   const context = async (request: IncomingMessage): Promise<RequestContext> => {
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
@@ -128,6 +137,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       const report = await requests.drain(options.graceMs ?? DEFAULT_GRACE_MS);
       await apollo.stop();
       await personalData.close();
+      authenticator.close();
       return report;
     },
   };

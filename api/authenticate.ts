@@ -1,33 +1,77 @@
 import type { IncomingMessage } from 'node:http';
 import type { Database } from '../store/database.ts';
-import { findApiKey } from '../store/api-keys.ts';
-import { anonymousPrincipal, isRole, ROLE_CLEARANCE, type Principal, type Role } from '../services/authorization.ts';
+import { StrataError, isStrataError } from '../modeling/errors.ts';
+import { anonymousPrincipal, type Principal, type Role } from '../services/authorization.ts';
+import { createAuthThrottle, type AuthThrottle } from './auth-throttle.ts';
+import { clientAddress } from './client-address.ts';
+import { createKeyLookup } from './key-lookup.ts';
+import { looksLikeJwt, type JwtVerifier } from './jwt-verifier.ts';
 
-const CACHE_MS = 10_000;
+const MAX_CREDENTIAL_LENGTH = 8_192;
+
+export interface AuthenticatorOptions {
+  readonly anonymousRole: Role | null;
+  /** Verifies bearer JWTs; absent when STRATA_JWT_JWKS is unset (JWTs are then refused). */
+  readonly verifyJwt?: JwtVerifier | undefined;
+  /** Proxies in front that append to X-Forwarded-For (0: the socket's address counts). */
+  readonly trustProxy?: number;
+  readonly failureLimit?: number;
+  readonly failureWindowMs?: number;
+}
+
+export interface Authenticator {
+  /**
+   * The caller of a request: an API key's principal, a JWT's, or `anonymous`. Refused
+   * credentials give a principal without a role that says why (the policy then answers
+   * UNAUTHENTICATED); an address with too many recent failures gets RATE_LIMITED, thrown,
+   * before any lookup.
+   */
+  authenticate(request: IncomingMessage): Promise<Principal>;
+  /** Failed attempts per address, shared by GraphQL and the events route. */
+  readonly throttle: AuthThrottle;
+  close(): void;
+}
 
 /**
- * Turns `Authorization: Bearer <api key>` into a principal. Keys are looked up by hash and
- * cached for 10 s (a revocation takes effect within that). Without a header the caller is
- * `anonymous` with the configured anonymous role (none by default); refused credentials
- * make a principal without a role that says why, so the request fails UNAUTHENTICATED.
+ * Turns `Authorization: Bearer <api key or JWT>` into a principal. Keys are looked up by
+ * hash through a cache that key changes empty at once on every instance (api/key-lookup.ts);
+ * JWTs are verified by signature and claims (api/jwt-verifier.ts). Without a header the
+ * caller is `anonymous` with the configured anonymous role (none by default).
  */
-export function createAuthenticator(database: Database, anonymousRole: Role | null) {
-  const cache = new Map<string, { principal: Principal | null; until: number }>();
-  return async (request: IncomingMessage): Promise<Principal> => {
-    const header = request.headers.authorization;
-    if (!header) return anonymousPrincipal(anonymousRole);
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
+export function createAuthenticator(database: Database, options: AuthenticatorOptions): Authenticator {
+  const keys = createKeyLookup(database);
+  const windowMs = options.failureWindowMs ?? 60_000;
+  const throttle = createAuthThrottle({ limit: options.failureLimit ?? 20, windowMs });
+
+  const identify = async (header: string): Promise<Principal> => {
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     if (!match) return anonymousPrincipal(null, 'Authorization must be "Bearer <api key or token>"');
     const token = match[1] as string;
-    const now = Date.now();
-    let entry = cache.get(token);
-    if (!entry || entry.until < now) {
-      const key = await findApiKey(database.db, token);
-      const principal: Principal | null = key && isRole(key.role) ? { name: key.name, role: key.role, clearance: ROLE_CLEARANCE[key.role], via: 'key' } : null;
-      entry = { principal, until: now + CACHE_MS };
-      if (cache.size > 10_000) cache.clear();
-      cache.set(token, entry);
+    if (token.length > MAX_CREDENTIAL_LENGTH) return anonymousPrincipal(null, `credentials longer than ${MAX_CREDENTIAL_LENGTH} characters are refused`);
+    if (!looksLikeJwt(token)) return (await keys.find(token)) ?? anonymousPrincipal(null, 'unknown or revoked API key');
+    if (!options.verifyJwt) return anonymousPrincipal(null, 'bearer tokens (JWT) are not configured on this server; use an API key');
+    try {
+      return await options.verifyJwt(token);
+    } catch (error) {
+      if (isStrataError(error) && error.code === 'UNAUTHENTICATED') return anonymousPrincipal(null, error.message);
+      throw error;
     }
-    return entry.principal ?? anonymousPrincipal(null, 'unknown or revoked API key');
+  };
+
+  return {
+    throttle,
+    async authenticate(request) {
+      const header = request.headers.authorization;
+      if (!header) return anonymousPrincipal(options.anonymousRole);
+      const address = clientAddress(request, options.trustProxy ?? 0);
+      const wait = throttle.retryAfter(address);
+      if (wait > 0) {
+        throw new StrataError('RATE_LIMITED', `too many failed authentications from your address; retry in ${wait} s`, { retryAfterSeconds: wait });
+      }
+      const principal = await identify(header);
+      if (principal.problem) throttle.fail(address);
+      return principal;
+    },
+    close: () => keys.close(),
   };
 }

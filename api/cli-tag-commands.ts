@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import type { Database } from '../store/database.ts';
-import { createApiKey, revokeApiKey } from '../store/api-keys.ts';
+import { randomBytes } from 'node:crypto';
+import { issueApiKey, withdrawApiKey } from '../services/key-management.ts';
+import { SENSITIVITIES } from '../modeling/catalog/sensitivity.ts';
 import { listDefinitions } from '../store/definition-store.ts';
 import { isRole, ROLES } from '../services/authorization.ts';
 import { materializeProfiles, type MaterializationRun } from '../services/profile-materialization.ts';
@@ -18,6 +20,20 @@ import { quoteInput } from '../modeling/quote-input.ts';
 
 type WithDatabase = <T>(work: (database: Database) => Promise<T>) => Promise<T>;
 
+/** The bundled domain's tag runtime over a database. */
+function domainTagRuntime(database: Database) {
+  const domain = wealthDomain();
+  return createTagRuntime(database.db, tagSubject(indexCatalog(domain.catalog), domain.tagSubject), domain.tags);
+}
+
+function parseJsonOption(option: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${option}: expected JSON, e.g. '{"dimension":"customer.channel","op":"IN","values":["app"]}'`);
+  }
+}
+
 export interface MaterializeOptions {
   readonly asOf?: string | undefined;
   /** Publish even when the drift guard would hold the run. */
@@ -32,8 +48,7 @@ export interface MaterializeOptions {
  * scheduler notices that an approver must look at it.
  */
 export async function materializeDomain(database: Database, options: MaterializeOptions = {}): Promise<MaterializationRun> {
-  const domain = wealthDomain();
-  const runtime = createTagRuntime(database.db, tagSubject(indexCatalog(domain.catalog), domain.tagSubject), domain.tags);
+  const runtime = domainTagRuntime(database);
   const progress = createProgressReporter();
   let run: MaterializationRun;
   try {
@@ -75,19 +90,23 @@ export function addTagCommands(program: Command, withDatabase: WithDatabase): vo
     .description('create a key and print it (alone, on the last line)')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--name <name>', 'the actor name (default: <role>-<random>)')
-    .action(async (options: { role: string; name?: string }) => {
+    .option('--clearance <class>', `lower the role's clearance: one of ${SENSITIVITIES.join(', ')}`)
+    .option('--scope <json>', 'row-level scope: a rule over customer dimensions and published tags, e.g. \'{"dimension":"customer.channel","op":"IN","values":["app"]}\'')
+    .action(async (options: { role: string; name?: string; clearance?: string; scope?: string }) => {
       if (!isRole(options.role)) throw new Error(`unknown role '${options.role}'; use one of ${ROLES.join(', ')}`);
-      const name = options.name ?? `${options.role}-${Math.random().toString(36).slice(2, 8)}`;
-      const token = await withDatabase((database) => createApiKey(database.db, name, options.role));
-      console.log(`created key '${name}' with role ${options.role}; keep it secret, it is shown once:`);
-      console.log(token);
+      const name = options.name ?? `${options.role}-${randomBytes(3).toString('hex')}`;
+      const scope = options.scope === undefined ? undefined : parseJsonOption('--scope', options.scope);
+      const key = await withDatabase((database) => issueApiKey(database, domainTagRuntime(database), null, { name, role: options.role, clearance: options.clearance ?? null, scope }));
+      const grant = [`role ${key.role}`, `clearance ${key.clearance}`, ...(key.scope ? [`scope ${JSON.stringify(key.scope)}`] : [])].join(', ');
+      console.log(`created key '${key.name}' with ${grant}; keep it secret, it is shown once:`);
+      console.log(key.token);
     });
   keys
     .command('revoke <name>')
-    .description('revoke a key by name (takes effect within 10 s on running servers)')
+    .description('revoke a key by name (running servers refuse it from their next request)')
     .action(async (name: string) => {
-      const revoked = await withDatabase((database) => revokeApiKey(database.db, name));
-      if (!revoked) throw new Error(`no live key named '${name}'`);
+      const outcome = await withDatabase((database) => withdrawApiKey(database, 'cli', name));
+      if (!outcome.revoked) throw new Error(`key '${name}' was already revoked`);
       console.log(`revoked key '${name}'`);
     });
 

@@ -10,6 +10,7 @@ import { stopOnSignals } from './shutdown.ts';
 import { createProgressReporter } from './progress.ts';
 import { addTagCommands, materializeDomain } from './cli-tag-commands.ts';
 import { currentSnapshot } from '../services/snapshot.ts';
+import { demoKeysBanner, renewDemoKeys, type DemoKey } from './demo-keys.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -49,10 +50,11 @@ async function seed(database: Database, options: { customers?: number; seed?: nu
   );
 }
 
-async function serve(database: Database, config: ServerConfig): Promise<void> {
+async function serve(database: Database, config: ServerConfig, demoKeys: readonly DemoKey[] = []): Promise<void> {
   const app = await createApp(database, config);
   const bound = await app.listen(config.port);
   console.log(`Strata serves GraphQL at http://localhost:${bound}/graphql (${database.engine})`);
+  if (demoKeys.length > 0) console.log(demoKeysBanner(demoKeys, bound));
   stopOnSignals(app, database, config.shutdownGraceMs);
 }
 
@@ -96,7 +98,7 @@ function createProgram(): Command {
 
   program
     .command('start')
-    .description('migrate, seed the demo data when the warehouse is empty, materialize tags when never done, then serve')
+    .description('migrate, seed the demo data when the warehouse is empty, materialize tags when never done, then serve (on PGlite: with fresh demo keys)')
     .option('--port <p>', 'port to listen on (default PORT or 4000)', port)
     .action(async (options: { port?: number }) => {
       const config = { ...loadConfig(), ...(options.port !== undefined ? { port: options.port } : {}) };
@@ -105,7 +107,9 @@ function createProgram(): Command {
       const { isWarehouseEmpty } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
       if (await isWarehouseEmpty(database)) await seed(database, {});
       if (!(await currentSnapshot(database.db))) await materializeDomain(database, { maxDrift: config.materializeMaxDrift });
-      await serve(database, config);
+      // Only the embedded demo gets printed keys; with DATABASE_URL, create keys with `keys create`.
+      const demoKeys = database.engine === 'pglite' ? await renewDemoKeys(database) : [];
+      await serve(database, config, demoKeys);
     });
 
   addTagCommands(program, (work) => withDatabase(loadConfig(), work));

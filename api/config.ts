@@ -7,6 +7,13 @@ import { DEFAULT_PRIVACY_K } from '../services/access.ts';
 import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
 
+/** Signature algorithms a JWT may use: asymmetric only, so a public key can never verify an HMAC. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+const claimName = z.string().min(1).max(200).regex(/^[^\s]+$/, 'must be a claim name without spaces');
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   DATABASE_URL: z.string().url().optional(),
@@ -35,6 +42,34 @@ const ConfigSchema = z.object({
     .transform((v) => v === '1' || v === 'true'),
   STRATA_PII_HMAC_KEY: secret(parsePseudonymKey),
   STRATA_PII_ENCRYPTION_KEY: secret(parseEncryptionKeyring),
+  STRATA_JWT_JWKS: z
+    .string()
+    .min(1)
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || isAllowedJwksUrl(v), 'must be a file path or an https:// URL (http:// only for localhost)')
+    .optional(),
+  STRATA_JWT_ISSUER: z.string().min(1).optional(),
+  STRATA_JWT_AUDIENCE: z.string().min(1).optional(),
+  STRATA_JWT_ALGORITHMS: z
+    .string()
+    .default('RS256,ES256')
+    .transform(list)
+    .pipe(z.array(z.enum(JWT_ALGORITHMS, { message: `each must be one of ${JWT_ALGORITHMS.join(', ')} (never none or HS*)` })).min(1)),
+  STRATA_JWT_ROLE_CLAIM: claimName.default('role'),
+  STRATA_JWT_CLEARANCE_CLAIM: claimName.default('strata_clearance'),
+  STRATA_JWT_SCOPE_CLAIM: claimName.default('strata_scope'),
+  STRATA_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  STRATA_TRUST_PROXY: z
+    .string()
+    .default('0')
+    .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v)))
+    .pipe(z.number({ message: 'must be 0, 1 (true) or the number of proxies in front' }).int().min(0).max(10)),
+  STRATA_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).default(20),
+  STRATA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().positive().max(86_400).default(60),
+}).superRefine((c, context) => {
+  if (!c.STRATA_JWT_JWKS) return;
+  for (const name of ['STRATA_JWT_ISSUER', 'STRATA_JWT_AUDIENCE'] as const) {
+    if (!c[name]) context.addIssue({ code: 'custom', path: [name], message: 'is required when STRATA_JWT_JWKS is set' });
+  }
 });
 
 /** An optional key variable decoded by `parse`; problems are reported without the key text. */
@@ -51,6 +86,33 @@ function secret<T>(parse: (text: string) => T) {
         return z.NEVER;
       }
     });
+}
+
+function isAllowedJwksUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
+/** How bearer JWTs are verified; JWTs are refused when this is absent. */
+export interface JwtConfig {
+  /** A JWKS file path or an https URL serving the issuer's public keys. */
+  readonly jwks: string;
+  readonly issuer: string;
+  /** Accepted audiences: a token must name one of them. */
+  readonly audience: readonly string[];
+  readonly algorithms: readonly JwtAlgorithm[];
+  /** The claim naming the caller's role. */
+  readonly roleClaim: string;
+  /** The claim that may lower the role's clearance. */
+  readonly clearanceClaim: string;
+  /** The claim carrying a row-level scope (a rule, as JSON). */
+  readonly scopeClaim: string;
+  /** Leeway for `exp` and `nbf`, in seconds. */
+  readonly clockToleranceSeconds: number;
 }
 
 export interface ServerConfig {
@@ -93,6 +155,13 @@ export interface ServerConfig {
   readonly piiEncryptionKeys: EncryptionKeyring | undefined;
   /** A materialization moving more than this share of customers in any tag is held for an approver (1 never holds). */
   readonly materializeMaxDrift: number;
+  /** Bearer JWT verification; unset refuses JWTs. */
+  readonly jwt: JwtConfig | undefined;
+  /** Proxies in front that append to X-Forwarded-For (0: use the socket's address). */
+  readonly trustProxy: number;
+  /** Failed authentications one address may make per window before it is refused (0: no limit). */
+  readonly authFailureLimit: number;
+  readonly authFailureWindowSeconds: number;
 }
 
 /** Reads the server configuration from the environment; throws one line per bad variable. */
@@ -124,6 +193,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     piiHmacKey: c.STRATA_PII_HMAC_KEY,
     piiEncryptionKeys: c.STRATA_PII_ENCRYPTION_KEY,
     materializeMaxDrift: c.STRATA_MATERIALIZE_MAX_DRIFT,
+    jwt: c.STRATA_JWT_JWKS
+      ? {
+          jwks: c.STRATA_JWT_JWKS,
+          issuer: c.STRATA_JWT_ISSUER ?? '',
+          audience: list(c.STRATA_JWT_AUDIENCE ?? ''),
+          algorithms: c.STRATA_JWT_ALGORITHMS,
+          roleClaim: c.STRATA_JWT_ROLE_CLAIM,
+          clearanceClaim: c.STRATA_JWT_CLEARANCE_CLAIM,
+          scopeClaim: c.STRATA_JWT_SCOPE_CLAIM,
+          clockToleranceSeconds: c.STRATA_JWT_CLOCK_TOLERANCE_SECONDS,
+        }
+      : undefined,
+    trustProxy: c.STRATA_TRUST_PROXY,
+    authFailureLimit: c.STRATA_AUTH_FAILURE_LIMIT,
+    authFailureWindowSeconds: c.STRATA_AUTH_FAILURE_WINDOW_SECONDS,
   };
 }
 

@@ -8,7 +8,8 @@ import { readJsonBody } from './http-body.ts';
  * `{ accepted, duplicates, quarantined, rejected: [{ index, code, message }] }` once the batch
  * is committed; 400 for a body that is not a JSON array, 413 for too many bytes or events.
  * `authorize`, when given, runs first and throws a StrataError (`UNAUTHENTICATED` -> 401,
- * `FORBIDDEN` -> 403) to refuse the caller.
+ * `FORBIDDEN` -> 403, `RATE_LIMITED` -> 429 and `UNAVAILABLE` -> 503, both with Retry-After)
+ * to refuse the caller.
  */
 export function createEventsRoute(
   collector: EventCollector,
@@ -24,6 +25,8 @@ export function createEventsRoute(
     } catch (error) {
       const status = isStrataError(error) ? ACCESS_STATUS[error.code] : undefined;
       if (status === undefined || !isStrataError(error)) throw error;
+      const retryAfter = error.details.retryAfterSeconds;
+      if (typeof retryAfter === 'number') response.setHeader('retry-after', String(retryAfter));
       return reply(response, status, failure(error.code, error.message));
     }
     const body = await readJsonBody(request, options.maxBodyBytes);
@@ -41,7 +44,7 @@ export function createEventsRoute(
   };
 }
 
-const ACCESS_STATUS: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403 };
+const ACCESS_STATUS: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429, UNAVAILABLE: 503 };
 
 function failure(code: string, message: string) {
   return { error: { code, message } };

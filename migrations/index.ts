@@ -6,6 +6,7 @@ import * as eventQuarantine from './0004-event-quarantine.ts';
 import * as tagProfilesAndKeys from './0005-tag-profiles-and-keys.ts';
 import * as materializationGuard from './0006-materialization-guard.ts';
 import * as eventPiiVault from './0007-event-pii-vault.ts';
+import * as keyScopes from './0008-key-scopes.ts';
 import * as personalDataReads from './0009-personal-data-reads.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
@@ -17,6 +18,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005-tag-profiles-and-keys': tagProfilesAndKeys,
   '0006-materialization-guard': materializationGuard,
   '0007-event-pii-vault': eventPiiVault,
+  '0008-key-scopes': keyScopes,
   '0009-personal-data-reads': personalDataReads,
 };
 

@@ -12,6 +12,8 @@ import './audiences.ts';
 import './materialization.ts';
 import './events.ts';
 import './audit.ts';
+import './api-keys.ts';
+import './viewer.ts';
 
 /** The GraphQL schema of every area, each operation guarded by its policy. */
 export const schema: GraphQLSchema = enforcePolicies(builder.toSchema());

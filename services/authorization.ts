@@ -7,6 +7,8 @@ export type Role = (typeof ROLES)[number];
 
 /** Every action the API authorizes, and the roles allowed to take it. One table, one check. */
 const PERMISSIONS = {
+  /** Who the caller is (name, role, clearance, scope): any role. */
+  'viewer.read': ['analyst', 'app', 'steward', 'approver', 'operator', 'admin'],
   'catalog.read': ['analyst', 'app', 'steward', 'approver', 'operator', 'admin'],
   /** Drafts, rules under review and the audit trail of definitions. */
   'catalog.drafts': ['steward', 'approver', 'admin'],
@@ -41,6 +43,7 @@ export const PUBLIC = 'public';
 export const OPERATION_POLICIES = {
   'Query.version': PUBLIC,
   'Query.health': PUBLIC,
+  'Query.viewer': 'viewer.read',
   'Query.catalog': 'catalog.read',
   'Query.metrics': 'metrics.query',
   'Query.customer': 'profiles.read',
@@ -61,6 +64,8 @@ export const OPERATION_POLICIES = {
   'Mutation.createAudience': 'audiences.manage',
   'Mutation.trackEvents': 'events.track',
   'Query.personalDataReads': 'audit.read',
+  'Mutation.createApiKey': 'keys.manage',
+  'Mutation.revokeApiKey': 'keys.manage',
   'Audience.members': 'audiences.members',
 } as const satisfies Record<string, Action | typeof PUBLIC>;
 

@@ -2,6 +2,8 @@ import { CompiledQuery, Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import type { DatabaseSchema } from './schema.ts';
 import { createPostgresPool } from './postgres-pool.ts';
+import { createInProcessChangeFeed, type ChangeFeed } from './change-feed.ts';
+import { createPostgresChangeFeed, listenerClient } from './postgres-change-feed.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -19,6 +21,8 @@ export interface DatabaseOptions {
 export interface Database {
   readonly db: Kysely<DatabaseSchema>;
   readonly engine: Engine;
+  /** Change notifications between the processes serving this database (store/change-feed.ts). */
+  readonly changes: ChangeFeed;
   /**
    * Runs one fixed statement of a hot read path by name: PostgreSQL parses and plans it
    * once per connection (a named prepared statement); PGlite runs it through Kysely's
@@ -55,9 +59,11 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   // Sessions run in UTC on both engines; reporting time zones are applied explicitly.
   await pglite.exec(`SET TIME ZONE 'UTC'`);
   const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect({ pglite }) });
+  const changes = createInProcessChangeFeed();
   return {
     db,
     engine: 'pglite',
+    changes,
     async prepared<R>(_name: string, text: string, values: readonly unknown[]) {
       return (await db.executeQuery(CompiledQuery.raw(text, [...values]))).rows as R[];
     },
@@ -68,7 +74,10 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
         await pglite.query(sqlText, [], { blob: new Blob([text]) });
       });
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await changes.close();
+      await db.destroy();
+    },
   };
 }
 
@@ -76,14 +85,19 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
   const pool = createPostgresPool(databaseUrl, options);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   const { copyCsvToPostgres } = await import('./postgres-copy.ts');
+  const changes = createPostgresChangeFeed(() => listenerClient(databaseUrl));
   return {
     db,
     engine: 'postgres',
+    changes,
     async prepared<R>(name: string, text: string, values: readonly unknown[]) {
       return (await pool.query({ name, text, values: [...values] })).rows as R[];
     },
     copyCsv: (table, columns, csv) => copyCsvToPostgres(pool, table, columns, csv),
-    close: () => db.destroy(),
+    close: async () => {
+      await changes.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -151,6 +151,12 @@ export interface ApiKeysTable {
   key_hash: string;
   created_at: Generated<Date>;
   revoked_at: Date | null;
+  /** A sensitivity class below the role's own; null: the role's. */
+  clearance: string | null;
+  /** Row-level scope, a rule in API.md's JSON form; null: every customer. */
+  scope: Json | null;
+  created_by: string | null;
+  revoked_by: string | null;
 }
 
 /** Every table Strata reads or writes, by `schema.table`. */

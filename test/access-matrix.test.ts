@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../resolvers/schema.ts';
 import { rootFieldNames } from '../resolvers/policies.ts';
 import { OPERATION_POLICIES, PUBLIC, ROLES, rolesFor, type Action, type Role } from '../services/authorization.ts';
-import { createApiKey, revokeApiKey } from '../store/api-keys.ts';
+import { createApiKey } from '../store/api-keys.ts';
 import { testEngines } from './support/engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlResponse } from './support/graphql-client.ts';
@@ -62,6 +62,9 @@ describe.each(await testEngines())('the policy catalogue on %s', (engine) => {
     'Mutation.publishMaterialization': { query: 'mutation($r: Int!) { publishMaterialization(runId: $r) { runId } }' },
     'Mutation.createAudience': { query: 'mutation($i: CreateAudienceInput!) { createAudience(input: $i) { key } }' },
     'Mutation.trackEvents': { query: 'mutation($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted } }' },
+    'Mutation.createApiKey': { query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { token } }' },
+    'Mutation.revokeApiKey': { query: 'mutation($n: String!) { revokeApiKey(name: $n) { revoked } }' },
+    'Query.viewer': { query: '{ viewer { name role } }' },
   };
 
   /** Per call, the variables (and any setup) that make an allowed call succeed. */
@@ -93,6 +96,11 @@ describe.each(await testEngines())('the policy catalogue on %s', (engine) => {
       }
       case 'Mutation.createAudience':
         return { i: { key: `aud_${slug(caller)}`, rule: { tag: 'risk_level', op: 'EQ', values: ['C3'] } } };
+      case 'Mutation.createApiKey':
+        return { i: { name: `made-by-${slug(caller)}`, role: 'analyst' } };
+      case 'Mutation.revokeApiKey':
+        await createApiKey(server.database.db, `to-revoke-${slug(caller)}`, 'analyst');
+        return { n: `to-revoke-${slug(caller)}` };
       case 'Mutation.trackEvents':
         return { e: [{ eventId: `matrix-${engine}-${caller}`, name: 'app_open', customerId: 'c000001', occurredAt: new Date().toISOString(), channel: 'app', properties: {} }] };
       default:
@@ -104,8 +112,10 @@ describe.each(await testEngines())('the policy catalogue on %s', (engine) => {
     const keys = Object.fromEntries(ROLES.map((role) => [role, [`matrix-${role}`, role] as const])) as Record<Role, readonly [string, Role]>;
     server = await startDemoServer(engine, { customers: 300, seed: 5, keys, app: { materializeMaxDrift: 0 } });
     Object.assign(tokens, server.keys, { anonymous: null });
+    // A key that worked (and is cached by the server), then revoked through the API.
     revoked = await createApiKey(server.database.db, 'matrix-revoked', 'admin');
-    await revokeApiKey(server.database.db, 'matrix-revoked');
+    await ok(revoked, '{ catalog { metrics { name } } }');
+    await asAdmin('mutation { revokeApiKey(name: "matrix-revoked") { revoked } }');
     tokens.revoked = revoked;
     await asAdmin('mutation { materializeTags { runId } }');
     await asRole('operator', 'mutation { createAudience(input: { key: "matrix_base", rule: { tag: "risk_level", op: IN, values: ["C2", "C3"] } }) { key } }');

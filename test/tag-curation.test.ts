@@ -92,7 +92,7 @@ async function runKeysCli() {
   };
   try {
     await cli('migrate');
-    const created = await cli('keys', 'create', '--role', 'analyst', '--name', 'x');
+    const created = await cli('keys', 'create', '--role', 'analyst', '--name', 'x', '--clearance', 'public', '--scope', '{"dimension":"customer.channel","op":"IN","values":["app"]}');
     const token = created.trimEnd().split('\n').at(-1) ?? '';
     const allowed = await ask(token);
     const revoked = await cli('keys', 'revoke', 'x');
@@ -473,6 +473,7 @@ describe('keys CLI', () => {
     const token = lines.at(-1) as string;
     expect(token).toMatch(/^\S{20,}$/);
     expect(lines.slice(0, -1).join('\n')).not.toContain(token);
+    expect(lines.slice(0, -1).join('\n')).toContain(`'x' with role analyst, clearance public, scope {"dimension":"customer.channel","op":"IN","values":["app"]}`);
     expect(allowed.errors, JSON.stringify(allowed.errors)).toBeUndefined();
     expect(allowed.data?.catalog.metrics.length).toBeGreaterThan(0);
     expect(revoked).toContain("'x'");

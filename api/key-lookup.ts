@@ -1,0 +1,87 @@
+import type { Database } from '../store/database.ts';
+import { API_KEYS_CHANNEL, findApiKey, keyHash, type StoredKey } from '../store/api-keys.ts';
+import { logger } from '../store/logger.ts';
+import { isRole, ROLE_CLEARANCE, type Principal } from '../services/authorization.ts';
+import { lowerOf } from '../services/access-grants.ts';
+import { isSensitivity } from '../modeling/catalog/sensitivity.ts';
+import { parseRule } from '../modeling/conditions/parse-rule.ts';
+
+/** How long a key found live is trusted without asking the database (while the change feed is live). */
+export const KEY_CACHE_MS = 60_000;
+/** How long an unknown or revoked key is refused without asking the database. */
+export const UNKNOWN_KEY_CACHE_MS = 5_000;
+const MAX_ENTRIES = 10_000;
+
+interface Entry {
+  readonly principal: Principal | null;
+  readonly until: number;
+}
+
+export interface KeyLookup {
+  /** The principal of a live key, or null for an unknown or revoked one. */
+  find(token: string): Promise<Principal | null>;
+  /** Stops listening to key changes. */
+  close(): void;
+}
+
+/**
+ * API key lookups by hash with a cache that every key change empties at once: the store
+ * notifies `strata_api_keys` with the key's name in the transaction that creates, revokes
+ * or replaces it, and this process drops that key (and every cached refusal). A live key
+ * is served from the cache only after the change feed syncs (on PostgreSQL, one round trip
+ * on the LISTEN connection shared by the requests waiting), so a key revoked on any
+ * instance is refused by every instance on its next request. While the feed is not live
+ * (PostgreSQL LISTEN connection down) a live key is looked up on every request; refusals
+ * may still come from the cache, since they grant nothing.
+ */
+export function createKeyLookup(database: Database): KeyLookup {
+  const cache = new Map<string, Entry>();
+  /** Bumped by every change, so a lookup that raced a change does not cache what it read. */
+  let generation = 0;
+  const unsubscribe = database.changes.subscribe(API_KEYS_CHANNEL, (name) => {
+    generation += 1;
+    if (name === null) return cache.clear();
+    for (const [hash, entry] of cache) if (entry.principal === null || entry.principal.name === name) cache.delete(hash);
+  });
+  const remember = (hash: string, entry: Entry) => {
+    if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
+    cache.set(hash, entry);
+  };
+  return {
+    async find(token) {
+      const hash = keyHash(token);
+      const now = Date.now();
+      const cached = cache.get(hash);
+      if (cached && cached.until > now) {
+        if (cached.principal === null) return null;
+        // Every key change committed before this request has reached this process once the
+        // feed syncs; the entry is still there only if none of them was about this key.
+        if ((await database.changes.sync()) && cache.get(hash) === cached) return cached.principal;
+      }
+      const seen = generation;
+      const stored = await findApiKey(database.db, hash);
+      const principal = stored ? keyPrincipal(stored) : null;
+      if (seen === generation && (principal === null || database.changes.live)) {
+        cache.delete(hash);
+        remember(hash, { principal, until: now + (principal ? KEY_CACHE_MS : UNKNOWN_KEY_CACHE_MS) });
+      }
+      return principal;
+    },
+    close: unsubscribe,
+  };
+}
+
+/** What a stored key grants; a key whose stored grant no longer parses is refused (and logged). */
+function keyPrincipal(key: StoredKey): Principal | null {
+  if (!isRole(key.role)) return null;
+  const own = ROLE_CLEARANCE[key.role];
+  try {
+    if (key.clearance !== null && !isSensitivity(key.clearance)) throw new Error(`unknown clearance '${key.clearance}'`);
+    const clearance = key.clearance === null ? own : lowerOf(key.clearance, own);
+    const scope = key.scope === null || key.scope === undefined ? undefined : parseRule(key.scope, 'scope');
+    return { name: key.name, role: key.role, clearance, via: 'key', ...(scope ? { scope } : {}) };
+  } catch (error) {
+    logger.error({ key: key.name, err: error instanceof Error ? error.message : String(error) }, 'stored key grant does not parse; key refused');
+    return null;
+  }
+}

@@ -1,0 +1,198 @@
+import pg from 'pg';
+import type { ChangeFeed, ChangeListener } from './change-feed.ts';
+import { checkChannel, sendNotify, Subscribers } from './change-feed.ts';
+import type { DatabaseSchema } from './schema.ts';
+import type { Kysely } from 'kysely';
+import { logger } from './logger.ts';
+
+export interface ListenerOptions {
+  /** First reconnect delay; it doubles after each failure up to `maxDelayMs` (with jitter). */
+  readonly minDelayMs?: number;
+  readonly maxDelayMs?: number;
+}
+
+/** The dedicated LISTEN connection: not from the pool, so it is never handed to a query. */
+export function listenerClient(connectionString: string): pg.Client {
+  return new pg.Client({
+    connectionString,
+    application_name: 'strata-change-feed',
+    connectionTimeoutMillis: 10_000,
+    // Detects a silently dead connection (no FIN or RST) within about a minute.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
+}
+
+/** A sync with no answer by then counts as failed (the caller falls back to the database). */
+const SYNC_TIMEOUT_MS = 1_000;
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The feed of a PostgreSQL database: `notify` sends `pg_notify` in the caller's transaction
+ * (and tells this process's listeners at once); a dedicated connection, opened on the first
+ * subscription, LISTENs to every subscribed channel and reconnects with exponential backoff
+ * when it drops. It is `live` only while that connection listens to every subscribed
+ * channel; when a channel starts listening (after each (re)connection) its listeners hear
+ * `null`, since notifications sent meanwhile were lost.
+ */
+export function createPostgresChangeFeed(connect: () => pg.Client, options: ListenerOptions = {}): ChangeFeed {
+  return new PostgresChangeFeed(connect, options.minDelayMs ?? 250, options.maxDelayMs ?? 10_000);
+}
+
+class PostgresChangeFeed implements ChangeFeed {
+  readonly #subscribers = new Subscribers();
+  /** The current connection, connecting or connected; `#connected` once its handshake is done. */
+  #client: pg.Client | undefined;
+  #connected = false;
+  #listening = new Set<string>();
+  #live = false;
+  #closed = false;
+  #delay: number;
+  #retry: NodeJS.Timeout | undefined;
+  #syncs: Promise<void> = Promise.resolve();
+  /** Whether the server delivers pending notifications before ReadyForQuery (PostgreSQL 14+). */
+  #syncable = false;
+  #syncing = false;
+  #waiters: ((ok: boolean) => void)[] = [];
+
+  constructor(
+    private readonly connect: () => pg.Client,
+    private readonly minDelay: number,
+    private readonly maxDelay: number,
+  ) {
+    this.#delay = minDelay;
+  }
+
+  get live(): boolean {
+    return this.#live;
+  }
+
+  subscribe(channel: string, listener: ChangeListener): () => void {
+    const unsubscribe = this.#subscribers.add(channel, listener);
+    if (!this.#client) this.#open();
+    else if (this.#connected) this.#queueSync(this.#client);
+    return unsubscribe;
+  }
+
+  async notify(trx: Kysely<DatabaseSchema>, channel: string, payload: string): Promise<void> {
+    await sendNotify(trx, channel, payload);
+    this.#subscribers.dispatch(channel, payload);
+  }
+
+  /**
+   * A round trip on the LISTEN connection: PostgreSQL (14 and later) sends every
+   * notification committed before a query ahead of that query's ReadyForQuery, and pg
+   * emits them before the query resolves. Callers waiting while one is in flight share the
+   * next one (which starts after they called).
+   */
+  sync(): Promise<boolean> {
+    if (!this.#live || !this.#syncable) return Promise.resolve(false);
+    const client = this.#client;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        resolve(false);
+        // No answer in time: the connection is presumed dead, so requests stop waiting on it.
+        if (client) this.#drop(client, `no answer to a sync within ${SYNC_TIMEOUT_MS} ms`);
+      }, SYNC_TIMEOUT_MS);
+      this.#waiters.push((ok) => {
+        clearTimeout(timer);
+        resolve(ok);
+      });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    const client = this.#client;
+    if (this.#syncing || this.#waiters.length === 0 || !client) return;
+    const batch = this.#waiters;
+    this.#waiters = [];
+    this.#syncing = true;
+    client.query('SELECT 1').then(
+      () => batch.forEach((done) => done(this.#client === client && this.#live)),
+      () => batch.forEach((done) => done(false)),
+    ).finally(() => {
+      this.#syncing = false;
+      this.#pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    const current = this.#client;
+    this.#client = undefined;
+    this.#connected = false;
+    this.#live = false;
+    await current?.end().catch(() => undefined);
+  }
+
+  #open(): void {
+    if (this.#closed || this.#client || this.#retry) return;
+    const next = this.connect();
+    this.#client = next;
+    this.#listening = new Set();
+    next.on('error', (error) => this.#drop(next, error.message));
+    next.on('end', () => this.#drop(next, 'connection ended'));
+    next.on('notification', (notification) => this.#subscribers.dispatch(notification.channel, notification.payload ?? ''));
+    next.connect().then(
+      // The version is known before the feed goes live, so `sync` can answer from then on.
+      () => this.#checkVersion(next),
+    ).then(
+      () => {
+        if (this.#client !== next) return;
+        this.#connected = true;
+        logger.info({ channels: this.#subscribers.channels() }, 'change feed listening');
+        this.#queueSync(next);
+      },
+      (error: unknown) => this.#drop(next, message(error)),
+    );
+  }
+
+  async #checkVersion(target: pg.Client): Promise<void> {
+    const { rows } = await target.query<{ server_version_num: string }>('SHOW server_version_num');
+    this.#syncable = Number(rows[0]?.server_version_num ?? 0) >= 140_000;
+    if (!this.#syncable) logger.warn('PostgreSQL before 14 delivers notifications late: API keys are looked up on every request');
+  }
+
+  #queueSync(target: pg.Client): void {
+    this.#syncs = this.#syncs.then(() => this.#sync(target)).catch((error: unknown) => this.#drop(target, message(error)));
+  }
+
+  /** LISTENs to every subscribed channel not yet listened to; live once none is missing. */
+  async #sync(target: pg.Client): Promise<void> {
+    for (;;) {
+      if (this.#client !== target) return;
+      const missing = this.#subscribers.channels().filter((channel) => !this.#listening.has(channel));
+      if (missing.length === 0) break;
+      this.#live = false;
+      // LISTEN takes no parameters; channel names are checked identifiers of the code.
+      for (const channel of missing) await target.query(`LISTEN "${checkChannel(channel)}"`);
+      if (this.#client !== target) return;
+      for (const channel of missing) {
+        this.#listening.add(channel);
+        this.#subscribers.dispatch(channel, null);
+      }
+    }
+    this.#live = true;
+    this.#delay = this.minDelay;
+  }
+
+  /** Forgets a failed connection and schedules the next attempt (unless closed). */
+  #drop(dropped: pg.Client, reason: string): void {
+    if (this.#client !== dropped) return;
+    if (this.#live) logger.warn({ reason }, 'change feed lost its LISTEN connection; caches are bypassed until it is back');
+    this.#client = undefined;
+    this.#connected = false;
+    this.#live = false;
+    dropped.end().catch(() => undefined);
+    if (this.#closed) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#open();
+    }, this.#delay * (0.5 + Math.random() / 2));
+    this.#retry.unref();
+    this.#delay = Math.min(this.#delay * 2, this.maxDelay);
+  }
+}

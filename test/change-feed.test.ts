@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openDatabase, type Database } from '../store/database.ts';
+import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+
+/**
+ * The change feed (store/change-feed.ts): a notification sent in a transaction reaches this
+ * process's listeners, and on PostgreSQL every other process's, when it commits; a rolled
+ * back one reaches no other process; a listener hears `null` when it starts listening; after
+ * `sync()` every change committed before it has arrived.
+ */
+describe.each(await testEngines())('change feed on %s', (engine) => {
+  let database: TestDatabase;
+  /** Another process's view: a second handle with its own LISTEN connection on PostgreSQL. */
+  let other: Database;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine, { migrate: false });
+    other = engine === 'postgres' ? await openDatabase({ databaseUrl: database.url, poolSize: 1 }) : database;
+  });
+  afterAll(async () => {
+    if (other !== database) await other?.close();
+    await database?.dispose();
+  });
+
+  it('delivers committed notifications to this process and to the other, in commit order, and no rolled-back one across processes', async () => {
+    const here: (string | null)[] = [];
+    const there: (string | null)[] = [];
+    const stops = [database.changes.subscribe('strata_test', (p) => here.push(p)), other.changes.subscribe('strata_test', (p) => there.push(p))];
+    await vi.waitFor(() => expect(database.changes.live && other.changes.live).toBe(true), { timeout: 15_000 });
+    // PostgreSQL: a listener hears `null` once its LISTEN is in place (earlier changes were missed).
+    if (engine === 'postgres') expect(there).toContain(null);
+    there.length = 0;
+    here.length = 0;
+    await database.db.transaction().execute((trx) => database.changes.notify(trx, 'strata_test', 'one'));
+    await database.db.transaction().execute(async (trx) => {
+      await database.changes.notify(trx, 'strata_test', 'rolled-back');
+      throw new Error('roll back');
+    }).catch(() => undefined);
+    await database.db.transaction().execute((trx) => database.changes.notify(trx, 'strata_test', 'two'));
+    // Once the other process syncs, everything committed before has reached it: no waiting.
+    expect(await other.changes.sync()).toBe(true);
+    // Across processes only committed changes arrive; in this process every notify is heard at once.
+    expect(there.filter((p) => p !== null)).toEqual(engine === 'postgres' ? ['one', 'two'] : ['one', 'rolled-back', 'two']);
+    // (On PostgreSQL this process also hears its own committed changes back from its LISTEN.)
+    expect([...new Set(here)]).toEqual(['one', 'rolled-back', 'two']);
+    for (const stop of stops) stop();
+  });
+
+  it('refuses a channel name that is not an identifier', async () => {
+    expect(() => database.changes.subscribe('drop table; --', () => undefined)).toThrow(/lower-case identifier/);
+    await expect(database.db.transaction().execute((trx) => database.changes.notify(trx, 'Bad Channel', 'x'))).rejects.toThrow(/lower-case identifier/);
+  });
+});
