@@ -102,6 +102,7 @@ const tagFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.Exte
   else: t.string({ description: 'ENUM tags: the value when no case matches (null when absent).' }),
   aggregate: t.field({ type: AggregateInput, description: 'NUMERIC tags.' }),
   top: t.field({ type: TopInput, description: 'ENUM tags: the top value of a dimension.' }),
+  sensitivity: t.string({ description: 'public, internal (default), personal or restricted; never less strict than what the rule reads. Profiles mask a tag above the caller\'s clearance.' }),
 });
 
 const CreateTagInput = builder.inputType('CreateTagInput', {
@@ -112,7 +113,7 @@ const UpdateTagInput = builder.inputType('UpdateTagInput', { fields: (t) => tagF
 interface TagFieldsShape {
   description?: string | null; category?: string | null; owner?: string | null; rule?: RuleInputShape | null;
   cases?: { value: string; rule: RuleInputShape }[] | null; else?: string | null; aggregate?: AggregateInputShape | null;
-  top?: { aggregate: AggregateInputShape; by: string } | null;
+  top?: { aggregate: AggregateInputShape; by: string } | null; sensitivity?: string | null;
 }
 
 /** Only the fields the caller sent (GraphQL gives absent fields as null or undefined). */

@@ -110,7 +110,7 @@ describe.each(await testEngines())('the policy catalogue on %s', (engine) => {
 
   beforeAll(async () => {
     const keys = Object.fromEntries(ROLES.map((role) => [role, [`matrix-${role}`, role] as const])) as Record<Role, readonly [string, Role]>;
-    server = await startDemoServer(engine, { customers: 300, seed: 5, keys, app: { materializeMaxDrift: 0 } });
+    server = await startDemoServer(engine, { customers: 300, seed: 5, keys, app: { materializeMaxDrift: 0, authFailureLimit: 0 } });
     Object.assign(tokens, server.keys, { anonymous: null });
     // A key that worked (and is cached by the server), then revoked through the API.
     revoked = await createApiKey(server.database.db, 'matrix-revoked', 'admin');

@@ -163,4 +163,43 @@ describe.each(await testEngines())('privacy on %s', (engine) => {
     expect(mine).toEqual([{ actor: 'priv-app' }]);
     await refused(server.keys.operator, '{ personalDataReads(first: 1) { actor } }');
   });
+
+  /** A key made through the API by the admin, with a clearance and scope of its own. */
+  const keyFor = async (name: string, role: string, grant: { clearance?: string; scope?: unknown }) =>
+    (await ok(server.keys.admin, 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { token } }', { i: { name, role, ...grant } })).createApiKey.token as string;
+
+  it('confines a scoped key to its customers in metrics, profiles, audiences and previews, and caches each scope apart', async () => {
+    const onlyB = await keyFor('scoped-b', 'admin', { scope: { dimension: 'customer.channel', op: 'EQ', values: ['kiosk_b'] } });
+    const onlyC = await keyFor('scoped-c', 'admin', { scope: { dimension: 'customer.channel', op: 'EQ', values: ['kiosk_c'] } });
+    const q = { metrics: ['purchasers', 'new_customers'], groupBy: [{ dimension: 'customer.channel' }] };
+    // The same query through both keys, twice each: a cached plan of one scope never answers the other.
+    for (let round = 0; round < 2; round += 1) {
+      expect((await ok(onlyB, METRICS, { q })).metrics.rows).toEqual([{ customer__channel: 'kiosk_b', purchasers: K, new_customers: K }]);
+      expect((await ok(onlyC, METRICS, { q })).metrics.rows).toEqual([{ customer__channel: 'kiosk_c', purchasers: K + 1, new_customers: K + 1 }]);
+    }
+    const total = (await ok(onlyB, METRICS, { q: { metrics: ['purchase_amount'] } })).metrics.rows[0].purchase_amount;
+    expect(total).toBe(K * 1000 + (K * (K - 1)) / 2);
+    expect((await ok(onlyB, '{ customer(id: "kc000") { id } }')).customer).toBeNull();
+    expect((await ok(onlyB, '{ customer(id: "kb000") { id } }')).customer).toEqual({ id: 'kb000' });
+    expect((await ok(onlyB, '{ audience(key: "kiosks") { size } }')).audience.size).toBe(K);
+    expect((await ok(onlyB, '{ audience(key: "aud_kiosk_c") { size members(first: 5) { edges { node { id } } } } }')).audience).toEqual({ size: 0, members: { edges: [] } });
+    const preview = (await ok(onlyB, '{ tagPreview(rule: { dimension: "customer.age_band", op: EQ, values: ["35-44"] }) { customers coverage } }')).tagPreview;
+    expect(preview).toEqual({ customers: K, coverage: 1 });
+  });
+
+  it('masks a tag above the caller\'s clearance in profiles', async () => {
+    const create = 'mutation($i: CreateTagInput!) { createTag(input: $i) { key } }';
+    await ok(server.keys.admin, create, { i: { key: 'kiosk_vip', kind: 'BOOLEAN', description: 'Kiosk VIPs', sensitivity: 'personal', rule: { dimension: 'customer.channel', op: 'EQ', values: ['kiosk_c'] } } });
+    await ok(server.keys.admin, 'mutation { submitTag(key: "kiosk_vip", expectedVersion: 1) { status } }');
+    const approver = await keyFor('priv-approver', 'approver', {});
+    await ok(approver, 'mutation { approveTag(key: "kiosk_vip", expectedVersion: 1) { status } }');
+    await ok(server.keys.admin, 'mutation { materializeTags { runId } }');
+    const read = async (token: string) => (await ok(token, '{ customer(id: "kc000") { tags { key value masked } } }')).customer.tags.find((t: { key: string }) => t.key === 'kiosk_vip');
+    expect(await read(server.keys.app)).toEqual({ key: 'kiosk_vip', value: true, masked: false });
+    const internalApp = await keyFor('app-internal', 'app', { clearance: 'internal' });
+    expect(await read(internalApp)).toEqual({ key: 'kiosk_vip', value: null, masked: true });
+    // The catalog says why.
+    const tags = (await ok(server.keys.analyst, '{ catalog { tags { key sensitivity } } }')).catalog.tags;
+    expect(tags.find((t: { key: string }) => t.key === 'kiosk_vip')).toEqual({ key: 'kiosk_vip', sensitivity: 'personal' });
+  });
 });
