@@ -27,6 +27,7 @@ import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
 import { authorize, isAllowed } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K, queryAccess, viewerOf } from '../services/access.ts';
 import { retryableAnswerFor, retryableStatusPlugin } from './retryable-status.ts';
+import { introspectionGuardPlugin } from './introspection-guard.ts';
 import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.ts';
 import { trackRequests, type DrainReport, type HttpDrain } from './http-drain.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
@@ -68,6 +69,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       retryableStatusPlugin(),
+      introspectionGuardPlugin(),
     ],
   });
 

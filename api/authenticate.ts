@@ -66,7 +66,7 @@ export function createAuthenticator(database: Database, options: AuthenticatorOp
       const address = clientAddress(request, options.trustProxy ?? 0);
       const wait = throttle.retryAfter(address);
       if (wait > 0) {
-        throw new StrataError('RATE_LIMITED', `too many failed authentications from your address; retry in ${wait} s`, { retryAfterSeconds: wait });
+        throw new StrataError('RATE_LIMITED', `too many failed authentications from your address; retry in ${wait} s`, { retryAfter: wait });
       }
       const principal = await identify(header);
       if (principal.problem) throttle.fail(address);

@@ -25,7 +25,7 @@ export function createEventsRoute(
     } catch (error) {
       const status = isStrataError(error) ? ACCESS_STATUS[error.code] : undefined;
       if (status === undefined || !isStrataError(error)) throw error;
-      const retryAfter = error.details.retryAfterSeconds;
+      const retryAfter = error.details.retryAfter;
       if (typeof retryAfter === 'number') response.setHeader('retry-after', String(retryAfter));
       return reply(response, status, failure(error.code, error.message));
     }

@@ -23,7 +23,7 @@ const CLIENT_CODES = new Set([
  * table name or stack trace leaves the server.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const original = domainError(error) ?? unwrapResolverError(error);
   if (isStrataError(original)) {
     return {
       message: original.message,
@@ -59,6 +59,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     ...(formatted.path ? { path: formatted.path } : {}),
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   };
+}
+
+/** A StrataError raised outside a resolver (a plugin, a validation step), as Apollo wraps it. */
+function domainError(error: unknown): unknown {
+  const inner = (error as { originalError?: unknown } | null)?.originalError;
+  return isStrataError(inner) ? inner : undefined;
 }
 
 /** PostgreSQL's `query_canceled` (SQLSTATE 57014): the statement timeout cut the query off. */

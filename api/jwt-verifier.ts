@@ -85,7 +85,7 @@ function refusal(error: unknown, config: JwtConfig, remote: boolean): never {
   const code = error instanceof errors.JOSEError ? error.code : undefined;
   if (remote && (code === undefined || code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC' || code === 'ERR_JWKS_INVALID')) {
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'JWKS fetch failed');
-    throw new StrataError('UNAVAILABLE', 'the token issuer\'s keys cannot be fetched right now; retry later', { retryAfterSeconds: 30 });
+    throw new StrataError('UNAVAILABLE', 'the token issuer\'s keys cannot be fetched right now; retry later', { retryAfter: 30 });
   }
   if (error instanceof errors.JWTExpired) return refuse('it has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {

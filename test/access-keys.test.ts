@@ -172,8 +172,8 @@ describe.each(await testEngines())('API keys on %s', (engine) => {
     }
     const limited = await refused(tokens.admin, CATALOG, undefined, throttled);
     expect(limited.extensions?.code).toBe('RATE_LIMITED');
-    expect(limited.extensions?.retryAfterSeconds).toBeGreaterThan(0);
-    expect(limited.extensions?.retryAfterSeconds).toBeLessThanOrEqual(3600);
+    expect(limited.extensions?.retryAfter).toBeGreaterThan(0);
+    expect(limited.extensions?.retryAfter).toBeLessThanOrEqual(3600);
     const events = await fetch(`${throttledBase}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' }, body: '[]' });
     expect(events.status).toBe(429);
     expect(Number(events.headers.get('retry-after'))).toBeGreaterThan(0);

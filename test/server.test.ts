@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../api/app.ts';
 import { createTestDatabase, isPostgresReachable, testEngines, type TestDatabase } from './support/engines.ts';
 import { migrateDown } from '../store/migrate.ts';
+import { createApiKey } from '../store/api-keys.ts';
 
 describe.each(await testEngines())('HTTP server on %s', (engine) => {
   let database: TestDatabase;
@@ -55,6 +56,31 @@ describe.each(await testEngines())('HTTP server on %s', (engine) => {
     expect(big.status).toBe(413);
     const malformed = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
     expect(malformed.status).toBe(400);
+  });
+
+  it('answers introspection only to callers with credentials, and never when switched off', async () => {
+    const introspect = (at: string, token?: string) =>
+      fetch(`${at}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query: '{ ...Types } fragment Types on Query { __schema { queryType { name } } }' }),
+      }).then((r) => r.json() as Promise<{ data?: unknown; errors?: { extensions: { code: string } }[] }>);
+    const anonymous = await introspect(base);
+    expect(anonymous.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    expect(anonymous.data ?? null).toBeNull();
+    const key = await createApiKey(database.db, `introspect-${engine}`, 'analyst');
+    expect(await introspect(base, key)).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+    const closed = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024, introspection: false });
+    try {
+      const refused = await introspect(`http://127.0.0.1:${await closed.listen(0)}`, key);
+      expect(refused.errors?.[0]?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    } finally {
+      await closed.close();
+    }
+    const { loadConfig } = await import('../api/config.ts');
+    expect(loadConfig({ NODE_ENV: 'production' }).introspection).toBe(false);
+    expect(loadConfig({}).introspection).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', STRATA_INTROSPECTION: '1' }).introspection).toBe(true);
   });
 
   it('answers 404 for an unknown route', async () => {
