@@ -1,0 +1,193 @@
+import { Worker } from 'node:worker_threads';
+import {
+  GuardState,
+  deserializeError,
+  type QueryOutcome,
+  type WorkerData,
+  type WorkerReady,
+  type WorkerReply,
+  type WorkerRequest,
+} from './pglite-worker-protocol.ts';
+
+/** The main thread's handle on the PGlite worker: one request at a time, in order. */
+export interface PgliteWorkerClient {
+  /**
+   * Sends one request once every earlier one is done. Guarded requests (`query`, `copy`)
+   * reject with SQLSTATE 57014 when they run past the time limit.
+   */
+  request(message: WorkerRequest): Promise<QueryOutcome>;
+  /** Whether statements are guarded by a time limit. */
+  readonly guarded: boolean;
+  /** Counts the worker restarts: a transaction begun under an older generation is lost. */
+  readonly generation: number;
+  /** Ends the worker: cleanly when it is idle, at once when it still runs a cancelled statement. */
+  close(): Promise<void>;
+}
+
+export interface PgliteWorkerOptions {
+  /** PGlite data folder or `memory://`. */
+  readonly dataDir: string;
+  /** Longest a statement may run, in milliseconds; 0 sets no limit. */
+  readonly statementTimeoutMs: number;
+}
+
+const WORKER_URL = new URL('./pglite-worker.ts', import.meta.url);
+
+/**
+ * Starts PGlite in a worker thread and resolves once it is open. A statement past the time
+ * limit answers SQLSTATE 57014 at the limit. WebAssembly cannot be interrupted, so on a data
+ * folder the worker is terminated and a fresh one opens the same folder (committed work is on
+ * disk); in memory that would lose everything, so the statement runs to its end, rolled back,
+ * and the next request waits for it.
+ *
+ * ```ts
+ * const client = await startPgliteWorker({ dataDir: 'memory://', statementTimeoutMs: 30_000 });
+ * const { rows } = await client.request({ kind: 'query', sql: 'select 1 as one', parameters: [], guarded: client.guarded });
+ * await client.close();
+ * ```
+ */
+export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<PgliteWorkerClient> {
+  const inMemory = options.dataDir.startsWith('memory://');
+  const guardBuffer = new SharedArrayBuffer(4);
+  const guard = new Int32Array(guardBuffer);
+  let worker: Worker | undefined;
+  let generation = 0;
+  /** Set once an in-memory worker has ended: its data is gone, so every later request fails. */
+  let lost: Error | undefined;
+  let closed = false;
+  let tail: Promise<void> = Promise.resolve();
+  /** Set while a cancelled statement still runs in memory: close() then terminates at once. */
+  let runaway: Worker | undefined;
+
+  const ensureWorker = async (): Promise<Worker> => {
+    if (worker) return worker;
+    if (lost) throw lost;
+    const started = await spawn({ dataDir: options.dataDir, guard: guardBuffer });
+    started.on('error', () => undefined); // reported to the request in flight by firstMessage
+    started.once('exit', (code) => {
+      if (worker !== started) return;
+      worker = undefined;
+      if (inMemory) lost = new Error(`the in-memory PGlite database is gone: its worker exited with code ${code}`);
+    });
+    worker = started;
+    generation += 1;
+    return started;
+  };
+
+  const exchange = async (message: WorkerRequest, settle: Settle): Promise<void> => {
+    const current = await ensureWorker();
+    const limited = (message.kind === 'query' || message.kind === 'copy') && message.guarded;
+    Atomics.store(guard, 0, limited ? GuardState.running : GuardState.idle);
+    const reply = firstMessage<WorkerReply>(current);
+    current.ref();
+    current.postMessage(message);
+    let timer: NodeJS.Timeout | undefined;
+    if (limited) {
+      timer = setTimeout(() => {
+        if (Atomics.compareExchange(guard, 0, GuardState.running, GuardState.cancelled) !== GuardState.running) return;
+        settle.reject(statementTimeoutError());
+        if (inMemory) runaway = current;
+        else {
+          // The statement cannot be interrupted: end its thread; the next request opens the folder again.
+          worker = undefined;
+          void current.terminate();
+        }
+      }, options.statementTimeoutMs);
+    }
+    try {
+      const outcome = await reply;
+      if (outcome.ok) settle.resolve(outcome.result);
+      else settle.reject(deserializeError(outcome.error));
+    } catch (error) {
+      settle.reject(error as Error);
+    } finally {
+      clearTimeout(timer);
+      runaway = undefined;
+      current.unref();
+    }
+  };
+
+  const request = (message: WorkerRequest): Promise<QueryOutcome> => {
+    if (closed) return Promise.reject(new Error('the PGlite database is closed'));
+    return new Promise((resolve, reject) => {
+      const settle = settleOnce(resolve, reject);
+      tail = tail.then(() => exchange(message, settle)).catch((error: unknown) => settle.reject(error as Error));
+    });
+  };
+
+  await ensureWorker();
+  return {
+    guarded: options.statementTimeoutMs > 0,
+    get generation() {
+      return generation;
+    },
+    request,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (runaway) await runaway.terminate();
+      await tail;
+      const last = worker;
+      if (!last) return;
+      // PGlite closes cleanly (a checkpoint) before the thread ends; a failure there changes nothing.
+      await exchange({ kind: 'close' }, settleOnce(() => undefined, () => undefined));
+      worker = undefined;
+      await last.terminate();
+    },
+  };
+}
+
+interface Settle {
+  resolve(outcome: QueryOutcome): void;
+  reject(error: Error): void;
+}
+
+/** The first answer wins: a reply that arrives after the time limit has spoken is dropped. */
+function settleOnce(resolve: (outcome: QueryOutcome) => void, reject: (error: Error) => void): Settle {
+  let settled = false;
+  return {
+    resolve(outcome) {
+      if (!settled) resolve(outcome);
+      settled = true;
+    },
+    reject(error) {
+      if (!settled) reject(error);
+      settled = true;
+    },
+  };
+}
+
+/** Starts a worker and waits until its PGlite is open. */
+async function spawn(data: WorkerData): Promise<Worker> {
+  const worker = new Worker(WORKER_URL, { workerData: data });
+  try {
+    const ready = await firstMessage<WorkerReady>(worker, 'while opening');
+    if (!ready.ready) throw deserializeError(ready.error);
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+  worker.unref();
+  return worker;
+}
+
+/** The next message of the worker, or a rejection when it fails or exits first. */
+function firstMessage<T>(worker: Worker, context = ''): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: T) => done(() => resolve(message));
+    const onError = (error: Error) => done(() => reject(error));
+    const onExit = (code: number) => done(() => reject(new Error(`the PGlite worker exited with code ${code} ${context}`.trim())));
+    // Only these listeners go: Worker keeps listeners of its own.
+    const done = (then: () => void) => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      then();
+    };
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+  });
+}
+
+/** The error PostgreSQL raises when `statement_timeout` cuts a statement off (SQLSTATE 57014). */
+function statementTimeoutError(): Error {
+  const error = new Error('canceling statement due to statement timeout');
+  return Object.assign(error, { name: 'error', code: '57014', severity: 'ERROR' });
+}

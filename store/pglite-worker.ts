@@ -1,0 +1,159 @@
+/**
+ * The worker thread that owns the embedded PGlite database, so that a long statement blocks
+ * this thread and never the server's event loop. It answers the requests of
+ * `pglite-worker-client.ts` one at a time, in order. Loaded by `tsx` in development and by
+ * Node's own type stripping elsewhere: erasable TypeScript only.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite, types, type Results, type Transaction } from '@electric-sql/pglite';
+import {
+  GuardState,
+  serializeError,
+  type QueryOutcome,
+  type WorkerData,
+  type WorkerReady,
+  type WorkerReply,
+  type WorkerRequest,
+} from './pglite-worker-protocol.ts';
+
+type Queryable = Pick<Transaction, 'query'>;
+
+/** A transaction opened by `begin` and held across requests until `commit` or `rollback`. */
+interface OpenTransaction {
+  readonly tx: Transaction;
+  readonly finish: (commit: boolean) => void;
+  readonly closed: Promise<unknown>;
+}
+
+/** PostgreSQL's `active_sql_transaction`: the statement may not run inside BEGIN ... COMMIT. */
+const CANNOT_RUN_IN_TRANSACTION = '25001';
+
+const port = parentPort;
+if (!port) throw new Error('pglite-worker.ts runs as a worker thread');
+const { dataDir, guard: guardBuffer } = workerData as WorkerData;
+const guard = new Int32Array(guardBuffer);
+let transaction: OpenTransaction | undefined;
+let pglite: PGlite;
+
+try {
+  pglite = await PGlite.create(dataDir, {
+    parsers: {
+      [types.DATE]: (value: string) => value,
+      [types.INT8]: parseSafeBigint,
+    },
+  });
+  // Sessions run in UTC on both engines; reporting time zones are applied explicitly.
+  await pglite.exec(`SET TIME ZONE 'UTC'`);
+  port.postMessage({ ready: true } satisfies WorkerReady);
+} catch (error) {
+  // The main thread terminates this worker when it reads the failure.
+  port.postMessage({ ready: false, error: serializeError(error) } satisfies WorkerReady);
+  throw error;
+}
+
+// Requests are answered strictly in order: the next one starts when the previous is done.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (request: WorkerRequest) => {
+  queue = queue.then(async () => {
+    let reply: WorkerReply;
+    try {
+      reply = { ok: true, result: await handle(request) };
+    } catch (error) {
+      reply = { ok: false, error: serializeError(error) };
+    }
+    port.postMessage(reply);
+  });
+});
+
+async function handle(request: WorkerRequest): Promise<QueryOutcome> {
+  switch (request.kind) {
+    case 'query':
+      return guarded(request.guarded, (q) => q.query(request.sql, [...request.parameters], { rowMode: 'object' }));
+    case 'copy':
+      return guarded(request.guarded, (q) => q.query(request.sql, [], { blob: new Blob([request.csv]) }));
+    case 'begin':
+      await begin(request.settings);
+      return none();
+    case 'commit':
+    case 'rollback':
+      await finish(request.kind === 'commit');
+      return none();
+    case 'close':
+      // A clean shutdown (checkpoint); the main thread then terminates this worker.
+      if (transaction) await finish(false);
+      await pglite.close();
+      return none();
+  }
+}
+
+/**
+ * Runs a statement under the time limit's guard. Outside a transaction the statement runs in
+ * one of its own, committed only when this thread wins the race against the limit: a statement
+ * the caller was told was cancelled leaves nothing behind. Inside a transaction the caller's
+ * rollback undoes it.
+ */
+async function guarded(isGuarded: boolean, run: (q: Queryable) => Promise<Results>): Promise<QueryOutcome> {
+  if (transaction) {
+    const results = await run(transaction.tx);
+    claimFinish();
+    return outcome(results);
+  }
+  if (!isGuarded) return outcome(await run(pglite));
+  try {
+    return await pglite.transaction(async (tx) => {
+      const results = await run(tx);
+      if (!claimFinish()) await tx.rollback();
+      return outcome(results);
+    });
+  } catch (error) {
+    // VACUUM and the like refuse a transaction block: run those bare.
+    if ((error as { code?: unknown }).code !== CANNOT_RUN_IN_TRANSACTION) throw error;
+    return outcome(await run(pglite));
+  }
+}
+
+/** Moves the guard from RUNNING to FINISHING; false when the limit cancelled the statement first. */
+function claimFinish(): boolean {
+  return Atomics.compareExchange(guard, 0, GuardState.running, GuardState.finishing) === GuardState.running;
+}
+
+/** Opens a PGlite transaction and keeps it open until {@link finish}, as Kysely's PGlite driver does. */
+async function begin(settings: readonly string[]): Promise<void> {
+  if (transaction) throw new Error('a transaction is already open on the PGlite connection');
+  await new Promise<void>((begun, failed) => {
+    let finish: (commit: boolean) => void = () => undefined;
+    const decided = new Promise<boolean>((resolve) => (finish = resolve));
+    const closed = pglite.transaction(async (tx) => {
+      transaction = { tx, finish, closed };
+      if (settings.length > 0) await tx.exec(`SET TRANSACTION ${settings.join(' ')}`);
+      begun();
+      if (!(await decided)) await tx.rollback();
+    });
+    closed.catch((error: unknown) => {
+      if (transaction?.closed === closed) transaction = undefined;
+      failed(error);
+    });
+  });
+}
+
+async function finish(commit: boolean): Promise<void> {
+  const open = transaction;
+  transaction = undefined;
+  if (!open) return;
+  open.finish(commit);
+  if (commit) await open.closed;
+  else await open.closed.catch(() => undefined);
+}
+
+function outcome(results: Results): QueryOutcome {
+  return { rows: results.rows, affectedRows: results.affectedRows };
+}
+
+function none(): QueryOutcome {
+  return { rows: [], affectedRows: undefined };
+}
+
+function parseSafeBigint(value: string): number | string {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value;
+}
