@@ -70,7 +70,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       const sqlText = `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
       // Holding Kysely's connection keeps the COPY out of another caller's transaction.
       await db.connection().execute(async () => {
-        await client.request({ kind: 'copy', sql: sqlText, csv: text, guarded: client.guarded });
+        await client.request({ kind: 'copy', sql: sqlText, csv: text });
       });
     },
     close: () => db.destroy(),

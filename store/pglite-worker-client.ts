@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import {
   GuardState,
   deserializeError,
+  type ClientRequest,
   type QueryOutcome,
   type WorkerData,
   type WorkerReady,
@@ -12,12 +13,10 @@ import {
 /** The main thread's handle on the PGlite worker: one request at a time, in order. */
 export interface PgliteWorkerClient {
   /**
-   * Sends one request once every earlier one is done. Guarded requests (`query`, `copy`)
-   * reject with SQLSTATE 57014 when they run past the time limit.
+   * Sends one request once every earlier one is done. A statement (`query`, `copy`) rejects
+   * with SQLSTATE 57014 when it runs past the time limit.
    */
-  request(message: WorkerRequest): Promise<QueryOutcome>;
-  /** Whether statements are guarded by a time limit. */
-  readonly guarded: boolean;
+  request(message: ClientRequest): Promise<QueryOutcome>;
   /** Counts the worker restarts: a transaction begun under an older generation is lost. */
   readonly generation: number;
   /** Ends the worker: cleanly when it is idle, at once when it still runs a cancelled statement. */
@@ -27,7 +26,10 @@ export interface PgliteWorkerClient {
 export interface PgliteWorkerOptions {
   /** PGlite data folder or `memory://`. */
   readonly dataDir: string;
-  /** Longest a statement may run, in milliseconds; 0 sets no limit. */
+  /**
+   * Longest a statement may run, in milliseconds; 0 sets no limit. It is the session's
+   * `statement_timeout`, so `SET LOCAL statement_timeout = 0` lifts it for one transaction.
+   */
   readonly statementTimeoutMs: number;
 }
 
@@ -42,7 +44,7 @@ const WORKER_URL = new URL('./pglite-worker.ts', import.meta.url);
  *
  * ```ts
  * const client = await startPgliteWorker({ dataDir: 'memory://', statementTimeoutMs: 30_000 });
- * const { rows } = await client.request({ kind: 'query', sql: 'select 1 as one', parameters: [], guarded: client.guarded });
+ * const { rows } = await client.request({ kind: 'query', sql: 'select 1 as one', parameters: [] });
  * await client.close();
  * ```
  */
@@ -50,8 +52,11 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
   const inMemory = options.dataDir.startsWith('memory://');
   const guardBuffer = new SharedArrayBuffer(4);
   const guard = new Int32Array(guardBuffer);
+  const initialLimitMs = Math.max(0, Math.trunc(options.statementTimeoutMs));
   let worker: Worker | undefined;
   let generation = 0;
+  /** The session's statement_timeout as the worker last reported it. */
+  let limitMs = initialLimitMs;
   /** Set once an in-memory worker has ended: its data is gone, so every later request fails. */
   let lost: Error | undefined;
   let closed = false;
@@ -62,7 +67,7 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
   const ensureWorker = async (): Promise<Worker> => {
     if (worker) return worker;
     if (lost) throw lost;
-    const started = await spawn({ dataDir: options.dataDir, guard: guardBuffer });
+    const started = await spawn({ dataDir: options.dataDir, statementTimeoutMs: initialLimitMs, guard: guardBuffer });
     started.on('error', () => undefined); // reported to the request in flight by firstMessage
     started.once('exit', (code) => {
       if (worker !== started) return;
@@ -71,16 +76,17 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
     });
     worker = started;
     generation += 1;
+    limitMs = initialLimitMs; // a fresh session
     return started;
   };
 
-  const exchange = async (message: WorkerRequest, settle: Settle): Promise<void> => {
+  const exchange = async (message: ClientRequest, settle: Settle): Promise<void> => {
     const current = await ensureWorker();
-    const limited = (message.kind === 'query' || message.kind === 'copy') && message.guarded;
+    const limited = (message.kind === 'query' || message.kind === 'copy') && limitMs > 0;
     Atomics.store(guard, 0, limited ? GuardState.running : GuardState.idle);
     const reply = firstMessage<WorkerReply>(current);
     current.ref();
-    current.postMessage(message);
+    current.postMessage({ ...message, guarded: limited } satisfies WorkerRequest);
     let timer: NodeJS.Timeout | undefined;
     if (limited) {
       timer = setTimeout(() => {
@@ -92,10 +98,11 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
           worker = undefined;
           void current.terminate();
         }
-      }, options.statementTimeoutMs);
+      }, limitMs);
     }
     try {
       const outcome = await reply;
+      if (outcome.ok && outcome.result.statementTimeoutMs !== undefined) limitMs = outcome.result.statementTimeoutMs;
       if (outcome.ok) settle.resolve(outcome.result);
       else settle.reject(deserializeError(outcome.error));
     } catch (error) {
@@ -107,7 +114,7 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
     }
   };
 
-  const request = (message: WorkerRequest): Promise<QueryOutcome> => {
+  const request = (message: ClientRequest): Promise<QueryOutcome> => {
     if (closed) return Promise.reject(new Error('the PGlite database is closed'));
     return new Promise((resolve, reject) => {
       const settle = settleOnce(resolve, reject);
@@ -117,7 +124,6 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
 
   await ensureWorker();
   return {
-    guarded: options.statementTimeoutMs > 0,
     get generation() {
       return generation;
     },

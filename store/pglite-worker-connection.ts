@@ -34,7 +34,6 @@ export class PgliteWorkerConnection implements DatabaseConnection {
         kind: 'query',
         sql: compiledQuery.sql,
         parameters: compiledQuery.parameters,
-        guarded: this.#client.guarded,
       });
       return { numAffectedRows: affectedRows != null ? BigInt(affectedRows) : undefined, rows: rows as R[] };
     } catch (error) {

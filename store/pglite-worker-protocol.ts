@@ -3,18 +3,30 @@
  * file is loaded by the worker too, under plain Node type stripping: erasable syntax only.
  */
 
-/** One request to the worker; the worker answers each with one {@link WorkerReply}, in order. */
-export type WorkerRequest =
-  | { readonly kind: 'query'; readonly sql: string; readonly parameters: readonly unknown[]; readonly guarded: boolean }
-  | { readonly kind: 'copy'; readonly sql: string; readonly csv: string; readonly guarded: boolean }
+/** What a caller asks of the PGlite worker. */
+export type ClientRequest =
+  | { readonly kind: 'query'; readonly sql: string; readonly parameters: readonly unknown[] }
+  | { readonly kind: 'copy'; readonly sql: string; readonly csv: string }
   | { readonly kind: 'begin'; readonly settings: readonly string[] }
   | { readonly kind: 'commit' }
   | { readonly kind: 'rollback' }
   | { readonly kind: 'close' };
 
+/**
+ * One request to the worker, answered with one {@link WorkerReply}, in order. `guarded`: a
+ * time limit watches the statement (see {@link GuardState}).
+ */
+export type WorkerRequest = ClientRequest & { readonly guarded: boolean };
+
 export interface QueryOutcome {
   readonly rows: unknown[];
   readonly affectedRows: number | undefined;
+  /**
+   * The session's `statement_timeout` in milliseconds, reported after a statement that names
+   * it (`SET LOCAL statement_timeout = 0` before an index build) and after the end of a
+   * transaction that changed it: the time limit follows it, as on PostgreSQL.
+   */
+  readonly statementTimeoutMs?: number;
 }
 
 export type WorkerReply = { readonly ok: true; readonly result: QueryOutcome } | { readonly ok: false; readonly error: SerializedError };
@@ -24,6 +36,8 @@ export type WorkerReady = { readonly ready: true } | { readonly ready: false; re
 
 export interface WorkerData {
   readonly dataDir: string;
+  /** The session's initial `statement_timeout`, in milliseconds (0: none). */
+  readonly statementTimeoutMs: number;
   /** One Int32 cell holding a {@link GuardState}, shared by both threads. */
   readonly guard: SharedArrayBuffer;
 }

@@ -25,14 +25,19 @@ interface OpenTransaction {
   readonly closed: Promise<unknown>;
 }
 
+/** A statement that may change the time limit: `SET [LOCAL] statement_timeout`, `set_config(...)`. */
+const NAMES_LIMIT = /statement_timeout/i;
+
 /** PostgreSQL's `active_sql_transaction`: the statement may not run inside BEGIN ... COMMIT. */
 const CANNOT_RUN_IN_TRANSACTION = '25001';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.ts runs as a worker thread');
-const { dataDir, guard: guardBuffer } = workerData as WorkerData;
+const { dataDir, statementTimeoutMs, guard: guardBuffer } = workerData as WorkerData;
 const guard = new Int32Array(guardBuffer);
 let transaction: OpenTransaction | undefined;
+/** A statement of the open transaction named `statement_timeout`: re-read it when it ends. */
+let limitTouched = false;
 let pglite: PGlite;
 
 try {
@@ -44,6 +49,8 @@ try {
   });
   // Sessions run in UTC on both engines; reporting time zones are applied explicitly.
   await pglite.exec(`SET TIME ZONE 'UTC'`);
+  // PGlite keeps but never enforces statement_timeout: the main thread does, reading it here.
+  await pglite.exec(`SET statement_timeout = ${Math.max(0, Math.trunc(statementTimeoutMs))}`);
   port.postMessage({ ready: true } satisfies WorkerReady);
 } catch (error) {
   // The main thread terminates this worker when it reads the failure.
@@ -67,17 +74,22 @@ port.on('message', (request: WorkerRequest) => {
 
 async function handle(request: WorkerRequest): Promise<QueryOutcome> {
   switch (request.kind) {
-    case 'query':
-      return guarded(request.guarded, (q) => q.query(request.sql, [...request.parameters], { rowMode: 'object' }));
+    case 'query': {
+      const results = await guarded(request.guarded, (q) => q.query(request.sql, [...request.parameters], { rowMode: 'object' }));
+      return NAMES_LIMIT.test(request.sql) ? { ...results, statementTimeoutMs: await readLimit() } : results;
+    }
     case 'copy':
       return guarded(request.guarded, (q) => q.query(request.sql, [], { blob: new Blob([request.csv]) }));
     case 'begin':
       await begin(request.settings);
       return none();
     case 'commit':
-    case 'rollback':
+    case 'rollback': {
+      const touched = limitTouched;
+      limitTouched = false;
       await finish(request.kind === 'commit');
-      return none();
+      return touched ? { ...none(), statementTimeoutMs: await readLimit() } : none();
+    }
     case 'close':
       // A clean shutdown (checkpoint); the main thread then terminates this worker.
       if (transaction) await finish(false);
@@ -143,6 +155,19 @@ async function finish(commit: boolean): Promise<void> {
   open.finish(commit);
   if (commit) await open.closed;
   else await open.closed.catch(() => undefined);
+}
+
+/** The session's `statement_timeout` in milliseconds, as the statements left it. */
+async function readLimit(): Promise<number | undefined> {
+  if (transaction) limitTouched = true;
+  try {
+    const { rows } = await (transaction?.tx ?? pglite).query<{ ms: number }>(
+      `SELECT setting::int AS ms FROM pg_settings WHERE name = 'statement_timeout'`,
+    );
+    return rows[0]?.ms;
+  } catch {
+    return undefined; // an aborted transaction answers nothing; its end reads the limit again
+  }
 }
 
 function outcome(results: Results): QueryOutcome {

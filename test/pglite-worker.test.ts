@@ -123,6 +123,17 @@ describe('PGlite statement time limit in memory', () => {
     expect(rows).toEqual([{ n: 7 }]);
   });
 
+  it('lifts the limit for one transaction with SET LOCAL statement_timeout = 0, as on PostgreSQL', async () => {
+    const { rows } = await database.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL statement_timeout = 0`.execute(trx);
+      return SHORTER_QUERY.execute(trx);
+    });
+    expect(rows).toEqual([{ count: 10_000_000 }]);
+    const shown = await sql<{ statement_timeout: string }>`SHOW statement_timeout`.execute(database.db);
+    expect(shown.rows).toEqual([{ statement_timeout: '1s' }]);
+    await expect(SHORTER_QUERY.execute(database.db)).rejects.toMatchObject({ code: '57014' });
+  });
+
   it('aborts a transaction that carries on after the limit: nothing of it is committed', async () => {
     const attempt = database.db.transaction().execute(async (trx) => {
       await sql`INSERT INTO counted VALUES (1)`.execute(trx);
