@@ -28,6 +28,12 @@ interface OpenTransaction {
 /** A statement that may change the time limit: `SET [LOCAL] statement_timeout`, `set_config(...)`. */
 const NAMES_LIMIT = /statement_timeout/i;
 
+/**
+ * A plain read by its shape: SELECT without INTO (which creates a table). Strata runs no SELECT
+ * with side effects outside a transaction; one that did would keep them when cut off.
+ */
+const READS_ONLY = /^\s*select\b(?![\s\S]*\binto\b)/i;
+
 /** PostgreSQL's `active_sql_transaction`: the statement may not run inside BEGIN ... COMMIT. */
 const CANNOT_RUN_IN_TRANSACTION = '25001';
 
@@ -75,11 +81,11 @@ port.on('message', (request: WorkerRequest) => {
 async function handle(request: WorkerRequest): Promise<QueryOutcome> {
   switch (request.kind) {
     case 'query': {
-      const results = await guarded(request.guarded, (q) => q.query(request.sql, [...request.parameters], { rowMode: 'object' }));
+      const results = await guarded(request.guarded, request.sql, (q) => q.query(request.sql, [...request.parameters], { rowMode: 'object' }));
       return NAMES_LIMIT.test(request.sql) ? { ...results, statementTimeoutMs: await readLimit() } : results;
     }
     case 'copy':
-      return guarded(request.guarded, (q) => q.query(request.sql, [], { blob: new Blob([request.csv]) }));
+      return guarded(request.guarded, request.sql, (q) => q.query(request.sql, [], { blob: new Blob([request.csv]) }));
     case 'begin':
       await begin(request.settings);
       return none();
@@ -99,18 +105,18 @@ async function handle(request: WorkerRequest): Promise<QueryOutcome> {
 }
 
 /**
- * Runs a statement under the time limit's guard. Outside a transaction the statement runs in
- * one of its own, committed only when this thread wins the race against the limit: a statement
- * the caller was told was cancelled leaves nothing behind. Inside a transaction the caller's
- * rollback undoes it.
+ * Runs a statement under the time limit's guard. Outside a transaction a statement that may
+ * write runs in a transaction of its own, committed only when this thread wins the race
+ * against the limit: a statement the caller was told was cancelled leaves nothing behind.
+ * Plain reads skip that (it would double their cost); inside a transaction the caller's
+ * rollback undoes the statement.
  */
-async function guarded(isGuarded: boolean, run: (q: Queryable) => Promise<Results>): Promise<QueryOutcome> {
-  if (transaction) {
-    const results = await run(transaction.tx);
+async function guarded(isGuarded: boolean, text: string, run: (q: Queryable) => Promise<Results>): Promise<QueryOutcome> {
+  if (transaction || !isGuarded || READS_ONLY.test(text)) {
+    const results = await run(transaction?.tx ?? pglite);
     claimFinish();
     return outcome(results);
   }
-  if (!isGuarded) return outcome(await run(pglite));
   try {
     return await pglite.transaction(async (tx) => {
       const results = await run(tx);
