@@ -73,7 +73,11 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
         await client.request({ kind: 'copy', sql: sqlText, csv: text });
       });
     },
-    close: () => db.destroy(),
+    // Kysely ends its driver only once a query has run: close the worker in any case.
+    async close() {
+      await db.destroy();
+      await client.close();
+    },
   };
 }
 

@@ -14,10 +14,12 @@ import {
 export interface PgliteWorkerClient {
   /**
    * Sends one request once every earlier one is done. A statement (`query`, `copy`) rejects
-   * with SQLSTATE 57014 when it runs past the time limit.
+   * with SQLSTATE 57014 when it runs past the time limit. `transaction`: the generation the
+   * request's transaction began on; when that worker has ended, the transaction went with it:
+   * a rollback has nothing left to do, anything else rejects with SQLSTATE 25P02.
    */
-  request(message: ClientRequest): Promise<QueryOutcome>;
-  /** Counts the worker restarts: a transaction begun under an older generation is lost. */
+  request(message: ClientRequest, transaction?: number): Promise<QueryOutcome>;
+  /** Counts the workers started: a transaction lives and dies with its worker's generation. */
   readonly generation: number;
   /** Ends the worker: cleanly when it is idle, at once when it still runs a cancelled statement. */
   close(): Promise<void>;
@@ -80,7 +82,12 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
     return started;
   };
 
-  const exchange = async (message: ClientRequest, settle: Settle): Promise<void> => {
+  const exchange = async (message: ClientRequest, settle: Settle, transaction?: number): Promise<void> => {
+    if (transaction !== undefined && (!worker || transaction !== generation)) {
+      if (message.kind === 'rollback') settle.resolve({ rows: [], affectedRows: undefined });
+      else settle.reject(transactionLostError());
+      return;
+    }
     const current = await ensureWorker();
     const limited = (message.kind === 'query' || message.kind === 'copy') && limitMs > 0;
     Atomics.store(guard, 0, limited ? GuardState.running : GuardState.idle);
@@ -114,11 +121,11 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
     }
   };
 
-  const request = (message: ClientRequest): Promise<QueryOutcome> => {
+  const request = (message: ClientRequest, transaction?: number): Promise<QueryOutcome> => {
     if (closed) return Promise.reject(new Error('the PGlite database is closed'));
     return new Promise((resolve, reject) => {
       const settle = settleOnce(resolve, reject);
-      tail = tail.then(() => exchange(message, settle)).catch((error: unknown) => settle.reject(error as Error));
+      tail = tail.then(() => exchange(message, settle, transaction)).catch((error: unknown) => settle.reject(error as Error));
     });
   };
 
@@ -190,6 +197,12 @@ function firstMessage<T>(worker: Worker, context = ''): Promise<T> {
     };
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
   });
+}
+
+/** A statement of a transaction whose worker has ended (SQLSTATE 25P02, as for an aborted one). */
+function transactionLostError(): Error {
+  const error = new Error('current transaction is aborted: the PGlite worker that held it has ended');
+  return Object.assign(error, { name: 'error', code: '25P02', severity: 'ERROR' });
 }
 
 /** The error PostgreSQL raises when `statement_timeout` cuts a statement off (SQLSTATE 57014). */

@@ -7,7 +7,7 @@ const IN_FAILED_TRANSACTION = '25P02';
 const QUERY_CANCELED = '57014';
 
 interface TransactionState {
-  /** The worker generation the transaction began on: a restarted worker no longer holds it. */
+  /** The worker generation the transaction began on: a worker that ended took it along. */
   readonly generation: number;
   /** Set when a statement of the transaction ran past the time limit. */
   aborted: boolean;
@@ -28,16 +28,16 @@ export class PgliteWorkerConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    this.#assertTransactionUsable();
+    const state = this.#transaction;
+    if (state?.aborted) throw abortedError();
     try {
-      const { rows, affectedRows } = await this.#client.request({
-        kind: 'query',
-        sql: compiledQuery.sql,
-        parameters: compiledQuery.parameters,
-      });
+      const { rows, affectedRows } = await this.#client.request(
+        { kind: 'query', sql: compiledQuery.sql, parameters: compiledQuery.parameters },
+        state?.generation,
+      );
       return { numAffectedRows: affectedRows != null ? BigInt(affectedRows) : undefined, rows: rows as R[] };
     } catch (error) {
-      if (this.#transaction && (error as { code?: unknown }).code === QUERY_CANCELED) this.#transaction.aborted = true;
+      if (state && (error as { code?: unknown }).code === QUERY_CANCELED) state.aborted = true;
       throw extendStackTrace(error, new Error());
     }
   }
@@ -58,13 +58,13 @@ export class PgliteWorkerConnection implements DatabaseConnection {
 
   async commit(): Promise<void> {
     const state = this.#transaction;
-    if (state && (state.aborted || !this.#onCurrentWorker(state))) {
+    if (state?.aborted) {
       await this.rollback();
       throw new AbortedTransactionError();
     }
     this.#transaction = undefined;
     try {
-      await this.#client.request({ kind: 'commit' });
+      await this.#client.request({ kind: 'commit' }, state?.generation);
     } catch (error) {
       if ((error as { code?: unknown }).code === IN_FAILED_TRANSACTION) throw new AbortedTransactionError({ cause: error });
       throw error;
@@ -74,21 +74,14 @@ export class PgliteWorkerConnection implements DatabaseConnection {
   async rollback(): Promise<void> {
     const state = this.#transaction;
     this.#transaction = undefined;
-    // A transaction of an ended worker went with it: nothing is left to roll back.
-    if (state && !this.#onCurrentWorker(state)) return;
-    await this.#client.request({ kind: 'rollback' });
+    await this.#client.request({ kind: 'rollback' }, state?.generation);
   }
+}
 
-  #onCurrentWorker(state: TransactionState): boolean {
-    return state.generation === this.#client.generation;
-  }
-
-  #assertTransactionUsable(): void {
-    const state = this.#transaction;
-    if (!state || (!state.aborted && this.#onCurrentWorker(state))) return;
-    const error = new Error('current transaction is aborted, commands ignored until end of transaction block');
-    throw Object.assign(error, { name: 'error', code: IN_FAILED_TRANSACTION, severity: 'ERROR' });
-  }
+/** What PostgreSQL answers to a statement in a transaction that a failure has aborted. */
+function abortedError(): Error {
+  const error = new Error('current transaction is aborted, commands ignored until end of transaction block');
+  return Object.assign(error, { name: 'error', code: IN_FAILED_TRANSACTION, severity: 'ERROR' });
 }
 
 /** Appends the caller's stack to an error raised on the worker's reply, as Kysely's drivers do. */
