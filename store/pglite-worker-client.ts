@@ -95,6 +95,7 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
     current.ref();
     current.postMessage({ ...message, guarded: limited } satisfies WorkerRequest);
     let timer: NodeJS.Timeout | undefined;
+    let ending: Promise<number> | undefined;
     if (limited) {
       timer = setTimeout(() => {
         if (Atomics.compareExchange(guard, 0, GuardState.running, GuardState.cancelled) !== GuardState.running) return;
@@ -103,7 +104,7 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
         else {
           // The statement cannot be interrupted: end its thread; the next request opens the folder again.
           worker = undefined;
-          void current.terminate();
+          ending = current.terminate();
         }
       }, limitMs);
     }
@@ -119,6 +120,8 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
       runaway = undefined;
       current.unref();
     }
+    // No second PGlite may open the folder before the first has stopped touching it.
+    await ending;
   };
 
   const request = (message: ClientRequest, transaction?: number): Promise<QueryOutcome> => {
