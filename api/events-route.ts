@@ -2,13 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStrataError } from '../modeling/errors.ts';
 import type { EventCollector } from '../store/event-collector.ts';
 import { readJsonBody } from './http-body.ts';
+import { retryableAnswerFor } from './retryable-status.ts';
 
 /**
  * `POST /v1/events`: a JSON array of events, for SDKs. Answers 200 with
  * `{ accepted, duplicates, quarantined, rejected: [{ index, code, message }] }` once the batch
  * is committed; 400 for a body that is not a JSON array, 413 for too many bytes or events.
  * `authorize`, when given, runs first and throws a StrataError (`UNAUTHENTICATED` -> 401,
- * `FORBIDDEN` -> 403) to refuse the caller.
+ * `FORBIDDEN` -> 403, `RATE_LIMITED` -> 429 with Retry-After) to refuse the caller.
  */
 export function createEventsRoute(
   collector: EventCollector,
@@ -24,6 +25,11 @@ export function createEventsRoute(
     } catch (error) {
       const status = isStrataError(error) ? ACCESS_STATUS[error.code] : undefined;
       if (status === undefined || !isStrataError(error)) throw error;
+      if (error.code === 'RATE_LIMITED') {
+        const answer = retryableAnswerFor('RATE_LIMITED', error.details.retryAfter as number | undefined);
+        response.setHeader('retry-after', String(answer.retryAfterSeconds));
+        return reply(response, answer.status, failure(error.code, error.message));
+      }
       return reply(response, status, failure(error.code, error.message));
     }
     const body = await readJsonBody(request, options.maxBodyBytes);
@@ -41,7 +47,7 @@ export function createEventsRoute(
   };
 }
 
-const ACCESS_STATUS: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403 };
+const ACCESS_STATUS: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
 
 function failure(code: string, message: string) {
   return { error: { code, message } };

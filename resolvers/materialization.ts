@@ -27,7 +27,7 @@ builder.mutationField('materializeTags', (t) =>
       const registry = await ctx.tags.registry();
       return materializeProfiles({
         database: ctx.database, subject: ctx.tags.subject, tags: [...registry.live.values()],
-        audiences: publishedAudiences, actor: (await ctx.session()).actor, ...(asOf ? { asOf } : {}),
+        audiences: publishedAudiences, actor: (await ctx.session()).actor, lane: ctx.analytics, ...(asOf ? { asOf } : {}),
       });
     },
   }),

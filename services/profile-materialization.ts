@@ -9,6 +9,7 @@ import type { TagDefinition } from '../modeling/tags/tag-definition.ts';
 import type { TagSubject } from '../modeling/tags/tag-subject.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { logger } from '../store/logger.ts';
+import type { AnalyticsLane } from './analytics-lane.ts';
 
 export interface MaterializationRun {
   readonly runId: number;
@@ -29,6 +30,8 @@ export interface MaterializationInput {
   readonly asOf?: string;
   readonly actor: string;
   readonly onProgress?: (done: number, total: number, stage: string) => void;
+  /** Runs the materialization in the server's analytics lane (a slot and its connection); unset: on `database.db`. */
+  readonly lane?: AnalyticsLane;
 }
 
 /** Advisory lock held by a materialization, and by audience changes to the snapshot. */
@@ -45,7 +48,10 @@ export function today(): string {
  * snapshot or the new one, never a mix. Older runs are removed after the flip.
  */
 export async function materializeProfiles(input: MaterializationInput): Promise<MaterializationRun> {
-  const { db } = input.database;
+  return input.lane ? input.lane.run((db) => materializeWith(db, input)) : materializeWith(input.database.db, input);
+}
+
+async function materializeWith(db: Kysely<DatabaseSchema>, input: MaterializationInput): Promise<MaterializationRun> {
   const started = performance.now();
   const progress = input.onProgress ?? (() => {});
   const { complete, incomplete } = completeTags(input.tags);

@@ -14,10 +14,23 @@ export interface DatabaseOptions {
   readonly poolSize?: number | undefined;
   /** Statement timeout for PostgreSQL sessions, in milliseconds (default 30 s; 0: none). */
   readonly statementTimeoutMs?: number | undefined;
+  /** Connections of the PostgreSQL pool for expensive reads (`analytics`; default 4). */
+  readonly analyticsPoolSize?: number | undefined;
 }
 
 export interface Database {
   readonly db: Kysely<DatabaseSchema>;
+  /**
+   * Expensive reads (metric queries, previews, insight, audience counts, materialization):
+   * on PostgreSQL a pool of their own (`analyticsPoolSize`), so they never hold the
+   * connections of profile reads and event writes; on PGlite the one connection, `db`.
+   */
+  readonly analytics: Kysely<DatabaseSchema>;
+  /**
+   * Health probes: on PostgreSQL one connection of its own with a 3 s connect and statement
+   * timeout, so `/ready` reports the database, not the load on the pools; on PGlite `db`.
+   */
+  readonly probe: Kysely<DatabaseSchema>;
   readonly engine: Engine;
   /**
    * Runs one fixed statement of a hot read path by name: PostgreSQL parses and plans it
@@ -57,6 +70,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
+    analytics: db,
+    probe: db,
     engine: 'pglite',
     async prepared<R>(_name: string, text: string, values: readonly unknown[]) {
       return (await db.executeQuery(CompiledQuery.raw(text, [...values]))).rows as R[];
@@ -75,17 +90,31 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 async function openPostgres(databaseUrl: string, options: DatabaseOptions): Promise<Database> {
   const pool = createPostgresPool(databaseUrl, options);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  // Pools open their connections on first use: an idle pool holds none.
+  const analytics = new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4 }) }),
+  });
+  const probe = new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { poolSize: 1, statementTimeoutMs: PROBE_TIMEOUT_MS, connectionTimeoutMs: PROBE_TIMEOUT_MS }) }),
+  });
   const { copyCsvToPostgres } = await import('./postgres-copy.ts');
   return {
     db,
+    analytics,
+    probe,
     engine: 'postgres',
     async prepared<R>(name: string, text: string, values: readonly unknown[]) {
       return (await pool.query({ name, text, values: [...values] })).rows as R[];
     },
     copyCsv: (table, columns, csv) => copyCsvToPostgres(pool, table, columns, csv),
-    close: () => db.destroy(),
+    close: async () => {
+      await Promise.all([db.destroy(), analytics.destroy(), probe.destroy()]);
+    },
   };
 }
+
+/** Connect and statement timeout of the health-probe connection. */
+const PROBE_TIMEOUT_MS = 3_000;
 
 function parseSafeBigint(value: string): number | string {
   const n = Number(value);
