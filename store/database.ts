@@ -22,8 +22,9 @@ export interface Database {
   readonly db: Kysely<DatabaseSchema>;
   /**
    * Expensive reads (metric queries, previews, insight, audience counts, materialization):
-   * on PostgreSQL a pool of their own (`analyticsPoolSize`), so they never hold the
-   * connections of profile reads and event writes; on PGlite the one connection, `db`.
+   * on PostgreSQL a pool of their own (`analyticsPoolSize`, application name
+   * `strata-analytics`), so they never hold the connections of profile reads and event
+   * writes; on PGlite the one connection, `db`.
    */
   readonly analytics: Kysely<DatabaseSchema>;
   /**
@@ -92,10 +93,10 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   // Pools open their connections on first use: an idle pool holds none.
   const analytics = new Kysely<DatabaseSchema>({
-    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4 }) }),
+    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-analytics' }) }),
   });
   const probe = new Kysely<DatabaseSchema>({
-    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { poolSize: 1, statementTimeoutMs: PROBE_TIMEOUT_MS, connectionTimeoutMs: PROBE_TIMEOUT_MS }) }),
+    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { poolSize: 1, statementTimeoutMs: PROBE_TIMEOUT_MS, connectionTimeoutMs: PROBE_TIMEOUT_MS, applicationName: 'strata-probe' }) }),
   });
   const { copyCsvToPostgres } = await import('./postgres-copy.ts');
   return {

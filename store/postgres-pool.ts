@@ -24,10 +24,12 @@ const typeParsers: pg.CustomTypesConfig = {
  */
 export function createPostgresPool(
   connectionString: string,
-  options: { poolSize?: number | undefined; statementTimeoutMs?: number | undefined; connectionTimeoutMs?: number | undefined },
+  options: { poolSize?: number | undefined; statementTimeoutMs?: number | undefined; connectionTimeoutMs?: number | undefined; applicationName?: string | undefined },
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
+    // Shown in pg_stat_activity: which of the server's pools a session belongs to.
+    application_name: options.applicationName ?? 'strata',
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
