@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parse, type OperationDefinitionNode } from 'graphql';
+import { isObjectType, parse, type OperationDefinitionNode } from 'graphql';
 import { schema } from '../resolvers/schema.ts';
+import { OPERATION_CLASS_OF } from '../services/authorization.ts';
 import { operationFields } from './operation-fields.ts';
-import { checkListCaps, listSites } from './list-caps.ts';
+import { checkListCaps, LIST_CAPS, listSites } from './list-caps.ts';
 
 function fieldsOf(text: string) {
   const document = parse(text);
@@ -14,6 +15,17 @@ function check(text: string, variables?: Record<string, unknown>) {
   const { operation, fields } = fieldsOf(text);
   return () => checkListCaps(listSites(fields), operation, variables);
 }
+
+describe('the tables of limited fields', () => {
+  it('name only fields the schema has', () => {
+    const exists = (coordinate: string) => {
+      const [typeName, field] = coordinate.split('.') as [string, string];
+      const type = schema.getType(typeName);
+      return type !== undefined && isObjectType(type) && field in type.getFields();
+    };
+    expect([...Object.keys(OPERATION_CLASS_OF), ...Object.keys(LIST_CAPS)].filter((c) => !exists(c))).toEqual([]);
+  });
+});
 
 describe('the fields of an operation', () => {
   it('lists each response field once per path: aliases apart, repeated fragments merged, nested fields by their type', () => {

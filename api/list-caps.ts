@@ -28,7 +28,7 @@ type Draw =
  * field (1,000 ids in `customers`) holds for the request as a whole, so 50 aliases cannot
  * multiply it.
  */
-const LIST_CAPS: Readonly<Record<string, { readonly budget: ListBudget; readonly draw: Draw }>> = {
+export const LIST_CAPS: Readonly<Record<string, { readonly budget: ListBudget; readonly draw: Draw }>> = {
   'Query.customer': { budget: PROFILES, draw: { kind: 'one' } },
   'Query.customers': { budget: PROFILES, draw: { kind: 'length', argument: 'ids' } },
   'Audience.members': { budget: MEMBERS, draw: { kind: 'value', argument: 'first', default: 100 } },
