@@ -11,6 +11,7 @@ import { logger } from '../store/logger.ts';
 import { chooseAsOf, today } from './materialization-as-of.ts';
 import { DEFAULT_MAX_DRIFT, describeDrift, distributionDrift, excessiveDrift, type Coverage } from './materialization-drift.ts';
 import { flipSnapshot, lockSnapshotOrRefuse, publishedRun, removeUnservedRows, runFromRow, supersedeHeldRuns, type MaterializationRun } from './materialization-runs.ts';
+import type { AnalyticsLane } from './analytics-lane.ts';
 
 export { SNAPSHOT_LOCK, type MaterializationRun } from './materialization-runs.ts';
 export { today } from './materialization-as-of.ts';
@@ -32,6 +33,8 @@ export interface MaterializationInput {
   /** The clock deciding "today" for the data range (default: now). */
   readonly now?: Date;
   readonly onProgress?: (done: number, total: number, stage: string) => void;
+  /** Runs the materialization in the server's analytics lane (a slot and its connection); unset: on `database.db`. */
+  readonly lane?: AnalyticsLane;
 }
 
 /**
@@ -43,7 +46,10 @@ export interface MaterializationInput {
  * served are removed afterwards.
  */
 export async function materializeProfiles(input: MaterializationInput): Promise<MaterializationRun> {
-  const { db } = input.database;
+  return input.lane ? input.lane.run((db) => materializeWith(db, input)) : materializeWith(input.database.db, input);
+}
+
+async function materializeWith(db: Kysely<DatabaseSchema>, input: MaterializationInput): Promise<MaterializationRun> {
   const started = performance.now();
   const progress = input.onProgress ?? (() => {});
   const { complete, incomplete } = completeTags(input.tags);

@@ -21,6 +21,8 @@ export interface DatabaseOptions {
    * Either way a statement cut off rejects with SQLSTATE 57014.
    */
   readonly statementTimeoutMs?: number | undefined;
+  /** Connections of the PostgreSQL pool for expensive reads (`analytics`; default 4). */
+  readonly analyticsPoolSize?: number | undefined;
 }
 
 /** The statement time limit when none is configured, on both engines (`postgres-pool.ts` too). */
@@ -28,6 +30,18 @@ const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 export interface Database {
   readonly db: Kysely<DatabaseSchema>;
+  /**
+   * Expensive reads (metric queries, previews, insight, audience counts, materialization):
+   * on PostgreSQL a pool of their own (`analyticsPoolSize`, application name
+   * `strata-analytics`), so they never hold the connections of profile reads and event
+   * writes; on PGlite the one connection, `db`.
+   */
+  readonly analytics: Kysely<DatabaseSchema>;
+  /**
+   * Health probes: on PostgreSQL one connection of its own with a 3 s connect and statement
+   * timeout, so `/ready` reports the database, not the load on the pools; on PGlite `db`.
+   */
+  readonly probe: Kysely<DatabaseSchema>;
   readonly engine: Engine;
   /** Change notifications between the processes serving this database (store/change-feed.ts). */
   readonly changes: ChangeFeed;
@@ -66,6 +80,8 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   const changes = createInProcessChangeFeed();
   return {
     db,
+    analytics: db,
+    probe: db,
     engine: 'pglite',
     changes,
     async prepared<R>(_name: string, text: string, values: readonly unknown[]) {
@@ -91,10 +107,19 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
 async function openPostgres(databaseUrl: string, options: DatabaseOptions): Promise<Database> {
   const pool = createPostgresPool(databaseUrl, options);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  // Pools open their connections on first use: an idle pool holds none.
+  const analytics = new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-analytics' }) }),
+  });
+  const probe = new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { poolSize: 1, statementTimeoutMs: PROBE_TIMEOUT_MS, connectionTimeoutMs: PROBE_TIMEOUT_MS, applicationName: 'strata-probe' }) }),
+  });
   const { copyCsvToPostgres } = await import('./postgres-copy.ts');
   const changes = createPostgresChangeFeed(() => listenerClient(databaseUrl));
   return {
     db,
+    analytics,
+    probe,
     engine: 'postgres',
     changes,
     async prepared<R>(name: string, text: string, values: readonly unknown[]) {
@@ -103,9 +128,17 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
     copyCsv: (table, columns, csv) => copyCsvToPostgres(pool, table, columns, csv),
     close: async () => {
       await changes.close();
-      await db.destroy();
+      await Promise.all([db.destroy(), analytics.destroy(), probe.destroy()]);
     },
   };
+}
+
+/** Connect and statement timeout of the health-probe connection. */
+const PROBE_TIMEOUT_MS = 3_000;
+
+function parseSafeBigint(value: string): number | string {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value;
 }
 
 async function collect(chunks: AsyncIterable<string>): Promise<string> {
