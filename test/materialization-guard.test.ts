@@ -217,7 +217,7 @@ describe.each(await testEngines())('materialization guard on %s', (engine) => {
   it('publishes regardless with the CLI materialize --force, and says it forced', async () => {
     const lines: string[] = [];
     const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
-    let run;
+    let run: Awaited<ReturnType<typeof materializeDomain>> | undefined;
     try {
       run = await materializeDomain(database, { force: true });
     } finally {
