@@ -8,7 +8,8 @@ import { readCustomerEvents } from '../services/customer-events.ts';
 import { createEventCollector } from '../store/event-collector.ts';
 import { PersonalDataIntegrityError } from '../store/personal-data-cipher.ts';
 import { parseEncryptionKeyring, parsePseudonymKey } from '../store/personal-data-keys.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { graphqlClient } from './support/graphql-client.ts';
 
 const HOUR = 3_600_000;
@@ -35,7 +36,7 @@ function signUp(overrides: Record<string, unknown> = {}): Record<string, unknown
 }
 const mobileOf = (event: Record<string, unknown>) => (event.properties as { mobile_number: string }).mobile_number;
 
-describe.each(await testEngines())('personal event properties on %s', (engine) => {
+await describeEachEngine('personal event properties on %s', (engine) => {
   let database: TestDatabase;
   let app: App;
   let base = '';

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../api/app.ts';
-import { createTestDatabase, isPostgresReachable, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, isPostgresReachable, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { migrateDown } from '../store/migrate.ts';
 import { createApiKey } from '../store/api-keys.ts';
 
-describe.each(await testEngines())('HTTP server on %s', (engine) => {
+await describeEachEngine('HTTP server on %s', (engine) => {
   let database: TestDatabase;
   let app: App;
   let base: string;
