@@ -4,6 +4,7 @@ import { createTestDatabase, isPostgresReachable, type TestDatabase } from './su
 import { describeEachEngine } from './support/describe-engines.ts';
 import { migrateDown } from '../store/migrate.ts';
 import { createApiKey } from '../store/api-keys.ts';
+import { answersAcrossBlockedLoop } from './support/kept-alive-requests.ts';
 
 await describeEachEngine('HTTP server on %s', (engine) => {
   let database: TestDatabase;
@@ -22,6 +23,18 @@ await describeEachEngine('HTTP server on %s', (engine) => {
 
   const graphql = (query: string) =>
     fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+
+  it('serves a request sent on a kept-alive connection while the event loop was blocked past its idle timeout (no ECONNRESET)', async () => {
+    const { keepAliveTimeout, keepAliveTimeoutBuffer } = app.server as typeof app.server & { keepAliveTimeoutBuffer?: number };
+    app.server.keepAliveTimeout = 100;
+    Object.assign(app.server, { keepAliveTimeoutBuffer: 0 });
+    try {
+      expect(await answersAcrossBlockedLoop(Number(new URL(base).port), 400)).toBe(2);
+    } finally {
+      app.server.keepAliveTimeout = keepAliveTimeout;
+      Object.assign(app.server, { keepAliveTimeoutBuffer });
+    }
+  });
 
   it('answers /health without credentials', async () => {
     const response = await fetch(`${base}/health`);
