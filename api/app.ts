@@ -51,21 +51,7 @@ const DEFAULT_GRACE_MS = 10_000;
 
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
-  Partial<
-    Pick<
-      ServerConfig,
-      | 'anonymousRole'
-      | 'privacyK'
-      | 'introspection'
-      | 'maxRows'
-      | 'dbtProject'
-      | 'dbtSchema'
-      | 'eventMaxPastDays'
-      | 'eventMaxFutureMinutes'
-      | 'quarantineUndeclaredEvents'
-      | 'materializeMaxDrift'
-    >
-  > &
+  Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents' | 'materializeMaxDrift'>> &
   Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys' | 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds'>>;
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
@@ -80,7 +66,12 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     // The process owner drains and stops on signals (api/shutdown.ts), not Apollo on its own.
     stopOnTerminationSignals: false,
     // No per-field cache hints: without the cache-control plugin Apollo leaves resolvers unwrapped.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), retryableStatusPlugin(), introspectionGuardPlugin()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      retryableStatusPlugin(),
+      introspectionGuardPlugin(),
+    ],
   });
 
   const events = createEventCollector(database, wealthEvents, {
@@ -109,21 +100,13 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
     return {
-      database,
-      events,
-      tags,
-      personalData,
-      materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
+      database, events, tags, personalData, materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
       session: () =>
         (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => {
           const viewer = viewerOf(principal, privacyK);
           return {
-            principal,
-            actor: principal.name,
-            semantic,
-            canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
-            access: queryAccess(principal, domain.tagSubject, privacyK),
-            viewer,
+            principal, actor: principal.name, semantic, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
+            access: queryAccess(principal, domain.tagSubject, privacyK), viewer,
             profiles: createProfileLoader(database, tags, viewer, personalData),
           };
         })),

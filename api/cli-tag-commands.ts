@@ -51,14 +51,8 @@ export async function materializeDomain(database: Database, options: Materialize
   let run: MaterializationRun;
   try {
     run = await materializeProfiles({
-      database,
-      subject: runtime.subject,
-      tags: [...(await runtime.registry()).live.values()],
-      audiences: publishedAudiences,
-      actor: 'cli',
-      onProgress: progress.update,
-      ...(options.maxDrift !== undefined ? { maxDrift: options.maxDrift } : {}),
-      force: options.force ?? false,
+      database, subject: runtime.subject, tags: [...(await runtime.registry()).live.values()], audiences: publishedAudiences,
+      actor: 'cli', onProgress: progress.update, ...(options.maxDrift !== undefined ? { maxDrift: options.maxDrift } : {}), force: options.force ?? false,
       ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
     });
   } finally {
@@ -95,17 +89,12 @@ export function addTagCommands(program: Command, withDatabase: WithDatabase): vo
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--name <name>', 'the actor name (default: <role>-<random>)')
     .option('--clearance <class>', `lower the role's clearance: one of ${SENSITIVITIES.join(', ')}`)
-    .option(
-      '--scope <json>',
-      'row-level scope: a rule over customer dimensions and published tags, e.g. \'{"dimension":"customer.channel","op":"IN","values":["app"]}\'',
-    )
+    .option('--scope <json>', 'row-level scope: a rule over customer dimensions and published tags, e.g. \'{"dimension":"customer.channel","op":"IN","values":["app"]}\'')
     .action(async (options: { role: string; name?: string; clearance?: string; scope?: string }) => {
       if (!isRole(options.role)) throw new Error(`unknown role '${options.role}'; use one of ${ROLES.join(', ')}`);
       const name = options.name ?? `${options.role}-${randomBytes(3).toString('hex')}`;
       const scope = options.scope === undefined ? undefined : parseJsonOption('--scope', options.scope);
-      const key = await withDatabase((database) =>
-        issueApiKey(database, domainTagRuntime(database), null, { name, role: options.role, clearance: options.clearance ?? null, scope }),
-      );
+      const key = await withDatabase((database) => issueApiKey(database, domainTagRuntime(database), null, { name, role: options.role, clearance: options.clearance ?? null, scope }));
       const grant = [`role ${key.role}`, `clearance ${key.clearance}`, ...(key.scope ? [`scope ${JSON.stringify(key.scope)}`] : [])].join(', ');
       console.log(`created key '${key.name}' with ${grant}; keep it secret, it is shown once:`);
       console.log(key.token);
@@ -127,9 +116,7 @@ export function addTagCommands(program: Command, withDatabase: WithDatabase): vo
     .option('--out <file>', 'output file', 'domains/wealth/steward-tags.json')
     .action(async (options: { out: string }) => {
       const stored = await withDatabase((database) => listDefinitions<StoredTagBody>(database.db, 'tag'));
-      const specs = stored
-        .filter((d) => d.body.published && d.status !== 'ARCHIVED')
-        .map((d) => ({ ...d.body.published?.spec, status: d.status === 'DEPRECATED' ? 'DEPRECATED' : 'PUBLISHED' }));
+      const specs = stored.filter((d) => d.body.published && d.status !== 'ARCHIVED').map((d) => ({ ...d.body.published?.spec, status: d.status === 'DEPRECATED' ? 'DEPRECATED' : 'PUBLISHED' }));
       await writeFile(options.out, `${JSON.stringify(specs, null, 2)}\n`);
       console.log(`wrote ${specs.length} tag definition(s) to ${options.out}`);
     });

@@ -11,7 +11,10 @@ import { readJsonBody } from './http-body.ts';
  * `FORBIDDEN` -> 403, `RATE_LIMITED` -> 429 and `UNAVAILABLE` -> 503, both with Retry-After)
  * to refuse the caller.
  */
-export function createEventsRoute(collector: EventCollector, options: { maxBodyBytes: number; authorize?: (request: IncomingMessage) => Promise<void> }) {
+export function createEventsRoute(
+  collector: EventCollector,
+  options: { maxBodyBytes: number; authorize?: (request: IncomingMessage) => Promise<void> },
+) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.method !== 'POST') {
       response.setHeader('allow', 'POST');

@@ -53,10 +53,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  logger.error(
-    { err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), path: formatted.path },
-    'internal error',
-  );
+  logger.error({ err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), path: formatted.path }, 'internal error');
   return {
     message: 'Internal server error. The failure was logged; retry later or contact the operators.',
     ...(formatted.path ? { path: formatted.path } : {}),

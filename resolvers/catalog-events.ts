@@ -31,4 +31,6 @@ const EventRef = builder.objectRef<EventDefinition>('EventDefinition').implement
   }),
 });
 
-builder.objectField(CatalogRef, 'events', (t) => t.field({ type: [EventRef], description: 'Declared behaviour events.', resolve: () => [...wealthEvents] }));
+builder.objectField(CatalogRef, 'events', (t) =>
+  t.field({ type: [EventRef], description: 'Declared behaviour events.', resolve: () => [...wealthEvents] }),
+);

@@ -35,13 +35,7 @@ interface Cell {
  * out, with enough other cells of the same tag that the audience size minus the cells shown
  * never singles one out (secondary suppression).
  */
-export async function audienceInsight(
-  runtime: TagRuntime,
-  audienceKey: string,
-  reference: string | null,
-  tagKeys: readonly string[],
-  viewer: Viewer,
-): Promise<InsightRow[]> {
+export async function audienceInsight(runtime: TagRuntime, audienceKey: string, reference: string | null, tagKeys: readonly string[], viewer: Viewer): Promise<InsightRow[]> {
   await getAudience(runtime, audienceKey);
   if (reference !== null) await getAudience(runtime, reference);
   const live = (await runtime.registry()).live;
@@ -70,37 +64,19 @@ export async function audienceInsight(
   const k = viewer.minSubjects;
   if (aTotal === 0 || (k !== undefined && (aTotal < k || rTotal < k))) return [];
   const cells: Cell[] = rows.map((row) => ({ tag: row.tag, value: row.value, a: Number(row.a), r: Number(row.r) }));
-  const shown =
-    k === undefined
-      ? cells
-      : tagKeys.flatMap((key) =>
-          visibleCells(
-            cells.filter((c) => c.tag === key),
-            k,
-          ),
-        );
+  const shown = k === undefined ? cells : tagKeys.flatMap((key) => visibleCells(cells.filter((c) => c.tag === key), k));
   return shown
     .filter((cell) => cell.a > 0)
     .map((cell) => {
       const audienceShare = cell.a / aTotal;
       const referenceShare = rTotal === 0 ? 0 : cell.r / rTotal;
-      return {
-        tag: cell.tag,
-        value: cell.value,
-        audienceCustomers: cell.a,
-        audienceShare,
-        referenceShare,
-        tgi: referenceShare > 0 ? (100 * audienceShare) / referenceShare : null,
-      };
+      return { tag: cell.tag, value: cell.value, audienceCustomers: cell.a, audienceShare, referenceShare, tgi: referenceShare > 0 ? (100 * audienceShare) / referenceShare : null };
     })
     .sort((x, y) => (y.tgi ?? -1) - (x.tgi ?? -1) || x.tag.localeCompare(y.tag) || String(x.value).localeCompare(String(y.value)));
 }
 
 /** The cells of one tag a restricted viewer may see: small ones and those that would reveal them are left out. */
 function visibleCells(cells: readonly Cell[], k: number): Cell[] {
-  const hidden = cellsToSuppress(
-    cells.map((c) => [c.a, c.r]),
-    k,
-  );
+  const hidden = cellsToSuppress(cells.map((c) => [c.a, c.r]), k);
   return cells.filter((_, i) => !hidden[i]);
 }

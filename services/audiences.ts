@@ -38,11 +38,7 @@ function liveMembers(runtime: TagRuntime, tags: readonly TagDefinition[], key: s
  * Creates a published audience from a rule over tags, dimensions and aggregates, and
  * records its members in the current profile snapshot so that reads see it at once.
  */
-export async function createAudience(
-  runtime: TagRuntime,
-  viewer: Viewer,
-  input: { key: string; description?: string | null; rule: Rule },
-): Promise<StoredAudience> {
+export async function createAudience(runtime: TagRuntime, viewer: Viewer, input: { key: string; description?: string | null; rule: Rule }): Promise<StoredAudience> {
   checkDefinitionKey(input.key);
   if (input.description) checkDefinitionText('description', input.description);
   const registry = await runtime.registry();
@@ -51,11 +47,7 @@ export async function createAudience(
   const actor = viewer.principal.name;
   const tags = orderTags(tagClosure(registry.live, [input.rule]));
   const saved = await changeDefinition<AudienceBody>(runtime.db, {
-    kind: 'audience',
-    key: input.key,
-    expectedVersion: null,
-    actor,
-    action: 'create',
+    kind: 'audience', key: input.key, expectedVersion: null, actor, action: 'create',
     apply: () => ({ status: 'PUBLISHED', body: { description: input.description ?? '', rule: input.rule }, bumpVersion: true }),
   });
   // Waits for a running materialization (which read the audiences before this one existed),
@@ -90,15 +82,8 @@ export async function audienceSize(runtime: TagRuntime, key: string, viewer: Vie
  * A page of member ids (within the viewer's scope) after `after` (exclusive), in id order;
  * one more is fetched to tell if more follow. Member ids are personal data.
  */
-export async function audienceMembers(
-  runtime: TagRuntime,
-  key: string,
-  first: number,
-  after: string | null,
-  viewer: Viewer,
-): Promise<{ ids: string[]; hasNextPage: boolean }> {
-  if (!seesIndividuals(viewer.principal))
-    throw new StrataError('FORBIDDEN', `audience members are personal data; reading them needs personal clearance (yours: ${viewer.principal.clearance})`);
+export async function audienceMembers(runtime: TagRuntime, key: string, first: number, after: string | null, viewer: Viewer): Promise<{ ids: string[]; hasNextPage: boolean }> {
+  if (!seesIndividuals(viewer.principal)) throw new StrataError('FORBIDDEN', `audience members are personal data; reading them needs personal clearance (yours: ${viewer.principal.clearance})`);
   const inScope = andInScope(sql.ref('customer_id'), scopedKeysSql(runtime.subject, (await runtime.registry()).live, viewer.principal.scope));
   const { rows } = await sql<{ customer_id: string }>`SELECT customer_id FROM strata.customer_profiles
     WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences) ${inScope}

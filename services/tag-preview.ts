@@ -45,11 +45,8 @@ export async function previewTag(runtime: TagRuntime, spec: Omit<TagSpec, 'key'>
   checkTag(tag, runtime.subject, registry.live, { forPublish: false });
   checkMembersCleared(viewer.principal, tagMembers(tag, runtime.subject, registry.live), 'preview');
   const ordered = orderTags([...tagClosure(registry.live, [], [tag]), tag]);
-  const asOf =
-    asOfOverride ??
-    (await currentSnapshot(runtime.db))?.asOf ??
-    (await dataDateRangeSql(runtime.subject, [...registry.live.values(), tag], [], new Date()).execute(runtime.db)).rows[0]?.latest ??
-    today();
+  const asOf = asOfOverride ?? (await currentSnapshot(runtime.db))?.asOf
+    ?? (await dataDateRangeSql(runtime.subject, [...registry.live.values(), tag], [], new Date()).execute(runtime.db)).rows[0]?.latest ?? today();
   const inScope = andInScope(sql.ref('p.k'), scopedKeysSql(runtime.subject, registry.live, viewer.principal.scope));
   const statement = sql<{ value: string | null; customers: number }>`
     SELECT p.tags ->> ${PREVIEW_KEY} AS value, COUNT(*) AS customers FROM (${profileSql(runtime.subject, ordered, [], asOf)}) AS p
@@ -59,13 +56,7 @@ export async function previewTag(runtime: TagRuntime, spec: Omit<TagSpec, 'key'>
   const total = counts.reduce((sum, r) => sum + r.customers, 0);
   const isCovered = (value: string | null) => (tag.kind === 'BOOLEAN' ? value === 'true' : value !== null);
   const covered = counts.filter((v) => isCovered(v.value)).reduce((s, v) => s + v.customers, 0);
-  const hidden =
-    viewer.minSubjects === undefined
-      ? counts.map(() => false)
-      : cellsToSuppress(
-          counts.map((c) => [c.customers]),
-          viewer.minSubjects,
-        );
+  const hidden = viewer.minSubjects === undefined ? counts.map(() => false) : cellsToSuppress(counts.map((c) => [c.customers]), viewer.minSubjects);
   const values = counts.map((c, i) => ({ value: c.value, customers: hidden[i] ? null : c.customers, suppressed: hidden[i] === true }));
   // The covered total minus its shown values must not single out one hidden value.
   const hiddenCovered = counts.filter((c, i) => hidden[i] && isCovered(c.value)).length;

@@ -71,9 +71,7 @@ export function parseEncryptionKeyring(text: string): EncryptionKeyring {
     if (version < 1) throw new Error(`entry ${index + 1}: key versions start at 1`);
     const bytes = decodeKeyText(versioned ? versioned[2]! : entry);
     if (bytes.length !== ENCRYPTION_KEY_BYTES) {
-      throw new Error(
-        `entry ${index + 1} (version ${version}) must hold exactly ${ENCRYPTION_KEY_BYTES} bytes (got ${bytes.length}); e.g. openssl rand -base64 32`,
-      );
+      throw new Error(`entry ${index + 1} (version ${version}) must hold exactly ${ENCRYPTION_KEY_BYTES} bytes (got ${bytes.length}); e.g. openssl rand -base64 32`);
     }
     return { version, key: createSecretKey(bytes) };
   });

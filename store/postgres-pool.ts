@@ -22,7 +22,10 @@ const typeParsers: pg.CustomTypesConfig = {
  * error listener (node-postgres crashes the process on an unhandled client error), connects
  * time out instead of waiting forever, and statements carry a server-side timeout.
  */
-export function createPostgresPool(connectionString: string, options: { poolSize?: number | undefined; statementTimeoutMs?: number | undefined }): pg.Pool {
+export function createPostgresPool(
+  connectionString: string,
+  options: { poolSize?: number | undefined; statementTimeoutMs?: number | undefined },
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: options.poolSize ?? 10,

@@ -102,18 +102,7 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
         await createApiKey(server.database.db, `to-revoke-${slug(caller)}`, 'analyst');
         return { n: `to-revoke-${slug(caller)}` };
       case 'Mutation.trackEvents':
-        return {
-          e: [
-            {
-              eventId: `matrix-${engine}-${caller}`,
-              name: 'app_open',
-              customerId: 'c000001',
-              occurredAt: new Date().toISOString(),
-              channel: 'app',
-              properties: {},
-            },
-          ],
-        };
+        return { e: [{ eventId: `matrix-${engine}-${caller}`, name: 'app_open', customerId: 'c000001', occurredAt: new Date().toISOString(), channel: 'app', properties: {} }] };
       default:
         return {};
     }
@@ -153,10 +142,7 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
       return;
     }
     const expected = caller === 'anonymous' || caller === 'revoked' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
-    expect(
-      body.errors?.map((e) => e.extensions?.code),
-      JSON.stringify(body),
-    ).toEqual([expected]);
+    expect(body.errors?.map((e) => e.extensions?.code), JSON.stringify(body)).toEqual([expected]);
     // No data: the answer is null, or (for a nullable root field) the field is null.
     expect(Object.values(body.data ?? {}).every((v) => v === null)).toBe(true);
   });

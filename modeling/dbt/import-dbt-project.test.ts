@@ -52,14 +52,9 @@ describe('importing a dbt semantic-layer project', () => {
       'metrics.yml': `metrics:\n  - name: revenue\n    type: simple\n    type_params: { measure: revenue }\n    filter: "{{ Dimension('customer__region') }} = 'EU'"\n`,
     });
     const { catalog, refused } = importDbtProject(dir, { schema: 'analytics' });
-    expect(catalog.models.find((m) => m.name === 'orders')?.joins).toMatchObject([
-      { model: 'customers', cardinality: 'many_to_one', entity: 'customer', on: [['customer_id', 'customer_id']] },
-    ]);
+    expect(catalog.models.find((m) => m.name === 'orders')?.joins).toMatchObject([{ model: 'customers', cardinality: 'many_to_one', entity: 'customer', on: [['customer_id', 'customer_id']] }]);
     expect(refused.map((r) => r.message)).toEqual([expect.stringContaining('approximate percentiles')]);
-    const { compiled } = createSemanticLayer(catalog, { maxRows: 10 }).plan({
-      metrics: ['revenue'],
-      groupBy: [{ dimension: 'customer__region' }, { dimension: 'metric_time', grain: 'MONTH' }],
-    });
+    const { compiled } = createSemanticLayer(catalog, { maxRows: 10 }).plan({ metrics: ['revenue'], groupBy: [{ dimension: 'customer__region' }, { dimension: 'metric_time', grain: 'MONTH' }] });
     expect(compiled.sql).toContain('"analytics"."dim_customers"');
     expect(compiled.sql).toContain('AS "customer__region"');
     expect(compiled.parameters).toContain('EU');
@@ -81,13 +76,11 @@ describe('importing a dbt semantic-layer project', () => {
 `,
     });
     const problems = problemsOf(dir);
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ path: 'metrics.yml: metrics[0].filter', code: 'INVALID_FILTER' }),
-        expect.objectContaining({ path: 'metrics.yml: metrics[1].type_params.measure', code: 'UNKNOWN_MEASURE' }),
-        expect.objectContaining({ path: 'metrics.yml: metrics[2].type', code: 'INVALID_TYPE' }),
-      ]),
-    );
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.objectContaining({ path: 'metrics.yml: metrics[0].filter', code: 'INVALID_FILTER' }),
+      expect.objectContaining({ path: 'metrics.yml: metrics[1].type_params.measure', code: 'UNKNOWN_MEASURE' }),
+      expect.objectContaining({ path: 'metrics.yml: metrics[2].type', code: 'INVALID_TYPE' }),
+    ]));
   });
 
   it('refuses a filter naming a dimension that cannot be reached, and a fan-out path', () => {
