@@ -15,8 +15,6 @@ import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 import { createProgressReporter } from './progress.ts';
-import { dateProblem } from '../modeling/catalog/calendar.ts';
-import { quoteInput } from '../modeling/quote-input.ts';
 
 type WithDatabase = <T>(work: (database: Database) => Promise<T>) => Promise<T>;
 

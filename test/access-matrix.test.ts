@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { schema } from '../resolvers/schema.ts';
 import { rootFieldNames } from '../resolvers/policies.ts';
 import { OPERATION_POLICIES, PUBLIC, ROLES, rolesFor, type Action, type Role } from '../services/authorization.ts';
 import { createApiKey } from '../store/api-keys.ts';
-import { testEngines } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlResponse } from './support/graphql-client.ts';
 
@@ -24,7 +24,7 @@ interface Sample {
 const tagInput = (key: string) => ({ key, kind: 'BOOLEAN', description: 'matrix', rule: { dimension: 'customer.age_band', op: 'EQ', values: ['25-34'] } });
 const slug = (caller: Caller) => caller.replace(/[^a-z]/g, '');
 
-describe.each(await testEngines())('the policy catalogue on %s', (engine) => {
+await describeEachEngine('the policy catalogue on %s', (engine) => {
   let server: DemoServer<Role>;
   let revoked: string;
   const tokens = {} as Record<Caller, string | null>;
