@@ -119,7 +119,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
     return {
-      database, events, tags, personalData, analytics, clientAddress: request.socket.remoteAddress ?? 'unknown',
+      database, events, tags, personalData, personalKeys: config.piiEncryptionKeys, analytics, clientAddress: request.socket.remoteAddress ?? 'unknown',
       materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
       session: () =>
         (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => {

@@ -65,6 +65,7 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Mutation.createApiKey': { query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { token } }' },
     'Mutation.revokeApiKey': { query: 'mutation($n: String!) { revokeApiKey(name: $n) { revoked } }' },
     'Query.viewer': { query: '{ viewer { name role } }' },
+    'Query.customerEvents': { query: '{ customerEvents(customerId: "c000001", from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z", first: 5) { hasMore } }' },
   };
 
   /** Per call, the variables (and any setup) that make an allowed call succeed. */

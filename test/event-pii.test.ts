@@ -129,6 +129,23 @@ await describeEachEngine('personal event properties on %s', (engine) => {
     expect([firstOnly.events.map((e) => e.eventId), firstOnly.hasMore]).toEqual([[later.eventId], true]);
   });
 
+  it('serves a customer\'s events over GraphQL: in clear to an operator, as pseudonyms to an operator key cleared below personal data, never to an analyst', async () => {
+    const event = signUp();
+    await gql.ok(null, 'mutation($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted } }', { e: [event] });
+    const { createApiKey } = await import('../store/api-keys.ts');
+    const operator = await createApiKey(database.db, `ops-${engine}-${sequence}`, 'operator');
+    const lowered = await createApiKey(database.db, `ops-low-${engine}-${sequence}`, 'admin');
+    await sql`UPDATE strata.api_keys SET clearance = 'internal' WHERE name = ${`ops-low-${engine}-${sequence}`}`.execute(database.db);
+    const analyst = await createApiKey(database.db, `an-${engine}-${sequence}`, 'analyst');
+    const query = 'query($c: String!, $f: String!, $t: String!) { customerEvents(customerId: $c, from: $f, to: $t) { events { eventId properties revealed } hasMore } }';
+    const variables = { c: event.customerId, f: new Date(Date.now() - 30 * 24 * HOUR).toISOString(), t: new Date(Date.now() + HOUR).toISOString() };
+    const clear = (await gql.ok(operator, query, variables)).customerEvents;
+    expect(clear.events).toEqual([{ eventId: event.eventId, properties: { method: 'mobile', mobile_number: mobileOf(event) }, revealed: ['mobile_number'] }]);
+    const masked = (await gql.ok(lowered, query, variables)).customerEvents.events[0];
+    expect(masked).toEqual({ eventId: event.eventId, properties: { method: 'mobile', mobile_number: expectedPseudonym(mobileOf(event)) }, revealed: [] });
+    expect((await gql.post(analyst, query, variables)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
   it('fails authentication with a clear error when a stored copy was tampered with', async () => {
     const customerId = `tamper-${randomBytes(3).toString('hex')}`;
     const sent = signUp({ customerId });
