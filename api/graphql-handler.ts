@@ -6,7 +6,6 @@ import { BodyTooLargeError, MalformedBodyError, readJsonBody } from './http-body
 import { scanInputText } from './input-scan.ts';
 import { currentObservation } from './request-observation.ts';
 
-const tracer = trace.getTracer('strata');
 
 /** Serves Apollo Server on a plain Node request: the integration Apollo's own ones follow. */
 export function createGraphqlHandler(
@@ -30,7 +29,7 @@ export function createGraphqlHandler(
       return refuse(response, status, (error as Error).message);
     }
     // The operation's span: SQL statements its resolvers run become its children.
-    const result = await tracer.startActiveSpan('graphql', async (span) => {
+    const result = await trace.getTracer('strata').startActiveSpan('graphql', async (span) => {
       const observation = currentObservation();
       if (observation) observation.operationSpan = span;
       try {

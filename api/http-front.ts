@@ -22,7 +22,6 @@ export interface FrontOptions {
   readonly refuse: (response: ServerResponse, status: number, code: string, message: string) => void;
 }
 
-const tracer = trace.getTracer('strata');
 
 /**
  * What every request goes through before and after its route: a request id (the client's
@@ -48,7 +47,7 @@ export function createFrontHandler(options: FrontOptions): (request: IncomingMes
     const parent = propagation.extract(context.active(), request.headers);
     const attributes = { 'http.request.method': observation.method, 'http.route': observation.route, 'strata.request_id': requestId };
     withObservation(observation, () =>
-      tracer.startActiveSpan(`${observation.method} ${observation.route}`, { kind: SpanKind.SERVER, attributes }, parent, (span) => {
+      trace.getTracer('strata').startActiveSpan(`${observation.method} ${observation.route}`, { kind: SpanKind.SERVER, attributes }, parent, (span) => {
         observation.span = span;
         const answered = route ? route(request, response, url) : Promise.resolve(options.refuse(response, 404, 'NOT_FOUND', `no route ${url.pathname.slice(0, 200)}`));
         answered.catch((error: unknown) => options.onError(response, error));
@@ -61,12 +60,14 @@ export function createFrontHandler(options: FrontOptions): (request: IncomingMes
 function finish(options: FrontOptions, observation: RequestObservation, request: IncomingMessage, response: ServerResponse): void {
   const status = response.statusCode;
   const aborted = !response.writableFinished;
+  // The entry first: it reads the trace id while the span still records.
+  const entry = accessLogEntry(observation, status, { credentialsSent: request.headers.authorization !== undefined, aborted });
   const span = observation.span;
   if (span) {
     span.setAttribute('http.response.status_code', status);
     if (status >= 500 || aborted) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   }
-  writeAccessLog(options.logger, accessLogEntry(observation, status, { credentialsSent: request.headers.authorization !== undefined, aborted }));
+  writeAccessLog(options.logger, entry);
   options.metrics.observeRequest(observation, status);
 }

@@ -42,11 +42,16 @@ export async function startTracing(config: TracingConfig): Promise<void> {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  stop = () => provider.shutdown();
+  stop = async () => {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  };
   logger.info({ endpoint: config.endpoint, serviceName: config.serviceName, sampleRatio: config.sampleRatio }, 'tracing: exporting spans over OTLP/HTTP');
 }
 
-/** Exports the spans still buffered and stops the SDK (nothing when tracing is off). */
+/** Exports the spans still buffered and stops the SDK, back to the no-op API (nothing when tracing is off). */
 export async function stopTracing(): Promise<void> {
   const stopping = stop;
   stop = undefined;

@@ -9,7 +9,6 @@ export interface SqlTracingOptions {
   readonly sqlText: boolean;
 }
 
-const tracer = trace.getTracer('strata.sql');
 
 const NODE_KINDS: Readonly<Record<string, string>> = {
   SelectQueryNode: 'SELECT', InsertQueryNode: 'INSERT', UpdateQueryNode: 'UPDATE', DeleteQueryNode: 'DELETE', MergeQueryNode: 'MERGE',
@@ -36,7 +35,7 @@ export async function traceStatement<R extends { rows: readonly unknown[] }>(
   run: () => Promise<R>,
 ): Promise<R> {
   if (!trace.getActiveSpan()?.isRecording()) return run();
-  return tracer.startActiveSpan(kind, { kind: SpanKind.CLIENT }, async (span: Span) => {
+  return trace.getTracer('strata.sql').startActiveSpan(kind, { kind: SpanKind.CLIENT }, async (span: Span) => {
     span.setAttribute('db.system.name', 'postgresql');
     span.setAttribute('db.operation.name', kind);
     span.setAttribute('strata.db.pool', options.pool);
