@@ -3,8 +3,8 @@ export interface GraphiqlExample {
   readonly title: string;
   /** The roles whose key runs every operation of the tab. */
   readonly roles: readonly string[];
+  /** Values are written in the operations: GraphiQL 3 starts the first tab with an empty variables editor whatever the tab says. */
   readonly query: string;
-  readonly variables?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -18,11 +18,11 @@ export const GRAPHIQL_EXAMPLES: readonly GraphiqlExample[] = [
     roles: ['analyst', 'admin'],
     query: `# BI developers: metrics sliced by dimensions (an analyst key).
 # Paste a key in the Headers tab below; the demo printed one when it started.
-query MonthlyPurchases($from: String!, $to: String!) {
+query MonthlyPurchases {
   metrics(query: {
     metrics: ["purchase_amount", "purchasers"]
     groupBy: [{ dimension: "metric_time", grain: MONTH }, { dimension: "customer.risk_level" }]
-    timeRange: { from: $from, to: $to }
+    timeRange: { from: "2025-01-01", to: "2030-01-01" }
     orderBy: [{ field: "metric_time", direction: ASC }]
     limit: 100
   }) {
@@ -38,14 +38,13 @@ query Catalog {
   }
 }
 `,
-    variables: { from: '2025-01-01', to: '2030-01-01' },
   },
   {
     title: 'App team: customers',
     roles: ['app', 'operator', 'admin'],
     query: `# App teams: personalization fields per customer (an app key).
-query Customer($id: String!) {
-  customer(id: $id) {
+query Customer {
+  customer(id: "c000042") {
     id
     tags { key value }
     tag(key: "aum_tier")
@@ -53,11 +52,10 @@ query Customer($id: String!) {
   }
 }
 
-query Customers($ids: [String!]!) {
-  customers(ids: $ids) { id tags { key value } }
+query Customers {
+  customers(ids: ["c000042", "c000043"]) { id tags { key value } }
 }
 `,
-    variables: { id: 'c000042', ids: ['c000042', 'c000043'] },
   },
   {
     title: 'Steward: tags',
