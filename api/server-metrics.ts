@@ -57,6 +57,7 @@ export function createServerMetrics(sources: MetricSources): ServerMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
+  const durations = new Map<string, { observe(seconds: number): void }>();
   const errors = new Counter({ name: 'strata_graphql_errors_total', help: 'Errors in GraphQL answers, by code.', labelNames: ['code'] as const, registers });
   const rateLimited = new Counter({
     name: 'strata_rate_limited_requests_total',
@@ -82,7 +83,11 @@ export function createServerMetrics(sources: MetricSources): ServerMetrics {
       const operationClass = observation.operationClass ?? '';
       const fields = observation.rootFields ?? [];
       const operation = fields.length === 0 ? '' : fields.length === 1 ? (fields[0] as string) : 'multiple';
-      duration.observe({ route, operation_class: operationClass, operation, status: String(status) }, (performance.now() - observation.startedAt) / 1000);
+      // The child of a label set is kept: prom-client validates and hashes labels on every observe otherwise.
+      const key = `${route}\u0000${operationClass}\u0000${operation}\u0000${status}`;
+      let child = durations.get(key);
+      if (!child) durations.set(key, (child = duration.labels({ route, operation_class: operationClass, operation, status: String(status) })));
+      child.observe((performance.now() - observation.startedAt) / 1000);
       for (const code of observation.errorCodes) {
         if (route === '/graphql') errors.inc({ code: CODE.test(code) ? code : 'OTHER' });
         if (code === 'RATE_LIMITED') rateLimited.inc({ route, operation_class: operationClass });
