@@ -69,7 +69,9 @@ export function graphiqlRoutes(graphql: Route): Record<string, Route> {
       if (request.headers['if-none-match'] === etag) return send(request, response, 304, type, Buffer.alloc(0));
       const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
       if (gzip) response.setHeader('content-encoding', 'gzip');
-      response.setHeader('vary', 'Accept-Encoding');
+      // Kept beside `Vary: Origin` when CORS set it.
+      const vary = response.getHeader('vary');
+      response.setHeader('vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding');
       send(request, response, 200, type, gzip ? gzipped : body);
     };
   }
