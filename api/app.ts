@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -38,6 +39,17 @@ import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 import { callerKey, rateLimited, requestLimitsPlugin } from './request-limits.ts';
 import { createAnalyticsLane, DEFAULT_ANALYTICS_CAPACITY, type AnalyticsLane } from '../services/analytics-lane.ts';
 import type { Principal } from '../services/authorization.ts';
+import { authStatusPlugin } from './auth-status.ts';
+import { graphqlObservationPlugin } from './graphql-observation.ts';
+import { createFrontHandler, type Route } from './http-front.ts';
+import { createServerMetrics, type ServerMetrics } from './server-metrics.ts';
+import { createMetricsRoute } from './metrics-route.ts';
+import { createCors } from './cors.ts';
+import { graphiqlRoutes } from './graphiql.ts';
+import { noteErrorCodes, observationOf } from './request-observation.ts';
+import { countRunsByStatus } from '../services/materialization-runs.ts';
+import type { EventCollector } from '../store/event-collector.ts';
+import type { PersonalDataLog } from '../store/personal-data-log.ts';
 
 export interface App {
   readonly server: Server;
@@ -63,9 +75,11 @@ const DEFAULT_GRACE_MS = 10_000;
  */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
   Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents' | 'materializeMaxDrift'>> &
-  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys' | 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds' | 'graphqlLimits' | 'rateLimits' | 'analyticsCapacity'>>;
-
-type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
+  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys' | 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds' | 'graphqlLimits' | 'rateLimits' | 'analyticsCapacity'>> &
+  Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql'>> & {
+    /** Where access-log lines go (default: the process logger, store/logger.ts). */
+    readonly logger?: Logger;
+  };
 
 /** Builds the HTTP application: GraphQL at /graphql, events at /v1/events, probes at /health and /ready. */
 export async function createApp(database: Database, config: AppConfig): Promise<App> {
@@ -87,25 +101,33 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       retryableStatusPlugin(),
+      authStatusPlugin(),
+      graphqlObservationPlugin(),
       introspectionGuardPlugin(),
       ...protection.plugins,
       requestLimitsPlugin(limiter),
     ],
   });
 
-  const events = createEventCollector(database, wealthEvents, {
+  const metrics = createServerMetrics({
+    poolUsage: () => database.poolUsage(),
+    analyticsLoad: () => analytics.load(),
+    materializationRuns: () => countRunsByStatus(database.probe),
+  });
+  const collector = createEventCollector(database, wealthEvents, {
     channels: wealthChannels,
     maxPastDays: config.eventMaxPastDays,
     maxFutureMinutes: config.eventMaxFutureMinutes,
     quarantineUndeclared: config.quarantineUndeclaredEvents,
     personalData: { pseudonymKey: config.piiHmacKey, encryption: config.piiEncryptionKeys },
   });
+  const events = countedEvents(collector, metrics);
   const catalog = servingCatalog(config);
   const domain = wealthDomain();
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.tagSubject), domain.tags, analytics);
   const semanticLayers = createSemanticProvider(catalog, domain.tagSubject, tags, { maxRows: config.maxRows ?? 100_000 });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
-  const personalData = createPersonalDataLog(database.db);
+  const personalData = countedReads(createPersonalDataLog(database.db), metrics);
   const authenticator = createAuthenticator(database, {
     anonymousRole: config.anonymousRole ?? null,
     verifyJwt: config.jwt ? await createJwtVerifier(config.jwt, (input, path) => parseScope(tags, input, path)) : undefined,
@@ -113,13 +135,20 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     failureLimit: config.authFailureLimit ?? 20,
     failureWindowMs: (config.authFailureWindowSeconds ?? 60) * 1000,
   });
-  const authenticate = (request: IncomingMessage) => authenticator.authenticate(request);
+  // The caller's name goes into the request's access-log line once known.
+  const authenticate = (request: IncomingMessage) =>
+    authenticator.authenticate(request).then((principal) => {
+      const observation = observationOf(request);
+      if (observation) observation.key = principal.problem ? 'refused' : principal.name;
+      return principal;
+    });
   await apollo.start();
   const context = async (request: IncomingMessage): Promise<RequestContext> => {
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
     return {
       database, events, tags, personalData, personalKeys: config.piiEncryptionKeys, analytics, clientAddress: request.socket.remoteAddress ?? 'unknown',
+      requestId: observationOf(request)?.requestId ?? 'unobserved',
       materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
       session: () =>
         (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => {
@@ -132,23 +161,27 @@ export async function createApp(database: Database, config: AppConfig): Promise<
         })),
     };
   };
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const route = routes[url.pathname];
-    if (!route) return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
-    route(request, response, url).catch((error: unknown) => handleRouteError(response, error));
-  });
+  const routes: Record<string, Route> = {};
+  const server = createServer(
+    createFrontHandler({
+      routes, metrics, cors: createCors(config.corsOrigins ?? []), logger: config.logger ?? logger,
+      onError: handleRouteError, refuse: (response, status, code, message) => refuse(response, status, code, message),
+    }),
+  );
   closeIdleConnectionsSafely(server);
   const requests = trackRequests(server);
-  const routes: Record<string, Route> = {
-    '/graphql': createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context }),
+  const graphql = createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context });
+  Object.assign(routes, {
+    '/graphql': graphql,
+    ...(config.graphiql ? graphiqlRoutes(graphql) : {}),
+    '/metrics': createMetricsRoute(metrics, { token: config.metricsToken }),
     '/v1/events': createEventsRoute(events, {
       maxBodyBytes: config.maxBodyBytes,
       authorize: async (request) => admitEvents(await authenticate(request), request, limiter),
     }),
     '/health': async (_request, response) => sendJson(response, 200, { status: 'ok' }),
     '/ready': readinessRoute(database, requests),
-  };
+  } satisfies Record<string, Route>);
 
   return {
     server,
@@ -190,17 +223,47 @@ function readinessRoute(database: Database, requests: HttpDrain): Route {
 }
 
 function handleRouteError(response: ServerResponse, error: unknown): void {
-  if (error instanceof BodyTooLargeError) return sendJson(response, 413, { error: { code: 'BAD_USER_INPUT', message: error.message } });
-  if (error instanceof MalformedBodyError) return sendJson(response, 400, { error: { code: 'BAD_USER_INPUT', message: error.message } });
+  if (error instanceof BodyTooLargeError) return refuse(response, 413, 'BAD_USER_INPUT', error.message);
+  if (error instanceof MalformedBodyError) return refuse(response, 400, 'BAD_USER_INPUT', error.message);
+  const requestId = observationOf(response.req)?.requestId;
   if (isConnectionFailure(error) && !response.headersSent) {
-    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'database unreachable');
+    logger.warn({ requestId, err: error instanceof Error ? error.message : String(error) }, 'database unreachable');
     const answer = retryableAnswerFor('UNAVAILABLE');
     response.setHeader('retry-after', String(answer.retryAfterSeconds));
-    return sendJson(response, answer.status, { error: { code: 'UNAVAILABLE', message: UNAVAILABLE_MESSAGE } });
+    return refuse(response, answer.status, 'UNAVAILABLE', UNAVAILABLE_MESSAGE);
   }
-  logger.error({ err: error instanceof Error ? error.message : String(error) }, 'request failed');
-  if (!response.headersSent) sendJson(response, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error.' } });
+  logger.error({ requestId, err: error instanceof Error ? error.message : String(error) }, 'request failed');
+  if (!response.headersSent) refuse(response, 500, 'INTERNAL_SERVER_ERROR', `Internal server error. The failure was logged under request id ${requestId ?? 'unknown'}.`);
   else response.end();
+}
+
+/** An error answer of the plain HTTP routes, `{ error: { code, message } }`, with its code noted for the access log. */
+function refuse(response: ServerResponse, status: number, code: string, message: string): void {
+  noteErrorCodes(response.req, [code]);
+  sendJson(response, status, { error: { code, message } });
+}
+
+/** The event collector, counting what happens to each batch in the metrics. */
+function countedEvents(collector: EventCollector, metrics: ServerMetrics): EventCollector {
+  return {
+    maxBatchSize: collector.maxBatchSize,
+    async track(input) {
+      const result = await collector.track(input);
+      metrics.countEvents(result);
+      return result;
+    },
+  };
+}
+
+/** The personal-data read log, counting recorded reads in the metrics. */
+function countedReads(log: PersonalDataLog, metrics: ServerMetrics): PersonalDataLog {
+  return {
+    ...log,
+    record(actor, operation, customerIds) {
+      log.record(actor, operation, customerIds);
+      if (customerIds.length > 0) metrics.countPersonalDataRead(operation, customerIds.length);
+    },
+  };
 }
 
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {

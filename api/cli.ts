@@ -51,6 +51,10 @@ async function seed(database: Database, options: { customers?: number; seed?: nu
 }
 
 async function serve(database: Database, config: ServerConfig, demoKeys: readonly DemoKey[] = []): Promise<void> {
+  if (config.tracing) {
+    const { startTracing } = await import('./tracing.ts');
+    await startTracing(config.tracing);
+  }
   const app = await createApp(database, config);
   const bound = await app.listen(config.port);
   console.log(`Strata serves GraphQL at http://localhost:${bound}/graphql (${database.engine})`);

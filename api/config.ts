@@ -9,6 +9,8 @@ import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '.
 import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from './graphql-limits.ts';
 import { DEFAULT_RATE_LIMITS, parseRateLimit, type RateLimit, type RateLimits } from './rate-limiter.ts';
 import { DEFAULT_ANALYTICS_CAPACITY, type AnalyticsCapacity } from '../services/analytics-lane.ts';
+import { parseCorsOrigins, type CorsOrigins } from './cors.ts';
+import type { TracingConfig } from './tracing.ts';
 
 /** Signature algorithms a JWT may use: asymmetric only, so a public key can never verify an HMAC. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -81,6 +83,28 @@ const ConfigSchema = z.object({
     .pipe(z.number({ message: 'must be 0, 1 (true) or the number of proxies in front' }).int().min(0).max(10)),
   STRATA_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).default(20),
   STRATA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().positive().max(86_400).default(60),
+  // Operations: metrics, CORS, GraphiQL, traces.
+  STRATA_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  STRATA_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((text, context): CorsOrigins => {
+      try {
+        return parseCorsOrigins(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  STRATA_GRAPHIQL: z.enum(['0', '1', 'true', 'false']).optional(),
+  STRATA_TRACE_SQL: z
+    .enum(['0', '1', 'true', 'false'])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(200).default('strata'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 }).superRefine((c, context) => {
   if (!c.STRATA_JWT_JWKS) return;
   for (const name of ['STRATA_JWT_ISSUER', 'STRATA_JWT_AUDIENCE'] as const) {
@@ -200,6 +224,16 @@ export interface ServerConfig {
   readonly rateLimits: RateLimits;
   /** How many expensive reads run at once and wait, and for how long. */
   readonly analyticsCapacity: AnalyticsCapacity;
+  /** Bearer token `/metrics` requires; unset: `/metrics` answers loopback scrapes only. */
+  readonly metricsToken: string | undefined;
+  /** Origins allowed to call the API from a browser (`*` or a list; empty: none). */
+  readonly corsOrigins: CorsOrigins;
+  /** Whether `GET /graphql` serves GraphiQL to browsers (default: on, off when NODE_ENV=production). */
+  readonly graphiql: boolean;
+  /** Whether statement spans carry the SQL text (never the parameters). */
+  readonly traceSqlText: boolean;
+  /** OpenTelemetry trace export; unset: tracing is off. */
+  readonly tracing: TracingConfig | undefined;
 }
 
 /** Reads the server configuration from the environment; throws one line per bad variable. */
@@ -257,7 +291,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     analyticsCapacity: {
       concurrency: c.STRATA_ANALYTICS_CONCURRENCY, queue: c.STRATA_ANALYTICS_QUEUE, queueTimeoutMs: c.STRATA_ANALYTICS_QUEUE_TIMEOUT_MS,
     },
+    metricsToken: c.STRATA_METRICS_TOKEN,
+    corsOrigins: c.STRATA_CORS_ORIGINS,
+    graphiql: c.STRATA_GRAPHIQL === undefined ? c.NODE_ENV !== 'production' : c.STRATA_GRAPHIQL === '1' || c.STRATA_GRAPHIQL === 'true',
+    traceSqlText: c.STRATA_TRACE_SQL,
+    tracing: tracingConfig(c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? c.OTEL_EXPORTER_OTLP_ENDPOINT, c.OTEL_SERVICE_NAME, c.OTEL_TRACES_SAMPLER_ARG),
   };
+}
+
+function tracingConfig(endpoint: string | undefined, serviceName: string, sampleRatio: number): TracingConfig | undefined {
+  return endpoint ? { endpoint, serviceName, sampleRatio } : undefined;
 }
 
 /** How the server opens its database, from the configuration. */
@@ -265,5 +308,6 @@ export function databaseOptions(config: ServerConfig): DatabaseOptions {
   return {
     databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs,
     analyticsPoolSize: config.analyticsCapacity.concurrency,
+    traceSqlText: config.traceSqlText,
   };
 }

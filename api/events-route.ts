@@ -3,6 +3,7 @@ import { isStrataError } from '../modeling/errors.ts';
 import type { EventCollector } from '../store/event-collector.ts';
 import { readJsonBody } from './http-body.ts';
 import { retryableAnswerFor } from './retryable-status.ts';
+import { noteErrorCodes } from './request-observation.ts';
 
 /**
  * `POST /v1/events`: a JSON array of events, for SDKs. Answers 200 with
@@ -10,7 +11,7 @@ import { retryableAnswerFor } from './retryable-status.ts';
  * is committed; 400 for a body that is not a JSON array, 413 for too many bytes or events.
  * `authorize`, when given, runs first and throws a StrataError (`UNAUTHENTICATED` -> 401,
  * `FORBIDDEN` -> 403, `RATE_LIMITED` -> 429 and `UNAVAILABLE` -> 503, both with Retry-After)
- * to refuse the caller.
+ * to refuse the caller; a 401 carries `WWW-Authenticate: Bearer`.
  */
 export function createEventsRoute(
   collector: EventCollector,
@@ -31,6 +32,8 @@ export function createEventsRoute(
         response.setHeader('retry-after', String(answer.retryAfterSeconds));
         return reply(response, answer.status, failure(error.code, error.message));
       }
+      // RFC 6750: a refused bearer credential says so; a missing one only names the scheme.
+      if (status === 401) response.setHeader('www-authenticate', `Bearer realm="strata"${request.headers.authorization === undefined ? '' : ', error="invalid_token"'}`);
       return reply(response, status, failure(error.code, error.message));
     }
     const body = await readJsonBody(request, options.maxBodyBytes);
@@ -55,6 +58,8 @@ function failure(code: string, message: string) {
 }
 
 function reply(response: ServerResponse, status: number, body: unknown): void {
+  const code = (body as { error?: { code?: unknown } }).error?.code;
+  if (typeof code === 'string') noteErrorCodes(response.req, [code]);
   response.statusCode = status;
   response.setHeader('content-type', 'application/json; charset=utf-8');
   response.end(JSON.stringify(body));

@@ -4,6 +4,7 @@ import { isStrataError, type StrataError } from '../modeling/errors.ts';
 import { logger } from '../store/logger.ts';
 import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.ts';
 import { tokenLimitError } from './graphql-limits.ts';
+import { currentRequestId } from './request-observation.ts';
 
 /** Codes Apollo and graphql-js raise for requests the client can fix; their messages are safe. */
 const CLIENT_CODES = new Set([
@@ -20,8 +21,8 @@ const CLIENT_CODES = new Set([
  * The one place where errors become what clients see. Domain errors keep their code and
  * message; a lost or refused database connection becomes UNAVAILABLE (the answer then
  * carries HTTP 503 and Retry-After, see retryable-status.ts); GraphQL's own request errors
- * pass through; everything else is logged and replaced by a generic message so no SQL,
- * table name or stack trace leaves the server.
+ * pass through; everything else is logged (with the request id) and replaced by a generic
+ * message carrying that id, so no SQL, table name or stack trace leaves the server.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
@@ -44,7 +45,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
   if (isConnectionFailure(error)) {
-    logger.warn({ err: original instanceof Error ? original.message : String(original), path: formatted.path }, 'database unreachable');
+    logger.warn({ requestId: currentRequestId(), err: original instanceof Error ? original.message : String(original), path: formatted.path }, 'database unreachable');
     return {
       message: UNAVAILABLE_MESSAGE,
       ...(formatted.path ? { path: formatted.path } : {}),
@@ -57,11 +58,13 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  logger.error({ err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), path: formatted.path }, 'internal error');
+  const requestId = currentRequestId();
+  logger.error({ requestId, err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), path: formatted.path }, 'internal error');
   return {
-    message: 'Internal server error. The failure was logged; retry later or contact the operators.',
+    message: 'Internal server error. The failure was logged; retry later or contact the operators, quoting the request id.',
     ...(formatted.path ? { path: formatted.path } : {}),
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    // The id (also in the X-Request-Id header) finds the logged failure.
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
   };
 }
 

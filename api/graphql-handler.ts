@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApolloServer, HeaderMap } from '@apollo/server';
+import { trace } from '@opentelemetry/api';
 import type { RequestContext } from '../resolvers/context.ts';
 import { BodyTooLargeError, MalformedBodyError, readJsonBody } from './http-body.ts';
 import { scanInputText } from './input-scan.ts';
+import { currentObservation } from './request-observation.ts';
+
 
 /** Serves Apollo Server on a plain Node request: the integration Apollo's own ones follow. */
 export function createGraphqlHandler(
@@ -22,11 +25,21 @@ export function createGraphqlHandler(
     } catch (error) {
       const status = error instanceof BodyTooLargeError ? 413 : error instanceof MalformedBodyError ? 400 : undefined;
       if (status === undefined) throw error;
+      currentObservation()?.errorCodes.add('BAD_USER_INPUT');
       return refuse(response, status, (error as Error).message);
     }
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
-      context: () => options.context(request),
+    // The operation's span: SQL statements its resolvers run become its children.
+    const result = await trace.getTracer('strata').startActiveSpan('graphql', async (span) => {
+      const observation = currentObservation();
+      if (observation) observation.operationSpan = span;
+      try {
+        return await apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
+          context: () => options.context(request),
+        });
+      } finally {
+        span.end();
+      }
     });
     for (const [name, value] of result.headers) response.setHeader(name, value);
     response.statusCode = result.status ?? 200;

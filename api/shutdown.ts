@@ -1,6 +1,7 @@
 import type { Database } from '../store/database.ts';
 import { logger } from '../store/logger.ts';
 import type { App } from './app.ts';
+import { stopTracing } from './tracing.ts';
 
 /** The least time given to ending the database pool, even when the drain used the whole grace period. */
 const POOL_END_MS = 1_000;
@@ -27,6 +28,8 @@ export function stopOnSignals(app: App, database: Database, graceMs: number): vo
     let code = 0;
     try {
       const report = await app.close({ graceMs });
+      // Spans still buffered go out (when tracing is on), within the same deadline.
+      await settlesWithin(stopTracing(), Math.max(deadline - Date.now(), POOL_END_MS));
       const poolEnded = await settlesWithin(database.close(), Math.max(deadline - Date.now(), POOL_END_MS));
       logger.info({ ...report, poolEnded }, 'stopped');
     } catch (error) {

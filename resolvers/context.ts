@@ -50,4 +50,6 @@ export interface RequestContext {
   readonly analytics: AnalyticsLane;
   /** The address the request came from (the socket's peer): the rate-limit key of anonymous callers. */
   readonly clientAddress: string;
+  /** The request's id (the client's `X-Request-Id`, or one generated), returned in `X-Request-Id` and written in its log lines. */
+  readonly requestId: string;
 }

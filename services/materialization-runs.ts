@@ -110,3 +110,9 @@ export async function removeUnservedRows(db: Db): Promise<void> {
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'removing the rows of older materialization runs failed; the next run retries');
   }
 }
+
+/** Materialization runs recorded in the database, per status (for metrics: every instance's runs and the CLI's). */
+export async function countRunsByStatus(db: Db): Promise<Partial<Record<RunStatus, number>>> {
+  const rows = await db.selectFrom('strata.tag_runs').select(['status', (eb) => eb.fn.countAll<number>().as('runs')]).groupBy('status').execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.runs)]));
+}

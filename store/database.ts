@@ -5,6 +5,7 @@ import { createInProcessChangeFeed, type ChangeFeed } from './change-feed.ts';
 import { createPostgresChangeFeed, listenerClient } from './postgres-change-feed.ts';
 import { startPgliteWorker } from './pglite-worker-client.ts';
 import { createPgliteWorkerDialect } from './pglite-worker-dialect.ts';
+import { statementKind, traceStatement, tracedDialect } from './sql-tracing.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -23,6 +24,8 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number | undefined;
   /** Connections of the PostgreSQL pool for expensive reads (`analytics`; default 4). */
   readonly analyticsPoolSize?: number | undefined;
+  /** Record SQL text on the statement spans of traced requests (never the parameters; default off). */
+  readonly traceSqlText?: boolean | undefined;
 }
 
 /** The statement time limit when none is configured, on both engines (`postgres-pool.ts` too). */
@@ -51,9 +54,22 @@ export interface Database {
    * connection (so it never lands inside another caller's transaction).
    */
   prepared<R>(name: string, text: string, values: readonly unknown[]): Promise<R[]>;
+  /**
+   * Connections of each PostgreSQL pool now (`main`, `analytics`, `probe`), for metrics;
+   * empty on PGlite, which has one connection and no pool.
+   */
+  poolUsage(): readonly PoolUsage[];
   /** Loads CSV text into a table with COPY, the fastest path on both engines. */
   copyCsv(table: string, columns: readonly string[], csv: AsyncIterable<string> | string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The connections of one pool: open ones, idle ones among them, and callers waiting for one. */
+export interface PoolUsage {
+  readonly pool: 'main' | 'analytics' | 'probe';
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
 }
 
 /**
@@ -76,7 +92,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     dataDir: options.dataDir ?? 'memory://',
     statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
   });
-  const db = new Kysely<DatabaseSchema>({ dialect: createPgliteWorkerDialect(client) });
+  const db = new Kysely<DatabaseSchema>({ dialect: tracedDialect(createPgliteWorkerDialect(client), { pool: 'pglite', sqlText: options.traceSqlText ?? false }) });
   const changes = createInProcessChangeFeed();
   return {
     db,
@@ -84,6 +100,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     probe: db,
     engine: 'pglite',
     changes,
+    poolUsage: () => [],
     async prepared<R>(_name: string, text: string, values: readonly unknown[]) {
       return (await db.executeQuery(CompiledQuery.raw(text, [...values]))).rows as R[];
     },
@@ -105,15 +122,15 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
 }
 
 async function openPostgres(databaseUrl: string, options: DatabaseOptions): Promise<Database> {
+  const sqlText = options.traceSqlText ?? false;
   const pool = createPostgresPool(databaseUrl, options);
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool }), { pool: 'main', sqlText }) });
   // Pools open their connections on first use: an idle pool holds none.
-  const analytics = new Kysely<DatabaseSchema>({
-    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-analytics' }) }),
-  });
-  const probe = new Kysely<DatabaseSchema>({
-    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { poolSize: 1, statementTimeoutMs: PROBE_TIMEOUT_MS, connectionTimeoutMs: PROBE_TIMEOUT_MS, applicationName: 'strata-probe' }) }),
-  });
+  const analyticsPool = createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-analytics' });
+  const analytics = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool: analyticsPool }), { pool: 'analytics', sqlText }) });
+  const probePool = createPostgresPool(databaseUrl, { poolSize: 1, statementTimeoutMs: PROBE_TIMEOUT_MS, connectionTimeoutMs: PROBE_TIMEOUT_MS, applicationName: 'strata-probe' });
+  const probe = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool: probePool }), { pool: 'probe', sqlText }) });
+  const pools = { main: pool, analytics: analyticsPool, probe: probePool } as const;
   const { copyCsvToPostgres } = await import('./postgres-copy.ts');
   const changes = createPostgresChangeFeed(() => listenerClient(databaseUrl));
   return {
@@ -122,8 +139,11 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
     probe,
     engine: 'postgres',
     changes,
+    poolUsage: () =>
+      (Object.entries(pools) as [PoolUsage['pool'], typeof pool][]).map(([name, p]) => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount })),
     async prepared<R>(name: string, text: string, values: readonly unknown[]) {
-      return (await pool.query({ name, text, values: [...values] })).rows as R[];
+      const run = () => pool.query({ name, text, values: [...values] });
+      return (await traceStatement(statementKind(text), text, { pool: 'main', sqlText, summary: name }, run)).rows as R[];
     },
     copyCsv: (table, columns, csv) => copyCsvToPostgres(pool, table, columns, csv),
     close: async () => {
