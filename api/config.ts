@@ -6,6 +6,7 @@ import { ROLES, type Role } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K } from '../services/access.ts';
 import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
+import { LOG_LEVELS, type LogLevel } from '../store/logger.ts';
 
 /** Signature algorithms a JWT may use: asymmetric only, so a public key can never verify an HMAC. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -65,6 +66,7 @@ const ConfigSchema = z.object({
     .pipe(z.number({ message: 'must be 0, 1 (true) or the number of proxies in front' }).int().min(0).max(10)),
   STRATA_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).default(20),
   STRATA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().positive().max(86_400).default(60),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 }).superRefine((c, context) => {
   if (!c.STRATA_JWT_JWKS) return;
   for (const name of ['STRATA_JWT_ISSUER', 'STRATA_JWT_AUDIENCE'] as const) {
@@ -162,9 +164,14 @@ export interface ServerConfig {
   /** Failed authentications one address may make per window before it is refused (0: no limit). */
   readonly authFailureLimit: number;
   readonly authFailureWindowSeconds: number;
+  /** The least severe log line written (pino's levels, or `silent`). */
+  readonly logLevel: LogLevel;
 }
 
-/** Reads the server configuration from the environment; throws one line per bad variable. */
+/**
+ * Reads the configuration from the environment: every variable Strata reads is validated
+ * here, and nowhere else reads `process.env`. Throws one line naming each bad variable.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) {
@@ -208,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     trustProxy: c.STRATA_TRUST_PROXY,
     authFailureLimit: c.STRATA_AUTH_FAILURE_LIMIT,
     authFailureWindowSeconds: c.STRATA_AUTH_FAILURE_WINDOW_SECONDS,
+    logLevel: c.LOG_LEVEL,
   };
 }
 
