@@ -51,7 +51,10 @@ const DEFAULT_GRACE_MS = 10_000;
 /** What `createApp` needs; event settings fall back to their defaults when omitted. */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
   Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents' | 'materializeMaxDrift'>> &
-  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys' | 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds'>>;
+  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys' | 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds'>> & {
+    /** The CLI's credential on the server owning a PGlite folder (api/local-credential.ts); unset accepts none. */
+    readonly localToken?: string | undefined;
+  };
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
@@ -92,6 +95,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     trustProxy: config.trustProxy ?? 0,
     failureLimit: config.authFailureLimit ?? 20,
     failureWindowMs: (config.authFailureWindowSeconds ?? 60) * 1000,
+    localToken: config.localToken,
   });
   const authenticate = (request: IncomingMessage) => authenticator.authenticate(request);
   await apollo.start();

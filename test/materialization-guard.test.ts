@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
-import { materializeDomain } from '../api/cli-tag-commands.ts';
+import { materializeDomain } from '../api/materialize-domain.ts';
 import { testEngines, type TestDatabase } from './support/engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError } from './support/graphql-client.ts';

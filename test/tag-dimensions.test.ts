@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { createApp, type App } from '../api/app.ts';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
-import { materializeDomain } from '../api/cli-tag-commands.ts';
+import { materializeDomain } from '../api/materialize-domain.ts';
 import { createApiKey } from '../store/api-keys.ts';
 
 describe.each(await testEngines())('tags as metric dimensions on %s', (engine) => {
