@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every bench in sequence, each in its own process (`npx tsx bench/<name>.ts`)
- * with its output passed through: the demo seed (20,000 customers, PGlite), metrics and
+ * with its output passed through: the demo seed (20,000 customers, PGlite), start-up of the
+ * compiled CLI and server (PGlite), metrics and
  * profiles (1,000,000 customers, PostgreSQL), then events and dbt when their files exist.
  * Arguments after `--` name the benches to run (`npm run bench -- metrics profiles`).
  */
@@ -11,7 +12,7 @@ import { describeMachine, peakRssMb } from './support/machine.ts';
 import { formatTable } from './support/stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BENCHES = ['seed', 'metrics', 'profiles', 'events', 'dbt'] as const;
+const BENCHES = ['seed', 'startup', 'metrics', 'profiles', 'events', 'dbt'] as const;
 
 function runBench(name: string): Promise<{ code: number; seconds: number }> {
   const started = performance.now();
