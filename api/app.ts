@@ -32,6 +32,11 @@ import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.t
 import { trackRequests, type DrainReport, type HttpDrain } from './http-drain.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
+import { DEFAULT_GRAPHQL_LIMITS, graphqlProtection } from './graphql-limits.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
+import { callerKey, rateLimited, requestLimitsPlugin } from './request-limits.ts';
+import { createAnalyticsLane, DEFAULT_ANALYTICS_CAPACITY, type AnalyticsLane } from '../services/analytics-lane.ts';
+import type { Principal } from '../services/authorization.ts';
 
 export interface App {
   readonly server: Server;
@@ -44,14 +49,20 @@ export interface App {
    * database stays open (its owner closes it).
    */
   close(options?: { graceMs?: number }): Promise<DrainReport>;
+  /** The capped lane of expensive reads (metric queries, previews, insight, audience counts, materialization). */
+  readonly analytics: AnalyticsLane;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
 
-/** What `createApp` needs; event settings fall back to their defaults when omitted. */
+/**
+ * What `createApp` needs; settings fall back to their defaults when omitted, except
+ * `rateLimits`: omitted, no per-key rate limit applies (the server's configuration, read by
+ * `loadConfig`, always has them).
+ */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
   Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents' | 'materializeMaxDrift'>> &
-  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys' | 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds'>> & {
+  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys' | 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds' | 'graphqlLimits' | 'rateLimits' | 'analyticsCapacity'>> & {
     /** The CLI's credential on the server owning a PGlite folder (api/local-credential.ts); unset accepts none. */
     readonly localToken?: string | undefined;
   };
@@ -60,11 +71,17 @@ type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => P
 
 /** Builds the HTTP application: GraphQL at /graphql, events at /v1/events, probes at /health and /ready. */
 export async function createApp(database: Database, config: AppConfig): Promise<App> {
+  const introspection = config.introspection ?? true;
+  const protection = graphqlProtection(config.graphqlLimits ?? DEFAULT_GRAPHQL_LIMITS, { introspection });
+  const limiter = config.rateLimits ? createRateLimiter(config.rateLimits) : undefined;
+  const analytics = createAnalyticsLane(database.analytics, config.analyticsCapacity ?? DEFAULT_ANALYTICS_CAPACITY);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: config.introspection ?? true,
+    introspection,
+    validationRules: protection.validationRules,
+    parseOptions: protection.parseOptions,
     // The process owner drains and stops on signals (api/shutdown.ts), not Apollo on its own.
     stopOnTerminationSignals: false,
     // No per-field cache hints: without the cache-control plugin Apollo leaves resolvers unwrapped.
@@ -73,6 +90,8 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       ApolloServerPluginCacheControlDisabled(),
       retryableStatusPlugin(),
       introspectionGuardPlugin(),
+      ...protection.plugins,
+      requestLimitsPlugin(limiter),
     ],
   });
 
@@ -85,7 +104,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
   });
   const catalog = servingCatalog(config);
   const domain = wealthDomain();
-  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.tagSubject), domain.tags);
+  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.tagSubject), domain.tags, analytics);
   const semanticLayers = createSemanticProvider(catalog, domain.tagSubject, tags, { maxRows: config.maxRows ?? 100_000 });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
   const personalData = createPersonalDataLog(database.db);
@@ -103,7 +122,8 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
     return {
-      database, events, tags, personalData, materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
+      database, events, tags, personalData, analytics, clientAddress: request.socket.remoteAddress ?? 'unknown',
+      materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
       session: () =>
         (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => {
           const viewer = viewerOf(principal, privacyK);
@@ -126,7 +146,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     '/graphql': createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context }),
     '/v1/events': createEventsRoute(events, {
       maxBodyBytes: config.maxBodyBytes,
-      authorize: async (request) => authorize(await authenticate(request), 'events.track'),
+      authorize: async (request) => admitEvents(await authenticate(request), request, limiter),
     }),
     '/health': async (_request, response) => sendJson(response, 200, { status: 'ok' }),
     '/ready': readinessRoute(database, requests),
@@ -134,6 +154,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
 
   return {
     server,
+    analytics,
     listen: (port) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -147,6 +168,15 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       return report;
     },
   };
+}
+
+/** `POST /v1/events`: the caller must be allowed to track events, and within their events rate. */
+function admitEvents(principal: Principal, request: IncomingMessage, limiter: RateLimiter | undefined): void {
+  authorize(principal, 'events.track');
+  if (!limiter) return;
+  const caller = callerKey(principal, request.socket.remoteAddress ?? 'unknown');
+  const refused = limiter.admit(caller, [['events', 1]]);
+  if (refused) throw rateLimited(refused, caller);
 }
 
 /** `/ready`: 200 when the database answers and is migrated; 503 otherwise and at once while draining. */

@@ -6,6 +6,9 @@ import { ROLES, type Role } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K } from '../services/access.ts';
 import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
+import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from './graphql-limits.ts';
+import { DEFAULT_RATE_LIMITS, parseRateLimit, type RateLimit, type RateLimits } from './rate-limiter.ts';
+import { DEFAULT_ANALYTICS_CAPACITY, type AnalyticsCapacity } from '../services/analytics-lane.ts';
 import { LOG_LEVELS, type LogLevel } from '../store/logger.ts';
 
 /** Signature algorithms a JWT may use: asymmetric only, so a public key can never verify an HMAC. */
@@ -41,6 +44,19 @@ const ConfigSchema = z.object({
     .enum(['0', '1', 'true', 'false'])
     .default('0')
     .transform((v) => v === '1' || v === 'true'),
+  STRATA_MAX_DEPTH: z.coerce.number().int().min(1).default(DEFAULT_GRAPHQL_LIMITS.maxDepth),
+  STRATA_MAX_ALIASES: z.coerce.number().int().min(0).default(DEFAULT_GRAPHQL_LIMITS.maxAliases),
+  STRATA_MAX_COST: z.coerce.number().positive().default(DEFAULT_GRAPHQL_LIMITS.maxCost),
+  STRATA_MAX_TOKENS: z.coerce.number().int().min(10).default(DEFAULT_GRAPHQL_LIMITS.maxTokens),
+  STRATA_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(DEFAULT_GRAPHQL_LIMITS.maxDirectives),
+  STRATA_RATE_PROFILES: rate(DEFAULT_RATE_LIMITS.profiles),
+  STRATA_RATE_EVENTS: rate(DEFAULT_RATE_LIMITS.events),
+  STRATA_RATE_ANALYTICS: rate(DEFAULT_RATE_LIMITS.analytics),
+  STRATA_RATE_DEFINITIONS: rate(DEFAULT_RATE_LIMITS.definitions),
+  STRATA_RATE_CATALOG: rate(DEFAULT_RATE_LIMITS.catalog),
+  STRATA_ANALYTICS_CONCURRENCY: z.coerce.number().int().positive().max(1000).default(DEFAULT_ANALYTICS_CAPACITY.concurrency),
+  STRATA_ANALYTICS_QUEUE: z.coerce.number().int().min(0).default(DEFAULT_ANALYTICS_CAPACITY.queue),
+  STRATA_ANALYTICS_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_ANALYTICS_CAPACITY.queueTimeoutMs),
   STRATA_PII_HMAC_KEY: secret(parsePseudonymKey),
   STRATA_PII_ENCRYPTION_KEY: secret(parseEncryptionKeyring),
   STRATA_JWT_JWKS: z
@@ -73,6 +89,22 @@ const ConfigSchema = z.object({
     if (!c[name]) context.addIssue({ code: 'custom', path: [name], message: 'is required when STRATA_JWT_JWKS is set' });
   }
 });
+
+/** A per-key rate limit, `RATE[/BURST]` requests per second or `off`. */
+function rate(fallback: RateLimit | null) {
+  return z
+    .string()
+    .optional()
+    .transform((text, context): RateLimit | null => {
+      if (text === undefined || text.trim() === '') return fallback;
+      try {
+        return parseRateLimit(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+}
 
 /** An optional key variable decoded by `parse`; problems are reported without the key text. */
 function secret<T>(parse: (text: string) => T) {
@@ -164,6 +196,12 @@ export interface ServerConfig {
   /** Failed authentications one address may make per window before it is refused (0: no limit). */
   readonly authFailureLimit: number;
   readonly authFailureWindowSeconds: number;
+  /** Depth, alias, cost, token and directive limits of GraphQL documents. */
+  readonly graphqlLimits: GraphqlLimits;
+  /** Per-key (anonymous: per-address) request rates per operation class, per server instance. */
+  readonly rateLimits: RateLimits;
+  /** How many expensive reads run at once and wait, and for how long. */
+  readonly analyticsCapacity: AnalyticsCapacity;
   /** The least severe log line written (pino's levels, or `silent`). */
   readonly logLevel: LogLevel;
 }
@@ -215,11 +253,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     trustProxy: c.STRATA_TRUST_PROXY,
     authFailureLimit: c.STRATA_AUTH_FAILURE_LIMIT,
     authFailureWindowSeconds: c.STRATA_AUTH_FAILURE_WINDOW_SECONDS,
+    graphqlLimits: {
+      maxDepth: c.STRATA_MAX_DEPTH, maxAliases: c.STRATA_MAX_ALIASES, maxCost: c.STRATA_MAX_COST,
+      maxTokens: c.STRATA_MAX_TOKENS, maxDirectives: c.STRATA_MAX_DIRECTIVES,
+    },
+    rateLimits: {
+      profiles: c.STRATA_RATE_PROFILES, events: c.STRATA_RATE_EVENTS, analytics: c.STRATA_RATE_ANALYTICS,
+      definitions: c.STRATA_RATE_DEFINITIONS, catalog: c.STRATA_RATE_CATALOG,
+    },
+    analyticsCapacity: {
+      concurrency: c.STRATA_ANALYTICS_CONCURRENCY, queue: c.STRATA_ANALYTICS_QUEUE, queueTimeoutMs: c.STRATA_ANALYTICS_QUEUE_TIMEOUT_MS,
+    },
     logLevel: c.LOG_LEVEL,
   };
 }
 
 /** How the server opens its database, from the configuration. */
 export function databaseOptions(config: ServerConfig): DatabaseOptions {
-  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs };
+  return {
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs,
+    analyticsPoolSize: config.analyticsCapacity.concurrency,
+  };
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStrataError } from '../modeling/errors.ts';
 import type { EventCollector } from '../store/event-collector.ts';
 import { readJsonBody } from './http-body.ts';
+import { retryableAnswerFor } from './retryable-status.ts';
 
 /**
  * `POST /v1/events`: a JSON array of events, for SDKs. Answers 200 with
@@ -25,8 +26,11 @@ export function createEventsRoute(
     } catch (error) {
       const status = isStrataError(error) ? ACCESS_STATUS[error.code] : undefined;
       if (status === undefined || !isStrataError(error)) throw error;
-      const retryAfter = error.details.retryAfter;
-      if (typeof retryAfter === 'number') response.setHeader('retry-after', String(retryAfter));
+      if (error.code === 'RATE_LIMITED' || error.code === 'UNAVAILABLE') {
+        const answer = retryableAnswerFor(error.code, error.details.retryAfter as number | undefined);
+        response.setHeader('retry-after', String(answer.retryAfterSeconds));
+        return reply(response, answer.status, failure(error.code, error.message));
+      }
       return reply(response, status, failure(error.code, error.message));
     }
     const body = await readJsonBody(request, options.maxBodyBytes);

@@ -1,8 +1,9 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
-import { isStrataError } from '../modeling/errors.ts';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isStrataError, type StrataError } from '../modeling/errors.ts';
 import { logger } from '../store/logger.ts';
 import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.ts';
+import { tokenLimitError } from './graphql-limits.ts';
 
 /** Codes Apollo and graphql-js raise for requests the client can fix; their messages are safe. */
 const CLIENT_CODES = new Set([
@@ -23,15 +24,18 @@ const CLIENT_CODES = new Set([
  * table name or stack trace leaves the server.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = domainError(error) ?? unwrapResolverError(error);
-  if (isStrataError(original)) {
+  const original = unwrapResolverError(error);
+  const domain = domainError(original);
+  if (domain) {
     return {
-      message: original.message,
+      message: domain.message,
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
-      extensions: { ...original.details, code: original.code },
+      extensions: { ...domain.details, code: domain.code },
     };
   }
+  const tokens = tokenLimitError(formatted);
+  if (tokens) return tokens;
   if (isStatementTimeout(original)) {
     return {
       message: 'The query took longer than the server allows; narrow the time range, filter, or use a coarser grain.',
@@ -61,10 +65,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   };
 }
 
-/** A StrataError raised outside a resolver (a plugin, a validation step), as Apollo wraps it. */
-function domainError(error: unknown): unknown {
-  const inner = (error as { originalError?: unknown } | null)?.originalError;
-  return isStrataError(inner) ? inner : undefined;
+/**
+ * The domain error behind an error: thrown by a resolver (unwrapped already), or carried as
+ * the original error of a request-level GraphQL error (a limit refused by a validation rule
+ * or by a plugin before execution).
+ */
+function domainError(error: unknown): StrataError | undefined {
+  if (isStrataError(error)) return error;
+  if (error instanceof GraphQLError && isStrataError(error.originalError)) return error.originalError;
+  return undefined;
 }
 
 /** PostgreSQL's `query_canceled` (SQLSTATE 57014): the statement timeout cut the query off. */

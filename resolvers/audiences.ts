@@ -17,6 +17,9 @@ const ConnectionRef = builder.objectRef<{ edges: { node: { id: string }; cursor:
   fields: (t) => ({ edges: t.field({ type: [EdgeRef], resolve: (c) => c.edges }), pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }) }),
 });
 
+/** Largest page of audience members, and most members one request may read across its pages. */
+export const MAX_MEMBERS_PAGE = 1000;
+
 const encodeCursor = (id: string) => Buffer.from(`customer:${id}`).toString('base64url');
 function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
@@ -42,7 +45,7 @@ const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (a, { first, after }, ctx) => {
         const size = first ?? 100;
-        if (size < 1 || size > 1000) throw new StrataError('BAD_USER_INPUT', 'first: between 1 and 1000');
+        if (size < 1 || size > MAX_MEMBERS_PAGE) throw new StrataError('BAD_USER_INPUT', `first: between 1 and ${MAX_MEMBERS_PAGE}`);
         const { viewer, actor } = await ctx.session();
         const page = await audienceMembers(ctx.tags, a.key, size, after ? decodeCursor(after) : null, viewer);
         ctx.personalData.record(actor, 'audience.members', page.ids);

@@ -13,7 +13,8 @@ const PersonalDataReadRef = builder.objectRef<PersonalDataRead>('PersonalDataRea
   }),
 });
 
-const MAX_READS = 1000;
+/** Most read-log entries one request may list, across its fields. */
+export const MAX_READS = 1000;
 
 function instant(value: string | null | undefined, name: string): Date | undefined {
   if (!value) return undefined;

@@ -7,6 +7,7 @@ import type { Principal } from '../services/authorization.ts';
 import type { Viewer } from '../services/access.ts';
 import type { TagRuntime } from '../services/tag-runtime.ts';
 import type { Profile } from '../services/profiles.ts';
+import type { AnalyticsLane } from '../services/analytics-lane.ts';
 
 /** Who is calling and what they see, found once per request when a guarded field first runs. */
 export interface Session {
@@ -42,4 +43,8 @@ export interface RequestContext {
   readonly events: EventCollector;
   /** A materialization moving more than this share of customers in any tag is held for an approver. */
   readonly materializeMaxDrift: number;
+  /** The capped lane and connections of expensive reads: metric queries, previews, insight, audience counts, materialization. */
+  readonly analytics: AnalyticsLane;
+  /** The address the request came from (the socket's peer): the rate-limit key of anonymous callers. */
+  readonly clientAddress: string;
 }

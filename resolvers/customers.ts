@@ -24,7 +24,8 @@ const CustomerRef = builder.objectRef<Profile>('Customer').implement({
   }),
 });
 
-const MAX_IDS = 1000;
+/** Most customer ids one request may look up, across all its `customer` and `customers` fields. */
+export const MAX_IDS = 1000;
 
 builder.queryFields((t) => ({
   customer: t.field({

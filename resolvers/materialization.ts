@@ -40,7 +40,7 @@ builder.mutationField('materializeTags', (t) =>
       const registry = await ctx.tags.registry();
       return materializeProfiles({
         database: ctx.database, subject: ctx.tags.subject, tags: [...registry.live.values()],
-        audiences: publishedAudiences, actor: (await ctx.session()).actor, maxDrift: ctx.materializeMaxDrift, ...(asOf != null ? { asOf } : {}),
+        audiences: publishedAudiences, actor: (await ctx.session()).actor, maxDrift: ctx.materializeMaxDrift, lane: ctx.analytics, ...(asOf != null ? { asOf } : {}),
       });
     },
   }),

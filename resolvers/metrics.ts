@@ -90,7 +90,7 @@ builder.queryField('metrics', (t) =>
     type: MetricQueryResultRef,
     description: 'Metrics sliced by dimensions, filtered and ordered: one SQL statement per query.',
     args: { query: t.arg({ type: MetricQueryInput, required: true }) },
-    resolve: async (_root, { query }, { session, database }) => {
+    resolve: async (_root, { query }, { session, analytics }) => {
       const { semantic, canSeeSql, access } = await session();
       const metricQuery: MetricQuery = {
         metrics: query.metrics,
@@ -102,7 +102,7 @@ builder.queryField('metrics', (t) =>
         ...(query.limit !== null && query.limit !== undefined ? { limit: query.limit } : {}),
         ...(query.offset !== null && query.offset !== undefined ? { offset: query.offset } : {}),
       };
-      const result = await semantic.query(database.db, metricQuery, access);
+      const result = await analytics.run((db) => semantic.query(db, metricQuery, access));
       return { ...result, showSql: canSeeSql };
     },
   }),

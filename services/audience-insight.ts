@@ -47,7 +47,7 @@ export async function audienceInsight(runtime: TagRuntime, audienceKey: string, 
   if (tagKeys.length === 0) throw new StrataError('BAD_USER_INPUT', 'name at least one tag in `tags`');
   const inReference = reference === null ? sql`TRUE` : sql`${reference} = ANY(p.audiences)`;
   const inScope = andInScope(sql.ref('p.customer_id'), scopedKeysSql(runtime.subject, live, viewer.principal.scope));
-  const { rows } = await sql<{ tag: string; value: string | null; a: number; r: number; a_total: number; r_total: number }>`
+  const { rows } = await runtime.analytics.run((db) => sql<{ tag: string; value: string | null; a: number; r: number; a_total: number; r_total: number }>`
     WITH profiles AS (
       SELECT p.tags, ${audienceKey} = ANY(p.audiences) AS in_audience, ${inReference} AS in_reference
       FROM strata.customer_profiles p WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) ${inScope}
@@ -58,7 +58,7 @@ export async function audienceInsight(runtime: TagRuntime, audienceKey: string, 
     )
     SELECT cells.*, totals.a_total, totals.r_total FROM cells,
       (SELECT COUNT(*) FILTER (WHERE in_audience) AS a_total, COUNT(*) FILTER (WHERE in_reference) AS r_total FROM profiles) AS totals
-    WHERE cells.a > 0 OR cells.r > 0`.execute(runtime.db);
+    WHERE cells.a > 0 OR cells.r > 0`.execute(db));
   const aTotal = Number(rows[0]?.a_total ?? 0);
   const rTotal = Number(rows[0]?.r_total ?? 0);
   const k = viewer.minSubjects;

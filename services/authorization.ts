@@ -69,6 +69,49 @@ export const OPERATION_POLICIES = {
   'Audience.members': 'audiences.members',
 } as const satisfies Record<string, Action | typeof PUBLIC>;
 
+/**
+ * The classes of work the per-key rate limits count separately (api/rate-limits.ts): each has
+ * its own token bucket per caller, so analytics traffic cannot spend an app's profile budget.
+ */
+export const OPERATION_CLASSES = ['profiles', 'events', 'analytics', 'definitions', 'catalog'] as const;
+export type OperationClass = (typeof OPERATION_CLASSES)[number];
+
+/**
+ * The rate-limit class of every entry of OPERATION_POLICIES (the type requires one per
+ * entry; `null`: not rate limited), plus nested fields that cost more than their parent
+ * (`Audience.size` counts customers). Each selection of a field, aliases included, takes one
+ * token of its class from the caller's bucket.
+ */
+export const OPERATION_CLASS_OF = {
+  'Query.version': null,
+  'Query.health': null,
+  'Query.catalog': 'catalog',
+  'Query.metrics': 'analytics',
+  'Query.customer': 'profiles',
+  'Query.customers': 'profiles',
+  'Query.tagPreview': 'analytics',
+  'Query.tagHistory': 'catalog',
+  'Query.audience': 'catalog',
+  'Query.audienceInsight': 'analytics',
+  'Mutation.createTag': 'definitions',
+  'Mutation.updateTag': 'definitions',
+  'Mutation.submitTag': 'definitions',
+  'Mutation.approveTag': 'definitions',
+  'Mutation.rejectTag': 'definitions',
+  'Mutation.deprecateTag': 'definitions',
+  'Mutation.archiveTag': 'definitions',
+  'Mutation.materializeTags': 'definitions',
+  'Mutation.createAudience': 'definitions',
+  'Mutation.trackEvents': 'events',
+  'Query.personalDataReads': 'catalog',
+  'Query.viewer': 'catalog',
+  'Mutation.publishMaterialization': 'definitions',
+  'Mutation.createApiKey': 'definitions',
+  'Mutation.revokeApiKey': 'definitions',
+  'Audience.members': 'analytics',
+  'Audience.size': 'analytics',
+} as const satisfies Record<keyof typeof OPERATION_POLICIES, OperationClass | null> & Record<string, OperationClass | null>;
+
 /** The highest sensitivity class each role may read row by row (a key or token may lower it). */
 export const ROLE_CLEARANCE: Readonly<Record<Role, Sensitivity>> = {
   analyst: 'internal',

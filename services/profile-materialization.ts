@@ -12,6 +12,7 @@ import { logger } from '../store/logger.ts';
 import { chooseAsOf, today } from './materialization-as-of.ts';
 import { DEFAULT_MAX_DRIFT, describeDrift, distributionDrift, excessiveDrift, type Coverage } from './materialization-drift.ts';
 import { flipSnapshot, lockSnapshotOrRefuse, publishedRun, removeUnservedRows, runFromRow, supersedeHeldRuns, type MaterializationRun } from './materialization-runs.ts';
+import type { AnalyticsLane } from './analytics-lane.ts';
 
 export { SNAPSHOT_LOCK, type MaterializationRun } from './materialization-runs.ts';
 export { today } from './materialization-as-of.ts';
@@ -34,6 +35,8 @@ export interface MaterializationInput {
   readonly now?: Date;
   /** Step n of 4: choosing the as-of date, computing, recording coverage and drift, publishing or holding. */
   readonly onProgress?: ProgressListener;
+  /** Runs the materialization in the server's analytics lane (a slot and its connection); unset: on `database.db`. */
+  readonly lane?: AnalyticsLane;
 }
 
 /**
@@ -45,7 +48,10 @@ export interface MaterializationInput {
  * served are removed afterwards.
  */
 export async function materializeProfiles(input: MaterializationInput): Promise<MaterializationRun> {
-  const { db } = input.database;
+  return input.lane ? input.lane.run((db) => materializeWith(db, input)) : materializeWith(input.database.db, input);
+}
+
+async function materializeWith(db: Kysely<DatabaseSchema>, input: MaterializationInput): Promise<MaterializationRun> {
   const started = performance.now();
   const progress = (step: number, stage: string) => input.onProgress?.({ step, steps: 4, stage });
   const { complete, incomplete } = completeTags(input.tags);

@@ -45,13 +45,15 @@ export async function previewTag(runtime: TagRuntime, spec: Omit<TagSpec, 'key'>
   checkTag(tag, runtime.subject, registry.live, { forPublish: false });
   checkMembersCleared(viewer.principal, tagMembers(tag, runtime.subject, registry.live), 'preview');
   const ordered = orderTags([...tagClosure(registry.live, [], [tag]), tag]);
-  const asOf = asOfOverride ?? (await currentSnapshot(runtime.db))?.asOf
-    ?? (await dataDateRangeSql(runtime.subject, [...registry.live.values(), tag], [], new Date()).execute(runtime.db)).rows[0]?.latest ?? today();
   const inScope = andInScope(sql.ref('p.k'), scopedKeysSql(runtime.subject, registry.live, viewer.principal.scope));
-  const statement = sql<{ value: string | null; customers: number }>`
-    SELECT p.tags ->> ${PREVIEW_KEY} AS value, COUNT(*) AS customers FROM (${profileSql(runtime.subject, ordered, [], asOf)}) AS p
-    WHERE TRUE ${inScope} GROUP BY 1 ORDER BY 2 DESC, 1`;
-  const { rows } = await statement.execute(runtime.db);
+  const { asOf, statement, rows } = await runtime.analytics.run(async (db) => {
+    const asOf = asOfOverride ?? (await currentSnapshot(db))?.asOf
+      ?? (await dataDateRangeSql(runtime.subject, [...registry.live.values(), tag], [], new Date()).execute(db)).rows[0]?.latest ?? today();
+    const statement = sql<{ value: string | null; customers: number }>`
+      SELECT p.tags ->> ${PREVIEW_KEY} AS value, COUNT(*) AS customers FROM (${profileSql(runtime.subject, ordered, [], asOf)}) AS p
+      WHERE TRUE ${inScope} GROUP BY 1 ORDER BY 2 DESC, 1`;
+    return { asOf, statement, rows: (await statement.execute(db)).rows };
+  });
   const counts = rows.map((r) => ({ value: r.value, customers: Number(r.customers) }));
   const total = counts.reduce((sum, r) => sum + r.customers, 0);
   const isCovered = (value: string | null) => (tag.kind === 'BOOLEAN' ? value === 'true' : value !== null);

@@ -5,6 +5,7 @@ import type { TagSubject } from '../modeling/tags/tag-subject.ts';
 import { tagDependencies } from '../modeling/tags/check-tag.ts';
 import { leaves, type Rule } from '../modeling/conditions/rule.ts';
 import { loadTagRegistry, type TagRegistry } from './tag-registry.ts';
+import { unlimitedLane, type AnalyticsLane } from './analytics-lane.ts';
 
 const FRESH_MS = 5_000;
 
@@ -16,16 +17,24 @@ export interface TagRuntime {
   readonly db: Kysely<DatabaseSchema>;
   readonly subject: TagSubject;
   readonly codeTags: readonly TagDefinition[];
+  /** Where previews, audience counts and pages, insight and materialization run (capped by the server). */
+  readonly analytics: AnalyticsLane;
   registry(): Promise<TagRegistry>;
   invalidate(): void;
 }
 
-export function createTagRuntime(db: Kysely<DatabaseSchema>, subject: TagSubject, codeTags: readonly TagDefinition[]): TagRuntime {
+export function createTagRuntime(
+  db: Kysely<DatabaseSchema>,
+  subject: TagSubject,
+  codeTags: readonly TagDefinition[],
+  analytics: AnalyticsLane = unlimitedLane(db),
+): TagRuntime {
   let cached: { registry: Promise<TagRegistry>; at: number } | undefined;
   return {
     db,
     subject,
     codeTags,
+    analytics,
     registry() {
       if (!cached || Date.now() - cached.at > FRESH_MS) {
         const registry = loadTagRegistry(db, codeTags);

@@ -1,9 +1,10 @@
-import { CompiledQuery, Kysely, PGliteDialect, PostgresDialect } from 'kysely';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import type { DatabaseSchema } from './schema.ts';
 import { createPostgresPool } from './postgres-pool.ts';
 import { createInProcessChangeFeed, type ChangeFeed } from './change-feed.ts';
 import { createPostgresChangeFeed, listenerClient } from './postgres-change-feed.ts';
+import { startPgliteWorker } from './pglite-worker-client.ts';
+import { createPgliteWorkerDialect } from './pglite-worker-dialect.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -14,12 +15,33 @@ export interface DatabaseOptions {
   readonly dataDir?: string | undefined;
   /** Largest pool for PostgreSQL (default 10). */
   readonly poolSize?: number | undefined;
-  /** Statement timeout for PostgreSQL sessions, in milliseconds (default 30 s; 0: none). */
+  /**
+   * Longest a statement may run, in milliseconds (default 30 s; 0: none): PostgreSQL's
+   * `statement_timeout`; on PGlite the worker's time limit (see `pglite-worker-client.ts`).
+   * Either way a statement cut off rejects with SQLSTATE 57014.
+   */
   readonly statementTimeoutMs?: number | undefined;
+  /** Connections of the PostgreSQL pool for expensive reads (`analytics`; default 4). */
+  readonly analyticsPoolSize?: number | undefined;
 }
+
+/** The statement time limit when none is configured, on both engines (`postgres-pool.ts` too). */
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 export interface Database {
   readonly db: Kysely<DatabaseSchema>;
+  /**
+   * Expensive reads (metric queries, previews, insight, audience counts, materialization):
+   * on PostgreSQL a pool of their own (`analyticsPoolSize`, application name
+   * `strata-analytics`), so they never hold the connections of profile reads and event
+   * writes; on PGlite the one connection, `db`.
+   */
+  readonly analytics: Kysely<DatabaseSchema>;
+  /**
+   * Health probes: on PostgreSQL one connection of its own with a 3 s connect and statement
+   * timeout, so `/ready` reports the database, not the load on the pools; on PGlite `db`.
+   */
+  readonly probe: Kysely<DatabaseSchema>;
   readonly engine: Engine;
   /** Change notifications between the processes serving this database (store/change-feed.ts). */
   readonly changes: ChangeFeed;
@@ -36,7 +58,7 @@ export interface Database {
 
 /**
  * Opens the platform database: PostgreSQL through a `pg` pool when `databaseUrl` is set,
- * otherwise PGlite in-process. Both speak the same SQL and return the same value shapes:
+ * otherwise PGlite in a worker thread, so a long statement never blocks the event loop. Both speak the same SQL and return the same value shapes:
  * `numeric` as a string, `date` as `YYYY-MM-DD`, `bigint` as a number when it is safe.
  *
  * ```ts
@@ -46,22 +68,20 @@ export interface Database {
  * ```
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options.dataDir);
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
-  const pglite = await PGlite.create(dataDir ?? 'memory://', {
-    parsers: {
-      [pgliteTypes.DATE]: (value: string) => value,
-      [pgliteTypes.INT8]: parseSafeBigint,
-    },
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  const client = await startPgliteWorker({
+    dataDir: options.dataDir ?? 'memory://',
+    statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
   });
-  // Sessions run in UTC on both engines; reporting time zones are applied explicitly.
-  await pglite.exec(`SET TIME ZONE 'UTC'`);
-  const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect({ pglite }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: createPgliteWorkerDialect(client) });
   const changes = createInProcessChangeFeed();
   return {
     db,
+    analytics: db,
+    probe: db,
     engine: 'pglite',
     changes,
     async prepared<R>(_name: string, text: string, values: readonly unknown[]) {
@@ -70,13 +90,16 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     async copyCsv(table, columns, csv) {
       const text = typeof csv === 'string' ? csv : await collect(csv);
       const sqlText = `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
+      // Holding Kysely's connection keeps the COPY out of another caller's transaction.
       await db.connection().execute(async () => {
-        await pglite.query(sqlText, [], { blob: new Blob([text]) });
+        await client.request({ kind: 'copy', sql: sqlText, csv: text });
       });
     },
-    close: async () => {
+    // Kysely ends its driver only once a query has run: close the worker in any case.
+    async close() {
       await changes.close();
       await db.destroy();
+      await client.close();
     },
   };
 }
@@ -84,10 +107,19 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 async function openPostgres(databaseUrl: string, options: DatabaseOptions): Promise<Database> {
   const pool = createPostgresPool(databaseUrl, options);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  // Pools open their connections on first use: an idle pool holds none.
+  const analytics = new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-analytics' }) }),
+  });
+  const probe = new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({ pool: createPostgresPool(databaseUrl, { poolSize: 1, statementTimeoutMs: PROBE_TIMEOUT_MS, connectionTimeoutMs: PROBE_TIMEOUT_MS, applicationName: 'strata-probe' }) }),
+  });
   const { copyCsvToPostgres } = await import('./postgres-copy.ts');
   const changes = createPostgresChangeFeed(() => listenerClient(databaseUrl));
   return {
     db,
+    analytics,
+    probe,
     engine: 'postgres',
     changes,
     async prepared<R>(name: string, text: string, values: readonly unknown[]) {
@@ -96,10 +128,13 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
     copyCsv: (table, columns, csv) => copyCsvToPostgres(pool, table, columns, csv),
     close: async () => {
       await changes.close();
-      await db.destroy();
+      await Promise.all([db.destroy(), analytics.destroy(), probe.destroy()]);
     },
   };
 }
+
+/** Connect and statement timeout of the health-probe connection. */
+const PROBE_TIMEOUT_MS = 3_000;
 
 function parseSafeBigint(value: string): number | string {
   const n = Number(value);

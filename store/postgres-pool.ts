@@ -24,12 +24,14 @@ const typeParsers: pg.CustomTypesConfig = {
  */
 export function createPostgresPool(
   connectionString: string,
-  options: { poolSize?: number | undefined; statementTimeoutMs?: number | undefined },
+  options: { poolSize?: number | undefined; statementTimeoutMs?: number | undefined; connectionTimeoutMs?: number | undefined; applicationName?: string | undefined },
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
+    // Shown in pg_stat_activity: which of the server's pools a session belongs to.
+    application_name: options.applicationName ?? 'strata',
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
     // 0 sends none (pg leaves a falsy value out): the database default applies.
     statement_timeout: options.statementTimeoutMs ?? 30_000,

@@ -70,6 +70,31 @@ describe.each(await testEngines())('privacy on %s', (engine) => {
     expect(admin.rows.find((r) => r.customer__channel === 'kiosk_a')).toMatchObject({ purchasers: K - 1, purchase_amount: (K - 1) * 1000 + ((K - 1) * (K - 2)) / 2 });
   });
 
+  it('shows an analyst every metric as an admin sees it, or null with the row flagged, and nothing else', async () => {
+    const metrics = ['new_customers', 'active_customers', 'purchase_amount', 'purchasers', 'purchase_conversion_rate', 'public_fund_purchase_amount',
+      'aum', 'placement_impressions', 'placement_clicks', 'placement_ctr', 'first_purchase_success_rate', 'revisit_rate_7d',
+      'redemption_amount', 'net_inflow', 'purchase_amount_growth_mom', 'purchase_amount_30d', 'purchase_amount_mtd'];
+    let hidden = 0;
+    let shown = 0;
+    for (const metric of metrics) {
+      const q = { metrics: [metric], groupBy: [{ dimension: 'customer.city_tier' }, { dimension: 'customer.age_band' }, { dimension: 'metric_time', grain: 'MONTH' }], timeRange: { from: '2026-07-01', to: '2026-11-01' } };
+      const admin = (await ok(server.keys.admin, METRICS, { q })).metrics;
+      const analyst = (await ok(server.keys.analyst, METRICS, { q })).metrics;
+      expect(analyst.rows.length, metric).toBe(admin.rows.length);
+      analyst.rows.forEach((row: Record<string, unknown>, i: number) => {
+        const flagged = analyst.suppressedRows.includes(i);
+        expect({ ...row, [metric]: null }, metric).toEqual({ ...admin.rows[i], [metric]: null });
+        if (flagged) expect(row[metric], metric).toBeNull();
+        else expect(row[metric], metric).toEqual(admin.rows[i][metric]);
+        if (flagged) hidden += 1;
+        else shown += 1;
+      });
+    }
+    // Small groups exist in a 300-customer demo split by city tier, age band and month: both cases occur.
+    expect(hidden).toBeGreaterThan(0);
+    expect(shown).toBeGreaterThan(0);
+  });
+
   it('leaves out distinct values shared by fewer than k customers', async () => {
     const q = { metrics: [], groupBy: [{ dimension: 'customer.channel' }] };
     const analyst = (await ok(server.keys.analyst, METRICS, { q })).metrics.rows.map((r: Record<string, unknown>) => r.customer__channel);

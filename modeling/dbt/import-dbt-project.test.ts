@@ -95,4 +95,42 @@ describe('importing a dbt semantic-layer project', () => {
     const dir = project({ 'broken.yml': 'semantic_models:\n  - name: [unclosed\n' });
     expect(problemsOf(dir)[0]).toMatchObject({ code: 'YAML_SYNTAX', path: expect.stringContaining('broken.yml') });
   });
+
+  it('reads sensitivity classes from meta and refuses personal members to a caller cleared below them', async () => {
+    const dir = project({
+      'models.yml': `
+semantic_models:
+  - name: orders
+    node_relation: { schema_name: $source_schema, alias: fct_orders }
+    defaults: { agg_time_dimension: ordered_at }
+    entities:
+      - { name: order, type: primary, expr: order_id, config: { meta: { strata_sensitivity: personal } } }
+    dimensions:
+      - { name: ordered_at, type: time, type_params: { time_granularity: second }, meta: { strata_sub_day_sensitivity: personal } }
+      - { name: email, type: categorical, config: { meta: { strata_sensitivity: restricted } } }
+      - { name: status, type: categorical }
+    measures:
+      - { name: revenue, agg: sum, expr: amount, create_metric: true }
+  - name: odd
+    node_relation: { schema_name: $source_schema, alias: odd }
+    entities: [{ name: thing, type: primary, expr: id }]
+    dimensions: [{ name: colour, type: categorical, meta: { strata_sensitivity: secret } }]
+`,
+    });
+    expect(problemsOf(dir)).toEqual([expect.objectContaining({ code: 'INVALID_SENSITIVITY' })]);
+    const good = project({ 'models.yml': (await import('node:fs')).readFileSync(join(dir, 'models.yml'), 'utf8').split('  - name: odd')[0] as string });
+    const { catalog } = importDbtProject(good, { schema: 'analytics' });
+    const orders = catalog.models.find((m) => m.name === 'orders');
+    expect(orders?.dimensions.find((d) => d.name === 'email')?.sensitivity).toBe('restricted');
+    expect(orders?.dimensions.find((d) => d.name === 'ordered_at')?.subDaySensitivity).toBe('personal');
+    expect(orders?.entities?.find((e) => e.name === 'order')?.sensitivity).toBe('personal');
+    const layer = createSemanticLayer(catalog, { maxRows: 10 });
+    const fakeDb = { executeQuery: async () => ({ rows: [] }) } as never;
+    const asInternal = (groupBy: { dimension: string; grain?: 'HOUR' | 'DAY' }[]) => layer.query(fakeDb, { metrics: ['revenue'], groupBy }, { clearance: 'internal' });
+    await expect(asInternal([{ dimension: 'order__email' }])).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(asInternal([{ dimension: 'order' }])).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(asInternal([{ dimension: 'metric_time', grain: 'HOUR' }])).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(asInternal([{ dimension: 'order__status' }, { dimension: 'metric_time', grain: 'DAY' }])).resolves.toMatchObject({ rows: [] });
+    await expect(layer.query(fakeDb, { metrics: ['revenue'], groupBy: [{ dimension: 'order__email' }] }, { clearance: 'restricted' })).resolves.toMatchObject({ rows: [] });
+  });
 });

@@ -1,6 +1,7 @@
 import type { Aggregation, Dimension, Entity, EntityType, Grain, Measure, Model } from '../catalog/types.ts';
 import { GRAINS } from '../catalog/types.ts';
 import type { YamlNode } from './yaml-node.ts';
+import { isSensitivity, type Sensitivity } from '../catalog/sensitivity.ts';
 
 /** A measure as dbt declares it, kept until metrics that name it are imported. */
 export interface ImportedMeasure {
@@ -76,13 +77,29 @@ export function importSemanticModel(node: YamlNode, schema: string, refuse: (at:
   return { model, measures };
 }
 
+/** The meta key carrying a member's sensitivity class (dbt `config: { meta: ... }` or `meta:`). */
+export const SENSITIVITY_META = 'strata_sensitivity';
+
+/**
+ * A member's sensitivity class from its meta, `{ sensitivity }` to spread into the member;
+ * an unknown class is a problem listed by `dbt check`. `strata_sub_day_sensitivity` gives a
+ * time dimension's class below a day.
+ */
+function sensitivityOf(node: YamlNode, key = SENSITIVITY_META): { sensitivity?: Sensitivity } {
+  const meta = node.child('config').child('meta').child(key).present ? node.child('config').child('meta').child(key) : node.child('meta').child(key);
+  const value = meta.string();
+  if (value === undefined) return {};
+  if (!isSensitivity(value)) return meta.problem('INVALID_SENSITIVITY', `unknown ${key} '${value}'; use public, internal, personal or restricted`) ?? {};
+  return { sensitivity: value };
+}
+
 function importEntities(node: YamlNode): Entity[] {
   const entities: Entity[] = node.child('entities').list().flatMap((e) => {
     const name = e.child('name').string(true);
     const type = e.child('type').string(true)?.toLowerCase() as EntityType | undefined;
     if (!name || !type) return [];
     if (!ENTITY_TYPES.includes(type)) return e.child('type').problem('INVALID_TYPE', `unknown entity type '${type}'; use primary, unique, foreign or natural`) ?? [];
-    return [{ name, type, sql: e.child('expr').string() ?? name }];
+    return [{ name, type, sql: e.child('expr').string() ?? name, ...sensitivityOf(e) }];
   });
   const primaryEntity = node.child('primary_entity').string();
   if (primaryEntity && !entities.some((e) => e.name === primaryEntity)) entities.push({ name: primaryEntity, type: 'primary' });
@@ -96,12 +113,14 @@ function importDimension(node: YamlNode): Dimension | undefined {
   const sql = node.child('expr').string() ?? name;
   const description = node.child('description').string() ?? node.child('label').string() ?? name;
   const isPartition = node.child('is_partition').boolean() === true;
-  if (type === 'categorical') return { name, type: 'string', description, sql, ...(isPartition ? { isPartition } : {}) };
+  const classes = sensitivityOf(node);
+  if (type === 'categorical') return { name, type: 'string', description, sql, ...(isPartition ? { isPartition } : {}), ...classes };
   if (type !== 'time') return node.child('type').problem('INVALID_TYPE', `unknown dimension type '${type}'; use categorical or time`);
   const grainText = node.child('type_params').child('time_granularity').string();
   const grain = grainOf(grainText ?? 'day');
   if (!grain) return node.child('type_params').child('time_granularity').problem('INVALID_GRAIN', `unknown time_granularity '${grainText}'`);
-  return { name, type: 'time', description, sql, grain, storage: 'timestamp', ...(isPartition ? { isPartition } : {}) };
+  const subDay = sensitivityOf(node, 'strata_sub_day_sensitivity').sensitivity;
+  return { name, type: 'time', description, sql, grain, storage: 'timestamp', ...(isPartition ? { isPartition } : {}), ...classes, ...(subDay ? { subDaySensitivity: subDay } : {}) };
 }
 
 function importMeasure(node: YamlNode, model: string, refuse: (at: YamlNode, message: string, measure?: string) => void): ImportedMeasure | undefined {
@@ -127,6 +146,7 @@ function importMeasure(node: YamlNode, model: string, refuse: (at: YamlNode, mes
     description,
     sql: aggregation === 'count' && sql.trim() === '1' ? '*' : sql,
     ...(timeDimension ? { timeDimension } : {}),
+    ...sensitivityOf(node),
     ...(aggregation === 'percentile' ? { percentile: { fraction: fraction ?? NaN, discrete: params.child('use_discrete_percentile').boolean() === true } } : {}),
     ...(nonAdditive.present
       ? {

@@ -41,6 +41,11 @@ export function withContributorCounts(catalog: Catalog, subjectName: string): Co
   const build = (metric: Metric, seen: ReadonlySet<string>): string | undefined => {
     if (ofMetric.has(metric.name)) return ofMetric.get(metric.name);
     if (seen.has(metric.name)) return undefined;
+    if (countsSubjects(metric, catalog, keyOf)) {
+      // The metric is itself the distinct count of its subjects: it counts them, no hidden twin needed.
+      ofMetric.set(metric.name, metric.name);
+      return metric.name;
+    }
     const counted = contributorMetric(metric, keyOf, (input) => {
       const next = byName.get(input.metric);
       return next ? build(next, new Set([...seen, metric.name])) : undefined;
@@ -58,6 +63,13 @@ export function withContributorCounts(catalog: Catalog, subjectName: string): Co
     ofModel.set(model, name);
   }
   return { catalog: deepFreeze({ ...catalog, models, metrics: [...catalog.metrics, ...hidden] }), ofMetric, ofModel };
+}
+
+/** A simple metric over a distinct count of the subject's key: its value is its own contributor count. */
+function countsSubjects(metric: Metric, catalog: Catalog, keyOf: ReadonlyMap<string, string>): boolean {
+  if (metric.type !== 'SIMPLE' || metric.joinToTimeSpine) return false;
+  const measure = catalog.models.find((m) => m.name === metric.measure.model)?.measures.find((m) => m.name === metric.measure.measure);
+  return measure?.aggregation === 'count_distinct' && !measure.nonAdditive && measure.sql === keyOf.get(metric.measure.model);
 }
 
 /** The column holding the subject's key in a model's rows, when it has one. */

@@ -11,6 +11,8 @@ export interface DemoServer<K extends string> {
   readonly base: string;
   /** One API key per name asked for. */
   readonly keys: Record<K, string>;
+  /** The running app (its analytics lane, for suites that fill it). */
+  readonly app: App;
   /** Stops the app and disposes of the database. */
   close(): Promise<void>;
 }
@@ -32,7 +34,7 @@ export async function startDemoServer<K extends string>(
     const keys = {} as Record<K, string>;
     for (const [key, [name, role]] of Object.entries(options.keys) as [K, readonly [string, Role]][]) keys[key] = await createApiKey(database.db, name, role);
     const started = app;
-    return { database, base, keys, close: async () => { await started.close(); await database.dispose(); } };
+    return { database, base, keys, app: started, close: async () => { await started.close(); await database.dispose(); } };
   } catch (error) {
     await app?.close();
     await database.dispose();

@@ -1,0 +1,103 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from '../store/schema.ts';
+import { StrataError } from '../modeling/errors.ts';
+
+/** How much expensive work runs at once, and how much may wait for it. */
+export interface AnalyticsCapacity {
+  /** Works running at once (`STRATA_ANALYTICS_CONCURRENCY`); on PostgreSQL also the size of their pool. */
+  readonly concurrency: number;
+  /** Works waiting for a slot (`STRATA_ANALYTICS_QUEUE`); past it a work is refused at once. */
+  readonly queue: number;
+  /** Longest wait for a slot before a work is refused (`STRATA_ANALYTICS_QUEUE_TIMEOUT_MS`). */
+  readonly queueTimeoutMs: number;
+}
+
+export const DEFAULT_ANALYTICS_CAPACITY: AnalyticsCapacity = { concurrency: 4, queue: 32, queueTimeoutMs: 10_000 };
+
+/**
+ * The one way to run expensive reads (metric queries, previews, insight, audience counts and
+ * pages, materialization): a semaphore with a bounded queue in front of their own
+ * connections, so analytics load waits for analytics slots and never for the connections of
+ * profile reads and event writes.
+ */
+export interface AnalyticsLane {
+  /**
+   * Runs `work` with the analytics connections once a slot is free. Refuses with
+   * RATE_LIMITED (and `retryAfter` seconds) when the queue is full or the wait passes the
+   * queue timeout. Works must not run the lane again from inside (with one slot, that waits forever).
+   */
+  run<T>(work: (db: Kysely<DatabaseSchema>) => Promise<T>): Promise<T>;
+  /** Works running now and waiting now. */
+  load(): { running: number; waiting: number };
+}
+
+interface Waiter {
+  readonly admit: () => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * A lane over `db` with the given capacity. The wait suggested to refused callers is the
+ * recent average duration of a work times the queue ahead of them per slot (1-60 s).
+ *
+ * ```ts
+ * const lane = createAnalyticsLane(database.analytics, { concurrency: 4, queue: 32, queueTimeoutMs: 10_000 });
+ * const rows = await lane.run((db) => semantic.query(db, query, access));
+ * ```
+ */
+export function createAnalyticsLane(db: Kysely<DatabaseSchema>, capacity: AnalyticsCapacity): AnalyticsLane {
+  let running = 0;
+  const waiting: Waiter[] = [];
+  let averageMs = 1_000;
+
+  const retryAfter = () => Math.min(60, Math.max(1, Math.ceil((averageMs * (waiting.length + running)) / capacity.concurrency / 1000)));
+  const refuse = (why: string) =>
+    new StrataError('RATE_LIMITED', `${why}; retry after the seconds in Retry-After. Analytics capacity of this server: ${capacity.concurrency} running, ${capacity.queue} waiting (STRATA_ANALYTICS_CONCURRENCY, STRATA_ANALYTICS_QUEUE).`, { retryAfter: retryAfter(), limit: 'analyticsConcurrency' });
+
+  const acquire = (): Promise<void> => {
+    if (running < capacity.concurrency) {
+      running += 1;
+      return Promise.resolve();
+    }
+    if (waiting.length >= capacity.queue) return Promise.reject(refuse('Every analytics slot is busy and the queue is full'));
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        admit: () => {
+          clearTimeout(waiter.timer);
+          resolve();
+        },
+        timer: setTimeout(() => {
+          waiting.splice(waiting.indexOf(waiter), 1);
+          reject(refuse(`No analytics slot became free within ${capacity.queueTimeoutMs.toLocaleString('en-US')} ms (STRATA_ANALYTICS_QUEUE_TIMEOUT_MS)`));
+        }, capacity.queueTimeoutMs).unref(),
+      };
+      waiting.push(waiter);
+    });
+  };
+
+  const release = (startedAt: number) => {
+    averageMs = 0.8 * averageMs + 0.2 * (performance.now() - startedAt);
+    const next = waiting.shift();
+    // The slot passes straight to the next waiter: `running` stays the same.
+    if (next) next.admit();
+    else running -= 1;
+  };
+
+  return {
+    async run(work) {
+      await acquire();
+      const startedAt = performance.now();
+      try {
+        return await work(db);
+      } finally {
+        release(startedAt);
+      }
+    },
+    load: () => ({ running, waiting: waiting.length }),
+  };
+}
+
+/** A lane without a cap over `db`: for the command line and code that runs alone. */
+export function unlimitedLane(db: Kysely<DatabaseSchema>): AnalyticsLane {
+  return { run: (work) => work(db), load: () => ({ running: 0, waiting: 0 }) };
+}

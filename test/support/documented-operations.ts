@@ -1,0 +1,104 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A documented GraphQL document, where it is documented, and the variables it needs. */
+export interface DocumentedOperation {
+  readonly source: string;
+  readonly query: string;
+  readonly variables?: Record<string, unknown>;
+}
+
+/**
+ * The operations of API.md (the GraphQL contract, kept outside this repository) that the
+ * schema serves today, in its order and words; the curation block's `rule: { ... }`
+ * placeholder is filled with a rule.
+ */
+const API_MD: readonly string[] = [
+  `query {
+  catalog {
+    models { name description primaryKey dimensions { name type description } measures { name aggregation description } }
+    metrics { name type description owner status timeDimension dimensions
+              lineage { models measures tables } }
+    tags { key kind description status version owner valueType values }
+    events { name description properties { name type required } }
+  }
+}`,
+  `query {
+  metrics(query: {
+    metrics: ["purchase_amount", "purchase_conversion_rate"]
+    groupBy: [{ dimension: "customer.risk_level" }, { dimension: "metric_time", grain: MONTH }]
+    where: { and: [
+      { dimension: "customer.channel", op: IN, values: ["app", "alipay_miniprogram"] }
+      { not: { dimension: "customer.age_band", op: EQ, values: ["55+"] } }
+    ] }
+    timeRange: { from: "2026-01-01", to: "2026-07-01" }
+    orderBy: [{ field: "metric_time", direction: ASC }]
+    limit: 1000
+    offset: 0
+  }) {
+    columns { name kind type }
+    rows
+    sql
+  }
+}`,
+  `query {
+  customer(id: "c000042") {
+    id
+    tags { key value }
+    tag(key: "aum_tier")
+    audiences
+  }
+  customers(ids: ["c000042", "c000043"]) { id tags { key value } }
+}`,
+  `mutation { createTag(input: {
+  key: "young_fund_buyer", kind: BOOLEAN, description: "...", category: "behaviour",
+  rule: { and: [ { dimension: "customer.age_band", op: IN, values: ["18-24", "25-34"] },
+                 { tag: "fund_buyer_30d", op: EQ, values: ["true"] } ] }
+}) { key version status } }`,
+  `mutation { updateTag(key: "young_fund_buyer", expectedVersion: 1, input: { description: "..." }) { key version status } }`,
+  `mutation { submitTag(key: "young_fund_buyer", expectedVersion: 2) { status } }`,
+  `mutation { approveTag(key: "young_fund_buyer", expectedVersion: 2) { status } }`,
+  `mutation { rejectTag(key: "young_fund_buyer", expectedVersion: 2, reason: "...") { status } }`,
+  `mutation { deprecateTag(key: "young_fund_buyer", reason: "...") { status } }`,
+  `query    { tagPreview(rule: { dimension: "customer.age_band", op: IN, values: ["18-24", "25-34"] }) { customers coverage values { value customers } sql } }`,
+  `query    { tagHistory(key: "young_fund_buyer") { version status actor action at diff } }`,
+  `mutation { createAudience(input: { key: "hnw_dormant", rule: { and: [ { tag: "aum_tier", op: IN, values: ["hnw", "uhnw"] }, { tag: "dormant_90d", op: EQ, values: ["true"] } ] } }) { key size } }`,
+  `query { audience(key: "hnw_dormant") { key size rule members(first: 100, after: null) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }`,
+  `query { audienceInsight(audience: "hnw_dormant", reference: ALL_CUSTOMERS, tags: ["risk_level", "preferred_product_type"]) {
+  tag value audienceShare referenceShare tgi } }`,
+  `mutation { trackEvents(events: [{ eventId: "e-1", name: "placement_click", customerId: "c000042",
+  occurredAt: "2026-06-01T08:00:00Z", channel: "app", placementId: "home_banner", properties: {} }]) {
+  accepted duplicates rejected { index code message } } }`,
+];
+
+/** Variables for the documents of codegen/operations that declare some. */
+const CODEGEN_VARIABLES: Readonly<Record<string, Record<string, unknown>>> = {
+  'metrics.graphql': { query: { metrics: ['purchase_amount'], groupBy: [{ dimension: 'customer.risk_level' }] } },
+};
+
+/** The `graphql` blocks of README.md. */
+function readmeBlocks(): string[] {
+  const text = readFileSync(`${ROOT}README.md`, 'utf8');
+  return [...text.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+}
+
+/**
+ * Every documented operation: codegen/operations (the typed client's documents), README.md's
+ * examples and API.md's contract, plus the largest pages the API documents (1,000 members,
+ * 1,000 ids written out in the document).
+ */
+export function documentedOperations(): DocumentedOperation[] {
+  const codegen = readdirSync(`${ROOT}codegen/operations`)
+    .filter((name) => name.endsWith('.graphql'))
+    .map((name) => ({ source: `codegen/operations/${name}`, query: readFileSync(`${ROOT}codegen/operations/${name}`, 'utf8'), ...(CODEGEN_VARIABLES[name] ? { variables: CODEGEN_VARIABLES[name] } : {}) }));
+  const thousandIds = Array.from({ length: 1000 }, (_, i) => JSON.stringify(`c${String(i + 1).padStart(6, '0')}`)).join(', ');
+  return [
+    ...codegen,
+    ...readmeBlocks().map((query, i) => ({ source: `README.md graphql block ${i + 1}`, query })),
+    ...API_MD.map((query, i) => ({ source: `API.md operation ${i + 1}`, query })),
+    { source: 'largest members page', query: 'query { audience(key: "hnw_dormant") { key size rule members(first: 1000) { edges { node { id } cursor } pageInfo { hasNextPage endCursor } } } }' },
+    { source: 'largest customers(ids) literal', query: `query { customers(ids: [${thousandIds}]) { id tags { key value } audiences } }` },
+  ];
+}
