@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,6 +191,26 @@ describe('strata reset refuses what is not its own', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the build', () => {
+  /** Every compiled file under dist/. */
+  const compiledFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? compiledFiles(join(dir, entry.name)) : entry.name.endsWith('.js') ? [join(dir, entry.name)] : [],
+    );
+
+  it('leaves no path to a TypeScript file in the compiled code (a worker or file loaded by path would be missing)', () => {
+    const files = compiledFiles(join(REPO, 'dist'));
+    expect(files).toContain(join(REPO, 'dist/store/pglite-worker.js'));
+    const offending = files.filter((file) => /(?:new URL|import)\(\s*['"`][^'"`]*\.ts['"`]/.test(readFileSync(file, 'utf8')));
+    expect(offending).toEqual([]);
+  });
+
+  it('does nothing when no source changed', () => {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO, encoding: 'utf8' });
+    expect(build).toMatchObject({ status: 0, stdout: '', stderr: '' });
   });
 });
 
