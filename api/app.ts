@@ -30,6 +30,7 @@ import { retryableAnswerFor, retryableStatusPlugin } from './retryable-status.ts
 import { introspectionGuardPlugin } from './introspection-guard.ts';
 import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.ts';
 import { trackRequests, type DrainReport, type HttpDrain } from './http-drain.ts';
+import { closeIdleConnectionsSafely } from './keep-alive.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 import { DEFAULT_GRAPHQL_LIMITS, graphqlProtection } from './graphql-limits.ts';
@@ -122,7 +123,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
     return {
-      database, events, tags, personalData, analytics, clientAddress: request.socket.remoteAddress ?? 'unknown',
+      database, events, tags, personalData, personalKeys: config.piiEncryptionKeys, analytics, clientAddress: request.socket.remoteAddress ?? 'unknown',
       materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
       session: () =>
         (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => {
@@ -141,6 +142,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     if (!route) return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
     route(request, response, url).catch((error: unknown) => handleRouteError(response, error));
   });
+  closeIdleConnectionsSafely(server);
   const requests = trackRequests(server);
   const routes: Record<string, Route> = {
     '/graphql': createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context }),

@@ -13,7 +13,9 @@ export async function runMaterialize(options: { asOf?: string; force?: boolean }
   const config = cliConfig();
   const server = localServer(config, 'materialize');
   if (server && options.force) {
-    throw new Error(`--force is refused while the server (pid ${server.owner.pid}, port ${server.owner.port}) owns the data: materialize without it and have an approver publish a held run (publishMaterialization), or stop the server first`);
+    throw new Error(
+      `--force is refused while the server (pid ${server.owner.pid}, port ${server.owner.port}) owns the data: materialize without it and have an approver publish a held run (publishMaterialization), or stop the server first`,
+    );
   }
   if (server) {
     console.log(`materializing through the server on port ${server.owner.port}...`);

@@ -14,7 +14,9 @@ import { claimDataFolder, cliConfig, pgliteFolder } from './cli-database.ts';
 export async function runReset(options: { yes?: boolean }): Promise<void> {
   const config = cliConfig();
   if (config.databaseUrl) {
-    throw new Error('reset deletes only the embedded PGlite data folder, and DATABASE_URL is set: to start over on PostgreSQL, drop and recreate that database yourself');
+    throw new Error(
+      'reset deletes only the embedded PGlite data folder, and DATABASE_URL is set: to start over on PostgreSQL, drop and recreate that database yourself',
+    );
   }
   const folder = pgliteFolder(config);
   if (!folder) return console.log(`nothing to reset: STRATA_DATA_DIR is ${config.dataDir}, which lives only as long as its process`);

@@ -92,7 +92,13 @@ async function seed(database: Database, options: { customers?: number; seed?: nu
  * and a fresh local credential (admin, accepted only from this machine) with which the CLI
  * sends key and materialization commands to this server instead of opening the folder.
  */
-async function serve(createApp: CreateApp, database: Database, config: ServerConfig, lock: DataFolderLock | undefined, demoKeys: readonly DemoKey[] = []): Promise<void> {
+async function serve(
+  createApp: CreateApp,
+  database: Database,
+  config: ServerConfig,
+  lock: DataFolderLock | undefined,
+  demoKeys: readonly DemoKey[] = [],
+): Promise<void> {
   const localToken = lock ? createLocalToken() : undefined;
   const app = await createApp(database, { ...config, localToken });
   const bound = await app.listen(config.port);

@@ -24,7 +24,10 @@ export function addTagCommands(program: Command): void {
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--name <name>', 'the actor name (default: <role>-<random>)')
     .option('--clearance <class>', `lower the role's clearance: one of ${SENSITIVITIES.join(', ')}`)
-    .option('--scope <json>', 'row-level scope: a rule over customer dimensions and published tags, e.g. \'{"dimension":"customer.channel","op":"IN","values":["app"]}\'')
+    .option(
+      '--scope <json>',
+      'row-level scope: a rule over customer dimensions and published tags, e.g. \'{"dimension":"customer.channel","op":"IN","values":["app"]}\'',
+    )
     .action(async (options: { role: string; name?: string; clearance?: string; scope?: string }) => (await import('./cli-keys.ts')).runKeysCreate(options));
   keys
     .command('revoke <name>')

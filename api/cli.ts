@@ -83,6 +83,13 @@ function createProgram(): Command {
       await writeFile(options.out, printSortedSchema());
       console.log(`wrote ${options.out}`);
     });
+  program
+    .command('docs')
+    .description('write the metric, model, tag, event and operation reference to docs/reference from the definitions')
+    .action(async () => {
+      const { writeReferenceDocs } = await import('./reference/reference-docs.ts');
+      for (const path of await writeReferenceDocs('.')) console.log(`wrote ${path}`);
+    });
 
   return program;
 }

@@ -7,7 +7,8 @@ import { isConnectionFailure } from './connection-failure.ts';
 import { formatError } from './format-error.ts';
 import { retryableAnswer } from './retryable-status.ts';
 import { StrataError } from '../modeling/errors.ts';
-import { createTestDatabase, isPostgresReachable, testEngines } from '../test/support/engines.ts';
+import { createTestDatabase, isPostgresReachable } from '../test/support/engines.ts';
+import { describeEachEngine } from '../test/support/describe-engines.ts';
 
 const postgres = await isPostgresReachable();
 const ADMIN_URL = process.env.STRATA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -97,7 +98,7 @@ describe('connection failures raised by node-postgres', () => {
   });
 });
 
-describe.each(await testEngines())('errors that are not connection failures on %s', (engine) => {
+await describeEachEngine('errors that are not connection failures on %s', (engine) => {
   it('leaves syntax errors, constraint violations, statement timeouts and domain errors alone', async () => {
     const database = await createTestDatabase(engine, { migrate: false });
     try {

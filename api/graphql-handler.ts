@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { type ApolloServer, HeaderMap } from '@apollo/server';
 import type { RequestContext } from '../resolvers/context.ts';
 import { BodyTooLargeError, MalformedBodyError, readJsonBody } from './http-body.ts';
 import { scanInputText } from './input-scan.ts';

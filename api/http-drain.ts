@@ -33,10 +33,10 @@ export function trackRequests(server: Server): HttpDrain {
   let answered = 0;
   server.prependListener('request', (_request, response: ServerResponse) => {
     inFlight.add(response);
-    if (draining) response.setHeader('connection', 'close');
+    if (draining !== undefined) response.setHeader('connection', 'close');
     response.once('close', () => {
       inFlight.delete(response);
-      if (!draining) return;
+      if (draining === undefined) return;
       if (response.writableFinished) answered += 1;
       // A connection whose answer went out before the drain began is idle (kept alive) now.
       setImmediate(() => server.closeIdleConnections());

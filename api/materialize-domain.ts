@@ -35,8 +35,14 @@ export async function materializeDomain(database: Database, options: Materialize
   let run: MaterializationRun;
   try {
     run = await materializeProfiles({
-      database, subject: runtime.subject, tags: [...(await runtime.registry()).live.values()], audiences: publishedAudiences,
-      actor: 'cli', onProgress: progress.update, ...(options.maxDrift !== undefined ? { maxDrift: options.maxDrift } : {}), force: options.force ?? false,
+      database,
+      subject: runtime.subject,
+      tags: [...(await runtime.registry()).live.values()],
+      audiences: publishedAudiences,
+      actor: 'cli',
+      onProgress: progress.update,
+      ...(options.maxDrift !== undefined ? { maxDrift: options.maxDrift } : {}),
+      force: options.force ?? false,
       ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
     });
   } finally {

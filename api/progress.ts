@@ -42,7 +42,8 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
       // A step without a count fills the bar when the next one starts.
       const [done, total] = event.total === undefined ? [0, 1] : [event.done ?? 0, event.total];
       const payload = {
-        step, stage: event.stage,
+        step,
+        stage: event.stage,
         count: event.total === undefined ? '' : ` | ${done.toLocaleString('en')}/${total.toLocaleString('en')} ${event.unit ?? 'items'}`,
       };
       if (!started) {

@@ -9,6 +9,9 @@
  *   (d) PostGraphile 4 (installed outside the repository) serving schema `strata` on the same
  *       database with `--dynamic-json` (tags as a JSON object, as Strata answers), the profile row
  *       by primary key under the same load: req/s, p99, Strata / PostGraphile.
+ *   (e) (b) again while 8 heavy metric queries (active customers by month and risk level over a
+ *       quarter, as an analyst) run back to back: profile p99, target < 25 ms. The metric queries
+ *       go through the analytics lane (4 at once by default, the rest wait) and its own pool.
  * Also the peak RSS of the Strata server process (target < 512 MB).
  *
  *   npx tsx bench/profiles.ts [--seconds 20] [--connections 50] [--no-postgraphile] [--skip-materialize]
@@ -123,7 +126,31 @@ const { runId, ids } = await sampleProfiles(databaseUrl, 20_000);
 console.log(`profiles: run ${runId}, ${ids.length.toLocaleString('en')} random customer ids to draw from`);
 const database = await openDatabase({ databaseUrl, poolSize: 1 });
 const token = await createApiKey(database.db, `bench-profiles-${Date.now().toString(36)}`, 'app');
+const analystToken = await createApiKey(database.db, `bench-analyst-${Date.now().toString(36)}`, 'analyst');
 await database.close();
+
+const HEAVY = JSON.stringify('{ metrics(query: { metrics: ["active_customers"], groupBy: [{ dimension: "metric_time", grain: MONTH }, { dimension: "customer.risk_level" }], timeRange: { from: "2026-08-01", to: "2026-11-01" } }) { rows } }');
+
+/** Keeps `count` heavy metric queries in flight until `stop` is called; resolves with how many finished and how. */
+function heavyMetricLoad(url: string, count: number) {
+  let running = true;
+  const outcomes = { done: 0, refused: 0, failed: 0 };
+  const worker = async () => {
+    while (running) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${analystToken}` }, body: `{"query":${HEAVY}}`,
+      }).catch(() => undefined);
+      const text = response ? await response.text() : '';
+      if (response?.status === 200 && !text.includes('"errors"')) outcomes.done += 1;
+      else if (response?.status === 429) {
+        outcomes.refused += 1;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      } else outcomes.failed += 1;
+    }
+  };
+  const workers = Array.from({ length: count }, worker);
+  return { stop: async () => { running = false; await Promise.all(workers); return outcomes; } };
+}
 
 const results: string[][] = [];
 let strataSingle: LoadResult | undefined;
@@ -157,6 +184,16 @@ try {
     });
     results.push(row(`(c') the same, ${connections} connections`, light, 'p99 < 30 ms'));
   }
+  const heavy = heavyMetricLoad(strata.url, 8);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const underLoad = await runLoad({
+    url: `${strata.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS, headers,
+    body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
+    check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
+  });
+  const metrics = await heavy.stop();
+  console.log(`(e) during the profile load, 8 heavy metric queries: ${metrics.done} answered, ${metrics.refused} refused (429), ${metrics.failed} failed`);
+  results.push(row('(e) (b) while 8 heavy metric queries run', underLoad, 'p99 < 25 ms'));
 } finally {
   strataRss = strata.peakRssMb();
   await strata.stop().catch(() => {});

@@ -45,13 +45,21 @@ interface Started {
 /** `npm start` on `dataDir` until /ready answers 200; the server's pid is the one in the folder's lock file. */
 async function npmStart(dataDir: string, cwd = ROOT, timeoutMs = 600_000): Promise<Started> {
   const started = performance.now();
-  const child = spawn('npm', ['start'], { cwd, env: { ...process.env, STRATA_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' }, stdio: 'ignore', detached: true });
+  const child = spawn('npm', ['start'], {
+    cwd,
+    env: { ...process.env, STRATA_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+    detached: true,
+  });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}`);
     const owner = readLock(dataDir);
     if (owner?.port !== undefined) {
-      const status = await fetch(`http://127.0.0.1:${owner.port}/ready`).then((r) => r.status, () => 0);
+      const status = await fetch(`http://127.0.0.1:${owner.port}/ready`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status === 200) return { seconds: (performance.now() - started) / 1000, pid: owner.pid, port: owner.port, child };
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -17,7 +17,7 @@ const CreatedApiKeyRef = builder.objectRef<IssuedKey>('CreatedApiKey').implement
     name: t.exposeString('name'),
     role: t.exposeString('role'),
     clearance: t.exposeString('clearance'),
-    scope: t.field({ type: 'JSON', nullable: true, description: 'The scope as stored (API.md rule form), null for every customer.', resolve: (k) => k.scope }),
+    scope: t.field({ type: 'JSON', nullable: true, description: 'The scope as stored, in the form of RuleInput; null for every customer.', resolve: (k) => k.scope }),
     token: t.exposeString('token', { description: 'Send as `Authorization: Bearer <token>`.' }),
   }),
 });

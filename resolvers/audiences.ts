@@ -34,7 +34,7 @@ const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
     description: t.string({ resolve: (a) => a.body.description }),
     status: t.exposeString('status'),
     version: t.exposeInt('version'),
-    rule: t.field({ type: 'JSON', description: 'The rule as written (API.md form).', resolve: (a) => ruleToInput(a.body.rule) }),
+    rule: t.field({ type: 'JSON', description: 'The rule as written, in the form of RuleInput.', resolve: (a) => ruleToInput(a.body.rule) }),
     size: t.int({
       nullable: true,
       description: "Customers in the audience (in the caller's scope) in the current snapshot; null when fewer than the privacy threshold and the caller lacks personal clearance.",

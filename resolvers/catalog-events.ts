@@ -8,7 +8,7 @@ const EventPropertyRef = builder.objectRef<EventProperty>('EventProperty').imple
     name: t.exposeString('name'),
     type: t.string({ description: 'string, number, integer, boolean or timestamp.', resolve: (p) => p.type }),
     required: t.exposeBoolean('required'),
-    allowedValues: t.field({ type: ['JSON'], nullable: true, resolve: (p) => (p.allowedValues ? [...p.allowedValues] : null) }),
+    allowedValues: t.field({ type: ['JSONPrimitive'], nullable: true, resolve: (p) => (p.allowedValues ? [...p.allowedValues] : null) }),
     sensitivity: t.string({
       description:
         'public, internal (the default), personal or restricted. Personal and restricted values are stored only as a keyed pseudonym (`hmac:v1:...`), with an encrypted copy when a key is configured.',

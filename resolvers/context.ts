@@ -1,6 +1,7 @@
 import type { Database } from '../store/database.ts';
 import type { EventCollector } from '../store/event-collector.ts';
 import type { PersonalDataLog } from '../store/personal-data-log.ts';
+import type { EncryptionKeyring } from '../store/personal-data-keys.ts';
 import type { QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
 import type DataLoader from 'dataloader';
 import type { Principal } from '../services/authorization.ts';
@@ -39,6 +40,8 @@ export interface RequestContext {
   readonly tags: TagRuntime;
   /** Records who read which customers' personal data (profiles, members). */
   readonly personalData: PersonalDataLog;
+  /** The keys that decrypt the encrypted copies of personal event properties (none configured: undefined). */
+  readonly personalKeys: EncryptionKeyring | undefined;
   /** Validates and stores behaviour events (shared with `POST /v1/events`). */
   readonly events: EventCollector;
   /** A materialization moving more than this share of customers in any tag is held for an approver. */

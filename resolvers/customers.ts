@@ -1,11 +1,16 @@
-import { builder } from './builder.ts';
+import { builder, type JsonPrimitive } from './builder.ts';
 import { StrataError } from '../modeling/errors.ts';
 import type { Profile } from '../services/profiles.ts';
 
 const TagValueRef = builder.objectRef<Profile['tags'][number]>('TagValue').implement({
   fields: (t) => ({
     key: t.exposeString('key'),
-    value: t.field({ type: 'JSON', nullable: true, description: 'A JSON scalar: boolean, string or number; null when masked.', resolve: (v) => v.value }),
+    value: t.field({
+      type: 'JSONPrimitive',
+      nullable: true,
+      description: 'A JSON scalar: boolean, string or number; null when masked.',
+      resolve: (v) => v.value as JsonPrimitive | null,
+    }),
     masked: t.exposeBoolean('masked', { description: "True when the tag is more sensitive than the caller's clearance: its value is withheld." }),
   }),
 });
@@ -16,9 +21,9 @@ const CustomerRef = builder.objectRef<Profile>('Customer').implement({
     id: t.exposeString('id'),
     tags: t.field({ type: [TagValueRef], description: 'Published tags only.', resolve: (p) => p.tags as Profile['tags'][number][] }),
     tag: t.field({
-      type: 'JSON', nullable: true, args: { key: t.arg.string({ required: true }) },
+      type: 'JSONPrimitive', nullable: true, args: { key: t.arg.string({ required: true }) },
       description: 'One published tag value; null when the customer has none or it is masked.',
-      resolve: (p, { key }) => p.tags.find((tag) => tag.key === key)?.value ?? null,
+      resolve: (p, { key }) => (p.tags.find((tag) => tag.key === key)?.value ?? null) as JsonPrimitive | null,
     }),
     audiences: t.stringList({ description: 'Keys of published audiences the customer is in.', resolve: (p) => p.audiences as string[] }),
   }),

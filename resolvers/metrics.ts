@@ -1,4 +1,4 @@
-import { builder } from './builder.ts';
+import { builder, type MetricRow } from './builder.ts';
 import { DatePartEnum, GrainEnum, OrderDirectionEnum } from './enums.ts';
 import { FilterInputRef, filterFromInput, type FilterInputShape } from './filter-input.ts';
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
@@ -76,7 +76,7 @@ const ResultColumnRef = builder.objectRef<ResultColumn>('ResultColumn').implemen
 const MetricQueryResultRef = builder.objectRef<ProtectedResult & { showSql: boolean }>('MetricQueryResult').implement({
   fields: (t) => ({
     columns: t.field({ type: [ResultColumnRef], resolve: (r) => [...r.columns] }),
-    rows: t.field({ type: ['JSON'], description: 'One object per row, keyed by column name.', resolve: (r) => [...r.rows] }),
+    rows: t.field({ type: ['MetricRow'], description: 'One object per row, keyed by column name.', resolve: (r) => r.rows as MetricRow[] }),
     sql: t.string({ nullable: true, description: 'The SQL that ran; null unless the caller may see it.', resolve: (r) => (r.showSql ? r.sql : null) }),
     suppressedRows: t.intList({
       description: 'Indexes (from 0) of the rows whose metric values are null because they count fewer customers than the privacy threshold (callers without personal clearance).',

@@ -12,6 +12,7 @@ import './audiences.ts';
 import './materialization.ts';
 import './events.ts';
 import './audit.ts';
+import './customer-events.ts';
 import './api-keys.ts';
 import './viewer.ts';
 

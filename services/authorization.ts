@@ -26,6 +26,8 @@ const PERMISSIONS = {
   'audiences.members': ['operator', 'admin'],
   'events.track': ['app', 'operator', 'admin'],
   'keys.manage': ['admin'],
+  /** A customer's stored events, personal properties decrypted for callers cleared for them. */
+  'events.read': ['operator', 'admin'],
   'audit.read': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
@@ -64,6 +66,7 @@ export const OPERATION_POLICIES = {
   'Mutation.createAudience': 'audiences.manage',
   'Mutation.trackEvents': 'events.track',
   'Query.personalDataReads': 'audit.read',
+  'Query.customerEvents': 'events.read',
   'Mutation.createApiKey': 'keys.manage',
   'Mutation.revokeApiKey': 'keys.manage',
   'Audience.members': 'audiences.members',
@@ -105,6 +108,7 @@ export const OPERATION_CLASS_OF = {
   'Mutation.trackEvents': 'events',
   'Query.personalDataReads': 'catalog',
   'Query.viewer': 'catalog',
+  'Query.customerEvents': 'profiles',
   'Mutation.publishMaterialization': 'definitions',
   'Mutation.createApiKey': 'definitions',
   'Mutation.revokeApiKey': 'definitions',

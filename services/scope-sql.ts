@@ -4,6 +4,7 @@ import type { Rule } from '../modeling/conditions/rule.ts';
 import { tagValueType, type TagDefinition } from '../modeling/tags/tag-definition.ts';
 import { subjectDimension, type TagSubject } from '../modeling/tags/tag-subject.ts';
 import { StrataError } from '../modeling/errors.ts';
+import type { TagRuntime } from './tag-runtime.ts';
 
 const CASTS = { boolean: 'boolean', number: 'numeric', string: 'text', time: 'timestamptz' } as const;
 
@@ -39,4 +40,12 @@ export function scopedKeysSql(subject: TagSubject, tags: ReadonlyMap<string, Tag
 /** `AND <column> IN (<scoped keys>)`, or nothing without a scope. */
 export function andInScope(column: RawBuilder<unknown>, scoped: RawBuilder<unknown> | undefined): RawBuilder<unknown> {
   return scoped ? sql`AND ${column} IN (${scoped})` : sql``;
+}
+
+/** Whether one customer is inside a scope (always, without one). */
+export async function customerInScope(runtime: TagRuntime, scope: Rule | undefined, customerId: string): Promise<boolean> {
+  const scoped = scopedKeysSql(runtime.subject, (await runtime.registry()).live, scope);
+  if (!scoped) return true;
+  const { rows } = await sql<{ inside: boolean }>`SELECT ${customerId} IN (${scoped}) AS inside`.execute(runtime.db);
+  return rows[0]?.inside === true;
 }

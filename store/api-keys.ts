@@ -3,7 +3,6 @@ import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import { StrataError } from '../modeling/errors.ts';
-import { quoteInput } from '../modeling/quote-input.ts';
 
 /** The change channel of API keys: its payload is the name of a key created, revoked or replaced. */
 export const API_KEYS_CHANNEL = 'strata_api_keys';

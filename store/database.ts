@@ -136,11 +136,6 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
 /** Connect and statement timeout of the health-probe connection. */
 const PROBE_TIMEOUT_MS = 3_000;
 
-function parseSafeBigint(value: string): number | string {
-  const n = Number(value);
-  return Number.isSafeInteger(n) ? n : value;
-}
-
 async function collect(chunks: AsyncIterable<string>): Promise<string> {
   const parts: string[] = [];
   for await (const chunk of chunks) parts.push(chunk);

@@ -158,7 +158,7 @@ async function finish(commit: boolean): Promise<void> {
   const open = transaction;
   transaction = undefined;
   if (!open) return;
-  open.finish(commit);
+  void open.finish(commit);
   if (commit) await open.closed;
   else await open.closed.catch(() => undefined);
 }

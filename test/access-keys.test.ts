@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { createApp, type App } from '../api/app.ts';
 import { demoKeysBanner, renewDemoKeys } from '../api/demo-keys.ts';
 import { createApiKey } from '../store/api-keys.ts';
 import { openDatabase, type Database } from '../store/database.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { graphqlClient, type GqlError } from './support/graphql-client.ts';
 
 /**
@@ -25,7 +26,7 @@ const serve = async (database: Database, extra: Partial<Parameters<typeof create
   return { app, base: `http://127.0.0.1:${await app.listen(0)}` };
 };
 
-describe.each(await testEngines())('API keys on %s', (engine) => {
+await describeEachEngine('API keys on %s', (engine) => {
   let database: TestDatabase;
   /** A second database handle over the same data (PostgreSQL: its own pool and LISTEN connection). */
   let second: Database;

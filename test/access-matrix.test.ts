@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { schema } from '../resolvers/schema.ts';
 import { rootFieldNames } from '../resolvers/policies.ts';
 import { OPERATION_POLICIES, PUBLIC, ROLES, rolesFor, type Action, type Role } from '../services/authorization.ts';
 import { createApiKey } from '../store/api-keys.ts';
-import { testEngines } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlResponse } from './support/graphql-client.ts';
 
@@ -24,7 +24,7 @@ interface Sample {
 const tagInput = (key: string) => ({ key, kind: 'BOOLEAN', description: 'matrix', rule: { dimension: 'customer.age_band', op: 'EQ', values: ['25-34'] } });
 const slug = (caller: Caller) => caller.replace(/[^a-z]/g, '');
 
-describe.each(await testEngines())('the policy catalogue on %s', (engine) => {
+await describeEachEngine('the policy catalogue on %s', (engine) => {
   let server: DemoServer<Role>;
   let revoked: string;
   const tokens = {} as Record<Caller, string | null>;
@@ -65,6 +65,7 @@ describe.each(await testEngines())('the policy catalogue on %s', (engine) => {
     'Mutation.createApiKey': { query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { token } }' },
     'Mutation.revokeApiKey': { query: 'mutation($n: String!) { revokeApiKey(name: $n) { revoked } }' },
     'Query.viewer': { query: '{ viewer { name role } }' },
+    'Query.customerEvents': { query: '{ customerEvents(customerId: "c000001", from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z", first: 5) { hasMore } }' },
   };
 
   /** Per call, the variables (and any setup) that make an allowed call succeed. */

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { createApp, type App } from '../api/app.ts';
 import { loadConfig, type JwtConfig } from '../api/config.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { graphqlClient } from './support/graphql-client.ts';
 
 /**
@@ -29,7 +30,7 @@ interface Signer {
   readonly kid: string;
 }
 
-describe.each(await testEngines())('bearer JWTs on %s', (engine) => {
+await describeEachEngine('bearer JWTs on %s', (engine) => {
   let database: TestDatabase;
   let app: App;
   let plain: App;

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { testEngines, type TestDatabase } from './support/engines.ts';
+import type { TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError } from './support/graphql-client.ts';
 
@@ -45,7 +46,7 @@ const DORMANT_CAUTIOUS_RULE = {
   ],
 };
 
-describe.each(await testEngines())('audiences over HTTP on %s', (engine) => {
+await describeEachEngine('audiences over HTTP on %s', (engine) => {
   let server: DemoServer<'operator' | 'steward' | 'analyst' | 'app'>;
   let database: TestDatabase;
   let base: string;

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { testEngines, type TestDatabase } from './support/engines.ts';
+import type { TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError } from './support/graphql-client.ts';
 import { CONDITION_LIMITS } from '../modeling/conditions/limits.ts';
@@ -26,7 +27,7 @@ function nestedNot(levels: number): Record<string, unknown> {
 }
 const nestedNotJson = (levels: number) => `${'{"not":'.repeat(levels)}${JSON.stringify(LEAF)}${'}'.repeat(levels)}`;
 
-describe.each(await testEngines())('bad input over HTTP on %s', (engine) => {
+await describeEachEngine('bad input over HTTP on %s', (engine) => {
   type Key = 'admin' | 'steward' | 'app';
   let server: DemoServer<Key>;
   let database: TestDatabase;

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { openDatabase, type Database } from '../store/database.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 
 /**
  * The change feed (store/change-feed.ts): a notification sent in a transaction reaches this
@@ -8,7 +9,7 @@ import { createTestDatabase, testEngines, type TestDatabase } from './support/en
  * back one reaches no other process; a listener hears `null` when it starts listening; after
  * `sync()` every change committed before it has arrived.
  */
-describe.each(await testEngines())('change feed on %s', (engine) => {
+await describeEachEngine('change feed on %s', (engine) => {
   let database: TestDatabase;
   /** Another process's view: a second handle with its own LISTEN connection on PostgreSQL. */
   let other: Database;

@@ -106,7 +106,13 @@ describe('the compiled CLI while a server owns the PGlite folder', () => {
 
   it('refuses every other command that opens the folder in one line, and changes nothing', async () => {
     const pid = server.child.pid;
-    for (const command of [['seed'], ['migrate', '--down'], ['tags', 'export', '--out', join(dataDir, '..', 'tags.json')], ['reset', '--yes'], ['serve', '--port', '0']]) {
+    for (const command of [
+      ['seed'],
+      ['migrate', '--down'],
+      ['tags', 'export', '--out', join(dataDir, '..', 'tags.json')],
+      ['reset', '--yes'],
+      ['serve', '--port', '0'],
+    ]) {
       const name = command.filter((word) => /^[a-z]+$/.test(word)).join(' ');
       const refused = await strata(command, env);
       expect(refused, command.join(' ')).toEqual({

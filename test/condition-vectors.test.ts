@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { RULE_VECTORS, VECTOR_TYPES } from '../modeling/conditions/vectors.ts';
 import { ruleSql } from '../modeling/conditions/rule-sql.ts';
 import { aggregateKey } from '../modeling/conditions/rule.ts';
@@ -27,7 +28,7 @@ function vectorSql(vector: (typeof RULE_VECTORS)[number]): RawBuilder<{ truth: b
   return sql<{ truth: boolean | null }>`SELECT (${predicate}) AS truth FROM (SELECT ${sql.join(columns)}) AS prev`;
 }
 
-describe.each(await testEngines())('rule vectors compiled to SQL on %s', (engine) => {
+await describeEachEngine('rule vectors compiled to SQL on %s', (engine) => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase(engine, { migrate: false });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import {
   DEMO_ACTIVITY_END_EXCLUSIVE,
   DEMO_ACTIVITY_START,
@@ -58,7 +59,7 @@ async function count(database: TestDatabase, query: ReturnType<typeof sql>): Pro
 
 const checksumsByEngine = new Map<Engine, Checksums>();
 
-describe.each(engines)('demo data on %s', (engine) => {
+await describeEachEngine('demo data on %s', (engine) => {
   let database: TestDatabase;
   let summary: SeedSummary;
   let first: Checksums;

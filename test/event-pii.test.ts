@@ -8,7 +8,8 @@ import { readCustomerEvents } from '../services/customer-events.ts';
 import { createEventCollector } from '../store/event-collector.ts';
 import { PersonalDataIntegrityError } from '../store/personal-data-cipher.ts';
 import { parseEncryptionKeyring, parsePseudonymKey } from '../store/personal-data-keys.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { graphqlClient } from './support/graphql-client.ts';
 
 const HOUR = 3_600_000;
@@ -35,7 +36,7 @@ function signUp(overrides: Record<string, unknown> = {}): Record<string, unknown
 }
 const mobileOf = (event: Record<string, unknown>) => (event.properties as { mobile_number: string }).mobile_number;
 
-describe.each(await testEngines())('personal event properties on %s', (engine) => {
+await describeEachEngine('personal event properties on %s', (engine) => {
   let database: TestDatabase;
   let app: App;
   let base = '';
@@ -98,7 +99,7 @@ describe.each(await testEngines())('personal event properties on %s', (engine) =
     const otherKeyText = randomBytes(32).toString('hex');
     const rekeyed = signUp({ properties: { mobile_number: number } });
     expect(await collector({ pseudonymKey: parsePseudonymKey(otherKeyText) }).track([rekeyed])).toMatchObject({ accepted: 1 });
-    const stored = ((await storedRow(rekeyed.eventId))?.properties as { mobile_number: string }).mobile_number;
+    const stored = ((await storedRow(rekeyed.eventId))?.properties as { mobile_number: string } | undefined)?.mobile_number;
     expect(stored).toBe(expectedPseudonym(number, Buffer.from(otherKeyText, 'hex')));
     expect(stored).not.toBe(expectedPseudonym(number));
     expect(await copiesOf(rekeyed.eventId)).toEqual([]); // no encryption key: no copy
@@ -126,6 +127,23 @@ describe.each(await testEngines())('personal event properties on %s', (engine) =
     expect(revealed.hasMore).toBe(false);
     const firstOnly = await readCustomerEvents(database.db, { ...range, first: 1, revealPersonal: true, encryptionKeys: keys.encryption });
     expect([firstOnly.events.map((e) => e.eventId), firstOnly.hasMore]).toEqual([[later.eventId], true]);
+  });
+
+  it('serves a customer\'s events over GraphQL: in clear to an operator, as pseudonyms to an operator key cleared below personal data, never to an analyst', async () => {
+    const event = signUp();
+    await gql.ok(null, 'mutation($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted } }', { e: [event] });
+    const { createApiKey } = await import('../store/api-keys.ts');
+    const operator = await createApiKey(database.db, `ops-${engine}-${sequence}`, 'operator');
+    const lowered = await createApiKey(database.db, `ops-low-${engine}-${sequence}`, 'admin');
+    await sql`UPDATE strata.api_keys SET clearance = 'internal' WHERE name = ${`ops-low-${engine}-${sequence}`}`.execute(database.db);
+    const analyst = await createApiKey(database.db, `an-${engine}-${sequence}`, 'analyst');
+    const query = 'query($c: String!, $f: String!, $t: String!) { customerEvents(customerId: $c, from: $f, to: $t) { events { eventId properties revealed } hasMore } }';
+    const variables = { c: event.customerId, f: new Date(Date.now() - 30 * 24 * HOUR).toISOString(), t: new Date(Date.now() + HOUR).toISOString() };
+    const clear = (await gql.ok(operator, query, variables)).customerEvents;
+    expect(clear.events).toEqual([{ eventId: event.eventId, properties: { method: 'mobile', mobile_number: mobileOf(event) }, revealed: ['mobile_number'] }]);
+    const masked = (await gql.ok(lowered, query, variables)).customerEvents.events[0];
+    expect(masked).toEqual({ eventId: event.eventId, properties: { method: 'mobile', mobile_number: expectedPseudonym(mobileOf(event)) }, revealed: [] });
+    expect((await gql.post(analyst, query, variables)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('fails authentication with a clear error when a stored copy was tampered with', async () => {
@@ -194,9 +212,9 @@ describe.each(await testEngines())('personal event properties on %s', (engine) =
     expect(await collector({}).track([first])).toMatchObject({ accepted: 1 });
     expect(await collector({}).track([second])).toMatchObject({ accepted: 1 }); // a new collector: as after a restart
     const [a, b] = await Promise.all([storedRow(first.eventId), storedRow(second.eventId)]);
-    const pseudonym = (a?.properties as { mobile_number: string }).mobile_number;
+    const pseudonym = (a?.properties as { mobile_number: string } | undefined)?.mobile_number;
     expect(pseudonym).toMatch(/^hmac:v1:[\w-]{43}$/);
-    expect((b?.properties as { mobile_number: string }).mobile_number).toBe(pseudonym);
+    expect((b?.properties as { mobile_number: string } | undefined)?.mobile_number).toBe(pseudonym);
     expect(pseudonym).not.toBe(expectedPseudonym('13655556666'));
     const secrets = await database.db.selectFrom('strata.installation_secrets').select(['name']).execute();
     expect(secrets).toEqual([{ name: 'pii_hmac_key' }]);

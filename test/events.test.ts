@@ -4,6 +4,7 @@ import { createApp, type App } from '../api/app.ts';
 import { createApiKey } from '../store/api-keys.ts';
 import { loadConfig } from '../api/config.ts';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { ingestEvents, type IngestOutcome } from '../store/event-store.ts';
 import type { ValidEvent } from '../modeling/events/validate-event.ts';
 import { createServer } from 'node:http';
@@ -39,7 +40,7 @@ function event(overrides: Record<string, unknown> = {}): Record<string, unknown>
   };
 }
 
-describe.each(await testEngines())('behaviour event collection on %s', (engine) => {
+await describeEachEngine('behaviour event collection on %s', (engine) => {
   let database: TestDatabase;
   let app: App;
   let quarantining: App;

@@ -94,7 +94,7 @@ describe.each(await testEngines())('GraphQL limits over HTTP on %s', (engine) =>
     expectRefused(await send(server, server.keys.app, literal), /asks for 1,001 customer ids .* at most 1,000/);
     const allowed = await send(server, server.keys.app, two, { a: ids(500), b: ids(500, 501) });
     expect(allowed.body.errors).toBeUndefined();
-    expect([...allowed.body.data?.a, ...allowed.body.data?.b].filter((c) => c !== null)).toHaveLength(300);
+    expect([...(allowed.body.data?.a ?? []), ...(allowed.body.data?.b ?? [])].filter((c) => c !== null)).toHaveLength(300);
   });
 
   it('counts audience members pages across aliases', async () => {

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
 import { materializeDomain } from '../api/materialize-domain.ts';
-import { testEngines, type TestDatabase } from './support/engines.ts';
+import type { TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError } from './support/graphql-client.ts';
 import { lastCommonDataDate } from './support/data-dates.ts';
@@ -52,7 +53,7 @@ function totalVariation(a: Run, b: Run, tag: string): number {
   return [...new Set([...x.keys(), ...y.keys()])].reduce((sum, v) => sum + Math.abs((x.get(v) ?? 0) - (y.get(v) ?? 0)), 0) / 2;
 }
 
-describe.each(await testEngines())('materialization guard on %s', (engine) => {
+await describeEachEngine('materialization guard on %s', (engine) => {
   type Key = 'operator' | 'approver' | 'steward' | 'app' | 'analyst';
   let server: DemoServer<Key>;
   let database: TestDatabase;
@@ -217,7 +218,7 @@ describe.each(await testEngines())('materialization guard on %s', (engine) => {
   it('publishes regardless with the CLI materialize --force, and says it forced', async () => {
     const lines: string[] = [];
     const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
-    let run;
+    let run: Awaited<ReturnType<typeof materializeDomain>> | undefined;
     try {
       run = await materializeDomain(database, { force: true });
     } finally {

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createApp, type App } from '../api/app.ts';
 import { createApiKey } from '../store/api-keys.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -531,7 +532,7 @@ async function addEdgeCases(database: TestDatabase): Promise<void> {
 
 const WEALTH_TABLES = ['customers', 'products', 'product_nav', 'transactions', 'holdings_daily', 'app_events'];
 
-describe.each(await testEngines())('metrics against hand-written SQL on %s', (engine) => {
+await describeEachEngine('metrics against hand-written SQL on %s', (engine) => {
   let database: TestDatabase;
   let app: App;
   let prodApp: App;

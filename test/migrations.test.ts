@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { migrateDown, migrateToEmpty, migrateToLatest, migrationsAreCurrent } from '../store/migrate.ts';
 import { migrations } from '../migrations/index.ts';
 
@@ -10,7 +11,7 @@ async function tablesIn(database: TestDatabase, schema: string): Promise<string[
   return rows.map((r) => r.table_name);
 }
 
-describe.each(await testEngines())('migrations on %s', (engine) => {
+await describeEachEngine('migrations on %s', (engine) => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase(engine, { migrate: false });

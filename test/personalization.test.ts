@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { lastCommonDataDate } from './support/data-dates.ts';
-import { testEngines, type TestDatabase } from './support/engines.ts';
+import type { TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError, type GqlResponse } from './support/graphql-client.ts';
 
@@ -47,7 +48,7 @@ function aumTier(aum: number): string {
 
 const valueOf = (profile: CustomerProfile, key: string): unknown => profile.tags.find((t) => t.key === key)?.value;
 
-describe.each(await testEngines())('personalization fields over HTTP on %s', (engine) => {
+await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
   type Key = 'operator' | 'steward' | 'approver' | 'app' | 'analyst';
   let server: DemoServer<Key>;
   let database: TestDatabase;

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { wealthCatalog } from '../domains/wealth/catalog.ts';
 import { createSemanticLayer, type SemanticLayer } from '../modeling/semantic-layer.ts';
@@ -83,7 +84,7 @@ function differences(actual: readonly Row[], expected: readonly Row[], dimension
   return problems;
 }
 
-describe.each(await testEngines())('rewritten plans return the rows of the generic plans on %s', (engine) => {
+await describeEachEngine('rewritten plans return the rows of the generic plans on %s', (engine) => {
   let database: TestDatabase;
   const rewritten: SemanticLayer = createSemanticLayer(wealthCatalog(), { maxRows: 100_000 });
   const generic: SemanticLayer = createSemanticLayer(wealthCatalog(), { maxRows: 100_000, rewrites: false });

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { testEngines } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlResponse } from './support/graphql-client.ts';
 
@@ -19,7 +19,7 @@ type Who = 'analyst' | 'steward' | 'operator' | 'admin' | 'app';
 
 const METRICS = `query($q: MetricQueryInput!) { metrics(query: $q) { rows suppressedRows } }`;
 
-describe.each(await testEngines())('privacy on %s', (engine) => {
+await describeEachEngine('privacy on %s', (engine) => {
   let server: DemoServer<Who>;
   const { post, ok } = graphqlClient(() => server.base);
   const refused = async (token: string, query: string, variables?: Record<string, unknown>): Promise<GqlResponse> => {

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { defineModel } from '../modeling/dsl/define-model.ts';
 import { defineMetric } from '../modeling/dsl/define-metric.ts';
 import { buildCatalog } from '../modeling/catalog/build-catalog.ts';
@@ -56,7 +57,7 @@ const catalog = buildCatalog({
   ],
 });
 
-describe.each(await testEngines())('semantic traps on %s', (engine) => {
+await describeEachEngine('semantic traps on %s', (engine) => {
   let database: TestDatabase;
   let layer: SemanticLayer;
 

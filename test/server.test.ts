@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../api/app.ts';
-import { createTestDatabase, isPostgresReachable, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, isPostgresReachable, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { migrateDown } from '../store/migrate.ts';
 import { createApiKey } from '../store/api-keys.ts';
+import { answersAcrossBlockedLoop } from './support/kept-alive-requests.ts';
 
-describe.each(await testEngines())('HTTP server on %s', (engine) => {
+await describeEachEngine('HTTP server on %s', (engine) => {
   let database: TestDatabase;
   let app: App;
   let base: string;
@@ -21,6 +23,18 @@ describe.each(await testEngines())('HTTP server on %s', (engine) => {
 
   const graphql = (query: string) =>
     fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+
+  it('serves a request sent on a kept-alive connection while the event loop was blocked past its idle timeout (no ECONNRESET)', async () => {
+    const { keepAliveTimeout, keepAliveTimeoutBuffer } = app.server as typeof app.server & { keepAliveTimeoutBuffer?: number };
+    app.server.keepAliveTimeout = 100;
+    Object.assign(app.server, { keepAliveTimeoutBuffer: 0 });
+    try {
+      expect(await answersAcrossBlockedLoop(Number(new URL(base).port), 400)).toBe(2);
+    } finally {
+      app.server.keepAliveTimeout = keepAliveTimeout;
+      Object.assign(app.server, { keepAliveTimeoutBuffer });
+    }
+  });
 
   it('answers /health without credentials', async () => {
     const response = await fetch(`${base}/health`);

@@ -4,7 +4,8 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { createApp } from '../api/app.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { eventBatch } from './support/event-batches.ts';
 import { holdDatabase } from './support/hold-database.ts';
 import { waitForExit, waitForOutput } from './support/child-process.ts';
@@ -38,7 +39,7 @@ function killGroup(pid: number | undefined): void {
 const postEvents = (base: string, events: unknown) =>
   fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
 
-describe.each(await testEngines())('stopping the HTTP app on %s', (engine) => {
+await describeEachEngine('stopping the HTTP app on %s', (engine) => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase(engine);

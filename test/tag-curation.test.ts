@@ -9,7 +9,8 @@ import { sql, type RawBuilder } from 'kysely';
 import { createApp } from '../api/app.ts';
 import { openDatabase } from '../store/database.ts';
 import { lastCommonDataDate } from './support/data-dates.ts';
-import { testEngines, type TestDatabase } from './support/engines.ts';
+import type { TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError, type GqlResponse } from './support/graphql-client.ts';
 
@@ -104,7 +105,7 @@ async function runKeysCli() {
 }
 const keysCliFlow = runKeysCli().then((value) => ({ value }), (error: unknown) => ({ error }));
 
-describe.each(await testEngines())('tag curation over HTTP on %s', (engine) => {
+await describeEachEngine('tag curation over HTTP on %s', (engine) => {
   type Key = 'stewardAna' | 'stewardBo' | 'approverCy' | 'approverDi' | 'admin' | 'appUi' | 'analyst' | 'operator';
   let server: DemoServer<Key>;
   let database: TestDatabase;

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createApp, type App } from '../api/app.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { materializeDomain } from '../api/materialize-domain.ts';
 import { createApiKey } from '../store/api-keys.ts';
 
-describe.each(await testEngines())('tags as metric dimensions on %s', (engine) => {
+await describeEachEngine('tags as metric dimensions on %s', (engine) => {
   let database: TestDatabase;
   let app: App;
   let post: (query: string, token?: string) => Promise<{ data?: any; errors?: { message: string; extensions: { code: string } }[] }>;

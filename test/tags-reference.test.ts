@@ -16,7 +16,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
-import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { describeEachEngine } from './support/describe-engines.ts';
 import { seedDemoData, DEMO_ACTIVITY_LAST_DAY } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
@@ -399,7 +400,7 @@ interface RunResult {
   profiles: Map<string, Record<string, unknown>>;
 }
 
-describe.each(await testEngines())('customer tags against hand-written SQL on %s', (engine) => {
+await describeEachEngine('customer tags against hand-written SQL on %s', (engine) => {
   let database: TestDatabase;
   let latestByReference: string | null = null;
   const runs = new Map<RunName, RunResult>();

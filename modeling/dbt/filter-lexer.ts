@@ -15,7 +15,7 @@ export class FilterSyntaxError extends Error {
 }
 
 const SPACE = /\s*/y;
-const PATTERN = /\s*(?:(\{\{)|(\}\})|'((?:[^']|'')*)'|"((?:[^"\\]|\\.)*)"|(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|<>|!=|==|[=<>(),.\[\]-]))/y;
+const PATTERN = /\s*(?:(\{\{)|(\}\})|'((?:[^']|'')*)'|"((?:[^"\\]|\\.)*)"|(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|<>|!=|==|[=<>(),.[\]-]))/y;
 
 /**
  * Splits filter text into tokens. Quoted strings keep their content unescaped; anything

@@ -35,7 +35,7 @@ export function queryModels(index: CatalogIndex, metrics: readonly Metric[]): Mo
 }
 
 /** The time grain of a measure's time dimension. */
-function measureGrain(index: CatalogIndex, model: Model, measureName: string): Grain {
+function measureGrain(model: Model, measureName: string): Grain {
   const measure = model.measures.find((m) => m.name === measureName);
   const timeName = measure?.timeDimension ?? model.defaultTimeDimension;
   return model.dimensions.find((d) => d.name === timeName)?.grain ?? 'DAY';
@@ -57,7 +57,7 @@ export function metricDefaultGrain(index: CatalogIndex, metric: Metric, seen = n
     }
   } else {
     const input = metric.type === 'CONVERSION' ? metric.base : metric.measure;
-    grains.push(measureGrain(index, index.model(input.model), input.measure));
+    grains.push(measureGrain(index.model(input.model), input.measure));
   }
   const finest = grains.sort((a, b) => GRAINS.indexOf(a) - GRAINS.indexOf(b))[0] ?? 'DAY';
   return GRAINS.indexOf(finest) < GRAINS.indexOf('DAY') ? 'DAY' : finest;

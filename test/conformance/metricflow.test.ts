@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import { createApp, type App } from '../../api/app.ts';
 import { createApiKey } from '../../store/api-keys.ts';
-import { createTestDatabase, testEngines, type TestDatabase } from '../support/engines.ts';
+import { createTestDatabase, type TestDatabase } from '../support/engines.ts';
+import { describeEachEngine } from '../support/describe-engines.ts';
 import { loadSnapshots } from './load-snapshots.ts';
 import { metricflowEnvironment } from './jinja-helpers.ts';
 import { compareResults } from './compare-results.ts';
@@ -29,7 +30,9 @@ const runnable = cases.filter((c) => skipReason(c) === undefined);
 const skipped = cases.filter((c) => skipReason(c) !== undefined);
 const QUERY = 'query($q: MetricQueryInput!) { metrics(query: $q) { columns { name } rows sql } }';
 
-describe.skipIf(!present).each(present ? await testEngines() : ['pglite' as const])('MetricFlow conformance on %s', (engine) => {
+await describeEachEngine(
+  'MetricFlow conformance on %s',
+  (engine) => {
   let database: TestDatabase;
   let app: App;
   let url: string;
@@ -71,4 +74,6 @@ describe.skipIf(!present).each(present ? await testEngines() : ['pglite' as cons
     const after = outcomes.get(c.file) as { pass: number; total: number };
     outcomes.set(c.file, { ...after, pass: after.pass + 1 });
   });
-});
+  },
+  { skipIf: !present },
+);

@@ -24,7 +24,7 @@ export function isPostgresReachable(): Promise<boolean> {
   return postgresReachable;
 }
 
-/** The engines a suite runs on: PGlite always, PostgreSQL when reachable (always in CI). */
+/** The engines this run can use: PGlite always, PostgreSQL when reachable (always in CI). Suites declare both with `describeEachEngine`, so an unusable one is reported as skipped. */
 export async function testEngines(): Promise<Engine[]> {
   return (await isPostgresReachable()) ? ['pglite', 'postgres'] : ['pglite'];
 }

@@ -1,0 +1,50 @@
+import type { AggregateRef, Rule } from '../../modeling/conditions/rule.ts';
+import type { TagSource } from '../../modeling/tags/tag-definition.ts';
+
+/** `transaction.purchase_amount(30 days)`: a measure per customer over the trailing days up to the as-of date. */
+const aggregateText = (ref: AggregateRef) => `${ref.measure}(${ref.window.days} ${ref.window.days === 1 ? 'day' : 'days'})`;
+
+const OPS: Readonly<Record<string, string>> = { EQ: '=', NEQ: '<>', GT: '>', GTE: '>=', LT: '<', LTE: '<=' };
+
+function comparison(subject: string, op: string, values: readonly string[]): string {
+  const quoted = values.map((v) => `'${v}'`);
+  if (op === 'IS_NULL') return `${subject} IS NULL`;
+  if (op === 'IS_NOT_NULL') return `${subject} IS NOT NULL`;
+  if (op === 'IN' || op === 'NOT_IN') return `${subject} ${op === 'IN' ? 'IN' : 'NOT IN'} (${quoted.join(', ')})`;
+  if (op === 'BETWEEN') return `${subject} BETWEEN ${quoted[0]} AND ${quoted[1]}`;
+  return `${subject} ${OPS[op] ?? op} ${quoted.join(', ')}`;
+}
+
+/** A rule as one line of text: `sum(transaction.purchase_amount, 30 days) > '0' AND tag.x = 'true'`. */
+export function ruleText(rule: Rule): string {
+  switch (rule.kind) {
+    case 'and':
+    case 'or':
+      return rule.rules.map((r) => (r.kind === 'and' || r.kind === 'or' ? `(${ruleText(r)})` : ruleText(r))).join(` ${rule.kind.toUpperCase()} `);
+    case 'not':
+      return `NOT (${ruleText(rule.rule)})`;
+    case 'dimension':
+      return comparison(rule.dimension, rule.op, rule.values);
+    case 'tag':
+      return comparison(`tag.${rule.tag}`, rule.op, rule.values);
+    case 'aggregate':
+      return comparison(aggregateText(rule.aggregate), rule.op, rule.values);
+  }
+}
+
+/** How a tag's value is computed, as text. */
+export function tagSourceText(source: TagSource): string {
+  switch (source.kind) {
+    case 'rule':
+      return `true when \`${ruleText(source.rule)}\``;
+    case 'cases':
+      return [
+        ...source.cases.map((c) => `\`${c.value}\` when \`${ruleText(c.rule)}\``),
+        `else ${source.otherwise === null ? 'null' : `\`${source.otherwise}\``}`,
+      ].join('; ');
+    case 'aggregate':
+      return `\`${aggregateText(source.aggregate)}\``;
+    case 'top':
+      return `the \`${source.by}\` with the largest \`${aggregateText(source.aggregate)}\` (ties: alphabetically first; null without data)`;
+  }
+}
