@@ -5,7 +5,8 @@ export default defineConfig({
   resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.scratch/**'],
+    exclude: ['node_modules/**', '.scratch/**', 'dist/**', '.tools/**'],
+    setupFiles: ['test/support/quiet-logs.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',

@@ -79,6 +79,8 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
   Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql'>> & {
     /** Where access-log lines go (default: the process logger, store/logger.ts). */
     readonly logger?: Logger;
+    /** The CLI's credential on the server owning a PGlite folder (api/local-credential.ts); unset accepts none. */
+    readonly localToken?: string | undefined;
   };
 
 /** Builds the HTTP application: GraphQL at /graphql, events at /v1/events, probes at /health and /ready. */
@@ -134,6 +136,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     trustProxy: config.trustProxy ?? 0,
     failureLimit: config.authFailureLimit ?? 20,
     failureWindowMs: (config.authFailureWindowSeconds ?? 60) * 1000,
+    localToken: config.localToken,
   });
   // The caller's name goes into the request's access-log line once known.
   const authenticate = (request: IncomingMessage) =>

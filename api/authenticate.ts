@@ -6,6 +6,7 @@ import { createAuthThrottle, type AuthThrottle } from './auth-throttle.ts';
 import { clientAddress } from './client-address.ts';
 import { createKeyLookup } from './key-lookup.ts';
 import { looksLikeJwt, type JwtVerifier } from './jwt-verifier.ts';
+import { acceptsLocalToken, isLocalToken, LOCAL_CLI_PRINCIPAL } from './local-credential.ts';
 
 const MAX_CREDENTIAL_LENGTH = 8_192;
 
@@ -17,6 +18,8 @@ export interface AuthenticatorOptions {
   readonly trustProxy?: number;
   readonly failureLimit?: number;
   readonly failureWindowMs?: number;
+  /** The credential the CLI uses, from this machine, on the server owning a PGlite folder (api/local-credential.ts). */
+  readonly localToken?: string | undefined;
 }
 
 export interface Authenticator {
@@ -43,11 +46,12 @@ export function createAuthenticator(database: Database, options: AuthenticatorOp
   const windowMs = options.failureWindowMs ?? 60_000;
   const throttle = createAuthThrottle({ limit: options.failureLimit ?? 20, windowMs });
 
-  const identify = async (header: string): Promise<Principal> => {
+  const identify = async (header: string, request: IncomingMessage): Promise<Principal> => {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     if (!match) return anonymousPrincipal(null, 'Authorization must be "Bearer <api key or token>"');
     const token = match[1] as string;
     if (token.length > MAX_CREDENTIAL_LENGTH) return anonymousPrincipal(null, `credentials longer than ${MAX_CREDENTIAL_LENGTH} characters are refused`);
+    if (isLocalToken(token)) return acceptsLocalToken(options.localToken, token, request) ? LOCAL_CLI_PRINCIPAL : anonymousPrincipal(null, 'unknown local credential');
     if (!looksLikeJwt(token)) return (await keys.find(token)) ?? anonymousPrincipal(null, 'unknown or revoked API key');
     if (!options.verifyJwt) return anonymousPrincipal(null, 'bearer tokens (JWT) are not configured on this server; use an API key');
     try {
@@ -68,7 +72,7 @@ export function createAuthenticator(database: Database, options: AuthenticatorOp
       if (wait > 0) {
         throw new StrataError('RATE_LIMITED', `too many failed authentications from your address; retry in ${wait} s`, { retryAfter: wait });
       }
-      const principal = await identify(header);
+      const principal = await identify(header, request);
       if (principal.problem) throttle.fail(address);
       return principal;
     },

@@ -1,16 +1,18 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
+/**
+ * `strata`: the command line. This module only declares the commands; each action loads
+ * what it needs when it runs, so `--help` or a key sent to a running server starts fast.
+ * Commands that write to an embedded PGlite folder hold its lock (store/data-folder-lock.ts):
+ * while a server owns the folder, `keys` and `materialize` go through its API and the
+ * others refuse with one line.
+ */
+import * as nodeModule from 'node:module';
 import { Command, InvalidArgumentError } from 'commander';
-import { writeFile } from 'node:fs/promises';
-import { databaseOptions, loadConfig, type ServerConfig } from './config.ts';
-import { openDatabase, type Database } from '../store/database.ts';
-import { migrateDown, migrateToLatest } from '../store/migrate.ts';
-import { logger } from '../store/logger.ts';
-import { createApp } from './app.ts';
-import { stopOnSignals } from './shutdown.ts';
-import { createProgressReporter } from './progress.ts';
-import { addTagCommands, materializeDomain } from './cli-tag-commands.ts';
-import { currentSnapshot } from '../services/snapshot.ts';
-import { demoKeysBanner, renewDemoKeys, type DemoKey } from './demo-keys.ts';
+import { addTagCommands } from './cli-tag-commands.ts';
+
+// V8's code cache on disk (Node >= 22.1; NODE_DISABLE_COMPILE_CACHE=1 turns it off): modules
+// the actions load are compiled once, not on every run. Typed by hand: @types/node is older.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -24,44 +26,6 @@ function port(value: string): number {
   return n;
 }
 
-async function withDatabase<T>(config: ServerConfig, work: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(databaseOptions(config));
-  try {
-    return await work(database);
-  } finally {
-    await database.close();
-  }
-}
-
-async function migrate(database: Database): Promise<void> {
-  const results = await migrateToLatest(database.db);
-  for (const r of results) console.log(`applied ${r.migrationName}`);
-  if (results.length === 0) console.log('migrations are current');
-}
-
-async function seed(database: Database, options: { customers?: number; seed?: number }): Promise<void> {
-  const { seedDemoData } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
-  const progress = createProgressReporter();
-  const summary = await seedDemoData(database, { ...options, onProgress: progress.update });
-  progress.stop();
-  console.log(
-    `seeded ${summary.customers} customers, ${summary.products} products, ${summary.transactions} transactions, ` +
-      `${summary.holdings} holdings rows, ${summary.events} events in ${summary.seconds.toFixed(1)} s`,
-  );
-}
-
-async function serve(database: Database, config: ServerConfig, demoKeys: readonly DemoKey[] = []): Promise<void> {
-  if (config.tracing) {
-    const { startTracing } = await import('./tracing.ts');
-    await startTracing(config.tracing);
-  }
-  const app = await createApp(database, config);
-  const bound = await app.listen(config.port);
-  console.log(`Strata serves GraphQL at http://localhost:${bound}/graphql (${database.engine})`);
-  if (demoKeys.length > 0) console.log(demoKeysBanner(demoKeys, bound));
-  stopOnSignals(app, database, config.shutdownGraceMs);
-}
-
 function createProgram(): Command {
   const program = new Command('strata').description('Strata: a governed semantic layer for online wealth management');
   program.showHelpAfterError();
@@ -70,63 +34,44 @@ function createProgram(): Command {
     .command('migrate')
     .description('apply pending migrations (or revert the latest with --down)')
     .option('--down', 'revert the latest applied migration')
-    .action(async (options: { down?: boolean }) => {
-      await withDatabase(loadConfig(), async (database) => {
-        if (!options.down) return migrate(database);
-        const results = await migrateDown(database.db);
-        for (const r of results) console.log(`reverted ${r.migrationName}`);
-      });
-    });
+    .action(async (options: { down?: boolean }) => (await import('./cli-server-commands.ts')).runMigrate(options));
 
   program
     .command('seed')
     .description('load the deterministic demo data of the bundled wealth domain')
     .option('--customers <n>', 'number of customers', positiveInt)
     .option('--seed <s>', 'random seed', positiveInt)
-    .action(async (options: { customers?: number; seed?: number }) => {
-      await withDatabase(loadConfig(), async (database) => {
-        await migrateToLatest(database.db);
-        await seed(database, options);
-      });
-    });
+    .action(async (options: { customers?: number; seed?: number }) => (await import('./cli-server-commands.ts')).runSeed(options));
 
   program
     .command('serve')
     .description('serve the GraphQL API')
     .option('--port <p>', 'port to listen on (default PORT or 4000)', port)
-    .action(async (options: { port?: number }) => {
-      const config = { ...loadConfig(), ...(options.port !== undefined ? { port: options.port } : {}) };
-      const database = await openDatabase(databaseOptions(config));
-      await serve(database, config);
-    });
+    .action(async (options: { port?: number }) => (await import('./cli-server-commands.ts')).runServe(options));
 
   program
     .command('start')
     .description('migrate, seed the demo data when the warehouse is empty, materialize tags when never done, then serve (on PGlite: with fresh demo keys)')
     .option('--port <p>', 'port to listen on (default PORT or 4000)', port)
-    .action(async (options: { port?: number }) => {
-      const config = { ...loadConfig(), ...(options.port !== undefined ? { port: options.port } : {}) };
-      const database = await openDatabase(databaseOptions(config));
-      await migrate(database);
-      const { isWarehouseEmpty } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
-      if (await isWarehouseEmpty(database)) await seed(database, {});
-      if (!(await currentSnapshot(database.db))) await materializeDomain(database, { maxDrift: config.materializeMaxDrift });
-      // Only the embedded demo gets printed keys; with DATABASE_URL, create keys with `keys create`.
-      const demoKeys = database.engine === 'pglite' ? await renewDemoKeys(database) : [];
-      await serve(database, config, demoKeys);
-    });
+    .action(async (options: { port?: number }) => (await import('./cli-server-commands.ts')).runStart(options));
 
-  addTagCommands(program, (work) => withDatabase(loadConfig(), work));
+  program
+    .command('reset')
+    .description('delete the embedded PGlite data folder (STRATA_DATA_DIR), after confirmation; refused with DATABASE_URL or while a server owns it')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (options: { yes?: boolean }) => (await import('./cli-reset.ts')).runReset(options));
+
+  addTagCommands(program);
 
   program
     .command('dbt')
     .description('work with dbt semantic-layer projects')
     .command('check <dir>')
     .description('validate a dbt semantic-layer project and print what it holds and what Strata refuses')
-    .option('--schema <schema>', 'schema replacing $source_schema', process.env.STRATA_DBT_SCHEMA ?? 'public')
-    .action(async (dir: string, options: { schema: string }) => {
-      const { checkDbtProject } = await import('./dbt-check.ts');
-      process.exitCode = checkDbtProject(dir, options.schema, console.log);
+    .option('--schema <schema>', 'schema replacing $source_schema (default STRATA_DBT_SCHEMA or public)')
+    .action(async (dir: string, options: { schema?: string }) => {
+      const [{ checkDbtProject }, { loadConfig }] = await Promise.all([import('./dbt-check.ts'), import('./config.ts')]);
+      process.exitCode = checkDbtProject(dir, options.schema ?? loadConfig().dbtSchema, console.log);
     });
 
   program
@@ -134,7 +79,7 @@ function createProgram(): Command {
     .description('write the sorted GraphQL schema to codegen/schema.graphql (or --out)')
     .option('--out <file>', 'output file', 'codegen/schema.graphql')
     .action(async (options: { out: string }) => {
-      const { printSortedSchema } = await import('../resolvers/schema.ts');
+      const [{ printSortedSchema }, { writeFile }] = await Promise.all([import('../resolvers/schema.ts'), import('node:fs/promises')]);
       await writeFile(options.out, printSortedSchema());
       console.log(`wrote ${options.out}`);
     });
@@ -152,6 +97,7 @@ function createProgram(): Command {
 try {
   await createProgram().parseAsync(process.argv);
 } catch (error) {
+  const { logger } = await import('../store/logger.ts');
   logger.debug({ err: error }, 'command failed');
   console.error(`strata: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

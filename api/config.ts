@@ -11,6 +11,7 @@ import { DEFAULT_RATE_LIMITS, parseRateLimit, type RateLimit, type RateLimits } 
 import { DEFAULT_ANALYTICS_CAPACITY, type AnalyticsCapacity } from '../services/analytics-lane.ts';
 import { parseCorsOrigins, type CorsOrigins } from './cors.ts';
 import type { TracingConfig } from './tracing.ts';
+import { LOG_LEVELS, type LogLevel } from '../store/logger.ts';
 
 /** Signature algorithms a JWT may use: asymmetric only, so a public key can never verify an HMAC. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -105,6 +106,7 @@ const ConfigSchema = z.object({
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).max(200).default('strata'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 }).superRefine((c, context) => {
   if (!c.STRATA_JWT_JWKS) return;
   for (const name of ['STRATA_JWT_ISSUER', 'STRATA_JWT_AUDIENCE'] as const) {
@@ -234,9 +236,14 @@ export interface ServerConfig {
   readonly traceSqlText: boolean;
   /** OpenTelemetry trace export; unset: tracing is off. */
   readonly tracing: TracingConfig | undefined;
+  /** The least severe log line written (pino's levels, or `silent`). */
+  readonly logLevel: LogLevel;
 }
 
-/** Reads the server configuration from the environment; throws one line per bad variable. */
+/**
+ * Reads the configuration from the environment: every variable Strata reads is validated
+ * here, and nowhere else reads `process.env`. Throws one line naming each bad variable.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) {
@@ -296,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     graphiql: c.STRATA_GRAPHIQL === undefined ? c.NODE_ENV !== 'production' : c.STRATA_GRAPHIQL === '1' || c.STRATA_GRAPHIQL === 'true',
     traceSqlText: c.STRATA_TRACE_SQL,
     tracing: tracingConfig(c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? c.OTEL_EXPORTER_OTLP_ENDPOINT, c.OTEL_SERVICE_NAME, c.OTEL_TRACES_SAMPLER_ARG),
+    logLevel: c.LOG_LEVEL,
   };
 }
 

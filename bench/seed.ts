@@ -13,6 +13,7 @@ import pg from 'pg';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { DEFAULT_DEMO_CUSTOMERS, seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
+import type { ProgressListener } from '../modeling/progress.ts';
 
 const ADMIN_URL = process.env.STRATA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TABLES = ['customers', 'products', 'product_nav', 'transactions', 'holdings_daily', 'app_events'] as const;
@@ -59,7 +60,7 @@ async function openTarget(): Promise<{ database: Database; label: string; dispos
 }
 
 /** Seconds per stage: from the stage's first progress report to the next stage's first one. */
-function stageTimer(): { onProgress: (done: number, total: number, stage: string) => void; stop: () => Map<string, number> } {
+function stageTimer(): { onProgress: ProgressListener; stop: () => Map<string, number> } {
   const stages = new Map<string, number>();
   let current: { stage: string; since: number } | undefined;
   let lastPrint = 0;
@@ -67,7 +68,7 @@ function stageTimer(): { onProgress: (done: number, total: number, stage: string
     if (current) stages.set(current.stage, (stages.get(current.stage) ?? 0) + (now - current.since) / 1000);
   };
   return {
-    onProgress(done, total, stage) {
+    onProgress({ stage, done, total }) {
       const now = performance.now();
       if (current?.stage !== stage) {
         close(now);
@@ -75,7 +76,7 @@ function stageTimer(): { onProgress: (done: number, total: number, stage: string
       }
       if (now - lastPrint > 5_000 || done === total) {
         lastPrint = now;
-        process.stderr.write(`  ${stage} ${done}/${total}  rss ${mb(process.memoryUsage().rss)} MB\n`);
+        process.stderr.write(`  ${stage} ${total === undefined ? '' : `${done}/${total}`}  rss ${mb(process.memoryUsage().rss)} MB\n`);
       }
     },
     stop() {

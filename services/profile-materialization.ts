@@ -7,6 +7,7 @@ import { leaves } from '../modeling/conditions/rule.ts';
 import type { TagDefinition } from '../modeling/tags/tag-definition.ts';
 import type { TagSubject } from '../modeling/tags/tag-subject.ts';
 import { StrataError } from '../modeling/errors.ts';
+import type { ProgressListener } from '../modeling/progress.ts';
 import { logger } from '../store/logger.ts';
 import { chooseAsOf, today } from './materialization-as-of.ts';
 import { DEFAULT_MAX_DRIFT, describeDrift, distributionDrift, excessiveDrift, type Coverage } from './materialization-drift.ts';
@@ -32,7 +33,8 @@ export interface MaterializationInput {
   readonly force?: boolean;
   /** The clock deciding "today" for the data range (default: now). */
   readonly now?: Date;
-  readonly onProgress?: (done: number, total: number, stage: string) => void;
+  /** Step n of 4: choosing the as-of date, computing, recording coverage and drift, publishing or holding. */
+  readonly onProgress?: ProgressListener;
   /** Runs the materialization in the server's analytics lane (a slot and its connection); unset: on `database.db`. */
   readonly lane?: AnalyticsLane;
 }
@@ -51,7 +53,7 @@ export async function materializeProfiles(input: MaterializationInput): Promise<
 
 async function materializeWith(db: Kysely<DatabaseSchema>, input: MaterializationInput): Promise<MaterializationRun> {
   const started = performance.now();
-  const progress = input.onProgress ?? (() => {});
+  const progress = (step: number, stage: string) => input.onProgress?.({ step, steps: 4, stage });
   const { complete, incomplete } = completeTags(input.tags);
   if (incomplete.length > 0) logger.warn({ tags: incomplete.map((t) => t.key) }, 'tags reading a tag that is no longer live are skipped');
   const ordered = orderTags(complete);
@@ -63,13 +65,13 @@ async function materializeWith(db: Kysely<DatabaseSchema>, input: Materializatio
     const run = await db.transaction().execute(async (trx) => {
       await lockSnapshotOrRefuse(trx);
       const audiences = (await input.audiences(trx)).filter(readsOnlyUsableTags);
-      progress(0, 4, 'choosing the as-of date');
+      progress(1, 'choosing the as-of date');
       ({ asOf } = await chooseAsOf(trx, { subject: input.subject, tags: ordered, audiences, requested: input.asOf, now: input.now ?? new Date() }));
       const { run_id: runId } = await trx.insertInto('strata.tag_runs').values({ as_of: asOf, status: 'running', actor: input.actor }).returning('run_id').executeTakeFirstOrThrow();
-      progress(1, 4, `computing ${ordered.length} tags for every customer as of ${asOf}`);
+      progress(2, `computing ${ordered.length} tags for every customer as of ${asOf}`);
       await sql`INSERT INTO strata.customer_profiles (run_id, customer_id, tags, audiences)
         SELECT ${runId}, p.k, p.tags, p.audiences FROM (${profileSql(input.subject, ordered, audiences, asOf)}) AS p`.execute(trx);
-      progress(2, 4, 'recording coverage and drift');
+      progress(3, 'recording coverage and drift');
       const coverage = await coverageOf(trx, runId);
       const customers = Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles WHERE run_id = ${runId}`.execute(trx)).rows[0]?.n ?? 0);
       const verdict = judgeDrift(await publishedRun(trx), { customers, coverage }, input);
@@ -77,13 +79,12 @@ async function materializeWith(db: Kysely<DatabaseSchema>, input: Materializatio
         ...(verdict.publish ? {} : { status: 'held' }), finished_at: new Date(), customers, coverage: JSON.stringify(coverage),
         drift: JSON.stringify(verdict.drift), message: verdict.message,
       }).where('run_id', '=', runId).execute();
-      progress(3, 4, verdict.publish ? 'publishing the snapshot' : 'holding the run for an approver');
+      progress(4, verdict.publish ? 'publishing the snapshot' : 'holding the run for an approver');
       if (verdict.publish) await flipSnapshot(trx, { runId, asOf }, input.actor);
       else await supersedeHeldRuns(trx, runId);
       return runFromRow(await trx.selectFrom('strata.tag_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
     });
     await removeUnservedRows(db);
-    progress(4, 4, 'done');
     return { ...run, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
     if (!(error instanceof StrataError)) {

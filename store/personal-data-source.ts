@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { Database } from './database.ts';
 import type { PersonalDataProtection } from './event-pii-protection.ts';
-import { loadInstallationPseudonymKey, type EncryptionKeyring } from './personal-data-keys.ts';
+import type { EncryptionKeyring } from './personal-data-keys.ts';
+import { loadInstallationPseudonymKey } from './installation-pseudonym-key.ts';
 import { logger } from './logger.ts';
 
 /** The configured keys for personal data (`STRATA_PII_HMAC_KEY`, `STRATA_PII_ENCRYPTION_KEY`). */

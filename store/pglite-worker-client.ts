@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { siblingModule } from './project-files.ts';
 import {
   GuardState,
   deserializeError,
@@ -35,7 +36,8 @@ export interface PgliteWorkerOptions {
   readonly statementTimeoutMs: number;
 }
 
-const WORKER_URL = new URL('./pglite-worker.ts', import.meta.url);
+/** The worker's entry: `pglite-worker.ts` from the sources (tsx, vitest), `.js` compiled into dist/. */
+const WORKER_URL = siblingModule(import.meta.url, 'pglite-worker');
 
 /**
  * Starts PGlite in a worker thread and resolves once it is open. A statement past the time

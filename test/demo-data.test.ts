@@ -63,12 +63,15 @@ await describeEachEngine('demo data on %s', (engine) => {
   let database: TestDatabase;
   let summary: SeedSummary;
   let first: Checksums;
-  const stages = new Set<string>();
+  const steps: string[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     expect(await isWarehouseEmpty(database)).toBe(true);
-    summary = await seedDemoData(database, { customers: CUSTOMERS, seed: SEED, onProgress: (_d, _t, stage) => stages.add(stage) });
+    summary = await seedDemoData(database, { customers: CUSTOMERS, seed: SEED, onProgress: (event) => {
+      const line = `${event.step}/${event.steps} ${event.stage}${event.total === undefined ? '' : ` (${event.total} ${event.unit})`}`;
+      if (steps.at(-1) !== line) steps.push(line);
+    } });
     first = await checksums(database);
     checksumsByEngine.set(engine, first);
   });
@@ -84,7 +87,15 @@ await describeEachEngine('demo data on %s', (engine) => {
     expect(summary.products).toBeGreaterThanOrEqual(150);
     expect(summary.events).toBeGreaterThan(CUSTOMERS * 10);
     expect(summary.holdings).toBeGreaterThan(0);
-    expect([...stages]).toEqual(expect.arrayContaining(['customers', 'activity', 'holdings']));
+    // Progress says which step of how many, and what a counted step counts.
+    expect(steps).toEqual([
+      `1/6 generating customers (${CUSTOMERS} customers)`,
+      '2/6 loading products and daily NAV',
+      `3/6 simulating 12 months of activity (${CUSTOMERS} customers)`,
+      `4/6 deriving daily holdings (${CUSTOMERS} customers)`,
+      '5/6 rebuilding indexes',
+      '6/6 analyzing tables',
+    ]);
     expect(await isWarehouseEmpty(database)).toBe(false);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
-import { materializeDomain } from '../api/cli-tag-commands.ts';
+import { materializeDomain } from '../api/materialize-domain.ts';
 import type { TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';

@@ -4,7 +4,7 @@ import { createApp, type App } from '../api/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
-import { materializeDomain } from '../api/cli-tag-commands.ts';
+import { materializeDomain } from '../api/materialize-domain.ts';
 import { createApiKey } from '../store/api-keys.ts';
 
 await describeEachEngine('tags as metric dimensions on %s', (engine) => {

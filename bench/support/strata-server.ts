@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { processPeakRssMb } from './machine.ts';
 
@@ -13,12 +13,15 @@ export interface StrataServer {
 }
 
 /**
- * Starts `strata serve` (api/cli.ts) in a child process on a free port and resolves once
- * `GET /ready` answers 200. The child is node itself with tsx's loader (what `npx tsx`
- * runs), so its pid is the server's and its RSS is the server's own.
+ * Starts `strata serve` in a child process on a free port and resolves once `GET /ready`
+ * answers 200. It runs the compiled server, as `npm run serve` does (built first when a
+ * source changed); the child is node itself, so its pid is the server's and its RSS is the
+ * server's own.
  */
 export async function startStrataServer(env: Record<string, string>, timeoutMs = 60_000): Promise<StrataServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'serve'], {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`the build failed (exit ${build.status})`);
+  const child = spawn(process.execPath, ['dist/api/cli.js', 'serve'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

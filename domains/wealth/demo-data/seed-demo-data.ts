@@ -9,6 +9,7 @@ import { PRODUCT_COLUMNS, PRODUCT_NAV_COLUMNS, createCatalog, productNavCsv, pro
 import { suspendIndexes, withoutStatementTimeout } from './suspended-indexes.ts';
 import { createCsvWriter } from './csv-writer.ts';
 import { createTableSink } from './table-sink.ts';
+import type { ProgressListener } from '../../../modeling/progress.ts';
 
 export {
   DEMO_ACTIVITY_START,
@@ -22,7 +23,8 @@ export interface SeedOptions {
   customers?: number;
   /** Random seed (default 42): the same seed gives the same rows on every engine. */
   seed?: number;
-  onProgress?: (done: number, total: number, stage: string) => void;
+  /** Step n of SEED_STEPS, with a count of customers where the step goes customer by customer. */
+  onProgress?: ProgressListener;
 }
 
 export interface SeedSummary {
@@ -39,6 +41,8 @@ export const DEFAULT_DEMO_SEED = 42;
 const BATCH_CUSTOMERS = 1_000;
 const LOADED_TABLES = ['app_events', 'transactions', 'holdings_daily'] as const;
 const WEALTH_TABLES = ['customers', 'products', 'product_nav', 'transactions', 'holdings_daily', 'app_events'] as const;
+/** The steps of a seed, in order, as progress reports them. */
+export const SEED_STEPS = ['generating customers', 'loading products and daily NAV', 'simulating 12 months of activity', 'deriving daily holdings', 'rebuilding indexes', 'analyzing tables'] as const;
 
 /**
  * Loads the bundled domain's demo warehouse: customers, ~200 products with daily NAV,
@@ -59,14 +63,13 @@ export async function seedDemoData(database: Database, options: SeedOptions = {}
   if (!Number.isSafeInteger(customers) || customers < 1) throw new RangeError(`customers must be a positive integer, got ${customers}`);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   await assertWarehouseEmpty(database);
-  const progress = options.onProgress ?? (() => {});
+  const progress = stepReporter(options.onProgress);
 
   await loadCustomers(database, seed, customers, progress);
-  progress(0, 1, 'products');
+  progress(2);
   const catalog = createCatalog(seed);
   await database.copyCsv('wealth.products', PRODUCT_COLUMNS, productsCsv(catalog.products));
   await database.copyCsv('wealth.product_nav', PRODUCT_NAV_COLUMNS, productNavCsv(catalog.products));
-  progress(1, 1, 'products');
 
   const restoreIndexes = await suspendIndexes(database.db, LOADED_TABLES, {
     ...(database.engine === 'postgres' ? { maintenanceWorkMem: '512MB' } : {}),
@@ -75,8 +78,8 @@ export async function seedDemoData(database: Database, options: SeedOptions = {}
   try {
     await createPositionsTable(database.db);
     const activity = await loadActivity(database, seed, customers, catalog, progress);
-    progress(0, customers, 'holdings');
-    const holdings = await buildHoldings(database, customers, (done) => progress(done, customers, 'holdings'));
+    progress(4, { done: 0, total: customers });
+    const holdings = await buildHoldings(database, customers, (done) => progress(4, { done, total: customers }));
     counts = { ...activity, holdings };
   } catch (error) {
     // Leave the schema as the migrations made it; the load's own error is the one to report.
@@ -85,13 +88,12 @@ export async function seedDemoData(database: Database, options: SeedOptions = {}
     throw error;
   }
   await dropPositionsTable(database.db);
-  progress(0, 1, 'indexes');
+  progress(5);
   await restoreIndexes();
-  progress(0, 1, 'analyze');
+  progress(6);
   await withoutStatementTimeout(database.db, async (trx) => {
     for (const table of WEALTH_TABLES) await sql`ANALYZE ${sql.table(`wealth.${table}`)}`.execute(trx);
   });
-  progress(1, 1, 'analyze');
   return {
     customers,
     products: catalog.products.length,
@@ -110,23 +112,30 @@ async function assertWarehouseEmpty(database: Database): Promise<void> {
   for (const table of WEALTH_TABLES) {
     const { rows } = await sql<{ present: number }>`SELECT 1 AS present FROM ${sql.table(`wealth.${table}`)} LIMIT 1`.execute(database.db);
     if (rows.length > 0) {
-      throw new Error(`wealth.${table} already has rows: the demo data loads only into an empty warehouse (reset the database first)`);
+      throw new Error(`wealth.${table} already has rows: the demo data loads only into an empty warehouse (on embedded PGlite, \`npm run strata -- reset\` deletes the data folder; on PostgreSQL, use an empty database)`);
     }
   }
 }
 
-type Progress = (done: number, total: number, stage: string) => void;
+/** Reports step `step` (1-based) of SEED_STEPS, with a count of customers when given. */
+type Progress = (step: number, count?: { done: number; total: number }) => void;
+
+function stepReporter(listener: ProgressListener | undefined): Progress {
+  if (!listener) return () => {};
+  return (step, count) =>
+    listener({ step, steps: SEED_STEPS.length, stage: SEED_STEPS[step - 1] ?? '', ...(count ? { ...count, unit: 'customers' } : {}) });
+}
 
 async function loadCustomers(database: Database, seed: number, customers: number, progress: Progress): Promise<void> {
   const width = customerIdWidth(customers);
   const sink = createTableSink(database, 'wealth.customers', CUSTOMER_COLUMNS);
-  progress(0, customers, 'customers');
+  progress(1, { done: 0, total: customers });
   for (let low = 0; low < customers; low += BATCH_CUSTOMERS) {
     const high = Math.min(customers, low + BATCH_CUSTOMERS);
     const lines: string[] = [];
     for (let index = low; index < high; index++) lines.push(customerCsv(generateCustomer(seed, index, width)));
     await sink.write(lines.join(''));
-    progress(high, customers, 'customers');
+    progress(1, { done: high, total: customers });
   }
   await sink.finish();
 }
@@ -145,7 +154,7 @@ async function loadActivity(
     positions: createTableSink(database, POSITIONS_TABLE, POSITION_COLUMNS),
   };
   const counts = { events: 0, transactions: 0 };
-  progress(0, customers, 'activity');
+  progress(3, { done: 0, total: customers });
   const out: ActivityOutput = { events: createCsvWriter(), transactions: createCsvWriter(), positions: createCsvWriter() };
   try {
     for (let low = 0; low < customers; low += BATCH_CUSTOMERS) {
@@ -156,7 +165,7 @@ async function loadActivity(
       await sinks.events.write(out.events.take());
       await sinks.transactions.write(out.transactions.take());
       await sinks.positions.write(out.positions.take());
-      progress(high, customers, 'activity');
+      progress(3, { done: high, total: customers });
     }
   } catch (error) {
     await Promise.allSettled(Object.values(sinks).map((sink) => sink.finish()));
