@@ -74,8 +74,35 @@ const DEFAULT_GRACE_MS = 10_000;
  * `loadConfig`, always has them).
  */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
-  Partial<Pick<ServerConfig, 'anonymousRole' | 'privacyK' | 'introspection' | 'maxRows' | 'dbtProject' | 'dbtSchema' | 'eventMaxPastDays' | 'eventMaxFutureMinutes' | 'quarantineUndeclaredEvents' | 'materializeMaxDrift'>> &
-  Partial<Pick<ServerConfig, 'piiHmacKey' | 'piiEncryptionKeys' | 'jwt' | 'trustProxy' | 'authFailureLimit' | 'authFailureWindowSeconds' | 'graphqlLimits' | 'rateLimits' | 'analyticsCapacity'>> &
+  Partial<
+    Pick<
+      ServerConfig,
+      | 'anonymousRole'
+      | 'privacyK'
+      | 'introspection'
+      | 'maxRows'
+      | 'dbtProject'
+      | 'dbtSchema'
+      | 'eventMaxPastDays'
+      | 'eventMaxFutureMinutes'
+      | 'quarantineUndeclaredEvents'
+      | 'materializeMaxDrift'
+    >
+  > &
+  Partial<
+    Pick<
+      ServerConfig,
+      | 'piiHmacKey'
+      | 'piiEncryptionKeys'
+      | 'jwt'
+      | 'trustProxy'
+      | 'authFailureLimit'
+      | 'authFailureWindowSeconds'
+      | 'graphqlLimits'
+      | 'rateLimits'
+      | 'analyticsCapacity'
+    >
+  > &
   Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql'>> & {
     /** Where access-log lines go (default: the process logger, store/logger.ts). */
     readonly logger?: Logger;
@@ -150,15 +177,25 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
     return {
-      database, events, tags, personalData, personalKeys: config.piiEncryptionKeys, analytics, clientAddress: request.socket.remoteAddress ?? 'unknown',
+      database,
+      events,
+      tags,
+      personalData,
+      personalKeys: config.piiEncryptionKeys,
+      analytics,
+      clientAddress: request.socket.remoteAddress ?? 'unknown',
       requestId: observationOf(request)?.requestId ?? 'unobserved',
       materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
       session: () =>
         (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => {
           const viewer = viewerOf(principal, privacyK);
           return {
-            principal, actor: principal.name, semantic, canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
-            access: queryAccess(principal, domain.tagSubject, privacyK), viewer,
+            principal,
+            actor: principal.name,
+            semantic,
+            canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
+            access: queryAccess(principal, domain.tagSubject, privacyK),
+            viewer,
             profiles: createProfileLoader(database, tags, viewer, personalData),
           };
         })),
@@ -167,8 +204,12 @@ export async function createApp(database: Database, config: AppConfig): Promise<
   const routes: Record<string, Route> = {};
   const server = createServer(
     createFrontHandler({
-      routes, metrics, cors: createCors(config.corsOrigins ?? []), logger: config.logger ?? logger,
-      onError: handleRouteError, refuse: (response, status, code, message) => refuse(response, status, code, message),
+      routes,
+      metrics,
+      cors: createCors(config.corsOrigins ?? []),
+      logger: config.logger ?? logger,
+      onError: handleRouteError,
+      refuse: (response, status, code, message) => refuse(response, status, code, message),
     }),
   );
   closeIdleConnectionsSafely(server);
@@ -236,7 +277,8 @@ function handleRouteError(response: ServerResponse, error: unknown): void {
     return refuse(response, answer.status, 'UNAVAILABLE', UNAVAILABLE_MESSAGE);
   }
   logger.error({ requestId, err: error instanceof Error ? error.message : String(error) }, 'request failed');
-  if (!response.headersSent) refuse(response, 500, 'INTERNAL_SERVER_ERROR', `Internal server error. The failure was logged under request id ${requestId ?? 'unknown'}.`);
+  if (!response.headersSent)
+    refuse(response, 500, 'INTERNAL_SERVER_ERROR', `Internal server error. The failure was logged under request id ${requestId ?? 'unknown'}.`);
   else response.end();
 }
 

@@ -23,7 +23,11 @@ const ACCESS_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
  * authAnswer(null, [{ message: 'no', extensions: { code: 'FORBIDDEN' } }], true); // { status: 403 }
  * ```
  */
-export function authAnswer(data: Readonly<Record<string, unknown>> | null | undefined, errors: readonly GraphQLFormattedError[], credentialsSent: boolean): AuthAnswer | undefined {
+export function authAnswer(
+  data: Readonly<Record<string, unknown>> | null | undefined,
+  errors: readonly GraphQLFormattedError[],
+  credentialsSent: boolean,
+): AuthAnswer | undefined {
   if (errors.length === 0) return undefined;
   const codes = new Set(errors.map((e) => e.extensions?.code));
   for (const code of codes) if (typeof code !== 'string' || !ACCESS_CODES.has(code)) return undefined;

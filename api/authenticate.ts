@@ -51,7 +51,8 @@ export function createAuthenticator(database: Database, options: AuthenticatorOp
     if (!match) return anonymousPrincipal(null, 'Authorization must be "Bearer <api key or token>"');
     const token = match[1] as string;
     if (token.length > MAX_CREDENTIAL_LENGTH) return anonymousPrincipal(null, `credentials longer than ${MAX_CREDENTIAL_LENGTH} characters are refused`);
-    if (isLocalToken(token)) return acceptsLocalToken(options.localToken, token, request) ? LOCAL_CLI_PRINCIPAL : anonymousPrincipal(null, 'unknown local credential');
+    if (isLocalToken(token))
+      return acceptsLocalToken(options.localToken, token, request) ? LOCAL_CLI_PRINCIPAL : anonymousPrincipal(null, 'unknown local credential');
     if (!looksLikeJwt(token)) return (await keys.find(token)) ?? anonymousPrincipal(null, 'unknown or revoked API key');
     if (!options.verifyJwt) return anonymousPrincipal(null, 'bearer tokens (JWT) are not configured on this server; use an API key');
     try {

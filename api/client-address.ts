@@ -10,7 +10,10 @@ export function clientAddress(request: IncomingMessage, trustedProxies: number):
   const peer = request.socket.remoteAddress ?? 'unknown';
   if (trustedProxies <= 0) return addressKey(peer);
   const header = request.headers['x-forwarded-for'];
-  const forwarded = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const chain = [...forwarded, peer];
   const candidate = chain[Math.max(0, chain.length - 1 - trustedProxies)] as string;
   return isIP(stripPort(candidate)) ? addressKey(stripPort(candidate)) : addressKey(peer);

@@ -84,7 +84,9 @@ describe('connection failures raised by node-postgres', () => {
       expect(poolTimeout).toMatchObject({ message: 'timeout exceeded when trying to connect' });
       expect(isConnectionFailure(poolTimeout)).toBe(true);
 
-      const { rows: [backend] } = await held.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const {
+        rows: [backend],
+      } = await held.query<{ pid: number }>('select pg_backend_pid() as pid');
       const admin = new pg.Client({ connectionString: ADMIN_URL });
       await admin.connect();
       await admin.query('select pg_terminate_backend($1)', [backend?.pid]);

@@ -54,5 +54,4 @@ export function isConnectionFailure(error: unknown, depth = 0): boolean {
 }
 
 /** What a client is told while the database is unreachable. */
-export const UNAVAILABLE_MESSAGE =
-  'The database is unreachable at the moment and the request was not completed; retry after the seconds given in Retry-After.';
+export const UNAVAILABLE_MESSAGE = 'The database is unreachable at the moment and the request was not completed; retry after the seconds given in Retry-After.';

@@ -22,18 +22,22 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 export function parseCorsOrigins(text: string | undefined): CorsOrigins {
   const value = text?.trim() ?? '';
   if (value === '*') return '*';
-  return value.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
-    let url: URL;
-    try {
-      url = new URL(entry);
-    } catch {
-      throw new Error(`"${entry.slice(0, 80)}" is not an origin (expected scheme://host[:port])`);
-    }
-    if (!['http:', 'https:'].includes(url.protocol) || url.origin !== entry.replace(/\/$/, '')) {
-      throw new Error(`"${entry.slice(0, 80)}" is not an origin (expected scheme://host[:port], without path)`);
-    }
-    return url.origin;
-  });
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      let url: URL;
+      try {
+        url = new URL(entry);
+      } catch {
+        throw new Error(`"${entry.slice(0, 80)}" is not an origin (expected scheme://host[:port])`);
+      }
+      if (!['http:', 'https:'].includes(url.protocol) || url.origin !== entry.replace(/\/$/, '')) {
+        throw new Error(`"${entry.slice(0, 80)}" is not an origin (expected scheme://host[:port], without path)`);
+      }
+      return url.origin;
+    });
 }
 
 /**

@@ -13,9 +13,13 @@ export function checkDbtProject(dir: string, schema: string, print: (line: strin
     const layer = createSemanticLayer(catalog, { maxRows: 1 });
     const byType = new Map<string, number>();
     for (const m of catalog.metrics) byType.set(m.type, (byType.get(m.type) ?? 0) + 1);
-    print(`${dir}: ${catalog.models.length} semantic models, ${catalog.metrics.length} metrics (${[...byType].map(([t, n]) => `${n} ${t.toLowerCase()}`).join(', ')}), ${catalog.savedQueries?.length ?? 0} saved queries, ${catalog.timeSpines?.length ?? 0} time spines`);
+    print(
+      `${dir}: ${catalog.models.length} semantic models, ${catalog.metrics.length} metrics (${[...byType].map(([t, n]) => `${n} ${t.toLowerCase()}`).join(', ')}), ${catalog.savedQueries?.length ?? 0} saved queries, ${catalog.timeSpines?.length ?? 0} time spines`,
+    );
     for (const model of catalog.models) {
-      print(`  model ${model.name} (${'table' in model.source ? model.source.table : 'sql'}): ${model.dimensions.length} dimensions, ${model.measures.length} measures, entities ${(model.entities ?? []).map((e) => `${e.name}:${e.type}`).join(', ')}`);
+      print(
+        `  model ${model.name} (${'table' in model.source ? model.source.table : 'sql'}): ${model.dimensions.length} dimensions, ${model.measures.length} measures, entities ${(model.entities ?? []).map((e) => `${e.name}:${e.type}`).join(', ')}`,
+      );
     }
     const unplannable = catalog.metrics.flatMap((m) => {
       try {

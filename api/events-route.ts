@@ -13,10 +13,7 @@ import { noteErrorCodes } from './request-observation.ts';
  * `FORBIDDEN` -> 403, `RATE_LIMITED` -> 429 and `UNAVAILABLE` -> 503, both with Retry-After)
  * to refuse the caller; a 401 carries `WWW-Authenticate: Bearer`.
  */
-export function createEventsRoute(
-  collector: EventCollector,
-  options: { maxBodyBytes: number; authorize?: (request: IncomingMessage) => Promise<void> },
-) {
+export function createEventsRoute(collector: EventCollector, options: { maxBodyBytes: number; authorize?: (request: IncomingMessage) => Promise<void> }) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.method !== 'POST') {
       response.setHeader('allow', 'POST');
@@ -33,7 +30,8 @@ export function createEventsRoute(
         return reply(response, answer.status, failure(error.code, error.message));
       }
       // RFC 6750: a refused bearer credential says so; a missing one only names the scheme.
-      if (status === 401) response.setHeader('www-authenticate', `Bearer realm="strata"${request.headers.authorization === undefined ? '' : ', error="invalid_token"'}`);
+      if (status === 401)
+        response.setHeader('www-authenticate', `Bearer realm="strata"${request.headers.authorization === undefined ? '' : ', error="invalid_token"'}`);
       return reply(response, status, failure(error.code, error.message));
     }
     const body = await readJsonBody(request, options.maxBodyBytes);

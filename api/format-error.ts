@@ -45,7 +45,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
   if (isConnectionFailure(error)) {
-    logger.warn({ requestId: currentRequestId(), err: original instanceof Error ? original.message : String(original), path: formatted.path }, 'database unreachable');
+    logger.warn(
+      { requestId: currentRequestId(), err: original instanceof Error ? original.message : String(original), path: formatted.path },
+      'database unreachable',
+    );
     return {
       message: UNAVAILABLE_MESSAGE,
       ...(formatted.path ? { path: formatted.path } : {}),
@@ -59,7 +62,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, extensions };
   }
   const requestId = currentRequestId();
-  logger.error({ requestId, err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), path: formatted.path }, 'internal error');
+  logger.error(
+    { requestId, err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), path: formatted.path },
+    'internal error',
+  );
   return {
     message: 'Internal server error. The failure was logged; retry later or contact the operators, quoting the request id.',
     ...(formatted.path ? { path: formatted.path } : {}),

@@ -6,7 +6,6 @@ import { BodyTooLargeError, MalformedBodyError, readJsonBody } from './http-body
 import { scanInputText } from './input-scan.ts';
 import { currentObservation } from './request-observation.ts';
 
-
 /** Serves Apollo Server on a plain Node request: the integration Apollo's own ones follow. */
 export function createGraphqlHandler(
   apollo: ApolloServer<RequestContext>,

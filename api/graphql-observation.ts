@@ -86,6 +86,13 @@ function shapeOf(document: DocumentNode, operation: OperationDefinitionNode): Op
   const root = operation.operation === 'mutation' ? 'Mutation' : operation.operation === 'subscription' ? 'Subscription' : 'Query';
   const schemaFields = [...fields].filter((f) => !f.startsWith('__')).sort();
   const classes = new Set(schemaFields.map((f) => CLASS_OF[`${root}.${f}`] ?? 'public'));
-  const operationClass = schemaFields.length === 0 ? (fields.size > 0 && [...fields].some((f) => f !== '__typename') ? 'introspection' : 'public') : classes.size === 1 ? ([...classes][0] as string) : 'mixed';
+  const operationClass =
+    schemaFields.length === 0
+      ? fields.size > 0 && [...fields].some((f) => f !== '__typename')
+        ? 'introspection'
+        : 'public'
+      : classes.size === 1
+        ? ([...classes][0] as string)
+        : 'mixed';
   return { rootFields: schemaFields, operationClass };
 }

@@ -40,7 +40,9 @@ export async function readJsonBody(request: IncomingMessage, limit: number): Pro
   }
   if (problem) {
     const path = unstorablePath(body);
-    throw new MalformedBodyError(`request body: ${path === undefined ? problem.message : `the text at ${quoteInput(path)} holds a NUL character or an unpaired surrogate; such text cannot be stored`}`);
+    throw new MalformedBodyError(
+      `request body: ${path === undefined ? problem.message : `the text at ${quoteInput(path)} holds a NUL character or an unpaired surrogate; such text cannot be stored`}`,
+    );
   }
   return body;
 }

@@ -22,7 +22,6 @@ export interface FrontOptions {
   readonly refuse: (response: ServerResponse, status: number, code: string, message: string) => void;
 }
 
-
 /**
  * What every request goes through before and after its route: a request id (the client's
  * `X-Request-Id` if acceptable, else a new one) returned in `X-Request-Id` on every answer,
@@ -49,7 +48,9 @@ export function createFrontHandler(options: FrontOptions): (request: IncomingMes
     withObservation(observation, () =>
       trace.getTracer('strata').startActiveSpan(`${observation.method} ${observation.route}`, { kind: SpanKind.SERVER, attributes }, parent, (span) => {
         observation.span = span;
-        const answered = route ? route(request, response, url) : Promise.resolve(options.refuse(response, 404, 'NOT_FOUND', `no route ${url.pathname.slice(0, 200)}`));
+        const answered = route
+          ? route(request, response, url)
+          : Promise.resolve(options.refuse(response, 404, 'NOT_FOUND', `no route ${url.pathname.slice(0, 200)}`));
         answered.catch((error: unknown) => options.onError(response, error));
       }),
     );

@@ -13,11 +13,13 @@ const QUOTE = 34;
 const BACKSLASH = 92;
 
 const nesting = (at: number): InputProblem => ({
-  kind: 'nesting', at: at + 1,
+  kind: 'nesting',
+  at: at + 1,
   message: `input nests more than ${MAX_INPUT_NESTING} levels of objects, lists or parentheses (at character ${at + 1})`,
 });
 const unstorable = (at: number): InputProblem => ({
-  kind: 'unstorable', at: at + 1,
+  kind: 'unstorable',
+  at: at + 1,
   message: `input holds a NUL character or an unpaired surrogate (at character ${at + 1}); such text cannot be stored`,
 });
 
@@ -90,10 +92,12 @@ export function scanInputText(text: string, syntax: 'json' | 'graphql'): InputPr
   for (let m = SIGNIFICANT.exec(text); m; m = SIGNIFICANT.exec(text)) {
     const i = m.index;
     const c = text.charCodeAt(i);
-    if (c === 123 || c === 91 || c === 40) { // { [ (
+    if (c === 123 || c === 91 || c === 40) {
+      // { [ (
       depth += 1;
       if (depth > MAX_INPUT_NESTING) return nesting(i);
-    } else if (c === 125 || c === 93 || c === 41) { // } ] )
+    } else if (c === 125 || c === 93 || c === 41) {
+      // } ] )
       depth -= 1;
     } else if (c === QUOTE) {
       const block = syntax === 'graphql' && text.startsWith('"""', i);

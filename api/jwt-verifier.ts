@@ -85,7 +85,7 @@ function refusal(error: unknown, config: JwtConfig, remote: boolean): never {
   const code = error instanceof errors.JOSEError ? error.code : undefined;
   if (remote && (code === undefined || code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC' || code === 'ERR_JWKS_INVALID')) {
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'JWKS fetch failed');
-    throw new StrataError('UNAVAILABLE', 'the token issuer\'s keys cannot be fetched right now; retry later', { retryAfter: 30 });
+    throw new StrataError('UNAVAILABLE', "the token issuer's keys cannot be fetched right now; retry later", { retryAfter: 30 });
   }
   if (error instanceof errors.JWTExpired) return refuse('it has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
@@ -119,7 +119,8 @@ async function readKeySet(path: string): Promise<JSONWebKeySet> {
   const keys = (parsed as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new Error(`STRATA_JWT_JWKS: '${path}' must hold { "keys": [ ... ] } with at least one key`);
   keys.forEach((key: Record<string, unknown>, i) => {
-    if (!['RSA', 'EC', 'OKP'].includes(String(key?.kty))) throw new Error(`STRATA_JWT_JWKS: key ${i} has kty '${String(key?.kty)}'; only public RSA, EC or OKP keys are accepted`);
+    if (!['RSA', 'EC', 'OKP'].includes(String(key?.kty)))
+      throw new Error(`STRATA_JWT_JWKS: key ${i} has kty '${String(key?.kty)}'; only public RSA, EC or OKP keys are accepted`);
     if ('d' in key) throw new Error(`STRATA_JWT_JWKS: key ${i} is a private key; publish only the public part`);
   });
   return parsed as JSONWebKeySet;

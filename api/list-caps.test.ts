@@ -33,9 +33,17 @@ describe('the fields of an operation', () => {
       query { a: customer(id: "1") { ...F ...F } b: customer(id: "2") { id } audience(key: "x") { size members { edges { cursor } } } }
       fragment F on Customer { id tags { key } }`);
     expect(fields.map((f) => f.coordinate)).toEqual([
-      'Query.customer', 'Customer.id', 'Customer.tags', 'TagValue.key',
-      'Query.customer', 'Customer.id',
-      'Query.audience', 'Audience.size', 'Audience.members', 'AudienceMemberConnection.edges', 'AudienceMemberEdge.cursor',
+      'Query.customer',
+      'Customer.id',
+      'Customer.tags',
+      'TagValue.key',
+      'Query.customer',
+      'Customer.id',
+      'Query.audience',
+      'Audience.size',
+      'Audience.members',
+      'AudienceMemberConnection.edges',
+      'AudienceMemberEdge.cursor',
     ]);
   });
 });
@@ -53,11 +61,17 @@ describe('list budgets shared by a request', () => {
     const pages = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: audience(key: "x") { members { edges { cursor } } }`).join(' ')} }`;
     expect(check(pages(10))).not.toThrow();
     expect(check(pages(11))).toThrow(/1,100 audience members/);
-    expect(check('query Q($n: Int) { a: audience(key: "x") { members(first: $n) { edges { cursor } } } b: audience(key: "x") { members(first: 901) { edges { cursor } } } }', { n: null })).toThrow(/1,001 audience members/);
+    expect(
+      check(
+        'query Q($n: Int) { a: audience(key: "x") { members(first: $n) { edges { cursor } } } b: audience(key: "x") { members(first: 901) { edges { cursor } } } }',
+        { n: null },
+      ),
+    ).toThrow(/1,001 audience members/);
   });
 
   it('counts events sent in one request', () => {
-    const events = 'mutation M($a: [TrackEventInput!]!, $b: [TrackEventInput!]!) { x: trackEvents(events: $a) { accepted } y: trackEvents(events: $b) { accepted } }';
+    const events =
+      'mutation M($a: [TrackEventInput!]!, $b: [TrackEventInput!]!) { x: trackEvents(events: $a) { accepted } y: trackEvents(events: $b) { accepted } }';
     expect(check(events, { a: Array(600).fill({}), b: Array(600).fill({}) })).toThrow(/1,200 events/);
   });
 });

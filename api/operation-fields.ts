@@ -37,7 +37,8 @@ export interface OperationField {
 export function operationFields(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): OperationField[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   const fields: OperationField[] = [];
   if (!root) return fields;
 
@@ -51,7 +52,11 @@ export function operationFields(schema: GraphQLSchema, document: DocumentNode, o
       if (!field) continue;
       fields.push({ coordinate: `${parent.name}.${name}`, node });
       const type = getNamedType(field.type);
-      if (isObjectType(type) || isInterfaceType(type)) visit(type, nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])));
+      if (isObjectType(type) || isInterfaceType(type))
+        visit(
+          type,
+          nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])),
+        );
     }
   };
   visit(root, [operation.selectionSet]);

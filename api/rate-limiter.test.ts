@@ -15,7 +15,12 @@ describe('the per-key token buckets', () => {
   it('admits a burst, then refuses with the wait until enough tokens have flowed back', () => {
     const { limiter, advance } = limiterAt();
     for (let i = 0; i < 4; i += 1) expect(limiter.admit('key bi', [['analytics', 1]])).toBeUndefined();
-    expect(limiter.admit('key bi', [['analytics', 1]])).toEqual({ operationClass: 'analytics', limit: { perSecond: 2, burst: 4 }, retryAfterSeconds: 1, exceedsBurst: false });
+    expect(limiter.admit('key bi', [['analytics', 1]])).toEqual({
+      operationClass: 'analytics',
+      limit: { perSecond: 2, burst: 4 },
+      retryAfterSeconds: 1,
+      exceedsBurst: false,
+    });
     advance(499);
     expect(limiter.admit('key bi', [['analytics', 1]])).toMatchObject({ retryAfterSeconds: 1 });
     advance(1);
@@ -35,7 +40,12 @@ describe('the per-key token buckets', () => {
   it('takes all the classes of a request or none', () => {
     const { limiter } = limiterAt();
     expect(limiter.admit('key bi', [['analytics', 3]])).toBeUndefined();
-    expect(limiter.admit('key bi', [['catalog', 100], ['analytics', 2]])).toMatchObject({ operationClass: 'analytics' });
+    expect(
+      limiter.admit('key bi', [
+        ['catalog', 100],
+        ['analytics', 2],
+      ]),
+    ).toMatchObject({ operationClass: 'analytics' });
     expect(limiter.admit('key bi', [['catalog', 100]])).toBeUndefined();
   });
 

@@ -88,7 +88,8 @@ export function createRateLimiter(limits: RateLimits, now: () => number = () => 
         if (!limit) continue;
         if (tokens > limit.burst) return { operationClass, limit, retryAfterSeconds: Math.ceil(limit.burst / limit.perSecond), exceedsBurst: true };
         const available = level(buckets.get(operationClass)?.get(caller), limit, at);
-        if (available < tokens) return { operationClass, limit, retryAfterSeconds: Math.max(1, Math.ceil((tokens - available) / limit.perSecond)), exceedsBurst: false };
+        if (available < tokens)
+          return { operationClass, limit, retryAfterSeconds: Math.max(1, Math.ceil((tokens - available) / limit.perSecond)), exceedsBurst: false };
       }
       for (const [operationClass, tokens] of demand) {
         const limit = limits[operationClass];
@@ -120,6 +121,7 @@ export function parseRateLimit(text: string): RateLimit | null {
   const match = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(trimmed);
   const perSecond = Number(match?.[1]);
   const burst = match?.[2] === undefined ? Math.max(1, Math.ceil(perSecond * 2)) : Number(match[2]);
-  if (!match || !(perSecond > 0) || !(burst >= 1)) throw new Error(`expected RATE/BURST in requests per second (e.g. 5/20) or off; got ${JSON.stringify(text)}`);
+  if (!match || !(perSecond > 0) || !(burst >= 1))
+    throw new Error(`expected RATE/BURST in requests per second (e.g. 5/20) or off; got ${JSON.stringify(text)}`);
   return { perSecond, burst };
 }

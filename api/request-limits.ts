@@ -74,9 +74,16 @@ export function rateLimited(refused: Refusal, caller: string): StrataError {
   const rateText = `${limit.perSecond.toLocaleString('en-US')} ${operationClass} requests per second with bursts of ${limit.burst.toLocaleString('en-US')} (${rateVariable(operationClass)})`;
   const who = caller.startsWith('address ') ? `callers from ${caller.slice('address '.length)}` : caller.replace(/^\w+ /, '');
   if (refused.exceedsBurst) {
-    return new StrataError('BAD_USER_INPUT', `The request selects more ${operationClass} fields than one burst allows: the limit is ${rateText}; split it into smaller requests.`, { limit: operationClass, max: limit.burst });
+    return new StrataError(
+      'BAD_USER_INPUT',
+      `The request selects more ${operationClass} fields than one burst allows: the limit is ${rateText}; split it into smaller requests.`,
+      { limit: operationClass, max: limit.burst },
+    );
   }
-  return new StrataError('RATE_LIMITED', `Rate limit reached for ${who}: ${rateText}; retry after ${refused.retryAfterSeconds} s.`, { retryAfter: refused.retryAfterSeconds, limit: operationClass });
+  return new StrataError('RATE_LIMITED', `Rate limit reached for ${who}: ${rateText}; retry after ${refused.retryAfterSeconds} s.`, {
+    retryAfter: refused.retryAfterSeconds,
+    limit: operationClass,
+  });
 }
 
 /** A request-level error carrying a domain error (formatted by api/format-error.ts) and its HTTP status. */

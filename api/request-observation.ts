@@ -35,7 +35,13 @@ const scope = new AsyncLocalStorage<RequestObservation>();
 
 /** Starts observing a request; `route` is filled in once it is known. */
 export function beginObservation(request: IncomingMessage, requestId: string): RequestObservation {
-  const observation: RequestObservation = { requestId, startedAt: performance.now(), method: request.method ?? 'GET', route: 'unmatched', errorCodes: new Set() };
+  const observation: RequestObservation = {
+    requestId,
+    startedAt: performance.now(),
+    method: request.method ?? 'GET',
+    route: 'unmatched',
+    errorCodes: new Set(),
+  };
   observations.set(request, observation);
   return observation;
 }

@@ -72,8 +72,18 @@ export function createServerMetrics(sources: MetricSources): ServerMetrics {
     registers,
   });
   for (const outcome of ['accepted', 'duplicate', 'quarantined']) events.inc({ outcome, code: '' }, 0);
-  const personalReads = new Counter({ name: 'strata_personal_data_reads_total', help: 'Reads of customers\' personal data recorded in the audit log, by operation.', labelNames: ['operation'] as const, registers });
-  const personalCustomers = new Counter({ name: 'strata_personal_data_customers_read_total', help: 'Customers whose personal data was read, by operation.', labelNames: ['operation'] as const, registers });
+  const personalReads = new Counter({
+    name: 'strata_personal_data_reads_total',
+    help: "Reads of customers' personal data recorded in the audit log, by operation.",
+    labelNames: ['operation'] as const,
+    registers,
+  });
+  const personalCustomers = new Counter({
+    name: 'strata_personal_data_customers_read_total',
+    help: 'Customers whose personal data was read, by operation.',
+    labelNames: ['operation'] as const,
+    registers,
+  });
   defineGauges(registers, sources);
 
   return {
@@ -122,8 +132,22 @@ function defineGauges(registers: Registry[], sources: MetricSources): void {
       }
     },
   });
-  new Gauge({ name: 'strata_analytics_lane_running', help: 'Expensive reads running in the analytics lane.', registers, collect() { this.set(sources.analyticsLoad().running); } });
-  new Gauge({ name: 'strata_analytics_lane_waiting', help: 'Expensive reads waiting for an analytics slot.', registers, collect() { this.set(sources.analyticsLoad().waiting); } });
+  new Gauge({
+    name: 'strata_analytics_lane_running',
+    help: 'Expensive reads running in the analytics lane.',
+    registers,
+    collect() {
+      this.set(sources.analyticsLoad().running);
+    },
+  });
+  new Gauge({
+    name: 'strata_analytics_lane_waiting',
+    help: 'Expensive reads waiting for an analytics slot.',
+    registers,
+    collect() {
+      this.set(sources.analyticsLoad().waiting);
+    },
+  });
   let runs: { at: number; counts: Readonly<Record<string, number>> } | undefined;
   new Gauge({
     name: 'strata_materialization_runs',

@@ -31,7 +31,9 @@ console.log(`machine: ${cpus()[0]?.model} x${cpus().length}, ${(totalmem() / 2 *
 let t = performance.now();
 const { catalog, refused } = importDbtProject(resolve(ROOT, 'manifest'), { schema: SCHEMA });
 const importMs = performance.now() - t;
-console.log(`import + validate manifest: ${importMs.toFixed(0)} ms (${catalog.models.length} models, ${catalog.metrics.length} metrics, ${refused.length} refused)`);
+console.log(
+  `import + validate manifest: ${importMs.toFixed(0)} ms (${catalog.models.length} models, ${catalog.metrics.length} metrics, ${refused.length} refused)`,
+);
 
 t = performance.now();
 const layer = createSemanticLayer(catalog, { maxRows: 100_000 });
@@ -44,7 +46,9 @@ for (const metric of catalog.metrics) {
   }
 }
 const planMs = performance.now() - t;
-console.log(`compile ${catalog.metrics.length} metrics by metric_time, cold: ${planMs.toFixed(0)} ms total (${(planMs / catalog.metrics.length).toFixed(2)} ms each, ${failed} refused)`);
+console.log(
+  `compile ${catalog.metrics.length} metrics by metric_time, cold: ${planMs.toFixed(0)} ms total (${(planMs / catalog.metrics.length).toFixed(2)} ms each, ${failed} refused)`,
+);
 
 if (await isPostgresReachable()) {
   const database = await createTestDatabase('postgres');
@@ -69,7 +73,9 @@ if (await isPostgresReachable()) {
     }
     await app.close();
     const all = perCase.map((p) => p.ms);
-    console.log(`GraphQL end to end on PostgreSQL, ${perCase.length} cases (median of 4 after a warm-up each): median ${median(all).toFixed(1)} ms, p90 ${[...all].sort((a, b) => a - b)[Math.floor(all.length * 0.9)]?.toFixed(1)} ms, max ${Math.max(...all).toFixed(1)} ms`);
+    console.log(
+      `GraphQL end to end on PostgreSQL, ${perCase.length} cases (median of 4 after a warm-up each): median ${median(all).toFixed(1)} ms, p90 ${[...all].sort((a, b) => a - b)[Math.floor(all.length * 0.9)]?.toFixed(1)} ms, max ${Math.max(...all).toFixed(1)} ms`,
+    );
     for (const p of [...perCase].sort((a, b) => b.ms - a.ms).slice(0, 5)) console.log(`  slowest: ${p.ms.toFixed(1)} ms ${p.name}`);
   } finally {
     await database.dispose();

@@ -19,11 +19,32 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 
-interface Histogram { p50: number; p99: number; average: number }
-interface Result { duration: number; latency: Histogram; requests: Histogram & { total: number }; non2xx: number; errors: number; timeouts: number }
-interface RawRequest { method?: string; path?: string; headers?: Record<string, string>; body?: string }
+interface Histogram {
+  p50: number;
+  p99: number;
+  average: number;
+}
+interface Result {
+  duration: number;
+  latency: Histogram;
+  requests: Histogram & { total: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+interface RawRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
 type Autocannon = (options: {
-  url: string; connections: number; duration: number; timeout: number; method: string; headers: Record<string, string>;
+  url: string;
+  connections: number;
+  duration: number;
+  timeout: number;
+  method: string;
+  headers: Record<string, string>;
   requests: { setupRequest: (request: RawRequest) => RawRequest; onResponse: (status: number, body: string) => void }[];
 }) => Promise<Result>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -46,12 +67,21 @@ function batchJson(): string {
     const name = NAMES[sequence % NAMES.length]!;
     const head = `{"eventId":"${runId}-${sequence}","name":"${name}","customerId":"c${sequence % 100_000}","occurredAt":"${stamps[sequence % 60]}","channel":"app"`;
     switch (name) {
-      case 'page_view': events.push(`${head},"page":"fund_list","properties":{"referrer":"home"}}`); break;
+      case 'page_view':
+        events.push(`${head},"page":"fund_list","properties":{"referrer":"home"}}`);
+        break;
       case 'placement_impression':
-      case 'placement_click': events.push(`${head},"placementId":"home_banner","properties":{"content_id":"promo-7","position":0}}`); break;
-      case 'product_view': events.push(`${head},"productId":"p0042","properties":{"source":"search"}}`); break;
-      case 'purchase_submit': events.push(`${head},"productId":"p0042","properties":{"amount":${1000 + (sequence % 9000)},"order_id":"o${sequence}"}}`); break;
-      default: events.push(`${head},"properties":{"app_version":"8.2.0","os":"ios"}}`);
+      case 'placement_click':
+        events.push(`${head},"placementId":"home_banner","properties":{"content_id":"promo-7","position":0}}`);
+        break;
+      case 'product_view':
+        events.push(`${head},"productId":"p0042","properties":{"source":"search"}}`);
+        break;
+      case 'purchase_submit':
+        events.push(`${head},"productId":"p0042","properties":{"amount":${1000 + (sequence % 9000)},"order_id":"o${sequence}"}}`);
+        break;
+      default:
+        events.push(`${head},"properties":{"app_version":"8.2.0","os":"ios"}}`);
     }
   }
   return `[${events.join(',')}]`;
@@ -60,7 +90,11 @@ function batchJson(): string {
 async function admin(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
   await client.connect();
-  try { await client.query(text); } finally { await client.end(); }
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
 }
 
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
@@ -83,7 +117,9 @@ async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; 
 }
 
 function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) / 1024;
 }
 
@@ -94,7 +130,9 @@ function peakRssMb(pid: number): number {
 function cpuSeconds(match: { pid: number } | { cmdline: RegExp }): number {
   const ticks = (pid: string) => {
     try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
       return Number(fields[11]) + Number(fields[12]);
     } catch {
       return 0;
@@ -102,8 +140,17 @@ function cpuSeconds(match: { pid: number } | { cmdline: RegExp }): number {
   };
   if ('pid' in match) return ticks(String(match.pid)) / 100;
   const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  return pids.filter((p) => { try { return match.cmdline.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')); } catch { return false; } })
-    .reduce((sum, p) => sum + ticks(p), 0) / 100;
+  return (
+    pids
+      .filter((p) => {
+        try {
+          return match.cmdline.test(readFileSync(`/proc/${p}/cmdline`, 'utf8'));
+        } catch {
+          return false;
+        }
+      })
+      .reduce((sum, p) => sum + ticks(p), 0) / 100
+  );
 }
 
 /** CPU seconds the whole machine was busy (every process, every core). */
@@ -127,7 +174,9 @@ async function countRows(databaseUrl: string): Promise<number> {
       previous = count;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-  } finally { await client.end(); }
+  } finally {
+    await client.end();
+  }
 }
 
 /** This run's backends and the shared WAL writer, checkpointer and background writer. */
@@ -135,21 +184,31 @@ let postgresOfBench = /^postgres: .*(walwriter|checkpointer|background writer)/;
 
 async function load(label: string, url: string, body: () => string, acceptedOf: (response: any) => number, serverPid: number, token: string) {
   const cpuBefore = {
-    server: cpuSeconds({ pid: serverPid }), postgres: cpuSeconds({ cmdline: postgresOfBench }), loader: process.cpuUsage(), machine: machineBusySeconds(),
+    server: cpuSeconds({ pid: serverPid }),
+    postgres: cpuSeconds({ cmdline: postgresOfBench }),
+    loader: process.cpuUsage(),
+    machine: machineBusySeconds(),
   };
   let acknowledged = 0;
   let rejected = 0;
   const result = await autocannon({
-    url, connections: CONNECTIONS, duration: SECONDS, timeout: 30, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    requests: [{
-      setupRequest: (request) => ({ ...request, body: body() }),
-      onResponse: (status, text) => {
-        if (status !== 200) return;
-        const parsed = JSON.parse(text);
-        acknowledged += acceptedOf(parsed);
-        rejected += (parsed.rejected ?? parsed.data?.trackEvents?.rejected ?? []).length;
+    url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    timeout: 30,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, body: body() }),
+        onResponse: (status, text) => {
+          if (status !== 200) return;
+          const parsed = JSON.parse(text);
+          acknowledged += acceptedOf(parsed);
+          rejected += (parsed.rejected ?? parsed.data?.trackEvents?.rejected ?? []).length;
+        },
       },
-    }],
+    ],
   });
   const perSecond = acknowledged / result.duration;
   const loaderCpu = process.cpuUsage(cpuBefore.loader);
@@ -161,7 +220,8 @@ async function load(label: string, url: string, body: () => string, acceptedOf: 
     machine: machineBusySeconds() - cpuBefore.machine,
   };
   const others = Math.max(0, used.machine - used.server - used.postgres - used.loader);
-  const cpu = `CPU (100% = one core): server ${share(used.server)}, PostgreSQL ${share(used.postgres)} (this database's backends and WAL writer), ` +
+  const cpu =
+    `CPU (100% = one core): server ${share(used.server)}, PostgreSQL ${share(used.postgres)} (this database's backends and WAL writer), ` +
     `load generator ${share(used.loader)}, other processes ${share(others)} of ${cpus().length * 100}%; ` +
     `${Math.round(acknowledged / (used.server + used.postgres + used.loader)).toLocaleString('en')} events per CPU-second of the three`;
   console.log(
@@ -190,16 +250,28 @@ try {
 
   const rest = await load('POST /v1/events', `${started.url}/v1/events`, batchJson, (r) => r.accepted ?? 0, server.pid!, token);
   const afterRest = await countRows(databaseUrl);
-  const gql = await load('trackEvents mutation', `${started.url}/graphql`, () => `{"query":${JSON.stringify(TRACK)},"variables":{"events":${batchJson()}}}`, (r) => r.data?.trackEvents?.accepted ?? 0, server.pid!, token);
+  const gql = await load(
+    'trackEvents mutation',
+    `${started.url}/graphql`,
+    () => `{"query":${JSON.stringify(TRACK)},"variables":{"events":${batchJson()}}}`,
+    (r) => r.data?.trackEvents?.accepted ?? 0,
+    server.pid!,
+    token,
+  );
   const afterGraphql = await countRows(databaseUrl);
 
   const acknowledged = rest.acknowledged + gql.acknowledged;
-  console.log(`acknowledged ${acknowledged.toLocaleString('en')} events; counted ${afterGraphql.toLocaleString('en')} rows ` +
-    `(REST ${rest.acknowledged} acknowledged / ${afterRest} counted; GraphQL ${gql.acknowledged} / ${afterGraphql - afterRest})`);
+  console.log(
+    `acknowledged ${acknowledged.toLocaleString('en')} events; counted ${afterGraphql.toLocaleString('en')} rows ` +
+      `(REST ${rest.acknowledged} acknowledged / ${afterRest} counted; GraphQL ${gql.acknowledged} / ${afterGraphql - afterRest})`,
+  );
   console.log(`peak RSS of the server process: ${peakRssMb(server.pid!).toFixed(0)} MB`);
   const lost = rest.acknowledged > afterRest || gql.acknowledged > afterGraphql - afterRest;
-  console.log(lost ? 'LOST: fewer rows than acknowledged events' : 'every acknowledged event is stored ' +
-    '(rows beyond the acknowledged ones were committed for requests cut off when the load stopped)');
+  console.log(
+    lost
+      ? 'LOST: fewer rows than acknowledged events'
+      : 'every acknowledged event is stored ' + '(rows beyond the acknowledged ones were committed for requests cut off when the load stopped)',
+  );
   if (lost) process.exitCode = 1;
 } finally {
   if (server) {

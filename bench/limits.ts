@@ -49,7 +49,9 @@ const anonymous: Principal = { name: 'anonymous', role: 'app', clearance: 'perso
 function requestContext(principal: Principal, clientAddress: string, id: string) {
   const session = Promise.resolve({ principal });
   return {
-    schema, document, operation,
+    schema,
+    document,
+    operation,
     request: { query: QUERY, variables: { id } },
     contextValue: { session: () => session, clientAddress } as unknown as RequestContext,
   } as unknown as GraphQLRequestContextDidResolveOperation<RequestContext>;
@@ -68,16 +70,29 @@ console.log(`machine: ${describeMachine()}; load ${loadAverage().join(' ')}`);
 console.log(`request: ${QUERY}; ${ITERATIONS.toLocaleString('en')} iterations each\n`);
 const rows: [string, number][] = [
   ['per request: list budgets + rate limit, one app key', await cpuMicros(ITERATIONS, () => listener.didResolveOperation?.(oneKey))],
-  ['per request: list budgets + rate limit, 10,000 addresses', await cpuMicros(ITERATIONS, (i) => listener.didResolveOperation?.(addresses[i % addresses.length]!))],
-  ['uncached document: armor rules (depth, aliases, cost, directives)', await cpuMicros(ITERATIONS / 10, () => validate(schema, document, protection.validationRules))],
+  [
+    'per request: list budgets + rate limit, 10,000 addresses',
+    await cpuMicros(ITERATIONS, (i) => listener.didResolveOperation?.(addresses[i % addresses.length]!)),
+  ],
+  [
+    'uncached document: armor rules (depth, aliases, cost, directives)',
+    await cpuMicros(ITERATIONS / 10, () => validate(schema, document, protection.validationRules)),
+  ],
   ['uncached document: validation without rules (reference)', await cpuMicros(ITERATIONS / 10, () => validate(schema, document, []))],
   ['uncached document: graphql-js rules (reference)', await cpuMicros(ITERATIONS / 10, () => validate(schema, document))],
   ['uncached document: parse with the token limit', await cpuMicros(ITERATIONS / 10, () => parse(QUERY, protection.parseOptions))],
   ['uncached document: parse without it (reference)', await cpuMicros(ITERATIONS / 10, () => parse(QUERY))],
   ['analytics lane: one run of an empty work', await cpuMicros(ITERATIONS, () => lane.run(nothing))],
 ];
-console.log(formatTable(['what', 'CPU µs per call'], rows.map(([what, micros]) => [what, micros.toFixed(2)])));
+console.log(
+  formatTable(
+    ['what', 'CPU µs per call'],
+    rows.map(([what, micros]) => [what, micros.toFixed(2)]),
+  ),
+);
 const perRequest = Math.max(rows[0]![1], rows[1]![1]);
 const uncached = perRequest + rows[2]![1] - rows[3]![1];
-console.log(`\nlimits on a cached request: ${perRequest.toFixed(2)} µs CPU (target < 100 µs); on the first request of a document, plus armor's rules over graphql-js's own walk: ${uncached.toFixed(2)} µs`);
+console.log(
+  `\nlimits on a cached request: ${perRequest.toFixed(2)} µs CPU (target < 100 µs); on the first request of a document, plus armor's rules over graphql-js's own walk: ${uncached.toFixed(2)} µs`,
+);
 if (perRequest >= 100) process.exitCode = 1;

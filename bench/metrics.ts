@@ -49,7 +49,13 @@ const METRICS_QUERY = 'query Metrics($q: MetricQueryInput!) { metrics(query: $q)
 const METRICS_QUERY_WITH_SQL = 'query Metrics($q: MetricQueryInput!) { metrics(query: $q) { rows sql } }';
 
 type Row = Record<string, unknown>;
-interface MetricFigures { metric: CoreMetric; graphqlMs: number[]; sqlMs: number[]; rows: number; problem?: string }
+interface MetricFigures {
+  metric: CoreMetric;
+  graphqlMs: number[];
+  sqlMs: number[];
+  rows: number;
+  problem?: string;
+}
 
 function wholeMonths(range: Range): Range {
   const from = `${range.from.slice(0, 7)}-01`;
@@ -70,14 +76,19 @@ async function directClient(url: string): Promise<pg.Client> {
   const client = new pg.Client({
     connectionString: url,
     options: '-c TimeZone=UTC -c statement_timeout=0',
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'] },
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    },
   });
   await client.connect();
   return client;
 }
 
 async function viaGraphql(url: string, metric: CoreMetric, withSql = false): Promise<{ ms: number; rows: Row[]; sql?: string }> {
-  const { ms, answer } = await postGraphql<{ metrics: { rows: Row[]; sql?: string | null } }>(url, withSql ? METRICS_QUERY_WITH_SQL : METRICS_QUERY, { q: metricQuery(metric) });
+  const { ms, answer } = await postGraphql<{ metrics: { rows: Row[]; sql?: string | null } }>(url, withSql ? METRICS_QUERY_WITH_SQL : METRICS_QUERY, {
+    q: metricQuery(metric),
+  });
   if (answer.errors?.length || !answer.data) throw new Error(answer.errors?.map((e) => `${e.extensions?.code ?? ''} ${e.message}`).join('; ') ?? 'no data');
   return { ms, rows: answer.data.metrics.rows, ...(answer.data.metrics.sql ? { sql: answer.data.metrics.sql } : {}) };
 }
@@ -143,23 +154,44 @@ function printLatencies(all: readonly MetricFigures[]): MetricFigures[] {
 
 console.log(`machine: ${describeMachine()}`);
 const url = values.url ?? (await ensureMillionDatabase());
-console.log(`database: ${values.url ? values.url.replace(/^.*\//, '') : 'strata_bench_1m (1,000,000 customers, seed 42)'}; range [${MONTHS.from}, ${MONTHS.to}) Shanghai, by month and customer.risk_level`);
+console.log(
+  `database: ${values.url ? values.url.replace(/^.*\//, '') : 'strata_bench_1m (1,000,000 customers, seed 42)'}; range [${MONTHS.from}, ${MONTHS.to}) Shanghai, by month and customer.risk_level`,
+);
 
 const queries = CORE_METRICS.map(metricQuery);
 let load = await waitForQuietMachine();
 console.log(`\ncompile time, in process (load average ${load.join(' ')})`);
 const plans = timePlans(queries);
-console.log(formatTable(['layer.plan(query)', 'samples', 'median ms', 'p99 ms', 'target'], [
-  ['cached', String(plans.cached.samples), plans.cached.medianMs.toFixed(4), plans.cached.p99Ms.toFixed(4), plans.cached.p99Ms < 0.2 ? '< 0.2 ms: ok' : '< 0.2 ms: MISS'],
-  ['uncached', String(plans.uncached.samples), plans.uncached.medianMs.toFixed(3), plans.uncached.p99Ms.toFixed(3), plans.uncached.p99Ms < 5 ? '< 5 ms: ok' : '< 5 ms: MISS'],
-]));
+console.log(
+  formatTable(
+    ['layer.plan(query)', 'samples', 'median ms', 'p99 ms', 'target'],
+    [
+      [
+        'cached',
+        String(plans.cached.samples),
+        plans.cached.medianMs.toFixed(4),
+        plans.cached.p99Ms.toFixed(4),
+        plans.cached.p99Ms < 0.2 ? '< 0.2 ms: ok' : '< 0.2 ms: MISS',
+      ],
+      [
+        'uncached',
+        String(plans.uncached.samples),
+        plans.uncached.medianMs.toFixed(3),
+        plans.uncached.p99Ms.toFixed(3),
+        plans.uncached.p99Ms < 5 ? '< 5 ms: ok' : '< 5 ms: MISS',
+      ],
+    ],
+  ),
+);
 
 // Query speed is measured one query after another: the per-key analytics rate limit would only add waits.
 const server = await startStrataServer({ DATABASE_URL: url, STRATA_DEV: '1', STRATA_RATE_ANALYTICS: 'off' });
 const client = await directClient(url);
 try {
   load = await waitForQuietMachine();
-  console.log(`\nGraphQL (strata serve, pid ${server.pid}) against direct SQL: median of ${RUNS} runs after ${WARMUPS} warm-ups (load average at start ${load.join(' ')})`);
+  console.log(
+    `\nGraphQL (strata serve, pid ${server.pid}) against direct SQL: median of ${RUNS} runs after ${WARMUPS} warm-ups (load average at start ${load.join(' ')})`,
+  );
   const figures: MetricFigures[] = [];
   for (const metric of CORE_METRICS) figures.push(await measureMetric(server.url, client, metric));
   console.log(`load average at end: ${loadAverage().join(' ')}`);

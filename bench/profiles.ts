@@ -55,7 +55,9 @@ const MANY = JSON.stringify('query Profiles($ids: [String!]!) { customers(ids: $
 function materializeWithCli(databaseUrl: string): Promise<{ seconds: number; output: string }> {
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'materialize'], {
-    cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -74,10 +76,14 @@ async function sampleProfiles(databaseUrl: string, count: number): Promise<{ run
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows: [snapshot] } = await client.query<{ run_id: number | null }>('SELECT run_id FROM strata.profile_snapshot WHERE id = 1');
+    const {
+      rows: [snapshot],
+    } = await client.query<{ run_id: number | null }>('SELECT run_id FROM strata.profile_snapshot WHERE id = 1');
     if (snapshot?.run_id == null) throw new Error('no profile snapshot: materialize first');
     const { rows } = await client.query<{ customer_id: string }>(
-      'SELECT customer_id FROM strata.customer_profiles TABLESAMPLE SYSTEM (5) WHERE run_id = $1 ORDER BY random() LIMIT $2', [snapshot.run_id, count]);
+      'SELECT customer_id FROM strata.customer_profiles TABLESAMPLE SYSTEM (5) WHERE run_id = $1 ORDER BY random() LIMIT $2',
+      [snapshot.run_id, count],
+    );
     return { runId: snapshot.run_id, ids: rows.map((r) => r.customer_id) };
   } finally {
     await client.end();
@@ -98,15 +104,24 @@ async function measure(label: string, serverPid: number, options: Parameters<typ
   const used = cpu();
   const perRequest = (seconds: number) => ((seconds * 1000) / result.requests).toFixed(2);
   const share = (seconds: number) => `${Math.round((seconds / options.seconds) * 100)}%`;
-  console.log(`${label}: load average at start ${load.join(' ')}; CPU (100% = one core, of ${cpus().length * 100}%): server ${share(used.server)}, ` +
-    `PostgreSQL ${share(used.postgres)}, load generator ${share(used.loader)}, whole machine ${share(used.machine)}; ` +
-    `CPU ms per request: server ${perRequest(used.server)}, PostgreSQL ${perRequest(used.postgres)}`);
+  console.log(
+    `${label}: load average at start ${load.join(' ')}; CPU (100% = one core, of ${cpus().length * 100}%): server ${share(used.server)}, ` +
+      `PostgreSQL ${share(used.postgres)}, load generator ${share(used.loader)}, whole machine ${share(used.machine)}; ` +
+      `CPU ms per request: server ${perRequest(used.server)}, PostgreSQL ${perRequest(used.postgres)}`,
+  );
   if (result.failures > 0) console.log(`  ${result.failures} failed requests; first: ${result.firstFailure ?? '(socket error or timeout)'}`);
   return result;
 }
 
-const row = (label: string, r: LoadResult, target: string) =>
-  [label, Math.round(r.requestsPerSecond).toLocaleString('en'), r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.p999Ms.toFixed(1), String(r.failures), target];
+const row = (label: string, r: LoadResult, target: string) => [
+  label,
+  Math.round(r.requestsPerSecond).toLocaleString('en'),
+  r.p50Ms.toFixed(1),
+  r.p99Ms.toFixed(1),
+  r.p999Ms.toFixed(1),
+  String(r.failures),
+  target,
+];
 
 console.log(`machine: ${describeMachine()}`);
 console.log(`load: autocannon in this process, ${CONNECTIONS} connections x ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up; servers in child processes`);
@@ -116,7 +131,9 @@ if (!values['skip-materialize']) {
   const load = await waitForQuietMachine();
   try {
     const { seconds, output } = await materializeWithCli(databaseUrl);
-    console.log(`\n(a) materialize (strata materialize, load average ${load.join(' ')}): ${seconds.toFixed(1)} s wall clock, ${seconds < 60 ? 'target < 60 s: ok' : 'target < 60 s: MISS'}\n    ${output}`);
+    console.log(
+      `\n(a) materialize (strata materialize, load average ${load.join(' ')}): ${seconds.toFixed(1)} s wall clock, ${seconds < 60 ? 'target < 60 s: ok' : 'target < 60 s: MISS'}\n    ${output}`,
+    );
   } catch (error) {
     console.log(`\n(a) materialize FAILED (load average ${load.join(' ')}): ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -129,7 +146,9 @@ const token = await createApiKey(database.db, `bench-profiles-${Date.now().toStr
 const analystToken = await createApiKey(database.db, `bench-analyst-${Date.now().toString(36)}`, 'analyst');
 await database.close();
 
-const HEAVY = JSON.stringify('{ metrics(query: { metrics: ["active_customers"], groupBy: [{ dimension: "metric_time", grain: MONTH }, { dimension: "customer.risk_level" }], timeRange: { from: "2026-08-01", to: "2026-11-01" } }) { rows } }');
+const HEAVY = JSON.stringify(
+  '{ metrics(query: { metrics: ["active_customers"], groupBy: [{ dimension: "metric_time", grain: MONTH }, { dimension: "customer.risk_level" }], timeRange: { from: "2026-08-01", to: "2026-11-01" } }) { rows } }',
+);
 
 /** Keeps `count` heavy metric queries in flight until `stop` is called; resolves with how many finished and how. */
 function heavyMetricLoad(url: string, count: number) {
@@ -138,7 +157,9 @@ function heavyMetricLoad(url: string, count: number) {
   const worker = async () => {
     while (running) {
       const response = await fetch(`${url}/graphql`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${analystToken}` }, body: `{"query":${HEAVY}}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${analystToken}` },
+        body: `{"query":${HEAVY}}`,
       }).catch(() => undefined);
       const text = response ? await response.text() : '';
       if (response?.status === 200 && !text.includes('"errors"')) outcomes.done += 1;
@@ -149,7 +170,13 @@ function heavyMetricLoad(url: string, count: number) {
     }
   };
   const workers = Array.from({ length: count }, worker);
-  return { stop: async () => { running = false; await Promise.all(workers); return outcomes; } };
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(workers);
+      return outcomes;
+    },
+  };
 }
 
 const results: string[][] = [];
@@ -157,18 +184,29 @@ let strataSingle: LoadResult | undefined;
 let strataRss: number | undefined;
 // One key drives all the load: its profiles rate limit is raised above what the machine can serve,
 // so the limiter still runs on every request (bench/limits.ts measures its cost) but never refuses.
-const strata = await startStrataServer({ DATABASE_URL: databaseUrl, NODE_ENV: 'production', STRATA_ANONYMOUS_ROLE: 'none', STRATA_RATE_PROFILES: '1000000/2000000' });
+const strata = await startStrataServer({
+  DATABASE_URL: databaseUrl,
+  NODE_ENV: 'production',
+  STRATA_ANONYMOUS_ROLE: 'none',
+  STRATA_RATE_PROFILES: '1000000/2000000',
+});
 try {
   const headers = { authorization: `Bearer ${token}` };
   strataSingle = await measure('(b) Strata customer(id)', strata.pid, {
-    url: `${strata.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS, headers,
+    url: `${strata.url}/graphql`,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    headers,
     body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
     check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
   });
   results.push(row('(b) Strata customer(id) { tags }', strataSingle, '>= 2,000 req/s, p99 < 25 ms'));
   console.log(`  Strata server peak RSS after (b): ${strata.peakRssMb() ?? '?'} MB`);
   const many = await measure(`(c) Strata customers(ids: ${BATCH})`, strata.pid, {
-    url: `${strata.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS, headers,
+    url: `${strata.url}/graphql`,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    headers,
     body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
     check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
   });
@@ -178,7 +216,10 @@ try {
   // endpoint is meant to run (at 50 connections the queue, not the work, sets the p99).
   for (const connections of SWEEP) {
     const light = await measure(`(c') Strata customers(ids: ${BATCH}), ${connections} connections`, strata.pid, {
-      url: `${strata.url}/graphql`, seconds: SECONDS, connections, headers,
+      url: `${strata.url}/graphql`,
+      seconds: SECONDS,
+      connections,
+      headers,
       body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
       check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
     });
@@ -187,7 +228,10 @@ try {
   const heavy = heavyMetricLoad(strata.url, 8);
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const underLoad = await runLoad({
-    url: `${strata.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS, headers,
+    url: `${strata.url}/graphql`,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    headers,
     body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
     check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
   });
@@ -204,16 +248,27 @@ if (!values['no-postgraphile']) {
     const version = ensurePostgraphile();
     const postgraphile = await startPostgraphile(databaseUrl, 'strata');
     try {
-      const query = JSON.stringify('query Profile($runId: Int!, $customerId: String!) { customerProfileByRunIdAndCustomerId(runId: $runId, customerId: $customerId) { tags } }');
+      const query = JSON.stringify(
+        'query Profile($runId: Int!, $customerId: String!) { customerProfileByRunIdAndCustomerId(runId: $runId, customerId: $customerId) { tags } }',
+      );
       const other = await measure(`(d) PostGraphile ${version}`, postgraphile.pid, {
-        url: `${postgraphile.url}/graphql`, seconds: SECONDS, connections: CONNECTIONS,
+        url: `${postgraphile.url}/graphql`,
+        seconds: SECONDS,
+        connections: CONNECTIONS,
         body: () => `{"query":${query},"variables":{"runId":${runId},"customerId":"${pick(ids)}"}}`,
         check: (body) => body.startsWith('{"data":{"customerProfileByRunIdAndCustomerId":{"tags":{"'),
       });
       results.push(row(`(d) PostGraphile ${version} by primary key`, other, 'comparison'));
       if (strataSingle) {
-        results.push(['    Strata / PostGraphile', (strataSingle.requestsPerSecond / other.requestsPerSecond).toFixed(2), '',
-          (strataSingle.p99Ms / other.p99Ms).toFixed(2), '', '', 'req/s ratio; p99 ratio']);
+        results.push([
+          '    Strata / PostGraphile',
+          (strataSingle.requestsPerSecond / other.requestsPerSecond).toFixed(2),
+          '',
+          (strataSingle.p99Ms / other.p99Ms).toFixed(2),
+          '',
+          '',
+          'req/s ratio; p99 ratio',
+        ]);
       }
       console.log(`PostGraphile peak RSS: ${postgraphile.peakRssMb() ?? '?'} MB`);
     } finally {
@@ -225,4 +280,6 @@ if (!values['no-postgraphile']) {
 }
 
 console.log(`\n${formatTable(['load', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'failed', 'target'], results)}`);
-console.log(`\npeak RSS: Strata server ${strataRss ?? '?'} MB (target < 512 MB: ${strataRss !== undefined && strataRss < 512 ? 'ok' : 'MISS'}), bench process ${peakRssMb()} MB`);
+console.log(
+  `\npeak RSS: Strata server ${strataRss ?? '?'} MB (target < 512 MB: ${strataRss !== undefined && strataRss < 512 ? 'ok' : 'MISS'}), bench process ${peakRssMb()} MB`,
+);

@@ -23,6 +23,15 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP INDEX IF EXISTS strata.tag_runs_status_idx`.execute(db);
   // Rows of held runs were never published: a reader of the old schema must not see them.
   await sql`DELETE FROM strata.customer_profiles p USING strata.tag_runs r WHERE r.run_id = p.run_id AND r.status IN ('held', 'superseded')`.execute(db);
-  await sql`UPDATE strata.tag_runs SET status = CASE WHEN status IN ('held', 'superseded') THEN 'failed' ELSE 'succeeded' END WHERE status IN ('published', 'held', 'superseded')`.execute(db);
-  await db.schema.withSchema('strata').alterTable('tag_runs').dropColumn('drift').dropColumn('message').dropColumn('published_at').dropColumn('published_by').execute();
+  await sql`UPDATE strata.tag_runs SET status = CASE WHEN status IN ('held', 'superseded') THEN 'failed' ELSE 'succeeded' END WHERE status IN ('published', 'held', 'superseded')`.execute(
+    db,
+  );
+  await db.schema
+    .withSchema('strata')
+    .alterTable('tag_runs')
+    .dropColumn('drift')
+    .dropColumn('message')
+    .dropColumn('published_at')
+    .dropColumn('published_by')
+    .execute();
 }

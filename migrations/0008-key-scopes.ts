@@ -6,8 +6,9 @@ import type { Kysely } from 'kysely';
  * tags, as API clients write it; null: every customer). Also who created and revoked it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.withSchema('strata').schema
-    .alterTable('api_keys')
+  await db
+    .withSchema('strata')
+    .schema.alterTable('api_keys')
     .addColumn('clearance', 'text')
     .addColumn('scope', 'jsonb')
     .addColumn('created_by', 'text')
@@ -16,8 +17,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await db.withSchema('strata').schema
-    .alterTable('api_keys')
+  await db
+    .withSchema('strata')
+    .schema.alterTable('api_keys')
     .dropColumn('revoked_by')
     .dropColumn('created_by')
     .dropColumn('scope')

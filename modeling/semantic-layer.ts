@@ -125,5 +125,6 @@ function checkScope(index: CatalogIndex, subjectName: string | undefined, scope:
     return subject && ref.kind !== 'metric_time' && locateDimension(index, subject, ref).ok ? undefined : filter.dimension;
   };
   const missing = unresolved(scope);
-  if (missing !== undefined) throw new StrataError('FORBIDDEN', `your access scope names '${missing}', which the catalog no longer has; ask an admin for a new key`);
+  if (missing !== undefined)
+    throw new StrataError('FORBIDDEN', `your access scope names '${missing}', which the catalog no longer has; ask an admin for a new key`);
 }

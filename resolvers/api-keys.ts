@@ -7,7 +7,10 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     name: t.string({ required: true, description: "The acting user's name: 1-63 letters, digits, '_', '.', '@' or '-'." }),
     role: t.string({ required: true, description: 'analyst, app, steward, approver, operator or admin.' }),
     clearance: t.string({ description: "public, internal, personal or restricted: may only lower the role's clearance (default: the role's)." }),
-    scope: t.field({ type: RuleInput, description: 'Row-level scope: only customers matching this rule over customer dimensions and published tags exist for the key.' }),
+    scope: t.field({
+      type: RuleInput,
+      description: 'Row-level scope: only customers matching this rule over customer dimensions and published tags exist for the key.',
+    }),
   }),
 });
 
@@ -17,7 +20,12 @@ const CreatedApiKeyRef = builder.objectRef<IssuedKey>('CreatedApiKey').implement
     name: t.exposeString('name'),
     role: t.exposeString('role'),
     clearance: t.exposeString('clearance'),
-    scope: t.field({ type: 'JSON', nullable: true, description: 'The scope as stored, in the form of RuleInput; null for every customer.', resolve: (k) => k.scope }),
+    scope: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The scope as stored, in the form of RuleInput; null for every customer.',
+      resolve: (k) => k.scope,
+    }),
     token: t.exposeString('token', { description: 'Send as `Authorization: Bearer <token>`.' }),
   }),
 });
@@ -33,7 +41,7 @@ const RevokedApiKeyRef = builder.objectRef<{ name: string; revoked: boolean; rev
 builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: CreatedApiKeyRef,
-    description: 'Creates an API key (admins). Its clearance and scope cannot exceed the creating admin\'s own.',
+    description: "Creates an API key (admins). Its clearance and scope cannot exceed the creating admin's own.",
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: async (_r, { input }, ctx) => issueApiKey(ctx.database, ctx.tags, (await ctx.session()).principal, input),
   }),

@@ -13,9 +13,11 @@ const EdgeRef = builder.objectRef<{ node: { id: string }; cursor: string }>('Aud
 const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
   fields: (t) => ({ hasNextPage: t.exposeBoolean('hasNextPage'), endCursor: t.string({ nullable: true, resolve: (p) => p.endCursor }) }),
 });
-const ConnectionRef = builder.objectRef<{ edges: { node: { id: string }; cursor: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('AudienceMemberConnection').implement({
-  fields: (t) => ({ edges: t.field({ type: [EdgeRef], resolve: (c) => c.edges }), pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }) }),
-});
+const ConnectionRef = builder
+  .objectRef<{ edges: { node: { id: string }; cursor: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('AudienceMemberConnection')
+  .implement({
+    fields: (t) => ({ edges: t.field({ type: [EdgeRef], resolve: (c) => c.edges }), pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }) }),
+  });
 
 /** Largest page of audience members, and most members one request may read across its pages. */
 export const MAX_MEMBERS_PAGE = 1000;
@@ -37,7 +39,8 @@ const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
     rule: t.field({ type: 'JSON', description: 'The rule as written, in the form of RuleInput.', resolve: (a) => ruleToInput(a.body.rule) }),
     size: t.int({
       nullable: true,
-      description: "Customers in the audience (in the caller's scope) in the current snapshot; null when fewer than the privacy threshold and the caller lacks personal clearance.",
+      description:
+        "Customers in the audience (in the caller's scope) in the current snapshot; null when fewer than the privacy threshold and the caller lacks personal clearance.",
       resolve: async (a, _args, ctx) => audienceSize(ctx.tags, a.key, (await ctx.session()).viewer),
     }),
     members: t.field({
@@ -80,21 +83,28 @@ const InsightRef = builder.objectRef<InsightRow>('AudienceInsight').implement({
 
 builder.mutationField('createAudience', (t) =>
   t.field({
-    type: AudienceRef, args: { input: t.arg({ type: CreateAudienceInput, required: true }) },
+    type: AudienceRef,
+    args: { input: t.arg({ type: CreateAudienceInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      return createAudience(ctx.tags, (await ctx.session()).viewer, { key: input.key, description: input.description ?? null, rule: parseRule(input.rule as RuleInputShape) });
+      return createAudience(ctx.tags, (await ctx.session()).viewer, {
+        key: input.key,
+        description: input.description ?? null,
+        rule: parseRule(input.rule as RuleInputShape),
+      });
     },
   }),
 );
 
 builder.queryFields((t) => ({
   audience: t.field({
-    type: AudienceRef, args: { key: t.arg.string({ required: true }) },
+    type: AudienceRef,
+    args: { key: t.arg.string({ required: true }) },
     resolve: (_r, { key }, ctx) => getAudience(ctx.tags, key),
   }),
   audienceInsight: t.field({
     type: [InsightRef],
-    description: 'Per tag value, audience share against a reference (all customers or another audience) and TGI, ranked. For callers without personal clearance, cells under the privacy threshold (STRATA_PRIVACY_K, 10) are left out, with the cells that would reveal them.',
+    description:
+      'Per tag value, audience share against a reference (all customers or another audience) and TGI, ranked. For callers without personal clearance, cells under the privacy threshold (STRATA_PRIVACY_K, 10) are left out, with the cells that would reveal them.',
     args: {
       audience: t.arg.string({ required: true }),
       reference: t.arg({ type: ReferenceEnum, defaultValue: 'ALL_CUSTOMERS' }),
@@ -102,7 +112,8 @@ builder.queryFields((t) => ({
       tags: t.arg.stringList({ required: true }),
     },
     resolve: async (_r, args, ctx) => {
-      if (args.reference === 'AUDIENCE' && !args.referenceAudience) throw new StrataError('BAD_USER_INPUT', 'referenceAudience: required when reference is AUDIENCE');
+      if (args.reference === 'AUDIENCE' && !args.referenceAudience)
+        throw new StrataError('BAD_USER_INPUT', 'referenceAudience: required when reference is AUDIENCE');
       const { viewer } = await ctx.session();
       return audienceInsight(ctx.tags, args.audience, args.reference === 'AUDIENCE' ? (args.referenceAudience ?? null) : null, args.tags, viewer);
     },

@@ -40,7 +40,11 @@ builder.queryField('personalDataReads', (t) =>
       const from = instant(args.from, 'from');
       const to = instant(args.to, 'to');
       return listPersonalDataReads(ctx.database.db, {
-        first, ...(args.actor ? { actor: args.actor } : {}), ...(args.customerId ? { customerId: args.customerId } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}),
+        first,
+        ...(args.actor ? { actor: args.actor } : {}),
+        ...(args.customerId ? { customerId: args.customerId } : {}),
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
       });
     },
   }),

@@ -31,6 +31,4 @@ const EventRef = builder.objectRef<EventDefinition>('EventDefinition').implement
   }),
 });
 
-builder.objectField(CatalogRef, 'events', (t) =>
-  t.field({ type: [EventRef], description: 'Declared behaviour events.', resolve: () => [...wealthEvents] }),
-);
+builder.objectField(CatalogRef, 'events', (t) => t.field({ type: [EventRef], description: 'Declared behaviour events.', resolve: () => [...wealthEvents] }));

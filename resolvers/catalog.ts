@@ -16,7 +16,11 @@ const DimensionRef = builder.objectRef<Dimension>('Dimension').implement({
       description: 'public, internal, personal or restricted: callers cleared below it cannot group, filter or order by it.',
       resolve: (d) => d.sensitivity ?? DEFAULT_SENSITIVITY,
     }),
-    subDaySensitivity: t.string({ nullable: true, description: 'Time dimensions: the class of its values finer than a day.', resolve: (d) => d.subDaySensitivity ?? null }),
+    subDaySensitivity: t.string({
+      nullable: true,
+      description: 'Time dimensions: the class of its values finer than a day.',
+      resolve: (d) => d.subDaySensitivity ?? null,
+    }),
   }),
 });
 
@@ -66,7 +70,10 @@ const MetricRef = builder.objectRef<Metric>('Metric').implement({
     owner: t.exposeString('owner'),
     status: t.field({ type: StatusEnum, resolve: (m) => m.status }),
     timeDimension: t.string({ nullable: true, resolve: async (m, _a, ctx) => metricTimeDimension((await ctx.session()).semantic.index, m) }),
-    dimensions: t.stringList({ description: 'Every dimension this metric can be sliced by.', resolve: async (m, _a, ctx) => metricDimensions((await ctx.session()).semantic.index, m) }),
+    dimensions: t.stringList({
+      description: 'Every dimension this metric can be sliced by.',
+      resolve: async (m, _a, ctx) => metricDimensions((await ctx.session()).semantic.index, m),
+    }),
     lineage: t.field({ type: LineageRef, resolve: async (m, _a, ctx) => metricLineage((await ctx.session()).semantic.index, m) }),
   }),
 });

@@ -44,8 +44,12 @@ builder.queryField('customerEvents', (t) =>
       const { viewer, actor } = await ctx.session();
       if (!(await customerInScope(ctx.tags, viewer.principal.scope, args.customerId))) return { events: [], hasMore: false };
       const page = await readCustomerEvents(ctx.database.db, {
-        customerId: args.customerId, from: args.from, to: args.to, first: args.first ?? 100,
-        revealPersonal: seesIndividuals(viewer.principal), encryptionKeys: ctx.personalKeys,
+        customerId: args.customerId,
+        from: args.from,
+        to: args.to,
+        first: args.first ?? 100,
+        revealPersonal: seesIndividuals(viewer.principal),
+        encryptionKeys: ctx.personalKeys,
       });
       if (page.events.length > 0) ctx.personalData.record(actor, 'customer.events', [args.customerId]);
       return page;

@@ -21,7 +21,9 @@ const CustomerRef = builder.objectRef<Profile>('Customer').implement({
     id: t.exposeString('id'),
     tags: t.field({ type: [TagValueRef], description: 'Published tags only.', resolve: (p) => p.tags as Profile['tags'][number][] }),
     tag: t.field({
-      type: 'JSONPrimitive', nullable: true, args: { key: t.arg.string({ required: true }) },
+      type: 'JSONPrimitive',
+      nullable: true,
+      args: { key: t.arg.string({ required: true }) },
       description: 'One published tag value; null when the customer has none or it is masked.',
       resolve: (p, { key }) => (p.tags.find((tag) => tag.key === key)?.value ?? null) as JsonPrimitive | null,
     }),
@@ -34,12 +36,16 @@ export const MAX_IDS = 1000;
 
 builder.queryFields((t) => ({
   customer: t.field({
-    type: CustomerRef, nullable: true, args: { id: t.arg.string({ required: true }) },
+    type: CustomerRef,
+    nullable: true,
+    args: { id: t.arg.string({ required: true }) },
     description: "One customer; null for an unknown id or one outside the caller's scope.",
     resolve: async (_r, { id }, ctx) => (await ctx.session()).profiles.load(id),
   }),
   customers: t.field({
-    type: [CustomerRef], nullable: { list: false, items: true }, args: { ids: t.arg.stringList({ required: true }) },
+    type: [CustomerRef],
+    nullable: { list: false, items: true },
+    args: { ids: t.arg.stringList({ required: true }) },
     description: 'Customers by id, in the order asked, null for unknown ids; one query per request.',
     resolve: async (_r, { ids }, ctx) => {
       if (ids.length > MAX_IDS) throw new StrataError('BAD_USER_INPUT', `ask for at most ${MAX_IDS} ids at once (got ${ids.length})`);

@@ -4,7 +4,8 @@ import { publishHeldRun, type MaterializationRun } from '../services/materializa
 import { publishedAudiences } from '../services/audiences.ts';
 
 const StatusRef = builder.enumType('MaterializationStatus', {
-  description: 'PUBLISHED: the run is (or was) the snapshot readers see. HELD: its tag values moved too far from the published snapshot; an approver publishes it. SUPERSEDED: held, then overtaken by a newer run. RUNNING, FAILED.',
+  description:
+    'PUBLISHED: the run is (or was) the snapshot readers see. HELD: its tag values moved too far from the published snapshot; an approver publishes it. SUPERSEDED: held, then overtaken by a newer run. RUNNING, FAILED.',
   values: ['RUNNING', 'PUBLISHED', 'HELD', 'SUPERSEDED', 'FAILED'] as const,
 });
 
@@ -20,10 +21,15 @@ const RunRef = builder.objectRef<MaterializationRun>('MaterializationRun').imple
     coverage: t.field({ type: 'JSON', description: 'Per tag: { covered, values: { value: customers } }.', resolve: (r) => r.coverage }),
     drift: t.field({
       type: 'JSON',
-      description: 'Per tag: the share of customers its value distribution moved from the snapshot published when the run was computed (total-variation distance, null counted as a value); {} for the first run.',
+      description:
+        'Per tag: the share of customers its value distribution moved from the snapshot published when the run was computed (total-variation distance, null counted as a value); {} for the first run.',
       resolve: (r) => r.drift,
     }),
-    message: t.string({ nullable: true, description: 'Why the run was held (which tags moved by how much), or that its publication was forced.', resolve: (r) => r.message }),
+    message: t.string({
+      nullable: true,
+      description: 'Why the run was held (which tags moved by how much), or that its publication was forced.',
+      resolve: (r) => r.message,
+    }),
     publishedBy: t.string({ nullable: true, resolve: (r) => r.publishedBy }),
     publishedAt: t.string({ nullable: true, description: 'ISO 8601.', resolve: (r) => r.publishedAt?.toISOString() ?? null }),
   }),
@@ -39,8 +45,14 @@ builder.mutationField('materializeTags', (t) =>
     resolve: async (_r, { asOf }, ctx) => {
       const registry = await ctx.tags.registry();
       return materializeProfiles({
-        database: ctx.database, subject: ctx.tags.subject, tags: [...registry.live.values()],
-        audiences: publishedAudiences, actor: (await ctx.session()).actor, maxDrift: ctx.materializeMaxDrift, lane: ctx.analytics, ...(asOf != null ? { asOf } : {}),
+        database: ctx.database,
+        subject: ctx.tags.subject,
+        tags: [...registry.live.values()],
+        audiences: publishedAudiences,
+        actor: (await ctx.session()).actor,
+        maxDrift: ctx.materializeMaxDrift,
+        lane: ctx.analytics,
+        ...(asOf != null ? { asOf } : {}),
       });
     },
   }),

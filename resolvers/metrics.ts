@@ -30,7 +30,8 @@ const GroupByInput = builder.inputType('GroupByInput', {
   fields: (t) => ({
     dimension: t.string({
       required: true,
-      description: '`model.dimension`, `metric_time`, `customer.tag.<key>`, or a MetricFlow name of an imported dbt project (`metric_time__month`, `listing__country_latest`, `booking__ds__alien_day`, an entity such as `listing`).',
+      description:
+        '`model.dimension`, `metric_time`, `customer.tag.<key>`, or a MetricFlow name of an imported dbt project (`metric_time__month`, `listing__country_latest`, `booking__ds__alien_day`, an entity such as `listing`).',
     }),
     grain: t.field({ type: GrainEnum }),
     datePart: t.field({ type: DatePartEnum }),
@@ -52,7 +53,9 @@ const OrderByInput = builder.inputType('OrderByInput', {
 const MetricQueryInput = builder.inputType('MetricQueryInput', {
   fields: (t) => ({
     metrics: t.stringList({ required: true, description: 'Metric names; empty with group-bys for the distinct values of the group-bys.' }),
-    filter: t.string({ description: `MetricFlow's filter text, e.g. \`{{ Dimension('booking__is_instant') }} AND {{ TimeDimension('metric_time', 'day') }} >= '2020-01-02'\`; parsed into the closed filter language, never run as SQL; at most ${CONDITION_LIMITS.maxFilterTextLength.toLocaleString('en-US')} characters, parentheses and NOT counting as levels of the filter limits.` }),
+    filter: t.string({
+      description: `MetricFlow's filter text, e.g. \`{{ Dimension('booking__is_instant') }} AND {{ TimeDimension('metric_time', 'day') }} >= '2020-01-02'\`; parsed into the closed filter language, never run as SQL; at most ${CONDITION_LIMITS.maxFilterTextLength.toLocaleString('en-US')} characters, parentheses and NOT counting as levels of the filter limits.`,
+    }),
     savedQuery: t.string({ description: 'A saved query of the catalog (dbt saved_queries): its metrics, group-bys, filter, order and limit apply.' }),
     groupBy: t.field({ type: [GroupByInput] }),
     where: t.field({ type: FilterInputRef }),
@@ -79,7 +82,8 @@ const MetricQueryResultRef = builder.objectRef<ProtectedResult & { showSql: bool
     rows: t.field({ type: ['MetricRow'], description: 'One object per row, keyed by column name.', resolve: (r) => r.rows as MetricRow[] }),
     sql: t.string({ nullable: true, description: 'The SQL that ran; null unless the caller may see it.', resolve: (r) => (r.showSql ? r.sql : null) }),
     suppressedRows: t.intList({
-      description: 'Indexes (from 0) of the rows whose metric values are null because they count fewer customers than the privacy threshold (callers without personal clearance).',
+      description:
+        'Indexes (from 0) of the rows whose metric values are null because they count fewer customers than the privacy threshold (callers without personal clearance).',
       resolve: (r) => [...r.suppressedRows],
     }),
   }),
@@ -94,10 +98,20 @@ builder.queryField('metrics', (t) =>
       const { semantic, canSeeSql, access } = await session();
       const metricQuery: MetricQuery = {
         metrics: query.metrics,
-        ...(query.groupBy ? { groupBy: query.groupBy.map((g) => ({ dimension: g.dimension, ...(g.grain ? { grain: g.grain } : {}), ...(g.datePart ? { datePart: g.datePart } : {}) })) } : {}),
+        ...(query.groupBy
+          ? {
+              groupBy: query.groupBy.map((g) => ({
+                dimension: g.dimension,
+                ...(g.grain ? { grain: g.grain } : {}),
+                ...(g.datePart ? { datePart: g.datePart } : {}),
+              })),
+            }
+          : {}),
         ...(whereOf(query.where, query.filter) ?? {}),
         ...(query.savedQuery ? { savedQuery: query.savedQuery } : {}),
-        ...(query.timeRange ? { timeRange: { ...(query.timeRange.from ? { from: query.timeRange.from } : {}), ...(query.timeRange.to ? { to: query.timeRange.to } : {}) } } : {}),
+        ...(query.timeRange
+          ? { timeRange: { ...(query.timeRange.from ? { from: query.timeRange.from } : {}), ...(query.timeRange.to ? { to: query.timeRange.to } : {}) } }
+          : {}),
         ...(query.orderBy ? { orderBy: query.orderBy.map((o) => ({ field: o.field, direction: o.direction ?? 'ASC' })) } : {}),
         ...(query.limit !== null && query.limit !== undefined ? { limit: query.limit } : {}),
         ...(query.offset !== null && query.offset !== undefined ? { offset: query.offset } : {}),

@@ -40,7 +40,7 @@ builder.scalarType('JSONPrimitive', {
 
 builder.scalarType('MetricRow', {
   description:
-    'One row of a metric result: a JSON object keyed by column name (see `columns`) whose values are strings, numbers or booleans as the column\'s `type` says (dates as `YYYY-MM-DD` strings, metrics as numbers), or null.',
+    "One row of a metric result: a JSON object keyed by column name (see `columns`) whose values are strings, numbers or booleans as the column's `type` says (dates as `YYYY-MM-DD` strings, metrics as numbers), or null.",
   serialize: (value) => value,
   parseValue: (value) => value as MetricRow,
   parseLiteral: (node) => literalToValue(node) as MetricRow,

@@ -42,7 +42,11 @@ const TagRef = builder.objectRef<TagDefinition>('Tag').implement({
     origin: t.string({ description: '`code` (defined with the domain) or `api` (steward-defined).', resolve: (tag) => tag.origin }),
     valueType: t.string({ description: 'boolean, string or number.', resolve: (tag) => tagValueType(tag) }),
     values: t.stringList({ description: 'The values an enum or boolean tag can take.', resolve: (tag) => tagValues(tag) }),
-    definition: t.field({ type: 'JSON', description: 'How the value is computed, in the form createTag takes: rule, cases and else, aggregate, or top.', resolve: (tag) => sourceToInput(tag.source) }),
+    definition: t.field({
+      type: 'JSON',
+      description: 'How the value is computed, in the form createTag takes: rule, cases and else, aggregate, or top.',
+      resolve: (tag) => sourceToInput(tag.source),
+    }),
     sensitivity: t.string({
       description: 'public, internal, personal or restricted: as declared, and never less strict than what the tag reads.',
       resolve: async (tag, _a, ctx) => tagSensitivity(tag, ctx.tags.subject, (await ctx.tags.registry()).live),
@@ -96,13 +100,16 @@ const TopInput = builder.inputType('TopValueInput', {
 const tagFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<{}>, 'InputObject'>) => ({
   description: t.string({ description: 'What the tag means, at most 2,000 characters.' }),
   category: t.string({ description: 'A short one-line label, at most 64 characters, e.g. `behaviour`.' }),
-  owner: t.string({ description: 'A team slug or user name (1-63 letters, digits, `_`, `.`, `@`, `-`), e.g. `wealth-data`; left out, the acting key\'s name.' }),
+  owner: t.string({ description: "A team slug or user name (1-63 letters, digits, `_`, `.`, `@`, `-`), e.g. `wealth-data`; left out, the acting key's name." }),
   rule: t.field({ type: RuleInput, description: 'BOOLEAN tags.' }),
   cases: t.field({ type: [TagCaseInput], description: 'ENUM tags: the first case whose rule is true gives the value.' }),
   else: t.string({ description: 'ENUM tags: the value when no case matches (null when absent).' }),
   aggregate: t.field({ type: AggregateInput, description: 'NUMERIC tags.' }),
   top: t.field({ type: TopInput, description: 'ENUM tags: the top value of a dimension.' }),
-  sensitivity: t.string({ description: 'public, internal (default), personal or restricted; never less strict than what the rule reads. Profiles mask a tag above the caller\'s clearance.' }),
+  sensitivity: t.string({
+    description:
+      "public, internal (default), personal or restricted; never less strict than what the rule reads. Profiles mask a tag above the caller's clearance.",
+  }),
 });
 
 const CreateTagInput = builder.inputType('CreateTagInput', {
@@ -111,9 +118,15 @@ const CreateTagInput = builder.inputType('CreateTagInput', {
 const UpdateTagInput = builder.inputType('UpdateTagInput', { fields: (t) => tagFields(t as never) });
 
 interface TagFieldsShape {
-  description?: string | null; category?: string | null; owner?: string | null; rule?: RuleInputShape | null;
-  cases?: { value: string; rule: RuleInputShape }[] | null; else?: string | null; aggregate?: AggregateInputShape | null;
-  top?: { aggregate: AggregateInputShape; by: string } | null; sensitivity?: string | null;
+  description?: string | null;
+  category?: string | null;
+  owner?: string | null;
+  rule?: RuleInputShape | null;
+  cases?: { value: string; rule: RuleInputShape }[] | null;
+  else?: string | null;
+  aggregate?: AggregateInputShape | null;
+  top?: { aggregate: AggregateInputShape; by: string } | null;
+  sensitivity?: string | null;
 }
 
 /** Only the fields the caller sent (GraphQL gives absent fields as null or undefined). */
@@ -135,32 +148,43 @@ async function curate<T>(ctx: RequestContext, work: (context: Awaited<ReturnType
 
 builder.mutationFields((t) => ({
   createTag: t.field({
-    type: TagChangeRef, args: { input: t.arg({ type: CreateTagInput, required: true }) },
-    resolve: (_r, { input }, ctx) => curate(ctx, (c) =>
-      curation.createTag(c, { ...specFields(input), key: input.key, kind: input.kind, description: input.description ?? '' } as TagSpec)),
+    type: TagChangeRef,
+    args: { input: t.arg({ type: CreateTagInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      curate(ctx, (c) => curation.createTag(c, { ...specFields(input), key: input.key, kind: input.kind, description: input.description ?? '' } as TagSpec)),
   }),
   updateTag: t.field({
-    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), input: t.arg({ type: UpdateTagInput, required: true }) },
+    type: TagChangeRef,
+    args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), input: t.arg({ type: UpdateTagInput, required: true }) },
     resolve: (_r, { key, expectedVersion, input }, ctx) => curate(ctx, (c) => curation.updateTag(c, key, expectedVersion, specFields(input))),
   }),
   submitTag: t.field({
-    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
+    type: TagChangeRef,
+    args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
     resolve: (_r, { key, expectedVersion }, ctx) => curate(ctx, (c) => curation.submitTag(c, key, expectedVersion)),
   }),
   approveTag: t.field({
-    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
+    type: TagChangeRef,
+    args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
     resolve: (_r, { key, expectedVersion }, ctx) => curate(ctx, (c) => curation.approveTag(c, key, expectedVersion)),
   }),
   rejectTag: t.field({
-    type: TagChangeRef, args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), reason: t.arg.string({ required: true, description: 'At most 1,000 characters.' }) },
+    type: TagChangeRef,
+    args: {
+      key: t.arg.string({ required: true }),
+      expectedVersion: t.arg.int({ required: true }),
+      reason: t.arg.string({ required: true, description: 'At most 1,000 characters.' }),
+    },
     resolve: (_r, { key, expectedVersion, reason }, ctx) => curate(ctx, (c) => curation.rejectTag(c, key, expectedVersion, reason)),
   }),
   deprecateTag: t.field({
-    type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true, description: 'At most 1,000 characters.' }) },
+    type: TagChangeRef,
+    args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true, description: 'At most 1,000 characters.' }) },
     resolve: (_r, { key, reason }, ctx) => curate(ctx, (c) => curation.deprecateTag(c, key, reason)),
   }),
   archiveTag: t.field({
-    type: TagChangeRef, args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true, description: 'At most 1,000 characters.' }) },
+    type: TagChangeRef,
+    args: { key: t.arg.string({ required: true }), reason: t.arg.string({ required: true, description: 'At most 1,000 characters.' }) },
     resolve: (_r, { key, reason }, ctx) => curate(ctx, (c) => curation.archiveTag(c, key, reason)),
   }),
 }));
@@ -176,8 +200,16 @@ const PreviewValueRef = builder.objectRef<PreviewValue>('TagPreviewValue').imple
 const PreviewRef = builder.objectRef<Awaited<ReturnType<typeof previewTag>> & { showSql: boolean }>('TagPreview').implement({
   fields: (t) => ({
     asOf: t.exposeString('asOf'),
-    customers: t.int({ nullable: true, description: 'Customers with a value (matching, for a boolean rule); null when suppressed.', resolve: (p) => p.customers }),
-    coverage: t.float({ nullable: true, description: 'Share of all customers (in the caller\'s scope) with a value; null when suppressed.', resolve: (p) => p.coverage }),
+    customers: t.int({
+      nullable: true,
+      description: 'Customers with a value (matching, for a boolean rule); null when suppressed.',
+      resolve: (p) => p.customers,
+    }),
+    coverage: t.float({
+      nullable: true,
+      description: "Share of all customers (in the caller's scope) with a value; null when suppressed.",
+      resolve: (p) => p.coverage,
+    }),
     values: t.field({ type: [PreviewValueRef], resolve: (p) => [...p.values] }),
     sql: t.string({ nullable: true, resolve: (p) => (p.showSql ? p.sql : null) }),
   }),

@@ -8,7 +8,12 @@ const ViewerRef = builder.objectRef<Principal>('Viewer').implement({
     name: t.exposeString('name', { description: "The key's name, `jwt:<sub>` for a token." }),
     role: t.string({ resolve: (p) => p.role ?? '' }),
     clearance: t.exposeString('clearance', { description: 'The most sensitive class of member the caller may read by customer.' }),
-    scope: t.field({ type: 'JSON', nullable: true, description: 'Only customers matching this rule exist for the caller; null for all.', resolve: (p) => (p.scope ? ruleToInput(p.scope) : null) }),
+    scope: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'Only customers matching this rule exist for the caller; null for all.',
+      resolve: (p) => (p.scope ? ruleToInput(p.scope) : null),
+    }),
     via: t.string({ description: 'KEY or JWT.', resolve: (p) => p.via.toUpperCase() }),
   }),
 });

@@ -20,10 +20,14 @@ export function grantedClearance(role: Role, requested: unknown, path: string, c
   const own = ROLE_CLEARANCE[role];
   if (requested === null || requested === undefined) return lowerOf(own, ceiling);
   if (!isSensitivity(requested)) {
-    throw new StrataError('BAD_USER_INPUT', `${path}: '${String(requested).slice(0, 40)}' is not a clearance; use one of ${SENSITIVITIES.join(', ')}`, { path });
+    throw new StrataError('BAD_USER_INPUT', `${path}: '${String(requested).slice(0, 40)}' is not a clearance; use one of ${SENSITIVITIES.join(', ')}`, {
+      path,
+    });
   }
   if (lowerOf(requested, own) !== requested) {
-    throw new StrataError('BAD_USER_INPUT', `${path}: '${requested}' is above the ${role} role's clearance '${own}'; a key or token may only lower it`, { path });
+    throw new StrataError('BAD_USER_INPUT', `${path}: '${requested}' is above the ${role} role's clearance '${own}'; a key or token may only lower it`, {
+      path,
+    });
   }
   if (lowerOf(requested, ceiling) !== requested) {
     throw new StrataError('FORBIDDEN', `${path}: '${requested}' is above your own clearance '${ceiling}'; you cannot grant more than you hold`, { path });
@@ -41,7 +45,11 @@ export async function parseScope(runtime: TagRuntime, input: unknown, path: stri
   leaves(rule).forEach((leaf, i) => {
     if (leaf.kind !== 'aggregate') return;
     const at = `${path} (comparison ${i + 1})`;
-    throw new StrataError('BAD_USER_INPUT', `${at}: a scope compares ${runtime.subject.model.name} dimensions and published tags only, not aggregates like '${leaf.aggregate.measure}'`, { path: at });
+    throw new StrataError(
+      'BAD_USER_INPUT',
+      `${at}: a scope compares ${runtime.subject.model.name} dimensions and published tags only, not aggregates like '${leaf.aggregate.measure}'`,
+      { path: at },
+    );
   });
   checkRule(rule, runtime.subject, (await runtime.registry()).live, path, { forPublish: true });
   return rule;

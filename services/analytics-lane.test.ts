@@ -67,7 +67,11 @@ describe('the analytics lane', () => {
 
   it('frees the slot when a work fails', async () => {
     const lane = createAnalyticsLane(db, { concurrency: 1, queue: 0, queueTimeoutMs: 60_000 });
-    await expect(lane.run(async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      lane.run(async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(lane.load()).toEqual({ running: 0, waiting: 0 });
     expect(await lane.run(async (given) => given === db)).toBe(true);
   });

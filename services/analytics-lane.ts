@@ -52,7 +52,11 @@ export function createAnalyticsLane(db: Kysely<DatabaseSchema>, capacity: Analyt
 
   const retryAfter = () => Math.min(60, Math.max(1, Math.ceil((averageMs * (waiting.length + running)) / capacity.concurrency / 1000)));
   const refuse = (why: string) =>
-    new StrataError('RATE_LIMITED', `${why}; retry after the seconds in Retry-After. Analytics capacity of this server: ${capacity.concurrency} running, ${capacity.queue} waiting (STRATA_ANALYTICS_CONCURRENCY, STRATA_ANALYTICS_QUEUE).`, { retryAfter: retryAfter(), limit: 'analyticsConcurrency' });
+    new StrataError(
+      'RATE_LIMITED',
+      `${why}; retry after the seconds in Retry-After. Analytics capacity of this server: ${capacity.concurrency} running, ${capacity.queue} waiting (STRATA_ANALYTICS_CONCURRENCY, STRATA_ANALYTICS_QUEUE).`,
+      { retryAfter: retryAfter(), limit: 'analyticsConcurrency' },
+    );
 
   const acquire = (): Promise<void> => {
     if (running < capacity.concurrency) {

@@ -35,7 +35,13 @@ interface Cell {
  * out, with enough other cells of the same tag that the audience size minus the cells shown
  * never singles one out (secondary suppression).
  */
-export async function audienceInsight(runtime: TagRuntime, audienceKey: string, reference: string | null, tagKeys: readonly string[], viewer: Viewer): Promise<InsightRow[]> {
+export async function audienceInsight(
+  runtime: TagRuntime,
+  audienceKey: string,
+  reference: string | null,
+  tagKeys: readonly string[],
+  viewer: Viewer,
+): Promise<InsightRow[]> {
   await getAudience(runtime, audienceKey);
   if (reference !== null) await getAudience(runtime, reference);
   const live = (await runtime.registry()).live;
@@ -47,7 +53,8 @@ export async function audienceInsight(runtime: TagRuntime, audienceKey: string, 
   if (tagKeys.length === 0) throw new StrataError('BAD_USER_INPUT', 'name at least one tag in `tags`');
   const inReference = reference === null ? sql`TRUE` : sql`${reference} = ANY(p.audiences)`;
   const inScope = andInScope(sql.ref('p.customer_id'), scopedKeysSql(runtime.subject, live, viewer.principal.scope));
-  const { rows } = await runtime.analytics.run((db) => sql<{ tag: string; value: string | null; a: number; r: number; a_total: number; r_total: number }>`
+  const { rows } = await runtime.analytics.run((db) =>
+    sql<{ tag: string; value: string | null; a: number; r: number; a_total: number; r_total: number }>`
     WITH profiles AS (
       SELECT p.tags, ${audienceKey} = ANY(p.audiences) AS in_audience, ${inReference} AS in_reference
       FROM strata.customer_profiles p WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) ${inScope}
@@ -58,25 +65,44 @@ export async function audienceInsight(runtime: TagRuntime, audienceKey: string, 
     )
     SELECT cells.*, totals.a_total, totals.r_total FROM cells,
       (SELECT COUNT(*) FILTER (WHERE in_audience) AS a_total, COUNT(*) FILTER (WHERE in_reference) AS r_total FROM profiles) AS totals
-    WHERE cells.a > 0 OR cells.r > 0`.execute(db));
+    WHERE cells.a > 0 OR cells.r > 0`.execute(db),
+  );
   const aTotal = Number(rows[0]?.a_total ?? 0);
   const rTotal = Number(rows[0]?.r_total ?? 0);
   const k = viewer.minSubjects;
   if (aTotal === 0 || (k !== undefined && (aTotal < k || rTotal < k))) return [];
   const cells: Cell[] = rows.map((row) => ({ tag: row.tag, value: row.value, a: Number(row.a), r: Number(row.r) }));
-  const shown = k === undefined ? cells : tagKeys.flatMap((key) => visibleCells(cells.filter((c) => c.tag === key), k));
+  const shown =
+    k === undefined
+      ? cells
+      : tagKeys.flatMap((key) =>
+          visibleCells(
+            cells.filter((c) => c.tag === key),
+            k,
+          ),
+        );
   return shown
     .filter((cell) => cell.a > 0)
     .map((cell) => {
       const audienceShare = cell.a / aTotal;
       const referenceShare = rTotal === 0 ? 0 : cell.r / rTotal;
-      return { tag: cell.tag, value: cell.value, audienceCustomers: cell.a, audienceShare, referenceShare, tgi: referenceShare > 0 ? (100 * audienceShare) / referenceShare : null };
+      return {
+        tag: cell.tag,
+        value: cell.value,
+        audienceCustomers: cell.a,
+        audienceShare,
+        referenceShare,
+        tgi: referenceShare > 0 ? (100 * audienceShare) / referenceShare : null,
+      };
     })
     .sort((x, y) => (y.tgi ?? -1) - (x.tgi ?? -1) || x.tag.localeCompare(y.tag) || String(x.value).localeCompare(String(y.value)));
 }
 
 /** The cells of one tag a restricted viewer may see: small ones and those that would reveal them are left out. */
 function visibleCells(cells: readonly Cell[], k: number): Cell[] {
-  const hidden = cellsToSuppress(cells.map((c) => [c.a, c.r]), k);
+  const hidden = cellsToSuppress(
+    cells.map((c) => [c.a, c.r]),
+    k,
+  );
   return cells.filter((_, i) => !hidden[i]);
 }

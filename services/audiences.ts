@@ -38,7 +38,11 @@ function liveMembers(runtime: TagRuntime, tags: readonly TagDefinition[], key: s
  * Creates a published audience from a rule over tags, dimensions and aggregates, and
  * records its members in the current profile snapshot so that reads see it at once.
  */
-export async function createAudience(runtime: TagRuntime, viewer: Viewer, input: { key: string; description?: string | null; rule: Rule }): Promise<StoredAudience> {
+export async function createAudience(
+  runtime: TagRuntime,
+  viewer: Viewer,
+  input: { key: string; description?: string | null; rule: Rule },
+): Promise<StoredAudience> {
   checkDefinitionKey(input.key);
   if (input.description) checkDefinitionText('description', input.description);
   const registry = await runtime.registry();
@@ -47,19 +51,25 @@ export async function createAudience(runtime: TagRuntime, viewer: Viewer, input:
   const actor = viewer.principal.name;
   const tags = orderTags(tagClosure(registry.live, [input.rule]));
   const saved = await changeDefinition<AudienceBody>(runtime.db, {
-    kind: 'audience', key: input.key, expectedVersion: null, actor, action: 'create',
+    kind: 'audience',
+    key: input.key,
+    expectedVersion: null,
+    actor,
+    action: 'create',
     apply: () => ({ status: 'PUBLISHED', body: { description: input.description ?? '', rule: input.rule }, bumpVersion: true }),
   });
   // Waits for a running materialization (which read the audiences before this one existed),
   // then adds the members to whichever snapshot is current, and to the held run an approver
   // may publish next, each as of its own date.
-  await runtime.analytics.run((db) => db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${SNAPSHOT_LOCK})`.execute(trx);
-    for (const run of await servableRuns(trx)) {
-      await sql`UPDATE strata.customer_profiles SET audiences = array_append(array_remove(audiences, ${input.key}), ${input.key})
+  await runtime.analytics.run((db) =>
+    db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${SNAPSHOT_LOCK})`.execute(trx);
+      for (const run of await servableRuns(trx)) {
+        await sql`UPDATE strata.customer_profiles SET audiences = array_append(array_remove(audiences, ${input.key}), ${input.key})
         WHERE run_id = ${run.runId} AND customer_id IN (${liveMembers(runtime, tags, input.key, input.rule, run.asOf)})`.execute(trx);
-    }
-  }));
+      }
+    }),
+  );
   return saved;
 }
 
@@ -72,8 +82,10 @@ export async function getAudience(runtime: TagRuntime, key: string): Promise<Sto
 /** Customers in the audience (within the viewer's scope) in the current snapshot; null when fewer than the viewer's threshold. */
 export async function audienceSize(runtime: TagRuntime, key: string, viewer: Viewer): Promise<number | null> {
   const inScope = andInScope(sql.ref('customer_id'), scopedKeysSql(runtime.subject, (await runtime.registry()).live, viewer.principal.scope));
-  const { rows } = await runtime.analytics.run((db) => sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles
-    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences) ${inScope}`.execute(db));
+  const { rows } = await runtime.analytics.run((db) =>
+    sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles
+    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences) ${inScope}`.execute(db),
+  );
   const size = Number(rows[0]?.n ?? 0);
   return viewer.minSubjects !== undefined && size < viewer.minSubjects ? null : size;
 }
@@ -82,11 +94,20 @@ export async function audienceSize(runtime: TagRuntime, key: string, viewer: Vie
  * A page of member ids (within the viewer's scope) after `after` (exclusive), in id order;
  * one more is fetched to tell if more follow. Member ids are personal data.
  */
-export async function audienceMembers(runtime: TagRuntime, key: string, first: number, after: string | null, viewer: Viewer): Promise<{ ids: string[]; hasNextPage: boolean }> {
-  if (!seesIndividuals(viewer.principal)) throw new StrataError('FORBIDDEN', `audience members are personal data; reading them needs personal clearance (yours: ${viewer.principal.clearance})`);
+export async function audienceMembers(
+  runtime: TagRuntime,
+  key: string,
+  first: number,
+  after: string | null,
+  viewer: Viewer,
+): Promise<{ ids: string[]; hasNextPage: boolean }> {
+  if (!seesIndividuals(viewer.principal))
+    throw new StrataError('FORBIDDEN', `audience members are personal data; reading them needs personal clearance (yours: ${viewer.principal.clearance})`);
   const inScope = andInScope(sql.ref('customer_id'), scopedKeysSql(runtime.subject, (await runtime.registry()).live, viewer.principal.scope));
-  const { rows } = await runtime.analytics.run((db) => sql<{ customer_id: string }>`SELECT customer_id FROM strata.customer_profiles
+  const { rows } = await runtime.analytics.run((db) =>
+    sql<{ customer_id: string }>`SELECT customer_id FROM strata.customer_profiles
     WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences) ${inScope}
-    ${after === null ? sql`` : sql`AND customer_id > ${after}`} ORDER BY customer_id LIMIT ${first + 1}`.execute(db));
+    ${after === null ? sql`` : sql`AND customer_id > ${after}`} ORDER BY customer_id LIMIT ${first + 1}`.execute(db),
+  );
   return { ids: rows.slice(0, first).map((r) => r.customer_id), hasNextPage: rows.length > first };
 }

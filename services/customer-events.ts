@@ -151,7 +151,12 @@ function checkQuery(query: CustomerEventsQuery): { customerId: string; from: Dat
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0] ?? 'query');
-    const hint = field === 'first' ? `must be an integer from 1 to ${MAX_CUSTOMER_EVENTS}` : field === 'customerId' ? 'must be 1-128 storable characters' : 'must be an ISO-8601 date-time with offset';
+    const hint =
+      field === 'first'
+        ? `must be an integer from 1 to ${MAX_CUSTOMER_EVENTS}`
+        : field === 'customerId'
+          ? 'must be 1-128 storable characters'
+          : 'must be an ISO-8601 date-time with offset';
     throw new StrataError('BAD_USER_INPUT', `${field} ${hint}`, { field });
   }
   const from = new Date(parsed.data.from);

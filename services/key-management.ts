@@ -32,7 +32,8 @@ export interface IssuedKey {
  */
 export async function issueApiKey(database: Database, tags: TagRuntime, creator: Principal | null, input: NewKey): Promise<IssuedKey> {
   checkKeyName(input.name);
-  if (!isRole(input.role)) throw new StrataError('BAD_USER_INPUT', `role: unknown role '${input.role.slice(0, 40)}'; use one of ${ROLES.join(', ')}`, { path: 'role' });
+  if (!isRole(input.role))
+    throw new StrataError('BAD_USER_INPUT', `role: unknown role '${input.role.slice(0, 40)}'; use one of ${ROLES.join(', ')}`, { path: 'role' });
   const role = input.role;
   const clearance = grantedClearance(role, input.clearance, 'clearance', creator?.clearance);
   const requested = input.scope === null || input.scope === undefined ? undefined : await parseScope(tags, input.scope, 'scope');

@@ -36,7 +36,8 @@ export async function chooseAsOf(
   const { earliest, latest } = range;
   if (earliest === null || latest === null) {
     // No source has rows: nothing bounds the past, but a future date has no data by definition.
-    if (requested > today(input.now)) throw new StrataError('BAD_USER_INPUT', `asOf: ${requested} is in the future and the tags' sources hold no data`, { path: 'asOf' });
+    if (requested > today(input.now))
+      throw new StrataError('BAD_USER_INPUT', `asOf: ${requested} is in the future and the tags' sources hold no data`, { path: 'asOf' });
     return { asOf: requested, range };
   }
   if (requested < earliest || requested > latest) {

@@ -48,8 +48,16 @@ describe('distributionDrift', () => {
 
 describe('isCalendarDate', () => {
   it.each([
-    ['2024-02-29', true], ['2026-02-28', true], ['0001-01-01', true], ['2026-02-30', false], ['2025-02-29', false],
-    ['2026-13-01', false], ['2026-00-10', false], ['2026-6-1', false], ['2026-06-01T00:00', false], ['', false],
+    ['2024-02-29', true],
+    ['2026-02-28', true],
+    ['0001-01-01', true],
+    ['2026-02-30', false],
+    ['2025-02-29', false],
+    ['2026-13-01', false],
+    ['2026-00-10', false],
+    ['2026-6-1', false],
+    ['2026-06-01T00:00', false],
+    ['', false],
   ])('%s -> %s', (value, expected) => {
     expect(isCalendarDate(value)).toBe(expected);
   });

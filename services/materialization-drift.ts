@@ -71,17 +71,22 @@ function counts(coverage: Coverage[string], customers: number): Map<string | nul
 
 /** Tags whose drift exceeds `maxDrift`, largest first. */
 export function excessiveDrift(drift: Readonly<Record<string, TagDrift>>, maxDrift: number): [tag: string, drift: TagDrift][] {
-  return Object.entries(drift).filter(([, d]) => d.share > maxDrift).sort((a, b) => b[1].share - a[1].share || a[0].localeCompare(b[0]));
+  return Object.entries(drift)
+    .filter(([, d]) => d.share > maxDrift)
+    .sort((a, b) => b[1].share - a[1].share || a[0].localeCompare(b[0]));
 }
 
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 /** `aum_tier 100.0% (affluent 41 -> 0 customers; 5.1% of all customers moved)`. */
 export function describeDrift(entries: readonly (readonly [string, TagDrift])[]): string {
-  return entries.map(([tag, d]) => {
-    const detail = d.value && d.value.share >= d.overall
-      ? `${d.value.value ?? 'null'} ${d.value.before} -> ${d.value.after} customers; ${percent(d.overall)} of all customers moved`
-      : 'of all customers';
-    return `${tag} ${percent(d.share)} (${detail})`;
-  }).join(', ');
+  return entries
+    .map(([tag, d]) => {
+      const detail =
+        d.value && d.value.share >= d.overall
+          ? `${d.value.value ?? 'null'} ${d.value.before} -> ${d.value.after} customers; ${percent(d.overall)} of all customers moved`
+          : 'of all customers';
+      return `${tag} ${percent(d.share)} (${detail})`;
+    })
+    .join(', ');
 }

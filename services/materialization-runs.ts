@@ -42,15 +42,24 @@ export async function lockSnapshotOrRefuse(trx: Db): Promise<void> {
 export function runFromRow(row: Selectable<TagRunsTable>): MaterializationRun {
   const seconds = row.finished_at ? (row.finished_at.getTime() - row.started_at.getTime()) / 1000 : 0;
   return {
-    runId: row.run_id, asOf: row.as_of, status: row.status as RunStatus, customers: row.customers ?? 0, seconds,
-    coverage: (row.coverage ?? {}) as Coverage, drift: (row.drift ?? {}) as Record<string, number>,
-    message: row.message, publishedAt: row.published_at, publishedBy: row.published_by,
+    runId: row.run_id,
+    asOf: row.as_of,
+    status: row.status as RunStatus,
+    customers: row.customers ?? 0,
+    seconds,
+    coverage: (row.coverage ?? {}) as Coverage,
+    drift: (row.drift ?? {}) as Record<string, number>,
+    message: row.message,
+    publishedAt: row.published_at,
+    publishedBy: row.published_by,
   };
 }
 
 /** The run the current snapshot points at, with the distributions a new run is compared with. */
 export async function publishedRun(db: Db): Promise<MaterializationRun | undefined> {
-  const row = await db.selectFrom('strata.tag_runs').selectAll()
+  const row = await db
+    .selectFrom('strata.tag_runs')
+    .selectAll()
     .where('run_id', '=', (eb) => eb.selectFrom('strata.profile_snapshot').select('run_id').where('id', '=', 1))
     .executeTakeFirst();
   return row ? runFromRow(row) : undefined;
@@ -81,9 +90,16 @@ export async function publishHeldRun(db: Db, runId: number, actor: string): Prom
     await lockSnapshotOrRefuse(trx);
     const row = await trx.selectFrom('strata.tag_runs').selectAll().where('run_id', '=', runId).forUpdate().executeTakeFirst();
     if (!row) throw new StrataError('NOT_FOUND', `no materialization run ${runId}`);
-    const newer = await trx.selectFrom('strata.tag_runs').select(['run_id', 'status']).where('run_id', '>', runId)
-      .where('status', 'in', ['published', 'held']).orderBy('run_id', 'desc').limit(1).executeTakeFirst();
-    if (newer) throw new StrataError('CONFLICT', `run ${runId} is no longer the newest: run ${newer.run_id} is ${newer.status}; publish that one or materialize again`);
+    const newer = await trx
+      .selectFrom('strata.tag_runs')
+      .select(['run_id', 'status'])
+      .where('run_id', '>', runId)
+      .where('status', 'in', ['published', 'held'])
+      .orderBy('run_id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (newer)
+      throw new StrataError('CONFLICT', `run ${runId} is no longer the newest: run ${newer.run_id} is ${newer.status}; publish that one or materialize again`);
     if (row.status !== 'held') throw new StrataError('CONFLICT', `run ${runId} is ${row.status}; only a held run can be published`);
     await flipSnapshot(trx, { runId, asOf: row.as_of }, actor);
     return runFromRow(await trx.selectFrom('strata.tag_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
@@ -107,12 +123,19 @@ export async function removeUnservedRows(db: Db): Promise<void> {
         UNION ALL SELECT run_id FROM strata.tag_runs WHERE status = 'held')`.execute(trx);
     });
   } catch (error) {
-    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'removing the rows of older materialization runs failed; the next run retries');
+    logger.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'removing the rows of older materialization runs failed; the next run retries',
+    );
   }
 }
 
 /** Materialization runs recorded in the database, per status (for metrics: every instance's runs and the CLI's). */
 export async function countRunsByStatus(db: Db): Promise<Partial<Record<RunStatus, number>>> {
-  const rows = await db.selectFrom('strata.tag_runs').select(['status', (eb) => eb.fn.countAll<number>().as('runs')]).groupBy('status').execute();
+  const rows = await db
+    .selectFrom('strata.tag_runs')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('runs')])
+    .groupBy('status')
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.runs)]));
 }

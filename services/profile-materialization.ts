@@ -11,7 +11,15 @@ import type { ProgressListener } from '../modeling/progress.ts';
 import { logger } from '../store/logger.ts';
 import { chooseAsOf, today } from './materialization-as-of.ts';
 import { DEFAULT_MAX_DRIFT, describeDrift, distributionDrift, excessiveDrift, type Coverage } from './materialization-drift.ts';
-import { flipSnapshot, lockSnapshotOrRefuse, publishedRun, removeUnservedRows, runFromRow, supersedeHeldRuns, type MaterializationRun } from './materialization-runs.ts';
+import {
+  flipSnapshot,
+  lockSnapshotOrRefuse,
+  publishedRun,
+  removeUnservedRows,
+  runFromRow,
+  supersedeHeldRuns,
+  type MaterializationRun,
+} from './materialization-runs.ts';
 import type { AnalyticsLane } from './analytics-lane.ts';
 
 export { SNAPSHOT_LOCK, type MaterializationRun } from './materialization-runs.ts';
@@ -67,18 +75,32 @@ async function materializeWith(db: Kysely<DatabaseSchema>, input: Materializatio
       const audiences = (await input.audiences(trx)).filter(readsOnlyUsableTags);
       progress(1, 'choosing the as-of date');
       ({ asOf } = await chooseAsOf(trx, { subject: input.subject, tags: ordered, audiences, requested: input.asOf, now: input.now ?? new Date() }));
-      const { run_id: runId } = await trx.insertInto('strata.tag_runs').values({ as_of: asOf, status: 'running', actor: input.actor }).returning('run_id').executeTakeFirstOrThrow();
+      const { run_id: runId } = await trx
+        .insertInto('strata.tag_runs')
+        .values({ as_of: asOf, status: 'running', actor: input.actor })
+        .returning('run_id')
+        .executeTakeFirstOrThrow();
       progress(2, `computing ${ordered.length} tags for every customer as of ${asOf}`);
       await sql`INSERT INTO strata.customer_profiles (run_id, customer_id, tags, audiences)
         SELECT ${runId}, p.k, p.tags, p.audiences FROM (${profileSql(input.subject, ordered, audiences, asOf)}) AS p`.execute(trx);
       progress(3, 'recording coverage and drift');
       const coverage = await coverageOf(trx, runId);
-      const customers = Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles WHERE run_id = ${runId}`.execute(trx)).rows[0]?.n ?? 0);
+      const customers = Number(
+        (await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles WHERE run_id = ${runId}`.execute(trx)).rows[0]?.n ?? 0,
+      );
       const verdict = judgeDrift(await publishedRun(trx), { customers, coverage }, input);
-      await trx.updateTable('strata.tag_runs').set({
-        ...(verdict.publish ? {} : { status: 'held' }), finished_at: new Date(), customers, coverage: JSON.stringify(coverage),
-        drift: JSON.stringify(verdict.drift), message: verdict.message,
-      }).where('run_id', '=', runId).execute();
+      await trx
+        .updateTable('strata.tag_runs')
+        .set({
+          ...(verdict.publish ? {} : { status: 'held' }),
+          finished_at: new Date(),
+          customers,
+          coverage: JSON.stringify(coverage),
+          drift: JSON.stringify(verdict.drift),
+          message: verdict.message,
+        })
+        .where('run_id', '=', runId)
+        .execute();
       progress(4, verdict.publish ? 'publishing the snapshot' : 'holding the run for an approver');
       if (verdict.publish) await flipSnapshot(trx, { runId, asOf }, input.actor);
       else await supersedeHeldRuns(trx, runId);
@@ -89,7 +111,10 @@ async function materializeWith(db: Kysely<DatabaseSchema>, input: Materializatio
   } catch (error) {
     if (!(error instanceof StrataError)) {
       logger.error({ err: error instanceof Error ? error.message : String(error) }, 'tag materialization failed');
-      await db.insertInto('strata.tag_runs').values({ as_of: asOf || today(), status: 'failed', actor: input.actor, error: error instanceof Error ? error.message.slice(0, 500) : String(error) }).execute();
+      await db
+        .insertInto('strata.tag_runs')
+        .values({ as_of: asOf || today(), status: 'failed', actor: input.actor, error: error instanceof Error ? error.message.slice(0, 500) : String(error) })
+        .execute();
     }
     throw error;
   }

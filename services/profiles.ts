@@ -32,27 +32,40 @@ export function createProfileLoader(
   log: PersonalDataLog,
   operation = 'customer',
 ): DataLoader<string, Profile | null> {
-  return new DataLoader<string, Profile | null>(async (ids) => {
-    const registry = await tags.registry();
-    const rows = viewer.principal.scope ? await readScopedProfiles(database, tags, registry, viewer, ids) : await readProfiles(database, ids);
-    const byId = new Map(rows.map((row) => [row.customer_id, row]));
-    const shown = visibleTags(registry, tags, viewer);
-    const profiles = ids.map((id) => {
-      const row = byId.get(id);
-      if (!row) return null;
-      return {
-        id,
-        tags: shown.filter(({ key }) => key in row.tags).map(({ key, masked }) => ({ key, value: masked ? null : (row.tags[key] ?? null), masked })),
-        audiences: row.audiences,
-      };
-    });
-    log.record(viewer.principal.name, operation, rows.map((r) => r.customer_id));
-    return profiles;
-  }, { maxBatchSize: 1000 });
+  return new DataLoader<string, Profile | null>(
+    async (ids) => {
+      const registry = await tags.registry();
+      const rows = viewer.principal.scope ? await readScopedProfiles(database, tags, registry, viewer, ids) : await readProfiles(database, ids);
+      const byId = new Map(rows.map((row) => [row.customer_id, row]));
+      const shown = visibleTags(registry, tags, viewer);
+      const profiles = ids.map((id) => {
+        const row = byId.get(id);
+        if (!row) return null;
+        return {
+          id,
+          tags: shown.filter(({ key }) => key in row.tags).map(({ key, masked }) => ({ key, value: masked ? null : (row.tags[key] ?? null), masked })),
+          audiences: row.audiences,
+        };
+      });
+      log.record(
+        viewer.principal.name,
+        operation,
+        rows.map((r) => r.customer_id),
+      );
+      return profiles;
+    },
+    { maxBatchSize: 1000 },
+  );
 }
 
 /** Profile rows of customers inside the caller's scope only. */
-async function readScopedProfiles(database: Pick<Database, 'db'>, tags: TagRuntime, registry: TagRegistry, viewer: Viewer, ids: readonly string[]): Promise<ProfileRow[]> {
+async function readScopedProfiles(
+  database: Pick<Database, 'db'>,
+  tags: TagRuntime,
+  registry: TagRegistry,
+  viewer: Viewer,
+  ids: readonly string[],
+): Promise<ProfileRow[]> {
   if (ids.length === 0) return [];
   const scoped = scopedKeysSql(tags.subject, registry.live, viewer.principal.scope);
   const { rows } = await sql<ProfileRow>`SELECT p.customer_id, p.tags, p.audiences FROM strata.customer_profiles p

@@ -23,7 +23,10 @@ export function createSemanticProvider(base: Catalog, subjectName: string, tags:
       const live = [...registry.live.values()]
         .filter((t) => t.status === 'PUBLISHED')
         .map((t) => ({ ...t, sensitivity: tagSensitivity(t, tags.subject, registry.live) }));
-      const signature = live.map((t) => `${t.key}:${t.version}:${t.kind}:${t.sensitivity}`).sort().join(',');
+      const signature = live
+        .map((t) => `${t.key}:${t.version}:${t.kind}:${t.sensitivity}`)
+        .sort()
+        .join(',');
       if (!built || built.signature !== signature) {
         built = { signature, layer: createSemanticLayer(withTagDimensions(base, subjectName, live), { ...options, subject: subjectName }) };
       }

@@ -16,7 +16,13 @@ export async function currentSnapshot(db: Kysely<DatabaseSchema>): Promise<Snaps
 /** The current snapshot and the held run an approver may publish next: every run whose rows may be served. */
 export async function servableRuns(db: Kysely<DatabaseSchema>): Promise<Snapshot[]> {
   const snapshot = await currentSnapshot(db);
-  const held = await db.selectFrom('strata.tag_runs').select(['run_id', 'as_of']).where('status', '=', 'held').orderBy('run_id', 'desc').limit(1).executeTakeFirst();
+  const held = await db
+    .selectFrom('strata.tag_runs')
+    .select(['run_id', 'as_of'])
+    .where('status', '=', 'held')
+    .orderBy('run_id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return [...(snapshot ? [snapshot] : []), ...(held ? [{ runId: held.run_id, asOf: held.as_of }] : [])];
 }
 

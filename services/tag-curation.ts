@@ -50,27 +50,38 @@ function checkSentText(fields: Partial<TagSpec>): void {
   if (fields.description !== undefined) checkDefinitionText('description', fields.description);
   if (fields.category !== undefined) checkDefinitionText('category', fields.category);
   if (fields.owner !== undefined) checkOwner(fields.owner);
-  const values = [...(fields.cases ?? []).map((c, i) => [`cases[${i}].value`, c.value] as const), ...(fields.else != null ? [['else', fields.else] as const] : [])];
+  const values = [
+    ...(fields.cases ?? []).map((c, i) => [`cases[${i}].value`, c.value] as const),
+    ...(fields.else != null ? [['else', fields.else] as const] : []),
+  ];
   for (const [path, value] of values) {
     if (typeof value === 'string' && (value.length > CONDITION_LIMITS.maxValueLength || !isStorableText(value))) {
-      throw new StrataError('BAD_USER_INPUT', `${path}: a value has at most ${CONDITION_LIMITS.maxValueLength} characters and no NUL or unpaired surrogates`, { path });
+      throw new StrataError('BAD_USER_INPUT', `${path}: a value has at most ${CONDITION_LIMITS.maxValueLength} characters and no NUL or unpaired surrogates`, {
+        path,
+      });
     }
   }
 }
 
 function requireStatus(current: Stored | undefined, allowed: readonly string[], action: string): Stored {
   if (!current) throw new StrataError('NOT_FOUND', 'no such tag');
-  if (!allowed.includes(current.status)) throw new StrataError('CONFLICT', `cannot ${action} tag ${quoteInput(current.key)} while it is ${current.status} (allowed from ${allowed.join(', ')})`);
+  if (!allowed.includes(current.status))
+    throw new StrataError('CONFLICT', `cannot ${action} tag ${quoteInput(current.key)} while it is ${current.status} (allowed from ${allowed.join(', ')})`);
   return current;
 }
 
 /** Creates a steward-defined tag as version 1, DRAFT; the owner is the acting principal unless given. */
 export async function createTag(context: TagCurationContext, spec: TagSpec): Promise<Stored> {
   checkSentText(spec);
-  if (context.codeTags.some((t) => t.key === spec.key)) throw new StrataError('CONFLICT', `tag ${quoteInput(spec.key)} is defined in code and cannot be redefined through the API`);
+  if (context.codeTags.some((t) => t.key === spec.key))
+    throw new StrataError('CONFLICT', `tag ${quoteInput(spec.key)} is defined in code and cannot be redefined through the API`);
   await validated(context, spec, { forPublish: false });
   return changeDefinition<StoredTagBody>(context.db, {
-    kind: 'tag', key: spec.key, expectedVersion: null, actor: context.actor, action: 'create',
+    kind: 'tag',
+    key: spec.key,
+    expectedVersion: null,
+    actor: context.actor,
+    action: 'create',
     apply: () => ({ status: 'DRAFT', body: { spec: { ...spec, owner: spec.owner || context.actor }, published: null }, bumpVersion: true }),
   });
 }
@@ -82,7 +93,11 @@ export async function updateTag(context: TagCurationContext, key: string, expect
   const spec = { ...(existing?.body.spec as TagSpec), ...changes, key, kind: existing?.body.spec.kind ?? changes.kind } as TagSpec;
   if (existing) await validated(context, spec, { forPublish: false });
   return changeDefinition<StoredTagBody>(context.db, {
-    kind: 'tag', key, expectedVersion, actor: context.actor, action: 'update',
+    kind: 'tag',
+    key,
+    expectedVersion,
+    actor: context.actor,
+    action: 'update',
     apply: (current) => {
       const tag = requireStatus(current, ['DRAFT', 'PUBLISHED'], 'update');
       return { status: 'DRAFT', body: { spec, published: tag.body.published }, bumpVersion: true };
@@ -93,7 +108,11 @@ export async function updateTag(context: TagCurationContext, key: string, expect
 /** DRAFT -> IN_REVIEW. */
 export function submitTag(context: TagCurationContext, key: string, expectedVersion: number): Promise<Stored> {
   return changeDefinition<StoredTagBody>(context.db, {
-    kind: 'tag', key, expectedVersion, actor: context.actor, action: 'submit',
+    kind: 'tag',
+    key,
+    expectedVersion,
+    actor: context.actor,
+    action: 'submit',
     apply: (current) => ({ status: 'IN_REVIEW', body: requireStatus(current, ['DRAFT'], 'submit').body, bumpVersion: false }),
   });
 }
@@ -107,7 +126,10 @@ async function refuseAuthorAsApprover(db: Kysely<DatabaseSchema>, key: string, a
   const own = authors.find((a) => a.actor === approver);
   if (!own) return;
   const everyone = authors.map((a) => `${a.actor} (${a.actions.join(', ')})`).join(', ');
-  throw new StrataError('FORBIDDEN', `'${approver}' ${own.actions.map(pastTense).join(' and ')} tag '${key}' since it was last published and cannot approve it; authors of this version: ${everyone}; an approver who is none of them must`);
+  throw new StrataError(
+    'FORBIDDEN',
+    `'${approver}' ${own.actions.map(pastTense).join(' and ')} tag '${key}' since it was last published and cannot approve it; authors of this version: ${everyone}; an approver who is none of them must`,
+  );
 }
 
 const pastTense = (action: string): string => (action === 'submit' ? 'submitted' : `${action}d`);
@@ -119,7 +141,11 @@ export async function approveTag(context: TagCurationContext, key: string, expec
   // refuses the approval if the spec changed in between.
   if (existing?.status === 'IN_REVIEW' && existing.version === expectedVersion) await validated(context, existing.body.spec, { forPublish: true });
   return changeDefinition<StoredTagBody>(context.db, {
-    kind: 'tag', key, expectedVersion, actor: context.actor, action: 'approve',
+    kind: 'tag',
+    key,
+    expectedVersion,
+    actor: context.actor,
+    action: 'approve',
     apply: async (current, trx) => {
       const tag = requireStatus(current, ['IN_REVIEW'], 'approve');
       await refuseAuthorAsApprover(trx, key, context.actor);
@@ -132,7 +158,12 @@ export async function approveTag(context: TagCurationContext, key: string, expec
 export async function rejectTag(context: TagCurationContext, key: string, expectedVersion: number, reason: string): Promise<Stored> {
   checkDefinitionText('reason', reason);
   return changeDefinition<StoredTagBody>(context.db, {
-    kind: 'tag', key, expectedVersion, actor: context.actor, action: 'reject', reason,
+    kind: 'tag',
+    key,
+    expectedVersion,
+    actor: context.actor,
+    action: 'reject',
+    reason,
     apply: (current) => ({ status: 'DRAFT', body: requireStatus(current, ['IN_REVIEW'], 'reject').body, bumpVersion: false }),
   });
 }
@@ -143,7 +174,12 @@ export async function deprecateTag(context: TagCurationContext, key: string, rea
   const current = await getDefinition<StoredTagBody>(context.db, 'tag', key);
   if (!current) throw notFoundOrCode(context, key);
   return changeDefinition<StoredTagBody>(context.db, {
-    kind: 'tag', key, expectedVersion: current.version, actor: context.actor, action: 'deprecate', reason,
+    kind: 'tag',
+    key,
+    expectedVersion: current.version,
+    actor: context.actor,
+    action: 'deprecate',
+    reason,
     apply: (now) => ({ status: 'DEPRECATED', body: requireStatus(now, ['PUBLISHED'], 'deprecate').body, bumpVersion: false }),
   });
 }
@@ -155,9 +191,15 @@ export async function archiveTag(context: TagCurationContext, key: string, reaso
   if (!current) throw notFoundOrCode(context, key);
   const registry = await loadTagRegistry(context.db, context.codeTags);
   const readers = [...registry.live.values()].filter((t) => t.key !== key && tagDependencies(t).includes(key)).map((t) => t.key);
-  if (readers.length > 0) throw new StrataError('CONFLICT', `tag ${quoteInput(key)} is read by live tag(s) ${readers.join(', ')}; change or archive them first`);
+  if (readers.length > 0)
+    throw new StrataError('CONFLICT', `tag ${quoteInput(key)} is read by live tag(s) ${readers.join(', ')}; change or archive them first`);
   return changeDefinition<StoredTagBody>(context.db, {
-    kind: 'tag', key, expectedVersion: current.version, actor: context.actor, action: 'archive', reason,
+    kind: 'tag',
+    key,
+    expectedVersion: current.version,
+    actor: context.actor,
+    action: 'archive',
+    reason,
     apply: (now) => ({ status: 'ARCHIVED', body: requireStatus(now, ['DEPRECATED', 'DRAFT'], 'archive').body, bumpVersion: false }),
   });
 }

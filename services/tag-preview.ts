@@ -47,8 +47,11 @@ export async function previewTag(runtime: TagRuntime, spec: Omit<TagSpec, 'key'>
   const ordered = orderTags([...tagClosure(registry.live, [], [tag]), tag]);
   const inScope = andInScope(sql.ref('p.k'), scopedKeysSql(runtime.subject, registry.live, viewer.principal.scope));
   const { asOf, statement, rows } = await runtime.analytics.run(async (db) => {
-    const asOf = asOfOverride ?? (await currentSnapshot(db))?.asOf
-      ?? (await dataDateRangeSql(runtime.subject, [...registry.live.values(), tag], [], new Date()).execute(db)).rows[0]?.latest ?? today();
+    const asOf =
+      asOfOverride ??
+      (await currentSnapshot(db))?.asOf ??
+      (await dataDateRangeSql(runtime.subject, [...registry.live.values(), tag], [], new Date()).execute(db)).rows[0]?.latest ??
+      today();
     const statement = sql<{ value: string | null; customers: number }>`
       SELECT p.tags ->> ${PREVIEW_KEY} AS value, COUNT(*) AS customers FROM (${profileSql(runtime.subject, ordered, [], asOf)}) AS p
       WHERE TRUE ${inScope} GROUP BY 1 ORDER BY 2 DESC, 1`;
@@ -58,7 +61,13 @@ export async function previewTag(runtime: TagRuntime, spec: Omit<TagSpec, 'key'>
   const total = counts.reduce((sum, r) => sum + r.customers, 0);
   const isCovered = (value: string | null) => (tag.kind === 'BOOLEAN' ? value === 'true' : value !== null);
   const covered = counts.filter((v) => isCovered(v.value)).reduce((s, v) => s + v.customers, 0);
-  const hidden = viewer.minSubjects === undefined ? counts.map(() => false) : cellsToSuppress(counts.map((c) => [c.customers]), viewer.minSubjects);
+  const hidden =
+    viewer.minSubjects === undefined
+      ? counts.map(() => false)
+      : cellsToSuppress(
+          counts.map((c) => [c.customers]),
+          viewer.minSubjects,
+        );
   const values = counts.map((c, i) => ({ value: c.value, customers: hidden[i] ? null : c.customers, suppressed: hidden[i] === true }));
   // The covered total minus its shown values must not single out one hidden value.
   const hiddenCovered = counts.filter((c, i) => hidden[i] && isCovered(c.value)).length;

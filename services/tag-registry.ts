@@ -24,7 +24,10 @@ export async function loadTagRegistry(db: Kysely<DatabaseSchema>, codeTags: read
   const live = new Map(codeTags.filter((t) => t.status === 'PUBLISHED' || t.status === 'DEPRECATED').map((t) => [t.key, t]));
   for (const stored of await listDefinitions<StoredTagBody>(db, 'tag')) {
     if (current.has(stored.key)) continue;
-    current.set(stored.key, defineTag({ ...stored.body.spec, status: stored.status as Status, owner: stored.body.spec.owner ?? stored.updatedBy }, 'api', stored.version));
+    current.set(
+      stored.key,
+      defineTag({ ...stored.body.spec, status: stored.status as Status, owner: stored.body.spec.owner ?? stored.updatedBy }, 'api', stored.version),
+    );
     const published = stored.body.published;
     if (published && stored.status !== 'ARCHIVED') {
       const status: Status = stored.status === 'DEPRECATED' ? 'DEPRECATED' : 'PUBLISHED';

@@ -38,7 +38,9 @@ export function checkKeyName(name: string): void {
 const newToken = () => `sk_${randomBytes(24).toString('base64url')}`;
 
 const row = (name: string, role: string, token: string, grant: KeyGrant) => ({
-  name, role, key_hash: keyHash(token),
+  name,
+  role,
+  key_hash: keyHash(token),
   clearance: grant.clearance ?? null,
   scope: grant.scope ? JSON.stringify(grant.scope) : null,
   created_by: grant.createdBy ?? null,
@@ -52,8 +54,12 @@ export async function createApiKey(db: Kysely<DatabaseSchema>, name: string, rol
   checkKeyName(name);
   const token = newToken();
   await db.transaction().execute(async (trx) => {
-    const inserted = await trx.insertInto('strata.api_keys').values(row(name, role, token, grant))
-      .onConflict((conflict) => conflict.column('name').doNothing()).returning('name').executeTakeFirst();
+    const inserted = await trx
+      .insertInto('strata.api_keys')
+      .values(row(name, role, token, grant))
+      .onConflict((conflict) => conflict.column('name').doNothing())
+      .returning('name')
+      .executeTakeFirst();
     if (!inserted) {
       throw new StrataError('CONFLICT', `a key named '${name}' exists (revoked keys keep their names); choose another name`, { path: 'name' });
     }
@@ -71,7 +77,10 @@ export async function replaceApiKey(db: Kysely<DatabaseSchema>, changes: ChangeF
   const token = newToken();
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('strata.api_keys').where('name', '=', name).execute();
-    await trx.insertInto('strata.api_keys').values(row(name, role, token, grant)).execute();
+    await trx
+      .insertInto('strata.api_keys')
+      .values(row(name, role, token, grant))
+      .execute();
     await changes.notify(trx, API_KEYS_CHANNEL, name);
   });
   return token;
@@ -82,7 +91,10 @@ export async function replaceApiKey(db: Kysely<DatabaseSchema>, changes: ChangeF
  * `found` is false for an unknown name; `revoked` is false when it was revoked before.
  */
 export async function revokeApiKey(
-  db: Kysely<DatabaseSchema>, changes: ChangeFeed, name: string, revokedBy: string | null = null,
+  db: Kysely<DatabaseSchema>,
+  changes: ChangeFeed,
+  name: string,
+  revokedBy: string | null = null,
 ): Promise<{ found: boolean; revoked: boolean; revokedAt: Date | null }> {
   return db.transaction().execute(async (trx) => {
     const key = await trx.selectFrom('strata.api_keys').select(['revoked_at']).where('name', '=', name).forUpdate().executeTakeFirst();
@@ -97,6 +109,10 @@ export async function revokeApiKey(
 
 /** The live key whose secret hashes to `hash`. */
 export async function findApiKey(db: Kysely<DatabaseSchema>, hash: string): Promise<StoredKey | undefined> {
-  return db.selectFrom('strata.api_keys').select(['name', 'role', 'clearance', 'scope'])
-    .where('key_hash', '=', hash).where('revoked_at', 'is', null).executeTakeFirst();
+  return db
+    .selectFrom('strata.api_keys')
+    .select(['name', 'role', 'clearance', 'scope'])
+    .where('key_hash', '=', hash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
 }

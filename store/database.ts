@@ -92,7 +92,9 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     dataDir: options.dataDir ?? 'memory://',
     statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
   });
-  const db = new Kysely<DatabaseSchema>({ dialect: tracedDialect(createPgliteWorkerDialect(client), { pool: 'pglite', sqlText: options.traceSqlText ?? false }) });
+  const db = new Kysely<DatabaseSchema>({
+    dialect: tracedDialect(createPgliteWorkerDialect(client), { pool: 'pglite', sqlText: options.traceSqlText ?? false }),
+  });
   const changes = createInProcessChangeFeed();
   return {
     db,
@@ -128,7 +130,12 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
   // Pools open their connections on first use: an idle pool holds none.
   const analyticsPool = createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-analytics' });
   const analytics = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool: analyticsPool }), { pool: 'analytics', sqlText }) });
-  const probePool = createPostgresPool(databaseUrl, { poolSize: 1, statementTimeoutMs: PROBE_TIMEOUT_MS, connectionTimeoutMs: PROBE_TIMEOUT_MS, applicationName: 'strata-probe' });
+  const probePool = createPostgresPool(databaseUrl, {
+    poolSize: 1,
+    statementTimeoutMs: PROBE_TIMEOUT_MS,
+    connectionTimeoutMs: PROBE_TIMEOUT_MS,
+    applicationName: 'strata-probe',
+  });
   const probe = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool: probePool }), { pool: 'probe', sqlText }) });
   const pools = { main: pool, analytics: analyticsPool, probe: probePool } as const;
   const { copyCsvToPostgres } = await import('./postgres-copy.ts');
@@ -140,7 +147,12 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
     engine: 'postgres',
     changes,
     poolUsage: () =>
-      (Object.entries(pools) as [PoolUsage['pool'], typeof pool][]).map(([name, p]) => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount })),
+      (Object.entries(pools) as [PoolUsage['pool'], typeof pool][]).map(([name, p]) => ({
+        pool: name,
+        total: p.totalCount,
+        idle: p.idleCount,
+        waiting: p.waitingCount,
+      })),
     async prepared<R>(name: string, text: string, values: readonly unknown[]) {
       const run = () => pool.query({ name, text, values: [...values] });
       return (await traceStatement(statementKind(text), text, { pool: 'main', sqlText, summary: name }, run)).rows as R[];

@@ -28,8 +28,24 @@ export interface HistoryEntry {
 
 type Db = Kysely<DatabaseSchema> | Transaction<DatabaseSchema>;
 
-function toStored<Body>(row: { kind: string; key: string; version: number; status: string; body: unknown; updated_by: string; updated_at: Date }): StoredDefinition<Body> {
-  return { kind: row.kind as DefinitionKind, key: row.key, version: row.version, status: row.status, body: row.body as Body, updatedBy: row.updated_by, updatedAt: row.updated_at };
+function toStored<Body>(row: {
+  kind: string;
+  key: string;
+  version: number;
+  status: string;
+  body: unknown;
+  updated_by: string;
+  updated_at: Date;
+}): StoredDefinition<Body> {
+  return {
+    kind: row.kind as DefinitionKind,
+    key: row.key,
+    version: row.version,
+    status: row.status,
+    body: row.body as Body,
+    updatedBy: row.updated_by,
+    updatedAt: row.updated_at,
+  };
 }
 
 export async function listDefinitions<Body>(db: Db, kind: DefinitionKind): Promise<StoredDefinition<Body>[]> {
@@ -51,8 +67,10 @@ export interface DefinitionChange<Body> {
   readonly action: string;
   readonly reason?: string | null;
   /** Decides the new status and body from the current definition (undefined when creating); may throw. */
-  readonly apply: (current: StoredDefinition<Body> | undefined, trx: Transaction<DatabaseSchema>) =>
-    Promise<{ status: string; body: Body; bumpVersion: boolean }> | { status: string; body: Body; bumpVersion: boolean };
+  readonly apply: (
+    current: StoredDefinition<Body> | undefined,
+    trx: Transaction<DatabaseSchema>,
+  ) => Promise<{ status: string; body: Body; bumpVersion: boolean }> | { status: string; body: Body; bumpVersion: boolean };
 }
 
 /**
@@ -62,28 +80,61 @@ export interface DefinitionChange<Body> {
  */
 export async function changeDefinition<Body>(db: Kysely<DatabaseSchema>, change: DefinitionChange<Body>): Promise<StoredDefinition<Body>> {
   return db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('strata.definitions').selectAll().where('kind', '=', change.kind).where('key', '=', change.key).forUpdate().executeTakeFirst();
+    const row = await trx
+      .selectFrom('strata.definitions')
+      .selectAll()
+      .where('kind', '=', change.kind)
+      .where('key', '=', change.key)
+      .forUpdate()
+      .executeTakeFirst();
     const current = row ? toStored<Body>(row) : undefined;
-    if (change.expectedVersion === null && current) throw new StrataError('CONFLICT', `${change.kind} ${quoteInput(change.key)} already exists (version ${current.version})`);
+    if (change.expectedVersion === null && current)
+      throw new StrataError('CONFLICT', `${change.kind} ${quoteInput(change.key)} already exists (version ${current.version})`);
     if (change.expectedVersion !== null && !current) throw new StrataError('NOT_FOUND', `no ${change.kind} ${quoteInput(change.key)}`);
     if (current && change.expectedVersion !== null && current.version !== change.expectedVersion) {
-      throw new StrataError('CONFLICT', `${change.kind} ${quoteInput(change.key)} is at version ${current.version}, not ${change.expectedVersion}; reload it and retry`, { currentVersion: current.version });
+      throw new StrataError(
+        'CONFLICT',
+        `${change.kind} ${quoteInput(change.key)} is at version ${current.version}, not ${change.expectedVersion}; reload it and retry`,
+        { currentVersion: current.version },
+      );
     }
     const next = await change.apply(current, trx);
     const version = current ? current.version + (next.bumpVersion ? 1 : 0) : 1;
     const body = JSON.stringify(next.body);
     if (current) {
-      await trx.updateTable('strata.definitions').set({ version, status: next.status, body, updated_by: change.actor, updated_at: sql`now()` as never })
-        .where('kind', '=', change.kind).where('key', '=', change.key).execute();
+      await trx
+        .updateTable('strata.definitions')
+        .set({ version, status: next.status, body, updated_by: change.actor, updated_at: sql`now()` as never })
+        .where('kind', '=', change.kind)
+        .where('key', '=', change.key)
+        .execute();
     } else {
-      await trx.insertInto('strata.definitions').values({ kind: change.kind, key: change.key, version, status: next.status, body, updated_by: change.actor }).execute();
+      await trx
+        .insertInto('strata.definitions')
+        .values({ kind: change.kind, key: change.key, version, status: next.status, body, updated_by: change.actor })
+        .execute();
     }
     const diff = jsonDiff(current ? { status: current.status, ...(current.body as object) } : {}, { status: next.status, ...(next.body as object) });
-    await trx.insertInto('strata.audit_log').values({
-      actor: change.actor, action: change.action, kind: change.kind, key: change.key, version, status: next.status,
-      body, diff: JSON.stringify(diff), reason: change.reason ?? null,
-    }).execute();
-    const saved = await trx.selectFrom('strata.definitions').selectAll().where('kind', '=', change.kind).where('key', '=', change.key).executeTakeFirstOrThrow();
+    await trx
+      .insertInto('strata.audit_log')
+      .values({
+        actor: change.actor,
+        action: change.action,
+        kind: change.kind,
+        key: change.key,
+        version,
+        status: next.status,
+        body,
+        diff: JSON.stringify(diff),
+        reason: change.reason ?? null,
+      })
+      .execute();
+    const saved = await trx
+      .selectFrom('strata.definitions')
+      .selectAll()
+      .where('kind', '=', change.kind)
+      .where('key', '=', change.key)
+      .executeTakeFirstOrThrow();
     return toStored<Body>(saved);
   });
 }
@@ -103,11 +154,22 @@ const AUTHORING_ACTIONS = ['create', 'update', 'submit'] as const;
  * in the order they first acted.
  */
 export async function authorsSinceApproval(db: Db, kind: DefinitionKind, key: string): Promise<{ actor: string; actions: string[] }[]> {
-  const rows = await db.selectFrom('strata.audit_log').select(['actor', 'action']).where('kind', '=', kind).where('key', '=', key)
+  const rows = await db
+    .selectFrom('strata.audit_log')
+    .select(['actor', 'action'])
+    .where('kind', '=', kind)
+    .where('key', '=', key)
     .where('action', 'in', AUTHORING_ACTIONS)
-    .where('id', '>', (eb) => eb.selectFrom('strata.audit_log as approval').select(sql<string>`COALESCE(MAX(approval.id), 0)`.as('id'))
-      .where('approval.kind', '=', kind).where('approval.key', '=', key).where('approval.action', '=', 'approve'))
-    .orderBy('id').execute();
+    .where('id', '>', (eb) =>
+      eb
+        .selectFrom('strata.audit_log as approval')
+        .select(sql<string>`COALESCE(MAX(approval.id), 0)`.as('id'))
+        .where('approval.kind', '=', kind)
+        .where('approval.key', '=', key)
+        .where('approval.action', '=', 'approve'),
+    )
+    .orderBy('id')
+    .execute();
   const authors = new Map<string, string[]>();
   for (const row of rows) {
     const actions = authors.get(row.actor) ?? [];

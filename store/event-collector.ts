@@ -55,11 +55,7 @@ export interface EventCollector {
  * const { accepted, duplicates, rejected } = await collector.track(events);
  * ```
  */
-export function createEventCollector(
-  database: Database,
-  definitions: readonly EventDefinition[],
-  options: EventCollectorOptions,
-): EventCollector {
+export function createEventCollector(database: Database, definitions: readonly EventDefinition[], options: EventCollectorOptions): EventCollector {
   const validate = createEventValidator({ definitions, ...options });
   const maxBatchSize = options.maxBatchSize ?? MAX_EVENTS_PER_BATCH;
   const now = options.now ?? (() => new Date());

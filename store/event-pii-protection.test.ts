@@ -7,8 +7,17 @@ import { openPersonalValue, pseudonymize } from './personal-data-cipher.ts';
 const pseudonymKey = createSecretKey(randomBytes(32));
 const encryptionKey = { version: 1, key: createSecretKey(randomBytes(32)) };
 const event = (eventId: string, properties: Record<string, unknown>, personalProperties: string[]): ValidEvent => ({
-  eventId, name: 'register', customerId: 'c1', anonymousId: null, occurredAt: '2026-06-01T00:00:00.000Z',
-  channel: 'app', page: null, placementId: null, productId: null, properties, personalProperties,
+  eventId,
+  name: 'register',
+  customerId: 'c1',
+  anonymousId: null,
+  occurredAt: '2026-06-01T00:00:00.000Z',
+  channel: 'app',
+  page: null,
+  placementId: null,
+  productId: null,
+  properties,
+  personalProperties,
 });
 
 describe('protecting a batch of events', () => {
@@ -26,11 +35,24 @@ describe('protecting a batch of events', () => {
       { mobile_number: pseudonymize(pseudonymKey, '13800000001') },
     ]);
     expect(JSON.stringify(events)).not.toMatch(/13800000001|"X1"/);
-    expect(vault.map((v) => [v.eventId, v.property])).toEqual([['e-1', 'mobile_number'], ['e-1', 'id_card'], ['e-3', 'mobile_number']]);
+    expect(vault.map((v) => [v.eventId, v.property])).toEqual([
+      ['e-1', 'mobile_number'],
+      ['e-1', 'id_card'],
+      ['e-3', 'mobile_number'],
+    ]);
     expect(new Set(vault.map((v) => v.iv)).size).toBe(3);
-    const opened = vault.map((v) => openPersonalValue(encryptionKey.key, {
-      ciphertext: Buffer.from(v.ciphertext, 'base64'), iv: Buffer.from(v.iv, 'base64'), tag: Buffer.from(v.tag, 'base64'), keyVersion: v.keyVersion,
-    }, v));
+    const opened = vault.map((v) =>
+      openPersonalValue(
+        encryptionKey.key,
+        {
+          ciphertext: Buffer.from(v.ciphertext, 'base64'),
+          iv: Buffer.from(v.iv, 'base64'),
+          tag: Buffer.from(v.tag, 'base64'),
+          keyVersion: v.keyVersion,
+        },
+        v,
+      ),
+    );
     expect(opened).toEqual(['13800000001', 'X1', '13800000001']);
     expect(batch[0]!.properties.mobile_number).toBe('13800000001'); // the input is not mutated
   });

@@ -33,10 +33,7 @@ export interface QuarantinedEvent {
  * key, seals the original into a vault row. Events without personal properties pass as they
  * are; no plain personal value survives in the returned events.
  */
-export function protectEvents(
-  events: readonly ValidEvent[],
-  protection: PersonalDataProtection | undefined,
-): { events: ValidEvent[]; vault: VaultRow[] } {
+export function protectEvents(events: readonly ValidEvent[], protection: PersonalDataProtection | undefined): { events: ValidEvent[]; vault: VaultRow[] } {
   const vault: VaultRow[] = [];
   const sealing = protection?.encryptionKey;
   // One CSPRNG call for the IVs of the whole batch, sliced: each value still gets its own.

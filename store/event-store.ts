@@ -68,7 +68,9 @@ function uniqueSorted<T extends { eventId: string }>(items: readonly T[]): T[] {
  */
 async function insertEvents(db: Kysely<DatabaseSchema>, rows: readonly ValidEvent[], vault: readonly VaultRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const { rows: [result] } = await sql<{ inserted: number }>`
+  const {
+    rows: [result],
+  } = await sql<{ inserted: number }>`
     with inserted as (
       insert into wealth.app_events
         (event_id, customer_id, anonymous_id, event_name, occurred_at, channel, page, placement_id, product_id, properties)
@@ -95,7 +97,9 @@ function insertVault(vault: readonly VaultRow[]) {
 
 async function insertQuarantined(db: Kysely<DatabaseSchema>, rows: readonly QuarantinedEvent[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const { rows: [result] } = await sql<{ inserted: number }>`
+  const {
+    rows: [result],
+  } = await sql<{ inserted: number }>`
     with inserted as (
       insert into strata.event_quarantine (event_id, event_name, raw, reason)
       select * from unnest(

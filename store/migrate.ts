@@ -3,7 +3,10 @@ import { Migrator, NO_MIGRATIONS, type MigrationResult } from 'kysely/migration'
 import { migrationProvider, migrations } from '../migrations/index.ts';
 
 export class MigrationError extends Error {
-  constructor(message: string, readonly results: readonly MigrationResult[]) {
+  constructor(
+    message: string,
+    readonly results: readonly MigrationResult[],
+  ) {
     super(message);
   }
 }
@@ -12,9 +15,7 @@ function createMigrator(db: Kysely<any>): Migrator {
   return new Migrator({ db, provider: migrationProvider, migrationTableSchema: 'public' });
 }
 
-async function run(
-  step: Promise<{ error?: unknown; results?: MigrationResult[] }>,
-): Promise<readonly MigrationResult[]> {
+async function run(step: Promise<{ error?: unknown; results?: MigrationResult[] }>): Promise<readonly MigrationResult[]> {
   const { error, results = [] } = await step;
   if (error) {
     const failed = results.find((r) => r.status === 'Error');

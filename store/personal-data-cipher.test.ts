@@ -51,6 +51,8 @@ describe('sealed copies (AES-256-GCM)', () => {
       expect(attempt).toThrow(PersonalDataIntegrityError);
       expect(attempt).toThrow(/failed authentication/);
     }
-    expect(() => openPersonalValue(sealing.key, { ...sealed, tag: sealed.tag.subarray(0, 4) }, place)).toThrow(/malformed: expected a 12-byte IV and a 16-byte tag/);
+    expect(() => openPersonalValue(sealing.key, { ...sealed, tag: sealed.tag.subarray(0, 4) }, place)).toThrow(
+      /malformed: expected a 12-byte IV and a 16-byte tag/,
+    );
   });
 });

@@ -81,7 +81,9 @@ export function openPersonalValue(key: KeyObject, sealed: SealedValue, place: Se
     decipher.setAuthTag(sealed.tag);
     text = Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]).toString('utf8');
   } catch {
-    throw new PersonalDataIntegrityError(`${where} failed authentication: it was altered, or the key configured for version ${sealed.keyVersion} is not the one that sealed it`);
+    throw new PersonalDataIntegrityError(
+      `${where} failed authentication: it was altered, or the key configured for version ${sealed.keyVersion} is not the one that sealed it`,
+    );
   }
   return JSON.parse(text) as unknown;
 }

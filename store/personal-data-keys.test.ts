@@ -30,7 +30,14 @@ describe('key texts', () => {
 
   it('refuse keys that are not exactly 32 bytes, unversioned lists and repeated versions, without echoing them', () => {
     const short = randomBytes(16).toString('base64');
-    const refusal = (() => { try { parseEncryptionKeyring(short); return ''; } catch (error) { return String(error); } })();
+    const refusal = (() => {
+      try {
+        parseEncryptionKeyring(short);
+        return '';
+      } catch (error) {
+        return String(error);
+      }
+    })();
     expect(refusal).toMatch(/entry 1 \(version 1\) must hold exactly 32 bytes \(got 16\)/);
     expect(refusal).not.toContain(short);
     expect(() => parseEncryptionKeyring(randomBytes(33).toString('base64'))).toThrow('got 33');

@@ -69,7 +69,9 @@ export function parseEncryptionKeyring(text: string): EncryptionKeyring {
     if (version < 1) throw new Error(`entry ${index + 1}: key versions start at 1`);
     const bytes = decodeKeyText(versioned ? versioned[2]! : entry);
     if (bytes.length !== ENCRYPTION_KEY_BYTES) {
-      throw new Error(`entry ${index + 1} (version ${version}) must hold exactly ${ENCRYPTION_KEY_BYTES} bytes (got ${bytes.length}); e.g. openssl rand -base64 32`);
+      throw new Error(
+        `entry ${index + 1} (version ${version}) must hold exactly ${ENCRYPTION_KEY_BYTES} bytes (got ${bytes.length}); e.g. openssl rand -base64 32`,
+      );
     }
     return { version, key: createSecretKey(bytes) };
   });
@@ -77,4 +79,3 @@ export function parseEncryptionKeyring(text: string): EncryptionKeyring {
   if (byVersion.size !== keys.length) throw new Error('each key version may appear once');
   return { current: keys[0]!, byVersion };
 }
-

@@ -26,7 +26,10 @@ export interface PersonalDataLog {
  * write is retried with the next batch; the buffer is bounded and says so in the log when it
  * must drop the oldest entries (the database being down for a long time).
  */
-export function createPersonalDataLog(db: Kysely<DatabaseSchema>, options: { intervalMs?: number; maxBatch?: number; maxBuffered?: number } = {}): PersonalDataLog {
+export function createPersonalDataLog(
+  db: Kysely<DatabaseSchema>,
+  options: { intervalMs?: number; maxBatch?: number; maxBuffered?: number } = {},
+): PersonalDataLog {
   const maxBatch = options.maxBatch ?? 500;
   const maxBuffered = options.maxBuffered ?? 100_000;
   let buffer: PersonalDataRead[] = [];
@@ -38,7 +41,10 @@ export function createPersonalDataLog(db: Kysely<DatabaseSchema>, options: { int
         await db.insertInto('strata.personal_data_reads').values(mergedRows(batch)).execute();
         buffer = buffer.slice(batch.length);
       } catch (error) {
-        logger.warn({ err: error instanceof Error ? error.message : String(error), pending: buffer.length }, 'personal-data read log not written yet; retrying');
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error), pending: buffer.length },
+          'personal-data read log not written yet; retrying',
+        );
         return;
       }
     }

@@ -148,7 +148,13 @@ export async function startPgliteWorker(options: PgliteWorkerOptions): Promise<P
       const last = worker;
       if (!last) return;
       // PGlite closes cleanly (a checkpoint) before the thread ends; a failure there changes nothing.
-      await exchange({ kind: 'close' }, settleOnce(() => undefined, () => undefined));
+      await exchange(
+        { kind: 'close' },
+        settleOnce(
+          () => undefined,
+          () => undefined,
+        ),
+      );
       worker = undefined;
       await last.terminate();
     },

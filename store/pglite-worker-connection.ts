@@ -47,10 +47,7 @@ export class PgliteWorkerConnection implements DatabaseConnection {
   }
 
   async begin(settings: TransactionSettings): Promise<void> {
-    const modes = [
-      ...(settings.isolationLevel ? [`ISOLATION LEVEL ${settings.isolationLevel}`] : []),
-      ...(settings.accessMode ? [settings.accessMode] : []),
-    ];
+    const modes = [...(settings.isolationLevel ? [`ISOLATION LEVEL ${settings.isolationLevel}`] : []), ...(settings.accessMode ? [settings.accessMode] : [])];
     await this.#client.request({ kind: 'begin', settings: modes });
     this.#transaction = { generation: this.#client.generation, aborted: false };
   }

@@ -53,8 +53,22 @@ export type GuardState = (typeof GuardState)[keyof typeof GuardState];
 
 /** The fields of a PostgreSQL error notice that survive the thread boundary. */
 const ERROR_FIELDS = [
-  'code', 'severity', 'detail', 'hint', 'position', 'internalPosition', 'internalQuery', 'where',
-  'schema', 'table', 'column', 'dataType', 'constraint', 'file', 'line', 'routine',
+  'code',
+  'severity',
+  'detail',
+  'hint',
+  'position',
+  'internalPosition',
+  'internalQuery',
+  'where',
+  'schema',
+  'table',
+  'column',
+  'dataType',
+  'constraint',
+  'file',
+  'line',
+  'routine',
 ] as const;
 
 export interface SerializedError {

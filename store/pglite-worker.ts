@@ -167,9 +167,7 @@ async function finish(commit: boolean): Promise<void> {
 async function readLimit(): Promise<number | undefined> {
   if (transaction) limitTouched = true;
   try {
-    const { rows } = await (transaction?.tx ?? pglite).query<{ ms: number }>(
-      `SELECT setting::int AS ms FROM pg_settings WHERE name = 'statement_timeout'`,
-    );
+    const { rows } = await (transaction?.tx ?? pglite).query<{ ms: number }>(`SELECT setting::int AS ms FROM pg_settings WHERE name = 'statement_timeout'`);
     return rows[0]?.ms;
   } catch {
     return undefined; // an aborted transaction answers nothing; its end reads the limit again

@@ -109,13 +109,16 @@ class PostgresChangeFeed implements ChangeFeed {
     const batch = this.#waiters;
     this.#waiters = [];
     this.#syncing = true;
-    client.query('SELECT 1').then(
-      () => batch.forEach((done) => done(this.#client === client && this.#live)),
-      () => batch.forEach((done) => done(false)),
-    ).finally(() => {
-      this.#syncing = false;
-      this.#pump();
-    });
+    client
+      .query('SELECT 1')
+      .then(
+        () => batch.forEach((done) => done(this.#client === client && this.#live)),
+        () => batch.forEach((done) => done(false)),
+      )
+      .finally(() => {
+        this.#syncing = false;
+        this.#pump();
+      });
   }
 
   async close(): Promise<void> {
@@ -136,18 +139,21 @@ class PostgresChangeFeed implements ChangeFeed {
     next.on('error', (error) => this.#drop(next, error.message));
     next.on('end', () => this.#drop(next, 'connection ended'));
     next.on('notification', (notification) => this.#subscribers.dispatch(notification.channel, notification.payload ?? ''));
-    next.connect().then(
-      // The version is known before the feed goes live, so `sync` can answer from then on.
-      () => this.#checkVersion(next),
-    ).then(
-      () => {
-        if (this.#client !== next) return;
-        this.#connected = true;
-        logger.info({ channels: this.#subscribers.channels() }, 'change feed listening');
-        this.#queueSync(next);
-      },
-      (error: unknown) => this.#drop(next, message(error)),
-    );
+    next
+      .connect()
+      .then(
+        // The version is known before the feed goes live, so `sync` can answer from then on.
+        () => this.#checkVersion(next),
+      )
+      .then(
+        () => {
+          if (this.#client !== next) return;
+          this.#connected = true;
+          logger.info({ channels: this.#subscribers.channels() }, 'change feed listening');
+          this.#queueSync(next);
+        },
+        (error: unknown) => this.#drop(next, message(error)),
+      );
   }
 
   async #checkVersion(target: pg.Client): Promise<void> {
@@ -188,10 +194,13 @@ class PostgresChangeFeed implements ChangeFeed {
     this.#live = false;
     dropped.end().catch(() => undefined);
     if (this.#closed) return;
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      this.#open();
-    }, this.#delay * (0.5 + Math.random() / 2));
+    this.#retry = setTimeout(
+      () => {
+        this.#retry = undefined;
+        this.#open();
+      },
+      this.#delay * (0.5 + Math.random() / 2),
+    );
     this.#retry.unref();
     this.#delay = Math.min(this.#delay * 2, this.maxDelay);
   }

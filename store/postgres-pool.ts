@@ -24,7 +24,12 @@ const typeParsers: pg.CustomTypesConfig = {
  */
 export function createPostgresPool(
   connectionString: string,
-  options: { poolSize?: number | undefined; statementTimeoutMs?: number | undefined; connectionTimeoutMs?: number | undefined; applicationName?: string | undefined },
+  options: {
+    poolSize?: number | undefined;
+    statementTimeoutMs?: number | undefined;
+    connectionTimeoutMs?: number | undefined;
+    applicationName?: string | undefined;
+  },
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString,

@@ -9,11 +9,41 @@ export interface SqlTracingOptions {
   readonly sqlText: boolean;
 }
 
-
 const NODE_KINDS: Readonly<Record<string, string>> = {
-  SelectQueryNode: 'SELECT', InsertQueryNode: 'INSERT', UpdateQueryNode: 'UPDATE', DeleteQueryNode: 'DELETE', MergeQueryNode: 'MERGE',
+  SelectQueryNode: 'SELECT',
+  InsertQueryNode: 'INSERT',
+  UpdateQueryNode: 'UPDATE',
+  DeleteQueryNode: 'DELETE',
+  MergeQueryNode: 'MERGE',
 };
-const KEYWORDS = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'WITH', 'BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'COPY', 'CREATE', 'ALTER', 'DROP', 'SET', 'SHOW', 'LOCK', 'TRUNCATE', 'VALUES', 'LISTEN', 'UNLISTEN', 'NOTIFY', 'ANALYZE', 'EXPLAIN', 'DO']);
+const KEYWORDS = new Set([
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'WITH',
+  'BEGIN',
+  'COMMIT',
+  'ROLLBACK',
+  'SAVEPOINT',
+  'RELEASE',
+  'COPY',
+  'CREATE',
+  'ALTER',
+  'DROP',
+  'SET',
+  'SHOW',
+  'LOCK',
+  'TRUNCATE',
+  'VALUES',
+  'LISTEN',
+  'UNLISTEN',
+  'NOTIFY',
+  'ANALYZE',
+  'EXPLAIN',
+  'DO',
+]);
 
 /** The statement kind of SQL text: its first keyword when it is a known one, else `OTHER` (span names stay a small set). */
 export function statementKind(sqlText: string): string {

@@ -99,15 +99,20 @@ await describeEachEngine('API keys on %s', (engine) => {
     const raised = await refused(tokens.admin, CREATE, { input: { name: 'analyst-raised', role: 'analyst', clearance: 'personal' } });
     expect(raised.extensions?.code).toBe('BAD_USER_INPUT');
     expect(raised.message).toContain("above the analyst role's clearance 'internal'");
-    expect((await refused(tokens.admin, CREATE, { input: { name: 'analyst-odd', role: 'analyst', clearance: 'secret' } })).extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await refused(tokens.admin, CREATE, { input: { name: 'analyst-odd', role: 'analyst', clearance: 'secret' } })).extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(await keyNames()).not.toContain('analyst-raised');
   });
 
   it('keeps what an admin grants within its own clearance and scope', async () => {
-    const scopedAdmin = (await ok(tokens.admin, CREATE, { input: { name: 'branch-admin', role: 'admin', clearance: 'internal', scope: CHANNEL_SCOPE } })).createApiKey;
+    const scopedAdmin = (await ok(tokens.admin, CREATE, { input: { name: 'branch-admin', role: 'admin', clearance: 'internal', scope: CHANNEL_SCOPE } }))
+      .createApiKey;
     const beyond = await refused(scopedAdmin.token, CREATE, { input: { name: 'app-personal', role: 'app', clearance: 'personal' } });
     expect(beyond.extensions?.code).toBe('FORBIDDEN');
-    const within = (await ok(scopedAdmin.token, CREATE, { input: { name: 'branch-app', role: 'app', scope: { tag: 'dormant_90d', op: 'EQ', values: ['true'] } } })).createApiKey;
+    const within = (
+      await ok(scopedAdmin.token, CREATE, { input: { name: 'branch-app', role: 'app', scope: { tag: 'dormant_90d', op: 'EQ', values: ['true'] } } })
+    ).createApiKey;
     expect(within.clearance).toBe('internal');
     expect(within.scope).toEqual({ and: [CHANNEL_SCOPE, { tag: 'dormant_90d', op: 'EQ', values: ['true'] }] });
   });
@@ -148,17 +153,25 @@ await describeEachEngine('API keys on %s', (engine) => {
 
   it.runIf(engine === 'postgres')('keeps revocation immediate after the LISTEN connection is cut and comes back', async () => {
     const created = (await ok(tokens.admin, CREATE, { input: { name: 'survives-reconnect', role: 'analyst' } })).createApiKey;
-    const listeners = async () => (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity
-      WHERE application_name = 'strata-change-feed' AND datname = current_database()`.execute(database.db)).rows.map((r) => r.pid);
+    const listeners = async () =>
+      (
+        await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity
+      WHERE application_name = 'strata-change-feed' AND datname = current_database()`.execute(database.db)
+      ).rows.map((r) => r.pid);
     const before = await listeners();
     expect(before.length).toBe(2);
-    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'strata-change-feed' AND datname = current_database()`.execute(database.db);
-    await vi.waitFor(async () => {
-      const now = await listeners();
-      expect(now.length).toBe(2);
-      expect(now.filter((pid) => before.includes(pid))).toEqual([]);
-      expect(second.changes.live && database.changes.live).toBe(true);
-    }, { timeout: 30_000, interval: 100 });
+    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'strata-change-feed' AND datname = current_database()`.execute(
+      database.db,
+    );
+    await vi.waitFor(
+      async () => {
+        const now = await listeners();
+        expect(now.length).toBe(2);
+        expect(now.filter((pid) => before.includes(pid))).toEqual([]);
+        expect(second.changes.live && database.changes.live).toBe(true);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     expect((await other.ok(created.token, CATALOG)).catalog.metrics.length).toBeGreaterThan(0);
     await ok(tokens.admin, REVOKE, { name: 'survives-reconnect' });
     expect((await refused(created.token, CATALOG, undefined, other)).extensions?.code).toBe('UNAUTHENTICATED');
@@ -175,7 +188,11 @@ await describeEachEngine('API keys on %s', (engine) => {
     expect(limited.extensions?.code).toBe('RATE_LIMITED');
     expect(limited.extensions?.retryAfter).toBeGreaterThan(0);
     expect(limited.extensions?.retryAfter).toBeLessThanOrEqual(3600);
-    const events = await fetch(`${throttledBase}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' }, body: '[]' });
+    const events = await fetch(`${throttledBase}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' },
+      body: '[]',
+    });
     expect(events.status).toBe(429);
     expect(Number(events.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await events.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
@@ -186,7 +203,10 @@ await describeEachEngine('API keys on %s', (engine) => {
   it('renews the demo keys on every start: fresh secrets, old ones refused, none left behind', async () => {
     const firstRun = await renewDemoKeys(database);
     const secondRun = await renewDemoKeys(database);
-    expect(secondRun.map((k) => [k.name, k.role])).toEqual([['demo-admin', 'admin'], ['demo-analyst', 'analyst']]);
+    expect(secondRun.map((k) => [k.name, k.role])).toEqual([
+      ['demo-admin', 'admin'],
+      ['demo-analyst', 'analyst'],
+    ]);
     for (const [i, key] of secondRun.entries()) {
       expect(key.token).not.toBe(firstRun[i]?.token);
       expect((await refused(firstRun[i]?.token ?? '', VIEWER, undefined, other)).extensions?.code).toBe('UNAUTHENTICATED');

@@ -46,7 +46,7 @@ describe.each(await testEngines())('request ids and the access log on %s', (engi
       return line;
     });
 
-  it('returns the client\'s X-Request-Id on every route, and a fresh id when it is missing or unacceptable', async () => {
+  it("returns the client's X-Request-Id on every route, and a fresh id when it is missing or unacceptable", async () => {
     const answers = await Promise.all([
       post({ query: '{ version }' }, { 'x-request-id': 'req-graphql-1' }),
       fetch(`${base}/health`, { headers: { 'x-request-id': 'req-health-1' } }),
@@ -74,8 +74,17 @@ describe.each(await testEngines())('request ids and the access log on %s', (engi
     expect(response.status).toBe(200);
     const line = await accessLine('checkout-7f3a');
     expect(line).toMatchObject({
-      level: 30, msg: 'request', requestId: 'checkout-7f3a', method: 'POST', route: '/graphql', status: 200,
-      key: 'checkout-app', operation: 'CheckoutBanner', operationType: 'query', fields: ['customer'], operationClass: 'profiles',
+      level: 30,
+      msg: 'request',
+      requestId: 'checkout-7f3a',
+      method: 'POST',
+      route: '/graphql',
+      status: 200,
+      key: 'checkout-app',
+      operation: 'CheckoutBanner',
+      operationType: 'query',
+      fields: ['customer'],
+      operationClass: 'profiles',
     });
     expect(line.durationMs).toEqual(expect.any(Number));
     expect(line.errors).toBeUndefined();
@@ -86,7 +95,13 @@ describe.each(await testEngines())('request ids and the access log on %s', (engi
   it('names the root fields of anonymous operations and the error codes of refused requests', async () => {
     const anonymous = await post({ query: '{ version customer(id: "c000001") { id } }' }, { 'x-request-id': 'anon-1' });
     expect(anonymous.status).toBe(200);
-    expect(await accessLine('anon-1')).toMatchObject({ key: 'anonymous', fields: ['customer', 'version'], operationClass: 'mixed', errors: ['UNAUTHENTICATED'], status: 200 });
+    expect(await accessLine('anon-1')).toMatchObject({
+      key: 'anonymous',
+      fields: ['customer', 'version'],
+      operationClass: 'mixed',
+      errors: ['UNAUTHENTICATED'],
+      status: 200,
+    });
     expect((await accessLine('anon-1')).operation).toBeUndefined();
 
     await post({ query: '{ viewer { name } }' }, { authorization: 'Bearer not-a-key', 'x-request-id': 'bad-key-1' });
@@ -99,7 +114,8 @@ describe.each(await testEngines())('request ids and the access log on %s', (engi
     expect(await accessLine('invalid-1')).toMatchObject({ status: 400, errors: ['GRAPHQL_VALIDATION_FAILED'] });
 
     await fetch(`${base}/v1/events`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${appKey}`, 'x-request-id': 'events-1' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${appKey}`, 'x-request-id': 'events-1' },
       body: JSON.stringify(eventBatch(`log-${engine}`, 3)),
     });
     expect(await accessLine('events-1')).toMatchObject({ route: '/v1/events', key: 'checkout-app', status: 200 });

@@ -65,7 +65,9 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Mutation.createApiKey': { query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { token } }' },
     'Mutation.revokeApiKey': { query: 'mutation($n: String!) { revokeApiKey(name: $n) { revoked } }' },
     'Query.viewer': { query: '{ viewer { name role } }' },
-    'Query.customerEvents': { query: '{ customerEvents(customerId: "c000001", from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z", first: 5) { hasMore } }' },
+    'Query.customerEvents': {
+      query: '{ customerEvents(customerId: "c000001", from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z", first: 5) { hasMore } }',
+    },
   };
 
   /** Per call, the variables (and any setup) that make an allowed call succeed. */
@@ -103,7 +105,18 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
         await createApiKey(server.database.db, `to-revoke-${slug(caller)}`, 'analyst');
         return { n: `to-revoke-${slug(caller)}` };
       case 'Mutation.trackEvents':
-        return { e: [{ eventId: `matrix-${engine}-${caller}`, name: 'app_open', customerId: 'c000001', occurredAt: new Date().toISOString(), channel: 'app', properties: {} }] };
+        return {
+          e: [
+            {
+              eventId: `matrix-${engine}-${caller}`,
+              name: 'app_open',
+              customerId: 'c000001',
+              occurredAt: new Date().toISOString(),
+              channel: 'app',
+              properties: {},
+            },
+          ],
+        };
       default:
         return {};
     }
@@ -143,7 +156,10 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
       return;
     }
     const expected = caller === 'anonymous' || caller === 'revoked' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
-    expect(body.errors?.map((e) => e.extensions?.code), JSON.stringify(body)).toEqual([expected]);
+    expect(
+      body.errors?.map((e) => e.extensions?.code),
+      JSON.stringify(body),
+    ).toEqual([expected]);
     // No data: the answer is null, or (for a nullable root field) the field is null.
     expect(Object.values(body.data ?? {}).every((v) => v === null)).toBe(true);
   });

@@ -57,8 +57,14 @@ await describeEachEngine('bearer JWTs on %s', (engine) => {
     ];
     await writeFile(join(dir, 'jwks.json'), JSON.stringify({ keys }));
     const jwt: JwtConfig = {
-      jwks: join(dir, 'jwks.json'), issuer: ISSUER, audience: [AUDIENCE], algorithms: ['RS256', 'ES256'],
-      roleClaim: 'role', clearanceClaim: 'strata_clearance', scopeClaim: 'strata_scope', clockToleranceSeconds: 30,
+      jwks: join(dir, 'jwks.json'),
+      issuer: ISSUER,
+      audience: [AUDIENCE],
+      algorithms: ['RS256', 'ES256'],
+      roleClaim: 'role',
+      clearanceClaim: 'strata_clearance',
+      scopeClaim: 'strata_scope',
+      clockToleranceSeconds: 30,
     };
     database = await createTestDatabase(engine);
     app = await createApp(database, { dev: false, maxBodyBytes: 100_000, anonymousRole: null, authFailureLimit: 0, jwt });
@@ -119,8 +125,12 @@ await describeEachEngine('bearer JWTs on %s', (engine) => {
   it('refuses a missing or unknown role and a token without expiry', async () => {
     expect(await refusedToken(await sign({ role: 'superuser' }))).toContain("'role' claim");
     expect(await refusedToken(await sign({ role: undefined }))).toContain("'role' claim");
-    const noExpiry = await new SignJWT({ role: 'analyst' }).setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
-      .setSubject('alice').setIssuer(ISSUER).setAudience(AUDIENCE).sign(rsa.privateKey);
+    const noExpiry = await new SignJWT({ role: 'analyst' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+      .setSubject('alice')
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .sign(rsa.privateKey);
     expect(await refusedToken(noExpiry)).toContain("'exp'");
   });
 
@@ -141,7 +151,16 @@ await describeEachEngine('bearer JWTs on %s', (engine) => {
 
   it('refuses a key set holding a private or symmetric key at start', async () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
-    const jwt = (file: string): JwtConfig => ({ jwks: join(dir, file), issuer: ISSUER, audience: [AUDIENCE], algorithms: ['ES256'], roleClaim: 'role', clearanceClaim: 'c', scopeClaim: 's', clockToleranceSeconds: 30 });
+    const jwt = (file: string): JwtConfig => ({
+      jwks: join(dir, file),
+      issuer: ISSUER,
+      audience: [AUDIENCE],
+      algorithms: ['ES256'],
+      roleClaim: 'role',
+      clearanceClaim: 'c',
+      scopeClaim: 's',
+      clockToleranceSeconds: 30,
+    });
     await writeFile(join(dir, 'private.json'), JSON.stringify({ keys: [await exportJWK(pair.privateKey)] }));
     await writeFile(join(dir, 'secret.json'), JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }));
     await expect(createApp(database, { dev: false, maxBodyBytes: 1000, jwt: jwt('private.json') })).rejects.toThrow(/private key/);
@@ -156,13 +175,24 @@ await describeEachEngine('bearer JWTs on %s', (engine) => {
 });
 
 describe('JWT configuration', () => {
-  const env = (extra: Record<string, string>) => ({ STRATA_JWT_JWKS: '/etc/strata/jwks.json', STRATA_JWT_ISSUER: ISSUER, STRATA_JWT_AUDIENCE: AUDIENCE, ...extra });
+  const env = (extra: Record<string, string>) => ({
+    STRATA_JWT_JWKS: '/etc/strata/jwks.json',
+    STRATA_JWT_ISSUER: ISSUER,
+    STRATA_JWT_AUDIENCE: AUDIENCE,
+    ...extra,
+  });
 
   it('reads the JWT variables with their defaults', () => {
     expect(loadConfig({}).jwt).toBeUndefined();
     expect(loadConfig(env({ STRATA_JWT_AUDIENCE: 'a, b' })).jwt).toEqual({
-      jwks: '/etc/strata/jwks.json', issuer: ISSUER, audience: ['a', 'b'], algorithms: ['RS256', 'ES256'],
-      roleClaim: 'role', clearanceClaim: 'strata_clearance', scopeClaim: 'strata_scope', clockToleranceSeconds: 30,
+      jwks: '/etc/strata/jwks.json',
+      issuer: ISSUER,
+      audience: ['a', 'b'],
+      algorithms: ['RS256', 'ES256'],
+      roleClaim: 'role',
+      clearanceClaim: 'strata_clearance',
+      scopeClaim: 'strata_scope',
+      clockToleranceSeconds: 30,
     });
     expect(loadConfig({ STRATA_TRUST_PROXY: 'true' }).trustProxy).toBe(1);
   });

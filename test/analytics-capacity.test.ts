@@ -22,7 +22,8 @@ describe.each(await testEngines())('the analytics cap over HTTP on %s', (engine)
 
   beforeAll(async () => {
     server = await startDemoServer(engine, {
-      customers: 60, seed: 3,
+      customers: 60,
+      seed: 3,
       keys: { analyst: ['bi', 'analyst'], app: ['mobile-app', 'app'], operator: ['ops', 'operator'] },
       app: { analyticsCapacity: { concurrency: 1, queue: 1, queueTimeoutMs: QUEUE_TIMEOUT_MS } },
     });
@@ -35,7 +36,9 @@ describe.each(await testEngines())('the analytics cap over HTTP on %s', (engine)
   function client() {
     const post = async (token: string, query: string) => {
       const response = await fetch(`${server.base}/graphql`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query }),
       });
       return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as GqlResponse };
     };
@@ -50,11 +53,17 @@ describe.each(await testEngines())('the analytics cap over HTTP on %s', (engine)
       await locker.connect();
       await locker.query('begin');
       await locker.query('lock table wealth.transactions in access exclusive mode');
-      const running = client().post(server.keys.analyst, METRIC).finally(() => (finished = true));
+      const running = client()
+        .post(server.keys.analyst, METRIC)
+        .finally(() => (finished = true));
       await until(() => server.app.analytics.load().running === 1);
       // The metric query waits on the lock in a session of the analytics pool, not of the app's pool.
-      const waitingOn = async () => (await locker.query<{ app: string }>(
-        `select application_name as app from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows.map((r) => r.app);
+      const waitingOn = async () =>
+        (
+          await locker.query<{ app: string }>(
+            `select application_name as app from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+          )
+        ).rows.map((r) => r.app);
       for (let i = 0; i < 600 && (await waitingOn()).length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await waitingOn()).toEqual(['strata-analytics']);
       return {
@@ -71,10 +80,15 @@ describe.each(await testEngines())('the analytics cap over HTTP on %s', (engine)
     }
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const running = server.app.analytics.run(async (db) => {
-      await db.selectFrom('wealth.transactions').select((eb) => eb.fn.countAll().as('n')).execute();
-      await gate;
-    }).finally(() => (finished = true));
+    const running = server.app.analytics
+      .run(async (db) => {
+        await db
+          .selectFrom('wealth.transactions')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .execute();
+        await gate;
+      })
+      .finally(() => (finished = true));
     await until(() => server.app.analytics.load().running === 1);
     return {
       finished: () => finished,
@@ -89,7 +103,9 @@ describe.each(await testEngines())('the analytics cap over HTTP on %s', (engine)
     const { post } = client();
     const slot = await holdSlot();
     try {
-      const profiles = await Promise.all(['c000001', 'c000002', 'c000003'].map((id) => post(server.keys.app, `{ customer(id: "${id}") { id tags { key value } } }`)));
+      const profiles = await Promise.all(
+        ['c000001', 'c000002', 'c000003'].map((id) => post(server.keys.app, `{ customer(id: "${id}") { id tags { key value } } }`)),
+      );
       for (const [i, answer] of profiles.entries()) expect(answer.body).toMatchObject({ data: { customer: { id: `c00000${i + 1}` } } });
       expect(slot.finished()).toBe(false);
 

@@ -29,7 +29,13 @@ function importsOf(file: string): string[] {
   return [...text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1] as string);
 }
 
-const files = LAYERS.flatMap((layer) => { try { return sourceFiles(layer); } catch { return []; } });
+const files = LAYERS.flatMap((layer) => {
+  try {
+    return sourceFiles(layer);
+  } catch {
+    return [];
+  }
+});
 
 describe('architecture', () => {
   it('keeps dependencies pointing one way between layers', () => {
@@ -47,14 +53,23 @@ describe('architecture', () => {
   it('keeps modeling free of GraphQL and the server', () => {
     const offending = files
       .filter((f) => f.startsWith('modeling/'))
-      .flatMap((f) => importsOf(f).filter((s) => /^(graphql|@apollo|@pothos)/.test(s)).map((s) => `${f} imports ${s}`));
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((s) => /^(graphql|@apollo|@pothos)/.test(s))
+          .map((s) => `${f} imports ${s}`),
+      );
     expect(offending).toEqual([]);
   });
 
   it('has no import cycles', () => {
     const graph = new Map<string, string[]>();
     for (const file of files) {
-      graph.set(file, importsOf(file).filter((s) => s.startsWith('.')).map((s) => relative('.', normalize(join(dirname(file), s)))));
+      graph.set(
+        file,
+        importsOf(file)
+          .filter((s) => s.startsWith('.'))
+          .map((s) => relative('.', normalize(join(dirname(file), s)))),
+      );
     }
     const state = new Map<string, 'visiting' | 'done'>();
     const cycles: string[] = [];

@@ -55,7 +55,8 @@ await describeEachEngine('audiences over HTTP on %s', (engine) => {
 
   beforeAll(async () => {
     server = await startDemoServer(engine, {
-      customers: CUSTOMERS, seed: SEED,
+      customers: CUSTOMERS,
+      seed: SEED,
       keys: { operator: ['ops-olga', 'operator'], steward: ['steward-sam', 'steward'], analyst: ['analyst-al', 'analyst'], app: ['mobile-app', 'app'] },
     });
     ({ database, base } = server);
@@ -138,18 +139,29 @@ await describeEachEngine('audiences over HTTP on %s', (engine) => {
       const unshown = [...expected.cells.entries()].filter(([id, c]) => c.tag === tag && !seen.has(id)).map(([, c]) => c);
       if (!unshown.some((c) => c.a > 0)) continue;
       expect(unshown.length, `${tag}: one hidden cell could be recovered`).toBeGreaterThanOrEqual(2);
-      expect(unshown.reduce((n, c) => n + c.a, 0), `${tag}: hidden audience cells add up`).toBeGreaterThanOrEqual(SMALL_CELL);
+      expect(
+        unshown.reduce((n, c) => n + c.a, 0),
+        `${tag}: hidden audience cells add up`,
+      ).toBeGreaterThanOrEqual(SMALL_CELL);
     }
     const shown = [...seen].filter((id) => !id.endsWith('=null'));
     return shown;
   };
 
   it('creates an audience whose size equals a SQL count over the snapshot and the warehouse', async () => {
-    const created = (await ok(keys.operator, CREATE, { input: { key: 'dormant_cautious', description: 'Dormant customers with a cautious risk level', rule: DORMANT_CAUTIOUS_RULE } })).createAudience;
-    const overSnapshot = Number((await sql<{ n: number }>`
+    const created = (
+      await ok(keys.operator, CREATE, {
+        input: { key: 'dormant_cautious', description: 'Dormant customers with a cautious risk level', rule: DORMANT_CAUTIOUS_RULE },
+      })
+    ).createAudience;
+    const overSnapshot = Number(
+      (
+        await sql<{ n: number }>`
       SELECT COUNT(*) AS n FROM strata.customer_profiles p
       WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1)
-        AND p.tags ->> 'dormant_90d' = 'true' AND p.tags ->> 'risk_level' IN (${sql.join(CAUTIOUS)})`.execute(database.db)).rows[0]?.n);
+        AND p.tags ->> 'dormant_90d' = 'true' AND p.tags ->> 'risk_level' IN (${sql.join(CAUTIOUS)})`.execute(database.db)
+      ).rows[0]?.n,
+    );
     expect(created).toEqual({ key: 'dormant_cautious', size: overSnapshot });
     expect(overSnapshot).toBe((await dormantCautiousIds()).length);
     expect(overSnapshot).toBeGreaterThan(100);
@@ -221,13 +233,18 @@ await describeEachEngine('audiences over HTTP on %s', (engine) => {
     expect(shown.length).toBeGreaterThanOrEqual(4);
     // An operator, cleared for personal data, sees every cell the audience has.
     const full: InsightRow[] = (await ok(keys.operator, INSIGHT, { audience: 'dormant_cautious', reference: 'ALL_CUSTOMERS', tags })).audienceInsight;
-    const every = [...expected.cells.entries()].filter(([, c]) => c.a > 0).map(([id]) => id).sort();
+    const every = [...expected.cells.entries()]
+      .filter(([, c]) => c.a > 0)
+      .map(([id]) => id)
+      .sort();
     expect(full.map((r) => `${r.tag}=${r.value}`).sort()).toEqual(every);
   });
 
   it('compares with another audience as the reference', async () => {
     const cautious = (await ok(keys.operator, CREATE, { input: { key: 'cautious', rule: { tag: 'risk_level', op: 'IN', values: CAUTIOUS } } })).createAudience;
-    const expectedSize = Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM wealth.customers WHERE risk_level IN (${sql.join(CAUTIOUS)})`.execute(database.db)).rows[0]?.n);
+    const expectedSize = Number(
+      (await sql<{ n: number }>`SELECT COUNT(*) AS n FROM wealth.customers WHERE risk_level IN (${sql.join(CAUTIOUS)})`.execute(database.db)).rows[0]?.n,
+    );
     expect(cautious).toEqual({ key: 'cautious', size: expectedSize });
     const tags = ['risk_level', 'aum_tier'];
     const got = await insight({ audience: 'dormant_cautious', reference: 'AUDIENCE', referenceAudience: 'cautious', tags });
@@ -237,7 +254,7 @@ await describeEachEngine('audiences over HTTP on %s', (engine) => {
     // Against the cautious base, risk levels are shared almost evenly: TGIs around 100, not all above.
     const risk = got.filter((r) => r.tag === 'risk_level');
     expect(risk.length).toBe(3);
-    const againstAll = (await insight({ audience: 'dormant_cautious', reference: 'ALL_CUSTOMERS', tags: ['risk_level'] }));
+    const againstAll = await insight({ audience: 'dormant_cautious', reference: 'ALL_CUSTOMERS', tags: ['risk_level'] });
     for (const row of risk) expect(row.referenceShare).toBeGreaterThan(againstAll.find((r) => r.value === row.value)?.referenceShare ?? 1);
     await refusedWith('BAD_USER_INPUT', keys.operator, INSIGHT, { audience: 'dormant_cautious', reference: 'AUDIENCE', tags });
   });
@@ -249,11 +266,25 @@ await describeEachEngine('audiences over HTTP on %s', (engine) => {
 
     const auditBefore = await auditRows();
     const sizeBefore = (await ok(keys.operator, AUDIENCE, { key: 'dormant_cautious' })).audience.size;
-    const duplicate = await refusedWith('CONFLICT', keys.operator, CREATE, { input: { key: 'dormant_cautious', rule: { tag: 'dormant_90d', op: 'EQ', values: ['true'] } } });
+    const duplicate = await refusedWith('CONFLICT', keys.operator, CREATE, {
+      input: { key: 'dormant_cautious', rule: { tag: 'dormant_90d', op: 'EQ', values: ['true'] } },
+    });
     expect(duplicate.message).toContain('dormant_cautious');
-    const inRule = await refusedWith('UNKNOWN_MEMBER', keys.operator, CREATE, { input: { key: 'typo_audience', rule: { tag: 'dormant_900d', op: 'EQ', values: ['true'] } } });
+    const inRule = await refusedWith('UNKNOWN_MEMBER', keys.operator, CREATE, {
+      input: { key: 'typo_audience', rule: { tag: 'dormant_900d', op: 'EQ', values: ['true'] } },
+    });
     expect(inRule.message).toContain('dormant_900d');
-    const badRule = await refusedWith('BAD_USER_INPUT', keys.operator, CREATE, { input: { key: 'bad_audience', rule: { and: [{ tag: 'dormant_90d', op: 'EQ', values: ['true'] }, { tag: 'risk_level', op: 'IN' }] } } });
+    const badRule = await refusedWith('BAD_USER_INPUT', keys.operator, CREATE, {
+      input: {
+        key: 'bad_audience',
+        rule: {
+          and: [
+            { tag: 'dormant_90d', op: 'EQ', values: ['true'] },
+            { tag: 'risk_level', op: 'IN' },
+          ],
+        },
+      },
+    });
     expect(badRule.message).toContain('rule.and[1].values');
     await refusedWith('FORBIDDEN', keys.analyst, CREATE, { input: { key: 'analyst_audience', rule: { tag: 'dormant_90d', op: 'EQ', values: ['true'] } } });
     await refusedWith('FORBIDDEN', keys.app, INSIGHT, { audience: 'dormant_cautious', tags: ['risk_level'] });
@@ -270,7 +301,9 @@ await describeEachEngine('audiences over HTTP on %s', (engine) => {
   });
   it('keeps an audience created while a refresh runs in the refreshed snapshot', async () => {
     const rule = { tag: 'risk_level', op: 'IN', values: ['C4', 'C5'] };
-    const expectedIds = (await sql<{ id: string }>`SELECT customer_id AS id FROM wealth.customers WHERE risk_level IN ('C4', 'C5') ORDER BY 1`.execute(database.db)).rows.map((r) => r.id);
+    const expectedIds = (
+      await sql<{ id: string }>`SELECT customer_id AS id FROM wealth.customers WHERE risk_level IN ('C4', 'C5') ORDER BY 1`.execute(database.db)
+    ).rows.map((r) => r.id);
     expect(expectedIds.length).toBeGreaterThan(0);
     // The refresh starts first; the audience is created while it computes the new snapshot.
     const refresh = post(keys.operator, MATERIALIZE);

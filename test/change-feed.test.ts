@@ -33,10 +33,13 @@ await describeEachEngine('change feed on %s', (engine) => {
     there.length = 0;
     here.length = 0;
     await database.db.transaction().execute((trx) => database.changes.notify(trx, 'strata_test', 'one'));
-    await database.db.transaction().execute(async (trx) => {
-      await database.changes.notify(trx, 'strata_test', 'rolled-back');
-      throw new Error('roll back');
-    }).catch(() => undefined);
+    await database.db
+      .transaction()
+      .execute(async (trx) => {
+        await database.changes.notify(trx, 'strata_test', 'rolled-back');
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
     await database.db.transaction().execute((trx) => database.changes.notify(trx, 'strata_test', 'two'));
     // Once the other process syncs, everything committed before has reached it: no waiting.
     expect(await other.changes.sync()).toBe(true);

@@ -69,7 +69,11 @@ describe.each(await testEngines())('CORS and HTTP statuses of refused credential
 
   it('keeps refusing simple cross-site requests (CSRF), from allowed origins too', async () => {
     for (const origin of [ALLOWED, OTHER]) {
-      const textPlain = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain', origin }, body: JSON.stringify({ query: '{ version }' }) });
+      const textPlain = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin },
+        body: JSON.stringify({ query: '{ version }' }),
+      });
       expect(textPlain.status).toBe(400);
       expect(await textPlain.text()).toMatch(/Cross-Site Request Forgery/);
       const get = await fetch(`${base}/graphql?query=${encodeURIComponent('{ version }')}`, { headers: { origin } });
@@ -80,7 +84,10 @@ describe.each(await testEngines())('CORS and HTTP statuses of refused credential
   it('opens to every origin with `*`', async () => {
     const open = await createApp(database, { dev: false, maxBodyBytes: 1_000, corsOrigins: '*' });
     try {
-      const response = await fetch(`http://127.0.0.1:${await open.listen(0)}/graphql`, { method: 'OPTIONS', headers: { origin: OTHER, 'access-control-request-method': 'POST' } });
+      const response = await fetch(`http://127.0.0.1:${await open.listen(0)}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin: OTHER, 'access-control-request-method': 'POST' },
+      });
       expect(response.status).toBe(204);
       expect(response.headers.get('access-control-allow-origin')).toBe('*');
     } finally {
@@ -118,10 +125,18 @@ describe.each(await testEngines())('CORS and HTTP statuses of refused credential
     const none = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="strata"');
-    const revoked = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${revokedKey}` }, body: '[]' });
+    const revoked = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${revokedKey}` },
+      body: '[]',
+    });
     expect(revoked.status).toBe(401);
     expect(revoked.headers.get('www-authenticate')).toContain('error="invalid_token"');
-    const analyst = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${analystKey}` }, body: '[]' });
+    const analyst = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${analystKey}` },
+      body: '[]',
+    });
     expect(analyst.status).toBe(403);
     expect(await analyst.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
   });
@@ -132,7 +147,10 @@ describe('the GraphQL status mapping', () => {
 
   it('maps only answers without data whose every error is about credentials', () => {
     expect(authAnswer(null, [error('UNAUTHENTICATED')], false)).toEqual({ status: 401, wwwAuthenticate: 'Bearer realm="strata"' });
-    expect(authAnswer(undefined, [error('UNAUTHENTICATED'), error('FORBIDDEN')], true)).toEqual({ status: 401, wwwAuthenticate: 'Bearer realm="strata", error="invalid_token"' });
+    expect(authAnswer(undefined, [error('UNAUTHENTICATED'), error('FORBIDDEN')], true)).toEqual({
+      status: 401,
+      wwwAuthenticate: 'Bearer realm="strata", error="invalid_token"',
+    });
     expect(authAnswer({ a: null, b: null }, [error('FORBIDDEN', 'a'), error('FORBIDDEN', 'b')], true)).toEqual({ status: 403 });
     expect(authAnswer({ a: null, b: 1 }, [error('FORBIDDEN', 'a')], true)).toBeUndefined();
     expect(authAnswer({ a: null, b: null }, [error('FORBIDDEN', 'a')], true)).toBeUndefined();

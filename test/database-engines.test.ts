@@ -29,10 +29,20 @@ describe.each(await testEngines())('database values and transactions on %s', (en
       SELECT 12.50::numeric AS amount, DATE '2026-02-28' AS day, TIMESTAMPTZ '2026-02-28 10:00:00+08' AS at,
         42::int8 AS small, 9007199254740993::int8 AS huge, '{"a": [1, 2], "b": null}'::jsonb AS doc,
         ARRAY['x', 'y']::text[] AS tags, ARRAY[1, 2]::int[] AS ranks, true AS flag, NULL::text AS nothing`.execute(db);
-    expect(rows).toEqual([{
-      amount: '12.50', day: '2026-02-28', at: new Date('2026-02-28T02:00:00Z'), small: 42, huge: '9007199254740993',
-      doc: { a: [1, 2], b: null }, tags: ['x', 'y'], ranks: [1, 2], flag: true, nothing: null,
-    }]);
+    expect(rows).toEqual([
+      {
+        amount: '12.50',
+        day: '2026-02-28',
+        at: new Date('2026-02-28T02:00:00Z'),
+        small: 42,
+        huge: '9007199254740993',
+        doc: { a: [1, 2], b: null },
+        tags: ['x', 'y'],
+        ranks: [1, 2],
+        flag: true,
+        nothing: null,
+      },
+    ]);
   });
 
   it('binds dates, arrays, JSON and nulls as parameters', async () => {

@@ -68,10 +68,14 @@ await describeEachEngine('demo data on %s', (engine) => {
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     expect(await isWarehouseEmpty(database)).toBe(true);
-    summary = await seedDemoData(database, { customers: CUSTOMERS, seed: SEED, onProgress: (event) => {
-      const line = `${event.step}/${event.steps} ${event.stage}${event.total === undefined ? '' : ` (${event.total} ${event.unit})`}`;
-      if (steps.at(-1) !== line) steps.push(line);
-    } });
+    summary = await seedDemoData(database, {
+      customers: CUSTOMERS,
+      seed: SEED,
+      onProgress: (event) => {
+        const line = `${event.step}/${event.steps} ${event.stage}${event.total === undefined ? '' : ` (${event.total} ${event.unit})`}`;
+        if (steps.at(-1) !== line) steps.push(line);
+      },
+    });
     first = await checksums(database);
     checksumsByEngine.set(engine, first);
   });

@@ -45,8 +45,12 @@ await describeEachEngine('personal event properties on %s', (engine) => {
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     app = await createApp(database, {
-      dev: false, maxBodyBytes: 512 * 1024, anonymousRole: 'app', quarantineUndeclaredEvents: true,
-      piiHmacKey: keys.pseudonymKey, piiEncryptionKeys: keys.encryption,
+      dev: false,
+      maxBodyBytes: 512 * 1024,
+      anonymousRole: 'app',
+      quarantineUndeclaredEvents: true,
+      piiHmacKey: keys.pseudonymKey,
+      piiEncryptionKeys: keys.encryption,
     });
     base = `http://127.0.0.1:${await app.listen(0)}`;
   });
@@ -58,9 +62,17 @@ await describeEachEngine('personal event properties on %s', (engine) => {
   const collector = (personalData: Parameters<typeof createEventCollector>[2]['personalData']) =>
     createEventCollector(database, wealthEvents, { channels: wealthChannels, quarantineUndeclared: true, personalData });
   const storedRow = (eventId: unknown) =>
-    database.db.selectFrom('wealth.app_events').selectAll().where('event_id', '=', eventId as string).executeTakeFirst();
+    database.db
+      .selectFrom('wealth.app_events')
+      .selectAll()
+      .where('event_id', '=', eventId as string)
+      .executeTakeFirst();
   const copiesOf = (eventId: unknown) =>
-    database.db.selectFrom('strata.event_pii').selectAll().where('event_id', '=', eventId as string).execute();
+    database.db
+      .selectFrom('strata.event_pii')
+      .selectAll()
+      .where('event_id', '=', eventId as string)
+      .execute();
   const post = async (events: unknown) => {
     const response = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
     return (await response.json()) as { accepted: number; duplicates: number };
@@ -94,7 +106,10 @@ await describeEachEngine('personal event properties on %s', (engine) => {
     const { rows } = await sql<{ pseudonym: string; n: number }>`
       select properties->>'mobile_number' as pseudonym, count(*)::int as n from wealth.app_events
       where event_id in (${sql.join([...pair, other].map((e) => e.eventId as string))}) group by 1 order by 2 desc`.execute(database.db);
-    expect(rows).toEqual([{ pseudonym: expectedPseudonym(number), n: 2 }, { pseudonym: expectedPseudonym('13911113333'), n: 1 }]);
+    expect(rows).toEqual([
+      { pseudonym: expectedPseudonym(number), n: 2 },
+      { pseudonym: expectedPseudonym('13911113333'), n: 1 },
+    ]);
 
     const otherKeyText = randomBytes(32).toString('hex');
     const rekeyed = signUp({ properties: { mobile_number: number } });
@@ -129,7 +144,7 @@ await describeEachEngine('personal event properties on %s', (engine) => {
     expect([firstOnly.events.map((e) => e.eventId), firstOnly.hasMore]).toEqual([[later.eventId], true]);
   });
 
-  it('serves a customer\'s events over GraphQL: in clear to an operator, as pseudonyms to an operator key cleared below personal data, never to an analyst', async () => {
+  it("serves a customer's events over GraphQL: in clear to an operator, as pseudonyms to an operator key cleared below personal data, never to an analyst", async () => {
     const event = signUp();
     await gql.ok(null, 'mutation($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted } }', { e: [event] });
     const { createApiKey } = await import('../store/api-keys.ts');
@@ -137,7 +152,8 @@ await describeEachEngine('personal event properties on %s', (engine) => {
     const lowered = await createApiKey(database.db, `ops-low-${engine}-${sequence}`, 'admin');
     await sql`UPDATE strata.api_keys SET clearance = 'internal' WHERE name = ${`ops-low-${engine}-${sequence}`}`.execute(database.db);
     const analyst = await createApiKey(database.db, `an-${engine}-${sequence}`, 'analyst');
-    const query = 'query($c: String!, $f: String!, $t: String!) { customerEvents(customerId: $c, from: $f, to: $t) { events { eventId properties revealed } hasMore } }';
+    const query =
+      'query($c: String!, $f: String!, $t: String!) { customerEvents(customerId: $c, from: $f, to: $t) { events { eventId properties revealed } hasMore } }';
     const variables = { c: event.customerId, f: new Date(Date.now() - 30 * 24 * HOUR).toISOString(), t: new Date(Date.now() + HOUR).toISOString() };
     const clear = (await gql.ok(operator, query, variables)).customerEvents;
     expect(clear.events).toEqual([{ eventId: event.eventId, properties: { method: 'mobile', mobile_number: mobileOf(event) }, revealed: ['mobile_number'] }]);
@@ -156,7 +172,11 @@ await describeEachEngine('personal event properties on %s', (engine) => {
     bytes[0] = bytes[0]! ^ 0xff;
     await sql`update strata.event_pii set ciphertext = decode(${bytes.toString('hex')}, 'hex') where event_id = ${sent.eventId as string}`.execute(database.db);
     const reading = readCustomerEvents(database.db, {
-      customerId, from: new Date(Date.now() - 3 * HOUR), to: new Date(), revealPersonal: true, encryptionKeys: keys.encryption,
+      customerId,
+      from: new Date(Date.now() - 3 * HOUR),
+      to: new Date(),
+      revealPersonal: true,
+      encryptionKeys: keys.encryption,
     });
     await expect(reading).rejects.toThrow(PersonalDataIntegrityError);
     await expect(reading).rejects.toThrow(`the encrypted copy of 'mobile_number' of event '${String(sent.eventId)}' (key version 1) failed authentication`);
@@ -165,10 +185,17 @@ await describeEachEngine('personal event properties on %s', (engine) => {
   it('writes no second copy for a duplicate event, even with another value', async () => {
     const sent = signUp();
     expect(await post([sent, { ...sent, properties: { mobile_number: '13800000000' } }])).toEqual({ accepted: 1, duplicates: 1, quarantined: 0, rejected: [] });
-    expect((await gql.ok(null, TRACK, { events: [{ ...sent, properties: { mobile_number: '13800000001' } }] })).trackEvents).toEqual({ accepted: 0, duplicates: 1 });
+    expect((await gql.ok(null, TRACK, { events: [{ ...sent, properties: { mobile_number: '13800000001' } }] })).trackEvents).toEqual({
+      accepted: 0,
+      duplicates: 1,
+    });
     expect(await copiesOf(sent.eventId)).toHaveLength(1);
     const page = await readCustomerEvents(database.db, {
-      customerId: sent.customerId as string, from: new Date(Date.now() - 3 * HOUR), to: new Date(), revealPersonal: true, encryptionKeys: keys.encryption,
+      customerId: sent.customerId as string,
+      from: new Date(Date.now() - 3 * HOUR),
+      to: new Date(),
+      revealPersonal: true,
+      encryptionKeys: keys.encryption,
     });
     expect(page.events[0]!.properties.mobile_number).toBe(mobileOf(sent));
 
@@ -199,9 +226,15 @@ await describeEachEngine('personal event properties on %s', (engine) => {
   it('pseudonymizes every value of a quarantined event with the same key, so it joins with declared ones', async () => {
     const undeclared = signUp({ name: 'kyc_upload', properties: { id_number: '110101199001011234', mobile: '13722223333', pages: 3 } });
     expect(await post([undeclared])).toMatchObject({ quarantined: 1 });
-    const row = await database.db.selectFrom('strata.event_quarantine').selectAll().where('event_id', '=', undeclared.eventId as string).executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('strata.event_quarantine')
+      .selectAll()
+      .where('event_id', '=', undeclared.eventId as string)
+      .executeTakeFirstOrThrow();
     expect((row.raw as { properties: unknown }).properties).toEqual({
-      id_number: expectedPseudonym('110101199001011234'), mobile: expectedPseudonym('13722223333'), pages: expectedPseudonym('3'),
+      id_number: expectedPseudonym('110101199001011234'),
+      mobile: expectedPseudonym('13722223333'),
+      pages: expectedPseudonym('3'),
     });
     expect(JSON.stringify(row)).not.toMatch(/110101199001011234|13722223333/);
   });
@@ -233,9 +266,18 @@ await describeEachEngine('personal event properties on %s', (engine) => {
 
   it('refuses a read without bounds it can keep', async () => {
     const read = (overrides: Record<string, unknown>) =>
-      readCustomerEvents(database.db, { customerId: 'c1', from: '2026-01-01T00:00:00+08:00', to: '2026-02-01T00:00:00+08:00', revealPersonal: false, ...overrides });
+      readCustomerEvents(database.db, {
+        customerId: 'c1',
+        from: '2026-01-01T00:00:00+08:00',
+        to: '2026-02-01T00:00:00+08:00',
+        revealPersonal: false,
+        ...overrides,
+      });
     await expect(read({ first: 1001 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'first must be an integer from 1 to 1000' });
-    await expect(read({ from: '2026-02-30T00:00:00Z' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'from must be an ISO-8601 date-time with offset' });
+    await expect(read({ from: '2026-02-30T00:00:00Z' })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'from must be an ISO-8601 date-time with offset',
+    });
     await expect(read({ to: '2026-01-01T00:00:00+08:00' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     await expect(read({ customerId: 'c\u0000' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
   });
@@ -249,9 +291,18 @@ describe('personal data configuration', () => {
     expect(loadConfig({})).toMatchObject({ piiHmacKey: undefined, piiEncryptionKeys: undefined });
     const short = randomBytes(31).toString('base64');
     expect(() => loadConfig({ STRATA_PII_HMAC_KEY: short })).toThrow('STRATA_PII_HMAC_KEY: must hold at least 32 bytes (got 31)');
-    expect(() => loadConfig({ STRATA_PII_ENCRYPTION_KEY: randomBytes(24).toString('hex') })).toThrow(/STRATA_PII_ENCRYPTION_KEY: .*exactly 32 bytes \(got 24\)/);
+    expect(() => loadConfig({ STRATA_PII_ENCRYPTION_KEY: randomBytes(24).toString('hex') })).toThrow(
+      /STRATA_PII_ENCRYPTION_KEY: .*exactly 32 bytes \(got 24\)/,
+    );
     expect(() => loadConfig({ STRATA_PII_HMAC_KEY: 'correct horse battery staple' })).toThrow('STRATA_PII_HMAC_KEY: must be base64 or hex');
-    const refusal = (() => { try { loadConfig({ STRATA_PII_HMAC_KEY: short }); return ''; } catch (error) { return String(error); } })();
+    const refusal = (() => {
+      try {
+        loadConfig({ STRATA_PII_HMAC_KEY: short });
+        return '';
+      } catch (error) {
+        return String(error);
+      }
+    })();
     expect(refusal).not.toContain(short);
   });
 });

@@ -52,7 +52,11 @@ await describeEachEngine('behaviour event collection on %s', (engine) => {
     app = await createApp(database, { dev: false, maxBodyBytes: 512 * 1024, anonymousRole: 'app' });
     base = `http://127.0.0.1:${await app.listen(0)}`;
     quarantining = await createApp(database, {
-      dev: false, maxBodyBytes: 512 * 1024, anonymousRole: 'app', quarantineUndeclaredEvents: true, eventMaxPastDays: 1,
+      dev: false,
+      maxBodyBytes: 512 * 1024,
+      anonymousRole: 'app',
+      quarantineUndeclaredEvents: true,
+      eventMaxPastDays: 1,
     });
     quarantineBase = `http://127.0.0.1:${await quarantining.listen(0)}`;
   });
@@ -80,7 +84,11 @@ await describeEachEngine('behaviour event collection on %s', (engine) => {
     return body.data.trackEvents as TrackResult;
   };
   const storedIds = async (ids: readonly unknown[]): Promise<string[]> => {
-    const rows = await database.db.selectFrom('wealth.app_events').select('event_id').where('event_id', 'in', ids as string[]).execute();
+    const rows = await database.db
+      .selectFrom('wealth.app_events')
+      .select('event_id')
+      .where('event_id', 'in', ids as string[])
+      .execute();
     return rows.map((r) => r.event_id).sort();
   };
   const idsOf = (events: readonly Record<string, unknown>[]) => events.map((e) => e.eventId as string);
@@ -93,8 +101,18 @@ await describeEachEngine('behaviour event collection on %s', (engine) => {
     ];
     expect(await track(sent)).toEqual({ accepted: 3, duplicates: 0, quarantined: 0, rejected: [] });
     expect(await storedIds(idsOf(sent))).toEqual(idsOf(sent).sort());
-    const purchase = await database.db.selectFrom('wealth.app_events').selectAll().where('event_id', '=', sent[1]!.eventId as string).executeTakeFirstOrThrow();
-    expect(purchase).toMatchObject({ event_name: 'purchase_submit', product_id: 'fund-a', placement_id: null, channel: 'app', properties: { amount: 1234.56 } });
+    const purchase = await database.db
+      .selectFrom('wealth.app_events')
+      .selectAll()
+      .where('event_id', '=', sent[1]!.eventId as string)
+      .executeTakeFirstOrThrow();
+    expect(purchase).toMatchObject({
+      event_name: 'purchase_submit',
+      product_id: 'fund-a',
+      placement_id: null,
+      channel: 'app',
+      properties: { amount: 1234.56 },
+    });
   });
 
   it('stores events sent to POST /v1/events and stores occurredAt in UTC', async () => {
@@ -122,7 +140,11 @@ await describeEachEngine('behaviour event collection on %s', (engine) => {
     expect(await track(batch)).toMatchObject({ accepted: 0, duplicates: 3 });
     const changed: Record<string, unknown> = { ...batch[0]!, customerId: 'c-changed', properties: { content_id: 'other' } };
     expect((await post([changed])).body).toMatchObject({ accepted: 0, duplicates: 1 });
-    const row = await database.db.selectFrom('wealth.app_events').selectAll().where('event_id', '=', changed.eventId as string).executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('wealth.app_events')
+      .selectAll()
+      .where('event_id', '=', changed.eventId as string)
+      .executeTakeFirstOrThrow();
     expect(row.customer_id).toBe(batch[0]!.customerId);
     expect(row.properties).toEqual(batch[0]!.properties);
   });
@@ -193,7 +215,12 @@ await describeEachEngine('behaviour event collection on %s', (engine) => {
   it('rejects undeclared events unless quarantine is on, then keeps them once for stewards, values pseudonymized', async () => {
     const undeclared = event({ name: 'wishlist_add', properties: { fund: 'fund-only-this-customer-knows', note: null } });
     expect((await post([undeclared])).body.rejected).toEqual([{ index: 0, code: 'UNKNOWN_EVENT', message: "no event named 'wishlist_add' is defined" }]);
-    const quarantined = () => database.db.selectFrom('strata.event_quarantine').selectAll().where('event_id', '=', undeclared.eventId as string).execute();
+    const quarantined = () =>
+      database.db
+        .selectFrom('strata.event_quarantine')
+        .selectAll()
+        .where('event_id', '=', undeclared.eventId as string)
+        .execute();
     expect(await quarantined()).toEqual([]);
 
     expect((await post([undeclared], quarantineBase)).body).toEqual({ accepted: 0, duplicates: 0, quarantined: 1, rejected: [] });
@@ -215,7 +242,10 @@ await describeEachEngine('behaviour event collection on %s', (engine) => {
 
   it('refuses callers whose role may not track events, on both endpoints', async () => {
     const sent = [event()];
-    for (const [anonymousRole, status, code] of [['analyst', 403, 'FORBIDDEN'], [null, 401, 'UNAUTHENTICATED']] as const) {
+    for (const [anonymousRole, status, code] of [
+      ['analyst', 403, 'FORBIDDEN'],
+      [null, 401, 'UNAUTHENTICATED'],
+    ] as const) {
       const guarded = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024, anonymousRole });
       const at = `http://127.0.0.1:${await guarded.listen(0)}`;
       try {
@@ -265,8 +295,17 @@ await describeEachEngine('behaviour event collection on %s', (engine) => {
 
 describe.runIf((await testEngines()).includes('postgres'))('racing retries on postgres', () => {
   const stored = (eventId: string): ValidEvent => ({
-    eventId, name: 'app_open', customerId: 'c1', anonymousId: null, occurredAt: new Date().toISOString(),
-    channel: 'app', page: null, placementId: null, productId: null, properties: {}, personalProperties: [],
+    eventId,
+    name: 'app_open',
+    customerId: 'c1',
+    anonymousId: null,
+    occurredAt: new Date().toISOString(),
+    channel: 'app',
+    page: null,
+    placementId: null,
+    productId: null,
+    properties: {},
+    personalProperties: [],
   });
 
   async function waitUntilBlockedOnLock(database: TestDatabase): Promise<void> {
@@ -285,10 +324,16 @@ describe.runIf((await testEngines()).includes('postgres'))('racing retries on po
       const [a, b] = [stored('race-a'), stored('race-b')];
       let retry: Promise<IngestOutcome> | undefined;
       await database.db.transaction().execute(async (first) => {
-        await first.insertInto('wealth.app_events').values({ ...rowOf(a) }).execute();
+        await first
+          .insertInto('wealth.app_events')
+          .values({ ...rowOf(a) })
+          .execute();
         retry = ingestEvents(database, [b, a]); // the same events in the other order
         await waitUntilBlockedOnLock(database);
-        await first.insertInto('wealth.app_events').values({ ...rowOf(b) }).execute();
+        await first
+          .insertInto('wealth.app_events')
+          .values({ ...rowOf(b) })
+          .execute();
       });
       expect(await retry).toEqual({ accepted: 0, quarantined: 0, duplicates: 2 });
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from wealth.app_events`.execute(database.db);
@@ -300,8 +345,16 @@ describe.runIf((await testEngines()).includes('postgres'))('racing retries on po
 
   function rowOf(e: ValidEvent) {
     return {
-      event_id: e.eventId, customer_id: e.customerId, anonymous_id: e.anonymousId, event_name: e.name, occurred_at: e.occurredAt,
-      channel: e.channel, page: e.page, placement_id: e.placementId, product_id: e.productId, properties: JSON.stringify(e.properties),
+      event_id: e.eventId,
+      customer_id: e.customerId,
+      anonymous_id: e.anonymousId,
+      event_name: e.name,
+      occurred_at: e.occurredAt,
+      channel: e.channel,
+      page: e.page,
+      placement_id: e.placementId,
+      product_id: e.productId,
+      properties: JSON.stringify(e.properties),
     };
   }
 });
@@ -309,11 +362,19 @@ describe.runIf((await testEngines()).includes('postgres'))('racing retries on po
 describe('POST /v1/events access', () => {
   it('answers 401 or 403 when the authorize hook refuses, before reading or storing anything', async () => {
     let tracked = 0;
-    const collector: EventCollector = { maxBatchSize: 1000, track: async () => { tracked += 1; return { accepted: 0, duplicates: 0, quarantined: 0, rejected: [] }; } };
+    const collector: EventCollector = {
+      maxBatchSize: 1000,
+      track: async () => {
+        tracked += 1;
+        return { accepted: 0, duplicates: 0, quarantined: 0, rejected: [] };
+      },
+    };
     const refusal = { current: new StrataError('UNAUTHENTICATED', 'send a key') as StrataError | null };
     const route = createEventsRoute(collector, {
       maxBodyBytes: 1024,
-      authorize: async () => { if (refusal.current) throw refusal.current; },
+      authorize: async () => {
+        if (refusal.current) throw refusal.current;
+      },
     });
     const server = createServer((request, response) => void route(request, response));
     await new Promise<void>((resolve) => server.listen(0, resolve));

@@ -39,8 +39,7 @@ async function eventually(check: () => Promise<boolean>, what: string, attempts 
 }
 
 /** How a child process ended, or 'still running' after `ms` (a liveness bound: the test fails instead of hanging). */
-const endedWithin = <T>(exited: Promise<T>, ms: number): Promise<T | 'still running'> =>
-  Promise.race([exited, sleep(ms, 'still running' as const)]);
+const endedWithin = <T>(exited: Promise<T>, ms: number): Promise<T | 'still running'> => Promise.race([exited, sleep(ms, 'still running' as const)]);
 
 /** Terminates every other backend of the database in a loop, as an operator or a failover would. */
 function terminateBackendsRepeatedly(database: TestDatabase) {
@@ -52,9 +51,13 @@ function terminateBackendsRepeatedly(database: TestDatabase) {
     await admin.connect();
     try {
       while (running) {
-        const [row] = (await admin.query<{ n: number }>(
-          `select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity
-            where datname = $1 and pid <> pg_backend_pid() and backend_type = 'client backend') killed`, [name])).rows;
+        const [row] = (
+          await admin.query<{ n: number }>(
+            `select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity
+            where datname = $1 and pid <> pg_backend_pid() and backend_type = 'client backend') killed`,
+            [name],
+          )
+        ).rows;
         terminated += row?.n ?? 0;
         await sleep(20);
       }
@@ -111,7 +114,10 @@ describe.skipIf(!postgres)('faults on PostgreSQL', () => {
         expect(body.rejected).toEqual([]);
       }
       expect(new Set(stored).size, 'an event was stored twice').toBe(stored.length);
-      expect([...acknowledged].filter((id) => !stored.includes(id)), 'acknowledged events were lost').toEqual([]);
+      expect(
+        [...acknowledged].filter((id) => !stored.includes(id)),
+        'acknowledged events were lost',
+      ).toEqual([]);
       const sent = new Set([...acknowledged, ...gaveUp]);
       expect(stored.filter((id) => !sent.has(id))).toEqual([]);
     } finally {
@@ -149,7 +155,9 @@ describe.skipIf(!postgres)('faults on PostgreSQL', () => {
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ reachable: false });
       for (const [query, token, variables] of [
-        [METRIC, key], [METRIC, 'sk_never_seen_before'], [TRACK, key, { events: eventBatch('outage-gql', 1) }],
+        [METRIC, key],
+        [METRIC, 'sk_never_seen_before'],
+        [TRACK, key, { events: eventBatch('outage-gql', 1) }],
       ] as const) {
         const answer = await graphql(query, token, variables);
         expect(answer).toMatchObject({ status: 503, retryAfter: expect.stringMatching(/^\d+$/) });
@@ -159,7 +167,11 @@ describe.skipIf(!postgres)('faults on PostgreSQL', () => {
       for (const token of [key, 'sk_never_seen_before']) {
         const ids = [`outage-${token.length}-0`];
         const events = await sendBatch(base, token, ids, eventBatch(`outage-${token.length}`, 1));
-        expect(events).toMatchObject({ status: 503, retryAfter: expect.stringMatching(/^\d+$/), body: { error: { code: 'UNAVAILABLE', message: expect.stringMatching(/retry/i) } } });
+        expect(events).toMatchObject({
+          status: 503,
+          retryAfter: expect.stringMatching(/^\d+$/),
+          body: { error: { code: 'UNAVAILABLE', message: expect.stringMatching(/retry/i) } },
+        });
       }
 
       await proxy.start();
@@ -206,8 +218,10 @@ describe.skipIf(!postgres)('faults on PostgreSQL', () => {
     const name = new URL(database.url as string).pathname.slice(1);
     let released: Promise<void> | undefined;
     return {
-      waiting: async () => (await queryDirect<{ n: number }>(database,
-        `select count(*)::int as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`, [name]))[0]?.n ?? 0,
+      waiting: async () =>
+        (
+          await queryDirect<{ n: number }>(database, `select count(*)::int as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`, [name])
+        )[0]?.n ?? 0,
       release: () => (released ??= client.query('commit').then(() => client.end())),
     };
   }
@@ -225,7 +239,11 @@ describe.skipIf(!postgres)('faults on PostgreSQL', () => {
       await eventually(async () => (await held.waiting()) === 4, 'every client had a request waiting in the server');
       const inFlight = load.markInFlight();
       server.child.kill('SIGTERM');
-      const refused = () => fetch(`${server.base}/health`).then(() => false, (error: { cause?: { code?: string } }) => error.cause?.code === 'ECONNREFUSED');
+      const refused = () =>
+        fetch(`${server.base}/health`).then(
+          () => false,
+          (error: { cause?: { code?: string } }) => error.cause?.code === 'ECONNREFUSED',
+        );
       await eventually(refused, 'the server stopped accepting connections');
       await lock.release();
 

@@ -37,8 +37,17 @@ describe.each(await testEngines())('GraphiQL on %s', (engine) => {
 
   beforeAll(async () => {
     server = await startDemoServer(engine, {
-      customers: 200, seed: 5, app: { graphiql: true },
-      keys: { analyst: ['ide-analyst', 'analyst'], app: ['ide-app', 'app'], steward: ['ide-steward', 'steward'], approver: ['ide-approver', 'approver'], operator: ['ide-operator', 'operator'], admin: ['ide-admin', 'admin'] },
+      customers: 200,
+      seed: 5,
+      app: { graphiql: true },
+      keys: {
+        analyst: ['ide-analyst', 'analyst'],
+        app: ['ide-app', 'app'],
+        steward: ['ide-steward', 'steward'],
+        approver: ['ide-approver', 'approver'],
+        operator: ['ide-operator', 'operator'],
+        admin: ['ide-admin', 'admin'],
+      },
     });
     await gql.ok(server.keys.operator, 'mutation { materializeTags { status } }');
   });
@@ -69,7 +78,7 @@ describe.each(await testEngines())('GraphiQL on %s', (engine) => {
     expect(await (await fetch(`${server.base}/graphiql/assets/graphiql.min.js`)).text()).toBe(bundle);
   });
 
-  it('opens one tab per user group whose operations run as written with that group\'s key', async () => {
+  it("opens one tab per user group whose operations run as written with that group's key", async () => {
     const html = await (await fetch(`${server.base}/graphql`, { headers: HTML })).text();
     const config = JSON.parse(pageAssets(html).inline[0]?.body ?? '') as PageConfig;
     expect(config.endpoint).toBe('/graphql');

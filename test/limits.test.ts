@@ -90,7 +90,9 @@ describe.each(await testEngines())('GraphQL limits over HTTP on %s', (engine) =>
     expectRefused(await send(server, server.keys.app, fifty, { ids: ids(1000) }), /Aliases limit of 15 exceeded, found 50\./);
     const two = 'query Q($a: [String!]!, $b: [String!]!) { a: customers(ids: $a) { id } b: customers(ids: $b) { id } }';
     expectRefused(await send(server, server.keys.app, two, { a: ids(600), b: ids(600, 601) }), /asks for 1,200 customer ids .* at most 1,000/);
-    const literal = `{ one: customer(id: "c000001") { id } many: customers(ids: [${ids(1000).map((id) => JSON.stringify(id)).join(', ')}]) { id } }`;
+    const literal = `{ one: customer(id: "c000001") { id } many: customers(ids: [${ids(1000)
+      .map((id) => JSON.stringify(id))
+      .join(', ')}]) { id } }`;
     expectRefused(await send(server, server.keys.app, literal), /asks for 1,001 customer ids .* at most 1,000/);
     const allowed = await send(server, server.keys.app, two, { a: ids(500), b: ids(500, 501) });
     expect(allowed.body.errors).toBeUndefined();
@@ -98,8 +100,13 @@ describe.each(await testEngines())('GraphQL limits over HTTP on %s', (engine) =>
   });
 
   it('counts audience members pages across aliases', async () => {
-    const query = 'query Q($n: Int) { x: audience(key: "hnw_dormant") { members(first: $n) { edges { cursor } } } y: audience(key: "hnw_dormant") { members(first: $n) { edges { cursor } } } }';
-    await send(server, server.keys.admin, 'mutation { createAudience(input: { key: "hnw_dormant", rule: { tag: "aum_tier", op: IN, values: ["hnw", "uhnw"] } }) { key } }');
+    const query =
+      'query Q($n: Int) { x: audience(key: "hnw_dormant") { members(first: $n) { edges { cursor } } } y: audience(key: "hnw_dormant") { members(first: $n) { edges { cursor } } } }';
+    await send(
+      server,
+      server.keys.admin,
+      'mutation { createAudience(input: { key: "hnw_dormant", rule: { tag: "aum_tier", op: IN, values: ["hnw", "uhnw"] } }) { key } }',
+    );
     expectRefused(await send(server, server.keys.admin, query, { n: 600 }), /asks for 1,200 audience members .* at most 1,000/);
     expect((await send(server, server.keys.admin, query, { n: 500 })).body.errors).toBeUndefined();
   });
@@ -121,7 +128,8 @@ describe.each(await testEngines())('GraphQL limits over HTTP on %s', (engine) =>
       const problems = (answer.body.errors ?? []).filter((e) => e.extensions?.limit !== undefined || /^GRAPHQL_/.test(String(e.extensions?.code)));
       expect(problems, `${operation.source}: ${JSON.stringify(problems)}`).toEqual([]);
       // What remains are the domain's answers to a replayed script (approving one's own tag, a missing dbt metric).
-      for (const error of answer.body.errors ?? []) expect(['UNKNOWN_MEMBER', 'FORBIDDEN', 'CONFLICT', 'NOT_FOUND'], operation.source).toContain(error.extensions?.code);
+      for (const error of answer.body.errors ?? [])
+        expect(['UNKNOWN_MEMBER', 'FORBIDDEN', 'CONFLICT', 'NOT_FOUND'], operation.source).toContain(error.extensions?.code);
       expect(answer.status, operation.source).toBe(200);
     }
   });

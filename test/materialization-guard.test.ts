@@ -63,8 +63,15 @@ await describeEachEngine('materialization guard on %s', (engine) => {
 
   beforeAll(async () => {
     server = await startDemoServer(engine, {
-      customers: CUSTOMERS, seed: SEED,
-      keys: { operator: ['ops-olga', 'operator'], approver: ['approver-ann', 'approver'], steward: ['steward-sam', 'steward'], app: ['mobile-app', 'app'], analyst: ['analyst-al', 'analyst'] },
+      customers: CUSTOMERS,
+      seed: SEED,
+      keys: {
+        operator: ['ops-olga', 'operator'],
+        approver: ['approver-ann', 'approver'],
+        steward: ['steward-sam', 'steward'],
+        app: ['mobile-app', 'app'],
+        analyst: ['analyst-al', 'analyst'],
+      },
     });
     ({ database, base } = server);
     Object.assign(keys, server.keys);
@@ -93,27 +100,48 @@ await describeEachEngine('materialization guard on %s', (engine) => {
     insight: (await ok(keys.operator, INSIGHT, { audience: 'affluent_plus' })).audienceInsight,
     byTier: (await ok(keys.analyst, BY_TIER)).metrics.rows,
   });
-  const runStatus = async (runId: number) => (await sql<{ status: string }>`SELECT status FROM strata.tag_runs WHERE run_id = ${runId}`.execute(database.db)).rows[0]?.status;
+  const runStatus = async (runId: number) =>
+    (await sql<{ status: string }>`SELECT status FROM strata.tag_runs WHERE run_id = ${runId}`.execute(database.db)).rows[0]?.status;
   const rowsOf = (runId: number) => count(sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles WHERE run_id = ${runId}`);
 
   it('publishes the first run as of the last date every source the tags read has data', async () => {
     first = await materialize();
-    expect(first).toMatchObject({ asOf: await lastCommonDataDate(database.db), status: 'PUBLISHED', published: true, customers: CUSTOMERS, drift: {}, message: null });
-    expect((await ok(keys.operator, CREATE_AUDIENCE, { input: { key: 'affluent_plus', rule: { tag: 'aum_tier', op: 'IN', values: ['affluent', 'hnw', 'uhnw'] } } })).createAudience.size).toBeGreaterThan(30);
+    expect(first).toMatchObject({
+      asOf: await lastCommonDataDate(database.db),
+      status: 'PUBLISHED',
+      published: true,
+      customers: CUSTOMERS,
+      drift: {},
+      message: null,
+    });
+    expect(
+      (await ok(keys.operator, CREATE_AUDIENCE, { input: { key: 'affluent_plus', rule: { tag: 'aum_tier', op: 'IN', values: ['affluent', 'hnw', 'uhnw'] } } }))
+        .createAudience.size,
+    ).toBeGreaterThan(30);
   });
 
   it('keeps the as-of date and every distribution when an event is stamped now and rows are stamped in the future (observation 4)', async () => {
     const now = new Date().toISOString();
-    const tracked = (await ok(keys.app, TRACK, { events: [{ eventId: 'obs4-now', name: 'app_open', customerId: 'c000001', occurredAt: now, channel: 'app', properties: {} }] })).trackEvents;
+    const tracked = (
+      await ok(keys.app, TRACK, { events: [{ eventId: 'obs4-now', name: 'app_open', customerId: 'c000001', occurredAt: now, channel: 'app', properties: {} }] })
+    ).trackEvents;
     expect(tracked).toEqual({ accepted: 1, rejected: [] });
     // Loads that bypass the API: one row of each source stamped far in the future.
     const { product_id: product } = await database.db.selectFrom('wealth.products').select('product_id').limit(1).executeTakeFirstOrThrow();
-    await sql`INSERT INTO wealth.holdings_daily (customer_id, product_id, as_of, market_value) VALUES ('c000002', ${product}, '2099-01-01', 9000000)`.execute(database.db);
+    await sql`INSERT INTO wealth.holdings_daily (customer_id, product_id, as_of, market_value) VALUES ('c000002', ${product}, '2099-01-01', 9000000)`.execute(
+      database.db,
+    );
     await sql`INSERT INTO wealth.transactions (txn_id, customer_id, product_id, txn_type, amount, status, channel, occurred_at)
       VALUES ('t-future', 'c000002', ${product}, 'purchase', 100, 'succeeded', 'app', '2099-01-01T00:00:00Z')`.execute(database.db);
-    await sql`INSERT INTO wealth.app_events (event_id, customer_id, event_name, occurred_at, channel) VALUES ('e-future', 'c000002', 'app_open', '2099-01-01T00:00:00Z', 'app')`.execute(database.db);
+    await sql`INSERT INTO wealth.app_events (event_id, customer_id, event_name, occurred_at, channel) VALUES ('e-future', 'c000002', 'app_open', '2099-01-01T00:00:00Z', 'app')`.execute(
+      database.db,
+    );
     const todayInShanghai = (await sql<{ d: string }>`SELECT ((now() AT TIME ZONE 'Asia/Shanghai')::date)::text AS d`.execute(database.db)).rows[0]?.d;
-    const eventsUpToToday = (await sql<{ d: string }>`SELECT (MAX(occurred_at AT TIME ZONE 'Asia/Shanghai')::date)::text AS d FROM wealth.app_events WHERE occurred_at < '2099-01-01'`.execute(database.db)).rows[0]?.d;
+    const eventsUpToToday = (
+      await sql<{
+        d: string;
+      }>`SELECT (MAX(occurred_at AT TIME ZONE 'Asia/Shanghai')::date)::text AS d FROM wealth.app_events WHERE occurred_at < '2099-01-01'`.execute(database.db)
+    ).rows[0]?.d;
     expect(eventsUpToToday).toBe(todayInShanghai);
     expect(todayInShanghai! > first.asOf).toBe(true);
 
@@ -148,8 +176,12 @@ await describeEachEngine('materialization guard on %s', (engine) => {
     const before = await readers();
     const state = await platformState();
     await sql`CREATE TABLE public.held_back AS SELECT * FROM wealth.holdings_daily WHERE as_of = ${first.asOf}::date
-      AND customer_id IN (SELECT customer_id FROM wealth.holdings_daily WHERE as_of = ${first.asOf}::date GROUP BY 1 HAVING SUM(market_value) >= 10000)`.execute(database.db);
-    await sql`DELETE FROM wealth.holdings_daily h USING public.held_back b WHERE h.customer_id = b.customer_id AND h.product_id = b.product_id AND h.as_of = b.as_of`.execute(database.db);
+      AND customer_id IN (SELECT customer_id FROM wealth.holdings_daily WHERE as_of = ${first.asOf}::date GROUP BY 1 HAVING SUM(market_value) >= 10000)`.execute(
+      database.db,
+    );
+    await sql`DELETE FROM wealth.holdings_daily h USING public.held_back b WHERE h.customer_id = b.customer_id AND h.product_id = b.product_id AND h.as_of = b.as_of`.execute(
+      database.db,
+    );
     expect(await lastCommonDataDate(database.db)).toBe(first.asOf);
 
     const held = await materialize();
@@ -190,7 +222,8 @@ await describeEachEngine('materialization guard on %s', (engine) => {
     await ok(keys.operator, CREATE_AUDIENCE, { input: { key: 'dormant_pool', rule: { tag: 'dormant_90d', op: 'EQ', values: ['true'] } } });
 
     const state = await platformState();
-    for (const token of [keys.steward, keys.operator, keys.app]) expect((await refused(token, PUBLISH, { runId: held.runId })).extensions?.code).toBe('FORBIDDEN');
+    for (const token of [keys.steward, keys.operator, keys.app])
+      expect((await refused(token, PUBLISH, { runId: held.runId })).extensions?.code).toBe('FORBIDDEN');
     expect((await refused(null, PUBLISH, { runId: held.runId })).extensions?.code).toBe('UNAUTHENTICATED');
     expect((await refused(keys.approver, PUBLISH, { runId: 999_999 })).extensions?.code).toBe('NOT_FOUND');
     const notNewest = await refused(keys.approver, PUBLISH, { runId: older.runId });
@@ -199,12 +232,21 @@ await describeEachEngine('materialization guard on %s', (engine) => {
     expect(await platformState()).toEqual(state);
 
     const published = (await ok(keys.approver, PUBLISH, { runId: held.runId })).publishMaterialization as Run;
-    expect(published).toMatchObject({ runId: held.runId, asOf: '2025-12-15', status: 'PUBLISHED', published: true, publishedBy: 'approver-ann', drift: held.drift, message: held.message });
+    expect(published).toMatchObject({
+      runId: held.runId,
+      asOf: '2025-12-15',
+      status: 'PUBLISHED',
+      published: true,
+      publishedBy: 'approver-ann',
+      drift: held.drift,
+      message: held.message,
+    });
     expect((await platformState()).snapshot).toEqual([{ run_id: held.runId, as_of: '2025-12-15' }]);
     const after = await readers();
     expect(after.profiles).not.toEqual(before.profiles);
     expect(after.byTier).not.toEqual(before.byTier);
-    const inRun = (tag: string, values: string[]) => count(sql<{ n: number }>`SELECT COUNT(*) AS n FROM wealth.customers c
+    const inRun = (tag: string, values: string[]) =>
+      count(sql<{ n: number }>`SELECT COUNT(*) AS n FROM wealth.customers c
       JOIN strata.customer_profiles p ON p.customer_id = c.customer_id AND p.run_id = ${held.runId} WHERE p.tags ->> ${tag} IN (${sql.join(values)})`);
     expect(after.size).toBe(await inRun('aum_tier', ['affluent', 'hnw', 'uhnw']));
     const dormant = (await ok(keys.operator, AUDIENCE_SIZE, { key: 'dormant_pool' })).audience.size;

@@ -27,7 +27,8 @@ describe.each(await testEngines())('/metrics on %s', (engine) => {
 
   beforeAll(async () => {
     server = await startDemoServer(engine, {
-      customers: 300, seed: 11,
+      customers: 300,
+      seed: 11,
       keys: { operator: ['metrics-operator', 'operator'], analyst: ['metrics-analyst', 'analyst'] },
       app: { rateLimits: { ...DEFAULT_RATE_LIMITS, catalog: { perSecond: 0.01, burst: 1 } } },
     });
@@ -41,7 +42,9 @@ describe.each(await testEngines())('/metrics on %s', (engine) => {
     expect(profile.customer).toEqual({ id: 'c000001' });
     const batch = [...eventBatch(`metrics-${engine}`, 3), eventBatch(`metrics-${engine}`, 1)[0], { ...eventBatch('x', 1)[0], name: 'no_such_event' }];
     const events = await fetch(`${server.base}/v1/events`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.keys.operator}` }, body: JSON.stringify(batch),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.keys.operator}` },
+      body: JSON.stringify(batch),
     });
     expect(await events.json()).toMatchObject({ accepted: 3, duplicates: 1, rejected: [{ code: 'UNKNOWN_EVENT' }] });
     expect((await gql.post(server.keys.analyst, '{ catalog { metrics { name } } }')).errors).toBeUndefined();
@@ -53,7 +56,9 @@ describe.each(await testEngines())('/metrics on %s', (engine) => {
     expect(change('strata_http_request_duration_seconds_count', profileRequest)).toBe(1);
     expect(change('strata_http_request_duration_seconds_bucket', { ...profileRequest, le: '+Inf' })).toBe(1);
     expect(change('strata_http_request_duration_seconds_count', { route: '/v1/events', operation_class: '', operation: '', status: '200' })).toBe(1);
-    expect(change('strata_http_request_duration_seconds_count', { route: '/graphql', operation_class: 'catalog', operation: 'catalog', status: '429' })).toBe(1);
+    expect(change('strata_http_request_duration_seconds_count', { route: '/graphql', operation_class: 'catalog', operation: 'catalog', status: '429' })).toBe(
+      1,
+    );
     expect(change('strata_events_ingested_total', { outcome: 'accepted', code: '' })).toBe(3);
     expect(change('strata_events_ingested_total', { outcome: 'duplicate', code: '' })).toBe(1);
     expect(change('strata_events_ingested_total', { outcome: 'rejected', code: 'UNKNOWN_EVENT' })).toBe(1);

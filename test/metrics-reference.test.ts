@@ -132,8 +132,18 @@ function ratioSql(shape: Shape, as: string, numerator: string, numeratorAs: stri
 
 /** DOMAIN.md's "Core metrics" table, in its order. */
 const CORE_METRICS = [
-  'new_customers', 'active_customers', 'purchase_amount', 'purchasers', 'purchase_conversion_rate', 'public_fund_purchase_amount',
-  'aum', 'placement_impressions', 'placement_clicks', 'placement_ctr', 'first_purchase_success_rate', 'revisit_rate_7d',
+  'new_customers',
+  'active_customers',
+  'purchase_amount',
+  'purchasers',
+  'purchase_conversion_rate',
+  'public_fund_purchase_amount',
+  'aum',
+  'placement_impressions',
+  'placement_clicks',
+  'placement_ctr',
+  'first_purchase_success_rate',
+  'revisit_rate_7d',
 ] as const;
 type CoreMetric = (typeof CORE_METRICS)[number];
 
@@ -143,18 +153,32 @@ const reference: Record<CoreMetric, (shape: Shape) => string> = {
 
   /** Distinct non-null customer_id of any app_events row; anonymous rows land in the null slice with 0. */
   active_customers: (shape: Shape) =>
-    aggregateSql(shape, { table: 'wealth.app_events', timeColumn: 'occurred_at', aggregate: 'count(DISTINCT f.customer_id)', as: 'active_customers', hasProduct: true }),
+    aggregateSql(shape, {
+      table: 'wealth.app_events',
+      timeColumn: 'occurred_at',
+      aggregate: 'count(DISTINCT f.customer_id)',
+      as: 'active_customers',
+      hasProduct: true,
+    }),
 
   purchase_amount: (shape: Shape) =>
     aggregateSql(shape, {
-      table: 'wealth.transactions', timeColumn: 'occurred_at', aggregate: 'sum(f.amount)', as: 'purchase_amount',
-      condition: SUCCEEDED_PURCHASE, hasProduct: true,
+      table: 'wealth.transactions',
+      timeColumn: 'occurred_at',
+      aggregate: 'sum(f.amount)',
+      as: 'purchase_amount',
+      condition: SUCCEEDED_PURCHASE,
+      hasProduct: true,
     }),
 
   purchasers: (shape: Shape) =>
     aggregateSql(shape, {
-      table: 'wealth.transactions', timeColumn: 'occurred_at', aggregate: 'count(DISTINCT f.customer_id)', as: 'purchasers',
-      condition: SUCCEEDED_PURCHASE, hasProduct: true,
+      table: 'wealth.transactions',
+      timeColumn: 'occurred_at',
+      aggregate: 'count(DISTINCT f.customer_id)',
+      as: 'purchasers',
+      condition: SUCCEEDED_PURCHASE,
+      hasProduct: true,
     }),
 
   purchase_conversion_rate: (shape: Shape) =>
@@ -162,8 +186,12 @@ const reference: Record<CoreMetric, (shape: Shape) => string> = {
 
   public_fund_purchase_amount: (shape: Shape) =>
     aggregateSql(shape, {
-      table: 'wealth.transactions', timeColumn: 'occurred_at', aggregate: 'sum(f.amount)', as: 'public_fund_purchase_amount',
-      condition: `${SUCCEEDED_PURCHASE} AND p.product_type IN ${PUBLIC_FUNDS}`, hasProduct: true,
+      table: 'wealth.transactions',
+      timeColumn: 'occurred_at',
+      aggregate: 'sum(f.amount)',
+      as: 'public_fund_purchase_amount',
+      condition: `${SUCCEEDED_PURCHASE} AND p.product_type IN ${PUBLIC_FUNDS}`,
+      hasProduct: true,
     }),
 
   /**
@@ -187,14 +215,22 @@ const reference: Record<CoreMetric, (shape: Shape) => string> = {
 
   placement_impressions: (shape: Shape) =>
     aggregateSql(shape, {
-      table: 'wealth.app_events', timeColumn: 'occurred_at', aggregate: 'count(*)', as: 'placement_impressions',
-      condition: `f.event_name = 'placement_impression'`, hasProduct: true,
+      table: 'wealth.app_events',
+      timeColumn: 'occurred_at',
+      aggregate: 'count(*)',
+      as: 'placement_impressions',
+      condition: `f.event_name = 'placement_impression'`,
+      hasProduct: true,
     }),
 
   placement_clicks: (shape: Shape) =>
     aggregateSql(shape, {
-      table: 'wealth.app_events', timeColumn: 'occurred_at', aggregate: 'count(*)', as: 'placement_clicks',
-      condition: `f.event_name = 'placement_click'`, hasProduct: true,
+      table: 'wealth.app_events',
+      timeColumn: 'occurred_at',
+      aggregate: 'count(*)',
+      as: 'placement_clicks',
+      condition: `f.event_name = 'placement_click'`,
+      hasProduct: true,
     }),
 
   placement_ctr: (shape: Shape) =>
@@ -370,8 +406,14 @@ const CASES: Case[] = [
   caseOf('revisit_rate_7d by ISO week', ['revisit_rate_7d'], 'WEEK', RANGE, []),
   caseOf('active_customers (DAU) by day and customer.channel', ['active_customers'], 'DAY', MARCH, ['customer.channel']),
   caseOf('placement_ctr by day', ['placement_ctr'], 'DAY', MARCH, []),
-  caseOf('purchase_amount and purchase_conversion_rate with an IN and a NOT filter', ['purchase_amount', 'purchase_conversion_rate'], 'MONTH', RANGE,
-    ['customer.risk_level'], CHANNEL_FILTER),
+  caseOf(
+    'purchase_amount and purchase_conversion_rate with an IN and a NOT filter',
+    ['purchase_amount', 'purchase_conversion_rate'],
+    'MONTH',
+    RANGE,
+    ['customer.risk_level'],
+    CHANNEL_FILTER,
+  ),
   caseOf('purchase_amount filtered to public funds equals public_fund_purchase_amount', ['purchase_amount'], 'MONTH', RANGE, ['customer.risk_level'], {
     api: { dimension: 'product.product_type', op: 'IN', values: ['bond_fund', 'equity_fund', 'mixed_fund'] },
     sql: `p.product_type IN ${PUBLIC_FUNDS}`,
@@ -618,10 +660,16 @@ await describeEachEngine('metrics against hand-written SQL on %s', (engine) => {
           / NULLIF(count(a.customer_id), 0)::float8 AS ${metric}
       FROM (${anchors}) a WHERE ${inRange('a.first_at', RANGE)} GROUP BY 1, 2`;
     const cases = {
-      first_purchase_success_rate: rateByChannel('first_purchase_success_rate', anchorChannel('purchase_submit', false),
-        `s.event_name = 'purchase_success' AND s.occurred_at > a.first_at AND s.occurred_at <= a.first_at + INTERVAL '24 hours'`),
-      revisit_rate_7d: rateByChannel('revisit_rate_7d', anchorChannel('app_open', true),
-        `s.event_name = 'app_open' AND s.occurred_at > a.first_at + INTERVAL '24 hours' AND s.occurred_at <= a.first_at + INTERVAL '168 hours'`),
+      first_purchase_success_rate: rateByChannel(
+        'first_purchase_success_rate',
+        anchorChannel('purchase_submit', false),
+        `s.event_name = 'purchase_success' AND s.occurred_at > a.first_at AND s.occurred_at <= a.first_at + INTERVAL '24 hours'`,
+      ),
+      revisit_rate_7d: rateByChannel(
+        'revisit_rate_7d',
+        anchorChannel('app_open', true),
+        `s.event_name = 'app_open' AND s.occurred_at > a.first_at + INTERVAL '24 hours' AND s.occurred_at <= a.first_at + INTERVAL '168 hours'`,
+      ),
     };
     it('first_purchase_success_rate filtered on a column the first submit joins to (its product)', () => {
       const metric = 'first_purchase_success_rate';
@@ -652,7 +700,8 @@ await describeEachEngine('metrics against hand-written SQL on %s', (engine) => {
       expectReferenceRows({
         query: { metrics: [metric], groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }, { dimension: 'app_event.channel' }], timeRange: RANGE },
         expected: [{ metric, sql: reference }],
-      }));
+      }),
+    );
   });
 
   // Without metric_time in the group-by the whole range is one period: its last day counts.
@@ -673,7 +722,8 @@ await describeEachEngine('metrics against hand-written SQL on %s', (engine) => {
       expectReferenceRows({
         query: { metrics: ['aum'], groupBy: [{ dimension: 'customer.risk_level' }], timeRange: RANGE, ...(where ? { where } : {}) },
         expected: [{ metric: 'aum', sql: lastDayTotal(whereSql) }],
-      }));
+      }),
+    );
   });
 
   describe('the boundary cases land where the definitions put them', () => {
@@ -797,8 +847,14 @@ await describeEachEngine('metrics against hand-written SQL on %s', (engine) => {
       expect(amounts).toEqual([...amounts].sort((a, b) => b - a));
 
       const referenceByRisk = await referenceRows(purchaseByRiskSql(RANGE));
-      expect(differences(descending, mergeExpected([{ metric: 'purchase_amount', rows: referenceByRisk }], ['customer__risk_level'], ['purchase_amount']),
-        ['customer__risk_level'], ['purchase_amount'])).toEqual([]);
+      expect(
+        differences(
+          descending,
+          mergeExpected([{ metric: 'purchase_amount', rows: referenceByRisk }], ['customer__risk_level'], ['purchase_amount']),
+          ['customer__risk_level'],
+          ['purchase_amount'],
+        ),
+      ).toEqual([]);
 
       const page = (await metrics({ ...byRisk, orderBy: [{ field: 'purchase_amount', direction: 'DESC' }], limit: 2, offset: 1 })).rows;
       expect(page).toEqual(descending.slice(1, 3));
@@ -808,12 +864,14 @@ await describeEachEngine('metrics against hand-written SQL on %s', (engine) => {
       const byColumn = (await metrics({ ...byRisk, orderBy: [{ field: 'customer__risk_level', direction: 'DESC' }], limit: 2 })).rows;
       expect(byColumn.map((r) => r.customer__risk_level)).toEqual(['C5', 'C4']);
 
-      const months = (await metrics({
-        metrics: ['new_customers'],
-        groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }],
-        timeRange: RANGE,
-        orderBy: [{ field: 'metric_time', direction: 'DESC' }],
-      })).rows;
+      const months = (
+        await metrics({
+          metrics: ['new_customers'],
+          groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }],
+          timeRange: RANGE,
+          orderBy: [{ field: 'metric_time', direction: 'DESC' }],
+        })
+      ).rows;
       expect(months.map((r) => r.metric_time__month)).toEqual(['2026-05-01', '2026-04-01', '2026-03-01', '2026-02-01']);
     });
 
@@ -885,4 +943,3 @@ function purchaseByRiskSql(range: Range): string {
     WHERE ${SUCCEEDED_PURCHASE} AND ${inRange('f.occurred_at', range)}
     GROUP BY 1`;
 }
-

@@ -22,9 +22,7 @@ await describeEachEngine('migrations on %s', (engine) => {
     const applied = await migrateToLatest(database.db);
     expect(applied.map((r) => r.migrationName)).toEqual(Object.keys(migrations));
     expect(await migrationsAreCurrent(database.db)).toBe(true);
-    expect(await tablesIn(database, 'wealth')).toEqual(
-      expect.arrayContaining(['app_events', 'customers', 'holdings_daily', 'products', 'transactions']),
-    );
+    expect(await tablesIn(database, 'wealth')).toEqual(expect.arrayContaining(['app_events', 'customers', 'holdings_daily', 'products', 'transactions']));
     expect(await tablesIn(database, 'strata')).toEqual(expect.arrayContaining(['audit_log', 'definitions']));
   });
 

@@ -57,12 +57,16 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
 
   beforeAll(async () => {
     server = await startDemoServer(engine, {
-      customers: CUSTOMERS, seed: SEED,
+      customers: CUSTOMERS,
+      seed: SEED,
       // This suite swaps snapshots months apart on purpose; the drift guard has its own suite.
       app: { materializeMaxDrift: 1 },
       keys: {
-        operator: ['ops-olga', 'operator'], steward: ['steward-sam', 'steward'], approver: ['approver-ann', 'approver'],
-        app: ['mobile-app', 'app'], analyst: ['analyst-al', 'analyst'],
+        operator: ['ops-olga', 'operator'],
+        steward: ['steward-sam', 'steward'],
+        approver: ['approver-ann', 'approver'],
+        app: ['mobile-app', 'app'],
+        analyst: ['analyst-al', 'analyst'],
       },
     });
     ({ database, base } = server);
@@ -77,7 +81,8 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
     expect(Object.values(body.data ?? {}).every((value) => value === null)).toBe(true);
     return body.errors?.[0] as GqlError;
   };
-  const materialize = async (asOf?: string) => (await ok(keys.operator, MATERIALIZE, asOf ? { asOf } : {})).materializeTags as { runId: number; asOf: string; customers: number; status: string };
+  const materialize = async (asOf?: string) =>
+    (await ok(keys.operator, MATERIALIZE, asOf ? { asOf } : {})).materializeTags as { runId: number; asOf: string; customers: number; status: string };
   const profiles = async (ids: readonly string[], token = keys.app): Promise<(CustomerProfile | null)[]> => (await ok(token, MANY, { ids })).customers;
   const publishSteps = async (key: string, version: number) => {
     expect((await ok(keys.steward, SUBMIT, { key, v: version })).submitTag.status).toBe('IN_REVIEW');
@@ -87,7 +92,14 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
   /** DOMAIN.md's core tags (and a 365-day purchase sum) for every customer, in plain SQL. */
   const expectedProfiles = async (asOf: string) => {
     const { rows } = await sql<{
-      id: string; risk_level: string; aum: string | null; fund_buyer: boolean; dormant: boolean; new_customer: boolean; spent_365: string | null; preferred: string | null;
+      id: string;
+      risk_level: string;
+      aum: string | null;
+      fund_buyer: boolean;
+      dormant: boolean;
+      new_customer: boolean;
+      spent_365: string | null;
+      preferred: string | null;
     }>`
       WITH purchases AS (
         SELECT t.customer_id, p.product_type, t.amount, (t.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day
@@ -122,8 +134,22 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
 
   it('serves published tags only, as typed JSON scalars equal to DOMAIN.md computed in SQL', async () => {
     // A steward tag still in draft, and a numeric one that is published.
-    await ok(keys.steward, CREATE, { input: { key: 'high_risk_appetite', kind: 'BOOLEAN', description: 'C4 or C5', rule: { dimension: 'customer.risk_level', op: 'IN', values: ['C4', 'C5'] } } });
-    await ok(keys.steward, CREATE, { input: { key: 'purchase_amount_365d', kind: 'NUMERIC', description: 'Purchases in the last 365 days', aggregate: { measure: 'transaction.purchase_amount', window: { days: 365 } } } });
+    await ok(keys.steward, CREATE, {
+      input: {
+        key: 'high_risk_appetite',
+        kind: 'BOOLEAN',
+        description: 'C4 or C5',
+        rule: { dimension: 'customer.risk_level', op: 'IN', values: ['C4', 'C5'] },
+      },
+    });
+    await ok(keys.steward, CREATE, {
+      input: {
+        key: 'purchase_amount_365d',
+        kind: 'NUMERIC',
+        description: 'Purchases in the last 365 days',
+        aggregate: { measure: 'transaction.purchase_amount', window: { days: 365 } },
+      },
+    });
     await publishSteps('purchase_amount_365d', 1);
 
     const run = await materialize();
@@ -150,8 +176,22 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
       if (!profile || !want) throw new Error(`no profile or expectation for ${id}`);
       const got = Object.fromEntries(profile.tags.map((t) => [t.key, t.value]));
       expect(Object.keys(got).sort(), id).toEqual([...CODE_TAGS, 'purchase_amount_365d'].sort());
-      expect({ id, aum_tier: got.aum_tier, fund_buyer_30d: got.fund_buyer_30d, dormant_90d: got.dormant_90d, new_customer_30d: got.new_customer_30d, risk_level: got.risk_level, preferred_product_type: got.preferred_product_type }).toEqual({
-        id, aum_tier: aumTier(Number(want.aum ?? 0)), fund_buyer_30d: want.fund_buyer, dormant_90d: want.dormant, new_customer_30d: want.new_customer, risk_level: want.risk_level, preferred_product_type: want.preferred,
+      expect({
+        id,
+        aum_tier: got.aum_tier,
+        fund_buyer_30d: got.fund_buyer_30d,
+        dormant_90d: got.dormant_90d,
+        new_customer_30d: got.new_customer_30d,
+        risk_level: got.risk_level,
+        preferred_product_type: got.preferred_product_type,
+      }).toEqual({
+        id,
+        aum_tier: aumTier(Number(want.aum ?? 0)),
+        fund_buyer_30d: want.fund_buyer,
+        dormant_90d: want.dormant,
+        new_customer_30d: want.new_customer,
+        risk_level: want.risk_level,
+        preferred_product_type: want.preferred,
       });
       if (want.spent_365 === null) {
         expect([null, 0], id).toContain(got.purchase_amount_365d);
@@ -173,7 +213,13 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
     await publishSteps('high_risk_appetite', 1);
 
     // An edit goes back to draft; until it is approved, the published 365-day sum keeps serving.
-    const edited = (await ok(keys.steward, UPDATE, { key: 'purchase_amount_365d', v: 1, input: { aggregate: { measure: 'transaction.purchase_amount', window: { days: 7 } } } })).updateTag;
+    const edited = (
+      await ok(keys.steward, UPDATE, {
+        key: 'purchase_amount_365d',
+        v: 1,
+        input: { aggregate: { measure: 'transaction.purchase_amount', window: { days: 7 } } },
+      })
+    ).updateTag;
     expect(edited).toMatchObject({ version: 2, status: 'DRAFT' });
 
     const run = await materialize();
@@ -232,7 +278,14 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
 
   it('swaps the snapshot atomically: every read during a refresh is wholly old or wholly new', async () => {
     // A steward tag whose values move with the as-of date, published, then materialized as of mid-year.
-    await ok(keys.steward, CREATE, { input: { key: 'recently_active', kind: 'BOOLEAN', description: 'Events in the last 7 days', rule: { aggregate: { measure: 'app_event.events', window: { days: 7 } }, op: 'GT', values: ['0'] } } });
+    await ok(keys.steward, CREATE, {
+      input: {
+        key: 'recently_active',
+        kind: 'BOOLEAN',
+        description: 'Events in the last 7 days',
+        rule: { aggregate: { measure: 'app_event.events', window: { days: 7 } }, op: 'GT', values: ['0'] },
+      },
+    });
     await publishSteps('recently_active', 1);
     const oldRun = await materialize('2026-06-30');
     expect(oldRun).toMatchObject({ asOf: '2026-06-30', status: 'PUBLISHED' });
@@ -243,7 +296,11 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
 
     // Change the definition (published as version 2), then refresh as of the default (last) date while apps read.
     const lastDay = await lastCommonDataDate(database.db);
-    await ok(keys.steward, UPDATE, { key: 'recently_active', v: 1, input: { rule: { aggregate: { measure: 'app_event.events', window: { days: 3 } }, op: 'GT', values: ['1'] } } });
+    await ok(keys.steward, UPDATE, {
+      key: 'recently_active',
+      v: 1,
+      input: { rule: { aggregate: { measure: 'app_event.events', window: { days: 3 } }, op: 'GT', values: ['1'] } },
+    });
     await publishSteps('recently_active', 2);
 
     let running = true;
@@ -265,7 +322,9 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
     // The two snapshots differ for many customers, in the steward tag too, so a mix would show.
     const changed = ids.filter((_, i) => JSON.stringify(oldProfiles[i]) !== JSON.stringify(newProfiles[i]));
     expect(changed.length).toBeGreaterThan(20);
-    const stewardChanged = ids.filter((_, i) => valueOf(oldProfiles[i] as CustomerProfile, 'recently_active') !== valueOf(newProfiles[i] as CustomerProfile, 'recently_active'));
+    const stewardChanged = ids.filter(
+      (_, i) => valueOf(oldProfiles[i] as CustomerProfile, 'recently_active') !== valueOf(newProfiles[i] as CustomerProfile, 'recently_active'),
+    );
     expect(stewardChanged.length).toBeGreaterThan(5);
     expect(newProfiles.every((p) => typeof valueOf(p as CustomerProfile, 'recently_active') === 'boolean')).toBe(true);
 
@@ -278,10 +337,18 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
       const isOld = JSON.stringify(got) === JSON.stringify(oldProfiles);
       const isNew = JSON.stringify(got) === JSON.stringify(newProfiles);
       if (!isOld && !isNew) {
-        const fromOld = ids.filter((_, i) => JSON.stringify(got[i]) === JSON.stringify(oldProfiles[i]) && JSON.stringify(got[i]) !== JSON.stringify(newProfiles[i]));
-        const fromNew = ids.filter((_, i) => JSON.stringify(got[i]) === JSON.stringify(newProfiles[i]) && JSON.stringify(got[i]) !== JSON.stringify(oldProfiles[i]));
-        const neither = ids.filter((_, i) => JSON.stringify(got[i]) !== JSON.stringify(newProfiles[i]) && JSON.stringify(got[i]) !== JSON.stringify(oldProfiles[i]));
-        throw new Error(`a read mixed snapshots: ${fromOld.length} customers old, ${fromNew.length} new, ${neither.length} neither (e.g. ${[...neither, ...fromOld].slice(0, 3).join(', ')})`);
+        const fromOld = ids.filter(
+          (_, i) => JSON.stringify(got[i]) === JSON.stringify(oldProfiles[i]) && JSON.stringify(got[i]) !== JSON.stringify(newProfiles[i]),
+        );
+        const fromNew = ids.filter(
+          (_, i) => JSON.stringify(got[i]) === JSON.stringify(newProfiles[i]) && JSON.stringify(got[i]) !== JSON.stringify(oldProfiles[i]),
+        );
+        const neither = ids.filter(
+          (_, i) => JSON.stringify(got[i]) !== JSON.stringify(newProfiles[i]) && JSON.stringify(got[i]) !== JSON.stringify(oldProfiles[i]),
+        );
+        throw new Error(
+          `a read mixed snapshots: ${fromOld.length} customers old, ${fromNew.length} new, ${neither.length} neither (e.g. ${[...neither, ...fromOld].slice(0, 3).join(', ')})`,
+        );
       }
       if (isOld && completedWhileRunning) sawOld += 1;
       if (isNew) sawNew += 1;

@@ -77,7 +77,12 @@ describe('PGlite statement time limit on a data folder', () => {
     const { rows } = await sql<{ count: number }>`SELECT count(*)::int AS count FROM kept`.execute(database.db);
     expect(rows).toEqual([{ count: 100 }]);
     await sql`INSERT INTO kept VALUES (101)`.execute(database.db);
-    expect(await anyDb(database).selectFrom('kept').select((eb) => eb.fn.max('n').as('n')).executeTakeFirst()).toEqual({ n: 101 });
+    expect(
+      await anyDb(database)
+        .selectFrom('kept')
+        .select((eb) => eb.fn.max('n').as('n'))
+        .executeTakeFirst(),
+    ).toEqual({ n: 101 });
   });
 
   it('loses the transaction that ran past the limit, and only that one', async () => {

@@ -49,13 +49,19 @@ const CASES: Case[] = [];
 for (const metrics of METRIC_SETS) {
   for (const [g, groupBy] of GROUPINGS.entries()) {
     for (const [w, where] of WHERES.entries()) {
-      CASES.push({ title: `${metrics.join('+')} grouping ${g} filter ${w}`, query: { metrics: [...metrics], groupBy, timeRange: RANGE, ...(where ? { where } : {}) } });
+      CASES.push({
+        title: `${metrics.join('+')} grouping ${g} filter ${w}`,
+        query: { metrics: [...metrics], groupBy, timeRange: RANGE, ...(where ? { where } : {}) },
+      });
     }
   }
   // Without a time range (the whole history), and by day over a short one.
   CASES.push({ title: `${metrics.join('+')} by month, all time`, query: { metrics: [...metrics], groupBy: [month] } });
   CASES.push({ title: `${metrics.join('+')} in total, all time`, query: { metrics: [...metrics] } });
-  CASES.push({ title: `${metrics.join('+')} by day`, query: { metrics: [...metrics], groupBy: [{ dimension: 'metric_time', grain: 'DAY' }], timeRange: { from: '2026-05-20', to: '2026-06-03' } } });
+  CASES.push({
+    title: `${metrics.join('+')} by day`,
+    query: { metrics: [...metrics], groupBy: [{ dimension: 'metric_time', grain: 'DAY' }], timeRange: { from: '2026-05-20', to: '2026-06-03' } },
+  });
 }
 
 type Row = Record<string, unknown>;

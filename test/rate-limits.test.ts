@@ -23,8 +23,15 @@ describe.each(await testEngines())('rate limits over HTTP on %s', (engine) => {
 
   beforeAll(async () => {
     server = await startDemoServer(engine, {
-      customers: 50, seed: 5,
-      keys: { analyst: ['bi-one', 'analyst'], analyst2: ['bi-two', 'analyst'], analyst3: ['bi-three', 'analyst'], app: ['mobile-app', 'app'], operator: ['ops', 'operator'] },
+      customers: 50,
+      seed: 5,
+      keys: {
+        analyst: ['bi-one', 'analyst'],
+        analyst2: ['bi-two', 'analyst'],
+        analyst3: ['bi-three', 'analyst'],
+        app: ['mobile-app', 'app'],
+        operator: ['ops', 'operator'],
+      },
       app: {
         rateLimits: {
           profiles: { perSecond: SLOW, burst: 100 },
@@ -66,8 +73,14 @@ describe.each(await testEngines())('rate limits over HTTP on %s', (engine) => {
     const three = `{ a: metrics(query: { metrics: ["purchase_amount"] }) { rows } b: metrics(query: { metrics: ["purchasers"] }) { rows } c: metrics(query: { metrics: ["purchase_amount"] }) { sql } }`;
     const tooLarge = await graphql(server.keys.analyst3, three);
     expect(tooLarge.status).toBe(400);
-    expect(tooLarge.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringMatching(/more analytics fields than one burst allows/) });
-    const created = await graphql(server.keys.operator, 'mutation { createAudience(input: { key: "everyone_hnw", rule: { tag: "aum_tier", op: IN, values: ["hnw"] } }) { key } }');
+    expect(tooLarge.body.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+      message: expect.stringMatching(/more analytics fields than one burst allows/),
+    });
+    const created = await graphql(
+      server.keys.operator,
+      'mutation { createAudience(input: { key: "everyone_hnw", rule: { tag: "aum_tier", op: IN, values: ["hnw"] } }) { key } }',
+    );
     expect(created.body.errors).toBeUndefined();
     const two = '{ x: audience(key: "everyone_hnw") { size } y: metrics(query: { metrics: ["purchase_amount"] }) { rows } }';
     expect((await graphql(server.keys.analyst3, two)).body.errors).toBeUndefined();
@@ -82,14 +95,21 @@ describe.each(await testEngines())('rate limits over HTTP on %s', (engine) => {
         body: JSON.stringify(eventBatch(prefix, 2)),
       });
     expect((await post('rate-1')).status).toBe(200);
-    const tracked = await graphql(server.keys.app, 'mutation T($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted } }', { e: eventBatch('rate-2', 1) });
+    const tracked = await graphql(server.keys.app, 'mutation T($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted } }', {
+      e: eventBatch('rate-2', 1),
+    });
     expect(tracked.body).toEqual({ data: { trackEvents: { accepted: 1 } } });
     const refused = await post('rate-3');
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
     expect(await refused.json()).toMatchObject({ error: { code: 'RATE_LIMITED', message: expect.stringMatching(/STRATA_RATE_EVENTS/) } });
-    expectRateLimited(await graphql(server.keys.app, 'mutation T($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted } }', { e: eventBatch('rate-4', 1) }), /STRATA_RATE_EVENTS/);
-    const { rows } = await sql<{ id: string }>`select event_id as id from wealth.app_events where event_id like 'rate-%' order by 1`.execute(server.database.db);
+    expectRateLimited(
+      await graphql(server.keys.app, 'mutation T($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted } }', { e: eventBatch('rate-4', 1) }),
+      /STRATA_RATE_EVENTS/,
+    );
+    const { rows } = await sql<{ id: string }>`select event_id as id from wealth.app_events where event_id like 'rate-%' order by 1`.execute(
+      server.database.db,
+    );
     expect(rows.map((r) => r.id)).toEqual(['rate-1-0', 'rate-1-1', 'rate-2-0']);
     expect((await graphql(server.keys.app, '{ customer(id: "c000001") { id } }')).body.errors).toBeUndefined();
   });
@@ -99,7 +119,10 @@ describe.each(await testEngines())('rate limits over HTTP on %s', (engine) => {
       const answer = await graphql(null, '{ catalog { models { name } } }');
       expect(answer.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     }
-    expectRateLimited(await graphql(null, '{ catalog { models { name } } }'), /callers from .*127\.0\.0\.1: 0\.001 catalog requests per second with bursts of 3 \(STRATA_RATE_CATALOG\)/);
+    expectRateLimited(
+      await graphql(null, '{ catalog { models { name } } }'),
+      /callers from .*127\.0\.0\.1: 0\.001 catalog requests per second with bursts of 3 \(STRATA_RATE_CATALOG\)/,
+    );
     expect((await graphql(null, '{ version }')).body).toEqual({ data: { version: expect.any(String) } });
   });
 });

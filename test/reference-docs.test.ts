@@ -30,7 +30,10 @@ describe('docs/reference', () => {
     for (const metric of domain.catalog.metrics) expect(page('metrics.md')).toContain(`## ${metric.name}\n`);
     for (const model of domain.catalog.models) {
       expect(page('models.md')).toContain(`## ${model.name}\n`);
-      for (const dimension of model.dimensions) expect(page('models.md')).toMatch(new RegExp(`\\| \`${model.name}\\.${dimension.name}\` \\| ${dimension.type} \\| [A-Z]* \\| (public|internal|personal|restricted)`));
+      for (const dimension of model.dimensions)
+        expect(page('models.md')).toMatch(
+          new RegExp(`\\| \`${model.name}\\.${dimension.name}\` \\| ${dimension.type} \\| [A-Z]* \\| (public|internal|personal|restricted)`),
+        );
     }
     for (const tag of domain.tags) expect(page('tags.md')).toContain(`## ${tag.key}\n`);
     for (const event of wealthEvents) {

@@ -12,19 +12,35 @@ const owner = 'test';
 const catalog = buildCatalog({
   models: [
     defineModel({
-      name: 'customer', description: 'c', owner, table: 'trap.customers', primaryKey: 'id', defaultTimeDimension: 'joined_at',
+      name: 'customer',
+      description: 'c',
+      owner,
+      table: 'trap.customers',
+      primaryKey: 'id',
+      defaultTimeDimension: 'joined_at',
       dimensions: { segment: { type: 'string', description: 's' }, joined_at: { type: 'time', description: 't' } },
       measures: { customers: { aggregation: 'count', description: 'n' } },
       joins: { order: { model: 'order', cardinality: 'one_to_many', on: { id: 'customer_id' } } },
     }),
     defineModel({
-      name: 'order', description: 'o', owner, table: 'trap.orders', primaryKey: 'id', defaultTimeDimension: 'at',
+      name: 'order',
+      description: 'o',
+      owner,
+      table: 'trap.orders',
+      primaryKey: 'id',
+      defaultTimeDimension: 'at',
       dimensions: { at: { type: 'time', description: 't' }, status: { type: 'string', description: 's' } },
       measures: {
-        amount: { aggregation: 'sum', description: 'a' }, orders: { aggregation: 'count', description: 'n' },
+        amount: { aggregation: 'sum', description: 'a' },
+        orders: { aggregation: 'count', description: 'n' },
         paid_amount: { aggregation: 'sum', sql: 'amount', filter: { dimension: 'status', op: 'EQ', values: ['paid'] }, description: 'p' },
         cancelled_orders: { aggregation: 'count', filter: { dimension: 'status', op: 'EQ', values: ['cancelled'] }, description: 'c' },
-        cancelled_customers: { aggregation: 'count_distinct', sql: 'customer_id', filter: { dimension: 'status', op: 'EQ', values: ['cancelled'] }, description: 'c' },
+        cancelled_customers: {
+          aggregation: 'count_distinct',
+          sql: 'customer_id',
+          filter: { dimension: 'status', op: 'EQ', values: ['cancelled'] },
+          description: 'c',
+        },
       },
       joins: {
         customer: { model: 'customer', cardinality: 'many_to_one', on: { customer_id: 'id' } },
@@ -32,13 +48,23 @@ const catalog = buildCatalog({
       },
     }),
     defineModel({
-      name: 'order_item', description: 'i', owner, table: 'trap.order_items', primaryKey: 'id', defaultTimeDimension: 'at',
+      name: 'order_item',
+      description: 'i',
+      owner,
+      table: 'trap.order_items',
+      primaryKey: 'id',
+      defaultTimeDimension: 'at',
       dimensions: { sku: { type: 'string', description: 's' }, at: { type: 'time', description: 't' } },
       measures: { quantity: { aggregation: 'sum', sql: 'qty', description: 'q' } },
       joins: { order: { model: 'order', cardinality: 'many_to_one', on: { order_id: 'id' } } },
     }),
     defineModel({
-      name: 'visit', description: 'v', owner, table: 'trap.visits', primaryKey: 'id', defaultTimeDimension: 'at',
+      name: 'visit',
+      description: 'v',
+      owner,
+      table: 'trap.visits',
+      primaryKey: 'id',
+      defaultTimeDimension: 'at',
       dimensions: { at: { type: 'time', description: 't' } },
       measures: { visits: { aggregation: 'count', description: 'n' } },
       joins: { customer: { model: 'customer', cardinality: 'many_to_one', on: { customer_id: 'id' } } },
@@ -76,7 +102,8 @@ await describeEachEngine('semantic traps on %s', (engine) => {
         ('o3', 'c3', 7.25, 'paid', '2026-01-07'), ('o4', 'c9', 1.00, 'paid', '2026-01-08')`,
       sql`INSERT INTO trap.order_items VALUES ('i1', 'o1', 'a', 1, '2026-01-05'), ('i2', 'o1', 'b', 2, '2026-01-05'), ('i3', 'o1', 'c', 3, '2026-01-05'), ('i4', 'o2', 'a', 4, '2026-01-06')`,
       sql`INSERT INTO trap.visits VALUES ('v1', 'c1', '2026-01-02'), ('v2', 'c1', '2026-01-03'), ('v3', 'c1', '2026-01-04'), ('v4', 'c2', '2026-01-04'), ('v5', 'c3', '2026-01-04')`,
-    ]) await statement.execute(database.db);
+    ])
+      await statement.execute(database.db);
   });
   afterAll(() => database.dispose());
 
@@ -114,7 +141,9 @@ await describeEachEngine('semantic traps on %s', (engine) => {
     expect(await run({ metrics: ['cancelled_orders', 'cancelled_customers'], groupBy: [{ dimension: 'customer.segment' }] })).toEqual([]);
     // Without group-bys, one row as each alone: a count of no rows is 0.
     expect(await run({ metrics: ['cancelled_orders'] })).toEqual([{ cancelled_orders: 0 }]);
-    expect(await run({ metrics: ['cancelled_orders', 'cancelled_customers', 'paid_amount'] })).toEqual([{ cancelled_orders: 0, cancelled_customers: 0, paid_amount: 158.35 }]);
+    expect(await run({ metrics: ['cancelled_orders', 'cancelled_customers', 'paid_amount'] })).toEqual([
+      { cancelled_orders: 0, cancelled_customers: 0, paid_amount: 158.35 },
+    ]);
   });
 
   it('refuses a dimension reached only through a one_to_many join', async () => {
@@ -134,16 +163,13 @@ await describeEachEngine('semantic traps on %s', (engine) => {
     expect(rows).toEqual([{ customer__segment: 'gold', amount_per_visit: null }]);
   });
 
-  it.each([
-    ["gold' OR '1'='1"],
-    ["'; DROP TABLE trap.orders; --"],
-    ['gold\\'],
-    ['$$gold$$ OR TRUE'],
-  ])('binds %s as a value, never as SQL', async (value) => {
+  it.each([["gold' OR '1'='1"], ["'; DROP TABLE trap.orders; --"], ['gold\\'], ['$$gold$$ OR TRUE']])('binds %s as a value, never as SQL', async (value) => {
     const plan = layer.plan({ metrics: ['order_amount'], where: { kind: 'compare', dimension: 'customer.segment', op: 'EQ', values: [value] } });
     expect(plan.compiled.sql).not.toContain(value);
     expect(plan.compiled.parameters).toContain(value);
-    expect(await run({ metrics: ['order_amount'], where: { kind: 'compare', dimension: 'customer.segment', op: 'EQ', values: [value] } })).toEqual([{ order_amount: null }]);
+    expect(await run({ metrics: ['order_amount'], where: { kind: 'compare', dimension: 'customer.segment', op: 'EQ', values: [value] } })).toEqual([
+      { order_amount: null },
+    ]);
     expect(await run({ metrics: ['orders'] })).toEqual([{ orders: 4 }]);
   });
 });

@@ -25,7 +25,6 @@ const CUSTOMERS = 800;
 const SEED = 7;
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
-
 const CREATE = `mutation Create($input: CreateTagInput!) { createTag(input: $input) { key version status updatedBy } }`;
 const UPDATE = `mutation Update($key: String!, $v: Int!, $input: UpdateTagInput!) { updateTag(key: $key, expectedVersion: $v, input: $input) { key version status updatedBy } }`;
 const SUBMIT = `mutation Submit($key: String!, $v: Int!) { submitTag(key: $key, expectedVersion: $v) { key version status } }`;
@@ -93,7 +92,18 @@ async function runKeysCli() {
   };
   try {
     await cli('migrate');
-    const created = await cli('keys', 'create', '--role', 'analyst', '--name', 'x', '--clearance', 'public', '--scope', '{"dimension":"customer.channel","op":"IN","values":["app"]}');
+    const created = await cli(
+      'keys',
+      'create',
+      '--role',
+      'analyst',
+      '--name',
+      'x',
+      '--clearance',
+      'public',
+      '--scope',
+      '{"dimension":"customer.channel","op":"IN","values":["app"]}',
+    );
     const token = created.trimEnd().split('\n').at(-1) ?? '';
     const allowed = await ask(token);
     const revoked = await cli('keys', 'revoke', 'x');
@@ -103,7 +113,10 @@ async function runKeysCli() {
     await rm(dataDir, { recursive: true, force: true });
   }
 }
-const keysCliFlow = runKeysCli().then((value) => ({ value }), (error: unknown) => ({ error }));
+const keysCliFlow = runKeysCli().then(
+  (value) => ({ value }),
+  (error: unknown) => ({ error }),
+);
 
 await describeEachEngine('tag curation over HTTP on %s', (engine) => {
   type Key = 'stewardAna' | 'stewardBo' | 'approverCy' | 'approverDi' | 'admin' | 'appUi' | 'analyst' | 'operator';
@@ -114,11 +127,17 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
 
   beforeAll(async () => {
     server = await startDemoServer(engine, {
-      customers: CUSTOMERS, seed: SEED,
+      customers: CUSTOMERS,
+      seed: SEED,
       keys: {
-        stewardAna: ['steward-ana', 'steward'], stewardBo: ['steward-bo', 'steward'],
-        approverCy: ['approver-cy', 'approver'], approverDi: ['approver-di', 'approver'],
-        admin: ['admin-root', 'admin'], appUi: ['app-ui', 'app'], analyst: ['analyst-ed', 'analyst'], operator: ['operator-op', 'operator'],
+        stewardAna: ['steward-ana', 'steward'],
+        stewardBo: ['steward-bo', 'steward'],
+        approverCy: ['approver-cy', 'approver'],
+        approverDi: ['approver-di', 'approver'],
+        admin: ['admin-root', 'admin'],
+        appUi: ['app-ui', 'app'],
+        analyst: ['analyst-ed', 'analyst'],
+        operator: ['operator-op', 'operator'],
       },
     });
     ({ database, base } = server);
@@ -141,12 +160,15 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
     new Map(((await ok(keys.stewardAna, CATALOG_TAGS)).catalog.tags as CatalogTag[]).map((t) => [t.key, t]));
   /** Everything a curation request could change: every stored definition and the audit log size. */
   const platformState = async () => ({
-    definitions: await database.db.selectFrom('strata.definitions').select(['kind', 'key', 'version', 'status', 'body', 'updated_by'])
-      .orderBy('kind').orderBy('key').execute(),
+    definitions: await database.db
+      .selectFrom('strata.definitions')
+      .select(['kind', 'key', 'version', 'status', 'body', 'updated_by'])
+      .orderBy('kind')
+      .orderBy('key')
+      .execute(),
     auditRows: Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.audit_log`.execute(database.db)).rows[0]?.n),
   });
-  const count = async (statement: RawBuilder<{ n: number }>): Promise<number> =>
-    Number((await statement.execute(database.db)).rows[0]?.n);
+  const count = async (statement: RawBuilder<{ n: number }>): Promise<number> => Number((await statement.execute(database.db)).rows[0]?.n);
   const create = (token: string, input: Record<string, unknown>) => ok(token, CREATE, { input });
   const publish = async (key: string, version: number) => {
     expect((await ok(keys.stewardAna, SUBMIT, { key, v: version })).submitTag.status).toBe('IN_REVIEW');
@@ -155,7 +177,12 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
 
   it('previews a dimension rule on a freshly loaded warehouse, matching a direct SQL count', async () => {
     // No materialization has run yet: a steward's first preview must still work.
-    const rule = { and: [{ dimension: 'customer.risk_level', op: 'IN', values: ['C4', 'C5'] }, { dimension: 'customer.city_tier', op: 'LTE', values: ['2'] }] };
+    const rule = {
+      and: [
+        { dimension: 'customer.risk_level', op: 'IN', values: ['C4', 'C5'] },
+        { dimension: 'customer.city_tier', op: 'LTE', values: ['2'] },
+      ],
+    };
     const expected = await count(sql<{ n: number }>`SELECT COUNT(*) AS n FROM wealth.customers WHERE risk_level IN ('C4', 'C5') AND city_tier <= 2`);
     expect(expected).toBeGreaterThan(0);
     const preview = (await ok(keys.stewardAna, PREVIEW, { rule })).tagPreview;
@@ -198,7 +225,8 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
         { tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] },
       ],
     };
-    const created = (await create(keys.stewardAna, { key: 'young_fund_buyer', kind: 'BOOLEAN', description: 'Young fund buyers', category: 'behaviour', rule })).createTag;
+    const created = (await create(keys.stewardAna, { key: 'young_fund_buyer', kind: 'BOOLEAN', description: 'Young fund buyers', category: 'behaviour', rule }))
+      .createTag;
     expect(created).toEqual({ key: 'young_fund_buyer', version: 1, status: 'DRAFT', updatedBy: 'steward-ana' });
     expect((await catalogTags()).get('young_fund_buyer')).toMatchObject({ status: 'DRAFT', version: 1, kind: 'BOOLEAN' });
 
@@ -226,7 +254,12 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
     const approved = (await ok(keys.approverCy, APPROVE, { key: 'young_fund_buyer', v: 2 })).approveTag;
     expect(approved).toEqual({ key: 'young_fund_buyer', version: 2, status: 'PUBLISHED', updatedBy: 'approver-cy' });
     expect((await catalogTags()).get('young_fund_buyer')).toEqual({
-      key: 'young_fund_buyer', kind: 'BOOLEAN', status: 'PUBLISHED', version: 2, valueType: 'boolean', values: ['true', 'false'],
+      key: 'young_fund_buyer',
+      kind: 'BOOLEAN',
+      status: 'PUBLISHED',
+      version: 2,
+      valueType: 'boolean',
+      values: ['true', 'false'],
     });
 
     const entries = await history('young_fund_buyer');
@@ -280,37 +313,75 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
     await ok(keys.stewardAna, SUBMIT, { key, v: 4 });
     expect((await ok(keys.admin, APPROVE, { key, v: 4 })).approveTag).toMatchObject({ version: 4, status: 'PUBLISHED', updatedBy: 'admin-root' });
     expect((await history(key)).map((e) => `${e.version} ${e.action} ${e.actor}`)).toEqual([
-      '1 create admin-root', '2 update admin-root', '2 submit steward-ana', '2 approve approver-di',
-      '3 update admin-root', '3 submit steward-bo', '3 approve approver-cy',
-      '4 update steward-bo', '4 submit steward-ana', '4 approve admin-root',
+      '1 create admin-root',
+      '2 update admin-root',
+      '2 submit steward-ana',
+      '2 approve approver-di',
+      '3 update admin-root',
+      '3 submit steward-bo',
+      '3 approve approver-cy',
+      '4 update steward-bo',
+      '4 submit steward-ana',
+      '4 approve admin-root',
     ]);
   });
 
   it('rejects a tag under review back to draft, with the reason in its history', async () => {
-    await create(keys.stewardAna, { key: 'web_customers', kind: 'BOOLEAN', description: 'Web customers', rule: { dimension: 'customer.channel', op: 'EQ', values: ['web'] } });
+    await create(keys.stewardAna, {
+      key: 'web_customers',
+      kind: 'BOOLEAN',
+      description: 'Web customers',
+      rule: { dimension: 'customer.channel', op: 'EQ', values: ['web'] },
+    });
     // Rejecting a draft is not a valid transition.
     expect((await refused(keys.approverCy, REJECT, { key: 'web_customers', v: 1, reason: 'nope' })).extensions?.code).toBe('CONFLICT');
     await ok(keys.stewardAna, SUBMIT, { key: 'web_customers', v: 1 });
     const reason = 'A channel alone is not a behaviour; combine it with recent activity.';
-    expect((await ok(keys.approverDi, REJECT, { key: 'web_customers', v: 1, reason })).rejectTag).toEqual({ key: 'web_customers', version: 1, status: 'DRAFT' });
+    expect((await ok(keys.approverDi, REJECT, { key: 'web_customers', v: 1, reason })).rejectTag).toEqual({
+      key: 'web_customers',
+      version: 1,
+      status: 'DRAFT',
+    });
     expect((await catalogTags()).get('web_customers')).toMatchObject({ status: 'DRAFT', version: 1 });
     const last = (await history('web_customers')).at(-1);
     expect(last).toMatchObject({ action: 'reject', status: 'DRAFT', actor: 'approver-di', version: 1, reason });
     expect(last?.diff).toEqual([{ path: 'status', from: 'IN_REVIEW', to: 'DRAFT' }]);
     // The steward can rework it and submit again.
-    const reworked = (await ok(keys.stewardAna, UPDATE, {
-      key: 'web_customers', v: 1,
-      input: { rule: { and: [{ dimension: 'customer.channel', op: 'EQ', values: ['web'] }, { tag: 'dormant_90d', op: 'EQ', values: ['false'] }] } },
-    })).updateTag;
+    const reworked = (
+      await ok(keys.stewardAna, UPDATE, {
+        key: 'web_customers',
+        v: 1,
+        input: {
+          rule: {
+            and: [
+              { dimension: 'customer.channel', op: 'EQ', values: ['web'] },
+              { tag: 'dormant_90d', op: 'EQ', values: ['false'] },
+            ],
+          },
+        },
+      })
+    ).updateTag;
     expect(reworked).toMatchObject({ version: 2, status: 'DRAFT' });
     expect((await ok(keys.stewardAna, SUBMIT, { key: 'web_customers', v: 2 })).submitTag.status).toBe('IN_REVIEW');
   });
 
   it('publishes a tag only once the tags it reads are published; deprecates; refuses to archive a tag still read', async () => {
-    await create(keys.stewardAna, { key: 'dep_base', kind: 'BOOLEAN', description: 'Large cities', rule: { dimension: 'customer.city_tier', op: 'LTE', values: ['2'] } });
     await create(keys.stewardAna, {
-      key: 'dep_reader', kind: 'BOOLEAN', description: 'Verified large-city customers',
-      rule: { and: [{ tag: 'dep_base', op: 'EQ', values: ['true'] }, { dimension: 'customer.kyc_completed', op: 'EQ', values: ['true'] }] },
+      key: 'dep_base',
+      kind: 'BOOLEAN',
+      description: 'Large cities',
+      rule: { dimension: 'customer.city_tier', op: 'LTE', values: ['2'] },
+    });
+    await create(keys.stewardAna, {
+      key: 'dep_reader',
+      kind: 'BOOLEAN',
+      description: 'Verified large-city customers',
+      rule: {
+        and: [
+          { tag: 'dep_base', op: 'EQ', values: ['true'] },
+          { dimension: 'customer.kyc_completed', op: 'EQ', values: ['true'] },
+        ],
+      },
     });
     await ok(keys.stewardAna, SUBMIT, { key: 'dep_reader', v: 1 });
     const early = await refused(keys.approverCy, APPROVE, { key: 'dep_reader', v: 1 });
@@ -326,7 +397,12 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
     const deprecated = (await ok(keys.approverDi, DEPRECATE, { key: 'dep_base', reason: 'use city_tier directly' })).deprecateTag;
     expect(deprecated).toEqual({ key: 'dep_base', version: 1, status: 'DEPRECATED' });
     expect((await catalogTags()).get('dep_base')).toMatchObject({ status: 'DEPRECATED' });
-    expect((await history('dep_base')).at(-1)).toMatchObject({ action: 'deprecate', status: 'DEPRECATED', actor: 'approver-di', reason: 'use city_tier directly' });
+    expect((await history('dep_base')).at(-1)).toMatchObject({
+      action: 'deprecate',
+      status: 'DEPRECATED',
+      actor: 'approver-di',
+      reason: 'use city_tier directly',
+    });
 
     const before = await platformState();
     const blocked = await refused(keys.approverDi, ARCHIVE, { key: 'dep_base', reason: 'retired' });
@@ -348,7 +424,12 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
   it('lists code-defined and steward-defined tags in the catalog', async () => {
     const catalog = await catalogTags();
     expect(catalog.get('aum_tier')).toEqual({
-      key: 'aum_tier', kind: 'ENUM', status: 'PUBLISHED', version: 1, valueType: 'string', values: ['uhnw', 'hnw', 'affluent', 'mass'],
+      key: 'aum_tier',
+      kind: 'ENUM',
+      status: 'PUBLISHED',
+      version: 1,
+      valueType: 'string',
+      values: ['uhnw', 'hnw', 'affluent', 'mass'],
     });
     expect(catalog.get('fund_buyer_30d')).toMatchObject({ kind: 'BOOLEAN', status: 'PUBLISHED', valueType: 'boolean', values: ['true', 'false'] });
     expect(catalog.get('risk_level')).toMatchObject({ kind: 'ENUM', valueType: 'string', values: ['C1', 'C2', 'C3', 'C4', 'C5'] });
@@ -404,7 +485,16 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
     expect(tooDeep.message).toMatch(/rule(\.not){13}/);
 
     const badCase = await refused(keys.stewardAna, CREATE, {
-      input: { key: 'bad_rule_tag', kind: 'ENUM', description: 'bad', cases: [{ value: 'a', rule: leaf }, { value: 'b', rule: { and: [leaf, { dimension: 'customer.gender', op: 'IN' }] } }], else: 'c' },
+      input: {
+        key: 'bad_rule_tag',
+        kind: 'ENUM',
+        description: 'bad',
+        cases: [
+          { value: 'a', rule: leaf },
+          { value: 'b', rule: { and: [leaf, { dimension: 'customer.gender', op: 'IN' }] } },
+        ],
+        else: 'c',
+      },
     });
     expect(badCase.extensions?.code).toBe('BAD_USER_INPUT');
     expect(badCase.message).toContain('cases[1].rule.and[1].values');
@@ -443,14 +533,31 @@ await describeEachEngine('tag curation over HTTP on %s', (engine) => {
     const deprecateCode = await refused(keys.approverCy, DEPRECATE, { key: 'aum_tier', reason: 'hijack' });
     expect(deprecateCode.extensions?.code).toMatch(/^(CONFLICT|FORBIDDEN)$/);
     expect((await refused(keys.approverCy, ARCHIVE, { key: 'fund_buyer_30d', reason: 'hijack' })).extensions?.code).toMatch(/^(CONFLICT|FORBIDDEN)$/);
-    expect((await refused(keys.stewardAna, UPDATE, { key: 'aum_tier', v: 1, input: { description: 'hijack' } })).extensions?.code).toMatch(/^(CONFLICT|FORBIDDEN|NOT_FOUND)$/);
+    expect((await refused(keys.stewardAna, UPDATE, { key: 'aum_tier', v: 1, input: { description: 'hijack' } })).extensions?.code).toMatch(
+      /^(CONFLICT|FORBIDDEN|NOT_FOUND)$/,
+    );
     expect(await platformState()).toEqual(before);
     expect((await catalogTags()).get('aum_tier')).toMatchObject({ kind: 'ENUM', status: 'PUBLISHED', version: 1 });
   });
 
   it('keeps materialization working when a tag read by a deprecated (still served) tag is archived', async () => {
-    await create(keys.stewardAna, { key: 'srv_base', kind: 'BOOLEAN', description: 'Tier 1 cities', rule: { dimension: 'customer.city_tier', op: 'EQ', values: ['1'] } });
-    await create(keys.stewardAna, { key: 'srv_reader', kind: 'BOOLEAN', description: 'Tier 1 and active', rule: { and: [{ tag: 'srv_base', op: 'EQ', values: ['true'] }, { tag: 'dormant_90d', op: 'EQ', values: ['false'] }] } });
+    await create(keys.stewardAna, {
+      key: 'srv_base',
+      kind: 'BOOLEAN',
+      description: 'Tier 1 cities',
+      rule: { dimension: 'customer.city_tier', op: 'EQ', values: ['1'] },
+    });
+    await create(keys.stewardAna, {
+      key: 'srv_reader',
+      kind: 'BOOLEAN',
+      description: 'Tier 1 and active',
+      rule: {
+        and: [
+          { tag: 'srv_base', op: 'EQ', values: ['true'] },
+          { tag: 'dormant_90d', op: 'EQ', values: ['false'] },
+        ],
+      },
+    });
     await publish('srv_base', 1);
     await publish('srv_reader', 1);
     await ok(keys.approverCy, DEPRECATE, { key: 'srv_reader', reason: 'being replaced' });
@@ -474,7 +581,9 @@ describe('keys CLI', () => {
     const token = lines.at(-1) as string;
     expect(token).toMatch(/^\S{20,}$/);
     expect(lines.slice(0, -1).join('\n')).not.toContain(token);
-    expect(lines.slice(0, -1).join('\n')).toContain(`'x' with role analyst, clearance public, scope {"dimension":"customer.channel","op":"IN","values":["app"]}`);
+    expect(lines.slice(0, -1).join('\n')).toContain(
+      `'x' with role analyst, clearance public, scope {"dimension":"customer.channel","op":"IN","values":["app"]}`,
+    );
     expect(allowed.errors, JSON.stringify(allowed.errors)).toBeUndefined();
     expect(allowed.data?.catalog.metrics.length).toBeGreaterThan(0);
     expect(revoked).toContain("'x'");

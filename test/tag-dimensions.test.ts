@@ -47,18 +47,25 @@ await describeEachEngine('tags as metric dimensions on %s', (engine) => {
   });
 
   it('filters by a boolean tag with its type', async () => {
-    const buyers = await post(`{ metrics(query: { metrics: ["purchasers"], where: { dimension: "customer.tag.fund_buyer_30d", op: EQ, values: ["true"] } }) { rows } }`);
+    const buyers = await post(
+      `{ metrics(query: { metrics: ["purchasers"], where: { dimension: "customer.tag.fund_buyer_30d", op: EQ, values: ["true"] } }) { rows } }`,
+    );
     const { rows } = await sql<{ n: number }>`SELECT COUNT(DISTINCT t.customer_id) AS n FROM wealth.transactions t
       JOIN strata.customer_profiles p ON p.customer_id = t.customer_id AND p.run_id = (SELECT run_id FROM strata.profile_snapshot)
       WHERE t.txn_type = 'purchase' AND t.status = 'succeeded' AND (p.tags ->> 'fund_buyer_30d')::boolean`.execute(database.db);
     expect(buyers.data.metrics.rows).toEqual([{ purchasers: Number(rows[0]?.n) }]);
-    const bad = await post(`{ metrics(query: { metrics: ["purchasers"], where: { dimension: "customer.tag.fund_buyer_30d", op: EQ, values: ["maybe"] } }) { rows } }`);
+    const bad = await post(
+      `{ metrics(query: { metrics: ["purchasers"], where: { dimension: "customer.tag.fund_buyer_30d", op: EQ, values: ["maybe"] } }) { rows } }`,
+    );
     expect(bad.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
 
   it('offers a steward tag as a dimension once it is published, and not before', async () => {
     const query = `{ metrics(query: { metrics: ["new_customers"], groupBy: [{ dimension: "customer.tag.young" }] }) { rows } }`;
-    const create = await post(`mutation { createTag(input: { key: "young", kind: BOOLEAN, description: "Under 35", rule: { dimension: "customer.age_band", op: IN, values: ["18-24", "25-34"] } }) { version } }`, keys.steward);
+    const create = await post(
+      `mutation { createTag(input: { key: "young", kind: BOOLEAN, description: "Under 35", rule: { dimension: "customer.age_band", op: IN, values: ["18-24", "25-34"] } }) { version } }`,
+      keys.steward,
+    );
     expect(create.errors).toBeUndefined();
     expect((await post(query)).errors?.[0]?.extensions.code).toBe('UNKNOWN_MEMBER');
     await post(`mutation { submitTag(key: "young", expectedVersion: 1) { status } }`, keys.steward);

@@ -126,14 +126,19 @@ async function referenceTags(db: Kysely<DatabaseSchema>, asOf: string): Promise<
     LEFT JOIN active e ON e.customer_id = c.customer_id
     LEFT JOIN preferred pr ON pr.customer_id = c.customer_id
   `.execute(db);
-  return new Map(rows.map((r) => [r.customer_id, {
-    aum_tier: r.aum_tier,
-    fund_buyer_30d: r.fund_buyer_30d,
-    dormant_90d: r.dormant_90d,
-    new_customer_30d: r.new_customer_30d,
-    preferred_product_type: r.preferred_product_type,
-    risk_level: r.risk_level,
-  }]));
+  return new Map(
+    rows.map((r) => [
+      r.customer_id,
+      {
+        aum_tier: r.aum_tier,
+        fund_buyer_30d: r.fund_buyer_30d,
+        dormant_90d: r.dormant_90d,
+        new_customer_30d: r.new_customer_30d,
+        preferred_product_type: r.preferred_product_type,
+        risk_level: r.risk_level,
+      },
+    ]),
+  );
 }
 
 /** The last Shanghai date up to which every source the tags read has data: the earliest of the last dates of holdings, transactions, events and registrations. */
@@ -192,7 +197,8 @@ function boundaryFixture(anchor: string, prefix: string, after: boolean): Fixtur
   };
   const txn = (customer_id: string, product_id: ProductId, amount: string, occurred_at: string, txn_type = 'purchase', status = 'succeeded') =>
     f.transactions.push({ txn_id: `${prefix}t${++serial}`, customer_id, product_id, txn_type, amount, status, occurred_at });
-  const holding = (customer_id: string, product_id: ProductId, as_of: string, market_value: string) => f.holdings.push({ customer_id, product_id, as_of, market_value });
+  const holding = (customer_id: string, product_id: ProductId, as_of: string, market_value: string) =>
+    f.holdings.push({ customer_id, product_id, as_of, market_value });
   const event = (customer_id: string, occurred_at: string, event_name = 'app_open') =>
     f.events.push({ event_id: `${prefix}e${++serial}`, customer_id, event_name, occurred_at });
 
@@ -276,13 +282,31 @@ function boundaryFixture(anchor: string, prefix: string, after: boolean): Fixtur
 }
 
 async function insertFixture(db: Kysely<DatabaseSchema>, f: Fixture): Promise<void> {
-  await db.insertInto('wealth.customers').values(f.customers.map((c) => ({
-    ...c, channel: 'app', city_tier: 1, age_band: '25-34', gender: 'F', account_class: 'type2', kyc_completed_at: null,
-  }))).execute();
-  if (f.transactions.length) await db.insertInto('wealth.transactions').values(f.transactions.map((t) => ({ ...t, channel: 'app' }))).execute();
+  await db
+    .insertInto('wealth.customers')
+    .values(
+      f.customers.map((c) => ({
+        ...c,
+        channel: 'app',
+        city_tier: 1,
+        age_band: '25-34',
+        gender: 'F',
+        account_class: 'type2',
+        kyc_completed_at: null,
+      })),
+    )
+    .execute();
+  if (f.transactions.length)
+    await db
+      .insertInto('wealth.transactions')
+      .values(f.transactions.map((t) => ({ ...t, channel: 'app' })))
+      .execute();
   if (f.holdings.length) await db.insertInto('wealth.holdings_daily').values(f.holdings).execute();
   if (f.events.length) {
-    await db.insertInto('wealth.app_events').values(f.events.map((e) => ({ ...e, anonymous_id: null, channel: 'app', page: null, placement_id: null, product_id: null, properties: '{}' }))).execute();
+    await db
+      .insertInto('wealth.app_events')
+      .values(f.events.map((e) => ({ ...e, anonymous_id: null, channel: 'app', page: null, placement_id: null, product_id: null, properties: '{}' })))
+      .execute();
   }
 }
 
@@ -303,7 +327,11 @@ interface Mismatch {
 }
 
 /** Per tag, the customers whose values differ (missing customers and missing keys count). */
-function diff(expected: ReadonlyMap<string, Readonly<Record<string, unknown>>>, actual: ReadonlyMap<string, Readonly<Record<string, unknown>>>, keys: readonly string[]): Record<string, Mismatch[]> {
+function diff(
+  expected: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+  actual: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+  keys: readonly string[],
+): Record<string, Mismatch[]> {
   const out: Record<string, Mismatch[]> = {};
   for (const key of keys) out[key] = [];
   const customers = new Set([...expected.keys(), ...actual.keys()]);
@@ -333,7 +361,12 @@ function summarize(mismatches: Record<string, Mismatch[]>): Record<string, strin
 // ---------------------------------------------------------------------------------------
 // The in-memory evaluator over the platform's per-customer inputs
 
-function evaluateInMemory(row: Record<string, unknown>, features: ReturnType<typeof profileFeaturesSql>, ordered: readonly TagDefinition[], types: RuleTypes): Record<string, unknown> {
+function evaluateInMemory(
+  row: Record<string, unknown>,
+  features: ReturnType<typeof profileFeaturesSql>,
+  ordered: readonly TagDefinition[],
+  types: RuleTypes,
+): Record<string, unknown> {
   const dimensions: Record<string, unknown> = {};
   for (const [ref, column] of Object.entries(features.dimensions as Record<string, string>)) dimensions[ref] = row[column];
   const aggregates: Record<string, number | null> = {};
@@ -413,14 +446,25 @@ await describeEachEngine('customer tags against hand-written SQL on %s', (engine
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     await seedDemoData(database, { customers: CUSTOMERS, seed: SEED });
-    await database.db.insertInto('wealth.products').values(PRODUCTS.map((p) => ({ ...p, name: `Reference ${p.product_type}`, risk_rating: 'R2', launched_at: '2020-01-01' }))).execute();
+    await database.db
+      .insertInto('wealth.products')
+      .values(PRODUCTS.map((p) => ({ ...p, name: `Reference ${p.product_type}`, risk_rating: 'R2', launched_at: '2020-01-01' })))
+      .execute();
     for (const { fixture } of FIXTURES) await insertFixture(database.db, fixture);
     latestByReference = await referenceLatestDate(database.db);
 
     const byDefault = await materializeProfiles({ database, subject, tags: domain.tags, audiences: async () => [], actor: 'test' });
     runs.set('default', { asOf: byDefault.asOf, profiles: await readProfiles(database.db, byDefault.runId) });
     // Months apart, the two runs' distributions differ by more than the drift guard allows: forced, so the explicit run is the snapshot.
-    const explicit = await materializeProfiles({ database, subject, tags: domain.tags, audiences: async () => [], actor: 'test', asOf: EXPLICIT_AS_OF, force: true });
+    const explicit = await materializeProfiles({
+      database,
+      subject,
+      tags: domain.tags,
+      audiences: async () => [],
+      actor: 'test',
+      asOf: EXPLICIT_AS_OF,
+      force: true,
+    });
     runs.set('explicit', { asOf: explicit.asOf, profiles: await readProfiles(database.db, explicit.runId) });
   });
 
@@ -432,7 +476,9 @@ await describeEachEngine('customer tags against hand-written SQL on %s', (engine
     expect(latestByReference).toBe(LATEST);
     expect(run('default').asOf).toBe(latestByReference);
     expect(run('explicit').asOf).toBe(EXPLICIT_AS_OF);
-    const snapshot = await sql<{ run_id: number; as_of: string }>`SELECT run_id, as_of::text AS as_of FROM strata.profile_snapshot WHERE id = 1`.execute(database.db);
+    const snapshot = await sql<{ run_id: number; as_of: string }>`SELECT run_id, as_of::text AS as_of FROM strata.profile_snapshot WHERE id = 1`.execute(
+      database.db,
+    );
     expect(snapshot.rows[0]?.as_of).toBe(EXPLICIT_AS_OF);
   });
 
@@ -489,7 +535,9 @@ await describeEachEngine('customer tags against hand-written SQL on %s', (engine
   describe('the in-memory evaluator agrees with the SQL materialization', () => {
     it('reads every aggregate, dimension and top the tags name', () => {
       const features = profileFeaturesSql(subject, ordered, [], EXPLICIT_AS_OF);
-      const aggregateKeys = new Set(ordered.flatMap((t) => tagRules(t.source).flatMap(leaves)).flatMap((l) => (l.kind === 'aggregate' ? [aggregateKey(l.aggregate)] : [])));
+      const aggregateKeys = new Set(
+        ordered.flatMap((t) => tagRules(t.source).flatMap(leaves)).flatMap((l) => (l.kind === 'aggregate' ? [aggregateKey(l.aggregate)] : [])),
+      );
       const dimensionRefs = new Set(ordered.flatMap((t) => tagRules(t.source).flatMap(leaves)).flatMap((l) => (l.kind === 'dimension' ? [l.dimension] : [])));
       expect(aggregateKeys.size).toBeGreaterThan(0);
       for (const key of aggregateKeys) expect(Object.keys(features.aggregates as Record<string, string>)).toContain(key);

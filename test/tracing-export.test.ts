@@ -50,7 +50,8 @@ describe.each(await testEngines())('trace export over OTLP/HTTP on %s', (engine)
       const key = await createApiKey(database.db, `export-${engine}`, 'app');
       const base = `http://127.0.0.1:${await app.listen(0)}`;
       const response = await fetch(`${base}/graphql`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
         body: JSON.stringify({ query: 'query Exported { customer(id: "c000001") { id } }' }),
       });
       expect(response.status).toBe(200);

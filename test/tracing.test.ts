@@ -56,10 +56,20 @@ describe.each(await testEngines())('traces on %s', (engine) => {
 
     const server = spans().find((s) => s.kind === SpanKind.SERVER) as ReadableSpan;
     expect(server.name).toBe('POST /graphql');
-    expect(server.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/graphql', 'http.response.status_code': 200, 'strata.request_id': `traced-${engine}` });
+    expect(server.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.route': '/graphql',
+      'http.response.status_code': 200,
+      'strata.request_id': `traced-${engine}`,
+    });
     const operation = spans().find((s) => s.name === 'query Banner') as ReadableSpan;
     expect(operation.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
-    expect(operation.attributes).toMatchObject({ 'graphql.operation.type': 'query', 'graphql.operation.name': 'Banner', 'strata.operation_class': 'profiles', 'strata.graphql.root_fields': ['customer'] });
+    expect(operation.attributes).toMatchObject({
+      'graphql.operation.type': 'query',
+      'graphql.operation.name': 'Banner',
+      'strata.operation_class': 'profiles',
+      'strata.graphql.root_fields': ['customer'],
+    });
 
     const statements = spans().filter((s) => s.parentSpanContext?.spanId === operation.spanContext().spanId);
     expect(statements.length).toBeGreaterThanOrEqual(1);
@@ -78,19 +88,29 @@ describe.each(await testEngines())('traces on %s', (engine) => {
     expect(log.lines.find((l) => l.requestId === `traced-${engine}`)?.traceId).toBe(server.spanContext().traceId);
   });
 
-  it('continues the caller\'s trace from traceparent', async () => {
+  it("continues the caller's trace from traceparent", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01` }, body: JSON.stringify({ query: '{ version }' }) });
+    await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ query: '{ version }' }),
+    });
     await vi.waitFor(() => expect(spans().find((s) => s.kind === SpanKind.SERVER)).toBeDefined());
     const server = spans().find((s) => s.kind === SpanKind.SERVER) as ReadableSpan;
     expect(server.spanContext().traceId).toBe(traceId);
     expect(server.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
-    expect(spans().find((s) => s.name === 'query')?.spanContext().traceId).toBe(traceId);
+    expect(
+      spans()
+        .find((s) => s.name === 'query')
+        ?.spanContext().traceId,
+    ).toBe(traceId);
   });
 
   it('records SQL text only when asked, never a parameter, and a failed statement by its SQLSTATE only', async () => {
     for (const traceSqlText of [false, true]) {
-      const traced = await openDatabase(engine === 'postgres' ? { databaseUrl: database.url, poolSize: 1, traceSqlText } : { dataDir: 'memory://', traceSqlText });
+      const traced = await openDatabase(
+        engine === 'postgres' ? { databaseUrl: database.url, poolSize: 1, traceSqlText } : { dataDir: 'memory://', traceSqlText },
+      );
       try {
         exporter.reset();
         await trace.getTracer('test').startActiveSpan('request', async (parent) => {

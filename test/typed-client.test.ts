@@ -39,13 +39,23 @@ async function buildApp(): Promise<string> {
   const app = mkdtempSync(join(tmpdir(), 'strata-client-'));
   expect(relative(REPO, app).startsWith('..')).toBe(true);
   const tools = ['typescript', '@types/node'];
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module', devDependencies: Object.fromEntries(tools.map((t) => [t, versionOf(t)])) }));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ private: true, type: 'module', devDependencies: Object.fromEntries(tools.map((t) => [t, versionOf(t)])) }),
+  );
   writeFileSync(
     join(app, 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: {
-        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true,
-        verbatimModuleSyntax: true, rewriteRelativeImportExtensions: true, types: ['node'], outDir: 'dist',
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        verbatimModuleSyntax: true,
+        rewriteRelativeImportExtensions: true,
+        types: ['node'],
+        outDir: 'dist',
       },
       include: ['*.ts'],
     }),
@@ -83,7 +93,9 @@ function operationVariables(id: string): Record<string, Record<string, unknown>>
     CustomerDocument: { id },
     CustomersDocument: { ids: [id, 'no-such-customer'] },
     CustomerTagDocument: { id, key: 'aum_tier' },
-    TrackEventsDocument: { events: [{ eventId: `typed-client-${id}`, name: 'app_open', customerId: id, occurredAt: new Date().toISOString(), channel: 'app' }] },
+    TrackEventsDocument: {
+      events: [{ eventId: `typed-client-${id}`, name: 'app_open', customerId: id, occurredAt: new Date().toISOString(), channel: 'app' }],
+    },
     TagPreviewDocument: { rule },
     CreateAudienceDocument: { input: { key: 'typed_client_mass', rule } },
     AudienceDocument: { key: 'typed_client_mass' },
@@ -124,7 +136,10 @@ describe('the typed client', () => {
   });
 
   it('reports an error code the server sends', async () => {
-    const failed = run(process.execPath, ['dist/client.js', id], { cwd: folder, env: { PATH: process.env.PATH ?? '', STRATA_URL: server.base, STRATA_KEY: 'sk_wrong' } });
+    const failed = run(process.execPath, ['dist/client.js', id], {
+      cwd: folder,
+      env: { PATH: process.env.PATH ?? '', STRATA_URL: server.base, STRATA_KEY: 'sk_wrong' },
+    });
     await expect(failed).rejects.toMatchObject({ stderr: expect.stringContaining('UNAUTHENTICATED') });
   });
 
@@ -135,7 +150,10 @@ describe('the typed client', () => {
     for (const [name, vars] of Object.entries(variables)) {
       const document = (client as unknown as Record<string, client.TypedDocumentString<unknown, unknown>>)[name];
       const data = await ok(server.keys.admin, String(document), vars);
-      expect(Object.values(data).every((value) => value !== null), name).toBe(true);
+      expect(
+        Object.values(data).every((value) => value !== null),
+        name,
+      ).toBe(true);
     }
   });
 });

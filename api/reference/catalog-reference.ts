@@ -14,7 +14,7 @@ export function metricsReference(index: CatalogIndex): string {
     metrics.map((m) => [`[\`${m.name}\`](#${m.name})`, m.type, cell(m.description)]),
   );
   return page('Metrics', SOURCE, [
-    'Query them with `metrics(query: { metrics: [...] })` (docs/api.md). `metric_time` is each metric\'s own time dimension; `customer.tag.<key>` slices by a published tag.',
+    "Query them with `metrics(query: { metrics: [...] })` (docs/api.md). `metric_time` is each metric's own time dimension; `customer.tag.<key>` slices by a published tag.",
     summary,
     ...metrics.map((m) => metricSection(index, m)),
   ]);
@@ -26,11 +26,11 @@ function metricSection(index: CatalogIndex, metric: Metric): string {
   return [
     `## ${metric.name}`,
     metric.description,
-    table(
-      ['type', 'owner', 'status', 'time dimension'],
-      [[metric.type, cell(metric.owner), metric.status, time ? `\`${time}\`` : '']],
-    ),
-    [`- Lineage: models ${codes(lineage.models)}; measures ${codes(lineage.measures)}.`, `- Sliced and filtered by: ${codes(metricDimensions(index, metric))}.`].join('\n'),
+    table(['type', 'owner', 'status', 'time dimension'], [[metric.type, cell(metric.owner), metric.status, time ? `\`${time}\`` : '']]),
+    [
+      `- Lineage: models ${codes(lineage.models)}; measures ${codes(lineage.measures)}.`,
+      `- Sliced and filtered by: ${codes(metricDimensions(index, metric))}.`,
+    ].join('\n'),
   ].join('\n\n');
 }
 
@@ -57,7 +57,9 @@ function modelSection(model: Model): string {
     `- Source: ${source}; primary key ${codes(model.primaryKey)}; time zone \`${model.timeZone}\`` +
       (model.defaultTimeDimension ? `; default time dimension \`${model.defaultTimeDimension}\`.` : '.'),
     `- Owner \`${model.owner}\`, ${model.status}.`,
-    ...(model.joins.length > 0 ? [`- Joins: ${model.joins.map((j) => `\`${j.name}\` → \`${j.model}\` (${j.cardinality.replaceAll('_', '-')})`).join(', ')}.`] : []),
+    ...(model.joins.length > 0
+      ? [`- Joins: ${model.joins.map((j) => `\`${j.name}\` → \`${j.model}\` (${j.cardinality.replaceAll('_', '-')})`).join(', ')}.`]
+      : []),
   ];
   const dimensions = table(
     ['dimension', 'type', 'grain', 'sensitivity', 'description'],

@@ -11,15 +11,25 @@ export function tagsReference(tags: readonly TagDefinition[], subject: TagSubjec
   const sorted = [...tags].sort((a, b) => a.key.localeCompare(b.key));
   return page('Customer tags', '`wealthDomain().tags` (domains/wealth/tags.ts and steward-tags.json)', [
     'Per-customer labels, materialized as of a date and read by `customer(id) { tags }`, by rules (`{ tag: ... }`) and as ' +
-      'the dimensions `customer.tag.<key>`. The sensitivity is the tag\'s own class, raised to the strictest member its ' +
-      'rule reads; profiles mask a tag above the caller\'s clearance.',
+      "the dimensions `customer.tag.<key>`. The sensitivity is the tag's own class, raised to the strictest member its " +
+      "rule reads; profiles mask a tag above the caller's clearance.",
     table(
       ['tag', 'kind', 'values', 'category', 'owner', 'status', 'sensitivity', 'description'],
       sorted.map((t) => [
-        `\`${t.key}\``, t.kind, valuesOf(t), cell(t.category), cell(t.owner), t.status, tagSensitivity(t, subject, byKey), cell(t.description),
+        `\`${t.key}\``,
+        t.kind,
+        valuesOf(t),
+        cell(t.category),
+        cell(t.owner),
+        t.status,
+        tagSensitivity(t, subject, byKey),
+        cell(t.description),
       ]),
     ),
-    ...sorted.map((t) => `## ${t.key}\n\n${t.description}\n\n- Computed as: ${tagSourceText(t.source)}.\n- Version ${t.version}, defined ${t.origin === 'code' ? 'with the domain' : 'by stewards'}.`),
+    ...sorted.map(
+      (t) =>
+        `## ${t.key}\n\n${t.description}\n\n- Computed as: ${tagSourceText(t.source)}.\n- Version ${t.version}, defined ${t.origin === 'code' ? 'with the domain' : 'by stewards'}.`,
+    ),
   ]);
 }
 
@@ -50,7 +60,12 @@ function eventSection(event: EventDefinition): string {
   const properties = table(
     ['property', 'type', 'required', 'allowed values', 'sensitivity', 'description'],
     event.properties.map((p) => [
-      `\`${p.name}\``, p.type, p.required ? 'yes' : 'no', p.allowedValues ? codes(p.allowedValues.map(String)) : '', p.sensitivity, cell(p.description),
+      `\`${p.name}\``,
+      p.type,
+      p.required ? 'yes' : 'no',
+      p.allowedValues ? codes(p.allowedValues.map(String)) : '',
+      p.sensitivity,
+      cell(p.description),
     ]),
   );
   return [...parts, properties].join('\n\n');

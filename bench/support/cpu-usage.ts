@@ -3,7 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** CPU seconds (user + system) a process has used so far; 0 once it has gone. */
 export function processCpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
@@ -31,7 +33,12 @@ export function machineBusySeconds(): number {
   return (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!) / 100;
 }
 
-export interface CpuSplit { server: number; postgres: number; loader: number; machine: number }
+export interface CpuSplit {
+  server: number;
+  postgres: number;
+  loader: number;
+  machine: number;
+}
 
 /** Starts counting CPU seconds of a server process, a database's backends, this process and the machine. */
 export function startCpuCount(serverPid: number, database: string): () => CpuSplit {

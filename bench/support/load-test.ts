@@ -1,6 +1,13 @@
 import { createRequire } from 'node:module';
 
-interface Percentiles { p50: number; p90: number; p99: number; p99_9: number; average: number; max: number }
+interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p99_9: number;
+  average: number;
+  max: number;
+}
 interface AutocannonResult {
   duration: number;
   latency: Percentiles;
@@ -9,9 +16,19 @@ interface AutocannonResult {
   errors: number;
   timeouts: number;
 }
-interface RawRequest { method?: string; path?: string; headers?: Record<string, string>; body?: string }
+interface RawRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
 type Autocannon = (options: {
-  url: string; connections: number; duration: number; timeout: number; method: string; headers: Record<string, string>;
+  url: string;
+  connections: number;
+  duration: number;
+  timeout: number;
+  method: string;
+  headers: Record<string, string>;
   requests: { setupRequest: (request: RawRequest) => RawRequest; onResponse: (status: number, body: string) => void }[];
 }) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -50,14 +67,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     timeout: 10,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...options.headers },
-    requests: [{
-      setupRequest: (request) => ({ ...request, body: options.body() }),
-      onResponse: (status, body) => {
-        if (status === 200 && check(body)) return;
-        bad += 1;
-        firstFailure ??= `${status} ${body.slice(0, 300)}`;
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, body: options.body() }),
+        onResponse: (status, body) => {
+          if (status === 200 && check(body)) return;
+          bad += 1;
+          firstFailure ??= `${status} ${body.slice(0, 300)}`;
+        },
       },
-    }],
+    ],
   });
   return {
     requestsPerSecond: result.requests.total / result.duration,

@@ -34,7 +34,9 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
 async function isComplete(url: string): Promise<boolean> {
   const comment = await withAdmin(async (client) => {
     const { rows } = await client.query<{ comment: string | null }>(
-      `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [MILLION_DATABASE]);
+      `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
+      [MILLION_DATABASE],
+    );
     return rows[0] === undefined ? undefined : rows[0].comment;
   });
   if (comment !== MARKER) return false;
@@ -83,8 +85,10 @@ export async function ensureMillionDatabase(): Promise<string> {
     await migrateToLatest(database.db);
     const summary = await seedDemoData(database, { customers: MILLION_CUSTOMERS, seed: MILLION_SEED, onProgress: progress.update });
     progress.stop();
-    process.stderr.write(`seeded ${summary.customers} customers, ${summary.transactions} transactions, ${summary.holdings} holdings rows, ` +
-      `${summary.events} events in ${summary.seconds.toFixed(1)} s\n`);
+    process.stderr.write(
+      `seeded ${summary.customers} customers, ${summary.transactions} transactions, ${summary.holdings} holdings rows, ` +
+        `${summary.events} events in ${summary.seconds.toFixed(1)} s\n`,
+    );
   } finally {
     progress.stop();
     await database.close();

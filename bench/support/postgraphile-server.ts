@@ -40,10 +40,27 @@ export interface PostgraphileServer {
 /** Serves the tables of `schema` read-only (no default mutations, JSON as JSON) with PostGraphile's CLI, in a child process. */
 export async function startPostgraphile(databaseUrl: string, schema: string): Promise<PostgraphileServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, '-c', databaseUrl, '--schema', schema, '--disable-default-mutations', '--dynamic-json', '--port', String(port), '--host', '127.0.0.1', '--disable-query-log'], {
-    env: { ...process.env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      '-c',
+      databaseUrl,
+      '--schema',
+      schema,
+      '--disable-default-mutations',
+      '--dynamic-json',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--disable-query-log',
+    ],
+    {
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
@@ -52,8 +69,10 @@ export async function startPostgraphile(databaseUrl: string, schema: string): Pr
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`postgraphile exited with ${child.exitCode}: ${stderr}`);
-    const ok = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })
-      .then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`postgraphile did not answer within 60 s: ${stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -60,7 +60,10 @@ async function waitForReady(url: string, child: ChildProcess, timeoutMs: number)
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`strata serve exited with ${child.exitCode}`);
-    const status = await fetch(`${url}/ready`).then((r) => r.status, () => 0);
+    const status = await fetch(`${url}/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -21,9 +21,17 @@ const demoLike = [
 
 describe('the wealth domain events', () => {
   it('defines every event DOMAIN.md names, each with an owner and a description', () => {
-    expect(wealthEvents.map((e) => e.name).sort()).toEqual(
-      ['app_open', 'login', 'page_view', 'placement_click', 'placement_impression', 'product_view', 'purchase_submit', 'purchase_success', 'register'],
-    );
+    expect(wealthEvents.map((e) => e.name).sort()).toEqual([
+      'app_open',
+      'login',
+      'page_view',
+      'placement_click',
+      'placement_impression',
+      'product_view',
+      'purchase_submit',
+      'purchase_success',
+      'register',
+    ]);
     for (const event of wealthEvents) expect(event.owner.length * event.description.length).toBeGreaterThan(0);
   });
 

@@ -2,7 +2,12 @@ import { defineModel } from '../../modeling/dsl/define-model.ts';
 
 const TIME_ZONE = 'Asia/Shanghai';
 const PUBLIC_FUND_TYPES = ['bond_fund', 'equity_fund', 'mixed_fund'];
-const SUCCEEDED_PURCHASE = { and: [{ dimension: 'txn_type', op: 'EQ' as const, values: ['purchase'] }, { dimension: 'status', op: 'EQ' as const, values: ['succeeded'] }] };
+const SUCCEEDED_PURCHASE = {
+  and: [
+    { dimension: 'txn_type', op: 'EQ' as const, values: ['purchase'] },
+    { dimension: 'status', op: 'EQ' as const, values: ['succeeded'] },
+  ],
+};
 const eventNamed = (name: string) => ({ dimension: 'event_name', op: 'EQ' as const, values: [name] });
 
 export const customer = defineModel({
@@ -83,7 +88,12 @@ export const transaction = defineModel({
     redemption_amount: {
       aggregation: 'sum',
       sql: 'amount',
-      filter: { and: [{ dimension: 'txn_type', op: 'EQ', values: ['redemption'] }, { dimension: 'status', op: 'EQ', values: ['succeeded'] }] },
+      filter: {
+        and: [
+          { dimension: 'txn_type', op: 'EQ', values: ['redemption'] },
+          { dimension: 'status', op: 'EQ', values: ['succeeded'] },
+        ],
+      },
       description: 'Amount of succeeded redemptions (CNY).',
     },
     transactions: { aggregation: 'count', description: 'Transactions of any type and status.' },
@@ -131,7 +141,10 @@ export const appEvent = defineModel({
     event_id: { type: 'string', description: 'Event identifier.', sensitivity: 'personal' },
     customer_id: { type: 'string', description: 'Customer; null for anonymous events.', sensitivity: 'personal' },
     anonymous_id: { type: 'string', description: 'Device or visitor id of an event before sign-in.', sensitivity: 'personal' },
-    event_name: { type: 'string', description: 'app_open, page_view, placement_impression, placement_click, product_view, purchase_submit, purchase_success, register, login.' },
+    event_name: {
+      type: 'string',
+      description: 'app_open, page_view, placement_impression, placement_click, product_view, purchase_submit, purchase_success, register, login.',
+    },
     occurred_at: { type: 'time', description: 'When the event happened.', subDaySensitivity: 'personal' },
     channel: { type: 'string', description: 'Channel the event came from.' },
     page: { type: 'string', description: 'Page the event happened on.' },
@@ -141,8 +154,18 @@ export const appEvent = defineModel({
     active_customers: { aggregation: 'count_distinct', sql: 'customer_id', description: 'Distinct identified customers with any event.' },
     placement_impressions: { aggregation: 'count', filter: eventNamed('placement_impression'), description: 'Placement impressions.' },
     placement_clicks: { aggregation: 'count', filter: eventNamed('placement_click'), description: 'Placement clicks.' },
-    purchase_submitters: { aggregation: 'count_distinct', sql: 'customer_id', filter: eventNamed('purchase_submit'), description: 'Customers who submitted a purchase.' },
-    purchase_succeeders: { aggregation: 'count_distinct', sql: 'customer_id', filter: eventNamed('purchase_success'), description: 'Customers with a successful purchase event.' },
+    purchase_submitters: {
+      aggregation: 'count_distinct',
+      sql: 'customer_id',
+      filter: eventNamed('purchase_submit'),
+      description: 'Customers who submitted a purchase.',
+    },
+    purchase_succeeders: {
+      aggregation: 'count_distinct',
+      sql: 'customer_id',
+      filter: eventNamed('purchase_success'),
+      description: 'Customers with a successful purchase event.',
+    },
     app_openers: { aggregation: 'count_distinct', sql: 'customer_id', filter: eventNamed('app_open'), description: 'Customers who opened the app.' },
     events: { aggregation: 'count', description: 'Events of any kind.' },
   },

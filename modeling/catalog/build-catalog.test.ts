@@ -7,7 +7,11 @@ import { wealthCatalog } from '../../domains/wealth/catalog.ts';
 
 const owner = 'team';
 const base = (name: string, extra: Partial<ModelSpec> = {}): ModelSpec => ({
-  name, description: `${name} rows`, owner, table: `s.${name}`, primaryKey: 'id',
+  name,
+  description: `${name} rows`,
+  owner,
+  table: `s.${name}`,
+  primaryKey: 'id',
   dimensions: { id: { type: 'string', description: 'id' }, at: { type: 'time', description: 'time' }, size: { type: 'number', description: 'size' } },
   defaultTimeDimension: 'at',
   ...extra,
@@ -32,17 +36,26 @@ describe('buildCatalog', () => {
   });
 
   it('reports every problem at once, each with its path', () => {
-    const a = defineModel(base('a', {
-      measures: { total: { aggregation: 'sum', sql: 'size', description: 'total', timeDimension: 'size' } },
-      joins: { b: { model: 'b', cardinality: 'many_to_one', on: { b_id: 'id' } }, ghost: { model: 'nowhere', cardinality: 'many_to_one', on: { x: 'id' } } },
-    }));
+    const a = defineModel(
+      base('a', {
+        measures: { total: { aggregation: 'sum', sql: 'size', description: 'total', timeDimension: 'size' } },
+        joins: { b: { model: 'b', cardinality: 'many_to_one', on: { b_id: 'id' } }, ghost: { model: 'nowhere', cardinality: 'many_to_one', on: { x: 'id' } } },
+      }),
+    );
     const b = defineModel(base('b', { joins: { a: { model: 'a', cardinality: 'many_to_one', on: { a_id: 'id' } } } }));
     const metrics = [
       defineMetric({ name: 'missing', type: 'SIMPLE', measure: 'a.nope', description: 'd', owner }),
       defineMetric({ name: 'loop_1', type: 'DERIVED', expression: 'loop_2 + 1', inputs: ['loop_2'], description: 'd', owner }),
       defineMetric({ name: 'loop_2', type: 'DERIVED', expression: 'loop_1 * 2', inputs: ['loop_1'], description: 'd', owner }),
       defineMetric({ name: 'undocumented', type: 'SIMPLE', measure: 'a.total', description: '', owner: '' }),
-      defineMetric({ name: 'bad_filter', type: 'SIMPLE', measure: 'a.total', description: 'd', owner, filter: { dimension: 'a.size', op: 'GT', values: ['big'] } }),
+      defineMetric({
+        name: 'bad_filter',
+        type: 'SIMPLE',
+        measure: 'a.total',
+        description: 'd',
+        owner,
+        filter: { dimension: 'a.size', op: 'GT', values: ['big'] },
+      }),
     ];
     const problems = problemsOf(() => buildCatalog({ models: [a, b], metrics }));
     const has = (path: string, code: string) => expect(problems).toContainEqual(expect.objectContaining({ path, code }));
@@ -50,16 +63,20 @@ describe('buildCatalog', () => {
     has('models.a.joins.ghost', 'UNKNOWN_MODEL');
     expect(problems.some((p) => p.code === 'JOIN_CYCLE')).toBe(true);
     has('metrics.missing.measure', 'UNKNOWN_MEASURE');
-    expect(problems.filter((p) => p.code === 'CIRCULAR_METRIC').map((p) => p.message)).toEqual([expect.stringMatching(/loop_1 -> loop_2 -> loop_1|loop_2 -> loop_1 -> loop_2/)]);
+    expect(problems.filter((p) => p.code === 'CIRCULAR_METRIC').map((p) => p.message)).toEqual([
+      expect.stringMatching(/loop_1 -> loop_2 -> loop_1|loop_2 -> loop_1 -> loop_2/),
+    ]);
     has('metrics.undocumented.description', 'MISSING_DESCRIPTION');
     has('metrics.undocumented.owner', 'MISSING_OWNER');
     has('metrics.bad_filter.filter', 'TYPE_MISMATCH');
   });
 
   it('refuses a role reached by two join paths of the same length', () => {
-    const fact = defineModel(base('fact', {
-      joins: { left: { model: 'left', cardinality: 'many_to_one', on: { l: 'id' } }, right: { model: 'right', cardinality: 'many_to_one', on: { r: 'id' } } },
-    }));
+    const fact = defineModel(
+      base('fact', {
+        joins: { left: { model: 'left', cardinality: 'many_to_one', on: { l: 'id' } }, right: { model: 'right', cardinality: 'many_to_one', on: { r: 'id' } } },
+      }),
+    );
     const left = defineModel(base('left', { joins: { country: { model: 'country', cardinality: 'many_to_one', on: { c: 'id' } } } }));
     const right = defineModel(base('right', { joins: { country: { model: 'country', cardinality: 'many_to_one', on: { c: 'id' } } } }));
     const country = defineModel(base('country'));
@@ -74,7 +91,9 @@ describe('buildCatalog', () => {
   });
 
   it('refuses an unknown alias in a derived expression and a measure filter on an unreachable dimension', () => {
-    const a = defineModel(base('a', { measures: { n: { aggregation: 'count', description: 'rows', filter: { dimension: 'elsewhere.size', op: 'EQ', values: ['1'] } } } }));
+    const a = defineModel(
+      base('a', { measures: { n: { aggregation: 'count', description: 'rows', filter: { dimension: 'elsewhere.size', op: 'EQ', values: ['1'] } } } }),
+    );
     const derived = defineMetric({ name: 'd', type: 'DERIVED', expression: 'x + y', inputs: [{ metric: 'm', alias: 'x' }], description: 'd', owner });
     const m = defineMetric({ name: 'm', type: 'SIMPLE', measure: 'a.n', description: 'd', owner });
     const problems = problemsOf(() => buildCatalog({ models: [a], metrics: [m, derived] }));

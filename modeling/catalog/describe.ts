@@ -31,7 +31,12 @@ export function metricDimensions(index: CatalogIndex, metric: Metric): string[] 
   const per = models.map((model) => {
     const roles = new Map<string, number>();
     for (const r of index.reaches(model)) roles.set(r.role, (roles.get(r.role) ?? 0) + 1);
-    return new Set(index.reaches(model).filter((r) => roles.get(r.role) === 1).flatMap((r) => r.model.dimensions.map((d) => `${displayRole(model, r)}.${d.name}`)));
+    return new Set(
+      index
+        .reaches(model)
+        .filter((r) => roles.get(r.role) === 1)
+        .flatMap((r) => r.model.dimensions.map((d) => `${displayRole(model, r)}.${d.name}`)),
+    );
   });
   const [first, ...rest] = per;
   const shared = [...(first ?? [])].filter((d) => rest.every((s) => s.has(d)));

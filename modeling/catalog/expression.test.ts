@@ -4,8 +4,22 @@ import { ExpressionSyntaxError, parseExpression, referencedNames } from './expre
 describe('parseExpression', () => {
   it('keeps precedence and parentheses', () => {
     expect(parseExpression('a - b / NULLIF(b, 0)')).toEqual({
-      kind: 'binary', op: '-', left: { kind: 'ref', name: 'a' },
-      right: { kind: 'binary', op: '/', left: { kind: 'ref', name: 'b' }, right: { kind: 'call', fn: 'NULLIF', args: [{ kind: 'ref', name: 'b' }, { kind: 'number', value: 0 }] } },
+      kind: 'binary',
+      op: '-',
+      left: { kind: 'ref', name: 'a' },
+      right: {
+        kind: 'binary',
+        op: '/',
+        left: { kind: 'ref', name: 'b' },
+        right: {
+          kind: 'call',
+          fn: 'NULLIF',
+          args: [
+            { kind: 'ref', name: 'b' },
+            { kind: 'number', value: 0 },
+          ],
+        },
+      },
     });
     expect(referencedNames(parseExpression('(x - y) * 1.0 / -z'))).toEqual(['x', 'y', 'z']);
   });

@@ -1,7 +1,11 @@
 import type { Expression, ExpressionFunction } from './types.ts';
 
 const FUNCTIONS: Readonly<Record<ExpressionFunction, [number, number]>> = {
-  NULLIF: [2, 2], COALESCE: [1, Infinity], ABS: [1, 1], GREATEST: [1, Infinity], LEAST: [1, Infinity],
+  NULLIF: [2, 2],
+  COALESCE: [1, Infinity],
+  ABS: [1, 1],
+  GREATEST: [1, Infinity],
+  LEAST: [1, Infinity],
 };
 
 export class ExpressionSyntaxError extends Error {}
@@ -89,7 +93,8 @@ export function parseExpression(text: string): Expression {
       args.push(sum());
     }
     take(')');
-    if (args.length < arity[0] || args.length > arity[1]) throw new ExpressionSyntaxError(`${fn} takes ${arity[0]}${arity[1] === arity[0] ? '' : '+'} arguments`);
+    if (args.length < arity[0] || args.length > arity[1])
+      throw new ExpressionSyntaxError(`${fn} takes ${arity[0]}${arity[1] === arity[0] ? '' : '+'} arguments`);
     return { kind: 'call', fn, args };
   };
 

@@ -13,11 +13,26 @@ export type FilterInput =
   | { readonly dimension: string; readonly grain?: Grain | null; readonly op: FilterOp; readonly values?: readonly string[] | null };
 
 export const FILTER_OPS: readonly FilterOp[] = [
-  'EQ', 'NEQ', 'IN', 'NOT_IN', 'GT', 'GTE', 'LT', 'LTE', 'BETWEEN', 'CONTAINS', 'STARTS_WITH', 'IS_NULL', 'IS_NOT_NULL',
+  'EQ',
+  'NEQ',
+  'IN',
+  'NOT_IN',
+  'GT',
+  'GTE',
+  'LT',
+  'LTE',
+  'BETWEEN',
+  'CONTAINS',
+  'STARTS_WITH',
+  'IS_NULL',
+  'IS_NOT_NULL',
 ];
 
 export class FilterShapeError extends Error {
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super(message);
   }
 }
@@ -68,7 +83,11 @@ function onlyKey(keys: string[], key: string, path: string): void {
 
 function checkArity(op: FilterOp, count: number, path: string): void {
   const expected: Partial<Record<FilterOp, [number, number]>> = {
-    IS_NULL: [0, 0], IS_NOT_NULL: [0, 0], BETWEEN: [2, 2], IN: [1, Infinity], NOT_IN: [1, Infinity],
+    IS_NULL: [0, 0],
+    IS_NOT_NULL: [0, 0],
+    BETWEEN: [2, 2],
+    IN: [1, Infinity],
+    NOT_IN: [1, Infinity],
   };
   const [min, max] = expected[op] ?? [1, 1];
   if (count < min || count > max) {

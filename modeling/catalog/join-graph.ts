@@ -77,7 +77,12 @@ function lookupThroughJoin(models: ReadonlyMap<string, Model>, reach: Reach, joi
   const join = reach.model.joins.find((j) => j.name === joinName);
   const target = join ? models.get(join.model) : undefined;
   if (!join || !target) {
-    return { ok: false, reason: 'unknown', message: `'${reach.model.name}' has no join ${quoteInput(joinName)}`, candidates: reach.model.joins.map((j) => `${reach.role}.${j.name}`) };
+    return {
+      ok: false,
+      reason: 'unknown',
+      message: `'${reach.model.name}' has no join ${quoteInput(joinName)}`,
+      candidates: reach.model.joins.map((j) => `${reach.role}.${j.name}`),
+    };
   }
   if (!SAFE.has(join.cardinality)) {
     return { ok: false, reason: 'fan_out', message: `'${reach.model.name}.${joinName}' is a one_to_many join, which would multiply rows`, candidates: [] };
@@ -87,7 +92,13 @@ function lookupThroughJoin(models: ReadonlyMap<string, Model>, reach: Reach, joi
   const dot = rest.indexOf('.');
   if (dot > 0) return lookupThroughJoin(models, next, rest.slice(0, dot), rest.slice(dot + 1));
   const dimension = dimensions.get(rest);
-  if (!dimension) return { ok: false, reason: 'unknown', message: `'${target.name}' has no dimension ${quoteInput(rest)}`, candidates: target.dimensions.map((d) => `${next.role}.${d.name}`) };
+  if (!dimension)
+    return {
+      ok: false,
+      reason: 'unknown',
+      message: `'${target.name}' has no dimension ${quoteInput(rest)}`,
+      candidates: target.dimensions.map((d) => `${next.role}.${d.name}`),
+    };
   return { ok: true, reach: next, dimension };
 }
 
@@ -102,7 +113,12 @@ export function lookupDimension(
   const matches = reaches.filter((r) => r.role === role);
   if (matches.length > 1) {
     const paths = matches.map((r) => [base.name, ...r.path.map((s) => s.join.name)].join(' -> '));
-    return { ok: false, reason: 'ambiguous', message: `'${role}' is reached from '${base.name}' by more than one join path (${paths.join('; ')})`, candidates: [] };
+    return {
+      ok: false,
+      reason: 'ambiguous',
+      message: `'${role}' is reached from '${base.name}' by more than one join path (${paths.join('; ')})`,
+      candidates: [],
+    };
   }
   const reach = matches[0];
   if (!reach) {
@@ -114,7 +130,12 @@ export function lookupDimension(
         candidates: [],
       };
     }
-    return { ok: false, reason: 'unknown', message: `no model or join named ${quoteInput(role)} is reachable from '${base.name}'`, candidates: reaches.map((r) => r.role) };
+    return {
+      ok: false,
+      reason: 'unknown',
+      message: `no model or join named ${quoteInput(role)} is reachable from '${base.name}'`,
+      candidates: reaches.map((r) => r.role),
+    };
   }
   const dot = dimensionName.indexOf('.');
   if (dot > 0) return lookupThroughJoin(models, reach, dimensionName.slice(0, dot), dimensionName.slice(dot + 1));

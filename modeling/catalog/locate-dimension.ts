@@ -87,6 +87,10 @@ function explainMissing(index: CatalogIndex, base: Model, ref: Extract<Dimension
   if (first && holders.some((m) => (m.entities ?? []).some((e) => e.name === first && e.type === 'foreign') && !identifies(m, first))) {
     return `${quoteInput(ref.text)} is reached from '${base.name}' only through ${quoteInput(first)} as a foreign key of the model holding it, which would multiply '${base.name}' rows (fan-out)`;
   }
-  const path = ref.entities.slice(0, 5).map((e) => quoteInput(e)).join(' -> ') + (ref.entities.length > 5 ? ' -> …' : '');
+  const path =
+    ref.entities
+      .slice(0, 5)
+      .map((e) => quoteInput(e))
+      .join(' -> ') + (ref.entities.length > 5 ? ' -> …' : '');
   return `${quoteInput(ref.text)} cannot be reached from '${base.name}': no join along ${ref.entities.length ? path : 'its own entities'} leads to a model with ${quoteInput(ref.name)}`;
 }

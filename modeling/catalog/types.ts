@@ -54,16 +54,7 @@ export interface Entity {
   readonly sensitivity?: Sensitivity;
 }
 
-export type Aggregation =
-  | 'count'
-  | 'count_distinct'
-  | 'sum'
-  | 'sum_boolean'
-  | 'avg'
-  | 'min'
-  | 'max'
-  | 'median'
-  | 'percentile';
+export type Aggregation = 'count' | 'count_distinct' | 'sum' | 'sum_boolean' | 'avg' | 'min' | 'max' | 'median' | 'percentile';
 
 export interface Measure {
   readonly name: string;
@@ -121,9 +112,7 @@ export interface Model extends Governance {
 
 // ---- the closed filter language (metric query `where`, measure and metric filters) ----
 
-export type FilterOp =
-  | 'EQ' | 'NEQ' | 'IN' | 'NOT_IN' | 'GT' | 'GTE' | 'LT' | 'LTE' | 'BETWEEN'
-  | 'CONTAINS' | 'STARTS_WITH' | 'IS_NULL' | 'IS_NOT_NULL';
+export type FilterOp = 'EQ' | 'NEQ' | 'IN' | 'NOT_IN' | 'GT' | 'GTE' | 'LT' | 'LTE' | 'BETWEEN' | 'CONTAINS' | 'STARTS_WITH' | 'IS_NULL' | 'IS_NOT_NULL';
 
 export type Filter =
   | { readonly kind: 'and'; readonly filters: readonly Filter[] }

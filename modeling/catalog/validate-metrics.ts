@@ -11,11 +11,7 @@ import type { ProblemCollector } from './validation-error.ts';
 const METRIC_TYPES = ['SIMPLE', 'RATIO', 'DERIVED', 'CUMULATIVE', 'SEMI_ADDITIVE', 'CONVERSION'];
 
 /** Checks every metric's references, filters and governance, and finds circular derivations. */
-export function validateMetrics(
-  catalog: Catalog,
-  models: ReadonlyMap<string, Model>,
-  problems: ProblemCollector,
-): void {
+export function validateMetrics(catalog: Catalog, models: ReadonlyMap<string, Model>, problems: ProblemCollector): void {
   const metrics = catalog.metrics;
   const index = definitionsIndex(catalog);
   const byName = new Map<string, Metric>();
@@ -36,7 +32,8 @@ export function validateMetrics(
     if (metric.type === 'DERIVED') {
       const names = new Set(metric.inputs.map((i) => i.alias ?? i.metric));
       for (const ref of referencedNames(metric.expression)) {
-        if (!names.has(ref)) problems.add(`${path}.expression`, 'UNKNOWN_METRIC', `'${ref}' in '${metric.expressionText}' is not one of the inputs (${[...names].join(', ')})`);
+        if (!names.has(ref))
+          problems.add(`${path}.expression`, 'UNKNOWN_METRIC', `'${ref}' in '${metric.expressionText}' is not one of the inputs (${[...names].join(', ')})`);
       }
     }
     if (metric.type === 'CUMULATIVE' && metric.window && metric.grainToDate) {
@@ -53,8 +50,14 @@ function measureOf(input: MeasureInput, models: ReadonlyMap<string, Model>) {
 
 function checkMeasures(metric: Metric, models: ReadonlyMap<string, Model>, path: string, problems: ProblemCollector): void {
   const inputs: [string, MeasureInput][] =
-    metric.type === 'CONVERSION' ? [['base', metric.base], ['conversion', metric.conversion]]
-    : 'measure' in metric ? [['measure', metric.measure]] : [];
+    metric.type === 'CONVERSION'
+      ? [
+          ['base', metric.base],
+          ['conversion', metric.conversion],
+        ]
+      : 'measure' in metric
+        ? [['measure', metric.measure]]
+        : [];
   for (const [role, input] of inputs) {
     if (!measureOf(input, models)) problems.add(`${path}.${role}`, 'UNKNOWN_MEASURE', `no measure '${input.measure}' in model '${input.model}'`);
   }
@@ -67,8 +70,10 @@ function checkMeasures(metric: Metric, models: ReadonlyMap<string, Model>, path:
     const base = baseModel && memberOf(baseModel, metric.entity.base);
     const conversion = conversionModel && memberOf(conversionModel, metric.entity.conversion);
     for (const pair of metric.constantProperties ?? []) {
-      if (baseModel && !memberOf(baseModel, pair.base)) problems.add(`${path}.constantProperties`, 'UNKNOWN_MEMBER', `'${metric.base.model}' has no dimension or entity '${pair.base}'`);
-      if (conversionModel && !memberOf(conversionModel, pair.conversion)) problems.add(`${path}.constantProperties`, 'UNKNOWN_MEMBER', `'${metric.conversion.model}' has no dimension or entity '${pair.conversion}'`);
+      if (baseModel && !memberOf(baseModel, pair.base))
+        problems.add(`${path}.constantProperties`, 'UNKNOWN_MEMBER', `'${metric.base.model}' has no dimension or entity '${pair.base}'`);
+      if (conversionModel && !memberOf(conversionModel, pair.conversion))
+        problems.add(`${path}.constantProperties`, 'UNKNOWN_MEMBER', `'${metric.conversion.model}' has no dimension or entity '${pair.conversion}'`);
     }
     if (!base) problems.add(`${path}.entity.base`, 'UNKNOWN_MEMBER', `'${metric.base.model}' has no dimension '${metric.entity.base}'`);
     if (!conversion) problems.add(`${path}.entity.conversion`, 'UNKNOWN_MEMBER', `'${metric.conversion.model}' has no dimension '${metric.entity.conversion}'`);
@@ -76,7 +81,8 @@ function checkMeasures(metric: Metric, models: ReadonlyMap<string, Model>, path:
       problems.add(`${path}.entity`, 'TYPE_MISMATCH', `entity columns differ in type: ${base.type} and ${conversion.type}`);
     }
     for (const bound of [metric.window.min, metric.window.max]) {
-      if (bound && (!GRAINS.includes(bound.grain) || bound.count < 0)) problems.add(`${path}.window`, 'INVALID_METRIC', 'window bounds need a non-negative count and a grain');
+      if (bound && (!GRAINS.includes(bound.grain) || bound.count < 0))
+        problems.add(`${path}.window`, 'INVALID_METRIC', 'window bounds need a non-negative count and a grain');
     }
   }
 }
@@ -84,8 +90,9 @@ function checkMeasures(metric: Metric, models: ReadonlyMap<string, Model>, path:
 function checkMetricFilters(metric: Metric, index: CatalogIndex, metrics: ReadonlyMap<string, Metric>, path: string, problems: ProblemCollector): void {
   const filters = [
     ...(metric.filter ? [[metric.filter, `${path}.filter`] as const] : []),
-    ...(metric.type === 'RATIO' ? [metric.numerator, metric.denominator] : metric.type === 'DERIVED' ? metric.inputs : [])
-      .flatMap((input, i) => (input.filter ? [[input.filter, `${path}.inputs[${i}].filter`] as const] : [])),
+    ...(metric.type === 'RATIO' ? [metric.numerator, metric.denominator] : metric.type === 'DERIVED' ? metric.inputs : []).flatMap((input, i) =>
+      input.filter ? [[input.filter, `${path}.inputs[${i}].filter`] as const] : [],
+    ),
   ];
   if (filters.length === 0) return;
   const leaves = metric.type === 'CONVERSION' ? [metric.base] : leafMeasures(metric, metrics);

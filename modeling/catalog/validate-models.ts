@@ -50,13 +50,15 @@ function validateMembers(model: Model, problems: ProblemCollector): void {
     names.add(measure.name);
     if (!AGGREGATIONS.includes(measure.aggregation)) problems.add(at, 'INVALID_AGGREGATION', `unknown aggregation '${measure.aggregation}'`);
     const timeName = measure.timeDimension ?? model.defaultTimeDimension;
-    if (timeName === undefined) problems.add(at, 'MISSING_TIME_DIMENSION', `measure '${measure.name}' names no time dimension and '${model.name}' has no default`);
+    if (timeName === undefined)
+      problems.add(at, 'MISSING_TIME_DIMENSION', `measure '${measure.name}' names no time dimension and '${model.name}' has no default`);
     else if (!time(timeName)) problems.add(`${at}.timeDimension`, 'TYPE_MISMATCH', `'${timeName}' is not a time dimension of '${model.name}'`);
     if (measure.aggregation === 'percentile' && !(measure.percentile && measure.percentile.fraction > 0 && measure.percentile.fraction < 1)) {
       problems.add(at, 'INVALID_PERCENTILE', 'a percentile measure needs a fraction between 0 and 1');
     }
     if (measure.nonAdditive) {
-      if (!time(measure.nonAdditive.dimension)) problems.add(`${at}.nonAdditive`, 'TYPE_MISMATCH', `'${measure.nonAdditive.dimension}' is not a time dimension of '${model.name}'`);
+      if (!time(measure.nonAdditive.dimension))
+        problems.add(`${at}.nonAdditive`, 'TYPE_MISMATCH', `'${measure.nonAdditive.dimension}' is not a time dimension of '${model.name}'`);
       for (const g of measure.nonAdditive.groupings) {
         if (!memberOf(model, g)) problems.add(`${at}.nonAdditive.groupings`, 'UNKNOWN_MEMBER', `'${model.name}' has no dimension '${g}'`);
       }
@@ -78,7 +80,12 @@ function validateFiltersAndPaths(model: Model, byName: ReadonlyMap<string, Model
   const roles = new Map<string, number>();
   for (const reach of reaches) roles.set(reach.role, (roles.get(reach.role) ?? 0) + 1);
   for (const [role, count] of roles) {
-    if (count > 1) problems.add(`models.${model.name}.joins`, 'AMBIGUOUS_JOIN_PATH', `'${role}' is reached from '${model.name}' by ${count} join paths of the same length; give the joins distinct names`);
+    if (count > 1)
+      problems.add(
+        `models.${model.name}.joins`,
+        'AMBIGUOUS_JOIN_PATH',
+        `'${role}' is reached from '${model.name}' by ${count} join paths of the same length; give the joins distinct names`,
+      );
   }
   for (const measure of model.measures) {
     if (measure.filter) checkFilter(measure.filter, model, index, `models.${model.name}.measures.${measure.name}.filter`, problems);

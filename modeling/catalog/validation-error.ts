@@ -8,7 +8,9 @@ export interface Problem {
 /** Every problem found while building a catalog, reported at once. */
 export class CatalogValidationError extends Error {
   constructor(readonly problems: readonly Problem[]) {
-    super(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the definitions:\n${problems.map((p) => `  ${p.path}: ${p.message} [${p.code}]`).join('\n')}`);
+    super(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the definitions:\n${problems.map((p) => `  ${p.path}: ${p.message} [${p.code}]`).join('\n')}`,
+    );
   }
 }
 

@@ -16,15 +16,22 @@ describe('evaluateRule', () => {
 
 describe('parseRule', () => {
   it('reads API.md rules', () => {
-    expect(parseRule({ and: [
-      { dimension: 'customer.age_band', op: 'IN', values: ['18-24', '25-34'] },
-      { tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] },
-      { aggregate: { measure: 'transaction.purchase_amount', window: { days: 30 } }, op: 'GT', values: ['0'], dimension: null },
-    ] })).toEqual({ kind: 'and', rules: [
-      { kind: 'dimension', dimension: 'customer.age_band', op: 'IN', values: ['18-24', '25-34'] },
-      { kind: 'tag', tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] },
-      { kind: 'aggregate', aggregate: { measure: 'transaction.purchase_amount', window: { days: 30 } }, op: 'GT', values: ['0'] },
-    ] });
+    expect(
+      parseRule({
+        and: [
+          { dimension: 'customer.age_band', op: 'IN', values: ['18-24', '25-34'] },
+          { tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] },
+          { aggregate: { measure: 'transaction.purchase_amount', window: { days: 30 } }, op: 'GT', values: ['0'], dimension: null },
+        ],
+      }),
+    ).toEqual({
+      kind: 'and',
+      rules: [
+        { kind: 'dimension', dimension: 'customer.age_band', op: 'IN', values: ['18-24', '25-34'] },
+        { kind: 'tag', tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] },
+        { kind: 'aggregate', aggregate: { measure: 'transaction.purchase_amount', window: { days: 30 } }, op: 'GT', values: ['0'] },
+      ],
+    });
   });
 
   it.each([

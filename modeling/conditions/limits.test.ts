@@ -44,14 +44,24 @@ describe('one set of condition limits for rules, filters and MetricFlow filter t
   it('refuses 5,000 levels cleanly in every form, without exhausting the stack', () => {
     expect(refusal(() => parseRule(nested(5000)))).toContain('levels deep');
     expect(refusal(() => toFilter(nested(5000) as FilterInput))).toContain('levels deep');
-    expect(refusal(() => parseMetricFlowFilter(`${'('.repeat(5000)}${TEXT_LEAF}${')'.repeat(5000)}`))).toBe(`filters nest at most ${maxDepth} levels deep (at character ${maxDepth + 1})`);
+    expect(refusal(() => parseMetricFlowFilter(`${'('.repeat(5000)}${TEXT_LEAF}${')'.repeat(5000)}`))).toBe(
+      `filters nest at most ${maxDepth} levels deep (at character ${maxDepth + 1})`,
+    );
     expect(refusal(() => parseMetricFlowFilter(`${'NOT '.repeat(3000)}${TEXT_LEAF}`))).toContain('levels deep');
   });
 
   it('holds MetricFlow filter text to the same limits, and caps its length', () => {
     expect(refusal(() => parseMetricFlowFilter(`${'('.repeat(maxDepth)}${TEXT_LEAF}${')'.repeat(maxDepth)}`))).toBeUndefined();
     expect(refusal(() => parseMetricFlowFilter(Array(maxComparisons).fill(TEXT_LEAF).join(' OR ')))).toBeUndefined();
-    expect(refusal(() => parseMetricFlowFilter(Array(maxComparisons + 1).fill(TEXT_LEAF).join(' OR ')))).toContain(`at most ${maxComparisons} comparisons`);
+    expect(
+      refusal(() =>
+        parseMetricFlowFilter(
+          Array(maxComparisons + 1)
+            .fill(TEXT_LEAF)
+            .join(' OR '),
+        ),
+      ),
+    ).toContain(`at most ${maxComparisons} comparisons`);
     expect(refusal(() => parseMetricFlowFilter(textIn(Array(maxValues + 1).fill('a'))))).toContain(`at most ${maxValues} values`);
     expect(refusal(() => parseMetricFlowFilter(textIn(['a', 'b'.repeat(maxValueLength + 1)])))).toContain(`at most ${maxValueLength} characters`);
     expect(refusal(() => parseMetricFlowFilter(`${TEXT_LEAF}${' '.repeat(maxFilterTextLength)}`))).toContain(`at most ${maxFilterTextLength} characters`);

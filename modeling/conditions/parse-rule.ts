@@ -14,7 +14,11 @@ const Leaf = z.object({ op: Op, values: Values });
 export type RuleInput = Record<string, unknown>;
 
 const ARITY: Partial<Record<FilterOp, [number, number]>> = {
-  IS_NULL: [0, 0], IS_NOT_NULL: [0, 0], BETWEEN: [2, 2], IN: [1, CONDITION_LIMITS.maxValues], NOT_IN: [1, CONDITION_LIMITS.maxValues],
+  IS_NULL: [0, 0],
+  IS_NOT_NULL: [0, 0],
+  BETWEEN: [2, 2],
+  IN: [1, CONDITION_LIMITS.maxValues],
+  NOT_IN: [1, CONDITION_LIMITS.maxValues],
 };
 
 /**
@@ -61,7 +65,8 @@ export function parseRule(input: unknown, path = 'rule'): Rule {
     const tooBig = limits.values(values);
     if (tooBig) fail(`${at}.values${tooBig.valueIndex === undefined ? '' : `[${tooBig.valueIndex}]`}`, tooBig.message);
     const [min, max] = ARITY[op] ?? [1, 1];
-    if (values.length < min || values.length > max) fail(`${at}.values`, `${op} takes ${min === max ? min : `${min} to ${max}`} value(s), got ${values.length}`);
+    if (values.length < min || values.length > max)
+      fail(`${at}.values`, `${op} takes ${min === max ? min : `${min} to ${max}`} value(s), got ${values.length}`);
     const subject = subjects[0] as 'dimension' | 'tag' | 'aggregate';
     if (subject === 'aggregate') return { kind: 'aggregate', aggregate: parseAggregate(record.aggregate, `${at}.aggregate`, fail), op, values };
     const name = record[subject];

@@ -17,9 +17,15 @@ const CASTS: Record<ValueType, string> = { string: 'text', number: 'numeric', bo
 export function ruleSql(rule: Rule, columns: RuleColumns): RawBuilder<unknown> {
   switch (rule.kind) {
     case 'and':
-      return sql`(${sql.join(rule.rules.map((r) => ruleSql(r, columns)), sql` AND `)})`;
+      return sql`(${sql.join(
+        rule.rules.map((r) => ruleSql(r, columns)),
+        sql` AND `,
+      )})`;
     case 'or':
-      return sql`(${sql.join(rule.rules.map((r) => ruleSql(r, columns)), sql` OR `)})`;
+      return sql`(${sql.join(
+        rule.rules.map((r) => ruleSql(r, columns)),
+        sql` OR `,
+      )})`;
     case 'not':
       return sql`(NOT ${ruleSql(rule.rule, columns)})`;
     case 'dimension': {

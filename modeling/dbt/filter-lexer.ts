@@ -9,13 +9,17 @@ export interface Token {
 
 /** A filter that cannot be read; `at` is the 1-based character position. */
 export class FilterSyntaxError extends Error {
-  constructor(message: string, readonly at: number) {
+  constructor(
+    message: string,
+    readonly at: number,
+  ) {
     super(`${message} (at character ${at})`);
   }
 }
 
 const SPACE = /\s*/y;
-const PATTERN = /\s*(?:(\{\{)|(\}\})|'((?:[^']|'')*)'|"((?:[^"\\]|\\.)*)"|(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|<>|!=|==|[=<>(),.[\]-]))/y;
+const PATTERN =
+  /\s*(?:(\{\{)|(\}\})|'((?:[^']|'')*)'|"((?:[^"\\]|\\.)*)"|(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|<>|!=|==|[=<>(),.[\]-]))/y;
 
 /**
  * Splits filter text into tokens. Quoted strings keep their content unescaped; anything

@@ -79,7 +79,8 @@ export function readTemplate(cursor: TokenCursor): TemplateRef {
       ref = { kind: 'dimension', name: withPath(text(arg(args, 0, 'time_dimension_name'), 'TimeDimension name', head.at), arg(args, 2, 'entity_path')) };
       const g = arg(args, 1, 'time_granularity_name');
       grain = typeof g === 'string' ? g : undefined;
-      if (arg(args, 3, 'date_part_name') !== undefined) throw new FilterSyntaxError('date_part in a filter is not supported; group by the date part and filter the result instead', head.at);
+      if (arg(args, 3, 'date_part_name') !== undefined)
+        throw new FilterSyntaxError('date_part in a filter is not supported; group by the date part and filter the result instead', head.at);
       break;
     }
     case 'Metric': {

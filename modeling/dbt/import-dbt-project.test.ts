@@ -52,9 +52,14 @@ describe('importing a dbt semantic-layer project', () => {
       'metrics.yml': `metrics:\n  - name: revenue\n    type: simple\n    type_params: { measure: revenue }\n    filter: "{{ Dimension('customer__region') }} = 'EU'"\n`,
     });
     const { catalog, refused } = importDbtProject(dir, { schema: 'analytics' });
-    expect(catalog.models.find((m) => m.name === 'orders')?.joins).toMatchObject([{ model: 'customers', cardinality: 'many_to_one', entity: 'customer', on: [['customer_id', 'customer_id']] }]);
+    expect(catalog.models.find((m) => m.name === 'orders')?.joins).toMatchObject([
+      { model: 'customers', cardinality: 'many_to_one', entity: 'customer', on: [['customer_id', 'customer_id']] },
+    ]);
     expect(refused.map((r) => r.message)).toEqual([expect.stringContaining('approximate percentiles')]);
-    const { compiled } = createSemanticLayer(catalog, { maxRows: 10 }).plan({ metrics: ['revenue'], groupBy: [{ dimension: 'customer__region' }, { dimension: 'metric_time', grain: 'MONTH' }] });
+    const { compiled } = createSemanticLayer(catalog, { maxRows: 10 }).plan({
+      metrics: ['revenue'],
+      groupBy: [{ dimension: 'customer__region' }, { dimension: 'metric_time', grain: 'MONTH' }],
+    });
     expect(compiled.sql).toContain('"analytics"."dim_customers"');
     expect(compiled.sql).toContain('AS "customer__region"');
     expect(compiled.parameters).toContain('EU');
@@ -76,11 +81,13 @@ describe('importing a dbt semantic-layer project', () => {
 `,
     });
     const problems = problemsOf(dir);
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.objectContaining({ path: 'metrics.yml: metrics[0].filter', code: 'INVALID_FILTER' }),
-      expect.objectContaining({ path: 'metrics.yml: metrics[1].type_params.measure', code: 'UNKNOWN_MEASURE' }),
-      expect.objectContaining({ path: 'metrics.yml: metrics[2].type', code: 'INVALID_TYPE' }),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'metrics.yml: metrics[0].filter', code: 'INVALID_FILTER' }),
+        expect.objectContaining({ path: 'metrics.yml: metrics[1].type_params.measure', code: 'UNKNOWN_MEASURE' }),
+        expect.objectContaining({ path: 'metrics.yml: metrics[2].type', code: 'INVALID_TYPE' }),
+      ]),
+    );
   });
 
   it('refuses a filter naming a dimension that cannot be reached, and a fan-out path', () => {
@@ -126,11 +133,14 @@ semantic_models:
     expect(orders?.entities?.find((e) => e.name === 'order')?.sensitivity).toBe('personal');
     const layer = createSemanticLayer(catalog, { maxRows: 10 });
     const fakeDb = { executeQuery: async () => ({ rows: [] }) } as never;
-    const asInternal = (groupBy: { dimension: string; grain?: 'HOUR' | 'DAY' }[]) => layer.query(fakeDb, { metrics: ['revenue'], groupBy }, { clearance: 'internal' });
+    const asInternal = (groupBy: { dimension: string; grain?: 'HOUR' | 'DAY' }[]) =>
+      layer.query(fakeDb, { metrics: ['revenue'], groupBy }, { clearance: 'internal' });
     await expect(asInternal([{ dimension: 'order__email' }])).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(asInternal([{ dimension: 'order' }])).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(asInternal([{ dimension: 'metric_time', grain: 'HOUR' }])).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(asInternal([{ dimension: 'order__status' }, { dimension: 'metric_time', grain: 'DAY' }])).resolves.toMatchObject({ rows: [] });
-    await expect(layer.query(fakeDb, { metrics: ['revenue'], groupBy: [{ dimension: 'order__email' }] }, { clearance: 'restricted' })).resolves.toMatchObject({ rows: [] });
+    await expect(layer.query(fakeDb, { metrics: ['revenue'], groupBy: [{ dimension: 'order__email' }] }, { clearance: 'restricted' })).resolves.toMatchObject({
+      rows: [],
+    });
   });
 });

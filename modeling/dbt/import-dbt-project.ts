@@ -45,24 +45,59 @@ export function importDbtProject(dir: string, options: DbtImportOptions): DbtImp
   const measures = new Map<string, ImportedMeasure>();
   for (const { measures: list } of imported) {
     for (const m of list) {
-      if (measures.has(m.measure.name)) problems.add(`semantic_models.${m.model}.measures.${m.measure.name}`, 'DUPLICATE_NAME', `measure '${m.measure.name}' is defined in '${measures.get(m.measure.name)?.model}' and '${m.model}'`);
+      if (measures.has(m.measure.name))
+        problems.add(
+          `semantic_models.${m.model}.measures.${m.measure.name}`,
+          'DUPLICATE_NAME',
+          `measure '${m.measure.name}' is defined in '${measures.get(m.measure.name)?.model}' and '${m.model}'`,
+        );
       measures.set(m.measure.name, m);
     }
   }
   const timeSpines: TimeSpine[] = entries.filter((e) => e.kind === 'project_configuration').flatMap((e) => importTimeSpines(node(e), options.schema));
   const customGrains = new Set(timeSpines.flatMap((s) => s.customGranularities.map((c) => c.name)));
   const refusedMetrics = new Set<string>();
-  const defined = entries.filter((e) => e.kind === 'metric').flatMap((e) => {
-    const metric = importMetric(node(e), { measures, customGrains, refusedMeasures, refuse });
-    if (metric === 'refused') refusedMetrics.add(String((e.value as { name?: unknown }).name));
-    return metric === 'refused' || !metric ? [] : [metric];
-  });
+  const defined = entries
+    .filter((e) => e.kind === 'metric')
+    .flatMap((e) => {
+      const metric = importMetric(node(e), { measures, customGrains, refusedMeasures, refuse });
+      if (metric === 'refused') refusedMetrics.add(String((e.value as { name?: unknown }).name));
+      return metric === 'refused' || !metric ? [] : [metric];
+    });
   const created = [...measures.values()]
     .filter((m) => m.createMetric && !defined.some((d) => d.name === m.measure.name))
-    .map((m): Metric => ({ name: m.measure.name, description: m.description, owner: 'dbt', status: 'PUBLISHED', type: m.measure.nonAdditive ? 'SEMI_ADDITIVE' : 'SIMPLE', measure: { model: m.model, measure: m.measure.name } }));
+    .map(
+      (m): Metric => ({
+        name: m.measure.name,
+        description: m.description,
+        owner: 'dbt',
+        status: 'PUBLISHED',
+        type: m.measure.nonAdditive ? 'SEMI_ADDITIVE' : 'SIMPLE',
+        measure: { model: m.model, measure: m.measure.name },
+      }),
+    );
   const savedQueries: SavedQuery[] = entries.filter((e) => e.kind === 'saved_query').flatMap((e) => importSavedQuery(node(e)) ?? []);
-  const known = new Set(['semantic_model', 'metric', 'saved_query', 'project_configuration', 'version', 'models', 'sources', 'seeds', 'snapshots', 'exposures', 'macros', 'data_tests', 'unit_tests', 'groups', 'analyses', 'semantic_models', 'saved_queries']);
-  for (const e of entries) if (!known.has(e.kind)) refusals.add(`${e.file}: ${e.at}`, 'IGNORED', `'${e.kind}' is not part of the semantic layer and is ignored`);
+  const known = new Set([
+    'semantic_model',
+    'metric',
+    'saved_query',
+    'project_configuration',
+    'version',
+    'models',
+    'sources',
+    'seeds',
+    'snapshots',
+    'exposures',
+    'macros',
+    'data_tests',
+    'unit_tests',
+    'groups',
+    'analyses',
+    'semantic_models',
+    'saved_queries',
+  ]);
+  for (const e of entries)
+    if (!known.has(e.kind)) refusals.add(`${e.file}: ${e.at}`, 'IGNORED', `'${e.kind}' is not part of the semantic layer and is ignored`);
 
   problems.throwIfAny();
   const metrics = dropRefused([...defined, ...created], refusedMetrics, refusals);

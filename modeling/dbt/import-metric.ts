@@ -32,7 +32,7 @@ export function filterOf(node: YamlNode): Filter | undefined {
 }
 
 function both(a: Filter | undefined, b: Filter | undefined): Filter | undefined {
-  return a && b ? { kind: 'and', filters: [a, b] } : a ?? b;
+  return a && b ? { kind: 'and', filters: [a, b] } : (a ?? b);
 }
 
 function duration(node: YamlNode, context: MetricContext): Duration | undefined {
@@ -75,12 +75,20 @@ function metricInput(node: YamlNode, context: MetricContext): MetricInput | unde
   const filter = filterOf(node.child('filter'));
   const alias = node.child('alias').string();
   const customText = /^\s*(\d+)\s+([a-z_]+)\s*$/i.exec(node.child('offset_window').string() ?? '');
-  const offsetCustom = customText && context.customGrains.has(customText[2] as string) ? { count: Number(customText[1]), granularity: customText[2] as string } : undefined;
+  const offsetCustom =
+    customText && context.customGrains.has(customText[2] as string) ? { count: Number(customText[1]), granularity: customText[2] as string } : undefined;
   const offsetWindow = offsetCustom ? undefined : duration(node.child('offset_window'), context);
   const offsetToGrain = node.child('offset_to_grain').string();
   const toGrain = grainOf(offsetToGrain);
   if (offsetToGrain && !toGrain) node.child('offset_to_grain').problem('INVALID_GRAIN', `unknown grain '${offsetToGrain}'`);
-  return { metric, ...(filter ? { filter } : {}), ...(alias ? { alias } : {}), ...(offsetWindow ? { offsetWindow } : {}), ...(toGrain ? { offsetToGrain: toGrain } : {}), ...(offsetCustom ? { offsetCustom } : {}) };
+  return {
+    metric,
+    ...(filter ? { filter } : {}),
+    ...(alias ? { alias } : {}),
+    ...(offsetWindow ? { offsetWindow } : {}),
+    ...(toGrain ? { offsetToGrain: toGrain } : {}),
+    ...(offsetCustom ? { offsetCustom } : {}),
+  };
 }
 
 /**
@@ -152,12 +160,18 @@ type Base = Pick<Metric, 'name' | 'description' | 'owner' | 'status' | 'label' |
 
 function derived(node: YamlNode, params: YamlNode, base: Base, filter: Filter | undefined, context: MetricContext): Metric | undefined {
   const exprText = params.child('expr').string(true);
-  const inputs = params.child('metrics').list().flatMap((m) => metricInput(m, context) ?? []);
+  const inputs = params
+    .child('metrics')
+    .list()
+    .flatMap((m) => metricInput(m, context) ?? []);
   if (!exprText) return undefined;
   try {
     return { ...base, type: 'DERIVED', expression: parseExpression(exprText), expressionText: exprText, inputs, ...(filter ? { filter } : {}) };
   } catch (error) {
-    return node.child('type_params').child('expr').problem('INVALID_EXPRESSION', (error as Error).message);
+    return node
+      .child('type_params')
+      .child('expr')
+      .problem('INVALID_EXPRESSION', (error as Error).message);
   }
 }
 
@@ -168,7 +182,8 @@ function cumulative(params: YamlNode, base: Base, filter: Filter | undefined, co
   const window = duration(cumulativeParams.child('window').present ? cumulativeParams.child('window') : params.child('window'), context);
   const toDate = grainOf(cumulativeParams.child('grain_to_date').string() ?? params.child('grain_to_date').string());
   const periodAgg = cumulativeParams.child('period_agg').string()?.toLowerCase();
-  if (periodAgg && !['first', 'last', 'average'].includes(periodAgg)) cumulativeParams.child('period_agg').problem('INVALID_PERIOD_AGG', `unknown period_agg '${periodAgg}'; use first, last or average`);
+  if (periodAgg && !['first', 'last', 'average'].includes(periodAgg))
+    cumulativeParams.child('period_agg').problem('INVALID_PERIOD_AGG', `unknown period_agg '${periodAgg}'; use first, last or average`);
   const combined = both(filter, ref.filter);
   return {
     ...base,
@@ -189,12 +204,16 @@ function conversion(params: YamlNode, base: Base, filter: Filter | undefined, co
   if (!baseRef || !conversionRef || !entity) return undefined;
   const window = duration(params.child('window'), context);
   const calculation = params.child('calculation').string()?.toLowerCase() ?? 'conversion_rate';
-  if (calculation !== 'conversion_rate' && calculation !== 'conversions') return params.child('calculation').problem('INVALID_CALCULATION', `unknown calculation '${calculation}'`);
-  const constants = params.child('constant_properties').list().flatMap((p) => {
-    const b = p.child('base_property').string(true);
-    const c = p.child('conversion_property').string(true);
-    return b && c ? [{ base: b, conversion: c }] : [];
-  });
+  if (calculation !== 'conversion_rate' && calculation !== 'conversions')
+    return params.child('calculation').problem('INVALID_CALCULATION', `unknown calculation '${calculation}'`);
+  const constants = params
+    .child('constant_properties')
+    .list()
+    .flatMap((p) => {
+      const b = p.child('base_property').string(true);
+      const c = p.child('conversion_property').string(true);
+      return b && c ? [{ base: b, conversion: c }] : [];
+    });
   const fill = calculation === 'conversions' ? conversionRef.fill : undefined;
   const combined = both(filter, baseRef.filter);
   return {

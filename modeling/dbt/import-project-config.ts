@@ -12,19 +12,25 @@ import type { YamlNode } from './yaml-node.ts';
  * ```
  */
 export function importTimeSpines(node: YamlNode, schema: string): TimeSpine[] {
-  const spines: TimeSpine[] = node.child('time_spines').list().flatMap((s) => {
-    const table = relationTable(s.child('node_relation'), schema);
-    const column = s.child('primary_column').child('name').string(true);
-    const grainText = s.child('primary_column').child('time_granularity').string(true);
-    const grain = grainOf(grainText);
-    if (!table || !column || !grain) return grainText && !grain ? s.problem('INVALID_GRAIN', `unknown time_granularity '${grainText}'`) ?? [] : [];
-    if (/^(nanosecond|microsecond)$/i.test(grainText ?? '')) return [];
-    const customGranularities = s.child('custom_granularities').list().flatMap((c) => {
-      const name = c.child('name').string(true);
-      return name ? [{ name, column: c.child('column_name').string() ?? name }] : [];
+  const spines: TimeSpine[] = node
+    .child('time_spines')
+    .list()
+    .flatMap((s) => {
+      const table = relationTable(s.child('node_relation'), schema);
+      const column = s.child('primary_column').child('name').string(true);
+      const grainText = s.child('primary_column').child('time_granularity').string(true);
+      const grain = grainOf(grainText);
+      if (!table || !column || !grain) return grainText && !grain ? (s.problem('INVALID_GRAIN', `unknown time_granularity '${grainText}'`) ?? []) : [];
+      if (/^(nanosecond|microsecond)$/i.test(grainText ?? '')) return [];
+      const customGranularities = s
+        .child('custom_granularities')
+        .list()
+        .flatMap((c) => {
+          const name = c.child('name').string(true);
+          return name ? [{ name, column: c.child('column_name').string() ?? name }] : [];
+        });
+      return [{ table, column, grain, customGranularities }];
     });
-    return [{ table, column, grain, customGranularities }];
-  });
   for (const legacy of node.child('time_spine_table_configurations').list()) {
     const location = legacy.child('location').string(true)?.replace('$source_schema', schema);
     const column = legacy.child('column_name').string(true);
@@ -40,7 +46,8 @@ const TEMPLATE = /^\s*(Dimension|TimeDimension|Entity|Metric)\(\s*'([^']+)'(?:\s
 function groupByItem(node: YamlNode): SavedQuery['groupBy'][number] | undefined {
   const text = node.string(true) ?? '';
   const m = TEMPLATE.exec(text);
-  if (!m || m[1] === 'Metric') return node.problem('INVALID_GROUP_BY', `cannot read group-by '${text}'; use Dimension('...'), TimeDimension('...', 'grain') or Entity('...')`);
+  if (!m || m[1] === 'Metric')
+    return node.problem('INVALID_GROUP_BY', `cannot read group-by '${text}'; use Dimension('...'), TimeDimension('...', 'grain') or Entity('...')`);
   const grainText = m[3] ?? /\.grain\('([^']+)'\)/.exec(m[4] ?? '')?.[1];
   const datePart = /\.date_part\('([^']+)'\)/.exec(m[4] ?? '')?.[1];
   const grain = grainOf(grainText);
@@ -67,10 +74,19 @@ export function importSavedQuery(node: YamlNode): SavedQuery | undefined {
   return {
     name,
     description: node.child('description').string()?.trim() ?? name,
-    metrics: params.child('metrics').list().flatMap((m) => m.string() ?? []),
-    groupBy: params.child('group_by').list().flatMap((g) => groupByItem(g) ?? []),
+    metrics: params
+      .child('metrics')
+      .list()
+      .flatMap((m) => m.string() ?? []),
+    groupBy: params
+      .child('group_by')
+      .list()
+      .flatMap((g) => groupByItem(g) ?? []),
     ...(where ? { where } : {}),
-    orderBy: params.child('order_by').list().flatMap((o) => orderItem(o) ?? []),
+    orderBy: params
+      .child('order_by')
+      .list()
+      .flatMap((o) => orderItem(o) ?? []),
     ...(limit !== undefined ? { limit } : {}),
   };
 }

@@ -17,8 +17,16 @@ export interface ImportedModel {
 }
 
 const AGGREGATIONS: Readonly<Record<string, Aggregation>> = {
-  sum: 'sum', sum_boolean: 'sum_boolean', count: 'count', count_distinct: 'count_distinct',
-  min: 'min', max: 'max', average: 'avg', avg: 'avg', median: 'median', percentile: 'percentile',
+  sum: 'sum',
+  sum_boolean: 'sum_boolean',
+  count: 'count',
+  count_distinct: 'count_distinct',
+  min: 'min',
+  max: 'max',
+  average: 'avg',
+  avg: 'avg',
+  median: 'median',
+  percentile: 'percentile',
 };
 const ENTITY_TYPES: readonly EntityType[] = ['primary', 'unique', 'foreign', 'natural'];
 
@@ -50,15 +58,25 @@ export function relationTable(node: YamlNode, schema: string): string | undefine
  * const { model, measures } = importSemanticModel(node, 'analytics', refused);
  * ```
  */
-export function importSemanticModel(node: YamlNode, schema: string, refuse: (at: YamlNode, message: string, measure?: string) => void): ImportedModel | undefined {
+export function importSemanticModel(
+  node: YamlNode,
+  schema: string,
+  refuse: (at: YamlNode, message: string, measure?: string) => void,
+): ImportedModel | undefined {
   const name = node.child('name').string(true);
   const table = relationTable(node.child('node_relation'), schema);
   if (!name || !table) return undefined;
   const description = node.child('description').string() ?? node.child('label').string() ?? name;
   const entities = importEntities(node);
-  const dimensions = node.child('dimensions').list().flatMap((d) => importDimension(d) ?? []);
+  const dimensions = node
+    .child('dimensions')
+    .list()
+    .flatMap((d) => importDimension(d) ?? []);
   const defaultTime = node.child('defaults').child('agg_time_dimension').string();
-  const measures = node.child('measures').list().flatMap((m) => importMeasure(m, name, refuse) ?? []);
+  const measures = node
+    .child('measures')
+    .list()
+    .flatMap((m) => importMeasure(m, name, refuse) ?? []);
   const primary = entities.find((e) => e.type === 'primary' && e.sql);
   const model: Model = {
     name,
@@ -94,13 +112,17 @@ function sensitivityOf(node: YamlNode, key = SENSITIVITY_META): { sensitivity?: 
 }
 
 function importEntities(node: YamlNode): Entity[] {
-  const entities: Entity[] = node.child('entities').list().flatMap((e) => {
-    const name = e.child('name').string(true);
-    const type = e.child('type').string(true)?.toLowerCase() as EntityType | undefined;
-    if (!name || !type) return [];
-    if (!ENTITY_TYPES.includes(type)) return e.child('type').problem('INVALID_TYPE', `unknown entity type '${type}'; use primary, unique, foreign or natural`) ?? [];
-    return [{ name, type, sql: e.child('expr').string() ?? name, ...sensitivityOf(e) }];
-  });
+  const entities: Entity[] = node
+    .child('entities')
+    .list()
+    .flatMap((e) => {
+      const name = e.child('name').string(true);
+      const type = e.child('type').string(true)?.toLowerCase() as EntityType | undefined;
+      if (!name || !type) return [];
+      if (!ENTITY_TYPES.includes(type))
+        return e.child('type').problem('INVALID_TYPE', `unknown entity type '${type}'; use primary, unique, foreign or natural`) ?? [];
+      return [{ name, type, sql: e.child('expr').string() ?? name, ...sensitivityOf(e) }];
+    });
   const primaryEntity = node.child('primary_entity').string();
   if (primaryEntity && !entities.some((e) => e.name === primaryEntity)) entities.push({ name: primaryEntity, type: 'primary' });
   return entities;
@@ -120,7 +142,17 @@ function importDimension(node: YamlNode): Dimension | undefined {
   const grain = grainOf(grainText ?? 'day');
   if (!grain) return node.child('type_params').child('time_granularity').problem('INVALID_GRAIN', `unknown time_granularity '${grainText}'`);
   const subDay = sensitivityOf(node, 'strata_sub_day_sensitivity').sensitivity;
-  return { name, type: 'time', description, sql, grain, storage: 'timestamp', ...(isPartition ? { isPartition } : {}), ...classes, ...(subDay ? { subDaySensitivity: subDay } : {}) };
+  return {
+    name,
+    type: 'time',
+    description,
+    sql,
+    grain,
+    storage: 'timestamp',
+    ...(isPartition ? { isPartition } : {}),
+    ...classes,
+    ...(subDay ? { subDaySensitivity: subDay } : {}),
+  };
 }
 
 function importMeasure(node: YamlNode, model: string, refuse: (at: YamlNode, message: string, measure?: string) => void): ImportedMeasure | undefined {
@@ -147,13 +179,18 @@ function importMeasure(node: YamlNode, model: string, refuse: (at: YamlNode, mes
     sql: aggregation === 'count' && sql.trim() === '1' ? '*' : sql,
     ...(timeDimension ? { timeDimension } : {}),
     ...sensitivityOf(node),
-    ...(aggregation === 'percentile' ? { percentile: { fraction: fraction ?? NaN, discrete: params.child('use_discrete_percentile').boolean() === true } } : {}),
+    ...(aggregation === 'percentile'
+      ? { percentile: { fraction: fraction ?? NaN, discrete: params.child('use_discrete_percentile').boolean() === true } }
+      : {}),
     ...(nonAdditive.present
       ? {
           nonAdditive: {
             dimension: nonAdditive.child('name').string(true) ?? '',
             window: nonAdditive.child('window_choice').string()?.toLowerCase() === 'max' ? 'max' : 'min',
-            groupings: nonAdditive.child('window_groupings').list().flatMap((g) => g.string() ?? []),
+            groupings: nonAdditive
+              .child('window_groupings')
+              .list()
+              .flatMap((g) => g.string() ?? []),
           },
         }
       : {}),

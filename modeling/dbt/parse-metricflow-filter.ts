@@ -28,7 +28,8 @@ const CAST_TYPES = new Set(['TIMESTAMP', 'DATE', 'TEXT', 'VARCHAR', 'INTEGER', '
  */
 export function parseMetricFlowFilter(text: string): Filter {
   const { maxFilterTextLength } = CONDITION_LIMITS;
-  if (text.length > maxFilterTextLength) throw new FilterSyntaxError(`filter text has at most ${maxFilterTextLength} characters, got ${text.length}`, maxFilterTextLength + 1);
+  if (text.length > maxFilterTextLength)
+    throw new FilterSyntaxError(`filter text has at most ${maxFilterTextLength} characters, got ${text.length}`, maxFilterTextLength + 1);
   const limits = conditionLimits('filter');
   const tokens = lexFilter(text);
   if (tokens.length === 0) throw new FilterSyntaxError('the filter is empty', 1);
@@ -38,7 +39,8 @@ export function parseMetricFlowFilter(text: string): Filter {
     take(expected) {
       const t = tokens[i];
       if (!t) throw new FilterSyntaxError(`expected ${expected ?? 'more'} at the end of the filter`, text.length + 1);
-      if (expected !== undefined && t.text.toUpperCase() !== expected.toUpperCase()) throw new FilterSyntaxError(`expected '${expected}', found ${quoteInput(t.text)}`, t.at);
+      if (expected !== undefined && t.text.toUpperCase() !== expected.toUpperCase())
+        throw new FilterSyntaxError(`expected '${expected}', found ${quoteInput(t.text)}`, t.at);
       i += 1;
       return t;
     },
@@ -133,7 +135,8 @@ function operand(cursor: TokenCursor, isWord: (word: string) => boolean): Operan
   if (t.kind === 'string' || t.kind === 'number') return { kind: 'literal', value: t.text, at: t.at };
   if (t.kind === 'op' && t.text === '-' && cursor.peek()?.kind === 'number') return { kind: 'literal', value: `-${cursor.take().text}`, at: t.at };
   if (t.kind === 'word' && /^(TRUE|FALSE)$/i.test(t.text)) return { kind: 'literal', value: t.text.toLowerCase(), at: t.at };
-  if (t.kind === 'word' && /^(TIMESTAMP|DATE)$/i.test(t.text) && cursor.peek()?.kind === 'string') return { kind: 'literal', value: cursor.take().text, at: t.at };
+  if (t.kind === 'word' && /^(TIMESTAMP|DATE)$/i.test(t.text) && cursor.peek()?.kind === 'string')
+    return { kind: 'literal', value: cursor.take().text, at: t.at };
   if (t.kind === 'word' && t.text.toUpperCase() === 'CAST') return cast(cursor, isWord, t);
   if (t.kind === 'word' && !/^(AND|OR|NOT|IN|IS|NULL|BETWEEN|LIKE)$/i.test(t.text)) return { kind: 'ref', ref: { kind: 'dimension', name: t.text }, at: t.at };
   throw new FilterSyntaxError(`expected a template, a name or a literal, found ${quoteInput(t.text)}`, t.at);
@@ -180,7 +183,8 @@ function like(left: Operand, t: Token, pattern: Operand, negated: boolean, limit
   const p = pattern.value;
   const body = p.replace(/^%/, '').replace(/%$/, '');
   if (/[%_]/.test(body)) throw new FilterSyntaxError(`LIKE ${quoteInput(p)} is not supported; use 'prefix%' or '%text%'`, t.at);
-  const op: FilterOp | undefined = p.startsWith('%') && p.endsWith('%') && p.length > 1 ? 'CONTAINS' : !p.startsWith('%') && p.endsWith('%') ? 'STARTS_WITH' : !/%/.test(p) ? 'EQ' : undefined;
+  const op: FilterOp | undefined =
+    p.startsWith('%') && p.endsWith('%') && p.length > 1 ? 'CONTAINS' : !p.startsWith('%') && p.endsWith('%') ? 'STARTS_WITH' : !/%/.test(p) ? 'EQ' : undefined;
   if (!op) throw new FilterSyntaxError(`LIKE ${quoteInput(p)} is not supported; use 'prefix%' or '%text%'`, t.at);
   const result = compared(left, op, [{ kind: 'literal', value: body, at: pattern.at }], t, limits);
   return negated ? { kind: 'not', filter: result } : result;

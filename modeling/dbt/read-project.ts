@@ -20,11 +20,13 @@ const LIST_KEYS: Readonly<Record<string, string>> = {
 };
 
 function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name.startsWith('.') || name === 'node_modules' || name === 'target' ? [] : yamlFiles(path);
-    return /\.ya?ml$/i.test(name) ? [path] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return name.startsWith('.') || name === 'node_modules' || name === 'target' ? [] : yamlFiles(path);
+      return /\.ya?ml$/i.test(name) ? [path] : [];
+    });
 }
 
 /**
@@ -48,7 +50,8 @@ export function readProject(dir: string, problems: ProblemCollector): ProjectEnt
       if (!value || typeof value !== 'object' || Array.isArray(value)) return;
       for (const [key, body] of Object.entries(value as Record<string, unknown>)) {
         const at = (rest: string) => (prefix ? `${prefix}.${rest}` : rest);
-        if (LIST_KEYS[key] && Array.isArray(body)) body.forEach((item, i) => entries.push({ kind: LIST_KEYS[key] as string, value: item, file, at: at(`${key}[${i}]`) }));
+        if (LIST_KEYS[key] && Array.isArray(body))
+          body.forEach((item, i) => entries.push({ kind: LIST_KEYS[key] as string, value: item, file, at: at(`${key}[${i}]`) }));
         else entries.push({ kind: key, value: body, file, at: at(key) });
       }
     });

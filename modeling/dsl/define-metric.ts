@@ -23,7 +23,13 @@ export type MetricSpec =
   | (MetricSpecBase & { readonly type: 'SIMPLE' | 'SEMI_ADDITIVE'; readonly measure: MeasureRef })
   | (MetricSpecBase & { readonly type: 'RATIO'; readonly numerator: MetricInputSpec; readonly denominator: MetricInputSpec })
   | (MetricSpecBase & { readonly type: 'DERIVED'; readonly expression: string; readonly inputs: readonly MetricInputSpec[] })
-  | (MetricSpecBase & { readonly type: 'CUMULATIVE'; readonly measure: MeasureRef; readonly window?: string; readonly grainToDate?: Grain; readonly periodAgg?: 'first' | 'last' | 'average' })
+  | (MetricSpecBase & {
+      readonly type: 'CUMULATIVE';
+      readonly measure: MeasureRef;
+      readonly window?: string;
+      readonly grainToDate?: Grain;
+      readonly periodAgg?: 'first' | 'last' | 'average';
+    })
   | (MetricSpecBase & {
       readonly type: 'CONVERSION';
       readonly base: MeasureRef;
@@ -86,7 +92,12 @@ export function defineMetric(spec: MetricSpec): Metric {
       case 'SEMI_ADDITIVE':
         return { ...base, type: spec.type, measure: measureRef(spec.measure) };
       case 'RATIO':
-        return { ...base, type: 'RATIO', numerator: metricInput(spec.numerator, `${path}.numerator`), denominator: metricInput(spec.denominator, `${path}.denominator`) };
+        return {
+          ...base,
+          type: 'RATIO',
+          numerator: metricInput(spec.numerator, `${path}.numerator`),
+          denominator: metricInput(spec.denominator, `${path}.denominator`),
+        };
       case 'DERIVED':
         return {
           ...base,
@@ -105,7 +116,7 @@ export function defineMetric(spec: MetricSpec): Metric {
           ...(spec.periodAgg ? { periodAgg: spec.periodAgg } : {}),
         };
       case 'CONVERSION': {
-        const window = typeof spec.window === 'string' ? { max: spec.window } : spec.window ?? {};
+        const window = typeof spec.window === 'string' ? { max: spec.window } : (spec.window ?? {});
         return {
           ...base,
           type: 'CONVERSION',

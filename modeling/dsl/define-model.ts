@@ -1,6 +1,4 @@
-import type {
-  Aggregation, Cardinality, Dimension, DimensionType, Grain, Join, Measure, Model, Sensitivity, Status, TimeStorage,
-} from '../catalog/types.ts';
+import type { Aggregation, Cardinality, Dimension, DimensionType, Grain, Join, Measure, Model, Sensitivity, Status, TimeStorage } from '../catalog/types.ts';
 import { toFilter, type FilterInput } from '../catalog/filter-input.ts';
 import { deepFreeze } from './freeze.ts';
 

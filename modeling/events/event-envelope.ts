@@ -106,7 +106,11 @@ function rejectionOf(issues: readonly z.core.$ZodIssue[], input: Record<string, 
   const issue = issues[0];
   if (!issue) return { code: 'INVALID_FIELD', message: 'the event is invalid' };
   if (issue.code === 'unrecognized_keys') {
-    const shown = issue.keys.slice(0, 5).map((k) => quoteInput(k)).join(', ') + (issue.keys.length > 5 ? ', …' : '');
+    const shown =
+      issue.keys
+        .slice(0, 5)
+        .map((k) => quoteInput(k))
+        .join(', ') + (issue.keys.length > 5 ? ', …' : '');
     return { code: 'INVALID_FIELD', message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${shown}` };
   }
   const field = String(issue.path[0] ?? 'event');

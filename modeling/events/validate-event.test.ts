@@ -43,8 +43,7 @@ const signUp = defineEvent({
 const validate = createEventValidator({ definitions: [click, purchase, signUp], channels: ['app', 'web'] });
 
 const base = { eventId: 'e-1', name: 'placement_click', customerId: 'c1', occurredAt: '2026-05-31T23:00:00Z', channel: 'app', placementId: 'home_banner' };
-const purchaseEvent = (properties: Record<string, unknown>) =>
-  ({ ...base, name: 'purchase_submit', placementId: undefined, properties });
+const purchaseEvent = (properties: Record<string, unknown>) => ({ ...base, name: 'purchase_submit', placementId: undefined, properties });
 
 function rejection(check: EventCheck): { code: string; message: string } | undefined {
   return check.kind === 'valid' ? undefined : check.rejection;
@@ -56,8 +55,17 @@ describe('validating an event envelope', () => {
     expect(check).toEqual({
       kind: 'valid',
       event: {
-        eventId: 'e-1', name: 'placement_click', customerId: 'c1', anonymousId: null, occurredAt: '2026-05-31T23:30:00.000Z',
-        channel: 'app', page: null, placementId: 'home_banner', productId: null, properties: {}, personalProperties: [],
+        eventId: 'e-1',
+        name: 'placement_click',
+        customerId: 'c1',
+        anonymousId: null,
+        occurredAt: '2026-05-31T23:30:00.000Z',
+        channel: 'app',
+        page: null,
+        placementId: 'home_banner',
+        productId: null,
+        properties: {},
+        personalProperties: [],
       },
     });
   });
@@ -189,12 +197,12 @@ describe('validating against the definition', () => {
   });
 
   it.each([
-    ['a number', { amount: '12.50' }, "property 'amount' must be a number, got \"12.50\""],
+    ['a number', { amount: '12.50' }, 'property \'amount\' must be a number, got "12.50"'],
     ['an integer', { amount: 1 }, null],
-    ['a boolean', { amount: 1, first: 'yes' }, "property 'first' must be a boolean, got \"yes\""],
+    ['a boolean', { amount: 1, first: 'yes' }, 'property \'first\' must be a boolean, got "yes"'],
     ['a string', { amount: 1, note: 3 }, "property 'note' must be a string, got 3"],
-    ['a timestamp', { amount: 1, settles_at: '2026-06-02' }, "property 'settles_at' must be an ISO-8601 timestamp with offset, got \"2026-06-02\""],
-    ['a flat value', { amount: { value: 1 } }, "property 'amount' must be a number, got {\"value\":1}"],
+    ['a timestamp', { amount: 1, settles_at: '2026-06-02' }, 'property \'settles_at\' must be an ISO-8601 timestamp with offset, got "2026-06-02"'],
+    ['a flat value', { amount: { value: 1 } }, 'property \'amount\' must be a number, got {"value":1}'],
   ])('checks property types: %s', (_label, properties, message) => {
     const check = validate(purchaseEvent(properties), NOW);
     if (message === null) expect(check.kind).toBe('valid');

@@ -71,7 +71,11 @@ export function createEventValidator(rules: EventRules): EventValidator {
     }
     const definition = definitions.get(envelope.name);
     if (!definition) {
-      return { kind: 'undeclared', event: { ...envelope, personalProperties: [] }, rejection: { code: 'UNKNOWN_EVENT', message: `no event named ${quoteInput(envelope.name)} is defined` } };
+      return {
+        kind: 'undeclared',
+        event: { ...envelope, personalProperties: [] },
+        rejection: { code: 'UNKNOWN_EVENT', message: `no event named ${quoteInput(envelope.name)} is defined` },
+      };
     }
     const absent = definition.requires.find((field) => envelope[field] === null);
     if (absent) return rejected({ code: 'MISSING_FIELD', message: `'${absent}' is required for ${definition.name}` });

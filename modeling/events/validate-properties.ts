@@ -11,10 +11,7 @@ const isTimestamp = z.iso.datetime({ offset: true });
  * were checked with the envelope. Undeclared properties are refused:
  * a property the catalog does not describe cannot be governed.
  */
-export function validateProperties(
-  definition: EventDefinition,
-  properties: Readonly<Record<string, unknown>>,
-): Checked<Record<string, unknown>> {
+export function validateProperties(definition: EventDefinition, properties: Readonly<Record<string, unknown>>): Checked<Record<string, unknown>> {
   const declared = propertiesByName(definition);
   const normalized: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(properties)) {

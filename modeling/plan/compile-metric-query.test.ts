@@ -9,20 +9,31 @@ const month = { dimension: 'metric_time', grain: 'MONTH' } as const;
 
 /** Representative plans: one per metric type, a multi-fact query and a filtered one. */
 const PLANS: Record<string, MetricQuery> = {
-  'simple-by-month-and-joined-dimension': { metrics: ['purchase_amount'], groupBy: [month, { dimension: 'customer.risk_level' }], timeRange: { from: '2026-01-01', to: '2026-07-01' } },
+  'simple-by-month-and-joined-dimension': {
+    metrics: ['purchase_amount'],
+    groupBy: [month, { dimension: 'customer.risk_level' }],
+    timeRange: { from: '2026-01-01', to: '2026-07-01' },
+  },
   'ratio-across-two-facts': { metrics: ['purchase_conversion_rate'], groupBy: [{ dimension: 'customer.channel' }] },
   'semi-additive-aum-by-quarter': { metrics: ['aum'], groupBy: [{ dimension: 'metric_time', grain: 'QUARTER' }, { dimension: 'product.product_type' }] },
   'derived-with-offset': { metrics: ['purchase_amount_growth_mom'], groupBy: [month] },
-  'cumulative-window': { metrics: ['purchase_amount_30d'], groupBy: [{ dimension: 'metric_time', grain: 'WEEK' }], timeRange: { from: '2026-03-01', to: '2026-04-01' } },
+  'cumulative-window': {
+    metrics: ['purchase_amount_30d'],
+    groupBy: [{ dimension: 'metric_time', grain: 'WEEK' }],
+    timeRange: { from: '2026-03-01', to: '2026-04-01' },
+  },
   'conversion-first-ever': { metrics: ['first_purchase_success_rate'], groupBy: [month] },
   'conversion-first-in-period-by-event-column': { metrics: ['revisit_rate_7d'], groupBy: [month, { dimension: 'app_event.channel' }] },
   'filtered-and-ordered': {
     metrics: ['placement_ctr', 'active_customers'],
     groupBy: [{ dimension: 'customer.age_band' }],
-    where: { kind: 'and', filters: [
-      { kind: 'compare', dimension: 'customer.channel', op: 'IN', values: ['app', 'alipay_miniprogram'] },
-      { kind: 'not', filter: { kind: 'compare', dimension: 'customer.age_band', op: 'EQ', values: ['55+'] } },
-    ] },
+    where: {
+      kind: 'and',
+      filters: [
+        { kind: 'compare', dimension: 'customer.channel', op: 'IN', values: ['app', 'alipay_miniprogram'] },
+        { kind: 'not', filter: { kind: 'compare', dimension: 'customer.age_band', op: 'EQ', values: ['55+'] } },
+      ],
+    },
     orderBy: [{ field: 'placement_ctr', direction: 'DESC' }],
     limit: 10,
   },
@@ -41,7 +52,11 @@ describe('golden SQL', () => {
 
   it('serves a repeated query from the plan cache, whatever its property order', () => {
     const first = layer.plan({ metrics: ['aum'], groupBy: [month], timeRange: { from: '2026-01-01', to: '2026-02-01' } });
-    const again = layer.plan({ timeRange: { to: '2026-02-01', from: '2026-01-01' }, groupBy: [{ grain: 'MONTH', dimension: 'metric_time' }], metrics: ['aum'] });
+    const again = layer.plan({
+      timeRange: { to: '2026-02-01', from: '2026-01-01' },
+      groupBy: [{ grain: 'MONTH', dimension: 'metric_time' }],
+      metrics: ['aum'],
+    });
     expect(again).toBe(first);
     expect(layer.plan({ metrics: ['aum'], groupBy: [month], timeRange: { from: '2026-01-01', to: '2026-03-01' } })).not.toBe(first);
   });

@@ -76,7 +76,11 @@ function columnType(index: CatalogIndex, g: ResolvedGroupBy): string {
 /** The statement of a resolved query without order and limit: usable as a subquery. */
 function metricStatement(index: CatalogIndex, resolved: ResolvedQuery, rewrites: boolean): RawBuilder<unknown> {
   const subquery: MetricSubquery = (metric, groupBy) =>
-    metricStatement(index, resolveQuery(index, { metrics: [metric], groupBy: groupBy.map((dimension) => ({ dimension })), ...(resolved.scope ? { scope: resolved.scope } : {}) }), rewrites);
+    metricStatement(
+      index,
+      resolveQuery(index, { metrics: [metric], groupBy: groupBy.map((dimension) => ({ dimension })), ...(resolved.scope ? { scope: resolved.scope } : {}) }),
+      rewrites,
+    );
   if (resolved.distinctFrom) return distinctValuesSql(index, resolved, subquery);
   const planner = new MetricPlanner(index, (column) => sql.ref(`combined.${column}`), { sharePasses: rewrites });
   const metricExprs = resolved.metrics.map((m) => planner.expression(m, resolved.where ? [resolved.where] : [], []));

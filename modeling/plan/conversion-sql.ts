@@ -15,14 +15,36 @@ type ConversionNode = Extract<PlanNode, { kind: 'conversion' }>;
  * The two sides of a conversion metric: base events carry the query's group-bys, filters and
  * time range; conversion events carry none (they take the matched base event's values).
  */
-export function conversionSql(index: CatalogIndex, query: ResolvedQuery, node: ConversionNode, prefix: string, options: { rewrites: boolean; subquery?: MetricSubquery }): RawBuilder<unknown> {
+export function conversionSql(
+  index: CatalogIndex,
+  query: ResolvedQuery,
+  node: ConversionNode,
+  prefix: string,
+  options: { rewrites: boolean; subquery?: MetricSubquery },
+): RawBuilder<unknown> {
   const { subquery } = options;
   const metricflow = node.metric.window.sameTimeCounts === true;
-  const side = (input: typeof node.metric.base, filters: typeof node.filters, entityName: string, properties: readonly string[], sidePrefix: string, forQuery: ResolvedQuery) => {
+  const side = (
+    input: typeof node.metric.base,
+    filters: typeof node.filters,
+    entityName: string,
+    properties: readonly string[],
+    sidePrefix: string,
+    forQuery: ResolvedQuery,
+  ) => {
     const { model, measure } = index.measure(input);
     const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
     const all = measure.filter ? [...filters, measure.filter] : filters;
-    const scope = buildNodeScope({ index, query: forQuery, model, timeDimension, filters: all, offsets: node.offsets, prefix: sidePrefix, ...(subquery ? { subquery } : {}) });
+    const scope = buildNodeScope({
+      index,
+      query: forQuery,
+      model,
+      timeDimension,
+      filters: all,
+      offsets: node.offsets,
+      prefix: sidePrefix,
+      ...(subquery ? { subquery } : {}),
+    });
     const column = (name: string) => scope.relation.baseColumn(memberOf(model, name)?.sql ?? name);
     const dimension = model.dimensions.find((d) => d.name === timeDimension);
     const raw = scope.relation.baseColumn(dimension?.sql ?? timeDimension);
@@ -31,13 +53,28 @@ export function conversionSql(index: CatalogIndex, query: ResolvedQuery, node: C
     return { scope, measure, model, entity: column(entityName), time, properties: properties.map(column) };
   };
   const constants = node.metric.constantProperties ?? [];
-  const base = side(node.metric.base, node.filters, node.metric.entity.base, constants.map((c) => c.base), `${prefix}b`, query);
+  const base = side(
+    node.metric.base,
+    node.filters,
+    node.metric.entity.base,
+    constants.map((c) => c.base),
+    `${prefix}b`,
+    query,
+  );
   const conversionQuery: ResolvedQuery = { ...query, groupBy: [], orderBy: [] };
-  const conversion = side(node.metric.conversion, [], node.metric.entity.conversion, constants.map((c) => c.conversion), `${prefix}c`, conversionQuery);
+  const conversion = side(
+    node.metric.conversion,
+    [],
+    node.metric.entity.conversion,
+    constants.map((c) => c.conversion),
+    `${prefix}c`,
+    conversionQuery,
+  );
   const rowKey = conversion.model.primaryKey.map((k) => conversion.scope.relation.baseColumn(k));
-  const anchors = !options.rewrites || metricflow || constants.length > 0 || node.offsets.length > 0 || node.filters.some(readsMetric)
-    ? undefined
-    : anchorPlan(index, query, node, base, conversion);
+  const anchors =
+    !options.rewrites || metricflow || constants.length > 0 || node.offsets.length > 0 || node.filters.some(readsMetric)
+      ? undefined
+      : anchorPlan(index, query, node, base, conversion);
   return conversionNodeSql(node.metric, base, { ...conversion, rowKey }, { opportunities: node.opportunities, conversions: node.conversions }, anchors);
 }
 
@@ -47,7 +84,9 @@ export function conversionSql(index: CatalogIndex, query: ResolvedQuery, node: C
  * entity) or derived from the event time, and both measures count the entity or rows.
  */
 function anchorPlan(
-  index: CatalogIndex, query: ResolvedQuery, node: ConversionNode,
+  index: CatalogIndex,
+  query: ResolvedQuery,
+  node: ConversionNode,
   base: { model: Model; measure: Measure; scope: { isPeriod: readonly boolean[]; relation: Relation } },
   conversion: { model: Model; measure: Measure },
 ): AnchorPlan | undefined {

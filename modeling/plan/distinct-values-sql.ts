@@ -18,7 +18,11 @@ export function distinctValuesSql(index: CatalogIndex, query: ResolvedQuery, sub
   const spine = spineFor(index.catalog, grain);
   const usesTime = query.groupBy.some((g) => g.metricTime) || query.timeRange !== undefined;
   if ((from === 'time_spine' || usesTime) && !spine) throw new StrataError('INVALID_QUERY', 'metric_time without metrics needs a time spine in the catalog');
-  const spineTime = (alias: string): TimeColumn => ({ expr: sql`CAST(${sql.ref(`${alias}.${spine?.column}`)} AS timestamp)`, storage: 'timestamp', timeZone: 'UTC' });
+  const spineTime = (alias: string): TimeColumn => ({
+    expr: sql`CAST(${sql.ref(`${alias}.${spine?.column}`)} AS timestamp)`,
+    storage: 'timestamp',
+    timeZone: 'UTC',
+  });
   if (from === 'time_spine') {
     const time = spineTime('ts');
     const groups = query.groupBy.map((g) => timeGroup(time, g.grain ?? 'DAY'));
@@ -26,7 +30,15 @@ export function distinctValuesSql(index: CatalogIndex, query: ResolvedQuery, sub
     return sql`SELECT ${sql.join(groups.map((g, i) => sql`${g} AS ${sql.id(query.groupBy[i]?.column as string)}`))} FROM ${sql.table(spine?.table as string)} AS ts ${whereClause(range)} ${groupByOrdinals(groups.length)}`;
   }
   const scope = buildNodeScope({
-    index, query, model: from, timeDimension: '', filters: query.where ? [query.where] : [], offsets: [], prefix: 'd', subquery, joinKind: 'FULL',
+    index,
+    query,
+    model: from,
+    timeDimension: '',
+    filters: query.where ? [query.where] : [],
+    offsets: [],
+    prefix: 'd',
+    subquery,
+    joinKind: 'FULL',
     timeOverride: (relation) => {
       if (!usesTime || !spine) return { expr: sql`CAST(NULL AS timestamp)`, storage: 'timestamp', timeZone: 'UTC' };
       relation.addJoin(sql`CROSS JOIN ${sql.table(spine.table)} AS ${sql.id('dts')}`);

@@ -20,7 +20,14 @@ export type PlanNode =
       /** Measures aggregated side by side; each may keep its own row filter (`AGG(...) FILTER (WHERE ...)`). */
       readonly columns: { readonly column: string; readonly measure: Measure; readonly filter?: Filter }[];
     }
-  | { readonly kind: 'cumulative'; readonly key: string; readonly metric: CumulativeMetric; readonly filters: readonly Filter[]; readonly offsets: readonly Duration[]; readonly column: string }
+  | {
+      readonly kind: 'cumulative';
+      readonly key: string;
+      readonly metric: CumulativeMetric;
+      readonly filters: readonly Filter[];
+      readonly offsets: readonly Duration[];
+      readonly column: string;
+    }
   | {
       readonly kind: 'conversion';
       readonly key: string;
@@ -101,7 +108,12 @@ export class MetricPlanner {
     return this.expression(metric, nextFilters, nextOffsets);
   }
 
-  private derived(expression: Expression, inputs: ReadonlyMap<string, MetricInput>, filters: readonly Filter[], offsets: readonly Duration[]): RawBuilder<unknown> {
+  private derived(
+    expression: Expression,
+    inputs: ReadonlyMap<string, MetricInput>,
+    filters: readonly Filter[],
+    offsets: readonly Duration[],
+  ): RawBuilder<unknown> {
     const recurse = (e: Expression): RawBuilder<unknown> => {
       switch (e.kind) {
         case 'number':
@@ -133,11 +145,24 @@ export class MetricPlanner {
     // measure picks its rows after the filters, so it keeps a node (and its filter) to itself.
     const shared = !measure.nonAdditive && this.options.sharePasses;
     const nodeFilters = measure.filter && !shared ? [...filters, measure.filter] : [...filters];
-    const key = JSON.stringify(['aggregate', model.name, timeDimension, nodeFilters, offsets, shared ? null : [measure.name, measure.nonAdditive], ...(spine ? ['spine'] : [])]);
+    const key = JSON.stringify([
+      'aggregate',
+      model.name,
+      timeDimension,
+      nodeFilters,
+      offsets,
+      shared ? null : [measure.name, measure.nonAdditive],
+      ...(spine ? ['spine'] : []),
+    ]);
     let node = this.nodes.find((n) => n.key === key);
     if (!node) {
       node = {
-        kind: 'aggregate', key, model: model.name, timeDimension, filters: nodeFilters, offsets,
+        kind: 'aggregate',
+        key,
+        model: model.name,
+        timeDimension,
+        filters: nodeFilters,
+        offsets,
         ...(measure.nonAdditive ? { nonAdditive: measure.nonAdditive } : {}),
         ...(spine ? { joinToTimeSpine: true } : {}),
         columns: [],

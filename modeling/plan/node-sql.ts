@@ -13,17 +13,44 @@ import { conversionSql } from './conversion-sql.ts';
 import type { PlanNode } from './metric-planner.ts';
 
 /** The SELECT of one plan node; `prefix` keeps its table aliases apart from other nodes'. */
-export function nodeSql(index: CatalogIndex, query: ResolvedQuery, node: PlanNode, prefix: string, options: { rewrites: boolean; subquery?: MetricSubquery }): RawBuilder<unknown> {
+export function nodeSql(
+  index: CatalogIndex,
+  query: ResolvedQuery,
+  node: PlanNode,
+  prefix: string,
+  options: { rewrites: boolean; subquery?: MetricSubquery },
+): RawBuilder<unknown> {
   const { rewrites, subquery } = options;
   switch (node.kind) {
     case 'aggregate': {
       const model = index.model(node.model);
-      const scope = buildNodeScope({ index, query, model, timeDimension: node.timeDimension, filters: node.filters, offsets: node.offsets, prefix, ...(subquery ? { subquery } : {}) });
+      const scope = buildNodeScope({
+        index,
+        query,
+        model,
+        timeDimension: node.timeDimension,
+        filters: node.filters,
+        offsets: node.offsets,
+        prefix,
+        ...(subquery ? { subquery } : {}),
+      });
       const [first] = node.columns;
-      const periods = rewrites && node.nonAdditive?.dimension === node.timeDimension && node.offsets.length === 0 ? periodsOfTime(query, scope.isPeriod) : undefined;
-      const inner = node.nonAdditive && first ? semiAdditiveNodeSql(scope, first, node.nonAdditive, periods) : aggregateNodeSql(scope, node.columns, { countKeys: rewrites });
+      const periods =
+        rewrites && node.nonAdditive?.dimension === node.timeDimension && node.offsets.length === 0 ? periodsOfTime(query, scope.isPeriod) : undefined;
+      const inner =
+        node.nonAdditive && first
+          ? semiAdditiveNodeSql(scope, first, node.nonAdditive, periods)
+          : aggregateNodeSql(scope, node.columns, { countKeys: rewrites });
       if (!node.joinToTimeSpine || !scope.isPeriod.some(Boolean) || !index.catalog.timeSpines?.length) return inner;
-      return joinToTimeSpine(index, query, inner, node.columns.map((c) => c.column), scope.isPeriod, timeGrain(model, node.timeDimension), scope.range);
+      return joinToTimeSpine(
+        index,
+        query,
+        inner,
+        node.columns.map((c) => c.column),
+        scope.isPeriod,
+        timeGrain(model, node.timeDimension),
+        scope.range,
+      );
     }
     case 'cumulative': {
       const { model, measure } = index.measure(node.metric.measure);
@@ -31,7 +58,17 @@ export function nodeSql(index: CatalogIndex, query: ResolvedQuery, node: PlanNod
       const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
       const { rows, periods } = index.catalog.timeSpines?.length ? splitTimeFilters(index, model, timeDimension, filters) : { rows: filters, periods: [] };
       const scope = buildNodeScope({ index, query, model, timeDimension, filters: rows, offsets: node.offsets, prefix, ...(subquery ? { subquery } : {}) });
-      return cumulativeNodeSql({ index, scope, query, metric: node.metric, measure, column: node.column, grain: timeGrain(model, timeDimension), periodFilters: periods, offsets: node.offsets });
+      return cumulativeNodeSql({
+        index,
+        scope,
+        query,
+        metric: node.metric,
+        measure,
+        column: node.column,
+        grain: timeGrain(model, timeDimension),
+        periodFilters: periods,
+        offsets: node.offsets,
+      });
     }
     case 'conversion':
       return conversionSql(index, query, node, prefix, { rewrites, ...(subquery ? { subquery } : {}) });

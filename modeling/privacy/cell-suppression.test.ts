@@ -16,11 +16,31 @@ describe('cellsToSuppress', () => {
 
   it('treats a cell small in any of its counts as small, and protects every count', () => {
     // Cell 2 is small in the reference; the secondary cell must bring both sums to k.
-    expect(cellsToSuppress([[30, 500], [12, 3], [15, 900], [11, 40]], 10)).toEqual([false, true, false, true]);
+    expect(
+      cellsToSuppress(
+        [
+          [30, 500],
+          [12, 3],
+          [15, 900],
+          [11, 40],
+        ],
+        10,
+      ),
+    ).toEqual([false, true, false, true]);
   });
 
   it('shows empty cells and never picks them to hide another', () => {
-    expect(cellsToSuppress([[0, 300], [4, 50], [0, 20], [200, 900]], 10)).toEqual([false, true, false, true]);
+    expect(
+      cellsToSuppress(
+        [
+          [0, 300],
+          [4, 50],
+          [0, 20],
+          [200, 900],
+        ],
+        10,
+      ),
+    ).toEqual([false, true, false, true]);
   });
 
   it('hides everything when the whole is smaller than k', () => {

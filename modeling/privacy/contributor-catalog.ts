@@ -86,7 +86,10 @@ function subjectKey(model: Model, subject: Model): string | undefined {
 
 function countOf(name: string, key: string, like: Pick<Measure, 'timeDimension'> & Partial<Pick<Measure, 'filter' | 'nonAdditive'>>): Measure {
   return {
-    name, aggregation: 'count_distinct', sql: key, description: 'Distinct subjects behind the value (small-cell protection).',
+    name,
+    aggregation: 'count_distinct',
+    sql: key,
+    description: 'Distinct subjects behind the value (small-cell protection).',
     ...(like.filter ? { filter: like.filter } : {}),
     ...(like.timeDimension ? { timeDimension: like.timeDimension } : {}),
     ...(like.nonAdditive ? { nonAdditive: like.nonAdditive } : {}),
@@ -102,7 +105,11 @@ const counted = (input: MeasureInput): MeasureInput => ({ model: input.model, me
 /** The hidden metric counting the subjects behind `metric`'s values, or undefined when it reads no subject's rows. */
 function contributorMetric(metric: Metric, keyOf: ReadonlyMap<string, string>, inputCount: (input: MetricInput) => string | undefined): Metric | undefined {
   const name = `${CONTRIBUTORS}${metric.name}`;
-  const base = { ...governance(name), ...(metric.filter ? { filter: metric.filter } : {}), ...(metric.defaultGrain ? { defaultGrain: metric.defaultGrain } : {}) };
+  const base = {
+    ...governance(name),
+    ...(metric.filter ? { filter: metric.filter } : {}),
+    ...(metric.defaultGrain ? { defaultGrain: metric.defaultGrain } : {}),
+  };
   switch (metric.type) {
     case 'SIMPLE':
     case 'SEMI_ADDITIVE':
@@ -111,7 +118,14 @@ function contributorMetric(metric: Metric, keyOf: ReadonlyMap<string, string>, i
     case 'CUMULATIVE': {
       if (!keyOf.has(metric.measure.model)) return undefined;
       const { window, grainToDate, periodAgg } = metric;
-      return { ...base, type: 'CUMULATIVE', measure: counted(metric.measure), ...(window ? { window } : {}), ...(grainToDate ? { grainToDate } : {}), ...(periodAgg ? { periodAgg } : {}) };
+      return {
+        ...base,
+        type: 'CUMULATIVE',
+        measure: counted(metric.measure),
+        ...(window ? { window } : {}),
+        ...(grainToDate ? { grainToDate } : {}),
+        ...(periodAgg ? { periodAgg } : {}),
+      };
     }
     case 'CONVERSION':
       if (!keyOf.has(metric.base.model) || !keyOf.has(metric.conversion.model)) return undefined;
@@ -131,7 +145,14 @@ function contributorMetric(metric: Metric, keyOf: ReadonlyMap<string, string>, i
 
 /** `LEAST(COALESCE(c0, 0), ...)`: the smallest count of the inputs, a missing one counting 0. */
 function leastOf(aliases: readonly string[]): Expression {
-  const zeroIfNull = (name: string): Expression => ({ kind: 'call', fn: 'COALESCE', args: [{ kind: 'ref', name }, { kind: 'number', value: 0 }] });
+  const zeroIfNull = (name: string): Expression => ({
+    kind: 'call',
+    fn: 'COALESCE',
+    args: [
+      { kind: 'ref', name },
+      { kind: 'number', value: 0 },
+    ],
+  });
   const args = aliases.map(zeroIfNull);
   return args.length === 1 ? (args[0] as Expression) : { kind: 'call', fn: 'LEAST', args };
 }

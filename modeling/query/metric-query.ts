@@ -43,7 +43,11 @@ export interface MetricQuery {
 export function queryKey(query: MetricQuery): string {
   return JSON.stringify(query, (_key, value: unknown) =>
     value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null).sort(([a], [b]) => a.localeCompare(b)))
+      ? Object.fromEntries(
+          Object.entries(value as Record<string, unknown>)
+            .filter(([, v]) => v !== undefined && v !== null)
+            .sort(([a], [b]) => a.localeCompare(b)),
+        )
       : value,
   );
 }

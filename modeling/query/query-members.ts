@@ -40,7 +40,10 @@ export function queryMembers(index: CatalogIndex, query: ResolvedQuery): QueryMe
       return;
     }
     const ref = parseDimensionRef(filter.dimension, custom);
-    const fine = (filter.grain !== undefined && GRAINS.indexOf(filter.grain) < DAY) || (ref.grain.grain !== undefined && GRAINS.indexOf(ref.grain.grain) < DAY) || filter.values.some(hasTimeOfDay);
+    const fine =
+      (filter.grain !== undefined && GRAINS.indexOf(filter.grain) < DAY) ||
+      (ref.grain.grain !== undefined && GRAINS.indexOf(ref.grain.grain) < DAY) ||
+      filter.values.some(hasTimeOfDay);
     members.push(member(index, query, ref, 'filter', fine));
   };
   if (query.where) visit(query.where);
@@ -111,7 +114,10 @@ export function metricSensitivity(index: CatalogIndex, metric: Metric | undefine
   seen.add(metric.name);
   switch (metric.type) {
     case 'RATIO':
-      return [metric.numerator, metric.denominator].reduce<Sensitivity>((s, i) => stricter(s, metricSensitivity(index, index.metrics.get(i.metric), seen)), 'public');
+      return [metric.numerator, metric.denominator].reduce<Sensitivity>(
+        (s, i) => stricter(s, metricSensitivity(index, index.metrics.get(i.metric), seen)),
+        'public',
+      );
     case 'DERIVED':
       return metric.inputs.reduce<Sensitivity>((s, i) => stricter(s, metricSensitivity(index, index.metrics.get(i.metric), seen)), 'public');
     case 'CONVERSION':

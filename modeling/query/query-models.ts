@@ -84,6 +84,13 @@ export function distinctValuesModel(index: CatalogIndex, refs: readonly Dimensio
     const better = !best || local > best.local || (local === best.local && (joins < best.joins || (joins === best.joins && width < best.width)));
     if (better) best = { model, local, joins, width };
   }
-  if (!best) throw new StrataError('INVALID_QUERY', `no model reaches all of ${named.slice(0, 10).map((r) => quoteInput(r.text)).join(', ')}${named.length > 10 ? ', …' : ''} without fan-out`);
+  if (!best)
+    throw new StrataError(
+      'INVALID_QUERY',
+      `no model reaches all of ${named
+        .slice(0, 10)
+        .map((r) => quoteInput(r.text))
+        .join(', ')}${named.length > 10 ? ', …' : ''} without fan-out`,
+    );
   return best.model;
 }

@@ -46,14 +46,16 @@ export interface ResolvedQuery {
 /** Checks every name in a query against the catalog and says how to fix what is wrong. */
 export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQuery {
   const query = expandSavedQuery(index.catalog, input);
-  if (query.metrics.length === 0 && (query.groupBy ?? []).length === 0) throw new StrataError('INVALID_QUERY', 'name at least one metric in `metrics`, or group-bys for their distinct values');
+  if (query.metrics.length === 0 && (query.groupBy ?? []).length === 0)
+    throw new StrataError('INVALID_QUERY', 'name at least one metric in `metrics`, or group-bys for their distinct values');
   const metrics = query.metrics.map((name) => resolveMetric(index, name));
   const custom = customGrainNames(index.catalog);
   const refs = (query.groupBy ?? []).map((g) => ({ input: g, ref: parseDimensionRef(g.dimension, custom) }));
   const filterRefs = query.where ? filterDimensions(query.where).map((d) => parseDimensionRef(d, custom)) : [];
   const distinctFrom = metrics.length === 0 ? distinctValuesModel(index, [...refs.map((r) => r.ref), ...filterRefs]) : undefined;
   const models = distinctFrom ? (distinctFrom === 'time_spine' ? [] : [distinctFrom]) : queryModels(index, metrics);
-  const defaultGrain = metrics.length === 0 ? 'DAY' : metrics.map((m) => metricDefaultGrain(index, m)).sort((a, b) => GRAINS.indexOf(a) - GRAINS.indexOf(b))[0] ?? 'DAY';
+  const defaultGrain =
+    metrics.length === 0 ? 'DAY' : (metrics.map((m) => metricDefaultGrain(index, m)).sort((a, b) => GRAINS.indexOf(a) - GRAINS.indexOf(b))[0] ?? 'DAY');
   const groupBy = refs.map(({ input: g, ref }) => resolveGroupBy(index, models, metrics, ref, g.grain, g.datePart, defaultGrain));
   const columns = new Set<string>();
   for (const g of groupBy) {
@@ -63,8 +65,10 @@ export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQ
   if (query.where) checkFilterNames(index, models, metrics, query.where, custom);
   checkTimeRange(query.timeRange);
   const orderBy = (query.orderBy ?? []).map((o) => ({ column: resolveOrderField(o.field, metrics, groupBy), descending: o.direction === 'DESC' }));
-  if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 0)) throw new StrataError('BAD_USER_INPUT', '`limit` must be a non-negative integer');
-  if (query.offset !== undefined && (!Number.isInteger(query.offset) || query.offset < 0)) throw new StrataError('BAD_USER_INPUT', '`offset` must be a non-negative integer');
+  if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 0))
+    throw new StrataError('BAD_USER_INPUT', '`limit` must be a non-negative integer');
+  if (query.offset !== undefined && (!Number.isInteger(query.offset) || query.offset < 0))
+    throw new StrataError('BAD_USER_INPUT', '`offset` must be a non-negative integer');
   return {
     metrics,
     models,
@@ -83,11 +87,20 @@ function resolveMetric(index: CatalogIndex, name: string): Metric {
   const metric = index.metrics.get(name);
   if (metric && metric.status !== 'ARCHIVED') return metric;
   const suggestions = closestNames(name, [...index.metrics.keys()]);
-  throw new StrataError('UNKNOWN_MEMBER', `unknown metric ${quoteInput(name)}${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
+  throw new StrataError(
+    'UNKNOWN_MEMBER',
+    `unknown metric ${quoteInput(name)}${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`,
+    { suggestions },
+  );
 }
 
 /** A reference must resolve from every model the query aggregates; returns its type and defined grain. */
-export function resolveDimension(index: CatalogIndex, models: readonly Model[], metrics: readonly Metric[], ref: DimensionRef): { type: DimensionType; grain?: Grain } {
+export function resolveDimension(
+  index: CatalogIndex,
+  models: readonly Model[],
+  metrics: readonly Metric[],
+  ref: DimensionRef,
+): { type: DimensionType; grain?: Grain } {
   if (ref.kind === 'metric_time') return { type: 'time', grain: 'DAY' };
   let found: { type: DimensionType; grain?: Grain } | undefined;
   for (const model of models) {
@@ -100,11 +113,18 @@ export function resolveDimension(index: CatalogIndex, models: readonly Model[], 
       const known = knownNames(index);
       if (!known.has(refBaseName(ref)) && !known.has(ref.text)) {
         const suggestions = closestNames(ref.text, [...known, 'metric_time']);
-        throw new StrataError('UNKNOWN_MEMBER', `unknown dimension ${quoteInput(ref.text)}${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
+        throw new StrataError(
+          'UNKNOWN_MEMBER',
+          `unknown dimension ${quoteInput(ref.text)}${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`,
+          { suggestions },
+        );
       }
     }
     const users = metrics.filter((m) => queryModels(index, [m]).some((l) => l.name === model.name)).map((m) => `'${m.name}'`);
-    throw new StrataError('INVALID_QUERY', `dimension ${quoteInput(ref.text)} cannot slice ${users.length ? `metric ${users.join(', ')}` : `'${model.name}'`}: ${located.message}`);
+    throw new StrataError(
+      'INVALID_QUERY',
+      `dimension ${quoteInput(ref.text)} cannot slice ${users.length ? `metric ${users.join(', ')}` : `'${model.name}'`}: ${located.message}`,
+    );
   }
   if (!found && models.length === 0) throw new StrataError('INVALID_QUERY', `${quoteInput(ref.text)} cannot be grouped with the time spine alone`);
   return found ?? { type: 'string' };
@@ -112,20 +132,31 @@ export function resolveDimension(index: CatalogIndex, models: readonly Model[], 
 
 /** Every `model.dimension` and MetricFlow `entity__dimension` name of the catalog, for suggestions. */
 function knownNames(index: CatalogIndex): Set<string> {
-  return new Set([...index.models.values()].flatMap((m) => [
-    ...m.dimensions.map((d) => `${m.name}.${d.name}`),
-    ...(m.entities ?? []).flatMap((e) => [e.name, ...m.dimensions.map((d) => `${e.name}__${d.name}`)]),
-  ]));
+  return new Set(
+    [...index.models.values()].flatMap((m) => [
+      ...m.dimensions.map((d) => `${m.name}.${d.name}`),
+      ...(m.entities ?? []).flatMap((e) => [e.name, ...m.dimensions.map((d) => `${e.name}__${d.name}`)]),
+    ]),
+  );
 }
 
-function resolveGroupBy(index: CatalogIndex, models: readonly Model[], metrics: readonly Metric[], ref: DimensionRef, grain: Grain | undefined, datePart: DatePart | undefined, defaultGrain: Grain): ResolvedGroupBy {
+function resolveGroupBy(
+  index: CatalogIndex,
+  models: readonly Model[],
+  metrics: readonly Metric[],
+  ref: DimensionRef,
+  grain: Grain | undefined,
+  datePart: DatePart | undefined,
+  defaultGrain: Grain,
+): ResolvedGroupBy {
   const found = resolveDimension(index, models, metrics, ref);
   const named: GrainChoice = ref.grain;
   if ((grain || datePart || named.grain || named.custom) && found.type !== 'time') {
     throw new StrataError('INVALID_QUERY', `${quoteInput(ref.text)} is a ${found.type} dimension; grain and datePart apply only to time dimensions`);
   }
   if (grain && !GRAINS.includes(grain)) throw new StrataError('BAD_USER_INPUT', `unknown grain '${grain}'`);
-  if (grain && named.grain && grain !== named.grain) throw new StrataError('BAD_USER_INPUT', `${quoteInput(ref.text)} names grain ${named.grain} but grain ${grain} was given`);
+  if (grain && named.grain && grain !== named.grain)
+    throw new StrataError('BAD_USER_INPUT', `${quoteInput(ref.text)} names grain ${named.grain} but grain ${grain} was given`);
   const metricTime = ref.kind === 'metric_time';
   const own = metricTime ? defaultGrain : defaultGrainOf(found);
   const effective: GrainChoice = found.type === 'time' && !datePart ? (named.custom ? named : { grain: grain ?? named.grain ?? own }) : {};
@@ -158,7 +189,8 @@ function checkFilterNames(index: CatalogIndex, models: readonly Model[], metrics
   }
   const ref = parseDimensionRef(filter.dimension, custom);
   const found = resolveDimension(index, models, metrics, ref);
-  if ((filter.grain || ref.grain.grain || ref.grain.custom) && found.type !== 'time') throw new StrataError('INVALID_QUERY', `${quoteInput(filter.dimension)} is a ${found.type} dimension; grain applies only to time dimensions`);
+  if ((filter.grain || ref.grain.grain || ref.grain.custom) && found.type !== 'time')
+    throw new StrataError('INVALID_QUERY', `${quoteInput(filter.dimension)} is a ${found.type} dimension; grain applies only to time dimensions`);
   checkValues(filter.values, found.type, quoteInput(filter.dimension));
 }
 
@@ -182,13 +214,18 @@ function checkTimeRange(range: MetricQuery['timeRange']): void {
     const problem = castProblem('time', value);
     if (problem) throw new StrataError('BAD_USER_INPUT', `timeRange.${bound}: ${problem}`);
   }
-  if (range?.from && range.to && range.from >= range.to) throw new StrataError('BAD_USER_INPUT', 'timeRange.from must be before timeRange.to (the range is half-open)');
+  if (range?.from && range.to && range.from >= range.to)
+    throw new StrataError('BAD_USER_INPUT', 'timeRange.from must be before timeRange.to (the range is half-open)');
 }
 
 function resolveOrderField(field: string, metrics: readonly Metric[], groupBy: readonly ResolvedGroupBy[]): string {
   if (metrics.some((m) => m.name === field)) return field;
-  const group = groupBy.find((g) => g.column === field || g.text === field) ?? groupBy.find((g) => refBaseName(g.ref) === field || refBaseName(g.ref) === field.replaceAll('.', '__'));
+  const group =
+    groupBy.find((g) => g.column === field || g.text === field) ??
+    groupBy.find((g) => refBaseName(g.ref) === field || refBaseName(g.ref) === field.replaceAll('.', '__'));
   if (group) return group.column;
   const names = [...metrics.map((m) => m.name), ...groupBy.map((g) => g.column)];
-  throw new StrataError('INVALID_QUERY', `cannot order by ${quoteInput(field)}: order by one of ${names.join(', ')}`, { suggestions: closestNames(field, names) });
+  throw new StrataError('INVALID_QUERY', `cannot order by ${quoteInput(field)}: order by one of ${names.join(', ')}`, {
+    suggestions: closestNames(field, names),
+  });
 }

@@ -18,11 +18,19 @@ export function expandSavedQuery(catalog: Catalog, query: MetricQuery): MetricQu
   if (!saved) {
     const names = (catalog.savedQueries ?? []).map((s) => s.name);
     const suggestions = closestNames(query.savedQuery, names);
-    throw new StrataError('UNKNOWN_MEMBER', `unknown saved query ${quoteInput(query.savedQuery)}${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`, { suggestions });
+    throw new StrataError(
+      'UNKNOWN_MEMBER',
+      `unknown saved query ${quoteInput(query.savedQuery)}${suggestions.length ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : ''}`,
+      { suggestions },
+    );
   }
-  const where = saved.where && query.where ? { kind: 'and' as const, filters: [saved.where, query.where] } : saved.where ?? query.where;
+  const where = saved.where && query.where ? { kind: 'and' as const, filters: [saved.where, query.where] } : (saved.where ?? query.where);
   const groupBy = [
-    ...saved.groupBy.map((g) => ({ dimension: g.dimension, ...(g.grain ? { grain: g.grain as Grain } : {}), ...(g.datePart ? { datePart: g.datePart as DatePart } : {}) })),
+    ...saved.groupBy.map((g) => ({
+      dimension: g.dimension,
+      ...(g.grain ? { grain: g.grain as Grain } : {}),
+      ...(g.datePart ? { datePart: g.datePart as DatePart } : {}),
+    })),
     ...(query.groupBy ?? []),
   ];
   const { savedQuery: _name, ...rest } = query;

@@ -17,7 +17,11 @@ export interface AggregateColumn {
  * none of whose rows pass (as when it is aggregated alone and the group is absent); without
  * group-bys, the aggregate of no rows (a count of 0), as alone.
  */
-export function aggregateNodeSql(scope: NodeScope, columns: readonly AggregateColumn[], options: { countKeys: boolean } = { countKeys: true }): RawBuilder<unknown> {
+export function aggregateNodeSql(
+  scope: NodeScope,
+  columns: readonly AggregateColumn[],
+  options: { countKeys: boolean } = { countKeys: true },
+): RawBuilder<unknown> {
   const own = columns.map((c) => (c.filter ? scope.compileFilter(c.filter) : undefined));
   const alone = columns.length === 1;
   const values = columns.map((c, i) => {
@@ -32,7 +36,16 @@ export function aggregateNodeSql(scope: NodeScope, columns: readonly AggregateCo
   });
   const select = [...groupColumns(scope.groups), ...values];
   // Only rows some measure reads: its own filter, or any of them when every measure has one.
-  const rowsRead = own.every((f) => f !== undefined) ? [own.length === 1 ? own[0]! : sql`(${sql.join(own.map((f) => sql`(${f})`), sql` OR `)})`] : [];
+  const rowsRead = own.every((f) => f !== undefined)
+    ? [
+        own.length === 1
+          ? own[0]!
+          : sql`(${sql.join(
+              own.map((f) => sql`(${f})`),
+              sql` OR `,
+            )})`,
+      ]
+    : [];
   const where = whereClause([...scope.timeRange, ...scope.filters, ...rowsRead]);
   return sql`SELECT ${sql.join(select)} FROM ${scope.relation.from()} ${where} ${groupByOrdinals(scope.groups.length)}`;
 }

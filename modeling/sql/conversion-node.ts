@@ -32,21 +32,23 @@ export function conversionNodeSql(
   const groups = base.scope.groups;
   const groupCols = groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`);
   const baseValue = valueOf(base.measure, base.scope.relation);
-  const ranked = metric.baseEvents === 'first_ever'
-    ? sql`, ROW_NUMBER() OVER (PARTITION BY ${base.entity} ORDER BY ${base.time}) AS rn`
-    : sql``;
+  const ranked = metric.baseEvents === 'first_ever' ? sql`, ROW_NUMBER() OVER (PARTITION BY ${base.entity} ORDER BY ${base.time}) AS rn` : sql``;
   // first_ever ranks every event before the time range applies; the range then keeps the firsts inside it.
   const props = base.properties.map((p, i) => sql`${p} AS ${sql.id(`p${i}`)}`);
   const baseRows = sql`SELECT ${sql.join([...groupCols, sql`${base.entity} AS e`, sql`${base.time} AS t`, sql`${baseValue} AS value`, ...props])}${
     metric.baseEvents === 'first_in_period'
       ? sql`, ROW_NUMBER() OVER (PARTITION BY ${sql.join([base.entity, ...base.scope.periodGroups])} ORDER BY ${base.time}) AS rn`
-      : metric.baseEvents === 'first_ever' ? sql`, TRUE AS in_range` : sql``}
+      : metric.baseEvents === 'first_ever'
+        ? sql`, TRUE AS in_range`
+        : sql``
+  }
     FROM ${base.scope.relation.from()} ${whereClause([...(metric.baseEvents === 'first_ever' ? [] : base.scope.timeRange), ...base.scope.filters])}`;
-  const baseEvents = metric.baseEvents === 'all'
-    ? baseRows
-    : metric.baseEvents === 'first_in_period'
-      ? sql`SELECT * FROM (${baseRows}) AS ranked WHERE rn = 1`
-      : firstEverEvents(base, groupCols, baseValue, ranked);
+  const baseEvents =
+    metric.baseEvents === 'all'
+      ? baseRows
+      : metric.baseEvents === 'first_in_period'
+        ? sql`SELECT * FROM (${baseRows}) AS ranked WHERE rn = 1`
+        : firstEverEvents(base, groupCols, baseValue, ranked);
 
   const conversionValue = valueOf(conversion.measure, conversion.scope.relation);
   const conversionRows = sql`SELECT ${sql.join([
@@ -57,7 +59,13 @@ export function conversionNodeSql(
     ...conversion.properties.map((p, i) => sql`${p} AS ${sql.id(`p${i}`)}`),
   ])} FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters])}`;
   const bGroups = groups.map((_, i) => sql.ref(`b.g${i}`));
-  const sameProperties = base.properties.length === 0 ? sql`` : sql` AND ${sql.join(base.properties.map((_, i) => sql`${sql.ref(`b.p${i}`)} = ${sql.ref(`c.p${i}`)}`), sql` AND `)}`;
+  const sameProperties =
+    base.properties.length === 0
+      ? sql``
+      : sql` AND ${sql.join(
+          base.properties.map((_, i) => sql`${sql.ref(`b.p${i}`)} = ${sql.ref(`c.p${i}`)}`),
+          sql` AND `,
+        )}`;
   // Every base event: each conversion counts once, for the latest base event before it
   // (MetricFlow). Firsts (ever, or per period) are anchors: each anchor converts or not,
   // judged on its own, so one later event may convert the anchors of two periods.
@@ -69,12 +77,17 @@ export function conversionNodeSql(
   const outGroups = groups.map((_, i) => sql.id(`g${i}`));
   const opportunities = aggregationSql(base.measure, base.measure.sql === '*' ? null : sql.ref('value'));
   const conversions = aggregationSql(conversion.measure, conversion.measure.sql === '*' ? null : sql.ref('value'));
-  const part = (source: string, aggregate: RawBuilder<unknown>, opportunitiesFirst: boolean) => sql`SELECT ${sql.join([
+  const part = (source: string, aggregate: RawBuilder<unknown>, opportunitiesFirst: boolean) =>
+    sql`SELECT ${sql.join([
+      ...outGroups,
+      opportunitiesFirst ? sql`${aggregate} AS o` : sql`CAST(NULL AS numeric) AS o`,
+      opportunitiesFirst ? sql`CAST(NULL AS numeric) AS c` : sql`${aggregate} AS c`,
+    ])} FROM ${sql.table(source)} ${groupByOrdinals(groups.length)}`;
+  const finalSelect = [
     ...outGroups,
-    opportunitiesFirst ? sql`${aggregate} AS o` : sql`CAST(NULL AS numeric) AS o`,
-    opportunitiesFirst ? sql`CAST(NULL AS numeric) AS c` : sql`${aggregate} AS c`,
-  ])} FROM ${sql.table(source)} ${groupByOrdinals(groups.length)}`;
-  const finalSelect = [...outGroups, sql`MAX(o) AS ${sql.id(columns.opportunities)}`, metric.window.sameTimeCounts ? sql`MAX(c) AS ${sql.id(columns.conversions)}` : sql`COALESCE(MAX(c), 0) AS ${sql.id(columns.conversions)}`];
+    sql`MAX(o) AS ${sql.id(columns.opportunities)}`,
+    metric.window.sameTimeCounts ? sql`MAX(c) AS ${sql.id(columns.conversions)}` : sql`COALESCE(MAX(c), 0) AS ${sql.id(columns.conversions)}`,
+  ];
   return sql`WITH base_events AS (${baseEvents}), conversion_events AS (${conversionRows}), matched AS (${matched})
     SELECT ${sql.join(finalSelect)} FROM (${part('base_events', opportunities, true)} UNION ALL ${part('matched', conversions, false)}) AS parts
     ${groupByOrdinals(groups.length)}`;

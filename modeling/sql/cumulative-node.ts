@@ -39,18 +39,19 @@ export function cumulativeNodeSql(input: CumulativeInput): RawBuilder<unknown> {
   const rowPeriod = truncate(scope.time, grain);
   const value = measure.sql === '*' ? sql`1` : scope.relation.baseColumn(measure.sql);
   const upper = scope.range.to ? [sql`${scope.time.expr} < ${boundFor(scope.time, scope.range.to)}`] : [];
-  const lowerFrom = scope.range.from && metric.window
-    ? sql`${boundFor(scope.time, scope.range.from)} - ${interval(metric.window)}`
-    : scope.range.from && metric.grainToDate && spine ? sql`date_trunc(${sql.lit(metric.grainToDate.toLowerCase())}, ${boundFor(scope.time, scope.range.from)})` : undefined;
+  const lowerFrom =
+    scope.range.from && metric.window
+      ? sql`${boundFor(scope.time, scope.range.from)} - ${interval(metric.window)}`
+      : scope.range.from && metric.grainToDate && spine
+        ? sql`date_trunc(${sql.lit(metric.grainToDate.toLowerCase())}, ${boundFor(scope.time, scope.range.from)})`
+        : undefined;
   const lower = lowerFrom ? [sql`${scope.time.expr} >= ${lowerFrom}`] : [];
   const rows = sql`SELECT ${sql.join([...others.map(({ i }) => sql`${scope.groups[i]} AS ${sql.id(`g${i}`)}`), sql`${rowPeriod} AS d`, sql`${value} AS value`])}
     FROM ${scope.relation.from()} ${whereClause([...upper, ...lower, ...scope.filters])}`;
 
   const dayType = subDaily ? sql`timestamp` : sql`date`;
   const spineDay: TimeColumn = { expr: sql.ref('daily.day'), storage: subDaily ? 'timestamp' : 'date', timeZone: 'UTC' };
-  const spineSql = spine
-    ? spineFromTable(input, spine.table, spine.column, dayType, periods.length > 0)
-    : spineFromData(scope, periods.length > 0);
+  const spineSql = spine ? spineFromTable(input, spine.table, spine.column, dayType, periods.length > 0) : spineFromData(scope, periods.length > 0);
   const window = metric.window
     ? sql`AND r.d > CAST(s.day - ${interval(metric.window)} AS ${dayType})`
     : metric.grainToDate
@@ -62,14 +63,17 @@ export function cumulativeNodeSql(input: CumulativeInput): RawBuilder<unknown> {
 
   const joins: RawBuilder<unknown>[] = [];
   const lookup: CustomGrainLookup = (spineTable, customColumn, period) => {
-    joins.push(sql`LEFT JOIN ${sql.table(spineTable.table)} AS ${sql.id(`cg${joins.length}`)} ON CAST(${sql.ref(`cg${joins.length}.${spineTable.column}`)} AS timestamp) = ${period}`);
+    joins.push(
+      sql`LEFT JOIN ${sql.table(spineTable.table)} AS ${sql.id(`cg${joins.length}`)} ON CAST(${sql.ref(`cg${joins.length}.${spineTable.column}`)} AS timestamp) = ${period}`,
+    );
     return sql.ref(`cg${joins.length - 1}.${customColumn}`);
   };
   const outputGroups = query.groupBy.map((g, i) => {
     if (!scope.isPeriod[i]) return sql`${sql.ref(`daily.g${i}`)} AS ${sql.id(`g${i}`)}`;
     const expr = g.datePart
       ? extractPart(spineDay, g.datePart)
-      : grainedTime(input.index, spineDay, { ...(g.grain ? { grain: g.grain } : {}), ...(g.customGrain ? { custom: g.customGrain } : {}) }, lookup)?.expr ?? sql.ref('daily.day');
+      : (grainedTime(input.index, spineDay, { ...(g.grain ? { grain: g.grain } : {}), ...(g.customGrain ? { custom: g.customGrain } : {}) }, lookup)?.expr ??
+        sql.ref('daily.day'));
     return sql`${expr} AS ${sql.id(`g${i}`)}`;
   });
   const rollsUp = periods.some(({ g }) => g.datePart !== undefined || g.customGrain !== undefined || (g.grain !== undefined && g.grain !== grain));
@@ -96,9 +100,11 @@ function spineFromTable(input: CumulativeInput, table: string, columnName: strin
   const conditions = [
     ...inRange(day),
     ...(input.offsets.length > 0 ? inRange(offsetSource(day, input.offsets)) : []),
-    ...input.periodFilters.map((f) => filterSql(f, {
-      column: (text) => ({ expr: day, type: 'time', time, ...(grainedFor(input, time, text) ?? {}) }),
-    })),
+    ...input.periodFilters.map((f) =>
+      filterSql(f, {
+        column: (text) => ({ expr: day, type: 'time', time, ...(grainedFor(input, time, text) ?? {}) }),
+      }),
+    ),
   ];
   const all = sql`SELECT ${day} AS day FROM ${sql.table(table)} AS sp ${whereClause(conditions)}`;
   return grouped ? all : sql`SELECT MAX(day) AS day FROM (${all}) AS bounded WHERE day <= (SELECT MAX(d) FROM rows)`;

@@ -25,9 +25,15 @@ const COMPARISON: Readonly<Record<string, string>> = { EQ: '=', NEQ: '<>', GT: '
 export function filterSql(filter: Filter, scope: FilterScope): RawBuilder<unknown> {
   switch (filter.kind) {
     case 'and':
-      return sql`(${sql.join(filter.filters.map((f) => filterSql(f, scope)), sql` AND `)})`;
+      return sql`(${sql.join(
+        filter.filters.map((f) => filterSql(f, scope)),
+        sql` AND `,
+      )})`;
     case 'or':
-      return sql`(${sql.join(filter.filters.map((f) => filterSql(f, scope)), sql` OR `)})`;
+      return sql`(${sql.join(
+        filter.filters.map((f) => filterSql(f, scope)),
+        sql` OR `,
+      )})`;
     case 'not':
       return sql`(NOT ${filterSql(filter.filter, scope)})`;
     case 'compare':
@@ -35,7 +41,13 @@ export function filterSql(filter: Filter, scope: FilterScope): RawBuilder<unknow
     case 'metric': {
       if (!scope.metricValue) throw new Error('filter invariant: metric filters are not supported here');
       const value = scope.metricValue(filter);
-      return comparison(filter.op, value, filter.values.map((v) => sql`CAST(${v} AS numeric)`), filter.values, value);
+      return comparison(
+        filter.op,
+        value,
+        filter.values.map((v) => sql`CAST(${v} AS numeric)`),
+        filter.values,
+        value,
+      );
     }
   }
 }
@@ -46,7 +58,13 @@ function compareSql(filter: Extract<Filter, { kind: 'compare' }>, scope: FilterS
   return comparison(filter.op, left, filter.values.map(value), filter.values, column.expr);
 }
 
-function comparison(op: FilterOp, left: RawBuilder<unknown>, values: RawBuilder<unknown>[], raw: readonly string[], plain: RawBuilder<unknown>): RawBuilder<unknown> {
+function comparison(
+  op: FilterOp,
+  left: RawBuilder<unknown>,
+  values: RawBuilder<unknown>[],
+  raw: readonly string[],
+  plain: RawBuilder<unknown>,
+): RawBuilder<unknown> {
   const filter = { op, values: raw };
   const column = { expr: plain };
   switch (filter.op) {

@@ -78,7 +78,12 @@ export function relationGrainLookup(relation: Relation): CustomGrainLookup {
 }
 
 /** A time value at a grain: truncated, a custom granularity of the spine, or as is. */
-export function grainedTime(index: CatalogIndex, time: TimeColumn, grain: GrainChoice, lookup?: CustomGrainLookup): { expr: RawBuilder<unknown>; date: boolean } | undefined {
+export function grainedTime(
+  index: CatalogIndex,
+  time: TimeColumn,
+  grain: GrainChoice,
+  lookup?: CustomGrainLookup,
+): { expr: RawBuilder<unknown>; date: boolean } | undefined {
   if (grain.custom) {
     const found = customGrainSpine(index.catalog, grain.custom);
     if (!found) throw new Error(`catalog invariant: no custom granularity '${grain.custom}'`);
@@ -101,8 +106,16 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   const time = input.timeOverride
     ? input.timeOverride(relation)
     : shiftedTime({
-        index, relation, grain: timeDimension.grain ?? 'DAY', offsets: input.offsets, queryGrain: metricTimeGrain(query),
-        rawTime: { expr: relation.baseColumn((timeDimension as { sql: string }).sql), storage: (timeDimension as { storage?: TimeColumn['storage'] }).storage ?? 'timestamptz', timeZone: model.timeZone },
+        index,
+        relation,
+        grain: timeDimension.grain ?? 'DAY',
+        offsets: input.offsets,
+        queryGrain: metricTimeGrain(query),
+        rawTime: {
+          expr: relation.baseColumn((timeDimension as { sql: string }).sql),
+          storage: (timeDimension as { storage?: TimeColumn['storage'] }).storage ?? 'timestamptz',
+          timeZone: model.timeZone,
+        },
       });
   const custom = customGrainNames(index.catalog);
   const refs = new Map<string, DimensionRef>();
@@ -132,13 +145,18 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   };
   const scope: FilterScope = {
     column,
-    ...(input.subquery ? { metricValue: (leaf: Extract<Filter, { kind: 'metric' }>) => metricValue(leaf, input.subquery as MetricSubquery, column, relation) } : {}),
+    ...(input.subquery
+      ? { metricValue: (leaf: Extract<Filter, { kind: 'metric' }>) => metricValue(leaf, input.subquery as MetricSubquery, column, relation) }
+      : {}),
   };
   const groupExpr = (g: ResolvedGroupBy): RawBuilder<unknown> => {
     const c = column(g.text);
     if (!c.time) return c.expr;
     if (g.datePart) return extractPart(c.time, g.datePart);
-    return grainedTime(index, c.time, { ...(g.grain ? { grain: g.grain } : {}), ...(g.customGrain ? { custom: g.customGrain } : {}) }, lookup)?.expr ?? truncate(c.time, 'DAY');
+    return (
+      grainedTime(index, c.time, { ...(g.grain ? { grain: g.grain } : {}), ...(g.customGrain ? { custom: g.customGrain } : {}) }, lookup)?.expr ??
+      truncate(c.time, 'DAY')
+    );
   };
   const groups = query.groupBy.map(groupExpr);
   const isPeriod = query.groupBy.map((g) => g.metricTime || isOwnTime(g.ref));
@@ -162,17 +180,19 @@ function reachesAll(index: CatalogIndex, model: Model, filter: Filter, custom: R
 
 /** `time >= from AND time < to`, as far as the range is given. */
 export function rangeConditions(time: TimeColumn, range: { from?: string; to?: string }): RawBuilder<unknown>[] {
-  return [
-    ...(range.from ? [sql`${time.expr} >= ${boundFor(time, range.from)}`] : []),
-    ...(range.to ? [sql`${time.expr} < ${boundFor(time, range.to)}`] : []),
-  ];
+  return [...(range.from ? [sql`${time.expr} >= ${boundFor(time, range.from)}`] : []), ...(range.to ? [sql`${time.expr} < ${boundFor(time, range.to)}`] : [])];
 }
 
 /**
  * A metric's value for the row's entities: the metric grouped by them, joined on them
  * (NULL without a match), as MetricFlow joins a metric filter's subquery.
  */
-function metricValue(leaf: Extract<Filter, { kind: 'metric' }>, subquery: MetricSubquery, column: (ref: string) => FilterColumn, relation: Relation): RawBuilder<unknown> {
+function metricValue(
+  leaf: Extract<Filter, { kind: 'metric' }>,
+  subquery: MetricSubquery,
+  column: (ref: string) => FilterColumn,
+  relation: Relation,
+): RawBuilder<unknown> {
   const statement = subquery(leaf.metric, leaf.groupBy);
   const alias = `${relation.aliasPrefix}mf${metricJoins.get(relation) ?? 0}`;
   metricJoins.set(relation, (metricJoins.get(relation) ?? 0) + 1);

@@ -26,7 +26,11 @@ export class Relation {
   /** `FULL` for distinct-values queries (MetricFlow keeps values found on either side). */
   joinKind: 'LEFT' | 'FULL' = 'LEFT';
 
-  constructor(private readonly index: CatalogIndex, baseModel: Model, private readonly prefix = 't') {
+  constructor(
+    private readonly index: CatalogIndex,
+    baseModel: Model,
+    private readonly prefix = 't',
+  ) {
     this.base = { key: '', alias: `${prefix}0`, model: baseModel, columns: new Map() };
     this.occurrences.set('', this.base);
   }
@@ -101,7 +105,13 @@ export class Relation {
     const key = `${parent.key}/${step.join.name}`;
     let occurrence = this.occurrences.get(key);
     if (!occurrence) {
-      occurrence = { key, alias: `${this.prefix}${this.occurrences.size}`, model: this.index.model(step.join.model), columns: new Map(), join: { parent, step } };
+      occurrence = {
+        key,
+        alias: `${this.prefix}${this.occurrences.size}`,
+        model: this.index.model(step.join.model),
+        columns: new Map(),
+        join: { parent, step },
+      };
       this.occurrences.set(key, occurrence);
       for (const [left, right] of step.join.on) {
         this.columnOf(parent, left);

@@ -18,11 +18,10 @@ export function semiAdditiveNodeSql(scope: NodeScope, column: AggregateColumn, n
   // A non-additive dimension coarser than a day is compared at its own grain.
   const coarse = dimension.grain && ['WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(dimension.grain);
   if (periods && !coarse && nonAdditive.groupings.length === 0) return probedSemiAdditiveSql(scope, column, nonAdditive.window, dimension, periods.grain);
-  const at = coarse ? truncate({ expr: column_, storage: dimension.storage ?? 'timestamptz', timeZone: scope.model.timeZone }, dimension.grain as Grain) : column_;
-  const partition = [
-    ...scope.periodGroups,
-    ...nonAdditive.groupings.map((name) => scope.relation.baseColumn(memberOf(scope.model, name)?.sql ?? name)),
-  ];
+  const at = coarse
+    ? truncate({ expr: column_, storage: dimension.storage ?? 'timestamptz', timeZone: scope.model.timeZone }, dimension.grain as Grain)
+    : column_;
+  const partition = [...scope.periodGroups, ...nonAdditive.groupings.map((name) => scope.relation.baseColumn(memberOf(scope.model, name)?.sql ?? name))];
   const windowFn = nonAdditive.window === 'max' ? sql`MAX(${at})` : sql`MIN(${at})`;
   const over = partition.length > 0 ? sql`OVER (PARTITION BY ${sql.join(partition)})` : sql`OVER ()`;
   const value = measureValue(scope, column.measure) ?? sql`1`;
@@ -54,7 +53,13 @@ export interface PeriodsOfTime {
  * index on the time column answers without reading the period), then only the rows at
  * those times are aggregated. Same rows as the window form; far fewer read.
  */
-function probedSemiAdditiveSql(scope: NodeScope, column: AggregateColumn, window: NonAdditive['window'], dimension: Dimension, grain: Grain | undefined): RawBuilder<unknown> {
+function probedSemiAdditiveSql(
+  scope: NodeScope,
+  column: AggregateColumn,
+  window: NonAdditive['window'],
+  dimension: Dimension,
+  grain: Grain | undefined,
+): RawBuilder<unknown> {
   const value = measureValue(scope, column.measure);
   const at = scope.relation.baseColumn(dimension.sql);
   const time: TimeColumn = { expr: at, storage: dimension.storage ?? 'timestamptz', timeZone: scope.model.timeZone };
@@ -66,9 +71,7 @@ function probedSemiAdditiveSql(scope: NodeScope, column: AggregateColumn, window
   const aloneFrom = alone.from();
   const aloneRange = rangeConditions(aloneTime, scope.range);
   // The probe reads the rows the query reads: through the joins only when a filter needs them.
-  const probe = scope.filters.length === 0
-    ? { from: aloneFrom, at: aloneTime.expr, conditions: aloneRange }
-    : { from, at, conditions: rowFilters };
+  const probe = scope.filters.length === 0 ? { from: aloneFrom, at: aloneTime.expr, conditions: aloneRange } : { from, at, conditions: rowFilters };
   const order = window === 'max' ? sql`DESC NULLS FIRST` : sql`ASC NULLS LAST`;
   const pick = (more: readonly RawBuilder<unknown>[]) =>
     sql`(SELECT ${probe.at} FROM ${probe.from} ${whereClause([...more, ...probe.conditions, sql`${probe.at} IS NOT NULL`])} ORDER BY ${probe.at} ${order} LIMIT 1)`;
@@ -85,7 +88,10 @@ function probedSemiAdditiveSql(scope: NodeScope, column: AggregateColumn, window
     const period = `${scope.relation.aliasPrefix}period`;
     const start = sql.ref(`${period}.start`);
     const probeTime = { ...time, expr: probe.at };
-    const within = [sql`${probe.at} >= ${fromLocalTime(probeTime, start)}`, sql`${probe.at} < ${fromLocalTime(probeTime, sql`${start} + ${grainStep(grain)}`)}`];
+    const within = [
+      sql`${probe.at} >= ${fromLocalTime(probeTime, start)}`,
+      sql`${probe.at} < ${fromLocalTime(probeTime, sql`${start} + ${grainStep(grain)}`)}`,
+    ];
     chosen = sql`${at} = ANY(ARRAY(SELECT ${pick(within)} FROM (${bounds}) AS bounds, generate_series(bounds.lo, bounds.hi, ${grainStep(grain)}) AS ${sql.id(period)}(start)))`;
   }
   const aggregate = aggregationSql(column.measure, value);

@@ -12,7 +12,8 @@ export type TimeOffset = Duration | { readonly toGrain: Grain } | { readonly cus
 /** Where a spine period `period` reads its value from, for offsets listed outermost first. */
 export function offsetSource(period: RawBuilder<unknown>, offsets: readonly TimeOffset[]): RawBuilder<unknown> {
   return offsets.reduce<RawBuilder<unknown>>((expr, offset) => {
-    if ('customGrain' in offset) throw new StrataError('INVALID_QUERY', `an offset of ${offset.count} ${offset.customGrain} cannot be combined with other offsets or windows`);
+    if ('customGrain' in offset)
+      throw new StrataError('INVALID_QUERY', `an offset of ${offset.count} ${offset.customGrain} cannot be combined with other offsets or windows`);
     return 'toGrain' in offset ? sql`date_trunc(${sql.lit(offset.toGrain.toLowerCase())}, ${expr})` : sql`(${expr} - ${interval(offset)})`;
   }, period);
 }
@@ -55,12 +56,15 @@ export function shiftedTime(input: ShiftInput): TimeColumn {
   if (offsets.length === 0) return rawTime;
   const custom = offsets.find((o): o is { customGrain: string; count: number } => 'customGrain' in o);
   if (custom) {
-    if (offsets.length > 1) throw new StrataError('INVALID_QUERY', `an offset of ${custom.count} ${custom.customGrain} cannot be combined with other offsets or windows`);
+    if (offsets.length > 1)
+      throw new StrataError('INVALID_QUERY', `an offset of ${custom.count} ${custom.customGrain} cannot be combined with other offsets or windows`);
     const found = customGrainSpine(index.catalog, custom.customGrain);
     if (!found) throw new Error(`catalog invariant: no custom granularity '${custom.customGrain}'`);
     const alias = `${relation.aliasPrefix}cs`;
     const rowDay = sql`CAST(date_trunc(${sql.lit(found.spine.grain.toLowerCase())}, ${localTime(rawTime)}) AS timestamp)`;
-    relation.addJoin(sql`INNER JOIN (${customShiftMap(found.spine, found.column, custom.count)}) AS ${sql.id(alias)} ON ${sql.ref(`${alias}.src`)} = ${rowDay}`);
+    relation.addJoin(
+      sql`INNER JOIN (${customShiftMap(found.spine, found.column, custom.count)}) AS ${sql.id(alias)} ON ${sql.ref(`${alias}.src`)} = ${rowDay}`,
+    );
     return { expr: sql.ref(`${alias}.dst`), storage: 'timestamp', timeZone: rawTime.timeZone };
   }
   const spine = spineFor(index.catalog, input.grain);

@@ -7,7 +7,13 @@ import { grainedTime, whereClause } from './node-scope.ts';
 import { extractPart, spineFor, type TimeColumn } from './time.ts';
 
 /** The distinct metric_time periods of the time spine inside a range, one column per period group-by (`g<i>`). */
-export function spinePeriods(index: CatalogIndex, query: ResolvedQuery, periodIndexes: readonly number[], grain: Grain, range: { from?: string; to?: string }): RawBuilder<unknown> {
+export function spinePeriods(
+  index: CatalogIndex,
+  query: ResolvedQuery,
+  periodIndexes: readonly number[],
+  grain: Grain,
+  range: { from?: string; to?: string },
+): RawBuilder<unknown> {
   const spine = spineFor(index.catalog, grain);
   if (!spine) throw new Error('catalog invariant: joining to the time spine needs a time spine');
   const column = sql`CAST(${sql.ref(`sp.${spine.column}`)} AS timestamp)`;
@@ -23,7 +29,11 @@ export function spinePeriods(index: CatalogIndex, query: ResolvedQuery, periodIn
 function periodExpr(index: CatalogIndex, time: TimeColumn, g: ResolvedGroupBy): RawBuilder<unknown> {
   if (g.datePart) return extractPart(time, g.datePart);
   // The spine's own custom granularity columns are read directly.
-  return grainedTime(index, time, { ...(g.grain ? { grain: g.grain } : {}), ...(g.customGrain ? { custom: g.customGrain } : {}) }, (_spine, column) => sql.ref(`sp.${column}`))?.expr ?? time.expr;
+  return (
+    grainedTime(index, time, { ...(g.grain ? { grain: g.grain } : {}), ...(g.customGrain ? { custom: g.customGrain } : {}) }, (_spine, column) =>
+      sql.ref(`sp.${column}`),
+    )?.expr ?? time.expr
+  );
 }
 
 /**
@@ -32,7 +42,15 @@ function periodExpr(index: CatalogIndex, time: TimeColumn, g: ResolvedGroupBy): 
  * on group-by columns apply again after the join, so a spine period without data does not
  * bring back rows the filter removed.
  */
-export function joinToTimeSpine(index: CatalogIndex, query: ResolvedQuery, inner: RawBuilder<unknown>, valueColumns: readonly string[], isPeriod: readonly boolean[], grain: Grain, range: { from?: string; to?: string }): RawBuilder<unknown> {
+export function joinToTimeSpine(
+  index: CatalogIndex,
+  query: ResolvedQuery,
+  inner: RawBuilder<unknown>,
+  valueColumns: readonly string[],
+  isPeriod: readonly boolean[],
+  grain: Grain,
+  range: { from?: string; to?: string },
+): RawBuilder<unknown> {
   const periodIndexes = isPeriod.flatMap((p, i) => (p ? [i] : []));
   const periods = spinePeriods(index, query, periodIndexes, grain, range);
   const select = [
@@ -54,12 +72,21 @@ function reappliedFilters(query: ResolvedQuery, isPeriod: readonly boolean[]): R
     if (f.kind === 'not') return applicable(f.filter);
     return f.kind === 'compare' && groupIndex(f.dimension) >= 0;
   };
-  return parts.filter(applicable).map((f) => filterSql(f, {
-    column: (text): FilterColumn => {
-      const i = groupIndex(text);
-      if (!isPeriod[i]) return { expr: sql.ref(`n.g${i}`), type: query.groupBy[i]?.type ?? 'string' };
-      const period = sql.ref(`sp.g${i}`);
-      return { expr: period, type: 'time', grained: { expr: period, date: query.groupBy[i]?.grain !== undefined && !['MILLISECOND', 'SECOND', 'MINUTE', 'HOUR'].includes(query.groupBy[i]?.grain as string) } };
-    },
-  }));
+  return parts.filter(applicable).map((f) =>
+    filterSql(f, {
+      column: (text): FilterColumn => {
+        const i = groupIndex(text);
+        if (!isPeriod[i]) return { expr: sql.ref(`n.g${i}`), type: query.groupBy[i]?.type ?? 'string' };
+        const period = sql.ref(`sp.g${i}`);
+        return {
+          expr: period,
+          type: 'time',
+          grained: {
+            expr: period,
+            date: query.groupBy[i]?.grain !== undefined && !['MILLISECOND', 'SECOND', 'MINUTE', 'HOUR'].includes(query.groupBy[i]?.grain as string),
+          },
+        };
+      },
+    }),
+  );
 }

@@ -168,8 +168,6 @@ export function widenToGrain(range: { from?: string; to?: string }, grain: Grain
   const isDate = (v: string | undefined): v is string => v !== undefined && v.length === 10;
   return {
     ...(range.from !== undefined ? { from: isDate(range.from) ? periodStart(range.from, grain) : range.from } : {}),
-    ...(range.to !== undefined
-      ? { to: isDate(range.to) && periodStart(range.to, grain) !== range.to ? nextPeriodStart(range.to, grain) : range.to }
-      : {}),
+    ...(range.to !== undefined ? { to: isDate(range.to) && periodStart(range.to, grain) !== range.to ? nextPeriodStart(range.to, grain) : range.to } : {}),
   };
 }

@@ -25,7 +25,13 @@ export function checkTag(tag: TagDefinition, subject: TagSubject, tags: Readonly
 }
 
 /** Checks a rule's names and values (also used for audiences). */
-export function checkRule(rule: Rule, subject: TagSubject, tags: ReadonlyMap<string, TagDefinition>, path: string, options: { forPublish: boolean; self?: string }): void {
+export function checkRule(
+  rule: Rule,
+  subject: TagSubject,
+  tags: ReadonlyMap<string, TagDefinition>,
+  path: string,
+  options: { forPublish: boolean; self?: string },
+): void {
   leaves(rule).forEach((leaf, i) => {
     const at = `${path} (comparison ${i + 1})`;
     if (leaf.kind === 'dimension') return checkValues(subjectDimension(subject, leaf.dimension, at).type, leaf.values, at);
@@ -37,10 +43,18 @@ export function checkRule(rule: Rule, subject: TagSubject, tags: ReadonlyMap<str
     if (leaf.tag === options.self) throw new StrataError('BAD_USER_INPUT', `${at}: a tag cannot read itself`, { path: at });
     if (!target || target.status === 'ARCHIVED') {
       const suggestions = closestNames(leaf.tag, [...tags.keys()]);
-      throw new StrataError('UNKNOWN_MEMBER', `${at}: unknown tag ${quoteInput(leaf.tag)}${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`, { path: at, suggestions });
+      throw new StrataError(
+        'UNKNOWN_MEMBER',
+        `${at}: unknown tag ${quoteInput(leaf.tag)}${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`,
+        { path: at, suggestions },
+      );
     }
     if (options.forPublish && target.status !== 'PUBLISHED') {
-      throw new StrataError('BAD_USER_INPUT', `${at}: tag ${quoteInput(leaf.tag)} is ${target.status}; only published tags can be read by a published definition`, { path: at });
+      throw new StrataError(
+        'BAD_USER_INPUT',
+        `${at}: tag ${quoteInput(leaf.tag)} is ${target.status}; only published tags can be read by a published definition`,
+        { path: at },
+      );
     }
     checkValues(tagValueType(target), leaf.values, at);
   });
@@ -55,7 +69,13 @@ function checkValues(type: Parameters<typeof castProblem>[0], values: readonly s
 
 /** Tags a tag reads. */
 export function tagDependencies(tag: TagDefinition): string[] {
-  return [...new Set(tagRules(tag.source).flatMap(leaves).flatMap((l) => (l.kind === 'tag' ? [l.tag] : [])))];
+  return [
+    ...new Set(
+      tagRules(tag.source)
+        .flatMap(leaves)
+        .flatMap((l) => (l.kind === 'tag' ? [l.tag] : [])),
+    ),
+  ];
 }
 
 /** The tags whose every dependency is among them too (a tag reading a missing one is left out). */

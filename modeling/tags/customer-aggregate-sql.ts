@@ -33,13 +33,15 @@ export function customerAggregateSql(subject: TagSubject, ref: AggregateRef, asO
     sql`${key} IS NOT NULL`,
   ];
   if (measure.filter) {
-    conditions.push(filterSql(measure.filter, {
-      column: (dimensionRef) => {
-        const dot = dimensionRef.indexOf('.');
-        const found = relation.dimension(dimensionRef.slice(0, dot), dimensionRef.slice(dot + 1));
-        return { expr: found.expr, type: found.dimension.type };
-      },
-    }));
+    conditions.push(
+      filterSql(measure.filter, {
+        column: (dimensionRef) => {
+          const dot = dimensionRef.indexOf('.');
+          const found = relation.dimension(dimensionRef.slice(0, dot), dimensionRef.slice(dot + 1));
+          return { expr: found.expr, type: found.dimension.type };
+        },
+      }),
+    );
   }
   const byExpr = by ? relation.dimension(by.slice(0, by.indexOf('.')), by.slice(by.indexOf('.') + 1)).expr : undefined;
   const value = measure.sql === '*' ? null : relation.baseColumn(measure.sql);

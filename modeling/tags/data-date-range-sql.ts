@@ -29,7 +29,12 @@ export interface DataDateRange {
  * const { rows: [range] } = await dataDateRangeSql(subject, tags, audiences, new Date()).execute(db);
  * ```
  */
-export function dataDateRangeSql(subject: TagSubject, tags: readonly TagDefinition[], audiences: readonly AudienceRule[], now: Date): RawBuilder<DataDateRange> {
+export function dataDateRangeSql(
+  subject: TagSubject,
+  tags: readonly TagDefinition[],
+  audiences: readonly AudienceRule[],
+  now: Date,
+): RawBuilder<DataDateRange> {
   const parts = [...sourceColumns(subject, tags, audiences).values()].map(({ column, source }) => {
     // The start of tomorrow in the model's time zone, as a value of the column's storage.
     const localNow = sql`(CAST(${now.toISOString()} AS timestamptz) AT TIME ZONE ${sql.lit(column.timeZone)})`;

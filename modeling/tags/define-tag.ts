@@ -36,7 +36,8 @@ export interface TagSpec {
 export function defineTag(spec: TagSpec, origin: 'code' | 'api' = 'code', version = 1): TagDefinition {
   checkDefinitionKey(spec.key);
   if (!['BOOLEAN', 'ENUM', 'NUMERIC'].includes(spec.kind)) throw new StrataError('BAD_USER_INPUT', `kind: expected BOOLEAN, ENUM or NUMERIC`, { path: 'kind' });
-  if (spec.sensitivity !== undefined && !isSensitivity(spec.sensitivity)) throw new StrataError('BAD_USER_INPUT', 'sensitivity: expected public, internal, personal or restricted', { path: 'sensitivity' });
+  if (spec.sensitivity !== undefined && !isSensitivity(spec.sensitivity))
+    throw new StrataError('BAD_USER_INPUT', 'sensitivity: expected public, internal, personal or restricted', { path: 'sensitivity' });
   return deepFreeze({
     key: spec.key,
     kind: spec.kind,
@@ -55,7 +56,9 @@ function sourceOf(spec: TagSpec): TagSource {
   const given = (['rule', 'cases', 'aggregate', 'top'] as const).filter((k) => spec[k] !== undefined && spec[k] !== null);
   const expected = spec.kind === 'BOOLEAN' ? ['rule'] : spec.kind === 'NUMERIC' ? ['aggregate'] : ['cases', 'top'];
   if (given.length !== 1 || !expected.includes(given[0] as string)) {
-    throw new StrataError('BAD_USER_INPUT', `a ${spec.kind} tag takes ${expected.map((e) => `\`${e}\``).join(' or ')} (got ${given.join(', ') || 'none'})`, { path: expected[0] });
+    throw new StrataError('BAD_USER_INPUT', `a ${spec.kind} tag takes ${expected.map((e) => `\`${e}\``).join(' or ')} (got ${given.join(', ') || 'none'})`, {
+      path: expected[0],
+    });
   }
   if (spec.kind === 'BOOLEAN') return { kind: 'rule', rule: parseRule(spec.rule, 'rule') };
   if (spec.kind === 'NUMERIC') return { kind: 'aggregate', aggregate: parseAggregateRef(spec.aggregate, 'aggregate') };
@@ -68,7 +71,8 @@ function sourceOf(spec: TagSpec): TagSource {
   return {
     kind: 'cases',
     cases: cases.map((c, i) => {
-      if (typeof c.value !== 'string' || c.value === '') throw new StrataError('BAD_USER_INPUT', `cases[${i}].value: expected a non-empty string`, { path: `cases[${i}].value` });
+      if (typeof c.value !== 'string' || c.value === '')
+        throw new StrataError('BAD_USER_INPUT', `cases[${i}].value: expected a non-empty string`, { path: `cases[${i}].value` });
       return { value: c.value, rule: parseRule(c.rule, `cases[${i}].rule`) };
     }),
     otherwise: spec.else ?? null,

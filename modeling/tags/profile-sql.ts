@@ -49,18 +49,22 @@ function featureCtes(subject: TagSubject, features: Features, orderedTags: reado
     const column = features.tops.get(tag.key);
     if (tag.source.kind !== 'top' || !column) continue;
     const grouped = customerAggregateSql(subject, tag.source.aggregate, asOf, `${column}_`, tag.source.by);
-    ctes.push(sql`${sql.id(column)} AS (SELECT DISTINCT ON (k) k, by_value FROM (${grouped}) AS g WHERE v IS NOT NULL AND by_value IS NOT NULL ORDER BY k, v DESC, by_value COLLATE "C")`);
+    ctes.push(
+      sql`${sql.id(column)} AS (SELECT DISTINCT ON (k) k, by_value FROM (${grouped}) AS g WHERE v IS NOT NULL AND by_value IS NOT NULL ORDER BY k, v DESC, by_value COLLATE "C")`,
+    );
   }
   const keySql = sql.raw(subject.key);
   const featureColumns = [
     sql`s.${keySql} AS k`,
     ...[...features.dimensions].map(([ref, column]) => sql`${sql.raw(subjectDimension(subject, ref, 'rule').sql)} AS ${sql.id(column)}`),
     ...[...features.aggregates.values()].map(({ ref, column }) =>
-      isCounting(subject, ref) ? sql`COALESCE(${sql.ref(`${column}.v`)}, 0) AS ${sql.id(column)}` : sql`${sql.ref(`${column}.v`)} AS ${sql.id(column)}`),
+      isCounting(subject, ref) ? sql`COALESCE(${sql.ref(`${column}.v`)}, 0) AS ${sql.id(column)}` : sql`${sql.ref(`${column}.v`)} AS ${sql.id(column)}`,
+    ),
     ...[...features.tops.values()].map((column) => sql`${sql.ref(`${column}.by_value`)} AS ${sql.id(column)}`),
   ];
-  const joins = [...[...features.aggregates.values()].map(({ column }) => column), ...features.tops.values()]
-    .map((column) => sql`LEFT JOIN ${sql.id(column)} ON ${sql.ref(`${column}.k`)} = s.${keySql}`);
+  const joins = [...[...features.aggregates.values()].map(({ column }) => column), ...features.tops.values()].map(
+    (column) => sql`LEFT JOIN ${sql.id(column)} ON ${sql.ref(`${column}.k`)} = s.${keySql}`,
+  );
   const source = 'table' in subject.model.source ? sql.table(subject.model.source.table) : sql`(${sql.raw(subject.model.source.sql)})`;
   ctes.push(sql`layer0 AS (SELECT ${sql.join(featureColumns)} FROM ${source} AS s ${sql.join(joins, sql` `)})`);
   return ctes;

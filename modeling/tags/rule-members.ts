@@ -35,7 +35,12 @@ export function ruleMembers(rule: Rule, subject: TagSubject, tags: ReadonlyMap<s
 }
 
 /** Everything a tag's value is computed from. */
-export function tagMembers(tag: TagDefinition, subject: TagSubject, tags: ReadonlyMap<string, TagDefinition>, seen: ReadonlySet<string> = new Set()): RuleMember[] {
+export function tagMembers(
+  tag: TagDefinition,
+  subject: TagSubject,
+  tags: ReadonlyMap<string, TagDefinition>,
+  seen: ReadonlySet<string> = new Set(),
+): RuleMember[] {
   const inner = new Set([...seen, tag.key]);
   const fromRules = tagRules(tag.source).flatMap((rule) => ruleMembers(rule, subject, tags, inner));
   if (tag.source.kind !== 'aggregate' && tag.source.kind !== 'top') return fromRules;
@@ -47,6 +52,11 @@ export function tagMembers(tag: TagDefinition, subject: TagSubject, tags: Readon
 }
 
 /** A tag's class: as declared, and never less strict than anything it reads. */
-export function tagSensitivity(tag: TagDefinition, subject: TagSubject, tags: ReadonlyMap<string, TagDefinition>, seen: ReadonlySet<string> = new Set()): Sensitivity {
+export function tagSensitivity(
+  tag: TagDefinition,
+  subject: TagSubject,
+  tags: ReadonlyMap<string, TagDefinition>,
+  seen: ReadonlySet<string> = new Set(),
+): Sensitivity {
   return tagMembers(tag, subject, tags, seen).reduce<Sensitivity>((s, m) => stricter(s, m.sensitivity), tag.sensitivity ?? DEFAULT_SENSITIVITY);
 }

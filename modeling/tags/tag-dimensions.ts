@@ -3,7 +3,6 @@ import { deepFreeze } from '../dsl/freeze.ts';
 import { TAG_JOIN } from '../catalog/join-graph.ts';
 import { tagValueType, type TagDefinition } from './tag-definition.ts';
 
-
 /**
  * The catalog with the subject's published tags as dimensions: a model over the current
  * profile snapshot (one row per customer), joined one-to-one from the subject under the
@@ -21,12 +20,20 @@ export function withTagDimensions(catalog: Catalog, subjectName: string, tags: r
     description: `Published tags of each ${subjectName}, from the current profile snapshot.`,
     owner: 'strata',
     status: 'PUBLISHED',
-    source: { sql: `SELECT p.customer_id AS subject_key, p.tags FROM strata.customer_profiles p WHERE p.run_id = (SELECT s.run_id FROM strata.profile_snapshot s WHERE s.id = 1)` },
+    source: {
+      sql: `SELECT p.customer_id AS subject_key, p.tags FROM strata.customer_profiles p WHERE p.run_id = (SELECT s.run_id FROM strata.profile_snapshot s WHERE s.id = 1)`,
+    },
     primaryKey: ['subject_key'],
     timeZone: subject.timeZone,
-    dimensions: published.map((tag): Dimension => ({
-      name: tag.key, type: dimensionType(tag), description: tag.description, sql: valueSql(tag), ...(tag.sensitivity ? { sensitivity: tag.sensitivity } : {}),
-    })),
+    dimensions: published.map(
+      (tag): Dimension => ({
+        name: tag.key,
+        type: dimensionType(tag),
+        description: tag.description,
+        sql: valueSql(tag),
+        ...(tag.sensitivity ? { sensitivity: tag.sensitivity } : {}),
+      }),
+    ),
     measures: [],
     joins: [],
   };

@@ -27,7 +27,11 @@ export function subjectDimension(subject: TagSubject, ref: string, path: string)
   if (!dimension) {
     const known = subject.model.dimensions.map((d) => `${subject.model.name}.${d.name}`);
     const suggestions = closestNames(ref, known);
-    throw new StrataError('UNKNOWN_MEMBER', `${path}: unknown dimension ${quoteInput(ref)}; rules compare ${subject.model.name} dimensions${suggestions.length ? `, e.g. ${suggestions.join(', ')}` : ''}`, { path, suggestions });
+    throw new StrataError(
+      'UNKNOWN_MEMBER',
+      `${path}: unknown dimension ${quoteInput(ref)}; rules compare ${subject.model.name} dimensions${suggestions.length ? `, e.g. ${suggestions.join(', ')}` : ''}`,
+      { path, suggestions },
+    );
   }
   return { sql: dimension.sql, type: dimension.type };
 }
@@ -40,10 +44,19 @@ export function measureOwner(subject: TagSubject, measureRef: string, path: stri
   if (!model || !measure) {
     const known = [...subject.index.models.values()].flatMap((m) => m.measures.map((x) => `${m.name}.${x.name}`));
     const suggestions = closestNames(measureRef, known);
-    throw new StrataError('UNKNOWN_MEMBER', `${path}: unknown measure ${quoteInput(measureRef)}${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`, { path, suggestions });
+    throw new StrataError(
+      'UNKNOWN_MEMBER',
+      `${path}: unknown measure ${quoteInput(measureRef)}${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`,
+      { path, suggestions },
+    );
   }
   if (model.name === subject.model.name) return { model, measure, subjectKey: subject.key };
   const join = model.joins.find((j) => j.model === subject.model.name && j.cardinality !== 'one_to_many' && j.on.length === 1);
-  if (!join) throw new StrataError('INVALID_QUERY', `${path}: '${model.name}' has no direct many_to_one join to '${subject.model.name}', so ${quoteInput(measureRef)} cannot be aggregated per ${subject.model.name}`, { path });
+  if (!join)
+    throw new StrataError(
+      'INVALID_QUERY',
+      `${path}: '${model.name}' has no direct many_to_one join to '${subject.model.name}', so ${quoteInput(measureRef)} cannot be aggregated per ${subject.model.name}`,
+      { path },
+    );
   return { model, measure, subjectKey: (join.on[0] as readonly [string, string])[0] };
 }

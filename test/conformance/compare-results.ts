@@ -7,7 +7,11 @@ function pad(n: number, w = 2): string {
 
 function timeText(text: string): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
-  const t = text.replace('T', ' ').replace(/(\d{2}:\d{2}:\d{2}(\.\d+)?)(Z|[+-]\d{2}(:?\d{2})?)$/, '$1').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  const t = text
+    .replace('T', ' ')
+    .replace(/(\d{2}:\d{2}:\d{2}(\.\d+)?)(Z|[+-]\d{2}(:?\d{2})?)$/, '$1')
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
   return t.replace(/ 00:00:00$/, '');
 }
 
@@ -43,14 +47,20 @@ function close(a: Value, b: Value): boolean {
  * any order unless `ordered`, floats to a relative 1e-6, a time at midnight equal to its date.
  * Returns undefined when they agree, else what differs.
  */
-export function compareResults(actual: readonly Record<string, unknown>[], expected: readonly Record<string, unknown>[], columnsOf: { actual: string[]; expected: string[] }, ordered: boolean): string | undefined {
+export function compareResults(
+  actual: readonly Record<string, unknown>[],
+  expected: readonly Record<string, unknown>[],
+  columnsOf: { actual: string[]; expected: string[] },
+  ordered: boolean,
+): string | undefined {
   const want = [...columnsOf.expected].sort();
   const got = [...columnsOf.actual].sort();
   if (JSON.stringify(want) !== JSON.stringify(got)) return `columns differ: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`;
   const rows = (list: readonly Record<string, unknown>[]) => list.map((r) => want.map((c) => normalize(r[c])));
   let a = rows(actual);
   let e = rows(expected);
-  if (a.length !== e.length) return `row count differs: got ${a.length}, expected ${e.length}\n got: ${JSON.stringify(a.slice(0, 8))}\n exp: ${JSON.stringify(e.slice(0, 8))}`;
+  if (a.length !== e.length)
+    return `row count differs: got ${a.length}, expected ${e.length}\n got: ${JSON.stringify(a.slice(0, 8))}\n exp: ${JSON.stringify(e.slice(0, 8))}`;
   if (!ordered) {
     a = [...a].sort((x, y) => sortKey(x).localeCompare(sortKey(y)));
     e = [...e].sort((x, y) => sortKey(x).localeCompare(sortKey(y)));

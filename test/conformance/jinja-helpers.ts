@@ -1,7 +1,16 @@
 import nunjucks from 'nunjucks';
 
 const GRAINS = ['NANOSECOND', 'MICROSECOND', 'MILLISECOND', 'SECOND', 'MINUTE', 'HOUR', 'DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'];
-const DATE_PARTS: Readonly<Record<string, string>> = { YEAR: 'year', QUARTER: 'quarter', MONTH: 'month', DAY: 'day', DOW: 'isodow', DOY: 'doy', WEEK: 'week', HOUR: 'hour' };
+const DATE_PARTS: Readonly<Record<string, string>> = {
+  YEAR: 'year',
+  QUARTER: 'quarter',
+  MONTH: 'month',
+  DAY: 'day',
+  DOW: 'isodow',
+  DOY: 'doy',
+  WEEK: 'week',
+  HOUR: 'hour',
+};
 
 type Keywords = Record<string, unknown> & { __keywords?: true };
 
@@ -33,13 +42,11 @@ export function metricflowEnvironment(schema: string): { render(template: string
     render_extract: (expr: string, part: string) => `EXTRACT(${DATE_PARTS[part] ?? part.toLowerCase()} FROM ${expr})`,
     render_date_sub: (alias: string, column: string, count: number, grain: string) => `(${alias}.${column} - INTERVAL '${count} ${grain}')`,
     render_date_add: (expr: string, count: string | number, grain: string) => `(${expr} + (${count}) * INTERVAL '1 ${grain}')`,
-    render_percentile_expr: (expr: string, percentile: number, discrete: boolean) => `PERCENTILE_${discrete ? 'DISC' : 'CONT'}(${percentile}) WITHIN GROUP (ORDER BY ${expr})`,
+    render_percentile_expr: (expr: string, percentile: number, discrete: boolean) =>
+      `PERCENTILE_${discrete ? 'DISC' : 'CONT'}(${percentile}) WITHIN GROUP (ORDER BY ${expr})`,
     render_time_constraint: (...list: unknown[]) => {
       const a = args(list, ['expr', 'start_time', 'stop_time']);
-      const parts = [
-        ...(a.start_time ? [`${a.expr} >= ${castToTs(a.start_time)}`] : []),
-        ...(a.stop_time ? [`${a.expr} <= ${castToTs(a.stop_time)}`] : []),
-      ];
+      const parts = [...(a.start_time ? [`${a.expr} >= ${castToTs(a.start_time)}`] : []), ...(a.stop_time ? [`${a.expr} <= ${castToTs(a.stop_time)}`] : [])];
       return parts.length > 0 ? parts.join(' AND ') : 'TRUE';
     },
     render_dimension_template: (...list: unknown[]) => {

@@ -10,10 +10,12 @@ interface Snapshot {
 const TYPES: Readonly<Record<string, string>> = { STRING: 'text', TIME: 'timestamp', INT: 'bigint', FLOAT: 'double precision', BOOLEAN: 'boolean' };
 
 function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? yamlFiles(path) : name.endsWith('.yaml') ? [path] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? yamlFiles(path) : name.endsWith('.yaml') ? [path] : [];
+    });
 }
 
 /**
@@ -29,7 +31,9 @@ export async function loadSnapshots(db: Kysely<any>, dataDir: string, schema: st
     await sql`CREATE TABLE ${sql.table(`${schema}.${t.table_name}`)} (${sql.join(columns)})`.execute(db);
     const rows = t.rows ?? [];
     for (let i = 0; i < rows.length; i += 1000) {
-      const batch = rows.slice(i, i + 1000).map((row) => sql`(${sql.join(row.map((v, j) => sql`CAST(${v} AS ${sql.raw(TYPES[t.column_definitions[j]?.type ?? 'STRING'] ?? 'text')})`))})`);
+      const batch = rows
+        .slice(i, i + 1000)
+        .map((row) => sql`(${sql.join(row.map((v, j) => sql`CAST(${v} AS ${sql.raw(TYPES[t.column_definitions[j]?.type ?? 'STRING'] ?? 'text')})`))})`);
       await sql`INSERT INTO ${sql.table(`${schema}.${t.table_name}`)} VALUES ${sql.join(batch)}`.execute(db);
     }
     tables.push(t.table_name);

@@ -23,12 +23,15 @@ export interface MetricflowCase {
 
 /** Every case of every file in `dir`, in file order. */
 export function readCases(dir: string): MetricflowCase[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().flatMap((file) =>
-    parseAllDocuments(readFileSync(join(dir, file), 'utf8'))
-      .map((d) => (d.toJS() as { integration_test?: Omit<MetricflowCase, 'file'> } | null)?.integration_test)
-      .filter((c): c is Omit<MetricflowCase, 'file'> => c !== undefined && c !== null)
-      .map((c) => ({ ...c, file })),
-  );
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(dir, file), 'utf8'))
+        .map((d) => (d.toJS() as { integration_test?: Omit<MetricflowCase, 'file'> } | null)?.integration_test)
+        .filter((c): c is Omit<MetricflowCase, 'file'> => c !== undefined && c !== null)
+        .map((c) => ({ ...c, file })),
+    );
 }
 
 /** MetricFlow's inclusive `[start, end]` as Strata's half-open range: the end moves past its last instant. */
@@ -47,14 +50,20 @@ export function halfOpen([start, end]: [string, string]): { from: string; to: st
 export function caseQuery(c: MetricflowCase, renderFilter: (text: string) => string): Record<string, unknown> {
   const groupBy = [
     ...(c.group_bys ?? []).map((name) => ({ dimension: name })),
-    ...(c.group_by_objs ?? []).map((g) => ({ dimension: g.name, ...(g.grain ? { grain: g.grain.toUpperCase() } : {}), ...(g.date_part ? { datePart: g.date_part.toUpperCase() } : {}) })),
+    ...(c.group_by_objs ?? []).map((g) => ({
+      dimension: g.name,
+      ...(g.grain ? { grain: g.grain.toUpperCase() } : {}),
+      ...(g.date_part ? { datePart: g.date_part.toUpperCase() } : {}),
+    })),
   ];
   return {
     metrics: c.metrics ?? [],
     ...(groupBy.length ? { groupBy } : {}),
     ...(c.where_filter ? { filter: renderFilter(c.where_filter).trim() } : {}),
     ...(c.time_constraint ? { timeRange: halfOpen(c.time_constraint) } : {}),
-    ...(c.order_bys?.length ? { orderBy: c.order_bys.map((o) => (o.startsWith('-') ? { field: o.slice(1), direction: 'DESC' } : { field: o, direction: 'ASC' })) } : {}),
+    ...(c.order_bys?.length
+      ? { orderBy: c.order_bys.map((o) => (o.startsWith('-') ? { field: o.slice(1), direction: 'DESC' } : { field: o, direction: 'ASC' })) }
+      : {}),
     ...(c.limit !== undefined ? { limit: c.limit } : {}),
     ...(c.saved_query_name ? { savedQuery: c.saved_query_name } : {}),
   };

@@ -12,7 +12,10 @@ export const SKIPPED_CASES: Readonly<Record<string, string>> = {
 
 /** Why a case cannot run on PostgreSQL at all (the engine lacks the feature), or undefined. */
 export function engineSkip(requiredFeatures: readonly string[] | undefined): string | undefined {
-  if (requiredFeatures?.includes('APPROXIMATE_CONTINUOUS_PERCENTILE_AGGREGATION') || requiredFeatures?.includes('APPROXIMATE_DISCRETE_PERCENTILE_AGGREGATION')) {
+  if (
+    requiredFeatures?.includes('APPROXIMATE_CONTINUOUS_PERCENTILE_AGGREGATION') ||
+    requiredFeatures?.includes('APPROXIMATE_DISCRETE_PERCENTILE_AGGREGATION')
+  ) {
     return 'PostgreSQL has no approximate percentile aggregate';
   }
   return undefined;

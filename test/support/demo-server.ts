@@ -34,7 +34,16 @@ export async function startDemoServer<K extends string>(
     const keys = {} as Record<K, string>;
     for (const [key, [name, role]] of Object.entries(options.keys) as [K, readonly [string, Role]][]) keys[key] = await createApiKey(database.db, name, role);
     const started = app;
-    return { database, base, keys, app: started, close: async () => { await started.close(); await database.dispose(); } };
+    return {
+      database,
+      base,
+      keys,
+      app: started,
+      close: async () => {
+        await started.close();
+        await database.dispose();
+      },
+    };
   } catch (error) {
     await app?.close();
     await database.dispose();

@@ -92,13 +92,21 @@ function readmeBlocks(): string[] {
 export function documentedOperations(): DocumentedOperation[] {
   const codegen = readdirSync(`${ROOT}codegen/operations`)
     .filter((name) => name.endsWith('.graphql'))
-    .map((name) => ({ source: `codegen/operations/${name}`, query: readFileSync(`${ROOT}codegen/operations/${name}`, 'utf8'), ...(CODEGEN_VARIABLES[name] ? { variables: CODEGEN_VARIABLES[name] } : {}) }));
+    .map((name) => ({
+      source: `codegen/operations/${name}`,
+      query: readFileSync(`${ROOT}codegen/operations/${name}`, 'utf8'),
+      ...(CODEGEN_VARIABLES[name] ? { variables: CODEGEN_VARIABLES[name] } : {}),
+    }));
   const thousandIds = Array.from({ length: 1000 }, (_, i) => JSON.stringify(`c${String(i + 1).padStart(6, '0')}`)).join(', ');
   return [
     ...codegen,
     ...readmeBlocks().map((query, i) => ({ source: `README.md graphql block ${i + 1}`, query })),
     ...API_MD.map((query, i) => ({ source: `API.md operation ${i + 1}`, query })),
-    { source: 'largest members page', query: 'query { audience(key: "hnw_dormant") { key size rule members(first: 1000) { edges { node { id } cursor } pageInfo { hasNextPage endCursor } } } }' },
+    {
+      source: 'largest members page',
+      query:
+        'query { audience(key: "hnw_dormant") { key size rule members(first: 1000) { edges { node { id } cursor } pageInfo { hasNextPage endCursor } } } }',
+    },
     { source: 'largest customers(ids) literal', query: `query { customers(ids: [${thousandIds}]) { id tags { key value } audiences } }` },
   ];
 }

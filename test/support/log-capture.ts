@@ -12,11 +12,14 @@ export interface CapturedLog {
 export function captureLog(): CapturedLog {
   const raw: string[] = [];
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'debug', base: undefined }, {
-    write(line: string) {
-      raw.push(line);
-      lines.push(JSON.parse(line) as Record<string, unknown>);
+  const logger = pino(
+    { level: 'debug', base: undefined },
+    {
+      write(line: string) {
+        raw.push(line);
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      },
     },
-  });
+  );
   return { logger, lines, text: () => raw.join('') };
 }

@@ -87,7 +87,10 @@ function sessionChannel(random: Random, customer: CustomerProfile): string {
 function simulateVisitor(seed: number, index: number, digits: string, catalog: Catalog, events: CsvWriter): void {
   const random = createRandom(seed, STREAM.visitor, index);
   if (!random.chance(VISITOR_SHARE)) return;
-  const channel = random.pick(CHANNELS.filter((c) => c !== 'branch'), [45, 25, 20, 10]);
+  const channel = random.pick(
+    CHANNELS.filter((c) => c !== 'branch'),
+    [45, 25, 20, 10],
+  );
   const log = createEventLog(events, `a${digits}-`, { anonymousId: `anon-${random.hex(12)}` }, channel);
   const ctx: SessionContext = { random, catalog, log, now: 0, lastViewed: null };
   let day = random.int(DEMO_DAYS - 10);

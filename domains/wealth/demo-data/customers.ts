@@ -1,21 +1,17 @@
 import { createRandom, STREAM, type Random } from './random.ts';
-import {
-  DEMO_DAYS,
-  DEMO_HISTORY_DAYS,
-  SECONDS_PER_DAY,
-  WINDOW_SECONDS,
-  cumulative,
-  dateDay,
-  formatMoment,
-  searchCumulative,
-  secondOfDay,
-} from './calendar.ts';
+import { DEMO_DAYS, DEMO_HISTORY_DAYS, SECONDS_PER_DAY, WINDOW_SECONDS, cumulative, dateDay, formatMoment, searchCumulative, secondOfDay } from './calendar.ts';
 
 export const CHANNELS = ['app', 'alipay_miniprogram', 'wechat_miniprogram', 'branch', 'web'] as const;
 export type Channel = (typeof CHANNELS)[number];
 const CHANNEL_WEIGHTS = [38, 22, 20, 8, 12];
 const AGE_BANDS = ['18-24', '25-34', '35-44', '45-54', '55+'] as const;
-const RISK_BY_AGE = [[6, 20, 36, 25, 13], [8, 25, 36, 21, 10], [10, 28, 35, 19, 8], [14, 33, 33, 15, 5], [22, 38, 28, 9, 3]];
+const RISK_BY_AGE = [
+  [6, 20, 36, 25, 13],
+  [8, 25, 36, 21, 10],
+  [10, 28, 35, 19, 8],
+  [14, 33, 33, 15, 5],
+  [22, 38, 28, 9, 3],
+];
 const TYPE2_SHARE: Record<Channel, number> = { app: 0.78, alipay_miniprogram: 0.9, wechat_miniprogram: 0.9, branch: 0.1, web: 0.6 };
 const SESSIONS_PER_MONTH: Record<Channel, number> = { app: 0.8, alipay_miniprogram: 0.6, wechat_miniprogram: 0.5, branch: 0.35, web: 0.4 };
 const WEALTH_BY_AGE = [2_500, 8_000, 15_000, 22_000, 30_000];
@@ -72,9 +68,7 @@ function registrationWeight(day: number): number {
 export function generateCustomer(seed: number, index: number, idWidth: number): CustomerProfile {
   const random = createRandom(seed, STREAM.profile, index);
   const existing = random.chance(EXISTING_SHARE);
-  const day = existing
-    ? searchCumulative(HISTORY_CUMULATIVE, random.next()) - DEMO_HISTORY_DAYS
-    : searchCumulative(REGISTRATION_CUMULATIVE, random.next());
+  const day = existing ? searchCumulative(HISTORY_CUMULATIVE, random.next()) - DEMO_HISTORY_DAYS : searchCumulative(REGISTRATION_CUMULATIVE, random.next());
   // New customers register early enough for their first session to end inside the window.
   const registeredAt = Math.min(day * SECONDS_PER_DAY + secondOfDay(random.next(), random.next()), WINDOW_SECONDS - 7200);
   const channel = random.pick(CHANNELS, CHANNEL_WEIGHTS);
@@ -103,8 +97,7 @@ function kycMoment(random: Random, registeredAt: number, accountClass: string): 
   if (accountClass === 'type1') return registeredAt + 60 + random.int(1800);
   if (!random.chance(0.83)) return null;
   const kind = random.weighted([65, 25, 10]);
-  const delay =
-    kind === 0 ? 30 + random.int(900) : kind === 1 ? random.between(1, 20) * SECONDS_PER_DAY : random.between(20, 120) * SECONDS_PER_DAY;
+  const delay = kind === 0 ? 30 + random.int(900) : kind === 1 ? random.between(1, 20) * SECONDS_PER_DAY : random.between(20, 120) * SECONDS_PER_DAY;
   const at = registeredAt + Math.floor(delay);
   return at < WINDOW_SECONDS ? at : null;
 }

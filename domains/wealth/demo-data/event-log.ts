@@ -37,12 +37,7 @@ export interface EventLog {
   readonly count: number;
 }
 
-export function createEventLog(
-  out: CsvWriter,
-  prefix: string,
-  identity: { customerId?: string; anonymousId?: string },
-  channel: string,
-): EventLog {
+export function createEventLog(out: CsvWriter, prefix: string, identity: { customerId?: string; anonymousId?: string }, channel: string): EventLog {
   return new CsvEventLog(out, prefix, identity.customerId ?? '', identity.anonymousId ?? '', channel);
 }
 

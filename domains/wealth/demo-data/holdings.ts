@@ -32,11 +32,7 @@ export async function dropPositionsTable(db: Kysely<DatabaseSchema>): Promise<vo
  * so PGlite and PostgreSQL produce the same digits. Runs in customer slices (for progress,
  * and on PostgreSQL two at a time); returns the number of rows inserted.
  */
-export async function buildHoldings(
-  database: Database,
-  customers: number,
-  onSlice: (customersDone: number) => void,
-): Promise<number> {
+export async function buildHoldings(database: Database, customers: number, onSlice: (customersDone: number) => void): Promise<number> {
   const { db } = database;
   await sql`CREATE INDEX demo_seed_positions_customer_idx ON ${sql.table(POSITIONS_TABLE)} (customer_index)`.execute(db);
   await sql`ANALYZE ${sql.table(POSITIONS_TABLE)}`.execute(db);

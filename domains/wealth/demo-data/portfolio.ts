@@ -131,14 +131,15 @@ class LedgerPortfolio implements Portfolio {
       const whole = Math.floor(units / 10_000);
       const row = this.out.positions.int(this.customerIndex).comma().text(this.customerId).comma();
       row.text(position.product.id).comma().text(dayDate(position.since)).comma().text(dayDate(day)).comma();
-      row.int(whole).text(`.${String(units - whole * 10_000).padStart(4, '0')}`).end();
+      row
+        .int(whole)
+        .text(`.${String(units - whole * 10_000).padStart(4, '0')}`)
+        .end();
     }
     position.unitsE4 = unitsE4;
     position.since = day;
   }
 }
 
-export const TRANSACTION_COLUMNS = [
-  'txn_id', 'customer_id', 'product_id', 'txn_type', 'amount', 'status', 'channel', 'occurred_at',
-] as const;
+export const TRANSACTION_COLUMNS = ['txn_id', 'customer_id', 'product_id', 'txn_type', 'amount', 'status', 'channel', 'occurred_at'] as const;
 export const POSITION_COLUMNS = ['customer_index', 'customer_id', 'product_id', 'valid_from', 'valid_to', 'units'] as const;

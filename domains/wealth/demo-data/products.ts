@@ -21,34 +21,97 @@ interface ProductTypeShape {
 
 const SHAPES: Record<ProductType, ProductTypeShape> = {
   money_market: {
-    count: 25, risk: [[1, 1]], drift: 0.018, volatility: 0.0004, newShare: 0.04, dividend: [0, 0],
-    purchaseWeight: 38, browseWeight: 22, themes: ['Cash Plus', 'Daily Yield', 'Treasure', 'Liquidity'],
+    count: 25,
+    risk: [[1, 1]],
+    drift: 0.018,
+    volatility: 0.0004,
+    newShare: 0.04,
+    dividend: [0, 0],
+    purchaseWeight: 38,
+    browseWeight: 22,
+    themes: ['Cash Plus', 'Daily Yield', 'Treasure', 'Liquidity'],
   },
   bond_fund: {
-    count: 50, risk: [[2, 3], [3, 1]], drift: 0.03, volatility: 0.025, newShare: 0.1, dividend: [0.4, 0.004],
-    purchaseWeight: 24, browseWeight: 20, themes: ['Pure Bond', 'Short Duration', 'Credit Select', 'Treasury Index', 'Enhanced Bond'],
+    count: 50,
+    risk: [
+      [2, 3],
+      [3, 1],
+    ],
+    drift: 0.03,
+    volatility: 0.025,
+    newShare: 0.1,
+    dividend: [0.4, 0.004],
+    purchaseWeight: 24,
+    browseWeight: 20,
+    themes: ['Pure Bond', 'Short Duration', 'Credit Select', 'Treasury Index', 'Enhanced Bond'],
   },
   equity_fund: {
-    count: 45, risk: [[4, 55], [5, 45]], drift: 0.06, volatility: 0.22, newShare: 0.1, dividend: [0.2, 0.01],
-    purchaseWeight: 10, browseWeight: 22,
+    count: 45,
+    risk: [
+      [4, 55],
+      [5, 45],
+    ],
+    drift: 0.06,
+    volatility: 0.22,
+    newShare: 0.1,
+    dividend: [0.2, 0.01],
+    purchaseWeight: 10,
+    browseWeight: 22,
     themes: ['Growth', 'Consumer Leaders', 'New Energy', 'Healthcare', 'CSI 300 Index', 'Tech Innovation', 'Dividend Value'],
   },
   mixed_fund: {
-    count: 40, risk: [[3, 1], [4, 1]], drift: 0.05, volatility: 0.14, newShare: 0.1, dividend: [0.3, 0.006],
-    purchaseWeight: 10, browseWeight: 16, themes: ['Balanced', 'Flexible Allocation', 'Value Select', 'Stable Return'],
+    count: 40,
+    risk: [
+      [3, 1],
+      [4, 1],
+    ],
+    drift: 0.05,
+    volatility: 0.14,
+    newShare: 0.1,
+    dividend: [0.3, 0.006],
+    purchaseWeight: 10,
+    browseWeight: 16,
+    themes: ['Balanced', 'Flexible Allocation', 'Value Select', 'Stable Return'],
   },
   wealth_management: {
-    count: 25, risk: [[2, 3], [3, 2]], drift: 0.035, volatility: 0.012, newShare: 0.15, dividend: [0, 0],
-    purchaseWeight: 12, browseWeight: 12, themes: ['90-Day WMP', '180-Day WMP', '1-Year WMP', 'Steady Income WMP'],
+    count: 25,
+    risk: [
+      [2, 3],
+      [3, 2],
+    ],
+    drift: 0.035,
+    volatility: 0.012,
+    newShare: 0.15,
+    dividend: [0, 0],
+    purchaseWeight: 12,
+    browseWeight: 12,
+    themes: ['90-Day WMP', '180-Day WMP', '1-Year WMP', 'Steady Income WMP'],
   },
   deposit: {
-    count: 15, risk: [[1, 1]], drift: 0.022, volatility: 0, newShare: 0.05, dividend: [0, 0],
-    purchaseWeight: 6, browseWeight: 8, themes: ['3-Month Time Deposit', '1-Year Large CD', '3-Year Large CD', 'Smart Deposit'],
+    count: 15,
+    risk: [[1, 1]],
+    drift: 0.022,
+    volatility: 0,
+    newShare: 0.05,
+    dividend: [0, 0],
+    purchaseWeight: 6,
+    browseWeight: 8,
+    themes: ['3-Month Time Deposit', '1-Year Large CD', '3-Year Large CD', 'Smart Deposit'],
   },
 };
 const HOUSES = [
-  'Jade River', 'Golden Bridge', 'East Harbor', 'Pearl Delta', 'Silk Road', 'Bamboo Grove',
-  'Lotus Peak', 'Blue Sky', 'Morning Star', 'North Star', 'West Lake', 'Red Cliff',
+  'Jade River',
+  'Golden Bridge',
+  'East Harbor',
+  'Pearl Delta',
+  'Silk Road',
+  'Bamboo Grove',
+  'Lotus Peak',
+  'Blue Sky',
+  'Morning Star',
+  'North Star',
+  'West Lake',
+  'Red Cliff',
 ];
 
 /** Days (from the window start) on which dividend-paying funds distribute. */
@@ -81,9 +144,7 @@ export interface Catalog {
 export function createCatalog(seed: number): Catalog {
   const products = buildProducts(seed);
   const browse = weightTable(products, (p) => SHAPES[p.type].browseWeight * p.popularity);
-  const purchase = [1, 2, 3, 4, 5].map((level) =>
-    weightTable(products, (p) => (p.riskRating <= level ? SHAPES[p.type].purchaseWeight * p.popularity : 0)),
-  );
+  const purchase = [1, 2, 3, 4, 5].map((level) => weightTable(products, (p) => (p.riskRating <= level ? SHAPES[p.type].purchaseWeight * p.popularity : 0)));
   const fallback = products.find((p) => p.type === 'money_market' && p.launchDay <= 0)!;
   const draw = (random: Random, table: Float64Array, day: number): Product => {
     for (let attempt = 0; attempt < 4; attempt++) {

@@ -42,7 +42,14 @@ const BATCH_CUSTOMERS = 1_000;
 const LOADED_TABLES = ['app_events', 'transactions', 'holdings_daily'] as const;
 const WEALTH_TABLES = ['customers', 'products', 'product_nav', 'transactions', 'holdings_daily', 'app_events'] as const;
 /** The steps of a seed, in order, as progress reports them. */
-export const SEED_STEPS = ['generating customers', 'loading products and daily NAV', 'simulating 12 months of activity', 'deriving daily holdings', 'rebuilding indexes', 'analyzing tables'] as const;
+export const SEED_STEPS = [
+  'generating customers',
+  'loading products and daily NAV',
+  'simulating 12 months of activity',
+  'deriving daily holdings',
+  'rebuilding indexes',
+  'analyzing tables',
+] as const;
 
 /**
  * Loads the bundled domain's demo warehouse: customers, ~200 products with daily NAV,
@@ -112,7 +119,9 @@ async function assertWarehouseEmpty(database: Database): Promise<void> {
   for (const table of WEALTH_TABLES) {
     const { rows } = await sql<{ present: number }>`SELECT 1 AS present FROM ${sql.table(`wealth.${table}`)} LIMIT 1`.execute(database.db);
     if (rows.length > 0) {
-      throw new Error(`wealth.${table} already has rows: the demo data loads only into an empty warehouse (on embedded PGlite, \`npm run strata -- reset\` deletes the data folder; on PostgreSQL, use an empty database)`);
+      throw new Error(
+        `wealth.${table} already has rows: the demo data loads only into an empty warehouse (on embedded PGlite, \`npm run strata -- reset\` deletes the data folder; on PostgreSQL, use an empty database)`,
+      );
     }
   }
 }
@@ -122,8 +131,7 @@ type Progress = (step: number, count?: { done: number; total: number }) => void;
 
 function stepReporter(listener: ProgressListener | undefined): Progress {
   if (!listener) return () => {};
-  return (step, count) =>
-    listener({ step, steps: SEED_STEPS.length, stage: SEED_STEPS[step - 1] ?? '', ...(count ? { ...count, unit: 'customers' } : {}) });
+  return (step, count) => listener({ step, steps: SEED_STEPS.length, stage: SEED_STEPS[step - 1] ?? '', ...(count ? { ...count, unit: 'customers' } : {}) });
 }
 
 async function loadCustomers(database: Database, seed: number, customers: number, progress: Progress): Promise<void> {

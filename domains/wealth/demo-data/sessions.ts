@@ -97,21 +97,12 @@ function maybePurchase(ctx: SessionContext): void {
   const cents = chooseAmountCents(random, customer, portfolio, dayOf(ctx.now));
   if (cents === null) return;
   const day = dayOf(ctx.now);
-  const product = random.chance(0.88)
-    ? catalog.pickPurchase(random, customer.riskLevel, day)
-    : (ctx.lastViewed ?? catalog.pickBrowse(random, day));
+  const product = random.chance(0.88) ? catalog.pickPurchase(random, customer.riskLevel, day) : (ctx.lastViewed ?? catalog.pickBrowse(random, day));
   submitPurchase(ctx, customer, portfolio, product, cents, true);
 }
 
 /** purchase_submit, then purchase_success and a succeeded transaction, or a failed (or late: pending) one. */
-function submitPurchase(
-  ctx: SessionContext,
-  customer: CustomerProfile,
-  portfolio: Portfolio,
-  product: Product,
-  cents: number,
-  mayRetry: boolean,
-): void {
+function submitPurchase(ctx: SessionContext, customer: CustomerProfile, portfolio: Portfolio, product: Product, cents: number, mayRetry: boolean): void {
   const { random, log } = ctx;
   if (ctx.lastViewed !== product) viewProduct(ctx, product);
   log.emit('purchase_submit', advance(ctx), 'purchase_confirm', '', product.id, cents);
