@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Kind, parse } from 'graphql';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -7,6 +8,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface DocumentedOperation {
   readonly source: string;
   readonly query: string;
+  readonly operationName?: string;
   readonly variables?: Record<string, unknown>;
 }
 
@@ -73,10 +75,46 @@ const API_MD: readonly string[] = [
   accepted duplicates rejected { index code message } } }`,
 ];
 
-/** Variables for the documents of codegen/operations that declare some. */
+/** Variables for the operations of codegen/operations that declare required ones, by operation name. */
 const CODEGEN_VARIABLES: Readonly<Record<string, Record<string, unknown>>> = {
-  'metrics.graphql': { query: { metrics: ['purchase_amount'], groupBy: [{ dimension: 'customer.risk_level' }] } },
+  Audience: { key: 'hnw_dormant' },
+  AudienceMembers: { key: 'hnw_dormant', first: 100 },
+  AudienceInsight: { audience: 'hnw_dormant', tags: ['risk_level'], reference: 'ALL_CUSTOMERS' },
+  CreateAudience: { input: { key: 'codegen_hnw', rule: { tag: 'aum_tier', op: 'IN', values: ['hnw', 'uhnw'] } } },
+  TrackEvents: {
+    events: [
+      {
+        eventId: 'codegen-1',
+        name: 'placement_click',
+        customerId: 'c000042',
+        occurredAt: '2026-06-01T08:00:00Z',
+        channel: 'app',
+        placementId: 'home_banner',
+        properties: {},
+      },
+    ],
+  },
+  Metrics: { query: { metrics: ['purchase_amount'], groupBy: [{ dimension: 'customer.risk_level' }] } },
+  Customer: { id: 'c000042' },
+  Customers: { ids: ['c000042', 'c000043'] },
+  CustomerTag: { id: 'c000042', key: 'aum_tier' },
+  TagPreview: { rule: { dimension: 'customer.age_band', op: 'IN', values: ['18-24'] } },
 };
+
+/** Each named operation of each codegen/operations document, sent as the typed client sends it. */
+function codegenOperations(): DocumentedOperation[] {
+  return readdirSync(`${ROOT}codegen/operations`)
+    .filter((name) => name.endsWith('.graphql'))
+    .flatMap((name) => {
+      const query = readFileSync(`${ROOT}codegen/operations/${name}`, 'utf8');
+      return parse(query).definitions.flatMap((definition) => {
+        if (definition.kind !== Kind.OPERATION_DEFINITION || !definition.name) return [];
+        const operationName = definition.name.value;
+        const variables = CODEGEN_VARIABLES[operationName];
+        return [{ source: `codegen/operations/${name} ${operationName}`, query, operationName, ...(variables ? { variables } : {}) }];
+      });
+    });
+}
 
 /** The `graphql` blocks of README.md. */
 function readmeBlocks(): string[] {
@@ -90,16 +128,9 @@ function readmeBlocks(): string[] {
  * 1,000 ids written out in the document).
  */
 export function documentedOperations(): DocumentedOperation[] {
-  const codegen = readdirSync(`${ROOT}codegen/operations`)
-    .filter((name) => name.endsWith('.graphql'))
-    .map((name) => ({
-      source: `codegen/operations/${name}`,
-      query: readFileSync(`${ROOT}codegen/operations/${name}`, 'utf8'),
-      ...(CODEGEN_VARIABLES[name] ? { variables: CODEGEN_VARIABLES[name] } : {}),
-    }));
   const thousandIds = Array.from({ length: 1000 }, (_, i) => JSON.stringify(`c${String(i + 1).padStart(6, '0')}`)).join(', ');
   return [
-    ...codegen,
+    ...codegenOperations(),
     ...readmeBlocks().map((query, i) => ({ source: `README.md graphql block ${i + 1}`, query })),
     ...API_MD.map((query, i) => ({ source: `API.md operation ${i + 1}`, query })),
     {
