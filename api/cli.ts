@@ -87,8 +87,8 @@ function createProgram(): Command {
     .command('docs')
     .description('write the metric, model, tag, event and operation reference to docs/reference from the definitions')
     .action(async () => {
-      const { writeReferenceDocs } = await import('./reference/reference-docs.ts');
-      for (const path of await writeReferenceDocs('.')) console.log(`wrote ${path}`);
+      const [{ writeReferenceDocs }, { bundledDomain }] = await Promise.all([import('./reference/reference-docs.ts'), import('./bundled-domain.ts')]);
+      for (const path of await writeReferenceDocs('.', bundledDomain())) console.log(`wrote ${path}`);
     });
 
   return program;
