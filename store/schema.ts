@@ -138,7 +138,7 @@ export interface CustomerProfilesTable {
   audiences: string[];
 }
 
-/** `strata.current_profiles`: the view of the profile rows of the current snapshot's run (migration 0010). */
+/** `strata.current_profiles`: the view of the profile rows of the current snapshot's run (migration 0011). */
 export interface CurrentProfilesView {
   readonly customer_id: string;
   readonly tags: Record<string, unknown>;
