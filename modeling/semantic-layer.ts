@@ -6,7 +6,7 @@ import { locateDimension } from './catalog/locate-dimension.ts';
 import { compileMetricQuery, type CompiledMetricQuery } from './plan/compile-metric-query.ts';
 import { executeMetricQuery, type MetricResult } from './plan/execute-metric-query.ts';
 import { queryKey, type MetricQuery } from './query/metric-query.ts';
-import { customGrainNames, parseDimensionRef } from './query/dimension-ref.ts';
+import { customGrainNames, parseDimensionRef } from './catalog/dimension-ref.ts';
 import { withContributorCounts, type ContributorCatalog } from './privacy/contributor-catalog.ts';
 import { countContributors, suppressSmallCells } from './privacy/small-cells.ts';
 import { StrataError } from './errors.ts';

@@ -2,7 +2,7 @@ import type { ConversionMetric, Duration, Grain, Metric, MetricInput, Status } f
 import { GRAINS } from '../catalog/types.ts';
 import { toFilter, type FilterInput } from '../catalog/filter-input.ts';
 import { parseExpression } from '../catalog/expression.ts';
-import { deepFreeze } from './freeze.ts';
+import { deepFreeze } from '../catalog/freeze.ts';
 
 interface MetricSpecBase {
   readonly name: string;

@@ -7,7 +7,7 @@ import type { MetricSubquery } from '../sql/node-scope.ts';
 import { MetricPlanner, nodeColumns } from './metric-planner.ts';
 import { nodeSql } from './node-sql.ts';
 import { distinctValuesSql } from './distinct-values-sql.ts';
-import { sqlCompiler } from './sql-compiler.ts';
+import { sqlCompiler } from '../sql/sql-compiler.ts';
 import { queryMembers, type QueryMember } from '../query/query-members.ts';
 
 export interface ResultColumn {

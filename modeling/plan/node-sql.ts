@@ -3,7 +3,7 @@ import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Filter, Grain, Model } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { ResolvedQuery } from '../query/resolve-query.ts';
-import { customGrainNames, parseDimensionRef } from '../query/dimension-ref.ts';
+import { customGrainNames, parseDimensionRef } from '../catalog/dimension-ref.ts';
 import { aggregateNodeSql } from '../sql/aggregate-node.ts';
 import { semiAdditiveNodeSql, type PeriodsOfTime } from '../sql/semi-additive-node.ts';
 import { cumulativeNodeSql } from '../sql/cumulative-node.ts';

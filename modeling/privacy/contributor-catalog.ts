@@ -1,5 +1,5 @@
 import type { Catalog, Expression, Measure, MeasureInput, Metric, MetricInput, Model } from '../catalog/types.ts';
-import { deepFreeze } from '../dsl/freeze.ts';
+import { deepFreeze } from '../catalog/freeze.ts';
 
 /** Prefix of the hidden members that count contributors; no user-facing name starts with it. */
 export const CONTRIBUTORS = '__contributors__';

@@ -1,11 +1,11 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Filter, Grain, Model, TimeSpine } from '../catalog/types.ts';
-import { sqlCompiler } from '../plan/sql-compiler.ts';
+import { sqlCompiler } from './sql-compiler.ts';
 import { GRAINS } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { ResolvedGroupBy, ResolvedQuery } from '../query/resolve-query.ts';
-import { customGrainNames, parseDimensionRef, type DimensionRef, type GrainChoice } from '../query/dimension-ref.ts';
+import { customGrainNames, parseDimensionRef, type DimensionRef, type GrainChoice } from '../catalog/dimension-ref.ts';
 import { Relation } from './relation.ts';
 import { filterSql, type FilterColumn, type FilterScope } from './filter-sql.ts';
 import { boundFor, customGrainSpine, customGrainValue, extractPart, localTime, truncate, widenToGrain, type TimeColumn } from './time.ts';
