@@ -5,8 +5,8 @@ import { resolveQuery, type ResolvedGroupBy, type ResolvedQuery } from '../query
 import type { MetricQuery } from '../query/metric-query.ts';
 import type { MetricSubquery } from '../sql/node-scope.ts';
 import { MetricPlanner, nodeColumns } from './metric-planner.ts';
-import { nodeSql } from './node-sql.ts';
-import { distinctValuesSql } from './distinct-values-sql.ts';
+import { nodeSql } from '../sql/node-sql.ts';
+import { distinctValuesSql } from '../sql/distinct-values-sql.ts';
 import { sqlCompiler } from '../sql/sql-compiler.ts';
 import { queryMembers, type QueryMember } from '../query/query-members.ts';
 

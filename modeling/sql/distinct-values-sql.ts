@@ -1,9 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { ResolvedQuery } from '../query/resolve-query.ts';
-import { buildNodeScope, groupByOrdinals, groupColumns, metricTimeGrain, rangeConditions, whereClause, type MetricSubquery } from '../sql/node-scope.ts';
-import { widenToGrain } from '../sql/time.ts';
-import { spineFor, type TimeColumn } from '../sql/time.ts';
+import { buildNodeScope, groupByOrdinals, groupColumns, metricTimeGrain, rangeConditions, whereClause, type MetricSubquery } from './node-scope.ts';
+import { widenToGrain } from './time.ts';
+import { spineFor, type TimeColumn } from './time.ts';
 import { StrataError } from '../errors.ts';
 
 /**

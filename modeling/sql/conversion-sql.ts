@@ -1,13 +1,13 @@
 import type { RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Filter, Measure, Model } from '../catalog/types.ts';
-import type { Relation } from '../sql/relation.ts';
+import type { Relation } from './relation.ts';
 import { locateDimension, memberOf } from '../catalog/locate-dimension.ts';
 import type { ResolvedGroupBy, ResolvedQuery } from '../query/resolve-query.ts';
-import { conversionNodeSql, type AnchorGroup, type AnchorPlan } from '../sql/conversion-node.ts';
-import { buildNodeScope, type MetricSubquery } from '../sql/node-scope.ts';
-import { truncate } from '../sql/time.ts';
-import type { PlanNode } from './metric-planner.ts';
+import { conversionNodeSql, type AnchorGroup, type AnchorPlan } from './conversion-node.ts';
+import { buildNodeScope, type MetricSubquery } from './node-scope.ts';
+import { truncate } from './time.ts';
+import type { PlanNode } from '../plan/metric-planner.ts';
 
 type ConversionNode = Extract<PlanNode, { kind: 'conversion' }>;
 

@@ -4,13 +4,13 @@ import type { Filter, Grain, Model } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { ResolvedQuery } from '../query/resolve-query.ts';
 import { customGrainNames, parseDimensionRef } from '../catalog/dimension-ref.ts';
-import { aggregateNodeSql } from '../sql/aggregate-node.ts';
-import { semiAdditiveNodeSql, type PeriodsOfTime } from '../sql/semi-additive-node.ts';
-import { cumulativeNodeSql } from '../sql/cumulative-node.ts';
-import { buildNodeScope, metricTimeGrain, type MetricSubquery } from '../sql/node-scope.ts';
-import { joinToTimeSpine } from '../sql/time-spine-join.ts';
+import { aggregateNodeSql } from './aggregate-node.ts';
+import { semiAdditiveNodeSql, type PeriodsOfTime } from './semi-additive-node.ts';
+import { cumulativeNodeSql } from './cumulative-node.ts';
+import { buildNodeScope, metricTimeGrain, type MetricSubquery } from './node-scope.ts';
+import { joinToTimeSpine } from './time-spine-join.ts';
 import { conversionSql } from './conversion-sql.ts';
-import type { PlanNode } from './metric-planner.ts';
+import type { PlanNode } from '../plan/metric-planner.ts';
 
 /** The SELECT of one plan node; `prefix` keeps its table aliases apart from other nodes'. */
 export function nodeSql(
