@@ -118,3 +118,8 @@ export function referencedNames(expression: Expression): string[] {
       return expression.args.flatMap(referencedNames);
   }
 }
+
+/** A number literal's text, as the planner carries it. */
+export function numberText(expression: Extract<Expression, { kind: 'number' }>): string {
+  return String(expression.value);
+}

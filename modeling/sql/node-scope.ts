@@ -1,10 +1,10 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Filter, Grain, Model, TimeSpine } from '../catalog/types.ts';
-import { sqlCompiler } from './sql-compiler.ts';
 import { GRAINS } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
-import type { ResolvedGroupBy, ResolvedQuery } from '../query/resolve-query.ts';
+import type { ResolvedGroupBy } from '../query/resolve-query.ts';
+import type { PlanQuery } from '../query/metric-plan.ts';
 import { customGrainNames, parseDimensionRef, type DimensionRef, type GrainChoice } from '../catalog/dimension-ref.ts';
 import { Relation } from './relation.ts';
 import { filterSql, type FilterColumn, type FilterScope } from './filter-sql.ts';
@@ -39,7 +39,7 @@ export type MetricSubquery = (metric: string, groupBy: readonly string[]) => Raw
 
 export interface NodeScopeInput {
   readonly index: CatalogIndex;
-  readonly query: ResolvedQuery;
+  readonly query: PlanQuery;
   readonly model: Model;
   readonly timeDimension: string;
   readonly filters: readonly Filter[];
@@ -54,23 +54,27 @@ export interface NodeScopeInput {
 }
 
 /** The coarsest grain metric_time is grouped by: the time range widens to its periods. */
-export function metricTimeGrain(query: ResolvedQuery): Grain | undefined {
+export function metricTimeGrain(query: PlanQuery): Grain | undefined {
   const grains = query.groupBy.filter((g) => g.metricTime && g.grain).map((g) => g.grain as Grain);
   return grains.sort((a, b) => GRAINS.indexOf(b) - GRAINS.indexOf(a))[0];
 }
 
-/** Reads a custom granularity column of the spine row matching `period` (a join the caller owns). */
-export type CustomGrainLookup = (spine: TimeSpine, customColumn: string, period: RawBuilder<unknown>) => RawBuilder<unknown>;
+/**
+ * Reads a custom granularity column of the spine row matching `period` (a join the caller
+ * owns); `time` is the time column the period is cut from.
+ */
+export type CustomGrainLookup = (spine: TimeSpine, customColumn: string, period: RawBuilder<unknown>, time: TimeColumn) => RawBuilder<unknown>;
 
-/** A lookup that LEFT JOINs the spine into a relation, once per spine and period expression. */
+/** A lookup that LEFT JOINs the spine into a relation, once per spine and time column (by its key). */
 export function relationGrainLookup(relation: Relation): CustomGrainLookup {
   const aliases = new Map<string, string>();
-  return (spine, customColumn, period) => {
-    const key = `${spine.table}|${period.compile(sqlCompiler).sql}`;
-    let alias = aliases.get(key);
+  let joins = 0;
+  return (spine, customColumn, period, time) => {
+    const key = time.key === undefined ? undefined : `${spine.table}|${time.key}`;
+    let alias = key === undefined ? undefined : aliases.get(key);
     if (!alias) {
-      alias = `${relation.aliasPrefix}cg${aliases.size}`;
-      aliases.set(key, alias);
+      alias = `${relation.aliasPrefix}cg${joins++}`;
+      if (key !== undefined) aliases.set(key, alias);
       relation.addJoin(sql`LEFT JOIN ${sql.table(spine.table)} AS ${sql.id(alias)} ON CAST(${sql.ref(`${alias}.${spine.column}`)} AS timestamp) = ${period}`);
     }
     return sql.ref(`${alias}.${customColumn}`);
@@ -90,7 +94,7 @@ export function grainedTime(
     const date = GRAINS.indexOf(found.spine.grain) >= GRAINS.indexOf('DAY');
     if (!lookup) return { expr: customGrainValue(time, found.spine, found.column), date };
     const period = sql`CAST(date_trunc(${sql.lit(found.spine.grain.toLowerCase())}, ${localTime(time)}) AS timestamp)`;
-    const value = lookup(found.spine, found.column, period);
+    const value = lookup(found.spine, found.column, period, time);
     return { expr: date ? sql`CAST(${value} AS date)` : sql`CAST(${value} AS timestamp)`, date };
   }
   if (grain.grain) return { expr: truncate(time, grain.grain), date: GRAINS.indexOf(grain.grain) >= GRAINS.indexOf('DAY') };
@@ -128,14 +132,19 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   };
   const column = (text: string): FilterColumn => {
     const ref = parse(text);
-    if (isOwnTime(ref)) return withGrain({ expr: time.expr, type: 'time', time }, ref.grain);
+    if (isOwnTime(ref)) return withGrain({ expr: time.expr, type: 'time', time: { ...time, key: 'metric_time' } }, ref.grain);
     if (ref.kind === 'metric_time') throw new Error('unreachable');
     const found = locateDimension(index, model, ref);
     if (!found.ok) throw new Error(`query invariant: ${found.message}`);
     const { located } = found;
     const expr = relation.along(located.steps, located.dimension.sql);
     if (located.dimension.type !== 'time') return { expr, type: located.dimension.type };
-    const columnTime: TimeColumn = { expr, storage: located.dimension.storage ?? 'timestamptz', timeZone: located.model.timeZone };
+    const columnTime: TimeColumn = {
+      expr,
+      storage: located.dimension.storage ?? 'timestamptz',
+      timeZone: located.model.timeZone,
+      key: `${located.steps.map((s) => s.join.name).join('/')}/${located.dimension.name}`,
+    };
     return withGrain({ expr, type: 'time', time: columnTime }, ref.grain);
   };
   const lookup = relationGrainLookup(relation);
