@@ -8,7 +8,7 @@ import type { Filter } from '../modeling/catalog/types.ts';
 import { parseMetricFlowFilter } from '../modeling/dbt/parse-metricflow-filter.ts';
 import { FilterSyntaxError } from '../modeling/dbt/filter-lexer.ts';
 import { StrataError } from '../modeling/errors.ts';
-import { CONDITION_LIMITS } from '../modeling/conditions/limits.ts';
+import { CONDITION_LIMITS } from '../modeling/catalog/condition-limits.ts';
 
 /** `where` (structured) and `filter` (MetricFlow text) together: both must hold. */
 function whereOf(where: FilterInputShape | null | undefined, filter: string | null | undefined): { where: Filter } | undefined {
