@@ -79,7 +79,7 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
       if (countedQuery.counts.size === 0) return { ...(await executeMetricQuery(db, compiled)), suppressedRows: [] };
       const result = await executeMetricQuery(db, planCounted(countedQuery.query));
       const { rows, suppressed } = suppressSmallCells(result.rows, countedQuery, access.minSubjects, query.metrics);
-      return { columns: compiled.columns, rows, sql: result.sql, suppressedRows: suppressed };
+      return { columns: compiled.columns, rows, sql: result.sql, plan: compiled.plan, suppressedRows: suppressed };
     },
   };
 }
