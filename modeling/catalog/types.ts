@@ -188,7 +188,8 @@ export interface MetricInput {
 
 /** Arithmetic over input metrics: parsed once, never SQL text. */
 export type Expression =
-  | { readonly kind: 'number'; readonly value: number }
+  /** `text` is the literal as written (`1.0`, `2`, `1e3`): its scale and type are kept in SQL. */
+  | { readonly kind: 'number'; readonly value: number; readonly text?: string }
   | { readonly kind: 'ref'; readonly name: string }
   | { readonly kind: 'negate'; readonly operand: Expression }
   | { readonly kind: 'binary'; readonly op: '+' | '-' | '*' | '/'; readonly left: Expression; readonly right: Expression }

@@ -32,20 +32,30 @@ function planStatement(index: CatalogIndex, plan: MetricPlan): RawBuilder<unknow
   return sql`WITH ${sql.join(ctes)} SELECT ${sql.join(select)} FROM ${combined(plan, query.groupBy.length)}`;
 }
 
+const NUMBER_LITERAL = /^(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
 /**
- * A metric value over the combined node columns. Every operation is parenthesized, so
+ * A metric value over the combined node columns. Literals are emitted as written (`1.0` is a
+ * numeric, `2` an integer) and every division casts its dividend to numeric. Every operation is parenthesized, so
  * `- -1` never becomes a `--` comment and precedence is the tree's.
  */
 export function valueSql(value: PlanValue): RawBuilder<unknown> {
   switch (value.kind) {
     case 'column':
       return sql.ref(`combined.${value.column}`);
-    case 'number':
-      return sql.lit(Number(value.text));
+    case 'number': {
+      // Literal text was checked by the planner (digits, one dot, an exponent): as written, it keeps its type.
+      const negative = value.text.startsWith('-');
+      if (!NUMBER_LITERAL.test(negative ? value.text.slice(1) : value.text)) throw new Error(`plan invariant: '${value.text}' is not a number literal`);
+      return negative ? sql`(${sql.raw(value.text)})` : sql.raw(value.text);
+    }
     case 'negate':
       return sql`(-${valueSql(value.operand)})`;
     case 'binary':
-      return sql`(${valueSql(value.left)} ${sql.raw(value.op)} ${valueSql(value.right)})`;
+      // Division is numeric, as a ratio metric's: two integer aggregates never divide as integers.
+      return value.op === '/'
+        ? sql`(CAST(${valueSql(value.left)} AS numeric) / ${valueSql(value.right)})`
+        : sql`(${valueSql(value.left)} ${sql.raw(value.op)} ${valueSql(value.right)})`;
     case 'call':
       return sql`${sql.raw(value.fn)}(${sql.join(value.args.map(valueSql))})`;
     case 'ratio':

@@ -11,7 +11,7 @@ WITH "n0" AS (
     FROM "wealth"."transactions") AS "n1_0"
   WHERE (("n1_0"."c1" = $3) AND ("n1_0"."c2" = $4))
   GROUP BY 1)
-SELECT "combined"."g0" AS "metric_time__month", (("combined"."l0" - "combined"."l1") / NULLIF("combined"."l1", 0)) AS "purchase_amount_growth_mom"
+SELECT "combined"."g0" AS "metric_time__month", (CAST(("combined"."l0" - "combined"."l1") AS numeric) / NULLIF("combined"."l1", 0)) AS "purchase_amount_growth_mom"
 FROM (
   SELECT "g0", MAX("l0") AS "l0", MAX("l1") AS "l1"
   FROM (
