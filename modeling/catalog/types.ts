@@ -138,6 +138,10 @@ export type Filter =
 
 // ---- metrics ----
 
+/**
+ * The kind of a metric as the API reports it (`metric.type`): a metric's own `type`, except
+ * that a SIMPLE metric over a semi-additive measure is `SEMI_ADDITIVE` (see `metricType`).
+ */
 export type MetricType = 'SIMPLE' | 'RATIO' | 'DERIVED' | 'CUMULATIVE' | 'SEMI_ADDITIVE' | 'CONVERSION';
 
 interface MetricBase extends Governance {
@@ -157,8 +161,9 @@ export interface MeasureInput {
   readonly measure: string;
 }
 
+/** A measure as a metric; semi-additive exactly when the measure has `nonAdditive` (one source of truth). */
 export interface SimpleMetric extends MetricBase {
-  readonly type: 'SIMPLE' | 'SEMI_ADDITIVE';
+  readonly type: 'SIMPLE';
   readonly measure: MeasureInput;
   /** Grouped by metric_time, every period of the time spine appears, with or without data. */
   readonly joinToTimeSpine?: boolean;

@@ -36,7 +36,6 @@ export class MetricPlanner {
   private value(metric: Metric, filters: readonly Filter[], offsets: readonly Duration[]): PlanValue {
     switch (metric.type) {
       case 'SIMPLE':
-      case 'SEMI_ADDITIVE':
         return this.aggregateColumn(metric.measure.model, metric.measure.measure, filters, offsets, metric.joinToTimeSpine === true);
       case 'RATIO':
         return { kind: 'ratio', numerator: this.input(metric.numerator, filters, offsets), denominator: this.input(metric.denominator, filters, offsets) };

@@ -112,7 +112,6 @@ function contributorMetric(metric: Metric, keyOf: ReadonlyMap<string, string>, i
   };
   switch (metric.type) {
     case 'SIMPLE':
-    case 'SEMI_ADDITIVE':
       if (!keyOf.has(metric.measure.model)) return undefined;
       return { ...base, type: 'SIMPLE', measure: counted(metric.measure), ...(metric.joinToTimeSpine ? { joinToTimeSpine: true } : {}) };
     case 'CUMULATIVE': {
