@@ -95,7 +95,7 @@ function createProgram(): Command {
       const config = loadConfig();
       const catalog = options.dbt
         ? (await import('../modeling/dbt/import-dbt-project.ts')).importDbtProject(options.dbt, { schema: options.schema ?? config.dbtSchema }).catalog
-        : (await import('./serving-catalog.ts')).servingCatalog(config);
+        : (await import('./serving-catalog.ts')).servingCatalog((await import('./bundled-domain.ts')).bundledDomain().catalog, config);
       explainQuery(catalog, options, console.log);
     });
 

@@ -61,7 +61,7 @@ describe('/ready on a busy PGlite', () => {
   beforeAll(async () => {
     database = await openDatabase({ dataDir: 'memory://', statementTimeoutMs: 0 });
     await migrateToLatest(database.db);
-    app = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024 });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024 });
     base = `http://127.0.0.1:${await app.listen(0)}`;
   });
   afterAll(async () => {
