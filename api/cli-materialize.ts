@@ -24,6 +24,11 @@ export async function runMaterialize(options: { asOf?: string; force?: boolean }
     return reportRun(materializeTags, false);
   }
   await withDatabase(config, 'materialize', (database) =>
-    materializeDomain(database, bundledDomain(), { asOf: options.asOf, force: options.force, maxDrift: config.materializeMaxDrift }),
+    materializeDomain(database, bundledDomain(), {
+      asOf: options.asOf,
+      force: options.force,
+      maxDrift: config.materializeMaxDrift,
+      statementTimeoutMs: config.materializeStatementTimeoutMs,
+    }),
   );
 }
