@@ -5,7 +5,7 @@ import { sqlCompiler } from '../plan/sql-compiler.ts';
 import { GRAINS } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { ResolvedGroupBy, ResolvedQuery } from '../query/resolve-query.ts';
-import { customGrainNames, parseDimensionRef, type DimensionRef, type GrainChoice } from '../query/dimension-ref.ts';
+import { customGrainNames, metricFilterJoinKey, parseDimensionRef, type DimensionRef, type GrainChoice } from '../query/dimension-ref.ts';
 import { Relation } from './relation.ts';
 import { filterSql, type FilterColumn, type FilterScope } from './filter-sql.ts';
 import { boundFor, customGrainSpine, customGrainValue, extractPart, localTime, truncate, widenToGrain, type TimeColumn } from './time.ts';
@@ -53,10 +53,20 @@ export interface NodeScopeInput {
   readonly timeOverride?: (relation: Relation) => TimeColumn;
 }
 
-/** The coarsest grain metric_time is grouped by: the time range widens to its periods. */
+/** The coarsest grain metric_time is grouped by. */
 export function metricTimeGrain(query: ResolvedQuery): Grain | undefined {
+  return metricTimeGrains(query)[0];
+}
+
+/** Every plain grain metric_time is grouped by, coarsest first. */
+export function metricTimeGrains(query: ResolvedQuery): Grain[] {
   const grains = query.groupBy.filter((g) => g.metricTime && g.grain).map((g) => g.grain as Grain);
-  return grains.sort((a, b) => GRAINS.indexOf(b) - GRAINS.indexOf(a))[0];
+  return [...new Set(grains)].sort((a, b) => GRAINS.indexOf(b) - GRAINS.indexOf(a));
+}
+
+/** The query's time range widened to whole periods of its range grain (see `ResolvedQuery.timeRangeGrain`). */
+export function widenedRange(query: ResolvedQuery): { from?: string; to?: string } {
+  return widenToGrain(query.timeRange ?? {}, query.timeRangeGrain);
 }
 
 /** Reads a custom granularity column of the spine row matching `period` (a join the caller owns). */
@@ -110,7 +120,7 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
         relation,
         grain: timeDimension.grain ?? 'DAY',
         offsets: input.offsets,
-        queryGrain: metricTimeGrain(query),
+        queryGrains: metricTimeGrains(query),
         rawTime: {
           expr: relation.baseColumn((timeDimension as { sql: string }).sql),
           storage: (timeDimension as { storage?: TimeColumn['storage'] }).storage ?? 'timestamptz',
@@ -146,7 +156,10 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   const scope: FilterScope = {
     column,
     ...(input.subquery
-      ? { metricValue: (leaf: Extract<Filter, { kind: 'metric' }>) => metricValue(leaf, input.subquery as MetricSubquery, column, relation) }
+      ? {
+          metricValue: (leaf: Extract<Filter, { kind: 'metric' }>) =>
+            metricValue(leaf, input.subquery as MetricSubquery, (g) => column(metricFilterJoinKey(g, custom)), relation),
+        }
       : {}),
   };
   const groupExpr = (g: ResolvedGroupBy): RawBuilder<unknown> => {
@@ -164,7 +177,7 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   const compileFilter = (f: Filter) => filterSql(f, scope);
   const rowScope = query.scope && reachesAll(index, model, query.scope, custom) ? [query.scope] : [];
   const filters = [...input.filters, ...rowScope].map(compileFilter);
-  const range = widenToGrain(query.timeRange ?? {}, metricTimeGrain(query));
+  const range = widenedRange(query);
   const timeRange = rangeConditions(time, range);
   return { relation, model, time, groups, isPeriod, periodGroups, filters, timeRange, range, compileFilter, column };
 }
