@@ -24,6 +24,8 @@ export class Relation {
   private readonly occurrences = new Map<string, Occurrence>();
   private readonly extraJoins: RawBuilder<unknown>[] = [];
   private readonly baseJoins: RawBuilder<unknown>[] = [];
+  /** Join paths of two or more hops joined as their own units (see `along`). */
+  private readonly lanes: string[] = [];
   readonly base: Occurrence;
 
   /** `FULL` for distinct-values queries (MetricFlow keeps values found on either side). */
@@ -52,10 +54,20 @@ export class Relation {
     return { expr: this.columnOf(occurrence, found.dimension.sql), dimension: found.dimension, model: found.reach.model };
   }
 
-  /** A column reached along join steps (as located by `locateDimension`): `expression` is catalog SQL of the last model. */
+  /**
+   * A column reached along join steps (as located by `locateDimension`): `expression` is
+   * catalog SQL of the last model. As MetricFlow joins a multi-hop dimension's source as one
+   * unit (`bridge ⋈ customers`), each path of two or more hops gets its own joins, shared
+   * only by dimensions of the same path; a one-hop dimension reads the first such unit that
+   * starts with its join. With many-to-one joins the rows are the same either way; where the
+   * data breaks that promise, the fan-out is MetricFlow's.
+   */
   along(steps: readonly JoinStep[], expression: string): RawBuilder<unknown> {
+    const path = steps.map((s) => s.join.name).join('/');
+    const lane = steps.length >= 2 ? path : (this.lanes.find((l) => l.split('/')[0] === path) ?? '');
+    if (steps.length >= 2 && !this.lanes.includes(lane)) this.lanes.push(lane);
     let occurrence = this.base;
-    for (const step of steps) occurrence = this.joined(occurrence, step);
+    for (const step of steps) occurrence = this.joined(occurrence, step, lane);
     return this.columnOf(occurrence, expression);
   }
 
@@ -111,8 +123,8 @@ export class Relation {
     return first.join.step.join.on.every(([left]) => columns.has(this.base.columns.get(left) ?? ''));
   }
 
-  private joined(parent: Occurrence, step: JoinStep): Occurrence {
-    const key = `${parent.key}/${step.join.name}`;
+  private joined(parent: Occurrence, step: JoinStep, lane = ''): Occurrence {
+    const key = `${parent === this.base && lane ? `${lane}:` : parent.key}/${step.join.name}`;
     let occurrence = this.occurrences.get(key);
     if (!occurrence) {
       const model = this.index.model(step.join.model);
