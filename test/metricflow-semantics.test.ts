@@ -108,6 +108,16 @@ const CASES: readonly Case[] = [
     minRows: 4,
   },
   {
+    title: 'two dimensions two joins away through one model to different models: each path joined as its own unit (MetricFlow)',
+    query: { metrics: ['orders'], groupBy: [{ dimension: 'promo__channel__channel_name' }, { dimension: 'promo__partner__partner_name' }] },
+    oracle: `SELECT a.channel_name AS promo__channel__channel_name, b.partner_name AS promo__partner__partner_name, COUNT(*) AS orders
+      FROM ${S}.fct_orders o
+      LEFT JOIN (SELECT l.promo_id, c.channel_name FROM ${S}.promo_links l LEFT JOIN ${S}.channels c ON c.channel_id = l.channel_id) a ON a.promo_id = o.promo_id
+      LEFT JOIN (SELECT l.promo_id, p.partner_name FROM ${S}.promo_links l LEFT JOIN ${S}.partners p ON p.partner_id = l.partner_id) b ON b.promo_id = o.promo_id
+      GROUP BY 1, 2`,
+    minRows: 5,
+  },
+  {
     title: 'a custom granularity of a time dimension two joins away',
     query: { metrics: ['orders'], groupBy: [{ dimension: 'customer__store__opened_at__retail_period' }] },
     oracle: `SELECT CAST(sp.retail_period AS date) AS customer__store__opened_at__retail_period, COUNT(*) AS orders
