@@ -16,11 +16,11 @@ import {
   refBaseName,
   type DimensionRef,
   type GrainChoice,
-} from './dimension-ref.ts';
+} from '../catalog/dimension-ref.ts';
 import { expandSavedQuery } from './saved-query.ts';
 import { coarsestGrain, metricDefaultGrain, metricMinGrain, queryModels, distinctValuesModel } from './query-models.ts';
 
-export { METRIC_TIME } from './dimension-ref.ts';
+export { METRIC_TIME } from '../catalog/dimension-ref.ts';
 
 export interface ResolvedGroupBy {
   /** Output column name: MetricFlow's (`metric_time__month`, `listing__country_latest`, `metric_time__extract_dow`). */

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import type { ResolvedQuery } from '../query/resolve-query.ts';
+import type { PlanQuery } from '../query/metric-plan.ts';
 import type { Grain } from '../catalog/types.ts';
 import {
   buildNodeScope,
@@ -13,8 +13,8 @@ import {
   widenedRange,
   type CustomGrainLookup,
   type MetricSubquery,
-} from '../sql/node-scope.ts';
-import { customGrainSpine, extractPart, spineFor, type TimeColumn } from '../sql/time.ts';
+} from './node-scope.ts';
+import { customGrainSpine, extractPart, spineFor, type TimeColumn } from './time.ts';
 import { StrataError } from '../errors.ts';
 
 /**
@@ -23,7 +23,7 @@ import { StrataError } from '../errors.ts';
  * (or date parts) alone, or crossed with the base model's rows before the other models are
  * joined, as MetricFlow does; filters and the time range apply as in a metric query.
  */
-export function distinctValuesSql(index: CatalogIndex, query: ResolvedQuery, subquery: MetricSubquery): RawBuilder<unknown> {
+export function distinctValuesSql(index: CatalogIndex, query: PlanQuery, subquery: MetricSubquery): RawBuilder<unknown> {
   const from = query.distinctFrom;
   if (!from) throw new Error('plan invariant: not a distinct-values query');
   // The spine serving the finest grain asked for (an hourly spine for metric_time__hour).
@@ -52,7 +52,7 @@ export function distinctValuesSql(index: CatalogIndex, query: ResolvedQuery, sub
   const scope = buildNodeScope({
     index,
     query,
-    model: from,
+    model: index.model(from),
     timeDimension: '',
     filters: query.where ? [query.where] : [],
     offsets: [],
