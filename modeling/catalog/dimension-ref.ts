@@ -53,6 +53,16 @@ export function parseDimensionRef(text: string, custom: ReadonlySet<string>): Di
   return { kind: 'path', text, entities: named.slice(0, -1), name: named[named.length - 1] as string, grain: grain ?? {} };
 }
 
+/**
+ * The entity a `Metric(name, group_by=[...])` filter joins on in the outer query: the last
+ * entity of the group-by path (`view__listing` groups the metric by views' listing and is
+ * matched to the outer query's own `listing`), as MetricFlow joins metric subqueries.
+ */
+export function metricFilterJoinKey(text: string, custom: ReadonlySet<string>): string {
+  const ref = parseDimensionRef(text, custom);
+  return ref.kind === 'path' && ref.entities.length > 0 ? ref.name : text;
+}
+
 /** The reference without its grain: the base of its output column name. */
 export function refBaseName(ref: DimensionRef): string {
   if (ref.kind === 'metric_time') return METRIC_TIME;

@@ -10,6 +10,8 @@ export interface LocatedDimension {
   readonly model: Model;
   readonly dimension: Dimension;
   readonly isEntity: boolean;
+  /** Entities joined before the path as written, when it matched as a suffix (`listing` for `user__x`). */
+  readonly entityPrefix?: readonly string[];
 }
 
 export type LocateResult =
@@ -44,30 +46,56 @@ export function locateDimension(index: CatalogIndex, base: Model, ref: Exclude<D
     return { ok: true, located: { steps: found.reach.path, model: found.reach.model, dimension: found.dimension, isEntity: false } };
   }
   const matches: LocatedDimension[] = [];
-  const visit = (model: Model, i: number, steps: readonly JoinStep[], seen: ReadonlySet<string>): void => {
+  const visit = (model: Model, i: number, steps: readonly JoinStep[], seen: ReadonlySet<string>, prefix: readonly string[]): void => {
     if (i === ref.entities.length) {
       const found = finalMember(model, ref.name);
-      if (found) matches.push({ steps, model, ...found });
+      if (found) matches.push({ steps, model, ...found, ...(prefix.length > 0 ? { entityPrefix: prefix } : {}) });
       return;
     }
     const entity = ref.entities[i] as string;
-    if (identifies(model, entity)) visit(model, i + 1, steps, seen);
+    // After joined entities, the path's next entity is a join too (its link, not the model's own key).
+    if (identifies(model, entity) && !(i === 0 && prefix.length > 0)) visit(model, i + 1, steps, seen, prefix);
     for (const join of model.joins) {
       if (join.entity !== entity || seen.has(join.model)) continue;
       const target = index.models.get(join.model);
-      if (target) visit(target, i + 1, [...steps, { from: model.name, join }], new Set([...seen, join.model]));
+      if (target) visit(target, i + 1, [...steps, { from: model.name, join }], new Set([...seen, join.model]), prefix);
     }
   };
-  visit(base, 0, [], new Set([base.name]));
+  visit(base, 0, [], new Set([base.name]), []);
+  // MetricFlow matches the entity path given as a suffix of the full one: `user__x` from
+  // bookings is `listing__user__x` when bookings reach users only through listings.
+  if (matches.length === 0 && ref.entities.length > 0) {
+    let frontier = [{ model: base, steps: [] as JoinStep[], seen: new Set([base.name]), prefix: [] as string[] }];
+    for (let depth = 1; depth <= MAX_PREFIX_HOPS && matches.length === 0; depth++) {
+      frontier = frontier.flatMap((from) =>
+        from.model.joins.flatMap((join) => {
+          const target = index.models.get(join.model);
+          if (!target || !join.entity || from.seen.has(join.model)) return [];
+          return [
+            {
+              model: target,
+              steps: [...from.steps, { from: from.model.name, join }],
+              seen: new Set([...from.seen, join.model]),
+              prefix: [...from.prefix, join.entity],
+            },
+          ];
+        }),
+      );
+      for (const from of frontier) visit(from.model, 0, from.steps, from.seen, from.prefix);
+    }
+  }
   if (matches.length === 0) return { ok: false, reason: 'unknown', message: explainMissing(index, base, ref) };
   const fewest = Math.min(...matches.map((m) => m.steps.length));
   const best = matches.filter((m) => m.steps.length === fewest);
-  const distinct = new Set(best.map((m) => `${m.model.name}.${m.dimension.name}`));
+  const distinct = new Set(best.map((m) => `${[...(m.entityPrefix ?? []), m.model.name].join('.')}.${m.dimension.name}`));
   if (distinct.size > 1) {
     return { ok: false, reason: 'ambiguous', message: `${quoteInput(ref.text)} matches more than one column from '${base.name}': ${[...distinct].join(', ')}` };
   }
   return { ok: true, located: best[0] as LocatedDimension };
 }
+
+/** How many joins may come before an entity path given as a suffix (MetricFlow joins at most three models). */
+const MAX_PREFIX_HOPS = 2;
 
 /** A dimension of the model, or one of its entities as a dimension. */
 export function memberOf(model: Model, name: string): Dimension | undefined {

@@ -218,6 +218,8 @@ export interface CumulativeMetric extends MetricBase {
   readonly grainToDate?: Grain;
   /** How daily values roll up to a coarser metric_time grain (default: the period's first day). */
   readonly periodAgg?: 'first' | 'last' | 'average';
+  /** Grouped by metric_time, every period of the time spine appears, with or without data. */
+  readonly joinToTimeSpine?: boolean;
 }
 
 export interface ConversionMetric extends MetricBase {

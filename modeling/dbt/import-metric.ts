@@ -194,6 +194,7 @@ function cumulative(params: YamlNode, base: Base, filter: Filter | undefined, co
     ...(periodAgg === 'last' || periodAgg === 'average' || periodAgg === 'first' ? { periodAgg } : {}),
     ...(combined ? { filter: combined } : {}),
     ...(ref.fill !== undefined ? { fillNullsWith: ref.fill } : {}),
+    ...(ref.spine ? { joinToTimeSpine: true } : {}),
   };
 }
 

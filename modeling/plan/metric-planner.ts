@@ -151,6 +151,7 @@ export class MetricPlanner {
       timeGrain: timeGrain(model, measure.timeDimension ?? model.defaultTimeDimension ?? ''),
       filters,
       offsets,
+      ...(metric.joinToTimeSpine ? { joinToTimeSpine: true } : {}),
       column: this.nextColumn(),
     };
     this.nodes.push(node);

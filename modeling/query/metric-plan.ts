@@ -26,6 +26,8 @@ export interface PlanQuery {
   readonly groupBy: readonly ResolvedGroupBy[];
   readonly where?: Filter;
   readonly timeRange?: { readonly from?: string; readonly to?: string };
+  /** The grain whose whole periods the time range is widened to (see `ResolvedQuery.timeRangeGrain`). */
+  readonly timeRangeGrain?: Grain;
   readonly orderBy: readonly { readonly column: string; readonly descending: boolean }[];
   readonly limit?: number;
   readonly offset: number;
@@ -82,6 +84,8 @@ export interface CumulativePlanNode extends PlanNodeBase {
   readonly metric: string;
   readonly measure: MeasureInput;
   readonly timeGrain: Grain;
+  /** Grouped by metric_time, every period of the time spine appears (MetricFlow's join_to_timespine). */
+  readonly joinToTimeSpine?: boolean;
   readonly column: string;
 }
 

@@ -42,25 +42,40 @@ function measureGrain(model: Model, measureName: string): Grain {
 }
 
 /**
- * `metric_time`'s grain when a query names none: the metric's own default, else its
- * measures' time grain, never finer than a day (MetricFlow's rule).
+ * The finest grain `metric_time` can take for a metric: the coarsest time grain of the
+ * measures it reads (a monthly measure cannot be split into days), as MetricFlow's
+ * minimum queryable granularity. Input metrics' own `time_granularity` plays no part.
  */
-export function metricDefaultGrain(index: CatalogIndex, metric: Metric, seen = new Set<string>()): Grain {
-  if (metric.defaultGrain) return metric.defaultGrain;
+export function metricMinGrain(index: CatalogIndex, metric: Metric, seen = new Set<string>()): Grain {
   if (seen.has(metric.name)) return 'DAY';
   seen.add(metric.name);
   const grains: Grain[] = [];
   if (metric.type === 'RATIO' || metric.type === 'DERIVED') {
     for (const input of metric.type === 'RATIO' ? [metric.numerator, metric.denominator] : metric.inputs) {
       const next = index.metrics.get(input.metric);
-      if (next) grains.push(metricDefaultGrain(index, next, seen));
+      if (next) grains.push(metricMinGrain(index, next, seen));
     }
   } else {
     const input = metric.type === 'CONVERSION' ? metric.base : metric.measure;
     grains.push(measureGrain(index.model(input.model), input.measure));
   }
-  const finest = grains.sort((a, b) => GRAINS.indexOf(a) - GRAINS.indexOf(b))[0] ?? 'DAY';
-  return GRAINS.indexOf(finest) < GRAINS.indexOf('DAY') ? 'DAY' : finest;
+  return grains.sort((a, b) => GRAINS.indexOf(b) - GRAINS.indexOf(a))[0] ?? 'DAY';
+}
+
+/**
+ * `metric_time`'s grain when a query names none: the metric's own `time_granularity`, else
+ * its minimum queryable grain, never finer than a day (MetricFlow's rule). A query of
+ * several metrics takes the coarsest of their defaults (`coarsestGrain`).
+ */
+export function metricDefaultGrain(index: CatalogIndex, metric: Metric): Grain {
+  if (metric.defaultGrain) return metric.defaultGrain;
+  const min = metricMinGrain(index, metric);
+  return GRAINS.indexOf(min) < GRAINS.indexOf('DAY') ? 'DAY' : min;
+}
+
+/** The coarsest of some grains (undefined for none). */
+export function coarsestGrain(grains: readonly Grain[]): Grain | undefined {
+  return [...grains].sort((a, b) => GRAINS.indexOf(b) - GRAINS.indexOf(a))[0];
 }
 
 /**

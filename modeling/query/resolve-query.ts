@@ -11,13 +11,14 @@ import {
   customGrainNames,
   defaultGrainOf,
   grainSuffix,
+  metricFilterJoinKey,
   parseDimensionRef,
   refBaseName,
   type DimensionRef,
   type GrainChoice,
 } from '../catalog/dimension-ref.ts';
 import { expandSavedQuery } from './saved-query.ts';
-import { metricDefaultGrain, queryModels, distinctValuesModel } from './query-models.ts';
+import { coarsestGrain, metricDefaultGrain, metricMinGrain, queryModels, distinctValuesModel } from './query-models.ts';
 
 export { METRIC_TIME } from '../catalog/dimension-ref.ts';
 
@@ -44,6 +45,11 @@ export interface ResolvedQuery {
   readonly groupBy: readonly ResolvedGroupBy[];
   readonly where?: Filter;
   readonly timeRange?: { readonly from?: string; readonly to?: string };
+  /**
+   * The grain whose whole periods the time range is widened to: the finest metric_time grain
+   * grouped by, else the finest grain metric_time can take for the metrics (MetricFlow).
+   */
+  readonly timeRangeGrain?: Grain;
   readonly orderBy: readonly { readonly column: string; readonly descending: boolean }[];
   readonly limit?: number;
   readonly offset: number;
@@ -59,11 +65,11 @@ export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQ
   const metrics = query.metrics.map((name) => resolveMetric(index, name));
   const custom = customGrainNames(index.catalog);
   const refs = (query.groupBy ?? []).map((g) => ({ input: g, ref: parseDimensionRef(g.dimension, custom) }));
-  const filterRefs = query.where ? filterDimensions(query.where).map((d) => parseDimensionRef(d, custom)) : [];
+  const filterRefs = query.where ? filterDimensions(query.where, custom).map((d) => parseDimensionRef(d, custom)) : [];
   const distinctFrom = metrics.length === 0 ? distinctValuesModel(index, [...refs.map((r) => r.ref), ...filterRefs]) : undefined;
   const models = distinctFrom ? (distinctFrom === 'time_spine' ? [] : [distinctFrom]) : queryModels(index, metrics);
-  const defaultGrain =
-    metrics.length === 0 ? 'DAY' : (metrics.map((m) => metricDefaultGrain(index, m)).sort((a, b) => GRAINS.indexOf(a) - GRAINS.indexOf(b))[0] ?? 'DAY');
+  // Several metrics: the coarsest of their default grains, so each is shown at a grain it supports (MetricFlow).
+  const defaultGrain = coarsestGrain(metrics.map((m) => metricDefaultGrain(index, m))) ?? 'DAY';
   const groupBy = refs.map(({ input: g, ref }) => resolveGroupBy(index, models, metrics, ref, g.grain, g.datePart, defaultGrain));
   const columns = new Set<string>();
   for (const g of groupBy) {
@@ -77,6 +83,7 @@ export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQ
     throw new StrataError('BAD_USER_INPUT', '`limit` must be a non-negative integer');
   if (query.offset !== undefined && (!Number.isInteger(query.offset) || query.offset < 0))
     throw new StrataError('BAD_USER_INPUT', '`offset` must be a non-negative integer');
+  const timeRangeGrain = query.timeRange ? rangeGrain(index, metrics, groupBy) : undefined;
   return {
     metrics,
     models,
@@ -84,11 +91,18 @@ export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQ
     groupBy,
     ...(query.where ? { where: query.where } : {}),
     ...(query.timeRange ? { timeRange: query.timeRange } : {}),
+    ...(timeRangeGrain ? { timeRangeGrain } : {}),
     orderBy,
     ...(query.limit !== undefined ? { limit: query.limit } : {}),
     offset: query.offset ?? 0,
     ...(input.scope ? { scope: input.scope } : {}),
   };
+}
+
+function rangeGrain(index: CatalogIndex, metrics: readonly Metric[], groupBy: readonly ResolvedGroupBy[]): Grain | undefined {
+  const grouped = groupBy.filter((g) => g.metricTime && g.grain && !g.datePart).map((g) => g.grain as Grain);
+  if (grouped.length > 0) return grouped.sort((a, b) => GRAINS.indexOf(a) - GRAINS.indexOf(b))[0];
+  return coarsestGrain(metrics.map((m) => metricMinGrain(index, m)));
 }
 
 function resolveMetric(index: CatalogIndex, name: string): Metric {
@@ -108,13 +122,14 @@ export function resolveDimension(
   models: readonly Model[],
   metrics: readonly Metric[],
   ref: DimensionRef,
-): { type: DimensionType; grain?: Grain } {
+): { type: DimensionType; grain?: Grain; entityPrefix?: readonly string[] } {
   if (ref.kind === 'metric_time') return { type: 'time', grain: 'DAY' };
-  let found: { type: DimensionType; grain?: Grain } | undefined;
+  let found: { type: DimensionType; grain?: Grain; entityPrefix?: readonly string[] } | undefined;
   for (const model of models) {
     const located = locateDimension(index, model, ref);
     if (located.ok) {
-      found = { type: located.located.dimension.type, ...(located.located.dimension.grain ? { grain: located.located.dimension.grain } : {}) };
+      const { dimension, entityPrefix } = located.located;
+      found ??= { type: dimension.type, ...(dimension.grain ? { grain: dimension.grain } : {}), ...(entityPrefix ? { entityPrefix } : {}) };
       continue;
     }
     if (located.reason === 'unknown') {
@@ -168,7 +183,8 @@ function resolveGroupBy(
   const metricTime = ref.kind === 'metric_time';
   const own = metricTime ? defaultGrain : defaultGrainOf(found);
   const effective: GrainChoice = found.type === 'time' && !datePart ? (named.custom ? named : { grain: grain ?? named.grain ?? own }) : {};
-  const base = refBaseName(ref);
+  // A path matched as a suffix is named in full, as MetricFlow names it (`listing__user__x`).
+  const base = [...(found.entityPrefix ?? []), refBaseName(ref)].join('__');
   const suffix = grainSuffix(effective);
   const column = datePart ? `${base}__extract_${datePart.toLowerCase()}` : suffix ? `${base}__${suffix}` : base;
   return {
@@ -188,10 +204,9 @@ function checkFilterNames(index: CatalogIndex, models: readonly Model[], metrics
   if (filter.kind === 'not') return checkFilterNames(index, models, metrics, filter.filter, custom);
   if (filter.kind === 'metric') {
     const metric = resolveMetric(index, filter.metric);
-    const refs = filter.groupBy.map((g) => parseDimensionRef(g, custom));
-    for (const ref of refs) {
-      resolveDimension(index, queryModels(index, [metric]), [metric], ref);
-      resolveDimension(index, models, metrics, ref);
+    for (const g of filter.groupBy) {
+      resolveDimension(index, queryModels(index, [metric]), [metric], parseDimensionRef(g, custom));
+      resolveDimension(index, models, metrics, parseDimensionRef(metricFilterJoinKey(g, custom), custom));
     }
     return checkValues(filter.values, 'number', `Metric(${quoteInput(filter.metric)})`);
   }
@@ -202,11 +217,11 @@ function checkFilterNames(index: CatalogIndex, models: readonly Model[], metrics
   checkValues(filter.values, found.type, quoteInput(filter.dimension));
 }
 
-/** The dimension references a filter compares (metric filters' entities included). */
-function filterDimensions(filter: Filter): string[] {
-  if (filter.kind === 'and' || filter.kind === 'or') return filter.filters.flatMap(filterDimensions);
-  if (filter.kind === 'not') return filterDimensions(filter.filter);
-  return filter.kind === 'metric' ? [...filter.groupBy] : [filter.dimension];
+/** The dimension references a filter compares (metric filters' join entities included). */
+function filterDimensions(filter: Filter, custom: ReadonlySet<string>): string[] {
+  if (filter.kind === 'and' || filter.kind === 'or') return filter.filters.flatMap((f) => filterDimensions(f, custom));
+  if (filter.kind === 'not') return filterDimensions(filter.filter, custom);
+  return filter.kind === 'metric' ? filter.groupBy.map((g) => metricFilterJoinKey(g, custom)) : [filter.dimension];
 }
 
 function checkValues(values: readonly string[], type: DimensionType, what: string): void {

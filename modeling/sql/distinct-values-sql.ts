@@ -1,20 +1,33 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
-import { buildNodeScope, groupByOrdinals, groupColumns, metricTimeGrain, rangeConditions, whereClause, type MetricSubquery } from './node-scope.ts';
-import { widenToGrain } from './time.ts';
-import { spineFor, type TimeColumn } from './time.ts';
+import type { Grain } from '../catalog/types.ts';
+import {
+  buildNodeScope,
+  grainedTime,
+  groupByOrdinals,
+  groupColumns,
+  metricTimeGrains,
+  rangeConditions,
+  whereClause,
+  widenedRange,
+  type CustomGrainLookup,
+  type MetricSubquery,
+} from './node-scope.ts';
+import { customGrainSpine, extractPart, spineFor, type TimeColumn } from './time.ts';
 import { StrataError } from '../errors.ts';
 
 /**
  * A query without metrics: the distinct values of its group-bys, read from one model (its
- * joins reach the rest) and, for metric_time, from the time spine (crossed with the model's
- * values, as MetricFlow does); filters and the time range apply as in a metric query.
+ * joins reach the rest) and, for metric_time, from the time spine: its distinct periods
+ * (or date parts) alone, or crossed with the base model's rows before the other models are
+ * joined, as MetricFlow does; filters and the time range apply as in a metric query.
  */
 export function distinctValuesSql(index: CatalogIndex, query: PlanQuery, subquery: MetricSubquery): RawBuilder<unknown> {
   const from = query.distinctFrom;
   if (!from) throw new Error('plan invariant: not a distinct-values query');
-  const grain = metricTimeGrain(query) ?? 'DAY';
+  // The spine serving the finest grain asked for (an hourly spine for metric_time__hour).
+  const grain: Grain = metricTimeGrains(query).at(-1) ?? 'DAY';
   const spine = spineFor(index.catalog, grain);
   const usesTime = query.groupBy.some((g) => g.metricTime) || query.timeRange !== undefined;
   if ((from === 'time_spine' || usesTime) && !spine) throw new StrataError('INVALID_QUERY', 'metric_time without metrics needs a time spine in the catalog');
@@ -25,8 +38,15 @@ export function distinctValuesSql(index: CatalogIndex, query: PlanQuery, subquer
   });
   if (from === 'time_spine') {
     const time = spineTime('ts');
-    const groups = query.groupBy.map((g) => timeGroup(time, g.grain ?? 'DAY'));
-    const range = rangeConditions(time, widen(query));
+    // A custom granularity of this spine is one of its columns; of another spine, looked up there.
+    const ownColumn: CustomGrainLookup = (_spine, column) => sql.ref(`ts.${column}`);
+    const groups = query.groupBy.map((g) => {
+      if (g.datePart) return extractPart(time, g.datePart);
+      const custom = g.customGrain ? customGrainSpine(index.catalog, g.customGrain) : undefined;
+      const lookup = custom?.spine.table === spine?.table ? ownColumn : undefined;
+      return grainedTime(index, time, g.customGrain ? { custom: g.customGrain } : { grain: g.grain ?? 'DAY' }, lookup)?.expr ?? timeGroup(time, 'DAY');
+    });
+    const range = rangeConditions(time, widenedRange(query));
     return sql`SELECT ${sql.join(groups.map((g, i) => sql`${g} AS ${sql.id(query.groupBy[i]?.column as string)}`))} FROM ${sql.table(spine?.table as string)} AS ts ${whereClause(range)} ${groupByOrdinals(groups.length)}`;
   }
   const scope = buildNodeScope({
@@ -41,17 +61,13 @@ export function distinctValuesSql(index: CatalogIndex, query: PlanQuery, subquer
     joinKind: 'FULL',
     timeOverride: (relation) => {
       if (!usesTime || !spine) return { expr: sql`CAST(NULL AS timestamp)`, storage: 'timestamp', timeZone: 'UTC' };
-      relation.addJoin(sql`CROSS JOIN ${sql.table(spine.table)} AS ${sql.id('dts')}`);
+      relation.addJoin(sql`CROSS JOIN ${sql.table(spine.table)} AS ${sql.id('dts')}`, { afterBase: true });
       return spineTime('dts');
     },
   });
   const select = groupColumns(scope.groups);
   const outer = query.groupBy.map((_, i) => sql.ref(`dv.g${i}`));
   return sql`SELECT ${sql.join(outer.map((g, i) => sql`${g} AS ${sql.id(query.groupBy[i]?.column as string)}`))} FROM (SELECT ${sql.join(select)} FROM ${scope.relation.from()} ${whereClause([...scope.timeRange, ...scope.filters])}) AS dv ${groupByOrdinals(query.groupBy.length)}`;
-}
-
-function widen(query: PlanQuery) {
-  return widenToGrain(query.timeRange ?? {}, metricTimeGrain(query));
 }
 
 function timeGroup(time: TimeColumn, grain: string): RawBuilder<unknown> {

@@ -4,13 +4,13 @@ import type { Filter, Model } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { ResolvedGroupBy } from '../query/resolve-query.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
-import { customGrainNames, parseDimensionRef, type DimensionRef, type GrainChoice } from '../catalog/dimension-ref.ts';
+import { customGrainNames, metricFilterJoinKey, parseDimensionRef, type DimensionRef, type GrainChoice } from '../catalog/dimension-ref.ts';
 import { Relation } from './relation.ts';
 import { filterSql, type FilterColumn, type FilterScope } from './filter-sql.ts';
-import { extractPart, localTime, truncate, widenToGrain, type TimeColumn } from './time.ts';
+import { extractPart, localTime, truncate, type TimeColumn } from './time.ts';
 import { shiftedTime, type TimeOffset } from './time-offset.ts';
 import { metricValue, relationGrainLookup, type MetricSubquery } from './scope-joins.ts';
-import { grainedTime, metricTimeGrain, rangeConditions } from './time-columns.ts';
+import { grainedTime, metricTimeGrains, rangeConditions, widenedRange } from './time-columns.ts';
 
 /** Everything an aggregation over one model needs: its FROM, time column, group-bys and filters. */
 export interface NodeScope {
@@ -64,7 +64,7 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
         relation,
         grain: timeDimension.grain ?? 'DAY',
         offsets: input.offsets,
-        queryGrain: metricTimeGrain(query),
+        queryGrains: metricTimeGrains(query),
         rawTime: {
           expr: relation.baseColumn((timeDimension as { sql: string }).sql),
           storage: (timeDimension as { storage?: TimeColumn['storage'] }).storage ?? 'timestamptz',
@@ -105,7 +105,10 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   const scope: FilterScope = {
     column,
     ...(input.subquery
-      ? { metricValue: (leaf: Extract<Filter, { kind: 'metric' }>) => metricValue(leaf, input.subquery as MetricSubquery, column, relation) }
+      ? {
+          metricValue: (leaf: Extract<Filter, { kind: 'metric' }>) =>
+            metricValue(leaf, input.subquery as MetricSubquery, (g) => column(metricFilterJoinKey(g, custom)), relation),
+        }
       : {}),
   };
   const groupExpr = (g: ResolvedGroupBy): RawBuilder<unknown> => {
@@ -123,7 +126,7 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   const compileFilter = (f: Filter) => filterSql(f, scope);
   const rowScope = query.scope && reachesAll(index, model, query.scope, custom) ? [query.scope] : [];
   const filters = [...input.filters, ...rowScope].map(compileFilter);
-  const range = widenToGrain(query.timeRange ?? {}, metricTimeGrain(query));
+  const range = widenedRange(query);
   const timeRange = rangeConditions(time, range);
   return { relation, model, time, groups, isPeriod, periodGroups, filters, timeRange, range, compileFilter, column };
 }
@@ -140,5 +143,5 @@ function reachesAll(index: CatalogIndex, model: Model, filter: Filter, custom: R
 export { localTime };
 export type { CustomGrainLookup, MetricSubquery } from './scope-joins.ts';
 export { relationGrainLookup } from './scope-joins.ts';
-export { grainedTime, metricTimeGrain, rangeConditions } from './time-columns.ts';
+export { grainedTime, metricTimeGrain, metricTimeGrains, rangeConditions, widenedRange } from './time-columns.ts';
 export { groupByOrdinals, groupColumns, whereClause } from './sql-helpers.ts';

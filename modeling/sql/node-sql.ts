@@ -59,7 +59,7 @@ export function nodeSql(
       const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
       const { rows, periods } = index.catalog.timeSpines?.length ? splitTimeFilters(index, model, timeDimension, filters) : { rows: filters, periods: [] };
       const scope = buildNodeScope({ index, query, model, timeDimension, filters: rows, offsets: node.offsets, prefix, ...(subquery ? { subquery } : {}) });
-      return cumulativeNodeSql({
+      const cumulative = cumulativeNodeSql({
         index,
         scope,
         query,
@@ -70,6 +70,9 @@ export function nodeSql(
         periodFilters: periods,
         offsets: node.offsets,
       });
+      // join_to_timespine: every spine period of the range, also those whose window holds no rows.
+      if (!node.joinToTimeSpine || !scope.isPeriod.some(Boolean) || !index.catalog.timeSpines?.length) return cumulative;
+      return joinToTimeSpine(index, query, cumulative, [node.column], scope.isPeriod, node.timeGrain, scope.range);
     }
     case 'conversion': {
       const metric = index.metrics.get(node.metric);

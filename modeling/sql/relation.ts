@@ -11,6 +11,8 @@ interface Occurrence {
   /** SQL expression (from the catalog) -> column name in this occurrence's inner SELECT. */
   readonly columns: Map<string, string>;
   readonly join?: { readonly parent: Occurrence; readonly step: JoinStep };
+  /** Partition columns (base SQL, this model's SQL) matched with the base model beyond the first hop. */
+  readonly partitions?: readonly (readonly [string, string])[];
 }
 
 /**
@@ -21,6 +23,9 @@ interface Occurrence {
 export class Relation {
   private readonly occurrences = new Map<string, Occurrence>();
   private readonly extraJoins: RawBuilder<unknown>[] = [];
+  private readonly baseJoins: RawBuilder<unknown>[] = [];
+  /** Join paths of two or more hops joined as their own units (see `along`). */
+  private readonly lanes: string[] = [];
   readonly base: Occurrence;
 
   /** `FULL` for distinct-values queries (MetricFlow keeps values found on either side). */
@@ -49,16 +54,30 @@ export class Relation {
     return { expr: this.columnOf(occurrence, found.dimension.sql), dimension: found.dimension, model: found.reach.model };
   }
 
-  /** A column reached along join steps (as located by `locateDimension`): `expression` is catalog SQL of the last model. */
+  /**
+   * A column reached along join steps (as located by `locateDimension`): `expression` is
+   * catalog SQL of the last model. As MetricFlow joins a multi-hop dimension's source as one
+   * unit (`bridge ⋈ customers`), each path of two or more hops gets its own joins, shared
+   * only by dimensions of the same path; a one-hop dimension reads the first such unit that
+   * starts with its join. With many-to-one joins the rows are the same either way; where the
+   * data breaks that promise, the fan-out is MetricFlow's.
+   */
   along(steps: readonly JoinStep[], expression: string): RawBuilder<unknown> {
+    const path = steps.map((s) => s.join.name).join('/');
+    const lane = steps.length >= 2 ? path : (this.lanes.find((l) => l.split('/')[0] === path) ?? '');
+    if (steps.length >= 2 && !this.lanes.includes(lane)) this.lanes.push(lane);
     let occurrence = this.base;
-    for (const step of steps) occurrence = this.joined(occurrence, step);
+    for (const step of steps) occurrence = this.joined(occurrence, step, lane);
     return this.columnOf(occurrence, expression);
   }
 
-  /** Adds a join built by the compiler (e.g. `INNER JOIN spine AS ts ON ...`) after the model joins. */
-  addJoin(join: RawBuilder<unknown>): void {
-    this.extraJoins.push(join);
+  /**
+   * Adds a join built by the compiler (e.g. `INNER JOIN spine AS ts ON ...`) after the model
+   * joins, or right after the base table with `afterBase` (so the model joins, FULL ones
+   * included, apply to its result: `base CROSS JOIN spine FULL JOIN other`).
+   */
+  addJoin(join: RawBuilder<unknown>, options: { readonly afterBase?: boolean } = {}): void {
+    (options.afterBase ? this.baseJoins : this.extraJoins).push(join);
   }
 
   /** A relation over the same base model without its joins (`prefix` keeps the aliases apart). */
@@ -86,8 +105,11 @@ export class Relation {
     const kept = [...this.occurrences.values()].filter((o) => !base || this.startsFrom(o, base.columns));
     const parts = kept.map((o) => {
       const source = base && o === this.base ? base.source : this.source(o);
-      if (!o.join) return sql`${source} AS ${sql.id(o.alias)}`;
-      const conditions = o.join.step.join.on.map(([left, right]) => sql`${this.columnOf(o.join!.parent, left)} = ${this.columnOf(o, right)}`);
+      if (!o.join) return sql.join([sql`${source} AS ${sql.id(o.alias)}`, ...this.baseJoins], sql` `);
+      const conditions = [
+        ...o.join.step.join.on.map(([left, right]) => sql`${this.columnOf(o.join!.parent, left)} = ${this.columnOf(o, right)}`),
+        ...(o.partitions ?? []).map(([left, right]) => sql`${this.columnOf(this.base, left)} = ${this.columnOf(o, right)}`),
+      ];
       return sql`${sql.raw(this.joinKind)} JOIN ${source} AS ${sql.id(o.alias)} ON ${sql.join(conditions, sql` AND `)}`;
     });
     return sql.join([...parts, ...this.extraJoins], sql` `);
@@ -101,20 +123,27 @@ export class Relation {
     return first.join.step.join.on.every(([left]) => columns.has(this.base.columns.get(left) ?? ''));
   }
 
-  private joined(parent: Occurrence, step: JoinStep): Occurrence {
-    const key = `${parent.key}/${step.join.name}`;
+  private joined(parent: Occurrence, step: JoinStep, lane = ''): Occurrence {
+    const key = `${parent === this.base && lane ? `${lane}:` : parent.key}/${step.join.name}`;
     let occurrence = this.occurrences.get(key);
     if (!occurrence) {
+      const model = this.index.model(step.join.model);
+      const partitions = parent === this.base ? [] : partitionPairs(this.base.model, model);
       occurrence = {
         key,
         alias: `${this.prefix}${this.occurrences.size}`,
-        model: this.index.model(step.join.model),
+        model,
         columns: new Map(),
         join: { parent, step },
+        ...(partitions.length > 0 ? { partitions } : {}),
       };
       this.occurrences.set(key, occurrence);
       for (const [left, right] of step.join.on) {
         this.columnOf(parent, left);
+        this.columnOf(occurrence, right);
+      }
+      for (const [left, right] of partitions) {
+        this.columnOf(this.base, left);
         this.columnOf(occurrence, right);
       }
     }
@@ -136,4 +165,18 @@ export class Relation {
     const source = 'table' in o.model.source ? sql.table(o.model.source.table) : sql`(${sql.raw(o.model.source.sql)}) AS ${sql.id('source')}`;
     return sql`(SELECT ${items} FROM ${source})`;
   }
+}
+
+/**
+ * Partition dimensions of the same name in the base model and a model joined beyond the
+ * first hop: MetricFlow matches them too (a fact's `ds_partitioned` picks the partition of
+ * the users it reaches through listings), as a direct join matches its own partitions.
+ */
+function partitionPairs(base: Model, target: Model): [string, string][] {
+  return base.dimensions
+    .filter((d) => d.isPartition)
+    .flatMap((d) => {
+      const match = target.dimensions.find((t) => t.isPartition && t.name === d.name);
+      return match ? [[d.sql, match.sql] as [string, string]] : [];
+    });
 }

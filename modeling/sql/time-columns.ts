@@ -5,12 +5,22 @@ import { GRAINS } from '../catalog/types.ts';
 import type { GrainChoice } from '../catalog/dimension-ref.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
 import type { CustomGrainLookup } from './scope-joins.ts';
-import { boundFor, customGrainSpine, customGrainValue, localTime, truncate, type TimeColumn } from './time.ts';
+import { boundFor, customGrainSpine, customGrainValue, localTime, truncate, widenToGrain, type TimeColumn } from './time.ts';
 
-/** The coarsest grain metric_time is grouped by: the time range widens to its periods. */
+/** The coarsest grain metric_time is grouped by. */
 export function metricTimeGrain(query: PlanQuery): Grain | undefined {
+  return metricTimeGrains(query)[0];
+}
+
+/** Every plain grain metric_time is grouped by, coarsest first. */
+export function metricTimeGrains(query: PlanQuery): Grain[] {
   const grains = query.groupBy.filter((g) => g.metricTime && g.grain).map((g) => g.grain as Grain);
-  return grains.sort((a, b) => GRAINS.indexOf(b) - GRAINS.indexOf(a))[0];
+  return [...new Set(grains)].sort((a, b) => GRAINS.indexOf(b) - GRAINS.indexOf(a));
+}
+
+/** The query's time range widened to whole periods of its range grain (see `ResolvedQuery.timeRangeGrain`). */
+export function widenedRange(query: PlanQuery): { from?: string; to?: string } {
+  return widenToGrain(query.timeRange ?? {}, query.timeRangeGrain);
 }
 
 /** A time value at a grain: truncated, a custom granularity of the spine, or as is. */

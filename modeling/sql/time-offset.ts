@@ -40,8 +40,8 @@ export interface ShiftInput {
   /** The time dimension's own grain: the spine of that grain carries the shift. */
   readonly grain: Grain;
   readonly offsets: readonly TimeOffset[];
-  /** The query's metric_time grain: an offset to a grain is read at the start of each of its periods. */
-  readonly queryGrain: Grain | undefined;
+  /** The query's metric_time grains: an offset to a grain is read at the start of each period of one of them. */
+  readonly queryGrains: readonly Grain[];
 }
 
 /**
@@ -79,9 +79,12 @@ export function shiftedTime(input: ShiftInput): TimeColumn {
   const period = sql`CAST(${sql.ref(`${alias}.${spine.column}`)} AS timestamp)`;
   const rowPeriod = sql`CAST(date_trunc(${sql.lit(spine.grain.toLowerCase())}, ${localTime(rawTime)}) AS timestamp)`;
   const conditions = [sql`${rowPeriod} = ${offsetSource(period, offsets)}`];
-  const queryGrain = input.queryGrain;
-  if (queryGrain && offsets.some((o) => 'toGrain' in o) && GRAINS.indexOf(queryGrain) > GRAINS.indexOf(spine.grain)) {
-    conditions.push(sql`date_trunc(${sql.lit(queryGrain.toLowerCase())}, ${period}) = ${period}`);
+  // Queried at coarser grains, an offset to a grain is read on the first spine period of
+  // each queried period: a spine period that starts a period of any queried grain (MetricFlow).
+  const grains = input.queryGrains;
+  if (grains.length > 0 && offsets.some((o) => 'toGrain' in o) && grains.every((g) => GRAINS.indexOf(g) > GRAINS.indexOf(spine.grain))) {
+    const starts = grains.map((g) => sql`date_trunc(${sql.lit(g.toLowerCase())}, ${period}) = ${period}`);
+    conditions.push(starts.length === 1 ? (starts[0] as RawBuilder<unknown>) : sql`(${sql.join(starts, sql` OR `)})`);
   }
   relation.addJoin(sql`INNER JOIN ${sql.table(spine.table)} AS ${sql.id(alias)} ON ${sql.join(conditions, sql` AND `)}`);
   return { expr: period, storage: 'timestamp', timeZone: rawTime.timeZone };
