@@ -14,7 +14,6 @@ import { createGraphqlHandler } from './graphql-handler.ts';
 import { BodyTooLargeError, MalformedBodyError } from './http-body.ts';
 import { createEventsRoute } from './events-route.ts';
 import { createEventCollector } from '../store/event-collector.ts';
-import { wealthChannels, wealthEvents } from '../domains/wealth/events.ts';
 import { createSemanticProvider } from '../services/semantic-provider.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { servingCatalog } from './serving-catalog.ts';
@@ -34,7 +33,7 @@ import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.t
 import { trackRequests, type DrainReport, type HttpDrain } from './http-drain.ts';
 import { closeIdleConnectionsSafely } from './keep-alive.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
-import { wealthDomain } from '../domains/wealth/index.ts';
+import type { Domain } from '../modeling/domain/define-domain.ts';
 import { DEFAULT_GRAPHQL_LIMITS, graphqlProtection } from './graphql-limits.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 import { callerKey, rateLimited, requestLimitsPlugin } from './request-limits.ts';
@@ -112,8 +111,12 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
     readonly localToken?: string | undefined;
   };
 
-/** Builds the HTTP application: GraphQL at /graphql, events at /v1/events, probes at /health and /ready. */
-export async function createApp(database: Database, config: AppConfig): Promise<App> {
+/**
+ * Builds the HTTP application serving `domain` (its catalog, tags, events and channels; the
+ * composition root, api/bundled-domain.ts, picks it): GraphQL at /graphql, events at
+ * /v1/events, probes at /health and /ready.
+ */
+export async function createApp(database: Database, domain: Domain, config: AppConfig): Promise<App> {
   const introspection = config.introspection ?? true;
   const protection = graphqlProtection(config.graphqlLimits ?? DEFAULT_GRAPHQL_LIMITS, { introspection });
   const limiter = config.rateLimits ? createRateLimiter(config.rateLimits) : undefined;
@@ -145,18 +148,17 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     analyticsLoad: () => analytics.load(),
     materializationRuns: () => countRunsByStatus(database.probe),
   });
-  const collector = createEventCollector(database, wealthEvents, {
-    channels: wealthChannels,
+  const collector = createEventCollector(database, domain.events, {
+    channels: domain.channels,
     maxPastDays: config.eventMaxPastDays,
     maxFutureMinutes: config.eventMaxFutureMinutes,
     quarantineUndeclared: config.quarantineUndeclaredEvents,
     personalData: { pseudonymKey: config.piiHmacKey, encryption: config.piiEncryptionKeys },
   });
   const events = countedEvents(collector, metrics);
-  const catalog = servingCatalog(config);
-  const domain = wealthDomain();
-  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.tagSubject), domain.tags, analytics);
-  const semanticLayers = createSemanticProvider(catalog, domain.tagSubject, tags, { maxRows: config.maxRows ?? 100_000 });
+  const catalog = servingCatalog(domain.catalog, config);
+  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics);
+  const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000 });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
   const personalData = countedReads(createPersonalDataLog(database.db), metrics);
   const authenticator = createAuthenticator(database, {
@@ -180,6 +182,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
     let session: Promise<Session> | undefined;
     return {
       database,
+      domain,
       events,
       tags,
       personalData,
@@ -197,7 +200,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
             actor: principal.name,
             semantic,
             canSeeSql: config.dev && isAllowed(principal, 'metrics.sql'),
-            access: queryAccess(principal, domain.tagSubject, privacyK),
+            access: queryAccess(principal, domain.subject, privacyK),
             viewer,
             profiles: createProfileLoader(database, tags, viewer, personalData),
           };

@@ -37,8 +37,12 @@ export async function runKeysCreate(request: KeyRequest): Promise<void> {
   const key: CreatedKey = server
     ? (await server.graphql<{ createApiKey: CreatedKey }>(CREATE, { input: { ...input, scope: scope ?? null } })).createApiKey
     : await withDatabase(config, 'keys create', async (database) => {
-        const [{ issueApiKey }, { domainTagRuntime }] = await Promise.all([import('../services/key-management.ts'), import('./domain-tag-runtime.ts')]);
-        return issueApiKey(database, domainTagRuntime(database), null, input);
+        const [{ issueApiKey }, { domainTagRuntime }, { bundledDomain }] = await Promise.all([
+          import('../services/key-management.ts'),
+          import('./domain-tag-runtime.ts'),
+          import('./bundled-domain.ts'),
+        ]);
+        return issueApiKey(database, domainTagRuntime(database, bundledDomain()), null, input);
       });
   const grant = [`role ${key.role}`, `clearance ${key.clearance}`, ...(key.scope ? [`scope ${JSON.stringify(key.scope)}`] : [])].join(', ');
   const via = server ? ` through the server on port ${server.owner.port}` : '';

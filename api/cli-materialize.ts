@@ -1,6 +1,7 @@
 import { cliConfig, withDatabase } from './cli-database.ts';
 import { localServer } from './local-server.ts';
 import { materializeDomain, reportRun, type RunReport } from './materialize-domain.ts';
+import { bundledDomain } from './bundled-domain.ts';
 
 const MATERIALIZE = `mutation ($asOf: String) { materializeTags(asOf: $asOf) { runId asOf status customers seconds coverage message } }`;
 
@@ -23,7 +24,7 @@ export async function runMaterialize(options: { asOf?: string; force?: boolean }
     return reportRun(materializeTags, false);
   }
   await withDatabase(config, 'materialize', (database) =>
-    materializeDomain(database, {
+    materializeDomain(database, bundledDomain(), {
       asOf: options.asOf,
       force: options.force,
       maxDrift: config.materializeMaxDrift,

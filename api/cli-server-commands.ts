@@ -8,6 +8,7 @@ import { currentSnapshot } from '../services/snapshot.ts';
 import { demoKeysBanner, renewDemoKeys, type DemoKey } from './demo-keys.ts';
 import { claimDataFolder, cliConfig, withDatabase } from './cli-database.ts';
 import { createLocalToken } from './local-credential.ts';
+import type { Domain } from '../modeling/domain/define-domain.ts';
 
 /** `strata migrate [--down]`. */
 export async function runMigrate(options: { down?: boolean }): Promise<void> {
@@ -42,11 +43,11 @@ export async function runStart(options: { port?: number }): Promise<void> {
   const app = loadApp();
   const database = await openDatabase(databaseOptions(config));
   await migrate(database);
-  const { isWarehouseEmpty } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
-  if (await isWarehouseEmpty(database)) await seed(database, {});
+  const { bundledDemoData, bundledDomain } = await import('./bundled-domain.ts');
+  if (await bundledDemoData.isEmpty(database)) await seed(database, {});
   if (!(await currentSnapshot(database.db))) {
     const { materializeDomain } = await import('./materialize-domain.ts');
-    await materializeDomain(database, { maxDrift: config.materializeMaxDrift, statementTimeoutMs: config.materializeStatementTimeoutMs });
+    await materializeDomain(database, bundledDomain(), { maxDrift: config.materializeMaxDrift, statementTimeoutMs: config.materializeStatementTimeoutMs });
   }
   // Only the embedded demo gets printed keys; with DATABASE_URL, create keys with `keys create`.
   const demoKeys = database.engine === 'pglite' ? await renewDemoKeys(database) : [];
@@ -55,13 +56,22 @@ export async function runStart(options: { port?: number }): Promise<void> {
 
 type CreateApp = typeof import('./app.ts').createApp;
 
+/** The HTTP application's factory and the bundled domain it serves. */
+interface LoadedApp {
+  readonly createApp: CreateApp;
+  readonly domain: Domain;
+}
+
 /**
  * Starts loading the HTTP application (Apollo, the schema: most of the modules a server
- * loads) while the database opens; it settles even on failure, so an early error cannot
- * leave an unhandled rejection behind.
+ * loads) and building the bundled domain while the database opens; it settles even on
+ * failure, so an early error cannot leave an unhandled rejection behind.
  */
-function loadApp(): Promise<CreateApp> {
-  const loading = import('./app.ts').then((module) => module.createApp);
+function loadApp(): Promise<LoadedApp> {
+  const loading = Promise.all([import('./app.ts'), import('./bundled-domain.ts')]).then(([app, bundled]) => ({
+    createApp: app.createApp,
+    domain: bundled.bundledDomain(),
+  }));
   loading.catch(() => {});
   return loading;
 }
@@ -73,10 +83,10 @@ async function migrate(database: Database): Promise<void> {
 }
 
 async function seed(database: Database, options: { customers?: number; seed?: number }): Promise<void> {
-  const { seedDemoData } = await import('../domains/wealth/demo-data/seed-demo-data.ts');
+  const { bundledDemoData } = await import('./bundled-domain.ts');
   const progress = createProgressReporter();
   try {
-    const summary = await seedDemoData(database, { ...options, onProgress: progress.update });
+    const summary = await bundledDemoData.seed(database, { ...options, onProgress: progress.update });
     progress.stop();
     console.log(
       `seeded ${summary.customers} customers, ${summary.products} products, ${summary.transactions} transactions, ` +
@@ -93,7 +103,7 @@ async function seed(database: Database, options: { customers?: number; seed?: nu
  * sends key and materialization commands to this server instead of opening the folder.
  */
 async function serve(
-  createApp: CreateApp,
+  { createApp, domain }: LoadedApp,
   database: Database,
   config: ServerConfig,
   lock: DataFolderLock | undefined,
@@ -104,7 +114,7 @@ async function serve(
     const { startTracing } = await import('./tracing.ts');
     await startTracing(config.tracing);
   }
-  const app = await createApp(database, { ...config, localToken });
+  const app = await createApp(database, domain, { ...config, localToken });
   const bound = await app.listen(config.port);
   if (lock && localToken) lock.serving(bound, localToken);
   console.log(`Strata serves GraphQL at http://localhost:${bound}/graphql (${database.engine})`);

@@ -2,9 +2,6 @@ import type { Command } from 'commander';
 import { SENSITIVITIES } from '../modeling/catalog/sensitivity.ts';
 import { ROLES } from '../services/authorization.ts';
 
-/** The default of `tags export --out`: the file the server reads steward-defined tags from. */
-const STEWARD_TAGS_PATH = 'domains/wealth/steward-tags.json';
-
 /**
  * `materialize`, `keys create|revoke` and `tags export`: operations on the platform's state.
  * Declarations only: each action loads its implementation when it runs.
@@ -39,6 +36,6 @@ export function addTagCommands(program: Command): void {
     .description('steward-defined tags')
     .command('export')
     .description('write the published steward-defined tags as a definitions file to commit beside the code-defined ones')
-    .option('--out <file>', 'output file', STEWARD_TAGS_PATH)
-    .action(async (options: { out: string }) => (await import('./cli-tags-export.ts')).runTagsExport(options.out));
+    .option('--out <file>', "output file (default: the bundled domain's steward-tags file, which the server reads)")
+    .action(async (options: { out?: string }) => (await import('./cli-tags-export.ts')).runTagsExport(options.out));
 }

@@ -2,9 +2,15 @@ import { writeFile } from 'node:fs/promises';
 import { listDefinitions } from '../store/definition-store.ts';
 import type { StoredTagBody } from '../services/tag-registry.ts';
 import { cliConfig, withDatabase } from './cli-database.ts';
+import { bundledDomain } from './bundled-domain.ts';
 
-/** `strata tags export`: writes the published steward-defined tags as a definitions file. */
-export async function runTagsExport(out: string): Promise<void> {
+/**
+ * `strata tags export`: writes the published steward-defined tags as a definitions file, by
+ * default the bundled domain's steward-tags file that the server loads them from.
+ */
+export async function runTagsExport(outOption: string | undefined): Promise<void> {
+  const out = outOption ?? bundledDomain().stewardTagsFile;
+  if (out === undefined) throw new Error(`the bundled domain '${bundledDomain().name}' names no steward-tags file: pass --out <file>`);
   const stored = await withDatabase(cliConfig(), 'tags export', (database) => listDefinitions<StoredTagBody>(database.db, 'tag'));
   const specs = stored
     .filter((d) => d.body.published && d.status !== 'ARCHIVED')

@@ -95,7 +95,7 @@ function createProgram(): Command {
       const config = loadConfig();
       const catalog = options.dbt
         ? (await import('../modeling/dbt/import-dbt-project.ts')).importDbtProject(options.dbt, { schema: options.schema ?? config.dbtSchema }).catalog
-        : (await import('./serving-catalog.ts')).servingCatalog(config);
+        : (await import('./serving-catalog.ts')).servingCatalog((await import('./bundled-domain.ts')).bundledDomain().catalog, config);
       explainQuery(catalog, options, console.log);
     });
 
@@ -112,8 +112,8 @@ function createProgram(): Command {
     .command('docs')
     .description('write the metric, model, tag, event and operation reference to docs/reference from the definitions')
     .action(async () => {
-      const { writeReferenceDocs } = await import('./reference/reference-docs.ts');
-      for (const path of await writeReferenceDocs('.')) console.log(`wrote ${path}`);
+      const [{ writeReferenceDocs }, { bundledDomain }] = await Promise.all([import('./reference/reference-docs.ts'), import('./bundled-domain.ts')]);
+      for (const path of await writeReferenceDocs('.', bundledDomain())) console.log(`wrote ${path}`);
     });
 
   return program;

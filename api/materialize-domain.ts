@@ -3,6 +3,7 @@ import { materializeProfiles, type MaterializationRun } from '../services/profil
 import { publishedAudiences } from '../services/audiences.ts';
 import { createProgressReporter } from './progress.ts';
 import { domainTagRuntime } from './domain-tag-runtime.ts';
+import type { Domain } from '../modeling/domain/define-domain.ts';
 
 export interface MaterializeOptions {
   readonly asOf?: string | undefined;
@@ -27,12 +28,12 @@ export interface RunReport {
 }
 
 /**
- * Materializes the bundled domain's published tags and audiences, with a progress bar, and
+ * Materializes a domain's published tags and audiences, with a progress bar, and
  * says whether the run was published, forced or held. A held run sets exit code 2, so a
  * scheduler notices that an approver must look at it.
  */
-export async function materializeDomain(database: Database, options: MaterializeOptions = {}): Promise<MaterializationRun> {
-  const runtime = domainTagRuntime(database);
+export async function materializeDomain(database: Database, domain: Domain, options: MaterializeOptions = {}): Promise<MaterializationRun> {
+  const runtime = domainTagRuntime(database, domain);
   const progress = createProgressReporter();
   let run: MaterializationRun;
   try {

@@ -1,4 +1,3 @@
-import { wealthCatalog } from '../domains/wealth/catalog.ts';
 import { mergeCatalogs } from '../modeling/catalog/build-catalog.ts';
 import type { Catalog } from '../modeling/catalog/types.ts';
 import { importDbtProject } from '../modeling/dbt/import-dbt-project.ts';
@@ -6,15 +5,14 @@ import { logger } from '../store/logger.ts';
 import type { ServerConfig } from './config.ts';
 
 /**
- * The catalog the server serves: the bundled wealth domain, plus the dbt project named by
+ * The catalog the server serves: the domain's catalog, plus the dbt project named by
  * `STRATA_DBT_PROJECT` (its `$source_schema` read as `STRATA_DBT_SCHEMA`) merged into the
  * same catalog. Model and metric names must not collide; the import fails loudly if they do.
  */
-export function servingCatalog(config: Partial<Pick<ServerConfig, 'dbtProject' | 'dbtSchema'>>): Catalog {
-  const wealth = wealthCatalog();
-  if (!config.dbtProject) return wealth;
+export function servingCatalog(domainCatalog: Catalog, config: Partial<Pick<ServerConfig, 'dbtProject' | 'dbtSchema'>>): Catalog {
+  if (!config.dbtProject) return domainCatalog;
   const { catalog, refused } = importDbtProject(config.dbtProject, { schema: config.dbtSchema ?? 'public' });
   for (const r of refused) logger.warn({ at: r.path, code: r.code }, `dbt project: ${r.message}`);
   logger.info({ models: catalog.models.length, metrics: catalog.metrics.length, refused: refused.length }, `serving dbt project ${config.dbtProject}`);
-  return mergeCatalogs(wealth, catalog);
+  return mergeCatalogs(domainCatalog, catalog);
 }

@@ -13,7 +13,7 @@ const POOL_END_MS = 1_000;
  * forwards a terminal's Ctrl-C, so the server may receive it twice).
  *
  * ```ts
- * const app = await createApp(database, config);
+ * const app = await createApp(database, bundledDomain(), config);
  * await app.listen(config.port);
  * stopOnSignals(app, database, config.shutdownGraceMs);
  * ```

@@ -17,6 +17,7 @@ import { loadSnapshots } from '../test/conformance/load-snapshots.ts';
 import { metricflowEnvironment } from '../test/conformance/jinja-helpers.ts';
 import { caseQuery, readCases } from '../test/conformance/metricflow-case.ts';
 import { SKIPPED_CASES } from '../test/conformance/skipped-cases.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../shared/conformance/metricflow');
 const SCHEMA = 'mf_bench';
@@ -54,7 +55,13 @@ if (await isPostgresReachable()) {
   const database = await createTestDatabase('postgres');
   try {
     await loadSnapshots(database.db, resolve(ROOT, 'data'), SCHEMA);
-    const app = await createApp(database, { dev: false, maxBodyBytes: 2_000_000, maxRows: 200_000, dbtProject: resolve(ROOT, 'manifest'), dbtSchema: SCHEMA });
+    const app = await createApp(database, bundledDomain(), {
+      dev: false,
+      maxBodyBytes: 2_000_000,
+      maxRows: 200_000,
+      dbtProject: resolve(ROOT, 'manifest'),
+      dbtSchema: SCHEMA,
+    });
     const url = `http://127.0.0.1:${await app.listen(0)}/graphql`;
     const jinja = metricflowEnvironment(SCHEMA);
     const query = 'query($q: MetricQueryInput!) { metrics(query: $q) { rows } }';

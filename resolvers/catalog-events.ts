@@ -1,7 +1,6 @@
 import { builder } from './builder.ts';
 import { CatalogRef } from './catalog.ts';
 import type { EventDefinition, EventProperty } from '../modeling/events/define-event.ts';
-import { wealthEvents } from '../domains/wealth/events.ts';
 
 const EventPropertyRef = builder.objectRef<EventProperty>('EventProperty').implement({
   fields: (t) => ({
@@ -31,4 +30,6 @@ const EventRef = builder.objectRef<EventDefinition>('EventDefinition').implement
   }),
 });
 
-builder.objectField(CatalogRef, 'events', (t) => t.field({ type: [EventRef], description: 'Declared behaviour events.', resolve: () => [...wealthEvents] }));
+builder.objectField(CatalogRef, 'events', (t) =>
+  t.field({ type: [EventRef], description: 'Declared behaviour events.', resolve: (_catalog, _args, context) => [...context.domain.events] }),
+);

@@ -9,6 +9,7 @@ import type { Viewer } from '../services/access.ts';
 import type { TagRuntime } from '../services/tag-runtime.ts';
 import type { Profile } from '../services/profiles.ts';
 import type { AnalyticsLane } from '../services/analytics-lane.ts';
+import type { Domain } from '../modeling/domain/define-domain.ts';
 
 /** Who is calling and what they see, found once per request when a guarded field first runs. */
 export interface Session {
@@ -30,6 +31,8 @@ export interface Session {
 /** Everything a resolver may use, built once per request by the API layer. */
 export interface RequestContext {
   readonly database: Database;
+  /** The domain served: its catalog, tags, events, channels and subject (placed here by `createApp`). */
+  readonly domain: Domain;
   /**
    * Authenticates the caller (an API key lookup or a token check) and loads their view of the
    * catalog, once per request. The policy catalogue runs it before every guarded field; public

@@ -57,7 +57,7 @@ export async function audienceInsight(
     sql<{ tag: string; value: string | null; a: number; r: number; a_total: number; r_total: number }>`
     WITH profiles AS (
       SELECT p.tags, ${audienceKey} = ANY(p.audiences) AS in_audience, ${inReference} AS in_reference
-      FROM strata.customer_profiles p WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) ${inScope}
+      FROM strata.current_profiles p WHERE TRUE ${inScope}
     ), cells AS (
       SELECT t.key AS tag, profiles.tags ->> t.key AS value,
         COUNT(*) FILTER (WHERE in_audience) AS a, COUNT(*) FILTER (WHERE in_reference) AS r

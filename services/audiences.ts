@@ -83,8 +83,8 @@ export async function getAudience(runtime: TagRuntime, key: string): Promise<Sto
 export async function audienceSize(runtime: TagRuntime, key: string, viewer: Viewer): Promise<number | null> {
   const inScope = andInScope(sql.ref('customer_id'), scopedKeysSql(runtime.subject, (await runtime.registry()).live, viewer.principal.scope));
   const { rows } = await runtime.analytics.run((db) =>
-    sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.customer_profiles
-    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences) ${inScope}`.execute(db),
+    sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.current_profiles
+    WHERE ${key} = ANY(audiences) ${inScope}`.execute(db),
   );
   const size = Number(rows[0]?.n ?? 0);
   return viewer.minSubjects !== undefined && size < viewer.minSubjects ? null : size;
@@ -105,8 +105,8 @@ export async function audienceMembers(
     throw new StrataError('FORBIDDEN', `audience members are personal data; reading them needs personal clearance (yours: ${viewer.principal.clearance})`);
   const inScope = andInScope(sql.ref('customer_id'), scopedKeysSql(runtime.subject, (await runtime.registry()).live, viewer.principal.scope));
   const { rows } = await runtime.analytics.run((db) =>
-    sql<{ customer_id: string }>`SELECT customer_id FROM strata.customer_profiles
-    WHERE run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND ${key} = ANY(audiences) ${inScope}
+    sql<{ customer_id: string }>`SELECT customer_id FROM strata.current_profiles
+    WHERE ${key} = ANY(audiences) ${inScope}
     ${after === null ? sql`` : sql`AND customer_id > ${after}`} ORDER BY customer_id LIMIT ${first + 1}`.execute(db),
   );
   return { ids: rows.slice(0, first).map((r) => r.customer_id), hasNextPage: rows.length > first };

@@ -68,8 +68,8 @@ async function readScopedProfiles(
 ): Promise<ProfileRow[]> {
   if (ids.length === 0) return [];
   const scoped = scopedKeysSql(tags.subject, registry.live, viewer.principal.scope);
-  const { rows } = await sql<ProfileRow>`SELECT p.customer_id, p.tags, p.audiences FROM strata.customer_profiles p
-    WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND p.customer_id = ANY(CAST(${[...ids]} AS text[]))
+  const { rows } = await sql<ProfileRow>`SELECT p.customer_id, p.tags, p.audiences FROM strata.current_profiles p
+    WHERE p.customer_id = ANY(CAST(${[...ids]} AS text[]))
     AND p.customer_id IN (${scoped})`.execute(database.db);
   return rows;
 }

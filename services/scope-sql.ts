@@ -25,8 +25,7 @@ export function scopedKeysSql(subject: TagSubject, tags: ReadonlyMap<string, Tag
       const tag = tags.get(tagKey);
       if (!tag) throw new StrataError('FORBIDDEN', `your access scope reads tag '${tagKey}', which is no longer published; ask an admin for a new key`);
       const type = tagValueType(tag);
-      const value = sql`(SELECT sp.tags ->> ${tagKey} FROM strata.customer_profiles sp
-        WHERE sp.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND sp.customer_id = s.${key})`;
+      const value = sql`(SELECT sp.tags ->> ${tagKey} FROM strata.current_profiles sp WHERE sp.customer_id = s.${key})`;
       return { expr: sql`CAST(${value} AS ${sql.raw(CASTS[type])})`, type };
     },
     aggregate: () => {

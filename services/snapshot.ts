@@ -33,8 +33,8 @@ export interface ProfileRow {
 }
 
 /** One statement text for any number of ids, so PostgreSQL prepares it once per connection. */
-const READ_PROFILES = `SELECT p.customer_id, p.tags, p.audiences FROM strata.customer_profiles p
-  WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1) AND p.customer_id = ANY($1::text[])`;
+const READ_PROFILES = `SELECT p.customer_id, p.tags, p.audiences FROM strata.current_profiles p
+  WHERE p.customer_id = ANY($1::text[])`;
 
 /** Profile rows of the current snapshot for some customers, in one statement (consistent under MVCC). */
 export async function readProfiles(database: Pick<Database, 'prepared'>, ids: readonly string[]): Promise<ProfileRow[]> {

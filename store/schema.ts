@@ -138,6 +138,13 @@ export interface CustomerProfilesTable {
   audiences: string[];
 }
 
+/** `strata.current_profiles`: the view of the profile rows of the current snapshot's run (migration 0011). */
+export interface CurrentProfilesView {
+  readonly customer_id: string;
+  readonly tags: Record<string, unknown>;
+  readonly audiences: string[];
+}
+
 export interface ProfileSnapshotTable {
   id: number;
   run_id: number | null;
@@ -183,6 +190,7 @@ export interface DatabaseSchema {
   'strata.tag_runs': TagRunsTable;
   'strata.customer_profiles': CustomerProfilesTable;
   'strata.profile_snapshot': ProfileSnapshotTable;
+  'strata.current_profiles': CurrentProfilesView;
   'strata.api_keys': ApiKeysTable;
   'strata.personal_data_reads': PersonalDataReadsTable;
 }

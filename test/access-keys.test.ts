@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
-import { createApp, type App } from '../api/app.ts';
+import { createApp, type App, type AppConfig } from '../api/app.ts';
 import { demoKeysBanner, renewDemoKeys } from '../api/demo-keys.ts';
 import { createApiKey } from '../store/api-keys.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { graphqlClient, type GqlError } from './support/graphql-client.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 /**
  * API keys over HTTP (API.md "Access"): createApiKey and revokeApiKey for admins only,
@@ -21,8 +22,8 @@ const VIEWER = `{ viewer { name role clearance scope via } }`;
 const CATALOG = `{ catalog { metrics { name } } }`;
 const CHANNEL_SCOPE = { dimension: 'customer.channel', op: 'IN', values: ['app', 'web'] };
 
-const serve = async (database: Database, extra: Partial<Parameters<typeof createApp>[1]> = {}) => {
-  const app = await createApp(database, { dev: false, maxBodyBytes: 100_000, anonymousRole: null, authFailureLimit: 0, ...extra });
+const serve = async (database: Database, extra: Partial<AppConfig> = {}) => {
+  const app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 100_000, anonymousRole: null, authFailureLimit: 0, ...extra });
   return { app, base: `http://127.0.0.1:${await app.listen(0)}` };
 };
 

@@ -6,6 +6,7 @@ import { logger } from '../store/logger.ts';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
 import { captureLog, type CapturedLog } from './support/log-capture.ts';
 import { eventBatch } from './support/event-batches.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -26,7 +27,7 @@ describe.each(await testEngines())('request ids and the access log on %s', (engi
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     log = captureLog();
-    app = await createApp(database, { dev: false, maxBodyBytes: 1_000_000, logger: log.logger });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 1_000_000, logger: log.logger });
     base = `http://127.0.0.1:${await app.listen(0)}`;
     appKey = await createApiKey(database.db, 'checkout-app', 'app');
     adminKey = await createApiKey(database.db, 'ops-admin', 'admin');

@@ -9,6 +9,7 @@ import { loadConfig, type JwtConfig } from '../api/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { graphqlClient } from './support/graphql-client.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 /**
  * Bearer JWTs (API.md "Access"): RS256 and ES256 tokens verified against a JWKS file, with
@@ -67,9 +68,9 @@ await describeEachEngine('bearer JWTs on %s', (engine) => {
       clockToleranceSeconds: 30,
     };
     database = await createTestDatabase(engine);
-    app = await createApp(database, { dev: false, maxBodyBytes: 100_000, anonymousRole: null, authFailureLimit: 0, jwt });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 100_000, anonymousRole: null, authFailureLimit: 0, jwt });
     base = `http://127.0.0.1:${await app.listen(0)}`;
-    plain = await createApp(database, { dev: false, maxBodyBytes: 100_000, anonymousRole: null, authFailureLimit: 0 });
+    plain = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 100_000, anonymousRole: null, authFailureLimit: 0 });
     plainBase = `http://127.0.0.1:${await plain.listen(0)}`;
   });
   afterAll(async () => {
@@ -163,9 +164,11 @@ await describeEachEngine('bearer JWTs on %s', (engine) => {
     });
     await writeFile(join(dir, 'private.json'), JSON.stringify({ keys: [await exportJWK(pair.privateKey)] }));
     await writeFile(join(dir, 'secret.json'), JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }));
-    await expect(createApp(database, { dev: false, maxBodyBytes: 1000, jwt: jwt('private.json') })).rejects.toThrow(/private key/);
-    await expect(createApp(database, { dev: false, maxBodyBytes: 1000, jwt: jwt('secret.json') })).rejects.toThrow(/only public RSA, EC or OKP/);
-    await expect(createApp(database, { dev: false, maxBodyBytes: 1000, jwt: jwt('missing.json') })).rejects.toThrow(/cannot read/);
+    await expect(createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 1000, jwt: jwt('private.json') })).rejects.toThrow(/private key/);
+    await expect(createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 1000, jwt: jwt('secret.json') })).rejects.toThrow(
+      /only public RSA, EC or OKP/,
+    );
+    await expect(createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 1000, jwt: jwt('missing.json') })).rejects.toThrow(/cannot read/);
   });
 
   it('refuses every JWT, saying why, when tokens are not configured', async () => {

@@ -92,6 +92,19 @@ describe('architecture', () => {
     expect(violations).toEqual([]);
   });
 
+  it('lets only the composition root import a domain: the platform gets the Domain passed in', () => {
+    const compositionRoot = 'api/bundled-domain.ts';
+    expect(files, `the composition root ${compositionRoot} is missing`).toContain(compositionRoot);
+    const offending = files
+      .filter((f) => !f.startsWith('domains/') && f !== compositionRoot)
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((s) => s.startsWith('.') && normalize(join(dirname(f), s)).startsWith('domains/'))
+          .map((s) => `${f} imports ${s}`),
+      );
+    expect(offending).toEqual([]);
+  });
+
   it('keeps modeling free of GraphQL and the server', () => {
     const offending = files
       .filter((f) => f.startsWith('modeling/'))

@@ -4,6 +4,7 @@ import { authAnswer } from '../api/auth-status.ts';
 import { parseCorsOrigins } from '../api/cors.ts';
 import { createApiKey, revokeApiKey } from '../store/api-keys.ts';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const ALLOWED = 'https://bi.example.com';
 const OTHER = 'https://evil.example.net';
@@ -23,7 +24,7 @@ describe.each(await testEngines())('CORS and HTTP statuses of refused credential
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    app = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024, corsOrigins: [ALLOWED] });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024, corsOrigins: [ALLOWED] });
     base = `http://127.0.0.1:${await app.listen(0)}`;
     analystKey = await createApiKey(database.db, 'cors-analyst', 'analyst');
     revokedKey = await createApiKey(database.db, 'cors-revoked', 'analyst');
@@ -82,7 +83,7 @@ describe.each(await testEngines())('CORS and HTTP statuses of refused credential
   });
 
   it('opens to every origin with `*`', async () => {
-    const open = await createApp(database, { dev: false, maxBodyBytes: 1_000, corsOrigins: '*' });
+    const open = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 1_000, corsOrigins: '*' });
     try {
       const response = await fetch(`http://127.0.0.1:${await open.listen(0)}/graphql`, {
         method: 'OPTIONS',

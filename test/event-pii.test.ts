@@ -11,6 +11,7 @@ import { parseEncryptionKeyring, parsePseudonymKey } from '../store/personal-dat
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { graphqlClient } from './support/graphql-client.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const HOUR = 3_600_000;
 const hmacText = randomBytes(32).toString('base64');
@@ -44,7 +45,7 @@ await describeEachEngine('personal event properties on %s', (engine) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    app = await createApp(database, {
+    app = await createApp(database, bundledDomain(), {
       dev: false,
       maxBodyBytes: 512 * 1024,
       anonymousRole: 'app',

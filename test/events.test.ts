@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createEventsRoute } from '../api/events-route.ts';
 import { StrataError } from '../modeling/errors.ts';
 import type { EventCollector } from '../store/event-collector.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 interface TrackResult {
   accepted: number;
@@ -49,9 +50,9 @@ await describeEachEngine('behaviour event collection on %s', (engine) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    app = await createApp(database, { dev: false, maxBodyBytes: 512 * 1024, anonymousRole: 'app' });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 512 * 1024, anonymousRole: 'app' });
     base = `http://127.0.0.1:${await app.listen(0)}`;
-    quarantining = await createApp(database, {
+    quarantining = await createApp(database, bundledDomain(), {
       dev: false,
       maxBodyBytes: 512 * 1024,
       anonymousRole: 'app',
@@ -246,7 +247,7 @@ await describeEachEngine('behaviour event collection on %s', (engine) => {
       ['analyst', 403, 'FORBIDDEN'],
       [null, 401, 'UNAUTHENTICATED'],
     ] as const) {
-      const guarded = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024, anonymousRole });
+      const guarded = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024, anonymousRole });
       const at = `http://127.0.0.1:${await guarded.listen(0)}`;
       try {
         const rest = await post(sent, at);

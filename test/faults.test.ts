@@ -11,6 +11,7 @@ import { eventBatch } from './support/event-batches.ts';
 import { sendBatch, startEventLoad, type Attempt } from './support/event-load.ts';
 import { startTcpProxy } from './support/tcp-proxy.ts';
 import { collectOutput, logLines, waitForExit, waitForOutput } from './support/child-process.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const postgres = await isPostgresReachable();
@@ -72,7 +73,7 @@ describe.skipIf(!postgres)('faults on PostgreSQL', () => {
   it('stores every acknowledged event exactly once while backends are terminated during ingestion', async () => {
     const database = await createTestDatabase('postgres');
     const served = await openDatabase({ databaseUrl: database.url, poolSize: 4 });
-    const app = await createApp(served, { dev: false, maxBodyBytes: 2_000_000, anonymousRole: 'app' });
+    const app = await createApp(served, bundledDomain(), { dev: false, maxBodyBytes: 2_000_000, anonymousRole: 'app' });
     const base = `http://127.0.0.1:${await app.listen(0)}`;
     const killer = terminateBackendsRepeatedly(database);
     const attempts: Attempt[] = [];
@@ -133,7 +134,7 @@ describe.skipIf(!postgres)('faults on PostgreSQL', () => {
     const proxied = new URL(target);
     proxied.host = `127.0.0.1:${proxy.port}`;
     const served = await openDatabase({ databaseUrl: proxied.toString(), poolSize: 4 });
-    const app = await createApp(served, { dev: false, maxBodyBytes: 1_000_000, anonymousRole: null });
+    const app = await createApp(served, bundledDomain(), { dev: false, maxBodyBytes: 1_000_000, anonymousRole: null });
     const base = `http://127.0.0.1:${await app.listen(0)}`;
     const graphql = async (query: string, token: string | null = key, variables?: unknown) => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };

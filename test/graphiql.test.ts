@@ -9,6 +9,7 @@ import type { Role } from '../services/authorization.ts';
 import { testEngines } from './support/engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient } from './support/graphql-client.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 
@@ -111,7 +112,7 @@ describe.each(await testEngines())('GraphiQL on %s', (engine) => {
   });
 
   it('is off in production unless enabled', async () => {
-    const production = await createApp(server.database, { dev: false, maxBodyBytes: 1_000, graphiql: false });
+    const production = await createApp(server.database, bundledDomain(), { dev: false, maxBodyBytes: 1_000, graphiql: false });
     try {
       const base = `http://127.0.0.1:${await production.listen(0)}`;
       const page = await fetch(`${base}/graphql`, { headers: HTML });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
 import { materializeDomain } from '../api/materialize-domain.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 import type { TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
@@ -262,7 +263,7 @@ await describeEachEngine('materialization guard on %s', (engine) => {
     const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
     let run: Awaited<ReturnType<typeof materializeDomain>> | undefined;
     try {
-      run = await materializeDomain(database, { force: true });
+      run = await materializeDomain(database, bundledDomain(), { force: true });
     } finally {
       log.mockRestore();
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { materializeDomain } from '../api/materialize-domain.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
@@ -35,14 +36,14 @@ await describeEachEngine('materialization statement limit on %s', (engine) => {
 
   it('refuses an interactive statement over the limit but completes a materialization', async () => {
     await expect(sql`SELECT pg_sleep(0.2)`.execute(strict.db)).rejects.toMatchObject({ code: '57014' });
-    const run = await materializeDomain(strict, {});
+    const run = await materializeDomain(strict, bundledDomain(), {});
     expect(run).toMatchObject({ status: 'published', customers: 300 });
   });
 
   it("cuts a run off at the materialization's own limit and leaves the snapshot as it was", async () => {
     if (!database.url) await sql`SET statement_timeout = 0`.execute(database.db);
     const before = await published();
-    await expect(materializeDomain(database, { statementTimeoutMs: 1 })).rejects.toThrow(/statement timeout/);
+    await expect(materializeDomain(database, bundledDomain(), { statementTimeoutMs: 1 })).rejects.toThrow(/statement timeout/);
     expect(await published()).toBe(before);
   });
 });

@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { loadSnapshots } from './conformance/load-snapshots.ts';
 import { compareResults } from './conformance/compare-results.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 /**
  * MetricFlow's semantics on a small dbt project of our own (test/fixtures/shop): a daily
@@ -166,7 +167,7 @@ await describeEachEngine('MetricFlow semantics on the shop fixture (%s)', (engin
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     await loadSnapshots(database.db, resolve(ROOT, 'data'), S);
-    app = await createApp(database, { dev: true, maxBodyBytes: 2_000_000, dbtProject: resolve(ROOT, 'manifest'), dbtSchema: S });
+    app = await createApp(database, bundledDomain(), { dev: true, maxBodyBytes: 2_000_000, dbtProject: resolve(ROOT, 'manifest'), dbtSchema: S });
     url = `http://127.0.0.1:${await app.listen(0)}/graphql`;
     token = await createApiKey(database.db, 'mf-semantics', 'analyst');
   }, 240_000);

@@ -6,6 +6,7 @@ import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient } from './support/graphql-client.ts';
 import { eventBatch } from './support/event-batches.ts';
 import { parsePrometheusText, sampleValue, type Sample } from './support/prometheus-text.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const METRICS_TOKEN = 'scrape-token-0123456789abcdef';
 
@@ -94,7 +95,7 @@ describe.each(await testEngines())('/metrics on %s', (engine) => {
     expect(proxied.status).toBe(403);
     expect(await proxied.text()).not.toMatch(/strata_/);
 
-    const guarded = await createApp(server.database, { dev: false, maxBodyBytes: 1_000, metricsToken: METRICS_TOKEN });
+    const guarded = await createApp(server.database, bundledDomain(), { dev: false, maxBodyBytes: 1_000, metricsToken: METRICS_TOKEN });
     try {
       const at = `http://127.0.0.1:${await guarded.listen(0)}/metrics`;
       const none = await fetch(at);

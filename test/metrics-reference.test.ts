@@ -17,6 +17,7 @@ import { createApiKey } from '../store/api-keys.ts';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 // ---------------------------------------------------------------------------------------
 // The query and result shapes of API.md
@@ -586,9 +587,9 @@ await describeEachEngine('metrics against hand-written SQL on %s', (engine) => {
     database = await createTestDatabase(engine);
     await seedDemoData(database, { customers: 1_500, seed: 11 });
     await addEdgeCases(database);
-    app = await createApp(database, { dev: true, maxBodyBytes: 1_000_000 });
+    app = await createApp(database, bundledDomain(), { dev: true, maxBodyBytes: 1_000_000 });
     base = `http://127.0.0.1:${await app.listen(0)}`;
-    prodApp = await createApp(database, { dev: false, maxBodyBytes: 1_000_000 });
+    prodApp = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 1_000_000 });
     prodBase = `http://127.0.0.1:${await prodApp.listen(0)}`;
     // Exact numbers need a caller cleared for personal data: analysts' small cells are suppressed.
     token = await createApiKey(database.db, 'reference-admin', 'admin');

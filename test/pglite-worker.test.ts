@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createApp, type App } from '../api/app.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 /** Seconds of PGlite work even on a fast machine (13 s measured here); a limit of 1 s cuts it off. */
 const LONG_QUERY = sql<{ count: number }>`SELECT count(*)::int AS count FROM generate_series(1, 30000000)`;
@@ -24,7 +25,7 @@ describe('PGlite in a worker thread keeps the event loop free', () => {
   beforeAll(async () => {
     database = await openDatabase({ dataDir: 'memory://', statementTimeoutMs: 0 });
     await migrateToLatest(database.db);
-    app = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024 });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024 });
     base = `http://127.0.0.1:${await app.listen(0)}`;
   });
   afterAll(async () => {
@@ -60,7 +61,7 @@ describe('/ready on a busy PGlite', () => {
   beforeAll(async () => {
     database = await openDatabase({ dataDir: 'memory://', statementTimeoutMs: 0 });
     await migrateToLatest(database.db);
-    app = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024 });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024 });
     base = `http://127.0.0.1:${await app.listen(0)}`;
   });
   afterAll(async () => {

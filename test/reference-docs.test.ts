@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REFERENCE_DIR, referenceDocs } from '../api/reference/reference-docs.ts';
-import { wealthDomain } from '../domains/wealth/index.ts';
-import { wealthEvents } from '../domains/wealth/events.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const STALE = 'out of date: run `npm run docs` and commit the result';
 
 describe('docs/reference', () => {
-  const docs = referenceDocs();
+  const domain = bundledDomain();
+  const docs = referenceDocs(domain);
 
   it('is what `npm run docs` generates from the definitions, page by page', () => {
     for (const doc of docs) {
@@ -26,7 +26,6 @@ describe('docs/reference', () => {
 
   it('names every metric, model, tag and event of the domain, and every dimension with its sensitivity', () => {
     const page = (name: string) => docs.find((d) => d.name === name)?.content ?? '';
-    const domain = wealthDomain();
     for (const metric of domain.catalog.metrics) expect(page('metrics.md')).toContain(`## ${metric.name}\n`);
     for (const model of domain.catalog.models) {
       expect(page('models.md')).toContain(`## ${model.name}\n`);
@@ -36,7 +35,7 @@ describe('docs/reference', () => {
         );
     }
     for (const tag of domain.tags) expect(page('tags.md')).toContain(`## ${tag.key}\n`);
-    for (const event of wealthEvents) {
+    for (const event of domain.events) {
       expect(page('events.md')).toContain(`## ${event.name}\n`);
       for (const property of event.properties) expect(page('events.md')).toContain(`| \`${property.name}\` | ${property.type} |`);
     }

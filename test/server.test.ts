@@ -5,6 +5,7 @@ import { describeEachEngine } from './support/describe-engines.ts';
 import { migrateDown } from '../store/migrate.ts';
 import { createApiKey } from '../store/api-keys.ts';
 import { answersAcrossBlockedLoop } from './support/kept-alive-requests.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 await describeEachEngine('HTTP server on %s', (engine) => {
   let database: TestDatabase;
@@ -13,7 +14,7 @@ await describeEachEngine('HTTP server on %s', (engine) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    app = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024 });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024 });
     base = `http://127.0.0.1:${await app.listen(0)}`;
   });
   afterAll(async () => {
@@ -84,7 +85,7 @@ await describeEachEngine('HTTP server on %s', (engine) => {
     expect(anonymous.data ?? null).toBeNull();
     const key = await createApiKey(database.db, `introspect-${engine}`, 'analyst');
     expect(await introspect(base, key)).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
-    const closed = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024, introspection: false });
+    const closed = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024, introspection: false });
     try {
       const refused = await introspect(`http://127.0.0.1:${await closed.listen(0)}`, key);
       expect(refused.errors?.[0]?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');

@@ -9,6 +9,7 @@ import { describeEachEngine } from './support/describe-engines.ts';
 import { eventBatch } from './support/event-batches.ts';
 import { holdDatabase } from './support/hold-database.ts';
 import { waitForExit, waitForOutput } from './support/child-process.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -54,7 +55,7 @@ await describeEachEngine('stopping the HTTP app on %s', (engine) => {
   };
 
   it('refuses new connections, answers every request in flight with Connection: close, and /ready with 503', async () => {
-    const app = await createApp(database, { dev: false, maxBodyBytes: 1_000_000, anonymousRole: 'app' });
+    const app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 1_000_000, anonymousRole: 'app' });
     const base = `http://127.0.0.1:${await app.listen(0)}`;
     const hold = await holdDatabase(engine, database);
     const arrived = requestsArrived(app.server, 2);
@@ -78,7 +79,7 @@ await describeEachEngine('stopping the HTTP app on %s', (engine) => {
   });
 
   it('cuts off a request still running when the grace period is over, and stops', async () => {
-    const app = await createApp(database, { dev: false, maxBodyBytes: 1_000_000, anonymousRole: 'app' });
+    const app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 1_000_000, anonymousRole: 'app' });
     const base = `http://127.0.0.1:${await app.listen(0)}`;
     const hold = await holdDatabase(engine, database);
     try {

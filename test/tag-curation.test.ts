@@ -13,6 +13,7 @@ import type { TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError, type GqlResponse } from './support/graphql-client.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 /**
  * The steward lifecycle of API.md ("Tag curation", "Access") end to end over HTTP:
@@ -76,7 +77,7 @@ async function runKeysCli() {
   /** Asks a server over the CLI's data folder for something only a key with a role may read. */
   const ask = async (token: string): Promise<GqlResponse> => {
     const database = await openDatabase({ dataDir });
-    const app = await createApp(database, { dev: false, maxBodyBytes: 100_000, anonymousRole: null });
+    const app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 100_000, anonymousRole: null });
     try {
       const port = await app.listen(0);
       const response = await fetch(`http://127.0.0.1:${port}/graphql`, {

@@ -6,6 +6,7 @@ import { describeEachEngine } from './support/describe-engines.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { materializeDomain } from '../api/materialize-domain.ts';
 import { createApiKey } from '../store/api-keys.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 await describeEachEngine('tags as metric dimensions on %s', (engine) => {
   let database: TestDatabase;
@@ -16,9 +17,9 @@ await describeEachEngine('tags as metric dimensions on %s', (engine) => {
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     await seedDemoData(database, { customers: 600, seed: 13 });
-    await materializeDomain(database);
+    await materializeDomain(database, bundledDomain());
     for (const role of ['steward', 'approver', 'operator', 'admin'] as const) keys[role] = await createApiKey(database.db, `${role}-1`, role);
-    app = await createApp(database, { dev: false, maxBodyBytes: 1_000_000 });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 1_000_000 });
     const base = `http://127.0.0.1:${await app.listen(0)}`;
     post = async (query, token) => {
       const response = await fetch(`${base}/graphql`, {

@@ -410,7 +410,7 @@ function customerKey(row: Record<string, unknown>): string {
 // ---------------------------------------------------------------------------------------
 
 const domain = wealthDomain();
-const subject = tagSubject(indexCatalog(domain.catalog), domain.tagSubject);
+const subject = tagSubject(indexCatalog(domain.catalog), domain.subject);
 const ordered = orderTags(domain.tags);
 const tagsByKey = new Map(domain.tags.map((t) => [t.key, t]));
 const ruleTypes: RuleTypes = {

@@ -4,6 +4,7 @@ import { createApp } from '../api/app.ts';
 import { startTracing, stopTracing } from '../api/tracing.ts';
 import { createApiKey } from '../store/api-keys.ts';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 interface ExportedSpan {
   name: string;
@@ -45,7 +46,7 @@ describe.each(await testEngines())('trace export over OTLP/HTTP on %s', (engine)
     const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
     await startTracing({ endpoint, serviceName: 'strata-under-test', sampleRatio: 1 });
-    const app = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024 });
+    const app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024 });
     try {
       const key = await createApiKey(database.db, `export-${engine}`, 'app');
       const base = `http://127.0.0.1:${await app.listen(0)}`;

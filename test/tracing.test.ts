@@ -9,6 +9,7 @@ import { createApiKey } from '../store/api-keys.ts';
 import { openDatabase } from '../store/database.ts';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.ts';
 import { captureLog, type CapturedLog } from './support/log-capture.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
 
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
@@ -35,7 +36,7 @@ describe.each(await testEngines())('traces on %s', (engine) => {
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     log = captureLog();
-    app = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024, logger: log.logger });
+    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024, logger: log.logger });
     base = `http://127.0.0.1:${await app.listen(0)}`;
     key = await createApiKey(database.db, 'traced-app', 'app');
   });

@@ -4,16 +4,17 @@ import { DEFAULT_SENSITIVITY } from '../../modeling/catalog/sensitivity.ts';
 import type { Dimension, Metric, Model } from '../../modeling/catalog/types.ts';
 import { cell, codes, page, table } from './markdown.ts';
 
-const SOURCE = '`wealthDomain()` (domains/wealth), with its published tags as `customer.tag.*` dimensions';
-
-/** `docs/reference/metrics.md`: every metric with its meaning, governance, lineage and the dimensions that slice it. */
-export function metricsReference(index: CatalogIndex): string {
+/**
+ * `docs/reference/metrics.md`: every metric with its meaning, governance, lineage and the
+ * dimensions that slice it; `source` names what the catalog was generated from.
+ */
+export function metricsReference(index: CatalogIndex, source: string): string {
   const metrics = [...index.catalog.metrics].filter((m) => m.status !== 'ARCHIVED').sort((a, b) => a.name.localeCompare(b.name));
   const summary = table(
     ['metric', 'type', 'description'],
     metrics.map((m) => [`[\`${m.name}\`](#${m.name})`, metricType(index, m), cell(m.description)]),
   );
-  return page('Metrics', SOURCE, [
+  return page('Metrics', source, [
     "Query them with `metrics(query: { metrics: [...] })` (docs/api.md). `metric_time` is each metric's own time dimension; `customer.tag.<key>` slices by a published tag.",
     summary,
     ...metrics.map((m) => metricSection(index, m)),
@@ -35,9 +36,9 @@ function metricSection(index: CatalogIndex, metric: Metric): string {
 }
 
 /** `docs/reference/models.md`: every model with its dimensions (types, sensitivity), measures and joins. */
-export function modelsReference(index: CatalogIndex): string {
+export function modelsReference(index: CatalogIndex, source: string): string {
   const models = [...index.catalog.models].sort((a, b) => a.name.localeCompare(b.name));
-  return page('Models and dimensions', SOURCE, [
+  return page('Models and dimensions', source, [
     'A dimension is addressed as `model.dimension` from any model that reaches it through many-to-one joins. Its sensitivity ' +
       'class (`public`, `internal`, `personal`, `restricted`) decides who may group, filter or order by it: a caller cleared ' +
       'below it (an analyst is cleared for `internal`) is refused with `FORBIDDEN`. For time dimensions, "finer than a day" ' +

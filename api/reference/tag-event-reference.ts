@@ -5,11 +5,11 @@ import type { TagSubject } from '../../modeling/tags/tag-subject.ts';
 import { cell, codes, page, table } from './markdown.ts';
 import { tagSourceText } from './rule-text.ts';
 
-/** `docs/reference/tags.md`: every tag of the domain, what it means and how it is computed. */
-export function tagsReference(tags: readonly TagDefinition[], subject: TagSubject): string {
+/** `docs/reference/tags.md`: every tag of the domain, what it means and how it is computed; `source` names where they are defined. */
+export function tagsReference(tags: readonly TagDefinition[], subject: TagSubject, source: string): string {
   const byKey = new Map(tags.map((t) => [t.key, t]));
   const sorted = [...tags].sort((a, b) => a.key.localeCompare(b.key));
-  return page('Customer tags', '`wealthDomain().tags` (domains/wealth/tags.ts and steward-tags.json)', [
+  return page('Customer tags', source, [
     'Per-customer labels, materialized as of a date and read by `customer(id) { tags }`, by rules (`{ tag: ... }`) and as ' +
       "the dimensions `customer.tag.<key>`. The sensitivity is the tag's own class, raised to the strictest member its " +
       "rule reads; profiles mask a tag above the caller's clearance.",
@@ -39,9 +39,9 @@ function valuesOf(tag: TagDefinition): string {
 }
 
 /** `docs/reference/events.md`: every declared behaviour event with its properties and their sensitivity. */
-export function eventsReference(events: readonly EventDefinition[]): string {
+export function eventsReference(events: readonly EventDefinition[], source: string): string {
   const sorted = [...events].sort((a, b) => a.name.localeCompare(b.name));
-  return page('Behaviour events', '`wealthEvents` (domains/wealth/events.ts)', [
+  return page('Behaviour events', source, [
     'Sent with `trackEvents` or `POST /v1/events` (docs/api.md). Every event carries the envelope (`eventId`, `name`, ' +
       '`customerId` and/or `anonymousId`, `occurredAt`, `channel`, optional `page`, `placementId`, `productId`); "requires" ' +
       'lists the optional envelope fields an event cannot do without. Properties of class `personal` or `restricted` are ' +

@@ -1,7 +1,8 @@
-import type { Catalog } from '../../modeling/catalog/types.ts';
-import type { TagDefinition } from '../../modeling/tags/tag-definition.ts';
+import { fileURLToPath } from 'node:url';
+import { defineDomain, type Domain } from '../../modeling/domain/define-domain.ts';
 import { wealthCatalog } from './catalog.ts';
 import { wealthTags } from './tags.ts';
+import { wealthChannels, wealthEvents } from './events.ts';
 import { loadTagDefinitionsFile } from '../../modeling/tags/tag-definitions-file.ts';
 import { projectFile } from '../../store/project-files.ts';
 
@@ -11,14 +12,19 @@ import { projectFile } from '../../store/project-files.ts';
  */
 export const STEWARD_TAGS_FILE = projectFile('domains/wealth/steward-tags.json');
 
-/** The bundled domain as the server loads it: its catalog, its code-defined tags and their subject model. */
-export interface Domain {
-  readonly catalog: Catalog;
-  readonly tags: readonly TagDefinition[];
-  /** The model tags describe, one row per customer. */
-  readonly tagSubject: string;
-}
-
+/**
+ * The bundled wealth-management domain of DOMAIN.md: its catalog (built here, once per
+ * call), its code-defined and steward-exported tags about the customer, its behaviour
+ * events and channels.
+ */
 export function wealthDomain(): Domain {
-  return { catalog: wealthCatalog(), tags: [...wealthTags, ...loadTagDefinitionsFile(STEWARD_TAGS_FILE)], tagSubject: 'customer' };
+  return defineDomain({
+    name: 'wealth',
+    catalog: wealthCatalog(),
+    subject: 'customer',
+    tags: [...wealthTags, ...loadTagDefinitionsFile(STEWARD_TAGS_FILE)],
+    events: wealthEvents,
+    channels: wealthChannels,
+    stewardTagsFile: fileURLToPath(STEWARD_TAGS_FILE),
+  });
 }

@@ -21,7 +21,7 @@ export function withTagDimensions(catalog: Catalog, subjectName: string, tags: r
     owner: 'strata',
     status: 'PUBLISHED',
     source: {
-      sql: `SELECT p.customer_id AS subject_key, p.tags FROM strata.customer_profiles p WHERE p.run_id = (SELECT s.run_id FROM strata.profile_snapshot s WHERE s.id = 1)`,
+      sql: 'SELECT p.customer_id AS subject_key, p.tags FROM strata.current_profiles p',
     },
     primaryKey: ['subject_key'],
     timeZone: subject.timeZone,

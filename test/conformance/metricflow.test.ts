@@ -11,6 +11,7 @@ import { metricflowEnvironment } from './jinja-helpers.ts';
 import { compareResults } from './compare-results.ts';
 import { caseQuery, readCases, type MetricflowCase } from './metricflow-case.ts';
 import { engineSkip, SKIPPED_CASES } from './skipped-cases.ts';
+import { bundledDomain } from '../../api/bundled-domain.ts';
 
 /**
  * MetricFlow's own integration cases for its test project (Apache-2.0, read where they lie in
@@ -44,7 +45,13 @@ await describeEachEngine(
     beforeAll(async () => {
       database = await createTestDatabase(engine);
       await loadSnapshots(database.db, resolve(ROOT, 'data'), SCHEMA);
-      app = await createApp(database, { dev: true, maxBodyBytes: 2_000_000, maxRows: 200_000, dbtProject: resolve(ROOT, 'manifest'), dbtSchema: SCHEMA });
+      app = await createApp(database, bundledDomain(), {
+        dev: true,
+        maxBodyBytes: 2_000_000,
+        maxRows: 200_000,
+        dbtProject: resolve(ROOT, 'manifest'),
+        dbtSchema: SCHEMA,
+      });
       url = `http://127.0.0.1:${await app.listen(0)}/graphql`;
       token = await createApiKey(database.db, 'conformance', 'analyst');
     }, 240_000);

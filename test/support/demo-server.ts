@@ -4,6 +4,7 @@ import { seedDemoData } from '../../domains/wealth/demo-data/seed-demo-data.ts';
 import type { Role } from '../../services/authorization.ts';
 import type { Engine } from '../../store/database.ts';
 import { createTestDatabase, type TestDatabase } from './engines.ts';
+import { bundledDomain } from '../../api/bundled-domain.ts';
 
 export interface DemoServer<K extends string> {
   readonly database: TestDatabase;
@@ -29,7 +30,7 @@ export async function startDemoServer<K extends string>(
   let app: App | undefined;
   try {
     await seedDemoData(database, { customers: options.customers, seed: options.seed });
-    app = await createApp(database, { dev: true, maxBodyBytes: 1_000_000, anonymousRole: null, ...options.app });
+    app = await createApp(database, bundledDomain(), { dev: true, maxBodyBytes: 1_000_000, anonymousRole: null, ...options.app });
     const base = `http://127.0.0.1:${await app.listen(0)}`;
     const keys = {} as Record<K, string>;
     for (const [key, [name, role]] of Object.entries(options.keys) as [K, readonly [string, Role]][]) keys[key] = await createApiKey(database.db, name, role);
