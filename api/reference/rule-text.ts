@@ -20,10 +20,10 @@ export function ruleText(rule: Rule): string {
   switch (rule.kind) {
     case 'and':
     case 'or':
-      return rule.rules.map((r) => (r.kind === 'and' || r.kind === 'or' ? `(${ruleText(r)})` : ruleText(r))).join(` ${rule.kind.toUpperCase()} `);
+      return rule.filters.map((r) => (r.kind === 'and' || r.kind === 'or' ? `(${ruleText(r)})` : ruleText(r))).join(` ${rule.kind.toUpperCase()} `);
     case 'not':
-      return `NOT (${ruleText(rule.rule)})`;
-    case 'dimension':
+      return `NOT (${ruleText(rule.filter)})`;
+    case 'compare':
       return comparison(rule.dimension, rule.op, rule.values);
     case 'tag':
       return comparison(`tag.${rule.tag}`, rule.op, rule.values);

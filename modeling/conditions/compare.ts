@@ -1,4 +1,6 @@
-import type { FilterOp } from '../catalog/types.ts';
+import { StrataError } from '../errors.ts';
+import { quoteInput } from '../quote-input.ts';
+import type { ConditionOp } from './condition.ts';
 
 export type ValueType = 'string' | 'number' | 'boolean' | 'time';
 /** true, false, or unknown (null), as SQL's three-valued logic has it. */
@@ -19,9 +21,24 @@ function normalize(type: ValueType, value: unknown): string | number | boolean |
   return String(value);
 }
 
-/** Code-unit order, the order of PostgreSQL's "C" collation the SQL side uses. */
+/**
+ * Code-point order: the order of UTF-8 bytes, which is PostgreSQL's "C" collation, the one
+ * `comparisonSql` orders strings by. (JavaScript's `<` compares UTF-16 code units, which
+ * puts characters beyond U+FFFF before U+E000..U+FFFF.)
+ */
+export function codePointOrder(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.codePointAt(i) as number;
+    const y = b.codePointAt(i) as number;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
 function order(a: string | number | boolean, b: string | number | boolean): number {
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') return codePointOrder(a, b);
   return Number(a) - Number(b);
 }
 
@@ -29,7 +46,7 @@ function order(a: string | number | boolean, b: string | number | boolean): numb
  * One comparison, evaluated in memory with the result SQL gives for the same values:
  * unknown (null) whenever the compared value is missing, except for the null tests.
  */
-export function compare(type: ValueType, raw: unknown, op: FilterOp, texts: readonly string[]): Truth {
+export function compare(type: ValueType, raw: unknown, op: ConditionOp, texts: readonly string[]): Truth {
   const value = normalize(type, raw);
   if (op === 'IS_NULL') return value === null;
   if (op === 'IS_NOT_NULL') return value !== null;
@@ -59,6 +76,10 @@ export function compare(type: ValueType, raw: unknown, op: FilterOp, texts: read
       return String(raw).includes(texts[0] ?? '');
     case 'STARTS_WITH':
       return String(raw).startsWith(texts[0] ?? '');
+    default: {
+      const unknown: never = op;
+      throw new StrataError('BAD_USER_INPUT', `unknown operator ${quoteInput(String(unknown))}`);
+    }
   }
 }
 

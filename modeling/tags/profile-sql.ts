@@ -28,7 +28,7 @@ function gatherFeatures(subject: TagSubject, tags: readonly TagDefinition[], aud
   };
   const rules = [...tags.flatMap((t) => tagRules(t.source)), ...audiences.map((a) => a.rule)];
   for (const leaf of rules.flatMap(leaves)) {
-    if (leaf.kind === 'dimension' && !features.dimensions.has(leaf.dimension)) {
+    if (leaf.kind === 'compare' && !features.dimensions.has(leaf.dimension)) {
       subjectDimension(subject, leaf.dimension, 'rule');
       features.dimensions.set(leaf.dimension, `d${features.dimensions.size}`);
     }
