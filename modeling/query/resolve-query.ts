@@ -10,6 +10,7 @@ import type { DatePart, MetricQuery } from './metric-query.ts';
 import { customGrainNames, defaultGrainOf, grainSuffix, parseDimensionRef, refBaseName, type DimensionRef, type GrainChoice } from './dimension-ref.ts';
 import { expandSavedQuery } from './saved-query.ts';
 import { metricDefaultGrain, queryModels, distinctValuesModel } from './query-models.ts';
+import { validateCondition } from '../conditions/validate-condition.ts';
 
 export { METRIC_TIME } from './dimension-ref.ts';
 
@@ -45,6 +46,7 @@ export interface ResolvedQuery {
 
 /** Checks every name in a query against the catalog and says how to fix what is wrong. */
 export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQuery {
+  if (input.where) validateCondition(input.where, { noun: 'filter', path: 'where' });
   const query = expandSavedQuery(index.catalog, input);
   if (query.metrics.length === 0 && (query.groupBy ?? []).length === 0)
     throw new StrataError('INVALID_QUERY', 'name at least one metric in `metrics`, or group-bys for their distinct values');
