@@ -2,7 +2,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
-import { FILTER_VECTOR_TYPES, FILTER_VECTORS, RULE_VECTORS, VECTOR_TYPES } from '../modeling/conditions/vectors.ts';
+import { FILTER_VECTOR_TYPES, FILTER_VECTORS, RULE_VECTORS, VECTOR_TIME_ZONE, VECTOR_TYPES } from '../modeling/conditions/vectors.ts';
+import { subjectOperand, tagSubject } from '../modeling/tags/tag-subject.ts';
+import { buildCatalog } from '../modeling/catalog/build-catalog.ts';
+import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
+import { defineModel } from '../modeling/dsl/define-model.ts';
 import { ruleSql } from '../modeling/conditions/rule-sql.ts';
 import { aggregateKey } from '../modeling/conditions/rule.ts';
 import type { ValueType } from '../modeling/conditions/compare.ts';
@@ -26,6 +30,30 @@ function columnsOf(collation: string | undefined) {
 
 type Bound = ReturnType<typeof columnsOf>;
 
+/** The subject the rule vectors' dimensions belong to, as tags and audiences read them (types, time zone). */
+const SUBJECT = tagSubject(
+  indexCatalog(
+    buildCatalog({
+      models: [
+        defineModel({
+          name: 'customer',
+          description: 'c',
+          owner: 'test',
+          table: 'vec.customers',
+          primaryKey: 'id',
+          timeZone: VECTOR_TIME_ZONE,
+          dimensions: Object.fromEntries(
+            Object.entries(VECTOR_TYPES.dimensions).map(([ref, type]) => [ref.slice('customer.'.length), { type, description: ref }]),
+          ),
+          measures: {},
+        }),
+      ],
+      metrics: [],
+    }),
+  ),
+  'customer',
+);
+
 /** One rule vector's features as a one-row relation, its rule compiled against it. */
 function ruleVectorSql(vector: (typeof RULE_VECTORS)[number], bound: Bound): RawBuilder<{ truth: boolean | null }> {
   const dims = Object.entries(VECTOR_TYPES.dimensions);
@@ -37,7 +65,7 @@ function ruleVectorSql(vector: (typeof RULE_VECTORS)[number], bound: Bound): Raw
     ...aggregates.map((key, i) => sql`${bound(vector.features.aggregates[key], 'number')} AS ${sql.id(`a${i}`)}`),
   ];
   const predicate = ruleSql(vector.rule, {
-    dimension: (ref) => ({ expr: sql.ref(`prev.d${dims.findIndex(([r]) => r === ref)}`), type: VECTOR_TYPES.dimensions[ref] ?? 'string' }),
+    dimension: (ref) => subjectOperand(SUBJECT, ref, 'rule', sql.ref(`prev.d${dims.findIndex(([r]) => r === ref)}`)),
     tag: (key) => ({ expr: sql.ref(`prev.t${tags.findIndex(([k]) => k === key)}`), type: VECTOR_TYPES.tags[key] ?? 'string' }),
     aggregate: (ref) => sql.ref(`prev.a${aggregates.indexOf(aggregateKey(ref))}`),
   });
@@ -53,7 +81,10 @@ function filterVectorSql(vector: (typeof FILTER_VECTORS)[number], bound: Bound):
     ...metrics.map((name, i) => sql`${bound(vector.features.metrics[name], 'number')} AS ${sql.id(`m${i}`)}`),
   ];
   const predicate = filterSql(vector.filter, {
-    column: (ref) => ({ expr: sql.ref(`prev.d${dims.findIndex(([r]) => r === ref)}`), type: FILTER_VECTOR_TYPES[ref] ?? 'string' }),
+    column: (ref) => {
+      const expr = sql.ref(`prev.d${dims.findIndex(([r]) => r === ref)}`);
+      return { expr, type: FILTER_VECTOR_TYPES[ref] ?? 'string', time: { expr, storage: 'timestamptz', timeZone: VECTOR_TIME_ZONE } };
+    },
     metricValue: (leaf) => sql.ref(`prev.m${metrics.indexOf(leaf.metric)}`),
   });
   return sql<{ truth: boolean | null }>`SELECT (${predicate}) AS truth FROM (SELECT ${sql.join(columns)}) AS prev`;

@@ -7,7 +7,7 @@ import { defineMetric } from '../modeling/dsl/define-metric.ts';
 import { buildCatalog } from '../modeling/catalog/build-catalog.ts';
 import type { Filter } from '../modeling/catalog/types.ts';
 import { createSemanticLayer, type SemanticLayer } from '../modeling/semantic-layer.ts';
-import { FILTER_VECTOR_TYPES, FILTER_VECTORS } from '../modeling/conditions/vectors.ts';
+import { FILTER_VECTOR_TYPES, FILTER_VECTORS, VECTOR_TIME_ZONE } from '../modeling/conditions/vectors.ts';
 import { evaluateCondition } from '../modeling/conditions/evaluate-condition.ts';
 import { leaves } from '../modeling/conditions/condition.ts';
 
@@ -33,6 +33,7 @@ const catalog = buildCatalog({
       table: 'vec.customers',
       primaryKey: 'id',
       defaultTimeDimension: 'joined_at',
+      timeZone: VECTOR_TIME_ZONE,
       dimensions: {
         id: { type: 'string', description: 'i' },
         joined_at: { type: 'time', description: 't' },
@@ -90,7 +91,7 @@ await describeEachEngine('condition vectors as metric filters on %s', (engine) =
     const truths = vectors.map((row) =>
       evaluateCondition(vector.filter, (leaf) => {
         if (leaf.kind !== 'compare') throw new Error('vector invariant: dimension leaves only');
-        return { type: FILTER_VECTOR_TYPES[leaf.dimension] ?? 'string', value: row.features.dimensions[leaf.dimension] };
+        return { type: FILTER_VECTOR_TYPES[leaf.dimension] ?? 'string', value: row.features.dimensions[leaf.dimension], timeZone: VECTOR_TIME_ZONE };
       }),
     );
     expect(truths[i]).toBe(vector.expected);

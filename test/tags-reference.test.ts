@@ -414,6 +414,7 @@ const subject = tagSubject(indexCatalog(domain.catalog), domain.tagSubject);
 const ordered = orderTags(domain.tags);
 const tagsByKey = new Map(domain.tags.map((t) => [t.key, t]));
 const ruleTypes: RuleTypes = {
+  timeZone: subject.model.timeZone,
   dimensionType: (ref) => subjectDimension(subject, ref, 'test').type,
   tagType: (key) => {
     const tag = tagsByKey.get(key);

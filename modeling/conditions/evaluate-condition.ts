@@ -5,6 +5,8 @@ import { all, any, compare, type Truth, type ValueType } from './compare.ts';
 export interface LeafValue {
   readonly type: ValueType;
   readonly value: unknown;
+  /** Where time literals without an offset are read (the model's reporting time zone); UTC by default. */
+  readonly timeZone?: string;
 }
 
 /**
@@ -27,8 +29,8 @@ export function evaluateCondition<L extends ConditionLeaf>(condition: Condition<
     }
     default: {
       const leaf = condition as L;
-      const { type, value } = valueOf(leaf);
-      return compare(type, value, leaf.op, leaf.values);
+      const { type, value, timeZone } = valueOf(leaf);
+      return compare(type, value, leaf.op, leaf.values, timeZone);
     }
   }
 }

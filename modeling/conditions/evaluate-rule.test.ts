@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRule } from './evaluate-rule.ts';
-import { FILTER_VECTOR_TYPES, FILTER_VECTORS, RULE_VECTORS, VECTOR_TYPES } from './vectors.ts';
+import { FILTER_VECTOR_TYPES, FILTER_VECTORS, RULE_VECTORS, VECTOR_TIME_ZONE, VECTOR_TYPES } from './vectors.ts';
 import { evaluateCondition } from './evaluate-condition.ts';
 import { parseRule } from './parse-rule.ts';
 
 const types = {
   dimensionType: (ref: string) => VECTOR_TYPES.dimensions[ref] ?? 'string',
   tagType: (key: string) => VECTOR_TYPES.tags[key] ?? 'string',
+  timeZone: VECTOR_TIME_ZONE,
 };
 
 describe('evaluateRule', () => {
@@ -20,7 +21,7 @@ describe('evaluateCondition on metric filters', () => {
     const truth = evaluateCondition(vector.filter, (leaf) =>
       leaf.kind === 'metric'
         ? { type: 'number', value: vector.features.metrics[leaf.metric] }
-        : { type: FILTER_VECTOR_TYPES[leaf.dimension] ?? 'string', value: vector.features.dimensions[leaf.dimension] },
+        : { type: FILTER_VECTOR_TYPES[leaf.dimension] ?? 'string', value: vector.features.dimensions[leaf.dimension], timeZone: VECTOR_TIME_ZONE },
     );
     expect(truth).toBe(vector.expected);
   });

@@ -16,6 +16,8 @@ export interface CustomerFeatures {
 export interface RuleTypes {
   dimensionType(ref: string): ValueType;
   tagType(key: string): ValueType;
+  /** The subject model's reporting time zone, where time literals without an offset are read; UTC by default. */
+  readonly timeZone?: string;
 }
 
 /**
@@ -30,7 +32,11 @@ export function evaluateRule(rule: Rule, features: CustomerFeatures, types: Rule
   return evaluateCondition(rule, (leaf) => {
     switch (leaf.kind) {
       case 'compare':
-        return { type: types.dimensionType(leaf.dimension), value: features.dimensions[leaf.dimension] };
+        return {
+          type: types.dimensionType(leaf.dimension),
+          value: features.dimensions[leaf.dimension],
+          ...(types.timeZone ? { timeZone: types.timeZone } : {}),
+        };
       case 'tag':
         return { type: types.tagType(leaf.tag), value: features.tags[leaf.tag] };
       case 'aggregate':

@@ -1,12 +1,12 @@
 import type { RawBuilder } from 'kysely';
 import type { AggregateRef, Rule } from './rule.ts';
-import type { ValueType } from './compare.ts';
-import { comparisonSql, conditionSql } from './condition-sql.ts';
+import { comparisonSql, conditionSql, type SqlOperand } from './condition-sql.ts';
 
 /** Where each leaf's value comes from in the statement the rule is compiled into. */
 export interface RuleColumns {
-  dimension(ref: string): { expr: RawBuilder<unknown>; type: ValueType };
-  tag(key: string): { expr: RawBuilder<unknown>; type: ValueType };
+  /** A subject dimension; a time dimension reads its literals in the model's time zone (`literal`), as metric filters do. */
+  dimension(ref: string): SqlOperand;
+  tag(key: string): SqlOperand;
   aggregate(ref: AggregateRef): RawBuilder<unknown>;
 }
 

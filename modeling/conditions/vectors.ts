@@ -6,15 +6,24 @@ import type { Truth, ValueType } from './compare.ts';
 
 /** The members the shared vectors use, with their types. */
 export const VECTOR_TYPES: { dimensions: Record<string, ValueType>; tags: Record<string, ValueType> } = {
-  dimensions: { 'customer.age_band': 'string', 'customer.city_tier': 'number', 'customer.kyc_completed': 'boolean' },
+  dimensions: { 'customer.age_band': 'string', 'customer.city_tier': 'number', 'customer.kyc_completed': 'boolean', 'customer.kyc_completed_at': 'time' },
   tags: { aum_tier: 'string', fund_buyer_30d: 'boolean', score: 'number' },
 };
+
+/** The subject model's reporting time zone: time literals without an offset are wall times there. */
+export const VECTOR_TIME_ZONE = 'Asia/Shanghai';
 
 export const SPEND = { measure: 'transaction.purchase_amount', window: { days: 30 } };
 const spendKey = 'transaction.purchase_amount@30d';
 
 const someone = (overrides: Partial<{ dimensions: Record<string, unknown>; tags: Record<string, unknown>; spend: number | null }> = {}): CustomerFeatures => ({
-  dimensions: { 'customer.age_band': '25-34', 'customer.city_tier': 2, 'customer.kyc_completed': true, ...overrides.dimensions },
+  dimensions: {
+    'customer.age_band': '25-34',
+    'customer.city_tier': 2,
+    'customer.kyc_completed': true,
+    'customer.kyc_completed_at': '2026-02-28T16:30:00Z',
+    ...overrides.dimensions,
+  },
   tags: { aum_tier: 'affluent', fund_buyer_30d: false, score: 7.5, ...overrides.tags },
   aggregates: { [spendKey]: overrides.spend === undefined ? 1200.5 : overrides.spend },
 });
@@ -68,6 +77,25 @@ export const RULE_VECTORS: readonly RuleVector[] = [
     expected: false,
   },
   { name: 'number BETWEEN is inclusive', rule: dim('customer.city_tier', 'BETWEEN', ['1', '2']), features: someone(), expected: true },
+  { name: 'a date is midnight in the reporting time zone', rule: dim('customer.kyc_completed_at', 'GTE', ['2026-03-01']), features: someone(), expected: true },
+  {
+    name: 'a time without an offset is wall time in the reporting time zone',
+    rule: dim('customer.kyc_completed_at', 'GT', ['2026-03-01 00:29']),
+    features: someone(),
+    expected: true,
+  },
+  {
+    name: 'a time with an offset is read as written',
+    rule: dim('customer.kyc_completed_at', 'BETWEEN', ['2026-02-28T16:00:00Z', '2026-02-28T18:00:00+01:00']),
+    features: someone(),
+    expected: true,
+  },
+  {
+    name: 'a missing time compares as unknown',
+    rule: dim('customer.kyc_completed_at', 'GT', ['2026-01-01']),
+    features: someone({ dimensions: { 'customer.kyc_completed_at': null } }),
+    expected: null,
+  },
   { name: 'boolean EQ', rule: dim('customer.kyc_completed', 'EQ', ['true']), features: someone(), expected: true },
   { name: 'boolean EQ false', rule: dim('customer.kyc_completed', 'EQ', ['false']), features: someone(), expected: false },
   {
