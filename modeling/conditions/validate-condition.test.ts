@@ -9,7 +9,7 @@ import { compileMetricQuery } from '../plan/compile-metric-query.ts';
 import { compare } from './compare.ts';
 import { comparisonSql } from './condition-sql.ts';
 import type { ConditionOp } from './condition.ts';
-import { CONDITION_LIMITS } from './limits.ts';
+import { CONDITION_LIMITS } from '../catalog/condition-limits.ts';
 import { parseRule } from './parse-rule.ts';
 import { validateCondition } from './validate-condition.ts';
 
