@@ -9,7 +9,7 @@ import type { Filter } from '../modeling/catalog/types.ts';
 import { createSemanticLayer, type SemanticLayer } from '../modeling/semantic-layer.ts';
 import { FILTER_VECTOR_TYPES, FILTER_VECTORS, VECTOR_TIME_ZONE } from '../modeling/conditions/vectors.ts';
 import { evaluateCondition } from '../modeling/conditions/evaluate-condition.ts';
-import { leaves } from '../modeling/conditions/condition.ts';
+import { leaves } from '../modeling/catalog/condition.ts';
 
 /**
  * The shared condition vectors as `where` of real metric queries: one customer row per

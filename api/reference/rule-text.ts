@@ -1,5 +1,5 @@
 import type { AggregateRef, Rule } from '../../modeling/conditions/rule.ts';
-import type { ConditionOp } from '../../modeling/conditions/condition.ts';
+import type { ConditionOp } from '../../modeling/catalog/condition.ts';
 import type { TagSource } from '../../modeling/tags/tag-definition.ts';
 
 /** `transaction.purchase_amount(30 days)`: a measure per customer over the trailing days up to the as-of date. */

@@ -1,6 +1,6 @@
 import { GRAINS, type Filter, type FilterOp, type Grain } from './types.ts';
-import { CONDITION_OPS } from '../conditions/condition.ts';
-import { parseCondition } from '../conditions/parse-condition.ts';
+import { CONDITION_OPS } from './condition.ts';
+import { parseCondition } from './parse-condition.ts';
 
 /**
  * The filter language as users write it (API.md): leaves compare a dimension, and

@@ -3,7 +3,7 @@
  * DSL, steward-defined tags, imported dbt projects) produces and the one compiler reads.
  */
 import type { Sensitivity } from './sensitivity.ts';
-import type { Condition, ConditionOp, DimensionLeaf, MetricLeaf } from '../conditions/condition.ts';
+import type { Condition, ConditionOp, DimensionLeaf, MetricLeaf } from './condition.ts';
 
 export type { Sensitivity } from './sensitivity.ts';
 

@@ -1,5 +1,5 @@
 import type { Catalog, Filter, Model } from './types.ts';
-import { conditionProblem } from '../conditions/validate-condition.ts';
+import { conditionProblem } from './validate-condition.ts';
 import { AGGREGATIONS, CARDINALITIES, DIMENSION_TYPES, isIdentifier, isTimeZone, checkGovernance } from './vocabulary.ts';
 import { safeReaches } from './join-graph.ts';
 import type { ProblemCollector } from './validation-error.ts';

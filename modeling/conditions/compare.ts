@@ -1,6 +1,6 @@
 import { StrataError } from '../errors.ts';
 import { quoteInput } from '../quote-input.ts';
-import type { ConditionOp } from './condition.ts';
+import type { ConditionOp } from '../catalog/condition.ts';
 
 export type ValueType = 'string' | 'number' | 'boolean' | 'time';
 /** true, false, or unknown (null), as SQL's three-valued logic has it. */

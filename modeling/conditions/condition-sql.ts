@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { StrataError } from '../errors.ts';
 import { quoteInput } from '../quote-input.ts';
-import type { Condition, ConditionLeaf, ConditionOp } from './condition.ts';
+import type { Condition, ConditionLeaf, ConditionOp } from '../catalog/condition.ts';
 import type { ValueType } from './compare.ts';
 
 /** What a leaf compares, in SQL. */

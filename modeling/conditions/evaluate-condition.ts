@@ -1,4 +1,4 @@
-import type { Condition, ConditionLeaf } from './condition.ts';
+import type { Condition, ConditionLeaf } from '../catalog/condition.ts';
 import { all, any, compare, type Truth, type ValueType } from './compare.ts';
 
 /** A leaf's compared value in memory, with the type its literals are read as. */

@@ -1,7 +1,7 @@
 import type { Rule } from './rule.ts';
-import { parseCondition } from './parse-condition.ts';
+import { parseCondition } from '../catalog/parse-condition.ts';
 
-export { parseAggregateRef } from './parse-condition.ts';
+export { parseAggregateRef } from '../catalog/parse-condition.ts';
 
 /** A rule as API clients write it: exactly one of the keys below per object. */
 export type RuleInput = Record<string, unknown>;

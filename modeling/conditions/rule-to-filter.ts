@@ -1,5 +1,5 @@
 import { StrataError } from '../errors.ts';
-import type { Condition, DimensionLeaf } from './condition.ts';
+import type { Condition, DimensionLeaf } from '../catalog/condition.ts';
 import type { Rule } from './rule.ts';
 
 /**

@@ -1,6 +1,6 @@
-import type { AggregateLeaf, Condition, DimensionLeaf, TagLeaf } from './condition.ts';
+import type { AggregateLeaf, Condition, DimensionLeaf, TagLeaf } from '../catalog/condition.ts';
 
-export { aggregateKey, leaves, type AggregateRef, type DayWindow } from './condition.ts';
+export { aggregateKey, leaves, type AggregateRef, type DayWindow } from '../catalog/condition.ts';
 
 /**
  * A condition of tags, audiences, access scopes and strategy targeting: leaves compare a

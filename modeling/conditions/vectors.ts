@@ -1,5 +1,5 @@
 import type { Rule } from './rule.ts';
-import type { Condition, ConditionOp, DimensionLeaf, MetricLeaf } from './condition.ts';
+import type { Condition, ConditionOp, DimensionLeaf, MetricLeaf } from '../catalog/condition.ts';
 import { ruleToFilter } from './rule-to-filter.ts';
 import type { CustomerFeatures } from './evaluate-rule.ts';
 import type { Truth, ValueType } from './compare.ts';

@@ -3,7 +3,7 @@ import { FilterSyntaxError, lexFilter, type Token } from './filter-lexer.ts';
 import { readTemplate, type TemplateRef, type TokenCursor } from './filter-templates.ts';
 import { CONDITION_LIMITS, conditionLimits, type ConditionLimits } from '../catalog/condition-limits.ts';
 import { quoteInput } from '../quote-input.ts';
-import { validateCondition } from '../conditions/validate-condition.ts';
+import { validateCondition } from '../catalog/validate-condition.ts';
 
 type Operand =
   | { readonly kind: 'ref'; readonly ref: TemplateRef; readonly at: number }

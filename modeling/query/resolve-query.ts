@@ -18,7 +18,7 @@ import {
 } from '../catalog/dimension-ref.ts';
 import { expandSavedQuery } from './saved-query.ts';
 import { metricDefaultGrain, queryModels, distinctValuesModel } from './query-models.ts';
-import { validateCondition } from '../conditions/validate-condition.ts';
+import { validateCondition } from '../catalog/validate-condition.ts';
 
 export { METRIC_TIME } from '../catalog/dimension-ref.ts';
 

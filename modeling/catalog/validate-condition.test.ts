@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { wealthCatalog } from '../../domains/wealth/catalog.ts';
-import { buildCatalog } from '../catalog/build-catalog.ts';
-import { indexCatalog } from '../catalog/catalog-index.ts';
-import { toFilter, type FilterInput } from '../catalog/filter-input.ts';
-import type { Filter, Model } from '../catalog/types.ts';
+import { buildCatalog } from './build-catalog.ts';
+import { indexCatalog } from './catalog-index.ts';
+import { toFilter, type FilterInput } from './filter-input.ts';
+import type { Filter, Model } from './types.ts';
 import { compileMetricQuery } from '../plan/compile-metric-query.ts';
-import { compare } from './compare.ts';
-import { comparisonSql } from './condition-sql.ts';
+import { compare } from '../conditions/compare.ts';
+import { comparisonSql } from '../conditions/condition-sql.ts';
 import type { ConditionOp } from './condition.ts';
-import { CONDITION_LIMITS } from '../catalog/condition-limits.ts';
-import { parseRule } from './parse-rule.ts';
+import { CONDITION_LIMITS } from './condition-limits.ts';
+import { parseRule } from '../conditions/parse-rule.ts';
 import { validateCondition } from './validate-condition.ts';
 
 const { maxDepth, maxComparisons, maxValues } = CONDITION_LIMITS;

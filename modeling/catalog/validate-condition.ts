@@ -1,7 +1,7 @@
 import { StrataError } from '../errors.ts';
 import { quoteInput } from '../quote-input.ts';
 import { CONDITION_OPS, isConditionOp, opArity, type Condition, type ConditionLeaf } from './condition.ts';
-import { conditionLimits, type ConditionLimits } from '../catalog/condition-limits.ts';
+import { conditionLimits, type ConditionLimits } from './condition-limits.ts';
 
 /** What a condition is called in messages (`rules nest at most 12 levels deep`) and where it sits. */
 export interface ConditionPlace {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { StrataError } from '../errors.ts';
 import { quoteInput } from '../quote-input.ts';
 import type { AggregateRef, Condition, ConditionLeaf, ConditionOp } from './condition.ts';
-import { CONDITION_LIMITS } from '../catalog/condition-limits.ts';
+import { CONDITION_LIMITS } from './condition-limits.ts';
 import { validateCondition, type ConditionPlace } from './validate-condition.ts';
 
 /** The subjects a comparison of API.md's condition input may name. */
