@@ -1,8 +1,7 @@
 import { builder } from './builder.ts';
 import { FilterOpEnum, GrainEnum } from './enums.ts';
 import type { Filter, FilterOp, Grain } from '../modeling/catalog/types.ts';
-import { FilterShapeError, toFilter, type FilterInput } from '../modeling/catalog/filter-input.ts';
-import { StrataError } from '../modeling/errors.ts';
+import { toFilter, type FilterInput } from '../modeling/catalog/filter-input.ts';
 import { conditionLimitsText } from './condition-limits-text.ts';
 
 export interface FilterInputShape {
@@ -28,12 +27,7 @@ export const FilterInputRef = builder.inputRef<FilterInputShape>('FilterInput').
   }),
 });
 
-/** The GraphQL filter as the closed filter language; shape problems become BAD_USER_INPUT. */
+/** The GraphQL filter as the closed filter language; shape problems are BAD_USER_INPUT with their path. */
 export function filterFromInput(input: FilterInputShape, path = 'where'): Filter {
-  try {
-    return toFilter(input as FilterInput, path);
-  } catch (error) {
-    if (error instanceof FilterShapeError) throw new StrataError('BAD_USER_INPUT', `${error.path}: ${error.message}`, { path: error.path });
-    throw error;
-  }
+  return toFilter(input as FilterInput, path);
 }

@@ -59,5 +59,5 @@ export async function parseScope(runtime: TagRuntime, input: unknown, path: stri
 export function narrowScope(outer: Rule | undefined, inner: Rule | undefined): Rule | undefined {
   if (!outer) return inner;
   if (!inner) return outer;
-  return { kind: 'and', rules: [outer, inner] };
+  return { kind: 'and', filters: [outer, inner] };
 }

@@ -3,6 +3,8 @@ import type { DatabaseSchema } from '../store/schema.ts';
 import type { TagDefinition } from '../modeling/tags/tag-definition.ts';
 import { SNAPSHOT_LOCK } from './profile-materialization.ts';
 import type { Rule } from '../modeling/conditions/rule.ts';
+import { ruleToInput } from '../modeling/conditions/rule-to-input.ts';
+import { readStoredRule } from '../modeling/conditions/stored-rule.ts';
 import { checkRule } from '../modeling/tags/check-tag.ts';
 import { orderTags } from '../modeling/tags/check-tag.ts';
 import { profileSql } from '../modeling/tags/profile-sql.ts';
@@ -18,7 +20,8 @@ import { checkDefinitionKey, checkDefinitionText } from '../modeling/catalog/def
 
 export interface AudienceBody {
   readonly description: string;
-  readonly rule: Rule;
+  /** The rule in API.md's input form (`ruleToInput`); read it with `audienceRule`. */
+  readonly rule: unknown;
 }
 
 export type StoredAudience = StoredDefinition<AudienceBody>;
@@ -26,7 +29,12 @@ export type StoredAudience = StoredDefinition<AudienceBody>;
 /** Published audiences, as materialization needs them (read with the caller's connection or transaction). */
 export async function publishedAudiences(db: Kysely<DatabaseSchema>): Promise<{ key: string; rule: Rule }[]> {
   const all = await listDefinitions<AudienceBody>(db, 'audience');
-  return all.filter((a) => a.status === 'PUBLISHED').map((a) => ({ key: a.key, rule: a.body.rule }));
+  return all.filter((a) => a.status === 'PUBLISHED').map((a) => ({ key: a.key, rule: audienceRule(a) }));
+}
+
+/** A stored audience's rule as the condition AST (also from audiences stored as an earlier AST). */
+export function audienceRule(audience: StoredAudience): Rule {
+  return readStoredRule(audience.body.rule, `audiences.${audience.key}.rule`);
 }
 
 /** Members of a rule computed live, as the statement selecting their keys. */
@@ -56,7 +64,7 @@ export async function createAudience(
     expectedVersion: null,
     actor,
     action: 'create',
-    apply: () => ({ status: 'PUBLISHED', body: { description: input.description ?? '', rule: input.rule }, bumpVersion: true }),
+    apply: () => ({ status: 'PUBLISHED', body: { description: input.description ?? '', rule: ruleToInput(input.rule) }, bumpVersion: true }),
   });
   // Waits for a running materialization (which read the audiences before this one existed),
   // then adds the members to whichever snapshot is current, and to the held run an approver

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { ruleSql, type RuleColumns } from '../modeling/conditions/rule-sql.ts';
 import type { Rule } from '../modeling/conditions/rule.ts';
 import { tagValueType, type TagDefinition } from '../modeling/tags/tag-definition.ts';
-import { subjectDimension, type TagSubject } from '../modeling/tags/tag-subject.ts';
+import { subjectDimension, subjectOperand, type TagSubject } from '../modeling/tags/tag-subject.ts';
 import { StrataError } from '../modeling/errors.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 
@@ -17,10 +17,7 @@ export function scopedKeysSql(subject: TagSubject, tags: ReadonlyMap<string, Tag
   if (!scope) return undefined;
   const key = sql.raw(subject.key);
   const columns: RuleColumns = {
-    dimension: (ref) => {
-      const dimension = subjectDimension(subject, ref, 'scope');
-      return { expr: sql`(${sql.raw(dimension.sql)})`, type: dimension.type };
-    },
+    dimension: (ref) => subjectOperand(subject, ref, 'scope', sql`(${sql.raw(subjectDimension(subject, ref, 'scope').sql)})`),
     tag: (tagKey) => {
       const tag = tags.get(tagKey);
       if (!tag) throw new StrataError('FORBIDDEN', `your access scope reads tag '${tagKey}', which is no longer published; ask an admin for a new key`);

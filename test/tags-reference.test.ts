@@ -414,6 +414,7 @@ const subject = tagSubject(indexCatalog(domain.catalog), domain.subject);
 const ordered = orderTags(domain.tags);
 const tagsByKey = new Map(domain.tags.map((t) => [t.key, t]));
 const ruleTypes: RuleTypes = {
+  timeZone: subject.model.timeZone,
   dimensionType: (ref) => subjectDimension(subject, ref, 'test').type,
   tagType: (key) => {
     const tag = tagsByKey.get(key);
@@ -538,7 +539,7 @@ await describeEachEngine('customer tags against hand-written SQL on %s', (engine
       const aggregateKeys = new Set(
         ordered.flatMap((t) => tagRules(t.source).flatMap(leaves)).flatMap((l) => (l.kind === 'aggregate' ? [aggregateKey(l.aggregate)] : [])),
       );
-      const dimensionRefs = new Set(ordered.flatMap((t) => tagRules(t.source).flatMap(leaves)).flatMap((l) => (l.kind === 'dimension' ? [l.dimension] : [])));
+      const dimensionRefs = new Set(ordered.flatMap((t) => tagRules(t.source).flatMap(leaves)).flatMap((l) => (l.kind === 'compare' ? [l.dimension] : [])));
       expect(aggregateKeys.size).toBeGreaterThan(0);
       for (const key of aggregateKeys) expect(Object.keys(features.aggregates as Record<string, string>)).toContain(key);
       for (const ref of dimensionRefs) expect(Object.keys(features.dimensions as Record<string, string>)).toContain(ref);

@@ -3,6 +3,7 @@
  * DSL, steward-defined tags, imported dbt projects) produces and the one compiler reads.
  */
 import type { Sensitivity } from './sensitivity.ts';
+import type { Condition, ConditionOp, DimensionLeaf, MetricLeaf } from './condition.ts';
 
 export type { Sensitivity } from './sensitivity.ts';
 
@@ -112,29 +113,11 @@ export interface Model extends Governance {
 
 // ---- the closed filter language (metric query `where`, measure and metric filters) ----
 
-export type FilterOp = 'EQ' | 'NEQ' | 'IN' | 'NOT_IN' | 'GT' | 'GTE' | 'LT' | 'LTE' | 'BETWEEN' | 'CONTAINS' | 'STARTS_WITH' | 'IS_NULL' | 'IS_NOT_NULL';
+/** The comparison operators of the one condition language (`modeling/conditions/condition.ts`). */
+export type FilterOp = ConditionOp;
 
-export type Filter =
-  | { readonly kind: 'and'; readonly filters: readonly Filter[] }
-  | { readonly kind: 'or'; readonly filters: readonly Filter[] }
-  | { readonly kind: 'not'; readonly filter: Filter }
-  | {
-      readonly kind: 'compare';
-      /** A dimension reference as in a query (`model.dimension`, `metric_time`). */
-      readonly dimension: string;
-      readonly grain?: Grain;
-      readonly op: FilterOp;
-      readonly values: readonly string[];
-    }
-  | {
-      /** A metric's value per entity compared with literals (`Metric('bookings', ['listing']) > 2`). */
-      readonly kind: 'metric';
-      readonly metric: string;
-      /** Entity references the metric is grouped by; the filtered rows match on them. */
-      readonly groupBy: readonly string[];
-      readonly op: FilterOp;
-      readonly values: readonly string[];
-    };
+/** A metric filter: the one condition AST over dimension leaves (with a time grain) and `Metric(...)` leaves. */
+export type Filter = Condition<DimensionLeaf<Grain> | MetricLeaf>;
 
 // ---- metrics ----
 

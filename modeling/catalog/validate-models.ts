@@ -1,4 +1,5 @@
 import type { Catalog, Filter, Model } from './types.ts';
+import { conditionProblem } from './validate-condition.ts';
 import { AGGREGATIONS, CARDINALITIES, DIMENSION_TYPES, isIdentifier, isTimeZone, checkGovernance } from './vocabulary.ts';
 import { safeReaches } from './join-graph.ts';
 import type { ProblemCollector } from './validation-error.ts';
@@ -92,13 +93,22 @@ function validateFiltersAndPaths(model: Model, byName: ReadonlyMap<string, Model
   }
 }
 
-/** Every dimension a filter names must be reachable without fan-out, and its values castable. */
+/**
+ * A filter passes the one condition validator (limits, operators, arity), then every
+ * dimension it names must be reachable without fan-out, and its values castable.
+ */
 export function checkFilter(filter: Filter, model: Model, index: CatalogIndex, path: string, problems: ProblemCollector): void {
+  const problem = conditionProblem(filter, { noun: 'filter', path });
+  if (problem) return problems.add(problem.path, 'INVALID_FILTER', problem.message);
+  checkFilterNames(filter, model, index, path, problems);
+}
+
+function checkFilterNames(filter: Filter, model: Model, index: CatalogIndex, path: string, problems: ProblemCollector): void {
   if (filter.kind === 'and' || filter.kind === 'or') {
-    filter.filters.forEach((f, i) => checkFilter(f, model, index, `${path}.${filter.kind}[${i}]`, problems));
+    filter.filters.forEach((f, i) => checkFilterNames(f, model, index, `${path}.${filter.kind}[${i}]`, problems));
     return;
   }
-  if (filter.kind === 'not') return checkFilter(filter.filter, model, index, `${path}.not`, problems);
+  if (filter.kind === 'not') return checkFilterNames(filter.filter, model, index, `${path}.not`, problems);
   if (filter.kind === 'metric') {
     if (!index.metrics.has(filter.metric) && index.metrics.size > 0) problems.add(path, 'UNKNOWN_METRIC', `filter names unknown metric '${filter.metric}'`);
     return;

@@ -1,16 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRule } from './evaluate-rule.ts';
-import { RULE_VECTORS, VECTOR_TYPES } from './vectors.ts';
+import { FILTER_VECTOR_TYPES, FILTER_VECTORS, RULE_VECTORS, VECTOR_TIME_ZONE, VECTOR_TYPES } from './vectors.ts';
+import { evaluateCondition } from './evaluate-condition.ts';
 import { parseRule } from './parse-rule.ts';
 
 const types = {
   dimensionType: (ref: string) => VECTOR_TYPES.dimensions[ref] ?? 'string',
   tagType: (key: string) => VECTOR_TYPES.tags[key] ?? 'string',
+  timeZone: VECTOR_TIME_ZONE,
 };
 
 describe('evaluateRule', () => {
   it.each(RULE_VECTORS.map((v) => [v.name, v] as const))('%s', (_name, vector) => {
     expect(evaluateRule(vector.rule, vector.features, types)).toBe(vector.expected);
+  });
+});
+
+describe('evaluateCondition on metric filters', () => {
+  it.each(FILTER_VECTORS.map((v) => [v.name, v] as const))('%s', (_name, vector) => {
+    const truth = evaluateCondition(vector.filter, (leaf) =>
+      leaf.kind === 'metric'
+        ? { type: 'number', value: vector.features.metrics[leaf.metric] }
+        : { type: FILTER_VECTOR_TYPES[leaf.dimension] ?? 'string', value: vector.features.dimensions[leaf.dimension], timeZone: VECTOR_TIME_ZONE },
+    );
+    expect(truth).toBe(vector.expected);
   });
 });
 
@@ -26,8 +39,8 @@ describe('parseRule', () => {
       }),
     ).toEqual({
       kind: 'and',
-      rules: [
-        { kind: 'dimension', dimension: 'customer.age_band', op: 'IN', values: ['18-24', '25-34'] },
+      filters: [
+        { kind: 'compare', dimension: 'customer.age_band', op: 'IN', values: ['18-24', '25-34'] },
         { kind: 'tag', tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] },
         { kind: 'aggregate', aggregate: { measure: 'transaction.purchase_amount', window: { days: 30 } }, op: 'GT', values: ['0'] },
       ],

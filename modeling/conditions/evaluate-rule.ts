@@ -1,5 +1,6 @@
 import { aggregateKey, type Rule } from './rule.ts';
-import { all, any, compare, type Truth, type ValueType } from './compare.ts';
+import type { Truth, ValueType } from './compare.ts';
+import { evaluateCondition } from './evaluate-condition.ts';
 
 /** What the in-memory evaluator knows of one customer. */
 export interface CustomerFeatures {
@@ -15,31 +16,31 @@ export interface CustomerFeatures {
 export interface RuleTypes {
   dimensionType(ref: string): ValueType;
   tagType(key: string): ValueType;
+  /** The subject model's reporting time zone, where time literals without an offset are read; UTC by default. */
+  readonly timeZone?: string;
 }
 
 /**
- * Evaluates a rule over one customer's features with SQL's three-valued logic, so it
- * selects exactly the customers the compiled SQL selects (used by decisions at request time).
+ * Evaluates a rule over one customer's features with SQL's three-valued logic
+ * (`evaluateCondition`), so it selects exactly the customers the compiled SQL selects.
  *
  * ```ts
  * evaluateRule(rule, features, types) === true // the customer matches
  * ```
  */
 export function evaluateRule(rule: Rule, features: CustomerFeatures, types: RuleTypes): Truth {
-  switch (rule.kind) {
-    case 'and':
-      return all(rule.rules.map((r) => evaluateRule(r, features, types)));
-    case 'or':
-      return any(rule.rules.map((r) => evaluateRule(r, features, types)));
-    case 'not': {
-      const inner = evaluateRule(rule.rule, features, types);
-      return inner === null ? null : !inner;
+  return evaluateCondition(rule, (leaf) => {
+    switch (leaf.kind) {
+      case 'compare':
+        return {
+          type: types.dimensionType(leaf.dimension),
+          value: features.dimensions[leaf.dimension],
+          ...(types.timeZone ? { timeZone: types.timeZone } : {}),
+        };
+      case 'tag':
+        return { type: types.tagType(leaf.tag), value: features.tags[leaf.tag] };
+      case 'aggregate':
+        return { type: 'number', value: features.aggregates[aggregateKey(leaf.aggregate)] };
     }
-    case 'dimension':
-      return compare(types.dimensionType(rule.dimension), features.dimensions[rule.dimension], rule.op, rule.values);
-    case 'tag':
-      return compare(types.tagType(rule.tag), features.tags[rule.tag], rule.op, rule.values);
-    case 'aggregate':
-      return compare('number', features.aggregates[aggregateKey(rule.aggregate)], rule.op, rule.values);
-  }
+  });
 }

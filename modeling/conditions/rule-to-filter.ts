@@ -1,5 +1,5 @@
-import type { Filter } from '../catalog/types.ts';
 import { StrataError } from '../errors.ts';
+import type { Condition, DimensionLeaf } from '../catalog/condition.ts';
 import type { Rule } from './rule.ts';
 
 /**
@@ -7,16 +7,15 @@ import type { Rule } from './rule.ts';
  * stays as written, a tag leaf becomes `customer.tag.<key>`. Aggregate leaves have no
  * metric-filter form and are refused.
  */
-export function ruleToFilter(rule: Rule, subjectName: string): Filter {
+export function ruleToFilter(rule: Rule, subjectName: string): Condition<DimensionLeaf<never>> {
   switch (rule.kind) {
     case 'and':
-      return { kind: 'and', filters: rule.rules.map((r) => ruleToFilter(r, subjectName)) };
     case 'or':
-      return { kind: 'or', filters: rule.rules.map((r) => ruleToFilter(r, subjectName)) };
+      return { kind: rule.kind, filters: rule.filters.map((r) => ruleToFilter(r, subjectName)) };
     case 'not':
-      return { kind: 'not', filter: ruleToFilter(rule.rule, subjectName) };
-    case 'dimension':
-      return { kind: 'compare', dimension: rule.dimension, op: rule.op, values: rule.values };
+      return { kind: 'not', filter: ruleToFilter(rule.filter, subjectName) };
+    case 'compare':
+      return rule;
     case 'tag':
       return { kind: 'compare', dimension: `${subjectName}.tag.${rule.tag}`, op: rule.op, values: rule.values };
     case 'aggregate':

@@ -4,12 +4,12 @@ import type { Rule } from './rule.ts';
 export function ruleToInput(rule: Rule): Record<string, unknown> {
   switch (rule.kind) {
     case 'and':
-      return { and: rule.rules.map(ruleToInput) };
+      return { and: rule.filters.map(ruleToInput) };
     case 'or':
-      return { or: rule.rules.map(ruleToInput) };
+      return { or: rule.filters.map(ruleToInput) };
     case 'not':
-      return { not: ruleToInput(rule.rule) };
-    case 'dimension':
+      return { not: ruleToInput(rule.filter) };
+    case 'compare':
       return { dimension: rule.dimension, op: rule.op, values: [...rule.values] };
     case 'tag':
       return { tag: rule.tag, op: rule.op, values: [...rule.values] };

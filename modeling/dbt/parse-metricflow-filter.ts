@@ -3,6 +3,7 @@ import { FilterSyntaxError, lexFilter, type Token } from './filter-lexer.ts';
 import { readTemplate, type TemplateRef, type TokenCursor } from './filter-templates.ts';
 import { CONDITION_LIMITS, conditionLimits, type ConditionLimits } from '../catalog/condition-limits.ts';
 import { quoteInput } from '../quote-input.ts';
+import { validateCondition } from '../catalog/validate-condition.ts';
 
 type Operand =
   | { readonly kind: 'ref'; readonly ref: TemplateRef; readonly at: number }
@@ -122,7 +123,8 @@ export function parseMetricFlowFilter(text: string): Filter {
   const filter = or(0);
   const rest = cursor.peek();
   if (rest) throw new FilterSyntaxError(`unexpected ${quoteInput(rest.text)}`, rest.at);
-  return filter;
+  // The one condition validator, as for every other form (the reading above already kept to its limits).
+  return validateCondition(filter, { noun: 'filter', path: 'filter' });
 }
 
 function operand(cursor: TokenCursor, isWord: (word: string) => boolean): Operand {

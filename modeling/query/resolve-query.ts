@@ -19,6 +19,7 @@ import {
 } from '../catalog/dimension-ref.ts';
 import { expandSavedQuery } from './saved-query.ts';
 import { coarsestGrain, metricDefaultGrain, metricMinGrain, queryModels, distinctValuesModel } from './query-models.ts';
+import { validateCondition } from '../catalog/validate-condition.ts';
 
 export { METRIC_TIME } from '../catalog/dimension-ref.ts';
 
@@ -59,6 +60,7 @@ export interface ResolvedQuery {
 
 /** Checks every name in a query against the catalog and says how to fix what is wrong. */
 export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQuery {
+  if (input.where) validateCondition(input.where, { noun: 'filter', path: 'where' });
   const query = expandSavedQuery(index.catalog, input);
   if (query.metrics.length === 0 && (query.groupBy ?? []).length === 0)
     throw new StrataError('INVALID_QUERY', 'name at least one metric in `metrics`, or group-bys for their distinct values');

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { DimensionType, Filter, FilterOp, Grain } from '../catalog/types.ts';
+import type { DimensionType, Filter, Grain } from '../catalog/types.ts';
+import { comparisonSql, conditionSql, type SqlOperand } from '../conditions/condition-sql.ts';
 import { boundFor, truncate, type TimeColumn } from './time.ts';
 
 /** A referenced column; `grained` is its value at the grain the reference names (`metric_time__month`). */
@@ -19,91 +20,50 @@ export interface FilterScope {
 }
 
 const SUB_DAILY_GRAINS: ReadonlySet<Grain> = new Set(['MILLISECOND', 'SECOND', 'MINUTE', 'HOUR']);
-const COMPARISON: Readonly<Record<string, string>> = { EQ: '=', NEQ: '<>', GT: '>', GTE: '>=', LT: '<', LTE: '<=' };
 
-/** Compiles the closed filter language to a SQL predicate; every value is a bound parameter. */
+/**
+ * Compiles a metric filter to a SQL predicate with the one comparison compiler of the
+ * condition language (`comparisonSql`): the scope resolves what each leaf names, the
+ * comparison itself (operators, string order, null logic) is the rules' own.
+ */
 export function filterSql(filter: Filter, scope: FilterScope): RawBuilder<unknown> {
-  switch (filter.kind) {
-    case 'and':
-      return sql`(${sql.join(
-        filter.filters.map((f) => filterSql(f, scope)),
-        sql` AND `,
-      )})`;
-    case 'or':
-      return sql`(${sql.join(
-        filter.filters.map((f) => filterSql(f, scope)),
-        sql` OR `,
-      )})`;
-    case 'not':
-      return sql`(NOT ${filterSql(filter.filter, scope)})`;
-    case 'compare':
-      return compareSql(filter, scope);
-    case 'metric': {
-      if (!scope.metricValue) throw new Error('filter invariant: metric filters are not supported here');
-      const value = scope.metricValue(filter);
-      return comparison(
-        filter.op,
-        value,
-        filter.values.map((v) => sql`CAST(${v} AS numeric)`),
-        filter.values,
-        value,
-      );
+  return conditionSql(filter, (leaf) => {
+    switch (leaf.kind) {
+      case 'compare': {
+        const column = scope.column(leaf.dimension);
+        return comparisonSql(operand(column, leaf.grain), leaf.op, leaf.values);
+      }
+      case 'metric': {
+        if (!scope.metricValue) throw new Error('filter invariant: metric filters are not supported here');
+        return comparisonSql({ expr: scope.metricValue(leaf), type: 'number' }, leaf.op, leaf.values);
+      }
     }
-  }
+  });
 }
 
-function compareSql(filter: Extract<Filter, { kind: 'compare' }>, scope: FilterScope): RawBuilder<unknown> {
-  const column = scope.column(filter.dimension);
-  const { left, value } = operands(column, filter.grain);
-  return comparison(filter.op, left, filter.values.map(value), filter.values, column.expr);
-}
-
-function comparison(
-  op: FilterOp,
-  left: RawBuilder<unknown>,
-  values: RawBuilder<unknown>[],
-  raw: readonly string[],
-  plain: RawBuilder<unknown>,
-): RawBuilder<unknown> {
-  const filter = { op, values: raw };
-  const column = { expr: plain };
-  switch (filter.op) {
-    case 'IS_NULL':
-      return sql`(${left} IS NULL)`;
-    case 'IS_NOT_NULL':
-      return sql`(${left} IS NOT NULL)`;
-    case 'IN':
-      return sql`(${left} IN (${sql.join(values)}))`;
-    case 'NOT_IN':
-      return sql`(${left} NOT IN (${sql.join(values)}))`;
-    case 'BETWEEN':
-      return sql`(${left} BETWEEN ${values[0]} AND ${values[1]})`;
-    case 'CONTAINS':
-      return sql`(strpos(CAST(${column.expr} AS text), ${filter.values[0]}) > 0)`;
-    case 'STARTS_WITH':
-      return sql`starts_with(CAST(${column.expr} AS text), ${filter.values[0]})`;
-    default:
-      return sql`(${left} ${sql.raw(COMPARISON[filter.op] as string)} ${values[0]})`;
-  }
-}
-
-function operands(column: FilterColumn, grain: Grain | undefined): { left: RawBuilder<unknown>; value: (v: string) => RawBuilder<unknown> } {
+/** The compared expression of a dimension leaf: at the grain the reference or the leaf names, literals cast to match. */
+function operand(column: FilterColumn, grain: Grain | undefined): SqlOperand {
+  const text = column.expr;
   if (!grain && column.grained) {
     const date = column.grained.date;
-    return { left: column.grained.expr, value: (v) => (date ? sql`CAST(${v} AS date)` : sql`CAST(${v} AS timestamp)`) };
+    return { expr: column.grained.expr, type: 'time', text, literal: (v) => (date ? sql`CAST(${v} AS date)` : sql`CAST(${v} AS timestamp)`) };
   }
   switch (column.type) {
     case 'number':
-      return { left: column.expr, value: (v) => sql`CAST(${v} AS numeric)` };
     case 'boolean':
-      return { left: column.expr, value: (v) => sql`CAST(${v} AS boolean)` };
     case 'string':
-      return { left: column.expr, value: (v) => sql`${v}` };
+      return { expr: column.expr, type: column.type };
     case 'time': {
       const time = column.time;
-      if (!time) return { left: column.expr, value: (v) => sql`CAST(${v} AS timestamp)` };
-      if (grain) return { left: truncate(time, grain), value: (v) => (SUB_DAILY_GRAINS.has(grain) ? sql`CAST(${v} AS timestamp)` : sql`CAST(${v} AS date)`) };
-      return { left: column.expr, value: (v) => boundFor(time, v) };
+      if (!time) return { expr: column.expr, type: 'time', literal: (v) => sql`CAST(${v} AS timestamp)` };
+      if (grain)
+        return {
+          expr: truncate(time, grain),
+          type: 'time',
+          text,
+          literal: (v) => (SUB_DAILY_GRAINS.has(grain) ? sql`CAST(${v} AS timestamp)` : sql`CAST(${v} AS date)`),
+        };
+      return { expr: column.expr, type: 'time', literal: (v) => boundFor(time, v) };
     }
   }
 }

@@ -34,7 +34,7 @@ export function checkRule(
 ): void {
   leaves(rule).forEach((leaf, i) => {
     const at = `${path} (comparison ${i + 1})`;
-    if (leaf.kind === 'dimension') return checkValues(subjectDimension(subject, leaf.dimension, at).type, leaf.values, at);
+    if (leaf.kind === 'compare') return checkValues(subjectDimension(subject, leaf.dimension, at).type, leaf.values, at);
     if (leaf.kind === 'aggregate') {
       measureOwner(subject, leaf.aggregate.measure, at);
       return checkValues('number', leaf.values, at);

@@ -4,7 +4,7 @@ import { ruleSql, type RuleColumns } from '../conditions/rule-sql.ts';
 import { customerAggregateSql, isCounting } from './customer-aggregate-sql.ts';
 import { tagLayers } from './check-tag.ts';
 import { tagRules, tagValueType, type TagDefinition } from './tag-definition.ts';
-import { subjectDimension, type TagSubject } from './tag-subject.ts';
+import { subjectDimension, subjectOperand, type TagSubject } from './tag-subject.ts';
 
 export interface AudienceRule {
   readonly key: string;
@@ -28,7 +28,7 @@ function gatherFeatures(subject: TagSubject, tags: readonly TagDefinition[], aud
   };
   const rules = [...tags.flatMap((t) => tagRules(t.source)), ...audiences.map((a) => a.rule)];
   for (const leaf of rules.flatMap(leaves)) {
-    if (leaf.kind === 'dimension' && !features.dimensions.has(leaf.dimension)) {
+    if (leaf.kind === 'compare' && !features.dimensions.has(leaf.dimension)) {
       subjectDimension(subject, leaf.dimension, 'rule');
       features.dimensions.set(leaf.dimension, `d${features.dimensions.size}`);
     }
@@ -97,7 +97,7 @@ export function profileSql(subject: TagSubject, orderedTags: readonly TagDefinit
 
   const tagTypes = new Map(orderedTags.map((t) => [t.key, tagValueType(t)]));
   const columns: RuleColumns = {
-    dimension: (ref) => ({ expr: sql.ref(`prev.${features.dimensions.get(ref)}`), type: subjectDimension(subject, ref, 'rule').type }),
+    dimension: (ref) => subjectOperand(subject, ref, 'rule', sql.ref(`prev.${features.dimensions.get(ref)}`)),
     tag: (key) => ({ expr: sql.ref(`prev.${features.tags.get(key)}`), type: tagTypes.get(key) ?? 'string' }),
     aggregate: (ref) => sql.ref(`prev.${features.aggregates.get(aggregateKey(ref))?.column}`),
   };

@@ -18,7 +18,7 @@ const TIME_OF_DAY = /^\d{4}-\d{2}-\d{2}[T ](?!00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{
  */
 export function ruleMembers(rule: Rule, subject: TagSubject, tags: ReadonlyMap<string, TagDefinition>, seen: ReadonlySet<string> = new Set()): RuleMember[] {
   return leaves(rule).map((leaf): RuleMember => {
-    if (leaf.kind === 'dimension') {
+    if (leaf.kind === 'compare') {
       const dimension = subject.model.dimensions.find((d) => `${subject.model.name}.${d.name}` === leaf.dimension);
       const own = dimension?.sensitivity ?? DEFAULT_SENSITIVITY;
       const fine = dimension?.type === 'time' && dimension.subDaySensitivity && leaf.values.some((v) => TIME_OF_DAY.test(v));

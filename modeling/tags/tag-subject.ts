@@ -4,6 +4,9 @@ import { StrataError } from '../errors.ts';
 import { closestNames } from '../query/suggest.ts';
 import type { ValueType } from '../conditions/compare.ts';
 import { quoteInput } from '../quote-input.ts';
+import type { RawBuilder } from 'kysely';
+import type { SqlOperand } from '../conditions/condition-sql.ts';
+import { boundFor, type TimeColumn } from '../sql/time.ts';
 
 /** The model tags describe (the customer) and how other models' rows belong to it. */
 export interface TagSubject {
@@ -34,6 +37,19 @@ export function subjectDimension(subject: TagSubject, ref: string, path: string)
     );
   }
   return { sql: dimension.sql, type: dimension.type };
+}
+
+/**
+ * A subject dimension as a rule compares it, `expr` being where its value is read: a time
+ * dimension reads literals without an offset in the model's reporting time zone, as a
+ * metric filter on the same dimension does (`boundFor`).
+ */
+export function subjectOperand(subject: TagSubject, ref: string, path: string, expr: RawBuilder<unknown>): SqlOperand {
+  const { type } = subjectDimension(subject, ref, path);
+  if (type !== 'time') return { expr, type };
+  const dimension = subject.model.dimensions.find((d) => `${subject.model.name}.${d.name}` === ref);
+  const time: TimeColumn = { expr, storage: dimension?.storage ?? 'timestamptz', timeZone: subject.model.timeZone };
+  return { expr, type, literal: (v) => boundFor(time, v) };
 }
 
 /** The model of `model.measure` and the column holding the subject's key in it. */
