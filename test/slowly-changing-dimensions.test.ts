@@ -324,3 +324,50 @@ function dayText(value: unknown): string {
   if (value instanceof Date) return new Date(value.getTime() - value.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
   return String(value).slice(0, 10);
 }
+
+describe('validating a model with a validity window', () => {
+  const owner = 'test';
+  const versions = (name: string, extra: Partial<Parameters<typeof defineModel>[0]> = {}) =>
+    defineModel({
+      name,
+      description: 'Versions',
+      owner,
+      table: `${SCHEMA}.${name}`,
+      primaryKey: ['id', 'valid_from'],
+      validity: { start: 'valid_from', end: 'valid_to' },
+      dimensions: {
+        label: { type: 'string', description: 'Label' },
+        valid_from: { type: 'time', storage: 'date', description: 'From' },
+        valid_to: { type: 'time', storage: 'date', description: 'To' },
+      },
+      ...extra,
+    });
+  const problems = (models: Parameters<typeof buildCatalog>[0]['models']) => {
+    try {
+      buildCatalog({ models, metrics: [] });
+    } catch (error) {
+      return (error as { problems: { path: string; code: string }[] }).problems.map((p) => `${p.path} ${p.code}`);
+    }
+    return [];
+  };
+
+  it('accepts two time dimensions bounding the rows', () => {
+    expect(problems([versions('a')])).toEqual([]);
+  });
+
+  it('refuses a window on a missing or non-time dimension, on one dimension, or holding measures', () => {
+    expect(problems([versions('a', { validity: { start: 'label', end: 'gone' } })])).toEqual([
+      'models.a.validity.start TYPE_MISMATCH',
+      'models.a.validity.end UNKNOWN_MEMBER',
+    ]);
+    expect(problems([versions('a', { validity: { start: 'valid_from', end: 'valid_from' } })])).toEqual(['models.a.validity INVALID_VALIDITY_WINDOW']);
+    expect(problems([versions('a', { defaultTimeDimension: 'valid_from', measures: { versions: { aggregation: 'count', description: 'n' } } })])).toEqual([
+      'models.a.validity INVALID_VALIDITY_WINDOW',
+    ]);
+  });
+
+  it('refuses a join between two models with a window', () => {
+    const joined = versions('a', { joins: { b: { model: 'b', cardinality: 'many_to_one', on: { id: 'id' } } } });
+    expect(problems([joined, versions('b')])).toEqual(['models.a.joins.b INVALID_JOIN']);
+  });
+});
