@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Dimension, Model } from '../catalog/types.ts';
+import { GRAINS } from '../catalog/types.ts';
 import type { JoinStep } from '../catalog/join-graph.ts';
 import { StrataError } from '../errors.ts';
 import { localTime } from './time.ts';
@@ -165,12 +166,14 @@ export class Relation {
     const start = o.model.dimensions.find((d) => d.name === window.start);
     const end = o.model.dimensions.find((d) => d.name === window.end);
     if (!start || !end) throw new Error(`catalog invariant: '${o.model.name}' has no validity dimensions '${window.start}', '${window.end}'`);
-    const at = (occurrence: Occurrence, dimension: Dimension) =>
-      sql`date_trunc(${sql.lit((dimension.grain ?? 'DAY').toLowerCase())}, CAST(${localTime({
-        expr: this.columnOf(occurrence, dimension.sql),
-        storage: dimension.storage ?? 'timestamptz',
-        timeZone: this.base.model.timeZone,
-      })} AS timestamp))`;
+    const at = (occurrence: Occurrence, dimension: Dimension) => {
+      const storage = dimension.storage ?? 'timestamptz';
+      const local = localTime({ expr: this.columnOf(occurrence, dimension.sql), storage, timeZone: this.base.model.timeZone });
+      const grain = dimension.grain ?? 'DAY';
+      // A date is a day already; anything else is cut to its grain (a `timestamp` column may hold dates).
+      if (storage === 'date' && GRAINS.indexOf(grain) <= GRAINS.indexOf('DAY')) return local;
+      return sql`date_trunc(${sql.lit(grain.toLowerCase())}, CAST(${local} AS timestamp))`;
+    };
     const t = at(this.base, fact);
     const until = at(o, end);
     return [sql`${t} >= ${at(o, start)}`, sql`(${until} IS NULL OR ${t} < ${until})`];
