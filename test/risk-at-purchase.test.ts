@@ -5,6 +5,8 @@ import { describeEachEngine } from './support/describe-engines.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { wealthCatalog } from '../domains/wealth/catalog.ts';
 import { createSemanticLayer, type SemanticLayer } from '../modeling/semantic-layer.ts';
+import { createApp } from '../api/app.ts';
+import { createApiKey } from '../store/api-keys.ts';
 
 /**
  * The bundled domain's slowly changing dimension: `risk_assessment.risk_level` is the risk
@@ -109,5 +111,39 @@ await describeEachEngine('risk level at purchase time on %s', (engine) => {
         AND (r.valid_to IS NULL OR (t.occurred_at AT TIME ZONE 'Asia/Shanghai')::date < r.valid_to)
       WHERE t.txn_type = 'purchase' AND t.status = 'succeeded' AND r.risk_level = 'C5'`.execute(database.db);
     expect(Number(c5?.purchase_amount).toFixed(2)).toBe(Number(rows[0]?.amount).toFixed(2));
+  });
+
+  it('answers the refusal through GraphQL with its code and reason, and the query with metric_time', async () => {
+    const app = await createApp(database, { dev: true, maxBodyBytes: 1_000_000 });
+    try {
+      const url = `http://127.0.0.1:${await app.listen(0)}/graphql`;
+      const token = await createApiKey(database.db, 'risk-analyst', 'analyst');
+      const ask = async (groupBy: unknown[]) => {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({
+            query: 'query($q: MetricQueryInput!) { metrics(query: $q) { rows } }',
+            variables: { q: { metrics: ['purchase_amount'], groupBy } },
+          }),
+        });
+        return (await response.json()) as {
+          data?: { metrics: { rows: unknown[] } } | null;
+          errors?: { message: string; extensions?: Record<string, unknown> }[];
+        };
+      };
+      const refused = await ask([{ dimension: 'risk_assessment.risk_level' }]);
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        code: 'INVALID_QUERY',
+        reason: 'SCD_REQUIRES_METRIC_TIME',
+        dimensions: ['risk_assessment.risk_level'],
+      });
+      expect(refused.errors?.[0]?.message).not.toMatch(/select|wealth\./i);
+      const answered = await ask([{ dimension: 'metric_time', grain: 'YEAR' }, { dimension: 'risk_assessment.risk_level' }]);
+      expect(answered.errors).toBeUndefined();
+      expect(answered.data?.metrics.rows.length).toBeGreaterThan(0);
+    } finally {
+      await app.close();
+    }
   });
 });
