@@ -1,4 +1,4 @@
-import { type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 
 /**
  * The history of each customer's assessed risk tolerance (a slowly changing dimension): one
