@@ -75,6 +75,31 @@ function createProgram(): Command {
     });
 
   program
+    .command('explain')
+    .description("print the plan of a metric query (nodes, joins, filters, offsets, each metric's value, rewrites) without running it")
+    .option('--metrics <names>', 'comma-separated metric names')
+    .option('--group-by <refs>', 'comma-separated group-bys (metric_time__month, customer.channel, metric_time:MONTH)')
+    .option('--where <json>', 'a filter in the FilterInput JSON form of the API')
+    .option('--filter <text>', "a filter in MetricFlow's text form")
+    .option('--from <date>', 'start of the time range (inclusive)')
+    .option('--to <date>', 'end of the time range (exclusive)')
+    .option('--order-by <fields>', 'comma-separated fields, -field for descending')
+    .option('--limit <n>', 'row limit', positiveInt)
+    .option('--query <json>', 'the whole query as JSON (MetricQueryInput); flags add to it')
+    .option('--dbt <dir>', 'explain against this dbt project alone instead of the served catalog')
+    .option('--schema <schema>', 'schema replacing $source_schema of --dbt (default STRATA_DBT_SCHEMA or public)')
+    .option('--json', 'print the plan as JSON')
+    .option('--sql', 'print the SQL after the plan')
+    .action(async (options: import('./cli-explain.ts').ExplainOptions & { dbt?: string; schema?: string }) => {
+      const [{ explainQuery }, { loadConfig }] = await Promise.all([import('./cli-explain.ts'), import('./config.ts')]);
+      const config = loadConfig();
+      const catalog = options.dbt
+        ? (await import('../modeling/dbt/import-dbt-project.ts')).importDbtProject(options.dbt, { schema: options.schema ?? config.dbtSchema }).catalog
+        : (await import('./serving-catalog.ts')).servingCatalog(config);
+      explainQuery(catalog, options, console.log);
+    });
+
+  program
     .command('print-schema')
     .description('write the sorted GraphQL schema to codegen/schema.graphql (or --out)')
     .option('--out <file>', 'output file', 'codegen/schema.graphql')

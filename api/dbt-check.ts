@@ -1,6 +1,7 @@
 import { importDbtProject } from '../modeling/dbt/import-dbt-project.ts';
 import { CatalogValidationError } from '../modeling/catalog/validation-error.ts';
 import { createSemanticLayer } from '../modeling/semantic-layer.ts';
+import { metricType } from '../modeling/catalog/describe.ts';
 
 /**
  * `strata dbt check <dir>`: imports a dbt semantic-layer project, prints its models, metrics
@@ -12,7 +13,7 @@ export function checkDbtProject(dir: string, schema: string, print: (line: strin
     const { catalog, refused } = importDbtProject(dir, { schema });
     const layer = createSemanticLayer(catalog, { maxRows: 1 });
     const byType = new Map<string, number>();
-    for (const m of catalog.metrics) byType.set(m.type, (byType.get(m.type) ?? 0) + 1);
+    for (const m of catalog.metrics) byType.set(metricType(layer.index, m), (byType.get(metricType(layer.index, m)) ?? 0) + 1);
     print(
       `${dir}: ${catalog.models.length} semantic models, ${catalog.metrics.length} metrics (${[...byType].map(([t, n]) => `${n} ${t.toLowerCase()}`).join(', ')}), ${catalog.savedQueries?.length ?? 0} saved queries, ${catalog.timeSpines?.length ?? 0} time spines`,
     );

@@ -6,7 +6,7 @@ import { locateDimension } from './catalog/locate-dimension.ts';
 import { compileMetricQuery, type CompiledMetricQuery } from './plan/compile-metric-query.ts';
 import { executeMetricQuery, type MetricResult } from './plan/execute-metric-query.ts';
 import { queryKey, type MetricQuery } from './query/metric-query.ts';
-import { customGrainNames, parseDimensionRef } from './query/dimension-ref.ts';
+import { customGrainNames, parseDimensionRef } from './catalog/dimension-ref.ts';
 import { withContributorCounts, type ContributorCatalog } from './privacy/contributor-catalog.ts';
 import { countContributors, suppressSmallCells } from './privacy/small-cells.ts';
 import { StrataError } from './errors.ts';
@@ -79,7 +79,7 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
       if (countedQuery.counts.size === 0) return { ...(await executeMetricQuery(db, compiled)), suppressedRows: [] };
       const result = await executeMetricQuery(db, planCounted(countedQuery.query));
       const { rows, suppressed } = suppressSmallCells(result.rows, countedQuery, access.minSubjects, query.metrics);
-      return { columns: compiled.columns, rows, sql: result.sql, suppressedRows: suppressed };
+      return { columns: compiled.columns, rows, sql: result.sql, plan: compiled.plan, suppressedRows: suppressed };
     },
   };
 }

@@ -3,7 +3,7 @@ import { StatusEnum } from './enums.ts';
 import { isAllowed } from '../services/authorization.ts';
 import { DEFAULT_SENSITIVITY } from '../modeling/catalog/sensitivity.ts';
 import type { Dimension, Measure, Metric, Model, ValidityWindow } from '../modeling/catalog/types.ts';
-import { metricDimensions, metricLineage, metricTimeDimension, type MetricLineage } from '../modeling/catalog/describe.ts';
+import { metricDimensions, metricLineage, metricTimeDimension, metricType, type MetricLineage } from '../modeling/catalog/describe.ts';
 
 const DimensionRef = builder.objectRef<Dimension>('Dimension').implement({
   description: 'A column a metric can be sliced or filtered by.',
@@ -80,7 +80,10 @@ const MetricRef = builder.objectRef<Metric>('Metric').implement({
   description: 'A governed metric: one name, one meaning, one number.',
   fields: (t) => ({
     name: t.exposeString('name'),
-    type: t.string({ description: 'SIMPLE, RATIO, DERIVED, CUMULATIVE, SEMI_ADDITIVE or CONVERSION.', resolve: (m) => m.type }),
+    type: t.string({
+      description: 'SIMPLE, RATIO, DERIVED, CUMULATIVE, SEMI_ADDITIVE (a simple metric over a measure with a non-additive dimension) or CONVERSION.',
+      resolve: async (m, _a, ctx) => metricType((await ctx.session()).semantic.index, m),
+    }),
     description: t.exposeString('description'),
     owner: t.exposeString('owner'),
     status: t.field({ type: StatusEnum, resolve: (m) => m.status }),

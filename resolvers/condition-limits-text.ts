@@ -1,4 +1,4 @@
-import { CONDITION_LIMITS } from '../modeling/conditions/limits.ts';
+import { CONDITION_LIMITS } from '../modeling/catalog/condition-limits.ts';
 
 /** The shared condition limits in words, for schema descriptions. */
 export function conditionLimitsText(noun: 'rule' | 'filter'): string {

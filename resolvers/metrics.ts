@@ -8,7 +8,9 @@ import type { Filter } from '../modeling/catalog/types.ts';
 import { parseMetricFlowFilter } from '../modeling/dbt/parse-metricflow-filter.ts';
 import { FilterSyntaxError } from '../modeling/dbt/filter-lexer.ts';
 import { StrataError } from '../modeling/errors.ts';
-import { CONDITION_LIMITS } from '../modeling/conditions/limits.ts';
+import { CONDITION_LIMITS } from '../modeling/catalog/condition-limits.ts';
+import { planSources } from '../modeling/plan/explain-plan.ts';
+import { isAllowed } from '../services/authorization.ts';
 
 /** `where` (structured) and `filter` (MetricFlow text) together: both must hold. */
 function whereOf(where: FilterInputShape | null | undefined, filter: string | null | undefined): { where: Filter } | undefined {
@@ -76,11 +78,17 @@ const ResultColumnRef = builder.objectRef<ResultColumn>('ResultColumn').implemen
   }),
 });
 
-const MetricQueryResultRef = builder.objectRef<ProtectedResult & { showSql: boolean }>('MetricQueryResult').implement({
+const MetricQueryResultRef = builder.objectRef<ProtectedResult & { showSql: boolean; sources?: Record<string, string> }>('MetricQueryResult').implement({
   fields: (t) => ({
     columns: t.field({ type: [ResultColumnRef], resolve: (r) => [...r.columns] }),
     rows: t.field({ type: ['MetricRow'], description: 'One object per row, keyed by column name.', resolve: (r) => r.rows as MetricRow[] }),
     sql: t.string({ nullable: true, description: 'The SQL that ran; null unless the caller may see it.', resolve: (r) => (r.showSql ? r.sql : null) }),
+    plan: t.field({
+      type: 'JSON',
+      description:
+        "How the numbers are computed, as data: the query as resolved, each aggregation node (kind, model, measures, time dimension and grain, filters, joins, offsets, non-additive dimension), each metric's value over node columns, the rewrites applied and the metrics filtered on. Catalog names only; `sources` (admins only) gives each model's physical table. `strata explain` prints the same plan.",
+      resolve: (r) => (r.sources ? { ...r.plan, sources: r.sources } : r.plan),
+    }),
     suppressedRows: t.intList({
       description:
         'Indexes (from 0) of the rows whose metric values are null because they count fewer customers than the privacy threshold (callers without personal clearance).',
@@ -95,7 +103,7 @@ builder.queryField('metrics', (t) =>
     description: 'Metrics sliced by dimensions, filtered and ordered: one SQL statement per query.',
     args: { query: t.arg({ type: MetricQueryInput, required: true }) },
     resolve: async (_root, { query }, { session, analytics }) => {
-      const { semantic, canSeeSql, access } = await session();
+      const { semantic, canSeeSql, access, principal } = await session();
       const metricQuery: MetricQuery = {
         metrics: query.metrics,
         ...(query.groupBy
@@ -117,7 +125,9 @@ builder.queryField('metrics', (t) =>
         ...(query.offset !== null && query.offset !== undefined ? { offset: query.offset } : {}),
       };
       const result = await analytics.run((db) => semantic.query(db, metricQuery, access));
-      return { ...result, showSql: canSeeSql };
+      // Physical names are admin-only, as in catalog lineage.
+      const sources = isAllowed(principal, 'catalog.physical') ? planSources(semantic.index, result.plan) : undefined;
+      return { ...result, showSql: canSeeSql, ...(sources ? { sources } : {}) };
     },
   }),
 );

@@ -12,7 +12,7 @@ import { checkMembersCleared } from './access.ts';
 import type { Principal } from './authorization.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 import { checkDefinitionText, checkOwner } from '../modeling/catalog/definition-text.ts';
-import { CONDITION_LIMITS } from '../modeling/conditions/limits.ts';
+import { CONDITION_LIMITS } from '../modeling/catalog/condition-limits.ts';
 import { isStorableText } from '../modeling/storable-text.ts';
 
 export interface TagCurationContext {

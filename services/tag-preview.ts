@@ -4,7 +4,7 @@ import { checkTag, orderTags } from '../modeling/tags/check-tag.ts';
 import { profileSql } from '../modeling/tags/profile-sql.ts';
 import { dataDateRangeSql } from '../modeling/tags/data-date-range-sql.ts';
 import { tagMembers } from '../modeling/tags/rule-members.ts';
-import { sqlCompiler } from '../modeling/plan/sql-compiler.ts';
+import { sqlCompiler } from '../modeling/sql/sql-compiler.ts';
 import { cellsToSuppress } from '../modeling/privacy/cell-suppression.ts';
 import { currentSnapshot } from './snapshot.ts';
 import { today } from './materialization-as-of.ts';

@@ -19,7 +19,7 @@ const lastMigrated = new WeakMap<Database, boolean>();
  * 3 s connect and statement timeouts), so busy pools do not make it fail; on PGlite, whose one
  * connection may be running a long query, a probe that has not answered within a second
  * reports the database up (an in-process engine that is busy is not down) with the last
- * migration state seen. Concurrent checks share one probe.
+ * migration state seen; the first probe waits for its answer. Concurrent checks share one probe.
  */
 export function checkDatabase(database: Database): Promise<Readiness> {
   let check = inFlight.get(database);
@@ -32,7 +32,9 @@ export function checkDatabase(database: Database): Promise<Readiness> {
 
 async function probe(database: Database): Promise<Readiness> {
   const answer = query(database);
-  if (database.engine !== 'pglite') return answer;
+  // Busy is reported only once an answer has been seen: until then the migration state is
+  // unknown, and a guess would turn a server under load (or start-up) not ready, or ready too early.
+  if (database.engine !== 'pglite' || !lastMigrated.has(database)) return answer;
   let timer: NodeJS.Timeout | undefined;
   const busy = new Promise<Readiness>((resolve) => {
     timer = setTimeout(() => resolve({ reachable: true, migrationsCurrent: lastMigrated.get(database) ?? false }), PGLITE_BUSY_MS);

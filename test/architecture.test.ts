@@ -2,15 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 
-const LAYERS = ['api', 'resolvers', 'services', 'modeling', 'decisioning', 'store', 'migrations', 'domains'] as const;
+const LAYERS = ['api', 'resolvers', 'services', 'modeling', 'store', 'migrations', 'domains'] as const;
 
 /** What each layer may import: dependencies point one way, api -> resolvers -> services -> core. */
 const ALLOWED: Record<string, readonly string[]> = {
-  api: ['api', 'resolvers', 'services', 'modeling', 'decisioning', 'store', 'migrations', 'domains'],
-  resolvers: ['resolvers', 'services', 'modeling', 'decisioning', 'store', 'domains'],
-  services: ['services', 'modeling', 'decisioning', 'store'],
+  api: ['api', 'resolvers', 'services', 'modeling', 'store', 'migrations', 'domains'],
+  resolvers: ['resolvers', 'services', 'modeling', 'store', 'domains'],
+  services: ['services', 'modeling', 'store'],
   domains: ['domains', 'modeling', 'store'],
-  decisioning: ['decisioning', 'modeling'],
   store: ['store', 'migrations', 'modeling'],
   migrations: ['migrations'],
   modeling: ['modeling'],
@@ -29,15 +28,58 @@ function importsOf(file: string): string[] {
   return [...text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1] as string);
 }
 
-const files = LAYERS.flatMap((layer) => {
-  try {
-    return sourceFiles(layer);
-  } catch {
-    return [];
-  }
-});
+/** Every layer must exist: a renamed or missing folder fails here instead of passing with no files. */
+const files = LAYERS.flatMap((layer) => sourceFiles(layer));
+
+/** The folder of a modeling file (`modeling/plan/x.ts` -> `modeling/plan`); files directly in `modeling/` are their own unit. */
+function modelingFolder(file: string): string {
+  const parts = file.split('/');
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : file;
+}
+
+/** Cycles of a directed graph, each as `a -> b -> a`. */
+function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const cycles: string[] = [];
+  const visit = (node: string, trail: string[]) => {
+    if (state.get(node) === 'done') return;
+    if (state.get(node) === 'visiting') {
+      cycles.push([...trail.slice(trail.indexOf(node)), node].join(' -> '));
+      return;
+    }
+    state.set(node, 'visiting');
+    for (const next of graph.get(node) ?? []) visit(next, [...trail, node]);
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) visit(node, []);
+  return cycles;
+}
 
 describe('architecture', () => {
+  it('finds every layer folder', () => {
+    for (const layer of LAYERS)
+      expect(
+        files.some((f) => f.startsWith(`${layer}/`)),
+        `layer folder '${layer}' has no source files`,
+      ).toBe(true);
+  });
+
+  it('has no import cycles between folders of modeling (plan -> sql, never back)', () => {
+    const graph = new Map<string, Set<string>>();
+    for (const file of files.filter((f) => f.startsWith('modeling/'))) {
+      const from = modelingFolder(file);
+      const edges = graph.get(from) ?? new Set<string>();
+      graph.set(from, edges);
+      for (const spec of importsOf(file).filter((s) => s.startsWith('.'))) {
+        const target = relative('.', normalize(join(dirname(file), spec)));
+        if (!target.startsWith('modeling/')) continue;
+        const to = modelingFolder(target);
+        if (to !== from) edges.add(to);
+      }
+    }
+    expect(cyclesOf(new Map([...graph].map(([k, v]) => [k, [...v]])))).toEqual([]);
+  });
+
   it('keeps dependencies pointing one way between layers', () => {
     const violations: string[] = [];
     for (const file of files) {
@@ -71,19 +113,6 @@ describe('architecture', () => {
           .map((s) => relative('.', normalize(join(dirname(file), s)))),
       );
     }
-    const state = new Map<string, 'visiting' | 'done'>();
-    const cycles: string[] = [];
-    const visit = (file: string, trail: string[]) => {
-      if (state.get(file) === 'done') return;
-      if (state.get(file) === 'visiting') {
-        cycles.push([...trail.slice(trail.indexOf(file)), file].join(' -> '));
-        return;
-      }
-      state.set(file, 'visiting');
-      for (const next of graph.get(file) ?? []) visit(next, [...trail, file]);
-      state.set(file, 'done');
-    };
-    for (const file of graph.keys()) visit(file, []);
-    expect(cycles).toEqual([]);
+    expect(cyclesOf(graph)).toEqual([]);
   });
 });

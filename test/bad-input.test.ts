@@ -4,7 +4,7 @@ import type { TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlError } from './support/graphql-client.ts';
-import { CONDITION_LIMITS } from '../modeling/conditions/limits.ts';
+import { CONDITION_LIMITS } from '../modeling/catalog/condition-limits.ts';
 import { MAX_INPUT_NESTING } from '../api/input-scan.ts';
 
 /**

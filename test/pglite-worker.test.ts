@@ -52,6 +52,40 @@ describe('PGlite in a worker thread keeps the event loop free', () => {
   });
 });
 
+describe('/ready on a busy PGlite', () => {
+  let database: Database;
+  let app: App;
+  let base: string;
+
+  beforeAll(async () => {
+    database = await openDatabase({ dataDir: 'memory://', statementTimeoutMs: 0 });
+    await migrateToLatest(database.db);
+    app = await createApp(database, { dev: false, maxBodyBytes: 64 * 1024 });
+    base = `http://127.0.0.1:${await app.listen(0)}`;
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.close();
+  });
+
+  it('waits for the first answer, then reports a busy engine as up with the migration state it saw', async () => {
+    let finished = false;
+    const first = sql`SELECT count(*)::int AS count FROM generate_series(1, 2000000)`.execute(database.db).finally(() => (finished = true));
+    // No state seen yet: the probe queues behind the query and answers from the database.
+    const unknown = await fetch(`${base}/ready`);
+    expect(unknown.status).toBe(200);
+    expect(finished).toBe(true);
+    await first;
+
+    finished = false;
+    const second = SHORTER_QUERY.execute(database.db).finally(() => (finished = true));
+    const busy = await fetch(`${base}/ready`);
+    expect(await busy.json()).toMatchObject({ status: 'ready', reachable: true, migrationsCurrent: true });
+    expect(finished).toBe(false);
+    await second;
+  });
+});
+
 describe('PGlite statement time limit on a data folder', () => {
   let dataDir: string;
   let database: Database | undefined;

@@ -1,5 +1,5 @@
 import type { CatalogIndex } from '../../modeling/catalog/catalog-index.ts';
-import { metricDimensions, metricLineage, metricTimeDimension } from '../../modeling/catalog/describe.ts';
+import { metricDimensions, metricLineage, metricTimeDimension, metricType } from '../../modeling/catalog/describe.ts';
 import { DEFAULT_SENSITIVITY } from '../../modeling/catalog/sensitivity.ts';
 import type { Dimension, Metric, Model } from '../../modeling/catalog/types.ts';
 import { cell, codes, page, table } from './markdown.ts';
@@ -11,7 +11,7 @@ export function metricsReference(index: CatalogIndex): string {
   const metrics = [...index.catalog.metrics].filter((m) => m.status !== 'ARCHIVED').sort((a, b) => a.name.localeCompare(b.name));
   const summary = table(
     ['metric', 'type', 'description'],
-    metrics.map((m) => [`[\`${m.name}\`](#${m.name})`, m.type, cell(m.description)]),
+    metrics.map((m) => [`[\`${m.name}\`](#${m.name})`, metricType(index, m), cell(m.description)]),
   );
   return page('Metrics', SOURCE, [
     "Query them with `metrics(query: { metrics: [...] })` (docs/api.md). `metric_time` is each metric's own time dimension; `customer.tag.<key>` slices by a published tag.",
@@ -26,7 +26,7 @@ function metricSection(index: CatalogIndex, metric: Metric): string {
   return [
     `## ${metric.name}`,
     metric.description,
-    table(['type', 'owner', 'status', 'time dimension'], [[metric.type, cell(metric.owner), metric.status, time ? `\`${time}\`` : '']]),
+    table(['type', 'owner', 'status', 'time dimension'], [[metricType(index, metric), cell(metric.owner), metric.status, time ? `\`${time}\`` : '']]),
     [
       `- Lineage: models ${codes(lineage.models)}; measures ${codes(lineage.measures)}.`,
       `- Sliced and filtered by: ${codes(metricDimensions(index, metric))}.`,

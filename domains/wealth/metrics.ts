@@ -55,7 +55,7 @@ export const wealthMetrics = [
   }),
   defineMetric({
     name: 'aum',
-    type: 'SEMI_ADDITIVE',
+    type: 'SIMPLE',
     measure: 'holding.aum',
     owner: wealth,
     description: 'Assets under management: market value summed over customers and products on the last day with data in each period, never summed over days.',

@@ -4,6 +4,10 @@ import { CatalogValidationError } from './validation-error.ts';
 import { defineModel, type ModelSpec } from '../dsl/define-model.ts';
 import { defineMetric } from '../dsl/define-metric.ts';
 import { wealthCatalog } from '../../domains/wealth/catalog.ts';
+import { indexCatalog } from './catalog-index.ts';
+import { metricType } from './describe.ts';
+import type { Metric } from './types.ts';
+import { createSemanticLayer } from '../semantic-layer.ts';
 
 const owner = 'team';
 const base = (name: string, extra: Partial<ModelSpec> = {}): ModelSpec => ({
@@ -28,6 +32,29 @@ function problemsOf(build: () => unknown): { path: string; code: string; message
 }
 
 describe('buildCatalog', () => {
+  it('takes semi-additivity from the measure alone: a SIMPLE metric over a non-additive measure is SEMI_ADDITIVE to the API and planned so', () => {
+    const catalog = wealthCatalog();
+    const index = indexCatalog(catalog);
+    const aum = index.metrics.get('aum') as Metric;
+    expect(aum.type).toBe('SIMPLE');
+    expect(metricType(index, aum)).toBe('SEMI_ADDITIVE');
+    expect(metricType(index, index.metrics.get('purchase_amount') as Metric)).toBe('SIMPLE');
+    const { plan } = createSemanticLayer(catalog, { maxRows: 10 }).plan({ metrics: ['aum'], groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }] });
+    expect(plan.nodes[0]).toMatchObject({ kind: 'aggregate', nonAdditive: { dimension: 'as_of', window: 'max' } });
+  });
+
+  it("refuses SEMI_ADDITIVE as a metric's own type, saying where semi-additivity belongs", () => {
+    const model = defineModel(base('m', { measures: { n: { aggregation: 'count', description: 'n' } } }));
+    const metric = { ...defineMetric({ name: 'x', type: 'SIMPLE', measure: 'm.n', description: 'x', owner }), type: 'SEMI_ADDITIVE' } as unknown as Metric;
+    expect(problemsOf(() => buildCatalog({ models: [model], metrics: [metric] }))).toEqual([
+      expect.objectContaining({
+        path: 'metrics.x.type',
+        code: 'INVALID_TYPE',
+        message: expect.stringContaining('use SIMPLE over a measure with nonAdditive'),
+      }),
+    ]);
+  });
+
   it('accepts the bundled wealth domain and freezes it', () => {
     const catalog = wealthCatalog();
     expect(catalog.metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['aum', 'purchase_conversion_rate', 'revisit_rate_7d']));

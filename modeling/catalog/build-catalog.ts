@@ -2,7 +2,7 @@ import type { Catalog, Metric, Model, SavedQuery, TimeSpine } from './types.ts';
 import { ProblemCollector } from './validation-error.ts';
 import { validateModels } from './validate-models.ts';
 import { validateMetrics } from './validate-metrics.ts';
-import { deepFreeze } from '../dsl/freeze.ts';
+import { deepFreeze } from './freeze.ts';
 
 /**
  * Validates definitions and returns the immutable catalog, or throws a

@@ -1,5 +1,5 @@
 import type { CatalogIndex } from './catalog-index.ts';
-import type { Metric, Model } from './types.ts';
+import type { Metric, MetricType, Model } from './types.ts';
 import { TAG_JOIN, type Reach } from './join-graph.ts';
 import { leafMeasures } from './lineage.ts';
 
@@ -50,4 +50,15 @@ export function metricTimeDimension(index: CatalogIndex, metric: Metric): string
   const { model, measure } = index.measure(leaf);
   const name = measure.timeDimension ?? model.defaultTimeDimension;
   return name ? `${model.name}.${name}` : null;
+}
+
+/**
+ * A metric's kind as the API reports it: its own type, except that a SIMPLE metric over a
+ * measure with a non-additive dimension is `SEMI_ADDITIVE`. The measure is the one source of
+ * truth: the compiler reads `nonAdditive` from it, whatever the metric says.
+ */
+export function metricType(index: CatalogIndex, metric: Metric): MetricType {
+  if (metric.type !== 'SIMPLE') return metric.type;
+  const measure = index.models.get(metric.measure.model)?.measures.find((m) => m.name === metric.measure.measure);
+  return measure?.nonAdditive ? 'SEMI_ADDITIVE' : 'SIMPLE';
 }

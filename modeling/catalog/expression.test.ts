@@ -16,7 +16,7 @@ describe('parseExpression', () => {
           fn: 'NULLIF',
           args: [
             { kind: 'ref', name: 'b' },
-            { kind: 'number', value: 0 },
+            { kind: 'number', value: 0, text: '0' },
           ],
         },
       },

@@ -14,7 +14,7 @@ type Token = { kind: 'number' | 'name' | 'op'; text: string; at: number };
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  const pattern = /\s*(?:(\d+(?:\.\d+)?|\.\d+)|([A-Za-z_][A-Za-z0-9_]*)|([-+*/(),]))/y;
+  const pattern = /\s*(?:((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|([-+*/(),]))/y;
   let at = 0;
   while (at < text.length) {
     if (/^\s*$/.test(text.slice(at))) break;
@@ -72,7 +72,11 @@ export function parseExpression(text: string): Expression {
   };
   const primary = (): Expression => {
     const t = take();
-    if (t.kind === 'number') return { kind: 'number', value: Number(t.text) };
+    if (t.kind === 'number') {
+      const value = Number(t.text);
+      if (!Number.isFinite(value)) throw new ExpressionSyntaxError(`number out of range at ${t.at + 1}: ${t.text}`);
+      return { kind: 'number', value, text: t.text };
+    }
     if (t.text === '(') {
       const inner = sum();
       take(')');
@@ -117,4 +121,17 @@ export function referencedNames(expression: Expression): string[] {
     case 'call':
       return expression.args.flatMap(referencedNames);
   }
+}
+
+/** The text of a number literal as SQL reads it: as written, or (built in code) the value's shortest form. */
+const LITERAL = /^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/**
+ * A number literal's text, as the planner carries it: as written (`1.0` keeps its scale, so
+ * PostgreSQL reads a numeric, not the integer `1`), or the value's own text when built in code.
+ */
+export function numberText(expression: Extract<Expression, { kind: 'number' }>): string {
+  const text = expression.text ?? String(expression.value);
+  if (!LITERAL.test(text)) throw new Error(`catalog invariant: '${text}' is not a number literal`);
+  return text;
 }

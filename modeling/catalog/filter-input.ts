@@ -1,5 +1,5 @@
 import type { Filter, FilterOp, Grain } from './types.ts';
-import { conditionLimits, type ConditionLimits } from '../conditions/limits.ts';
+import { conditionLimits, type ConditionLimits } from './condition-limits.ts';
 
 /**
  * The filter language as users write it (API.md): leaves compare a dimension, and

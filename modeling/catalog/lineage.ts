@@ -16,7 +16,6 @@ export function inputMetrics(metric: Metric): string[] {
 export function directMeasures(metric: Metric): MeasureInput[] {
   switch (metric.type) {
     case 'SIMPLE':
-    case 'SEMI_ADDITIVE':
     case 'CUMULATIVE':
       return [metric.measure];
     case 'CONVERSION':

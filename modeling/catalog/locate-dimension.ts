@@ -1,7 +1,7 @@
 import type { CatalogIndex } from './catalog-index.ts';
 import type { JoinStep } from './join-graph.ts';
 import type { Dimension, Entity, Model } from './types.ts';
-import type { DimensionRef } from '../query/dimension-ref.ts';
+import type { DimensionRef } from './dimension-ref.ts';
 import { quoteInput } from '../quote-input.ts';
 
 /** Where a referenced dimension (or entity) lives, as seen from a base model. */

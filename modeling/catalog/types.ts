@@ -150,6 +150,10 @@ export type Filter =
 
 // ---- metrics ----
 
+/**
+ * The kind of a metric as the API reports it (`metric.type`): a metric's own `type`, except
+ * that a SIMPLE metric over a semi-additive measure is `SEMI_ADDITIVE` (see `metricType`).
+ */
 export type MetricType = 'SIMPLE' | 'RATIO' | 'DERIVED' | 'CUMULATIVE' | 'SEMI_ADDITIVE' | 'CONVERSION';
 
 interface MetricBase extends Governance {
@@ -169,8 +173,9 @@ export interface MeasureInput {
   readonly measure: string;
 }
 
+/** A measure as a metric; semi-additive exactly when the measure has `nonAdditive` (one source of truth). */
 export interface SimpleMetric extends MetricBase {
-  readonly type: 'SIMPLE' | 'SEMI_ADDITIVE';
+  readonly type: 'SIMPLE';
   readonly measure: MeasureInput;
   /** Grouped by metric_time, every period of the time spine appears, with or without data. */
   readonly joinToTimeSpine?: boolean;
@@ -200,7 +205,8 @@ export interface MetricInput {
 
 /** Arithmetic over input metrics: parsed once, never SQL text. */
 export type Expression =
-  | { readonly kind: 'number'; readonly value: number }
+  /** `text` is the literal as written (`1.0`, `2`, `1e3`): its scale and type are kept in SQL. */
+  | { readonly kind: 'number'; readonly value: number; readonly text?: string }
   | { readonly kind: 'ref'; readonly name: string }
   | { readonly kind: 'negate'; readonly operand: Expression }
   | { readonly kind: 'binary'; readonly op: '+' | '-' | '*' | '/'; readonly left: Expression; readonly right: Expression }

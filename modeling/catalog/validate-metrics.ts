@@ -8,7 +8,7 @@ import { memberOf } from './locate-dimension.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import type { ProblemCollector } from './validation-error.ts';
 
-const METRIC_TYPES = ['SIMPLE', 'RATIO', 'DERIVED', 'CUMULATIVE', 'SEMI_ADDITIVE', 'CONVERSION'];
+const METRIC_TYPES = ['SIMPLE', 'RATIO', 'DERIVED', 'CUMULATIVE', 'CONVERSION'];
 
 /** Checks every metric's references, filters and governance, and finds circular derivations. */
 export function validateMetrics(catalog: Catalog, models: ReadonlyMap<string, Model>, problems: ProblemCollector): void {
@@ -20,7 +20,13 @@ export function validateMetrics(catalog: Catalog, models: ReadonlyMap<string, Mo
     if (!isIdentifier(metric.name)) problems.add(path, 'INVALID_NAME', `metric name '${metric.name}' must be a snake_case identifier`);
     if (byName.has(metric.name)) problems.add(path, 'DUPLICATE_NAME', `metric '${metric.name}' is defined twice`);
     byName.set(metric.name, metric);
-    if (!METRIC_TYPES.includes(metric.type)) problems.add(`${path}.type`, 'INVALID_TYPE', `unknown metric type '${metric.type}'`);
+    if ((metric.type as string) === 'SEMI_ADDITIVE')
+      problems.add(
+        `${path}.type`,
+        'INVALID_TYPE',
+        'SEMI_ADDITIVE is not a metric type: use SIMPLE over a measure with nonAdditive (the measure says how it adds up)',
+      );
+    else if (!METRIC_TYPES.includes(metric.type)) problems.add(`${path}.type`, 'INVALID_TYPE', `unknown metric type '${metric.type}'`);
     checkGovernance(metric, path, problems);
   }
   for (const metric of metrics) {
@@ -60,9 +66,6 @@ function checkMeasures(metric: Metric, models: ReadonlyMap<string, Model>, path:
         : [];
   for (const [role, input] of inputs) {
     if (!measureOf(input, models)) problems.add(`${path}.${role}`, 'UNKNOWN_MEASURE', `no measure '${input.measure}' in model '${input.model}'`);
-  }
-  if (metric.type === 'SEMI_ADDITIVE' && measureOf(metric.measure, models) && !measureOf(metric.measure, models)?.nonAdditive) {
-    problems.add(`${path}.measure`, 'INVALID_METRIC', `a SEMI_ADDITIVE metric needs a measure with nonAdditive; '${metric.measure.measure}' has none`);
   }
   if (metric.type === 'CONVERSION') {
     const baseModel = models.get(metric.base.model);

@@ -5,7 +5,7 @@ import type { ProblemCollector } from './validation-error.ts';
 import { castProblem } from './values.ts';
 import { indexCatalog, type CatalogIndex } from './catalog-index.ts';
 import { locateDimension, memberOf } from './locate-dimension.ts';
-import { customGrainNames, parseDimensionRef } from '../query/dimension-ref.ts';
+import { customGrainNames, parseDimensionRef } from './dimension-ref.ts';
 
 /** Checks every model on its own and its joins against the others. */
 export function validateModels(models: readonly Model[], byName: ReadonlyMap<string, Model>, problems: ProblemCollector): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONDITION_LIMITS } from './limits.ts';
+import { CONDITION_LIMITS } from '../catalog/condition-limits.ts';
 import { parseRule } from './parse-rule.ts';
 import { toFilter, type FilterInput } from '../catalog/filter-input.ts';
 import { parseMetricFlowFilter } from '../dbt/parse-metricflow-filter.ts';

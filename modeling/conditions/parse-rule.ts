@@ -3,7 +3,7 @@ import type { FilterOp } from '../catalog/types.ts';
 import { FILTER_OPS } from '../catalog/filter-input.ts';
 import { StrataError } from '../errors.ts';
 import type { AggregateRef, Rule } from './rule.ts';
-import { CONDITION_LIMITS, conditionLimits } from './limits.ts';
+import { CONDITION_LIMITS, conditionLimits } from '../catalog/condition-limits.ts';
 import { quoteInput } from '../quote-input.ts';
 
 const Values = z.array(z.string()).nullish();

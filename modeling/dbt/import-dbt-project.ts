@@ -72,7 +72,7 @@ export function importDbtProject(dir: string, options: DbtImportOptions): DbtImp
         description: m.description,
         owner: 'dbt',
         status: 'PUBLISHED',
-        type: m.measure.nonAdditive ? 'SEMI_ADDITIVE' : 'SIMPLE',
+        type: 'SIMPLE',
         measure: { model: m.model, measure: m.measure.name },
       }),
     );

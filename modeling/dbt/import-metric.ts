@@ -132,7 +132,7 @@ function importMetricBody(node: YamlNode, context: MetricContext): Metric | unde
       const combined = both(filter, ref.filter);
       return {
         ...base,
-        type: ref.imported.measure.nonAdditive ? 'SEMI_ADDITIVE' : 'SIMPLE',
+        type: 'SIMPLE',
         measure: ref.input,
         ...(combined ? { filter: combined } : {}),
         ...(ref.fill !== undefined ? { fillNullsWith: ref.fill } : {}),

@@ -1,7 +1,7 @@
 import type { Filter, FilterOp } from '../catalog/types.ts';
 import { FilterSyntaxError, lexFilter, type Token } from './filter-lexer.ts';
 import { readTemplate, type TemplateRef, type TokenCursor } from './filter-templates.ts';
-import { CONDITION_LIMITS, conditionLimits, type ConditionLimits } from '../conditions/limits.ts';
+import { CONDITION_LIMITS, conditionLimits, type ConditionLimits } from '../catalog/condition-limits.ts';
 import { quoteInput } from '../quote-input.ts';
 
 type Operand =

@@ -2,7 +2,7 @@ import type { ConversionMetric, Duration, Grain, Metric, MetricInput, Status } f
 import { GRAINS } from '../catalog/types.ts';
 import { toFilter, type FilterInput } from '../catalog/filter-input.ts';
 import { parseExpression } from '../catalog/expression.ts';
-import { deepFreeze } from './freeze.ts';
+import { deepFreeze } from '../catalog/freeze.ts';
 
 interface MetricSpecBase {
   readonly name: string;
@@ -20,7 +20,7 @@ type MeasureRef = string;
 type MetricInputSpec = string | { readonly metric: string; readonly filter?: FilterInput; readonly alias?: string; readonly offsetWindow?: string };
 
 export type MetricSpec =
-  | (MetricSpecBase & { readonly type: 'SIMPLE' | 'SEMI_ADDITIVE'; readonly measure: MeasureRef })
+  | (MetricSpecBase & { readonly type: 'SIMPLE'; readonly measure: MeasureRef })
   | (MetricSpecBase & { readonly type: 'RATIO'; readonly numerator: MetricInputSpec; readonly denominator: MetricInputSpec })
   | (MetricSpecBase & { readonly type: 'DERIVED'; readonly expression: string; readonly inputs: readonly MetricInputSpec[] })
   | (MetricSpecBase & {
@@ -89,8 +89,7 @@ export function defineMetric(spec: MetricSpec): Metric {
   const metric: Metric = (() => {
     switch (spec.type) {
       case 'SIMPLE':
-      case 'SEMI_ADDITIVE':
-        return { ...base, type: spec.type, measure: measureRef(spec.measure) };
+        return { ...base, type: 'SIMPLE', measure: measureRef(spec.measure) };
       case 'RATIO':
         return {
           ...base,

@@ -1,6 +1,6 @@
 import type { Aggregation, Cardinality, Dimension, DimensionType, Grain, Join, Measure, Model, Sensitivity, Status, TimeStorage } from '../catalog/types.ts';
 import { toFilter, type FilterInput } from '../catalog/filter-input.ts';
-import { deepFreeze } from './freeze.ts';
+import { deepFreeze } from '../catalog/freeze.ts';
 
 export interface DimensionSpec {
   readonly type: DimensionType;

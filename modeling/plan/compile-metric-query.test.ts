@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { formatSql } from '../../test/support/format-sql.ts';
 import { wealthCatalog } from '../../domains/wealth/catalog.ts';
 import { createSemanticLayer } from '../semantic-layer.ts';
 import type { MetricQuery } from '../query/metric-query.ts';
@@ -39,15 +40,25 @@ const PLANS: Record<string, MetricQuery> = {
   },
 };
 
-const normalize = (text: string) => text.replace(/\s+/g, ' ').trim();
-
+/**
+ * Golden files are one clause per line (test/support/format-sql.ts) so their diffs can be
+ * reviewed. A missing golden fails; `UPDATE_GOLDENS=1` (re)writes them, to be reviewed and committed.
+ */
 describe('golden SQL', () => {
   it.each(Object.entries(PLANS))('%s compiles to its golden SQL', (name, query) => {
     const { compiled } = layer.plan(query);
     const file = new URL(`./golden/${name}.sql`, import.meta.url);
-    const actual = `${normalize(compiled.sql)}\n-- parameters: ${JSON.stringify(compiled.parameters)}\n`;
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, actual);
-    expect(normalize(actual)).toBe(normalize(readFileSync(file, 'utf8')));
+    const actual = `${formatSql(compiled.sql)}\n-- parameters: ${JSON.stringify(compiled.parameters)}\n`;
+    if (process.env.UPDATE_GOLDENS === '1') writeFileSync(file, actual);
+    expect(existsSync(file), `golden file ${file.pathname} is missing: run with UPDATE_GOLDENS=1, review and commit it`).toBe(true);
+    expect(actual).toBe(readFileSync(file, 'utf8'));
+  });
+
+  it('lays golden SQL out one clause per line without changing it', () => {
+    const { compiled } = layer.plan(PLANS['filtered-and-ordered'] as MetricQuery);
+    const formatted = formatSql(compiled.sql);
+    expect(formatted.split('\n').length).toBeGreaterThan(10);
+    expect(formatted.replace(/\s+/g, '')).toBe(compiled.sql.replace(/\s+/g, ''));
   });
 
   it('serves a repeated query from the plan cache, whatever its property order', () => {

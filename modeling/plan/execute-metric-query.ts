@@ -1,11 +1,14 @@
 import type { Kysely } from 'kysely';
 import { StrataError } from '../errors.ts';
 import type { CompiledMetricQuery, ResultColumn } from './compile-metric-query.ts';
+import type { MetricPlan } from '../query/metric-plan.ts';
 
 export interface MetricResult {
   readonly columns: readonly ResultColumn[];
   readonly rows: readonly Record<string, unknown>[];
   readonly sql: string;
+  /** The plan of the query (catalog names only; see `metrics { plan }`). */
+  readonly plan: MetricPlan;
 }
 
 /** Runs a compiled metric query; numbers become JSON numbers only here, after aggregation. */
@@ -22,7 +25,7 @@ export async function executeMetricQuery(db: Kysely<any>, plan: CompiledMetricQu
     for (const name of timestamps) out[name] = toLocalTimestamp(out[name]);
     return out;
   });
-  return { columns: plan.columns, rows, sql: plan.compiled.sql };
+  return { columns: plan.columns, rows, sql: plan.compiled.sql, plan: plan.plan };
 }
 
 function toNumber(value: unknown): number | null {

@@ -1,101 +1,60 @@
-import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import type { ConversionMetric, CumulativeMetric, Expression, Filter, Measure, Metric, MetricInput, NonAdditive } from '../catalog/types.ts';
-import type { TimeOffset } from '../sql/time-offset.ts';
+import type { ConversionMetric, CumulativeMetric, Expression, Filter, Metric, MetricInput, Model } from '../catalog/types.ts';
+import { numberText } from '../catalog/expression.ts';
+import type { AggregatePlanColumn, AggregatePlanNode, ConversionPlanNode, CumulativePlanNode, PlanValue, TimeOffset } from '../query/metric-plan.ts';
 
 type Duration = TimeOffset;
 
-/** One aggregation subquery of the statement; several measures may share an aggregate node. */
-export type PlanNode =
-  | {
-      readonly kind: 'aggregate';
-      readonly key: string;
-      readonly model: string;
-      readonly timeDimension: string;
-      readonly filters: readonly Filter[];
-      readonly offsets: readonly Duration[];
-      readonly nonAdditive?: NonAdditive;
-      /** Grouped by metric_time, every period of the time spine appears (MetricFlow's join_to_timespine). */
-      readonly joinToTimeSpine?: boolean;
-      /** Measures aggregated side by side; each may keep its own row filter (`AGG(...) FILTER (WHERE ...)`). */
-      readonly columns: { readonly column: string; readonly measure: Measure; readonly filter?: Filter }[];
-    }
-  | {
-      readonly kind: 'cumulative';
-      readonly key: string;
-      readonly metric: CumulativeMetric;
-      readonly filters: readonly Filter[];
-      readonly offsets: readonly Duration[];
-      readonly column: string;
-    }
-  | {
-      readonly kind: 'conversion';
-      readonly key: string;
-      readonly metric: ConversionMetric;
-      readonly filters: readonly Filter[];
-      readonly offsets: readonly Duration[];
-      readonly opportunities: string;
-      readonly conversions: string;
-    };
-
-export type NodeColumns = readonly string[];
-
-/** Columns each node produces beyond its group-by columns. */
-export function nodeColumns(node: PlanNode): NodeColumns {
-  if (node.kind === 'aggregate') return node.columns.map((c) => c.column);
-  if (node.kind === 'cumulative') return [node.column];
-  return [node.opportunities, node.conversions];
-}
+/** A node while the plan is built: columns still grow as metrics are added. */
+type Building =
+  | (Omit<AggregatePlanNode, 'columns' | 'joins'> & { readonly key: string; readonly columns: AggregatePlanColumn[] })
+  | (Omit<CumulativePlanNode, 'joins'> & { readonly key: string })
+  | (Omit<ConversionPlanNode, 'joins'> & { readonly key: string });
 
 /**
- * Turns metrics into aggregation nodes plus, per metric, an expression over the nodes'
- * columns. Ratios divide aggregated numerator by aggregated denominator; derived metrics
- * combine their inputs' aggregates; nothing is averaged twice or multiplied by a join.
+ * Turns metrics into aggregation nodes plus, per metric, a value over the nodes' columns
+ * (data, not SQL). Ratios divide aggregated numerator by aggregated denominator; derived
+ * metrics combine their inputs' aggregates; nothing is averaged twice or multiplied by a join.
  */
 export class MetricPlanner {
-  readonly nodes: PlanNode[] = [];
+  readonly nodes: Building[] = [];
   private leafCount = 0;
 
   /** `sharePasses`: measures of one model with different own filters share a node (one pass). */
   constructor(
     private readonly index: CatalogIndex,
-    private readonly columnRef: (column: string) => RawBuilder<unknown>,
     private readonly options: { readonly sharePasses: boolean } = { sharePasses: true },
   ) {}
 
-  /** The SQL of `metric` over the combined node columns. */
-  expression(metric: Metric, filters: readonly Filter[], offsets: readonly Duration[]): RawBuilder<unknown> {
+  /** The value of `metric` over the combined node columns. */
+  expression(metric: Metric, filters: readonly Filter[], offsets: readonly Duration[]): PlanValue {
     const own = metric.filter ? [...filters, metric.filter] : filters;
     const value = this.value(metric, own, offsets);
-    return metric.fillNullsWith !== undefined ? sql`COALESCE(${value}, ${sql.lit(metric.fillNullsWith)})` : value;
+    return metric.fillNullsWith !== undefined ? { kind: 'fill', value, fill: metric.fillNullsWith } : value;
   }
 
-  private value(metric: Metric, filters: readonly Filter[], offsets: readonly Duration[]): RawBuilder<unknown> {
+  private value(metric: Metric, filters: readonly Filter[], offsets: readonly Duration[]): PlanValue {
     switch (metric.type) {
       case 'SIMPLE':
-      case 'SEMI_ADDITIVE':
-        return this.columnRef(this.aggregateColumn(metric.measure.model, metric.measure.measure, filters, offsets, metric.joinToTimeSpine === true));
-      case 'RATIO': {
-        const numerator = this.input(metric.numerator, filters, offsets);
-        const denominator = this.input(metric.denominator, filters, offsets);
-        return sql`(CAST(${numerator} AS numeric) / NULLIF(${denominator}, 0))`;
-      }
+        return this.aggregateColumn(metric.measure.model, metric.measure.measure, filters, offsets, metric.joinToTimeSpine === true);
+      case 'RATIO':
+        return { kind: 'ratio', numerator: this.input(metric.numerator, filters, offsets), denominator: this.input(metric.denominator, filters, offsets) };
       case 'DERIVED': {
         const inputs = new Map(metric.inputs.map((i) => [i.alias ?? i.metric, i]));
         return this.derived(metric.expression, inputs, filters, offsets);
       }
       case 'CUMULATIVE':
-        return this.columnRef(this.cumulativeColumn(metric, filters, offsets));
+        return this.cumulativeColumn(metric, filters, offsets);
       case 'CONVERSION': {
         const node = this.conversionNode(metric, filters, offsets);
-        const conversions = this.columnRef(node.conversions);
+        const conversions: PlanValue = { kind: 'column', node: node.id, column: node.conversions };
         if (metric.calculation === 'conversions') return conversions;
-        return sql`(CAST(${conversions} AS numeric) / NULLIF(${this.columnRef(node.opportunities)}, 0))`;
+        return { kind: 'ratio', numerator: conversions, denominator: { kind: 'column', node: node.id, column: node.opportunities } };
       }
     }
   }
 
-  private input(input: MetricInput, filters: readonly Filter[], offsets: readonly Duration[]): RawBuilder<unknown> {
+  private input(input: MetricInput, filters: readonly Filter[], offsets: readonly Duration[]): PlanValue {
     const metric = this.index.metrics.get(input.metric);
     if (!metric) throw new Error(`catalog invariant: no metric '${input.metric}'`);
     const nextFilters = input.filter ? [...filters, input.filter] : filters;
@@ -108,27 +67,22 @@ export class MetricPlanner {
     return this.expression(metric, nextFilters, nextOffsets);
   }
 
-  private derived(
-    expression: Expression,
-    inputs: ReadonlyMap<string, MetricInput>,
-    filters: readonly Filter[],
-    offsets: readonly Duration[],
-  ): RawBuilder<unknown> {
-    const recurse = (e: Expression): RawBuilder<unknown> => {
+  private derived(expression: Expression, inputs: ReadonlyMap<string, MetricInput>, filters: readonly Filter[], offsets: readonly Duration[]): PlanValue {
+    const recurse = (e: Expression): PlanValue => {
       switch (e.kind) {
         case 'number':
-          return sql.lit(e.value);
+          return { kind: 'number', text: numberText(e) };
         case 'ref': {
           const input = inputs.get(e.name);
           if (!input) throw new Error(`catalog invariant: no input '${e.name}'`);
           return this.input(input, filters, offsets);
         }
         case 'negate':
-          return sql`(-${recurse(e.operand)})`;
+          return { kind: 'negate', operand: recurse(e.operand) };
         case 'binary':
-          return sql`(${recurse(e.left)} ${sql.raw(e.op)} ${recurse(e.right)})`;
+          return { kind: 'binary', op: e.op, left: recurse(e.left), right: recurse(e.right) };
         case 'call':
-          return sql`${sql.raw(e.fn)}(${sql.join(e.args.map(recurse))})`;
+          return { kind: 'call', fn: e.fn, args: e.args.map(recurse) };
       }
     };
     return recurse(expression);
@@ -138,7 +92,11 @@ export class MetricPlanner {
     return `l${this.leafCount++}`;
   }
 
-  private aggregateColumn(modelName: string, measureName: string, filters: readonly Filter[], offsets: readonly Duration[], spine = false): string {
+  private nextId(): string {
+    return `n${this.nodes.length}`;
+  }
+
+  private aggregateColumn(modelName: string, measureName: string, filters: readonly Filter[], offsets: readonly Duration[], spine = false): PlanValue {
     const { model, measure } = this.index.measure({ model: modelName, measure: measureName });
     const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
     // Measures of one model read in one pass, each with its own filter; a semi-additive
@@ -158,9 +116,11 @@ export class MetricPlanner {
     if (!node) {
       node = {
         kind: 'aggregate',
+        id: this.nextId(),
         key,
         model: model.name,
         timeDimension,
+        timeGrain: timeGrain(model, timeDimension),
         filters: nodeFilters,
         offsets,
         ...(measure.nonAdditive ? { nonAdditive: measure.nonAdditive } : {}),
@@ -170,28 +130,55 @@ export class MetricPlanner {
       this.nodes.push(node);
     }
     if (node.kind !== 'aggregate') throw new Error('plan invariant: aggregate node expected');
-    const existing = node.columns.find((c) => c.measure.name === measure.name);
-    if (existing) return existing.column;
+    const existing = node.columns.find((c) => c.measure.measure === measure.name);
+    if (existing) return { kind: 'column', node: node.id, column: existing.column };
     const column = this.nextColumn();
-    node.columns.push({ column, measure, ...(shared && measure.filter ? { filter: measure.filter } : {}) });
-    return column;
+    node.columns.push({ column, measure: { model: model.name, measure: measure.name }, ...(shared && measure.filter ? { filter: measure.filter } : {}) });
+    return { kind: 'column', node: node.id, column };
   }
 
-  private cumulativeColumn(metric: CumulativeMetric, filters: readonly Filter[], offsets: readonly Duration[]): string {
+  private cumulativeColumn(metric: CumulativeMetric, filters: readonly Filter[], offsets: readonly Duration[]): PlanValue {
     const key = JSON.stringify(['cumulative', metric.name, filters, offsets]);
     const found = this.nodes.find((n) => n.key === key);
-    if (found?.kind === 'cumulative') return found.column;
-    const column = this.nextColumn();
-    this.nodes.push({ kind: 'cumulative', key, metric, filters, offsets, column });
-    return column;
+    if (found?.kind === 'cumulative') return { kind: 'column', node: found.id, column: found.column };
+    const { model, measure } = this.index.measure(metric.measure);
+    const node: Building = {
+      kind: 'cumulative',
+      id: this.nextId(),
+      key,
+      metric: metric.name,
+      measure: metric.measure,
+      timeGrain: timeGrain(model, measure.timeDimension ?? model.defaultTimeDimension ?? ''),
+      filters,
+      offsets,
+      column: this.nextColumn(),
+    };
+    this.nodes.push(node);
+    return { kind: 'column', node: node.id, column: node.column };
   }
 
-  private conversionNode(metric: ConversionMetric, filters: readonly Filter[], offsets: readonly Duration[]): Extract<PlanNode, { kind: 'conversion' }> {
+  private conversionNode(metric: ConversionMetric, filters: readonly Filter[], offsets: readonly Duration[]): Extract<Building, { kind: 'conversion' }> {
     const key = JSON.stringify(['conversion', metric.name, filters, offsets]);
     const found = this.nodes.find((n) => n.key === key);
     if (found?.kind === 'conversion') return found;
-    const node = { kind: 'conversion' as const, key, metric, filters, offsets, opportunities: this.nextColumn(), conversions: this.nextColumn() };
+    const node = {
+      kind: 'conversion' as const,
+      id: this.nextId(),
+      key,
+      metric: metric.name,
+      base: metric.base,
+      conversion: metric.conversion,
+      filters,
+      offsets,
+      opportunities: this.nextColumn(),
+      conversions: this.nextColumn(),
+    };
     this.nodes.push(node);
     return node;
   }
+}
+
+/** The grain of a model's time dimension (a day when it names none). */
+export function timeGrain(model: Model, timeDimension: string) {
+  return model.dimensions.find((d) => d.name === timeDimension)?.grain ?? 'DAY';
 }

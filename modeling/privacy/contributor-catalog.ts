@@ -1,5 +1,5 @@
 import type { Catalog, Expression, Measure, MeasureInput, Metric, MetricInput, Model } from '../catalog/types.ts';
-import { deepFreeze } from '../dsl/freeze.ts';
+import { deepFreeze } from '../catalog/freeze.ts';
 
 /** Prefix of the hidden members that count contributors; no user-facing name starts with it. */
 export const CONTRIBUTORS = '__contributors__';
@@ -112,7 +112,6 @@ function contributorMetric(metric: Metric, keyOf: ReadonlyMap<string, string>, i
   };
   switch (metric.type) {
     case 'SIMPLE':
-    case 'SEMI_ADDITIVE':
       if (!keyOf.has(metric.measure.model)) return undefined;
       return { ...base, type: 'SIMPLE', measure: counted(metric.measure), ...(metric.joinToTimeSpine ? { joinToTimeSpine: true } : {}) };
     case 'CUMULATIVE': {

@@ -3,7 +3,7 @@ import type { Dimension, Filter, Metric, Model } from '../catalog/types.ts';
 import { GRAINS } from '../catalog/types.ts';
 import { DEFAULT_SENSITIVITY, stricter, type Sensitivity } from '../catalog/sensitivity.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
-import { customGrainNames, parseDimensionRef, type DimensionRef } from './dimension-ref.ts';
+import { customGrainNames, parseDimensionRef, type DimensionRef } from '../catalog/dimension-ref.ts';
 import { queryModels } from './query-models.ts';
 import type { ResolvedQuery } from './resolve-query.ts';
 

@@ -3,7 +3,7 @@ import { GRAINS } from '../catalog/types.ts';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import { identifies, locateDimension } from '../catalog/locate-dimension.ts';
 import { StrataError } from '../errors.ts';
-import type { DimensionRef } from './dimension-ref.ts';
+import type { DimensionRef } from '../catalog/dimension-ref.ts';
 import { quoteInput } from '../quote-input.ts';
 
 /**

@@ -7,11 +7,19 @@ import { StrataError } from '../errors.ts';
 import { closestNames } from './suggest.ts';
 import { quoteInput } from '../quote-input.ts';
 import type { DatePart, MetricQuery } from './metric-query.ts';
-import { customGrainNames, defaultGrainOf, grainSuffix, parseDimensionRef, refBaseName, type DimensionRef, type GrainChoice } from './dimension-ref.ts';
+import {
+  customGrainNames,
+  defaultGrainOf,
+  grainSuffix,
+  parseDimensionRef,
+  refBaseName,
+  type DimensionRef,
+  type GrainChoice,
+} from '../catalog/dimension-ref.ts';
 import { expandSavedQuery } from './saved-query.ts';
 import { metricDefaultGrain, queryModels, distinctValuesModel } from './query-models.ts';
 
-export { METRIC_TIME } from './dimension-ref.ts';
+export { METRIC_TIME } from '../catalog/dimension-ref.ts';
 
 export interface ResolvedGroupBy {
   /** Output column name: MetricFlow's (`metric_time__month`, `listing__country_latest`, `metric_time__extract_dow`). */

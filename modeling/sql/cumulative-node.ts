@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { CumulativeMetric, Filter, Grain, Measure } from '../catalog/types.ts';
 import { GRAINS } from '../catalog/types.ts';
-import type { ResolvedQuery } from '../query/resolve-query.ts';
+import type { PlanQuery } from '../query/metric-plan.ts';
 import { aggregationSql } from './aggregation-sql.ts';
 import { grainedTime, groupByOrdinals, whereClause, type CustomGrainLookup, type NodeScope } from './node-scope.ts';
 import { boundFor, customGrainSpine, extractPart, interval, spineFor, truncate, type TimeColumn } from './time.ts';
@@ -12,7 +12,7 @@ import { filterSql } from './filter-sql.ts';
 export interface CumulativeInput {
   readonly index: CatalogIndex;
   readonly scope: NodeScope;
-  readonly query: ResolvedQuery;
+  readonly query: PlanQuery;
   readonly metric: CumulativeMetric;
   readonly measure: Measure;
   readonly column: string;

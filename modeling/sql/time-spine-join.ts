@@ -1,7 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Filter, Grain } from '../catalog/types.ts';
-import type { ResolvedGroupBy, ResolvedQuery } from '../query/resolve-query.ts';
+import type { ResolvedGroupBy } from '../query/resolve-query.ts';
+import type { PlanQuery } from '../query/metric-plan.ts';
 import { filterSql, type FilterColumn } from './filter-sql.ts';
 import { grainedTime, whereClause } from './node-scope.ts';
 import { extractPart, spineFor, type TimeColumn } from './time.ts';
@@ -9,7 +10,7 @@ import { extractPart, spineFor, type TimeColumn } from './time.ts';
 /** The distinct metric_time periods of the time spine inside a range, one column per period group-by (`g<i>`). */
 export function spinePeriods(
   index: CatalogIndex,
-  query: ResolvedQuery,
+  query: PlanQuery,
   periodIndexes: readonly number[],
   grain: Grain,
   range: { from?: string; to?: string },
@@ -44,7 +45,7 @@ function periodExpr(index: CatalogIndex, time: TimeColumn, g: ResolvedGroupBy): 
  */
 export function joinToTimeSpine(
   index: CatalogIndex,
-  query: ResolvedQuery,
+  query: PlanQuery,
   inner: RawBuilder<unknown>,
   valueColumns: readonly string[],
   isPeriod: readonly boolean[],
@@ -63,7 +64,7 @@ export function joinToTimeSpine(
 }
 
 /** The parts of the query filter that name only grouped, non-time columns: they can be applied to the output. */
-function reappliedFilters(query: ResolvedQuery, isPeriod: readonly boolean[]): RawBuilder<unknown>[] {
+function reappliedFilters(query: PlanQuery, isPeriod: readonly boolean[]): RawBuilder<unknown>[] {
   if (!query.where) return [];
   const parts = query.where.kind === 'and' ? query.where.filters : [query.where];
   const groupIndex = (text: string) => query.groupBy.findIndex((g) => g.text === text || g.column === text);

@@ -7,6 +7,8 @@ export interface TimeColumn {
   readonly expr: RawBuilder<unknown>;
   readonly storage: TimeStorage;
   readonly timeZone: string;
+  /** A stable name of the column within its relation (its reference), for joins that depend on it. */
+  readonly key?: string;
 }
 
 const SUB_DAILY: ReadonlySet<Grain> = new Set(['MILLISECOND', 'SECOND', 'MINUTE', 'HOUR']);

@@ -1,6 +1,6 @@
 import type { Sensitivity, Status } from '../catalog/types.ts';
 import { isSensitivity } from '../catalog/sensitivity.ts';
-import { deepFreeze } from '../dsl/freeze.ts';
+import { deepFreeze } from '../catalog/freeze.ts';
 import { parseAggregateRef, parseRule } from '../conditions/parse-rule.ts';
 import type { TagDefinition, TagKind, TagSource } from './tag-definition.ts';
 import type { AggregateRef } from '../conditions/rule.ts';

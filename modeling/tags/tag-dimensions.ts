@@ -1,5 +1,5 @@
 import type { Catalog, Dimension, Model } from '../catalog/types.ts';
-import { deepFreeze } from '../dsl/freeze.ts';
+import { deepFreeze } from '../catalog/freeze.ts';
 import { TAG_JOIN } from '../catalog/join-graph.ts';
 import { tagValueType, type TagDefinition } from './tag-definition.ts';
 

@@ -1,5 +1,5 @@
-import type { Catalog, Dimension, Grain } from '../catalog/types.ts';
-import { GRAINS } from '../catalog/types.ts';
+import type { Catalog, Dimension, Grain } from './types.ts';
+import { GRAINS } from './types.ts';
 
 /** A time grain: a standard one, or a custom granularity of the catalog's time spine (`alien_day`). */
 export interface GrainChoice {

@@ -2,20 +2,20 @@ import type { RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Filter, Grain, Model } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
-import type { ResolvedQuery } from '../query/resolve-query.ts';
-import { customGrainNames, parseDimensionRef } from '../query/dimension-ref.ts';
-import { aggregateNodeSql } from '../sql/aggregate-node.ts';
-import { semiAdditiveNodeSql, type PeriodsOfTime } from '../sql/semi-additive-node.ts';
-import { cumulativeNodeSql } from '../sql/cumulative-node.ts';
-import { buildNodeScope, metricTimeGrain, type MetricSubquery } from '../sql/node-scope.ts';
-import { joinToTimeSpine } from '../sql/time-spine-join.ts';
+import type { PlanQuery } from '../query/metric-plan.ts';
+import { customGrainNames, parseDimensionRef } from '../catalog/dimension-ref.ts';
+import { aggregateNodeSql } from './aggregate-node.ts';
+import { semiAdditiveNodeSql, type PeriodsOfTime } from './semi-additive-node.ts';
+import { cumulativeNodeSql } from './cumulative-node.ts';
+import { buildNodeScope, metricTimeGrain, type MetricSubquery } from './node-scope.ts';
+import { joinToTimeSpine } from './time-spine-join.ts';
 import { conversionSql } from './conversion-sql.ts';
-import type { PlanNode } from './metric-planner.ts';
+import type { PlanNode } from '../query/metric-plan.ts';
 
 /** The SELECT of one plan node; `prefix` keeps its table aliases apart from other nodes'. */
 export function nodeSql(
   index: CatalogIndex,
-  query: ResolvedQuery,
+  query: PlanQuery,
   node: PlanNode,
   prefix: string,
   options: { rewrites: boolean; subquery?: MetricSubquery },
@@ -34,13 +34,12 @@ export function nodeSql(
         prefix,
         ...(subquery ? { subquery } : {}),
       });
-      const [first] = node.columns;
+      const columns = node.columns.map((c) => ({ column: c.column, measure: index.measure(c.measure).measure, ...(c.filter ? { filter: c.filter } : {}) }));
+      const [first] = columns;
       const periods =
         rewrites && node.nonAdditive?.dimension === node.timeDimension && node.offsets.length === 0 ? periodsOfTime(query, scope.isPeriod) : undefined;
       const inner =
-        node.nonAdditive && first
-          ? semiAdditiveNodeSql(scope, first, node.nonAdditive, periods)
-          : aggregateNodeSql(scope, node.columns, { countKeys: rewrites });
+        node.nonAdditive && first ? semiAdditiveNodeSql(scope, first, node.nonAdditive, periods) : aggregateNodeSql(scope, columns, { countKeys: rewrites });
       if (!node.joinToTimeSpine || !scope.isPeriod.some(Boolean) || !index.catalog.timeSpines?.length) return inner;
       return joinToTimeSpine(
         index,
@@ -48,12 +47,14 @@ export function nodeSql(
         inner,
         node.columns.map((c) => c.column),
         scope.isPeriod,
-        timeGrain(model, node.timeDimension),
+        node.timeGrain,
         scope.range,
       );
     }
     case 'cumulative': {
-      const { model, measure } = index.measure(node.metric.measure);
+      const metric = index.metrics.get(node.metric);
+      if (metric?.type !== 'CUMULATIVE') throw new Error(`plan invariant: no cumulative metric '${node.metric}'`);
+      const { model, measure } = index.measure(node.measure);
       const filters = measure.filter ? [...node.filters, measure.filter] : node.filters;
       const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
       const { rows, periods } = index.catalog.timeSpines?.length ? splitTimeFilters(index, model, timeDimension, filters) : { rows: filters, periods: [] };
@@ -62,31 +63,30 @@ export function nodeSql(
         index,
         scope,
         query,
-        metric: node.metric,
+        metric,
         measure,
         column: node.column,
-        grain: timeGrain(model, timeDimension),
+        grain: node.timeGrain,
         periodFilters: periods,
         offsets: node.offsets,
       });
     }
-    case 'conversion':
-      return conversionSql(index, query, node, prefix, { rewrites, ...(subquery ? { subquery } : {}) });
+    case 'conversion': {
+      const metric = index.metrics.get(node.metric);
+      if (metric?.type !== 'CONVERSION') throw new Error(`plan invariant: no conversion metric '${node.metric}'`);
+      return conversionSql(index, query, { ...node, metric }, prefix, { rewrites, ...(subquery ? { subquery } : {}) });
+    }
   }
 }
 
 /** The one plain grain of the query's period group-bys (none when there are none), or undefined when they are anything else. */
-function periodsOfTime(query: ResolvedQuery, isPeriod: readonly boolean[]): PeriodsOfTime | undefined {
+function periodsOfTime(query: PlanQuery, isPeriod: readonly boolean[]): PeriodsOfTime | undefined {
   const periods = query.groupBy.filter((_, i) => isPeriod[i]);
   if (periods.some((g) => !g.grain || g.datePart || g.customGrain)) return undefined;
   const grains = new Set(periods.map((g) => g.grain as Grain));
   if (grains.size > 1) return undefined;
   const [grain] = grains;
   return grain ? { grain } : {};
-}
-
-function timeGrain(model: Model, timeDimension: string): Grain {
-  return model.dimensions.find((d) => d.name === timeDimension)?.grain ?? 'DAY';
 }
 
 /**

@@ -1,15 +1,18 @@
 import type { RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Filter, Measure, Model } from '../catalog/types.ts';
-import type { Relation } from '../sql/relation.ts';
+import type { Relation } from './relation.ts';
 import { locateDimension, memberOf } from '../catalog/locate-dimension.ts';
-import type { ResolvedGroupBy, ResolvedQuery } from '../query/resolve-query.ts';
-import { conversionNodeSql, type AnchorGroup, type AnchorPlan } from '../sql/conversion-node.ts';
-import { buildNodeScope, type MetricSubquery } from '../sql/node-scope.ts';
-import { truncate } from '../sql/time.ts';
-import type { PlanNode } from './metric-planner.ts';
+import type { ResolvedGroupBy } from '../query/resolve-query.ts';
+import type { PlanQuery } from '../query/metric-plan.ts';
+import { conversionNodeSql, type AnchorGroup, type AnchorPlan } from './conversion-node.ts';
+import { buildNodeScope, type MetricSubquery } from './node-scope.ts';
+import { truncate } from './time.ts';
+import type { ConversionMetric } from '../catalog/types.ts';
+import type { ConversionPlanNode } from '../query/metric-plan.ts';
 
-type ConversionNode = Extract<PlanNode, { kind: 'conversion' }>;
+/** A conversion node with its metric looked up. */
+type ConversionNode = Omit<ConversionPlanNode, 'metric'> & { readonly metric: ConversionMetric };
 
 /**
  * The two sides of a conversion metric: base events carry the query's group-bys, filters and
@@ -17,7 +20,7 @@ type ConversionNode = Extract<PlanNode, { kind: 'conversion' }>;
  */
 export function conversionSql(
   index: CatalogIndex,
-  query: ResolvedQuery,
+  query: PlanQuery,
   node: ConversionNode,
   prefix: string,
   options: { rewrites: boolean; subquery?: MetricSubquery },
@@ -30,7 +33,7 @@ export function conversionSql(
     entityName: string,
     properties: readonly string[],
     sidePrefix: string,
-    forQuery: ResolvedQuery,
+    forQuery: PlanQuery,
   ) => {
     const { model, measure } = index.measure(input);
     const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
@@ -61,7 +64,7 @@ export function conversionSql(
     `${prefix}b`,
     query,
   );
-  const conversionQuery: ResolvedQuery = { ...query, groupBy: [], orderBy: [] };
+  const conversionQuery: PlanQuery = { ...query, groupBy: [], orderBy: [] };
   const conversion = side(
     node.metric.conversion,
     [],
@@ -85,7 +88,7 @@ export function conversionSql(
  */
 function anchorPlan(
   index: CatalogIndex,
-  query: ResolvedQuery,
+  query: PlanQuery,
   node: ConversionNode,
   base: { model: Model; measure: Measure; scope: { isPeriod: readonly boolean[]; relation: Relation } },
   conversion: { model: Model; measure: Measure },

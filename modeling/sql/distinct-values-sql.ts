@@ -1,9 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import type { ResolvedQuery } from '../query/resolve-query.ts';
-import { buildNodeScope, groupByOrdinals, groupColumns, metricTimeGrain, rangeConditions, whereClause, type MetricSubquery } from '../sql/node-scope.ts';
-import { widenToGrain } from '../sql/time.ts';
-import { spineFor, type TimeColumn } from '../sql/time.ts';
+import type { PlanQuery } from '../query/metric-plan.ts';
+import { buildNodeScope, groupByOrdinals, groupColumns, metricTimeGrain, rangeConditions, whereClause, type MetricSubquery } from './node-scope.ts';
+import { widenToGrain } from './time.ts';
+import { spineFor, type TimeColumn } from './time.ts';
 import { StrataError } from '../errors.ts';
 
 /**
@@ -11,7 +11,7 @@ import { StrataError } from '../errors.ts';
  * joins reach the rest) and, for metric_time, from the time spine (crossed with the model's
  * values, as MetricFlow does); filters and the time range apply as in a metric query.
  */
-export function distinctValuesSql(index: CatalogIndex, query: ResolvedQuery, subquery: MetricSubquery): RawBuilder<unknown> {
+export function distinctValuesSql(index: CatalogIndex, query: PlanQuery, subquery: MetricSubquery): RawBuilder<unknown> {
   const from = query.distinctFrom;
   if (!from) throw new Error('plan invariant: not a distinct-values query');
   const grain = metricTimeGrain(query) ?? 'DAY';
@@ -32,7 +32,7 @@ export function distinctValuesSql(index: CatalogIndex, query: ResolvedQuery, sub
   const scope = buildNodeScope({
     index,
     query,
-    model: from,
+    model: index.model(from),
     timeDimension: '',
     filters: query.where ? [query.where] : [],
     offsets: [],
@@ -50,7 +50,7 @@ export function distinctValuesSql(index: CatalogIndex, query: ResolvedQuery, sub
   return sql`SELECT ${sql.join(outer.map((g, i) => sql`${g} AS ${sql.id(query.groupBy[i]?.column as string)}`))} FROM (SELECT ${sql.join(select)} FROM ${scope.relation.from()} ${whereClause([...scope.timeRange, ...scope.filters])}) AS dv ${groupByOrdinals(query.groupBy.length)}`;
 }
 
-function widen(query: ResolvedQuery) {
+function widen(query: PlanQuery) {
   return widenToGrain(query.timeRange ?? {}, metricTimeGrain(query));
 }
 
