@@ -12,6 +12,7 @@ import { buildCatalog } from '../modeling/catalog/build-catalog.ts';
 import { createSemanticLayer, type SemanticLayer } from '../modeling/semantic-layer.ts';
 import type { Catalog } from '../modeling/catalog/types.ts';
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
+import { explainPlan } from '../modeling/plan/explain-plan.ts';
 
 /**
  * Slowly changing dimensions (type II), as MetricFlow documents them: a dimension table whose
@@ -369,5 +370,17 @@ describe('validating a model with a validity window', () => {
   it('refuses a join between two models with a window', () => {
     const joined = versions('a', { joins: { b: { model: 'b', cardinality: 'many_to_one', on: { id: 'id' } } } });
     expect(problems([joined, versions('b')])).toEqual(['models.a.joins.b INVALID_JOIN']);
+  });
+});
+
+describe('the plan of a query over a slowly changing dimension', () => {
+  it('marks the joins that keep only the row valid at each row time, and explains them', () => {
+    const layer = createSemanticLayer(dslCatalog(), { maxRows: 10 });
+    const { plan } = layer.plan({ metrics: ['rentals'], groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }, { dimension: 'host.country' }] });
+    expect(plan.nodes[0]?.joins).toEqual([
+      { path: 'listing', model: 'listing', validity: { start: 'valid_from', end: 'valid_to' } },
+      { path: 'listing/host', model: 'host' },
+    ]);
+    expect(explainPlan(plan)).toContain("join: listing -> listing, the row valid at each row's time (valid_from <= t < valid_to or open)");
   });
 });
