@@ -25,6 +25,7 @@ import { createTagRuntime } from '../services/tag-runtime.ts';
 import { createProfileLoader } from '../services/profiles.ts';
 import { createPersonalDataLog } from '../store/personal-data-log.ts';
 import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
+import { DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS } from '../services/profile-materialization.ts';
 import { authorize, isAllowed } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K, queryAccess, viewerOf } from '../services/access.ts';
 import { retryableAnswerFor, retryableStatusPlugin } from './retryable-status.ts';
@@ -87,6 +88,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'eventMaxFutureMinutes'
       | 'quarantineUndeclaredEvents'
       | 'materializeMaxDrift'
+      | 'materializeStatementTimeoutMs'
     >
   > &
   Partial<
@@ -186,6 +188,7 @@ export async function createApp(database: Database, config: AppConfig): Promise<
       clientAddress: request.socket.remoteAddress ?? 'unknown',
       requestId: observationOf(request)?.requestId ?? 'unobserved',
       materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
+      materializeStatementTimeoutMs: config.materializeStatementTimeoutMs ?? DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS,
       session: () =>
         (session ??= Promise.all([authenticate(request), semanticLayers.current()]).then(([principal, semantic]) => {
           const viewer = viewerOf(principal, privacyK);

@@ -23,6 +23,11 @@ export async function runMaterialize(options: { asOf?: string; force?: boolean }
     return reportRun(materializeTags, false);
   }
   await withDatabase(config, 'materialize', (database) =>
-    materializeDomain(database, { asOf: options.asOf, force: options.force, maxDrift: config.materializeMaxDrift }),
+    materializeDomain(database, {
+      asOf: options.asOf,
+      force: options.force,
+      maxDrift: config.materializeMaxDrift,
+      statementTimeoutMs: config.materializeStatementTimeoutMs,
+    }),
   );
 }

@@ -46,7 +46,7 @@ export async function runStart(options: { port?: number }): Promise<void> {
   if (await isWarehouseEmpty(database)) await seed(database, {});
   if (!(await currentSnapshot(database.db))) {
     const { materializeDomain } = await import('./materialize-domain.ts');
-    await materializeDomain(database, { maxDrift: config.materializeMaxDrift });
+    await materializeDomain(database, { maxDrift: config.materializeMaxDrift, statementTimeoutMs: config.materializeStatementTimeoutMs });
   }
   // Only the embedded demo gets printed keys; with DATABASE_URL, create keys with `keys create`.
   const demoKeys = database.engine === 'pglite' ? await renewDemoKeys(database) : [];

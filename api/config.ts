@@ -5,6 +5,7 @@ import { parseEncryptionKeyring, parsePseudonymKey, type EncryptionKeyring } fro
 import { ROLES, type Role } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K } from '../services/access.ts';
 import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
+import { DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS } from '../services/profile-materialization.ts';
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
 import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from './graphql-limits.ts';
 import { DEFAULT_RATE_LIMITS, parseRateLimit, type RateLimit, type RateLimits } from './rate-limiter.ts';
@@ -58,6 +59,7 @@ const ConfigSchema = z
     STRATA_EVENT_MAX_PAST_DAYS: z.coerce.number().positive().default(DEFAULT_EVENT_MAX_PAST_DAYS),
     STRATA_EVENT_MAX_FUTURE_MINUTES: z.coerce.number().min(0).default(DEFAULT_EVENT_MAX_FUTURE_MINUTES),
     STRATA_MATERIALIZE_MAX_DRIFT: z.coerce.number().min(0).max(1).default(DEFAULT_MAX_DRIFT),
+    STRATA_MATERIALIZE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS),
     STRATA_QUARANTINE_UNDECLARED_EVENTS: z
       .enum(['0', '1', 'true', 'false'])
       .default('0')
@@ -234,6 +236,8 @@ export interface ServerConfig {
   readonly piiEncryptionKeys: EncryptionKeyring | undefined;
   /** A materialization moving more than this share of customers in any tag is held for an approver (1 never holds). */
   readonly materializeMaxDrift: number;
+  /** Longest a statement of a materialization may run (a batch job, not an interactive query); 0: none. */
+  readonly materializeStatementTimeoutMs: number;
   /** Bearer JWT verification; unset refuses JWTs. */
   readonly jwt: JwtConfig | undefined;
   /** Proxies in front that append to X-Forwarded-For (0: use the socket's address). */
@@ -293,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     piiHmacKey: c.STRATA_PII_HMAC_KEY,
     piiEncryptionKeys: c.STRATA_PII_ENCRYPTION_KEY,
     materializeMaxDrift: c.STRATA_MATERIALIZE_MAX_DRIFT,
+    materializeStatementTimeoutMs: c.STRATA_MATERIALIZE_STATEMENT_TIMEOUT_MS,
     jwt: c.STRATA_JWT_JWKS
       ? {
           jwks: c.STRATA_JWT_JWKS,

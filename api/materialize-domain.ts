@@ -10,6 +10,8 @@ export interface MaterializeOptions {
   readonly force?: boolean | undefined;
   /** A run moving more than this share of customers in any tag is held (STRATA_MATERIALIZE_MAX_DRIFT; default 0.2). */
   readonly maxDrift?: number | undefined;
+  /** Longest one statement of the run may run (STRATA_MATERIALIZE_STATEMENT_TIMEOUT_MS; default 10 min; 0: none). */
+  readonly statementTimeoutMs?: number | undefined;
 }
 
 /** What the CLI prints of a run, whether it ran here or in the server (GraphQL's `MaterializationRun`). */
@@ -42,6 +44,7 @@ export async function materializeDomain(database: Database, options: Materialize
       actor: 'cli',
       onProgress: progress.update,
       ...(options.maxDrift !== undefined ? { maxDrift: options.maxDrift } : {}),
+      ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
       force: options.force ?? false,
       ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
     });

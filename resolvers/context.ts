@@ -46,6 +46,8 @@ export interface RequestContext {
   readonly events: EventCollector;
   /** A materialization moving more than this share of customers in any tag is held for an approver. */
   readonly materializeMaxDrift: number;
+  /** Longest a statement of a materialization may run; 0: none. */
+  readonly materializeStatementTimeoutMs: number;
   /** The capped lane and connections of expensive reads: metric queries, previews, insight, audience counts, materialization. */
   readonly analytics: AnalyticsLane;
   /** The address the request came from (the socket's peer): the rate-limit key of anonymous callers. */

@@ -51,6 +51,7 @@ builder.mutationField('materializeTags', (t) =>
         audiences: publishedAudiences,
         actor: (await ctx.session()).actor,
         maxDrift: ctx.materializeMaxDrift,
+        statementTimeoutMs: ctx.materializeStatementTimeoutMs,
         lane: ctx.analytics,
         ...(asOf != null ? { asOf } : {}),
       });

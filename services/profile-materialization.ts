@@ -37,6 +37,12 @@ export interface MaterializationInput {
   readonly actor: string;
   /** A run moving more than this share of customers in any tag is held (default 0.2). */
   readonly maxDrift?: number;
+  /**
+   * Longest one statement of the run may run, in place of the interactive limit
+   * (`STRATA_STATEMENT_TIMEOUT_MS`): computing every customer's tags is a batch job that takes
+   * a minute or more at a million customers. 0: none. Default: DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS.
+   */
+  readonly statementTimeoutMs?: number;
   /** Publish even when the drift guard would hold the run (the CLI's `--force`). */
   readonly force?: boolean;
   /** The clock deciding "today" for the data range (default: now). */
@@ -46,6 +52,9 @@ export interface MaterializationInput {
   /** Runs the materialization in the server's analytics lane (a slot and its connection); unset: on `database.db`. */
   readonly lane?: AnalyticsLane;
 }
+
+/** The statement limit of a materialization: ten minutes. */
+export const DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS = 600_000;
 
 /**
  * Computes every customer's tags and audience memberships as of a date into a new run. When
@@ -72,6 +81,8 @@ async function materializeWith(db: Kysely<DatabaseSchema>, input: Materializatio
     // One transaction: the new run's rows, its verdict and the pointer flip commit together.
     const run = await db.transaction().execute(async (trx) => {
       await lockSnapshotOrRefuse(trx);
+      const limitMs = Math.max(0, Math.trunc(input.statementTimeoutMs ?? DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS));
+      await sql`SELECT set_config('statement_timeout', ${String(limitMs)}, true)`.execute(trx);
       const audiences = (await input.audiences(trx)).filter(readsOnlyUsableTags);
       progress(1, 'choosing the as-of date');
       ({ asOf } = await chooseAsOf(trx, { subject: input.subject, tags: ordered, audiences, requested: input.asOf, now: input.now ?? new Date() }));
