@@ -8,6 +8,7 @@ import * as materializationGuard from './0006-materialization-guard.ts';
 import * as eventPiiVault from './0007-event-pii-vault.ts';
 import * as keyScopes from './0008-key-scopes.ts';
 import * as personalDataReads from './0009-personal-data-reads.ts';
+import * as wealthRiskAssessments from './0010-wealth-risk-assessments.ts';
 import * as currentProfiles from './0011-current-profiles.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
@@ -21,6 +22,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0007-event-pii-vault': eventPiiVault,
   '0008-key-scopes': keyScopes,
   '0009-personal-data-reads': personalDataReads,
+  '0010-wealth-risk-assessments': wealthRiskAssessments,
   '0011-current-profiles': currentProfiles,
 };
 

@@ -2,7 +2,7 @@ import { builder } from './builder.ts';
 import { StatusEnum } from './enums.ts';
 import { isAllowed } from '../services/authorization.ts';
 import { DEFAULT_SENSITIVITY } from '../modeling/catalog/sensitivity.ts';
-import type { Dimension, Measure, Metric, Model } from '../modeling/catalog/types.ts';
+import type { Dimension, Measure, Metric, Model, ValidityWindow } from '../modeling/catalog/types.ts';
 import { metricDimensions, metricLineage, metricTimeDimension, metricType, type MetricLineage } from '../modeling/catalog/describe.ts';
 
 const DimensionRef = builder.objectRef<Dimension>('Dimension').implement({
@@ -34,6 +34,15 @@ const MeasureRef = builder.objectRef<Measure>('Measure').implement({
   }),
 });
 
+const ValidityWindowRef = builder.objectRef<ValidityWindow>('ValidityWindow').implement({
+  description:
+    'The two time dimensions bounding each row of a slowly changing dimension: a row is valid from `start` until `end` (exclusive; null while current).',
+  fields: (t) => ({
+    start: t.exposeString('start'),
+    end: t.exposeString('end'),
+  }),
+});
+
 const ModelRef = builder.objectRef<Model>('Model').implement({
   description: 'A table (or authored SQL) described as dimensions, measures and joins.',
   fields: (t) => ({
@@ -45,6 +54,12 @@ const ModelRef = builder.objectRef<Model>('Model').implement({
     timeZone: t.exposeString('timeZone'),
     dimensions: t.field({ type: [DimensionRef], resolve: (m) => [...m.dimensions] }),
     measures: t.field({ type: [MeasureRef], resolve: (m) => [...m.measures] }),
+    validity: t.field({
+      type: ValidityWindowRef,
+      nullable: true,
+      description: 'Set for a slowly changing dimension: a metric joins the row valid at the time of each of its rows.',
+      resolve: (m) => m.validity ?? null,
+    }),
   }),
 });
 

@@ -44,6 +44,14 @@ export interface HoldingsDailyTable {
   market_value: Numeric;
 }
 
+/** Each customer's risk-assessment history, a slowly changing dimension (migration 0010). */
+export interface RiskAssessmentsTable {
+  customer_id: string;
+  risk_level: string;
+  valid_from: DateOnly;
+  valid_to: DateOnly | null;
+}
+
 /** Daily NAV per product unit (migration 0003). */
 export interface ProductNavTable {
   product_id: string;
@@ -182,6 +190,7 @@ export interface DatabaseSchema {
   'wealth.holdings_daily': HoldingsDailyTable;
   'wealth.app_events': AppEventsTable;
   'wealth.product_nav': ProductNavTable;
+  'wealth.risk_assessments': RiskAssessmentsTable;
   'strata.definitions': DefinitionsTable;
   'strata.audit_log': AuditLogTable;
   'strata.event_quarantine': EventQuarantineTable;

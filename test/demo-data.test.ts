@@ -20,6 +20,8 @@ const CHECKSUMS = {
   customers: sql`SELECT md5(string_agg(ROW(customer_id, registered_at AT TIME ZONE 'UTC', channel, city_tier,
       age_band, gender, risk_level, account_class, kyc_completed_at AT TIME ZONE 'UTC')::text, '|' ORDER BY customer_id COLLATE "C")) AS sum
     FROM wealth.customers`,
+  risk_assessments: sql`SELECT md5(string_agg(ROW(customer_id, risk_level, valid_from, valid_to)::text, '|'
+      ORDER BY customer_id COLLATE "C", valid_from)) AS sum FROM wealth.risk_assessments`,
   products: sql`SELECT md5(string_agg(ROW(product_id, name, product_type, risk_rating, launched_at)::text, '|'
       ORDER BY product_id COLLATE "C")) AS sum FROM wealth.products`,
   product_nav: sql`SELECT md5(string_agg(ROW(product_id, as_of, nav)::text, '|' ORDER BY product_id COLLATE "C", as_of)) AS sum
@@ -116,7 +118,7 @@ await describeEachEngine('demo data on %s', (engine) => {
 
   it('gives different data for a different seed', async () => {
     const other = await seededChecksums(engine, SEED + 1);
-    for (const table of ['customers', 'transactions', 'app_events', 'holdings_daily'] as const) {
+    for (const table of ['customers', 'risk_assessments', 'transactions', 'app_events', 'holdings_daily'] as const) {
       expect(other[table], table).not.toBe(first[table]);
     }
   });

@@ -58,6 +58,12 @@ function modelSection(model: Model): string {
     `- Source: ${source}; primary key ${codes(model.primaryKey)}; time zone \`${model.timeZone}\`` +
       (model.defaultTimeDimension ? `; default time dimension \`${model.defaultTimeDimension}\`.` : '.'),
     `- Owner \`${model.owner}\`, ${model.status}.`,
+    ...(model.validity
+      ? [
+          `- Slowly changing dimension: each row is valid from \`${model.validity.start}\` until \`${model.validity.end}\` (null: still valid); ` +
+            'a metric reads the row valid at the time of each of its rows, and grouping by it needs `metric_time` too.',
+        ]
+      : []),
     ...(model.joins.length > 0
       ? [`- Joins: ${model.joins.map((j) => `\`${j.name}\` → \`${j.model}\` (${j.cardinality.replaceAll('_', '-')})`).join(', ')}.`]
       : []),

@@ -37,6 +37,32 @@ export const customer = defineModel({
     transaction: { model: 'transaction', cardinality: 'one_to_many', on: { customer_id: 'customer_id' } },
     holding: { model: 'holding', cardinality: 'one_to_many', on: { customer_id: 'customer_id' } },
     app_event: { model: 'app_event', cardinality: 'one_to_many', on: { customer_id: 'customer_id' } },
+    risk_assessment: { model: 'risk_assessment', cardinality: 'many_to_one', on: { customer_id: 'customer_id' } },
+  },
+});
+
+/**
+ * The history of each customer's assessed risk tolerance, a slowly changing dimension: a
+ * metric sliced by `risk_assessment.risk_level` reads the level in effect on the day of each
+ * row (a purchase is counted under the level the customer had when buying), where
+ * `customer.risk_level` is the level as it stands today.
+ */
+export const riskAssessment = defineModel({
+  name: 'risk_assessment',
+  description: "Customers' risk-tolerance assessments over time: one row per assessment, in effect from valid_from until valid_to.",
+  owner: 'wealth-data',
+  table: 'wealth.risk_assessments',
+  primaryKey: ['customer_id', 'valid_from'],
+  timeZone: TIME_ZONE,
+  validity: { start: 'valid_from', end: 'valid_to' },
+  dimensions: {
+    risk_level: {
+      type: 'string',
+      description: 'Risk tolerance assessed, C1 (lowest) to C5, as in effect at the time of each row (a purchase: when it was placed).',
+      sensitivity: 'internal',
+    },
+    valid_from: { type: 'time', storage: 'date', description: 'Shanghai day the assessment took effect.' },
+    valid_to: { type: 'time', storage: 'date', description: 'Shanghai day the next assessment took effect; null for the one in effect now.' },
   },
 });
 
@@ -176,4 +202,4 @@ export const appEvent = defineModel({
 });
 
 export const PUBLIC_FUNDS = PUBLIC_FUND_TYPES;
-export const wealthModels = [customer, product, transaction, holding, appEvent];
+export const wealthModels = [customer, product, transaction, holding, appEvent, riskAssessment];

@@ -109,6 +109,18 @@ export interface Model extends Governance {
   readonly joins: readonly Join[];
   /** Entities (imported dbt projects): names usable as group-bys and as the first step of a path. */
   readonly entities?: readonly Entity[];
+  /**
+   * A slowly changing dimension (type II): each row is one version of its key, valid from
+   * `start` (inclusive) until `end` (exclusive; null while current). A join to this model
+   * picks the version valid at the fact's time (MetricFlow's `validity_params`).
+   */
+  readonly validity?: ValidityWindow;
+}
+
+/** The two time dimensions (by name) bounding each row's validity. */
+export interface ValidityWindow {
+  readonly start: string;
+  readonly end: string;
 }
 
 // ---- the closed filter language (metric query `where`, measure and metric filters) ----

@@ -23,6 +23,7 @@ export function validateModels(models: readonly Model[], byName: ReadonlyMap<str
     if (model.primaryKey.length === 0 && !model.entities) problems.add(`${path}.primaryKey`, 'MISSING_PRIMARY_KEY', 'a model needs a primary key');
     if (!isTimeZone(model.timeZone)) problems.add(`${path}.timeZone`, 'INVALID_TIME_ZONE', `'${model.timeZone}' is not an IANA time zone`);
     validateMembers(model, problems);
+    validateValidity(model, problems);
     validateJoins(model, byName, problems);
   }
   const index = indexCatalog({ models, metrics: [] });
@@ -67,10 +68,41 @@ function validateMembers(model: Model, problems: ProblemCollector): void {
   }
 }
 
+/**
+ * A slowly changing dimension's window: two distinct time dimensions of the model. As in
+ * MetricFlow, such a model describes versions of a key and holds no measures.
+ */
+function validateValidity(model: Model, problems: ProblemCollector): void {
+  if (!model.validity) return;
+  const at = `models.${model.name}.validity`;
+  for (const side of ['start', 'end'] as const) {
+    const name = model.validity[side];
+    const dimension = model.dimensions.find((d) => d.name === name);
+    if (!dimension) problems.add(`${at}.${side}`, 'UNKNOWN_MEMBER', `'${model.name}' has no dimension '${name}' to bound its validity window`);
+    else if (dimension.type !== 'time') problems.add(`${at}.${side}`, 'TYPE_MISMATCH', `'${name}' is not a time dimension of '${model.name}'`);
+  }
+  if (model.validity.start === model.validity.end)
+    problems.add(at, 'INVALID_VALIDITY_WINDOW', `the window of '${model.name}' needs two time dimensions, one where a row starts and one where it ends`);
+  if (model.measures.length > 0) {
+    problems.add(
+      `${at}`,
+      'INVALID_VALIDITY_WINDOW',
+      `'${model.name}' has a validity window and measures (${model.measures.map((m) => m.name).join(', ')}); a model of versions holds no measures`,
+    );
+  }
+}
+
 function validateJoins(model: Model, byName: ReadonlyMap<string, Model>, problems: ProblemCollector): void {
   for (const join of model.joins) {
     const at = `models.${model.name}.joins.${join.name}`;
     if (!byName.has(join.model)) problems.add(at, 'UNKNOWN_MODEL', `join to unknown model '${join.model}'`);
+    if (model.validity && byName.get(join.model)?.validity) {
+      problems.add(
+        at,
+        'INVALID_JOIN',
+        `'${model.name}' and '${join.model}' both have a validity window; joining two models of versions would multiply rows or lose keys`,
+      );
+    }
     if (!CARDINALITIES.includes(join.cardinality)) problems.add(at, 'INVALID_CARDINALITY', `unknown cardinality '${join.cardinality}'`);
     if (join.on.length === 0) problems.add(at, 'MISSING_JOIN_KEYS', 'a join needs at least one pair of columns');
   }

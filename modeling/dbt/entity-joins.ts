@@ -9,6 +9,12 @@ const IDENTIFYING: ReadonlySet<string> = new Set(['primary', 'unique', 'natural'
  * from an identifying one. Joins towards a model where the entity is only foreign would fan
  * out and are not created. Partition dimensions of the same name on both sides join too.
  *
+ * A natural entity names one row only within a validity window (a slowly changing
+ * dimension): a join towards it exists only when the target has a window (the compiler
+ * bounds it by the fact's time), never from another natural entity, and never between two
+ * models with windows (MetricFlow's join rules). A natural key on the left names many
+ * versions, each joining many_to_one.
+ *
  * ```ts
  * const models = withEntityJoins([bookings, listings]); // bookings gains a join along 'listing'
  * ```
@@ -22,10 +28,12 @@ export function withEntityJoins(models: readonly Model[]): Model[] {
         if (target.name === model.name) continue;
         const other = (target.entities ?? []).find((e) => e.name === entity.name && IDENTIFYING.has(e.type) && e.sql);
         if (!other?.sql) continue;
+        if (other.type === 'natural' && (!target.validity || entity.type === 'natural')) continue;
+        if (model.validity && target.validity) continue;
         joins.push({
           name: `${entity.name}@${target.name}`,
           model: target.name,
-          cardinality: IDENTIFYING.has(entity.type) ? 'one_to_one' : 'many_to_one',
+          cardinality: entity.type === 'primary' || entity.type === 'unique' ? 'one_to_one' : 'many_to_one',
           on: [[entity.sql, other.sql], ...partitionPairs(model, target)],
           entity: entity.name,
         });

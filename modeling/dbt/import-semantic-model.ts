@@ -1,4 +1,4 @@
-import type { Aggregation, Dimension, Entity, EntityType, Grain, Measure, Model } from '../catalog/types.ts';
+import type { Aggregation, Dimension, Entity, EntityType, Grain, Measure, Model, ValidityWindow } from '../catalog/types.ts';
 import { GRAINS } from '../catalog/types.ts';
 import type { YamlNode } from './yaml-node.ts';
 import { isSensitivity, type Sensitivity } from '../catalog/sensitivity.ts';
@@ -78,6 +78,7 @@ export function importSemanticModel(
     .list()
     .flatMap((m) => importMeasure(m, name, refuse) ?? []);
   const primary = entities.find((e) => e.type === 'primary' && e.sql);
+  const validity = importValidity(node, entities);
   const model: Model = {
     name,
     description,
@@ -91,8 +92,52 @@ export function importSemanticModel(
     measures: measures.map((m) => m.measure),
     joins: [],
     entities,
+    ...(validity ? { validity } : {}),
   };
   return { model, measures };
+}
+
+/**
+ * A slowly changing dimension (type II): the time dimensions marked `validity_params`, one
+ * `is_start` and one `is_end`, and a `natural` entity naming the key whose versions the rows
+ * are. As in MetricFlow, such a model has no primary or unique entity and no measures (the
+ * catalog refuses those).
+ */
+function importValidity(node: YamlNode, entities: readonly Entity[]): ValidityWindow | undefined {
+  const marked = node
+    .child('dimensions')
+    .list()
+    .filter((d) => d.child('type_params').child('validity_params').present);
+  if (marked.length === 0) return undefined;
+  const flag = (d: YamlNode, key: string) => d.child('type_params').child('validity_params').child(key).boolean() === true;
+  const starts = marked.filter((d) => flag(d, 'is_start'));
+  const ends = marked.filter((d) => flag(d, 'is_end'));
+  const names = marked.map((d) => `'${d.child('name').string() ?? '?'}'`).join(', ');
+  const at = node.child('dimensions');
+  if (marked.length !== 2 || starts.length !== 1 || ends.length !== 1 || starts[0] === ends[0]) {
+    return at.problem(
+      'INVALID_VALIDITY_WINDOW',
+      `validity_params are set on ${names}: a validity window needs exactly two time dimensions, one marked is_start and the other is_end`,
+    );
+  }
+  let ok = true;
+  if (!entities.some((e) => e.type === 'natural')) {
+    node.child('entities').problem('INVALID_VALIDITY_WINDOW', 'a model with a validity window needs a `natural` entity: the key whose versions its rows are');
+    ok = false;
+  }
+  const identifying = entities.filter((e) => (e.type === 'primary' || e.type === 'unique') && e.sql !== undefined);
+  if (identifying.length > 0) {
+    node
+      .child('entities')
+      .problem(
+        'INVALID_VALIDITY_WINDOW',
+        `a model with a validity window cannot have a primary or unique entity (${identifying.map((e) => `'${e.name}'`).join(', ')}); declare its key as \`natural\``,
+      );
+    ok = false;
+  }
+  const start = starts[0]?.child('name').string();
+  const end = ends[0]?.child('name').string();
+  return ok && start && end ? { start, end } : undefined;
 }
 
 /** The meta key carrying a member's sensitivity class (dbt `config: { meta: ... }` or `meta:`). */

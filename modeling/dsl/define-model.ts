@@ -54,6 +54,12 @@ export interface ModelSpec {
   readonly measures?: Readonly<Record<string, MeasureSpec>>;
   /** Keyed by the name the joined model is reached by (usually the model's own name). */
   readonly joins?: Readonly<Record<string, JoinSpec>>;
+  /**
+   * A slowly changing dimension: each row is a version of its key, valid from the `start`
+   * time dimension (inclusive) until `end` (exclusive; null while current). A many_to_one
+   * join to such a model reads the version valid at the fact's time. It holds no measures.
+   */
+  readonly validity?: { readonly start: string; readonly end: string };
 }
 
 /**
@@ -81,6 +87,7 @@ export function defineModel(spec: ModelSpec): Model {
     dimensions: Object.entries(spec.dimensions).map(([name, d]) => toDimension(name, d)),
     measures: Object.entries(spec.measures ?? {}).map(([name, m]) => toMeasure(spec.name, name, m)),
     joins: Object.entries(spec.joins ?? {}).map(([name, j]) => toJoin(name, j)),
+    ...(spec.validity ? { validity: { start: spec.validity.start, end: spec.validity.end } } : {}),
   };
   return deepFreeze(model);
 }

@@ -68,7 +68,10 @@ function nodeLines(node: PlanNode, sources: Readonly<Record<string, string>> | u
       break;
   }
   for (const f of node.filters) lines.push(`  filter: ${filterText(f)}`);
-  for (const j of node.joins) lines.push(`  join: ${j.path} -> ${j.model}${sourceOf(j.model, sources)}`);
+  for (const j of node.joins) {
+    const version = j.validity ? `, the row valid at each row's time (${j.validity.start} <= t < ${j.validity.end} or open)` : '';
+    lines.push(`  join: ${j.path} -> ${j.model}${sourceOf(j.model, sources)}${version}`);
+  }
   if (node.offsets.length > 0) lines.push(`  offset: ${node.offsets.map(offsetText).join(', then ')}`);
   return lines;
 }

@@ -82,7 +82,8 @@ function joinsOf(index: CatalogIndex, model: Model, refs: readonly DimensionRef[
     for (const step of found.located.steps) {
       path.push(step.join.name);
       const key = path.join('/');
-      if (!joins.has(key)) joins.set(key, { path: key, model: step.join.model });
+      const validity = index.models.get(step.join.model)?.validity;
+      if (!joins.has(key)) joins.set(key, { path: key, model: step.join.model, ...(validity ? { validity: { ...validity } } : {}) });
     }
   }
   return [...joins.values()];

@@ -57,6 +57,8 @@ export interface PlanJoin {
   /** The path from the node's model, join names separated by `/`. */
   readonly path: string;
   readonly model: string;
+  /** A slowly changing dimension: only its row valid at each input row's time joins (`start <= t < end`, open end). */
+  readonly validity?: { readonly start: string; readonly end: string };
 }
 
 export interface AggregatePlanNode extends PlanNodeBase {

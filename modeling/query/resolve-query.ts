@@ -78,6 +78,7 @@ export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQ
     if (columns.has(g.column)) throw new StrataError('INVALID_QUERY', `${quoteInput(g.column)} is grouped by twice`);
     columns.add(g.column);
   }
+  if (metrics.length > 0) checkVersionedGroupBys(index, models, groupBy);
   if (query.where) checkFilterNames(index, models, metrics, query.where, custom);
   checkTimeRange(query.timeRange);
   const orderBy = (query.orderBy ?? []).map((o) => ({ column: resolveOrderField(o.field, metrics, groupBy), descending: o.direction === 'DESC' }));
@@ -199,6 +200,30 @@ function resolveGroupBy(
     ...(effective.custom ? { customGrain: effective.custom } : {}),
     ...(datePart ? { datePart } : {}),
   };
+}
+
+/**
+ * A group-by read from a model with a validity window (a slowly changing dimension), or
+ * through one, needs metric_time among the group-bys (MetricFlow refuses it otherwise: the
+ * version joined is the one valid at each row's time, which only metric_time carries).
+ */
+function checkVersionedGroupBys(index: CatalogIndex, models: readonly Model[], groupBy: readonly ResolvedGroupBy[]): void {
+  if (groupBy.some((g) => g.metricTime)) return;
+  const versioned = groupBy.filter(
+    (g) =>
+      g.ref.kind !== 'metric_time' &&
+      models.some((model) => {
+        const found = locateDimension(index, model, g.ref as Exclude<DimensionRef, { kind: 'metric_time' }>);
+        return found.ok && found.located.steps.some((step) => index.models.get(step.join.model)?.validity !== undefined);
+      }),
+  );
+  if (versioned.length === 0) return;
+  const names = versioned.map((g) => quoteInput(g.text));
+  throw new StrataError(
+    'INVALID_QUERY',
+    `${names.join(', ')} ${versioned.length === 1 ? 'is' : 'are'} read from a slowly changing dimension (rows valid from and to a time): group by metric_time too, so that each row joins the version valid at its time`,
+    { reason: 'SCD_REQUIRES_METRIC_TIME', dimensions: versioned.map((g) => g.text) },
+  );
 }
 
 function checkFilterNames(index: CatalogIndex, models: readonly Model[], metrics: readonly Metric[], filter: Filter, custom: ReadonlySet<string>): void {

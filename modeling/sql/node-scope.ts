@@ -1,6 +1,6 @@
 import type { RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import type { Filter, Model } from '../catalog/types.ts';
+import type { Dimension, Filter, Model } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { ResolvedGroupBy } from '../query/resolve-query.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
@@ -57,6 +57,7 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   if (input.joinKind) relation.joinKind = input.joinKind;
   const timeDimension = model.dimensions.find((d) => d.name === input.timeDimension) ?? (input.timeOverride ? { name: '', grain: 'DAY' as const } : undefined);
   if (!timeDimension) throw new Error(`catalog invariant: no time dimension '${input.timeDimension}' in '${model.name}'`);
+  if (!input.timeOverride) relation.boundVersionsBy(timeDimension as Dimension);
   const time = input.timeOverride
     ? input.timeOverride(relation)
     : shiftedTime({

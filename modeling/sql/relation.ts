@@ -1,7 +1,10 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Dimension, Model } from '../catalog/types.ts';
+import { GRAINS } from '../catalog/types.ts';
 import type { JoinStep } from '../catalog/join-graph.ts';
+import { StrataError } from '../errors.ts';
+import { localTime } from './time.ts';
 
 interface Occurrence {
   /** Join names from the base model, `/`-separated ('' for the base). */
@@ -30,6 +33,12 @@ export class Relation {
 
   /** `FULL` for distinct-values queries (MetricFlow keeps values found on either side). */
   joinKind: 'LEFT' | 'FULL' = 'LEFT';
+
+  /**
+   * The base model's time dimension placing each row in time: a join to a model with a
+   * validity window (a slowly changing dimension) keeps the version valid at that time.
+   */
+  private factTime?: Dimension;
 
   constructor(
     private readonly index: CatalogIndex,
@@ -82,7 +91,14 @@ export class Relation {
 
   /** A relation over the same base model without its joins (`prefix` keeps the aliases apart). */
   alone(prefix: string): Relation {
-    return new Relation(this.index, this.base.model, prefix);
+    const alone = new Relation(this.index, this.base.model, prefix);
+    if (this.factTime) alone.boundVersionsBy(this.factTime);
+    return alone;
+  }
+
+  /** Joins to models with a validity window keep the version valid at this base time dimension. */
+  boundVersionsBy(timeDimension: Dimension): void {
+    this.factTime = timeDimension;
   }
 
   /** The alias prefix of this relation's tables, for aliases the compiler adds. */
@@ -109,6 +125,7 @@ export class Relation {
       const conditions = [
         ...o.join.step.join.on.map(([left, right]) => sql`${this.columnOf(o.join!.parent, left)} = ${this.columnOf(o, right)}`),
         ...(o.partitions ?? []).map(([left, right]) => sql`${this.columnOf(this.base, left)} = ${this.columnOf(o, right)}`),
+        ...this.validityConditions(o),
       ];
       return sql`${sql.raw(this.joinKind)} JOIN ${source} AS ${sql.id(o.alias)} ON ${sql.join(conditions, sql` AND `)}`;
     });
@@ -118,9 +135,14 @@ export class Relation {
   /** Whether an occurrence is the base or hangs off a join on the given base columns only. */
   private startsFrom(o: Occurrence, columns: ReadonlySet<string>): boolean {
     let first = o;
-    while (first.join && first.join.parent !== this.base) first = first.join.parent;
+    let bounded = o.model.validity !== undefined;
+    while (first.join && first.join.parent !== this.base) {
+      first = first.join.parent;
+      bounded ||= first.model.validity !== undefined;
+    }
     if (!first.join) return true;
-    return first.join.step.join.on.every(([left]) => columns.has(this.base.columns.get(left) ?? ''));
+    const needed = [...first.join.step.join.on.map(([left]) => left), ...(bounded && this.factTime ? [this.factTime.sql] : [])];
+    return needed.every((left) => columns.has(this.base.columns.get(left) ?? ''));
   }
 
   private joined(parent: Occurrence, step: JoinStep, lane = ''): Occurrence {
@@ -146,8 +168,42 @@ export class Relation {
         this.columnOf(this.base, left);
         this.columnOf(occurrence, right);
       }
+      this.validityConditions(occurrence);
     }
     return occurrence;
+  }
+
+  /**
+   * `t >= start AND (end IS NULL OR t < end)` for a joined model with a validity window, where
+   * `t` is the base row's time: each side at its own grain, as wall-clock time in the base
+   * model's time zone (MetricFlow compares metric_time at its finest grain with the window).
+   * Registers the columns it reads, so it is called once when the join is first made.
+   */
+  private validityConditions(o: Occurrence): RawBuilder<unknown>[] {
+    const window = o.model.validity;
+    if (!window) return [];
+    const fact = this.factTime;
+    if (!fact) {
+      throw new StrataError(
+        'INVALID_QUERY',
+        `'${o.model.name}' holds versions valid over time (a slowly changing dimension): it is joined to rows that have a time, so query it with a metric`,
+        { reason: 'SCD_REQUIRES_TIME' },
+      );
+    }
+    const start = o.model.dimensions.find((d) => d.name === window.start);
+    const end = o.model.dimensions.find((d) => d.name === window.end);
+    if (!start || !end) throw new Error(`catalog invariant: '${o.model.name}' has no validity dimensions '${window.start}', '${window.end}'`);
+    const at = (occurrence: Occurrence, dimension: Dimension) => {
+      const storage = dimension.storage ?? 'timestamptz';
+      const local = localTime({ expr: this.columnOf(occurrence, dimension.sql), storage, timeZone: this.base.model.timeZone });
+      const grain = dimension.grain ?? 'DAY';
+      // A date is a day already; anything else is cut to its grain (a `timestamp` column may hold dates).
+      if (storage === 'date' && GRAINS.indexOf(grain) <= GRAINS.indexOf('DAY')) return local;
+      return sql`date_trunc(${sql.lit(grain.toLowerCase())}, CAST(${local} AS timestamp))`;
+    };
+    const t = at(this.base, fact);
+    const until = at(o, end);
+    return [sql`${t} >= ${at(o, start)}`, sql`(${until} IS NULL OR ${t} < ${until})`];
   }
 
   private columnOf(occurrence: Occurrence, expression: string): RawBuilder<unknown> {

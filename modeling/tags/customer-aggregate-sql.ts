@@ -25,6 +25,7 @@ export function customerAggregateSql(subject: TagSubject, ref: AggregateRef, asO
   const timeName = measure.timeDimension ?? model.defaultTimeDimension;
   const timeDimension = model.dimensions.find((d) => d.name === timeName);
   if (!timeDimension) throw new Error(`catalog invariant: '${model.name}' has no time dimension '${timeName}'`);
+  relation.boundVersionsBy(timeDimension);
   const time: TimeColumn = { expr: relation.baseColumn(timeDimension.sql), storage: timeDimension.storage ?? 'timestamptz', timeZone: model.timeZone };
   const key = relation.baseColumn(subjectKey);
   const conditions = [

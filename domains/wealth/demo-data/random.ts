@@ -36,6 +36,7 @@ export const STREAM = {
   visitor: 3,
   catalog: 4,
   nav: 5,
+  risk: 6,
 } as const;
 
 export function createRandom(seed: number, stream: number, index: number): Random {

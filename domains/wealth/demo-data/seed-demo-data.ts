@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../../store/database.ts';
 import { simulateCustomer, type ActivityOutput } from './activity.ts';
 import { CUSTOMER_COLUMNS, customerCsv, customerIdWidth, generateCustomer } from './customers.ts';
+import { RISK_ASSESSMENT_COLUMNS, riskAssessmentsCsv } from './risk-assessments.ts';
 import { APP_EVENT_COLUMNS } from './event-log.ts';
 import { buildHoldings, createPositionsTable, dropPositionsTable, POSITIONS_TABLE } from './holdings.ts';
 import { POSITION_COLUMNS, TRANSACTION_COLUMNS } from './portfolio.ts';
@@ -40,7 +41,7 @@ export const DEFAULT_DEMO_CUSTOMERS = 20_000;
 export const DEFAULT_DEMO_SEED = 42;
 const BATCH_CUSTOMERS = 1_000;
 const LOADED_TABLES = ['app_events', 'transactions', 'holdings_daily'] as const;
-const WEALTH_TABLES = ['customers', 'products', 'product_nav', 'transactions', 'holdings_daily', 'app_events'] as const;
+const WEALTH_TABLES = ['customers', 'risk_assessments', 'products', 'product_nav', 'transactions', 'holdings_daily', 'app_events'] as const;
 /** The steps of a seed, in order, as progress reports them. */
 export const SEED_STEPS = [
   'generating customers',
@@ -52,7 +53,8 @@ export const SEED_STEPS = [
 ] as const;
 
 /**
- * Loads the bundled domain's demo warehouse: customers, ~200 products with daily NAV,
+ * Loads the bundled domain's demo warehouse: customers and their risk-assessment history,
+ * ~200 products with daily NAV,
  * 12 months of app events and transactions (2025-11-01 to 2026-10-31, Shanghai), and the
  * daily holdings derived from them. Deterministic: the same options give the same rows on
  * PGlite and PostgreSQL. Expects a migrated, empty warehouse.
@@ -146,6 +148,15 @@ async function loadCustomers(database: Database, seed: number, customers: number
     progress(1, { done: high, total: customers });
   }
   await sink.finish();
+  // The history references the customers: it is loaded once they are all in.
+  const assessments = createTableSink(database, 'wealth.risk_assessments', RISK_ASSESSMENT_COLUMNS);
+  for (let low = 0; low < customers; low += BATCH_CUSTOMERS) {
+    const high = Math.min(customers, low + BATCH_CUSTOMERS);
+    const lines: string[] = [];
+    for (let index = low; index < high; index++) lines.push(riskAssessmentsCsv(seed, generateCustomer(seed, index, width)));
+    await assessments.write(lines.join(''));
+  }
+  await assessments.finish();
 }
 
 async function loadActivity(
