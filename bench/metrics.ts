@@ -27,6 +27,8 @@ import { CORE_METRICS, DIRECT_METRIC_SQL, type CoreMetric, type Range } from './
 import { createSemanticLayer } from '../modeling/semantic-layer.ts';
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
 import { wealthCatalog } from '../domains/wealth/catalog.ts';
+import { openDatabase } from '../store/database.ts';
+import { createApiKey } from '../store/api-keys.ts';
 
 const { values } = parseArgs({
   options: {
@@ -86,9 +88,12 @@ async function directClient(url: string): Promise<pg.Client> {
 }
 
 async function viaGraphql(url: string, metric: CoreMetric, withSql = false): Promise<{ ms: number; rows: Row[]; sql?: string }> {
-  const { ms, answer } = await postGraphql<{ metrics: { rows: Row[]; sql?: string | null } }>(url, withSql ? METRICS_QUERY_WITH_SQL : METRICS_QUERY, {
-    q: metricQuery(metric),
-  });
+  const { ms, answer } = await postGraphql<{ metrics: { rows: Row[]; sql?: string | null } }>(
+    url,
+    withSql ? METRICS_QUERY_WITH_SQL : METRICS_QUERY,
+    { q: metricQuery(metric) },
+    { authorization: `Bearer ${adminKey}` },
+  );
   if (answer.errors?.length || !answer.data) throw new Error(answer.errors?.map((e) => `${e.extensions?.code ?? ''} ${e.message}`).join('; ') ?? 'no data');
   return { ms, rows: answer.data.metrics.rows, ...(answer.data.metrics.sql ? { sql: answer.data.metrics.sql } : {}) };
 }
@@ -154,6 +159,15 @@ function printLatencies(all: readonly MetricFigures[]): MetricFigures[] {
 
 console.log(`machine: ${describeMachine()}`);
 const url = values.url ?? (await ensureMillionDatabase());
+/** An admin key: exact cells (no small-cell suppression) and the SQL, as the hand-written SQL is compared with. */
+const adminKey = await (async () => {
+  const database = await openDatabase({ databaseUrl: url, poolSize: 1 });
+  try {
+    return await createApiKey(database.db, `bench-metrics-${Date.now().toString(36)}`, 'admin');
+  } finally {
+    await database.close();
+  }
+})();
 console.log(
   `database: ${values.url ? values.url.replace(/^.*\//, '') : 'strata_bench_1m (1,000,000 customers, seed 42)'}; range [${MONTHS.from}, ${MONTHS.to}) Shanghai, by month and customer.risk_level`,
 );
