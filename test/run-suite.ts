@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * `npm test`: the linter and formatter check, the type check, the build and vitest, in that order,
+ * `npm test` after its `npm run lint` (package.json): the type check, the build and vitest, in that order,
  * stopping at the first that fails; then the wall time of each and of the whole run, and
  * the test counts as one plain line (`tests: N passed, N failed, N skipped`). Arguments
  * are passed on to vitest (`npm test -- test/events.test.ts`).
@@ -26,7 +26,6 @@ interface VitestCounts {
 const folder = mkdtempSync(join(tmpdir(), 'strata-test-'));
 const report = join(folder, 'vitest.json');
 const steps: Step[] = [
-  { name: 'lint', command: 'npx', args: ['biome', 'ci', '--error-on-warnings', '.'] },
   { name: 'typecheck', command: 'npx', args: ['tsc', '--noEmit'] },
   // dist/ for the suites that run the compiled CLI (test/cli.test.ts), built once before they run.
   { name: 'build', command: process.execPath, args: ['scripts/build.mjs'] },
