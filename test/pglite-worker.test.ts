@@ -17,29 +17,33 @@ const LIMIT_MS = 1_000;
 // The database handle is untyped here: these suites only use their own scratch tables.
 const anyDb = (database: Database) => database.db as unknown as Kysely<Record<string, { n: number }>>;
 
-describe('PGlite in a worker thread keeps the event loop free', () => {
-  let database: Database;
-  let app: App;
-  let base: string;
-
+/** A migrated in-memory PGlite without a time limit, served over HTTP for the suite: `database` and `base` after beforeAll. */
+function serveMigratedMemoryDatabase(): { database: Database; base: string } {
+  const served = {} as { database: Database; base: string };
+  let app: App | undefined;
   beforeAll(async () => {
-    database = await openDatabase({ dataDir: 'memory://', statementTimeoutMs: 0 });
-    await migrateToLatest(database.db);
-    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024 });
-    base = `http://127.0.0.1:${await app.listen(0)}`;
+    served.database = await openDatabase({ dataDir: 'memory://', statementTimeoutMs: 0 });
+    await migrateToLatest(served.database.db);
+    app = await createApp(served.database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024 });
+    served.base = `http://127.0.0.1:${await app.listen(0)}`;
   });
   afterAll(async () => {
-    await app.close();
-    await database.close();
+    await app?.close();
+    await served.database?.close();
   });
+  return served;
+}
+
+describe('PGlite in a worker thread keeps the event loop free', () => {
+  const served = serveMigratedMemoryDatabase();
 
   it('answers /health and keeps timers ticking while a long query runs', async () => {
     let ticks = 0;
     const interval = setInterval(() => (ticks += 1), 10);
     let finished = false;
-    const long = SHORTER_QUERY.execute(database.db).finally(() => (finished = true));
+    const long = SHORTER_QUERY.execute(served.database.db).finally(() => (finished = true));
     try {
-      const health = await fetch(`${base}/health`);
+      const health = await fetch(`${served.base}/health`);
       expect(health.status).toBe(200);
       // /health answered while the query was still running ...
       expect(finished).toBe(false);
@@ -54,33 +58,20 @@ describe('PGlite in a worker thread keeps the event loop free', () => {
 });
 
 describe('/ready on a busy PGlite', () => {
-  let database: Database;
-  let app: App;
-  let base: string;
-
-  beforeAll(async () => {
-    database = await openDatabase({ dataDir: 'memory://', statementTimeoutMs: 0 });
-    await migrateToLatest(database.db);
-    app = await createApp(database, bundledDomain(), { dev: false, maxBodyBytes: 64 * 1024 });
-    base = `http://127.0.0.1:${await app.listen(0)}`;
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  const served = serveMigratedMemoryDatabase();
 
   it('waits for the first answer, then reports a busy engine as up with the migration state it saw', async () => {
     let finished = false;
-    const first = sql`SELECT count(*)::int AS count FROM generate_series(1, 2000000)`.execute(database.db).finally(() => (finished = true));
+    const first = sql`SELECT count(*)::int AS count FROM generate_series(1, 2000000)`.execute(served.database.db).finally(() => (finished = true));
     // No state seen yet: the probe queues behind the query and answers from the database.
-    const unknown = await fetch(`${base}/ready`);
+    const unknown = await fetch(`${served.base}/ready`);
     expect(unknown.status).toBe(200);
     expect(finished).toBe(true);
     await first;
 
     finished = false;
-    const second = SHORTER_QUERY.execute(database.db).finally(() => (finished = true));
-    const busy = await fetch(`${base}/ready`);
+    const second = SHORTER_QUERY.execute(served.database.db).finally(() => (finished = true));
+    const busy = await fetch(`${served.base}/ready`);
     expect(await busy.json()).toMatchObject({ status: 'ready', reachable: true, migrationsCurrent: true });
     expect(finished).toBe(false);
     await second;
