@@ -9,6 +9,7 @@ import './tags.ts';
 import './catalog-events.ts';
 import './customers.ts';
 import './audiences.ts';
+import './insight.ts';
 import './materialization.ts';
 import './events.ts';
 import './audit.ts';

@@ -24,6 +24,8 @@ const PERMISSIONS = {
   'audiences.manage': ['operator', 'steward', 'admin'],
   'audiences.read': ['operator', 'steward', 'analyst', 'admin'],
   'audiences.members': ['operator', 'admin'],
+  /** Aggregate insight (comparisons, attribution trees): counts and statistics, small cells suppressed. */
+  'insight.read': ['analyst', 'operator', 'steward', 'admin'],
   'events.track': ['app', 'operator', 'admin'],
   'keys.manage': ['admin'],
   /** A customer's stored events, personal properties decrypted for callers cleared for them. */
@@ -54,6 +56,7 @@ export const OPERATION_POLICIES = {
   'Query.tagHistory': 'catalog.drafts',
   'Query.audience': 'audiences.read',
   'Query.audienceInsight': 'audiences.read',
+  'Query.audienceComparison': 'insight.read',
   'Mutation.createTag': 'tags.draft',
   'Mutation.updateTag': 'tags.draft',
   'Mutation.submitTag': 'tags.draft',
@@ -96,6 +99,7 @@ export const OPERATION_CLASS_OF = {
   'Query.tagHistory': 'catalog',
   'Query.audience': 'catalog',
   'Query.audienceInsight': 'analytics',
+  'Query.audienceComparison': 'analytics',
   'Mutation.createTag': 'definitions',
   'Mutation.updateTag': 'definitions',
   'Mutation.submitTag': 'definitions',

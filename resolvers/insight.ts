@@ -1,0 +1,96 @@
+import { builder } from './builder.ts';
+import { RuleInput, type RuleInputShape } from './rule-input.ts';
+import { parseRule } from '../modeling/conditions/parse-rule.ts';
+import type { AudienceRefInput } from '../services/customer-groups.ts';
+import type { FeatureBins } from '../services/insight-features.ts';
+import { audienceComparison, type AudienceComparison, type ComparisonFeature, type ComparisonValue } from '../services/audience-comparison.ts';
+
+interface AudienceRefShape {
+  audience?: string | null;
+  rule?: RuleInputShape | null;
+  all?: boolean | null;
+}
+
+export const AudienceRefInputType = builder.inputRef<AudienceRefShape>('AudienceRef').implement({
+  description: 'A group of customers: exactly one of a published audience, a rule, or all: true (every customer).',
+  fields: (t) => ({
+    audience: t.string({ description: 'A published audience key: its members in the current snapshot.' }),
+    rule: t.field({ type: RuleInput, description: 'The customers a rule selects in the current snapshot.' }),
+    all: t.boolean({ description: 'Every customer (in the caller scope).' }),
+  }),
+});
+
+export const FeatureBinsInput = builder.inputType('FeatureBinsInput', {
+  description:
+    'Declared bins of a numeric feature: edges e1 < e2 < ... cut `< e1`, `[e1, e2)`, ..., `>= en`. Without them a numeric feature is cut at its deciles.',
+  fields: (t) => ({ feature: t.string({ required: true }), edges: t.floatList({ required: true }) }),
+});
+
+/** An AudienceRef argument as the services take it (the rule parsed into the condition AST). */
+export function audienceRef(input: AudienceRefShape, path: string): AudienceRefInput {
+  return { audience: input.audience ?? null, rule: input.rule ? parseRule(input.rule, `${path}.rule`) : null, all: input.all ?? null };
+}
+
+export const featureBins = (bins: readonly { feature: string; edges: readonly number[] }[] | null | undefined): FeatureBins[] =>
+  (bins ?? []).map((b) => ({ feature: b.feature, edges: b.edges }));
+
+const ComparisonFeatureRef = builder.objectRef<ComparisonFeature>('ComparisonFeature').implement({
+  description: "One feature's association with the target: Cramér's V and the chi-square test of its values x (target, reference minus target) table.",
+  fields: (t) => ({
+    feature: t.exposeString('feature'),
+    cramersV: t.float({ nullable: true, resolve: (f) => f.cramersV }),
+    chiSquare: t.float({ nullable: true, resolve: (f) => f.chiSquare }),
+    degreesOfFreedom: t.int({ nullable: true, resolve: (f) => f.degreesOfFreedom }),
+    pValue: t.float({ nullable: true, resolve: (f) => f.pValue }),
+    qValue: t.float({ nullable: true, description: 'Benjamini-Hochberg over the features of the answer.', resolve: (f) => f.qValue }),
+  }),
+});
+
+const ComparisonValueRef = builder.objectRef<ComparisonValue>('ComparisonValue').implement({
+  description: 'One value of a feature (a bin for numbers, null for no value) in the target and in the reference.',
+  fields: (t) => ({
+    feature: t.exposeString('feature'),
+    value: t.string({ nullable: true, resolve: (v) => v.value }),
+    targetCustomers: t.int({ nullable: true, resolve: (v) => v.targetCustomers }),
+    targetShare: t.float({ nullable: true, resolve: (v) => v.targetShare }),
+    referenceCustomers: t.int({ nullable: true, resolve: (v) => v.referenceCustomers }),
+    referenceShare: t.float({ nullable: true, resolve: (v) => v.referenceShare }),
+    tgi: t.float({ nullable: true, description: '100 x targetShare / referenceShare.', resolve: (v) => v.tgi }),
+    lift: t.float({ nullable: true, description: 'targetShare / the share in the reference minus the target.', resolve: (v) => v.lift }),
+    pValue: t.float({ nullable: true, description: 'Two-sided chi-square, no continuity correction, on the 2 x 2 table.', resolve: (v) => v.pValue }),
+    qValue: t.float({ nullable: true, description: 'Benjamini-Hochberg over every value row of the answer.', resolve: (v) => v.qValue }),
+    suppressed: t.exposeBoolean('suppressed'),
+  }),
+});
+
+const AudienceComparisonRef = builder.objectRef<AudienceComparison>('AudienceComparison').implement({
+  description: 'A target compared with the reference minus the target over features.',
+  fields: (t) => ({
+    asOf: t.exposeString('asOf'),
+    targetCustomers: t.int({ nullable: true, resolve: (c) => c.targetCustomers }),
+    restCustomers: t.int({ nullable: true, description: 'Customers of the reference outside the target.', resolve: (c) => c.restCustomers }),
+    features: t.field({ type: [ComparisonFeatureRef], description: 'Ranked, strongest first.', resolve: (c) => [...c.features] }),
+    values: t.field({ type: [ComparisonValueRef], description: 'By feature rank, then TGI.', resolve: (c) => [...c.values] }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  audienceComparison: t.field({
+    type: AudienceComparisonRef,
+    description:
+      "What distinguishes a target from the reference minus the target, over tags and customer dimensions: per value counts, shares, TGI, lift, chi-square p and BH q; per feature Cramér's V, ranked. Cells under the privacy threshold are suppressed for callers without personal clearance.",
+    args: {
+      target: t.arg({ type: AudienceRefInputType, required: true }),
+      reference: t.arg({ type: AudienceRefInputType, required: true }),
+      features: t.arg.stringList({ required: true }),
+      bins: t.arg({ type: [FeatureBinsInput] }),
+    },
+    resolve: async (_r, args, ctx) =>
+      audienceComparison(ctx.tags, (await ctx.session()).viewer, {
+        target: audienceRef(args.target, 'target'),
+        reference: audienceRef(args.reference, 'reference'),
+        features: args.features,
+        bins: featureBins(args.bins),
+      }),
+  }),
+}));
