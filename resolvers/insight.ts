@@ -3,6 +3,7 @@ import { RuleInput, type RuleInputShape } from './rule-input.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
 import type { AudienceRefInput } from '../services/customer-groups.ts';
 import type { FeatureBins } from '../services/insight-features.ts';
+import { attributionTree, MAX_TREE_DEPTH, type TreeNode } from '../services/attribution-tree.ts';
 import { audienceComparison, type AudienceComparison, type ComparisonFeature, type ComparisonValue } from '../services/audience-comparison.ts';
 
 interface AudienceRefShape {
@@ -91,6 +92,68 @@ builder.queryFields((t) => ({
         reference: audienceRef(args.reference, 'reference'),
         features: args.features,
         bins: featureBins(args.bins),
+      }),
+  }),
+}));
+
+const AttributionTreeInput = builder.inputType('AttributionTreeInput', {
+  fields: (t) => ({
+    population: t.field({ type: AudienceRefInputType, required: true, description: 'The customers the tree explains.' }),
+    goal: t.field({ type: RuleInput, required: true, description: 'A customer converted when this rule holds (e.g. a succeeded purchase within 30 days).' }),
+    features: t.stringList({ required: true }),
+    maxDepth: t.int({ defaultValue: 3, description: `1 to ${MAX_TREE_DEPTH}.` }),
+    minNodeCustomers: t.int({
+      defaultValue: 100,
+      description: 'Fewest customers a node may have (each side of a split); never under the privacy threshold for callers without personal clearance.',
+    }),
+    bins: t.field({ type: [FeatureBinsInput] }),
+  }),
+});
+
+const TreeNodeRef = builder.objectRef<TreeNode>('AttributionNode').implement({
+  description: 'A node of an attribution tree: the customers on a path of splits, their conversions and the split that made the node.',
+  fields: (t) => ({
+    id: t.exposeString('id'),
+    parentId: t.string({ nullable: true, resolve: (n) => n.parentId }),
+    depth: t.exposeInt('depth'),
+    rule: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The path as a RuleInput (with the population): createAudience with it selects exactly these customers. Null for the root of all customers.',
+      resolve: (n) => n.rule,
+    }),
+    feature: t.string({ nullable: true, description: 'The feature of the split that made the node.', resolve: (n) => n.feature }),
+    value: t.string({ nullable: true, description: 'The value (or bin) of that split; null for no value.', resolve: (n) => n.value }),
+    inGroup: t.boolean({ nullable: true, description: 'Whether the node has the value (true) or is everyone else (false).', resolve: (n) => n.inGroup }),
+    customers: t.int({ nullable: true, resolve: (n) => n.customers }),
+    conversions: t.int({ nullable: true, resolve: (n) => n.conversions }),
+    rate: t.float({ nullable: true, resolve: (n) => n.rate }),
+    lift: t.float({ nullable: true, description: "rate / the root's rate.", resolve: (n) => n.lift }),
+    pValue: t.float({ nullable: true, description: 'Bonferroni-adjusted chi-square p-value of the split that made the node.', resolve: (n) => n.pValue }),
+  }),
+});
+
+const AttributionTreeRef = builder.objectRef<{ asOf: string; nodes: TreeNode[] }>('AttributionTree').implement({
+  fields: (t) => ({
+    asOf: t.exposeString('asOf'),
+    nodes: t.field({ type: [TreeNodeRef], description: 'Parents before children.', resolve: (tree) => tree.nodes }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  attributionTree: t.field({
+    type: AttributionTreeRef,
+    description:
+      'A CHAID-style tree of the features that explain a goal: binary value-against-rest splits, the most significant chi-square (Bonferroni-adjusted, alpha 0.05) at each node, down to maxDepth or minNodeCustomers.',
+    args: { input: t.arg({ type: AttributionTreeInput, required: true }) },
+    resolve: async (_r, { input }, ctx) =>
+      attributionTree(ctx.tags, (await ctx.session()).viewer, {
+        population: audienceRef(input.population, 'population'),
+        goal: parseRule(input.goal, 'goal'),
+        features: input.features,
+        maxDepth: input.maxDepth ?? 3,
+        minNodeCustomers: input.minNodeCustomers ?? 100,
+        bins: featureBins(input.bins),
       }),
   }),
 }));

@@ -69,7 +69,7 @@ function resolveFeature(subject: TagSubject, live: ReadonlyMap<string, TagDefini
   if (name.startsWith(tagPrefix)) {
     const key = name.slice(tagPrefix.length);
     const tag = live.get(key);
-    if (!tag || tag.status !== 'PUBLISHED')
+    if (tag?.status !== 'PUBLISHED')
       throw new StrataError('UNKNOWN_MEMBER', `features: no published tag ${quoteInput(key)}`, {
         suggestions: closestNames(key, [...live.keys()]).map((k) => tagPrefix + k),
       });
