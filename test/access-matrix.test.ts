@@ -50,6 +50,13 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Query.tagHistory': { query: '{ tagHistory(key: "matrix_seen") { version } }' },
     'Query.audience': { query: '{ audience(key: "matrix_base") { key } }' },
     'Query.audienceInsight': { query: '{ audienceInsight(audience: "matrix_base", tags: ["aum_tier"]) { tag } }' },
+    'Query.audienceComparison': {
+      query: '{ audienceComparison(target: { audience: "matrix_base" }, reference: { all: true }, features: ["customer.channel"]) { features { feature } } }',
+    },
+    'Query.attributionTree': {
+      query:
+        '{ attributionTree(input: { population: { all: true }, goal: { tag: "risk_level", op: EQ, values: ["C3"] }, features: ["customer.channel"], maxDepth: 1 }) { nodes { id } } }',
+    },
     'Query.personalDataReads': { query: '{ personalDataReads(first: 1) { actor } }' },
     'Mutation.createTag': { query: 'mutation($i: CreateTagInput!) { createTag(input: $i) { key } }' },
     'Mutation.updateTag': { query: 'mutation($k: String!) { updateTag(key: $k, expectedVersion: 1, input: { description: "changed" }) { version } }' },
