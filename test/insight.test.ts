@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { TestDatabase } from './support/engines.ts';
@@ -62,6 +63,15 @@ interface Node {
   rate: number | null;
   lift: number | null;
   pValue: number | null;
+}
+
+/** The ```graphql blocks of README's Insight section, in order. */
+function readmeInsightBlocks(): string[] {
+  const text = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const start = text.indexOf('\n## Insight\n');
+  const end = text.indexOf('\n## ', start + 1);
+  expect(start).toBeGreaterThan(0);
+  return [...text.slice(start, end).matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1] as string);
 }
 
 /** erfc by Numerical Recipes' Chebyshev fit (fractional error under 1.2e-7): independent of jstat. */
@@ -278,6 +288,16 @@ await describeEachEngine('insight on %s', (engine) => {
     const tree = { population: { all: true }, goal: PLANTED_GOAL, features: ['customer.channel'], maxDepth: 9 };
     await refused(keys().analyst, TREE, { input: tree }, 'BAD_USER_INPUT', /maxDepth/);
     await refused(keys().app, COMPARE, base, 'FORBIDDEN', /insight/);
+  });
+
+  it("runs README's Insight examples, the tree's planted node equal to the audience the README creates", async () => {
+    const blocks = readmeInsightBlocks();
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    const answers = [];
+    for (const query of blocks) answers.push(await ok(keys().operator, query));
+    const nodes = answers[1]?.attributionTree.nodes as Node[];
+    const cell = nodes.find((n) => n.depth === 2 && n.inGroup && nodes.find((p) => p.id === n.parentId)?.inGroup);
+    expect(answers[2]?.createAudience.size).toBe(cell?.customers);
   });
 
   it('cuts numbers at declared bins', async () => {

@@ -70,6 +70,13 @@ const API_MD: readonly string[] = [
   `query { audience(key: "hnw_dormant") { key size rule members(first: 100, after: null) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }`,
   `query { audienceInsight(audience: "hnw_dormant", reference: ALL_CUSTOMERS, tags: ["risk_level", "preferred_product_type"]) {
   tag value audienceShare referenceShare tgi } }`,
+  `query { audienceComparison(target: { audience: "hnw_dormant" }, reference: { all: true },
+                           features: ["customer.channel", "customer.tag.aum_tier"]) {
+  features { feature cramersV pValue qValue }
+  values { feature value targetCustomers targetShare referenceCustomers referenceShare tgi lift pValue qValue suppressed } } }`,
+  `query { attributionTree(input: { population: { all: true }, goal: { tag: "fund_buyer_30d", op: EQ, values: ["true"] }, features: ["customer.channel", "customer.tag.aum_tier"],
+                                 maxDepth: 3, minNodeCustomers: 200 }) {
+  nodes { id parentId rule customers conversions rate lift pValue } } }`,
   `mutation { trackEvents(events: [{ eventId: "e-1", name: "placement_click", customerId: "c000042",
   occurredAt: "2026-06-01T08:00:00Z", channel: "app", placementId: "home_banner", properties: {} }]) {
   accepted duplicates rejected { index code message } } }`,
