@@ -1,0 +1,113 @@
+/**
+ * Insight at production scale (issue 18), on a PostgreSQL database with the demo data
+ * (default `strata_bench_1m`, 1,000,000 customers; `--url` names another, e.g. a small one):
+ *   (a) audienceComparison: fund buyers against everyone over 10 features (about 40-60
+ *       values: dimensions, numbers in deciles, tags): wall time, target < 2 s at 1M;
+ *   (b) attributionTree: depth 3 over the same 10 features, goal a succeeded purchase in
+ *       30 days (an aggregate of transactions): wall time, target < 10 s at 1M;
+ * each the median of `--rounds` runs in this process, as an analyst sees them (small cells
+ * suppressed), with the process's peak RSS (target < 512 MB). A database without a profile
+ * snapshot is materialized first.
+ *
+ *   npx tsx bench/insight.ts [--url postgres://...] [--rounds 3]
+ */
+import { parseArgs } from 'node:util';
+import { openDatabase } from '../store/database.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
+import { domainTagRuntime } from '../api/domain-tag-runtime.ts';
+import { materializeDomain } from '../api/materialize-domain.ts';
+import { currentSnapshot } from '../services/snapshot.ts';
+import { viewerOf } from '../services/access.ts';
+import { audienceComparison } from '../services/audience-comparison.ts';
+import { attributionTree } from '../services/attribution-tree.ts';
+import { parseRule } from '../modeling/conditions/parse-rule.ts';
+import { ensureMillionDatabase } from './support/million-database.ts';
+import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
+import { formatTable, median } from './support/stats.ts';
+
+const { values } = parseArgs({ options: { url: { type: 'string' }, rounds: { type: 'string', default: '3' } } });
+const ROUNDS = Math.max(1, Number(values.rounds));
+
+const FEATURES = [
+  'customer.channel',
+  'customer.risk_level',
+  'customer.age_band',
+  'customer.gender',
+  'customer.account_class',
+  'customer.city_tier',
+  'customer.kyc_completed',
+  'customer.tag.aum_tier',
+  'customer.tag.preferred_product_type',
+  'customer.tag.dormant_90d',
+];
+const FUND_BUYERS = parseRule({ tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] });
+const PURCHASED_30D = parseRule({ aggregate: { measure: 'transaction.purchase_amount', window: { days: 30 } }, op: 'GT', values: ['0'] });
+
+const url = values.url ?? (await ensureMillionDatabase());
+const database = await openDatabase({ databaseUrl: url, poolSize: 4, statementTimeoutMs: 0 });
+const domain = bundledDomain();
+const runtime = domainTagRuntime(database, domain);
+console.log(`machine: ${describeMachine()}`);
+if (!(await currentSnapshot(database.db))) {
+  const started = performance.now();
+  await materializeDomain(database, domain, { statementTimeoutMs: 0 });
+  console.log(`materialized the tags first: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+const customers = Number(
+  (
+    await database.db
+      .selectFrom('strata.current_profiles')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst()
+  )?.n ?? 0,
+);
+const viewer = viewerOf({ name: 'bench-analyst', role: 'analyst', clearance: 'internal', via: 'key' }, 10);
+
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number[]; last: T }> {
+  const seconds: number[] = [];
+  let last: T | undefined;
+  for (let i = 0; i < ROUNDS; i++) {
+    const started = performance.now();
+    last = await work();
+    seconds.push((performance.now() - started) / 1000);
+  }
+  return { seconds, last: last as T };
+}
+
+console.log(`customers in the snapshot: ${customers.toLocaleString('en')}; load average at start ${loadAverage()[0].toFixed(2)}`);
+const comparison = await timed(() => audienceComparison(runtime, viewer, { target: { rule: FUND_BUYERS }, reference: { all: true }, features: FEATURES }));
+const tree = await timed(() =>
+  attributionTree(runtime, viewer, {
+    population: { all: true },
+    goal: PURCHASED_30D,
+    features: FEATURES,
+    maxDepth: 3,
+    minNodeCustomers: Math.max(100, Math.round(customers / 1000)),
+  }),
+);
+const rows = [
+  [
+    'audienceComparison, 10 features',
+    `${comparison.last.values.length} values`,
+    median(comparison.seconds).toFixed(2),
+    Math.max(...comparison.seconds).toFixed(2),
+    '< 2 s at 1M',
+  ],
+  [
+    'attributionTree, depth 3, 10 features',
+    `${tree.last.nodes.length} nodes`,
+    median(tree.seconds).toFixed(2),
+    Math.max(...tree.seconds).toFixed(2),
+    '< 10 s at 1M',
+  ],
+];
+console.log(formatTable(['what', 'answer', `median s (${ROUNDS})`, 'max s', 'target'], rows));
+console.log(
+  `top features: ${comparison.last.features
+    .slice(0, 3)
+    .map((f) => `${f.feature} V=${f.cramersV?.toFixed(3)}`)
+    .join(', ')}`,
+);
+console.log(`first split: ${tree.last.nodes[1] ? `${tree.last.nodes[1].feature} = ${tree.last.nodes[1].value}` : 'none'}`);
+console.log(`peak RSS of this process: ${peakRssMb()} MB (target < 512 MB)`);
+await database.close();
