@@ -1,6 +1,7 @@
 import type { Database } from '../store/database.ts';
 import { materializeProfiles, type MaterializationRun } from '../services/profile-materialization.ts';
 import { publishedAudiences } from '../services/audiences.ts';
+import { refreshLookalikes } from '../services/lookalike-model.ts';
 import { createProgressReporter } from './progress.ts';
 import { domainTagRuntime } from './domain-tag-runtime.ts';
 import type { Domain } from '../modeling/domain/define-domain.ts';
@@ -42,6 +43,7 @@ export async function materializeDomain(database: Database, domain: Domain, opti
       subject: runtime.subject,
       tags: [...(await runtime.registry()).live.values()],
       audiences: publishedAudiences,
+      refreshModelAudiences: async (trx, run) => refreshLookalikes(trx, runtime.subject, (await runtime.registry()).live, run),
       actor: 'cli',
       onProgress: progress.update,
       ...(options.maxDrift !== undefined ? { maxDrift: options.maxDrift } : {}),

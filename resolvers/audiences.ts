@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { RuleInput, type RuleInputShape } from './rule-input.ts';
-import { audienceMembers, audienceRule, audienceSize, createAudience, getAudience, type StoredAudience } from '../services/audiences.ts';
+import { audienceMembers, audienceRuleOrNull, audienceSize, createAudience, getAudience, type StoredAudience } from '../services/audiences.ts';
 import { audienceInsight, type InsightRow } from '../services/audience-insight.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
 import { ruleToInput } from '../modeling/conditions/rule-to-input.ts';
@@ -36,7 +36,15 @@ const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
     description: t.string({ resolve: (a) => a.body.description }),
     status: t.exposeString('status'),
     version: t.exposeInt('version'),
-    rule: t.field({ type: 'JSON', description: 'The rule as written, in the form of RuleInput.', resolve: (a) => ruleToInput(audienceRule(a)) }),
+    rule: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The rule as written, in the form of RuleInput; null for a lookalike audience, whose members come from its model.',
+      resolve: (a) => {
+        const rule = audienceRuleOrNull(a);
+        return rule === null ? null : ruleToInput(rule);
+      },
+    }),
     size: t.int({
       nullable: true,
       description:

@@ -4,6 +4,8 @@ import { parseRule } from '../modeling/conditions/parse-rule.ts';
 import type { AudienceRefInput } from '../services/customer-groups.ts';
 import type { FeatureBins } from '../services/insight-features.ts';
 import { attributionTree, MAX_TREE_DEPTH, type TreeNode } from '../services/attribution-tree.ts';
+import { createLookalikeAudience, MIN_SEED_CUSTOMERS, type LookalikeResult } from '../services/lookalike.ts';
+import type { FeatureWeight, LookalikeQuality } from '../services/lookalike-model.ts';
 import { audienceComparison, type AudienceComparison, type ComparisonFeature, type ComparisonValue } from '../services/audience-comparison.ts';
 
 interface AudienceRefShape {
@@ -157,3 +159,74 @@ builder.queryFields((t) => ({
       }),
   }),
 }));
+
+const CreateLookalikeInput = builder.inputType('CreateLookalikeAudienceInput', {
+  fields: (t) => ({
+    key: t.string({ required: true, description: 'The new audience key: snake_case, 2-63 characters, starting with a letter.' }),
+    seed: t.string({ required: true, description: `A published rule audience of at least ${MIN_SEED_CUSTOMERS} customers.` }),
+    size: t.int({ required: true, description: 'Customers outside the seed to select, the most similar first.' }),
+    randomSeed: t.int({
+      defaultValue: 1,
+      description: 'Seeds the training sample and the held-out part: the same seed audience and randomSeed give the same model.',
+    }),
+    features: t.stringList({ description: 'Features to learn from; default every customer dimension and published tag the caller is cleared for.' }),
+    description: t.string(),
+  }),
+});
+
+const LookalikeQualityRef = builder.objectRef<LookalikeQuality>('LookalikeQuality').implement({
+  description: 'How well the model ranks held-out seed customers above held-out other customers.',
+  fields: (t) => ({
+    auc: t.float({ nullable: true, resolve: (q) => q.auc }),
+    precisionAtK: t.float({
+      nullable: true,
+      description: 'Share of seed customers among the k best-scored held-out customers, k = held-out seed customers.',
+      resolve: (q) => q.precisionAtK,
+    }),
+    liftTopDecile: t.float({
+      nullable: true,
+      description: 'Seed share in the best-scored tenth of the held-out customers over the seed share among all of them.',
+      resolve: (q) => q.liftTopDecile,
+    }),
+    holdoutCustomers: t.exposeInt('holdoutCustomers', { description: 'Held-out seed customers.' }),
+  }),
+});
+
+const FeatureWeightRef = builder.objectRef<FeatureWeight>('FeatureWeight').implement({
+  fields: (t) => ({ feature: t.exposeString('feature'), value: t.string({ nullable: true, resolve: (w) => w.value }), weight: t.exposeFloat('weight') }),
+});
+
+const LookalikeRef = builder.objectRef<LookalikeResult>('LookalikeAudience').implement({
+  description: 'A published audience of the customers most similar to a seed audience, with the quality of its model.',
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    size: t.int({ nullable: true, description: 'Members in the current snapshot; null when a small cell for the caller.', resolve: (l) => l.size }),
+    seed: t.string({ resolve: (l) => l.model.seed }),
+    randomSeed: t.int({ resolve: (l) => l.model.randomSeed }),
+    trainingCustomers: t.int({ resolve: (l) => l.model.trainingCustomers }),
+    quality: t.field({ type: LookalikeQualityRef, resolve: (l) => l.model.quality }),
+    topFeatures: t.field({
+      type: [FeatureWeightRef],
+      description: 'The ten one-hot features that weigh most (by absolute log-odds weight).',
+      resolve: (l) => [...l.model.weights].sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || a.feature.localeCompare(b.feature)).slice(0, 10),
+    }),
+  }),
+});
+
+builder.mutationField('createLookalikeAudience', (t) =>
+  t.field({
+    type: LookalikeRef,
+    description:
+      'Learns which customers resemble a seed audience (L2 logistic regression over one-hot tags and dimensions, trained on a deterministic sample, a fifth held out) and saves the most similar `size` customers outside the seed as a published audience, refreshed with each materialization.',
+    args: { input: t.arg({ type: CreateLookalikeInput, required: true }) },
+    resolve: async (_r, { input }, ctx) =>
+      createLookalikeAudience(ctx.tags, (await ctx.session()).viewer, {
+        key: input.key,
+        seed: input.seed,
+        size: input.size,
+        randomSeed: input.randomSeed ?? 1,
+        features: input.features ?? null,
+        description: input.description ?? null,
+      }),
+  }),
+);

@@ -2,6 +2,7 @@ import { builder } from './builder.ts';
 import { materializeProfiles } from '../services/profile-materialization.ts';
 import { publishHeldRun, type MaterializationRun } from '../services/materialization-runs.ts';
 import { publishedAudiences } from '../services/audiences.ts';
+import { refreshLookalikes } from '../services/lookalike-model.ts';
 
 const StatusRef = builder.enumType('MaterializationStatus', {
   description:
@@ -49,6 +50,7 @@ builder.mutationField('materializeTags', (t) =>
         subject: ctx.tags.subject,
         tags: [...registry.live.values()],
         audiences: publishedAudiences,
+        refreshModelAudiences: async (trx, run) => refreshLookalikes(trx, ctx.tags.subject, (await ctx.tags.registry()).live, run),
         actor: (await ctx.session()).actor,
         maxDrift: ctx.materializeMaxDrift,
         statementTimeoutMs: ctx.materializeStatementTimeoutMs,

@@ -70,6 +70,8 @@ export async function attributionTree(runtime: TagRuntime, viewer: Viewer, input
   const live = (await runtime.registry()).live;
   let features = resolveFeatures(runtime.subject, live, input.features, input.bins ?? [], viewer);
   const population = await resolveGroup(runtime, input.population, viewer, 'population');
+  if (population.kind === 'audience' && population.rule === null)
+    throw new StrataError('BAD_USER_INPUT', `population: ${population.key} is a lookalike audience, which no rule describes; node rules need one`);
   checkRuleForInsight(runtime, live, input.goal, viewer, 'goal');
   const asOf = await snapshotDate(runtime);
   const scope = scopedKeysSql(runtime.subject, live, viewer.principal.scope);
@@ -142,7 +144,7 @@ function nodeOf(
 /** The population's rule and the path's steps, as one rule in RuleInput form (null: every customer). */
 function nodeRule(features: readonly InsightFeature[], population: CustomerGroup, path: readonly PathStep[]): Record<string, unknown> | null {
   const parts: Rule[] = [
-    ...(population.kind === 'all' ? [] : [population.rule]),
+    ...(population.kind === 'all' || population.rule === null ? [] : [population.rule]),
     ...path.map((step) => valueRule(features[step.feature] as InsightFeature, step.value, step.inGroup)),
   ];
   if (parts.length === 0) return null;

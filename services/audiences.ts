@@ -17,11 +17,14 @@ import { andInScope, scopedKeysSql } from './scope-sql.ts';
 import { ruleMembers } from '../modeling/tags/rule-members.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 import { checkDefinitionKey, checkDefinitionText } from '../modeling/catalog/definition-text.ts';
+import type { LookalikeModel } from './lookalike-model.ts';
 
 export interface AudienceBody {
   readonly description: string;
-  /** The rule in API.md's input form (`ruleToInput`); read it with `audienceRule`. */
+  /** The rule in API.md's input form (`ruleToInput`); read it with `audienceRule`. Null for a lookalike. */
   readonly rule: unknown;
+  /** A lookalike audience's model: its members are the best-scored customers outside its seed. */
+  readonly lookalike?: LookalikeModel;
 }
 
 export type StoredAudience = StoredDefinition<AudienceBody>;
@@ -29,7 +32,12 @@ export type StoredAudience = StoredDefinition<AudienceBody>;
 /** Published audiences, as materialization needs them (read with the caller's connection or transaction). */
 export async function publishedAudiences(db: Kysely<DatabaseSchema>): Promise<{ key: string; rule: Rule }[]> {
   const all = await listDefinitions<AudienceBody>(db, 'audience');
-  return all.filter((a) => a.status === 'PUBLISHED').map((a) => ({ key: a.key, rule: audienceRule(a) }));
+  return all.filter((a) => a.status === 'PUBLISHED' && !a.body.lookalike).map((a) => ({ key: a.key, rule: audienceRule(a) }));
+}
+
+/** A stored audience's rule, or null for a lookalike (whose members come from a model). */
+export function audienceRuleOrNull(audience: StoredAudience): Rule | null {
+  return audience.body.lookalike ? null : audienceRule(audience);
 }
 
 /** A stored audience's rule as the condition AST (also from audiences stored as an earlier AST). */

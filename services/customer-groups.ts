@@ -5,7 +5,7 @@ import { checkRule } from '../modeling/tags/check-tag.ts';
 import { ruleMembers } from '../modeling/tags/rule-members.ts';
 import { binsOf } from '../modeling/insight/bins.ts';
 import { checkMembersCleared, type Viewer } from './access.ts';
-import { audienceRule, getAudience } from './audiences.ts';
+import { audienceRuleOrNull, getAudience } from './audiences.ts';
 import { currentSnapshot } from './snapshot.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 import type { CustomerGroup } from './insight-relation.ts';
@@ -25,7 +25,7 @@ export async function resolveGroup(runtime: TagRuntime, input: AudienceRefInput,
   if (given !== 1) throw new StrataError('BAD_USER_INPUT', `${path}: give exactly one of audience, rule or all: true`, { path });
   if (input.audience != null) {
     const audience = await getAudience(runtime, input.audience);
-    return { kind: 'audience', key: audience.key, rule: audienceRule(audience) };
+    return { kind: 'audience', key: audience.key, rule: audienceRuleOrNull(audience) };
   }
   if (input.rule != null) {
     checkRuleForInsight(runtime, (await runtime.registry()).live, input.rule, viewer, path);

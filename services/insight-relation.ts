@@ -12,7 +12,7 @@ const CASTS = { boolean: 'boolean', number: 'numeric', string: 'text', time: 'ti
 /** A group of customers as insight reads it: everyone, a published audience (its members in the snapshot) or a rule. */
 export type CustomerGroup =
   | { readonly kind: 'all' }
-  | { readonly kind: 'audience'; readonly key: string; readonly rule: Rule }
+  | { readonly kind: 'audience'; readonly key: string /** Null for a lookalike, whose members come from a model. */; readonly rule: Rule | null }
   | { readonly kind: 'rule'; readonly rule: Rule };
 
 export interface RelationSpec {
@@ -27,8 +27,8 @@ export interface RelationSpec {
   readonly asOf: string;
   /** Keys of the customers inside the caller's scope, or none. */
   readonly scope: RawBuilder<unknown> | undefined;
-  /** Numeric features without bins yet are read as numbers (for their deciles). */
-  readonly rawNumbers?: boolean;
+  /** The profile rows read: the current snapshot (default), or one run's rows. */
+  readonly profiles?: RawBuilder<unknown>;
 }
 
 /**
@@ -79,7 +79,7 @@ export function insightRelation(spec: RelationSpec): RawBuilder<unknown> {
   const inScope = spec.scope ? sql`WHERE s.k IN (${spec.scope})` : sql``;
   ctes.push(sql`base AS (SELECT ${sql.join([sql`s.k`, ...featureColumns, ...groupColumns, ...ruleColumns])}
     FROM (SELECT ${sql.join(subjectColumns)} FROM ${source} AS s) AS s
-    JOIN strata.current_profiles p ON p.customer_id = s.k ${sql.join(joins, sql` `)} ${inScope})`);
+    JOIN ${spec.profiles ?? sql`strata.current_profiles`} p ON p.customer_id = s.k ${sql.join(joins, sql` `)} ${inScope})`);
   return sql`WITH ${sql.join(ctes)}`;
 }
 

@@ -39,4 +39,15 @@ export const INSIGHT_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Record
     lift: 'internal',
     pValue: 'internal',
   },
+  LookalikeAudience: {
+    key: 'internal',
+    size: 'internal',
+    seed: 'internal',
+    randomSeed: 'internal',
+    trainingCustomers: 'internal',
+    quality: 'internal',
+    topFeatures: 'internal',
+  },
+  LookalikeQuality: { auc: 'internal', precisionAtK: 'internal', liftTopDecile: 'internal', holdoutCustomers: 'internal' },
+  FeatureWeight: { feature: 'internal', value: 'internal', weight: 'internal' },
 };

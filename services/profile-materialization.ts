@@ -32,6 +32,8 @@ export interface MaterializationInput {
   readonly tags: readonly TagDefinition[];
   /** Read inside the materialization's transaction, after its lock: an audience created meanwhile is not lost. */
   readonly audiences: (db: Kysely<DatabaseSchema>) => Promise<readonly AudienceRule[]>;
+  /** Adds the members of audiences no rule describes (lookalikes) to the new run's rows, after the rule audiences. */
+  readonly refreshModelAudiences?: (db: Kysely<DatabaseSchema>, run: { runId: number; asOf: string }) => Promise<void>;
   /** `YYYY-MM-DD` inside the data range; default: the last date every source has data. */
   readonly asOf?: string;
   readonly actor: string;
@@ -94,6 +96,7 @@ async function materializeWith(db: Kysely<DatabaseSchema>, input: Materializatio
       progress(2, `computing ${ordered.length} tags for every customer as of ${asOf}`);
       await sql`INSERT INTO strata.customer_profiles (run_id, customer_id, tags, audiences)
         SELECT ${runId}, p.k, p.tags, p.audiences FROM (${profileSql(input.subject, ordered, audiences, asOf)}) AS p`.execute(trx);
+      await input.refreshModelAudiences?.(trx, { runId, asOf });
       progress(3, 'recording coverage and drift');
       const coverage = await coverageOf(trx, runId);
       const customers = Number(

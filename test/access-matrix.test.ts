@@ -68,6 +68,7 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Mutation.materializeTags': { query: 'mutation { materializeTags { runId } }' },
     'Mutation.publishMaterialization': { query: 'mutation($r: Int!) { publishMaterialization(runId: $r) { runId } }' },
     'Mutation.createAudience': { query: 'mutation($i: CreateAudienceInput!) { createAudience(input: $i) { key } }' },
+    'Mutation.createLookalikeAudience': { query: 'mutation($i: CreateLookalikeAudienceInput!) { createLookalikeAudience(input: $i) { key quality { auc } } }' },
     'Mutation.trackEvents': { query: 'mutation($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted } }' },
     'Mutation.createApiKey': { query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { token } }' },
     'Mutation.revokeApiKey': { query: 'mutation($n: String!) { revokeApiKey(name: $n) { revoked } }' },
@@ -104,6 +105,8 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
         expect(run.materializeTags.status).toBe('HELD');
         return { r: run.materializeTags.runId };
       }
+      case 'Mutation.createLookalikeAudience':
+        return { i: { key: `lal_${slug(caller)}`, seed: 'matrix_seed', size: 20 } };
       case 'Mutation.createAudience':
         return { i: { key: `aud_${slug(caller)}`, rule: { tag: 'risk_level', op: 'EQ', values: ['C3'] } } };
       case 'Mutation.createApiKey':
@@ -140,6 +143,10 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     tokens.revoked = revoked;
     await asAdmin('mutation { materializeTags { runId } }');
     await asRole('operator', 'mutation { createAudience(input: { key: "matrix_base", rule: { tag: "risk_level", op: IN, values: ["C2", "C3"] } }) { key } }');
+    await asRole(
+      'operator',
+      'mutation { createAudience(input: { key: "matrix_seed", rule: { tag: "risk_level", op: IN, values: ["C1", "C2", "C3"] } }) { key } }',
+    );
     await draft('matrix_seen', 'draft');
   }, 300_000);
   afterAll(() => server?.close());

@@ -5,7 +5,7 @@ import { INSIGHT_MEMBER_SENSITIVITY } from '../services/insight-sensitivity.ts';
 import { OPERATION_POLICIES, ROLE_CLEARANCE, rolesFor } from '../services/authorization.ts';
 import { clears } from '../modeling/catalog/sensitivity.ts';
 
-const INSIGHT_ROOTS = { query: ['audienceComparison', 'attributionTree'], mutation: [] as string[] };
+const INSIGHT_ROOTS = { query: ['audienceComparison', 'attributionTree'], mutation: ['createLookalikeAudience'] };
 
 describe('sensitivity of insight', () => {
   it('classifies every field of every type insight exposes, and nothing the schema lacks', () => {

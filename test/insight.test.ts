@@ -300,6 +300,59 @@ await describeEachEngine('insight on %s', (engine) => {
     expect(answers[2]?.createAudience.size).toBe(cell?.customers);
   });
 
+  it('finds the other half of a rule-defined group from a seed of one half, deterministically, refreshed by materialization', async () => {
+    const { rows } = await sql<{ id: string }>`SELECT customer_id AS id FROM wealth.customers
+      WHERE channel = ${PLANTED.channel} AND risk_level = ${PLANTED.risk} ORDER BY customer_id`.execute(database.db);
+    const group = rows.map((r) => r.id);
+    const middle = group[Math.floor(group.length / 2)] as string;
+    const seedRule = {
+      and: [
+        { dimension: 'customer.channel', op: 'EQ', values: [PLANTED.channel] },
+        { dimension: 'customer.risk_level', op: 'EQ', values: [PLANTED.risk] },
+        { dimension: 'customer.customer_id', op: 'LT', values: [middle] },
+      ],
+    };
+    const seed = (await ok(keys().operator, CREATE, { input: { key: 'planted_seed', rule: seedRule } })).createAudience;
+    expect(seed.size).toBeGreaterThanOrEqual(100);
+    const otherHalf = new Set(group.filter((id) => id >= middle));
+    const LOOKALIKE = `mutation L($input: CreateLookalikeAudienceInput!) { createLookalikeAudience(input: $input) {
+      key size seed randomSeed trainingCustomers quality { auc precisionAtK liftTopDecile holdoutCustomers } topFeatures { feature value weight } } }`;
+    const made = (await ok(keys().operator, LOOKALIKE, { input: { key: 'lal_planted', seed: 'planted_seed', size: otherHalf.size, randomSeed: 7 } }))
+      .createLookalikeAudience;
+    expect(made.size).toBe(otherHalf.size);
+    const members = async (key: string) =>
+      (
+        await sql<{ id: string }>`SELECT customer_id AS id FROM strata.current_profiles WHERE ${key} = ANY(audiences) ORDER BY customer_id`.execute(database.db)
+      ).rows.map((r) => r.id);
+    const found = await members('lal_planted');
+    const precision = found.filter((id) => otherHalf.has(id)).length / found.length;
+    expect(precision).toBeGreaterThan(0.8);
+    expect(found.some((id) => id < middle && group.includes(id))).toBe(false);
+    expect(made.quality.auc).toBeGreaterThan(0.8);
+    expect(made.quality.holdoutCustomers).toBeGreaterThan(0);
+    for (const figure of [made.quality.precisionAtK, made.quality.auc]) expect(figure).toBeLessThanOrEqual(1);
+    expect(made.topFeatures.slice(0, 4).map((f: { feature: string }) => f.feature)).toEqual(
+      expect.arrayContaining(['customer.channel', 'customer.risk_level']),
+    );
+    // Same seed audience and random seed: the same model and members.
+    const again = (await ok(keys().operator, LOOKALIKE, { input: { key: 'lal_planted_again', seed: 'planted_seed', size: otherHalf.size, randomSeed: 7 } }))
+      .createLookalikeAudience;
+    expect(again.quality).toEqual(made.quality);
+    expect(await members('lal_planted_again')).toEqual(found);
+    // A new materialization recomputes the members with the stored model.
+    await ok(keys().operator, 'mutation { materializeTags { runId } }');
+    expect(await members('lal_planted')).toEqual(found);
+    const audience = (await ok(keys().operator, 'query { audience(key: "lal_planted") { size rule } }')).audience;
+    expect(audience).toEqual({ size: otherHalf.size, rule: null });
+    // Analysts may not create audiences; a seed under 100 customers is refused.
+    const denied = await post(keys().analyst, LOOKALIKE, { input: { key: 'lal_denied', seed: 'planted_seed', size: 10 } });
+    expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    await ok(keys().operator, CREATE, { input: { key: 'tiny_seed', rule: { dimension: 'customer.gender', op: 'EQ', values: ['x'] } } });
+    const tiny = await post(keys().operator, LOOKALIKE, { input: { key: 'lal_tiny', seed: 'tiny_seed', size: 10 } });
+    expect(tiny.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(tiny.errors?.[0]?.message).toMatch(/at least 100/);
+  });
+
   it('cuts numbers at declared bins', async () => {
     const data = await ok(keys().analyst, COMPARE, {
       target: { rule: PLANTED_GOAL },
