@@ -51,11 +51,17 @@ describe('importing a dbt semantic-layer project', () => {
       'models.yml': ORDERS,
       'metrics.yml': `metrics:\n  - name: revenue\n    type: simple\n    type_params: { measure: revenue }\n    filter: "{{ Dimension('customer__region') }} = 'EU'"\n`,
     });
-    const { catalog, refused } = importDbtProject(dir, { schema: 'analytics' });
+    const { catalog, refused, notes } = importDbtProject(dir, { schema: 'analytics' });
     expect(catalog.models.find((m) => m.name === 'orders')?.joins).toMatchObject([
       { model: 'customers', cardinality: 'many_to_one', entity: 'customer', on: [['customer_id', 'customer_id']] },
     ]);
-    expect(refused.map((r) => r.message)).toEqual([expect.stringContaining('approximate percentiles')]);
+    expect(refused).toEqual([]);
+    expect(notes).toEqual([
+      expect.objectContaining({ code: 'EXACT_PERCENTILE', path: 'models.yml: semantic_models[0].measures[1].agg_params.use_approximate_percentile' }),
+    ]);
+    const p90 = catalog.models.find((m) => m.name === 'orders')?.measures.find((m) => m.name === 'p90');
+    expect(p90).toMatchObject({ aggregation: 'percentile', percentile: { fraction: 0.9, discrete: false } });
+    expect(p90?.description).toContain('exact percentile');
     const { compiled } = createSemanticLayer(catalog, { maxRows: 10 }).plan({
       metrics: ['revenue'],
       groupBy: [{ dimension: 'customer__region' }, { dimension: 'metric_time', grain: 'MONTH' }],
