@@ -31,35 +31,6 @@ export interface DbtProjectFile {
   readonly models: ReadonlyMap<string, DbtModel>;
 }
 
-const CONFIG_KEYS = new Set([
-  'schema',
-  'alias',
-  'database',
-  'group',
-  'enabled',
-  'meta',
-  'materialized',
-  'tags',
-  'docs',
-  'access',
-  'contract',
-  'persist_docs',
-  'full_refresh',
-  'grants',
-  'post-hook',
-  'pre-hook',
-  'quoting',
-  'sql_header',
-  'on_schema_change',
-  'unique_key',
-  'incremental_strategy',
-  'column_types',
-  'event_time',
-  'batch_size',
-  'lookback',
-  'begin',
-]);
-
 function record(value: unknown): Record<string, unknown> | undefined {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
