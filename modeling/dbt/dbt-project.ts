@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { parse } from 'yaml';
 import type { ProblemCollector } from '../catalog/validation-error.ts';
+import { YamlFiles } from './yaml-files.ts';
 
 /** The configurations of a dbt model Strata reads: where it is built, its group and meta. */
 export interface ModelConfig {
@@ -109,7 +110,7 @@ function files(dir: string, pattern: RegExp): string[] {
  * const project = readDbtProjectFile('./jaffle-shop', problems);
  * ```
  */
-export function readDbtProjectFile(root: string, problems: ProblemCollector): DbtProjectFile {
+export function readDbtProjectFile(root: string, problems: ProblemCollector, yaml = new YamlFiles()): DbtProjectFile {
   const projectPath = join(root, 'dbt_project.yml');
   let file: Record<string, unknown> = {};
   if (existsSync(projectPath)) {
@@ -150,14 +151,11 @@ export function readDbtProjectFile(root: string, problems: ProblemCollector): Db
   }
   for (const modelPath of modelPaths) {
     for (const path of files(join(root, modelPath), /\.ya?ml$/i)) {
-      let doc: unknown;
-      try {
-        doc = parse(readFileSync(path, 'utf8'));
-      } catch {
-        continue; // reported with its file when the semantic-layer entries are read
-      }
-      const entries = record(doc)?.models;
-      if (!Array.isArray(entries)) continue;
+      // Syntax errors are reported with their file when the semantic-layer entries are read.
+      const entries = yaml.documents(path).flatMap((doc) => {
+        const models = record(doc.value)?.models;
+        return Array.isArray(models) ? models : [];
+      });
       entries.forEach((entry, i) => {
         const e = record(entry);
         const model = typeof e?.name === 'string' ? e.name : undefined;

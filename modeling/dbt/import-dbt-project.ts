@@ -12,6 +12,7 @@ import { importSavedQuery, importTimeSpines, modelTimeSpines } from './import-pr
 import { withEntityJoins } from './entity-joins.ts';
 import { readDbtProjectFile, type DbtProjectFile } from './dbt-project.ts';
 import { RelationResolver } from './relations.ts';
+import { YamlFiles } from './yaml-files.ts';
 import { reportUnread } from './unread-fields.ts';
 
 export interface DbtImport {
@@ -84,11 +85,12 @@ export function importDbtProject(path: string, options: DbtImportOptions): DbtIm
   let entries: ProjectEntry[];
   if (format === 'manifest') entries = readManifest(path, problems);
   else {
-    project = readDbtProjectFile(path, problems);
+    const yaml = new YamlFiles();
+    project = readDbtProjectFile(path, problems, yaml);
     const hasProjectFile = existsSync(join(path, 'dbt_project.yml'));
     entries = hasProjectFile
-      ? project.modelPaths.flatMap((p) => (existsSync(join(path, p)) ? readProject(join(path, p), problems, path) : []))
-      : readProject(path, problems);
+      ? project.modelPaths.flatMap((p) => (existsSync(join(path, p)) ? readProject(join(path, p), problems, path, yaml) : []))
+      : readProject(path, problems, path, yaml);
   }
   const relations = new RelationResolver(options.schema, project, note);
   const node = (e: ProjectEntry) => new YamlNode(e.value, e.file, e.at, problems);

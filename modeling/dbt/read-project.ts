@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { ProblemCollector } from '../catalog/validation-error.ts';
+import { YamlFiles } from './yaml-files.ts';
 
 /** One top-level YAML entry of a project file (`semantic_model`, `metric`, `saved_query`, ...). */
 export interface ProjectEntry {
@@ -38,15 +38,15 @@ function yamlFiles(dir: string): string[] {
  * const entries = readProject('./my-dbt-project/models', problems, './my-dbt-project');
  * ```
  */
-export function readProject(dir: string, problems: ProblemCollector, root = dir): ProjectEntry[] {
+export function readProject(dir: string, problems: ProblemCollector, root = dir, files = new YamlFiles()): ProjectEntry[] {
   const entries: ProjectEntry[] = [];
   for (const path of yamlFiles(dir)) {
     const file = relative(root, path);
-    const docs = parseAllDocuments(readFileSync(path, 'utf8'));
+    const docs = files.documents(path);
     docs.forEach((doc, d) => {
       const prefix = docs.length > 1 ? `document[${d}]` : '';
-      for (const error of doc.errors) problems.add(`${file}: ${prefix}`, 'YAML_SYNTAX', error.message);
-      const value: unknown = doc.toJS();
+      for (const error of doc.errors) problems.add(`${file}: ${prefix}`, 'YAML_SYNTAX', error);
+      const value = doc.value;
       if (!value || typeof value !== 'object' || Array.isArray(value)) return;
       for (const [key, body] of Object.entries(value as Record<string, unknown>)) {
         const at = (rest: string) => (prefix ? `${prefix}.${rest}` : rest);
