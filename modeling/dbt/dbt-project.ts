@@ -30,7 +30,17 @@ export interface DbtProjectFile {
   /** Folders (relative to the project root) holding models and their YAML. */
   readonly modelPaths: readonly string[];
   readonly models: ReadonlyMap<string, DbtModel>;
+  /**
+   * The configuration `dbt_project.yml` gives a semantic-layer definition (its
+   * `semantic-models:`, `metrics:` or `saved-queries:` block: `+enabled`, `+group`, `+meta`),
+   * by the definition's kind, the YAML file holding it (relative to the root) and its name.
+   */
+  readonly definitionConfig: (kind: string, file: string, name: string) => ModelConfig;
+  /** Declarations in model YAML that Strata does not read yet, with where they are. */
+  readonly unread: readonly { readonly at: string; readonly message: string }[];
 }
+
+const RESOURCE_KEYS: Readonly<Record<string, string>> = { semantic_model: 'semantic-models', metric: 'metrics', saved_query: 'saved-queries' };
 
 function record(value: unknown): Record<string, unknown> | undefined {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -142,6 +152,7 @@ export function readDbtProjectFile(root: string, problems: ProblemCollector, yam
     at: string;
   }
   const parts = new Map<string, Parts>();
+  const unread: { at: string; message: string }[] = [];
   for (const modelPath of modelPaths) {
     for (const path of files(join(root, modelPath), /\.(sql|py)$/i)) {
       const model = basename(path).replace(/\.(sql|py)$/i, '');
@@ -168,6 +179,12 @@ export function readDbtProjectFile(root: string, problems: ProblemCollector, yam
         });
         const spine = record(e.time_spine);
         const at = `${relative(root, path)}: models[${i}]`;
+        for (const key of ['semantic_model', 'agg_time_dimension', 'derived_semantics'])
+          if (e[key] !== undefined && e[key] !== null)
+            unread.push({
+              at: `${at}.${key}`,
+              message: `'${key}' on a model (dbt's newer semantic-layer spec) is not read yet; declare semantic_models: beside it`,
+            });
         const previous = parts.get(model);
         parts.set(model, {
           project: previous?.project ?? projectConfig(tree, stepsOf(path, model)),
@@ -190,5 +207,10 @@ export function readDbtProjectFile(root: string, problems: ProblemCollector, yam
       at: p.at,
     });
   }
-  return { ...(name ? { name } : {}), modelPaths, models };
+  const definitionConfig = (kind: string, yamlFile: string, definition: string): ModelConfig => {
+    const resource = RESOURCE_KEYS[kind];
+    const resourceTree = resource ? record(file[resource]) : undefined;
+    return resourceTree ? projectConfig(resourceTree, stepsOf(join(root, yamlFile), definition)) : {};
+  };
+  return { ...(name ? { name } : {}), modelPaths, models, definitionConfig, unread };
 }

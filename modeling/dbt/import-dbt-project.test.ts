@@ -179,7 +179,24 @@ semantic_models:
 
   it('resolves +schema and +alias of dbt_project.yml by folder and model, a versioned ref, and the legacy metricflow_time_spine', () => {
     const dir = project({
-      'dbt_project.yml': `name: shop\nmodel-paths: [src]\nmodels:\n  shop:\n    +schema: base\n    marts:\n      +schema: marts\n      orders:\n        +alias: fct_orders\n`,
+      'dbt_project.yml': `name: shop
+model-paths: [src]
+models:
+  shop:
+    +schema: base
+    marts:
+      +schema: marts
+      orders:
+        +alias: fct_orders
+semantic-models:
+  shop:
+    +meta: { owner: data-team, strata_sensitivity: restricted }
+metrics:
+  shop:
+    old_revenue:
+      +enabled: false
+`,
+      'src/marts/_models.yml': 'models:\n  - name: orders\n    semantic_model: { enabled: true }\n',
       'src/marts/orders.sql': 'select 1',
       'src/marts/customers_v2.sql': "{{ config(alias='dim_customers') }} select 1",
       'src/metricflow_time_spine.sql': 'select 1',
@@ -194,12 +211,24 @@ semantic_models:
   - name: customers
     model: ref('shop', 'customers', version=2)
     entities: [{ name: customer, type: primary, expr: customer_id }]
+metrics:
+  - { name: revenue, type: simple, type_params: { measure: revenue } }
+  - { name: old_revenue, type: simple, type_params: { measure: revenue } }
 `,
     });
     const { catalog, notes } = importDbtProject(dir, { schema: 'analytics' });
     expect(catalog.models.map((m) => 'table' in m.source && m.source.table)).toEqual(['marts.fct_orders', 'marts.dim_customers']);
     expect(catalog.timeSpines).toEqual([{ table: 'base.metricflow_time_spine', column: 'date_day', grain: 'DAY', customGranularities: [] }]);
-    expect(notes).toEqual([]);
+    // dbt_project.yml's semantic-models: and metrics: configurations reach the definitions.
+    expect(catalog.models.map((m) => [m.owner, m.entities?.[0]?.sensitivity])).toEqual([
+      ['data-team', 'restricted'],
+      ['data-team', 'restricted'],
+    ]);
+    expect(catalog.metrics.map((m) => m.name)).toEqual(['revenue']);
+    expect(notes.map((n) => [n.code, n.path])).toEqual([
+      ['NOT_READ', 'src/marts/_models.yml: models[0].semantic_model'],
+      ['DISABLED', 'src/semantic.yml: metrics[1]'],
+    ]);
   });
 
   it('reports unknown groups, unreadable refs, time spine columns without a granularity and a broken manifest, and never throws anything else', () => {

@@ -93,6 +93,20 @@ export function importDbtProject(path: string, options: DbtImportOptions): DbtIm
       : readProject(path, problems, path, yaml);
   }
   const relations = new RelationResolver(options.schema, project, note);
+  for (const u of project?.unread ?? []) note(u.at, 'NOT_READ', u.message);
+  // `dbt_project.yml`'s `semantic-models:`, `metrics:` and `saved-queries:` configurations
+  // (`+enabled`, `+group`, `+meta`) under each definition's own `config:`.
+  if (project)
+    entries = entries.map((e) => {
+      const value = e.value && typeof e.value === 'object' && !Array.isArray(e.value) ? (e.value as Record<string, unknown>) : undefined;
+      const name = typeof value?.name === 'string' ? value.name : undefined;
+      const inherited = value && name ? project?.definitionConfig(e.kind, e.file, name) : undefined;
+      if (!value || !inherited || Object.keys(inherited).length === 0) return e;
+      const own = value.config && typeof value.config === 'object' ? (value.config as Record<string, unknown>) : {};
+      const ownMeta = own.meta && typeof own.meta === 'object' ? (own.meta as Record<string, unknown>) : {};
+      const config = { ...inherited, ...own, ...(inherited.meta || own.meta ? { meta: { ...inherited.meta, ...ownMeta } } : {}) };
+      return { ...e, value: { ...value, config } };
+    });
   const node = (e: ProjectEntry) => new YamlNode(e.value, e.file, e.at, problems);
 
   const groups = new Map<string, string | undefined>();
