@@ -113,11 +113,12 @@ const CASES: readonly Case[] = [
     minRows: 2,
   },
   {
-    title: 'the saved query: revenue and orders by shop and baking week',
+    title: 'the saved query: revenue and orders of card holders by shop and baking week',
     query: { metrics: [], savedQuery: 'revenue_by_shop' },
     oracle: `SELECT o.shop AS order__shop, s.baking_week_start AS metric_time__baking_week, SUM(o.amount) AS revenue, COUNT(*) AS orders
-      FROM ${S}.fct_orders o JOIN ${CAL}.all_days s ON s.date_day = CAST(o.ordered_at AS date) GROUP BY 1, 2`,
-    minRows: 10,
+      FROM ${S}.fct_orders o JOIN ${CAL}.all_days s ON s.date_day = CAST(o.ordered_at AS date)
+      JOIN ${S}.dim_customers c ON c.customer_id = o.customer_id WHERE c.loyalty_tier IS NOT NULL GROUP BY 1, 2`,
+    minRows: 9,
   },
 ];
 

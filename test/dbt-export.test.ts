@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { exportDbtProject } from '../modeling/dbt/export-dbt-project.ts';
 import { importDbtProject } from '../modeling/dbt/import-dbt-project.ts';
 import { createSemanticLayer } from '../modeling/semantic-layer.ts';
@@ -62,6 +62,27 @@ describe('strata dbt export', () => {
     expect(CORE.every((name) => catalog.metrics.some((m) => m.name === name))).toBe(true);
   });
 
+  it('gives a dbt project back as it was: the bakery (ref(), a time_spine: model with a custom granularity, groups, a saved query) exported and imported again', () => {
+    const bakery = importDbtProject(join(import.meta.dirname, 'fixtures/bakery'), { schema: 'bakery' }).catalog;
+    const { files, notes } = exportDbtProject({ projectName: 'bakery', catalog: bakery });
+    const again = mkdtempSync(join(tmpdir(), 'strata-dbt-bakery-'));
+    try {
+      for (const [path, text] of files) {
+        mkdirSync(dirname(join(again, path)), { recursive: true });
+        writeFileSync(join(again, path), text);
+      }
+      expect(notes).toEqual([]);
+      expect(files.get('models/staging/_staging.yml')).toContain('standard_granularity_column: date_day');
+      const back = importDbtProject(again, { schema: 'bakery' });
+      expect(back.catalog.models).toEqual(bakery.models);
+      expect(back.catalog.metrics).toEqual(bakery.metrics);
+      expect(back.catalog.timeSpines).toEqual(bakery.timeSpines);
+      expect(back.catalog.savedQueries).toEqual(bakery.savedQueries);
+    } finally {
+      rmSync(again, { recursive: true, force: true });
+    }
+  });
+
   it('exports in well under a second', () => {
     const start = performance.now();
     exportDbtProject({ projectName: 'strata_wealth', catalog: bundledDomain().catalog });
@@ -83,8 +104,6 @@ await describeEachEngine('the exported wealth project gives the native rows on %
     const project = mkdtempSync(join(tmpdir(), 'strata-dbt-roundtrip-'));
     try {
       const { files } = exportDbtProject({ projectName: 'strata_wealth', catalog: bundledDomain().catalog });
-      const { mkdirSync, writeFileSync } = await import('node:fs');
-      const { dirname } = await import('node:path');
       for (const [path, text] of files) {
         mkdirSync(dirname(join(project, path)), { recursive: true });
         writeFileSync(join(project, path), text);

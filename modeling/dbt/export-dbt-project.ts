@@ -394,23 +394,82 @@ export function exportDbtProject(input: ExportInput): ExportedProject {
       'time spine: MetricFlow needs a time spine model (a `time_spine:` model configuration) for cumulative metrics and offsets; Strata computes them without one, so the project declares none: add one before running it in MetricFlow',
     );
 
-  const savedQueries: Yaml[] = (catalog.savedQueries ?? []).map((q) => ({
-    name: q.name,
-    description: q.description,
-    query_params: {
-      metrics: q.metrics,
-      group_by: q.groupBy.map((g) =>
-        g.grain
-          ? `TimeDimension('${g.dimension}', '${lower(g.grain)}')`
-          : g.dimension.startsWith('metric_time')
-            ? `TimeDimension('${g.dimension}')`
-            : `Dimension('${g.dimension}')`,
-      ),
-      ...(q.limit !== undefined ? { limit: q.limit } : {}),
-    },
-  }));
-  if ((catalog.savedQueries ?? []).some((q) => q.where || q.orderBy.length))
-    note('saved queries: their where and order_by are not exported (written in Strata names)');
+  const groupByText = (dimension: string, grain?: string) =>
+    grain
+      ? `TimeDimension('${dimension}', '${lower(grain)}')`
+      : dimension.startsWith('metric_time')
+        ? `TimeDimension('${dimension}')`
+        : `Dimension('${dimension}')`;
+  const savedQueries: Yaml[] = [];
+  for (const q of catalog.savedQueries ?? []) {
+    try {
+      const first = catalog.metrics.find((m) => m.name === q.metrics[0]);
+      const base = first ? baseModelOf(first) : undefined;
+      const where = q.where ? (base ? filterText(base, q.where) : undefined) : undefined;
+      if (q.where && !where) throw new Inexpressible('its filter names dimensions of no single model');
+      savedQueries.push({
+        name: q.name,
+        description: q.description,
+        query_params: {
+          metrics: q.metrics,
+          group_by: q.groupBy.map((g) => groupByText(g.dimension, g.grain)),
+          ...(where ? { where: [where] } : {}),
+          ...(q.orderBy.length
+            ? {
+                order_by: q.orderBy.map((o) => {
+                  const item = q.metrics.includes(o.field) ? `Metric('${o.field}')` : groupByText(o.field);
+                  return o.direction === 'DESC' ? `${item}.descending(True)` : item;
+                }),
+              }
+            : {}),
+          ...(q.limit !== undefined ? { limit: q.limit } : {}),
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof Inexpressible)) throw error;
+      note(`saved query ${q.name}: not exported: ${error.message}`);
+    }
+  }
+
+  // ---- time spines: a dbt 1.9 `time_spine:` configuration on a model over each spine table ----
+  const split = (qualified: string) => {
+    const [schema, table] = qualified.includes('.') ? qualified.split('.') : ['public', qualified];
+    return { schema: schema as string, table: table as string };
+  };
+  const spines = (catalog.timeSpines ?? []).map((spine) => ({ spine, ...split(spine.table) }));
+  const staged = new Map<string, { schema: string; table: string }>();
+  for (const t of [...tables.values(), ...spines]) {
+    const known = staged.get(t.table);
+    if (known && known.schema !== t.schema)
+      note(`${t.schema}.${t.table}: a table of that name in ${known.schema} is exported already; dbt model names are unique`);
+    else staged.set(t.table, { schema: t.schema, table: t.table });
+  }
+  const schemaCount = new Map<string, number>();
+  for (const t of staged.values()) schemaCount.set(t.schema, (schemaCount.get(t.schema) ?? 0) + 1);
+  const mainSchema = [...schemaCount].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'public';
+  const modelEntries: Yaml[] = [...staged.values()].flatMap((t) => {
+    const spine = spines.find((s) => s.table === t.table)?.spine;
+    if (!spine && t.schema === mainSchema) return [];
+    return [
+      {
+        name: t.table,
+        ...(t.schema !== mainSchema ? { config: { schema: t.schema } } : {}),
+        ...(spine
+          ? {
+              time_spine: {
+                standard_granularity_column: spine.column,
+                ...(spine.customGranularities.length
+                  ? {
+                      custom_granularities: spine.customGranularities.map((c) => ({ name: c.name, ...(c.column !== c.name ? { column_name: c.column } : {}) })),
+                    }
+                  : {}),
+              },
+              columns: [{ name: spine.column, granularity: lower(spine.grain) }, ...spine.customGranularities.map((c) => ({ name: c.column }))],
+            }
+          : {}),
+      },
+    ];
+  });
 
   // ---- files ----
   const files = new Map<string, string>();
@@ -420,9 +479,16 @@ export function exportDbtProject(input: ExportInput): ExportedProject {
     header([
       `The ${input.projectName} semantic layer, written by \`strata dbt export\` in dbt's authoring form.`,
       'Each staging model selects a source table unchanged. dbt builds them in your target schema: never',
-      `build into ${[...new Set([...tables.values()].map((t) => t.schema))].join(', ')} itself, where the sources live.`,
+      `build into ${[...schemaCount.keys()].join(', ')} itself, where the sources live.`,
       'Strata serves ref() from STRATA_DBT_SCHEMA: your target schema after `dbt run`, or the source schema',
-      'to read the source tables directly (same names and columns).',
+      `(${mainSchema}) to read the source tables directly (same names and columns).`,
+      ...(schemaCount.size > 1
+        ? [
+            `Models over tables outside ${mainSchema} configure their schema (models/staging/_staging.yml): Strata reads it as`,
+            "written; dbt's default generate_schema_name prefixes your target schema, a custom one may not (then it would",
+            'replace the source table: keep the default, or remove those schema configurations before `dbt run`).',
+          ]
+        : []),
     ]) +
       new Document({
         name: input.projectName,
@@ -434,7 +500,7 @@ export function exportDbtProject(input: ExportInput): ExportedProject {
       }).toString({ lineWidth: 0 }),
   );
   const bySchema = new Map<string, string[]>();
-  for (const t of tables.values()) bySchema.set(t.schema, [...(bySchema.get(t.schema) ?? []), t.table]);
+  for (const t of staged.values()) bySchema.set(t.schema, [...(bySchema.get(t.schema) ?? []), t.table]);
   files.set(
     'models/sources.yml',
     new Document({
@@ -442,8 +508,8 @@ export function exportDbtProject(input: ExportInput): ExportedProject {
       sources: [...bySchema].map(([schema, list]) => ({ name: schema, schema, tables: [...new Set(list)].map((name) => ({ name })) })),
     }).toString({ lineWidth: 0 }),
   );
-  for (const t of new Map([...tables.values()].map((t) => [t.table, t])).values())
-    files.set(`models/staging/${t.table}.sql`, `select * from {{ source('${t.schema}', '${t.table}') }}\n`);
+  for (const t of staged.values()) files.set(`models/staging/${t.table}.sql`, `select * from {{ source('${t.schema}', '${t.table}') }}\n`);
+  if (modelEntries.length) files.set('models/staging/_staging.yml', new Document({ version: 2, models: modelEntries }).toString({ lineWidth: 0 }));
   files.set('models/groups.yml', new Document({ groups: [...owners].map(([name, owner]) => ({ name, owner: { name: owner } })) }).toString({ lineWidth: 0 }));
   files.set('models/semantic_models.yml', withComments({ semantic_models: semanticModels }, 'semantic_models', modelComments, notesHeader(notes)));
   files.set('models/metrics.yml', withComments({ metrics }, 'metrics', metricComments, ''));
