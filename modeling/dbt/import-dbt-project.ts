@@ -74,11 +74,7 @@ export function importDbtProject(path: string, options: DbtImportOptions): DbtIm
   const problems = new ProblemCollector();
   const refusals = new ProblemCollector();
   const notes = new ProblemCollector();
-  const refusedMeasures = new Set<string>();
-  const refuse = (at: YamlNode, message: string, measure?: string) => {
-    refusals.add(at.where, 'REFUSED', message);
-    if (measure) refusedMeasures.add(measure);
-  };
+  const refuse = (at: YamlNode, message: string) => refusals.add(at.where, 'REFUSED', message);
   const note = (at: YamlNode | string, code: string, message: string) => notes.add(typeof at === 'string' ? at : at.where, code, message);
   const format = inputOf(path);
   let project: DbtProjectFile | undefined;
@@ -136,7 +132,7 @@ export function importDbtProject(path: string, options: DbtImportOptions): DbtIm
   const live = entries.filter((e) => ['semantic_model', 'metric', 'saved_query'].includes(e.kind) && enabled(e));
   for (const e of live) reportUnread(node(e), e.kind, note);
 
-  const imported = live.filter((e) => e.kind === 'semantic_model').flatMap((e) => importSemanticModel(node(e), { relations, refuse, note, ownerOf }) ?? []);
+  const imported = live.filter((e) => e.kind === 'semantic_model').flatMap((e) => importSemanticModel(node(e), { relations, note, ownerOf }) ?? []);
   const measures = new Map<string, ImportedMeasure>();
   for (const { measures: list } of imported) {
     for (const m of list) {
@@ -161,7 +157,7 @@ export function importDbtProject(path: string, options: DbtImportOptions): DbtIm
   const defined = live
     .filter((e) => e.kind === 'metric')
     .flatMap((e) => {
-      const metric = importMetric(node(e), { measures, customGrains, refusedMeasures, refuse, ownerOf, addMeasure });
+      const metric = importMetric(node(e), { measures, customGrains, refuse, ownerOf, addMeasure });
       if (metric === 'refused') refusedMetrics.add(String((e.value as { name?: unknown }).name));
       return metric === 'refused' || !metric ? [] : [metric];
     });

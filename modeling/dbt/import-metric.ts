@@ -9,8 +9,6 @@ import { YamlNode } from './yaml-node.ts';
 export interface MetricContext {
   readonly measures: ReadonlyMap<string, ImportedMeasure>;
   readonly customGrains: ReadonlySet<string>;
-  /** Measures refused on import (approximate percentiles): metrics on them are refused too. */
-  readonly refusedMeasures: ReadonlySet<string>;
   readonly refuse: (at: YamlNode, message: string) => void;
   /** The owner of a definition: its meta `owner`, else its group's owner, else `dbt`. */
   readonly ownerOf: (node: YamlNode) => string;
@@ -26,7 +24,7 @@ export interface MetricContext {
  */
 export const CONVERSION_META = 'strata_conversion';
 
-/** Thrown inside metric import when the metric reads a refused measure. */
+/** Thrown inside metric import when the metric asks for something refused (a window in a custom granularity). */
 class RefusedInput extends Error {}
 
 /** A filter field (string or list of strings, ANDed) parsed into the closed filter language. */
@@ -81,10 +79,6 @@ function measureRef(node: YamlNode, context: MetricContext) {
   const name = named.string(true);
   if (!name) return undefined;
   const imported = context.measures.get(name);
-  if (!imported && context.refusedMeasures.has(name)) {
-    context.refuse(named, `reads measure '${name}', which is refused`);
-    throw new RefusedInput(name);
-  }
   if (!imported) return named.problem('UNKNOWN_MEASURE', `no semantic model has a measure '${name}'`);
   const input: MeasureInput = { model: imported.model, measure: name };
   const fill = typeof node.value === 'string' ? undefined : node.child('fill_nulls_with').number();

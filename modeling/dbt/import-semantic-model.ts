@@ -47,7 +47,7 @@ export function grainOf(text: string | undefined): Grain | undefined {
  * measures. Joins between models are added once every model is known.
  *
  * ```ts
- * const { model, measures } = importSemanticModel(node, 'analytics', refused);
+ * const { model, measures } = importSemanticModel(node, { relations, note, ownerOf });
  * ```
  */
 export function importSemanticModel(node: YamlNode, context: SemanticModelContext): ImportedModel | undefined {
@@ -146,7 +146,6 @@ export const TYPE_META = 'strata_type';
 /** What importing a semantic model needs from the rest of the project. */
 export interface SemanticModelContext {
   readonly relations: RelationResolver;
-  readonly refuse: (at: YamlNode, message: string, measure?: string) => void;
   /** Records a definition served differently from what it asks, or a field not read, with the reason. */
   readonly note: (at: YamlNode, code: string, message: string) => void;
   /** The owner of a definition: its meta `owner`, else its group's owner, else `dbt`. */
