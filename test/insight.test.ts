@@ -292,12 +292,14 @@ await describeEachEngine('insight on %s', (engine) => {
 
   it("runs README's Insight examples, the tree's planted node equal to the audience the README creates", async () => {
     const blocks = readmeInsightBlocks();
-    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    expect(blocks.length).toBe(5);
     const answers = [];
     for (const query of blocks) answers.push(await ok(keys().operator, query));
     const nodes = answers[1]?.attributionTree.nodes as Node[];
     const cell = nodes.find((n) => n.depth === 2 && n.inGroup && nodes.find((p) => p.id === n.parentId)?.inGroup);
     expect(answers[2]?.createAudience.size).toBe(cell?.customers);
+    expect(answers[4]?.createLookalikeAudience.size).toBe(100);
+    expect(answers[4]?.createLookalikeAudience.quality.holdoutCustomers).toBeGreaterThan(0);
   });
 
   it('finds the other half of a rule-defined group from a seed of one half, deterministically, refreshed by materialization', async () => {

@@ -77,6 +77,8 @@ const API_MD: readonly string[] = [
   `query { attributionTree(input: { population: { all: true }, goal: { tag: "fund_buyer_30d", op: EQ, values: ["true"] }, features: ["customer.channel", "customer.tag.aum_tier"],
                                  maxDepth: 3, minNodeCustomers: 200 }) {
   nodes { id parentId rule customers conversions rate lift pValue } } }`,
+  `mutation { createLookalikeAudience(input: { key: "lal_fund", seed: "fund_buyers", size: 5000 }) {
+  key size quality { auc precisionAtK liftTopDecile holdoutCustomers } } }`,
   `mutation { trackEvents(events: [{ eventId: "e-1", name: "placement_click", customerId: "c000042",
   occurredAt: "2026-06-01T08:00:00Z", channel: "app", placementId: "home_banner", properties: {} }]) {
   accepted duplicates rejected { index code message } } }`,
