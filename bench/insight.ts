@@ -5,9 +5,12 @@
  *       values: dimensions, numbers in deciles, tags): wall time, target < 2 s at 1M;
  *   (b) attributionTree: depth 3 over the same 10 features, goal a succeeded purchase in
  *       30 days (an aggregate of transactions): wall time, target < 10 s at 1M;
- * each the median of `--rounds` runs in this process, as an analyst sees them (small cells
- * suppressed), with the process's peak RSS (target < 512 MB). A database without a profile
- * snapshot is materialized first.
+ *   (c) createLookalikeAudience: 5,000 customers like the fund buyers (a seed audience the bench
+ *       creates), over every dimension and tag: wall time, target < 60 s at 1M; once, as an
+ *       operator; the bench's audiences are removed afterwards;
+ * (a) and (b) the median of `--rounds` runs in this process, as an analyst sees them (small
+ * cells suppressed), with the process's peak RSS (target < 512 MB). A database without a
+ * profile snapshot is materialized first.
  *
  *   npx tsx bench/insight.ts [--url postgres://...] [--rounds 3]
  */
@@ -21,6 +24,9 @@ import { viewerOf } from '../services/access.ts';
 import { audienceComparison } from '../services/audience-comparison.ts';
 import { attributionTree } from '../services/attribution-tree.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
+import { createAudience } from '../services/audiences.ts';
+import { createLookalikeAudience } from '../services/lookalike.ts';
+import { sql } from 'kysely';
 import { ensureMillionDatabase } from './support/million-database.ts';
 import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
 import { formatTable, median } from './support/stats.ts';
@@ -85,6 +91,22 @@ const tree = await timed(() =>
     minNodeCustomers: Math.max(100, Math.round(customers / 1000)),
   }),
 );
+const operator = viewerOf({ name: 'bench-operator', role: 'operator', clearance: 'personal', via: 'key' }, 10);
+const SEED_KEY = 'bench_insight_fund_buyers';
+const LOOKALIKE_KEY = 'bench_insight_lookalike';
+const removeBenchAudiences = async () => {
+  for (const key of [SEED_KEY, LOOKALIKE_KEY]) {
+    await sql`UPDATE strata.customer_profiles SET audiences = array_remove(audiences, ${key}) WHERE ${key} = ANY(audiences)`.execute(database.db);
+    await sql`DELETE FROM strata.definitions WHERE kind = 'audience' AND key = ${key}`.execute(database.db);
+  }
+};
+await removeBenchAudiences();
+await createAudience(runtime, operator, { key: SEED_KEY, rule: FUND_BUYERS });
+const lookalikeStarted = performance.now();
+const lookalike = await createLookalikeAudience(runtime, operator, { key: LOOKALIKE_KEY, seed: SEED_KEY, size: 5000, randomSeed: 1 });
+const lookalikeSeconds = (performance.now() - lookalikeStarted) / 1000;
+await removeBenchAudiences();
+const q = lookalike.model.quality;
 const rows = [
   [
     'audienceComparison, 10 features',
@@ -100,6 +122,13 @@ const rows = [
     Math.max(...tree.seconds).toFixed(2),
     '< 10 s at 1M',
   ],
+  [
+    'createLookalikeAudience, 5,000 like fund buyers',
+    `${lookalike.size} members, ${lookalike.model.trainingCustomers} trained`,
+    lookalikeSeconds.toFixed(2),
+    lookalikeSeconds.toFixed(2),
+    '< 60 s at 1M',
+  ],
 ];
 console.log(formatTable(['what', 'answer', `median s (${ROUNDS})`, 'max s', 'target'], rows));
 console.log(
@@ -109,5 +138,8 @@ console.log(
     .join(', ')}`,
 );
 console.log(`first split: ${tree.last.nodes[1] ? `${tree.last.nodes[1].feature} = ${tree.last.nodes[1].value}` : 'none'}`);
+console.log(
+  `lookalike quality: auc ${q.auc?.toFixed(3)}, precision at k ${q.precisionAtK?.toFixed(3)}, top-decile lift ${q.liftTopDecile?.toFixed(2)}, ${q.holdoutCustomers} held-out seed customers`,
+);
 console.log(`peak RSS of this process: ${peakRssMb()} MB (target < 512 MB)`);
 await database.close();
