@@ -6,6 +6,7 @@ import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient } from './support/graphql-client.ts';
 import { PLANTED, PLANTED_GOAL, plantInsightStructure } from './support/planted-insight.ts';
+import { createApiKey } from '../store/api-keys.ts';
 
 /**
  * API.md's Insight end to end over HTTP, on a planted structure (branch customers at risk
@@ -353,6 +354,19 @@ await describeEachEngine('insight on %s', (engine) => {
     const tiny = await post(keys().operator, LOOKALIKE, { input: { key: 'lal_tiny', seed: 'tiny_seed', size: 10 } });
     expect(tiny.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(tiny.errors?.[0]?.message).toMatch(/at least 100/);
+  });
+
+  it("counts only the customers inside a key's row-level scope", async () => {
+    const scoped = await createApiKey(database.db, 'analyst-scoped', 'analyst', {
+      scope: { dimension: 'customer.channel', op: 'EQ', values: [PLANTED.channel] },
+    });
+    const data = await ok(scoped, COMPARE, { target: { rule: PLANTED_GOAL }, reference: { all: true }, features: ['customer.channel', 'customer.risk_level'] });
+    const branch = (await warehouseCounts('channel')).find((r) => r.value === PLANTED.channel) as { n: number; converted: number };
+    const values = data.audienceComparison.values as Value[];
+    expect(values.filter((v) => v.feature === 'customer.channel').map((v) => [v.value, v.referenceCustomers])).toEqual([[PLANTED.channel, branch.n]]);
+    expect(data.audienceComparison.targetCustomers).toBe(branch.converted);
+    const tree = await ok(scoped, TREE, { input: { population: { all: true }, goal: PLANTED_GOAL, features: ['customer.risk_level'], maxDepth: 1 } });
+    expect(tree.attributionTree.nodes[0].customers).toBe(branch.n);
   });
 
   it('cuts numbers at declared bins', async () => {
