@@ -84,7 +84,8 @@ afterAll(() => {
 
 /** Variables for every generated operation, run in this order (CreateAudience before the audience reads). */
 function operationVariables(id: string): Record<string, Record<string, unknown>> {
-  const rule = { tag: 'aum_tier', op: 'IN', values: ['mass', 'affluent'] };
+  // Cautious customers: enough of them (and of the others) to seed a lookalike.
+  const rule = { tag: 'risk_level', op: 'IN', values: ['C2', 'C3'] };
   return {
     ServerHealthDocument: {},
     ViewerDocument: {},
@@ -101,6 +102,21 @@ function operationVariables(id: string): Record<string, Record<string, unknown>>
     AudienceDocument: { key: 'typed_client_mass' },
     AudienceMembersDocument: { key: 'typed_client_mass', first: 5 },
     AudienceInsightDocument: { audience: 'typed_client_mass', tags: ['risk_level'] },
+    AudienceComparisonDocument: {
+      target: { audience: 'typed_client_mass' },
+      reference: { all: true },
+      features: ['customer.channel', 'customer.tag.aum_tier'],
+    },
+    AttributionTreeDocument: {
+      input: {
+        population: { all: true },
+        goal: { tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] },
+        features: ['customer.channel'],
+        maxDepth: 2,
+        minNodeCustomers: 20,
+      },
+    },
+    CreateLookalikeAudienceDocument: { input: { key: 'typed_client_lookalike', seed: 'typed_client_mass', size: 20 } },
   };
 }
 

@@ -30,6 +30,29 @@ export type AggregateInput = {
   window: WindowInput;
 };
 
+export type AttributionTreeInput = {
+  bins?: Array<FeatureBinsInput> | null | undefined;
+  features: Array<string>;
+  /** A customer converted when this rule holds (e.g. a succeeded purchase within 30 days). */
+  goal: RuleInput;
+  /** 1 to 6. */
+  maxDepth?: number | null | undefined;
+  /** Fewest customers a node may have (each side of a split); never under the privacy threshold for callers without personal clearance. */
+  minNodeCustomers?: number | null | undefined;
+  /** The customers the tree explains. */
+  population: AudienceRef;
+};
+
+/** A group of customers: exactly one of a published audience, a rule, or all: true (every customer). */
+export type AudienceRef = {
+  /** Every customer (in the caller scope). */
+  all?: boolean | null | undefined;
+  /** A published audience key: its members in the current snapshot. */
+  audience?: string | null | undefined;
+  /** The customers a rule selects in the current snapshot. */
+  rule?: RuleInput | null | undefined;
+};
+
 export type ColumnKind =
   | 'DIMENSION'
   | 'METRIC';
@@ -42,6 +65,20 @@ export type CreateAudienceInput = {
   rule: RuleInput;
 };
 
+export type CreateLookalikeAudienceInput = {
+  description?: string | null | undefined;
+  /** Features to learn from; default every customer dimension and published tag the caller is cleared for. */
+  features?: Array<string> | null | undefined;
+  /** The new audience key: snake_case, 2-63 characters, starting with a letter. */
+  key: string;
+  /** Seeds the training sample and the held-out part: the same seed audience and randomSeed give the same model. */
+  randomSeed?: number | null | undefined;
+  /** A published rule audience of at least 100 customers. */
+  seed: string;
+  /** Customers outside the seed to select, the most similar first. */
+  size: number;
+};
+
 /** A calendar part of a time dimension: DOW is the ISO day of week, 1 (Monday) to 7. */
 export type DatePart =
   | 'DAY'
@@ -52,6 +89,12 @@ export type DatePart =
   | 'QUARTER'
   | 'WEEK'
   | 'YEAR';
+
+/** Declared bins of a numeric feature: edges e1 < e2 < ... cut `< e1`, `[e1, e2)`, ..., `>= en`. Without them a numeric feature is cut at its deciles. */
+export type FeatureBinsInput = {
+  edges: Array<number>;
+  feature: string;
+};
 
 /** A leaf (`dimension`, `op`, `values`) or one combinator (`and`, `or`, `not`); a filter nests at most 12 levels deep and holds at most 200 comparisons, each with at most 1,000 values of at most 1,000 characters. */
 export type FilterInput = {
@@ -268,6 +311,30 @@ export type TrackEventsMutationVariables = Exact<{
 
 export type TrackEventsMutation = { trackEvents: { accepted: number, duplicates: number, quarantined: number, rejected: Array<{ index: number, code: string, message: string }> } };
 
+export type AudienceComparisonQueryVariables = Exact<{
+  target: AudienceRef;
+  reference: AudienceRef;
+  features: Array<string> | string;
+  bins?: Array<FeatureBinsInput> | FeatureBinsInput | null | undefined;
+}>;
+
+
+export type AudienceComparisonQuery = { audienceComparison: { asOf: string, targetCustomers: number | null, restCustomers: number | null, features: Array<{ feature: string, cramersV: number | null, chiSquare: number | null, degreesOfFreedom: number | null, pValue: number | null, qValue: number | null }>, values: Array<{ feature: string, value: string | null, targetCustomers: number | null, targetShare: number | null, referenceCustomers: number | null, referenceShare: number | null, tgi: number | null, lift: number | null, pValue: number | null, qValue: number | null, suppressed: boolean }> } };
+
+export type AttributionTreeQueryVariables = Exact<{
+  input: AttributionTreeInput;
+}>;
+
+
+export type AttributionTreeQuery = { attributionTree: { asOf: string, nodes: Array<{ id: string, parentId: string | null, depth: number, rule: unknown, feature: string | null, value: string | null, inGroup: boolean | null, customers: number | null, conversions: number | null, rate: number | null, lift: number | null, pValue: number | null }> } };
+
+export type CreateLookalikeAudienceMutationVariables = Exact<{
+  input: CreateLookalikeAudienceInput;
+}>;
+
+
+export type CreateLookalikeAudienceMutation = { createLookalikeAudience: { key: string, size: number | null, seed: string, randomSeed: number, trainingCustomers: number, quality: { auc: number | null, precisionAtK: number | null, liftTopDecile: number | null, holdoutCustomers: number }, topFeatures: Array<{ feature: string, value: string | null, weight: number }> } };
+
 export type MetricsQueryVariables = Exact<{
   query: MetricQueryInput;
 }>;
@@ -455,6 +522,87 @@ mutation TrackEvents($events: [TrackEventInput!]!) {
       index
       code
       message
+    }
+  }
+}
+`);
+
+export const AudienceComparisonDocument = new TypedDocumentString<AudienceComparisonQuery, AudienceComparisonQueryVariables>(`
+query AudienceComparison($target: AudienceRef!, $reference: AudienceRef!, $features: [String!]!, $bins: [FeatureBinsInput!]) {
+  audienceComparison(
+    target: $target
+    reference: $reference
+    features: $features
+    bins: $bins
+  ) {
+    asOf
+    targetCustomers
+    restCustomers
+    features {
+      feature
+      cramersV
+      chiSquare
+      degreesOfFreedom
+      pValue
+      qValue
+    }
+    values {
+      feature
+      value
+      targetCustomers
+      targetShare
+      referenceCustomers
+      referenceShare
+      tgi
+      lift
+      pValue
+      qValue
+      suppressed
+    }
+  }
+}
+`);
+
+export const AttributionTreeDocument = new TypedDocumentString<AttributionTreeQuery, AttributionTreeQueryVariables>(`
+query AttributionTree($input: AttributionTreeInput!) {
+  attributionTree(input: $input) {
+    asOf
+    nodes {
+      id
+      parentId
+      depth
+      rule
+      feature
+      value
+      inGroup
+      customers
+      conversions
+      rate
+      lift
+      pValue
+    }
+  }
+}
+`);
+
+export const CreateLookalikeAudienceDocument = new TypedDocumentString<CreateLookalikeAudienceMutation, CreateLookalikeAudienceMutationVariables>(`
+mutation CreateLookalikeAudience($input: CreateLookalikeAudienceInput!) {
+  createLookalikeAudience(input: $input) {
+    key
+    size
+    seed
+    randomSeed
+    trainingCustomers
+    quality {
+      auc
+      precisionAtK
+      liftTopDecile
+      holdoutCustomers
+    }
+    topFeatures {
+      feature
+      value
+      weight
     }
   }
 }

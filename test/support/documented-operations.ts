@@ -107,6 +107,11 @@ const CODEGEN_VARIABLES: Readonly<Record<string, Record<string, unknown>>> = {
   Customer: { id: 'c000042' },
   Customers: { ids: ['c000042', 'c000043'] },
   CustomerTag: { id: 'c000042', key: 'aum_tier' },
+  AudienceComparison: { target: { audience: 'hnw_dormant' }, reference: { all: true }, features: ['customer.channel', 'customer.tag.aum_tier'] },
+  AttributionTree: {
+    input: { population: { all: true }, goal: { tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] }, features: ['customer.channel'], maxDepth: 2 },
+  },
+  CreateLookalikeAudience: { input: { key: 'codegen_lal', seed: 'typed_client_mass', size: 50 } },
   TagPreview: { rule: { dimension: 'customer.age_band', op: 'IN', values: ['18-24'] } },
 };
 
