@@ -259,6 +259,25 @@ await describeEachEngine('insight on %s', (engine) => {
     }
   });
 
+  it('writes node rules for numeric bins and for "no value" that select exactly the node, on both sides', async () => {
+    const trees = [
+      { goal: { dimension: 'customer.city_tier', op: 'GTE', values: ['3'] }, features: ['customer.city_tier'] },
+      { goal: { tag: 'preferred_product_type', op: 'IS_NULL' }, features: ['customer.tag.preferred_product_type'] },
+    ];
+    let made = 0;
+    for (const [t, tree] of trees.entries()) {
+      const input = { population: { all: true }, ...tree, maxDepth: 2, minNodeCustomers: 50 };
+      const nodes = ((await ok(keys().operator, TREE, { input })).attributionTree.nodes as Node[]).filter((n) => n.rule !== null);
+      expect(nodes.length, JSON.stringify(tree)).toBeGreaterThanOrEqual(2);
+      for (const [i, node] of nodes.entries()) {
+        const created = (await ok(keys().operator, CREATE, { input: { key: `bin_node_${t}_${i}`, rule: node.rule } })).createAudience;
+        expect(created.size, JSON.stringify(node.rule)).toBe(node.customers);
+        made += 1;
+      }
+    }
+    expect(made).toBeGreaterThanOrEqual(4);
+  });
+
   it('compares against another audience, the reference minus the target being the other group', async () => {
     await ok(keys().operator, CREATE, { input: { key: 'planted_branch', rule: { dimension: 'customer.channel', op: 'EQ', values: [PLANTED.channel] } } });
     const data = await ok(keys().operator, COMPARE, {
