@@ -1,3 +1,4 @@
+import { experimentDefinitionsOf, type ExperimentDefinitionSource } from '../services/experiment-definitions.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
@@ -109,6 +110,11 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
     readonly logger?: Logger;
     /** The CLI's credential on the server owning a PGlite folder (api/local-credential.ts); unset accepts none. */
     readonly localToken?: string | undefined;
+    /**
+     * Where `experimentResults` finds experiment definitions. Default: none yet (every key is
+     * NOT_FOUND) until the decision layer's definition store provides them.
+     */
+    readonly experiments?: ExperimentDefinitionSource;
   };
 
 /**
@@ -160,6 +166,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics);
   const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000 });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
+  const experiments = config.experiments ?? experimentDefinitionsOf([]);
   const personalData = countedReads(createPersonalDataLog(database.db), metrics);
   const authenticator = createAuthenticator(database, {
     anonymousRole: config.anonymousRole ?? null,
@@ -188,6 +195,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       personalData,
       personalKeys: config.piiEncryptionKeys,
       analytics,
+      experiments,
       clientAddress: request.socket.remoteAddress ?? 'unknown',
       requestId: observationOf(request)?.requestId ?? 'unobserved',
       materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,

@@ -15,6 +15,8 @@ import './audit.ts';
 import './customer-events.ts';
 import './api-keys.ts';
 import './viewer.ts';
+import './experiment-results.ts';
+import './goals.ts';
 
 /** The GraphQL schema of every area, each operation guarded by its policy. */
 export const schema: GraphQLSchema = enforcePolicies(builder.toSchema());

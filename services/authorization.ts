@@ -29,6 +29,11 @@ const PERMISSIONS = {
   /** A customer's stored events, personal properties decrypted for callers cleared for them. */
   'events.read': ['operator', 'admin'],
   'audit.read': ['admin'],
+  /** Experiment results: aggregates over exposed customers. */
+  'experiments.results': ['analyst', 'operator', 'admin'],
+  /** Goals with their actuals read through the semantic layer. */
+  'goals.read': ['analyst', 'operator', 'admin'],
+  'goals.manage': ['operator', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -70,6 +75,10 @@ export const OPERATION_POLICIES = {
   'Mutation.createApiKey': 'keys.manage',
   'Mutation.revokeApiKey': 'keys.manage',
   'Audience.members': 'audiences.members',
+  'Query.experimentResults': 'experiments.results',
+  'Query.goals': 'goals.read',
+  'Mutation.createGoal': 'goals.manage',
+  'Mutation.updateGoal': 'goals.manage',
 } as const satisfies Record<string, Action | typeof PUBLIC>;
 
 /**
@@ -114,6 +123,10 @@ export const OPERATION_CLASS_OF = {
   'Mutation.revokeApiKey': 'definitions',
   'Audience.members': 'analytics',
   'Audience.size': 'analytics',
+  'Query.experimentResults': 'analytics',
+  'Query.goals': 'analytics',
+  'Mutation.createGoal': 'definitions',
+  'Mutation.updateGoal': 'definitions',
 } as const satisfies Record<keyof typeof OPERATION_POLICIES, OperationClass | null> & Record<string, OperationClass | null>;
 
 /** The highest sensitivity class each role may read row by row (a key or token may lower it). */

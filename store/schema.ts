@@ -82,6 +82,20 @@ export interface DefinitionsTable {
   updated_at: Generated<Date>;
 }
 
+/** Goals (目标管理): dates travel as `YYYY-MM-DD` strings (no time zone shift). */
+export interface GoalsTable {
+  key: string;
+  metric: string;
+  target: number;
+  period_from: string;
+  period_to: string;
+  parent_key: string | null;
+  description: string | null;
+  version: number;
+  updated_by: string;
+  updated_at: Generated<Date>;
+}
+
 export interface AuditLogTable {
   id: Generated<string>;
   at: Generated<Date>;
@@ -193,6 +207,7 @@ export interface DatabaseSchema {
   'wealth.risk_assessments': RiskAssessmentsTable;
   'strata.definitions': DefinitionsTable;
   'strata.audit_log': AuditLogTable;
+  'strata.goals': GoalsTable;
   'strata.event_quarantine': EventQuarantineTable;
   'strata.event_pii': EventPiiTable;
   'strata.installation_secrets': InstallationSecretsTable;

@@ -3,6 +3,7 @@ import { schema } from '../resolvers/schema.ts';
 import { rootFieldNames } from '../resolvers/policies.ts';
 import { OPERATION_POLICIES, PUBLIC, ROLES, rolesFor, type Action, type Role } from '../services/authorization.ts';
 import { createApiKey } from '../store/api-keys.ts';
+import { experimentDefinitionsOf } from '../services/experiment-definitions.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlResponse } from './support/graphql-client.ts';
@@ -22,6 +23,7 @@ interface Sample {
 }
 
 const tagInput = (key: string) => ({ key, kind: 'BOOLEAN', description: 'matrix', rule: { dimension: 'customer.age_band', op: 'EQ', values: ['25-34'] } });
+const goalInput = (key: string) => ({ key, metric: 'purchase_amount', target: 1000, period: { from: '2026-01-01', to: '2026-04-01' } });
 const slug = (caller: Caller) => caller.replace(/[^a-z]/g, '');
 
 await describeEachEngine('the policy catalogue on %s', (engine) => {
@@ -65,6 +67,10 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Mutation.createApiKey': { query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { token } }' },
     'Mutation.revokeApiKey': { query: 'mutation($n: String!) { revokeApiKey(name: $n) { revoked } }' },
     'Query.viewer': { query: '{ viewer { name role } }' },
+    'Query.experimentResults': { query: '{ experimentResults(key: "matrix_exp") { variants { key exposures } srm { flagged } } }' },
+    'Query.goals': { query: '{ goals { key actual progress children { key contribution } } }' },
+    'Mutation.createGoal': { query: 'mutation($i: CreateGoalInput!) { createGoal(input: $i) { key version } }' },
+    'Mutation.updateGoal': { query: 'mutation($k: String!) { updateGoal(key: $k, expectedVersion: 1, input: { target: 2000 }) { version } }' },
     'Query.customerEvents': {
       query: '{ customerEvents(customerId: "c000001", from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z", first: 5) { hasMore } }',
     },
@@ -99,6 +105,11 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
       }
       case 'Mutation.createAudience':
         return { i: { key: `aud_${slug(caller)}`, rule: { tag: 'risk_level', op: 'EQ', values: ['C3'] } } };
+      case 'Mutation.createGoal':
+        return { i: goalInput(`goal_${slug(caller)}`) };
+      case 'Mutation.updateGoal':
+        await asAdmin('mutation($i: CreateGoalInput!) { createGoal(input: $i) { key } }', { i: goalInput(key) });
+        return { k: key };
       case 'Mutation.createApiKey':
         return { i: { name: `made-by-${slug(caller)}`, role: 'analyst' } };
       case 'Mutation.revokeApiKey':
@@ -124,7 +135,25 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
 
   beforeAll(async () => {
     const keys = Object.fromEntries(ROLES.map((role) => [role, [`matrix-${role}`, role] as const])) as Record<Role, readonly [string, Role]>;
-    server = await startDemoServer(engine, { customers: 300, seed: 5, keys, app: { materializeMaxDrift: 0, authFailureLimit: 0 } });
+    server = await startDemoServer(engine, {
+      customers: 300,
+      seed: 5,
+      keys,
+      app: {
+        materializeMaxDrift: 0,
+        authFailureLimit: 0,
+        experiments: experimentDefinitionsOf([
+          {
+            key: 'matrix_exp',
+            variants: [
+              { key: 'control', weight: 0.5 },
+              { key: 'treatment', weight: 0.5 },
+            ],
+            goal: { event: 'purchase_success', windowDays: 7 },
+          },
+        ]),
+      },
+    });
     Object.assign(tokens, server.keys, { anonymous: null });
     // A key that worked (and is cached by the server), then revoked through the API.
     revoked = await createApiKey(server.database.db, 'matrix-revoked', 'admin');
