@@ -108,25 +108,40 @@ function toSums(rows: readonly SumsRow[]): { byVariant: Map<string, VariantSums>
 /**
  * Event goal: per variant, exposed customers, those with the goal event in
  * `[first exposure, first exposure + windowDays)` (Y), and those with it in the same span
- * before the first exposure (X, CUPED's pre-exposure value). One statement.
+ * before the first exposure (X, CUPED's pre-exposure value). The goal events are read once
+ * for the whole span of the experiment's exposures and hash-joined (MATERIALIZED keeps
+ * PostgreSQL from probing the event table once per exposed customer).
  */
 async function eventGoalSums(db: Kysely<any>, key: string, event: string, windowDays: number) {
+  const span = await exposureSpan(db, key);
+  if (!span) return { byVariant: new Map<string, VariantSums>(), multiple: 0 };
   const window = sql`make_interval(days => ${windowDays})`;
   const { rows } = await sql<SumsRow>`
-    WITH ${exposuresSql(key)}, outcome AS (
-      SELECT x.variant, x.customer_id,
-        COUNT(g.event_id) FILTER (WHERE g.occurred_at >= x.first_at) > 0 AS y,
-        COUNT(g.event_id) FILTER (WHERE g.occurred_at < x.first_at) > 0 AS x
-      FROM exposed x LEFT JOIN wealth.app_events g
-        ON g.customer_id = x.customer_id AND g.event_name = ${event}
-       AND g.occurred_at >= x.first_at - ${window} AND g.occurred_at < x.first_at + ${window}
+    WITH ${exposuresSql(key)}, goal AS MATERIALIZED (
+      SELECT g.customer_id, g.occurred_at FROM wealth.app_events g
+      WHERE g.event_name = ${event} AND g.customer_id IS NOT NULL
+        AND g.occurred_at >= CAST(${span.first} AS timestamptz) - ${window} AND g.occurred_at < CAST(${span.last} AS timestamptz) + ${window}
+    ), converted AS (
+      SELECT x.variant, bool_or(g.occurred_at >= x.first_at) AS y, bool_or(g.occurred_at < x.first_at) AS x
+      FROM exposed x JOIN goal g ON g.customer_id = x.customer_id AND g.occurred_at >= x.first_at - ${window} AND g.occurred_at < x.first_at + ${window}
       GROUP BY x.variant, x.customer_id
-    )
-    SELECT variant, COUNT(*) AS n, SUM(y::int)::float8 AS sum_y, SUM(y::int)::float8 AS sum_y2, SUM(x::int)::float8 AS sum_x,
-      SUM(x::int)::float8 AS sum_x2, SUM((x AND y)::int)::float8 AS sum_xy, COUNT(*) FILTER (WHERE y) AS positive
-    FROM outcome GROUP BY variant
-    UNION ALL SELECT NULL, COUNT(*), 0, 0, 0, 0, 0, 0 FROM seen WHERE v0 <> v1`.execute(db);
+    ), sums AS (
+      SELECT variant, SUM(y::int) AS sum_y, SUM(x::int) AS sum_x, SUM((x AND y)::int) AS sum_xy FROM converted GROUP BY variant
+    ), totals AS (SELECT CASE WHEN v0 = v1 THEN v0 END AS variant, COUNT(*) AS n FROM seen GROUP BY 1)
+    SELECT t.variant, t.n, COALESCE(s.sum_y, 0)::float8 AS sum_y, COALESCE(s.sum_y, 0)::float8 AS sum_y2, COALESCE(s.sum_x, 0)::float8 AS sum_x,
+      COALESCE(s.sum_x, 0)::float8 AS sum_x2, COALESCE(s.sum_xy, 0)::float8 AS sum_xy, COALESCE(s.sum_y, 0) AS positive
+    FROM totals t LEFT JOIN sums s ON s.variant = t.variant`.execute(db);
   return toSums(rows);
+}
+
+/** First and last exposure of an experiment (ISO text), or null before any. */
+async function exposureSpan(db: Kysely<any>, key: string): Promise<{ first: string; last: string } | null> {
+  const { rows } = await sql<{ first: string | null; last: string | null }>`
+    SELECT to_char(MIN(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS first,
+           to_char(MAX(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last
+    FROM wealth.app_events WHERE event_name = ${EXPOSURE_EVENT} AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL`.execute(db);
+  const row = rows[0];
+  return row?.first && row.last ? { first: row.first, last: row.last } : null;
 }
 
 /**
@@ -181,7 +196,8 @@ async function exposureDays(db: Kysely<any>, key: string, windowDays: number, ti
 /**
  * Metric goal or guardrail: per variant, sums of each exposed customer's metric value over
  * the reporting-zone days `[first exposure day, + windowDays)` (Y) and over the as many days
- * before it (X, for CUPED). Customers without data count as 0.
+ * before it (X, for CUPED). Customers without data count as 0: only customers with data
+ * are joined and aggregated; the others add to the counts alone.
  */
 async function metricSums(db: Kysely<any>, layer: SemanticLayer, subject: string, key: string, metric: string, windowDays: number) {
   const probe = perCustomerDaily(layer, metric, subject, '2000-01-01', '2000-01-02');
@@ -193,17 +209,18 @@ async function metricSums(db: Kysely<any>, layer: SemanticLayer, subject: string
   const { rows } = await sql<SumsRow>`
     WITH ${exposuresSql(key)}, m AS (${statement}),
     vals AS (
-      SELECT x.variant, x.customer_id,
-        COALESCE(SUM(${value}) FILTER (WHERE m.metric_time__day >= x.d0), 0) AS y,
+      SELECT x.variant, COALESCE(SUM(${value}) FILTER (WHERE m.metric_time__day >= x.d0), 0) AS y,
         COALESCE(SUM(${value}) FILTER (WHERE m.metric_time__day < x.d0), 0) AS x
       FROM (SELECT e.*, CAST(e.first_at AT TIME ZONE ${timeZone} AS date) AS d0 FROM exposed e) x
-      LEFT JOIN m ON ${idColumn} = x.customer_id AND m.metric_time__day >= x.d0 - ${windowDays}::int AND m.metric_time__day < x.d0 + ${windowDays}::int
+      JOIN m ON ${idColumn} = x.customer_id AND m.metric_time__day >= x.d0 - ${windowDays}::int AND m.metric_time__day < x.d0 + ${windowDays}::int
       GROUP BY x.variant, x.customer_id
-    )
-    SELECT variant, COUNT(*) AS n, SUM(y) AS sum_y, SUM(y * y) AS sum_y2, SUM(x) AS sum_x, SUM(x * x) AS sum_x2, SUM(x * y) AS sum_xy,
-      COUNT(*) FILTER (WHERE y > 0) AS positive
-    FROM vals GROUP BY variant
-    UNION ALL SELECT NULL, COUNT(*), 0, 0, 0, 0, 0, 0 FROM seen WHERE v0 <> v1`.execute(db);
+    ), sums AS (
+      SELECT variant, SUM(y) AS sum_y, SUM(y * y) AS sum_y2, SUM(x) AS sum_x, SUM(x * x) AS sum_x2, SUM(x * y) AS sum_xy, COUNT(*) FILTER (WHERE y > 0) AS positive
+      FROM vals GROUP BY variant
+    ), totals AS (SELECT CASE WHEN v0 = v1 THEN v0 END AS variant, COUNT(*) AS n FROM seen GROUP BY 1)
+    SELECT t.variant, t.n, COALESCE(s.sum_y, 0) AS sum_y, COALESCE(s.sum_y2, 0) AS sum_y2, COALESCE(s.sum_x, 0) AS sum_x,
+      COALESCE(s.sum_x2, 0) AS sum_x2, COALESCE(s.sum_xy, 0) AS sum_xy, COALESCE(s.positive, 0) AS positive
+    FROM totals t LEFT JOIN sums s ON s.variant = t.variant`.execute(db);
   return toSums(rows);
 }
 
