@@ -50,6 +50,8 @@ import { noteErrorCodes, observationOf } from './request-observation.ts';
 import { countRunsByStatus } from '../services/materialization-runs.ts';
 import type { EventCollector } from '../store/event-collector.ts';
 import type { PersonalDataLog } from '../store/personal-data-log.ts';
+import { createDecisionService } from '../services/decisions.ts';
+import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts';
 
 export interface App {
   readonly server: Server;
@@ -148,7 +150,10 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     analyticsLoad: () => analytics.load(),
     materializationRuns: () => countRunsByStatus(database.probe),
   });
+  const subjectModel = domain.catalog.models.find((m) => m.name === domain.subject);
+  const timeZone = subjectModel?.timeZone ?? 'UTC';
   const collector = createEventCollector(database, domain.events, {
+    impressionCounting: { timeZone, eventName: PLACEMENT_IMPRESSION_EVENT },
     channels: domain.channels,
     maxPastDays: config.eventMaxPastDays,
     maxFutureMinutes: config.eventMaxFutureMinutes,
@@ -158,6 +163,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   const events = countedEvents(collector, metrics);
   const catalog = servingCatalog(domain.catalog, config);
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics);
+  const decisions = createDecisionService({ database, events, tags, timeZone, channels: domain.channels });
   const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000 });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
   const personalData = countedReads(createPersonalDataLog(database.db), metrics);
@@ -185,6 +191,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       domain,
       events,
       tags,
+      decisions,
       personalData,
       personalKeys: config.piiEncryptionKeys,
       analytics,
@@ -246,6 +253,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       await apollo.stop();
       await personalData.close();
       authenticator.close();
+      decisions.close();
       return report;
     },
   };

@@ -15,6 +15,9 @@ import './audit.ts';
 import './customer-events.ts';
 import './api-keys.ts';
 import './viewer.ts';
+import './decision-definitions.ts';
+import './decision-mutations.ts';
+import './decisions.ts';
 
 /** The GraphQL schema of every area, each operation guarded by its policy. */
 export const schema: GraphQLSchema = enforcePolicies(builder.toSchema());

@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 
-const LAYERS = ['api', 'resolvers', 'services', 'modeling', 'store', 'migrations', 'domains'] as const;
+const LAYERS = ['api', 'resolvers', 'services', 'modeling', 'decisioning', 'store', 'migrations', 'domains'] as const;
 
 /** What each layer may import: dependencies point one way, api -> resolvers -> services -> core. */
 const ALLOWED: Record<string, readonly string[]> = {
-  api: ['api', 'resolvers', 'services', 'modeling', 'store', 'migrations', 'domains'],
-  resolvers: ['resolvers', 'services', 'modeling', 'store', 'domains'],
-  services: ['services', 'modeling', 'store'],
-  domains: ['domains', 'modeling', 'store'],
+  api: ['api', 'resolvers', 'services', 'modeling', 'decisioning', 'store', 'migrations', 'domains'],
+  resolvers: ['resolvers', 'services', 'modeling', 'decisioning', 'store', 'domains'],
+  services: ['services', 'modeling', 'decisioning', 'store'],
+  domains: ['domains', 'modeling', 'decisioning', 'store'],
+  /** Pure decision logic over plain definitions: no database, no server. */
+  decisioning: ['decisioning', 'modeling'],
   store: ['store', 'migrations', 'modeling'],
   migrations: ['migrations'],
   modeling: ['modeling'],
@@ -105,12 +107,12 @@ describe('architecture', () => {
     expect(offending).toEqual([]);
   });
 
-  it('keeps modeling free of GraphQL and the server', () => {
+  it('keeps modeling and decisioning free of GraphQL, the server and database drivers', () => {
     const offending = files
-      .filter((f) => f.startsWith('modeling/'))
+      .filter((f) => f.startsWith('modeling/') || f.startsWith('decisioning/'))
       .flatMap((f) =>
         importsOf(f)
-          .filter((s) => /^(graphql|@apollo|@pothos)/.test(s))
+          .filter((s) => /^(graphql|@apollo|@pothos)/.test(s) || (f.startsWith('decisioning/') && /^(kysely|pg|@electric-sql)/.test(s)))
           .map((s) => `${f} imports ${s}`),
       );
     expect(offending).toEqual([]);
