@@ -42,7 +42,8 @@ export function assignVariant(input: ExperimentAssignmentInput): Assignment {
     return { inExperiment: false, variantIndex: null, hashBucket, reason: 'holdout' };
   if (input.namespace) {
     const n = hashV2(`__${input.namespace.id}`, input.hashValue);
-    if (n < input.namespace.range[0] || n >= input.namespace.range[1]) return { inExperiment: false, variantIndex: null, hashBucket, reason: 'not_in_namespace' };
+    if (n < input.namespace.range[0] || n >= input.namespace.range[1])
+      return { inExperiment: false, variantIndex: null, hashBucket, reason: 'not_in_namespace' };
   }
   const total = input.weights.reduce((a, b) => a + b, 0);
   const weights = total > 0 ? input.weights.map((w) => w / total) : input.weights;

@@ -21,7 +21,8 @@ function checkWindow(from: string | null, to: string | null, path: string): void
 }
 
 function checkShare(value: number, path: string, { zero }: { zero: boolean }): void {
-  if (!Number.isFinite(value) || value > 1 || value < 0 || (!zero && value === 0)) refuse(path, `${value} must be a share ${zero ? 'from 0' : 'above 0'} up to 1`);
+  if (!Number.isFinite(value) || value > 1 || value < 0 || (!zero && value === 0))
+    refuse(path, `${value} must be a share ${zero ? 'from 0' : 'above 0'} up to 1`);
 }
 
 function checkFatigue(rule: FatigueRule, path: string): void {
@@ -94,6 +95,7 @@ export function checkExperiment(spec: ExperimentSpec): void {
   });
   if (new Set(spec.variants.map((v) => v.key)).size !== spec.variants.length) refuse('variants', 'variant keys must differ');
   if ((spec.goal.metric === null) === (spec.goal.event === null)) refuse('goal', 'name a metric or a conversion event (one of them)');
-  if (!Number.isSafeInteger(spec.goal.windowDays) || spec.goal.windowDays < 1 || spec.goal.windowDays > 90) refuse('goal.windowDays', 'whole days from 1 to 90');
+  if (!Number.isSafeInteger(spec.goal.windowDays) || spec.goal.windowDays < 1 || spec.goal.windowDays > 90)
+    refuse('goal.windowDays', 'whole days from 1 to 90');
   if (spec.guardrails.length > 10) refuse('guardrails', 'at most 10 metrics');
 }

@@ -10,7 +10,8 @@ export function contentValidator(schema: unknown, path = 'contentSchema'): Valid
   const text = JSON.stringify(schema);
   const cached = compiled.get(text);
   if (cached) return cached;
-  if (!schema || typeof schema !== 'object' || Array.isArray(schema)) throw new StrataError('BAD_USER_INPUT', `${path}: a JSON Schema object is required`, { path });
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema))
+    throw new StrataError('BAD_USER_INPUT', `${path}: a JSON Schema object is required`, { path });
   try {
     const validate = ajv.compile(schema as object);
     compiled.set(text, validate);

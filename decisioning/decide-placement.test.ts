@@ -5,7 +5,10 @@ import type { ContentSpec, DecisionDefinitions, ExperimentSpec, PlacementSpec, S
 import type { ImpressionCount } from './fatigue.ts';
 
 const TZ = 'Asia/Shanghai';
-const types = { dimensionType: () => 'string' as const, tagType: (key: string) => (key === 'fund_buyer_30d' || key === 'new_customer_30d' ? ('boolean' as const) : ('string' as const)) };
+const types = {
+  dimensionType: () => 'string' as const,
+  tagType: (key: string) => (key === 'fund_buyer_30d' || key === 'new_customer_30d' ? ('boolean' as const) : ('string' as const)),
+};
 
 const content = (key: string, extra: Partial<ContentSpec> = {}): ContentSpec => ({
   key,
@@ -55,7 +58,12 @@ function modelOf(defs: Partial<DecisionDefinitions>) {
   );
 }
 
-const customer = (id: string, tags: Record<string, unknown> = {}, audiences: string[] = []): TargetedCustomer => ({ id, known: true, tags, audiences: new Set(audiences) });
+const customer = (id: string, tags: Record<string, unknown> = {}, audiences: string[] = []): TargetedCustomer => ({
+  id,
+  known: true,
+  tags,
+  audiences: new Set(audiences),
+});
 const NOW = new Date('2026-06-10T04:00:00Z'); // 12:00 in Shanghai, a Wednesday
 
 function decide(defs: Partial<DecisionDefinitions>, who: TargetedCustomer, counts: ImpressionCount[] = [], now = NOW) {

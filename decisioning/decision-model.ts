@@ -1,5 +1,6 @@
 import { evaluateRule, type RuleTypes } from '../modeling/conditions/evaluate-rule.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
+import type { Rule } from '../modeling/conditions/rule.ts';
 import type { ContentSpec, DecisionDefinitions, ExperimentSpec, PlacementSpec, StrategySpec } from './definitions.ts';
 
 /** What targeting knows of a customer: the current profile (published tags and audience keys), one row. */
@@ -70,9 +71,26 @@ function liveStrategy(spec: StrategySpec, experiment: ExperimentSpec | null, typ
     return {
       spec,
       experiment,
-      targeting: 'its rule',
+      targeting: `rule ${ruleWords(rule)}`,
       matches: (c) => c.known && evaluateRule(rule, { dimensions: {}, tags: c.tags, aggregates: {} }, types) === true,
     };
   }
   return { spec, experiment, targeting: 'everyone', matches: (c) => c.known };
+}
+
+/** A rule in a line for `reason`: `(risk_level IN [C4, C5] AND fund_buyer_30d EQ [false])`. */
+function ruleWords(rule: Rule): string {
+  switch (rule.kind) {
+    case 'and':
+    case 'or':
+      return `(${rule.filters.map(ruleWords).join(` ${rule.kind.toUpperCase()} `)})`;
+    case 'not':
+      return `NOT ${ruleWords(rule.filter)}`;
+    case 'tag':
+      return `${rule.tag} ${rule.op} [${rule.values.join(', ')}]`;
+    case 'compare':
+      return `${rule.dimension} ${rule.op} [${rule.values.join(', ')}]`;
+    case 'aggregate':
+      return `${rule.aggregate.measure}(${rule.aggregate.window.days}d) ${rule.op} [${rule.values.join(', ')}]`;
+  }
 }

@@ -108,7 +108,12 @@ const PlacementRef = builder.objectRef<Shown<PlacementSpec>>('Placement').implem
     description: t.string({ resolve: (p) => p.spec.description }),
     slots: t.int({ resolve: (p) => p.spec.slots }),
     contentSchema: t.field({ type: 'JSON', description: 'The JSON Schema of content payloads.', resolve: (p) => p.spec.contentSchema }),
-    fallback: t.field({ type: ContentRef, nullable: true, description: 'The fallback content (兜底).', resolve: (p, _a, ctx) => contentByKey(ctx, p.spec.fallback) }),
+    fallback: t.field({
+      type: ContentRef,
+      nullable: true,
+      description: 'The fallback content (兜底).',
+      resolve: (p, _a, ctx) => contentByKey(ctx, p.spec.fallback),
+    }),
     fatigue: t.field({ type: [FatigueRef], resolve: (p) => [...p.spec.fatigue] }),
     tracking: t.field({ type: TrackingRef, resolve: (p) => p.spec }),
     ...lifecycle(t as never),

@@ -66,7 +66,12 @@ export async function saveDecisionDraft<K extends DecisionKind>(
 }
 
 /** DRAFT -> IN_REVIEW. */
-export function submitDecision<K extends DecisionKind>(context: DecisionCurationContext, kind: K, key: string, expectedVersion: number): Promise<StoredDecision<K>> {
+export function submitDecision<K extends DecisionKind>(
+  context: DecisionCurationContext,
+  kind: K,
+  key: string,
+  expectedVersion: number,
+): Promise<StoredDecision<K>> {
   return changeDefinition<DecisionBody<K>>(context.db, {
     kind,
     key,
@@ -104,7 +109,11 @@ export async function approveDecision<K extends DecisionKind>(
           `'${context.actor}' authored this version of ${kind} '${key}' (authors: ${authors.map((a) => a.actor).join(', ')}); another operator or an approver must approve it`,
         );
       await context.changes.notify(trx, DECISIONS_CHANNEL, `${kind}:${key}`);
-      return { status: 'PUBLISHED', body: { spec: definition.body.spec, published: { version: definition.version, spec: definition.body.spec } }, bumpVersion: false };
+      return {
+        status: 'PUBLISHED',
+        body: { spec: definition.body.spec, published: { version: definition.version, spec: definition.body.spec } },
+        bumpVersion: false,
+      };
     },
   });
 }
@@ -130,7 +139,12 @@ export function rejectDecision<K extends DecisionKind>(
 }
 
 /** Stops serving a definition at once on every instance (any status but RETIRED -> RETIRED); its history stays. */
-export async function retireDecision<K extends DecisionKind>(context: DecisionCurationContext, kind: K, key: string, reason: string): Promise<StoredDecision<K>> {
+export async function retireDecision<K extends DecisionKind>(
+  context: DecisionCurationContext,
+  kind: K,
+  key: string,
+  reason: string,
+): Promise<StoredDecision<K>> {
   checkDefinitionText('reason', reason);
   const current = await getDefinition<DecisionBody<K>>(context.db, kind, key);
   if (!current) throw new StrataError('NOT_FOUND', `no ${kind} ${quoteInput(key)}`);

@@ -48,7 +48,8 @@ export async function promoteExperiment(context: DecisionCurationContext, key: s
   const live = experiment?.body.published && experiment.status !== 'RETIRED' ? experiment.body.published.spec : null;
   if (!experiment || !live) throw new StrataError('NOT_FOUND', `no running experiment ${quoteInput(key)}`);
   const variant = live.variants.find((v) => v.key === variantKey);
-  if (!variant) throw new StrataError('BAD_USER_INPUT', `experiment '${key}' has no variant ${quoteInput(variantKey)} (${live.variants.map((v) => v.key).join(', ')})`);
+  if (!variant)
+    throw new StrataError('BAD_USER_INPUT', `experiment '${key}' has no variant ${quoteInput(variantKey)} (${live.variants.map((v) => v.key).join(', ')})`);
   const registry = await loadDecisionRegistry(context.db);
   const running = registry.stored.strategy.filter((s) => s.body.published?.spec.experiment === key && s.status !== 'RETIRED');
   if (running.length === 0) throw new StrataError('CONFLICT', `no live strategy runs experiment '${key}'; nothing to promote into`);

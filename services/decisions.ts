@@ -117,7 +117,8 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       const served = await model();
       const placements = request.placements.map((key) => {
         const placement = served.placements.get(key);
-        if (!placement) throw new StrataError('BAD_USER_INPUT', `placements: no live placement ${quoteInput(key)} (live: ${[...served.placements.keys()].join(', ')})`);
+        if (!placement)
+          throw new StrataError('BAD_USER_INPUT', `placements: no live placement ${quoteInput(key)} (live: ${[...served.placements.keys()].join(', ')})`);
         return placement;
       });
       const ids = request.placements.map((p) => decisionIdFor(request.customerId, p, request.idempotencyKey));
@@ -161,7 +162,13 @@ function targeted(id: string, profile: Profile | null): TargetedCustomer {
 }
 
 /** The answer a logged decision gave, with the content's current payload. */
-function replayed(decisionId: string, placement: string, logged: LoggedDecision, contents: ReadonlyMap<string, ContentSpec>, fallback: ContentSpec): DecisionAnswer {
+function replayed(
+  decisionId: string,
+  placement: string,
+  logged: LoggedDecision,
+  contents: ReadonlyMap<string, ContentSpec>,
+  fallback: ContentSpec,
+): DecisionAnswer {
   const p = logged.properties;
   const text = (name: string) => (typeof p[name] === 'string' ? (p[name] as string) : null);
   const content = contents.get(text('content_id') ?? '') ?? fallback;
@@ -208,5 +215,6 @@ async function logImpressions(
       },
     })),
   );
-  if (result.rejected.length > 0) throw new Error(`decision impressions were refused by the event collector: ${result.rejected.map((r) => r.message).join('; ')}`);
+  if (result.rejected.length > 0)
+    throw new Error(`decision impressions were refused by the event collector: ${result.rejected.map((r) => r.message).join('; ')}`);
 }

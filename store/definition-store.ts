@@ -134,12 +134,7 @@ export async function changeDefinitionIn<Body>(trx: Transaction<DatabaseSchema>,
       reason: change.reason ?? null,
     })
     .execute();
-  const saved = await trx
-    .selectFrom('strata.definitions')
-    .selectAll()
-    .where('kind', '=', change.kind)
-    .where('key', '=', change.key)
-    .executeTakeFirstOrThrow();
+  const saved = await trx.selectFrom('strata.definitions').selectAll().where('kind', '=', change.kind).where('key', '=', change.key).executeTakeFirstOrThrow();
   return toStored<Body>(saved);
 }
 

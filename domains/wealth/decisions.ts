@@ -24,7 +24,9 @@ const content = (key: string, on: string, title: string, subtitle: string, link:
   validTo: null,
 });
 
-const strategy = (spec: Omit<StrategySpec, 'audience' | 'experiment' | 'trafficShare' | 'scheduleFrom' | 'scheduleTo'> & Partial<StrategySpec>): StrategySpec => ({
+const strategy = (
+  spec: Omit<StrategySpec, 'audience' | 'experiment' | 'trafficShare' | 'scheduleFrom' | 'scheduleTo'> & Partial<StrategySpec>,
+): StrategySpec => ({
   audience: null,
   experiment: null,
   trafficShare: 1,
@@ -80,7 +82,13 @@ export const wealthDemoDecisions: DecisionDefinitions = {
     content('banner_fund_generic', 'home_banner', '精选公募基金', 'Control copy of the home banner test.', 'strata-demo://funds/featured'),
     content('banner_fund_social_proof', 'home_banner', '10万人已定投的基金', 'Social-proof copy of the home banner test.', 'strata-demo://funds/featured'),
     content('wealth_mall_default', 'wealth_mall_top', '理财商城', 'The evergreen wealth mall card.', 'strata-demo://mall'),
-    content('mall_bond_fund_for_wealth_buyers', 'wealth_mall_top', '比银行理财更灵活的债基', 'Bond funds for wealth-product buyers.', 'strata-demo://funds/bond'),
+    content(
+      'mall_bond_fund_for_wealth_buyers',
+      'wealth_mall_top',
+      '比银行理财更灵活的债基',
+      'Bond funds for wealth-product buyers.',
+      'strata-demo://funds/bond',
+    ),
     content('mall_fund_starter_pack', 'wealth_mall_top', '基金新手礼包', 'Second choice for wealth-product buyers.', 'strata-demo://funds/starter'),
     content('mall_equity_fund_for_traders', 'wealth_mall_top', '交给专业基金经理', 'Equity funds for stock customers.', 'strata-demo://funds/equity'),
     content('mini_home_default', 'mini_program_home', '开通II类账户', 'The evergreen mini-program card.', 'strata-demo://mini/open'),
