@@ -1,4 +1,5 @@
 import { StrataError } from '../modeling/errors.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
 import { checkDefinitionKey, checkDefinitionText } from '../modeling/catalog/definition-text.ts';
 import { leaves } from '../modeling/conditions/rule.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
@@ -89,7 +90,7 @@ export function checkExperiment(spec: ExperimentSpec): void {
   if (spec.holdoutShare !== null) checkShare(spec.holdoutShare, 'holdoutShare', { zero: true });
   if (spec.variants.length < 2 || spec.variants.length > 20) refuse('variants', 'from 2 to 20 variants; the first is the control');
   spec.variants.forEach((v, i) => {
-    checkDefinitionKey(v.key, `variants[${i}].key`);
+    if (!/^[a-z0-9][a-z0-9_]{0,62}$/.test(v.key)) refuse(`variants[${i}].key`, `${quoteInput(v.key)} must be 1-63 lower-case letters, digits or '_'`);
     checkDefinitionKey(v.content, `variants[${i}].content`);
     if (!Number.isFinite(v.weight) || v.weight <= 0) refuse(`variants[${i}].weight`, 'a positive number');
   });
