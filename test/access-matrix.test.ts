@@ -77,14 +77,19 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Mutation.saveContent': { query: 'mutation($i: ContentInput!) { saveContent(input: $i) { key } }' },
     'Mutation.saveStrategy': { query: 'mutation($i: StrategyInput!) { saveStrategy(input: $i) { key } }' },
     'Mutation.saveExperiment': { query: 'mutation($i: ExperimentInput!) { saveExperiment(input: $i) { key } }' },
-    'Mutation.submitDecisionDefinition': { query: 'mutation($k: String!) { submitDecisionDefinition(kind: STRATEGY, key: $k, expectedVersion: 1) { status } }' },
-    'Mutation.approveDecisionDefinition': { query: 'mutation($k: String!) { approveDecisionDefinition(kind: STRATEGY, key: $k, expectedVersion: 1) { status } }' },
+    'Mutation.submitDecisionDefinition': {
+      query: 'mutation($k: String!) { submitDecisionDefinition(kind: STRATEGY, key: $k, expectedVersion: 1) { status } }',
+    },
+    'Mutation.approveDecisionDefinition': {
+      query: 'mutation($k: String!) { approveDecisionDefinition(kind: STRATEGY, key: $k, expectedVersion: 1) { status } }',
+    },
     'Mutation.rejectDecisionDefinition': {
       query: 'mutation($k: String!) { rejectDecisionDefinition(kind: STRATEGY, key: $k, expectedVersion: 1, reason: "no") { status } }',
     },
     'Mutation.retireDecisionDefinition': { query: 'mutation($k: String!) { retireDecisionDefinition(kind: STRATEGY, key: $k, reason: "over") { status } }' },
     'Mutation.createStrategyFromAudience': {
-      query: 'mutation($k: String!) { createStrategyFromAudience(audience: "matrix_base", placement: "home_banner", content: "home_banner_default", key: $k) { key } }',
+      query:
+        'mutation($k: String!) { createStrategyFromAudience(audience: "matrix_base", placement: "home_banner", content: "home_banner_default", key: $k) { key } }',
     },
     'Mutation.promoteExperiment': { query: 'mutation($k: String!) { promoteExperiment(key: $k, variant: "b") { key } }' },
     'Mutation.decide': { query: 'mutation { decide(customerId: "c000001", placements: ["home_banner"]) { decisionId } }' },

@@ -6,6 +6,7 @@ import { graphqlClient } from './support/graphql-client.ts';
 import { createApp, type App } from '../api/app.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { openDatabase, type Database } from '../store/database.ts';
+import { trackHomeBannerClick } from '../codegen/generated/strata-client.ts';
 
 /**
  * The decision layer over HTTP, on each engine: the demo's definitions, curation under four
@@ -136,6 +137,18 @@ await describeEachEngine('decisions on %s', (engine) => {
     const fresh = await decide('c000011', ['home_banner'], `retry-${engine}-0002`);
     expect(fresh[0]?.decisionId).not.toBe(first[0]?.decisionId);
     expect((await counters('c000011')).reduce((n, c) => n + c.impressions, 0)).toBe(3);
+  });
+
+  it("tracks a click with the typed client's generated function of the placement", async () => {
+    const [decision] = await decide('c000013', ['home_banner']);
+    const click = trackHomeBannerClick({ decision: decision as never, customerId: 'c000013', eventId: `click-${engine}-1` });
+    const { trackEvents } = await as('app', 'mutation($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted rejected { message } } }', { e: [click] });
+    expect(trackEvents).toEqual({ accepted: 1, rejected: [] });
+    const [row] = await events([`click-${engine}-1`]);
+    expect(row).toMatchObject({ placement_id: 'home_banner', properties: { decision_id: decision?.decisionId, content_id: decision?.content.key } });
+    expect(() => trackHomeBannerClick({ decision: { ...(decision as { decisionId: string; content: { key: string }; fallback: boolean }), placement: 'wealth_mall_top' }, customerId: 'c000013', eventId: 'x' })).toThrow(
+      /tracked as a click/,
+    );
   });
 
   it('gives an unknown customer the fallback with a reason, never an error', async () => {

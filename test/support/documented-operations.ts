@@ -103,6 +103,7 @@ const CODEGEN_VARIABLES: Readonly<Record<string, Record<string, unknown>>> = {
   Customers: { ids: ['c000042', 'c000043'] },
   CustomerTag: { id: 'c000042', key: 'aum_tier' },
   TagPreview: { rule: { dimension: 'customer.age_band', op: 'IN', values: ['18-24'] } },
+  Decide: { customerId: 'c000042', placements: ['home_banner', 'wealth_mall_top'], channel: 'app' },
 };
 
 /** Each named operation of each codegen/operations document, sent as the typed client sends it. */
