@@ -146,9 +146,13 @@ await describeEachEngine('decisions on %s', (engine) => {
     expect(trackEvents).toEqual({ accepted: 1, rejected: [] });
     const [row] = await events([`click-${engine}-1`]);
     expect(row).toMatchObject({ placement_id: 'home_banner', properties: { decision_id: decision?.decisionId, content_id: decision?.content.key } });
-    expect(() => trackHomeBannerClick({ decision: { ...(decision as { decisionId: string; content: { key: string }; fallback: boolean }), placement: 'wealth_mall_top' }, customerId: 'c000013', eventId: 'x' })).toThrow(
-      /tracked as a click/,
-    );
+    expect(() =>
+      trackHomeBannerClick({
+        decision: { ...(decision as { decisionId: string; content: { key: string }; fallback: boolean }), placement: 'wealth_mall_top' },
+        customerId: 'c000013',
+        eventId: 'x',
+      }),
+    ).toThrow(/tracked as a click/);
   });
 
   it('gives an unknown customer the fallback with a reason, never an error', async () => {
