@@ -13,10 +13,7 @@ function refuse(path: string, message: string): never {
 const isInstant = (text: string) => /^\d{4}-\d{2}-\d{2}T/.test(text) && Number.isFinite(Date.parse(text));
 
 function checkWindow(from: string | null, to: string | null, path: string): void {
-  for (const [name, value] of [
-    ['from', from],
-    ['to', to],
-  ] as const)
+  for (const [name, value] of Object.entries({ from, to }))
     if (value !== null && !isInstant(value)) refuse(`${path}.${name}`, `'${value}' is not an ISO 8601 instant such as 2026-06-01T00:00:00+08:00`);
   if (from !== null && to !== null && Date.parse(from) >= Date.parse(to)) refuse(path, 'the window ends before it starts');
 }

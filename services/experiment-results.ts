@@ -164,7 +164,7 @@ function perCustomerDaily(
 
 function subjectKey(layer: SemanticLayer, subject: string): string {
   const model = layer.index.models.get(subject);
-  if (!model || model.primaryKey.length !== 1) throw new Error(`the subject model '${subject}' needs a one-column primary key`);
+  if (model?.primaryKey.length !== 1) throw new Error(`the subject model '${subject}' needs a one-column primary key`);
   return model.primaryKey[0] as string;
 }
 
