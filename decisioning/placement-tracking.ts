@@ -4,16 +4,23 @@ import { defineEvent, type EventDefinition } from '../modeling/events/define-eve
 export const PLACEMENT_IMPRESSION_EVENT = 'placement_impression';
 export const PLACEMENT_CLICK_EVENT = 'placement_click';
 
-/** The decision properties placement events carry, so exposures, clicks, fatigue and experiments join on them. */
+/**
+ * The decision properties placement events carry, so exposures, clicks, fatigue and experiments
+ * join on them; `internal` (stored in plain text): they name definitions, not the customer.
+ */
 const decisionProperties = {
-  decision_id: { type: 'string', description: 'The `decide` answer that chose the content (the impression event id), for exposure joins.' },
-  strategy_id: { type: 'string', description: 'The strategy that matched (absent for the fallback).' },
-  content_id: { type: 'string', description: 'The content shown in the placement.' },
-  experiment: { type: 'string', description: 'The experiment the customer was assigned in, if any.' },
-  variant: { type: 'string', description: 'The experiment arm shown.' },
-  fallback: { type: 'boolean', description: "True when the placement's fallback content was shown." },
-  reason: { type: 'string', description: 'Why this content was chosen, in words.' },
-  position: { type: 'integer', description: 'Slot index within the placement, from 0.' },
+  decision_id: {
+    type: 'string',
+    sensitivity: 'internal',
+    description: 'The `decide` answer that chose the content (the impression event id), for exposure joins.',
+  },
+  strategy_id: { type: 'string', sensitivity: 'internal', description: 'The strategy that matched (absent for the fallback).' },
+  content_id: { type: 'string', sensitivity: 'internal', description: 'The content shown in the placement.' },
+  experiment: { type: 'string', sensitivity: 'internal', description: 'The experiment the customer was assigned in, if any.' },
+  variant: { type: 'string', sensitivity: 'internal', description: 'The experiment arm shown.' },
+  fallback: { type: 'boolean', sensitivity: 'internal', description: "True when the placement's fallback content was shown." },
+  reason: { type: 'string', sensitivity: 'internal', description: 'Why this content was chosen, in words.' },
+  position: { type: 'integer', sensitivity: 'internal', description: 'Slot index within the placement, from 0.' },
 } as const;
 
 /**
