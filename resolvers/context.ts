@@ -11,6 +11,7 @@ import type { Profile } from '../services/profiles.ts';
 import type { AnalyticsLane } from '../services/analytics-lane.ts';
 import type { Domain } from '../modeling/domain/define-domain.ts';
 import type { ExperimentDefinitionSource } from '../services/experiment-definitions.ts';
+import type { DecisionService } from '../services/decisions.ts';
 
 /** Who is calling and what they see, found once per request when a guarded field first runs. */
 export interface Session {
@@ -46,6 +47,8 @@ export interface RequestContext {
   readonly personalData: PersonalDataLog;
   /** The keys that decrypt the encrypted copies of personal event properties (none configured: undefined). */
   readonly personalKeys: EncryptionKeyring | undefined;
+  /** The decision layer: cached definitions and `decide`. */
+  readonly decisions: DecisionService;
   /** Validates and stores behaviour events (shared with `POST /v1/events`). */
   readonly events: EventCollector;
   /** A materialization moving more than this share of customers in any tag is held for an approver. */

@@ -15,6 +15,9 @@ import './audit.ts';
 import './customer-events.ts';
 import './api-keys.ts';
 import './viewer.ts';
+import './decision-definitions.ts';
+import './decision-mutations.ts';
+import './decisions.ts';
 import './experiment-results.ts';
 import './goals.ts';
 

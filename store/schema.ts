@@ -197,6 +197,14 @@ export interface PersonalDataReadsTable {
   customer_ids: string[];
 }
 
+export interface PlacementImpressionCountsTable {
+  customer_id: string;
+  placement_id: string;
+  content_id: string;
+  day: DateOnly;
+  impressions: number;
+}
+
 export interface DatabaseSchema {
   'wealth.customers': CustomersTable;
   'wealth.products': ProductsTable;
@@ -217,4 +225,5 @@ export interface DatabaseSchema {
   'strata.current_profiles': CurrentProfilesView;
   'strata.api_keys': ApiKeysTable;
   'strata.personal_data_reads': PersonalDataReadsTable;
+  'strata.placement_impression_counts': PlacementImpressionCountsTable;
 }

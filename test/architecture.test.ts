@@ -9,15 +9,16 @@ const ALLOWED: Record<string, readonly string[]> = {
   api: ['api', 'resolvers', 'services', 'decisioning', 'modeling', 'store', 'migrations', 'domains'],
   resolvers: ['resolvers', 'services', 'decisioning', 'modeling', 'store', 'domains'],
   services: ['services', 'decisioning', 'modeling', 'store'],
-  decisioning: ['decisioning'],
-  domains: ['domains', 'modeling', 'store'],
+  /** Pure decision logic over plain definitions and the condition language: no database, no server. */
+  decisioning: ['decisioning', 'modeling'],
+  domains: ['domains', 'decisioning', 'modeling', 'store'],
   store: ['store', 'migrations', 'modeling'],
   migrations: ['migrations'],
   modeling: ['modeling'],
 };
 
 /** Packages decisioning may import: plain computation, no I/O. */
-const PURE_PACKAGES: readonly string[] = ['jstat'];
+const PURE_PACKAGES: readonly string[] = ['jstat', 'ajv'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -101,6 +101,8 @@ function operationVariables(id: string): Record<string, Record<string, unknown>>
     AudienceDocument: { key: 'typed_client_mass' },
     AudienceMembersDocument: { key: 'typed_client_mass', first: 5 },
     AudienceInsightDocument: { audience: 'typed_client_mass', tags: ['risk_level'] },
+    DecideDocument: { customerId: id, placements: ['home_banner', 'wealth_mall_top'], channel: 'app' },
+    PlacementsDocument: {},
   };
 }
 

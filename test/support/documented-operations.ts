@@ -73,6 +73,10 @@ const API_MD: readonly string[] = [
   `mutation { trackEvents(events: [{ eventId: "e-1", name: "placement_click", customerId: "c000042",
   occurredAt: "2026-06-01T08:00:00Z", channel: "app", placementId: "home_banner", properties: {} }]) {
   accepted duplicates rejected { index code message } } }`,
+  `mutation { decide(customerId: "c000042", placements: ["home_banner", "wealth_mall_top"], context: { channel: "app" }) {
+  placement decisionId content { key payload } strategy experiment variant fallback reason } }`,
+  `query { placements { key channel page fallback { key } fatigue { maxImpressions windowDays scope } tracking { impressionEvent clickEvent } } }`,
+  `query { experiments { key placement status seed hashVersion coverage variants { key weight content { key } } goal { metric event windowDays } } }`,
 ];
 
 /** Variables for the operations of codegen/operations that declare required ones, by operation name. */
@@ -99,6 +103,7 @@ const CODEGEN_VARIABLES: Readonly<Record<string, Record<string, unknown>>> = {
   Customers: { ids: ['c000042', 'c000043'] },
   CustomerTag: { id: 'c000042', key: 'aum_tier' },
   TagPreview: { rule: { dimension: 'customer.age_band', op: 'IN', values: ['18-24'] } },
+  Decide: { customerId: 'c000042', placements: ['home_banner', 'wealth_mall_top'], channel: 'app' },
 };
 
 /** Each named operation of each codegen/operations document, sent as the typed client sends it. */
