@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cupedTTest, type MomentSums, sampleRatioMismatch, twoProportionZTest, welchTTest } from './statistics.ts';
+import { cupedTTest, type MomentSums, type RatioSums, ratioDeltaTest, sampleRatioMismatch, twoProportionZTest, welchTTest } from './statistics.ts';
 
 /*
  * Expected numbers were computed independently with SciPy 1.17 (not jstat):
@@ -7,7 +7,10 @@ import { cupedTTest, type MomentSums, sampleRatioMismatch, twoProportionZTest, w
  *   Welch: scipy.stats.ttest_ind(treatment, control, equal_var=False) and its confidence_interval(0.95);
  *   CUPED: theta = np.cov(Y, X)[0, 1] / np.var(X, ddof=1) over both groups' customers, then the
  *          same Welch test on y - theta * x per customer;
- *   SRM: scipy.stats.chisquare(observed, expected).
+ *   SRM: scipy.stats.chisquare(observed, expected);
+ *   ratio (delta method): per group mean(N) / mean(D) with variance
+ *          (var N / mD² - 2 mN cov(N, D) / mD³ + mN² var D / mD⁴) / n from np.cov(N, D, ddof=1),
+ *          p = 2 * norm.sf(|diff| / se), CI = diff ± norm.ppf(0.975) * se.
  * Intervals of t tests agree to 1e-6 (jstat's inverse t is accurate to about 1e-8).
  */
 
@@ -84,5 +87,30 @@ describe('sample-ratio mismatch', () => {
     expect(c?.chiSquare).toBeCloseTo(33.9622641509434, 10);
     expect(c?.pValue).toBeCloseTo(5.61913746484314e-9, 12);
     expect(c?.flagged).toBe(true);
+  });
+});
+
+describe('ratio metrics (delta method)', () => {
+  const ratioSums = (num: number[], den: number[]): RatioSums => ({
+    n: num.length,
+    sumN: num.reduce((a, b) => a + b, 0),
+    sumN2: num.reduce((a, b) => a + b * b, 0),
+    sumD: den.reduce((a, b) => a + b, 0),
+    sumD2: den.reduce((a, b) => a + b * b, 0),
+    sumND: num.reduce((a, b, i) => a + b * (den[i] as number), 0),
+  });
+  it('matches the delta method computed with NumPy and SciPy: clicks per impression', () => {
+    const control = ratioSums([0, 1, 0, 2, 1, 0, 0, 3, 1, 0, 1, 0], [3, 4, 2, 6, 5, 1, 2, 7, 3, 2, 4, 3]);
+    const treatment = ratioSums([1, 2, 0, 3, 1, 1, 0, 4, 2, 1, 1, 0, 2], [3, 5, 2, 6, 4, 2, 2, 8, 3, 3, 4, 2, 5]);
+    const r = ratioDeltaTest(control, treatment);
+    expect(r?.controlRatio).toBeCloseTo(0.21428571428571427, 12);
+    expect(r?.treatmentRatio).toBeCloseTo(0.3673469387755102, 12);
+    expect(r?.absoluteLift).toBeCloseTo(0.15306122448979595, 12);
+    expect(r?.pValue).toBeCloseTo(0.027913406147025057, 9);
+    expect(r?.ciLow).toBeCloseTo(0.016607133995603457, 9);
+    expect(r?.ciHigh).toBeCloseTo(0.2895153149839884, 9);
+  });
+  it('answers null without a denominator', () => {
+    expect(ratioDeltaTest(ratioSums([0, 0], [0, 0]), ratioSums([1, 1], [2, 2]))).toBeNull();
   });
 });

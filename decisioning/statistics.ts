@@ -160,3 +160,49 @@ export function sampleRatioMismatch(observed: readonly number[], weights: readon
   const pValue = 1 - jstat.chisquare.cdf(chiSquare, observed.length - 1);
   return { chiSquare, pValue, flagged: pValue < SRM_THRESHOLD };
 }
+
+/** Per-variant sums of a ratio metric's numerator N and denominator D per customer. */
+export interface RatioSums {
+  n: number;
+  sumN: number;
+  sumN2: number;
+  sumD: number;
+  sumD2: number;
+  sumND: number;
+}
+
+/** The ratio ΣN / ΣD of a variant and the delta-method variance of that estimate. */
+function ratioEstimate(s: RatioSums): { ratio: number; variance: number } | null {
+  if (s.n < 2 || s.sumD === 0) return null;
+  const mN = s.sumN / s.n;
+  const mD = s.sumD / s.n;
+  const vN = sampleVariance(s.n, s.sumN, s.sumN2);
+  const vD = sampleVariance(s.n, s.sumD, s.sumD2);
+  const cov = (s.sumND - (s.sumN * s.sumD) / s.n) / (s.n - 1);
+  const variance = (vN / mD ** 2 - (2 * mN * cov) / mD ** 3 + (mN ** 2 * vD) / mD ** 4) / s.n;
+  return { ratio: mN / mD, variance: Math.max(0, variance) };
+}
+
+/**
+ * A ratio metric (Σ numerator / Σ denominator over customers, e.g. clicks per impression)
+ * compared between two variants as GrowthBook does: each ratio's variance by the delta
+ * method, a normal test on the difference. Null when a group has fewer than two customers
+ * or no denominator.
+ */
+export function ratioDeltaTest(control: RatioSums, treatment: RatioSums): (Comparison & { controlRatio: number; treatmentRatio: number }) | null {
+  const a = ratioEstimate(control);
+  const b = ratioEstimate(treatment);
+  if (!a || !b) return null;
+  const diff = b.ratio - a.ratio;
+  const se = Math.sqrt(a.variance + b.variance);
+  const z975 = jstat.normal.inv(1 - (1 - CONFIDENCE) / 2, 0, 1);
+  return {
+    absoluteLift: diff,
+    relativeLift: a.ratio === 0 ? null : diff / a.ratio,
+    ciLow: diff - z975 * se,
+    ciHigh: diff + z975 * se,
+    pValue: se === 0 ? (diff === 0 ? 1 : 0) : twoSidedNormal(diff / se),
+    controlRatio: a.ratio,
+    treatmentRatio: b.ratio,
+  };
+}

@@ -69,9 +69,15 @@ const CupedRef = builder.objectRef<CupedVariant>('CupedVariantResult').implement
   },
 });
 
+const GoalKindEnum = builder.enumType('ExperimentGoalKind', { values: ['EVENT', 'METRIC'] as const });
+const GoalTestEnum = builder.enumType('ExperimentTest', {
+  description:
+    'TWO_PROPORTION_Z: event goal. WELCH_T: SIMPLE metric, per-customer means. DELTA_RATIO: RATIO metric, Σ numerator / Σ denominator with the delta method.',
+  values: ['TWO_PROPORTION_Z', 'WELCH_T', 'DELTA_RATIO'] as const,
+});
 type GuardrailVariant = MetricComparison['variants'][number];
 const GuardrailVariantRef = builder.objectRef<GuardrailVariant>('GuardrailVariantResult').implement({
-  description: `A guardrail metric per variant: mean per exposed customer over the goal's window, Welch's test against the control. ${AGGREGATE}`,
+  description: `A guardrail metric per variant over the goal's window: mean per exposed customer (Welch's test against the control), or Σ numerator / Σ denominator for a RATIO metric (delta method). ${AGGREGATE}`,
   fields: (t) => ({
     key: t.exposeString('key'),
     mean: t.float({ nullable: true, resolve: (v) => v.mean }),
@@ -85,11 +91,13 @@ const GuardrailVariantRef = builder.objectRef<GuardrailVariant>('GuardrailVarian
 });
 
 const GuardrailRef = builder.objectRef<MetricComparison>('GuardrailResult').implement({
-  fields: (t) => ({ metric: t.exposeString('metric'), variants: t.field({ type: [GuardrailVariantRef], resolve: (g) => g.variants }) }),
+  fields: (t) => ({
+    metric: t.exposeString('metric'),
+    test: t.field({ type: GoalTestEnum, resolve: (g) => g.test }),
+    variants: t.field({ type: [GuardrailVariantRef], resolve: (g) => g.variants }),
+  }),
 });
 
-const GoalKindEnum = builder.enumType('ExperimentGoalKind', { values: ['EVENT', 'METRIC'] as const });
-const GoalTestEnum = builder.enumType('ExperimentTest', { values: ['TWO_PROPORTION_Z', 'WELCH_T'] as const });
 const ResultGoalRef = builder.objectRef<ExperimentResults['goal']>('ExperimentResultGoal').implement({
   description: 'The goal the results measure (internal).',
   fields: (t) => ({

@@ -1,21 +1,25 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { SemanticLayer } from '../modeling/semantic-layer.ts';
-import { planStatement } from '../modeling/sql/render-plan.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 import {
   type Comparison,
   cupedTTest,
-  type MomentSums,
+  type RatioSums,
+  ratioDeltaTest,
   type SampleRatioCheck,
   sampleRatioMismatch,
   twoProportionZTest,
   welchTTest,
 } from '../decisioning/statistics.ts';
 import type { ExperimentInput } from './experiment-definitions.ts';
+import { eventGoalSums, type ExperimentSums, type VariantSums } from './experiment-exposures.ts';
+import { metricShape, metricSums } from './experiment-metric-sums.ts';
 
-/** The event every decision logs; its `properties` carry `experiment` and `variant`. */
-export const EXPOSURE_EVENT = 'placement_impression';
+export { EXPOSURE_EVENT } from './experiment-exposures.ts';
+
+/** The test comparing variants: event goal, SIMPLE metric (per-customer mean), RATIO metric (delta method). */
+export type GoalTest = 'TWO_PROPORTION_Z' | 'WELCH_T' | 'DELTA_RATIO';
 
 /** One variant's numbers; counts and statistics are null when suppressed (fewer than k customers). */
 export interface VariantResult extends Partial<Comparison> {
@@ -23,7 +27,7 @@ export interface VariantResult extends Partial<Comparison> {
   exposures: number | null;
   /** Event goal: customers with the goal event in the window. Metric goal: customers whose value in the window is positive. */
   conversions: number | null;
-  /** Event goal: conversions / exposures. Metric goal: mean value per exposed customer. */
+  /** Event goal: conversions / exposures. SIMPLE metric goal: mean value per exposed customer. RATIO metric goal: Σ numerator / Σ denominator. */
   rate: number | null;
   suppressed: boolean;
 }
@@ -36,8 +40,10 @@ export interface CupedVariant extends Partial<Comparison> {
 
 export interface MetricComparison {
   metric: string;
+  test: GoalTest;
   variants: {
     key: string;
+    /** Mean per exposed customer; for a RATIO metric, Σ numerator / Σ denominator. */
     mean: number | null;
     absoluteLift: number | null;
     relativeLift: number | null;
@@ -50,178 +56,13 @@ export interface MetricComparison {
 
 export interface ExperimentResults {
   key: string;
-  goal: { kind: 'EVENT' | 'METRIC'; name: string; windowDays: number; test: 'TWO_PROPORTION_Z' | 'WELCH_T' };
+  goal: { kind: 'EVENT' | 'METRIC'; name: string; windowDays: number; test: GoalTest };
   variants: VariantResult[];
   srm: SampleRatioCheck | null;
   /** Customers exposed to more than one variant: left out of every number (like GrowthBook's multiple exposures); null when fewer than k. */
   multipleExposures: number | null;
   cuped: CupedVariant[];
   guardrails: MetricComparison[];
-}
-
-interface VariantSums extends Required<MomentSums> {
-  positive: number;
-}
-
-/** Customers exposed to the experiment, one row each, with their variant and first exposure; those seen in two variants counted apart. */
-function exposuresSql(key: string): RawBuilder<unknown> {
-  return sql`seen AS (
-      SELECT customer_id, MIN(properties ->> 'variant') AS v0, MAX(properties ->> 'variant') AS v1, MIN(occurred_at) AS first_at
-      FROM wealth.app_events
-      WHERE event_name = ${EXPOSURE_EVENT} AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL
-      GROUP BY customer_id
-    ), exposed AS (SELECT customer_id, v0 AS variant, first_at FROM seen WHERE v0 = v1)`;
-}
-
-type SumsRow = {
-  variant: string | null;
-  n: string | number;
-  sum_y: number | null;
-  sum_y2: number | null;
-  sum_x: number | null;
-  sum_x2: number | null;
-  sum_xy: number | null;
-  positive: string | number;
-};
-
-function toSums(rows: readonly SumsRow[]): { byVariant: Map<string, VariantSums>; multiple: number } {
-  const byVariant = new Map<string, VariantSums>();
-  let multiple = 0;
-  for (const r of rows) {
-    if (r.variant === null) {
-      multiple = Number(r.n);
-      continue;
-    }
-    byVariant.set(r.variant, {
-      n: Number(r.n),
-      sumY: Number(r.sum_y ?? 0),
-      sumY2: Number(r.sum_y2 ?? 0),
-      sumX: Number(r.sum_x ?? 0),
-      sumX2: Number(r.sum_x2 ?? 0),
-      sumXY: Number(r.sum_xy ?? 0),
-      positive: Number(r.positive),
-    });
-  }
-  return { byVariant, multiple };
-}
-
-/**
- * Event goal: per variant, exposed customers, those with the goal event in
- * `[first exposure, first exposure + windowDays)` (Y), and those with it in the same span
- * before the first exposure (X, CUPED's pre-exposure value). The goal events are read once
- * for the whole span of the experiment's exposures and hash-joined (MATERIALIZED keeps
- * PostgreSQL from probing the event table once per exposed customer).
- */
-async function eventGoalSums(db: Kysely<any>, key: string, event: string, windowDays: number) {
-  const span = await exposureSpan(db, key);
-  if (!span) return { byVariant: new Map<string, VariantSums>(), multiple: 0 };
-  const window = sql`make_interval(days => ${windowDays})`;
-  const { rows } = await sql<SumsRow>`
-    WITH ${exposuresSql(key)}, goal AS MATERIALIZED (
-      SELECT g.customer_id, g.occurred_at FROM wealth.app_events g
-      WHERE g.event_name = ${event} AND g.customer_id IS NOT NULL
-        AND g.occurred_at >= CAST(${span.first} AS timestamptz) - ${window} AND g.occurred_at < CAST(${span.last} AS timestamptz) + ${window}
-    ), converted AS (
-      SELECT x.variant, bool_or(g.occurred_at >= x.first_at) AS y, bool_or(g.occurred_at < x.first_at) AS x
-      FROM exposed x JOIN goal g ON g.customer_id = x.customer_id AND g.occurred_at >= x.first_at - ${window} AND g.occurred_at < x.first_at + ${window}
-      GROUP BY x.variant, x.customer_id
-    ), sums AS (
-      SELECT variant, SUM(y::int) AS sum_y, SUM(x::int) AS sum_x, SUM((x AND y)::int) AS sum_xy FROM converted GROUP BY variant
-    ), totals AS (SELECT CASE WHEN v0 = v1 THEN v0 END AS variant, COUNT(*) AS n FROM seen GROUP BY 1)
-    SELECT t.variant, t.n, COALESCE(s.sum_y, 0)::float8 AS sum_y, COALESCE(s.sum_y, 0)::float8 AS sum_y2, COALESCE(s.sum_x, 0)::float8 AS sum_x,
-      COALESCE(s.sum_x, 0)::float8 AS sum_x2, COALESCE(s.sum_xy, 0)::float8 AS sum_xy, COALESCE(s.sum_y, 0) AS positive
-    FROM totals t LEFT JOIN sums s ON s.variant = t.variant`.execute(db);
-  return toSums(rows);
-}
-
-/** First and last exposure of an experiment (ISO text), or null before any. */
-async function exposureSpan(db: Kysely<any>, key: string): Promise<{ first: string; last: string } | null> {
-  const { rows } = await sql<{ first: string | null; last: string | null }>`
-    SELECT to_char(MIN(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS first,
-           to_char(MAX(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last
-    FROM wealth.app_events WHERE event_name = ${EXPOSURE_EVENT} AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL`.execute(db);
-  const row = rows[0];
-  return row?.first && row.last ? { first: row.first, last: row.last } : null;
-}
-
-/**
- * The per-customer, per-day values of a metric through the semantic layer: only metrics
- * that add up over days per customer (SIMPLE over a `sum`, `count` or `sum_boolean` measure,
- * not semi-additive, no time spine); anything else is refused with a coded error.
- */
-function perCustomerDaily(
-  layer: SemanticLayer,
-  metric: string,
-  subject: string,
-  from: string,
-  to: string,
-): { statement: RawBuilder<unknown>; timeZone: string } {
-  const definition = layer.index.metrics.get(metric);
-  if (!definition) throw new StrataError('UNKNOWN_MEMBER', `unknown metric ${quoteInput(metric)}`);
-  if (definition.type !== 'SIMPLE' || definition.joinToTimeSpine)
-    throw new StrataError(
-      'INVALID_QUERY',
-      `metric ${quoteInput(metric)} is ${definition.type}: an experiment goal or guardrail needs a SIMPLE metric that adds up per customer over days`,
-    );
-  const { model, measure } = layer.index.measure(definition.measure);
-  if (!['sum', 'count', 'sum_boolean'].includes(measure.aggregation) || measure.nonAdditive)
-    throw new StrataError(
-      'INVALID_QUERY',
-      `metric ${quoteInput(metric)} aggregates with ${measure.aggregation}${measure.nonAdditive ? ' (semi-additive)' : ''}: per-customer values need sum or count`,
-    );
-  const compiled = layer.plan({
-    metrics: [metric],
-    groupBy: [{ dimension: `${subject}.${subjectKey(layer, subject)}` }, { dimension: 'metric_time', grain: 'DAY' }],
-    timeRange: { from, to },
-  });
-  return { statement: planStatement(layer.index, compiled.plan), timeZone: model.timeZone };
-}
-
-function subjectKey(layer: SemanticLayer, subject: string): string {
-  const model = layer.index.models.get(subject);
-  if (model?.primaryKey.length !== 1) throw new Error(`the subject model '${subject}' needs a one-column primary key`);
-  return model.primaryKey[0] as string;
-}
-
-/** The reporting-zone days spanned by the windows around every first exposure: `[first day - W, last day + W]`. */
-async function exposureDays(db: Kysely<any>, key: string, windowDays: number, timeZone: string): Promise<{ from: string; to: string } | null> {
-  const { rows } = await sql<{ from: string | null; to: string | null }>`
-    SELECT to_char(CAST(MIN(occurred_at) AT TIME ZONE ${timeZone} AS date) - ${windowDays}::int, 'YYYY-MM-DD') AS "from",
-           to_char(CAST(MAX(occurred_at) AT TIME ZONE ${timeZone} AS date) + ${windowDays + 1}::int, 'YYYY-MM-DD') AS "to"
-    FROM wealth.app_events WHERE event_name = ${EXPOSURE_EVENT} AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL`.execute(db);
-  const row = rows[0];
-  return row?.from && row.to ? { from: row.from, to: row.to } : null;
-}
-
-/**
- * Metric goal or guardrail: per variant, sums of each exposed customer's metric value over
- * the reporting-zone days `[first exposure day, + windowDays)` (Y) and over the as many days
- * before it (X, for CUPED). Customers without data count as 0: only customers with data
- * are joined and aggregated; the others add to the counts alone.
- */
-async function metricSums(db: Kysely<any>, layer: SemanticLayer, subject: string, key: string, metric: string, windowDays: number) {
-  const probe = perCustomerDaily(layer, metric, subject, '2000-01-01', '2000-01-02');
-  const days = await exposureDays(db, key, windowDays, probe.timeZone);
-  if (!days) return { byVariant: new Map<string, VariantSums>(), multiple: 0 };
-  const { statement, timeZone } = perCustomerDaily(layer, metric, subject, days.from, days.to);
-  const idColumn = sql.ref(`m.${subject}__${subjectKey(layer, subject)}`);
-  const value = sql`CAST(${sql.ref(`m.${metric}`)} AS float8)`;
-  const { rows } = await sql<SumsRow>`
-    WITH ${exposuresSql(key)}, m AS (${statement}),
-    vals AS (
-      SELECT x.variant, COALESCE(SUM(${value}) FILTER (WHERE m.metric_time__day >= x.d0), 0) AS y,
-        COALESCE(SUM(${value}) FILTER (WHERE m.metric_time__day < x.d0), 0) AS x
-      FROM (SELECT e.*, CAST(e.first_at AT TIME ZONE ${timeZone} AS date) AS d0 FROM exposed e) x
-      JOIN m ON ${idColumn} = x.customer_id AND m.metric_time__day >= x.d0 - ${windowDays}::int AND m.metric_time__day < x.d0 + ${windowDays}::int
-      GROUP BY x.variant, x.customer_id
-    ), sums AS (
-      SELECT variant, SUM(y) AS sum_y, SUM(y * y) AS sum_y2, SUM(x) AS sum_x, SUM(x * x) AS sum_x2, SUM(x * y) AS sum_xy, COUNT(*) FILTER (WHERE y > 0) AS positive
-      FROM vals GROUP BY variant
-    ), totals AS (SELECT CASE WHEN v0 = v1 THEN v0 END AS variant, COUNT(*) AS n FROM seen GROUP BY 1)
-    SELECT t.variant, t.n, COALESCE(s.sum_y, 0) AS sum_y, COALESCE(s.sum_y2, 0) AS sum_y2, COALESCE(s.sum_x, 0) AS sum_x,
-      COALESCE(s.sum_x2, 0) AS sum_x2, COALESCE(s.sum_xy, 0) AS sum_xy, COALESCE(s.positive, 0) AS positive
-    FROM totals t LEFT JOIN sums s ON s.variant = t.variant`.execute(db);
-  return toSums(rows);
 }
 
 export interface ResultsOptions {
@@ -235,82 +76,106 @@ export interface ResultsOptions {
 
 const EMPTY: VariantSums = { n: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0, positive: 0 };
 
+const asRatio = (s: VariantSums): RatioSums => ({ n: s.n, sumN: s.sumY, sumN2: s.sumY2, sumD: s.sumX, sumD2: s.sumX2, sumND: s.sumXY });
+
+/** A variant's value (rate, mean or ratio) and its comparison with the control under `test`. */
+function valueOf(test: GoalTest, s: VariantSums): number | null {
+  if (test === 'DELTA_RATIO') return s.sumX === 0 ? null : s.sumY / s.sumX;
+  return s.n === 0 ? null : s.sumY / s.n;
+}
+function compare(test: GoalTest, control: VariantSums, s: VariantSums): Comparison | null {
+  if (test === 'TWO_PROPORTION_Z') return twoProportionZTest({ n: control.n, conversions: control.sumY }, { n: s.n, conversions: s.sumY });
+  if (test === 'WELCH_T') return welchTTest(control, s);
+  const r = ratioDeltaTest(asRatio(control), asRatio(s));
+  return r && { absoluteLift: r.absoluteLift, relativeLift: r.relativeLift, ciLow: r.ciLow, ciHigh: r.ciHigh, pValue: r.pValue };
+}
+
+/** Goal and guardrail sums of one experiment, and the test each is judged by. */
+async function readSums(db: Kysely<any>, input: ExperimentInput, options: ResultsOptions) {
+  const { goal } = input;
+  const metricTest = (metric: string): GoalTest => (metricShape(options.semantic, metric).kind === 'ratio' ? 'DELTA_RATIO' : 'WELCH_T');
+  const isEvent = goal.event !== undefined && goal.event !== null;
+  // Every metric is checked before any query runs.
+  const goalTest = isEvent ? 'TWO_PROPORTION_Z' : metricTest(goal.metric as string);
+  const guardrailTests = (input.guardrails ?? []).map((metric) => ({ metric, test: metricTest(metric) }));
+  const sums = isEvent
+    ? await eventGoalSums(db, input.key, goal.event as string, goal.windowDays)
+    : await metricSums(db, options.semantic, options.subject, input.key, goal.metric as string, goal.windowDays);
+  const guardrails: { metric: string; test: GoalTest; sums: ExperimentSums }[] = [];
+  for (const g of guardrailTests)
+    guardrails.push({ ...g, sums: await metricSums(db, options.semantic, options.subject, input.key, g.metric, goal.windowDays) });
+  return { isEvent, goalTest, sums, guardrails };
+}
+
 /**
  * Results of an experiment from its exposures in `wealth.app_events`: per variant exposed
  * customers, conversions to the goal, lift against the control (the first variant) with a
  * 95 % interval and a two-sided p-value (two-proportion z-test for an event goal, Welch's
- * t-test for a metric goal), CUPED on the goal's pre-exposure value, the SRM check against
- * the weights, and guardrail metrics (Welch). Aggregation runs in SQL.
+ * t-test for a SIMPLE metric goal, the delta method for a RATIO one), CUPED on the goal's
+ * pre-exposure value, the SRM check against the weights, and guardrail metrics with the
+ * same statistics. Aggregation runs in SQL; counts under `minSubjects` are hidden.
  */
 export async function experimentResults(db: Kysely<any>, input: ExperimentInput, options: ResultsOptions): Promise<ExperimentResults> {
   checkInput(input);
-  const { goal } = input;
-  const isEvent = goal.event !== undefined && goal.event !== null;
-  const sums = isEvent
-    ? await eventGoalSums(db, input.key, goal.event as string, goal.windowDays)
-    : await metricSums(db, options.semantic, options.subject, input.key, goal.metric as string, goal.windowDays);
+  const { isEvent, goalTest, sums, guardrails } = await readSums(db, input, options);
   const k = options.minSubjects;
   const small = (count: number) => k !== undefined && count < k;
-  const of = (key: string) => sums.byVariant.get(key) ?? EMPTY;
-  const control = of(input.variants[0]?.key as string);
+  const of = (from: ExperimentSums, key: string) => from.byVariant.get(key) ?? EMPTY;
+  const controlKey = input.variants[0]?.key as string;
+  const control = of(sums, controlKey);
   const controlHidden = small(control.n) || small(control.positive);
   const variants: VariantResult[] = input.variants.map((v, i) => {
-    const s = of(v.key);
+    const s = of(sums, v.key);
     if (small(s.n)) return { key: v.key, exposures: null, conversions: null, rate: null, suppressed: true };
     if (small(s.positive)) return { key: v.key, exposures: s.n, conversions: null, rate: null, suppressed: true };
-    const base = { key: v.key, exposures: s.n, conversions: s.positive, rate: s.n ? s.sumY / s.n : null, suppressed: false };
+    const base = { key: v.key, exposures: s.n, conversions: s.positive, rate: valueOf(goalTest, s), suppressed: false };
     if (i === 0 || controlHidden) return base;
-    const comparison = isEvent ? twoProportionZTest({ n: control.n, conversions: control.sumY }, { n: s.n, conversions: s.sumY }) : welchTTest(control, s);
-    return { ...base, ...(comparison ?? {}) };
+    return { ...base, ...(compare(goalTest, control, s) ?? {}) };
   });
-  const anyHidden = input.variants.some((v) => small(of(v.key).n));
   const cuped: CupedVariant[] = input.variants.slice(1).map((v) => {
-    const s = of(v.key);
-    const hidden = controlHidden || small(s.n) || small(s.positive);
+    const s = of(sums, v.key);
+    const hidden = goalTest === 'DELTA_RATIO' || controlHidden || small(s.n) || small(s.positive);
     const r = hidden ? null : cupedTTest(control, s);
     return r ? { key: v.key, ...r } : { key: v.key, theta: null, varianceReduction: null };
   });
-  const guardrails: MetricComparison[] = [];
-  for (const metric of input.guardrails ?? []) {
-    const g = await metricSums(db, options.semantic, options.subject, input.key, metric, goal.windowDays);
-    const gc = g.byVariant.get(input.variants[0]?.key as string) ?? EMPTY;
-    guardrails.push({
-      metric,
-      variants: input.variants.map((v, i) => {
-        const s = g.byVariant.get(v.key) ?? EMPTY;
-        const hidden = small(s.n) || small(gc.n);
-        const r = i === 0 || hidden ? null : welchTTest(gc, s);
-        return {
-          key: v.key,
-          mean: small(s.n) || s.n === 0 ? null : s.sumY / s.n,
-          absoluteLift: r?.absoluteLift ?? null,
-          relativeLift: r?.relativeLift ?? null,
-          ciLow: r?.ciLow ?? null,
-          ciHigh: r?.ciHigh ?? null,
-          pValue: r?.pValue ?? null,
-          suppressed: small(s.n),
-        };
-      }),
-    });
-  }
   return {
     key: input.key,
     goal: {
       kind: isEvent ? 'EVENT' : 'METRIC',
-      name: (isEvent ? goal.event : goal.metric) as string,
-      windowDays: goal.windowDays,
-      test: isEvent ? 'TWO_PROPORTION_Z' : 'WELCH_T',
+      name: (isEvent ? input.goal.event : input.goal.metric) as string,
+      windowDays: input.goal.windowDays,
+      test: goalTest,
     },
     variants,
-    srm: anyHidden
+    srm: input.variants.some((v) => small(of(sums, v.key).n))
       ? null
       : sampleRatioMismatch(
-          input.variants.map((v) => of(v.key).n),
+          input.variants.map((v) => of(sums, v.key).n),
           input.variants.map((v) => v.weight),
         ),
     multipleExposures: sums.multiple > 0 && small(sums.multiple) ? null : sums.multiple,
     cuped,
-    guardrails,
+    guardrails: guardrails.map(({ metric, test, sums: g }) => {
+      const gc = of(g, controlKey);
+      return {
+        metric,
+        test,
+        variants: input.variants.map((v, i) => {
+          const s = of(g, v.key);
+          const r = i === 0 || small(s.n) || small(gc.n) ? null : compare(test, gc, s);
+          return {
+            key: v.key,
+            mean: small(s.n) ? null : valueOf(test, s),
+            absoluteLift: r?.absoluteLift ?? null,
+            relativeLift: r?.relativeLift ?? null,
+            ciLow: r?.ciLow ?? null,
+            ciHigh: r?.ciHigh ?? null,
+            pValue: r?.pValue ?? null,
+            suppressed: small(s.n),
+          };
+        }),
+      };
+    }),
   };
 }
 

@@ -17,7 +17,7 @@ export const RESULTS_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Record
   ExperimentVariantResult: internal('key', 'exposures', 'conversions', 'rate', ...LIFT, 'suppressed'),
   SampleRatioMismatch: internal('chiSquare', 'pValue', 'flagged'),
   CupedVariantResult: internal('key', 'theta', 'varianceReduction', ...LIFT),
-  GuardrailResult: internal('metric', 'variants'),
+  GuardrailResult: internal('metric', 'test', 'variants'),
   GuardrailVariantResult: internal('key', 'mean', ...LIFT, 'suppressed'),
   Goal: internal('key', 'metric', 'target', 'period', 'parent', 'description', 'version', 'updatedBy', 'actual', 'progress', 'children'),
   GoalPeriod: internal('from', 'to'),

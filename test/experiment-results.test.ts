@@ -15,6 +15,8 @@ import { describeEachEngine } from './support/describe-engines.ts';
  * - metric goal: the per-customer purchase amounts (in CNY) below, Welch's test
  *   (ttest_ind(treatment, control, equal_var=False)) p = 0.5128838, difference 64.48718;
  *   CUPED with the pre-exposure amounts: theta 1.1688637, difference 26.79882, p = 0.0417914.
+ * - placement_ctr guardrail (RATIO of clicks to impressions) by the delta method with NumPy:
+ *   0.2142857 against 0.3673469, difference 0.1530612, p = 0.0279134.
  */
 
 const layer = createSemanticLayer(wealthDomain().catalog, { maxRows: 1000, subject: 'customer' });
@@ -23,6 +25,11 @@ const ctlY = [3.1, 0, 4.5, 2.2, 0, 7.9, 1.5, 3.3, 0, 2.8, 5.0, 1.1];
 const ctlX = [2.9, 0.4, 4.0, 2.5, 0.1, 6.8, 1.0, 3.0, 0.3, 2.0, 4.4, 1.5];
 const trtY = [4.0, 1.2, 5.9, 2.0, 0.5, 8.8, 2.6, 3.9, 0.7, 3.5, 6.1, 2.2, 1.0];
 const trtX = [3.0, 1.0, 5.1, 1.7, 0.2, 7.5, 2.2, 3.1, 0.9, 2.7, 5.5, 2.0, 0.6];
+/** Placement clicks and impressions (the exposure included) of the same customers in the window: the placement_ctr guardrail. */
+const ctlClicks = [0, 1, 0, 2, 1, 0, 0, 3, 1, 0, 1, 0];
+const ctlImpressions = [3, 4, 2, 6, 5, 1, 2, 7, 3, 2, 4, 3];
+const trtClicks = [1, 2, 0, 3, 1, 1, 0, 4, 2, 1, 1, 0, 2];
+const trtImpressions = [3, 5, 2, 6, 4, 2, 2, 8, 3, 3, 4, 2, 5];
 
 /** 2026-03-10 10:00 in Shanghai, plus hours. */
 const at = (hours: number) => new Date(Date.UTC(2026, 2, 10, 2) + hours * 3_600_000).toISOString();
@@ -69,14 +76,18 @@ function seedRows() {
   events.push(exposure('copy_test', 'treatment', null), exposure('other_test', 'control', 'ctl0'));
   // Metric goal: purchases inside the 7 days after the first exposure (Y) and in the 7 days before (X); one outside both.
   const arms = [
-    ['mctl', ctlY, ctlX, 'control'],
-    ['mtrt', trtY, trtX, 'treatment'],
+    ['mctl', ctlY, ctlX, 'control', ctlClicks, ctlImpressions],
+    ['mtrt', trtY, trtX, 'treatment', trtClicks, trtImpressions],
   ] as const;
-  for (const [prefix, ys, xs, variant] of arms) {
+  for (const [prefix, ys, xs, variant, clicks, impressions] of arms) {
     ys.forEach((y, i) => {
       const c = `${prefix}${i}`;
       customers.push(c);
       events.push(exposure('amount_test', variant, c, 1));
+      for (let k = 1; k < (impressions[i] as number); k++) events.push(event(c, 'placement_impression', 3 + k));
+      for (let k = 0; k < (clicks[i] as number); k++) events.push(event(c, 'placement_click', 2 + k));
+      // Outside the window: counted by neither side.
+      events.push(event(c, 'placement_click', 24 * 10), event(c, 'placement_impression', -24 * 10));
       if (y > 0) txns.push({ customer: c, hours: 50, amount: y * 100 });
       if ((xs[i] as number) > 0) txns.push({ customer: c, hours: -100, amount: (xs[i] as number) * 100 });
       txns.push({ customer: c, hours: 24 * 9, amount: 12345 });
@@ -200,11 +211,17 @@ await describeEachEngine('experiment results on %s', (engine) => {
     expect(r.cuped[0]?.pValue).toBeCloseTo(0.0417914, 6);
   });
 
-  it('reports guardrail metrics with the same statistics', async () => {
-    const r = await experimentResults(database.db, { ...copyTest, key: 'amount_test', guardrails: ['purchase_amount'] }, options);
-    const guard = r.guardrails[0];
-    expect(guard?.metric).toBe('purchase_amount');
-    expect(guard?.variants[1]?.pValue).toBeCloseTo(0.5128838, 6);
+  it('reports guardrail metrics with the same statistics: Welch for a SIMPLE metric, the delta method for a RATIO', async () => {
+    const r = await experimentResults(database.db, { ...copyTest, key: 'amount_test', guardrails: ['purchase_amount', 'placement_ctr'] }, options);
+    const [amount, ctr] = r.guardrails;
+    expect(amount).toMatchObject({ metric: 'purchase_amount', test: 'WELCH_T' });
+    expect(amount?.variants[1]?.pValue).toBeCloseTo(0.5128838, 6);
+    expect(ctr).toMatchObject({ metric: 'placement_ctr', test: 'DELTA_RATIO' });
+    expect(ctr?.variants[0]?.mean).toBeCloseTo(0.2142857142857143, 12);
+    expect(ctr?.variants[1]?.mean).toBeCloseTo(0.3673469387755102, 12);
+    expect(ctr?.variants[1]?.absoluteLift).toBeCloseTo(0.15306122448979595, 12);
+    expect(ctr?.variants[1]?.pValue).toBeCloseTo(0.027913406147025057, 9);
+    expect(ctr?.variants[1]?.ciLow).toBeCloseTo(0.016607133995603457, 9);
   });
 
   it('suppresses variants under the small-cell threshold and the SRM that would reveal them', async () => {
