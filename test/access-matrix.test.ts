@@ -3,7 +3,6 @@ import { schema } from '../resolvers/schema.ts';
 import { rootFieldNames } from '../resolvers/policies.ts';
 import { OPERATION_POLICIES, PUBLIC, ROLES, rolesFor, type Action, type Role } from '../services/authorization.ts';
 import { createApiKey } from '../store/api-keys.ts';
-import { experimentDefinitionsOf } from '../services/experiment-definitions.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlResponse } from './support/graphql-client.ts';
@@ -67,7 +66,7 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Mutation.createApiKey': { query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { token } }' },
     'Mutation.revokeApiKey': { query: 'mutation($n: String!) { revokeApiKey(name: $n) { revoked } }' },
     'Query.viewer': { query: '{ viewer { name role } }' },
-    'Query.experimentResults': { query: '{ experimentResults(key: "matrix_exp") { variants { key exposures } srm { flagged } } }' },
+    'Query.experimentResults': { query: '{ experimentResults(key: "home_banner_copy") { variants { key exposures } srm { flagged } } }' },
     'Query.goals': { query: '{ goals { key actual progress children { key contribution } } }' },
     'Mutation.createGoal': { query: 'mutation($i: CreateGoalInput!) { createGoal(input: $i) { key version } }' },
     'Mutation.updateGoal': { query: 'mutation($k: String!) { updateGoal(key: $k, expectedVersion: 1, input: { target: 2000 }) { version } }' },
@@ -218,16 +217,6 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
       app: {
         materializeMaxDrift: 0,
         authFailureLimit: 0,
-        experiments: experimentDefinitionsOf([
-          {
-            key: 'matrix_exp',
-            variants: [
-              { key: 'control', weight: 0.5 },
-              { key: 'treatment', weight: 0.5 },
-            ],
-            goal: { event: 'purchase_success', windowDays: 7 },
-          },
-        ]),
       },
     });
     Object.assign(tokens, server.keys, { anonymous: null });

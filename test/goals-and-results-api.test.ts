@@ -3,7 +3,16 @@ import { sql } from 'kysely';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient } from './support/graphql-client.ts';
-import { experimentDefinitionsOf } from '../services/experiment-definitions.ts';
+import { readFileSync } from 'node:fs';
+
+/** The ```graphql blocks of one README section, in order. */
+function readmeSection(title: string): string[] {
+  const text = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const start = text.indexOf(`\n## ${title}\n`);
+  const end = text.indexOf('\n## ', start + 1);
+  expect(start, title).toBeGreaterThan(0);
+  return [...text.slice(start, end).matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+}
 
 type Key = 'operator' | 'analyst' | 'app';
 
@@ -41,18 +50,6 @@ await describeEachEngine('goals and experiment results through GraphQL on %s', (
       customers: 300,
       seed: 7,
       keys: { operator: ['g-operator', 'operator'], analyst: ['g-analyst', 'analyst'], app: ['g-app', 'app'] },
-      app: {
-        experiments: experimentDefinitionsOf([
-          {
-            key: 'banner_copy',
-            variants: [
-              { key: 'control', weight: 0.5 },
-              { key: 'treatment', weight: 0.5 },
-            ],
-            goal: { event: 'purchase_success', windowDays: 7 },
-          },
-        ]),
-      },
     });
   }, 300_000);
   afterAll(() => server?.close());
@@ -128,7 +125,7 @@ await describeEachEngine('goals and experiment results through GraphQL on %s', (
     ]);
   });
 
-  it('serves experiment results to analysts from logged exposures, and refuses apps', async () => {
+  it("serves the demo experiment's results (the decision layer's published definition) to analysts from logged exposures, and refuses apps", async () => {
     const db = server.database.db;
     const customers = (await db.selectFrom('wealth.customers').select('customer_id').orderBy('customer_id').limit(60).execute()).map((r) => r.customer_id);
     await db
@@ -141,17 +138,24 @@ await describeEachEngine('goals and experiment results through GraphQL on %s', (
           occurred_at: '2026-10-20T02:00:00Z',
           channel: 'app',
           placement_id: 'home_banner',
-          properties: JSON.stringify({ experiment: 'banner_copy', variant: i % 2 === 0 ? 'control' : 'treatment', decision_id: `exp-${c}` }),
+          properties: JSON.stringify({ experiment: 'home_banner_copy', variant: i % 2 === 0 ? 'control' : 'social_proof', decision_id: `exp-${c}` }),
         })),
       )
       .execute();
     const { experimentResults } = await as('analyst')(
-      '{ experimentResults(key: "banner_copy") { key goal { kind name windowDays test } variants { key exposures suppressed } srm { chiSquare pValue flagged } multipleExposures } }',
+      '{ experimentResults(key: "home_banner_copy") { key goal { kind name windowDays test } variants { key exposures suppressed } srm { chiSquare pValue flagged } multipleExposures } }',
     );
     expect(experimentResults.goal).toEqual({ kind: 'EVENT', name: 'purchase_success', windowDays: 7, test: 'TWO_PROPORTION_Z' });
     expect(experimentResults.variants.map((v: { exposures: number }) => v.exposures)).toEqual([30, 30]);
     expect(experimentResults.srm).toEqual({ chiSquare: 0, pValue: 1, flagged: false });
-    expect(await codeOf('app', '{ experimentResults(key: "banner_copy") { key } }')).toEqual(['FORBIDDEN']);
+    expect(await codeOf('app', '{ experimentResults(key: "home_banner_copy") { key } }')).toEqual(['FORBIDDEN']);
     expect(await codeOf('analyst', '{ experimentResults(key: "nope") { key } }')).toEqual(['NOT_FOUND']);
+  });
+
+  it("runs README's experiment results and goals examples without errors", async () => {
+    for (const query of [...readmeSection('Experiment results'), ...readmeSection('Goals (目标管理)')]) await as('operator')(query);
+    const { experimentResults } = await as('analyst')('{ experimentResults(key: "home_banner_copy") { variants { key } guardrails { metric test } } }');
+    expect(experimentResults.variants.map((v: { key: string }) => v.key)).toEqual(['control', 'social_proof']);
+    expect(experimentResults.guardrails).toEqual([{ metric: 'placement_ctr', test: 'DELTA_RATIO' }]);
   });
 });
