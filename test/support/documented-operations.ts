@@ -77,6 +77,10 @@ const API_MD: readonly string[] = [
   placement decisionId content { key payload } strategy experiment variant fallback reason } }`,
   `query { placements { key channel page fallback { key } fatigue { maxImpressions windowDays scope } tracking { impressionEvent clickEvent } } }`,
   `query { experiments { key placement status seed hashVersion coverage variants { key weight content { key } } goal { metric event windowDays } } }`,
+  `query { experimentResults(key: "home_banner_copy") {
+  variants { key exposures conversions rate absoluteLift relativeLift ciLow ciHigh pValue }
+  srm { chiSquare pValue flagged } } }`,
+  `query { goals { key metric target period { from to } actual progress parent } }`,
 ];
 
 /** Variables for the operations of codegen/operations that declare required ones, by operation name. */
