@@ -62,7 +62,12 @@ const DEFINITIONS: DecisionDefinitions = {
       fatigue: [{ scope: 'PLACEMENT', maxImpressions: 2, windowDays: null, period: 'MONTH' }],
     },
   ],
-  contents: [content('rolling_default', 'rolling_slot'), content('rolling_a', 'rolling_slot'), content('monthly_default', 'monthly_slot'), content('monthly_a', 'monthly_slot')],
+  contents: [
+    content('rolling_default', 'rolling_slot'),
+    content('rolling_a', 'rolling_slot'),
+    content('monthly_default', 'monthly_slot'),
+    content('monthly_a', 'monthly_slot'),
+  ],
   strategies: [everyone('rolling_all', 'rolling_slot', ['rolling_a']), everyone('monthly_all', 'monthly_slot', ['monthly_a'])],
   experiments: [],
 };
@@ -80,7 +85,11 @@ await describeEachEngine('fatigue through the counters on %s', (engine) => {
     const tags = createTagRuntime(database.db, tagSubject(indexCatalog(domain.catalog), domain.subject), domain.tags);
     await seedDecisionDefinitions(database.db, database.changes, DEFINITIONS, await decisionEnvironment(domain, tags));
     const now = () => clock;
-    const events = createEventCollector(database, domain.events, { channels: domain.channels, now, impressionCounting: { timeZone: TZ, eventName: 'placement_impression' } });
+    const events = createEventCollector(database, domain.events, {
+      channels: domain.channels,
+      now,
+      impressionCounting: { timeZone: TZ, eventName: 'placement_impression' },
+    });
     const service = createDecisionService({ database, events, tags, timeZone: TZ, channels: domain.channels, now });
     const viewer = viewerOf({ name: 'test-app', role: 'app', clearance: 'personal', via: 'key' }, DEFAULT_PRIVACY_K);
     const log = createPersonalDataLog(database.db);
