@@ -8,7 +8,8 @@
  *       would run per decision);
  *   (c) `decide` for two placements over HTTP under autocannon (a random customer per
  *       request, every decision logged): req/s, p50, p99, and a check that each answered
- *       decision left exactly one impression.
+ *       decision left exactly one impression; then `customer(id)` under the same load, as a
+ *       baseline of the machine at that moment.
  * By default it seeds a throwaway database of `--customers` (5,000) and drops it after; with
  * `--database NAME` it uses an existing one (migrated, seeded and materialized), publishing
  * the demo decisions there if missing. Never run it on the 1M database unless asked.
@@ -20,7 +21,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { GrowthBookClient } from '@growthbook/growthbook';
 import { benchDatabaseUrl } from './support/million-database.ts';
-import { describeMachine } from './support/machine.ts';
+import { describeMachine, loadAverage } from './support/machine.ts';
 import { startStrataServer } from './support/strata-server.ts';
 import { runLoad } from './support/load-test.ts';
 import { formatTable, quantile } from './support/stats.ts';
@@ -168,7 +169,18 @@ async function overHttp(database: Database, url: string, ids: readonly string[])
       `SELECT count(*) AS n, count(DISTINCT event_id) AS distinct_ids FROM wealth.app_events WHERE event_id = ANY($1::text[]) AND event_name = 'placement_impression'`,
       [answered],
     );
+    // The same load on a profile read of the same customers: a baseline of this machine at this moment.
+    let j = 0;
+    const baseline = await runLoad({
+      url: `${server.url}/graphql`,
+      seconds: Number(values.seconds),
+      connections: Number(values.connections),
+      headers: { authorization: `Bearer ${key}` },
+      body: () => JSON.stringify({ query: 'query($id: String!) { customer(id: $id) { tags { key value } } }', variables: { id: ids[j++ % ids.length] } }),
+    });
     return [
+      ['customer(id) baseline req/s', baseline.requestsPerSecond.toFixed(0)],
+      ['baseline p50 / p99 ms', `${baseline.p50Ms} / ${baseline.p99Ms}`],
       ['decide (2 placements) req/s', result.requestsPerSecond.toFixed(0)],
       ['p50 / p99 / p99.9 ms', `${result.p50Ms} / ${result.p99Ms} / ${result.p999Ms}`],
       ['failures', String(result.failures)],
@@ -179,7 +191,11 @@ async function overHttp(database: Database, url: string, ids: readonly string[])
   }
 }
 
-console.log(`machine: ${describeMachine()}`);
+console.log(
+  `machine: ${describeMachine()}, load average ${loadAverage()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 const name = values.database ?? `strata_bench_decide_${randomBytes(4).toString('hex')}`;
 const url = benchDatabaseUrl(name);
 if (!values.database) await admin(`CREATE DATABASE ${name}`);

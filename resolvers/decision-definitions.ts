@@ -28,8 +28,8 @@ const ExperimentStatusEnum = builder.enumType('ExperimentStatus', {
   description: 'DRAFT, IN_REVIEW, RUNNING (published) or STOPPED (retired or promoted).',
   values: ['DRAFT', 'IN_REVIEW', 'RUNNING', 'STOPPED'] as const,
 });
-const FatigueScopeEnum = builder.enumType('FatigueScope', { values: ['PLACEMENT', 'CONTENT'] as const });
-const CalendarPeriodEnum = builder.enumType('CalendarPeriod', {
+export const FatigueScopeEnum = builder.enumType('FatigueScope', { values: ['PLACEMENT', 'CONTENT'] as const });
+export const CalendarPeriodEnum = builder.enumType('CalendarPeriod', {
   description: 'A calendar period of the reporting time zone; weeks start on Monday.',
   values: ['DAY', 'WEEK', 'MONTH'] as const,
 });

@@ -1,19 +1,18 @@
 import { builder } from './builder.ts';
-import { StrataError } from '../modeling/errors.ts';
 import * as curation from '../services/decision-curation.ts';
 import { RuleInput } from './rule-input.ts';
-import { DecisionChangeRef, DecisionKindEnum, curating } from './decision-definitions.ts';
-import type { CalendarPeriod, ContentSpec, DecisionKind, ExperimentSpec, FatigueScope, PlacementSpec, StrategySpec } from '../decisioning/definitions.ts';
+import { CalendarPeriodEnum, DecisionChangeRef, DecisionKindEnum, FatigueScopeEnum, curating } from './decision-definitions.ts';
+import type { ContentSpec, DecisionKind, ExperimentSpec, PlacementSpec, StrategySpec } from '../decisioning/definitions.ts';
 
 const kindOf = (value: string) => value.toLowerCase() as DecisionKind;
 
 const FatigueRuleInput = builder.inputType('FatigueRuleInput', {
   description: 'Give windowDays (a rolling window of whole days including today) or period (DAY, WEEK, MONTH of the reporting time zone).',
   fields: (t) => ({
-    scope: t.string({ required: true, description: 'PLACEMENT (every content counts) or CONTENT (each content counts on its own).' }),
+    scope: t.field({ type: FatigueScopeEnum, required: true, description: 'PLACEMENT (every content counts) or CONTENT (each content counts on its own).' }),
     maxImpressions: t.int({ required: true }),
     windowDays: t.int(),
-    period: t.string({ description: 'DAY, WEEK or MONTH.' }),
+    period: t.field({ type: CalendarPeriodEnum }),
   }),
 });
 
@@ -90,16 +89,12 @@ builder.mutationFields((t) => ({
         slots: input.slots ?? 1,
         contentSchema: input.contentSchema as Record<string, unknown>,
         fatigue: (input.fatigue ?? []).map((f) => ({
-          scope: f.scope as FatigueScope,
+          scope: f.scope,
           maxImpressions: f.maxImpressions,
           windowDays: f.windowDays ?? null,
-          period: (f.period ?? null) as CalendarPeriod | null,
+          period: f.period ?? null,
         })),
       };
-      for (const [i, f] of spec.fatigue.entries()) {
-        if (!['PLACEMENT', 'CONTENT'].includes(f.scope)) throw badInput(`fatigue[${i}].scope`, 'PLACEMENT or CONTENT');
-        if (f.period !== null && !['DAY', 'WEEK', 'MONTH'].includes(f.period)) throw badInput(`fatigue[${i}].period`, 'DAY, WEEK or MONTH');
-      }
       return curating(ctx, (c) => curation.saveDecisionDraft(c, 'placement', spec, expectedVersion ?? null));
     },
   }),
@@ -182,7 +177,3 @@ builder.mutationFields((t) => ({
     resolve: (_r, { kind, key, reason }, ctx) => curating(ctx, (c) => curation.retireDecision(c, kindOf(kind), key, reason)),
   }),
 }));
-
-function badInput(path: string, message: string): Error {
-  return new StrataError('BAD_USER_INPUT', `${path}: ${message}`, { path });
-}

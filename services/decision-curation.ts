@@ -32,11 +32,15 @@ function requireStatus<K extends DecisionKind>(kind: K, current: StoredDecision<
   return current;
 }
 
-/** Checks a spec on its own and against what is published now (a draft may name only live definitions). */
-async function validated<K extends DecisionKind>(context: DecisionCurationContext, kind: K, spec: DecisionSpecs[K]): Promise<void> {
+/**
+ * Checks a spec on its own and against the other definitions: a draft may name drafts (a
+ * content and the strategy showing it are reviewed together), a version is approved only
+ * when everything it names is published.
+ */
+async function validated<K extends DecisionKind>(context: DecisionCurationContext, kind: K, spec: DecisionSpecs[K], stage: 'draft' | 'publish'): Promise<void> {
   checks[kind](spec);
   const registry = await loadDecisionRegistry(context.db);
-  checkReferences(kind, spec, registry.live, await context.environment());
+  checkReferences(kind, spec, stage === 'draft' ? registry.current : registry.live, await context.environment(), stage === 'draft' ? 'existing' : 'published');
 }
 
 /**
@@ -50,7 +54,7 @@ export async function saveDecisionDraft<K extends DecisionKind>(
   spec: DecisionSpecs[K],
   expectedVersion: number | null,
 ): Promise<StoredDecision<K>> {
-  await validated(context, kind, spec);
+  await validated(context, kind, spec, 'draft');
   return changeDefinition<DecisionBody<K>>(context.db, {
     kind,
     key: spec.key,
@@ -93,7 +97,9 @@ export async function approveDecision<K extends DecisionKind>(
   expectedVersion: number,
 ): Promise<StoredDecision<K>> {
   const existing = await getDefinition<DecisionBody<K>>(context.db, kind, key);
-  if (existing?.status === 'IN_REVIEW' && existing.version === expectedVersion) await validated(context, kind, existing.body.spec);
+  // Who may approve is answered before what is approved; the transaction checks both again.
+  if (existing) refuseAuthor(kind, key, context.actor, await authorsSinceApproval(context.db, kind, key));
+  if (existing?.status === 'IN_REVIEW' && existing.version === expectedVersion) await validated(context, kind, existing.body.spec, 'publish');
   return changeDefinition<DecisionBody<K>>(context.db, {
     kind,
     key,
@@ -102,12 +108,7 @@ export async function approveDecision<K extends DecisionKind>(
     action: 'approve',
     apply: async (current, trx) => {
       const definition = requireStatus(kind, current, ['IN_REVIEW'], 'approve');
-      const authors = await authorsSinceApproval(trx, kind, key);
-      if (authors.some((a) => a.actor === context.actor))
-        throw new StrataError(
-          'FORBIDDEN',
-          `'${context.actor}' authored this version of ${kind} '${key}' (authors: ${authors.map((a) => a.actor).join(', ')}); another operator or an approver must approve it`,
-        );
+      refuseAuthor(kind, key, context.actor, await authorsSinceApproval(trx, kind, key));
       await context.changes.notify(trx, DECISIONS_CHANNEL, `${kind}:${key}`);
       return {
         status: 'PUBLISHED',
@@ -116,6 +117,15 @@ export async function approveDecision<K extends DecisionKind>(
       };
     },
   });
+}
+
+/** Four eyes: nobody who created, updated or submitted the version under review approves it. */
+function refuseAuthor(kind: DecisionKind, key: string, actor: string, authors: readonly { actor: string }[]): void {
+  if (authors.some((a) => a.actor === actor))
+    throw new StrataError(
+      'FORBIDDEN',
+      `'${actor}' authored this version of ${kind} '${key}' (authors: ${authors.map((a) => a.actor).join(', ')}); another operator or an approver must approve it`,
+    );
 }
 
 /** IN_REVIEW -> DRAFT, with the reviewer's reason. */

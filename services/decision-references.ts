@@ -22,14 +22,21 @@ function refuse(path: string, message: string): never {
 /**
  * Checks what a definition names against the published definitions (`live`) and the rest of
  * the platform: its placement, contents of that placement, experiment, audience, the tags of
- * its rule, goal metric or event. Run before publishing, so `decide` serves only complete
- * definitions; a draft's references are checked the same way, against what is live now.
+ * its rule, goal metric or event. Run before publishing against the published definitions
+ * (`state: 'published'`), so `decide` serves only complete definitions; a draft's against the
+ * working versions of every definition not retired (`'existing'`).
  */
-export function checkReferences<K extends DecisionKind>(kind: K, spec: DecisionSpecs[K], live: DecisionDefinitions, env: DecisionEnvironment): void {
-  const placementOf = (key: string, path: string) => live.placements.find((p) => p.key === key) ?? refuse(path, `no published placement ${quoteInput(key)}`);
+export function checkReferences<K extends DecisionKind>(
+  kind: K,
+  spec: DecisionSpecs[K],
+  live: DecisionDefinitions,
+  env: DecisionEnvironment,
+  state: 'published' | 'existing' = 'published',
+): void {
+  const placementOf = (key: string, path: string) => live.placements.find((p) => p.key === key) ?? refuse(path, `no ${state} placement ${quoteInput(key)}`);
   const contentIn = (key: string, placement: string, path: string) => {
     const content = live.contents.find((c) => c.key === key);
-    if (!content) refuse(path, `no published content ${quoteInput(key)}`);
+    if (!content) refuse(path, `no ${state} content ${quoteInput(key)}`);
     if (content.placement !== placement) refuse(path, `content ${quoteInput(key)} belongs to placement '${content.placement}', not '${placement}'`);
   };
   switch (kind) {
@@ -51,7 +58,7 @@ export function checkReferences<K extends DecisionKind>(kind: K, spec: DecisionS
       strategy.contents.forEach((key, i) => contentIn(key, strategy.placement, `contents[${i}]`));
       if (strategy.experiment !== null) {
         const experiment = live.experiments.find((e) => e.key === strategy.experiment);
-        if (!experiment) refuse('experiment', `no published experiment ${quoteInput(strategy.experiment)}`);
+        if (!experiment) refuse('experiment', `no ${state} experiment ${quoteInput(strategy.experiment)}`);
         if (experiment.placement !== strategy.placement) refuse('experiment', `experiment '${experiment.key}' runs in placement '${experiment.placement}'`);
       }
       if (strategy.audience !== null && !env.audiences.has(strategy.audience)) refuse('audience', `no published audience ${quoteInput(strategy.audience)}`);

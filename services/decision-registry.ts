@@ -18,6 +18,8 @@ export interface DecisionRegistry {
   readonly stored: { readonly [K in DecisionKind]: readonly StoredDecision<K>[] };
   /** The published spec of every definition that is not retired: what `decide` serves. */
   readonly live: DecisionDefinitions;
+  /** The working spec of every definition that is not retired (drafts included): what a draft may name. */
+  readonly current: DecisionDefinitions;
 }
 
 /** The change channel every instance listens to: a definition of the decision layer changed. */
@@ -33,8 +35,10 @@ export async function loadDecisionRegistry(db: Kysely<DatabaseSchema>): Promise<
   const experiment = await listDefinitions<DecisionBody<'experiment'>>(db, 'experiment');
   const published = <K extends DecisionKind>(all: readonly StoredDecision<K>[]) =>
     all.filter(isLive).map((d) => (d.body.published as { spec: DecisionSpecs[K] }).spec);
+  const working = <K extends DecisionKind>(all: readonly StoredDecision<K>[]) => all.filter((d) => d.status !== 'RETIRED').map((d) => d.body.spec);
   return {
     stored: { placement, content, strategy, experiment },
+    current: { placements: working(placement), contents: working(content), strategies: working(strategy), experiments: working(experiment) },
     live: { placements: published(placement), contents: published(content), strategies: published(strategy), experiments: published(experiment) },
   };
 }

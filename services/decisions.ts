@@ -125,23 +125,22 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       const logged = request.idempotencyKey === null ? new Map<string, LoggedDecision>() : await loggedById(database, ids);
       const at = now();
       const pending = placements.filter((_p, i) => !logged.has(ids[i] as string));
-      const customer = pending.length > 0 ? targeted(request.customerId, await request.profiles.load(request.customerId)) : null;
-      const counts =
-        customer?.known && pending.length > 0
-          ? await readImpressionCounts(
-              database,
-              request.customerId,
-              earliestWindowStart(
-                pending.map((p) => p.spec),
-                localDay(at, timeZone),
-              ),
-            )
-          : [];
+      // The profile and the fatigue counters are read at once (two connections on PostgreSQL).
+      const since = earliestWindowStart(
+        pending.map((p) => p.spec),
+        localDay(at, timeZone),
+      );
+      const [profile, allCounts] =
+        pending.length > 0
+          ? await Promise.all([request.profiles.load(request.customerId), readImpressionCounts(database, request.customerId, since)])
+          : [null, []];
+      const customer = targeted(request.customerId, profile);
+      const counts = customer.known ? allCounts : [];
       const answers: DecisionAnswer[] = placements.map((placement, i) => {
         const decisionId = ids[i] as string;
         const before = logged.get(decisionId);
         if (before) return replayed(decisionId, placement.spec.key, before, placement.contents, placement.fallback);
-        const decision = decidePlacement({ placement, customer: customer as TargetedCustomer, counts, now: at, timeZone });
+        const decision = decidePlacement({ placement, customer, counts, now: at, timeZone });
         return { ...decision, decisionId, content: { key: decision.content.key, payload: decision.content.payload } };
       });
       await logImpressions(events, request, answers, logged, at, placements);

@@ -212,6 +212,21 @@ await describeEachEngine('decisions on %s', (engine) => {
     ]);
   });
 
+  it('lets a draft name drafts, but publishes a strategy only once its contents are published', async () => {
+    await as('opsA', 'mutation($i: ContentInput!) { saveContent(input: $i) { status } }', {
+      i: { key: 'test_c', placement: 'test_slot', description: 'c', payload: { title: 'c' } },
+    });
+    await as('opsA', 'mutation($i: StrategyInput!) { saveStrategy(input: $i) { status } }', {
+      i: { key: 'test_waits', placement: 'test_slot', description: 'waits', contents: ['test_c'], priority: 99 },
+    });
+    await as('opsA', 'mutation { submitDecisionDefinition(kind: STRATEGY, key: "test_waits", expectedVersion: 1) { status } }');
+    const early = await post(server.keys.opsB, 'mutation { approveDecisionDefinition(kind: STRATEGY, key: "test_waits", expectedVersion: 1) { status } }');
+    expect(early.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(early.errors?.[0]?.message).toMatch(/contents\[0\]: no published content 'test_c'/);
+    await as('opsA', 'mutation { retireDecisionDefinition(kind: STRATEGY, key: "test_waits", reason: "not needed") { status } }');
+    expect((await decide('c000022', ['test_slot']))[0]?.strategy).not.toBe('test_waits');
+  });
+
   it('keeps the policy catalogue: decide for apps, definitions for operators, reviews by another operator or an approver', async () => {
     expect((await post(server.keys.analyst, DECIDE, { c: 'c000001', p: ['home_banner'], k: null })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await post(server.keys.opsA, DECIDE, { c: 'c000001', p: ['home_banner'], k: null })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
