@@ -63,16 +63,22 @@ function createProgram(): Command {
 
   addTagCommands(program);
 
-  program
-    .command('dbt')
-    .description('work with dbt semantic-layer projects')
-    .command('check <dir>')
-    .description('validate a dbt semantic-layer project and print what it holds and what Strata refuses')
-    .option('--schema <schema>', 'schema replacing $source_schema (default STRATA_DBT_SCHEMA or public)')
+  const dbt = program.command('dbt').description('work with dbt semantic-layer projects');
+  dbt
+    .command('check <path>')
+    .description(
+      'validate a dbt semantic-layer project (a project folder, or its target/semantic_manifest.json) and print what it holds, what it serves differently and what it refuses',
+    )
+    .option('--schema <schema>', 'schema of ref() without a configured schema, and of $source_schema (default STRATA_DBT_SCHEMA or public)')
     .action(async (dir: string, options: { schema?: string }) => {
       const [{ checkDbtProject }, { loadConfig }] = await Promise.all([import('./dbt-check.ts'), import('./config.ts')]);
       process.exitCode = checkDbtProject(dir, options.schema ?? loadConfig().dbtSchema, console.log);
     });
+  dbt
+    .command('export')
+    .description("write the bundled domain's models, metrics and saved queries as a dbt semantic-layer project, and say what MetricFlow cannot express")
+    .option('--out <dir>', 'folder to write the project to', 'dbt-export')
+    .action(async (options: { out: string }) => (await import('./cli-dbt-export.ts')).runDbtExport(options));
 
   program
     .command('explain')

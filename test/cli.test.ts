@@ -238,3 +238,30 @@ describe('configuration errors', () => {
     }
   });
 });
+
+describe('strata dbt', () => {
+  const out = mkdtempSync(join(tmpdir(), 'strata-cli-dbt-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('exports the bundled domain, and dbt check reads the export back with nothing refused', async () => {
+    const exported = await strata(['dbt', 'export', '--out', out], environment('memory://'));
+    expect(exported).toMatchObject({ code: 0, stderr: '' });
+    expect(exported.stdout).toMatch(/^wrote 11 files to .*: 6 semantic models, 17 metrics, 0 saved queries\nMetricFlow cannot express \d+ things/);
+    const checked = await strata(['dbt', 'check', out, '--schema', 'wealth'], environment('memory://'));
+    expect(checked).toMatchObject({ code: 0, stderr: '' });
+    expect(checked.stdout).toContain("(dbt project 'strata_wealth'): 6 semantic models, 17 metrics");
+    expect(lastLine(checked.stdout)).toBe('refused nothing');
+  });
+
+  it('checks a compiled semantic_manifest.json, and answers a missing path in one line', async () => {
+    const manifest = await strata(['dbt', 'check', 'test/fixtures/bakery/target/semantic_manifest.json', '--schema', 'bakery'], environment('memory://'));
+    expect(manifest).toMatchObject({ code: 0, stderr: '' });
+    expect(manifest.stdout).toContain('(compiled semantic manifest): 2 semantic models, 8 metrics');
+    const missing = await strata(['dbt', 'check', join(out, 'nowhere')], environment('memory://'));
+    expect(missing).toEqual({
+      code: 1,
+      stdout: `${join(out, 'nowhere')}: no such folder or file; give a dbt project folder or its target/semantic_manifest.json\n`,
+      stderr: '',
+    });
+  });
+});

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { importDbtProject } from './import-dbt-project.ts';
 import { CatalogValidationError } from '../catalog/validation-error.ts';
 import { createSemanticLayer } from '../semantic-layer.ts';
@@ -10,7 +10,10 @@ const dirs: string[] = [];
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'strata-dbt-'));
   dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   return dir;
 }
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -51,11 +54,17 @@ describe('importing a dbt semantic-layer project', () => {
       'models.yml': ORDERS,
       'metrics.yml': `metrics:\n  - name: revenue\n    type: simple\n    type_params: { measure: revenue }\n    filter: "{{ Dimension('customer__region') }} = 'EU'"\n`,
     });
-    const { catalog, refused } = importDbtProject(dir, { schema: 'analytics' });
+    const { catalog, refused, notes } = importDbtProject(dir, { schema: 'analytics' });
     expect(catalog.models.find((m) => m.name === 'orders')?.joins).toMatchObject([
       { model: 'customers', cardinality: 'many_to_one', entity: 'customer', on: [['customer_id', 'customer_id']] },
     ]);
-    expect(refused.map((r) => r.message)).toEqual([expect.stringContaining('approximate percentiles')]);
+    expect(refused).toEqual([]);
+    expect(notes).toEqual([
+      expect.objectContaining({ code: 'EXACT_PERCENTILE', path: 'models.yml: semantic_models[0].measures[1].agg_params.use_approximate_percentile' }),
+    ]);
+    const p90 = catalog.models.find((m) => m.name === 'orders')?.measures.find((m) => m.name === 'p90');
+    expect(p90).toMatchObject({ aggregation: 'percentile', percentile: { fraction: 0.9, discrete: false } });
+    expect(p90?.description).toContain('exact percentile');
     const { compiled } = createSemanticLayer(catalog, { maxRows: 10 }).plan({
       metrics: ['revenue'],
       groupBy: [{ dimension: 'customer__region' }, { dimension: 'metric_time', grain: 'MONTH' }],
@@ -142,5 +151,112 @@ semantic_models:
     await expect(layer.query(fakeDb, { metrics: ['revenue'], groupBy: [{ dimension: 'order__email' }] }, { clearance: 'restricted' })).resolves.toMatchObject({
       rows: [],
     });
+  });
+
+  it('reads a folder of authoring YAML without dbt_project.yml: ref() to the schema and model name, said in the notes', () => {
+    const dir = project({
+      'models/orders.yml': `
+semantic_models:
+  - name: orders
+    model: ref('orders')
+    defaults: { agg_time_dimension: ordered_at }
+    entities: [{ name: order, type: primary, expr: order_id, role: buyer }]
+    dimensions: [{ name: ordered_at, type: time, type_params: { time_granularity: day } }]
+    measures: [{ name: revenue, agg: sum, expr: amount, create_metric: true }]
+  - name: old_orders
+    model: "{{ ref('shop', 'old_orders', v=2) }}"
+    config: { enabled: false }
+`,
+    });
+    const { catalog, notes } = importDbtProject(dir, { schema: 'analytics' });
+    expect(catalog.models.map((m) => [m.name, m.source])).toEqual([['orders', { table: 'analytics.orders' }]]);
+    expect(notes.map((n) => [n.code, n.path])).toEqual([
+      ['DISABLED', 'models/orders.yml: semantic_models[1]'],
+      ['NOT_READ', 'models/orders.yml: semantic_models[0].entities[0].role'],
+      ['ASSUMED_RELATION', 'models/orders.yml: semantic_models[0].model'],
+    ]);
+  });
+
+  it('resolves +schema and +alias of dbt_project.yml by folder and model, a versioned ref, and the legacy metricflow_time_spine', () => {
+    const dir = project({
+      'dbt_project.yml': `name: shop
+model-paths: [src]
+models:
+  shop:
+    +schema: base
+    marts:
+      +schema: marts
+      orders:
+        +alias: fct_orders
+semantic-models:
+  shop:
+    +meta: { owner: data-team, strata_sensitivity: restricted }
+metrics:
+  shop:
+    old_revenue:
+      +enabled: false
+`,
+      'src/marts/_models.yml': 'models:\n  - name: orders\n    semantic_model: { enabled: true }\n',
+      'src/marts/orders.sql': 'select 1',
+      'src/marts/customers_v2.sql': "{{ config(alias='dim_customers') }} select 1",
+      'src/metricflow_time_spine.sql': 'select 1',
+      'src/semantic.yml': `
+semantic_models:
+  - name: orders
+    model: ref('orders')
+    entities: [{ name: customer, type: foreign, expr: customer_id }]
+    dimensions: [{ name: ordered_at, type: time, type_params: { time_granularity: day } }]
+    defaults: { agg_time_dimension: ordered_at }
+    measures: [{ name: revenue, agg: sum, expr: amount }]
+  - name: customers
+    model: ref('shop', 'customers', version=2)
+    entities: [{ name: customer, type: primary, expr: customer_id }]
+metrics:
+  - { name: revenue, type: simple, type_params: { measure: revenue } }
+  - { name: old_revenue, type: simple, type_params: { measure: revenue } }
+`,
+    });
+    const { catalog, notes } = importDbtProject(dir, { schema: 'analytics' });
+    expect(catalog.models.map((m) => 'table' in m.source && m.source.table)).toEqual(['marts.fct_orders', 'marts.dim_customers']);
+    expect(catalog.timeSpines).toEqual([{ table: 'base.metricflow_time_spine', column: 'date_day', grain: 'DAY', customGranularities: [] }]);
+    // dbt_project.yml's semantic-models: and metrics: configurations reach the definitions.
+    expect(catalog.models.map((m) => [m.owner, m.entities?.[0]?.sensitivity])).toEqual([
+      ['data-team', 'restricted'],
+      ['data-team', 'restricted'],
+    ]);
+    expect(catalog.metrics.map((m) => m.name)).toEqual(['revenue']);
+    expect(notes.map((n) => [n.code, n.path])).toEqual([
+      ['NOT_READ', 'src/marts/_models.yml: models[0].semantic_model'],
+      ['DISABLED', 'src/semantic.yml: metrics[1]'],
+    ]);
+  });
+
+  it('reports unknown groups, unreadable refs, time spine columns without a granularity and a broken manifest, and never throws anything else', () => {
+    const dir = project({
+      'dbt_project.yml': 'name: shop\n',
+      'models/spine.yml': 'models:\n  - name: days\n    time_spine: { standard_granularity_column: d }\n    columns: [{ name: d }]\n',
+      'models/days.sql': 'select 1',
+      'models/semantic.yml': `
+groups: [{ name: finance, owner: { name: Books } }]
+semantic_models:
+  - name: orders
+    model: ref('days')
+    config: { group: sales }
+  - name: bad
+    model: orders
+metrics: [1, null, { name: x }]
+semantic_model: 7
+`,
+    });
+    expect(problemsOf(dir).map((p) => [p.code, p.path])).toEqual(
+      expect.arrayContaining([
+        ['INVALID_REF', 'models/semantic.yml: semantic_models[1].model'],
+        ['UNKNOWN_GROUP', 'models/semantic.yml: semantic_models[0].config.group'],
+        ['INVALID_GRAIN', 'models/spine.yml: models[0].time_spine.standard_granularity_column'],
+        ['MISSING_FIELD', 'models/semantic.yml: metrics[2].type'],
+      ]),
+    );
+    const json = project({ 'semantic_manifest.json': '{ "semantic_models": [' });
+    expect(problemsOf(join(json, 'semantic_manifest.json'))).toEqual([expect.objectContaining({ code: 'JSON_SYNTAX', path: 'semantic_manifest.json' })]);
   });
 });

@@ -1,24 +1,47 @@
-import type { ConversionMetric, Duration, Filter, Grain, MeasureInput, Metric, MetricInput } from '../catalog/types.ts';
+import type { ConversionMetric, Duration, Filter, Grain, Measure, MeasureInput, Metric, MetricInput } from '../catalog/types.ts';
 import { parseExpression } from '../catalog/expression.ts';
 import { parseDuration } from '../dsl/define-metric.ts';
 import { parseMetricFlowFilter } from './parse-metricflow-filter.ts';
-import { grainOf, type ImportedMeasure } from './import-semantic-model.ts';
-import type { YamlNode } from './yaml-node.ts';
+import { describe, EXACT_PERCENTILE_NOTE, grainOf, type ImportedMeasure } from './import-semantic-model.ts';
+import { YamlNode } from './yaml-node.ts';
 
 /** What metric import needs to know about the rest of the project. */
 export interface MetricContext {
   readonly measures: ReadonlyMap<string, ImportedMeasure>;
   readonly customGrains: ReadonlySet<string>;
-  /** Measures refused on import (approximate percentiles): metrics on them are refused too. */
-  readonly refusedMeasures: ReadonlySet<string>;
   readonly refuse: (at: YamlNode, message: string) => void;
+  /** The owner of a definition: its meta `owner`, else its group's owner, else `dbt`. */
+  readonly ownerOf: (node: YamlNode) => string;
+  /** Adds a measure to a model: a conversion measure with its own filter becomes one. */
+  readonly addMeasure: (model: string, measure: Measure) => void;
 }
 
-/** Thrown inside metric import when the metric reads a refused measure. */
+/**
+ * Meta of a conversion metric for what MetricFlow's conversion metrics cannot say (written
+ * by `strata dbt export`): `base_events` (`all`, `first_ever`, `first_in_period`),
+ * `window_min` (a conversion must come later than this) and `same_time_counts` (false: a
+ * conversion at the base event's own time does not count, times compared exactly).
+ */
+export const CONVERSION_META = 'strata_conversion';
+
+/** Thrown inside metric import when the metric asks for something refused (a window in a custom granularity). */
 class RefusedInput extends Error {}
 
 /** A filter field (string or list of strings, ANDed) parsed into the closed filter language. */
 export function filterOf(node: YamlNode): Filter | undefined {
+  // The compiled manifest's form: `{ where_filters: [{ where_sql_template: "..." }] }`.
+  if (node.child('where_filters').present)
+    return filterOf(
+      new YamlNode(
+        node
+          .child('where_filters')
+          .list()
+          .map((f) => f.child('where_sql_template').string(true)),
+        node.file,
+        `${node.path}.where_filters`,
+        node.problems,
+      ),
+    );
   const texts = Array.isArray(node.value) ? node.list().flatMap((n) => n.string() ?? []) : node.present ? [node.string() ?? ''] : [];
   const filters = texts.flatMap((text) => {
     try {
@@ -36,7 +59,7 @@ function both(a: Filter | undefined, b: Filter | undefined): Filter | undefined 
 }
 
 function duration(node: YamlNode, context: MetricContext): Duration | undefined {
-  const text = node.string();
+  const text = node.window();
   if (text === undefined) return undefined;
   const custom = /^\s*(\d+)\s+([a-z_]+)\s*$/i.exec(text);
   if (custom && context.customGrains.has(custom[2] as string)) {
@@ -56,10 +79,6 @@ function measureRef(node: YamlNode, context: MetricContext) {
   const name = named.string(true);
   if (!name) return undefined;
   const imported = context.measures.get(name);
-  if (!imported && context.refusedMeasures.has(name)) {
-    context.refuse(named, `reads measure '${name}', which is refused`);
-    throw new RefusedInput(name);
-  }
   if (!imported) return named.problem('UNKNOWN_MEASURE', `no semantic model has a measure '${name}'`);
   const input: MeasureInput = { model: imported.model, measure: name };
   const fill = typeof node.value === 'string' ? undefined : node.child('fill_nulls_with').number();
@@ -74,7 +93,7 @@ function metricInput(node: YamlNode, context: MetricContext): MetricInput | unde
   if (typeof node.value === 'string') return { metric };
   const filter = filterOf(node.child('filter'));
   const alias = node.child('alias').string();
-  const customText = /^\s*(\d+)\s+([a-z_]+)\s*$/i.exec(node.child('offset_window').string() ?? '');
+  const customText = /^\s*(\d+)\s+([a-z_]+)\s*$/i.exec(node.child('offset_window').window() ?? '');
   const offsetCustom =
     customText && context.customGrains.has(customText[2] as string) ? { count: Number(customText[1]), granularity: customText[2] as string } : undefined;
   const offsetWindow = offsetCustom ? undefined : duration(node.child('offset_window'), context);
@@ -116,10 +135,15 @@ function importMetricBody(node: YamlNode, context: MetricContext): Metric | unde
   const params = node.child('type_params');
   const grainText = node.child('time_granularity').string();
   const defaultGrain: Grain | undefined = grainOf(grainText);
+  const approximate = [params.child('measure'), params.child('conversion_type_params').child('base_measure')].some((m) => {
+    const measure = (typeof m.value === 'string' ? m : m.child('name')).string();
+    return measure !== undefined && context.measures.get(measure)?.approximate === true;
+  });
+  const described = describe(node, name);
   const base = {
     name,
-    description: node.child('description').string()?.trim() || node.child('label').string() || name,
-    owner: node.child('config').child('meta').child('owner').string() ?? node.child('meta').child('owner').string() ?? 'dbt',
+    description: approximate ? `${described} (${EXACT_PERCENTILE_NOTE}.)` : described,
+    owner: context.ownerOf(node),
     status: 'PUBLISHED' as const,
     ...(node.child('label').string() ? { label: node.child('label').string() as string } : {}),
     ...(defaultGrain ? { defaultGrain } : {}),
@@ -150,7 +174,7 @@ function importMetricBody(node: YamlNode, context: MetricContext): Metric | unde
     case 'cumulative':
       return cumulative(params, base, filter, context);
     case 'conversion':
-      return conversion(params.child('conversion_type_params'), base, filter, context);
+      return conversion(params.child('conversion_type_params'), node.meta(CONVERSION_META), base, filter, context);
     default:
       return node.child('type').problem('INVALID_TYPE', `unknown metric type '${type}'; use simple, ratio, derived, cumulative or conversion`);
   }
@@ -191,19 +215,37 @@ function cumulative(params: YamlNode, base: Base, filter: Filter | undefined, co
     measure: ref.input,
     ...(window ? { window } : {}),
     ...(toDate ? { grainToDate: toDate } : {}),
-    ...(periodAgg === 'last' || periodAgg === 'average' || periodAgg === 'first' ? { periodAgg } : {}),
+    // `first` is the default (the compiled manifest writes it out).
+    ...(periodAgg === 'last' || periodAgg === 'average' ? { periodAgg } : {}),
     ...(combined ? { filter: combined } : {}),
     ...(ref.fill !== undefined ? { fillNullsWith: ref.fill } : {}),
     ...(ref.spine ? { joinToTimeSpine: true } : {}),
   };
 }
 
-function conversion(params: YamlNode, base: Base, filter: Filter | undefined, context: MetricContext): ConversionMetric | undefined {
+function conversion(params: YamlNode, meta: YamlNode, base: Base, filter: Filter | undefined, context: MetricContext): ConversionMetric | undefined {
   const baseRef = measureRef(params.child('base_measure'), context);
   const conversionRef = measureRef(params.child('conversion_measure'), context);
   const entity = params.child('entity').string(true);
   if (!baseRef || !conversionRef || !entity) return undefined;
   const window = duration(params.child('window'), context);
+  const baseEvents = meta.child('base_events').string() ?? 'all';
+  if (baseEvents !== 'all' && baseEvents !== 'first_ever' && baseEvents !== 'first_in_period')
+    return meta.child('base_events').problem('INVALID_BASE_EVENTS', `unknown base_events '${baseEvents}'; use all, first_ever or first_in_period`);
+  const windowMin = duration(meta.child('window_min'), context);
+  const sameTimeCounts = meta.child('same_time_counts').boolean() ?? true;
+  // A filter on the conversion measure selects conversion events: served as a measure of its own.
+  let conversionInput = conversionRef.input;
+  if (conversionRef.filter) {
+    const measure: Measure = {
+      ...conversionRef.imported.measure,
+      name: `${base.name}__conversion_events`,
+      description: `Conversion events of metric '${base.name}': measure '${conversionRef.imported.measure.name}' with the conversion_measure filter.`,
+      filter: conversionRef.filter,
+    };
+    context.addMeasure(conversionRef.input.model, measure);
+    conversionInput = { model: conversionRef.input.model, measure: measure.name };
+  }
   const calculation = params.child('calculation').string()?.toLowerCase() ?? 'conversion_rate';
   if (calculation !== 'conversion_rate' && calculation !== 'conversions')
     return params.child('calculation').problem('INVALID_CALCULATION', `unknown calculation '${calculation}'`);
@@ -221,10 +263,10 @@ function conversion(params: YamlNode, base: Base, filter: Filter | undefined, co
     ...base,
     type: 'CONVERSION',
     base: baseRef.input,
-    conversion: conversionRef.input,
+    conversion: conversionInput,
     entity: { base: entity, conversion: entity },
-    window: { ...(window ? { max: window } : {}), sameTimeCounts: true },
-    baseEvents: 'all',
+    window: { ...(windowMin ? { min: windowMin } : {}), ...(window ? { max: window } : {}), ...(sameTimeCounts ? { sameTimeCounts: true } : {}) },
+    baseEvents,
     calculation,
     ...(constants.length > 0 ? { constantProperties: constants } : {}),
     ...(combined ? { filter: combined } : {}),

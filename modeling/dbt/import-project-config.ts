@@ -1,6 +1,8 @@
 import type { SavedQuery, TimeSpine } from '../catalog/types.ts';
 import { filterOf } from './import-metric.ts';
-import { grainOf, relationTable } from './import-semantic-model.ts';
+import { describe, grainOf } from './import-semantic-model.ts';
+import type { RelationResolver } from './relations.ts';
+import type { DbtModel } from './dbt-project.ts';
 import type { YamlNode } from './yaml-node.ts';
 
 /**
@@ -8,15 +10,16 @@ import type { YamlNode } from './yaml-node.ts';
  * and custom granularities (`alien_day`), plus legacy `time_spine_table_configurations`.
  *
  * ```ts
- * const spines = importTimeSpines(configNode, 'analytics');
+ * const spines = importTimeSpines(configNode, relations);
  * ```
  */
-export function importTimeSpines(node: YamlNode, schema: string): TimeSpine[] {
+export function importTimeSpines(node: YamlNode, relations: RelationResolver): TimeSpine[] {
+  const schema = relations.schema;
   const spines: TimeSpine[] = node
     .child('time_spines')
     .list()
     .flatMap((s) => {
-      const table = relationTable(s.child('node_relation'), schema);
+      const table = relations.relationOf(s);
       const column = s.child('primary_column').child('name').string(true);
       const grainText = s.child('primary_column').child('time_granularity').string(true);
       const grain = grainOf(grainText);
@@ -64,16 +67,68 @@ function orderItem(node: YamlNode): SavedQuery['orderBy'][number] | undefined {
   return { field: grainText ? `${m[2]}__${grainText.toLowerCase()}` : (m[2] as string), direction: descending ? 'DESC' : 'ASC' };
 }
 
+/**
+ * The time spines dbt 1.9 declares on models (`time_spine:` with `standard_granularity_column`
+ * and `custom_granularities`, the column's `granularity` among the model's `columns`), and
+ * the legacy `metricflow_time_spine` model (a `date_day` column at day grain) when no spine
+ * of day grain is declared otherwise.
+ */
+export function modelTimeSpines(models: Iterable<DbtModel>, relations: RelationResolver, node: (value: unknown, at: string) => YamlNode): TimeSpine[] {
+  const spines: TimeSpine[] = [];
+  let legacy: DbtModel | undefined;
+  for (const model of models) {
+    if (model.config.enabled === false) continue;
+    if (model.name === 'metricflow_time_spine' && !model.timeSpine) legacy = model;
+    if (!model.timeSpine) continue;
+    const spine = node(model.timeSpine.value, model.timeSpine.at);
+    const column = spine.child('standard_granularity_column').string(true);
+    if (!column) continue;
+    const declared = model.columns.find((c) => c.name === column);
+    if (!declared) {
+      spine.child('standard_granularity_column').problem('UNKNOWN_COLUMN', `column '${column}' is not among the columns of model '${model.name}'`);
+      continue;
+    }
+    const grain = grainOf(declared.granularity);
+    if (!grain) {
+      spine
+        .child('standard_granularity_column')
+        .problem('INVALID_GRAIN', `column '${column}' of model '${model.name}' needs a granularity (day, hour, ...), found '${declared.granularity ?? ''}'`);
+      continue;
+    }
+    const table = relations.modelRelation(model.name, spine);
+    if (!table) continue;
+    const customGranularities = spine
+      .child('custom_granularities')
+      .list()
+      .flatMap((c) => {
+        const name = c.child('name').string(true);
+        return name ? [{ name, column: c.child('column_name').string() ?? name }] : [];
+      });
+    spines.push({ table, column, grain, customGranularities });
+  }
+  if (legacy && !spines.some((s) => s.grain === 'DAY')) {
+    const table = relations.modelRelation(legacy.name, node(legacy.name, legacy.at));
+    if (table) spines.push({ table, column: 'date_day', grain: 'DAY', customGranularities: [] });
+  }
+  return spines;
+}
+
 /** A saved query: its metrics, group-bys, filters (ANDed), order and limit. */
-export function importSavedQuery(node: YamlNode): SavedQuery | undefined {
+export function importSavedQuery(node: YamlNode, note: (at: YamlNode, code: string, message: string) => void): SavedQuery | undefined {
   const name = node.child('name').string(true);
   if (!name) return undefined;
   const params = node.child('query_params');
   const where = filterOf(params.child('where'));
   const limit = params.child('limit').number();
+  for (const exported of node.child('exports').list())
+    note(
+      exported,
+      'EXPORT_NOT_RUN',
+      `export '${exported.child('name').string() ?? '?'}' (${exported.child('config').child('export_as').string() ?? 'table'}) is written by dbt's scheduler, not by Strata; the saved query itself is served`,
+    );
   return {
     name,
-    description: node.child('description').string()?.trim() ?? name,
+    description: describe(node, name),
     metrics: params
       .child('metrics')
       .list()

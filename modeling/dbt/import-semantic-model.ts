@@ -1,6 +1,7 @@
 import type { Aggregation, Dimension, Entity, EntityType, Grain, Measure, Model, ValidityWindow } from '../catalog/types.ts';
 import { GRAINS } from '../catalog/types.ts';
 import type { YamlNode } from './yaml-node.ts';
+import type { RelationResolver } from './relations.ts';
 import { isSensitivity, type Sensitivity } from '../catalog/sensitivity.ts';
 
 /** A measure as dbt declares it, kept until metrics that name it are imported. */
@@ -9,6 +10,8 @@ export interface ImportedMeasure {
   readonly measure: Measure;
   readonly createMetric: boolean;
   readonly description: string;
+  /** Asked for an approximate percentile, served exact. */
+  readonly approximate: boolean;
 }
 
 export interface ImportedModel {
@@ -38,55 +41,46 @@ export function grainOf(text: string | undefined): Grain | undefined {
   return GRAINS.includes(upper as Grain) ? (upper as Grain) : undefined;
 }
 
-/** `schema.table` of a node_relation, `$source_schema` replaced by the configured schema. */
-export function relationTable(node: YamlNode, schema: string): string | undefined {
-  const relationName = node.child('relation_name').string();
-  const alias = node.child('alias').string();
-  const schemaName = node.child('schema_name').string() ?? schema;
-  const table = alias ? `${schemaName.replace('$source_schema', schema)}.${alias}` : relationName?.replace('$source_schema', schema).replaceAll('"', '');
-  if (!table) return node.problem('MISSING_FIELD', 'node_relation needs alias and schema_name');
-  if (!/^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?$/i.test(table)) return node.problem('INVALID_SOURCE', `'${table}' is not schema.table`);
-  return table;
-}
-
 /**
  * A dbt semantic model as a catalog model: dimensions (categorical and time with their
  * grain and partition flag), entities (kept for joins and `entity__dimension` names) and
  * measures. Joins between models are added once every model is known.
  *
  * ```ts
- * const { model, measures } = importSemanticModel(node, 'analytics', refused);
+ * const { model, measures } = importSemanticModel(node, { relations, note, ownerOf });
  * ```
  */
-export function importSemanticModel(
-  node: YamlNode,
-  schema: string,
-  refuse: (at: YamlNode, message: string, measure?: string) => void,
-): ImportedModel | undefined {
+export function importSemanticModel(node: YamlNode, context: SemanticModelContext): ImportedModel | undefined {
   const name = node.child('name').string(true);
-  const table = relationTable(node.child('node_relation'), schema);
+  const table = context.relations.relationOf(node);
   if (!name || !table) return undefined;
-  const description = node.child('description').string() ?? node.child('label').string() ?? name;
-  const entities = importEntities(node);
+  const description = describe(node, name);
+  const fallback = sensitivityOf(node).sensitivity;
+  const withDefault = <T extends { sensitivity?: Sensitivity }>(member: T): T =>
+    fallback && !member.sensitivity ? { ...member, sensitivity: fallback } : member;
+  const entities = importEntities(node).map(withDefault);
   const dimensions = node
     .child('dimensions')
     .list()
-    .flatMap((d) => importDimension(d) ?? []);
+    .flatMap((d) => importDimension(d) ?? [])
+    .map(withDefault);
   const defaultTime = node.child('defaults').child('agg_time_dimension').string();
   const measures = node
     .child('measures')
     .list()
-    .flatMap((m) => importMeasure(m, name, refuse) ?? []);
+    .flatMap((m) => importMeasure(m, name, context) ?? [])
+    .map((m) => ({ ...m, measure: withDefault(m.measure) }));
+  const timeZone = node.meta(TIME_ZONE_META).string() ?? 'UTC';
   const primary = entities.find((e) => e.type === 'primary' && e.sql);
   const validity = importValidity(node, entities);
   const model: Model = {
     name,
     description,
-    owner: node.child('config').child('meta').child('owner').string() ?? node.child('meta').child('owner').string() ?? 'dbt',
+    owner: context.ownerOf(node),
     status: 'PUBLISHED',
     source: { table },
     primaryKey: primary?.sql ? [primary.sql] : [],
-    timeZone: 'UTC',
+    timeZone,
     ...(defaultTime ? { defaultTimeDimension: defaultTime } : {}),
     dimensions,
     measures: measures.map((m) => m.measure),
@@ -140,8 +134,28 @@ function importValidity(node: YamlNode, entities: readonly Entity[]): ValidityWi
   return ok && start && end ? { start, end } : undefined;
 }
 
-/** The meta key carrying a member's sensitivity class (dbt `config: { meta: ... }` or `meta:`). */
+/** The meta key carrying a member's sensitivity class (dbt `config: { meta: ... }` or `meta:`); on a semantic model, its members' default. */
 export const SENSITIVITY_META = 'strata_sensitivity';
+/** Meta of a semantic model: the IANA time zone its grains are cut in (MetricFlow has none: UTC). */
+export const TIME_ZONE_META = 'strata_time_zone';
+/** Meta of a time dimension: how its column is stored (`timestamptz`, `timestamp` or `date`; default `timestamp`). */
+export const STORAGE_META = 'strata_storage';
+/** Meta of a categorical dimension: its values' type (`number` or `boolean`; default `string`), for filters and ordering. */
+export const TYPE_META = 'strata_type';
+
+/** What importing a semantic model needs from the rest of the project. */
+export interface SemanticModelContext {
+  readonly relations: RelationResolver;
+  /** Records a definition served differently from what it asks, or a field not read, with the reason. */
+  readonly note: (at: YamlNode, code: string, message: string) => void;
+  /** The owner of a definition: its meta `owner`, else its group's owner, else `dbt`. */
+  readonly ownerOf: (node: YamlNode) => string;
+}
+
+/** The text describing a definition: its description, else its label, else its name. */
+export function describe(node: YamlNode, name: string): string {
+  return node.child('description').string()?.trim() || node.child('label').string() || name;
+}
 
 /**
  * A member's sensitivity class from its meta, `{ sensitivity }` to spread into the member;
@@ -149,7 +163,7 @@ export const SENSITIVITY_META = 'strata_sensitivity';
  * time dimension's class below a day.
  */
 function sensitivityOf(node: YamlNode, key = SENSITIVITY_META): { sensitivity?: Sensitivity } {
-  const meta = node.child('config').child('meta').child(key).present ? node.child('config').child('meta').child(key) : node.child('meta').child(key);
+  const meta = node.meta(key);
   const value = meta.string();
   if (value === undefined) return {};
   if (!isSensitivity(value)) return meta.problem('INVALID_SENSITIVITY', `unknown ${key} '${value}'; use public, internal, personal or restricted`) ?? {};
@@ -178,45 +192,56 @@ function importDimension(node: YamlNode): Dimension | undefined {
   const type = node.child('type').string(true)?.toLowerCase();
   if (!name || !type) return undefined;
   const sql = node.child('expr').string() ?? name;
-  const description = node.child('description').string() ?? node.child('label').string() ?? name;
+  const description = describe(node, name);
   const isPartition = node.child('is_partition').boolean() === true;
   const classes = sensitivityOf(node);
-  if (type === 'categorical') return { name, type: 'string', description, sql, ...(isPartition ? { isPartition } : {}), ...classes };
+  if (type === 'categorical') {
+    const valueType = node.meta(TYPE_META).string() ?? 'string';
+    if (valueType !== 'string' && valueType !== 'number' && valueType !== 'boolean')
+      return node.meta(TYPE_META).problem('INVALID_TYPE', `unknown ${TYPE_META} '${valueType}'; use string, number or boolean`);
+    return { name, type: valueType, description, sql, ...(isPartition ? { isPartition } : {}), ...classes };
+  }
   if (type !== 'time') return node.child('type').problem('INVALID_TYPE', `unknown dimension type '${type}'; use categorical or time`);
   const grainText = node.child('type_params').child('time_granularity').string();
   const grain = grainOf(grainText ?? 'day');
   if (!grain) return node.child('type_params').child('time_granularity').problem('INVALID_GRAIN', `unknown time_granularity '${grainText}'`);
   const subDay = sensitivityOf(node, 'strata_sub_day_sensitivity').sensitivity;
+  const storage = node.meta(STORAGE_META).string() ?? 'timestamp';
+  if (storage !== 'timestamp' && storage !== 'timestamptz' && storage !== 'date')
+    return node.meta(STORAGE_META).problem('INVALID_TYPE', `unknown ${STORAGE_META} '${storage}'; use timestamp, timestamptz or date`);
   return {
     name,
     type: 'time',
     description,
     sql,
     grain,
-    storage: 'timestamp',
+    storage,
     ...(isPartition ? { isPartition } : {}),
     ...classes,
     ...(subDay ? { subDaySensitivity: subDay } : {}),
   };
 }
 
-function importMeasure(node: YamlNode, model: string, refuse: (at: YamlNode, message: string, measure?: string) => void): ImportedMeasure | undefined {
+/** Said of a measure asking for an approximate percentile, in `dbt check` and in the catalog. */
+export const EXACT_PERCENTILE_NOTE =
+  'served with the exact percentile: use_approximate_percentile asks for an approximation, which PostgreSQL does not offer; the exact value is at least as good';
+
+function importMeasure(node: YamlNode, model: string, context: SemanticModelContext): ImportedMeasure | undefined {
   const name = node.child('name').string(true);
   const aggText = node.child('agg').string(true)?.toLowerCase();
   if (!name || !aggText) return undefined;
   const aggregation = AGGREGATIONS[aggText];
   if (!aggregation) return node.child('agg').problem('INVALID_AGGREGATION', `unknown agg '${aggText}'`);
   const params = node.child('agg_params');
-  if (params.child('use_approximate_percentile').boolean()) {
-    refuse(node, `measure '${name}': approximate percentiles are not available in PostgreSQL; use an exact percentile`, name);
-    return undefined;
-  }
+  const approximate = params.child('use_approximate_percentile').boolean() === true;
+  if (approximate) context.note(params.child('use_approximate_percentile'), 'EXACT_PERCENTILE', `measure '${name}': ${EXACT_PERCENTILE_NOTE}`);
   const fraction = params.child('percentile').number();
   const exprText = node.child('expr').string();
   const sql = exprText ?? name;
   const timeDimension = node.child('agg_time_dimension').string();
   const nonAdditive = node.child('non_additive_dimension');
-  const description = node.child('description').string() ?? node.child('label').string() ?? name;
+  const described = describe(node, name);
+  const description = approximate ? `${described} (${EXACT_PERCENTILE_NOTE}.)` : described;
   const measure: Measure = {
     name,
     aggregation,
@@ -240,5 +265,5 @@ function importMeasure(node: YamlNode, model: string, refuse: (at: YamlNode, mes
         }
       : {}),
   };
-  return { model, measure, createMetric: node.child('create_metric').boolean() === true, description };
+  return { model, measure, createMetric: node.child('create_metric').boolean() === true, description, approximate };
 }

@@ -10,7 +10,7 @@ export class YamlNode {
     readonly value: unknown,
     readonly file: string,
     readonly path: string,
-    private readonly problems: ProblemCollector,
+    readonly problems: ProblemCollector,
   ) {}
 
   get where(): string {
@@ -36,6 +36,26 @@ export class YamlNode {
     if (typeof this.value === 'string') return this.value;
     if (typeof this.value === 'number' || typeof this.value === 'boolean') return String(this.value);
     return this.problem('INVALID_TYPE', 'must be a string');
+  }
+
+  /**
+   * A window or offset: dbt's YAML text (`7 days`) or the compiled manifest's
+   * `{ count: 7, granularity: 'day' }`, as text.
+   */
+  window(): string | undefined {
+    const value = this.value;
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const { count, granularity } = value as { count?: unknown; granularity?: unknown };
+      if (typeof count === 'number' && typeof granularity === 'string') return `${count} ${granularity}`;
+      return this.problem('INVALID_TYPE', 'must be a window such as `7 days` or { count, granularity }');
+    }
+    return this.string();
+  }
+
+  /** Meta of a definition: `config: { meta }` (dbt >= 1.10) or `meta` beside it. */
+  meta(key: string): YamlNode {
+    const inConfig = this.child('config').child('meta').child(key);
+    return inConfig.present ? inConfig : this.child('meta').child(key);
   }
 
   number(): number | undefined {
