@@ -170,11 +170,12 @@ function replayed(
 ): DecisionAnswer {
   const p = logged.properties;
   const text = (name: string) => (typeof p[name] === 'string' ? (p[name] as string) : null);
-  const content = contents.get(text('content_id') ?? '') ?? fallback;
+  // The content logged, with its payload as published now (null once it is retired).
+  const key = text('content_id') ?? fallback.key;
   return {
     decisionId,
     placement,
-    content: { key: content.key, payload: content.payload },
+    content: { key, payload: (contents.get(key) ?? (key === fallback.key ? fallback : null))?.payload ?? null },
     strategy: text('strategy_id'),
     experiment: text('experiment'),
     variant: text('variant'),
