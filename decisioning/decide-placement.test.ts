@@ -113,6 +113,23 @@ describe('choosing a strategy', () => {
   });
 });
 
+describe('an incomplete placement', () => {
+  it('is left out of the model, with the reason, while the others are served', () => {
+    const model = buildDecisionModel(
+      {
+        placements: [placement(), placement({ key: 'waiting', fallback: 'not_yet' })],
+        contents: [content('default')],
+        strategies: [],
+        experiments: [],
+      },
+      types,
+      TZ,
+    );
+    expect([...model.placements.keys()]).toEqual(['home_banner']);
+    expect(model.incomplete.get('waiting')).toBe("its fallback content 'not_yet' is not published yet");
+  });
+});
+
 describe('traffic allocation', () => {
   const ids = Array.from({ length: 100_000 }, (_, i) => `c${String(i).padStart(7, '0')}`);
 
