@@ -128,6 +128,14 @@ describe('an incomplete placement', () => {
     expect([...model.placements.keys()]).toEqual(['home_banner']);
     expect(model.incomplete.get('waiting')).toBe("its fallback content 'not_yet' is not published yet");
   });
+
+  it('serves nobody through a stored rule the language refuses, and the rest as before', () => {
+    const strategies = [
+      strategy('broken', { rule: { tag: 'fund_buyer_30d', op: 'LIKE', values: ['x'] }, contents: ['a'], priority: 9 }),
+      strategy('fine', { contents: ['b'] }),
+    ];
+    expect(decide({ strategies }, customer('r1')).strategy).toBe('fine');
+  });
 });
 
 describe('traffic allocation', () => {

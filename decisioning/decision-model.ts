@@ -73,7 +73,14 @@ function liveStrategy(spec: StrategySpec, experiment: ExperimentSpec | null, typ
     return { spec, experiment, targeting: `audience '${audience}'`, matches: (c) => c.known && c.audiences.has(audience) };
   }
   if (spec.rule !== null) {
-    const rule = parseRule(spec.rule, `strategy ${spec.key}.rule`);
+    let rule: Rule;
+    try {
+      rule = parseRule(spec.rule, `strategy ${spec.key}.rule`);
+    } catch (error) {
+      // A stored rule the current language refuses serves nobody rather than failing every decision.
+      const why = error instanceof Error ? error.message : String(error);
+      return { spec, experiment, targeting: `an unreadable rule (${why})`, matches: () => false };
+    }
     return {
       spec,
       experiment,
