@@ -113,6 +113,31 @@ describe('choosing a strategy', () => {
   });
 });
 
+describe('an incomplete placement', () => {
+  it('is left out of the model, with the reason, while the others are served', () => {
+    const model = buildDecisionModel(
+      {
+        placements: [placement(), placement({ key: 'waiting', fallback: 'not_yet' })],
+        contents: [content('default')],
+        strategies: [],
+        experiments: [],
+      },
+      types,
+      TZ,
+    );
+    expect([...model.placements.keys()]).toEqual(['home_banner']);
+    expect(model.incomplete.get('waiting')).toBe("its fallback content 'not_yet' is not published yet");
+  });
+
+  it('serves nobody through a stored rule the language refuses, and the rest as before', () => {
+    const strategies = [
+      strategy('broken', { rule: { tag: 'fund_buyer_30d', op: 'LIKE', values: ['x'] }, contents: ['a'], priority: 9 }),
+      strategy('fine', { contents: ['b'] }),
+    ];
+    expect(decide({ strategies }, customer('r1')).strategy).toBe('fine');
+  });
+});
+
 describe('traffic allocation', () => {
   const ids = Array.from({ length: 100_000 }, (_, i) => `c${String(i).padStart(7, '0')}`);
 

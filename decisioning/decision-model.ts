@@ -31,6 +31,8 @@ export interface LivePlacement {
 /** The published definitions compiled for deciding: plain lookups and prepared targeting. */
 export interface DecisionModel {
   readonly placements: ReadonlyMap<string, LivePlacement>;
+  /** Published placements that cannot be served yet, and why (their fallback content is not published). */
+  readonly incomplete: ReadonlyMap<string, string>;
   /** The reporting time zone fatigue days and calendar periods are cut in. */
   readonly timeZone: string;
 }
@@ -38,8 +40,8 @@ export interface DecisionModel {
 /**
  * Compiles published definitions: each strategy's rule is parsed once and evaluated in
  * memory by the shared evaluator (`evaluateRule`) over the profile's tags; an unknown
- * customer matches no strategy. Definitions that reference something missing are a bug of
- * the caller (services check references before publishing) and throw.
+ * customer matches no strategy. A placement whose fallback content is not published yet (a
+ * placement is approved before its contents) is left out and listed in `incomplete`.
  *
  * ```ts
  * const model = buildDecisionModel(definitions, { dimensionType: () => 'string', tagType: () => 'string' }, 'Asia/Shanghai');
@@ -48,17 +50,21 @@ export interface DecisionModel {
 export function buildDecisionModel(definitions: DecisionDefinitions, types: RuleTypes, timeZone: string): DecisionModel {
   const experiments = new Map(definitions.experiments.map((e) => [e.key, e]));
   const placements = new Map<string, LivePlacement>();
+  const incomplete = new Map<string, string>();
   for (const spec of definitions.placements) {
     const contents = new Map(definitions.contents.filter((c) => c.placement === spec.key).map((c) => [c.key, c]));
     const fallback = contents.get(spec.fallback);
-    if (!fallback) throw new Error(`placement '${spec.key}': fallback content '${spec.fallback}' is not published`);
+    if (!fallback) {
+      incomplete.set(spec.key, `its fallback content '${spec.fallback}' is not published yet`);
+      continue;
+    }
     const strategies = definitions.strategies
       .filter((s) => s.placement === spec.key)
       .map((s) => liveStrategy(s, s.experiment ? (experiments.get(s.experiment) ?? null) : null, types))
       .sort((a, b) => b.spec.priority - a.spec.priority || (a.spec.key < b.spec.key ? -1 : a.spec.key > b.spec.key ? 1 : 0));
     placements.set(spec.key, { spec, fallback, contents, strategies });
   }
-  return { placements, timeZone };
+  return { placements, incomplete, timeZone };
 }
 
 function liveStrategy(spec: StrategySpec, experiment: ExperimentSpec | null, types: RuleTypes): LiveStrategy {
@@ -67,7 +73,14 @@ function liveStrategy(spec: StrategySpec, experiment: ExperimentSpec | null, typ
     return { spec, experiment, targeting: `audience '${audience}'`, matches: (c) => c.known && c.audiences.has(audience) };
   }
   if (spec.rule !== null) {
-    const rule = parseRule(spec.rule, `strategy ${spec.key}.rule`);
+    let rule: Rule;
+    try {
+      rule = parseRule(spec.rule, `strategy ${spec.key}.rule`);
+    } catch (error) {
+      // A stored rule the current language refuses serves nobody rather than failing every decision.
+      const why = error instanceof Error ? error.message : String(error);
+      return { spec, experiment, targeting: `an unreadable rule (${why})`, matches: () => false };
+    }
     return {
       spec,
       experiment,

@@ -158,6 +158,12 @@ export async function retireDecision<K extends DecisionKind>(
   checkDefinitionText('reason', reason);
   const current = await getDefinition<DecisionBody<K>>(context.db, kind, key);
   if (!current) throw new StrataError('NOT_FOUND', `no ${kind} ${quoteInput(key)}`);
+  if (kind === 'content') {
+    const { live } = await loadDecisionRegistry(context.db);
+    const users = live.placements.filter((p) => p.fallback === key).map((p) => p.key);
+    if (users.length > 0)
+      throw new StrataError('CONFLICT', `content ${quoteInput(key)} is the fallback of placement(s) ${users.join(', ')}; give them another fallback first`);
+  }
   return changeDefinition<DecisionBody<K>>(context.db, {
     kind,
     key,

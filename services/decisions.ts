@@ -117,6 +117,8 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       const served = await model();
       const placements = request.placements.map((key) => {
         const placement = served.placements.get(key);
+        const why = served.incomplete.get(key);
+        if (why) throw new StrataError('NOT_FOUND', `placements: placement ${quoteInput(key)} is published but not served: ${why}`);
         if (!placement)
           throw new StrataError('BAD_USER_INPUT', `placements: no live placement ${quoteInput(key)} (live: ${[...served.placements.keys()].join(', ')})`);
         return placement;

@@ -186,6 +186,11 @@ await describeEachEngine('decisions on %s', (engine) => {
     );
     expect(own.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     await as('opsB', 'mutation { approveDecisionDefinition(kind: PLACEMENT, key: "test_slot", expectedVersion: 1) { status } }');
+    // Published before its fallback content: not served yet, and the other placements still are.
+    const early = await post(server.keys.app, DECIDE, { c: 'c000020', p: ['test_slot'], k: null });
+    expect(early.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(early.errors?.[0]?.message).toMatch(/fallback content 'test_default' is not published yet/);
+    expect((await decide('c000020', ['home_banner']))[0]?.placement).toBe('home_banner');
     const bad = await post(server.keys.opsA, 'mutation($i: ContentInput!) { saveContent(input: $i) { status } }', {
       i: { key: 'test_bad', placement: 'test_slot', description: 'x', payload: { title: 42 } },
     });
@@ -204,6 +209,8 @@ await describeEachEngine('decisions on %s', (engine) => {
     const shown: string[] = [];
     for (let i = 0; i < 5; i++) shown.push(...(await decide('c000020', ['test_slot'])).map((a) => (a.fallback ? `fallback:${a.content.key}` : a.content.key)));
     expect(shown).toEqual(['test_a', 'test_a', 'test_b', 'test_b', 'fallback:test_default']);
+    const retireFallback = await post(server.keys.opsA, 'mutation { retireDecisionDefinition(kind: CONTENT, key: "test_default", reason: "x") { status } }');
+    expect(retireFallback.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     const history = await as('analyst', '{ decisionHistory(kind: STRATEGY, key: "test_everyone") { version status actor action } }');
     expect(history.decisionHistory.map((h: { action: string; actor: string }) => `${h.action}:${h.actor}`)).toEqual([
       'create:ops-a',
