@@ -1,3 +1,5 @@
+import type { ExperimentDefinitionSource } from '../services/experiment-definitions.ts';
+import { decisionExperimentSource } from '../services/decision-experiments.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
@@ -50,6 +52,8 @@ import { noteErrorCodes, observationOf } from './request-observation.ts';
 import { countRunsByStatus } from '../services/materialization-runs.ts';
 import type { EventCollector } from '../store/event-collector.ts';
 import type { PersonalDataLog } from '../store/personal-data-log.ts';
+import { createDecisionService } from '../services/decisions.ts';
+import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts';
 
 export interface App {
   readonly server: Server;
@@ -109,6 +113,8 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
     readonly logger?: Logger;
     /** The CLI's credential on the server owning a PGlite folder (api/local-credential.ts); unset accepts none. */
     readonly localToken?: string | undefined;
+    /** Where `experimentResults` finds experiment definitions. Default: the decision layer's published experiments. */
+    readonly experiments?: ExperimentDefinitionSource;
   };
 
 /**
@@ -148,7 +154,10 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     analyticsLoad: () => analytics.load(),
     materializationRuns: () => countRunsByStatus(database.probe),
   });
+  const subjectModel = domain.catalog.models.find((m) => m.name === domain.subject);
+  const timeZone = subjectModel?.timeZone ?? 'UTC';
   const collector = createEventCollector(database, domain.events, {
+    impressionCounting: { timeZone, eventName: PLACEMENT_IMPRESSION_EVENT },
     channels: domain.channels,
     maxPastDays: config.eventMaxPastDays,
     maxFutureMinutes: config.eventMaxFutureMinutes,
@@ -158,8 +167,10 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   const events = countedEvents(collector, metrics);
   const catalog = servingCatalog(domain.catalog, config);
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics);
+  const decisions = createDecisionService({ database, events, tags, timeZone, channels: domain.channels });
   const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000 });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
+  const experiments = config.experiments ?? decisionExperimentSource(decisions.cache);
   const personalData = countedReads(createPersonalDataLog(database.db), metrics);
   const authenticator = createAuthenticator(database, {
     anonymousRole: config.anonymousRole ?? null,
@@ -185,9 +196,11 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       domain,
       events,
       tags,
+      decisions,
       personalData,
       personalKeys: config.piiEncryptionKeys,
       analytics,
+      experiments,
       clientAddress: request.socket.remoteAddress ?? 'unknown',
       requestId: observationOf(request)?.requestId ?? 'unobserved',
       materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
@@ -246,6 +259,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       await apollo.stop();
       await personalData.close();
       authenticator.close();
+      decisions.close();
       return report;
     },
   };

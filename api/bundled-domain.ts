@@ -2,6 +2,8 @@ import type { Domain } from '../modeling/domain/define-domain.ts';
 import type { Database } from '../store/database.ts';
 import type { SeedOptions, SeedSummary } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
+import { wealthDemoDecisions } from '../domains/wealth/decisions.ts';
+import type { DecisionDefinitions } from '../decisioning/definitions.ts';
 
 /**
  * The composition root: the one platform module that picks the domain the CLI and the
@@ -27,3 +29,8 @@ export const bundledDemoData = {
     return (await import('../domains/wealth/demo-data/seed-demo-data.ts')).seedDemoData(database, options);
   },
 };
+
+/** The bundled domain's demo definitions of the decision layer (placements, contents, strategies, an experiment). */
+export function bundledDemoDecisions(): DecisionDefinitions {
+  return wealthDemoDecisions;
+}

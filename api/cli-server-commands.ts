@@ -49,6 +49,9 @@ export async function runStart(options: { port?: number }): Promise<void> {
     const { materializeDomain } = await import('./materialize-domain.ts');
     await materializeDomain(database, bundledDomain(), { maxDrift: config.materializeMaxDrift, statementTimeoutMs: config.materializeStatementTimeoutMs });
   }
+  const { seedDemoDecisions } = await import('./demo-decisions.ts');
+  const seeded = await seedDemoDecisions(database, bundledDomain());
+  if (seeded > 0) console.log(`published ${seeded} demo decision definitions (placements, contents, strategies, an experiment)`);
   // Only the embedded demo gets printed keys; with DATABASE_URL, create keys with `keys create`.
   const demoKeys = database.engine === 'pglite' ? await renewDemoKeys(database) : [];
   await serve(await app, database, config, lock, demoKeys);

@@ -115,6 +115,15 @@ function createProgram(): Command {
       console.log(`wrote ${options.out}`);
     });
   program
+    .command('print-placements')
+    .description("write the bundled domain's placements and their tracking events to codegen/placements.json (or --out), for the typed client")
+    .option('--out <file>', 'output file', 'codegen/placements.json')
+    .action(async (options: { out: string }) => {
+      const [{ placementsForClient }, { writeFile }] = await Promise.all([import('./placements-for-client.ts'), import('node:fs/promises')]);
+      await writeFile(options.out, placementsForClient());
+      console.log(`wrote ${options.out}`);
+    });
+  program
     .command('docs')
     .description('write the metric, model, tag, event and operation reference to docs/reference from the definitions')
     .action(async () => {

@@ -6,6 +6,8 @@ import type { Role } from '../services/authorization.ts';
 export const DEMO_KEYS: readonly (readonly [name: string, role: Role])[] = [
   ['demo-admin', 'admin'],
   ['demo-analyst', 'analyst'],
+  /** An app's key: `decide` and profile reads, as a mobile app calls them. */
+  ['demo-app', 'app'],
 ];
 
 export interface DemoKey {

@@ -10,6 +10,8 @@ import * as keyScopes from './0008-key-scopes.ts';
 import * as personalDataReads from './0009-personal-data-reads.ts';
 import * as wealthRiskAssessments from './0010-wealth-risk-assessments.ts';
 import * as currentProfiles from './0011-current-profiles.ts';
+import * as placementImpressionCounts from './0012-placement-impression-counts.ts';
+import * as goalsAndExposureIndex from './0013-goals-and-exposure-index.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -24,6 +26,8 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0009-personal-data-reads': personalDataReads,
   '0010-wealth-risk-assessments': wealthRiskAssessments,
   '0011-current-profiles': currentProfiles,
+  '0012-placement-impression-counts': placementImpressionCounts,
+  '0013-goals-and-exposure-index': goalsAndExposureIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

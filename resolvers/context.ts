@@ -10,6 +10,8 @@ import type { TagRuntime } from '../services/tag-runtime.ts';
 import type { Profile } from '../services/profiles.ts';
 import type { AnalyticsLane } from '../services/analytics-lane.ts';
 import type { Domain } from '../modeling/domain/define-domain.ts';
+import type { ExperimentDefinitionSource } from '../services/experiment-definitions.ts';
+import type { DecisionService } from '../services/decisions.ts';
 
 /** Who is calling and what they see, found once per request when a guarded field first runs. */
 export interface Session {
@@ -45,6 +47,8 @@ export interface RequestContext {
   readonly personalData: PersonalDataLog;
   /** The keys that decrypt the encrypted copies of personal event properties (none configured: undefined). */
   readonly personalKeys: EncryptionKeyring | undefined;
+  /** The decision layer: cached definitions and `decide`. */
+  readonly decisions: DecisionService;
   /** Validates and stores behaviour events (shared with `POST /v1/events`). */
   readonly events: EventCollector;
   /** A materialization moving more than this share of customers in any tag is held for an approver. */
@@ -53,6 +57,8 @@ export interface RequestContext {
   readonly materializeStatementTimeoutMs: number;
   /** The capped lane and connections of expensive reads: metric queries, previews, insight, audience counts, materialization. */
   readonly analytics: AnalyticsLane;
+  /** Experiment definitions by key, as experiment results need them. */
+  readonly experiments: ExperimentDefinitionSource;
   /** The address the request came from (the socket's peer): the rate-limit key of anonymous callers. */
   readonly clientAddress: string;
   /** The request's id (the client's `X-Request-Id`, or one generated), returned in `X-Request-Id` and written in its log lines. */

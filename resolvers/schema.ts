@@ -16,6 +16,11 @@ import './audit.ts';
 import './customer-events.ts';
 import './api-keys.ts';
 import './viewer.ts';
+import './decision-definitions.ts';
+import './decision-mutations.ts';
+import './decisions.ts';
+import './experiment-results.ts';
+import './goals.ts';
 
 /** The GraphQL schema of every area, each operation guarded by its policy. */
 export const schema: GraphQLSchema = enforcePolicies(builder.toSchema());

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The folders compiled into dist/ (tests excluded): keep in step with tsconfig.build.json. */
-const SOURCES = ['api', 'modeling', 'resolvers', 'services', 'store', 'migrations', 'domains'];
+const SOURCES = ['api', 'decisioning', 'modeling', 'resolvers', 'services', 'store', 'migrations', 'domains'];
 /** Files whose change means a rebuild besides the sources. */
 const INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
 const STAMP = '.build-stamp';

@@ -31,6 +31,19 @@ const PERMISSIONS = {
   /** A customer's stored events, personal properties decrypted for callers cleared for them. */
   'events.read': ['operator', 'admin'],
   'audit.read': ['admin'],
+  /** Placements, contents, strategies, experiments and their history. */
+  'decisions.read': ['analyst', 'operator', 'approver', 'admin'],
+  /** Drafting decision definitions, retiring them, strategies from audiences. */
+  'decisions.manage': ['operator', 'admin'],
+  /** Approving or rejecting another's decision definition (four eyes), promoting an experiment's winner. */
+  'decisions.review': ['operator', 'approver', 'admin'],
+  /** `decide`: what a customer sees, logged as an exposure. */
+  'decisions.decide': ['app', 'admin'],
+  /** Experiment results: aggregates over exposed customers. */
+  'experiments.results': ['analyst', 'operator', 'admin'],
+  /** Goals with their actuals read through the semantic layer. */
+  'goals.read': ['analyst', 'operator', 'admin'],
+  'goals.manage': ['operator', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -75,6 +88,26 @@ export const OPERATION_POLICIES = {
   'Mutation.createApiKey': 'keys.manage',
   'Mutation.revokeApiKey': 'keys.manage',
   'Audience.members': 'audiences.members',
+  'Query.placements': 'decisions.read',
+  'Query.contents': 'decisions.read',
+  'Query.strategies': 'decisions.read',
+  'Query.experiments': 'decisions.read',
+  'Query.decisionHistory': 'decisions.read',
+  'Mutation.savePlacement': 'decisions.manage',
+  'Mutation.saveContent': 'decisions.manage',
+  'Mutation.saveStrategy': 'decisions.manage',
+  'Mutation.saveExperiment': 'decisions.manage',
+  'Mutation.submitDecisionDefinition': 'decisions.manage',
+  'Mutation.approveDecisionDefinition': 'decisions.review',
+  'Mutation.rejectDecisionDefinition': 'decisions.review',
+  'Mutation.retireDecisionDefinition': 'decisions.manage',
+  'Mutation.createStrategyFromAudience': 'decisions.manage',
+  'Mutation.promoteExperiment': 'decisions.review',
+  'Mutation.decide': 'decisions.decide',
+  'Query.experimentResults': 'experiments.results',
+  'Query.goals': 'goals.read',
+  'Mutation.createGoal': 'goals.manage',
+  'Mutation.updateGoal': 'goals.manage',
 } as const satisfies Record<string, Action | typeof PUBLIC>;
 
 /**
@@ -122,6 +155,26 @@ export const OPERATION_CLASS_OF = {
   'Mutation.revokeApiKey': 'definitions',
   'Audience.members': 'analytics',
   'Audience.size': 'analytics',
+  'Query.placements': 'catalog',
+  'Query.contents': 'catalog',
+  'Query.strategies': 'catalog',
+  'Query.experiments': 'catalog',
+  'Query.decisionHistory': 'catalog',
+  'Mutation.savePlacement': 'definitions',
+  'Mutation.saveContent': 'definitions',
+  'Mutation.saveStrategy': 'definitions',
+  'Mutation.saveExperiment': 'definitions',
+  'Mutation.submitDecisionDefinition': 'definitions',
+  'Mutation.approveDecisionDefinition': 'definitions',
+  'Mutation.rejectDecisionDefinition': 'definitions',
+  'Mutation.retireDecisionDefinition': 'definitions',
+  'Mutation.createStrategyFromAudience': 'definitions',
+  'Mutation.promoteExperiment': 'definitions',
+  'Mutation.decide': 'profiles',
+  'Query.experimentResults': 'analytics',
+  'Query.goals': 'analytics',
+  'Mutation.createGoal': 'definitions',
+  'Mutation.updateGoal': 'definitions',
 } as const satisfies Record<keyof typeof OPERATION_POLICIES, OperationClass | null> & Record<string, OperationClass | null>;
 
 /** The highest sensitivity class each role may read row by row (a key or token may lower it). */

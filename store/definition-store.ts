@@ -4,7 +4,8 @@ import { jsonDiff, type Change } from './json-diff.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 
-export type DefinitionKind = 'tag' | 'audience';
+/** Tags and audiences, and the decision layer's placements, contents, strategies and experiments. */
+export type DefinitionKind = 'tag' | 'audience' | 'placement' | 'content' | 'strategy' | 'experiment';
 
 export interface StoredDefinition<Body = unknown> {
   readonly kind: DefinitionKind;
@@ -79,64 +80,62 @@ export interface DefinitionChange<Body> {
  * append-only audit log with its diff, all in one transaction.
  */
 export async function changeDefinition<Body>(db: Kysely<DatabaseSchema>, change: DefinitionChange<Body>): Promise<StoredDefinition<Body>> {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .selectFrom('strata.definitions')
-      .selectAll()
-      .where('kind', '=', change.kind)
-      .where('key', '=', change.key)
-      .forUpdate()
-      .executeTakeFirst();
-    const current = row ? toStored<Body>(row) : undefined;
-    if (change.expectedVersion === null && current)
-      throw new StrataError('CONFLICT', `${change.kind} ${quoteInput(change.key)} already exists (version ${current.version})`);
-    if (change.expectedVersion !== null && !current) throw new StrataError('NOT_FOUND', `no ${change.kind} ${quoteInput(change.key)}`);
-    if (current && change.expectedVersion !== null && current.version !== change.expectedVersion) {
-      throw new StrataError(
-        'CONFLICT',
-        `${change.kind} ${quoteInput(change.key)} is at version ${current.version}, not ${change.expectedVersion}; reload it and retry`,
-        { currentVersion: current.version },
-      );
-    }
-    const next = await change.apply(current, trx);
-    const version = current ? current.version + (next.bumpVersion ? 1 : 0) : 1;
-    const body = JSON.stringify(next.body);
-    if (current) {
-      await trx
-        .updateTable('strata.definitions')
-        .set({ version, status: next.status, body, updated_by: change.actor, updated_at: sql`now()` as never })
-        .where('kind', '=', change.kind)
-        .where('key', '=', change.key)
-        .execute();
-    } else {
-      await trx
-        .insertInto('strata.definitions')
-        .values({ kind: change.kind, key: change.key, version, status: next.status, body, updated_by: change.actor })
-        .execute();
-    }
-    const diff = jsonDiff(current ? { status: current.status, ...(current.body as object) } : {}, { status: next.status, ...(next.body as object) });
+  return db.transaction().execute((trx) => changeDefinitionIn(trx, change));
+}
+
+/** `changeDefinition` inside the caller's transaction, for changes of several definitions that commit together. */
+export async function changeDefinitionIn<Body>(trx: Transaction<DatabaseSchema>, change: DefinitionChange<Body>): Promise<StoredDefinition<Body>> {
+  const row = await trx
+    .selectFrom('strata.definitions')
+    .selectAll()
+    .where('kind', '=', change.kind)
+    .where('key', '=', change.key)
+    .forUpdate()
+    .executeTakeFirst();
+  const current = row ? toStored<Body>(row) : undefined;
+  if (change.expectedVersion === null && current)
+    throw new StrataError('CONFLICT', `${change.kind} ${quoteInput(change.key)} already exists (version ${current.version})`);
+  if (change.expectedVersion !== null && !current) throw new StrataError('NOT_FOUND', `no ${change.kind} ${quoteInput(change.key)}`);
+  if (current && change.expectedVersion !== null && current.version !== change.expectedVersion) {
+    throw new StrataError(
+      'CONFLICT',
+      `${change.kind} ${quoteInput(change.key)} is at version ${current.version}, not ${change.expectedVersion}; reload it and retry`,
+      { currentVersion: current.version },
+    );
+  }
+  const next = await change.apply(current, trx);
+  const version = current ? current.version + (next.bumpVersion ? 1 : 0) : 1;
+  const body = JSON.stringify(next.body);
+  if (current) {
     await trx
-      .insertInto('strata.audit_log')
-      .values({
-        actor: change.actor,
-        action: change.action,
-        kind: change.kind,
-        key: change.key,
-        version,
-        status: next.status,
-        body,
-        diff: JSON.stringify(diff),
-        reason: change.reason ?? null,
-      })
-      .execute();
-    const saved = await trx
-      .selectFrom('strata.definitions')
-      .selectAll()
+      .updateTable('strata.definitions')
+      .set({ version, status: next.status, body, updated_by: change.actor, updated_at: sql`now()` as never })
       .where('kind', '=', change.kind)
       .where('key', '=', change.key)
-      .executeTakeFirstOrThrow();
-    return toStored<Body>(saved);
-  });
+      .execute();
+  } else {
+    await trx
+      .insertInto('strata.definitions')
+      .values({ kind: change.kind, key: change.key, version, status: next.status, body, updated_by: change.actor })
+      .execute();
+  }
+  const diff = jsonDiff(current ? { status: current.status, ...(current.body as object) } : {}, { status: next.status, ...(next.body as object) });
+  await trx
+    .insertInto('strata.audit_log')
+    .values({
+      actor: change.actor,
+      action: change.action,
+      kind: change.kind,
+      key: change.key,
+      version,
+      status: next.status,
+      body,
+      diff: JSON.stringify(diff),
+      reason: change.reason ?? null,
+    })
+    .execute();
+  const saved = await trx.selectFrom('strata.definitions').selectAll().where('kind', '=', change.kind).where('key', '=', change.key).executeTakeFirstOrThrow();
+  return toStored<Body>(saved);
 }
 
 /** Every recorded change of a definition, oldest first. */

@@ -2,7 +2,7 @@ import type { EventDefinition } from '../modeling/events/define-event.ts';
 import { createEventValidator, type RejectionCode, type ValidEvent } from '../modeling/events/validate-event.ts';
 import { StrataError } from '../modeling/errors.ts';
 import type { Database } from './database.ts';
-import { ingestEvents, type QuarantinedEvent } from './event-store.ts';
+import { ingestEvents, type ImpressionCounting, type QuarantinedEvent } from './event-store.ts';
 import { createProtectionSource, type PersonalDataKeys } from './personal-data-source.ts';
 
 /** The most events one `trackEvents` call or `POST /v1/events` request may carry. */
@@ -38,6 +38,8 @@ export interface EventCollectorOptions {
    * is used (created in the database on first use); without an encryption key no copy is kept.
    */
   readonly personalData?: PersonalDataKeys;
+  /** Keeps the fatigue counters of placement impressions in the statement that stores them (store/event-store.ts). */
+  readonly impressionCounting?: ImpressionCounting;
 }
 
 /** Validates and stores behaviour events; `track` resolves only after the batch is committed. */
@@ -80,7 +82,7 @@ export function createEventCollector(database: Database, definitions: readonly E
         } else rejected.push({ index, ...check.rejection });
       });
       const personal = valid.some((e) => e.personalProperties.length > 0) || quarantine.length > 0;
-      const outcome = await ingestEvents(database, valid, quarantine, personal ? await protection() : undefined);
+      const outcome = await ingestEvents(database, valid, quarantine, personal ? await protection() : undefined, options.impressionCounting);
       return { ...outcome, rejected };
     },
   };

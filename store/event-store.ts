@@ -37,17 +37,31 @@ export async function ingestEvents(
   events: readonly ValidEvent[],
   quarantine: readonly QuarantinedEvent[] = [],
   protection?: PersonalDataProtection,
+  counting?: ImpressionCounting,
 ): Promise<IngestOutcome> {
   // Deduplicate first: the copy sealed must be the one of the event that wins.
   const { events: rows, vault } = protectEvents(uniqueSorted(events), protection);
   const held = uniqueSorted(quarantine).map((event) => protectQuarantined(event, protection));
   const write = async (db: Kysely<DatabaseSchema>) => ({
-    accepted: await insertEvents(db, rows, vault),
+    accepted: await insertEvents(db, rows, vault, counting),
     quarantined: await insertQuarantined(db, held),
   });
   // A single statement commits on its own; two must commit together.
   const written = rows.length > 0 && held.length > 0 ? await database.db.transaction().execute(write) : await write(database.db);
   return { ...written, duplicates: events.length + quarantine.length - written.accepted - written.quarantined };
+}
+
+/**
+ * Keeps the decision layer's fatigue counters (`strata.placement_impression_counts`) with
+ * the events: each newly inserted `placement_impression` of a known customer that names a
+ * `content_id` adds one to its customer, placement, content and day (cut in `timeZone`, the
+ * reporting time zone), in the statement that inserts it. A duplicate adds nothing, so a
+ * retried decision or batch never counts twice.
+ */
+export interface ImpressionCounting {
+  readonly timeZone: string;
+  /** The impression event's name (`placement_impression`). */
+  readonly eventName: string;
 }
 
 /**
@@ -66,7 +80,12 @@ function uniqueSorted<T extends { eventId: string }>(items: readonly T[]): T[] {
  * Sealed copies ride in a second one and are inserted by a data-modifying CTE of the same
  * statement, only for the event ids the first insert returned.
  */
-async function insertEvents(db: Kysely<DatabaseSchema>, rows: readonly ValidEvent[], vault: readonly VaultRow[]): Promise<number> {
+async function insertEvents(
+  db: Kysely<DatabaseSchema>,
+  rows: readonly ValidEvent[],
+  vault: readonly VaultRow[],
+  counting: ImpressionCounting | undefined,
+): Promise<number> {
   if (rows.length === 0) return 0;
   const {
     rows: [result],
@@ -79,9 +98,23 @@ async function insertEvents(db: Kysely<DatabaseSchema>, rows: readonly ValidEven
         "eventId" text, "customerId" text, "anonymousId" text, name text, "occurredAt" timestamptz,
         channel text, page text, "placementId" text, "productId" text, properties jsonb)
       on conflict (event_id) do nothing
-      returning event_id)${vault.length > 0 ? insertVault(vault) : sql``}
+      returning event_id, customer_id, placement_id, event_name, occurred_at, properties)${vault.length > 0 ? insertVault(vault) : sql``}${
+        counting && rows.some((r) => r.name === counting.eventName) ? countImpressions(counting) : sql``
+      }
     select count(*)::int as inserted from inserted`.execute(db);
   return result?.inserted ?? 0;
+}
+
+function countImpressions(counting: ImpressionCounting) {
+  return sql`,
+    counted as (
+      insert into strata.placement_impression_counts (customer_id, placement_id, content_id, day, impressions)
+      select customer_id, placement_id, properties->>'content_id', (occurred_at at time zone ${counting.timeZone})::date, count(*)::int
+      from inserted
+      where event_name = ${counting.eventName} and customer_id is not null and placement_id is not null and properties->>'content_id' is not null
+      group by 1, 2, 3, 4
+      on conflict (customer_id, day, placement_id, content_id)
+      do update set impressions = placement_impression_counts.impressions + excluded.impressions)`;
 }
 
 function insertVault(vault: readonly VaultRow[]) {

@@ -82,6 +82,20 @@ export interface DefinitionsTable {
   updated_at: Generated<Date>;
 }
 
+/** Goals (目标管理): dates travel as `YYYY-MM-DD` strings (no time zone shift). */
+export interface GoalsTable {
+  key: string;
+  metric: string;
+  target: number;
+  period_from: string;
+  period_to: string;
+  parent_key: string | null;
+  description: string | null;
+  version: number;
+  updated_by: string;
+  updated_at: Generated<Date>;
+}
+
 export interface AuditLogTable {
   id: Generated<string>;
   at: Generated<Date>;
@@ -183,6 +197,14 @@ export interface PersonalDataReadsTable {
   customer_ids: string[];
 }
 
+export interface PlacementImpressionCountsTable {
+  customer_id: string;
+  placement_id: string;
+  content_id: string;
+  day: DateOnly;
+  impressions: number;
+}
+
 export interface DatabaseSchema {
   'wealth.customers': CustomersTable;
   'wealth.products': ProductsTable;
@@ -193,6 +215,7 @@ export interface DatabaseSchema {
   'wealth.risk_assessments': RiskAssessmentsTable;
   'strata.definitions': DefinitionsTable;
   'strata.audit_log': AuditLogTable;
+  'strata.goals': GoalsTable;
   'strata.event_quarantine': EventQuarantineTable;
   'strata.event_pii': EventPiiTable;
   'strata.installation_secrets': InstallationSecretsTable;
@@ -202,4 +225,5 @@ export interface DatabaseSchema {
   'strata.current_profiles': CurrentProfilesView;
   'strata.api_keys': ApiKeysTable;
   'strata.personal_data_reads': PersonalDataReadsTable;
+  'strata.placement_impression_counts': PlacementImpressionCountsTable;
 }

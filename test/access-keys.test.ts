@@ -207,13 +207,14 @@ await describeEachEngine('API keys on %s', (engine) => {
     expect(secondRun.map((k) => [k.name, k.role])).toEqual([
       ['demo-admin', 'admin'],
       ['demo-analyst', 'analyst'],
+      ['demo-app', 'app'],
     ]);
     for (const [i, key] of secondRun.entries()) {
       expect(key.token).not.toBe(firstRun[i]?.token);
       expect((await refused(firstRun[i]?.token ?? '', VIEWER, undefined, other)).extensions?.code).toBe('UNAUTHENTICATED');
       expect((await other.ok(key.token, VIEWER)).viewer).toMatchObject({ name: key.name, role: key.role });
     }
-    expect((await keyNames()).filter((name) => name.startsWith('demo-'))).toEqual(['demo-admin', 'demo-analyst']);
+    expect((await keyNames()).filter((name) => name.startsWith('demo-'))).toEqual(['demo-admin', 'demo-analyst', 'demo-app']);
     const banner = demoKeysBanner(secondRun, 4321);
     for (const key of secondRun) expect(banner).toContain(key.token);
     expect(banner).toContain(`curl -s http://localhost:4321/graphql`);

@@ -22,6 +22,7 @@ interface Sample {
 }
 
 const tagInput = (key: string) => ({ key, kind: 'BOOLEAN', description: 'matrix', rule: { dimension: 'customer.age_band', op: 'EQ', values: ['25-34'] } });
+const goalInput = (key: string) => ({ key, metric: 'purchase_amount', target: 1000, period: { from: '2026-01-01', to: '2026-04-01' } });
 const slug = (caller: Caller) => caller.replace(/[^a-z]/g, '');
 
 await describeEachEngine('the policy catalogue on %s', (engine) => {
@@ -73,10 +74,68 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Mutation.createApiKey': { query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { token } }' },
     'Mutation.revokeApiKey': { query: 'mutation($n: String!) { revokeApiKey(name: $n) { revoked } }' },
     'Query.viewer': { query: '{ viewer { name role } }' },
+    'Query.experimentResults': { query: '{ experimentResults(key: "home_banner_copy") { variants { key exposures } srm { flagged } } }' },
+    'Query.goals': { query: '{ goals { key actual progress children { key contribution } } }' },
+    'Mutation.createGoal': { query: 'mutation($i: CreateGoalInput!) { createGoal(input: $i) { key version } }' },
+    'Mutation.updateGoal': { query: 'mutation($k: String!) { updateGoal(key: $k, expectedVersion: 1, input: { target: 2000 }) { version } }' },
     'Query.customerEvents': {
       query: '{ customerEvents(customerId: "c000001", from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z", first: 5) { hasMore } }',
     },
+    'Query.placements': { query: '{ placements { key } }' },
+    'Query.contents': { query: '{ contents { key } }' },
+    'Query.strategies': { query: '{ strategies { key } }' },
+    'Query.experiments': { query: '{ experiments { key } }' },
+    'Query.decisionHistory': { query: '{ decisionHistory(kind: PLACEMENT, key: "home_banner") { version } }' },
+    'Mutation.savePlacement': { query: 'mutation($i: PlacementInput!) { savePlacement(input: $i) { key } }' },
+    'Mutation.saveContent': { query: 'mutation($i: ContentInput!) { saveContent(input: $i) { key } }' },
+    'Mutation.saveStrategy': { query: 'mutation($i: StrategyInput!) { saveStrategy(input: $i) { key } }' },
+    'Mutation.saveExperiment': { query: 'mutation($i: ExperimentInput!) { saveExperiment(input: $i) { key } }' },
+    'Mutation.submitDecisionDefinition': {
+      query: 'mutation($k: String!) { submitDecisionDefinition(kind: STRATEGY, key: $k, expectedVersion: 1) { status } }',
+    },
+    'Mutation.approveDecisionDefinition': {
+      query: 'mutation($k: String!) { approveDecisionDefinition(kind: STRATEGY, key: $k, expectedVersion: 1) { status } }',
+    },
+    'Mutation.rejectDecisionDefinition': {
+      query: 'mutation($k: String!) { rejectDecisionDefinition(kind: STRATEGY, key: $k, expectedVersion: 1, reason: "no") { status } }',
+    },
+    'Mutation.retireDecisionDefinition': { query: 'mutation($k: String!) { retireDecisionDefinition(kind: STRATEGY, key: $k, reason: "over") { status } }' },
+    'Mutation.createStrategyFromAudience': {
+      query:
+        'mutation($k: String!) { createStrategyFromAudience(audience: "matrix_base", placement: "home_banner", content: "home_banner_default", key: $k) { key } }',
+    },
+    'Mutation.promoteExperiment': { query: 'mutation($k: String!) { promoteExperiment(key: $k, variant: "b") { key } }' },
+    'Mutation.decide': { query: 'mutation { decide(customerId: "c000001", placements: ["home_banner"]) { decisionId } }' },
   };
+
+  /** A decision definition drafted by another operator (`matrix-author`), optionally submitted, or published by an admin. */
+  const decisionDraft = async (kind: 'STRATEGY' | 'EXPERIMENT', input: Record<string, unknown>, through: 'draft' | 'submitted' | 'published') => {
+    const save = kind === 'STRATEGY' ? 'saveStrategy(input: $i)' : 'saveExperiment(input: $i)';
+    const type = kind === 'STRATEGY' ? 'StrategyInput' : 'ExperimentInput';
+    await ok(author, `mutation($i: ${type}!) { ${save} { key } }`, { i: input });
+    if (through === 'draft') return;
+    await ok(author, `mutation($k: String!) { submitDecisionDefinition(kind: ${kind}, key: $k, expectedVersion: 1) { status } }`, { k: input.key });
+    if (through === 'published')
+      await asAdmin(`mutation($k: String!) { approveDecisionDefinition(kind: ${kind}, key: $k, expectedVersion: 1) { status } }`, { k: input.key });
+  };
+  const strategyInput = (key: string, extra: Record<string, unknown> = {}) => ({
+    key,
+    placement: 'home_banner',
+    description: 'matrix',
+    contents: ['home_banner_default'],
+    ...extra,
+  });
+  const experimentInput = (key: string) => ({
+    key,
+    placement: 'home_banner',
+    description: 'matrix',
+    variants: [
+      { key: 'a', weight: 1, content: 'banner_fund_generic' },
+      { key: 'b', weight: 1, content: 'banner_fund_social_proof' },
+    ],
+    goal: { event: 'purchase_success', windowDays: 7 },
+  });
+  let author: string;
 
   /** Per call, the variables (and any setup) that make an allowed call succeed. */
   const prepare = async (field: string, caller: Caller): Promise<Record<string, unknown>> => {
@@ -107,8 +166,35 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
       }
       case 'Mutation.createLookalikeAudience':
         return { i: { key: `lal_${slug(caller)}`, seed: 'matrix_seed', size: 20 } };
+      case 'Mutation.savePlacement':
+        return { i: { key, channel: 'app', page: 'matrix', description: 'matrix', contentSchema: { type: 'object' }, fallback: 'matrix_default' } };
+      case 'Mutation.saveContent':
+        return { i: { key, placement: 'home_banner', description: 'matrix', payload: { title: 'matrix', link: 'https://example.com' } } };
+      case 'Mutation.saveStrategy':
+        return { i: strategyInput(key) };
+      case 'Mutation.saveExperiment':
+        return { i: experimentInput(key) };
+      case 'Mutation.submitDecisionDefinition':
+      case 'Mutation.retireDecisionDefinition':
+        await decisionDraft('STRATEGY', strategyInput(key), 'draft');
+        return { k: key };
+      case 'Mutation.approveDecisionDefinition':
+      case 'Mutation.rejectDecisionDefinition':
+        await decisionDraft('STRATEGY', strategyInput(key), 'submitted');
+        return { k: key };
+      case 'Mutation.createStrategyFromAudience':
+        return { k: key };
+      case 'Mutation.promoteExperiment':
+        await decisionDraft('EXPERIMENT', experimentInput(key), 'published');
+        await decisionDraft('STRATEGY', strategyInput(`${key}_s`, { contents: [], experiment: key }), 'published');
+        return { k: key };
       case 'Mutation.createAudience':
         return { i: { key: `aud_${slug(caller)}`, rule: { tag: 'risk_level', op: 'EQ', values: ['C3'] } } };
+      case 'Mutation.createGoal':
+        return { i: goalInput(`goal_${slug(caller)}`) };
+      case 'Mutation.updateGoal':
+        await asAdmin('mutation($i: CreateGoalInput!) { createGoal(input: $i) { key } }', { i: goalInput(key) });
+        return { k: key };
       case 'Mutation.createApiKey':
         return { i: { name: `made-by-${slug(caller)}`, role: 'analyst' } };
       case 'Mutation.revokeApiKey':
@@ -134,7 +220,15 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
 
   beforeAll(async () => {
     const keys = Object.fromEntries(ROLES.map((role) => [role, [`matrix-${role}`, role] as const])) as Record<Role, readonly [string, Role]>;
-    server = await startDemoServer(engine, { customers: 300, seed: 5, keys, app: { materializeMaxDrift: 0, authFailureLimit: 0 } });
+    server = await startDemoServer(engine, {
+      customers: 300,
+      seed: 5,
+      keys,
+      app: {
+        materializeMaxDrift: 0,
+        authFailureLimit: 0,
+      },
+    });
     Object.assign(tokens, server.keys, { anonymous: null });
     // A key that worked (and is cached by the server), then revoked through the API.
     revoked = await createApiKey(server.database.db, 'matrix-revoked', 'admin');
@@ -148,6 +242,7 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
       'mutation { createAudience(input: { key: "matrix_seed", rule: { tag: "risk_level", op: IN, values: ["C1", "C2", "C3"] } }) { key } }',
     );
     await draft('matrix_seen', 'draft');
+    author = await createApiKey(server.database.db, 'matrix-author', 'operator');
   }, 300_000);
   afterAll(() => server?.close());
 

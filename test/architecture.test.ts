@@ -2,18 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 
-const LAYERS = ['api', 'resolvers', 'services', 'modeling', 'store', 'migrations', 'domains'] as const;
+const LAYERS = ['api', 'resolvers', 'services', 'decisioning', 'modeling', 'store', 'migrations', 'domains'] as const;
 
 /** What each layer may import: dependencies point one way, api -> resolvers -> services -> core. */
 const ALLOWED: Record<string, readonly string[]> = {
-  api: ['api', 'resolvers', 'services', 'modeling', 'store', 'migrations', 'domains'],
-  resolvers: ['resolvers', 'services', 'modeling', 'store', 'domains'],
-  services: ['services', 'modeling', 'store'],
-  domains: ['domains', 'modeling', 'store'],
+  api: ['api', 'resolvers', 'services', 'decisioning', 'modeling', 'store', 'migrations', 'domains'],
+  resolvers: ['resolvers', 'services', 'decisioning', 'modeling', 'store', 'domains'],
+  services: ['services', 'decisioning', 'modeling', 'store'],
+  /** Pure decision logic over plain definitions and the condition language: no database, no server. */
+  decisioning: ['decisioning', 'modeling'],
+  domains: ['domains', 'decisioning', 'modeling', 'store'],
   store: ['store', 'migrations', 'modeling'],
   migrations: ['migrations'],
   modeling: ['modeling'],
 };
+
+/** Packages decisioning may import: plain computation, no I/O. */
+const PURE_PACKAGES: readonly string[] = ['jstat', 'ajv'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -111,6 +116,17 @@ describe('architecture', () => {
       .flatMap((f) =>
         importsOf(f)
           .filter((s) => /^(graphql|@apollo|@pothos)/.test(s))
+          .map((s) => `${f} imports ${s}`),
+      );
+    expect(offending).toEqual([]);
+  });
+
+  it('keeps decisioning pure: no database, server or Node-specific imports', () => {
+    const offending = files
+      .filter((f) => f.startsWith('decisioning/'))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((s) => !s.startsWith('.') && !PURE_PACKAGES.includes(s))
           .map((s) => `${f} imports ${s}`),
       );
     expect(offending).toEqual([]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { generate, loadContext } from '@graphql-codegen/cli';
 import { printSortedSchema } from '../resolvers/schema.ts';
+import { placementsForClient } from '../api/placements-for-client.ts';
 
 const STALE = 'out of date: run `npm run codegen` and commit the result';
 
@@ -9,6 +10,11 @@ describe('generated files', () => {
   it('codegen/schema.graphql is the printed schema', async () => {
     const checkedIn = await readFile('codegen/schema.graphql', 'utf8');
     expect(checkedIn, `codegen/schema.graphql is ${STALE}`).toBe(printSortedSchema());
+  });
+
+  it('codegen/placements.json lists the bundled placements the typed client tracks', async () => {
+    const checkedIn = await readFile('codegen/placements.json', 'utf8');
+    expect(checkedIn, `codegen/placements.json is ${STALE}`).toBe(placementsForClient());
   });
 
   it('codegen/generated matches what graphql-codegen produces from codegen.yml', async () => {

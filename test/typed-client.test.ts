@@ -117,6 +117,8 @@ function operationVariables(id: string): Record<string, Record<string, unknown>>
       },
     },
     CreateLookalikeAudienceDocument: { input: { key: 'typed_client_lookalike', seed: 'typed_client_mass', size: 20 } },
+    DecideDocument: { customerId: id, placements: ['home_banner', 'wealth_mall_top'], channel: 'app' },
+    PlacementsDocument: {},
   };
 }
 

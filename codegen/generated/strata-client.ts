@@ -53,6 +53,12 @@ export type AudienceRef = {
   rule?: RuleInput | null | undefined;
 };
 
+/** A calendar period of the reporting time zone; weeks start on Monday. */
+export type CalendarPeriod =
+  | 'DAY'
+  | 'MONTH'
+  | 'WEEK';
+
 export type ColumnKind =
   | 'DIMENSION'
   | 'METRIC';
@@ -89,6 +95,10 @@ export type DatePart =
   | 'QUARTER'
   | 'WEEK'
   | 'YEAR';
+
+export type FatigueScope =
+  | 'CONTENT'
+  | 'PLACEMENT';
 
 /** Declared bins of a numeric feature: edges e1 < e2 < ... cut `< e1`, `[e1, e2)`, ..., `>= en`. Without them a numeric feature is cut at its deciles. */
 export type FeatureBinsInput = {
@@ -304,6 +314,21 @@ export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type CatalogQuery = { catalog: { models: Array<{ name: string, description: string, owner: string, status: Status, primaryKey: Array<string>, timeZone: string, dimensions: Array<{ name: string, type: string, description: string, grain: string | null, sensitivity: string, subDaySensitivity: string | null }>, measures: Array<{ name: string, aggregation: string, description: string, sensitivity: string }> }>, metrics: Array<{ name: string, type: string, description: string, owner: string, status: Status, timeDimension: string | null, dimensions: Array<string>, lineage: { models: Array<string>, measures: Array<string>, tables: Array<string> | null } }>, tags: Array<{ key: string, kind: TagKind, description: string, category: string, owner: string, status: Status, version: number, valueType: string, values: Array<string>, sensitivity: string, origin: string }>, events: Array<{ name: string, description: string, owner: string, requires: Array<string>, properties: Array<{ name: string, type: string, required: boolean, allowedValues: Array<string | number | boolean> | null, sensitivity: string, description: string | null }> }> } };
 
+export type DecideMutationVariables = Exact<{
+  customerId: string;
+  placements: Array<string> | string;
+  channel?: string | null | undefined;
+  idempotencyKey?: string | null | undefined;
+}>;
+
+
+export type DecideMutation = { decide: Array<{ placement: string, decisionId: string, strategy: string | null, experiment: string | null, variant: string | null, fallback: boolean, reason: string, content: { key: string, payload: unknown } }> };
+
+export type PlacementsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PlacementsQuery = { placements: Array<{ key: string, channel: string, page: string, fallback: { key: string } | null, fatigue: Array<{ scope: FatigueScope, maxImpressions: number, windowDays: number | null, period: CalendarPeriod | null }>, tracking: { impressionEvent: string, clickEvent: string } }> };
+
 export type TrackEventsMutationVariables = Exact<{
   events: Array<TrackEventInput> | TrackEventInput;
 }>;
@@ -512,6 +537,52 @@ query Catalog {
 }
 `);
 
+export const DecideDocument = new TypedDocumentString<DecideMutation, DecideMutationVariables>(`
+mutation Decide($customerId: String!, $placements: [String!]!, $channel: String, $idempotencyKey: String) {
+  decide(
+    customerId: $customerId
+    placements: $placements
+    context: {channel: $channel}
+    idempotencyKey: $idempotencyKey
+  ) {
+    placement
+    decisionId
+    content {
+      key
+      payload
+    }
+    strategy
+    experiment
+    variant
+    fallback
+    reason
+  }
+}
+`);
+
+export const PlacementsDocument = new TypedDocumentString<PlacementsQuery, PlacementsQueryVariables>(`
+query Placements {
+  placements {
+    key
+    channel
+    page
+    fallback {
+      key
+    }
+    fatigue {
+      scope
+      maxImpressions
+      windowDays
+      period
+    }
+    tracking {
+      impressionEvent
+      clickEvent
+    }
+  }
+}
+`);
+
 export const TrackEventsDocument = new TypedDocumentString<TrackEventsMutation, TrackEventsMutationVariables>(`
 mutation TrackEvents($events: [TrackEventInput!]!) {
   trackEvents(events: $events) {
@@ -696,3 +767,61 @@ query TagPreview($rule: RuleInput, $tag: UpdateTagInput, $kind: TagKind) {
   }
 }
 `);
+/** The placements this client was generated for. */
+export type PlacementKey = 'home_banner' | 'mini_program_home' | 'wealth_mall_top';
+
+/** What a tracking function needs from a `decide` answer: send the decision back with the click. */
+export interface PlacementDecisionRef {
+  readonly placement: string;
+  readonly decisionId: string;
+  readonly content: { readonly key: string };
+  readonly strategy?: string | null;
+  readonly experiment?: string | null;
+  readonly variant?: string | null;
+  readonly fallback: boolean;
+}
+
+/** The click of one decision: a unique event id, the customer, and when (default now). */
+export interface PlacementClick {
+  readonly decision: PlacementDecisionRef;
+  readonly customerId: string;
+  readonly eventId: string;
+  readonly occurredAt?: string;
+}
+
+function placementClickEvent(placement: PlacementKey, name: string, page: string, channel: string, click: PlacementClick): TrackEventInput {
+  const d = click.decision;
+  if (d.placement !== placement) throw new Error(`a decision of placement '${d.placement}' tracked as a click of '${placement}'`);
+  return {
+    eventId: click.eventId,
+    name,
+    customerId: click.customerId,
+    occurredAt: click.occurredAt ?? new Date().toISOString(),
+    channel,
+    page,
+    placementId: placement,
+    properties: {
+      decision_id: d.decisionId,
+      content_id: d.content.key,
+      fallback: d.fallback,
+      ...(d.strategy ? { strategy_id: d.strategy } : {}),
+      ...(d.experiment ? { experiment: d.experiment } : {}),
+      ...(d.variant ? { variant: d.variant } : {}),
+    },
+  };
+}
+
+/** The banner at the top of the app home page. Builds its `placement_click` event for `trackEvents` (impressions are logged by `decide`). */
+export function trackHomeBannerClick(click: PlacementClick): TrackEventInput {
+  return placementClickEvent('home_banner', "placement_click", "home", "app", click);
+}
+
+/** The hero card of the bank's WeChat mini program. Builds its `placement_click` event for `trackEvents` (impressions are logged by `decide`). */
+export function trackMiniProgramHomeClick(click: PlacementClick): TrackEventInput {
+  return placementClickEvent('mini_program_home', "placement_click", "mini_home", "wechat_miniprogram", click);
+}
+
+/** The first card of the wealth mall (理财商城). Builds its `placement_click` event for `trackEvents` (impressions are logged by `decide`). */
+export function trackWealthMallTopClick(click: PlacementClick): TrackEventInput {
+  return placementClickEvent('wealth_mall_top', "placement_click", "wealth_mall", "app", click);
+}

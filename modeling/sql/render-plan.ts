@@ -14,8 +14,8 @@ export function renderPlan(index: CatalogIndex, plan: MetricPlan, fetchLimit: nu
   return sql`${planStatement(index, plan)} ${orderBy(plan)} LIMIT ${fetchLimit} OFFSET ${plan.query.offset}`;
 }
 
-/** The statement of a plan without order and limit: usable as a subquery. */
-function planStatement(index: CatalogIndex, plan: MetricPlan): RawBuilder<unknown> {
+/** The statement of a plan without order and limit: usable as a subquery (experiment results read per-customer metric values through it). */
+export function planStatement(index: CatalogIndex, plan: MetricPlan): RawBuilder<unknown> {
   const subqueries = new Map(plan.subqueries.map((s) => [subqueryKey(s.metric, s.groupBy), s.plan]));
   const subquery: MetricSubquery = (metric, groupBy) => {
     const found = subqueries.get(subqueryKey(metric, groupBy));

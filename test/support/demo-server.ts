@@ -5,6 +5,7 @@ import type { Role } from '../../services/authorization.ts';
 import type { Engine } from '../../store/database.ts';
 import { createTestDatabase, type TestDatabase } from './engines.ts';
 import { bundledDomain } from '../../api/bundled-domain.ts';
+import { seedDemoDecisions } from '../../api/demo-decisions.ts';
 
 export interface DemoServer<K extends string> {
   readonly database: TestDatabase;
@@ -30,6 +31,8 @@ export async function startDemoServer<K extends string>(
   let app: App | undefined;
   try {
     await seedDemoData(database, { customers: options.customers, seed: options.seed });
+    // As `npm start` does: the demo's placements, contents, strategies and experiment.
+    await seedDemoDecisions(database, bundledDomain());
     app = await createApp(database, bundledDomain(), { dev: true, maxBodyBytes: 1_000_000, anonymousRole: null, ...options.app });
     const base = `http://127.0.0.1:${await app.listen(0)}`;
     const keys = {} as Record<K, string>;

@@ -82,6 +82,14 @@ const API_MD: readonly string[] = [
   `mutation { trackEvents(events: [{ eventId: "e-1", name: "placement_click", customerId: "c000042",
   occurredAt: "2026-06-01T08:00:00Z", channel: "app", placementId: "home_banner", properties: {} }]) {
   accepted duplicates rejected { index code message } } }`,
+  `mutation { decide(customerId: "c000042", placements: ["home_banner", "wealth_mall_top"], context: { channel: "app" }) {
+  placement decisionId content { key payload } strategy experiment variant fallback reason } }`,
+  `query { placements { key channel page fallback { key } fatigue { maxImpressions windowDays scope } tracking { impressionEvent clickEvent } } }`,
+  `query { experiments { key placement status seed hashVersion coverage variants { key weight content { key } } goal { metric event windowDays } } }`,
+  `query { experimentResults(key: "home_banner_copy") {
+  variants { key exposures conversions rate absoluteLift relativeLift ciLow ciHigh pValue }
+  srm { chiSquare pValue flagged } } }`,
+  `query { goals { key metric target period { from to } actual progress parent } }`,
 ];
 
 /** Variables for the operations of codegen/operations that declare required ones, by operation name. */
@@ -113,6 +121,7 @@ const CODEGEN_VARIABLES: Readonly<Record<string, Record<string, unknown>>> = {
   },
   CreateLookalikeAudience: { input: { key: 'codegen_lal', seed: 'typed_client_mass', size: 50 } },
   TagPreview: { rule: { dimension: 'customer.age_band', op: 'IN', values: ['18-24'] } },
+  Decide: { customerId: 'c000042', placements: ['home_banner', 'wealth_mall_top'], channel: 'app' },
 };
 
 /** Each named operation of each codegen/operations document, sent as the typed client sends it. */

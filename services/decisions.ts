@@ -1,0 +1,222 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type DataLoader from 'dataloader';
+import type { Database } from '../store/database.ts';
+import type { EventCollector } from '../store/event-collector.ts';
+import { readImpressionCounts, readLoggedDecisions, type LoggedDecision } from '../store/decision-store.ts';
+import { StrataError } from '../modeling/errors.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
+import { tagValueType } from '../modeling/tags/tag-definition.ts';
+import type { ValueType } from '../modeling/conditions/compare.ts';
+import { buildDecisionModel, type DecisionModel, type TargetedCustomer } from '../decisioning/decision-model.ts';
+import { decidePlacement, type PlacementDecision } from '../decisioning/decide-placement.ts';
+import { earliestWindowStart } from '../decisioning/fatigue.ts';
+import { localDay } from '../decisioning/calendar-days.ts';
+import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts';
+import type { ContentSpec } from '../decisioning/definitions.ts';
+import { createDecisionCache, type DecisionCache } from './decision-registry.ts';
+import type { TagRuntime } from './tag-runtime.ts';
+import type { Profile } from './profiles.ts';
+
+/** One placement's answer of `decide`, as API.md shapes it. */
+export interface DecisionAnswer extends Omit<PlacementDecision, 'content'> {
+  readonly decisionId: string;
+  readonly content: { readonly key: string; readonly payload: unknown };
+}
+
+export interface DecideRequest {
+  readonly customerId: string;
+  readonly placements: readonly string[];
+  readonly channel: string | null;
+  /**
+   * The client's key for this request: a retry with the same key, customer and placements gets
+   * the decision ids (and answers) of the first call, and logs nothing twice.
+   */
+  readonly idempotencyKey: string | null;
+  /** The caller's view of profiles (scoped, masked by clearance, reads logged). */
+  readonly profiles: DataLoader<string, Profile | null>;
+}
+
+export interface DecisionService {
+  decide(request: DecideRequest): Promise<DecisionAnswer[]>;
+  /** The compiled definitions this instance serves (cached; refreshed on every change). */
+  model(): Promise<DecisionModel>;
+  readonly cache: DecisionCache<(types: TagTypes) => DecisionModel>;
+  close(): void;
+}
+
+type TagTypes = ReadonlyMap<string, ValueType>;
+
+export interface DecisionServiceOptions {
+  readonly database: Database;
+  readonly events: EventCollector;
+  readonly tags: TagRuntime;
+  readonly timeZone: string;
+  readonly channels: readonly string[];
+  /** The decision clock; tests pass a fixed one. */
+  readonly now?: () => Date;
+}
+
+/** The most placements one `decide` call may ask for. */
+export const MAX_PLACEMENTS_PER_DECISION = 10;
+
+/**
+ * The decision id of a placement in a request: with an idempotency key, derived from it, the
+ * customer and the placement (so a retry gets the same id and the impression's primary key
+ * refuses the second copy); without one, random.
+ */
+export function decisionIdFor(customerId: string, placement: string, idempotencyKey: string | null): string {
+  if (idempotencyKey === null) return `dec_${randomUUID().replaceAll('-', '')}`;
+  return `dec_${createHash('sha256').update(`${customerId}\u0000${idempotencyKey}\u0000${placement}`).digest('hex').slice(0, 32)}`;
+}
+
+function checkRequest(request: DecideRequest, channels: readonly string[]): void {
+  if (!request.customerId || request.customerId.length > 128) throw new StrataError('BAD_USER_INPUT', 'customerId: 1-128 characters');
+  if (request.placements.length === 0 || request.placements.length > MAX_PLACEMENTS_PER_DECISION)
+    throw new StrataError('BAD_USER_INPUT', `placements: from 1 to ${MAX_PLACEMENTS_PER_DECISION} placement keys`);
+  if (new Set(request.placements).size !== request.placements.length) throw new StrataError('BAD_USER_INPUT', 'placements: a placement is listed twice');
+  if (request.idempotencyKey !== null && (request.idempotencyKey.length < 8 || request.idempotencyKey.length > 128))
+    throw new StrataError('BAD_USER_INPUT', 'idempotencyKey: 8-128 characters, unique per request (a UUID)');
+  if (request.channel !== null && !channels.includes(request.channel))
+    throw new StrataError('BAD_USER_INPUT', `context.channel: ${quoteInput(request.channel)} is not a channel (one of ${channels.join(', ')})`);
+}
+
+/**
+ * `decide`: the customer's profile (one read), their fatigue counters (one index probe), the
+ * pure decision per placement over the cached definitions, then every decision logged as a
+ * `placement_impression` through the event collector, which adds to the fatigue counters in
+ * the same statement.
+ */
+export function createDecisionService(options: DecisionServiceOptions): DecisionService {
+  const { database, events, tags, timeZone } = options;
+  const now = options.now ?? (() => new Date());
+  const cache = createDecisionCache(database.db, database.changes, (registry) => {
+    const byTypes = new WeakMap<TagTypes, DecisionModel>();
+    return (types: TagTypes) => {
+      let model = byTypes.get(types);
+      if (!model) {
+        model = buildDecisionModel(registry.live, { dimensionType: () => 'string', tagType: (key) => types.get(key) ?? 'string' }, timeZone);
+        byTypes.set(types, model);
+      }
+      return model;
+    };
+  });
+  const typesOf = new WeakMap<object, TagTypes>();
+  const model = async (): Promise<DecisionModel> => {
+    const [{ model: compiled }, registry] = await Promise.all([cache.current(), tags.registry()]);
+    let types = typesOf.get(registry);
+    if (!types) typesOf.set(registry, (types = new Map([...registry.live].map(([key, tag]) => [key, tagValueType(tag)]))));
+    return compiled(types);
+  };
+
+  return {
+    cache,
+    model,
+    close: cache.close,
+    async decide(request) {
+      checkRequest(request, options.channels);
+      const served = await model();
+      const placements = request.placements.map((key) => {
+        const placement = served.placements.get(key);
+        const why = served.incomplete.get(key);
+        if (why) throw new StrataError('NOT_FOUND', `placements: placement ${quoteInput(key)} is published but not served: ${why}`);
+        if (!placement)
+          throw new StrataError('BAD_USER_INPUT', `placements: no live placement ${quoteInput(key)} (live: ${[...served.placements.keys()].join(', ')})`);
+        return placement;
+      });
+      const ids = request.placements.map((p) => decisionIdFor(request.customerId, p, request.idempotencyKey));
+      const logged = request.idempotencyKey === null ? new Map<string, LoggedDecision>() : await loggedById(database, ids);
+      const at = now();
+      const pending = placements.filter((_p, i) => !logged.has(ids[i] as string));
+      // The profile and the fatigue counters are read at once (two connections on PostgreSQL).
+      const since = earliestWindowStart(
+        pending.map((p) => p.spec),
+        localDay(at, timeZone),
+      );
+      const [profile, allCounts] =
+        pending.length > 0
+          ? await Promise.all([request.profiles.load(request.customerId), readImpressionCounts(database, request.customerId, since)])
+          : [null, []];
+      const customer = targeted(request.customerId, profile);
+      const counts = customer.known ? allCounts : [];
+      const answers: DecisionAnswer[] = placements.map((placement, i) => {
+        const decisionId = ids[i] as string;
+        const before = logged.get(decisionId);
+        if (before) return replayed(decisionId, placement.spec.key, before, placement.contents, placement.fallback);
+        const decision = decidePlacement({ placement, customer, counts, now: at, timeZone });
+        return { ...decision, decisionId, content: { key: decision.content.key, payload: decision.content.payload } };
+      });
+      await logImpressions(events, request, answers, logged, at, placements);
+      return answers;
+    },
+  };
+}
+
+async function loggedById(database: Database, ids: readonly string[]): Promise<Map<string, LoggedDecision>> {
+  return new Map((await readLoggedDecisions(database, ids)).map((row) => [row.event_id, row]));
+}
+
+function targeted(id: string, profile: Profile | null): TargetedCustomer {
+  if (!profile) return { id, known: false, tags: {}, audiences: new Set() };
+  const tags: Record<string, unknown> = {};
+  for (const tag of profile.tags) if (!tag.masked) tags[tag.key] = tag.value;
+  return { id, known: true, tags, audiences: new Set(profile.audiences) };
+}
+
+/** The answer a logged decision gave, with the content's current payload. */
+function replayed(
+  decisionId: string,
+  placement: string,
+  logged: LoggedDecision,
+  contents: ReadonlyMap<string, ContentSpec>,
+  fallback: ContentSpec,
+): DecisionAnswer {
+  const p = logged.properties;
+  const text = (name: string) => (typeof p[name] === 'string' ? (p[name] as string) : null);
+  // The content logged, with its payload as published now (null once it is retired).
+  const key = text('content_id') ?? fallback.key;
+  return {
+    decisionId,
+    placement,
+    content: { key, payload: (contents.get(key) ?? (key === fallback.key ? fallback : null))?.payload ?? null },
+    strategy: text('strategy_id'),
+    experiment: text('experiment'),
+    variant: text('variant'),
+    fallback: p.fallback === true,
+    reason: `${text('reason') ?? 'decided before'} (a retry: the decision logged first)`,
+  };
+}
+
+async function logImpressions(
+  events: EventCollector,
+  request: DecideRequest,
+  answers: readonly DecisionAnswer[],
+  logged: ReadonlyMap<string, LoggedDecision>,
+  at: Date,
+  placements: readonly { spec: { channel: string; page: string } }[],
+): Promise<void> {
+  const fresh = answers.flatMap((answer, i) => (logged.has(answer.decisionId) ? [] : [{ answer, spec: placements[i]?.spec }]));
+  if (fresh.length === 0) return;
+  const result = await events.track(
+    fresh.map(({ answer, spec }) => ({
+      eventId: answer.decisionId,
+      name: PLACEMENT_IMPRESSION_EVENT,
+      customerId: request.customerId,
+      occurredAt: at.toISOString(),
+      channel: request.channel ?? spec?.channel,
+      page: spec?.page,
+      placementId: answer.placement,
+      properties: {
+        decision_id: answer.decisionId,
+        content_id: answer.content.key,
+        fallback: answer.fallback,
+        reason: answer.reason.slice(0, 1000),
+        position: 0,
+        ...(answer.strategy ? { strategy_id: answer.strategy } : {}),
+        ...(answer.experiment ? { experiment: answer.experiment } : {}),
+        ...(answer.variant ? { variant: answer.variant } : {}),
+      },
+    })),
+  );
+  if (result.rejected.length > 0)
+    throw new Error(`decision impressions were refused by the event collector: ${result.rejected.map((r) => r.message).join('; ')}`);
+}

@@ -1,0 +1,130 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { SemanticLayer } from '../modeling/semantic-layer.ts';
+import type { Metric } from '../modeling/catalog/types.ts';
+import { planStatement } from '../modeling/sql/render-plan.ts';
+import { StrataError } from '../modeling/errors.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
+import { type ExperimentSums, exposureDays, exposuresSql, NO_SUMS, type SumsRow, toSums, totalsSql } from './experiment-exposures.ts';
+
+/** How a metric is read per customer: a SIMPLE metric's value, or a RATIO's numerator and denominator. */
+export type MetricShape = { kind: 'simple'; metric: string } | { kind: 'ratio'; numerator: string; denominator: string };
+
+const ADDITIVE = ['sum', 'count', 'sum_boolean'];
+
+/** Refuses a metric whose per-customer value does not add up over days (with a coded error). */
+function checkAdditive(layer: SemanticLayer, definition: Metric, asPartOf?: string): void {
+  const what = asPartOf ? `metric ${quoteInput(definition.name)} (in ${quoteInput(asPartOf)})` : `metric ${quoteInput(definition.name)}`;
+  if (definition.type !== 'SIMPLE' || definition.joinToTimeSpine)
+    throw new StrataError(
+      'INVALID_QUERY',
+      `${what} is ${definition.type}: experiments read SIMPLE metrics (or RATIOs of them) that add up per customer over days`,
+    );
+  const { measure } = layer.index.measure(definition.measure);
+  if (!ADDITIVE.includes(measure.aggregation) || measure.nonAdditive)
+    throw new StrataError(
+      'INVALID_QUERY',
+      `${what} aggregates with ${measure.aggregation}${measure.nonAdditive ? ' (semi-additive)' : ''}: per-customer values need sum or count`,
+    );
+}
+
+/**
+ * The shape of a goal or guardrail metric: SIMPLE over a `sum`, `count` or `sum_boolean`
+ * measure (not semi-additive, no time spine; its filter applies), or a RATIO of two such
+ * metrics without input filters or offsets. Anything else is refused with a coded error.
+ */
+export function metricShape(layer: SemanticLayer, metric: string): MetricShape {
+  const definition = layer.index.metrics.get(metric);
+  if (!definition) throw new StrataError('UNKNOWN_MEMBER', `unknown metric ${quoteInput(metric)}`);
+  if (definition.type === 'RATIO') {
+    const parts = [definition.numerator, definition.denominator];
+    if (definition.filter || parts.some((p) => p.filter || p.offsetWindow || p.offsetToGrain))
+      throw new StrataError('INVALID_QUERY', `metric ${quoteInput(metric)}: a RATIO read per customer takes its inputs without filters or offsets`);
+    for (const part of parts) {
+      const input = layer.index.metrics.get(part.metric);
+      if (!input) throw new StrataError('UNKNOWN_MEMBER', `unknown metric ${quoteInput(part.metric)}`);
+      checkAdditive(layer, input, metric);
+    }
+    return { kind: 'ratio', numerator: definition.numerator.metric, denominator: definition.denominator.metric };
+  }
+  checkAdditive(layer, definition);
+  return { kind: 'simple', metric };
+}
+
+function subjectKey(layer: SemanticLayer, subject: string): string {
+  const model = layer.index.models.get(subject);
+  if (model?.primaryKey.length !== 1) throw new Error(`the subject model '${subject}' needs a one-column primary key`);
+  return model.primaryKey[0] as string;
+}
+
+/** The reporting time zone of a SIMPLE metric's days (its measure's model). */
+function timeZoneOf(layer: SemanticLayer, metric: string): string {
+  const definition = layer.index.metrics.get(metric);
+  if (definition?.type !== 'SIMPLE') throw new Error(`plan invariant: '${metric}' is not SIMPLE`);
+  return layer.index.measure(definition.measure).model.timeZone;
+}
+
+/** A SIMPLE metric per customer and reporting-zone day, as a subquery compiled by the semantic layer. */
+function perCustomerDaily(layer: SemanticLayer, metric: string, subject: string, days: { from: string; to: string }): RawBuilder<unknown> {
+  const compiled = layer.plan({
+    metrics: [metric],
+    groupBy: [{ dimension: `${subject}.${subjectKey(layer, subject)}` }, { dimension: 'metric_time', grain: 'DAY' }],
+    timeRange: days,
+  });
+  return planStatement(layer.index, compiled.plan);
+}
+
+/**
+ * Per variant, sums of each exposed customer's metric values over the reporting-zone days
+ * `[first exposure day, + windowDays)`: for a SIMPLE metric its value Y and, over as many
+ * days before, X (CUPED's pre-exposure value); for a RATIO its numerator (as Y) and
+ * denominator (as X) in the window. Only customers with data are joined and aggregated;
+ * the others count as 0 and add to the counts alone.
+ */
+export async function metricSums(
+  db: Kysely<any>,
+  layer: SemanticLayer,
+  subject: string,
+  key: string,
+  metric: string,
+  windowDays: number,
+): Promise<ExperimentSums> {
+  const shape = metricShape(layer, metric);
+  const first = shape.kind === 'simple' ? shape.metric : shape.numerator;
+  const timeZone = timeZoneOf(layer, first);
+  const days = await exposureDays(db, key, windowDays, timeZone);
+  if (!days) return NO_SUMS;
+  const idRef = (cte: string) => sql.ref(`${cte}.${subject}__${subjectKey(layer, subject)}`);
+  const valueOf = (cte: string, name: string) => sql`CAST(${sql.ref(`${cte}.${name}`)} AS float8)`;
+  const inWindow = (cte: string) => sql`${idRef(cte)} = x.customer_id AND ${sql.ref(`${cte}.metric_time__day`)} >= x.d0 - ${windowDays}::int
+    AND ${sql.ref(`${cte}.metric_time__day`)} < x.d0 + ${windowDays}::int`;
+  const after = (cte: string) => sql`${sql.ref(`${cte}.metric_time__day`)} >= x.d0`;
+  const exposedDays = sql`(SELECT e.*, CAST(e.first_at AT TIME ZONE ${timeZone} AS date) AS d0 FROM exposed e) x`;
+  let vals: RawBuilder<unknown>;
+  if (shape.kind === 'simple') {
+    vals = sql`m AS (${perCustomerDaily(layer, shape.metric, subject, days)}),
+    vals AS (
+      SELECT x.variant, COALESCE(SUM(${valueOf('m', shape.metric)}) FILTER (WHERE ${after('m')}), 0) AS y,
+        COALESCE(SUM(${valueOf('m', shape.metric)}) FILTER (WHERE NOT ${after('m')}), 0) AS x
+      FROM ${exposedDays} JOIN m ON ${inWindow('m')}
+      GROUP BY x.variant, x.customer_id
+    )`;
+  } else {
+    const side = (cte: string, name: string) => sql`SELECT x.variant, x.customer_id, SUM(${valueOf(cte, name)}) AS v
+      FROM ${exposedDays} JOIN ${sql.ref(cte)} ON ${inWindow(cte)} AND ${after(cte)} GROUP BY x.variant, x.customer_id`;
+    vals = sql`mn AS (${perCustomerDaily(layer, shape.numerator, subject, days)}),
+    md AS (${perCustomerDaily(layer, shape.denominator, subject, days)}),
+    vals AS (
+      SELECT COALESCE(n.variant, d.variant) AS variant, COALESCE(n.v, 0) AS y, COALESCE(d.v, 0) AS x
+      FROM (${side('mn', shape.numerator)}) n FULL JOIN (${side('md', shape.denominator)}) d ON d.customer_id = n.customer_id
+    )`;
+  }
+  const { rows } = await sql<SumsRow>`
+    WITH ${exposuresSql(key)}, ${vals}, sums AS (
+      SELECT variant, SUM(y) AS sum_y, SUM(y * y) AS sum_y2, SUM(x) AS sum_x, SUM(x * x) AS sum_x2, SUM(x * y) AS sum_xy, COUNT(*) FILTER (WHERE y > 0) AS positive
+      FROM vals GROUP BY variant
+    ), ${totalsSql()}
+    SELECT t.variant, t.n, COALESCE(s.sum_y, 0) AS sum_y, COALESCE(s.sum_y2, 0) AS sum_y2, COALESCE(s.sum_x, 0) AS sum_x,
+      COALESCE(s.sum_x2, 0) AS sum_x2, COALESCE(s.sum_xy, 0) AS sum_xy, COALESCE(s.positive, 0) AS positive
+    FROM totals t LEFT JOIN sums s ON s.variant = t.variant`.execute(db);
+  return toSums(rows);
+}

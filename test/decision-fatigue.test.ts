@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describeEachEngine } from './support/describe-engines.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
+import { materializeDomain } from '../api/materialize-domain.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
+import { seedDecisionDefinitions } from '../services/decision-seed.ts';
+import { decisionEnvironment } from '../services/decision-environment.ts';
+import { createDecisionService } from '../services/decisions.ts';
+import { createTagRuntime } from '../services/tag-runtime.ts';
+import { createProfileLoader } from '../services/profiles.ts';
+import { viewerOf, DEFAULT_PRIVACY_K } from '../services/access.ts';
+import { createPersonalDataLog } from '../store/personal-data-log.ts';
+import { createEventCollector } from '../store/event-collector.ts';
+import { tagSubject } from '../modeling/tags/tag-subject.ts';
+import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
+import type { DecisionDefinitions } from '../decisioning/definitions.ts';
+
+/**
+ * Fatigue through the real counters, with the decision clock moved across window edges: the
+ * counters' days are cut in the reporting time zone (Asia/Shanghai) by the statement that
+ * logs the impression, and `decide` reads them back.
+ */
+
+const TZ = 'Asia/Shanghai';
+const card = { type: 'object', required: ['title'], properties: { title: { type: 'string' } } };
+const content = (key: string, placement: string) => ({ key, placement, description: key, payload: { title: key }, validFrom: null, validTo: null });
+const everyone = (key: string, placement: string, contents: string[]) => ({
+  key,
+  placement,
+  description: key,
+  audience: null,
+  rule: null,
+  contents,
+  experiment: null,
+  priority: 0,
+  trafficShare: 1,
+  scheduleFrom: null,
+  scheduleTo: null,
+});
+const DEFINITIONS: DecisionDefinitions = {
+  placements: [
+    {
+      key: 'rolling_slot',
+      channel: 'app',
+      page: 'p',
+      description: 'three per 7 days per content',
+      slots: 1,
+      contentSchema: card,
+      fallback: 'rolling_default',
+      fatigue: [{ scope: 'CONTENT', maxImpressions: 3, windowDays: 7, period: null }],
+    },
+    {
+      key: 'monthly_slot',
+      channel: 'app',
+      page: 'p',
+      description: 'two per calendar month in the placement',
+      slots: 1,
+      contentSchema: card,
+      fallback: 'monthly_default',
+      fatigue: [{ scope: 'PLACEMENT', maxImpressions: 2, windowDays: null, period: 'MONTH' }],
+    },
+  ],
+  contents: [
+    content('rolling_default', 'rolling_slot'),
+    content('rolling_a', 'rolling_slot'),
+    content('monthly_default', 'monthly_slot'),
+    content('monthly_a', 'monthly_slot'),
+  ],
+  strategies: [everyone('rolling_all', 'rolling_slot', ['rolling_a']), everyone('monthly_all', 'monthly_slot', ['monthly_a'])],
+  experiments: [],
+};
+
+await describeEachEngine('fatigue through the counters on %s', (engine) => {
+  let database: TestDatabase;
+  let clock = new Date();
+  let decide: (customer: string, placement: string) => Promise<{ key: string; fallback: boolean }>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    await seedDemoData(database, { customers: 120, seed: 3 });
+    const domain = bundledDomain();
+    await materializeDomain(database, domain);
+    const tags = createTagRuntime(database.db, tagSubject(indexCatalog(domain.catalog), domain.subject), domain.tags);
+    await seedDecisionDefinitions(database.db, database.changes, DEFINITIONS, await decisionEnvironment(domain, tags));
+    const now = () => clock;
+    const events = createEventCollector(database, domain.events, {
+      channels: domain.channels,
+      now,
+      impressionCounting: { timeZone: TZ, eventName: 'placement_impression' },
+    });
+    const service = createDecisionService({ database, events, tags, timeZone: TZ, channels: domain.channels, now });
+    const viewer = viewerOf({ name: 'test-app', role: 'app', clearance: 'personal', via: 'key' }, DEFAULT_PRIVACY_K);
+    const log = createPersonalDataLog(database.db);
+    decide = async (customer, placement) => {
+      const profiles = createProfileLoader(database, tags, viewer, log, 'decide');
+      const [answer] = await service.decide({ customerId: customer, placements: [placement], channel: null, idempotencyKey: null, profiles });
+      return { key: answer?.content.key ?? '', fallback: answer?.fallback ?? false };
+    };
+  }, 300_000);
+  afterAll(() => database?.dispose());
+
+  const at = (iso: string) => {
+    clock = new Date(iso);
+  };
+
+  it('caps a content over a rolling 7-day window cut in the reporting time zone, and frees it when the day leaves', async () => {
+    // 2026-06-10T15:30Z is 23:30 on June 10 in Shanghai: three impressions on that day.
+    at('2026-06-10T15:30:00Z');
+    for (let i = 0; i < 3; i++) expect(await decide('c000001', 'rolling_slot')).toEqual({ key: 'rolling_a', fallback: false });
+    expect(await decide('c000001', 'rolling_slot')).toEqual({ key: 'rolling_default', fallback: true });
+    const { rows } = await sql<{ day: string; impressions: number }>`
+      SELECT to_char(day, 'YYYY-MM-DD') AS day, impressions FROM strata.placement_impression_counts
+      WHERE customer_id = 'c000001' AND placement_id = 'rolling_slot' ORDER BY day, content_id`.execute(database.db);
+    expect(rows).toEqual([
+      { day: '2026-06-10', impressions: 3 },
+      { day: '2026-06-10', impressions: 1 },
+    ]);
+    // June 16, 23:59 in Shanghai: June 10 is the seventh day back, still capped.
+    at('2026-06-16T15:59:00Z');
+    expect(await decide('c000001', 'rolling_slot')).toMatchObject({ fallback: true });
+    // June 17, 00:00 in Shanghai (16:00Z on June 16): June 10 has left the window.
+    at('2026-06-16T16:00:00Z');
+    expect(await decide('c000001', 'rolling_slot')).toEqual({ key: 'rolling_a', fallback: false });
+  });
+
+  it('caps a placement for the calendar month in the reporting time zone, fallback impressions included', async () => {
+    at('2026-06-30T10:00:00Z'); // June 30, 18:00 in Shanghai
+    expect(await decide('c000002', 'monthly_slot')).toEqual({ key: 'monthly_a', fallback: false });
+    expect(await decide('c000002', 'monthly_slot')).toEqual({ key: 'monthly_a', fallback: false });
+    expect(await decide('c000002', 'monthly_slot')).toEqual({ key: 'monthly_default', fallback: true });
+    at('2026-06-30T15:59:59Z'); // 23:59:59 on June 30 in Shanghai
+    expect(await decide('c000002', 'monthly_slot')).toMatchObject({ fallback: true });
+    at('2026-06-30T16:00:00Z'); // July 1 in Shanghai: a new month
+    expect(await decide('c000002', 'monthly_slot')).toEqual({ key: 'monthly_a', fallback: false });
+  });
+});
