@@ -29,7 +29,7 @@ function decodeCursor(cursor: string): string {
   return text.slice('customer:'.length);
 }
 
-const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
+export const AudienceRef = builder.objectRef<StoredAudience>('Audience').implement({
   description: 'Customers selected by a rule over tags, dimensions and aggregates.',
   fields: (t) => ({
     key: t.exposeString('key'),

@@ -6,6 +6,12 @@ import type { FeatureBins } from '../services/insight-features.ts';
 import { attributionTree, MAX_TREE_DEPTH, type TreeNode } from '../services/attribution-tree.ts';
 import { createLookalikeAudience, MIN_SEED_CUSTOMERS, type LookalikeResult } from '../services/lookalike.ts';
 import type { FeatureWeight, LookalikeQuality } from '../services/lookalike-model.ts';
+import { draftStrategyFromInsight } from '../services/insight-strategy.ts';
+import { AudienceRef } from './audiences.ts';
+import type { StoredAudience } from '../services/audiences.ts';
+import { curating, DecisionChangeRef } from './decision-definitions.ts';
+import type { StoredDecision } from '../services/decision-registry.ts';
+import type { DecisionKind } from '../decisioning/definitions.ts';
 import { audienceComparison, type AudienceComparison, type ComparisonFeature, type ComparisonValue } from '../services/audience-comparison.ts';
 
 interface AudienceRefShape {
@@ -228,5 +234,49 @@ builder.mutationField('createLookalikeAudience', (t) =>
         features: input.features ?? null,
         description: input.description ?? null,
       }),
+  }),
+);
+
+const DraftStrategyInput = builder.inputType('DraftStrategyFromInsightInput', {
+  description: 'The customers insight found, as an existing audience or as a rule saved first as a new audience, and what to show them where.',
+  fields: (t) => ({
+    audience: t.string({ description: 'An existing audience: a lookalike, or the target of a comparison.' }),
+    rule: t.field({ type: RuleInput, description: "A tree node's rule (or a comparison's target rule); needs audienceKey." }),
+    audienceKey: t.string({ description: 'The key of the audience the rule is saved as.' }),
+    placement: t.string({ required: true }),
+    content: t.string({ required: true, description: 'A content of that placement.' }),
+    key: t.string({ description: 'The strategy key; default `<audience>_on_<placement>`.' }),
+    priority: t.int(),
+  }),
+});
+
+const InsightStrategyRef = builder.objectRef<{ audience: StoredAudience; strategy: StoredDecision<DecisionKind> }>('InsightStrategyDraft').implement({
+  description: 'The audience a strategy draft targets and the draft itself (DRAFT: submit and approve it to serve).',
+  fields: (t) => ({
+    audience: t.field({ type: AudienceRef, resolve: (d) => d.audience }),
+    strategy: t.field({ type: DecisionChangeRef, resolve: (d) => d.strategy }),
+  }),
+});
+
+builder.mutationField('draftStrategyFromInsight', (t) =>
+  t.field({
+    type: InsightStrategyRef,
+    description:
+      '策略生成: drafts a strategy (audience x placement x content) from insight: a tree node or comparison target given as a rule (saved as a published audience first) or an existing audience such as a lookalike. The draft is reviewed like any strategy.',
+    args: { input: t.arg({ type: DraftStrategyInput, required: true }) },
+    resolve: async (_r, { input }, ctx) => {
+      const { viewer } = await ctx.session();
+      return curating(ctx, (decisions) =>
+        draftStrategyFromInsight(ctx.tags, viewer, decisions, {
+          audience: input.audience ?? null,
+          rule: input.rule ? parseRule(input.rule, 'rule') : null,
+          audienceKey: input.audienceKey ?? null,
+          placement: input.placement,
+          content: input.content,
+          key: input.key ?? null,
+          priority: input.priority ?? null,
+        }),
+      );
+    },
   }),
 );

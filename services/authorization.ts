@@ -26,6 +26,8 @@ const PERMISSIONS = {
   'audiences.members': ['operator', 'admin'],
   /** Aggregate insight (comparisons, attribution trees): counts and statistics, small cells suppressed. */
   'insight.read': ['analyst', 'operator', 'steward', 'admin'],
+  /** A strategy drafted from insight: creates an audience and a strategy draft, so both audiences.manage and decisions.manage. */
+  'insight.strategy': ['operator', 'admin'],
   'events.track': ['app', 'operator', 'admin'],
   'keys.manage': ['admin'],
   /** A customer's stored events, personal properties decrypted for callers cleared for them. */
@@ -82,6 +84,7 @@ export const OPERATION_POLICIES = {
   'Mutation.publishMaterialization': 'tags.review',
   'Mutation.createAudience': 'audiences.manage',
   'Mutation.createLookalikeAudience': 'audiences.manage',
+  'Mutation.draftStrategyFromInsight': 'insight.strategy',
   'Mutation.trackEvents': 'events.track',
   'Query.personalDataReads': 'audit.read',
   'Query.customerEvents': 'events.read',
@@ -146,6 +149,7 @@ export const OPERATION_CLASS_OF = {
   'Mutation.materializeTags': 'definitions',
   'Mutation.createAudience': 'definitions',
   'Mutation.createLookalikeAudience': 'analytics',
+  'Mutation.draftStrategyFromInsight': 'definitions',
   'Mutation.trackEvents': 'events',
   'Query.personalDataReads': 'catalog',
   'Query.viewer': 'catalog',

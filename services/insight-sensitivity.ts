@@ -49,5 +49,6 @@ export const INSIGHT_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Record
     topFeatures: 'internal',
   },
   LookalikeQuality: { auc: 'internal', precisionAtK: 'internal', liftTopDecile: 'internal', holdoutCustomers: 'internal' },
+  InsightStrategyDraft: { audience: 'internal', strategy: 'internal' },
   FeatureWeight: { feature: 'internal', value: 'internal', weight: 'internal' },
 };

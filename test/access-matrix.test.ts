@@ -104,6 +104,9 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
       query:
         'mutation($k: String!) { createStrategyFromAudience(audience: "matrix_base", placement: "home_banner", content: "home_banner_default", key: $k) { key } }',
     },
+    'Mutation.draftStrategyFromInsight': {
+      query: 'mutation($i: DraftStrategyFromInsightInput!) { draftStrategyFromInsight(input: $i) { audience { key } strategy { key status } } }',
+    },
     'Mutation.promoteExperiment': { query: 'mutation($k: String!) { promoteExperiment(key: $k, variant: "b") { key } }' },
     'Mutation.decide': { query: 'mutation { decide(customerId: "c000001", placements: ["home_banner"]) { decisionId } }' },
   };
@@ -184,6 +187,16 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
         return { k: key };
       case 'Mutation.createStrategyFromAudience':
         return { k: key };
+      case 'Mutation.draftStrategyFromInsight':
+        return {
+          i: {
+            rule: { tag: 'risk_level', op: 'EQ', values: ['C4'] },
+            audienceKey: `node_${slug(caller)}`,
+            placement: 'home_banner',
+            content: 'home_banner_default',
+            key,
+          },
+        };
       case 'Mutation.promoteExperiment':
         await decisionDraft('EXPERIMENT', experimentInput(key), 'published');
         await decisionDraft('STRATEGY', strategyInput(`${key}_s`, { contents: [], experiment: key }), 'published');

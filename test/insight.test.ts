@@ -312,7 +312,7 @@ await describeEachEngine('insight on %s', (engine) => {
 
   it("runs README's Insight examples, the tree's planted node equal to the audience the README creates", async () => {
     const blocks = readmeInsightBlocks();
-    expect(blocks.length).toBe(5);
+    expect(blocks.length).toBe(6);
     const answers = [];
     for (const query of blocks) answers.push(await ok(keys().operator, query));
     const nodes = answers[1]?.attributionTree.nodes as Node[];
@@ -320,6 +320,8 @@ await describeEachEngine('insight on %s', (engine) => {
     expect(answers[2]?.createAudience.size).toBe(cell?.customers);
     expect(answers[4]?.createLookalikeAudience.size).toBe(100);
     expect(answers[4]?.createLookalikeAudience.quality.holdoutCustomers).toBeGreaterThan(0);
+    expect(answers[5]?.draftStrategyFromInsight.audience.size).toBe(cell?.customers);
+    expect(answers[5]?.draftStrategyFromInsight.strategy.status).toBe('DRAFT');
   });
 
   it('finds the other half of a rule-defined group from a seed of one half, deterministically, refreshed by materialization', async () => {
@@ -386,6 +388,36 @@ await describeEachEngine('insight on %s', (engine) => {
     expect(data.audienceComparison.targetCustomers).toBe(branch.converted);
     const tree = await ok(scoped, TREE, { input: { population: { all: true }, goal: PLANTED_GOAL, features: ['customer.risk_level'], maxDepth: 1 } });
     expect(tree.attributionTree.nodes[0].customers).toBe(branch.n);
+  });
+
+  it('drafts a strategy from a tree node (its rule saved as an audience) and from a lookalike, refusing bad references without writing', async () => {
+    const DRAFT = `mutation D($input: DraftStrategyFromInsightInput!) { draftStrategyFromInsight(input: $input) {
+      audience { key size rule } strategy { kind key status } } }`;
+    const input = { population: { all: true }, goal: PLANTED_GOAL, features: FEATURES, maxDepth: 2, minNodeCustomers: 100 };
+    const nodes = (await ok(keys().operator, TREE, { input })).attributionTree.nodes as Node[];
+    const best = nodes.filter((n) => n.rule !== null).sort((a, b) => (b.lift ?? 0) - (a.lift ?? 0))[0] as Node;
+    const draft = { placement: 'home_banner', content: 'home_banner_default' };
+    const fromNode = (await ok(keys().operator, DRAFT, { input: { ...draft, rule: best.rule, audienceKey: 'best_node' } })).draftStrategyFromInsight;
+    expect(fromNode.audience).toEqual({ key: 'best_node', size: best.customers, rule: best.rule });
+    expect(fromNode.strategy).toEqual({ kind: 'STRATEGY', key: 'best_node_on_home_banner', status: 'DRAFT' });
+    const fromLookalike = (await ok(keys().operator, DRAFT, { input: { ...draft, audience: 'lal_planted', key: 'lal_planted_banner' } }))
+      .draftStrategyFromInsight;
+    expect(fromLookalike.audience.rule).toBeNull();
+    expect(fromLookalike.strategy.key).toBe('lal_planted_banner');
+    const count = async () => Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM strata.definitions`.execute(database.db)).rows[0]?.n);
+    const before = await count();
+    for (const [bad, code] of [
+      [{ ...draft, content: 'no_such_content', rule: best.rule, audienceKey: 'never_made' }, 'NOT_FOUND'],
+      [{ ...draft, rule: best.rule }, 'BAD_USER_INPUT'],
+      [{ ...draft, rule: best.rule, audience: 'lal_planted', audienceKey: 'never_made' }, 'BAD_USER_INPUT'],
+      [{ ...draft, rule: best.rule, audienceKey: 'never_made', key: 'best_node_on_home_banner' }, 'CONFLICT'],
+    ] as const) {
+      const body = await post(keys().operator, DRAFT, { input: bad });
+      expect(body.errors?.[0]?.extensions?.code, JSON.stringify(body)).toBe(code);
+    }
+    expect(await count()).toBe(before);
+    const analyst = await post(keys().analyst, DRAFT, { input: { ...draft, audience: 'lal_planted', key: 'by_analyst' } });
+    expect(analyst.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('cuts numbers at declared bins', async () => {
