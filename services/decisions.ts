@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type DataLoader from 'dataloader';
 import type { Database } from '../store/database.ts';
 import type { EventCollector } from '../store/event-collector.ts';
+import { coalesceEvents, type CoalescedEvents } from '../store/coalesced-events.ts';
 import { readImpressionCounts, readLoggedDecisions, type LoggedDecision } from '../store/decision-store.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
@@ -87,7 +88,9 @@ function checkRequest(request: DecideRequest, channels: readonly string[]): void
  * the same statement.
  */
 export function createDecisionService(options: DecisionServiceOptions): DecisionService {
-  const { database, events, tags, timeZone } = options;
+  const { database, tags, timeZone } = options;
+  // Concurrent decisions log their impressions together: one statement and one commit for many.
+  const impressions = coalesceEvents(options.events);
   const now = options.now ?? (() => new Date());
   const cache = createDecisionCache(database.db, database.changes, (registry) => {
     const byTypes = new WeakMap<TagTypes, DecisionModel>();
@@ -145,7 +148,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
         const decision = decidePlacement({ placement, customer, counts, now: at, timeZone });
         return { ...decision, decisionId, content: { key: decision.content.key, payload: decision.content.payload } };
       });
-      await logImpressions(events, request, answers, logged, at, placements);
+      await logImpressions(impressions, request, answers, logged, at, placements);
       return answers;
     },
   };
@@ -187,7 +190,7 @@ function replayed(
 }
 
 async function logImpressions(
-  events: EventCollector,
+  impressions: CoalescedEvents,
   request: DecideRequest,
   answers: readonly DecisionAnswer[],
   logged: ReadonlyMap<string, LoggedDecision>,
@@ -196,7 +199,7 @@ async function logImpressions(
 ): Promise<void> {
   const fresh = answers.flatMap((answer, i) => (logged.has(answer.decisionId) ? [] : [{ answer, spec: placements[i]?.spec }]));
   if (fresh.length === 0) return;
-  const result = await events.track(
+  const rejected = await impressions.track(
     fresh.map(({ answer, spec }) => ({
       eventId: answer.decisionId,
       name: PLACEMENT_IMPRESSION_EVENT,
@@ -217,6 +220,5 @@ async function logImpressions(
       },
     })),
   );
-  if (result.rejected.length > 0)
-    throw new Error(`decision impressions were refused by the event collector: ${result.rejected.map((r) => r.message).join('; ')}`);
+  if (rejected.length > 0) throw new Error(`decision impressions were refused by the event collector: ${rejected.map((r) => r.message).join('; ')}`);
 }

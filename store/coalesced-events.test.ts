@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { coalesceEvents } from './coalesced-events.ts';
+import type { EventCollector, TrackResult } from './event-collector.ts';
+
+interface Ev {
+  readonly eventId: string;
+  readonly bad?: boolean;
+}
+
+/** A collector whose writes finish when the test says so; it rejects events marked bad. */
+function heldCollector(maxBatchSize = 1000) {
+  const calls: Ev[][] = [];
+  const finish: ((error?: Error) => void)[] = [];
+  const collector: EventCollector = {
+    maxBatchSize,
+    track(input) {
+      const events = input as Ev[];
+      calls.push(events);
+      return new Promise<TrackResult>((resolve, reject) => {
+        finish.push((error) => {
+          if (error) return reject(error);
+          const rejected = events.flatMap((e, index) => (e.bad ? [{ index, code: 'INVALID_PROPERTY' as const, message: `bad ${e.eventId}` }] : []));
+          resolve({ accepted: events.length - rejected.length, duplicates: 0, quarantined: 0, rejected });
+        });
+      });
+    },
+  };
+  const release = async (error?: Error) => {
+    (finish.shift() as (error?: Error) => void)(error);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { collector, calls, release };
+}
+
+const ev = (eventId: string, bad = false): Ev => ({ eventId, ...(bad ? { bad } : {}) });
+
+describe('coalesceEvents', () => {
+  it('writes a lone caller at once and queues the callers that arrive meanwhile into one next statement', async () => {
+    const { collector, calls, release } = heldCollector();
+    const events = coalesceEvents(collector);
+    const settled: string[] = [];
+    const first = events.track([ev('a')]).then(() => settled.push('a'));
+    const second = events.track([ev('b1'), ev('b2')]).then(() => settled.push('b'));
+    const third = events.track([ev('c')]).then(() => settled.push('c'));
+    expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['a']]);
+    await release();
+    await first;
+    // Nobody else resolved before their own statement committed.
+    expect(settled).toEqual(['a']);
+    expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['a'], ['b1', 'b2', 'c']]);
+    await release();
+    await Promise.all([second, third]);
+    expect(settled).toEqual(['a', 'b', 'c']);
+  });
+
+  it("gives each caller its own rejections, indexed in its own events, and the others' events are kept", async () => {
+    const { collector, release } = heldCollector();
+    const events = coalesceEvents(collector);
+    const blocker = events.track([ev('x')]);
+    const ok = events.track([ev('o1'), ev('o2')]);
+    const partly = events.track([ev('p1'), ev('p2', true)]);
+    await release();
+    await blocker;
+    await release();
+    expect(await ok).toEqual([]);
+    expect(await partly).toEqual([{ index: 1, code: 'INVALID_PROPERTY', message: 'bad p2' }]);
+  });
+
+  it('fails every caller of a statement that fails, and goes on with the next batch', async () => {
+    const { collector, release } = heldCollector();
+    const events = coalesceEvents(collector);
+    const blocker = events.track([ev('x')]);
+    const one = events.track([ev('1')]);
+    const two = events.track([ev('2')]);
+    await release();
+    await blocker;
+    const failures = [expect(one).rejects.toThrow('connection lost'), expect(two).rejects.toThrow('connection lost')];
+    await release(new Error('connection lost'));
+    await Promise.all(failures);
+    const after = events.track([ev('3')]);
+    await release();
+    expect(await after).toEqual([]);
+  });
+
+  it("keeps a statement within the collector's batch size without splitting a caller's events", async () => {
+    const { collector, calls, release } = heldCollector(3);
+    const events = coalesceEvents(collector);
+    const waiting = [events.track([ev('a')]), events.track([ev('b1'), ev('b2')]), events.track([ev('c1'), ev('c2')]), events.track([ev('d')])];
+    await release();
+    await release();
+    await release();
+    await Promise.all(waiting);
+    expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['a'], ['b1', 'b2'], ['c1', 'c2', 'd']]);
+  });
+});

@@ -1,0 +1,76 @@
+import type { EventCollector, RejectedEvent } from './event-collector.ts';
+
+/** Writes the events of many concurrent callers through one collector, several callers per statement. */
+export interface CoalescedEvents {
+  /** Resolves once the caller's events are committed, with the caller's rejections (indices into `events`). */
+  track(events: readonly unknown[]): Promise<readonly RejectedEvent[]>;
+}
+
+interface Waiting {
+  readonly events: readonly unknown[];
+  readonly settle: (outcome: { rejected: readonly RejectedEvent[] } | { error: unknown }) => void;
+}
+
+/**
+ * Group commit in front of an event collector: while one batch is being written, callers
+ * queue; when it commits, everything queued (up to the collector's batch size) goes in the
+ * next statement. Alone, a caller writes at once; under load, one statement and one commit
+ * serve many callers, and each still resolves only after its own events are committed. A
+ * caller's events never split across two statements. The collector keeps the valid events of
+ * a batch whatever others it rejects, so one caller's bad event costs no other caller anything;
+ * a failed statement fails every caller of its batch (none of their events was committed).
+ *
+ * ```ts
+ * const impressions = coalesceEvents(collector);
+ * const rejected = await impressions.track([{ eventId: 'dec_1', name: 'placement_impression', ... }]);
+ * ```
+ */
+export function coalesceEvents(collector: EventCollector): CoalescedEvents {
+  let queue: Waiting[] = [];
+  let writing = false;
+
+  const next = (): Waiting[] => {
+    let size = 0;
+    let taken = 0;
+    while (taken < queue.length) {
+      const entry = queue[taken] as Waiting;
+      if (taken > 0 && size + entry.events.length > collector.maxBatchSize) break;
+      size += entry.events.length;
+      taken += 1;
+    }
+    const batch = queue.slice(0, taken);
+    queue = queue.slice(taken);
+    return batch;
+  };
+
+  const write = async (): Promise<void> => {
+    if (writing || queue.length === 0) return;
+    writing = true;
+    const batch = next();
+    try {
+      const { rejected } = await collector.track(batch.flatMap((entry) => entry.events));
+      let offset = 0;
+      for (const entry of batch) {
+        const end = offset + entry.events.length;
+        const start = offset;
+        entry.settle({ rejected: rejected.filter((r) => r.index >= start && r.index < end).map((r) => ({ ...r, index: r.index - start })) });
+        offset = end;
+      }
+    } catch (error) {
+      for (const entry of batch) entry.settle({ error });
+    } finally {
+      writing = false;
+      void write();
+    }
+  };
+
+  return {
+    track(events) {
+      if (events.length > collector.maxBatchSize) return collector.track(events).then((result) => result.rejected);
+      return new Promise((resolve, reject) => {
+        queue.push({ events, settle: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.rejected)) });
+        void write();
+      });
+    },
+  };
+}
