@@ -121,6 +121,9 @@ async function materializeWith(db: Kysely<DatabaseSchema>, input: Materializatio
       return runFromRow(await trx.selectFrom('strata.tag_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
     });
     await removeUnservedRows(db);
+    // Fresh statistics for the rows just written (autovacuum would get there later): without
+    // them PostgreSQL plans joins over the profiles (audiences, insight, scopes) blind.
+    await sql`ANALYZE strata.customer_profiles`.execute(db);
     return { ...run, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
     if (!(error instanceof StrataError)) {

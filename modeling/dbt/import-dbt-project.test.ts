@@ -99,12 +99,36 @@ describe('importing a dbt semantic-layer project', () => {
     );
   });
 
-  it('refuses a filter naming a dimension that cannot be reached, and a fan-out path', () => {
+  it('refuses a metric whose filter names a dimension no join reaches, and the metrics reading it, and serves the rest', () => {
     const dir = project({
       'models.yml': ORDERS,
-      'metrics.yml': `metrics:\n  - name: r\n    type: simple\n    type_params: { measure: revenue }\n    filter: "{{ Dimension('customer__nowhere') }} = 1"\n`,
+      'metrics.yml': `metrics:
+  - name: r
+    type: simple
+    type_params: { measure: revenue }
+    filter: "{{ Dimension('customer__nowhere') }} = 1"
+  - name: r_doubled
+    type: derived
+    type_params: { expr: r * 2, metrics: [r] }
+  - name: eu_revenue
+    type: simple
+    type_params: { measure: revenue }
+    filter: "{{ Dimension('customer__region') }} = 'EU'"
+`,
     });
-    expect(problemsOf(dir)).toEqual([expect.objectContaining({ code: 'UNKNOWN_MEMBER', path: 'metrics.r.filter' })]);
+    const { catalog, refused } = importDbtProject(dir, { schema: 'analytics' });
+    expect(refused).toEqual([
+      expect.objectContaining({ code: 'UNKNOWN_MEMBER', path: 'metrics.r.filter', message: expect.stringContaining('the metric is not served') }),
+      expect.objectContaining({ code: 'REFUSED', path: 'metrics.r_doubled', message: "reads refused metric 'r'" }),
+    ]);
+    expect(catalog.metrics.map((m) => m.name).sort()).toEqual(['eu_revenue']);
+  });
+
+  it('still refuses the whole project for a problem outside the metrics', () => {
+    const dir = project({
+      'models.yml': `${ORDERS}    measures:\n      - { name: revenue, agg: sum, expr: amount }\n`,
+    });
+    expect(problemsOf(dir)).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'DUPLICATE_NAME' })]));
   });
 
   it('reports YAML syntax errors with the file', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Catalog, Measure, Metric, SavedQuery, TimeSpine } from '../catalog/types.ts';
 import { buildCatalog } from '../catalog/build-catalog.ts';
 import { inputMetrics } from '../catalog/lineage.ts';
-import { ProblemCollector, type Problem } from '../catalog/validation-error.ts';
+import { CatalogValidationError, ProblemCollector, type Problem } from '../catalog/validation-error.ts';
 import { readManifest, readProject, type ProjectEntry } from './read-project.ts';
 import { YamlNode } from './yaml-node.ts';
 import { importSemanticModel, type ImportedMeasure } from './import-semantic-model.ts';
@@ -180,12 +180,41 @@ export function importDbtProject(path: string, options: DbtImportOptions): DbtIm
     else if (!known.has(e.kind)) note(`${e.file}: ${e.at}`, 'IGNORED', `'${e.kind}' is not part of the semantic layer and is ignored`);
 
   problems.throwIfAny();
-  const metrics = dropRefused([...defined, ...created], refusedMetrics, refusals);
   const models = imported.map((i) =>
     extraMeasures.has(i.model.name) ? { ...i.model, measures: [...i.model.measures, ...(extraMeasures.get(i.model.name) ?? [])] } : i.model,
   );
-  const catalog = buildCatalog({ models: withEntityJoins(models), metrics, timeSpines, savedQueries });
+  const build = (metrics: readonly Metric[]) => buildCatalog({ models: withEntityJoins(models), metrics, timeSpines, savedQueries });
+  const catalog = buildServingMetrics(build, dropRefused([...defined, ...created], refusedMetrics, refusals), refusedMetrics, refusals);
   return { catalog, refused: refusals.problems, notes: notes.problems, format, ...(project?.name ? { projectName: project.name } : {}) };
+}
+
+/**
+ * The catalog of the project, without the metrics whose own definition the catalog refuses
+ * (a filter naming a dimension no join reaches, say): one broken metric is listed in
+ * `refused` with its reason, and the rest of the project is served, as are metrics that do
+ * not read it. Problems anywhere else (models, saved queries) still refuse the project.
+ */
+function buildServingMetrics(
+  build: (metrics: readonly Metric[]) => Catalog,
+  metrics: readonly Metric[],
+  refused: Set<string>,
+  refusals: ProblemCollector,
+): Catalog {
+  let serving = metrics;
+  for (;;) {
+    try {
+      return build(serving);
+    } catch (error) {
+      if (!(error instanceof CatalogValidationError)) throw error;
+      const names = error.problems.map((p) => /^metrics\.([^.]+)(?:\.|$)/.exec(p.path)?.[1]);
+      if (names.some((name) => name === undefined || !serving.some((m) => m.name === name))) throw error;
+      error.problems.forEach((p, i) => {
+        refused.add(names[i] as string);
+        refusals.add(p.path, p.code, `${p.message}; the metric is not served`);
+      });
+      serving = dropRefused(serving, refused, refusals);
+    }
+  }
 }
 
 /** Metrics reading a refused metric, at any depth, are refused too. */
