@@ -1,9 +1,9 @@
 import { builder } from './builder.ts';
+import { historyEntryType } from './history-entry.ts';
 import type { RequestContext } from './context.ts';
 import * as curation from '../services/decision-curation.ts';
 import { decisionEnvironment } from '../services/decision-environment.ts';
 import type { StoredDecision } from '../services/decision-registry.ts';
-import type { HistoryEntry } from '../store/definition-store.ts';
 import { PLACEMENT_CLICK_EVENT, PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts';
 import {
   DECISION_KINDS,
@@ -195,17 +195,7 @@ export const DecisionChangeRef = builder.objectRef<StoredDecision<DecisionKind>>
   }),
 });
 
-const DecisionHistoryRef = builder.objectRef<HistoryEntry>('DecisionHistoryEntry').implement({
-  fields: (t) => ({
-    version: t.exposeInt('version'),
-    status: t.string({ resolve: (h) => h.status }),
-    actor: t.exposeString('actor'),
-    action: t.exposeString('action'),
-    at: t.string({ resolve: (h) => new Date(h.at).toISOString() }),
-    diff: t.field({ type: 'JSON', description: 'Changed fields: [{ path, from, to }].', resolve: (h) => h.diff }),
-    reason: t.string({ nullable: true, resolve: (h) => h.reason }),
-  }),
-});
+const DecisionHistoryRef = historyEntryType('DecisionHistoryEntry');
 
 const notRetired = <K extends DecisionKind>(all: StoredDecision<K>[]) => all.filter((d) => d.status !== 'RETIRED');
 

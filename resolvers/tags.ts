@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { historyEntryType } from './history-entry.ts';
 import { StatusEnum } from './enums.ts';
 import { AggregateInput, RuleInput, type AggregateInputShape, type RuleInputShape } from './rule-input.ts';
 import { CatalogRef } from './catalog.ts';
@@ -11,7 +12,7 @@ import type { TagSpec } from '../modeling/tags/define-tag.ts';
 import { ruleToInput } from '../modeling/conditions/rule-to-input.ts';
 import type { TagSource } from '../modeling/tags/tag-definition.ts';
 import type { RequestContext } from './context.ts';
-import type { StoredDefinition, HistoryEntry } from '../store/definition-store.ts';
+import type { StoredDefinition } from '../store/definition-store.ts';
 import type { StoredTagBody } from '../services/tag-registry.ts';
 
 function sourceToInput(source: TagSource): Record<string, unknown> {
@@ -76,17 +77,7 @@ const TagChangeRef = builder.objectRef<StoredDefinition<StoredTagBody>>('TagChan
   }),
 });
 
-const HistoryRef = builder.objectRef<HistoryEntry>('TagHistoryEntry').implement({
-  fields: (t) => ({
-    version: t.exposeInt('version'),
-    status: t.string({ resolve: (h) => h.status }),
-    actor: t.exposeString('actor'),
-    action: t.exposeString('action'),
-    at: t.string({ resolve: (h) => new Date(h.at).toISOString() }),
-    diff: t.field({ type: 'JSON', description: 'Changed fields: [{ path, from, to }].', resolve: (h) => h.diff }),
-    reason: t.string({ nullable: true, resolve: (h) => h.reason }),
-  }),
-});
+const HistoryRef = historyEntryType('TagHistoryEntry');
 
 const TagCaseInput = builder.inputType('TagCaseInput', {
   fields: (t) => ({ value: t.string({ required: true }), rule: t.field({ type: RuleInput, required: true }) }),
