@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DatabaseSchema } from '../store/schema.ts';
+import type { DatabaseSchema, GoalsTable } from '../store/schema.ts';
 import type { QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
@@ -26,17 +26,8 @@ export interface GoalInput {
   readonly description?: string | null;
 }
 
-type GoalRow = {
-  key: string;
-  metric: string;
-  target: number;
-  period_from: string;
-  period_to: string;
-  parent_key: string | null;
-  description: string | null;
-  version: number;
-  updated_by: string;
-};
+/** A stored goal as the table holds it (its change time is not part of a goal). */
+type GoalRow = Omit<GoalsTable, 'updated_at'>;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const toGoal = (r: GoalRow): Goal => ({

@@ -9,6 +9,7 @@ import { compareResults } from './conformance/compare-results.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { importDbtProject } from '../modeling/dbt/import-dbt-project.ts';
 import { checkDbtProject } from '../api/dbt-check.ts';
+import { graphqlClient } from './support/graphql-client.ts';
 
 /**
  * A dbt project of our own in the authoring form (test/fixtures/bakery): `dbt_project.yml`
@@ -189,7 +190,7 @@ await describeEachEngine('the bakery project served on %s', (engine) => {
       ['manifest', MANIFEST],
     ] as const) {
       const app = await createApp(database, bundledDomain(), { dev: true, maxBodyBytes: 2_000_000, dbtProject: project, dbtSchema: S });
-      apps[format] = { app, url: `http://127.0.0.1:${await app.listen(0)}/graphql` };
+      apps[format] = { app, url: `http://127.0.0.1:${await app.listen(0)}` };
     }
   }, 240_000);
 
@@ -199,17 +200,8 @@ await describeEachEngine('the bakery project served on %s', (engine) => {
   });
 
   it.each(CASES.flatMap((c) => (['project', 'manifest'] as const).map((f) => [`${c.title} (${f})`, c, f] as const)))('%s', async (_title, c, format) => {
-    const response = await fetch(apps[format]?.url ?? '', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: QUERY, variables: { q: c.query } }),
-    });
-    const body = (await response.json()) as {
-      data?: { metrics: { columns: { name: string }[]; rows: Record<string, unknown>[]; sql: string } };
-      errors?: { message: string }[];
-    };
-    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    const result = body.data?.metrics;
+    const data = await graphqlClient(() => apps[format]?.url ?? '').ok(token, QUERY, { q: c.query });
+    const result = data.metrics as { columns: { name: string }[]; rows: Record<string, unknown>[]; sql: string } | undefined;
     const expected = (await sql.raw(c.oracle).execute(database.db)).rows as Record<string, unknown>[];
     expect(expected.length).toBeGreaterThanOrEqual(c.minRows);
     const problem = compareResults(
@@ -222,12 +214,9 @@ await describeEachEngine('the bakery project served on %s', (engine) => {
   });
 
   it('refuses a personal entity to an analyst, as its meta says', async () => {
-    const response = await fetch(apps.project?.url ?? '', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: QUERY, variables: { q: { metrics: ['revenue'], groupBy: [{ dimension: 'customer' }] } } }),
+    const body = await graphqlClient(() => apps.project?.url ?? '').post(token, QUERY, {
+      q: { metrics: ['revenue'], groupBy: [{ dimension: 'customer' }] },
     });
-    const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
     expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });

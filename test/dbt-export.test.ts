@@ -11,26 +11,13 @@ import { runDbtExport } from '../api/cli-dbt-export.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
+import { WEALTH_CORE_METRICS } from '../domains/wealth/metrics.ts';
 
 /**
  * The round trip: `strata dbt export` writes the wealth domain as a dbt project in the
  * authoring form; imported back, every core metric of DOMAIN.md (and every other exported
  * metric) gives the same rows as the native definitions, on the seeded demo warehouse.
  */
-const CORE = [
-  'new_customers',
-  'active_customers',
-  'purchase_amount',
-  'purchasers',
-  'purchase_conversion_rate',
-  'public_fund_purchase_amount',
-  'aum',
-  'placement_impressions',
-  'placement_clicks',
-  'placement_ctr',
-  'first_purchase_success_rate',
-  'revisit_rate_7d',
-];
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-dbt-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,7 +46,7 @@ describe('strata dbt export', () => {
     const native = bundledDomain().catalog;
     expect(catalog.metrics.map((m) => m.name).sort()).toEqual(native.metrics.map((m) => m.name).sort());
     for (const m of native.metrics) expect(catalog.metrics.find((x) => x.name === m.name)?.owner).toBe(m.owner);
-    expect(CORE.every((name) => catalog.metrics.some((m) => m.name === name))).toBe(true);
+    expect(WEALTH_CORE_METRICS.every((name) => catalog.metrics.some((m) => m.name === name))).toBe(true);
   });
 
   it('gives a dbt project back as it was: the bakery (ref(), a time_spine: model with a custom granularity, groups, a saved query) exported and imported again', () => {

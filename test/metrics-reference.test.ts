@@ -18,6 +18,7 @@ import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
+import { WEALTH_CORE_METRICS } from '../domains/wealth/metrics.ts';
 
 // ---------------------------------------------------------------------------------------
 // The query and result shapes of API.md
@@ -132,21 +133,7 @@ function ratioSql(shape: Shape, as: string, numerator: string, numeratorAs: stri
 }
 
 /** DOMAIN.md's "Core metrics" table, in its order. */
-const CORE_METRICS = [
-  'new_customers',
-  'active_customers',
-  'purchase_amount',
-  'purchasers',
-  'purchase_conversion_rate',
-  'public_fund_purchase_amount',
-  'aum',
-  'placement_impressions',
-  'placement_clicks',
-  'placement_ctr',
-  'first_purchase_success_rate',
-  'revisit_rate_7d',
-] as const;
-type CoreMetric = (typeof CORE_METRICS)[number];
+type CoreMetric = (typeof WEALTH_CORE_METRICS)[number];
 
 const reference: Record<CoreMetric, (shape: Shape) => string> = {
   new_customers: (shape: Shape) =>
@@ -400,7 +387,7 @@ const CHANNEL_FILTER = {
 };
 
 const CASES: Case[] = [
-  ...CORE_METRICS.map((metric) => caseOf(`${metric} by month and ${MONTHLY_SLICE[metric]}`, [metric], 'MONTH', RANGE, [MONTHLY_SLICE[metric]])),
+  ...WEALTH_CORE_METRICS.map((metric) => caseOf(`${metric} by month and ${MONTHLY_SLICE[metric]}`, [metric], 'MONTH', RANGE, [MONTHLY_SLICE[metric]])),
   caseOf('purchase_amount by month and product.product_type', ['purchase_amount'], 'MONTH', RANGE, ['product.product_type']),
   caseOf('purchase_amount by ISO week and transaction.channel', ['purchase_amount'], 'WEEK', RANGE, ['transaction.channel']),
   caseOf('aum by ISO week and customer.city_tier', ['aum'], 'WEEK', RANGE, ['customer.city_tier']),
@@ -419,7 +406,7 @@ const CASES: Case[] = [
     api: { dimension: 'product.product_type', op: 'IN', values: ['bond_fund', 'equity_fund', 'mixed_fund'] },
     sql: `p.product_type IN ${PUBLIC_FUNDS}`,
   }),
-  caseOf('all core metrics in one query by month and customer.risk_level', [...CORE_METRICS], 'MONTH', RANGE, ['customer.risk_level']),
+  caseOf('all core metrics in one query by month and customer.risk_level', [...WEALTH_CORE_METRICS], 'MONTH', RANGE, ['customer.risk_level']),
 ];
 
 // ---------------------------------------------------------------------------------------

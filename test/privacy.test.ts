@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient, type GqlResponse } from './support/graphql-client.ts';
+import { WEALTH_CORE_METRICS } from '../domains/wealth/metrics.ts';
 
 /**
  * Classification and small-cell protection, as an analyst (no personal clearance) meets
@@ -91,25 +92,7 @@ await describeEachEngine('privacy on %s', (engine) => {
   });
 
   it('shows an analyst every metric as an admin sees it, or null with the row flagged, and nothing else', async () => {
-    const metrics = [
-      'new_customers',
-      'active_customers',
-      'purchase_amount',
-      'purchasers',
-      'purchase_conversion_rate',
-      'public_fund_purchase_amount',
-      'aum',
-      'placement_impressions',
-      'placement_clicks',
-      'placement_ctr',
-      'first_purchase_success_rate',
-      'revisit_rate_7d',
-      'redemption_amount',
-      'net_inflow',
-      'purchase_amount_growth_mom',
-      'purchase_amount_30d',
-      'purchase_amount_mtd',
-    ];
+    const metrics = [...WEALTH_CORE_METRICS, 'redemption_amount', 'net_inflow', 'purchase_amount_growth_mom', 'purchase_amount_30d', 'purchase_amount_mtd'];
     let hidden = 0;
     let shown = 0;
     for (const metric of metrics) {

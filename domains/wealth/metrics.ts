@@ -4,6 +4,22 @@ import { PUBLIC_FUNDS } from './models.ts';
 const growth = 'growth-analytics';
 const wealth = 'wealth-data';
 
+/** DOMAIN.md's "Core metrics" table, in its order: the names every reference test and export checks. */
+export const WEALTH_CORE_METRICS = [
+  'new_customers',
+  'active_customers',
+  'purchase_amount',
+  'purchasers',
+  'purchase_conversion_rate',
+  'public_fund_purchase_amount',
+  'aum',
+  'placement_impressions',
+  'placement_clicks',
+  'placement_ctr',
+  'first_purchase_success_rate',
+  'revisit_rate_7d',
+] as const;
+
 /** DOMAIN.md's core metrics, plus a few that show the other metric types on the same data. */
 export const wealthMetrics = [
   defineMetric({
