@@ -166,7 +166,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   });
   const events = countedEvents(collector, metrics);
   const catalog = servingCatalog(domain.catalog, config);
-  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics);
+  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics, database.changes);
   const decisions = createDecisionService({ database, events, tags, timeZone, channels: domain.channels });
   const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000 });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
@@ -260,6 +260,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       await personalData.close();
       authenticator.close();
       decisions.close();
+      tags.close();
       return report;
     },
   };

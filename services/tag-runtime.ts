@@ -6,12 +6,20 @@ import { tagDependencies } from '../modeling/tags/check-tag.ts';
 import { leaves, type Rule } from '../modeling/conditions/rule.ts';
 import { loadTagRegistry, type TagRegistry } from './tag-registry.ts';
 import { unlimitedLane, type AnalyticsLane } from './analytics-lane.ts';
+import type { ChangeFeed } from '../store/change-feed.ts';
+import { DEFINITIONS_CHANNEL } from '../store/definition-store.ts';
 
-const FRESH_MS = 5_000;
+/** How long a cached registry is trusted without a change feed, or while the feed is down (the polling fallback). */
+const UNSYNCED_FRESH_MS = 2_000;
 
 /**
  * What the tag and audience services share: the subject model, the code-defined tags and
- * a registry cache (reloaded after 5 s, or at once after a change made by this process).
+ * a registry cache. With a change feed (`changes`, the server's) the cache holds until a
+ * tag changes anywhere: every instance hears the change's `strata_definitions`
+ * notification, and before serving from the cache it syncs with the feed (one round trip
+ * shared by concurrent requests), so a tag published on one instance is served by the next
+ * request on any other. While the feed is down, or without one (CLI commands), the cache is
+ * reloaded every 2 s instead; a change made by this process drops it at once (`invalidate`).
  */
 export interface TagRuntime {
   readonly db: Kysely<DatabaseSchema>;
@@ -21,6 +29,8 @@ export interface TagRuntime {
   readonly analytics: AnalyticsLane;
   registry(): Promise<TagRegistry>;
   invalidate(): void;
+  /** Stops listening to the change feed. */
+  close(): void;
 }
 
 export function createTagRuntime(
@@ -28,23 +38,38 @@ export function createTagRuntime(
   subject: TagSubject,
   codeTags: readonly TagDefinition[],
   analytics: AnalyticsLane = unlimitedLane(db),
+  changes?: ChangeFeed,
 ): TagRuntime {
   let cached: { registry: Promise<TagRegistry>; at: number } | undefined;
+  const unsubscribe = changes?.subscribe(DEFINITIONS_CHANNEL, (payload) => {
+    if (payload === null || payload.startsWith('tag:')) cached = undefined;
+  });
+  const load = () => {
+    const entry = { registry: loadTagRegistry(db, codeTags), at: Date.now() };
+    cached = entry;
+    entry.registry.catch(() => {
+      if (cached === entry) cached = undefined;
+    });
+    return entry.registry;
+  };
   return {
     db,
     subject,
     codeTags,
     analytics,
-    registry() {
-      if (!cached || Date.now() - cached.at > FRESH_MS) {
-        const registry = loadTagRegistry(db, codeTags);
-        cached = { registry, at: Date.now() };
-        registry.catch(() => (cached = undefined));
-      }
-      return cached.registry;
+    async registry() {
+      const entry = cached;
+      if (!entry) return load();
+      // With a live feed, every change committed before this request has been heard once the sync answers.
+      if (changes?.live && (await changes.sync()) && cached === entry) return entry.registry;
+      if (cached && cached !== entry) return cached.registry;
+      return Date.now() - entry.at <= UNSYNCED_FRESH_MS ? entry.registry : load();
     },
     invalidate() {
       cached = undefined;
+    },
+    close() {
+      unsubscribe?.();
     },
   };
 }

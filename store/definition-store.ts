@@ -3,6 +3,7 @@ import type { DatabaseSchema } from './schema.ts';
 import { jsonDiff, type Change } from './json-diff.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
+import { sendNotify } from './change-feed.ts';
 
 /** Tags and audiences, and the decision layer's placements, contents, strategies and experiments. */
 export type DefinitionKind = 'tag' | 'audience' | 'placement' | 'content' | 'strategy' | 'experiment';
@@ -75,9 +76,17 @@ export interface DefinitionChange<Body> {
 }
 
 /**
+ * The change channel of every stored definition: each change sends `<kind>:<key>` on it in
+ * its transaction, so every API instance listening (store/postgres-change-feed.ts) drops
+ * what it cached when the change commits, whichever instance (or CLI) made it.
+ */
+export const DEFINITIONS_CHANNEL = 'strata_definitions';
+
+/**
  * Changes one definition under optimistic concurrency: the row is locked, the caller's
  * expected version checked (CONFLICT on mismatch), the change applied and recorded in the
- * append-only audit log with its diff, all in one transaction.
+ * append-only audit log with its diff, and `<kind>:<key>` notified on `DEFINITIONS_CHANNEL`,
+ * all in one transaction.
  */
 export async function changeDefinition<Body>(db: Kysely<DatabaseSchema>, change: DefinitionChange<Body>): Promise<StoredDefinition<Body>> {
   return db.transaction().execute((trx) => changeDefinitionIn(trx, change));
@@ -135,6 +144,7 @@ export async function changeDefinitionIn<Body>(trx: Transaction<DatabaseSchema>,
     })
     .execute();
   const saved = await trx.selectFrom('strata.definitions').selectAll().where('kind', '=', change.kind).where('key', '=', change.key).executeTakeFirstOrThrow();
+  await sendNotify(trx, DEFINITIONS_CHANNEL, `${change.kind}:${change.key}`);
   return toStored<Body>(saved);
 }
 
