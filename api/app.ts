@@ -126,7 +126,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   const introspection = config.introspection ?? true;
   const protection = graphqlProtection(config.graphqlLimits ?? DEFAULT_GRAPHQL_LIMITS, { introspection });
   const limiter = config.rateLimits ? createRateLimiter(config.rateLimits) : undefined;
-  const analytics = createAnalyticsLane(database.analytics, config.analyticsCapacity ?? DEFAULT_ANALYTICS_CAPACITY);
+  const analytics = createAnalyticsLane(database.analytics, config.analyticsCapacity ?? DEFAULT_ANALYTICS_CAPACITY, () => database.reads());
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
@@ -153,6 +153,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     poolUsage: () => database.poolUsage(),
     analyticsLoad: () => analytics.load(),
     materializationRuns: () => countRunsByStatus(database.probe),
+    replicaLag: () => database.replica?.current(),
   });
   const subjectModel = domain.catalog.models.find((m) => m.name === domain.subject);
   const timeZone = subjectModel?.timeZone ?? 'UTC';
@@ -283,7 +284,9 @@ function readinessRoute(database: Database, requests: HttpDrain): Route {
     const readiness = await checkDatabase(database);
     if (requests.draining) return sendJson(response, 503, { status: 'draining', ...readiness });
     const ready = readiness.reachable && readiness.migrationsCurrent;
-    sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...readiness });
+    // A replica behind or down sends reads back to the primary: reported, never "not ready".
+    const replica = database.replica ? { replica: database.replica.current() } : {};
+    sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...readiness, ...replica });
   };
 }
 

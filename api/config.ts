@@ -33,6 +33,8 @@ const ConfigSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     DATABASE_URL: z.string().url().optional(),
+    STRATA_READ_DATABASE_URL: z.string().url().optional(),
+    STRATA_READ_MAX_LAG_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
     STRATA_DATA_DIR: z.string().min(1).default('.strata-data'),
     STRATA_DEV: z
       .enum(['0', '1', 'true', 'false'])
@@ -131,6 +133,8 @@ const ConfigSchema = z
     LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   })
   .superRefine((c, context) => {
+    if (c.STRATA_READ_DATABASE_URL && !c.DATABASE_URL)
+      context.addIssue({ code: 'custom', path: ['STRATA_READ_DATABASE_URL'], message: 'needs DATABASE_URL (a read replica of PostgreSQL; PGlite has none)' });
     if (!c.STRATA_JWT_JWKS) return;
     for (const name of ['STRATA_JWT_ISSUER', 'STRATA_JWT_AUDIENCE'] as const) {
       if (!c[name]) context.addIssue({ code: 'custom', path: [name], message: 'is required when STRATA_JWT_JWKS is set' });
@@ -200,6 +204,10 @@ export interface ServerConfig {
   readonly port: number;
   /** PostgreSQL connection string; unset means embedded PGlite. */
   readonly databaseUrl: string | undefined;
+  /** A streaming replica of `databaseUrl` for reads that may lag (metric queries, previews, insight, profile reads). */
+  readonly readDatabaseUrl: string | undefined;
+  /** Largest replica lag at which reads still go to the replica. */
+  readonly readMaxLagSeconds: number;
   /** PGlite data folder (`memory://` keeps everything in memory). */
   readonly dataDir: string;
   /** Development mode: metric results include the SQL that ran. */
@@ -279,6 +287,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
     port: c.PORT,
     databaseUrl: c.DATABASE_URL,
+    readDatabaseUrl: c.STRATA_READ_DATABASE_URL,
+    readMaxLagSeconds: c.STRATA_READ_MAX_LAG_SECONDS,
     dataDir: c.STRATA_DATA_DIR,
     dev: c.STRATA_DEV,
     maxRows: c.STRATA_MAX_ROWS,
@@ -349,6 +359,8 @@ function tracingConfig(endpoint: string | undefined, serviceName: string, sample
 export function databaseOptions(config: ServerConfig): DatabaseOptions {
   return {
     databaseUrl: config.databaseUrl,
+    readDatabaseUrl: config.readDatabaseUrl,
+    replicaMaxLagSeconds: config.readMaxLagSeconds,
     dataDir: config.dataDir,
     poolSize: config.poolSize,
     statementTimeoutMs: config.statementTimeoutMs,

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolUsage } from '../store/database.ts';
+import type { ReplicaLag } from '../store/replica.ts';
 import type { TrackResult } from '../store/event-collector.ts';
 import { logger } from '../store/logger.ts';
 import type { RequestObservation } from './request-observation.ts';
@@ -12,6 +13,8 @@ export interface MetricSources {
   readonly analyticsLoad: () => { running: number; waiting: number };
   /** Materialization runs recorded in the database, by status. */
   readonly materializationRuns: () => Promise<Readonly<Record<string, number>>>;
+  /** The read replica's last measured lag; undefined without a replica (the gauges are then absent). */
+  readonly replicaLag?: () => ReplicaLag | undefined;
 }
 
 /** The server's Prometheus metrics; every label value comes from a bounded set (routes, classes, schema fields, codes). */
@@ -148,6 +151,33 @@ function defineGauges(registers: Registry[], sources: MetricSources): void {
       this.set(sources.analyticsLoad().waiting);
     },
   });
+  const replica = sources.replicaLag;
+  if (replica?.()) {
+    new Gauge({
+      name: 'strata_replica_lag_seconds',
+      help: 'Seconds the read replica is behind the primary (age of its last replayed commit while WAL is left to replay; 0 when caught up), as last measured; -1 when unknown.',
+      registers,
+      collect() {
+        this.set(replica()?.lagSeconds ?? -1);
+      },
+    });
+    new Gauge({
+      name: 'strata_replica_lag_bytes',
+      help: 'Bytes of WAL the read replica has not replayed yet, as last measured; -1 when unknown.',
+      registers,
+      collect() {
+        this.set(replica()?.lagBytes ?? -1);
+      },
+    });
+    new Gauge({
+      name: 'strata_replica_serving',
+      help: '1 while reads go to the read replica, 0 while they go back to the primary (replica down, not a standby, or lagging past STRATA_READ_MAX_LAG_SECONDS).',
+      registers,
+      collect() {
+        this.set(replica()?.serving ? 1 : 0);
+      },
+    });
+  }
   let runs: { at: number; counts: Readonly<Record<string, number>> } | undefined;
   new Gauge({
     name: 'strata_materialization_runs',

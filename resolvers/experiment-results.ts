@@ -140,7 +140,7 @@ builder.queryFields((t) => ({
       const definition = await ctx.experiments.get(key);
       if (!definition) throw new StrataError('NOT_FOUND', `no experiment ${quoteInput(key)}`);
       const { semantic, viewer } = await ctx.session();
-      return ctx.analytics.run((db) =>
+      return ctx.analytics.read((db) =>
         experimentResults(db, definition, {
           semantic,
           subject: ctx.domain.subject,

@@ -13,7 +13,7 @@ function actualOf(ctx: RequestContext, goal: Goal): Promise<number | null> {
   actuals.set(ctx, cache);
   let found = cache.get(goal.key);
   if (!found) {
-    found = ctx.session().then(({ semantic, access }) => ctx.analytics.run((db) => goalActual(db as Kysely<DatabaseSchema>, semantic, access, goal)));
+    found = ctx.session().then(({ semantic, access }) => ctx.analytics.read((db) => goalActual(db as Kysely<DatabaseSchema>, semantic, access, goal)));
     cache.set(goal.key, found);
   }
   return found;

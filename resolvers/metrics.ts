@@ -124,7 +124,7 @@ builder.queryField('metrics', (t) =>
         ...(query.limit !== null && query.limit !== undefined ? { limit: query.limit } : {}),
         ...(query.offset !== null && query.offset !== undefined ? { offset: query.offset } : {}),
       };
-      const result = await analytics.run((db) => semantic.query(db, metricQuery, access));
+      const result = await analytics.read((db) => semantic.query(db, metricQuery, access));
       // Physical names are admin-only, as in catalog lineage.
       const sources = isAllowed(principal, 'catalog.physical') ? planSources(semantic.index, result.plan) : undefined;
       return { ...result, showSql: canSeeSql, ...(sources ? { sources } : {}) };

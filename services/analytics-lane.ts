@@ -27,6 +27,13 @@ export interface AnalyticsLane {
    * queue timeout. Works must not run the lane again from inside (with one slot, that waits forever).
    */
   run<T>(work: (db: Kysely<DatabaseSchema>) => Promise<T>): Promise<T>;
+  /**
+   * `run` for a work that only reads and may see data as of the read replica's lag (metric
+   * queries, previews, insight, audience counts): it gets the replica's connections while a
+   * replica serves (`Database.reads`), the primary's otherwise. A work that writes, or must
+   * see a write just made, uses `run`.
+   */
+  read<T>(work: (db: Kysely<DatabaseSchema>) => Promise<T>): Promise<T>;
   /** Works running now and waiting now. */
   load(): { running: number; waiting: number };
 }
@@ -45,7 +52,7 @@ interface Waiter {
  * const rows = await lane.run((db) => semantic.query(db, query, access));
  * ```
  */
-export function createAnalyticsLane(db: Kysely<DatabaseSchema>, capacity: AnalyticsCapacity): AnalyticsLane {
+export function createAnalyticsLane(db: Kysely<DatabaseSchema>, capacity: AnalyticsCapacity, reads: () => Kysely<DatabaseSchema> = () => db): AnalyticsLane {
   let running = 0;
   const waiting: Waiter[] = [];
   let averageMs = 1_000;
@@ -87,21 +94,24 @@ export function createAnalyticsLane(db: Kysely<DatabaseSchema>, capacity: Analyt
     else running -= 1;
   };
 
+  const runOn = async <T>(target: () => Kysely<DatabaseSchema>, work: (db: Kysely<DatabaseSchema>) => Promise<T>): Promise<T> => {
+    await acquire();
+    const startedAt = performance.now();
+    try {
+      return await work(target());
+    } finally {
+      release(startedAt);
+    }
+  };
+
   return {
-    async run(work) {
-      await acquire();
-      const startedAt = performance.now();
-      try {
-        return await work(db);
-      } finally {
-        release(startedAt);
-      }
-    },
+    run: (work) => runOn(() => db, work),
+    read: (work) => runOn(reads, work),
     load: () => ({ running, waiting: waiting.length }),
   };
 }
 
 /** A lane without a cap over `db`: for the command line and code that runs alone. */
 export function unlimitedLane(db: Kysely<DatabaseSchema>): AnalyticsLane {
-  return { run: (work) => work(db), load: () => ({ running: 0, waiting: 0 }) };
+  return { run: (work) => work(db), read: (work) => work(db), load: () => ({ running: 0, waiting: 0 }) };
 }

@@ -81,7 +81,7 @@ export async function audienceComparison(runtime: TagRuntime, viewer: Viewer, in
     SELECT GROUPING(${sql.join(columns)}) AS grouping, ${sql.join(columns)},
       COUNT(*) FILTER (WHERE t) AS target, COUNT(*) FILTER (WHERE r) AS reference, COUNT(*) FILTER (WHERE r AND NOT t) AS rest
     FROM base WHERE t OR r GROUP BY GROUPING SETS (${sql.join(sets)})`;
-  const { rows } = await runtime.analytics.run((db) => statement.execute(db));
+  const { rows } = await runtime.analytics.read((db) => statement.execute(db));
   const all = (1 << features.length) - 1;
   const cells: Cell[] = [];
   let totals = { target: 0, reference: 0, rest: 0 };

@@ -53,7 +53,7 @@ export async function audienceInsight(
   if (tagKeys.length === 0) throw new StrataError('BAD_USER_INPUT', 'name at least one tag in `tags`');
   const inReference = reference === null ? sql`TRUE` : sql`${reference} = ANY(p.audiences)`;
   const inScope = andInScope(sql.ref('p.customer_id'), scopedKeysSql(runtime.subject, live, viewer.principal.scope));
-  const { rows } = await runtime.analytics.run((db) =>
+  const { rows } = await runtime.analytics.read((db) =>
     sql<{ tag: string; value: string | null; a: number; r: number; a_total: number; r_total: number }>`
     WITH profiles AS (
       SELECT p.tags, ${audienceKey} = ANY(p.audiences) AS in_audience, ${inReference} AS in_reference

@@ -59,7 +59,7 @@ export async function withDecileBins(
 ): Promise<InsightFeature[]> {
   const statement = decileEdgesSql(relation, features, within);
   if (!statement) return [...features];
-  const { rows } = await runtime.analytics.run((db) => statement.execute(db));
+  const { rows } = await runtime.analytics.read((db) => statement.execute(db));
   const row = (rows[0] ?? {}) as Record<string, string[] | null>;
   return features.map((f, i) => (f.type === 'number' && !f.bins ? { ...f, bins: binsOf((row[`e${i}`] ?? []).filter((e) => e !== null)) } : f));
 }

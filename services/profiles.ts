@@ -26,7 +26,7 @@ export interface Profile {
  * recorded in the personal-data read log under `operation`.
  */
 export function createProfileLoader(
-  database: Pick<Database, 'prepared' | 'db'>,
+  database: Pick<Database, 'preparedRead' | 'db'>,
   tags: TagRuntime,
   viewer: Viewer,
   log: PersonalDataLog,

@@ -45,9 +45,12 @@ const READ_PROFILES = `SELECT p.customer_id, p.tags, p.audiences FROM strata.cur
 const READ_PROFILE = `SELECT p.customer_id, p.tags, p.audiences FROM strata.current_profiles p
   WHERE p.customer_id = $1`;
 
-/** Profile rows of the current snapshot for some customers, in one statement (consistent under MVCC). */
-export async function readProfiles(database: Pick<Database, 'prepared'>, ids: readonly string[]): Promise<ProfileRow[]> {
+/**
+ * Profile rows of the current snapshot for some customers, in one statement (consistent
+ * under MVCC), on the read replica while one serves (the snapshot it has replayed).
+ */
+export async function readProfiles(database: Pick<Database, 'preparedRead'>, ids: readonly string[]): Promise<ProfileRow[]> {
   if (ids.length === 0) return [];
-  if (ids.length === 1) return database.prepared<ProfileRow>('strata_read_profile', READ_PROFILE, ids);
-  return database.prepared<ProfileRow>('strata_read_profiles', READ_PROFILES, [ids]);
+  if (ids.length === 1) return database.preparedRead<ProfileRow>('strata_read_profile', READ_PROFILE, ids);
+  return database.preparedRead<ProfileRow>('strata_read_profiles', READ_PROFILES, [ids]);
 }

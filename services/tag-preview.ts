@@ -46,7 +46,7 @@ export async function previewTag(runtime: TagRuntime, spec: Omit<TagSpec, 'key'>
   checkMembersCleared(viewer.principal, tagMembers(tag, runtime.subject, registry.live), 'preview');
   const ordered = orderTags([...tagClosure(registry.live, [], [tag]), tag]);
   const inScope = andInScope(sql.ref('p.k'), scopedKeysSql(runtime.subject, registry.live, viewer.principal.scope));
-  const { asOf, statement, rows } = await runtime.analytics.run(async (db) => {
+  const { asOf, statement, rows } = await runtime.analytics.read(async (db) => {
     const asOf =
       asOfOverride ??
       (await currentSnapshot(db))?.asOf ??

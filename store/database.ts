@@ -6,6 +6,7 @@ import { createPostgresChangeFeed, listenerClient } from './postgres-change-feed
 import { startPgliteWorker } from './pglite-worker-client.ts';
 import { createPgliteWorkerDialect } from './pglite-worker-dialect.ts';
 import { statementKind, traceStatement, tracedDialect } from './sql-tracing.ts';
+import { startReplicaMonitor, type ReplicaMonitor } from './replica.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -26,6 +27,15 @@ export interface DatabaseOptions {
   readonly analyticsPoolSize?: number | undefined;
   /** Record SQL text on the statement spans of traced requests (never the parameters; default off). */
   readonly traceSqlText?: boolean | undefined;
+  /**
+   * `postgres://...` of a streaming replica of `databaseUrl` (PostgreSQL only): reads that
+   * may lag (`reads()`, `preparedRead`) go there while it is within `replicaMaxLagSeconds`.
+   */
+  readonly readDatabaseUrl?: string | undefined;
+  /** The largest replica lag reads accept before they go back to the primary (default 30 s). */
+  readonly replicaMaxLagSeconds?: number | undefined;
+  /** How often the replica's lag is measured (default 5 s). */
+  readonly replicaCheckIntervalMs?: number | undefined;
 }
 
 /** The statement time limit when none is configured, on both engines (`postgres-pool.ts` too). */
@@ -41,6 +51,15 @@ export interface Database {
    */
   readonly analytics: Kysely<DatabaseSchema>;
   /**
+   * Where expensive reads that may lag the primary by a replica's lag run (metric queries,
+   * previews, insight, audience counts): the read replica's analytics pool while a replica
+   * is configured (`readDatabaseUrl`) and serving, otherwise `analytics`. Writes, and reads
+   * that must see a write just made (materialization, curation, key lookups), never use it.
+   */
+  reads(): Kysely<DatabaseSchema>;
+  /** The replica's measured lag and whether it serves reads now; undefined without a replica. */
+  readonly replica: ReplicaMonitor | undefined;
+  /**
    * Health probes: on PostgreSQL one connection of its own with a 3 s connect and statement
    * timeout, so `/ready` reports the database, not the load on the pools; on PGlite `db`.
    */
@@ -54,6 +73,8 @@ export interface Database {
    * connection (so it never lands inside another caller's transaction).
    */
   prepared<R>(name: string, text: string, values: readonly unknown[]): Promise<R[]>;
+  /** `prepared` on the read replica while it serves (profile reads of the published snapshot), else on the primary. */
+  preparedRead<R>(name: string, text: string, values: readonly unknown[]): Promise<R[]>;
   /**
    * Connections of each PostgreSQL pool now (`main`, `analytics`, `probe`), for metrics;
    * empty on PGlite, which has one connection and no pool.
@@ -66,7 +87,7 @@ export interface Database {
 
 /** The connections of one pool: open ones, idle ones among them, and callers waiting for one. */
 export interface PoolUsage {
-  readonly pool: 'main' | 'analytics' | 'probe';
+  readonly pool: 'main' | 'analytics' | 'probe' | 'replica' | 'replica_analytics' | 'replica_probe';
   readonly total: number;
   readonly idle: number;
   readonly waiting: number;
@@ -84,6 +105,7 @@ export interface PoolUsage {
  * ```
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  if (options.readDatabaseUrl && !options.databaseUrl) throw new Error('a read replica (STRATA_READ_DATABASE_URL) needs PostgreSQL (DATABASE_URL)');
   return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
 }
 
@@ -96,16 +118,19 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     dialect: tracedDialect(createPgliteWorkerDialect(client), { pool: 'pglite', sqlText: options.traceSqlText ?? false }),
   });
   const changes = createInProcessChangeFeed();
+  const prepared = async <R>(_name: string, text: string, values: readonly unknown[]) =>
+    (await db.executeQuery(CompiledQuery.raw(text, [...values]))).rows as R[];
   return {
     db,
     analytics: db,
+    reads: () => db,
+    replica: undefined,
     probe: db,
     engine: 'pglite',
     changes,
     poolUsage: () => [],
-    async prepared<R>(_name: string, text: string, values: readonly unknown[]) {
-      return (await db.executeQuery(CompiledQuery.raw(text, [...values]))).rows as R[];
-    },
+    prepared,
+    preparedRead: prepared,
     async copyCsv(table, columns, csv) {
       const text = typeof csv === 'string' ? csv : await collect(csv);
       const sqlText = `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
@@ -137,12 +162,24 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
     applicationName: 'strata-probe',
   });
   const probe = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool: probePool }), { pool: 'probe', sqlText }) });
-  const pools = { main: pool, analytics: analyticsPool, probe: probePool } as const;
+  const pools: Partial<Record<PoolUsage['pool'], typeof pool>> = { main: pool, analytics: analyticsPool, probe: probePool };
+  const read = options.readDatabaseUrl ? await openReplica(options.readDatabaseUrl, probePool, options) : undefined;
+  if (read) Object.assign(pools, read.pools);
   const { copyCsvToPostgres } = await import('./postgres-copy.ts');
   const changes = createPostgresChangeFeed(() => listenerClient(databaseUrl));
+  const prepare =
+    (target: typeof pool, label: 'main' | 'replica') =>
+    async <R>(name: string, text: string, values: readonly unknown[]) => {
+      const run = () => target.query({ name, text, values: [...values] });
+      return (await traceStatement(statementKind(text), text, { pool: label, sqlText, summary: name }, run)).rows as R[];
+    };
+  const prepared = prepare(pool, 'main');
+  const preparedReplica = read ? prepare(read.pools.replica, 'replica') : prepared;
   return {
     db,
     analytics,
+    reads: () => (read?.monitor.current().serving ? read.analytics : analytics),
+    replica: read?.monitor,
     probe,
     engine: 'postgres',
     changes,
@@ -153,16 +190,46 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
         idle: p.idleCount,
         waiting: p.waitingCount,
       })),
-    async prepared<R>(name: string, text: string, values: readonly unknown[]) {
-      const run = () => pool.query({ name, text, values: [...values] });
-      return (await traceStatement(statementKind(text), text, { pool: 'main', sqlText, summary: name }, run)).rows as R[];
-    },
+    prepared,
+    preparedRead: (name, text, values) => (read?.monitor.current().serving ? preparedReplica(name, text, values) : prepared(name, text, values)),
     copyCsv: (table, columns, csv) => copyCsvToPostgres(pool, table, columns, csv),
     close: async () => {
       await changes.close();
-      await Promise.all([db.destroy(), analytics.destroy(), probe.destroy()]);
+      read?.monitor.close();
+      await Promise.all([
+        db.destroy(),
+        analytics.destroy(),
+        probe.destroy(),
+        read?.analytics.destroy(),
+        read?.pools.replica.end(),
+        read?.pools.replica_probe.end(),
+      ]);
     },
   };
+}
+
+/**
+ * The pools of a read replica (profile reads, expensive reads, the lag probe) and the
+ * monitor of its lag, measured against the primary's probe pool.
+ */
+async function openReplica(url: string, primaryProbe: ReturnType<typeof createPostgresPool>, options: DatabaseOptions) {
+  const sqlText = options.traceSqlText ?? false;
+  const replica = createPostgresPool(url, { ...options, applicationName: 'strata-replica' });
+  const replicaAnalytics = createPostgresPool(url, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-replica-analytics' });
+  const replicaProbe = createPostgresPool(url, {
+    poolSize: 1,
+    statementTimeoutMs: PROBE_TIMEOUT_MS,
+    connectionTimeoutMs: PROBE_TIMEOUT_MS,
+    applicationName: 'strata-replica-probe',
+  });
+  const analytics = new Kysely<DatabaseSchema>({
+    dialect: tracedDialect(new PostgresDialect({ pool: replicaAnalytics }), { pool: 'replica_analytics', sqlText }),
+  });
+  const monitor = await startReplicaMonitor(primaryProbe, replicaProbe, {
+    maxLagSeconds: options.replicaMaxLagSeconds ?? 30,
+    intervalMs: options.replicaCheckIntervalMs,
+  });
+  return { analytics, monitor, pools: { replica, replica_analytics: replicaAnalytics, replica_probe: replicaProbe } };
 }
 
 /** Connect and statement timeout of the health-probe connection. */
