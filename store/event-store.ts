@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { ValidEvent } from '../modeling/events/validate-event.ts';
 import type { Database } from './database.ts';
 import type { DatabaseSchema } from './schema.ts';
+import { ensureMonthlyPartitions, WEALTH_PARTITIONED_FACTS, type MonthlyPartitioning } from './partitions.ts';
 import { protectEvents, protectQuarantined, type PersonalDataProtection, type QuarantinedEvent, type VaultRow } from './event-pii-protection.ts';
 
 export type { QuarantinedEvent } from './event-pii-protection.ts';
@@ -18,9 +19,12 @@ export interface IngestOutcome {
 /**
  * Writes a batch of validated events to `wealth.app_events` (and undeclared ones to
  * `strata.event_quarantine`) and resolves once they are committed. One multi-row statement
- * per table, `ON CONFLICT (event_id) DO NOTHING`: the primary key arbitrates, so accepted and
- * duplicate counts are exact even when two retries of one batch race. The first write of an
- * `eventId` wins; a later event with the same id and different content is a duplicate.
+ * per table; events first claim their id in `wealth.app_event_keys` (`ON CONFLICT (event_id)
+ * DO NOTHING`, the key every monthly partition shares) and only those that claimed it are
+ * written, so accepted and duplicate counts are exact even when two retries of one batch
+ * race. The first write of an `eventId` wins; a later event with the same id and different
+ * content (another time included) is a duplicate. The monthly partitions the batch needs are
+ * created first when missing (`ensureEventPartitions`).
  *
  * Personal properties are stored as pseudonyms; with an encryption key their sealed copies
  * go to `strata.event_pii` in the same statement, for the events that statement inserted
@@ -87,22 +91,56 @@ async function insertEvents(
   counting: ImpressionCounting | undefined,
 ): Promise<number> {
   if (rows.length === 0) return 0;
+  await ensureEventPartitions(db, rows);
   const {
     rows: [result],
   } = await sql<{ inserted: number }>`
-    with inserted as (
+    with batch as materialized (
+      select * from json_to_recordset(${JSON.stringify(rows)}::json) as e(
+        "eventId" text, "customerId" text, "anonymousId" text, name text, "occurredAt" timestamptz,
+        channel text, page text, "placementId" text, "productId" text, properties jsonb)),
+    claimed as (
+      insert into wealth.app_event_keys (event_id, occurred_at)
+      select "eventId", "occurredAt" from batch
+      on conflict (event_id) do nothing
+      returning event_id),
+    inserted as (
       insert into wealth.app_events
         (event_id, customer_id, anonymous_id, event_name, occurred_at, channel, page, placement_id, product_id, properties)
       select "eventId", "customerId", "anonymousId", name, "occurredAt", channel, page, "placementId", "productId", properties
-      from json_to_recordset(${JSON.stringify(rows)}::json) as e(
-        "eventId" text, "customerId" text, "anonymousId" text, name text, "occurredAt" timestamptz,
-        channel text, page text, "placementId" text, "productId" text, properties jsonb)
-      on conflict (event_id) do nothing
+      from batch where "eventId" in (select event_id from claimed)
       returning event_id, customer_id, placement_id, event_name, occurred_at, properties)${vault.length > 0 ? insertVault(vault) : sql``}${
         counting && rows.some((r) => r.name === counting.eventName) ? countImpressions(counting) : sql``
       }
     select count(*)::int as inserted from inserted`.execute(db);
   return result?.inserted ?? 0;
+}
+
+/** Months whose partition this process has seen exist (partitions are never dropped while serving). */
+const partitionedMonths = new WeakMap<Kysely<DatabaseSchema>, Set<string>>();
+
+/**
+ * Creates the monthly partitions of `wealth.app_events` a batch needs when this process has
+ * not seen them yet (once per month and process; rows of other months would land in the
+ * default partition, and are moved out whenever their partition is created).
+ */
+async function ensureEventPartitions(db: Kysely<DatabaseSchema>, rows: readonly ValidEvent[]): Promise<void> {
+  const seen = partitionedMonths.get(db) ?? new Set<string>();
+  partitionedMonths.set(db, seen);
+  const spec = WEALTH_PARTITIONED_FACTS[0] as MonthlyPartitioning;
+  const months = [...new Set(rows.map((r) => reportingMonth(r.occurredAt, spec.timeZone ?? 'UTC')))].filter((m) => !seen.has(m));
+  if (months.length === 0) return;
+  await ensureMonthlyPartitions(db, spec, months);
+  for (const month of months) seen.add(month);
+}
+
+const monthFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `YYYY-MM` of an instant in a time zone. */
+function reportingMonth(instant: string | Date, timeZone: string): string {
+  let format = monthFormats.get(timeZone);
+  if (!format) monthFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' })));
+  return format.format(new Date(instant)).slice(0, 7);
 }
 
 function countImpressions(counting: ImpressionCounting) {

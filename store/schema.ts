@@ -72,6 +72,12 @@ export interface AppEventsTable {
   properties: ColumnType<unknown, string | undefined, string>;
 }
 
+/** One row per event id ever accepted: idempotency by `eventId` across the monthly partitions of `wealth.app_events` (migration 0016). */
+export interface AppEventKeysTable {
+  event_id: string;
+  occurred_at: Timestamp;
+}
+
 export interface DefinitionsTable {
   kind: string;
   key: string;
@@ -211,6 +217,7 @@ export interface DatabaseSchema {
   'wealth.transactions': TransactionsTable;
   'wealth.holdings_daily': HoldingsDailyTable;
   'wealth.app_events': AppEventsTable;
+  'wealth.app_event_keys': AppEventKeysTable;
   'wealth.product_nav': ProductNavTable;
   'wealth.risk_assessments': RiskAssessmentsTable;
   'strata.definitions': DefinitionsTable;

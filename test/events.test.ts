@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import type { DatabaseSchema } from '../store/schema.ts';
 import { createApp, type App } from '../api/app.ts';
 import { createApiKey } from '../store/api-keys.ts';
 import { loadConfig } from '../api/config.ts';
@@ -324,17 +325,19 @@ describe.runIf((await testEngines()).includes('postgres'))('racing retries on po
     try {
       const [a, b] = [stored('race-a'), stored('race-b')];
       let retry: Promise<IngestOutcome> | undefined;
-      await database.db.transaction().execute(async (first) => {
+      // A first writer as ingestion writes: the id claimed in wealth.app_event_keys (the arbiter), then the event.
+      const write = async (first: Transaction<DatabaseSchema>, e: ValidEvent) => {
+        await first.insertInto('wealth.app_event_keys').values({ event_id: e.eventId, occurred_at: e.occurredAt }).execute();
         await first
           .insertInto('wealth.app_events')
-          .values({ ...rowOf(a) })
+          .values({ ...rowOf(e) })
           .execute();
+      };
+      await database.db.transaction().execute(async (first) => {
+        await write(first, a);
         retry = ingestEvents(database, [b, a]); // the same events in the other order
         await waitUntilBlockedOnLock(database);
-        await first
-          .insertInto('wealth.app_events')
-          .values({ ...rowOf(b) })
-          .execute();
+        await write(first, b);
       });
       expect(await retry).toEqual({ accepted: 0, quarantined: 0, duplicates: 2 });
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from wealth.app_events`.execute(database.db);

@@ -8,6 +8,8 @@ import { buildHoldings, createPositionsTable, dropPositionsTable, POSITIONS_TABL
 import { POSITION_COLUMNS, TRANSACTION_COLUMNS } from './portfolio.ts';
 import { PRODUCT_COLUMNS, PRODUCT_NAV_COLUMNS, createCatalog, productNavCsv, productsCsv } from './products.ts';
 import { suspendIndexes, withoutStatementTimeout } from './suspended-indexes.ts';
+import { addMonths, ensureMonthlyPartitions, monthOf, monthsBetween, MONTHS_AHEAD, WEALTH_PARTITIONED_FACTS } from '../../../store/partitions.ts';
+import { DEMO_ACTIVITY_LAST_DAY, DEMO_ACTIVITY_START } from './calendar.ts';
 import { createCsvWriter } from './csv-writer.ts';
 import { createTableSink } from './table-sink.ts';
 import type { ProgressListener } from '../../../modeling/progress.ts';
@@ -40,7 +42,7 @@ export interface SeedSummary {
 export const DEFAULT_DEMO_CUSTOMERS = 20_000;
 export const DEFAULT_DEMO_SEED = 42;
 const BATCH_CUSTOMERS = 1_000;
-const LOADED_TABLES = ['app_events', 'transactions', 'holdings_daily'] as const;
+const LOADED_TABLES = ['app_events', 'app_event_keys', 'transactions', 'holdings_daily'] as const;
 const WEALTH_TABLES = ['customers', 'risk_assessments', 'products', 'product_nav', 'transactions', 'holdings_daily', 'app_events'] as const;
 /** The steps of a seed, in order, as progress reports them. */
 export const SEED_STEPS = [
@@ -80,6 +82,11 @@ export async function seedDemoData(database: Database, options: SeedOptions = {}
   await database.copyCsv('wealth.products', PRODUCT_COLUMNS, productsCsv(catalog.products));
   await database.copyCsv('wealth.product_nav', PRODUCT_NAV_COLUMNS, productNavCsv(catalog.products));
 
+  // The monthly partitions of the demo year (and the months after it) exist before the load,
+  // so COPY routes each row straight to its month.
+  for (const spec of WEALTH_PARTITIONED_FACTS) {
+    await ensureMonthlyPartitions(database.db, spec, monthsBetween(monthOf(DEMO_ACTIVITY_START), addMonths(monthOf(DEMO_ACTIVITY_LAST_DAY), MONTHS_AHEAD)));
+  }
   const restoreIndexes = await suspendIndexes(database.db, LOADED_TABLES, {
     ...(database.engine === 'postgres' ? { maintenanceWorkMem: '512MB' } : {}),
   });
@@ -87,6 +94,10 @@ export async function seedDemoData(database: Database, options: SeedOptions = {}
   try {
     await createPositionsTable(database.db);
     const activity = await loadActivity(database, seed, customers, catalog, progress);
+    // Every loaded event id is taken: an event sent later with one of them is a duplicate.
+    await withoutStatementTimeout(database.db, (trx) =>
+      sql`INSERT INTO wealth.app_event_keys (event_id, occurred_at) SELECT event_id, occurred_at FROM wealth.app_events`.execute(trx),
+    );
     progress(4, { done: 0, total: customers });
     const holdings = await buildHoldings(database, customers, (done) => progress(4, { done, total: customers }));
     counts = { ...activity, holdings };

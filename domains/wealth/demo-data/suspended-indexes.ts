@@ -47,7 +47,8 @@ export async function suspendIndexes(
           const table = sql.table(`wealth.${index.table_name}`);
           await sql`ALTER TABLE ${table} ADD CONSTRAINT ${sql.id(index.constraint_name)} ${sql.raw(index.constraint_def)}`.execute(trx);
         } else {
-          await sql.raw(index.index_def).execute(trx);
+          // A partitioned table's index is described `ON ONLY` it: rebuilt on every partition.
+          await sql.raw(index.index_def.replace(/ ON ONLY /, ' ON ')).execute(trx);
         }
       }
     });
