@@ -17,6 +17,7 @@ import { BodyTooLargeError, MalformedBodyError } from './http-body.ts';
 import { createEventsRoute } from './events-route.ts';
 import { createEventCollector } from '../store/event-collector.ts';
 import { createSemanticProvider } from '../services/semantic-provider.ts';
+import { chooseSqlDialect } from '../store/sql-dialect.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { servingCatalog } from './serving-catalog.ts';
 import { createAuthenticator } from './authenticate.ts';
@@ -92,6 +93,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'quarantineUndeclaredEvents'
       | 'materializeMaxDrift'
       | 'materializeStatementTimeoutMs'
+      | 'sqlDialect'
     >
   > &
   Partial<
@@ -169,7 +171,8 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   const catalog = servingCatalog(domain.catalog, config);
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics, database.changes);
   const decisions = createDecisionService({ database, events, tags, timeZone, channels: domain.channels });
-  const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000 });
+  const dialect = await chooseSqlDialect(database, config.sqlDialect);
+  const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000, dialect });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;
   const experiments = config.experiments ?? decisionExperimentSource(decisions.cache);
   const personalData = countedReads(createPersonalDataLog(database.db), metrics);

@@ -6,6 +6,8 @@ import { StrataError } from '../modeling/errors.ts';
 import { explainPlan, planSources } from '../modeling/plan/explain-plan.ts';
 import type { GroupByInput, MetricQuery } from '../modeling/query/metric-query.ts';
 import { createSemanticLayer } from '../modeling/semantic-layer.ts';
+import { sqlDialect } from '../modeling/sql/dialect.ts';
+import { quoteInput } from '../modeling/quote-input.ts';
 
 export interface ExplainOptions {
   /** Comma-separated metric names. */
@@ -27,6 +29,8 @@ export interface ExplainOptions {
   readonly json?: boolean;
   /** Print the SQL after the plan. */
   readonly sql?: boolean;
+  /** The SQL dialect to compile for (default PostgreSQL). */
+  readonly dialect?: string;
 }
 
 /**
@@ -36,7 +40,9 @@ export interface ExplainOptions {
  */
 export function explainQuery(catalog: Catalog, options: ExplainOptions, print: (text: string) => void): void {
   const query = queryOf(options);
-  const layer = createSemanticLayer(catalog, { maxRows: 100_000 });
+  if (options.dialect !== undefined && options.dialect !== 'postgres' && options.dialect !== 'citus')
+    throw new StrataError('BAD_USER_INPUT', `--dialect must be postgres or citus, not ${quoteInput(options.dialect)}`);
+  const layer = createSemanticLayer(catalog, { maxRows: 100_000, dialect: sqlDialect(options.dialect === 'citus' ? 'citus' : 'postgres') });
   const compiled = layer.plan(query);
   const sources = planSources(layer.index, compiled.plan);
   print(options.json ? JSON.stringify({ ...compiled.plan, sources }, null, 2) : explainPlan(compiled.plan, sources));

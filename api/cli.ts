@@ -96,13 +96,15 @@ function createProgram(): Command {
     .option('--schema <schema>', 'schema replacing $source_schema of --dbt (default STRATA_DBT_SCHEMA or public)')
     .option('--json', 'print the plan as JSON')
     .option('--sql', 'print the SQL after the plan')
+    .option('--dialect <name>', 'compile for postgres or citus (default STRATA_SQL_DIALECT; auto means postgres without a database)')
     .action(async (options: import('./cli-explain.ts').ExplainOptions & { dbt?: string; schema?: string }) => {
       const [{ explainQuery }, { loadConfig }] = await Promise.all([import('./cli-explain.ts'), import('./config.ts')]);
       const config = loadConfig();
       const catalog = options.dbt
         ? (await import('../modeling/dbt/import-dbt-project.ts')).importDbtProject(options.dbt, { schema: options.schema ?? config.dbtSchema }).catalog
         : (await import('./serving-catalog.ts')).servingCatalog((await import('./bundled-domain.ts')).bundledDomain().catalog, config);
-      explainQuery(catalog, options, console.log);
+      const dialect = options.dialect ?? (config.sqlDialect === 'citus' ? 'citus' : undefined);
+      explainQuery(catalog, { ...options, ...(dialect ? { dialect } : {}) }, console.log);
     });
 
   program

@@ -35,6 +35,7 @@ const ConfigSchema = z
     DATABASE_URL: z.string().url().optional(),
     STRATA_READ_DATABASE_URL: z.string().url().optional(),
     STRATA_READ_MAX_LAG_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
+    STRATA_SQL_DIALECT: z.enum(['auto', 'postgres', 'citus']).default('auto'),
     STRATA_DATA_DIR: z.string().min(1).default('.strata-data'),
     STRATA_DEV: z
       .enum(['0', '1', 'true', 'false'])
@@ -208,6 +209,8 @@ export interface ServerConfig {
   readonly readDatabaseUrl: string | undefined;
   /** Largest replica lag at which reads still go to the replica. */
   readonly readMaxLagSeconds: number;
+  /** The SQL dialect metric statements are compiled for; `auto` detects Citus from `pg_extension`. */
+  readonly sqlDialect: 'auto' | 'postgres' | 'citus';
   /** PGlite data folder (`memory://` keeps everything in memory). */
   readonly dataDir: string;
   /** Development mode: metric results include the SQL that ran. */
@@ -289,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     databaseUrl: c.DATABASE_URL,
     readDatabaseUrl: c.STRATA_READ_DATABASE_URL,
     readMaxLagSeconds: c.STRATA_READ_MAX_LAG_SECONDS,
+    sqlDialect: c.STRATA_SQL_DIALECT,
     dataDir: c.STRATA_DATA_DIR,
     dev: c.STRATA_DEV,
     maxRows: c.STRATA_MAX_ROWS,

@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
+import { POSTGRES_DIALECT, type SqlDialect } from './sql/dialect.ts';
 import type { Catalog, Filter } from './catalog/types.ts';
 import { indexCatalog, type CatalogIndex } from './catalog/catalog-index.ts';
 import { clears, type Sensitivity } from './catalog/sensitivity.ts';
 import { locateDimension } from './catalog/locate-dimension.ts';
-import { compileMetricQuery, type CompiledMetricQuery } from './plan/compile-metric-query.ts';
+import { compileMetricQuery, type CompiledMetricQuery, type CompileOptions } from './plan/compile-metric-query.ts';
 import { executeMetricQuery, type MetricResult } from './plan/execute-metric-query.ts';
 import { queryKey, type MetricQuery } from './query/metric-query.ts';
 import { customGrainNames, parseDimensionRef } from './catalog/dimension-ref.ts';
@@ -28,6 +29,8 @@ export interface ProtectedResult extends MetricResult {
 
 export interface SemanticLayer {
   readonly index: CatalogIndex;
+  /** The SQL dialect its statements are compiled for. */
+  readonly dialect: SqlDialect;
   /** Compiles (or takes from the plan cache) the statement for a query. */
   plan(query: MetricQuery): CompiledMetricQuery;
   /** Compiles and runs a metric query; with `access`, refuses members above the caller's clearance, adds their scope and suppresses small cells. */
@@ -38,6 +41,8 @@ export interface SemanticLayerOptions {
   readonly maxRows: number;
   readonly planCacheSize?: number;
   readonly rewrites?: boolean;
+  /** The SQL dialect of the engine (default PostgreSQL; Citus: STRATA_SQL_DIALECT). */
+  readonly dialect?: SqlDialect;
   /** The model whose rows are people (the customer): scopes are read from it and small cells count its distinct keys. */
   readonly subject?: string;
 }
@@ -54,7 +59,8 @@ export interface SemanticLayerOptions {
  */
 export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOptions): SemanticLayer {
   const index = indexCatalog(catalog);
-  const compile = { maxRows: options.maxRows, ...(options.rewrites === false ? { rewrites: false } : {}) };
+  const dialect = options.dialect ?? POSTGRES_DIALECT;
+  const compile = { maxRows: options.maxRows, dialect, ...(options.rewrites === false ? { rewrites: false } : {}) };
   const plan = cachedPlanner(index, compile, options.planCacheSize);
   let counted: { contributors: ContributorCatalog; plan: (query: MetricQuery) => CompiledMetricQuery } | undefined;
   const countedPlanner = () => {
@@ -66,6 +72,7 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
   };
   return {
     index,
+    dialect,
     plan,
     async query(db, input, access) {
       if (!access) return { ...(await executeMetricQuery(db, plan(input))), suppressedRows: [] };
@@ -84,7 +91,7 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
   };
 }
 
-function cachedPlanner(index: CatalogIndex, options: { maxRows: number; rewrites?: boolean }, capacity = 1000): (query: MetricQuery) => CompiledMetricQuery {
+function cachedPlanner(index: CatalogIndex, options: CompileOptions, capacity = 1000): (query: MetricQuery) => CompiledMetricQuery {
   const cache = new Map<string, CompiledMetricQuery>();
   return (query) => {
     const key = queryKey(query);

@@ -70,7 +70,7 @@ function perCustomerDaily(layer: SemanticLayer, metric: string, subject: string,
     groupBy: [{ dimension: `${subject}.${subjectKey(layer, subject)}` }, { dimension: 'metric_time', grain: 'DAY' }],
     timeRange: days,
   });
-  return planStatement(layer.index, compiled.plan);
+  return planStatement(layer.index, compiled.plan, layer.dialect);
 }
 
 /**

@@ -4,13 +4,14 @@ import { withTagDimensions } from '../modeling/tags/tag-dimensions.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 import { tagSensitivity } from '../modeling/tags/rule-members.ts';
 import type { TagRegistry } from './tag-registry.ts';
+import type { SqlDialect } from '../modeling/sql/dialect.ts';
 
 /**
  * The semantic layer over the served catalog plus the published tags as dimensions
  * (`customer.tag.<key>`). It is rebuilt (with an empty plan cache) only when the set of
  * published tags changes.
  */
-export function createSemanticProvider(base: Catalog, subjectName: string, tags: TagRuntime, options: { maxRows: number }) {
+export function createSemanticProvider(base: Catalog, subjectName: string, tags: TagRuntime, options: { maxRows: number; dialect?: SqlDialect }) {
   let built: { signature: string; layer: SemanticLayer } | undefined;
   // The registry object is reused until it is reloaded: compare signatures once per reload.
   let checked: TagRegistry | undefined;

@@ -1,4 +1,5 @@
 import type { CompiledQuery } from 'kysely';
+import type { SqlDialect } from '../sql/dialect.ts';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import { GRAINS } from '../catalog/types.ts';
 import { resolveQuery, type ResolvedGroupBy } from '../query/resolve-query.ts';
@@ -43,6 +44,8 @@ export interface CompileOptions {
    * `false` compiles the generic shapes, which return the same rows: tests compare the two.
    */
   readonly rewrites?: boolean;
+  /** What the engine executes (modeling/sql/dialect.ts); default PostgreSQL. */
+  readonly dialect?: SqlDialect;
 }
 
 export function compileMetricQuery(index: CatalogIndex, query: MetricQuery, options: CompileOptions): CompiledMetricQuery {
@@ -56,7 +59,7 @@ export function compileMetricQuery(index: CatalogIndex, query: MetricQuery, opti
       ...resolved.metrics.map((m): ResultColumn => ({ name: m.name, kind: 'METRIC', type: 'number' })),
     ],
     plan,
-    compiled: renderPlan(index, plan, fetchLimit).compile(sqlCompiler) as CompiledQuery<Record<string, unknown>>,
+    compiled: renderPlan(index, plan, fetchLimit, options.dialect).compile(sqlCompiler) as CompiledQuery<Record<string, unknown>>,
     fetchLimit,
     rowCap: options.maxRows,
     members: queryMembers(index, resolved),

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { POSTGRES_DIALECT, type SqlDialect } from './dialect.ts';
 import type { ConversionMetric, Measure } from '../catalog/types.ts';
 import { aggregationSql } from './aggregation-sql.ts';
 import { groupByOrdinals, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
@@ -27,8 +28,9 @@ export function conversionNodeSql(
   conversion: ConversionSide & { readonly rowKey: readonly RawBuilder<unknown>[] },
   columns: { readonly opportunities: string; readonly conversions: string },
   anchors?: AnchorPlan,
+  dialect: SqlDialect = POSTGRES_DIALECT,
 ): RawBuilder<unknown> {
-  if (anchors && metric.baseEvents !== 'all') return anchoredConversionSql(metric, base, conversion, columns, anchors);
+  if (anchors && metric.baseEvents !== 'all') return anchoredConversionSql(metric, base, conversion, columns, anchors, dialect);
   const groups = base.scope.groups;
   const groupCols = groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`);
   const baseValue = valueOf(base.measure, base.scope.relation);
@@ -97,15 +99,17 @@ export function conversionNodeSql(
  * When a conversion counts for a base event: Strata's default is after it, within (min, max];
  * MetricFlow's (`sameTimeCounts`) is at or after it and before the window ends.
  */
-function windowCondition(metric: ConversionMetric): RawBuilder<unknown> {
+/** Whether conversion `c` falls within the metric's window after base event `base` (alias `b` unless named). */
+function windowCondition(metric: ConversionMetric, base = 'b'): RawBuilder<unknown> {
   const { min, max, sameTimeCounts } = metric.window;
+  const t = sql.raw(`${base === 'b' ? 'b' : 'a'}.t`);
   if (sameTimeCounts) {
-    const upper = max ? sql` AND b.t > c.t - ${interval(max)}` : sql``;
-    return sql`c.t >= b.t${min ? sql` + ${interval(min)}` : sql``}${upper}`;
+    const upper = max ? sql` AND ${t} > c.t - ${interval(max)}` : sql``;
+    return sql`c.t >= ${t}${min ? sql` + ${interval(min)}` : sql``}${upper}`;
   }
   const lowerGap = min ? sql` + ${interval(min)}` : sql``;
-  const upper = max ? sql` AND c.t <= b.t + ${interval(max)}` : sql``;
-  return sql`c.t > b.t${lowerGap}${upper}`;
+  const upper = max ? sql` AND c.t <= ${t} + ${interval(max)}` : sql``;
+  return sql`c.t > ${t}${lowerGap}${upper}`;
 }
 
 function valueOf(measure: Measure, relation: Relation): RawBuilder<unknown> {
@@ -151,6 +155,7 @@ function anchoredConversionSql(
   conversion: ConversionSide,
   columns: { readonly opportunities: string; readonly conversions: string },
   plan: AnchorPlan,
+  dialect: SqlDialect,
 ): RawBuilder<unknown> {
   const firstEver = metric.baseEvents === 'first_ever';
   const { scope } = base;
@@ -165,13 +170,22 @@ function anchoredConversionSql(
 
   const conversionRows = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
     FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters])}`;
-  const converted = sql`EXISTS (SELECT 1 FROM (${conversionRows}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`;
   const value = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('b.e') : sql`1`);
   const counted = (measure: Measure): Measure => (measure.aggregation === 'count_distinct' ? { ...measure, aggregation: 'count' } : measure);
-  const select = [
+  const aggregates = (converted: RawBuilder<unknown>) => [
     ...scope.groups.map((_, i) => sql`${sql.ref(`b.g${i}`)} AS ${sql.id(`g${i}`)}`),
     sql`${aggregationSql(counted(base.measure), value(plan.baseValue))} AS ${sql.id(columns.opportunities)}`,
     sql`${aggregationSql(counted(conversion.measure), sql`CASE WHEN ${converted} THEN ${value(plan.conversionValue)} END`)} AS ${sql.id(columns.conversions)}`,
   ];
-  return sql`SELECT ${sql.join(select)} FROM (${anchored}) AS b ${groupByOrdinals(scope.groups.length)}`;
+  if (dialect.supportsCorrelatedSubqueryWithCte) {
+    const converted = sql`EXISTS (SELECT 1 FROM (${conversionRows}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`;
+    return sql`SELECT ${sql.join(aggregates(converted))} FROM (${anchored}) AS b ${groupByOrdinals(scope.groups.length)}`;
+  }
+  // Uncorrelated: each anchor joined to its conversions within the window, collapsed back to
+  // one row per anchor (its groups, entity and time) that says whether any converted.
+  const anchorColumns = [...scope.groups.map((_, i) => sql.ref(`a.g${i}`)), sql.ref('a.e'), sql.ref('a.t')];
+  const tested = sql`SELECT ${sql.join([...scope.groups.map((_, i) => sql`${sql.ref(`a.g${i}`)} AS ${sql.id(`g${i}`)}`), sql`a.e AS e`, sql`a.t AS t`, sql`bool_or(c.e IS NOT NULL) AS converted`])}
+    FROM (${anchored}) AS a LEFT JOIN (${conversionRows}) AS c ON c.e = a.e AND ${windowCondition(metric, 'a')}
+    GROUP BY ${sql.join(anchorColumns)}`;
+  return sql`SELECT ${sql.join(aggregates(sql.ref('b.converted')))} FROM (${tested}) AS b ${groupByOrdinals(scope.groups.length)}`;
 }

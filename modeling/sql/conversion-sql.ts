@@ -6,6 +6,7 @@ import { locateDimension, memberOf } from '../catalog/locate-dimension.ts';
 import type { ResolvedGroupBy } from '../query/resolve-query.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
 import { conversionNodeSql, type AnchorGroup, type AnchorPlan } from './conversion-node.ts';
+import { POSTGRES_DIALECT, type SqlDialect } from './dialect.ts';
 import { buildNodeScope, type MetricSubquery } from './node-scope.ts';
 import { truncate } from './time.ts';
 import type { ConversionMetric } from '../catalog/types.ts';
@@ -23,7 +24,7 @@ export function conversionSql(
   query: PlanQuery,
   node: ConversionNode,
   prefix: string,
-  options: { rewrites: boolean; subquery?: MetricSubquery },
+  options: { rewrites: boolean; subquery?: MetricSubquery; dialect?: SqlDialect },
 ): RawBuilder<unknown> {
   const { subquery } = options;
   const metricflow = node.metric.window.sameTimeCounts === true;
@@ -78,7 +79,14 @@ export function conversionSql(
     !options.rewrites || metricflow || constants.length > 0 || node.offsets.length > 0 || node.filters.some(readsMetric)
       ? undefined
       : anchorPlan(index, query, node, base, conversion);
-  return conversionNodeSql(node.metric, base, { ...conversion, rowKey }, { opportunities: node.opportunities, conversions: node.conversions }, anchors);
+  return conversionNodeSql(
+    node.metric,
+    base,
+    { ...conversion, rowKey },
+    { opportunities: node.opportunities, conversions: node.conversions },
+    anchors,
+    options.dialect ?? POSTGRES_DIALECT,
+  );
 }
 
 /**

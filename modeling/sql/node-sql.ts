@@ -1,4 +1,5 @@
 import type { RawBuilder } from 'kysely';
+import { POSTGRES_DIALECT, type SqlDialect } from './dialect.ts';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Filter, Grain, Model } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
@@ -18,9 +19,10 @@ export function nodeSql(
   query: PlanQuery,
   node: PlanNode,
   prefix: string,
-  options: { rewrites: boolean; subquery?: MetricSubquery },
+  options: { rewrites: boolean; subquery?: MetricSubquery; dialect?: SqlDialect },
 ): RawBuilder<unknown> {
   const { rewrites, subquery } = options;
+  const dialect = options.dialect ?? POSTGRES_DIALECT;
   switch (node.kind) {
     case 'aggregate': {
       const model = index.model(node.model);
@@ -39,7 +41,9 @@ export function nodeSql(
       const periods =
         rewrites && node.nonAdditive?.dimension === node.timeDimension && node.offsets.length === 0 ? periodsOfTime(query, scope.isPeriod) : undefined;
       const inner =
-        node.nonAdditive && first ? semiAdditiveNodeSql(scope, first, node.nonAdditive, periods) : aggregateNodeSql(scope, columns, { countKeys: rewrites });
+        node.nonAdditive && first
+          ? semiAdditiveNodeSql(scope, first, node.nonAdditive, periods, dialect)
+          : aggregateNodeSql(scope, columns, { countKeys: rewrites });
       if (!node.joinToTimeSpine || !scope.isPeriod.some(Boolean) || !index.catalog.timeSpines?.length) return inner;
       return joinToTimeSpine(
         index,
@@ -77,7 +81,7 @@ export function nodeSql(
     case 'conversion': {
       const metric = index.metrics.get(node.metric);
       if (metric?.type !== 'CONVERSION') throw new Error(`plan invariant: no conversion metric '${node.metric}'`);
-      return conversionSql(index, query, { ...node, metric }, prefix, { rewrites, ...(subquery ? { subquery } : {}) });
+      return conversionSql(index, query, { ...node, metric }, prefix, { rewrites, dialect, ...(subquery ? { subquery } : {}) });
     }
   }
 }

@@ -4,27 +4,30 @@ import { nodeColumns, subqueryKey, type MetricPlan, type PlanValue } from '../qu
 import { distinctValuesSql } from './distinct-values-sql.ts';
 import type { MetricSubquery } from './node-scope.ts';
 import { nodeSql } from './node-sql.ts';
+import { POSTGRES_DIALECT, type SqlDialect } from './dialect.ts';
 
 /**
  * The SQL of a metric plan: each node aggregated at its own grain in a CTE, the CTEs
  * combined on the requested dimensions (NULL is a group like any other), and each metric's
  * value evaluated over the combined columns; then the order and `LIMIT fetchLimit`.
  */
-export function renderPlan(index: CatalogIndex, plan: MetricPlan, fetchLimit: number): RawBuilder<unknown> {
-  return sql`${planStatement(index, plan)} ${orderBy(plan)} LIMIT ${fetchLimit} OFFSET ${plan.query.offset}`;
+export function renderPlan(index: CatalogIndex, plan: MetricPlan, fetchLimit: number, dialect: SqlDialect = POSTGRES_DIALECT): RawBuilder<unknown> {
+  return sql`${planStatement(index, plan, dialect)} ${orderBy(plan)} LIMIT ${fetchLimit} OFFSET ${plan.query.offset}`;
 }
 
 /** The statement of a plan without order and limit: usable as a subquery (experiment results read per-customer metric values through it). */
-export function planStatement(index: CatalogIndex, plan: MetricPlan): RawBuilder<unknown> {
+export function planStatement(index: CatalogIndex, plan: MetricPlan, dialect: SqlDialect = POSTGRES_DIALECT): RawBuilder<unknown> {
   const subqueries = new Map(plan.subqueries.map((s) => [subqueryKey(s.metric, s.groupBy), s.plan]));
   const subquery: MetricSubquery = (metric, groupBy) => {
     const found = subqueries.get(subqueryKey(metric, groupBy));
     if (!found) throw new Error(`plan invariant: no subquery planned for metric filter '${metric}'`);
-    return planStatement(index, found);
+    return planStatement(index, found, dialect);
   };
   const { query } = plan;
   if (query.distinctFrom) return distinctValuesSql(index, query, subquery);
-  const ctes = plan.nodes.map((node) => sql`${sql.id(node.id)} AS (${nodeSql(index, query, node, `${node.id}_`, { rewrites: plan.fastShapes, subquery })})`);
+  const ctes = plan.nodes.map(
+    (node) => sql`${sql.id(node.id)} AS (${nodeSql(index, query, node, `${node.id}_`, { rewrites: plan.fastShapes, subquery, dialect })})`,
+  );
   const select = [
     ...query.groupBy.map((g, i) => sql`${sql.ref(`combined.g${i}`)} AS ${sql.id(g.column)}`),
     ...plan.metrics.map((m) => sql`${valueSql(m.value)} AS ${sql.id(m.name)}`),

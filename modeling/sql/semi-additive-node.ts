@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { POSTGRES_DIALECT, type SqlDialect } from './dialect.ts';
 import { GRAINS, type Dimension, type Grain, type NonAdditive } from '../catalog/types.ts';
 import { memberOf } from '../catalog/locate-dimension.ts';
 import { fromLocalTime, grainStep, localTime, truncate, type TimeColumn } from './time.ts';
@@ -11,13 +12,20 @@ import { groupByOrdinals, groupColumns, rangeConditions, whereClause, type NodeS
  * time dimension count, per period of metric_time and per window grouping, and the
  * filters apply before that choice (MetricFlow's semantics).
  */
-export function semiAdditiveNodeSql(scope: NodeScope, column: AggregateColumn, nonAdditive: NonAdditive, periods?: PeriodsOfTime): RawBuilder<unknown> {
+export function semiAdditiveNodeSql(
+  scope: NodeScope,
+  column: AggregateColumn,
+  nonAdditive: NonAdditive,
+  periods?: PeriodsOfTime,
+  dialect: SqlDialect = POSTGRES_DIALECT,
+): RawBuilder<unknown> {
   const dimension = scope.model.dimensions.find((d) => d.name === nonAdditive.dimension);
   if (!dimension) throw new Error(`catalog invariant: no dimension '${nonAdditive.dimension}'`);
   const column_ = scope.relation.baseColumn(dimension.sql);
   // A non-additive dimension coarser than a day is compared at its own grain.
   const coarse = dimension.grain && ['WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(dimension.grain);
-  if (periods && !coarse && nonAdditive.groupings.length === 0) return probedSemiAdditiveSql(scope, column, nonAdditive.window, dimension, periods.grain);
+  if (periods && !coarse && nonAdditive.groupings.length === 0)
+    return probedSemiAdditiveSql(scope, column, nonAdditive.window, dimension, periods.grain, dialect);
   const at = coarse
     ? truncate({ expr: column_, storage: dimension.storage ?? 'timestamptz', timeZone: scope.model.timeZone }, dimension.grain as Grain)
     : column_;
@@ -59,6 +67,7 @@ function probedSemiAdditiveSql(
   window: NonAdditive['window'],
   dimension: Dimension,
   grain: Grain | undefined,
+  dialect: SqlDialect,
 ): RawBuilder<unknown> {
   const value = measureValue(scope, column.measure);
   const at = scope.relation.baseColumn(dimension.sql);
@@ -81,6 +90,12 @@ function probedSemiAdditiveSql(
   } else if (time.storage === 'date' && GRAINS.indexOf(grain) <= GRAINS.indexOf('DAY')) {
     // A date is its own day: every row is at its period's only time.
     chosen = sql`${at} IS NOT NULL`;
+  } else if (!dialect.supportsCorrelatedSubqueryWithCte) {
+    // Uncorrelated: the last (or first) time of each period in one grouped pass over the
+    // rows the probe reads (still only the base table when no filter needs a join).
+    const chosenTime = window === 'max' ? sql`MAX(${probe.at})` : sql`MIN(${probe.at})`;
+    const period = truncate({ ...time, expr: probe.at }, grain);
+    chosen = sql`${at} IN (SELECT ${chosenTime} FROM ${probe.from} ${whereClause([...probe.conditions, sql`${probe.at} IS NOT NULL`])} GROUP BY ${period})`;
   } else {
     // The periods between the first and last time in range (two probes of the base table).
     const bounds = sql`SELECT date_trunc(${sql.lit(grain.toLowerCase())}, ${localTime({ ...aloneTime, expr: sql`MIN(${aloneTime.expr})` })}) AS lo,
