@@ -112,7 +112,7 @@ export async function seedDemoData(database: Database, options: SeedOptions = {}
   await restoreIndexes();
   progress(6);
   await withoutStatementTimeout(database.db, async (trx) => {
-    for (const table of WEALTH_TABLES) await sql`ANALYZE ${sql.table(`wealth.${table}`)}`.execute(trx);
+    for (const table of [...WEALTH_TABLES, 'app_event_keys']) await sql`ANALYZE ${sql.table(`wealth.${table}`)}`.execute(trx);
   });
   return {
     customers,
