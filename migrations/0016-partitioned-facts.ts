@@ -57,7 +57,8 @@ async function secondaryIndexes(db: Kysely<unknown>, table: string): Promise<Ind
 
 /**
  * Moves `spec.table` aside, creates it again partitioned by month with `primaryKey`, its
- * default partition and the monthly ones for its data, copies the rows, then recreates its
+ * default partition and the monthly ones for its data (and the months ahead), copies the
+ * rows, then recreates its
  * secondary indexes (once, on the partitioned table: each partition gets its own).
  */
 async function partition(db: Kysely<unknown>, spec: MonthlyPartitioning, primaryKey: string): Promise<void> {
@@ -71,10 +72,10 @@ async function partition(db: Kysely<unknown>, spec: MonthlyPartitioning, primary
   await sql`CREATE TABLE ${sql.table(spec.table)} (LIKE ${sql.table(`${schema}.${old}`)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS, CONSTRAINT ${sql.id(key)} PRIMARY KEY ${sql.raw(primaryKey)})
     PARTITION BY RANGE (${sql.ref(spec.column)})`.execute(db);
   await sql`CREATE TABLE ${sql.table(`${schema}.${name}_default`)} PARTITION OF ${sql.table(spec.table)} DEFAULT`.execute(db);
+  // The months of the existing rows first, so each row is written once, into its month.
+  await ensurePartitionsForData(db, spec, new Date(), `${schema}.${old}`);
   await sql`INSERT INTO ${sql.table(spec.table)} SELECT * FROM ${sql.table(`${schema}.${old}`)}`.execute(db);
   await sql`DROP TABLE ${sql.table(`${schema}.${old}`)}`.execute(db);
-  // The rows sit in the default partition now: each month's move into its own partition.
-  await ensurePartitionsForData(db, spec);
   for (const index of indexes) await sql.raw(index.definition).execute(db);
 }
 

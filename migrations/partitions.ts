@@ -140,13 +140,18 @@ async function createMonth(trx: Transaction<any>, spec: MonthlyPartitioning, mon
 }
 
 /**
- * Partitions for every month of the data in `spec.table` (its default partition included)
- * and for the current month and `MONTHS_AHEAD` after it.
+ * Partitions for every month of the data in `source` (default `spec.table`, its default
+ * partition included) and for the current month and `MONTHS_AHEAD` after it.
  */
-export async function ensurePartitionsForData(db: Kysely<any>, spec: MonthlyPartitioning, now: Date = new Date()): Promise<string[]> {
+export async function ensurePartitionsForData(
+  db: Kysely<any>,
+  spec: MonthlyPartitioning,
+  now: Date = new Date(),
+  source: string = spec.table,
+): Promise<string[]> {
   const { rows } = await sql<{ first: string | null; last: string | null }>`SELECT
       to_char(MIN(${monthStart(spec)}), 'YYYY-MM') AS first, to_char(MAX(${monthStart(spec)}), 'YYYY-MM') AS last
-    FROM ${sql.table(spec.table)}`.execute(db);
+    FROM ${sql.table(source)}`.execute(db);
   const current = monthOf(now);
   const first = rows[0]?.first && rows[0].first < current ? rows[0].first : current;
   const ahead = addMonths(current, MONTHS_AHEAD);

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { ValidEvent } from '../modeling/events/validate-event.ts';
 import type { Database } from './database.ts';
 import type { DatabaseSchema } from './schema.ts';
-import { ensureMonthlyPartitions, WEALTH_PARTITIONED_FACTS, type MonthlyPartitioning } from './partitions.ts';
+import { addMonths, ensureMonthlyPartitions, MONTHS_AHEAD, WEALTH_PARTITIONED_FACTS, type MonthlyPartitioning } from './partitions.ts';
 import { protectEvents, protectQuarantined, type PersonalDataProtection, type QuarantinedEvent, type VaultRow } from './event-pii-protection.ts';
 
 export type { QuarantinedEvent } from './event-pii-protection.ts';
@@ -130,8 +130,10 @@ async function ensureEventPartitions(db: Kysely<DatabaseSchema>, rows: readonly 
   const spec = WEALTH_PARTITIONED_FACTS[0] as MonthlyPartitioning;
   const months = [...new Set(rows.map((r) => reportingMonth(r.occurredAt, spec.timeZone ?? 'UTC')))].filter((m) => !seen.has(m));
   if (months.length === 0) return;
-  await ensureMonthlyPartitions(db, spec, months);
-  for (const month of months) seen.add(month);
+  // The months after a new one too, so that creating partitions (a lock on the table) stays rare.
+  const wanted = [...new Set(months.flatMap((m) => [m, ...Array.from({ length: MONTHS_AHEAD }, (_, i) => addMonths(m, i + 1))]))];
+  await ensureMonthlyPartitions(db, spec, wanted);
+  for (const month of wanted) seen.add(month);
 }
 
 const monthFormats = new Map<string, Intl.DateTimeFormat>();
