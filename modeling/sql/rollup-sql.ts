@@ -4,6 +4,7 @@ import { concreteRollups, ROLLUP_SCHEMA, type ConcreteRollup } from '../catalog/
 import type { PlanRollup, PlanRollupColumn } from '../query/metric-plan.ts';
 import { filterSql } from './filter-sql.ts';
 import { groupByOrdinals, whereClause } from './sql-helpers.ts';
+import { localTime } from './time.ts';
 
 /** The stored rollup a plan reads (by its name in the catalog). */
 export function storedRollup(index: CatalogIndex, name: string): ConcreteRollup {
@@ -74,4 +75,15 @@ export function rollupReadSql(index: CatalogIndex, read: PlanRollup): RawBuilder
   const select = [...groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), ...values];
   const having = groups.length > 0 ? sql`HAVING ${sql.join(present, sql` OR `)}` : sql``;
   return sql`SELECT ${sql.join(select)} FROM ${from} ${rows} ${groupByOrdinals(groups.length)} ${having}`;
+}
+
+/** The first and last local day of a model's time dimension (bounds of a rollup's partitions). */
+export function timeBoundsSql(index: CatalogIndex, modelName: string, timeDimension: string): RawBuilder<{ lo: string | null; hi: string | null }> {
+  const model = index.model(modelName);
+  const dimension = model.dimensions.find((d) => d.name === timeDimension);
+  if (!dimension) throw new Error(`catalog invariant: no time dimension '${timeDimension}' on '${modelName}'`);
+  const from = 'table' in model.source ? sql.table(model.source.table) : sql`(${sql.raw(model.source.sql)})`;
+  const column = sql.ref(`t.${dimension.sql}`);
+  const day = (value: RawBuilder<unknown>) => sql`to_char(CAST(${localTime({ expr: value, storage: dimension.storage ?? 'timestamptz', timeZone: model.timeZone })} AS date), 'YYYY-MM-DD')`;
+  return sql<{ lo: string | null; hi: string | null }>`SELECT ${day(sql`MIN(${column})`)} AS lo, ${day(sql`MAX(${column})`)} AS hi FROM ${from} AS t`;
 }
