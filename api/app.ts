@@ -261,7 +261,8 @@ export async function createApp(database: Database, domain: Domain, config: AppC
             statementTimeoutMs: config.materializeStatementTimeoutMs ?? DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS,
             onError: (error) => (config.logger ?? logger).error({ err: error }, 'rollup refresh failed'),
             onRefresh: (o) => {
-              if (o.partitions > 0) (config.logger ?? logger).info({ rollups: o.rollups, partitions: o.partitions, rebuilt: o.rebuilt.length }, 'rollups refreshed');
+              if (o.partitions > 0)
+                (config.logger ?? logger).info({ rollups: o.rollups, partitions: o.partitions, rebuilt: o.rebuilt.length }, 'rollups refreshed');
             },
           },
           config.rollupRefreshSeconds ?? 0,

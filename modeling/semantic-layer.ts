@@ -123,7 +123,11 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
   };
 }
 
-function cachedPlanner(index: CatalogIndex, options: { maxRows: number; rewrites?: boolean; useRollups?: boolean }, capacity = 1000): (query: MetricQuery) => CompiledMetricQuery {
+function cachedPlanner(
+  index: CatalogIndex,
+  options: { maxRows: number; rewrites?: boolean; useRollups?: boolean },
+  capacity = 1000,
+): (query: MetricQuery) => CompiledMetricQuery {
   const cache = new Map<string, CompiledMetricQuery>();
   return (query) => {
     const key = queryKey(query);

@@ -75,7 +75,9 @@ async function ensureTable(db: Kysely<any>, build: RollupBuild, hash: string, ca
   const state = await sql<{ definition_hash: string }>`SELECT definition_hash FROM rollups.state WHERE rollup = ${rollup.name}`.execute(db);
   if (state.rows[0]?.definition_hash === hash) return false;
   const table = sql.id(ROLLUP_SCHEMA, rollup.table);
-  const columns = build.columns.map((c) => sql`${sql.id(c.name)} ${sql.raw(c.type === 'string' ? 'text' : c.type === 'number' ? 'numeric' : c.type === 'time' ? 'timestamp' : c.type)}`);
+  const columns = build.columns.map(
+    (c) => sql`${sql.id(c.name)} ${sql.raw(c.type === 'string' ? 'text' : c.type === 'number' ? 'numeric' : c.type === 'time' ? 'timestamp' : c.type)}`,
+  );
   const models = build.models.map((m) => catalog.models.find((x) => x.name === m.model));
   const sources = models.flatMap((m) => (m && 'table' in m.source ? [m.source.table] : []));
   const zone = models[0]?.timeZone ?? 'UTC';
@@ -84,7 +86,9 @@ async function ensureTable(db: Kysely<any>, build: RollupBuild, hash: string, ca
     await sql`DROP TABLE IF EXISTS ${table}`.execute(trx);
     await sql`CREATE TABLE ${table} (${sql.join(columns)}) PARTITION BY RANGE (period)`.execute(trx);
     await sql`INSERT INTO rollups.state (rollup, definition_hash, table_name, sources, time_zone, lookback, reads_tags)
-      VALUES (${rollup.name}, ${hash}, ${rollup.table}, ${sources}, ${zone}, CAST(${build.lookback} AS interval), ${rollup.dimensions.some((d) => d.includes('.tag.'))})`.execute(trx);
+      VALUES (${rollup.name}, ${hash}, ${rollup.table}, ${sources}, ${zone}, CAST(${build.lookback} AS interval), ${rollup.dimensions.some((d) => d.includes('.tag.'))})`.execute(
+      trx,
+    );
   });
   return true;
 }
@@ -106,22 +110,28 @@ async function refreshPartitions(db: Kysely<any>, index: ReturnType<typeof index
     for (let start = periodStart(lo, grain); start <= hi; start = nextPeriodStart(start, grain)) {
       const end = nextPeriodStart(start, grain);
       const child = sql.id(ROLLUP_SCHEMA, `${rollup.table}__p${start.replaceAll('-', '')}`);
-      const inserted = await sql`INSERT INTO rollups.partitions (rollup, period_start, period_end) VALUES (${rollup.name}, CAST(${start} AS date), CAST(${end} AS date))
+      const inserted =
+        await sql`INSERT INTO rollups.partitions (rollup, period_start, period_end) VALUES (${rollup.name}, CAST(${start} AS date), CAST(${end} AS date))
         ON CONFLICT (rollup, period_start) DO NOTHING RETURNING 1`.execute(db);
       if (inserted.rows.length > 0)
-        await sql`CREATE TABLE IF NOT EXISTS ${child} PARTITION OF ${sql.id(ROLLUP_SCHEMA, rollup.table)} FOR VALUES FROM (${sql.lit(start)}) TO (${sql.lit(end)})`.execute(db);
+        await sql`CREATE TABLE IF NOT EXISTS ${child} PARTITION OF ${sql.id(ROLLUP_SCHEMA, rollup.table)} FOR VALUES FROM (${sql.lit(start)}) TO (${sql.lit(end)})`.execute(
+          db,
+        );
     }
   }
   await sql`UPDATE rollups.state SET covered_from = (SELECT MIN(period_start) FROM rollups.partitions WHERE rollup = ${rollup.name}),
     covered_to = (SELECT MAX(period_end) FROM rollups.partitions WHERE rollup = ${rollup.name}),
     refreshed_version = GREATEST(refreshed_version, ${stateVersion}) WHERE rollup = ${rollup.name}`.execute(db);
   const stale = await sql<{ period_start: string; period_end: string; version: string }>`SELECT to_char(period_start, 'YYYY-MM-DD') AS period_start,
-    to_char(period_end, 'YYYY-MM-DD') AS period_end, version FROM rollups.partitions WHERE rollup = ${rollup.name} AND version > refreshed_version ORDER BY period_start`.execute(db);
+    to_char(period_end, 'YYYY-MM-DD') AS period_end, version FROM rollups.partitions WHERE rollup = ${rollup.name} AND version > refreshed_version ORDER BY period_start`.execute(
+    db,
+  );
   const table = sql.id(ROLLUP_SCHEMA, rollup.table);
   const names = sql.join(build.columns.map((c) => sql.id(c.name)));
   for (const p of stale.rows) {
     await db.transaction().execute(async (trx) => {
-      if (options.postgres && options.statementTimeoutMs !== undefined) await sql`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true)`.execute(trx);
+      if (options.postgres && options.statementTimeoutMs !== undefined)
+        await sql`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true)`.execute(trx);
       await sql`DELETE FROM ${table} WHERE period >= CAST(${p.period_start} AS date) AND period < CAST(${p.period_end} AS date)`.execute(trx);
       await sql`INSERT INTO ${table} (${names}) SELECT * FROM (${build.statement({ from: p.period_start, to: p.period_end })}) AS computed`.execute(trx);
       await sql`UPDATE rollups.partitions SET refreshed_version = GREATEST(refreshed_version, ${p.version}), refreshed_at = now()

@@ -38,6 +38,8 @@ export async function markRollupsStale(db: Kysely<any>, source: string, from: Da
 /** Marks every rollup stale: after a reseed, or (`tagsOnly`) a new tag snapshot for rollups sliced by tags. */
 export async function markAllRollupsStale(db: Kysely<any>, options: { tagsOnly?: boolean } = {}): Promise<void> {
   const which = options.tagsOnly ? sql`WHERE s.reads_tags` : sql``;
-  await sql`UPDATE rollups.partitions p SET version = p.version + 1 FROM rollups.state s ${options.tagsOnly ? sql`WHERE s.rollup = p.rollup AND s.reads_tags` : sql`WHERE s.rollup = p.rollup`}`.execute(db);
+  await sql`UPDATE rollups.partitions p SET version = p.version + 1 FROM rollups.state s ${options.tagsOnly ? sql`WHERE s.rollup = p.rollup AND s.reads_tags` : sql`WHERE s.rollup = p.rollup`}`.execute(
+    db,
+  );
   await sql`UPDATE rollups.state s SET version = s.version + 1 ${which}`.execute(db);
 }

@@ -32,7 +32,13 @@ export function matchRollup(index: CatalogIndex, resolved: ResolvedQuery, fastSh
   return best?.plan;
 }
 
-function tryRollup(index: CatalogIndex, resolved: ResolvedQuery, rollup: ConcreteRollup, fastShapes: boolean, query: MetricPlan['query']): MetricPlan | undefined {
+function tryRollup(
+  index: CatalogIndex,
+  resolved: ResolvedQuery,
+  rollup: ConcreteRollup,
+  fastShapes: boolean,
+  query: MetricPlan['query'],
+): MetricPlan | undefined {
   const stored = new Map(rollup.leaves.map((l) => [l.metric, l]));
   const dims = new Set(rollup.dimensions);
   const types = new Map<string, DimensionType>();

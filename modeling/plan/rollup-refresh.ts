@@ -91,7 +91,17 @@ function unfilled(value: PlanValue): PlanValue {
   return value.kind === 'fill' ? unfilled(value.value) : value;
 }
 
-const DAYS: Record<string, number> = { MILLISECOND: 1 / 86_400_000, SECOND: 1 / 86_400, MINUTE: 1 / 1440, HOUR: 1 / 24, DAY: 1, WEEK: 7, MONTH: 31, QUARTER: 92, YEAR: 366 };
+const DAYS: Record<string, number> = {
+  MILLISECOND: 1 / 86_400_000,
+  SECOND: 1 / 86_400,
+  MINUTE: 1 / 1440,
+  HOUR: 1 / 24,
+  DAY: 1,
+  WEEK: 7,
+  MONTH: 31,
+  QUARTER: 92,
+  YEAR: 366,
+};
 
 /** Days a conversion window reaches past its base event (rounded up); no window: any later event (a century). */
 function windowDays(window: { readonly max?: { readonly count: number; readonly grain: string } } | undefined): number {

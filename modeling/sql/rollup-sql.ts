@@ -65,12 +65,13 @@ export function rollupReadSql(index: CatalogIndex, read: PlanRollup): RawBuilder
   const values = read.columns.map((c, i) => {
     const v = valueColumn(c);
     const at = c.reaggregate === 'last' || c.reaggregate === 'first' ? sql` FILTER (WHERE ${period} = ${chosen(i)})` : sql``;
-    const aggregate =
-      c.reaggregate === 'min' ? sql`MIN(${v})` : c.reaggregate === 'max' || c.reaggregate === 'exact' ? sql`MAX(${v})` : sql`SUM(${v})${at}`;
+    const aggregate = c.reaggregate === 'min' ? sql`MIN(${v})` : c.reaggregate === 'max' || c.reaggregate === 'exact' ? sql`MAX(${v})` : sql`SUM(${v})${at}`;
     return sql`${c.zeroIfEmpty ? sql`COALESCE(${aggregate}, 0)` : aggregate} AS ${sql.id(c.column)}`;
   });
   const present = read.columns.map((c, i) =>
-    c.reaggregate === 'last' || c.reaggregate === 'first' ? sql`COUNT(${valueColumn(c)}) FILTER (WHERE ${period} = ${chosen(i)}) > 0` : sql`COUNT(${valueColumn(c)}) > 0`,
+    c.reaggregate === 'last' || c.reaggregate === 'first'
+      ? sql`COUNT(${valueColumn(c)}) FILTER (WHERE ${period} = ${chosen(i)}) > 0`
+      : sql`COUNT(${valueColumn(c)}) > 0`,
   );
   const select = [...groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), ...values];
   const having = groups.length > 0 ? sql`HAVING ${sql.join(present, sql` OR `)}` : sql``;
@@ -84,6 +85,7 @@ export function timeBoundsSql(index: CatalogIndex, modelName: string, timeDimens
   if (!dimension) throw new Error(`catalog invariant: no time dimension '${timeDimension}' on '${modelName}'`);
   const from = 'table' in model.source ? sql.table(model.source.table) : sql`(${sql.raw(model.source.sql)})`;
   const column = sql.ref(`t.${dimension.sql}`);
-  const day = (value: RawBuilder<unknown>) => sql`to_char(CAST(${localTime({ expr: value, storage: dimension.storage ?? 'timestamptz', timeZone: model.timeZone })} AS date), 'YYYY-MM-DD')`;
+  const day = (value: RawBuilder<unknown>) =>
+    sql`to_char(CAST(${localTime({ expr: value, storage: dimension.storage ?? 'timestamptz', timeZone: model.timeZone })} AS date), 'YYYY-MM-DD')`;
   return sql<{ lo: string | null; hi: string | null }>`SELECT ${day(sql`MIN(${column})`)} AS lo, ${day(sql`MAX(${column})`)} AS hi FROM ${from} AS t`;
 }
