@@ -29,6 +29,8 @@ export interface RefreshOptions {
   /** `statement_timeout` of each refresh statement (PostgreSQL), 0 for none. */
   readonly statementTimeoutMs?: number;
   readonly postgres?: boolean;
+  /** Checked between partitions: true stops the refresh there (a server shutting down). */
+  readonly stopped?: () => boolean;
 }
 
 /** The hash of what a rollup's rows mean: a changed definition is answered raw until rebuilt. */
@@ -58,6 +60,7 @@ export async function refreshRollups(db: Kysely<any>, catalog: Catalog, options:
       let partitions = 0;
       const rebuilt: string[] = [];
       for (const rollup of all) {
+        if (options.stopped?.()) break;
         const build = rollupBuild(counted, rollup.name);
         const hash = rollupDefinitionHash(catalog, build);
         if (await ensureTable(conn, build, hash, catalog)) rebuilt.push(rollup.name);
@@ -129,6 +132,7 @@ async function refreshPartitions(db: Kysely<any>, index: ReturnType<typeof index
   const table = sql.id(ROLLUP_SCHEMA, rollup.table);
   const names = sql.join(build.columns.map((c) => sql.id(c.name)));
   for (const p of stale.rows) {
+    if (options.stopped?.()) break;
     await db.transaction().execute(async (trx) => {
       if (options.postgres && options.statementTimeoutMs !== undefined)
         await sql`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true)`.execute(trx);
@@ -141,7 +145,7 @@ async function refreshPartitions(db: Kysely<any>, index: ReturnType<typeof index
   return stale.rows.length;
 }
 
-/** The refresh worker of a server process: every `everySeconds` (the shortest of the rollups' policies), one refresh; stopped by the returned function. */
+/** The refresh worker of a server process: every `everySeconds`, one refresh (skipped while the previous runs); the returned function stops it after the partition in progress. */
 export function startRollupWorker(
   db: Kysely<any>,
   catalog: () => Promise<Catalog>,
@@ -151,16 +155,21 @@ export function startRollupWorker(
   const every = Math.max(1, everySeconds);
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
+  let busy = false;
   const tick = () => {
-    if (stopped) return;
+    if (stopped || busy) return;
+    busy = true;
     running = catalog()
-      .then((c) => refreshRollups(db, c, options))
+      .then((c) => refreshRollups(db, c, { ...options, stopped: () => stopped }))
       .then((o) => options.onRefresh?.(o))
-      .catch(options.onError);
+      .catch(options.onError)
+      .finally(() => {
+        busy = false;
+      });
   };
+  // The first refresh one interval after start: a short-lived process never starts one.
   const timer = setInterval(tick, every * 1000);
   timer.unref();
-  setTimeout(tick, 0).unref();
   return async () => {
     stopped = true;
     clearInterval(timer);
