@@ -1,4 +1,5 @@
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
+import { concreteRollups, ROLLUP_SCHEMA } from '../catalog/rollups.ts';
 import type { Filter } from '../catalog/types.ts';
 import type { MetricPlan, PlanNode, PlanRewrite, PlanRollup, PlanValue, TimeOffset } from '../query/metric-plan.ts';
 
@@ -172,6 +173,11 @@ export function planSources(index: CatalogIndex, plan: MetricPlan): Record<strin
   };
   visit(plan);
   const sources: Record<string, string> = {};
+  // A rollup's table (the plan names the rollup only).
+  if (plan.rollup) {
+    const stored = concreteRollups(index.catalog).find((r) => r.name === plan.rollup?.rollup);
+    if (stored) sources[`rollup ${stored.name}`] = `${ROLLUP_SCHEMA}.${stored.table}`;
+  }
   for (const name of [...models].sort()) {
     const model = index.models.get(name);
     if (model) sources[name] = 'table' in model.source ? model.source.table : '(SQL query)';
