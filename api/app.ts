@@ -18,6 +18,7 @@ import { createEventsRoute } from './events-route.ts';
 import { createEventCollector } from '../store/event-collector.ts';
 import { createSemanticProvider } from '../services/semantic-provider.ts';
 import { chooseSqlDialect } from '../store/sql-dialect.ts';
+import { startRollupWorker } from '../services/rollups.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { servingCatalog } from './serving-catalog.ts';
 import { createAuthenticator } from './authenticate.ts';
@@ -75,7 +76,8 @@ const DEFAULT_GRACE_MS = 10_000;
 
 /**
  * What `createApp` needs; settings fall back to their defaults when omitted, except
- * `rateLimits`: omitted, no per-key rate limit applies (the server's configuration, read by
+ * `rateLimits`: omitted, no per-key rate limit applies, and `rollupRefreshSeconds`:
+ * omitted, this process runs no rollup refresh worker (the server's configuration, read by
  * `loadConfig`, always has them).
  */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
@@ -94,6 +96,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'materializeMaxDrift'
       | 'materializeStatementTimeoutMs'
       | 'sqlDialect'
+      | 'rollupRefreshSeconds'
     >
   > &
   Partial<
@@ -250,6 +253,27 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     '/ready': readinessRoute(database, requests),
   } satisfies Record<string, Route>);
 
+  // The rollup refresh worker (one refreshes per cluster, under an advisory lock).
+  const stopRollups =
+    (config.rollupRefreshSeconds ?? 0) > 0
+      ? startRollupWorker(
+          database.db,
+          async () => (await semanticLayers.current()).index.catalog,
+          {
+            subject: domain.subject,
+            postgres: database.engine === 'postgres',
+            dialect,
+            statementTimeoutMs: config.materializeStatementTimeoutMs ?? DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS,
+            onError: (error) => (config.logger ?? logger).error({ err: error }, 'rollup refresh failed'),
+            onRefresh: (o) => {
+              if (o.partitions > 0)
+                (config.logger ?? logger).info({ rollups: o.rollups, partitions: o.partitions, rebuilt: o.rebuilt.length }, 'rollups refreshed');
+            },
+          },
+          config.rollupRefreshSeconds ?? 0,
+        )
+      : async () => {};
+
   return {
     server,
     analytics,
@@ -261,6 +285,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     async close(options = {}) {
       const report = await requests.drain(options.graceMs ?? DEFAULT_GRACE_MS);
       await apollo.stop();
+      await stopRollups();
       await personalData.close();
       authenticator.close();
       decisions.close();
