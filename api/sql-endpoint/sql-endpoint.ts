@@ -29,9 +29,16 @@ export interface SqlEndpoint {
 }
 
 const CANCEL_REQUEST_CODE = 80877102;
+/** Largest frontend message accepted (a query text or a Bind with its parameters). */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+function terminateSocket(socket: Socket, code = '57P01', message = 'terminating connection due to administrator command'): void {
+  socket.end(wire.errorResponse({ severity: 'FATAL', code, message }));
+}
 
 interface Live {
-  readonly socket: Socket;
+  /** The connection's socket (the TLS socket once upgraded). */
+  socket: Socket;
   readonly secret: number;
   session: ReturnType<typeof createSqlSession> | undefined;
   busy: boolean;
@@ -95,16 +102,9 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
             }
             return false;
           }
-          if (!state.isAuthenticated) {
-            if (message[0] !== 0x70) return false;
-            const password = new wire.MessageReader(message).cstring();
-            await signIn(connection, entry, id, password, address, state.clientInfo?.parameters.user ?? '');
-            return true;
-          }
-          entry.busy = true;
-          await entry.session?.handle(message);
-          entry.busy = false;
-          if (entry.closing) terminate(connection);
+          if (message[0] !== 0x70) return false;
+          const password = new wire.MessageReader(message).cstring();
+          if (await signIn(connection, entry, id, password, address, state.clientInfo?.parameters.user ?? '')) serveQueries(connection.detach(), entry, id);
           return true;
         } catch (error) {
           services.logger.error({ sqlSession: id, err: error instanceof Error ? error.message : String(error) }, 'sql connection failed');
@@ -115,7 +115,49 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
     });
   });
 
-  const terminate = (connection: PostgresConnection) => refuse(connection, '57P01', 'terminating connection due to administrator command');
+  /**
+   * After authentication the connection reads its own messages: framing, then one message at
+   * a time in order (pg-gateway's handler can interleave messages that arrive while an
+   * earlier one is still being answered).
+   */
+  const serveQueries = (socket: Socket, entry: Live, id: number) => {
+    entry.socket = socket;
+    let pending: Buffer = Buffer.alloc(0);
+    let queue: Promise<void> = Promise.resolve();
+    let queued = 0;
+    const handle = async (message: Buffer) => {
+      entry.busy = true;
+      try {
+        await entry.session?.handle(message);
+      } catch (error) {
+        services.logger.error({ sqlSession: id, err: error instanceof Error ? error.message : String(error) }, 'sql connection failed');
+        socket.destroy();
+      } finally {
+        entry.busy = false;
+        queued -= 1;
+        if (queued < 64) socket.resume();
+        if (entry.closing && queued === 0) terminateSocket(socket);
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let offset = 0;
+      while (offset + 5 <= pending.length) {
+        const length = pending.readInt32BE(offset + 1);
+        if (length < 4 || length > MAX_MESSAGE_BYTES) {
+          terminateSocket(socket, '08P01', 'invalid message length');
+          return;
+        }
+        if (offset + 1 + length > pending.length) break;
+        const message = Buffer.from(pending.subarray(offset, offset + 1 + length));
+        offset += 1 + length;
+        queued += 1;
+        queue = queue.then(() => handle(message));
+      }
+      pending = pending.subarray(offset);
+      if (queued >= 64) socket.pause();
+    });
+  };
 
   const signIn = async (connection: PostgresConnection, entry: Live, id: number, password: string, address: string, user: string) => {
     let principal: Principal;
@@ -158,6 +200,7 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
       ]),
     );
     services.logger.info({ sqlSession: id, key: principal.name, user }, 'sql session started');
+    return true;
   };
 
   return {
@@ -173,10 +216,7 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const entry of live.values()) {
         entry.closing = true;
-        if (!entry.busy) {
-          entry.socket.write(wire.errorResponse({ severity: 'FATAL', code: '57P01', message: 'terminating connection due to administrator command' }));
-          entry.socket.end();
-        }
+        if (!entry.busy) terminateSocket(entry.socket);
       }
       const deadline = Date.now() + graceMs;
       while (live.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
