@@ -182,7 +182,7 @@ function translateLevel(select: Ast, tables: ReadonlyMap<string, SqlTable>, para
   return {
     relation,
     targets,
-    groupBy: grouped || distinct ? groupBy : undefined,
+    groupBy: grouped ? groupBy : undefined,
     where,
     orderBy,
     limit: limit ?? undefined,
@@ -233,7 +233,7 @@ function relationOf(item: Ast, tables: ReadonlyMap<string, SqlTable>, parameters
     const columns = new Map<string, Binding>();
     for (const t of inner.targets) {
       const b = t.binding;
-      columns.set(t.name, b.kind === 'metric' && inner.groupBy !== undefined ? { ...b, aggregated: true } : b);
+      columns.set(t.name, b.kind === 'metric' ? { ...b, aggregated: false } : b);
     }
     return { table: inner.relation.table, alias: item.RangeSubselect.alias?.aliasname, columns, inner };
   }
