@@ -147,6 +147,19 @@ describe('translating SELECT into a metric query', () => {
     });
   });
 
+  it('reads time bounds as Superset and Metabase write them', () => {
+    const t = translate(
+      "SELECT channel, MEASURE(purchase_amount) FROM transaction WHERE metric_time__day >= TO_TIMESTAMP('2026-01-01 00:00:00.000000', 'YYYY-MM-DD HH24:MI:SS.US') AND metric_time__day < timestamp with time zone '2026-02-01 00:00:00.000Z' GROUP BY 1",
+    );
+    expect(t.query.where).toEqual({
+      kind: 'and',
+      filters: [
+        { kind: 'compare', dimension: 'metric_time', grain: 'DAY', op: 'GTE', values: ['2026-01-01'] },
+        { kind: 'compare', dimension: 'metric_time', grain: 'DAY', op: 'LT', values: ['2026-02-01'] },
+      ],
+    });
+  });
+
   it('flips constants on the left and drops always-true conditions', () => {
     const t = translate("SELECT channel, MEASURE(purchase_amount) FROM transaction WHERE 1 = 1 AND '2026-01-01' <= metric_time__day GROUP BY 1");
     expect(t.query.where).toEqual({ kind: 'compare', dimension: 'metric_time', grain: 'DAY', op: 'GTE', values: ['2026-01-01'] });

@@ -427,13 +427,17 @@ function constantOf(node: Ast, parameters: SqlParameters): string | null {
     return parameters[number - 1] ?? null;
   }
   if (node?.TypeCast) return normalizeTemporal(constantOf(node.TypeCast.arg, parameters));
+  // Superset writes time bounds as TO_TIMESTAMP('2026-01-01 00:00:00.000000', 'YYYY-MM-DD HH24:MI:SS.US').
+  const name = stringOf(node?.FuncCall?.funcname?.at(-1))?.toLowerCase();
+  if ((name === 'to_timestamp' || name === 'to_date') && node.FuncCall.args?.length >= 1)
+    return normalizeTemporal(constantOf(node.FuncCall.args[0], parameters));
   throw new SqlInterfaceError('0A000', 'comparisons must be with literal values or parameters', SUPPORTED_SQL);
 }
 
 /** `2026-01-01 00:00:00` (as BI tools write timestamps) compares as the date `2026-01-01`. */
 function normalizeTemporal(text: string | null): string | null {
   if (text === null) return null;
-  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/.exec(text.trim());
+  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:Z|[+-]00(?::?00)?)?$/.exec(text.trim());
   if (!match) return text;
   return /^00:00:00(?:\.0+)?$/.test(match[2] as string) ? (match[1] as string) : `${match[1]}T${match[2]}`;
 }
@@ -449,7 +453,13 @@ const COMPARISONS: Readonly<Record<string, readonly [FilterOp, FilterOp]>> = {
 };
 
 function isConstant(node: Ast): boolean {
-  return Boolean(node?.A_Const || node?.ParamRef || (node?.TypeCast && isConstant(node.TypeCast.arg)));
+  const name = stringOf(node?.FuncCall?.funcname?.at(-1))?.toLowerCase();
+  return Boolean(
+    node?.A_Const ||
+      node?.ParamRef ||
+      (node?.TypeCast && isConstant(node.TypeCast.arg)) ||
+      ((name === 'to_timestamp' || name === 'to_date') && isConstant(node.FuncCall.args?.[0])),
+  );
 }
 
 /** A WHERE condition as a filter; `true`/`false` for constant conditions (`1 = 1`, `WHERE false`). */
