@@ -167,6 +167,11 @@ await describeEachEngine('SQL for BI tools on %s', (engine) => {
       ]);
       expect(rows).toEqual(gql.rows);
       for (const index of gql.suppressedRows) expect(sql.rows[index]?.measure).toBeNull();
+      // Personal members are above an analyst's clearance, as in GraphQL.
+      await expect(c.query('SELECT customer__customer_id, MEASURE(purchase_amount) FROM transaction GROUP BY 1')).rejects.toMatchObject({
+        code: '42501',
+        message: expect.stringContaining('personal'),
+      });
     } finally {
       await c.end();
     }
