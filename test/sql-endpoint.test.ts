@@ -12,6 +12,7 @@ import { BI_TOOL_QUERIES } from './support/bi-tool-queries.ts';
 import { createApp } from '../api/app.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { DEFAULT_RATE_LIMITS } from '../api/rate-limiter.ts';
+import * as wire from '../api/sql-endpoint/wire.ts';
 
 type Keys = 'analyst' | 'admin' | 'app';
 
@@ -147,6 +148,64 @@ await describeEachEngine('SQL for BI tools on %s', (engine) => {
     } finally {
       await c.end();
     }
+  });
+
+  it('answers binary result formats (as pgjdbc asks for fixed-size types) and binary parameters', async () => {
+    // node-postgres reads every value as UTF-8 text, so this speaks the protocol directly.
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+    });
+    const until = async (type: string) => {
+      for (let i = 0; i < 500 && !wire.splitMessages(received).some((m) => m.type === type); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const messages = wire.splitMessages(received);
+      received = Buffer.alloc(0);
+      return messages;
+    };
+    const startup = new wire.MessageWriter('')
+      .int32(196608)
+      .cstring('user')
+      .cstring('bi')
+      .cstring('database')
+      .cstring('strata')
+      .bytes(Buffer.from([0]))
+      .finish()
+      .subarray(1);
+    socket.write(startup);
+    await until('R');
+    socket.write(new wire.MessageWriter('p').cstring(server.keys.admin).finish());
+    await until('Z');
+    const text =
+      'SELECT metric_time__month, customer__risk_level, MEASURE(purchase_amount) AS amount FROM transaction WHERE customer__risk_level = $1 GROUP BY 1, 2 ORDER BY 1';
+    const risk = Buffer.from('C3');
+    socket.write(
+      Buffer.concat([wire.parseMessage(text, [25]), wire.bindMessage([1], [risk], [1]), wire.describeMessage('P'), wire.executeMessage(), wire.syncMessage()]),
+    );
+    const messages = await until('Z');
+    expect(messages.map((m) => m.type).filter((t) => t !== 'D')).toEqual(['1', '2', 'T', 'C', 'Z']);
+    const rows = messages
+      .filter((m) => m.type === 'D')
+      .map(({ message }) => {
+        const month = message.readInt32BE(11);
+        const riskLength = message.readInt32BE(15);
+        const amountAt = 19 + riskLength;
+        return {
+          metric_time__month: new Date(Date.UTC(2000, 0, 1) + month * 86_400_000).toISOString().slice(0, 10),
+          customer__risk_level: message.toString('utf8', 19, 19 + riskLength),
+          purchase_amount: message.readInt32BE(amountAt) === -1 ? null : message.readDoubleBE(amountAt + 4),
+        };
+      });
+    socket.end(new wire.MessageWriter('X').finish());
+    const gql = await graphql('admin', {
+      metrics: ['purchase_amount'],
+      groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }, { dimension: 'customer.risk_level' }],
+      where: { dimension: 'customer.risk_level', op: 'EQ', values: ['C3'] },
+      orderBy: [{ field: 'metric_time__month' }],
+    });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows).toEqual(gql.rows);
   });
 
   it('suppresses small cells for an analyst exactly as GraphQL does', async () => {
