@@ -367,6 +367,51 @@ await describeEachEngine('SQL for BI tools on %s', (engine) => {
     expect(errors[0]).toMatchObject({ code: '57P01' });
   });
 
+  it('upgrades to TLS when a certificate is configured (node-postgres and psql with sslmode=require)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'strata-sql-tls-'));
+    const [cert, key] = [join(folder, 'cert.pem'), join(folder, 'key.pem')];
+    await runProgram('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert]);
+    const secured = await createApp(server.database, bundledDomain(), { dev: false, maxBodyBytes: 1_000_000, sqlTls: { certFile: cert, keyFile: key } });
+    try {
+      const securedPort = await secured.listenSql(0);
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: securedPort,
+        user: 'bi',
+        password: server.keys.admin,
+        database: 'strata',
+        types: TEXT_TYPES,
+        ssl: { rejectUnauthorized: false },
+      });
+      await c.connect();
+      try {
+        expect((c as unknown as { connection: { stream: { encrypted?: boolean } } }).connection.stream.encrypted).toBe(true);
+        expect((await c.query('SELECT metric_time__year, MEASURE(purchase_amount) FROM transaction GROUP BY 1')).rows.length).toBeGreaterThan(0);
+      } finally {
+        await c.end();
+      }
+      if (psqlReady) {
+        const run = await runProgram(
+          'psql',
+          [
+            '-X',
+            '-A',
+            '-t',
+            `postgresql://bi@127.0.0.1:${securedPort}/strata?sslmode=require`,
+            '-c',
+            'SELECT ssl FROM pg_stat_ssl LIMIT 0',
+            '-c',
+            '\\conninfo',
+          ],
+          { ...process.env, PGPASSWORD: server.keys.admin },
+        );
+        expect(run.stdout).toContain('SSL connection');
+      }
+    } finally {
+      await secured.close({ graceMs: 1_000 });
+    }
+  });
+
   it('spends the analytics rate limit per metric statement, as GraphQL metrics does', async () => {
     const limited = await createApp(server.database, bundledDomain(), {
       dev: false,
