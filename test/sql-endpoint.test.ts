@@ -13,6 +13,7 @@ import { createApp } from '../api/app.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { DEFAULT_RATE_LIMITS } from '../api/rate-limiter.ts';
 import * as wire from '../api/sql-endpoint/wire.ts';
+import { captureLog } from './support/log-capture.ts';
 
 type Keys = 'analyst' | 'admin' | 'app';
 
@@ -37,6 +38,7 @@ const METRICS_QUERY = `query ($q: MetricQueryInput!) { metrics(query: $q) { colu
 await describeEachEngine('SQL for BI tools on %s', (engine) => {
   let server: DemoServer<Keys>;
   let port: number;
+  const log = captureLog();
   const { ok } = graphqlClient(() => server.base);
 
   beforeAll(async () => {
@@ -44,7 +46,7 @@ await describeEachEngine('SQL for BI tools on %s', (engine) => {
       customers: 1500,
       seed: 22,
       keys: { analyst: ['bi-analyst', 'analyst'], admin: ['bi-admin', 'admin'], app: ['bi-app', 'app'] },
-      app: { authFailureLimit: 0 },
+      app: { authFailureLimit: 0, logger: log.logger },
     });
     port = await server.app.listenSql(0);
   }, 240_000);
@@ -234,6 +236,22 @@ await describeEachEngine('SQL for BI tools on %s', (engine) => {
     } finally {
       await c.end();
     }
+  });
+
+  it('audits each statement: key, kind, table, metrics, rows and suppressed rows, never the SQL text or values', async () => {
+    const c = await client('analyst');
+    try {
+      await c.query({
+        text: "SELECT customer__risk_level, MEASURE(purchasers) FROM transaction WHERE channel = $1 AND customer__age_band <> 'secret-literal' GROUP BY 1",
+        values: ['app'],
+      });
+    } finally {
+      await c.end();
+    }
+    const lines = log.lines.filter((l) => l.msg === 'sql statement' && l.kind === 'metric' && l.key === 'bi-analyst');
+    expect(lines.at(-1)).toMatchObject({ table: 'transaction', metrics: ['purchasers'], rows: expect.any(Number), suppressedRows: expect.any(Number) });
+    expect(log.text()).not.toContain('secret-literal');
+    expect(log.lines.some((l) => l.msg === 'sql session started' && l.key === 'bi-analyst')).toBe(true);
   });
 
   it('refuses a bad key (28P01) and a role that may not query metrics (42501) at connection', async () => {
