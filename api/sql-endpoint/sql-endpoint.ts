@@ -37,6 +37,8 @@ function terminateSocket(socket: Socket, code = '57P01', message = 'terminating 
 }
 
 interface Live {
+  /** Answers not yet written: sent together when the client waits (after Sync, Query or Flush), as PostgreSQL does. */
+  readonly outgoing: Buffer[];
   /** The connection's socket (the TLS socket once upgraded). */
   socket: Socket;
   readonly secret: number;
@@ -71,7 +73,8 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
 
   const server = createServer((socket) => {
     const id = nextId++;
-    const entry: Live = { socket, secret: randomInt(1, 2 ** 31 - 1), session: undefined, busy: false, closing: false };
+    socket.setNoDelay(true);
+    const entry: Live = { outgoing: [], socket, secret: randomInt(1, 2 ** 31 - 1), session: undefined, busy: false, closing: false };
     const address = socket.remoteAddress ?? 'unknown';
     socket.on('error', () => socket.destroy());
     socket.on('close', () => live.delete(id));
@@ -125,6 +128,15 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
     let pending: Buffer = Buffer.alloc(0);
     let queue: Promise<void> = Promise.resolve();
     let queued = 0;
+    const flush = () => {
+      if (entry.outgoing.length === 0) return;
+      if (socket.writableEnded || socket.destroyed) {
+        entry.outgoing.length = 0;
+        return;
+      }
+      socket.write(entry.outgoing.length === 1 ? (entry.outgoing[0] as Buffer) : Buffer.concat(entry.outgoing));
+      entry.outgoing.length = 0;
+    };
     const handle = async (message: Buffer) => {
       entry.busy = true;
       try {
@@ -135,6 +147,9 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
       } finally {
         entry.busy = false;
         queued -= 1;
+        // One write per exchange: the client waits after Sync, a simple Query or Flush (or when nothing else is queued).
+        const type = String.fromCharCode(message[0] as number);
+        if (queued === 0 || type === 'S' || type === 'Q' || type === 'H') flush();
         if (queued < 64) socket.resume();
         if (entry.closing && queued === 0) terminateSocket(socket);
       }
@@ -176,7 +191,7 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
       principal,
       address,
       id,
-      send: (data) => connection.sendData(data),
+      send: (data) => entry.outgoing.push(data),
       end: () => connection.socket.end(),
     });
     const serverVersion = await mirror.serverVersion();
