@@ -17,6 +17,7 @@ import { BodyTooLargeError, MalformedBodyError } from './http-body.ts';
 import { createEventsRoute } from './events-route.ts';
 import { createEventCollector } from '../store/event-collector.ts';
 import { createSemanticProvider } from '../services/semantic-provider.ts';
+import { startRollupWorker } from '../services/rollups.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { servingCatalog } from './serving-catalog.ts';
 import { createAuthenticator } from './authenticate.ts';
@@ -83,7 +84,8 @@ const SQL_CATALOG_TIMEOUT_MS = 10_000;
 
 /**
  * What `createApp` needs; settings fall back to their defaults when omitted, except
- * `rateLimits`: omitted, no per-key rate limit applies (the server's configuration, read by
+ * `rateLimits`: omitted, no per-key rate limit applies, and `rollupRefreshSeconds`:
+ * omitted, this process runs no rollup refresh worker (the server's configuration, read by
  * `loadConfig`, always has them).
  */
 export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
@@ -101,6 +103,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'quarantineUndeclaredEvents'
       | 'materializeMaxDrift'
       | 'materializeStatementTimeoutMs'
+      | 'rollupRefreshSeconds'
     >
   > &
   Partial<
@@ -255,6 +258,26 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     '/ready': readinessRoute(database, requests),
   } satisfies Record<string, Route>);
 
+  // The rollup refresh worker (one refreshes per cluster, under an advisory lock).
+  const stopRollups =
+    (config.rollupRefreshSeconds ?? 0) > 0
+      ? startRollupWorker(
+          database.db,
+          async () => (await semanticLayers.current()).index.catalog,
+          {
+            subject: domain.subject,
+            postgres: database.engine === 'postgres',
+            statementTimeoutMs: config.materializeStatementTimeoutMs ?? DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS,
+            onError: (error) => (config.logger ?? logger).error({ err: error }, 'rollup refresh failed'),
+            onRefresh: (o) => {
+              if (o.partitions > 0)
+                (config.logger ?? logger).info({ rollups: o.rollups, partitions: o.partitions, rebuilt: o.rebuilt.length }, 'rollups refreshed');
+            },
+          },
+          config.rollupRefreshSeconds ?? 0,
+        )
+      : async () => {};
+
   const sql = createSqlEndpoint(
     { semantic: () => semanticLayers.current(), analytics, limiter, privacyK, subject: domain.subject, logger: config.logger ?? logger },
     {
@@ -282,6 +305,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
       const [report] = await Promise.all([requests.drain(graceMs), sqlListening ? sql.close(graceMs) : undefined]);
       await apollo.stop();
+      await stopRollups();
       await personalData.close();
       authenticator.close();
       decisions.close();

@@ -61,6 +61,7 @@ const ConfigSchema = z
     NODE_ENV: z.string().optional(),
     STRATA_INTROSPECTION: z.enum(['0', '1', 'true', 'false']).optional(),
     STRATA_PRIVACY_K: z.coerce.number().int().min(2).max(1000).default(DEFAULT_PRIVACY_K),
+    STRATA_ROLLUP_REFRESH_SECONDS: z.coerce.number().int().min(0).max(86_400).optional(),
     STRATA_MAX_BODY_BYTES: z.coerce
       .number()
       .int()
@@ -249,6 +250,8 @@ export interface ServerConfig {
   readonly anonymousRole: Role | null;
   /** Aggregates counting fewer customers are suppressed for callers without personal clearance. */
   readonly privacyK: number;
+  /** How often the rollup refresh worker of this process looks for stale partitions (one refreshes per cluster); 0: no worker (the default on PGlite). */
+  readonly rollupRefreshSeconds: number;
   /** Whether GraphQL introspection answers (default: on, off when NODE_ENV=production). */
   readonly introspection: boolean;
   /** Events whose `occurredAt` is older than this many days are rejected. */
@@ -319,6 +322,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     shutdownGraceMs: c.STRATA_SHUTDOWN_GRACE_MS,
     anonymousRole: c.STRATA_ANONYMOUS_ROLE === 'none' ? null : c.STRATA_ANONYMOUS_ROLE,
     privacyK: c.STRATA_PRIVACY_K,
+    // On embedded PGlite (one connection) refreshes would hold up every request: off unless asked for.
+    rollupRefreshSeconds: c.STRATA_ROLLUP_REFRESH_SECONDS ?? (c.DATABASE_URL ? 60 : 0),
     introspection: c.STRATA_INTROSPECTION === undefined ? c.NODE_ENV !== 'production' : c.STRATA_INTROSPECTION === '1' || c.STRATA_INTROSPECTION === 'true',
     eventMaxPastDays: c.STRATA_EVENT_MAX_PAST_DAYS,
     eventMaxFutureMinutes: c.STRATA_EVENT_MAX_FUTURE_MINUTES,

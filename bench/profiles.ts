@@ -147,7 +147,7 @@ const analystToken = await createApiKey(database.db, `bench-analyst-${Date.now()
 await database.close();
 
 const HEAVY = JSON.stringify(
-  '{ metrics(query: { metrics: ["active_customers"], groupBy: [{ dimension: "metric_time", grain: MONTH }, { dimension: "customer.risk_level" }], timeRange: { from: "2026-08-01", to: "2026-11-01" } }) { rows } }',
+  '{ metrics(query: { metrics: ["active_customers"], groupBy: [{ dimension: "metric_time", grain: MONTH }, { dimension: "customer.risk_level" }], timeRange: { from: "2026-08-01", to: "2026-11-01" }, useRollups: false }) { rows } }',
 );
 
 /** Keeps `count` heavy metric queries in flight until `stop` is called; resolves with how many finished and how. */

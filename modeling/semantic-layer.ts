@@ -10,6 +10,7 @@ import { customGrainNames, parseDimensionRef } from './catalog/dimension-ref.ts'
 import { withContributorCounts, type ContributorCatalog } from './privacy/contributor-catalog.ts';
 import { countContributors, suppressSmallCells } from './privacy/small-cells.ts';
 import { StrataError } from './errors.ts';
+import type { PlanRollup } from './query/metric-plan.ts';
 
 /** What the caller may see: checked and applied by `query`. */
 export interface QueryAccess {
@@ -24,7 +25,22 @@ export interface QueryAccess {
 export interface ProtectedResult extends MetricResult {
   /** Indexes of rows whose values were suppressed (null) because they count fewer than `minSubjects` subjects. */
   readonly suppressedRows: readonly number[];
+  /** How fresh the data answering is: a rollup's oldest refresh of the periods read, or now for raw tables. */
+  readonly freshness: Freshness;
 }
+
+export interface Freshness {
+  readonly source: 'ROLLUP' | 'RAW';
+  /** The rollup that answered. */
+  readonly rollup?: string;
+  /** ISO 8601: when the rows answering were computed (raw tables: the time of the query). */
+  readonly asOf: string;
+  /** Some period read changed since its rollup rows were computed (only with a rollup's `whenStale: 'serve'`). */
+  readonly stale: boolean;
+}
+
+/** Whether a rollup's stored rows may answer a plan (built from the current definition, fresh enough for its policy), and how fresh they are. */
+export type RollupFreshnessCheck = (db: Kysely<any>, read: PlanRollup) => Promise<Freshness | undefined>;
 
 export interface SemanticLayer {
   readonly index: CatalogIndex;
@@ -40,6 +56,8 @@ export interface SemanticLayerOptions {
   readonly rewrites?: boolean;
   /** The model whose rows are people (the customer): scopes are read from it and small cells count its distinct keys. */
   readonly subject?: string;
+  /** Checks a rollup before it answers; without it, no query is answered from a rollup. */
+  readonly rollupFreshness?: RollupFreshnessCheck;
 }
 
 /**
@@ -54,7 +72,8 @@ export interface SemanticLayerOptions {
  */
 export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOptions): SemanticLayer {
   const index = indexCatalog(catalog);
-  const compile = { maxRows: options.maxRows, ...(options.rewrites === false ? { rewrites: false } : {}) };
+  // Rollups answer only where their freshness can be checked.
+  const compile = { maxRows: options.maxRows, ...(options.rewrites === false ? { rewrites: false } : {}), useRollups: options.rollupFreshness !== undefined };
   const plan = cachedPlanner(index, compile, options.planCacheSize);
   let counted: { contributors: ContributorCatalog; plan: (query: MetricQuery) => CompiledMetricQuery } | undefined;
   const countedPlanner = () => {
@@ -68,23 +87,47 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
     index,
     plan,
     async query(db, input, access) {
-      if (!access) return { ...(await executeMetricQuery(db, plan(input))), suppressedRows: [] };
+      /** Runs a compiled query, from its rollup when the rollup may answer, else from raw tables. */
+      const run = async (compiled: CompiledMetricQuery, raw: () => CompiledMetricQuery): Promise<{ result: MetricResult; freshness: Freshness }> => {
+        const read = compiled.plan.rollup;
+        const fresh = read && options.rollupFreshness ? await options.rollupFreshness(db, read) : undefined;
+        if (fresh) return { result: await executeMetricQuery(db, compiled), freshness: fresh };
+        const asOf = new Date().toISOString();
+        return { result: await executeMetricQuery(db, read ? raw() : compiled), freshness: { source: 'RAW', asOf, stale: false } };
+      };
+      if (!access) {
+        const { result, freshness } = await run(plan(input), () => plan({ ...input, useRollups: false }));
+        return { ...result, suppressedRows: [], freshness };
+      }
       if (access.scope) checkScope(index, options.subject, access.scope);
       const query: MetricQuery = access.scope ? { ...input, scope: access.scope } : input;
       const compiled = plan(query);
+      const rawPlan = () => plan({ ...query, useRollups: false });
       checkClearance(compiled, access.clearance);
-      if (access.minSubjects === undefined) return { ...(await executeMetricQuery(db, compiled)), suppressedRows: [] };
+      if (access.minSubjects === undefined) {
+        const { result, freshness } = await run(compiled, rawPlan);
+        return { ...result, suppressedRows: [], freshness };
+      }
       const { contributors, plan: planCounted } = countedPlanner();
       const countedQuery = countContributors(query, contributors, compiled.distinctModel);
-      if (countedQuery.counts.size === 0) return { ...(await executeMetricQuery(db, compiled)), suppressedRows: [] };
-      const result = await executeMetricQuery(db, planCounted(countedQuery.query));
+      if (countedQuery.counts.size === 0) {
+        const { result, freshness } = await run(compiled, rawPlan);
+        return { ...result, suppressedRows: [], freshness };
+      }
+      const { result, freshness } = await run(planCounted(countedQuery.query), () => planCounted({ ...countedQuery.query, useRollups: false }));
       const { rows, suppressed } = suppressSmallCells(result.rows, countedQuery, access.minSubjects, query.metrics);
-      return { columns: compiled.columns, rows, sql: result.sql, plan: compiled.plan, suppressedRows: suppressed };
+      // The plan shown is the caller's query's (no hidden counts), from where the answer came.
+      const shown = freshness.source === 'RAW' ? (compiled.plan.rollup ? rawPlan().plan : compiled.plan) : compiled.plan.rollup ? compiled.plan : result.plan;
+      return { columns: compiled.columns, rows, sql: result.sql, plan: shown, suppressedRows: suppressed, freshness };
     },
   };
 }
 
-function cachedPlanner(index: CatalogIndex, options: { maxRows: number; rewrites?: boolean }, capacity = 1000): (query: MetricQuery) => CompiledMetricQuery {
+function cachedPlanner(
+  index: CatalogIndex,
+  options: { maxRows: number; rewrites?: boolean; useRollups?: boolean },
+  capacity = 1000,
+): (query: MetricQuery) => CompiledMetricQuery {
   const cache = new Map<string, CompiledMetricQuery>();
   return (query) => {
     const key = queryKey(query);

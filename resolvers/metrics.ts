@@ -2,7 +2,7 @@ import { builder, type MetricRow } from './builder.ts';
 import { DatePartEnum, GrainEnum, OrderDirectionEnum } from './enums.ts';
 import { FilterInputRef, filterFromInput, type FilterInputShape } from './filter-input.ts';
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
-import type { ProtectedResult } from '../modeling/semantic-layer.ts';
+import type { Freshness, ProtectedResult } from '../modeling/semantic-layer.ts';
 import type { ResultColumn } from '../modeling/plan/compile-metric-query.ts';
 import type { Filter } from '../modeling/catalog/types.ts';
 import { parseMetricFlowFilter } from '../modeling/dbt/parse-metricflow-filter.ts';
@@ -65,6 +65,30 @@ const MetricQueryInput = builder.inputType('MetricQueryInput', {
     orderBy: t.field({ type: [OrderByInput] }),
     limit: t.int(),
     offset: t.int(),
+    useRollups: t.boolean({
+      description:
+        'Default true: a query a declared rollup covers is answered from its precomputed rows (`plan.rollup` names it) when they are fresh; false reads the raw tables.',
+    }),
+  }),
+});
+
+const FreshnessSourceEnum = builder.enumType('FreshnessSource', {
+  values: { ROLLUP: { description: "A rollup's precomputed rows answered." }, RAW: { description: 'The raw tables answered.' } } as const,
+});
+
+const FreshnessRef = builder.objectRef<Freshness>('Freshness').implement({
+  description: 'How fresh the data answering a metric query is.',
+  fields: (t) => ({
+    source: t.field({ type: FreshnessSourceEnum, resolve: (f) => f.source }),
+    rollup: t.string({ nullable: true, description: 'The rollup that answered (ROLLUP only).', resolve: (f) => f.rollup ?? null }),
+    asOf: t.string({
+      description: "ISO 8601: when the rows answering were computed: the oldest refresh of the rollup's periods read, or the time of the query for raw tables.",
+      resolve: (f) => f.asOf,
+    }),
+    stale: t.boolean({
+      description: "Some period read changed since the rollup's rows were computed (only for a rollup whose policy serves stale rows).",
+      resolve: (f) => f.stale,
+    }),
   }),
 });
 
@@ -89,6 +113,7 @@ const MetricQueryResultRef = builder.objectRef<ProtectedResult & { showSql: bool
         "How the numbers are computed, as data: the query as resolved, each aggregation node (kind, model, measures, time dimension and grain, filters, joins, offsets, non-additive dimension), each metric's value over node columns, the rewrites applied and the metrics filtered on. Catalog names only; `sources` (admins only) gives each model's physical table. `strata explain` prints the same plan.",
       resolve: (r) => (r.sources ? { ...r.plan, sources: r.sources } : r.plan),
     }),
+    freshness: t.field({ type: FreshnessRef, description: 'Where the answer came from and when its data was computed.', resolve: (r) => r.freshness }),
     suppressedRows: t.intList({
       description:
         'Indexes (from 0) of the rows whose metric values are null because they count fewer customers than the privacy threshold (callers without personal clearance).',
@@ -123,6 +148,7 @@ builder.queryField('metrics', (t) =>
         ...(query.orderBy ? { orderBy: query.orderBy.map((o) => ({ field: o.field, direction: o.direction ?? 'ASC' })) } : {}),
         ...(query.limit !== null && query.limit !== undefined ? { limit: query.limit } : {}),
         ...(query.offset !== null && query.offset !== undefined ? { offset: query.offset } : {}),
+        ...(query.useRollups === false ? { useRollups: false } : {}),
       };
       const result = await analytics.run((db) => semantic.query(db, metricQuery, access));
       // Physical names are admin-only, as in catalog lineage.

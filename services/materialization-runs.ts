@@ -1,3 +1,4 @@
+import { markAllRollupsStale } from '../store/rollup-marks.ts';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DatabaseSchema, TagRunsTable } from '../store/schema.ts';
 import { StrataError } from '../modeling/errors.ts';
@@ -74,6 +75,8 @@ export async function flipSnapshot(trx: Db, run: { runId: number; asOf: string }
   await trx.updateTable('strata.tag_runs').set({ status: 'published', published_at: now, published_by: actor }).where('run_id', '=', run.runId).execute();
   await supersedeHeldRuns(trx, run.runId);
   await trx.updateTable('strata.profile_snapshot').set({ run_id: run.runId, as_of: run.asOf, published_at: now }).where('id', '=', 1).execute();
+  // Rollups sliced by tags read the snapshot: every period of theirs is stale now.
+  await markAllRollupsStale(trx, { tagsOnly: true });
 }
 
 /** Held runs older than `runId` become superseded: only the newest run may be published. */

@@ -4,13 +4,14 @@ import { withTagDimensions } from '../modeling/tags/tag-dimensions.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 import { tagSensitivity } from '../modeling/tags/rule-members.ts';
 import type { TagRegistry } from './tag-registry.ts';
+import { rollupFreshnessCheck } from './rollups.ts';
 
 /**
  * The semantic layer over the served catalog plus the published tags as dimensions
  * (`customer.tag.<key>`). It is rebuilt (with an empty plan cache) only when the set of
  * published tags changes.
  */
-export function createSemanticProvider(base: Catalog, subjectName: string, tags: TagRuntime, options: { maxRows: number }) {
+export function createSemanticProvider(base: Catalog, subjectName: string, tags: TagRuntime, options: { maxRows: number; rollups?: boolean }) {
   let built: { signature: string; layer: SemanticLayer } | undefined;
   // The registry object is reused until it is reloaded: compare signatures once per reload.
   let checked: TagRegistry | undefined;
@@ -28,7 +29,13 @@ export function createSemanticProvider(base: Catalog, subjectName: string, tags:
         .sort()
         .join(',');
       if (!built || built.signature !== signature) {
-        built = { signature, layer: createSemanticLayer(withTagDimensions(base, subjectName, live), { ...options, subject: subjectName }) };
+        const catalog = withTagDimensions(base, subjectName, live);
+        // Rollups answer covered queries (checked fresh before each answer) unless turned off.
+        const rollupFreshness = options.rollups === false ? undefined : rollupFreshnessCheck(catalog, subjectName);
+        built = {
+          signature,
+          layer: createSemanticLayer(catalog, { maxRows: options.maxRows, subject: subjectName, ...(rollupFreshness ? { rollupFreshness } : {}) }),
+        };
       }
       return built.layer;
     },

@@ -1,3 +1,4 @@
+import { rollupMarksCtes } from './rollup-marks.ts';
 import { sql, type Kysely } from 'kysely';
 import type { ValidEvent } from '../modeling/events/validate-event.ts';
 import type { Database } from './database.ts';
@@ -100,7 +101,7 @@ async function insertEvents(
       on conflict (event_id) do nothing
       returning event_id, customer_id, placement_id, event_name, occurred_at, properties)${vault.length > 0 ? insertVault(vault) : sql``}${
         counting && rows.some((r) => r.name === counting.eventName) ? countImpressions(counting) : sql``
-      }
+      }${rollupMarksCtes('inserted', 'wealth.app_events', 'occurred_at')}
     select count(*)::int as inserted from inserted`.execute(db);
   return result?.inserted ?? 0;
 }

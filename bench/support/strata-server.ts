@@ -25,7 +25,8 @@ export async function startStrataServer(env: Record<string, string>, timeoutMs =
   if (build.status !== 0) throw new Error(`the build failed (exit ${build.status})`);
   const child = spawn(process.execPath, ['dist/api/cli.js', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', STRATA_SQL_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    // No rollup refresh worker: a bench server must not build rollups behind the figures (bench/rollups.ts refreshes its own).
+    env: { ...process.env, PORT: '0', STRATA_SQL_PORT: '0', LOG_LEVEL: 'warn', STRATA_ROLLUP_REFRESH_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -171,6 +171,8 @@ export type MetricQueryInput = {
   /** A saved query of the catalog (dbt saved_queries): its metrics, group-bys, filter, order and limit apply. */
   savedQuery?: string | null | undefined;
   timeRange?: TimeRangeInput | null | undefined;
+  /** Default true: a query a declared rollup covers is answered from its precomputed rows (`plan.rollup` names it) when they are fresh; false reads the raw tables. */
+  useRollups?: boolean | null | undefined;
   where?: FilterInput | null | undefined;
 };
 

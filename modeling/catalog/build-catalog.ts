@@ -1,8 +1,9 @@
-import type { Catalog, Metric, Model, SavedQuery, TimeSpine } from './types.ts';
+import type { Catalog, Metric, Model, Rollup, SavedQuery, TimeSpine } from './types.ts';
 import { ProblemCollector } from './validation-error.ts';
 import { validateModels } from './validate-models.ts';
 import { validateMetrics } from './validate-metrics.ts';
 import { deepFreeze } from './freeze.ts';
+import { validateRollups } from './rollups.ts';
 
 /**
  * Validates definitions and returns the immutable catalog, or throws a
@@ -17,6 +18,7 @@ export function buildCatalog(definitions: {
   metrics: readonly Metric[];
   timeSpines?: readonly TimeSpine[];
   savedQueries?: readonly SavedQuery[];
+  rollups?: readonly Rollup[];
 }): Catalog {
   const problems = new ProblemCollector();
   const models = new Map(definitions.models.map((m) => [m.name, m]));
@@ -25,10 +27,12 @@ export function buildCatalog(definitions: {
     metrics: [...definitions.metrics],
     ...(definitions.timeSpines?.length ? { timeSpines: [...definitions.timeSpines] } : {}),
     ...(definitions.savedQueries?.length ? { savedQueries: [...definitions.savedQueries] } : {}),
+    ...(definitions.rollups?.length ? { rollups: [...definitions.rollups] } : {}),
   };
   validateModels(definitions.models, models, problems);
   validateMetrics(catalog, models, problems);
   validateSavedQueries(catalog, problems);
+  validateRollups(catalog, problems);
   problems.throwIfAny();
   return deepFreeze(catalog);
 }
@@ -47,6 +51,7 @@ export function mergeCatalogs(a: Catalog, b: Catalog): Catalog {
     metrics: [...a.metrics, ...b.metrics],
     timeSpines: [...(a.timeSpines ?? []), ...(b.timeSpines ?? [])],
     savedQueries: [...(a.savedQueries ?? []), ...(b.savedQueries ?? [])],
+    rollups: [...(a.rollups ?? []), ...(b.rollups ?? [])],
   });
 }
 

@@ -271,4 +271,33 @@ export interface Catalog {
   readonly metrics: readonly Metric[];
   readonly timeSpines?: readonly TimeSpine[];
   readonly savedQueries?: readonly SavedQuery[];
+  /** Precomputed aggregates the compiler answers covered queries from (see `modeling/catalog/rollups.ts`). */
+  readonly rollups?: readonly Rollup[];
+}
+
+/** Grains a rollup may store its time at (metric_time at this grain, cut in each model's reporting zone). */
+export type RollupGrain = 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
+
+/**
+ * A declared rollup: the values of `metrics` by metric_time at `timeGrain` and by every
+ * dimension of `dimensions`, stored in its own table partitioned by `partitionGrain`. With
+ * `eachOf`, one rollup per entry (its dimensions plus that one; `customer.tag.*` is one per
+ * published tag of the customer).
+ */
+export interface Rollup {
+  readonly name: string;
+  readonly description: string;
+  readonly metrics: readonly string[];
+  readonly dimensions: readonly string[];
+  readonly eachOf?: readonly string[];
+  readonly timeGrain: RollupGrain;
+  readonly partitionGrain: RollupGrain;
+  readonly refresh: RollupRefresh;
+}
+
+export interface RollupRefresh {
+  /** How often the refresh worker looks for stale partitions, in seconds. */
+  readonly everySeconds: number;
+  /** A stale partition in the range read: answer from raw tables (`raw`, exact) or from the rollup with its age (`serve`). */
+  readonly whenStale: 'raw' | 'serve';
 }

@@ -7,7 +7,9 @@ import type { MetricPlan } from '../query/metric-plan.ts';
 import { queryMembers, type QueryMember } from '../query/query-members.ts';
 import { renderPlan } from '../sql/render-plan.ts';
 import { sqlCompiler } from '../sql/sql-compiler.ts';
-import { planMetricQuery } from './plan-metric-query.ts';
+import { planMetricQuery, planQuery } from './plan-metric-query.ts';
+import { matchRollup } from './match-rollup.ts';
+import { deepFreeze } from '../catalog/freeze.ts';
 
 export interface ResultColumn {
   readonly name: string;
@@ -43,13 +45,17 @@ export interface CompileOptions {
    * `false` compiles the generic shapes, which return the same rows: tests compare the two.
    */
   readonly rewrites?: boolean;
+  /** Answer from a covering rollup when there is one (default); `false` always reads raw tables. */
+  readonly useRollups?: boolean;
 }
 
 export function compileMetricQuery(index: CatalogIndex, query: MetricQuery, options: CompileOptions): CompiledMetricQuery {
   const resolved = resolveQuery(index, query);
   const wanted = resolved.limit ?? Infinity;
   const fetchLimit = Math.min(wanted, options.maxRows + 1);
-  const plan = planMetricQuery(index, resolved, { fastShapes: options.rewrites !== false });
+  const fastShapes = options.rewrites !== false;
+  const fromRollup = options.useRollups !== false && query.useRollups !== false ? matchRollup(index, resolved, fastShapes, planQuery(resolved)) : undefined;
+  const plan = fromRollup ? deepFreeze(fromRollup) : planMetricQuery(index, resolved, { fastShapes });
   return {
     columns: [
       ...resolved.groupBy.map((g): ResultColumn => ({ name: g.column, kind: 'DIMENSION', type: columnType(index, g) })),

@@ -1,6 +1,7 @@
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
+import { concreteRollups, ROLLUP_SCHEMA } from '../catalog/rollups.ts';
 import type { Filter } from '../catalog/types.ts';
-import type { MetricPlan, PlanNode, PlanRewrite, PlanValue, TimeOffset } from '../query/metric-plan.ts';
+import type { MetricPlan, PlanNode, PlanRewrite, PlanRollup, PlanValue, TimeOffset } from '../query/metric-plan.ts';
 
 /**
  * A plan as text for people (`strata explain`, like MetricFlow's `mf query --explain`): the
@@ -25,6 +26,7 @@ function explainLines(plan: MetricPlan, sources: Readonly<Record<string, string>
   if (query.limit !== undefined || query.offset > 0) lines.push(`limit: ${query.limit ?? 'none'}, offset ${query.offset}`);
   if (plan.nodes.length > 0) lines.push('nodes:');
   for (const node of plan.nodes) lines.push(...nodeLines(node, sources).map((l) => `  ${l}`));
+  if (plan.rollup) lines.push(...rollupLines(plan.rollup));
   if (plan.metrics.length > 0) lines.push('values:');
   for (const m of plan.metrics) lines.push(`  ${m.name} = ${valueText(m.value)}`);
   if (plan.rewrites.length > 0) lines.push('rewrites:');
@@ -141,7 +143,19 @@ function rewriteText(r: PlanRewrite): string {
       return `fill nulls (${r.metric}): empty values become ${r.fill}`;
     case 'metric_filter_subquery':
       return `metric filter: Metric('${r.metric}', [${r.groupBy.join(', ')}]) is a subquery joined on its group-bys`;
+    case 'rollup':
+      return `rollup: answered from the precomputed rows of rollup '${r.rollup}' (useRollups: false reads the raw tables)`;
   }
+}
+
+function rollupLines(rollup: PlanRollup): string[] {
+  const groups = rollup.groupBy.map((g) => (g.kind === 'time' ? `metric_time (${g.grain.toLowerCase()})` : g.dimension));
+  return [
+    `rollup ${rollup.rollup} (stored by ${rollup.timeGrain.toLowerCase()})${groups.length > 0 ? ` read by ${groups.join(', ')}` : ''}`,
+    ...(rollup.where ? [`  filter: ${filterText(rollup.where)}`] : []),
+    ...(rollup.range.from || rollup.range.to ? [`  periods: [${rollup.range.from ?? '-inf'}, ${rollup.range.to ?? '+inf'})`] : []),
+    ...rollup.columns.map((c) => `  ${c.column} = ${c.reaggregate}(${c.leaf}${c.part === 'value' ? '' : ` ${c.part}`})`),
+  ];
 }
 
 /** Each model a plan reads (its subqueries' included) with its physical source: for admins only. */
@@ -159,6 +173,11 @@ export function planSources(index: CatalogIndex, plan: MetricPlan): Record<strin
   };
   visit(plan);
   const sources: Record<string, string> = {};
+  // A rollup's table (the plan names the rollup only).
+  if (plan.rollup) {
+    const stored = concreteRollups(index.catalog).find((r) => r.name === plan.rollup?.rollup);
+    if (stored) sources[`rollup ${stored.name}`] = `${ROLLUP_SCHEMA}.${stored.table}`;
+  }
   for (const name of [...models].sort()) {
     const model = index.models.get(name);
     if (model) sources[name] = 'table' in model.source ? model.source.table : '(SQL query)';

@@ -66,7 +66,7 @@ function buildPlan(index: CatalogIndex, resolved: ResolvedQuery, options: PlanOp
   return { query, nodes, metrics, rewrites, subqueries, fastShapes: options.fastShapes };
 }
 
-function planQuery(resolved: ResolvedQuery): PlanQuery {
+export function planQuery(resolved: ResolvedQuery): PlanQuery {
   const { metrics: _metrics, models: _models, distinctFrom, ...rest } = resolved;
   return { ...rest, ...(distinctFrom ? { distinctFrom: distinctFrom === 'time_spine' ? 'time_spine' : distinctFrom.name } : {}) };
 }

@@ -1,8 +1,10 @@
 import type { Catalog, Expression, Measure, MeasureInput, Metric, MetricInput, Model } from '../catalog/types.ts';
 import { deepFreeze } from '../catalog/freeze.ts';
 
+import { CONTRIBUTORS } from '../catalog/rollups.ts';
+
 /** Prefix of the hidden members that count contributors; no user-facing name starts with it. */
-export const CONTRIBUTORS = '__contributors__';
+export { CONTRIBUTORS };
 
 /** The catalog with contributor counts, and which hidden metric counts each metric's (or model's) subjects. */
 export interface ContributorCatalog {

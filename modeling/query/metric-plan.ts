@@ -1,4 +1,4 @@
-import type { Duration, ExpressionFunction, Filter, Grain, MeasureInput, NonAdditive } from '../catalog/types.ts';
+import type { DimensionType, Duration, ExpressionFunction, Filter, Grain, MeasureInput, NonAdditive } from '../catalog/types.ts';
 import type { ResolvedGroupBy } from './resolve-query.ts';
 
 /**
@@ -19,6 +19,43 @@ export interface MetricPlan {
   readonly subqueries: readonly PlanSubquery[];
   /** Faster physical shapes (one pass per model, probed semi-additive periods, aggregated conversion anchors). */
   readonly fastShapes: boolean;
+  /**
+   * The rollup answering the query in place of the nodes (then `nodes` is empty and metric
+   * values name columns of node `rollup`); absent when raw tables answer it.
+   */
+  readonly rollup?: PlanRollup;
+}
+
+/** A query answered from a rollup: which one, how each group-by and value is read back from its stored rows. */
+export interface PlanRollup {
+  /** The rollup (as stored: `<name>` or `<name>__<dimension>`). */
+  readonly rollup: string;
+  /** The grain its time is stored at. */
+  readonly timeGrain: Grain;
+  /** Per query group-by (in order): metric_time at a grain, or one of the rollup's dimensions. */
+  readonly groupBy: readonly ({ readonly kind: 'time'; readonly grain: Grain } | { readonly kind: 'dimension'; readonly dimension: string })[];
+  /** The query's filter and row scope, over the rollup's dimensions only. */
+  readonly where?: Filter;
+  /** Periods read: `[from, to)` as period starts (the query's range widened to whole periods). */
+  readonly range: { readonly from?: string; readonly to?: string };
+  readonly columns: readonly PlanRollupColumn[];
+  /** The type of each stored dimension read (grouped or filtered on). */
+  readonly dimensions: readonly { readonly dimension: string; readonly type: DimensionType }[];
+}
+
+export interface PlanRollupColumn {
+  readonly column: string;
+  /** The stored metric (a simple or conversion metric) and, for a conversion, which of its parts. */
+  readonly leaf: string;
+  readonly part: 'value' | 'conversions' | 'opportunities';
+  /**
+   * How stored rows combine: `sum` (sums and counts), `min`/`max`, `exact` (one stored row per
+   * group: distinct counts and conversions at exactly the rollup's dimensions and grain),
+   * `last` (semi-additive: the rows at the last or first stored day of each period).
+   */
+  readonly reaggregate: 'sum' | 'min' | 'max' | 'exact' | 'last' | 'first';
+  /** A count over no rows is 0 (as raw `COUNT`), not null: only without group-bys. */
+  readonly zeroIfEmpty?: boolean;
 }
 
 /** The resolved query as the renderer needs it: group-bys, filters, range, order and paging. */
@@ -132,7 +169,9 @@ export type PlanRewrite =
   /** A metric's empty values are replaced (`fill_nulls_with`). */
   | { readonly rewrite: 'fill_nulls'; readonly metric: string; readonly fill: number }
   /** A metric filter is a metric query of its own, joined on its group-bys. */
-  | { readonly rewrite: 'metric_filter_subquery'; readonly metric: string; readonly groupBy: readonly string[] };
+  | { readonly rewrite: 'metric_filter_subquery'; readonly metric: string; readonly groupBy: readonly string[] }
+  /** The values are read from a rollup's precomputed rows in place of the raw tables. */
+  | { readonly rewrite: 'rollup'; readonly rollup: string };
 
 export interface PlanSubquery {
   readonly metric: string;
@@ -147,6 +186,7 @@ export function subqueryKey(metric: string, groupBy: readonly string[]): string 
 
 /** Columns a node produces beyond its group-by columns. */
 export function nodeColumns(node: PlanNode): readonly string[] {
+  // (a rollup read has no nodes: its columns are `PlanRollup.columns`)
   if (node.kind === 'aggregate') return node.columns.map((c) => c.column);
   if (node.kind === 'cumulative') return [node.column];
   return [node.opportunities, node.conversions];

@@ -37,6 +37,8 @@ export interface MetricQuery {
    * and a query's plan is cached with it, so one scope never sees another's answer.
    */
   readonly scope?: Filter;
+  /** `false`: read the raw tables even when a rollup covers the query (the default answers from the rollup). */
+  readonly useRollups?: boolean;
 }
 
 /** A stable key for a query: equal queries (whatever their property order) get equal keys. */

@@ -4,6 +4,7 @@ import { nodeColumns, subqueryKey, type MetricPlan, type PlanValue } from '../qu
 import { distinctValuesSql } from './distinct-values-sql.ts';
 import type { MetricSubquery } from './node-scope.ts';
 import { nodeSql } from './node-sql.ts';
+import { rollupReadSql } from './rollup-sql.ts';
 
 /**
  * The SQL of a metric plan: each node aggregated at its own grain in a CTE, the CTEs
@@ -24,6 +25,13 @@ export function planStatement(index: CatalogIndex, plan: MetricPlan): RawBuilder
   };
   const { query } = plan;
   if (query.distinctFrom) return distinctValuesSql(index, query, subquery);
+  if (plan.rollup) {
+    const select = [
+      ...query.groupBy.map((g, i) => sql`${sql.ref(`combined.g${i}`)} AS ${sql.id(g.column)}`),
+      ...plan.metrics.map((m) => sql`${valueSql(m.value)} AS ${sql.id(m.name)}`),
+    ];
+    return sql`WITH ${sql.id('rollup')} AS (${rollupReadSql(index, plan.rollup)}) SELECT ${sql.join(select)} FROM ${sql.id('rollup')} AS combined`;
+  }
   const ctes = plan.nodes.map((node) => sql`${sql.id(node.id)} AS (${nodeSql(index, query, node, `${node.id}_`, { rewrites: plan.fastShapes, subquery })})`);
   const select = [
     ...query.groupBy.map((g, i) => sql`${sql.ref(`combined.g${i}`)} AS ${sql.id(g.column)}`),

@@ -1,3 +1,4 @@
+import { markAllRollupsStale } from '../../../store/rollup-marks.ts';
 import { sql } from 'kysely';
 import type { Database } from '../../../store/database.ts';
 import { simulateCustomer, type ActivityOutput } from './activity.ts';
@@ -103,6 +104,8 @@ export async function seedDemoData(database: Database, options: SeedOptions = {}
   await withoutStatementTimeout(database.db, async (trx) => {
     for (const table of WEALTH_TABLES) await sql`ANALYZE ${sql.table(`wealth.${table}`)}`.execute(trx);
   });
+  // Every rollup built before this load is stale: its next refresh recomputes it.
+  await markAllRollupsStale(database.db);
   return {
     customers,
     products: catalog.products.length,

@@ -1,0 +1,57 @@
+import { defineRollup } from '../../modeling/dsl/define-rollup.ts';
+import { WEALTH_CORE_METRICS } from './metrics.ts';
+
+/** The customer's own dimensions a dashboard slices by, and every published tag. */
+export const WEALTH_ROLLUP_DIMENSIONS = [
+  'customer.channel',
+  'customer.city_tier',
+  'customer.age_band',
+  'customer.gender',
+  'customer.risk_level',
+  'customer.account_class',
+  'customer.kyc_completed',
+  'customer.tag.*',
+] as const;
+
+/** Core metrics stored by month: every one but AUM, whose last-day rule needs days. */
+const MONTHLY = WEALTH_CORE_METRICS.filter((m) => m !== 'aum');
+
+/**
+ * Rollups making every core metric by month, alone or by any one customer dimension or
+ * tag, read from a few hundred precomputed rows. Distinct counts and conversions are exact
+ * only at a rollup's own dimensions, hence one rollup per dimension rather than one for all;
+ * AUM is stored by day, so its last day with data in any period (and after any filter on
+ * the dimension) is chosen as raw reads choose it.
+ */
+export const wealthRollups = [
+  defineRollup({
+    name: 'core_monthly',
+    description: 'Core metrics (all but AUM) by month.',
+    metrics: MONTHLY,
+    timeGrain: 'MONTH',
+    partitionGrain: 'MONTH',
+  }),
+  defineRollup({
+    name: 'core_monthly_by',
+    description: 'Core metrics (all but AUM) by month and one customer dimension or tag.',
+    metrics: MONTHLY,
+    eachOf: WEALTH_ROLLUP_DIMENSIONS,
+    timeGrain: 'MONTH',
+    partitionGrain: 'MONTH',
+  }),
+  defineRollup({
+    name: 'aum_daily',
+    description: 'AUM by day (the last day of any period is read from it).',
+    metrics: ['aum'],
+    timeGrain: 'DAY',
+    partitionGrain: 'MONTH',
+  }),
+  defineRollup({
+    name: 'aum_daily_by',
+    description: 'AUM by day and one customer dimension or tag.',
+    metrics: ['aum'],
+    eachOf: WEALTH_ROLLUP_DIMENSIONS,
+    timeGrain: 'DAY',
+    partitionGrain: 'MONTH',
+  }),
+];

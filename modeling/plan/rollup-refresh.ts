@@ -1,0 +1,111 @@
+import type { RawBuilder } from 'kysely';
+import type { CatalogIndex } from '../catalog/catalog-index.ts';
+import { concreteRollups, type ConcreteRollup } from '../catalog/rollups.ts';
+import { deepFreeze } from '../catalog/freeze.ts';
+import type { DimensionType } from '../catalog/types.ts';
+import type { MetricPlan, PlanMetric, PlanValue } from '../query/metric-plan.ts';
+import { resolveQuery } from '../query/resolve-query.ts';
+import { planStatement } from '../sql/render-plan.ts';
+import { planMetricQuery } from './plan-metric-query.ts';
+
+export interface RollupBuild {
+  readonly rollup: ConcreteRollup;
+  /** Columns of the table in order: `period`, the dimensions, the stored values. */
+  readonly columns: readonly { readonly name: string; readonly type: 'date' | DimensionType | 'numeric' }[];
+  /** The models the stored values read (their time columns bound the partitions). */
+  readonly models: readonly { readonly model: string; readonly timeDimension: string }[];
+  /** How far after a period a new row can still change it (conversion windows), as a PostgreSQL interval. */
+  readonly lookback: string;
+  /** The plan the stored rows are computed by, for a range of periods (raw tables, never a rollup). */
+  plan(range: { from: string; to: string }): MetricPlan;
+  /** Its statement: the columns above, in order, for the periods of `range`. */
+  statement(range: { from: string; to: string }): RawBuilder<unknown>;
+}
+
+/**
+ * How a rollup's rows are computed: the metric query of its leaves by metric_time at its
+ * grain and its dimensions, planned by the compiler like any query and read from raw tables,
+ * each leaf's value before `fill_nulls_with` (applied when read back) and a conversion's
+ * conversions and opportunities apart. `index` is the catalog small-cell protection plans
+ * with, so the contributor counts are stored beside the values.
+ */
+export function rollupBuild(index: CatalogIndex, name: string): RollupBuild {
+  const rollup = concreteRollups(index.catalog).find((r) => r.name === name);
+  if (!rollup) throw new Error(`no rollup '${name}'`);
+  const query = (range?: { from: string; to: string }) =>
+    resolveQuery(index, {
+      metrics: rollup.leaves.map((l) => l.metric),
+      groupBy: [{ dimension: 'metric_time', grain: rollup.timeGrain }, ...rollup.dimensions.map((dimension) => ({ dimension }))],
+      ...(range ? { timeRange: range } : {}),
+      useRollups: false,
+    });
+  const resolved = query();
+  const plan = (range: { from: string; to: string }): MetricPlan => {
+    const raw = planMetricQuery(index, query(range), { fastShapes: true });
+    const values = new Map(raw.metrics.map((m) => [m.name, unfilled(m.value)]));
+    const metrics: PlanMetric[] = rollup.leaves.flatMap((leaf): PlanMetric[] => {
+      const value = values.get(leaf.metric) as PlanValue;
+      if (leaf.kind === 'simple') return [{ name: leaf.column, value }];
+      if (value.kind !== 'ratio' && value.kind !== 'column') throw new Error(`plan invariant: conversion '${leaf.metric}' is not a ratio`);
+      const conversions = value.kind === 'ratio' ? value.numerator : value;
+      const node = raw.nodes.find((n) => n.kind === 'conversion' && conversions.kind === 'column' && n.id === conversions.node);
+      if (node?.kind !== 'conversion') throw new Error(`plan invariant: no conversion node for '${leaf.metric}'`);
+      return [
+        { name: leaf.column, value: { kind: 'column', node: node.id, column: node.conversions } },
+        { name: leaf.opportunities as string, value: { kind: 'column', node: node.id, column: node.opportunities } },
+      ];
+    });
+    return deepFreeze({ ...raw, metrics });
+  };
+  const models = new Map<string, { model: string; timeDimension: string }>();
+  let lookbackDays = 0;
+  for (const leaf of rollup.leaves) {
+    const metric = index.metrics.get(leaf.metric);
+    if (metric?.type === 'SIMPLE') {
+      const { model, measure } = index.measure(metric.measure);
+      models.set(model.name, { model: model.name, timeDimension: measure.timeDimension ?? model.defaultTimeDimension ?? '' });
+    }
+    if (metric?.type === 'CONVERSION') {
+      for (const input of [metric.base, metric.conversion]) {
+        const { model, measure } = index.measure(input);
+        models.set(model.name, { model: model.name, timeDimension: measure.timeDimension ?? model.defaultTimeDimension ?? '' });
+      }
+      lookbackDays = Math.max(lookbackDays, windowDays(metric.window));
+    }
+  }
+  return {
+    rollup,
+    columns: [
+      { name: 'period', type: 'date' },
+      ...rollup.dimensions.map((_, i) => ({ name: rollup.dimensionColumns[i] as string, type: resolved.groupBy[i + 1]?.type ?? 'string' })),
+      ...rollup.leaves.flatMap((l) => [l.column, ...(l.opportunities ? [l.opportunities] : [])]).map((name) => ({ name, type: 'numeric' as const })),
+    ],
+    models: [...models.values()],
+    lookback: `${lookbackDays} days`,
+    plan,
+    statement: (range) => planStatement(index, plan(range)),
+  };
+}
+
+function unfilled(value: PlanValue): PlanValue {
+  return value.kind === 'fill' ? unfilled(value.value) : value;
+}
+
+const DAYS: Record<string, number> = {
+  MILLISECOND: 1 / 86_400_000,
+  SECOND: 1 / 86_400,
+  MINUTE: 1 / 1440,
+  HOUR: 1 / 24,
+  DAY: 1,
+  WEEK: 7,
+  MONTH: 31,
+  QUARTER: 92,
+  YEAR: 366,
+};
+
+/** Days a conversion window reaches past its base event (rounded up); no window: any later event (a century). */
+function windowDays(window: { readonly max?: { readonly count: number; readonly grain: string } } | undefined): number {
+  const max = window?.max;
+  if (!max) return 36_500;
+  return Math.ceil(max.count * (DAYS[max.grain] ?? 1));
+}
