@@ -56,6 +56,8 @@ import type { EventCollector } from '../store/event-collector.ts';
 import type { PersonalDataLog } from '../store/personal-data-log.ts';
 import { createDecisionService } from '../services/decisions.ts';
 import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts';
+import { createSqlEndpoint } from './sql-endpoint/sql-endpoint.ts';
+import { readFileSync } from 'node:fs';
 
 export interface App {
   readonly server: Server;
@@ -70,9 +72,16 @@ export interface App {
   close(options?: { graceMs?: number }): Promise<DrainReport>;
   /** The capped lane of expensive reads (metric queries, previews, insight, audience counts, materialization). */
   readonly analytics: AnalyticsLane;
+  /**
+   * Starts the PostgreSQL wire-protocol endpoint (SQL for BI tools) on `port`; resolves with
+   * the bound port. `close` stops it with the HTTP server.
+   */
+  listenSql(port: number): Promise<number>;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
+/** Longest a catalog query of a SQL client (psql's `\d`, a BI tool's metadata) may run on the catalog mirror. */
+const SQL_CATALOG_TIMEOUT_MS = 10_000;
 
 /**
  * What `createApp` needs; settings fall back to their defaults when omitted, except
@@ -113,7 +122,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'analyticsCapacity'
     >
   > &
-  Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql'>> & {
+  Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql' | 'sqlTls'>> & {
     /** Where access-log lines go (default: the process logger, store/logger.ts). */
     readonly logger?: Logger;
     /** The CLI's credential on the server owning a PGlite folder (api/local-credential.ts); unset accepts none. */
@@ -274,16 +283,32 @@ export async function createApp(database: Database, domain: Domain, config: AppC
         )
       : async () => {};
 
+  const sql = createSqlEndpoint(
+    { semantic: () => semanticLayers.current(), analytics, limiter, privacyK, subject: domain.subject, logger: config.logger ?? logger },
+    {
+      tls: config.sqlTls ? { cert: readFileSync(config.sqlTls.certFile), key: readFileSync(config.sqlTls.keyFile) } : undefined,
+      catalogTimeoutMs: SQL_CATALOG_TIMEOUT_MS,
+      authenticate: (credential, address) => authenticator.authenticateCredential(credential, address),
+    },
+  );
+  let sqlListening = false;
+
   return {
     server,
     analytics,
+    listenSql: async (port) => {
+      const bound = await sql.listen(port);
+      sqlListening = true;
+      return bound;
+    },
     listen: (port) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, () => resolve((server.address() as AddressInfo).port));
       }),
     async close(options = {}) {
-      const report = await requests.drain(options.graceMs ?? DEFAULT_GRACE_MS);
+      const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+      const [report] = await Promise.all([requests.drain(graceMs), sqlListening ? sql.close(graceMs) : undefined]);
       await apollo.stop();
       await stopRollups();
       await personalData.close();

@@ -30,6 +30,12 @@ export interface Authenticator {
    * before any lookup.
    */
   authenticate(request: IncomingMessage): Promise<Principal>;
+  /**
+   * The caller behind a bare credential (an API key or a JWT) sent from `address`, as the SQL
+   * endpoint receives it in place of a password: the same lookups and failure throttle as
+   * `authenticate`; the CLI's local credential is never accepted this way.
+   */
+  authenticateCredential(credential: string, address: string): Promise<Principal>;
   /** Failed attempts per address, shared by GraphQL and the events route. */
   readonly throttle: AuthThrottle;
   close(): void;
@@ -49,10 +55,13 @@ export function createAuthenticator(database: Database, options: AuthenticatorOp
   const identify = async (header: string, request: IncomingMessage): Promise<Principal> => {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     if (!match) return anonymousPrincipal(null, 'Authorization must be "Bearer <api key or token>"');
-    const token = match[1] as string;
+    return identifyToken(match[1] as string, request);
+  };
+
+  const identifyToken = async (token: string, request: IncomingMessage | undefined): Promise<Principal> => {
     if (token.length > MAX_CREDENTIAL_LENGTH) return anonymousPrincipal(null, `credentials longer than ${MAX_CREDENTIAL_LENGTH} characters are refused`);
     if (isLocalToken(token))
-      return acceptsLocalToken(options.localToken, token, request) ? LOCAL_CLI_PRINCIPAL : anonymousPrincipal(null, 'unknown local credential');
+      return request && acceptsLocalToken(options.localToken, token, request) ? LOCAL_CLI_PRINCIPAL : anonymousPrincipal(null, 'unknown local credential');
     if (!looksLikeJwt(token)) return (await keys.find(token)) ?? anonymousPrincipal(null, 'unknown or revoked API key');
     if (!options.verifyJwt) return anonymousPrincipal(null, 'bearer tokens (JWT) are not configured on this server; use an API key');
     try {
@@ -74,6 +83,15 @@ export function createAuthenticator(database: Database, options: AuthenticatorOp
         throw new StrataError('RATE_LIMITED', `too many failed authentications from your address; retry in ${wait} s`, { retryAfter: wait });
       }
       const principal = await identify(header, request);
+      if (principal.problem) throttle.fail(address);
+      return principal;
+    },
+    async authenticateCredential(credential, address) {
+      const wait = throttle.retryAfter(address);
+      if (wait > 0) {
+        throw new StrataError('RATE_LIMITED', `too many failed authentications from your address; retry in ${wait} s`, { retryAfter: wait });
+      }
+      const principal = credential === '' ? anonymousPrincipal(null, 'an API key is required as the password') : await identifyToken(credential, undefined);
       if (principal.problem) throttle.fail(address);
       return principal;
     },

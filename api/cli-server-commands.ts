@@ -121,6 +121,10 @@ async function serve(
   const bound = await app.listen(config.port);
   if (lock && localToken) lock.serving(bound, localToken);
   console.log(`Strata serves GraphQL at http://localhost:${bound}/graphql (${database.engine})`);
+  if (config.sqlPort !== null) {
+    const sqlPort = await app.listenSql(config.sqlPort);
+    console.log(`Strata serves SQL (PostgreSQL protocol) at postgresql://localhost:${sqlPort}/strata (password: an API key)`);
+  }
   if (demoKeys.length > 0) console.log(demoKeysBanner(demoKeys, bound));
   stopOnSignals(app, database, config.shutdownGraceMs);
 }

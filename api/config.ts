@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { existsSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { DatabaseOptions } from '../store/database.ts';
 import { parseEncryptionKeyring, parsePseudonymKey, type EncryptionKeyring } from '../store/personal-data-keys.ts';
@@ -32,6 +33,18 @@ const list = (value: string) =>
 const ConfigSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    STRATA_SQL_PORT: z
+      .string()
+      .default('5433')
+      .transform((text, context): number | null => {
+        if (text.trim().toLowerCase() === 'off') return null;
+        const port = Number(text);
+        if (Number.isInteger(port) && port >= 0 && port <= 65535) return port;
+        context.addIssue({ code: 'custom', message: 'must be a port (0-65535) or off' });
+        return z.NEVER;
+      }),
+    STRATA_SQL_TLS_CERT: z.string().min(1).optional(),
+    STRATA_SQL_TLS_KEY: z.string().min(1).optional(),
     DATABASE_URL: z.string().url().optional(),
     STRATA_READ_DATABASE_URL: z.string().url().optional(),
     STRATA_READ_MAX_LAG_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
@@ -137,6 +150,16 @@ const ConfigSchema = z
   .superRefine((c, context) => {
     if (c.STRATA_READ_DATABASE_URL && !c.DATABASE_URL)
       context.addIssue({ code: 'custom', path: ['STRATA_READ_DATABASE_URL'], message: 'needs DATABASE_URL (a read replica of PostgreSQL; PGlite has none)' });
+    if (Boolean(c.STRATA_SQL_TLS_CERT) !== Boolean(c.STRATA_SQL_TLS_KEY))
+      context.addIssue({
+        code: 'custom',
+        path: [c.STRATA_SQL_TLS_CERT ? 'STRATA_SQL_TLS_KEY' : 'STRATA_SQL_TLS_CERT'],
+        message: 'STRATA_SQL_TLS_CERT and STRATA_SQL_TLS_KEY go together',
+      });
+    for (const name of ['STRATA_SQL_TLS_CERT', 'STRATA_SQL_TLS_KEY'] as const) {
+      const path = c[name];
+      if (path && !existsSync(path)) context.addIssue({ code: 'custom', path: [name], message: `no file at ${path}` });
+    }
     if (!c.STRATA_JWT_JWKS) return;
     for (const name of ['STRATA_JWT_ISSUER', 'STRATA_JWT_AUDIENCE'] as const) {
       if (!c[name]) context.addIssue({ code: 'custom', path: [name], message: 'is required when STRATA_JWT_JWKS is set' });
@@ -204,6 +227,10 @@ export interface JwtConfig {
 
 export interface ServerConfig {
   readonly port: number;
+  /** Port of the PostgreSQL wire-protocol endpoint (SQL for BI tools); null: not served. */
+  readonly sqlPort: number | null;
+  /** PEM files of the SQL endpoint's TLS key and certificate; unset: no TLS (connections from this machine only). */
+  readonly sqlTls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** PostgreSQL connection string; unset means embedded PGlite. */
   readonly databaseUrl: string | undefined;
   /** A streaming replica of `databaseUrl` for reads that may lag (metric queries, previews, insight, profile reads). */
@@ -292,6 +319,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const c = parsed.data;
   return {
     port: c.PORT,
+    sqlPort: c.STRATA_SQL_PORT,
+    sqlTls: c.STRATA_SQL_TLS_CERT && c.STRATA_SQL_TLS_KEY ? { certFile: c.STRATA_SQL_TLS_CERT, keyFile: c.STRATA_SQL_TLS_KEY } : undefined,
     databaseUrl: c.DATABASE_URL,
     readDatabaseUrl: c.STRATA_READ_DATABASE_URL,
     readMaxLagSeconds: c.STRATA_READ_MAX_LAG_SECONDS,

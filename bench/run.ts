@@ -3,8 +3,9 @@
  * with its output passed through: the demo seed (20,000 customers, PGlite), start-up of the
  * compiled CLI and server (PGlite), plan compile times (no database), metrics, profiles, insight and rollups (1,000,000 customers, PostgreSQL),
  * then events, decide (a throwaway PostgreSQL database of 5,000 customers), dbt, limits and experiment results
- * (BENCH_EXPOSED exposed customers in a throwaway PostgreSQL database), and the scale-plan
- * measurements (`strata_bench_1m`) when their files exist.
+ * (BENCH_EXPOSED exposed customers in a throwaway PostgreSQL database), the scale-plan
+ * measurements (`strata_bench_1m`) and the SQL endpoint (translation, 32 connections, SQL
+ * against GraphQL at 1,000,000 customers) when their files exist.
  * Arguments after `--` name the benches to run (`npm run bench -- metrics profiles`).
  */
 import { spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ const BENCHES = [
   'limits',
   'experiments',
   'scale-plan',
+  'sql-endpoint',
 ] as const;
 
 function runBench(name: string): Promise<{ code: number; seconds: number }> {

@@ -35,7 +35,7 @@ function strata(args: readonly string[], env: NodeJS.ProcessEnv, input = ''): Pr
 }
 
 function environment(dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, STRATA_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, STRATA_DATA_DIR: dataDir, LOG_LEVEL: 'warn', STRATA_SQL_PORT: '0' };
   delete env.DATABASE_URL;
   return env;
 }

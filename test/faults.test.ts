@@ -195,7 +195,14 @@ describe.skipIf(!postgres)('faults on PostgreSQL', () => {
   async function startServerProcess(database: TestDatabase, graceMs: number) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'serve', '--port', '0'], {
       cwd: REPO,
-      env: { ...process.env, DATABASE_URL: database.url, STRATA_ANONYMOUS_ROLE: 'none', STRATA_SHUTDOWN_GRACE_MS: String(graceMs), LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        DATABASE_URL: database.url,
+        STRATA_SQL_PORT: '0',
+        STRATA_ANONYMOUS_ROLE: 'none',
+        STRATA_SHUTDOWN_GRACE_MS: String(graceMs),
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const stderr = collectOutput(child.stderr);

@@ -103,7 +103,7 @@ describe('npm run serve', () => {
     // Its own process group, so that whatever it leaves behind can be ended after the test.
     const child = spawn('npm', ['run', 'serve', '--', '--port', '0'], {
       cwd: REPO,
-      env: { ...process.env, STRATA_DATA_DIR: 'memory://', LOG_LEVEL: 'info' },
+      env: { ...process.env, STRATA_DATA_DIR: 'memory://', STRATA_SQL_PORT: '0', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

@@ -6,6 +6,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface StrataServer {
   readonly url: string;
+  /** Port of its SQL endpoint (PostgreSQL protocol). */
+  readonly sqlPort: number;
   readonly pid: number;
   /** Peak RSS (VmHWM) of the server process so far, in MB. */
   peakRssMb(): number | undefined;
@@ -24,22 +26,23 @@ export async function startStrataServer(env: Record<string, string>, timeoutMs =
   const child = spawn(process.execPath, ['dist/api/cli.js', 'serve'], {
     cwd: ROOT,
     // No rollup refresh worker: a bench server must not build rollups behind the figures (bench/rollups.ts refreshes its own).
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', STRATA_ROLLUP_REFRESH_SECONDS: '0', ...env },
+    env: { ...process.env, PORT: '0', STRATA_SQL_PORT: '0', LOG_LEVEL: 'warn', STRATA_ROLLUP_REFRESH_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, sqlPort] = await new Promise<[string, number]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`strata serve did not start in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const match = /http:\/\/localhost:(\d+)\/graphql/.exec(stdout);
-      if (match) {
+      const http = /http:\/\/localhost:(\d+)\/graphql/.exec(stdout);
+      const sql = /postgresql:\/\/localhost:(\d+)\//.exec(stdout);
+      if (http && (sql || env.STRATA_SQL_PORT === 'off')) {
         clearTimeout(timer);
-        resolve(`http://127.0.0.1:${match[1]}`);
+        resolve([`http://127.0.0.1:${http[1]}`, Number(sql?.[1] ?? 0)]);
       }
     });
     child.once('exit', (code) => {
@@ -51,6 +54,7 @@ export async function startStrataServer(env: Record<string, string>, timeoutMs =
   const pid = child.pid!;
   return {
     url,
+    sqlPort,
     pid,
     peakRssMb: () => processPeakRssMb(pid),
     stop: () => stopChild(child),
