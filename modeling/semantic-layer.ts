@@ -10,6 +10,8 @@ import { customGrainNames, parseDimensionRef } from './catalog/dimension-ref.ts'
 import { withContributorCounts, type ContributorCatalog } from './privacy/contributor-catalog.ts';
 import { countContributors, suppressSmallCells } from './privacy/small-cells.ts';
 import { StrataError } from './errors.ts';
+import type { FunnelQuery } from './query/funnel-query.ts';
+import { compileFunnelQuery, executeFunnelQuery, type FunnelResult } from './plan/compile-funnel-query.ts';
 
 /** What the caller may see: checked and applied by `query`. */
 export interface QueryAccess {
@@ -32,6 +34,8 @@ export interface SemanticLayer {
   plan(query: MetricQuery): CompiledMetricQuery;
   /** Compiles and runs a metric query; with `access`, refuses members above the caller's clearance, adds their scope and suppresses small cells. */
   query(db: Kysely<any>, query: MetricQuery, access?: QueryAccess): Promise<ProtectedResult>;
+  /** Compiles and runs a funnel over the catalog's event stream, with the same access rules (steps under `minSubjects` hidden). */
+  funnel(db: Kysely<any>, query: FunnelQuery, access?: QueryAccess): Promise<FunnelResult>;
 }
 
 export interface SemanticLayerOptions {
@@ -67,6 +71,12 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
   return {
     index,
     plan,
+    async funnel(db, input, access) {
+      if (access?.scope) checkScope(index, options.subject, access.scope);
+      const compiled = compileFunnelQuery(index, access?.scope ? { ...input, scope: access.scope } : input, compile);
+      if (access) checkClearance(compiled, access.clearance);
+      return executeFunnelQuery(db, compiled, access?.minSubjects);
+    },
     async query(db, input, access) {
       if (!access) return { ...(await executeMetricQuery(db, plan(input))), suppressedRows: [] };
       if (access.scope) checkScope(index, options.subject, access.scope);
@@ -102,8 +112,12 @@ function cachedPlanner(index: CatalogIndex, options: { maxRows: number; rewrites
 }
 
 /** Refuses a query that groups, filters or aggregates by a member above the caller's clearance. */
-function checkClearance(compiled: CompiledMetricQuery, clearance: Sensitivity): void {
-  const refused = compiled.members.find((m) => !clears(clearance, m.sensitivity));
+function checkClearance(
+  compiled: { readonly members: CompiledMetricQuery['members'] } | { readonly query: { readonly members: CompiledMetricQuery['members'] } },
+  clearance: Sensitivity,
+): void {
+  const members = 'members' in compiled ? compiled.members : compiled.query.members;
+  const refused = members.find((m) => !clears(clearance, m.sensitivity));
   if (!refused) return;
   const what = refused.detail ? `'${refused.name}' ${refused.detail}` : `'${refused.name}'`;
   throw new StrataError(

@@ -111,6 +111,8 @@ export const OPERATION_POLICIES = {
   'Query.goals': 'goals.read',
   'Mutation.createGoal': 'goals.manage',
   'Mutation.updateGoal': 'goals.manage',
+  'Query.funnels': 'catalog.read',
+  'Query.funnel': 'metrics.query',
 } as const satisfies Record<string, Action | typeof PUBLIC>;
 
 /**
@@ -179,6 +181,8 @@ export const OPERATION_CLASS_OF = {
   'Query.goals': 'analytics',
   'Mutation.createGoal': 'definitions',
   'Mutation.updateGoal': 'definitions',
+  'Query.funnels': 'catalog',
+  'Query.funnel': 'analytics',
 } as const satisfies Record<keyof typeof OPERATION_POLICIES, OperationClass | null> & Record<string, OperationClass | null>;
 
 /** The highest sensitivity class each role may read row by row (a key or token may lower it). */

@@ -76,6 +76,10 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Query.viewer': { query: '{ viewer { name role } }' },
     'Query.experimentResults': { query: '{ experimentResults(key: "home_banner_copy") { variants { key exposures } srm { flagged } } }' },
     'Query.goals': { query: '{ goals { key actual progress children { key contribution } } }' },
+    'Query.funnels': { query: '{ funnels { key windowHours steps { event } } }' },
+    'Query.funnel': {
+      query: '{ funnel(input: { funnel: "purchase_flow", timeRange: { from: "2026-09-01", to: "2026-10-01" } }) { groups { steps { customers } } } }',
+    },
     'Mutation.createGoal': { query: 'mutation($i: CreateGoalInput!) { createGoal(input: $i) { key version } }' },
     'Mutation.updateGoal': { query: 'mutation($k: String!) { updateGoal(key: $k, expectedVersion: 1, input: { target: 2000 }) { version } }' },
     'Query.customerEvents': {
