@@ -22,6 +22,8 @@ import './decisions.ts';
 import './experiment-results.ts';
 import './goals.ts';
 import './funnels.ts';
+import './metric-change.ts';
+import './dashboards.ts';
 
 /** The GraphQL schema of every area, each operation guarded by its policy. */
 export const schema: GraphQLSchema = enforcePolicies(builder.toSchema());

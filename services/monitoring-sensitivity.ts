@@ -26,7 +26,32 @@ export const MONITORING_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Rec
     'medianSecondsFromPrevious',
     'suppressed',
   ),
+  MetricChangeExplanation: internal(
+    'metric',
+    'method',
+    'baseRange',
+    'currentRange',
+    'base',
+    'current',
+    'change',
+    'dimensions',
+    'contributions',
+    'explanations',
+    'mixRate',
+  ),
+  ChangeRange: internal('from', 'to'),
+  ChangeDimension: internal('dimension', 'surprise', 'additive', 'suppressedValues'),
+  ChangeContribution: internal('dimension', 'value', 'base', 'current', 'change', 'share', 'suppressed'),
+  ChangeExplanation: internal('members', 'explanatoryPower', 'surprise'),
+  ChangeMember: internal('dimension', 'value'),
+  MixRateEffect: internal('dimension', 'value', 'mixEffect', 'rateEffect', 'suppressed'),
+  Dashboard: internal('key', 'title', 'titleEn', 'description', 'tiles', 'source', 'status', 'version', 'updatedBy'),
+  DashboardTile: internal('key', 'title', 'titleEn', 'kind', 'visualization', 'query', 'description'),
+  DashboardHistoryEntry: internal('version', 'status', 'actor', 'action', 'at', 'diff', 'reason'),
 };
 
 /** The root fields whose results are classified here. */
-export const MONITORING_ROOT_FIELDS = { query: ['funnels', 'funnel'], mutation: [] as string[] };
+export const MONITORING_ROOT_FIELDS = {
+  query: ['funnels', 'funnel', 'explainMetricChange', 'dashboards', 'dashboard', 'dashboardHistory'],
+  mutation: ['saveDashboard', 'submitDashboard', 'approveDashboard', 'rejectDashboard'],
+};
