@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every bench in sequence, each in its own process (`npx tsx bench/<name>.ts`)
  * with its output passed through: the demo seed (20,000 customers, PGlite), start-up of the
- * compiled CLI and server (PGlite), plan compile times (no database), metrics, profiles and insight (1,000,000 customers, PostgreSQL),
+ * compiled CLI and server (PGlite), plan compile times (no database), metrics, profiles, insight and monitoring (1,000,000 customers, PostgreSQL),
  * then events, decide (a throwaway PostgreSQL database of 5,000 customers), dbt, limits and experiment results
  * (BENCH_EXPOSED exposed customers in a throwaway PostgreSQL database) when their files exist.
  * Arguments after `--` name the benches to run (`npm run bench -- metrics profiles`).
@@ -13,7 +13,7 @@ import { describeMachine, peakRssMb } from './support/machine.ts';
 import { formatTable } from './support/stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BENCHES = ['seed', 'startup', 'compile', 'metrics', 'profiles', 'insight', 'events', 'decide', 'dbt', 'limits', 'experiments'] as const;
+const BENCHES = ['seed', 'startup', 'compile', 'metrics', 'profiles', 'insight', 'monitoring', 'events', 'decide', 'dbt', 'limits', 'experiments'] as const;
 
 function runBench(name: string): Promise<{ code: number; seconds: number }> {
   const started = performance.now();
