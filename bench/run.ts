@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every bench in sequence, each in its own process (`npx tsx bench/<name>.ts`)
  * with its output passed through: the demo seed (20,000 customers, PGlite), start-up of the
- * compiled CLI and server (PGlite), plan compile times (no database), metrics, profiles, insight and rollups (1,000,000 customers, PostgreSQL),
+ * compiled CLI and server (PGlite), plan compile times (no database), metrics, profiles, insight, rollups and monitoring (1,000,000 customers, PostgreSQL),
  * then events, decide (a throwaway PostgreSQL database of 5,000 customers), dbt, limits and experiment results
  * (BENCH_EXPOSED exposed customers in a throwaway PostgreSQL database), the scale-plan
  * measurements (`strata_bench_1m`) and the SQL endpoint (translation, 32 connections, SQL
@@ -23,6 +23,7 @@ const BENCHES = [
   'profiles',
   'insight',
   'rollups',
+  'monitoring',
   'events',
   'decide',
   'dbt',

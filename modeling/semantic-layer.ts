@@ -12,6 +12,8 @@ import { withContributorCounts, type ContributorCatalog } from './privacy/contri
 import { countContributors, suppressSmallCells } from './privacy/small-cells.ts';
 import { StrataError } from './errors.ts';
 import type { PlanRollup } from './query/metric-plan.ts';
+import type { FunnelQuery } from './query/funnel-query.ts';
+import { compileFunnelQuery, executeFunnelQuery, type FunnelResult } from './plan/compile-funnel-query.ts';
 
 /** What the caller may see: checked and applied by `query`. */
 export interface QueryAccess {
@@ -43,6 +45,11 @@ export interface Freshness {
 /** Whether a rollup's stored rows may answer a plan (built from the current definition, fresh enough for its policy), and how fresh they are. */
 export type RollupFreshnessCheck = (db: Kysely<any>, read: PlanRollup) => Promise<Freshness | undefined>;
 
+export interface CountedResult extends MetricResult {
+  /** Per row, metric -> distinct subjects behind its value (absent: not about subjects). */
+  readonly counts: readonly Readonly<Record<string, number>>[];
+}
+
 export interface SemanticLayer {
   readonly index: CatalogIndex;
   /** The SQL dialect its statements are compiled for. */
@@ -51,6 +58,15 @@ export interface SemanticLayer {
   plan(query: MetricQuery): CompiledMetricQuery;
   /** Compiles and runs a metric query; with `access`, refuses members above the caller's clearance, adds their scope and suppresses small cells. */
   query(db: Kysely<any>, query: MetricQuery, access?: QueryAccess): Promise<ProtectedResult>;
+  /**
+   * Runs a metric query with the caller's clearance and scope, unsuppressed, with the number
+   * of distinct subjects behind each metric value of each row (null: the metric is not about
+   * subjects). For callers that suppress cells themselves, such as explanations, whose tables
+   * need complementary suppression (`cellsToSuppress`); never returned to a client as is.
+   */
+  queryCounted(db: Kysely<any>, query: MetricQuery, access: QueryAccess): Promise<CountedResult>;
+  /** Compiles and runs a funnel over the catalog's event stream, with the same access rules (steps under `minSubjects` hidden). */
+  funnel(db: Kysely<any>, query: FunnelQuery, access?: QueryAccess): Promise<FunnelResult>;
 }
 
 export interface SemanticLayerOptions {
@@ -98,6 +114,25 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
     index,
     dialect,
     plan,
+    async queryCounted(db, input, access) {
+      if (access.scope) checkScope(index, options.subject, access.scope);
+      const query: MetricQuery = access.scope ? { ...input, scope: access.scope } : input;
+      const compiled = plan(query);
+      checkClearance(compiled, access.clearance);
+      const { contributors, plan: planCounted } = countedPlanner();
+      const countedQuery = countContributors(query, contributors, compiled.distinctModel);
+      const result = await executeMetricQuery(db, countedQuery.counts.size === 0 ? compiled : planCounted(countedQuery.query));
+      const extra = new Set([...countedQuery.counts.values()].filter((c) => !query.metrics.includes(c)));
+      const rows = result.rows.map((row) => Object.fromEntries(Object.entries(row).filter(([name]) => !extra.has(name))));
+      const counts = result.rows.map((row) => Object.fromEntries([...countedQuery.counts].map(([metric, column]) => [metric, Number(row[column] ?? 0)])));
+      return { columns: compiled.columns, rows, sql: result.sql, plan: compiled.plan, counts };
+    },
+    async funnel(db, input, access) {
+      if (access?.scope) checkScope(index, options.subject, access.scope);
+      const compiled = compileFunnelQuery(index, access?.scope ? { ...input, scope: access.scope } : input, compile);
+      if (access) checkClearance(compiled, access.clearance);
+      return executeFunnelQuery(db, compiled, access?.minSubjects);
+    },
     async query(db, input, access) {
       /** Runs a compiled query, from its rollup when the rollup may answer, else from raw tables. */
       const run = async (compiled: CompiledMetricQuery, raw: () => CompiledMetricQuery): Promise<{ result: MetricResult; freshness: Freshness }> => {
@@ -153,8 +188,12 @@ function cachedPlanner(index: CatalogIndex, options: CompileOptions, capacity = 
 }
 
 /** Refuses a query that groups, filters or aggregates by a member above the caller's clearance. */
-function checkClearance(compiled: CompiledMetricQuery, clearance: Sensitivity): void {
-  const refused = compiled.members.find((m) => !clears(clearance, m.sensitivity));
+function checkClearance(
+  compiled: { readonly members: CompiledMetricQuery['members'] } | { readonly query: { readonly members: CompiledMetricQuery['members'] } },
+  clearance: Sensitivity,
+): void {
+  const members = 'members' in compiled ? compiled.members : compiled.query.members;
+  const refused = members.find((m) => !clears(clearance, m.sensitivity));
   if (!refused) return;
   const what = refused.detail ? `'${refused.name}' ${refused.detail}` : `'${refused.name}'`;
   throw new StrataError(

@@ -1,9 +1,10 @@
-import type { Catalog, Metric, Model, Rollup, SavedQuery, TimeSpine } from './types.ts';
+import type { Catalog, EventStream, Funnel, Metric, Model, Rollup, SavedQuery, TimeSpine } from './types.ts';
 import { ProblemCollector } from './validation-error.ts';
 import { validateModels } from './validate-models.ts';
 import { validateMetrics } from './validate-metrics.ts';
 import { deepFreeze } from './freeze.ts';
 import { validateRollups } from './rollups.ts';
+import { validateFunnels } from './validate-funnels.ts';
 
 /**
  * Validates definitions and returns the immutable catalog, or throws a
@@ -19,6 +20,8 @@ export function buildCatalog(definitions: {
   timeSpines?: readonly TimeSpine[];
   savedQueries?: readonly SavedQuery[];
   rollups?: readonly Rollup[];
+  eventStream?: EventStream;
+  funnels?: readonly Funnel[];
 }): Catalog {
   const problems = new ProblemCollector();
   const models = new Map(definitions.models.map((m) => [m.name, m]));
@@ -28,11 +31,14 @@ export function buildCatalog(definitions: {
     ...(definitions.timeSpines?.length ? { timeSpines: [...definitions.timeSpines] } : {}),
     ...(definitions.savedQueries?.length ? { savedQueries: [...definitions.savedQueries] } : {}),
     ...(definitions.rollups?.length ? { rollups: [...definitions.rollups] } : {}),
+    ...(definitions.eventStream ? { eventStream: definitions.eventStream } : {}),
+    ...(definitions.funnels?.length ? { funnels: [...definitions.funnels] } : {}),
   };
   validateModels(definitions.models, models, problems);
   validateMetrics(catalog, models, problems);
   validateSavedQueries(catalog, problems);
   validateRollups(catalog, problems);
+  if (problems.problems.length === 0) validateFunnels(catalog, problems);
   problems.throwIfAny();
   return deepFreeze(catalog);
 }
@@ -52,6 +58,8 @@ export function mergeCatalogs(a: Catalog, b: Catalog): Catalog {
     timeSpines: [...(a.timeSpines ?? []), ...(b.timeSpines ?? [])],
     savedQueries: [...(a.savedQueries ?? []), ...(b.savedQueries ?? [])],
     rollups: [...(a.rollups ?? []), ...(b.rollups ?? [])],
+    ...((a.eventStream ?? b.eventStream) ? { eventStream: (a.eventStream ?? b.eventStream) as EventStream } : {}),
+    funnels: [...(a.funnels ?? []), ...(b.funnels ?? [])],
   });
 }
 
