@@ -269,7 +269,7 @@ export default function Explorer() {
                 }
               >
                 <option value="">+ {tr('维度', 'dimension')}</option>
-                {['metric_time', ...sliceable]
+                {['metric_time', ...sliceable.filter((d) => d !== 'metric_time')]
                   .filter((d) => !draft.groupBy.some((g) => g.dimension === d))
                   .map((d) => (
                     <option key={d} value={d}>
