@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient } from './support/graphql-client.ts';
@@ -11,6 +11,11 @@ import { buildConsole, launchChromium, openWatchedPage, screenshot, seriousAxeVi
  * error (except the HTTP status of a refusal the step expects) and on a serious axe-core
  * violation; the numbers shown are compared with the API's own answers.
  */
+
+/** A locator's text content ('' when it has none). */
+async function text(locator: Locator): Promise<string> {
+  return (await locator.textContent()) ?? '';
+}
 
 type Key = 'admin' | 'analyst' | 'app' | 'steward' | 'approver' | 'operator' | 'operator2';
 type ScreenName = 'cockpit' | 'explorer' | 'stewards' | 'audiences' | 'workbench';
@@ -116,7 +121,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     await watched.page.goto(`${server.base}/`);
     await watched.page.fill('#credential', 'sk_not_a_real_key_at_all_000000000');
     await watched.page.click('button[type=submit]');
-    await expect.poll(() => watched.page.locator('[role=alert]').innerText()).toMatch(/^UNAUTHENTICATED: /);
+    await expect.poll(() => text(watched.page.locator('[role=alert]'))).toMatch(/^UNAUTHENTICATED: /);
     // The browser logs the 401 of the refused request; nothing else.
     expect(watched.take().every((e) => /status of 401/.test(e))).toBe(true);
     const signed = await signIn('analyst');
@@ -154,20 +159,18 @@ await describeEachEngine('the web console on %s', (engine) => {
     await open(page, 'cockpit');
     const actual = page.getByTestId('goal-e2e_q1-actual');
     expect(Number(await actual.getAttribute('data-value'))).toBe(goals[0].actual);
-    expect(await actual.innerText()).toBe(
-      new Intl.NumberFormat('en', { style: 'currency', currency: 'CNY', maximumFractionDigits: 2 }).format(goals[0].actual),
-    );
+    expect(await text(actual)).toBe(new Intl.NumberFormat('en', { style: 'currency', currency: 'CNY', maximumFractionDigits: 2 }).format(goals[0].actual));
     // The number links to its governed definition and the query that produced it.
     await actual.click();
     await page.waitForSelector('[data-testid=definition-purchase_amount]');
     await page.waitForSelector('[data-testid=result-table]');
     await page.selectOption('.who select', 'zh-CN');
     await open(page, 'cockpit');
-    expect(await page.locator('h1.screen-title').innerText()).toBe('驾驶舱');
-    expect(await page.getByTestId('goal-e2e_q1-actual').innerText()).toBe(
+    expect(await text(page.locator('h1.screen-title'))).toBe('驾驶舱');
+    expect(await text(page.getByTestId('goal-e2e_q1-actual'))).toBe(
       new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY', maximumFractionDigits: 2 }).format(goals[0].actual),
     );
-    expect(await page.locator('[data-testid=goal-e2e_q1]').innerText()).toContain('2026年1月1日');
+    expect(await text(page.locator('[data-testid=goal-e2e_q1]'))).toContain('2026年1月1日');
     await clean(watched, 'cockpit in Chinese');
     await screenshot(page, 'cockpit-zh');
   });
@@ -216,20 +219,18 @@ await describeEachEngine('the web console on %s', (engine) => {
     const form = page.locator('form.new-tag');
     await form.locator('select[aria-label=Member]').first().selectOption('dormant_90d');
     // Validation as you type: the leaf has no value yet.
-    await expect.poll(() => form.getByTestId('rule-problems').innerText()).toMatch(/needs at least one value/);
+    await expect.poll(() => text(form.getByTestId('rule-problems'))).toMatch(/needs at least one value/);
     expect(await form.getByTestId('save-tag').isDisabled()).toBe(true);
     await form.locator('input[aria-label="Values (comma-separated)"]').first().fill('true');
-    await expect.poll(() => form.getByTestId('rule-problems').innerText()).toBe('');
+    await expect.poll(() => text(form.getByTestId('rule-problems'))).toBe('');
     const rule = { and: [{ tag: 'dormant_90d', op: 'EQ', values: ['true'] }] };
     const { tagPreview } = await as('steward')('query($r: RuleInput) { tagPreview(rule: $r, kind: BOOLEAN) { customers coverage } }', { r: rule });
-    await expect
-      .poll(() => page.getByTestId('preview-customers').innerText(), { timeout: 30_000 })
-      .toBe(new Intl.NumberFormat('en').format(tagPreview.customers));
+    await expect.poll(() => text(page.getByTestId('preview-customers')), { timeout: 30_000 }).toBe(new Intl.NumberFormat('en').format(tagPreview.customers));
     await screenshot(page, 'stewards-new-tag');
     await form.getByTestId('save-tag').click();
     await page.waitForSelector('[data-testid=tag-detail-e2e_dormant_flag]');
     await page.click('[data-testid=submit-tag]');
-    await expect.poll(() => page.locator('[data-testid=tag-detail-e2e_dormant_flag] .badge').first().innerText()).toBe('IN_REVIEW');
+    await expect.poll(() => text(page.locator('[data-testid=tag-detail-e2e_dormant_flag] .badge').first())).toBe('IN_REVIEW');
     await clean(steward, 'steward flow');
 
     const approver = await signIn('approver');
@@ -238,8 +239,8 @@ await describeEachEngine('the web console on %s', (engine) => {
     await approver.page.waitForSelector('text=A new tag: no version was published');
     await screenshot(approver.page, 'stewards-review');
     await approver.page.click('[data-testid=approve-tag]');
-    await expect.poll(() => approver.page.locator('[data-testid=tag-detail-e2e_dormant_flag] .badge').first().innerText()).toBe('PUBLISHED');
-    expect(await approver.page.getByTestId('tag-history').innerText()).toMatch(/approve/);
+    await expect.poll(() => text(approver.page.locator('[data-testid=tag-detail-e2e_dormant_flag] .badge').first())).toBe('PUBLISHED');
+    expect(await text(approver.page.getByTestId('tag-history'))).toMatch(/approve/);
     await clean(approver, 'approver review');
     const { catalog } = await as('admin')('{ catalog { tags { key status } } }');
     expect(catalog.tags.find((t: { key: string }) => t.key === 'e2e_dormant_flag')?.status).toBe('PUBLISHED');
@@ -257,7 +258,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     const refused = await post(server.keys.admin, 'mutation { approveTag(key: "e2e_self_review", expectedVersion: 1) { status } }');
     const message = refused.errors?.[0]?.message ?? '';
     expect(message).not.toBe('');
-    await expect.poll(() => watched.page.locator('.action [role=alert]').innerText()).toBe(`FORBIDDEN: ${message}`);
+    await expect.poll(() => text(watched.page.locator('.action [role=alert]'))).toBe(`FORBIDDEN: ${message}`);
     expect(watched.take().every((e) => /status of 403/.test(e))).toBe(true);
   });
 
@@ -274,7 +275,7 @@ await describeEachEngine('the web console on %s', (engine) => {
       { r: rule },
     );
     await expect
-      .poll(() => page.getByTestId('live-size').innerText(), { timeout: 30_000 })
+      .poll(() => text(page.getByTestId('live-size')), { timeout: 30_000 })
       .toBe(new Intl.NumberFormat('en').format(audienceComparison.targetCustomers));
     await page.fill('[data-testid=audience-key]', 'e2e_dormant');
     await page.click('[data-testid=save-audience]');
