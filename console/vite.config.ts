@@ -9,6 +9,9 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/console/',
+  mode: 'production',
+  // React's production build whatever NODE_ENV the building process has (vitest sets `test`).
+  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   logLevel: 'warn',
   oxc: { jsx: { runtime: 'automatic' } },
   build: {

@@ -133,7 +133,11 @@ function buildConsole() {
   }
   const started = new Date();
   process.stderr.write(`building ${relative(ROOT, out)}/console/ (the web console, Vite)...\n`);
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', join(ROOT, 'console', 'vite.config.ts')], { cwd: ROOT, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', join(ROOT, 'console', 'vite.config.ts')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (result.status !== 0) {
     console.error(`build: vite failed (exit ${result.status ?? result.signal})`);
     process.exit(1);
