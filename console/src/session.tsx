@@ -1,6 +1,5 @@
 import { createContext, useContext } from 'react';
 import type { ConsoleCatalogQuery, ConsoleViewerQuery } from './generated/strata-console.ts';
-import type { ValueFormat } from './locale.ts';
 import { roleMay, type Action } from './permissions.ts';
 
 export type Catalog = ConsoleCatalogQuery['catalog'];
@@ -31,14 +30,4 @@ export function sessionMay(role: string) {
   return (action: Action) => roleMay(role, action);
 }
 
-/**
- * How a metric's numbers read, from its governed definition: ratios, conversions and
- * growth rates as percentages; amounts the description states in CNY (or as an amount or
- * assets) as money; the rest as plain numbers.
- */
-export function metricFormat(metric: Pick<CatalogMetric, 'type' | 'name' | 'description'> | undefined): ValueFormat {
-  if (!metric) return 'number';
-  if (metric.type === 'RATIO' || metric.type === 'CONVERSION' || /(_rate|_ctr|growth)/.test(metric.name)) return 'percent';
-  if (/\bCNY\b|\bamount\b|assets under management/i.test(metric.description) || /_amount|^aum$|inflow/.test(metric.name)) return 'money';
-  return 'number';
-}
+export { metricFormat } from './metric-format.ts';

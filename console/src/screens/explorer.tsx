@@ -7,19 +7,10 @@ import { jsonParam, useRoute } from '../route.ts';
 import { RuleBuilder, type Rule } from '../rules.tsx';
 import { metricFormat, useSession, type CatalogMetric } from '../session.tsx';
 import { ErrorNote, Json, Section, StatusBadge } from '../ui.tsx';
+import { resultCsv } from '../csv.ts';
 
 const GRAINS: readonly Grain[] = ['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'];
 type Result = ConsoleMetricsQuery['metrics'];
-
-/** A result as CSV (RFC 4180 quoting), columns in the answer's order. */
-export function resultCsv(result: Pick<Result, 'columns' | 'rows'>): string {
-  const quote = (value: unknown) => {
-    const text = value === null || value === undefined ? '' : String(value);
-    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  const names = result.columns.map((c) => c.name);
-  return `${[names.map(quote).join(','), ...result.rows.map((row) => names.map((n) => quote(row[n])).join(','))].join('\r\n')}\r\n`;
-}
 
 function download(name: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));

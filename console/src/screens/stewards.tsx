@@ -16,36 +16,11 @@ import {
 import { useFormats } from '../locale.ts';
 import { RuleBuilder, ruleProblems, type Rule } from '../rules.tsx';
 import { useSession, type CatalogTag } from '../session.tsx';
+import { diffSincePublished, type Change } from '../review-diff.ts';
 import { ActionButton, ErrorNote, Json, Loading, Section, StatusBadge, useLoad } from '../ui.tsx';
 
 type History = ConsoleTagHistoryQuery['tagHistory'];
 type Preview = ConsoleTagPreviewQuery['tagPreview'];
-
-interface Change {
-  readonly path: string;
-  readonly from: unknown;
-  readonly to: unknown;
-}
-
-/**
- * What changed since the published version: the history's diffs after the last entry that
- * published, folded per path (first `from`, last `to`); the status itself left out. Null when
- * no version was ever published (the whole definition is new).
- */
-export function diffSincePublished(history: History): Change[] | null {
-  const ordered = [...history].sort((a, b) => a.version - b.version || a.at.localeCompare(b.at));
-  const lastPublished = ordered.map((e) => e.status).lastIndexOf('PUBLISHED');
-  if (lastPublished < 0) return null;
-  const folded = new Map<string, Change>();
-  for (const entry of ordered.slice(lastPublished + 1)) {
-    for (const change of (entry.diff as Change[]) ?? []) {
-      if (change.path === 'status') continue;
-      const before = folded.get(change.path);
-      folded.set(change.path, { path: change.path, from: before ? before.from : change.from, to: change.to });
-    }
-  }
-  return [...folded.values()].filter((c) => JSON.stringify(c.from) !== JSON.stringify(c.to));
-}
 
 function PreviewView({ preview }: { preview: Preview }) {
   const formats = useFormats();
