@@ -285,7 +285,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     await page.click('[data-testid=show-members]');
     await expect.poll(() => page.locator('[data-testid=members] li').count()).toBe(Math.min(50, audience.size));
     await clean(operator, 'audience saved');
-    await screenshot(page, 'audiences');
+    await screenshot(page, 'audiences-saved');
 
     await page.click('[data-testid=audience-to-strategy]');
     await settled(page);
