@@ -83,16 +83,25 @@ export function metricOption(
       ],
     };
   }
+  // Metrics of different kinds (money, counts, rates) get an axis each, two at most: none is flattened by another's scale.
+  const axisMetrics = metrics.length > 1 ? [metrics[0] ?? '', metrics[1] ?? ''] : [metrics[0] ?? ''];
+  const axisOf = (metric: string) => (axisMetrics.length > 1 && metric !== metrics[0] ? 1 : 0);
   return {
     tooltip: { trigger: 'axis' },
     legend: { type: 'scroll', top: 0 },
     grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: categories },
-    yAxis: { type: 'value', axisLabel: { formatter: (value: number) => formats.value(value, formatOf(metrics[0] ?? '')) } },
+    yAxis: axisMetrics.map((metric, i) => ({
+      type: 'value',
+      name: axisMetrics.length > 1 ? (i === 0 ? metric : metrics.slice(1).join(', ')) : undefined,
+      splitLine: { show: i === 0 },
+      axisLabel: { formatter: (value: number) => formats.value(value, formatOf(metric)) },
+    })),
     series: series.map((s) => ({
       name: s.name,
       type: kind === 'line' ? 'line' : 'bar',
-      stack: kind === 'stacked_bar' ? 'total' : undefined,
+      stack: kind === 'stacked_bar' ? `total-${axisOf(s.metric)}` : undefined,
+      yAxisIndex: axisOf(s.metric),
       data: s.data,
       tooltip: { valueFormatter: valueFormatter(s.metric) },
     })),

@@ -46,9 +46,13 @@ function MetricCard({ metric }: { metric: CatalogMetric }) {
             <dd>{metric.lineage.tables.join(', ')}</dd>
           </>
         ) : null}
-        <dt>{tr('可切分维度', 'Sliced by')}</dt>
-        <dd className="small">{metric.dimensions.join(', ')}</dd>
       </dl>
+      <details>
+        <summary>
+          {tr('可切分维度', 'Sliced by')} ({metric.dimensions.length})
+        </summary>
+        <p className="small">{metric.dimensions.join(', ')}</p>
+      </details>
     </article>
   );
 }
