@@ -262,6 +262,50 @@ await describeEachEngine('the web console on %s', (engine) => {
     expect(watched.take().every((e) => /status of 403/.test(e))).toBe(true);
   });
 
+  it('insight: comparison rows (suppressed cells kept as suppressed) and attribution tree equal to the API; a tree node opens as an audience', async () => {
+    const rule = { and: [{ tag: 'dormant_90d', op: 'EQ', values: ['true'] }] };
+    const features = ['customer.channel', 'customer.risk_level'];
+    const { audienceComparison } = await as('analyst')(
+      'query($r: RuleInput!, $f: [String!]!) { audienceComparison(target: { rule: $r }, reference: { all: true }, features: $f) { values { feature value suppressed qValue } } }',
+      { r: rule, f: features },
+    );
+    // A purchase in 90 days, explained by dormancy (a tag) and dimensions.
+    const goal = { aggregate: { measure: 'transaction.purchase_amount', window: { days: 90 } }, op: 'GT', values: ['0'] };
+    const treeFeatures = ['customer.channel', 'customer.tag.dormant_90d', 'customer.risk_level'];
+    const watched = await signIn('analyst');
+    const { page } = watched;
+    await open(page, 'audiences');
+    const builder = page.locator('section[aria-label="Audience builder"]');
+    await builder.locator('select[aria-label=Member]').first().selectOption('dormant_90d');
+    await builder.locator('input[aria-label="Values (comma-separated)"]').first().fill('true');
+    const comparison = page.locator('section[aria-label="Comparison against all customers"]');
+    await comparison.locator('label:has-text("customer.risk_level") input').first().check();
+    await comparison.getByTestId('run-comparison').click();
+    await page.waitForSelector('[data-testid=comparison-values] tbody tr');
+    expect(await page.locator('[data-testid=comparison-values] tbody tr').count()).toBe(audienceComparison.values.length);
+    const suppressed = audienceComparison.values.filter((v: { suppressed: boolean }) => v.suppressed).length;
+    expect(await page.locator('[data-testid=comparison-values] tbody tr.suppressed-row').count()).toBe(suppressed);
+    const tree = page.locator('section[aria-label="Attribution tree"]');
+    await tree.locator('select[aria-label="Condition kind"]').first().selectOption('aggregate');
+    await tree.locator('select[aria-label=Member]').first().selectOption('transaction.purchase_amount');
+    await tree.locator('label:has-text("days") input').first().fill('90');
+    await tree.locator('select[aria-label=Operator]').first().selectOption('GT');
+    await tree.locator('input[aria-label="Values (comma-separated)"]').first().fill('0');
+    for (const feature of treeFeatures.slice(1)) await tree.locator(`label:has-text("${feature}") input`).first().check();
+    await tree.getByTestId('run-tree').click();
+    await page.waitForSelector('[data-testid=attribution-tree] li');
+    const { attributionTree } = await as('analyst')('query($i: AttributionTreeInput!) { attributionTree(input: $i) { nodes { id rule customers } } }', {
+      i: { population: { all: true }, goal, features: treeFeatures, maxDepth: 3, minNodeCustomers: 100 },
+    });
+    expect(await page.locator('[data-testid=attribution-tree] li').count()).toBe(attributionTree.nodes.length);
+    const node = attributionTree.nodes.find((n: { rule: unknown }) => n.rule !== null);
+    expect(node, JSON.stringify(attributionTree.nodes)).toBeDefined();
+    await page.click(`[data-testid="tree-open-${node.id}"]`);
+    await expect.poll(async () => JSON.parse(await builder.locator('.rule-json textarea').inputValue())).toEqual(node.rule);
+    await clean(watched, 'insight');
+    await screenshot(page, 'insight');
+  });
+
   it('operator flow: audience (live size, saved) → strategy with an experiment → approval by a second operator → results equal to the API → next audience', async () => {
     const operator = await signIn('operator');
     const page = operator.page;
@@ -307,10 +351,11 @@ await describeEachEngine('the web console on %s', (engine) => {
 
     const second = await signIn('operator2');
     await open(second.page, 'workbench');
-    await second.page.click('[data-testid=approve-EXPERIMENT-e2e_copy]');
-    await second.page.waitForSelector('[data-testid=approve-STRATEGY-e2e_strategy]');
-    await second.page.click('[data-testid=approve-STRATEGY-e2e_strategy]');
-    await expect.poll(() => second.page.locator('[data-testid=queue-STRATEGY-e2e_strategy]').count()).toBe(0);
+    // The experiment first (the strategy runs it), each gone from the queue once approved.
+    for (const item of ['EXPERIMENT-e2e_copy', 'STRATEGY-e2e_strategy']) {
+      await second.page.click(`[data-testid=approve-${item}]`);
+      await expect.poll(() => second.page.locator(`[data-testid=queue-${item}]`).count(), { timeout: 30_000 }).toBe(0);
+    }
     await clean(second, 'second operator approvals');
 
     // The app decides for the audience's members (each decision logs an exposure), and some convert.
