@@ -10,6 +10,8 @@ import { customGrainNames, parseDimensionRef } from './catalog/dimension-ref.ts'
 import { withContributorCounts, type ContributorCatalog } from './privacy/contributor-catalog.ts';
 import { countContributors, suppressSmallCells } from './privacy/small-cells.ts';
 import { StrataError } from './errors.ts';
+import type { FunnelQuery } from './query/funnel-query.ts';
+import { compileFunnelQuery, executeFunnelQuery, type FunnelResult } from './plan/compile-funnel-query.ts';
 
 /** What the caller may see: checked and applied by `query`. */
 export interface QueryAccess {
@@ -26,12 +28,26 @@ export interface ProtectedResult extends MetricResult {
   readonly suppressedRows: readonly number[];
 }
 
+export interface CountedResult extends MetricResult {
+  /** Per row, metric -> distinct subjects behind its value (absent: not about subjects). */
+  readonly counts: readonly Readonly<Record<string, number>>[];
+}
+
 export interface SemanticLayer {
   readonly index: CatalogIndex;
   /** Compiles (or takes from the plan cache) the statement for a query. */
   plan(query: MetricQuery): CompiledMetricQuery;
   /** Compiles and runs a metric query; with `access`, refuses members above the caller's clearance, adds their scope and suppresses small cells. */
   query(db: Kysely<any>, query: MetricQuery, access?: QueryAccess): Promise<ProtectedResult>;
+  /**
+   * Runs a metric query with the caller's clearance and scope, unsuppressed, with the number
+   * of distinct subjects behind each metric value of each row (null: the metric is not about
+   * subjects). For callers that suppress cells themselves, such as explanations, whose tables
+   * need complementary suppression (`cellsToSuppress`); never returned to a client as is.
+   */
+  queryCounted(db: Kysely<any>, query: MetricQuery, access: QueryAccess): Promise<CountedResult>;
+  /** Compiles and runs a funnel over the catalog's event stream, with the same access rules (steps under `minSubjects` hidden). */
+  funnel(db: Kysely<any>, query: FunnelQuery, access?: QueryAccess): Promise<FunnelResult>;
 }
 
 export interface SemanticLayerOptions {
@@ -67,6 +83,25 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
   return {
     index,
     plan,
+    async queryCounted(db, input, access) {
+      if (access.scope) checkScope(index, options.subject, access.scope);
+      const query: MetricQuery = access.scope ? { ...input, scope: access.scope } : input;
+      const compiled = plan(query);
+      checkClearance(compiled, access.clearance);
+      const { contributors, plan: planCounted } = countedPlanner();
+      const countedQuery = countContributors(query, contributors, compiled.distinctModel);
+      const result = await executeMetricQuery(db, countedQuery.counts.size === 0 ? compiled : planCounted(countedQuery.query));
+      const extra = new Set([...countedQuery.counts.values()].filter((c) => !query.metrics.includes(c)));
+      const rows = result.rows.map((row) => Object.fromEntries(Object.entries(row).filter(([name]) => !extra.has(name))));
+      const counts = result.rows.map((row) => Object.fromEntries([...countedQuery.counts].map(([metric, column]) => [metric, Number(row[column] ?? 0)])));
+      return { columns: compiled.columns, rows, sql: result.sql, plan: compiled.plan, counts };
+    },
+    async funnel(db, input, access) {
+      if (access?.scope) checkScope(index, options.subject, access.scope);
+      const compiled = compileFunnelQuery(index, access?.scope ? { ...input, scope: access.scope } : input, compile);
+      if (access) checkClearance(compiled, access.clearance);
+      return executeFunnelQuery(db, compiled, access?.minSubjects);
+    },
     async query(db, input, access) {
       if (!access) return { ...(await executeMetricQuery(db, plan(input))), suppressedRows: [] };
       if (access.scope) checkScope(index, options.subject, access.scope);
@@ -102,8 +137,12 @@ function cachedPlanner(index: CatalogIndex, options: { maxRows: number; rewrites
 }
 
 /** Refuses a query that groups, filters or aggregates by a member above the caller's clearance. */
-function checkClearance(compiled: CompiledMetricQuery, clearance: Sensitivity): void {
-  const refused = compiled.members.find((m) => !clears(clearance, m.sensitivity));
+function checkClearance(
+  compiled: { readonly members: CompiledMetricQuery['members'] } | { readonly query: { readonly members: CompiledMetricQuery['members'] } },
+  clearance: Sensitivity,
+): void {
+  const members = 'members' in compiled ? compiled.members : compiled.query.members;
+  const refused = members.find((m) => !clears(clearance, m.sensitivity));
   if (!refused) return;
   const what = refused.detail ? `'${refused.name}' ${refused.detail}` : `'${refused.name}'`;
   throw new StrataError(

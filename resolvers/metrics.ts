@@ -28,7 +28,7 @@ function whereOf(where: FilterInputShape | null | undefined, filter: string | nu
   return { where: parts.length === 1 ? (parts[0] as Filter) : { kind: 'and', filters: parts } };
 }
 
-const GroupByInput = builder.inputType('GroupByInput', {
+export const GroupByInput = builder.inputType('GroupByInput', {
   fields: (t) => ({
     dimension: t.string({
       required: true,
@@ -40,7 +40,7 @@ const GroupByInput = builder.inputType('GroupByInput', {
   }),
 });
 
-const TimeRangeInput = builder.inputType('TimeRangeInput', {
+export const TimeRangeInput = builder.inputType('TimeRangeInput', {
   description: 'Half-open `[from, to)` in the reporting time zone: `YYYY-MM-DD` or ISO 8601 timestamps.',
   fields: (t) => ({ from: t.string(), to: t.string() }),
 });

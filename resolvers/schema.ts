@@ -21,6 +21,9 @@ import './decision-mutations.ts';
 import './decisions.ts';
 import './experiment-results.ts';
 import './goals.ts';
+import './funnels.ts';
+import './metric-change.ts';
+import './dashboards.ts';
 
 /** The GraphQL schema of every area, each operation guarded by its policy. */
 export const schema: GraphQLSchema = enforcePolicies(builder.toSchema());

@@ -46,6 +46,11 @@ const PERMISSIONS = {
   /** Goals with their actuals read through the semantic layer. */
   'goals.read': ['analyst', 'operator', 'admin'],
   'goals.manage': ['operator', 'admin'],
+  /** Dashboards (definitions; their tiles run with the caller's own permissions). */
+  'dashboards.read': ['analyst', 'steward', 'approver', 'operator', 'admin'],
+  /** Drafting a dashboard for review, as for tags. */
+  'dashboards.draft': ['steward', 'admin'],
+  'dashboards.review': ['approver', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -111,6 +116,16 @@ export const OPERATION_POLICIES = {
   'Query.goals': 'goals.read',
   'Mutation.createGoal': 'goals.manage',
   'Mutation.updateGoal': 'goals.manage',
+  'Query.funnels': 'catalog.read',
+  'Query.funnel': 'metrics.query',
+  'Query.explainMetricChange': 'metrics.query',
+  'Query.dashboards': 'dashboards.read',
+  'Query.dashboard': 'dashboards.read',
+  'Query.dashboardHistory': 'catalog.drafts',
+  'Mutation.saveDashboard': 'dashboards.draft',
+  'Mutation.submitDashboard': 'dashboards.draft',
+  'Mutation.approveDashboard': 'dashboards.review',
+  'Mutation.rejectDashboard': 'dashboards.review',
 } as const satisfies Record<string, Action | typeof PUBLIC>;
 
 /**
@@ -179,6 +194,16 @@ export const OPERATION_CLASS_OF = {
   'Query.goals': 'analytics',
   'Mutation.createGoal': 'definitions',
   'Mutation.updateGoal': 'definitions',
+  'Query.funnels': 'catalog',
+  'Query.funnel': 'analytics',
+  'Query.explainMetricChange': 'analytics',
+  'Query.dashboards': 'catalog',
+  'Query.dashboard': 'catalog',
+  'Query.dashboardHistory': 'catalog',
+  'Mutation.saveDashboard': 'definitions',
+  'Mutation.submitDashboard': 'definitions',
+  'Mutation.approveDashboard': 'definitions',
+  'Mutation.rejectDashboard': 'definitions',
 } as const satisfies Record<keyof typeof OPERATION_POLICIES, OperationClass | null> & Record<string, OperationClass | null>;
 
 /** The highest sensitivity class each role may read row by row (a key or token may lower it). */

@@ -4,8 +4,8 @@ import { jsonDiff, type Change } from './json-diff.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 
-/** Tags and audiences, and the decision layer's placements, contents, strategies and experiments. */
-export type DefinitionKind = 'tag' | 'audience' | 'placement' | 'content' | 'strategy' | 'experiment';
+/** Tags and audiences, the decision layer's placements, contents, strategies and experiments, and steward dashboards and monitors. */
+export type DefinitionKind = 'tag' | 'audience' | 'placement' | 'content' | 'strategy' | 'experiment' | 'dashboard' | 'monitor';
 
 export interface StoredDefinition<Body = unknown> {
   readonly kind: DefinitionKind;

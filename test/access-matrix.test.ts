@@ -23,6 +23,13 @@ interface Sample {
 
 const tagInput = (key: string) => ({ key, kind: 'BOOLEAN', description: 'matrix', rule: { dimension: 'customer.age_band', op: 'EQ', values: ['25-34'] } });
 const goalInput = (key: string) => ({ key, metric: 'purchase_amount', target: 1000, period: { from: '2026-01-01', to: '2026-04-01' } });
+const dashboardInput = (key: string) => ({
+  key,
+  title: '矩阵',
+  titleEn: 'Matrix',
+  description: 'matrix',
+  tiles: [{ key: 'amount', title: '金额', titleEn: 'Amount', kind: 'METRIC', visualization: 'number', query: { metrics: ['purchase_amount'] } }],
+});
 const slug = (caller: Caller) => caller.replace(/[^a-z]/g, '');
 
 await describeEachEngine('the policy catalogue on %s', (engine) => {
@@ -76,6 +83,21 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Query.viewer': { query: '{ viewer { name role } }' },
     'Query.experimentResults': { query: '{ experimentResults(key: "home_banner_copy") { variants { key exposures } srm { flagged } } }' },
     'Query.goals': { query: '{ goals { key actual progress children { key contribution } } }' },
+    'Query.explainMetricChange': {
+      query:
+        '{ explainMetricChange(input: { metric: "purchase_amount", base: { from: "2026-08-01", to: "2026-09-01" }, current: { from: "2026-09-01", to: "2026-10-01" }, dimensions: ["customer.channel"] }) { change contributions { value share } } }',
+    },
+    'Query.dashboards': { query: '{ dashboards { key tiles { key kind query } } }' },
+    'Query.dashboard': { query: '{ dashboard(key: "basic_flow") { key tiles { query } } }' },
+    'Query.dashboardHistory': { query: '{ dashboardHistory(key: "matrix_dashboard") { version } }' },
+    'Mutation.saveDashboard': { query: 'mutation($i: DashboardInput!) { saveDashboard(input: $i) { key status } }' },
+    'Mutation.submitDashboard': { query: 'mutation($k: String!) { submitDashboard(key: $k, expectedVersion: 1) { status } }' },
+    'Mutation.approveDashboard': { query: 'mutation($k: String!) { approveDashboard(key: $k, expectedVersion: 1) { status } }' },
+    'Mutation.rejectDashboard': { query: 'mutation($k: String!) { rejectDashboard(key: $k, expectedVersion: 1, reason: "no") { status } }' },
+    'Query.funnels': { query: '{ funnels { key windowHours steps { event } } }' },
+    'Query.funnel': {
+      query: '{ funnel(input: { funnel: "purchase_flow", timeRange: { from: "2026-09-01", to: "2026-10-01" } }) { groups { steps { customers } } } }',
+    },
     'Mutation.createGoal': { query: 'mutation($i: CreateGoalInput!) { createGoal(input: $i) { key version } }' },
     'Mutation.updateGoal': { query: 'mutation($k: String!) { updateGoal(key: $k, expectedVersion: 1, input: { target: 2000 }) { version } }' },
     'Query.customerEvents': {
@@ -205,6 +227,16 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
         return { i: { key: `aud_${slug(caller)}`, rule: { tag: 'risk_level', op: 'EQ', values: ['C3'] } } };
       case 'Mutation.createGoal':
         return { i: goalInput(`goal_${slug(caller)}`) };
+      case 'Mutation.saveDashboard':
+        return { i: dashboardInput(key) };
+      case 'Mutation.submitDashboard':
+        await asRole('steward', 'mutation($i: DashboardInput!) { saveDashboard(input: $i) { key } }', { i: dashboardInput(key) });
+        return { k: key };
+      case 'Mutation.approveDashboard':
+      case 'Mutation.rejectDashboard':
+        await asRole('steward', 'mutation($i: DashboardInput!) { saveDashboard(input: $i) { key } }', { i: dashboardInput(key) });
+        await asRole('steward', 'mutation($k: String!) { submitDashboard(key: $k, expectedVersion: 1) { status } }', { k: key });
+        return { k: key };
       case 'Mutation.updateGoal':
         await asAdmin('mutation($i: CreateGoalInput!) { createGoal(input: $i) { key } }', { i: goalInput(key) });
         return { k: key };

@@ -3,6 +3,7 @@ import { defineDomain, type Domain } from '../../modeling/domain/define-domain.t
 import { wealthCatalog } from './catalog.ts';
 import { wealthTags } from './tags.ts';
 import { wealthChannels, wealthEvents } from './events.ts';
+import { wealthDashboards } from './dashboards.ts';
 import { loadTagDefinitionsFile } from '../../modeling/tags/tag-definitions-file.ts';
 import { projectFile } from '../../store/project-files.ts';
 
@@ -26,5 +27,6 @@ export function wealthDomain(): Domain {
     events: wealthEvents,
     channels: wealthChannels,
     stewardTagsFile: fileURLToPath(STEWARD_TAGS_FILE),
+    dashboards: wealthDashboards,
   });
 }

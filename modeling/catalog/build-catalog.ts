@@ -1,8 +1,9 @@
-import type { Catalog, Metric, Model, SavedQuery, TimeSpine } from './types.ts';
+import type { Catalog, EventStream, Funnel, Metric, Model, SavedQuery, TimeSpine } from './types.ts';
 import { ProblemCollector } from './validation-error.ts';
 import { validateModels } from './validate-models.ts';
 import { validateMetrics } from './validate-metrics.ts';
 import { deepFreeze } from './freeze.ts';
+import { validateFunnels } from './validate-funnels.ts';
 
 /**
  * Validates definitions and returns the immutable catalog, or throws a
@@ -17,6 +18,8 @@ export function buildCatalog(definitions: {
   metrics: readonly Metric[];
   timeSpines?: readonly TimeSpine[];
   savedQueries?: readonly SavedQuery[];
+  eventStream?: EventStream;
+  funnels?: readonly Funnel[];
 }): Catalog {
   const problems = new ProblemCollector();
   const models = new Map(definitions.models.map((m) => [m.name, m]));
@@ -25,10 +28,13 @@ export function buildCatalog(definitions: {
     metrics: [...definitions.metrics],
     ...(definitions.timeSpines?.length ? { timeSpines: [...definitions.timeSpines] } : {}),
     ...(definitions.savedQueries?.length ? { savedQueries: [...definitions.savedQueries] } : {}),
+    ...(definitions.eventStream ? { eventStream: definitions.eventStream } : {}),
+    ...(definitions.funnels?.length ? { funnels: [...definitions.funnels] } : {}),
   };
   validateModels(definitions.models, models, problems);
   validateMetrics(catalog, models, problems);
   validateSavedQueries(catalog, problems);
+  if (problems.problems.length === 0) validateFunnels(catalog, problems);
   problems.throwIfAny();
   return deepFreeze(catalog);
 }
@@ -47,6 +53,8 @@ export function mergeCatalogs(a: Catalog, b: Catalog): Catalog {
     metrics: [...a.metrics, ...b.metrics],
     timeSpines: [...(a.timeSpines ?? []), ...(b.timeSpines ?? [])],
     savedQueries: [...(a.savedQueries ?? []), ...(b.savedQueries ?? [])],
+    ...((a.eventStream ?? b.eventStream) ? { eventStream: (a.eventStream ?? b.eventStream) as EventStream } : {}),
+    funnels: [...(a.funnels ?? []), ...(b.funnels ?? [])],
   });
 }
 

@@ -266,9 +266,46 @@ export interface SavedQuery {
   readonly limit?: number;
 }
 
+/**
+ * The behaviour events funnels read: a model with one row per event, the column naming the
+ * subject (the customer) and the dimension naming the event. Time is the model's default
+ * time dimension.
+ */
+export interface EventStream {
+  readonly model: string;
+  /** The subject's key in the model (`customer_id`): a dimension of the model. */
+  readonly entity: string;
+  /** The dimension holding the event name (`event_name`). */
+  readonly eventName: string;
+  /** A `jsonb` column of event properties that step filters may compare as `property.<name>`. */
+  readonly properties?: string;
+}
+
+/** One step of a funnel: an event, optionally only its occurrences matching a filter. */
+export interface FunnelStep {
+  readonly event: string;
+  readonly filter?: Filter;
+  readonly label?: string;
+}
+
+/** A named, governed funnel (Amplitude-style ordered steps within a conversion window from entry). */
+export interface Funnel {
+  readonly name: string;
+  readonly label?: string;
+  readonly description: string;
+  readonly owner: string;
+  readonly status: Status;
+  readonly steps: readonly FunnelStep[];
+  /** Hours after the entry (step 1) within which every later step must occur. */
+  readonly windowHours: number;
+}
+
 export interface Catalog {
   readonly models: readonly Model[];
   readonly metrics: readonly Metric[];
   readonly timeSpines?: readonly TimeSpine[];
   readonly savedQueries?: readonly SavedQuery[];
+  /** The event stream funnels read (none: the catalog answers no funnel). */
+  readonly eventStream?: EventStream;
+  readonly funnels?: readonly Funnel[];
 }

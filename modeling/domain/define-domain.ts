@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/types.ts';
 import type { EventDefinition } from '../events/define-event.ts';
 import type { TagDefinition } from '../tags/tag-definition.ts';
+import { dashboardShapeProblems, type Dashboard } from '../dsl/define-dashboard.ts';
 
 /**
  * A business domain as the platform serves it: what the semantic layer, the tag engine and
@@ -26,6 +27,8 @@ export interface Domain {
   readonly channels: readonly string[];
   /** The file `strata tags export` writes by default, which the domain loads its steward-defined tags from. */
   readonly stewardTagsFile?: string | undefined;
+  /** Dashboards defined as code beside the metrics (`defineDashboard`); stewards add more under review. */
+  readonly dashboards?: readonly Dashboard[] | undefined;
 }
 
 /** A domain definition that breaks the rules: a bug to fix before the server starts. */
@@ -61,6 +64,13 @@ export function defineDomain(spec: Domain): Domain {
     ),
   );
   problems.push(...duplicates('channel', spec.channels));
+  problems.push(
+    ...duplicates(
+      'dashboard',
+      (spec.dashboards ?? []).map((d) => d.key),
+    ),
+  );
+  for (const dashboard of spec.dashboards ?? []) problems.push(...dashboardShapeProblems(dashboard).map((p) => `dashboard '${dashboard.key}': ${p}`));
   if (spec.channels.length === 0) problems.push('name at least one channel events may come from');
   if (problems.length > 0) throw new DomainDefinitionError(`domain '${spec.name}': ${problems.join('; ')}`);
   return Object.freeze({
@@ -68,6 +78,7 @@ export function defineDomain(spec: Domain): Domain {
     tags: Object.freeze([...spec.tags]),
     events: Object.freeze([...spec.events]),
     channels: Object.freeze([...spec.channels]),
+    dashboards: Object.freeze([...(spec.dashboards ?? [])]),
   });
 }
 

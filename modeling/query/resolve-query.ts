@@ -279,3 +279,27 @@ function resolveOrderField(field: string, metrics: readonly Metric[], groupBy: r
     suggestions: closestNames(field, names),
   });
 }
+
+/**
+ * Group-bys, a filter and a time range read from one model, resolved and checked as a metric
+ * query's are (names, types, values, grains): for queries that aggregate a model otherwise
+ * than through a metric, such as funnels over the event stream.
+ */
+export function resolveOnModel(
+  index: CatalogIndex,
+  model: Model,
+  input: { groupBy?: readonly { dimension: string; grain?: Grain; datePart?: DatePart }[]; where?: Filter; timeRange?: MetricQuery['timeRange'] },
+): { groupBy: ResolvedGroupBy[] } {
+  if (input.where) validateCondition(input.where, { noun: 'filter', path: 'where' });
+  const custom = customGrainNames(index.catalog);
+  const groupBy = (input.groupBy ?? []).map((g) => resolveGroupBy(index, [model], [], parseDimensionRef(g.dimension, custom), g.grain, g.datePart, 'DAY'));
+  const columns = new Set<string>();
+  for (const g of groupBy) {
+    if (columns.has(g.column)) throw new StrataError('INVALID_QUERY', `${quoteInput(g.column)} is grouped by twice`);
+    columns.add(g.column);
+  }
+  checkVersionedGroupBys(index, [model], groupBy);
+  if (input.where) checkFilterNames(index, [model], [], input.where, custom);
+  checkTimeRange(input.timeRange);
+  return { groupBy };
+}

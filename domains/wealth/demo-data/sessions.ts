@@ -4,6 +4,7 @@ import { PLACEMENTS, type EventLog, type PlacementId } from './event-log.ts';
 import type { Portfolio } from './portfolio.ts';
 import type { Catalog, Product } from './products.ts';
 import type { Random } from './random.ts';
+import { incidentSubmitFactor } from './incident.ts';
 
 /** Share of sessions that end in a purchase_submit, by channel and by risk level C1..C5. */
 const SUBMIT_RATE: Record<string, number> = { app: 0.16, alipay_miniprogram: 0.135, wechat_miniprogram: 0.095, branch: 0.14, web: 0.08 };
@@ -92,7 +93,8 @@ function maybePurchase(ctx: SessionContext): void {
   const { random, customer, portfolio, catalog } = ctx;
   if (!customer || !portfolio || customer.kycAt === null || customer.kycAt > ctx.now) return;
   const wealthFactor = Math.min(3, Math.max(0.6, 1 + 0.35 * Math.log10(customer.wealth / 10_000)));
-  const rate = SUBMIT_RATE[ctx.log.channel]! * SUBMIT_BY_RISK[customer.riskLevel - 1]! * wealthFactor;
+  const incident = incidentSubmitFactor(dayOf(ctx.now), ctx.log.channel, customer.riskLevel);
+  const rate = SUBMIT_RATE[ctx.log.channel]! * SUBMIT_BY_RISK[customer.riskLevel - 1]! * wealthFactor * incident;
   if (!random.chance(ctx.lastViewed ? rate : rate / 2)) return;
   const cents = chooseAmountCents(random, customer, portfolio, dayOf(ctx.now));
   if (cents === null) return;
