@@ -93,9 +93,8 @@ export function metricOption(
     xAxis: { type: 'category', data: categories },
     yAxis: axisMetrics.map((metric, i) => ({
       type: 'value',
-      name: axisMetrics.length > 1 ? (i === 0 ? metric : metrics.slice(1).join(', ')) : undefined,
       splitLine: { show: i === 0 },
-      axisLabel: { formatter: (value: number) => formats.value(value, formatOf(metric)) },
+      axisLabel: { formatter: (value: number) => formats.compact(value, formatOf(metric)) },
     })),
     series: series.map((s) => ({
       name: s.name,

@@ -17,6 +17,8 @@ export interface Formats {
   money(value: number | null | undefined): string;
   percent(value: number | null | undefined, digits?: number): string;
   value(value: number | null | undefined, format: ValueFormat): string;
+  /** Short, for chart axes: `¥1.2M`, `¥120万`, `12%`. */
+  compact(value: number | null | undefined, format: ValueFormat): string;
   date(value: string | null | undefined): string;
   dateTime(value: string | null | undefined): string;
   pValue(value: number | null | undefined): string;
@@ -43,6 +45,8 @@ export function formatsFor(locale: Locale, timeZone: string): Formats {
   // A calendar date names a day of the reporting zone: shown as that day, whatever the browser's zone.
   const calendarDate = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' });
   const instant = new Intl.DateTimeFormat(locale, { timeZone, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const compactNumber = new Intl.NumberFormat(locale, { notation: 'compact', maximumFractionDigits: 1 });
+  const compactMoney = new Intl.NumberFormat(locale, { notation: 'compact', style: 'currency', currency: 'CNY', maximumFractionDigits: 1 });
   const missing = (value: number | null | undefined): value is null | undefined => value === null || value === undefined || Number.isNaN(value);
   const formats: Formats = {
     locale,
@@ -53,6 +57,14 @@ export function formatsFor(locale: Locale, timeZone: string): Formats {
     money: (value) => (missing(value) ? DASH : money.format(value)),
     percent: (value, digits = 1) => (missing(value) ? DASH : percentWith(digits).format(value)),
     value: (value, format) => (format === 'money' ? formats.money(value) : format === 'percent' ? formats.percent(value, 2) : formats.number(value)),
+    compact: (value, format) =>
+      missing(value)
+        ? DASH
+        : format === 'money'
+          ? compactMoney.format(value)
+          : format === 'percent'
+            ? percentWith(0).format(value)
+            : compactNumber.format(value),
     date: (value) => {
       if (!value) return DASH;
       const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00Z`) : null;

@@ -59,6 +59,19 @@ export type CalendarPeriod =
   | 'MONTH'
   | 'WEEK';
 
+/** How the change decomposes: ADDITIVE (values add up), RATIO (Kitagawa mix and rate effects), SEMI_ADDITIVE (closing balances, e.g. AUM, add up across customers and products), NON_ADDITIVE (per-value changes shown, not summed, never ranked). */
+export type ChangeMethod =
+  | 'ADDITIVE'
+  | 'NON_ADDITIVE'
+  | 'RATIO'
+  | 'SEMI_ADDITIVE';
+
+/** Half-open `[from, to)` of reporting-zone days. */
+export type ChangeRangeInput = {
+  from: string;
+  to: string;
+};
+
 export type ColumnKind =
   | 'DIMENSION'
   | 'METRIC';
@@ -107,6 +120,19 @@ export type CreateTagInput = {
   /** ENUM tags: the top value of a dimension. */
   top?: TopValueInput | null | undefined;
 };
+
+/** Half-open `[from, to)` of reporting-zone days. */
+export type DashboardRangeInput = {
+  from: string;
+  to: string;
+};
+
+/** What answers a tile: METRIC `metrics(query:)`, FUNNEL `funnel(input:)`, CHANGE `explainMetricChange(input:)`, GOAL `goals` / `goals(keys: [query.goal])`. */
+export type DashboardTileKind =
+  | 'CHANGE'
+  | 'FUNNEL'
+  | 'GOAL'
+  | 'METRIC';
 
 /** A calendar part of a time dimension: DOW is the ISO day of week, 1 (Monday) to 7. */
 export type DatePart =
@@ -171,6 +197,33 @@ export type ExperimentTest =
   | 'TWO_PROPORTION_Z'
   | 'WELCH_T';
 
+export type ExplainMetricChangeInput = {
+  /** The period compared against; or give `forecastPeriods`. */
+  base?: ChangeRangeInput | null | undefined;
+  current: ChangeRangeInput;
+  /** Dimensions and tags (`customer.tag.<key>`) to explain the change by (1-10). */
+  dimensions: Array<string>;
+  /** Instead of `base`: the mean of this many periods of the same length just before `current`. */
+  forecastPeriods?: number | null | undefined;
+  metric: string;
+  options?: ExplainOptionsInput | null | undefined;
+  where?: FilterInput | null | undefined;
+};
+
+/** Thresholds of the ranking (defaults: 0.1, 0.67, 3, 3, 0.03). */
+export type ExplainOptionsInput = {
+  /** Most candidate sets returned. */
+  maxExplanations?: number | null | undefined;
+  /** Most values in one candidate set. */
+  maxMembers?: number | null | undefined;
+  /** Values whose change is under this share of the total never explain it (ThirdEye: 3 %). */
+  minChangeShare?: number | null | undefined;
+  /** Least explanatory power of a value to join a candidate set. */
+  minElementPower?: number | null | undefined;
+  /** Explanatory power a candidate set must reach. */
+  minSetPower?: number | null | undefined;
+};
+
 export type FatigueScope =
   | 'CONTENT'
   | 'PLACEMENT';
@@ -210,6 +263,28 @@ export type FilterOp =
   | 'NEQ'
   | 'NOT_IN'
   | 'STARTS_WITH';
+
+/** A customer enters at their first occurrence of step 1 in the time range; step n counts when an event of step n occurs strictly after the occurrence matched for step n-1 and at most `windowHours` after the entry (each step matched by its earliest such occurrence). */
+export type FunnelInput = {
+  /** A funnel defined as code (`funnels`): its steps and window, unless given here. */
+  funnel?: string | null | undefined;
+  /** Customer dimensions, tags (`customer.tag.<key>`), event dimensions of the entry, or metric_time of the entry. */
+  groupBy?: Array<GroupByInput> | null | undefined;
+  steps?: Array<FunnelStepInput> | null | undefined;
+  /** The entries counted: `[from, to)`. */
+  timeRange: TimeRangeInput;
+  /** Chooses the events of every step: customer dimensions and tags choose the customers. */
+  where?: FilterInput | null | undefined;
+  windowHours?: number | null | undefined;
+};
+
+export type FunnelStepInput = {
+  /** An event name of the catalog. */
+  event: string;
+  label?: string | null | undefined;
+  /** Only occurrences matching this: dimensions of the event model, or `property.<name>` for an event property. */
+  where?: FilterInput | null | undefined;
+};
 
 /** A time grain; DAY and coarser are cut in the reporting time zone, weeks from Monday. */
 export type Grain =
@@ -418,7 +493,9 @@ export type ConsoleDecisionHistoryQueryVariables = Exact<{
 
 export type ConsoleDecisionHistoryQuery = { decisionHistory: Array<{ version: number, status: string, actor: string, action: string, at: string, diff: unknown, reason: string | null }> };
 
-export type ConsoleGoalsQueryVariables = Exact<{ [key: string]: never; }>;
+export type ConsoleGoalsQueryVariables = Exact<{
+  keys?: Array<string> | string | null | undefined;
+}>;
 
 
 export type ConsoleGoalsQuery = { goals: Array<{ key: string, metric: string, description: string | null, target: number, actual: number | null, progress: number | null, parent: string | null, period: { from: string, to: string }, children: Array<{ key: string, metric: string, actual: number | null, contribution: number | null }> }> };
@@ -484,6 +561,33 @@ export type ConsoleMetricsQueryVariables = Exact<{
 
 
 export type ConsoleMetricsQuery = { metrics: { rows: Array<{ readonly [column: string]: string | number | boolean | null }>, plan: unknown, sql: string | null, suppressedRows: Array<number>, columns: Array<{ name: string, kind: ColumnKind, type: string }> } };
+
+export type ConsoleDashboardsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleDashboardsQuery = { dashboards: Array<{ key: string, title: string, titleEn: string, description: string, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null }> }> };
+
+export type ConsoleDashboardQueryVariables = Exact<{
+  key: string;
+  timeRange?: DashboardRangeInput | null | undefined;
+}>;
+
+
+export type ConsoleDashboardQuery = { dashboard: { key: string, title: string, titleEn: string, description: string, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null }> } | null };
+
+export type ConsoleFunnelQueryVariables = Exact<{
+  input: FunnelInput;
+}>;
+
+
+export type ConsoleFunnelQuery = { funnel: { funnel: string | null, timeRange: { from: string, to: string }, groups: Array<{ dimensions: unknown, steps: Array<{ index: number, event: string, customers: number | null, conversionFromPrevious: number | null, conversionFromFirst: number | null }> }> } };
+
+export type ConsoleExplainChangeQueryVariables = Exact<{
+  input: ExplainMetricChangeInput;
+}>;
+
+
+export type ConsoleExplainChangeQuery = { explainMetricChange: { metric: string, method: ChangeMethod, base: number | null, current: number | null, change: number | null, baseRange: { from: string, to: string }, currentRange: { from: string, to: string }, dimensions: Array<{ dimension: string, surprise: number, additive: boolean, suppressedValues: number }>, contributions: Array<{ dimension: string, value: unknown, base: number | null, current: number | null, change: number | null, share: number | null, suppressed: boolean }>, explanations: Array<{ explanatoryPower: number, surprise: number, members: Array<{ dimension: string, value: unknown }> }>, mixRate: Array<{ dimension: string, value: unknown, mixEffect: number | null, rateEffect: number | null, suppressed: boolean }> } };
 
 export type ConsoleViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -824,8 +928,8 @@ query ConsoleDecisionHistory($key: String!, $kind: DecisionKind!) {
 `);
 
 export const ConsoleGoalsDocument = new TypedDocumentString<ConsoleGoalsQuery, ConsoleGoalsQueryVariables>(`
-query ConsoleGoals {
-  goals {
+query ConsoleGoals($keys: [String!]) {
+  goals(keys: $keys) {
     key
     metric
     description
@@ -950,6 +1054,118 @@ query ConsoleMetrics($query: MetricQueryInput!) {
     plan
     sql
     suppressedRows
+  }
+}
+`);
+
+export const ConsoleDashboardsDocument = new TypedDocumentString<ConsoleDashboardsQuery, ConsoleDashboardsQueryVariables>(`
+query ConsoleDashboards {
+  dashboards {
+    key
+    title
+    titleEn
+    description
+    tiles {
+      key
+      title
+      titleEn
+      kind
+      visualization
+      query
+      description
+    }
+  }
+}
+`);
+
+export const ConsoleDashboardDocument = new TypedDocumentString<ConsoleDashboardQuery, ConsoleDashboardQueryVariables>(`
+query ConsoleDashboard($key: String!, $timeRange: DashboardRangeInput) {
+  dashboard(key: $key, timeRange: $timeRange) {
+    key
+    title
+    titleEn
+    description
+    tiles {
+      key
+      title
+      titleEn
+      kind
+      visualization
+      query
+      description
+    }
+  }
+}
+`);
+
+export const ConsoleFunnelDocument = new TypedDocumentString<ConsoleFunnelQuery, ConsoleFunnelQueryVariables>(`
+query ConsoleFunnel($input: FunnelInput!) {
+  funnel(input: $input) {
+    funnel
+    timeRange {
+      from
+      to
+    }
+    groups {
+      dimensions
+      steps {
+        index
+        event
+        customers
+        conversionFromPrevious
+        conversionFromFirst
+      }
+    }
+  }
+}
+`);
+
+export const ConsoleExplainChangeDocument = new TypedDocumentString<ConsoleExplainChangeQuery, ConsoleExplainChangeQueryVariables>(`
+query ConsoleExplainChange($input: ExplainMetricChangeInput!) {
+  explainMetricChange(input: $input) {
+    metric
+    method
+    baseRange {
+      from
+      to
+    }
+    currentRange {
+      from
+      to
+    }
+    base
+    current
+    change
+    dimensions {
+      dimension
+      surprise
+      additive
+      suppressedValues
+    }
+    contributions {
+      dimension
+      value
+      base
+      current
+      change
+      share
+      suppressed
+    }
+    explanations {
+      members {
+        dimension
+        value
+      }
+      explanatoryPower
+      surprise
+    }
+    mixRate {
+      dimension
+      value
+      mixEffect
+      rateEffect
+      suppressed
+    }
   }
 }
 `);

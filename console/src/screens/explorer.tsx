@@ -1,13 +1,24 @@
 import { useEffect, useMemo, useState } from 'react';
 import { gql } from '../api.ts';
 import { Chart, type ChartKind, metricOption } from '../charts.tsx';
-import { ConsoleMetricsDocument, type ConsoleMetricsQuery, type FilterInput, type Grain, type MetricQueryInput } from '../generated/strata-console.ts';
+import {
+  ConsoleExplainChangeDocument,
+  ConsoleMetricsDocument,
+  type ConsoleExplainChangeQuery,
+  type ConsoleMetricsQuery,
+  type ExplainMetricChangeInput,
+  type FilterInput,
+  type Grain,
+  type MetricQueryInput,
+} from '../generated/strata-console.ts';
 import { useFormats } from '../locale.ts';
 import { jsonParam, useRoute } from '../route.ts';
 import { RuleBuilder, type Rule } from '../rules.tsx';
 import { metricFormat, useSession, type CatalogMetric } from '../session.tsx';
-import { ErrorNote, Json, Section, StatusBadge } from '../ui.tsx';
+import { ActionButton, ErrorNote, Json, Section, StatusBadge } from '../ui.tsx';
 import { resultCsv } from '../csv.ts';
+import { lastTwoPeriods } from '../change-periods.ts';
+import { ChangeView } from '../change-view.tsx';
 
 const GRAINS: readonly Grain[] = ['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'];
 type Result = ConsoleMetricsQuery['metrics'];
@@ -89,6 +100,35 @@ function queryOf(draft: Draft): MetricQueryInput {
   };
 }
 
+/**
+ * The question "why did it move?" for a time series answer: its first metric, the last two
+ * periods with rows, the answer's own filter, and up to three dimensions to explain by (the
+ * other group-bys first, then the metric's categorical dimensions of public or internal class).
+ */
+function changeInput(query: MetricQueryInput, answer: Result, catalog: ReturnType<typeof useSession>['catalog']): ExplainMetricChangeInput | null {
+  const time = query.groupBy?.find((g) => g.dimension === 'metric_time');
+  const column = answer.columns.find((c) => c.name.startsWith('metric_time'));
+  const metric = catalog.metrics.find((m) => m.name === query.metrics[0]);
+  if (!time || !column || !metric) return null;
+  const periods = lastTwoPeriods(
+    answer.rows.map((r) => String(r[column.name])),
+    time.grain ?? 'DAY',
+    query.timeRange?.to,
+  );
+  if (!periods) return null;
+  const categorical = metric.dimensions.filter((name) => {
+    const [model, dimension] = name.split('.');
+    const found = catalog.models.find((m) => m.name === model)?.dimensions.find((d) => d.name === dimension);
+    return (
+      found !== undefined && found.type === 'string' && (found.sensitivity === 'public' || found.sensitivity === 'internal') && !/(_id|_name)$/.test(found.name)
+    );
+  });
+  const grouped = (query.groupBy ?? []).map((g) => g.dimension).filter((d) => d !== 'metric_time');
+  const dimensions = [...new Set([...grouped, ...categorical])].slice(0, 3);
+  if (dimensions.length === 0) return null;
+  return { metric: metric.name, base: periods.base, current: periods.current, dimensions, ...(query.where ? { where: query.where } : {}) };
+}
+
 export default function Explorer() {
   const { catalog, may } = useSession();
   const formats = useFormats();
@@ -102,6 +142,7 @@ export default function Explorer() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [chartKind, setChartKind] = useState<ChartKind>('line');
+  const [explained, setExplained] = useState<{ input: ExplainMetricChangeInput; answer: ConsoleExplainChangeQuery['explainMetricChange'] } | null>(null);
 
   const metric = catalog.metrics.find((m) => m.name === selected);
   const shown = catalog.metrics.filter((m) => !search || `${m.name} ${m.description} ${m.owner}`.toLowerCase().includes(search.toLowerCase()));
@@ -118,6 +159,7 @@ export default function Explorer() {
     try {
       const { metrics } = await gql(ConsoleMetricsDocument, { query });
       setResult({ query, answer: metrics });
+      setExplained(null);
       setChartKind(query.groupBy?.some((g) => g.dimension === 'metric_time') ? 'line' : 'bar');
     } catch (failure) {
       setResult(null);
@@ -144,6 +186,7 @@ export default function Explorer() {
     [result, chartKind, formats, metrics],
   );
   const suppressed = new Set(result?.answer.suppressedRows ?? []);
+  const explainInput = result ? changeInput(result.query, result.answer, catalog) : null;
 
   return (
     <div className="explorer">
@@ -371,6 +414,26 @@ export default function Explorer() {
               </tbody>
             </table>
           </div>
+          <div className="row">
+            <ActionButton
+              label={tr('解释最近两期的变化', 'Explain the change between the last two periods')}
+              testId="explain-change"
+              disabled={!explainInput}
+              run={async () => {
+                if (!explainInput) return;
+                setExplained({ input: explainInput, answer: (await gql(ConsoleExplainChangeDocument, { input: explainInput })).explainMetricChange });
+              }}
+            />
+            {explainInput ? (
+              <span className="small muted">
+                {explainInput.metric}: {formats.date(explainInput.base?.from)} → {formats.date(explainInput.current.from)} ·{' '}
+                {explainInput.dimensions.join(', ')}
+              </span>
+            ) : (
+              <span className="small muted">{tr('按 metric_time 分组并至少有两期时可用', 'Needs metric_time among the group-bys and two periods')}</span>
+            )}
+          </div>
+          {explained ? <ChangeView explanation={explained.answer} input={explained.input} /> : null}
           <details>
             <summary>{tr('计算计划', 'Plan')}</summary>
             <Json value={result.answer.plan} label={tr('计算计划', 'Plan')} />
