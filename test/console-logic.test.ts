@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lastTwoPeriods, nextPeriodStart } from '../console/src/change-periods.ts';
 import { withFilters } from '../console/src/cockpit-filters.ts';
 import { resultCsv } from '../console/src/csv.ts';
 import { formatsFor } from '../console/src/locale-format.ts';
@@ -126,5 +127,20 @@ describe('formats per locale in the reporting time zone', () => {
     expect(metricFormat({ type: 'SIMPLE', name: 'purchase_amount', description: 'Sum of succeeded purchase amounts (CNY).' })).toBe('money');
     expect(metricFormat({ type: 'SIMPLE', name: 'purchasers', description: 'Distinct customers with at least one succeeded purchase.' })).toBe('number');
     expect(metricFormat(undefined)).toBe('number');
+  });
+});
+
+describe('the periods an explained change compares', () => {
+  it('takes the last two periods with rows, the current one cut at the query’s end', () => {
+    expect(nextPeriodStart('2026-01-31', 'DAY')).toBe('2026-02-01');
+    expect(nextPeriodStart('2026-03-30', 'WEEK')).toBe('2026-04-06');
+    expect(nextPeriodStart('2026-11-01', 'QUARTER')).toBe('2027-02-01');
+    expect(lastTwoPeriods(['2026-03-01', '2026-01-01', '2026-02-01', '2026-02-01'], 'MONTH')).toEqual({
+      base: { from: '2026-02-01', to: '2026-03-01' },
+      current: { from: '2026-03-01', to: '2026-04-01' },
+    });
+    expect(lastTwoPeriods(['2026-02-01', '2026-03-01'], 'MONTH', '2026-03-15')?.current).toEqual({ from: '2026-03-01', to: '2026-03-15' });
+    expect(lastTwoPeriods(['2026-03-01'], 'MONTH')).toBeNull();
+    expect(() => nextPeriodStart('2026-03-01', 'HOUR')).toThrow('no calendar period for HOUR');
   });
 });

@@ -175,6 +175,100 @@ await describeEachEngine('the web console on %s', (engine) => {
     await screenshot(page, 'cockpit-zh');
   });
 
+  it('cockpit: the seven template dashboards render every tile; numbers, funnel and change equal the API; the date range and segment pickers ask what the API answers', async () => {
+    const tileFields = '{ key tiles { key kind visualization query } }';
+    const { dashboards } = await as('admin')(`{ dashboards ${tileFields} }`);
+    const keys = dashboards.map((d: { key: string }) => d.key);
+    expect(keys).toEqual(
+      expect.arrayContaining(['goal_tracking', 'placement_efficiency', 'strategy_tracking', 'basic_flow', 'channels', 'customer_structure', 'customer_health']),
+    );
+    type TileDef = { key: string; kind: string; visualization: string; query: Record<string, any> };
+    const board = (key: string) => dashboards.find((d: { key: string }) => d.key === key) as { tiles: TileDef[] };
+    const watched = await signIn('admin');
+    const { page } = watched;
+    for (const key of keys) {
+      await open(page, 'cockpit', `?dashboard=${key}`);
+      await page.waitForSelector(`[data-testid=dashboard-${key}]`);
+      await settled(page);
+      expect(await page.locator(`[data-testid=dashboard-${key}] > .tile`).count()).toBe(board(key).tiles.length);
+      expect(await page.locator('.tile [role=alert]').allTextContents(), key).toEqual([]);
+      await clean(watched, `cockpit ${key}`);
+      if (key === 'basic_flow' || key === 'placement_efficiency') await screenshot(page, `cockpit-${key}`);
+    }
+
+    // A number tile, the funnel and the change, each against the operation the tile names.
+    const numberTile = board('goal_tracking').tiles.find((t) => t.kind === 'METRIC' && t.visualization === 'number') as TileDef;
+    const metric = numberTile.query.metrics[0] as string;
+    const numberOf = async (query: object) =>
+      (await as('admin')('query($q: MetricQueryInput!) { metrics(query: $q) { rows } }', { q: query })).metrics.rows[0]?.[metric];
+    await open(page, 'cockpit', '?dashboard=goal_tracking');
+    const shownNumber = async () => Number(await page.getByTestId(`tile-${numberTile.key}-value`).getAttribute('data-value'));
+    await expect.poll(shownNumber).toBe(await numberOf(numberTile.query));
+    const changeTile = board('goal_tracking').tiles.find((t) => t.kind === 'CHANGE') as TileDef;
+    const { explainMetricChange } = await as('admin')('query($i: ExplainMetricChangeInput!) { explainMetricChange(input: $i) { base current change } }', {
+      i: changeTile.query,
+    });
+    const changeBox = page.getByTestId(`tile-${changeTile.key}`);
+    expect(Number(await changeBox.getByTestId('change-base').getAttribute('data-value'))).toBe(explainMetricChange.base);
+    expect(Number(await changeBox.getByTestId('change-current').getAttribute('data-value'))).toBe(explainMetricChange.current);
+    expect(Number(await changeBox.getByTestId('change-change').getAttribute('data-value'))).toBe(explainMetricChange.change);
+
+    const funnelTile = board('basic_flow').tiles.find((t) => t.kind === 'FUNNEL' && !t.query.groupBy) as TileDef;
+    const { funnel } = await as('admin')('query($i: FunnelInput!) { funnel(input: $i) { groups { steps { customers } } } }', { i: funnelTile.query });
+    await open(page, 'cockpit', '?dashboard=basic_flow');
+    const cells = page.locator(`[data-testid=tile-${funnelTile.key}] td[data-value]`);
+    expect((await cells.evaluateAll((tds) => tds.map((td) => td.getAttribute('data-value')))).map(Number)).toEqual(
+      funnel.groups[0].steps.map((step: { customers: number }) => step.customers),
+    );
+
+    // The segment picker adds the tag to every tile's filter.
+    await open(page, 'cockpit', '?dashboard=goal_tracking');
+    await page.selectOption('[data-testid=cockpit-segment]', 'risk_level');
+    const { catalog } = await as('admin')('{ catalog { tags { key values } } }');
+    const firstRisk = catalog.tags.find((t: { key: string }) => t.key === 'risk_level').values[0];
+    const segment = { dimension: 'customer.tag.risk_level', op: 'EQ', values: [firstRisk] };
+    await expect
+      .poll(shownNumber)
+      .toBe(await numberOf({ ...numberTile.query, where: numberTile.query.where ? { and: [numberTile.query.where, segment] } : segment }));
+
+    // A date range: the server resolves every tile's period to it.
+    await page.selectOption('[data-testid=cockpit-segment]', '');
+    await page.fill('[data-testid=cockpit-from]', '2026-03-01');
+    await page.fill('[data-testid=cockpit-to]', '2026-04-01');
+    const { dashboard } = await as('admin')(`{ dashboard(key: "goal_tracking", timeRange: { from: "2026-03-01", to: "2026-04-01" }) ${tileFields} }`);
+    const ranged = (dashboard.tiles as TileDef[]).find((t) => t.key === numberTile.key) as TileDef;
+    expect(ranged.query.timeRange).toEqual({ from: '2026-03-01', to: '2026-04-01' });
+    await expect.poll(shownNumber).toBe(await numberOf(ranged.query));
+    expect(watched.take()).toEqual([]);
+  });
+
+  it('explains the change between the last two periods of an explorer answer in one click, as explainMetricChange answers', async () => {
+    const query = {
+      metrics: ['purchase_amount'],
+      groupBy: [{ dimension: 'metric_time', grain: 'MONTH' }],
+      timeRange: { from: '2026-01-01', to: '2026-07-01' },
+    };
+    const watched = await signIn('analyst');
+    const { page } = watched;
+    await open(page, 'explorer', `?q=${encodeURIComponent(JSON.stringify(query))}`);
+    await page.waitForSelector('[data-testid=result-table] tbody tr');
+    const asked = page.waitForRequest((request) => request.method() === 'POST' && (request.postData() ?? '').includes('ConsoleExplainChange'));
+    await page.click('[data-testid=explain-change]');
+    const input = JSON.parse((await asked).postData() ?? '{}').variables.input;
+    expect(input.base).toEqual({ from: '2026-05-01', to: '2026-06-01' });
+    expect(input.current).toEqual({ from: '2026-06-01', to: '2026-07-01' });
+    const { explainMetricChange } = await as('analyst')(
+      'query($i: ExplainMetricChangeInput!) { explainMetricChange(input: $i) { base current change contributions { suppressed } } }',
+      { i: input },
+    );
+    await page.waitForSelector('[data-testid=change-view]');
+    expect(Number(await page.getByTestId('change-base').getAttribute('data-value'))).toBe(explainMetricChange.base);
+    expect(Number(await page.getByTestId('change-current').getAttribute('data-value'))).toBe(explainMetricChange.current);
+    expect(Number(await page.getByTestId('change-change').getAttribute('data-value'))).toBe(explainMetricChange.change);
+    await clean(watched, 'explained change');
+    await screenshot(page, 'explorer-change');
+  });
+
   it('runs an explorer query from a link: table equal to the API’s rows, chart, plan, CSV', async () => {
     const query = {
       metrics: ['purchase_amount', 'purchasers'],
