@@ -8,6 +8,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import type { Database } from '../store/database.ts';
 import { checkDatabase } from '../store/readiness.ts';
 import { logger } from '../store/logger.ts';
+import { createMonitorScheduler } from '../services/monitors.ts';
 import { schema } from '../resolvers/schema.ts';
 import type { RequestContext, Session } from '../resolvers/context.ts';
 import type { ServerConfig } from './config.ts';
@@ -69,6 +70,8 @@ export interface App {
   close(options?: { graceMs?: number }): Promise<DrainReport>;
   /** The capped lane of expensive reads (metric queries, previews, insight, audience counts, materialization). */
   readonly analytics: AnalyticsLane;
+  /** The in-process monitor scheduler (every `monitorIntervalMs`; `tick` evaluates due monitors now). */
+  readonly monitors: ReturnType<typeof createMonitorScheduler>;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
@@ -107,6 +110,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'graphqlLimits'
       | 'rateLimits'
       | 'analyticsCapacity'
+      | 'monitorIntervalMs'
     >
   > &
   Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql'>> & {
@@ -190,7 +194,18 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       if (observation) observation.key = principal.problem ? 'refused' : principal.name;
       return principal;
     });
+  const monitors = createMonitorScheduler(
+    {
+      db: database.db,
+      semantic: () => semanticLayers.current(),
+      domain,
+      privacyK,
+      onError: (error) => (config.logger ?? logger).error({ err: error instanceof Error ? error.message : String(error) }, 'monitor run failed'),
+    },
+    config.monitorIntervalMs ?? 0,
+  );
   await apollo.start();
+  monitors.start();
   const context = async (request: IncomingMessage): Promise<RequestContext> => {
     // Nothing touches the database until a guarded field runs: public fields answer without it.
     let session: Promise<Session> | undefined;
@@ -204,6 +219,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       personalKeys: config.piiEncryptionKeys,
       analytics,
       experiments,
+      monitors,
       clientAddress: request.socket.remoteAddress ?? 'unknown',
       requestId: observationOf(request)?.requestId ?? 'unobserved',
       materializeMaxDrift: config.materializeMaxDrift ?? DEFAULT_MAX_DRIFT,
@@ -253,6 +269,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   return {
     server,
     analytics,
+    monitors,
     listen: (port) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -260,6 +277,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       }),
     async close(options = {}) {
       const report = await requests.drain(options.graceMs ?? DEFAULT_GRACE_MS);
+      await monitors.stop();
       await apollo.stop();
       await personalData.close();
       authenticator.close();

@@ -77,6 +77,7 @@ const ConfigSchema = z
     STRATA_ANALYTICS_CONCURRENCY: z.coerce.number().int().positive().max(1000).default(DEFAULT_ANALYTICS_CAPACITY.concurrency),
     STRATA_ANALYTICS_QUEUE: z.coerce.number().int().min(0).default(DEFAULT_ANALYTICS_CAPACITY.queue),
     STRATA_ANALYTICS_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_ANALYTICS_CAPACITY.queueTimeoutMs),
+    STRATA_MONITOR_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     STRATA_PII_HMAC_KEY: secret(parsePseudonymKey),
     STRATA_PII_ENCRYPTION_KEY: secret(parseEncryptionKeyring),
     STRATA_JWT_JWKS: z
@@ -251,6 +252,8 @@ export interface ServerConfig {
   readonly rateLimits: RateLimits;
   /** How many expensive reads run at once and wait, and for how long. */
   readonly analyticsCapacity: AnalyticsCapacity;
+  /** How often the in-process scheduler evaluates due monitors (0: never; `runMonitors` still does). */
+  readonly monitorIntervalMs: number;
   /** Bearer token `/metrics` requires; unset: `/metrics` answers loopback scrapes only. */
   readonly metricsToken: string | undefined;
   /** Origins allowed to call the API from a browser (`*` or a list; empty: none). */
@@ -332,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       queue: c.STRATA_ANALYTICS_QUEUE,
       queueTimeoutMs: c.STRATA_ANALYTICS_QUEUE_TIMEOUT_MS,
     },
+    monitorIntervalMs: c.STRATA_MONITOR_INTERVAL_MS,
     metricsToken: c.STRATA_METRICS_TOKEN,
     corsOrigins: c.STRATA_CORS_ORIGINS,
     graphiql: c.STRATA_GRAPHIQL === undefined ? c.NODE_ENV !== 'production' : c.STRATA_GRAPHIQL === '1' || c.STRATA_GRAPHIQL === 'true',

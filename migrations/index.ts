@@ -12,6 +12,7 @@ import * as wealthRiskAssessments from './0010-wealth-risk-assessments.ts';
 import * as currentProfiles from './0011-current-profiles.ts';
 import * as placementImpressionCounts from './0012-placement-impression-counts.ts';
 import * as goalsAndExposureIndex from './0013-goals-and-exposure-index.ts';
+import * as monitoring from './0014-monitoring.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -28,6 +29,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0011-current-profiles': currentProfiles,
   '0012-placement-impression-counts': placementImpressionCounts,
   '0013-goals-and-exposure-index': goalsAndExposureIndex,
+  '0014-monitoring': monitoring,
 };
 
 export const migrationProvider: MigrationProvider = {

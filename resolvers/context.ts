@@ -12,6 +12,7 @@ import type { AnalyticsLane } from '../services/analytics-lane.ts';
 import type { Domain } from '../modeling/domain/define-domain.ts';
 import type { ExperimentDefinitionSource } from '../services/experiment-definitions.ts';
 import type { DecisionService } from '../services/decisions.ts';
+import type { MonitorRun } from '../services/monitors.ts';
 
 /** Who is calling and what they see, found once per request when a guarded field first runs. */
 export interface Session {
@@ -57,6 +58,8 @@ export interface RequestContext {
   readonly materializeStatementTimeoutMs: number;
   /** The capped lane and connections of expensive reads: metric queries, previews, insight, audience counts, materialization. */
   readonly analytics: AnalyticsLane;
+  /** The in-process monitor scheduler: `tick` evaluates due monitors now (under the cluster-wide lock). */
+  readonly monitors: { tick(): Promise<MonitorRun | undefined> };
   /** Experiment definitions by key, as experiment results need them. */
   readonly experiments: ExperimentDefinitionSource;
   /** The address the request came from (the socket's peer): the rate-limit key of anonymous callers. */

@@ -69,7 +69,7 @@ const MixRateRef = builder.objectRef<MixRateRow>('MixRateEffect').implement({
   }),
 });
 
-const MetricChangeRef = builder.objectRef<MetricChangeExplanation>('MetricChangeExplanation').implement({
+export const MetricChangeRef = builder.objectRef<MetricChangeExplanation>('MetricChangeExplanation').implement({
   fields: (t) => ({
     metric: t.exposeString('metric'),
     method: t.field({ type: ChangeMethodEnum, resolve: (e) => e.method }),

@@ -24,6 +24,7 @@ import './goals.ts';
 import './funnels.ts';
 import './metric-change.ts';
 import './dashboards.ts';
+import './monitors.ts';
 
 /** The GraphQL schema of every area, each operation guarded by its policy. */
 export const schema: GraphQLSchema = enforcePolicies(builder.toSchema());

@@ -51,6 +51,10 @@ const PERMISSIONS = {
   /** Drafting a dashboard for review, as for tags. */
   'dashboards.draft': ['steward', 'admin'],
   'dashboards.review': ['approver', 'admin'],
+  /** Monitors with their evaluations and firings (aggregates, small cells null). */
+  'monitors.read': ['analyst', 'steward', 'approver', 'operator', 'admin'],
+  /** Defining monitors (and their webhooks) and running them now. */
+  'monitors.manage': ['operator', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -126,6 +130,9 @@ export const OPERATION_POLICIES = {
   'Mutation.submitDashboard': 'dashboards.draft',
   'Mutation.approveDashboard': 'dashboards.review',
   'Mutation.rejectDashboard': 'dashboards.review',
+  'Query.monitors': 'monitors.read',
+  'Mutation.saveMonitor': 'monitors.manage',
+  'Mutation.runMonitors': 'monitors.manage',
 } as const satisfies Record<string, Action | typeof PUBLIC>;
 
 /**
@@ -204,6 +211,9 @@ export const OPERATION_CLASS_OF = {
   'Mutation.submitDashboard': 'definitions',
   'Mutation.approveDashboard': 'definitions',
   'Mutation.rejectDashboard': 'definitions',
+  'Query.monitors': 'catalog',
+  'Mutation.saveMonitor': 'definitions',
+  'Mutation.runMonitors': 'analytics',
 } as const satisfies Record<keyof typeof OPERATION_POLICIES, OperationClass | null> & Record<string, OperationClass | null>;
 
 /** The highest sensitivity class each role may read row by row (a key or token may lower it). */

@@ -48,10 +48,30 @@ export const MONITORING_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Rec
   Dashboard: internal('key', 'title', 'titleEn', 'description', 'tiles', 'source', 'status', 'version', 'updatedBy'),
   DashboardTile: internal('key', 'title', 'titleEn', 'kind', 'visualization', 'query', 'description'),
   DashboardHistoryEntry: internal('version', 'status', 'actor', 'action', 'at', 'diff', 'reason'),
+  Monitor: internal(
+    'key',
+    'title',
+    'description',
+    'metric',
+    'slice',
+    'schedule',
+    'condition',
+    'explainBy',
+    'webhookHost',
+    'source',
+    'version',
+    'updatedBy',
+    'evaluations',
+    'firings',
+  ),
+  MonitorEvaluation: internal('at', 'period', 'value', 'expected', 'fired', 'reason', 'explanation', 'delivery'),
+  MonitorPeriod: internal('from', 'to'),
+  MonitorDelivery: internal('status', 'attempts', 'lastError'),
+  MonitorRun: internal('ran', 'evaluated', 'fired', 'delivered'),
 };
 
 /** The root fields whose results are classified here. */
 export const MONITORING_ROOT_FIELDS = {
-  query: ['funnels', 'funnel', 'explainMetricChange', 'dashboards', 'dashboard', 'dashboardHistory'],
-  mutation: ['saveDashboard', 'submitDashboard', 'approveDashboard', 'rejectDashboard'],
+  query: ['funnels', 'funnel', 'explainMetricChange', 'dashboards', 'dashboard', 'dashboardHistory', 'monitors'],
+  mutation: ['saveDashboard', 'submitDashboard', 'approveDashboard', 'rejectDashboard', 'saveMonitor', 'runMonitors'],
 };

@@ -96,6 +96,23 @@ export interface GoalsTable {
   updated_at: Generated<Date>;
 }
 
+/** One monitor's evaluation of one period (a firing when `fired`); dates as `YYYY-MM-DD` strings. */
+export interface MonitorEvaluationsTable {
+  monitor_key: string;
+  period_from: string;
+  period_to: string;
+  evaluated_at: Generated<Date>;
+  value: number | null;
+  expected: number | null;
+  fired: boolean;
+  reason: string | null;
+  explanation: unknown;
+  delivery_status: 'pending' | 'delivered' | 'failed' | null;
+  delivery_attempts: Generated<number>;
+  next_delivery_at: Date | null;
+  last_delivery_error: string | null;
+}
+
 export interface AuditLogTable {
   id: Generated<string>;
   at: Generated<Date>;
@@ -216,6 +233,7 @@ export interface DatabaseSchema {
   'strata.definitions': DefinitionsTable;
   'strata.audit_log': AuditLogTable;
   'strata.goals': GoalsTable;
+  'strata.monitor_evaluations': MonitorEvaluationsTable;
   'strata.event_quarantine': EventQuarantineTable;
   'strata.event_pii': EventPiiTable;
   'strata.installation_secrets': InstallationSecretsTable;

@@ -94,6 +94,9 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Mutation.submitDashboard': { query: 'mutation($k: String!) { submitDashboard(key: $k, expectedVersion: 1) { status } }' },
     'Mutation.approveDashboard': { query: 'mutation($k: String!) { approveDashboard(key: $k, expectedVersion: 1) { status } }' },
     'Mutation.rejectDashboard': { query: 'mutation($k: String!) { rejectDashboard(key: $k, expectedVersion: 1, reason: "no") { status } }' },
+    'Query.monitors': { query: '{ monitors { key schedule firings { value fired } } }' },
+    'Mutation.saveMonitor': { query: 'mutation($i: MonitorInput!) { saveMonitor(input: $i) { key version } }' },
+    'Mutation.runMonitors': { query: 'mutation { runMonitors { ran evaluated } }' },
     'Query.funnels': { query: '{ funnels { key windowHours steps { event } } }' },
     'Query.funnel': {
       query: '{ funnel(input: { funnel: "purchase_flow", timeRange: { from: "2026-09-01", to: "2026-10-01" } }) { groups { steps { customers } } } }',
@@ -227,6 +230,8 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
         return { i: { key: `aud_${slug(caller)}`, rule: { tag: 'risk_level', op: 'EQ', values: ['C3'] } } };
       case 'Mutation.createGoal':
         return { i: goalInput(`goal_${slug(caller)}`) };
+      case 'Mutation.saveMonitor':
+        return { i: { key, title: 'matrix', metric: 'purchase_amount', schedule: 'MONTHLY', condition: { kind: 'THRESHOLD', below: 1 } } };
       case 'Mutation.saveDashboard':
         return { i: dashboardInput(key) };
       case 'Mutation.submitDashboard':

@@ -4,6 +4,7 @@ import { wealthCatalog } from './catalog.ts';
 import { wealthTags } from './tags.ts';
 import { wealthChannels, wealthEvents } from './events.ts';
 import { wealthDashboards } from './dashboards.ts';
+import { wealthMonitors } from './monitors.ts';
 import { loadTagDefinitionsFile } from '../../modeling/tags/tag-definitions-file.ts';
 import { projectFile } from '../../store/project-files.ts';
 
@@ -28,5 +29,6 @@ export function wealthDomain(): Domain {
     channels: wealthChannels,
     stewardTagsFile: fileURLToPath(STEWARD_TAGS_FILE),
     dashboards: wealthDashboards,
+    monitors: wealthMonitors,
   });
 }

@@ -2,6 +2,7 @@ import type { Catalog } from '../catalog/types.ts';
 import type { EventDefinition } from '../events/define-event.ts';
 import type { TagDefinition } from '../tags/tag-definition.ts';
 import { dashboardShapeProblems, type Dashboard } from '../dsl/define-dashboard.ts';
+import type { Monitor } from '../dsl/define-monitor.ts';
 
 /**
  * A business domain as the platform serves it: what the semantic layer, the tag engine and
@@ -29,6 +30,8 @@ export interface Domain {
   readonly stewardTagsFile?: string | undefined;
   /** Dashboards defined as code beside the metrics (`defineDashboard`); stewards add more under review. */
   readonly dashboards?: readonly Dashboard[] | undefined;
+  /** Monitors defined as code: a metric watched on a schedule (operators add more through the API). */
+  readonly monitors?: readonly Monitor[] | undefined;
 }
 
 /** A domain definition that breaks the rules: a bug to fix before the server starts. */
@@ -70,6 +73,12 @@ export function defineDomain(spec: Domain): Domain {
       (spec.dashboards ?? []).map((d) => d.key),
     ),
   );
+  problems.push(
+    ...duplicates(
+      'monitor',
+      (spec.monitors ?? []).map((m) => m.key),
+    ),
+  );
   for (const dashboard of spec.dashboards ?? []) problems.push(...dashboardShapeProblems(dashboard).map((p) => `dashboard '${dashboard.key}': ${p}`));
   if (spec.channels.length === 0) problems.push('name at least one channel events may come from');
   if (problems.length > 0) throw new DomainDefinitionError(`domain '${spec.name}': ${problems.join('; ')}`);
@@ -79,6 +88,7 @@ export function defineDomain(spec: Domain): Domain {
     events: Object.freeze([...spec.events]),
     channels: Object.freeze([...spec.channels]),
     dashboards: Object.freeze([...(spec.dashboards ?? [])]),
+    monitors: Object.freeze([...(spec.monitors ?? [])]),
   });
 }
 
