@@ -24,7 +24,7 @@ type ScreenName = 'cockpit' | 'explorer' | 'stewards' | 'audiences' | 'workbench
 const VISIBLE: Record<Exclude<Key, 'operator2'>, ScreenName[]> = {
   analyst: ['cockpit', 'explorer', 'stewards', 'audiences', 'workbench'],
   app: ['explorer'],
-  steward: ['cockpit', 'explorer', 'stewards', 'audiences'],
+  steward: ['cockpit', 'explorer', 'stewards', 'audiences', 'workbench'],
   approver: ['cockpit', 'explorer', 'stewards', 'workbench'],
   operator: ['cockpit', 'explorer', 'audiences', 'workbench'],
   admin: ['cockpit', 'explorer', 'stewards', 'audiences', 'workbench'],
@@ -134,7 +134,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     it(`signs in as ${who}, shows only the screens the role may use, and walks each without console errors or serious axe violations`, async () => {
       const watched = await signIn(who);
       const { page } = watched;
-      const nav = await page.locator('nav a[data-screen]').evaluateAll((links) => links.map((a) => a.getAttribute('data-screen')));
+      const nav = await page.locator('header.top nav a[data-screen]').evaluateAll((links) => links.map((a) => a.getAttribute('data-screen')));
       expect(nav).toEqual(VISIBLE[who]);
       for (const screen of VISIBLE[who]) {
         await page.click(`nav a[data-screen=${screen}]`);
@@ -146,7 +146,7 @@ await describeEachEngine('the web console on %s', (engine) => {
       const hidden = (['cockpit', 'explorer', 'stewards', 'audiences', 'workbench'] as const).filter((s) => !VISIBLE[who].includes(s));
       for (const screen of hidden) {
         await open(page, screen);
-        expect(await page.locator('nav a[aria-current=page]').getAttribute('data-screen')).not.toBe(screen);
+        expect(await page.locator('header.top nav a[aria-current=page]').getAttribute('data-screen')).not.toBe(screen);
       }
       expect(watched.take()).toEqual([]);
     });
@@ -267,6 +267,37 @@ await describeEachEngine('the web console on %s', (engine) => {
     expect(Number(await page.getByTestId('change-change').getAttribute('data-value'))).toBe(explainMetricChange.change);
     await clean(watched, 'explained change');
     await screenshot(page, 'explorer-change');
+  });
+
+  it('monitors: evaluated from the workbench, each latest value and every firing’s explanation as the API reads them', async () => {
+    const watched = await signIn('operator');
+    const { page } = watched;
+    await open(page, 'workbench');
+    await page.click('[data-testid=run-monitors]');
+    await expect.poll(() => text(page.getByTestId('run-monitors-result')), { timeout: 60_000 }).toMatch(/^Evaluated \d+, fired \d+/);
+    const { monitors } = await as('operator')(
+      '{ monitors { key evaluations(first: 5) { value period { from } } firings(first: 5) { period { from } explanation { base current change } } } }',
+    );
+    expect(monitors.length).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-testid=monitors] tbody tr').count()).toBe(monitors.length);
+    for (const monitor of monitors) {
+      const latest = monitor.evaluations[0];
+      const cell = page.locator(`[data-testid=monitors] tr[data-monitor=${monitor.key}] a.number`);
+      if (latest) expect(await cell.getAttribute('data-value'), monitor.key).toBe(latest.value === null ? '' : String(latest.value));
+    }
+    const fired = monitors.flatMap((m: { key: string; firings: { period: { from: string }; explanation: unknown }[] }) =>
+      m.firings.filter((f) => f.explanation).map((f) => ({ id: `${m.key}@${f.period.from}`, explanation: f.explanation as { base: number; current: number } })),
+    );
+    expect(await page.locator('[data-testid=firings] li').count()).toBe(monitors.reduce((n: number, m: { firings: unknown[] }) => n + m.firings.length, 0));
+    if (fired.length > 0) {
+      const [first] = fired;
+      await page.click(`[data-testid="explain-${first.id}"]`);
+      const view = page.locator(`[data-firing="${first.id}"] [data-testid=change-view]`);
+      expect(Number(await view.getByTestId('change-base').getAttribute('data-value'))).toBe(first.explanation.base);
+      expect(Number(await view.getByTestId('change-current').getAttribute('data-value'))).toBe(first.explanation.current);
+    }
+    await clean(watched, 'monitors');
+    await screenshot(page, 'monitors');
   });
 
   it('runs an explorer query from a link: table equal to the API’s rows, chart, plan, CSV', async () => {

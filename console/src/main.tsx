@@ -19,11 +19,11 @@ const SCREEN_VIEWS: Record<Screen, ComponentType> = {
 
 /** Which screens a role sees: each needs one of these actions (the catalog browser is for everyone). */
 const SCREEN_ACTIONS: Record<Screen, readonly Action[]> = {
-  cockpit: ['metrics.query', 'goals.read'],
+  cockpit: ['metrics.query', 'goals.read', 'dashboards.read'],
   explorer: ['catalog.read'],
   stewards: ['tags.draft', 'tags.review', 'tags.preview'],
   audiences: ['audiences.read', 'insight.read'],
-  workbench: ['decisions.read', 'goals.read', 'experiments.results'],
+  workbench: ['decisions.read', 'goals.read', 'experiments.results', 'monitors.read'],
 };
 
 const SCREEN_TITLES: Record<Screen, readonly [zh: string, en: string]> = {

@@ -320,6 +320,16 @@ export type MetricQueryInput = {
   where?: FilterInput | null | undefined;
 };
 
+/** Evaluates the last complete day, week (from Monday) or month of the data. */
+export type MonitorSchedule =
+  | 'DAILY'
+  | 'MONTHLY'
+  | 'WEEKLY';
+
+export type MonitorSource =
+  | 'CODE'
+  | 'OPERATOR';
+
 export type OrderByInput = {
   direction?: OrderDirection | null | undefined;
   /** A metric name or a group-by (as written or as its column name). */
@@ -588,6 +598,16 @@ export type ConsoleExplainChangeQueryVariables = Exact<{
 
 
 export type ConsoleExplainChangeQuery = { explainMetricChange: { metric: string, method: ChangeMethod, base: number | null, current: number | null, change: number | null, baseRange: { from: string, to: string }, currentRange: { from: string, to: string }, dimensions: Array<{ dimension: string, surprise: number, additive: boolean, suppressedValues: number }>, contributions: Array<{ dimension: string, value: unknown, base: number | null, current: number | null, change: number | null, share: number | null, suppressed: boolean }>, explanations: Array<{ explanatoryPower: number, surprise: number, members: Array<{ dimension: string, value: unknown }> }>, mixRate: Array<{ dimension: string, value: unknown, mixEffect: number | null, rateEffect: number | null, suppressed: boolean }> } };
+
+export type ConsoleMonitorsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleMonitorsQuery = { monitors: Array<{ key: string, title: string, description: string | null, metric: string, schedule: MonitorSchedule, condition: unknown, slice: unknown, explainBy: Array<string>, source: MonitorSource, version: number, webhookHost: string | null, evaluations: Array<{ at: string, fired: boolean, value: number | null, expected: number | null, reason: string | null, period: { from: string, to: string } }>, firings: Array<{ at: string, fired: boolean, value: number | null, expected: number | null, reason: string | null, period: { from: string, to: string }, delivery: { status: string, attempts: number, lastError: string | null } | null, explanation: { metric: string, method: ChangeMethod, base: number | null, current: number | null, change: number | null, baseRange: { from: string, to: string }, currentRange: { from: string, to: string }, dimensions: Array<{ dimension: string, surprise: number, additive: boolean, suppressedValues: number }>, contributions: Array<{ dimension: string, value: unknown, base: number | null, current: number | null, change: number | null, share: number | null, suppressed: boolean }>, explanations: Array<{ explanatoryPower: number, surprise: number, members: Array<{ dimension: string, value: unknown }> }>, mixRate: Array<{ dimension: string, value: unknown, mixEffect: number | null, rateEffect: number | null, suppressed: boolean }> } | null }> }> };
+
+export type ConsoleRunMonitorsMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleRunMonitorsMutation = { runMonitors: { ran: boolean, evaluated: number, fired: number, delivered: number } };
 
 export type ConsoleViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1166,6 +1186,107 @@ query ConsoleExplainChange($input: ExplainMetricChangeInput!) {
       rateEffect
       suppressed
     }
+  }
+}
+`);
+
+export const ConsoleMonitorsDocument = new TypedDocumentString<ConsoleMonitorsQuery, ConsoleMonitorsQueryVariables>(`
+query ConsoleMonitors {
+  monitors {
+    key
+    title
+    description
+    metric
+    schedule
+    condition
+    slice
+    explainBy
+    source
+    version
+    webhookHost
+    evaluations(first: 5) {
+      at
+      fired
+      value
+      expected
+      reason
+      period {
+        from
+        to
+      }
+    }
+    firings(first: 5) {
+      at
+      fired
+      value
+      expected
+      reason
+      period {
+        from
+        to
+      }
+      delivery {
+        status
+        attempts
+        lastError
+      }
+      explanation {
+        metric
+        method
+        baseRange {
+          from
+          to
+        }
+        currentRange {
+          from
+          to
+        }
+        base
+        current
+        change
+        dimensions {
+          dimension
+          surprise
+          additive
+          suppressedValues
+        }
+        contributions {
+          dimension
+          value
+          base
+          current
+          change
+          share
+          suppressed
+        }
+        explanations {
+          members {
+            dimension
+            value
+          }
+          explanatoryPower
+          surprise
+        }
+        mixRate {
+          dimension
+          value
+          mixEffect
+          rateEffect
+          suppressed
+        }
+      }
+    }
+  }
+}
+`);
+
+export const ConsoleRunMonitorsDocument = new TypedDocumentString<ConsoleRunMonitorsMutation, ConsoleRunMonitorsMutationVariables>(`
+mutation ConsoleRunMonitors {
+  runMonitors {
+    ran
+    evaluated
+    fired
+    delivered
   }
 }
 `);

@@ -294,9 +294,18 @@ function ChangeTile({ title, input, testId }: { title: string; input: ExplainMet
 }
 
 function DashboardTileView({ tile, filters, index }: { tile: Tile; filters: CockpitFilters; index: number }) {
-  const { locale } = useFormats();
+  const { locale, tr } = useFormats();
+  const { may } = useSession();
   const title = locale === 'zh-CN' ? tile.title : tile.titleEn;
   const testId = `tile-${tile.key}`;
+  // A tile the role may not read is named, not asked for.
+  if (!may(tile.kind === 'GOAL' ? 'goals.read' : 'metrics.query'))
+    return (
+      <article className="tile" data-testid={testId} aria-label={title}>
+        <h3>{title}</h3>
+        <p className="muted small">{tr('您的角色无权读取此卡片', 'Your role may not read this tile')}</p>
+      </article>
+    );
   const query = (tile.query ?? {}) as Record<string, unknown>;
   if (tile.kind === 'METRIC')
     return (

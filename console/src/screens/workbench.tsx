@@ -17,6 +17,7 @@ import { useFormats } from '../locale.ts';
 import { hrefOf, useRoute } from '../route.ts';
 import { useSession } from '../session.tsx';
 import { ActionButton, ErrorNote, Json, Loading, MetricValue, Section, StatusBadge, useLoad } from '../ui.tsx';
+import { Monitors } from '../monitors.tsx';
 import { GoalsTile } from './cockpit.tsx';
 
 type Decisions = ConsoleDecisionsQuery;
@@ -701,6 +702,7 @@ export default function Workbench() {
         </>
       ) : null}
       {may('goals.read') ? <GoalsTile testId="workbench-goals" /> : null}
+      {may('monitors.read') ? <Monitors /> : null}
     </div>
   );
 }
