@@ -151,7 +151,7 @@ export function Monitors() {
           }),
         )}
       </ul>
-      {loaded.data && loaded.data.every((m) => m.firings.length === 0) ? <p className="muted">{tr('没有告警', 'No firings')}</p> : null}
+      {loaded.data?.every((m) => m.firings.length === 0) ? <p className="muted">{tr('没有告警', 'No firings')}</p> : null}
     </Section>
   );
 }
