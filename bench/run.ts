@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every bench in sequence, each in its own process (`npx tsx bench/<name>.ts`)
  * with its output passed through: the demo seed (20,000 customers, PGlite), start-up of the
- * compiled CLI and server (PGlite), plan compile times (no database), metrics, profiles and insight (1,000,000 customers, PostgreSQL),
+ * compiled CLI and server (PGlite), plan compile times (no database), metrics, profiles, insight and monitoring (1,000,000 customers, PostgreSQL),
  * then events, decide (a throwaway PostgreSQL database of 5,000 customers), dbt, limits and experiment results
  * (BENCH_EXPOSED exposed customers in a throwaway PostgreSQL database), and the web console (initial JS, cockpit time to
  * interactive in Chromium, requests per widget; 1,000,000 customers) when their files exist.
@@ -14,7 +14,7 @@ import { describeMachine, peakRssMb } from './support/machine.ts';
 import { formatTable } from './support/stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BENCHES = ['seed', 'startup', 'compile', 'metrics', 'profiles', 'insight', 'events', 'decide', 'dbt', 'limits', 'experiments', 'console'] as const;
+const BENCHES = ['seed', 'startup', 'compile', 'metrics', 'profiles', 'insight', 'monitoring', 'events', 'decide', 'dbt', 'limits', 'experiments', 'console'] as const;
 
 function runBench(name: string): Promise<{ code: number; seconds: number }> {
   const started = performance.now();

@@ -18,7 +18,8 @@ import { buildNodeScope, type NodeScope } from './node-scope.ts';
  * - the result: per group, customers per step and the median seconds from the previous step.
  *
  * The earliest match at each step is the greedy choice, and it is optimal: any later
- * occurrence of step n-1 leaves less room for step n within the same window.
+ * occurrence of step n-1 leaves less room for step n within the same window. Each step is
+ * `MATERIALIZED`: inlined, step n's probe would re-run every earlier step's.
  * Output columns: `g0..` (groups), `c1..cN` (customers), `m2..mN` (median seconds).
  */
 export function funnelSql(index: CatalogIndex, query: ResolvedFunnelQuery, limit: number): RawBuilder<unknown> {
@@ -61,7 +62,7 @@ export function funnelSql(index: CatalogIndex, query: ResolvedFunnelQuery, limit
   const groups = entry.scope.groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`);
   const entryTime = entry.scope.time.expr;
   ctes.push(
-    sql`s1 AS (SELECT DISTINCT ON (${entry.entity}) ${sql.join([sql`${entry.entity} AS c`, sql`${entryTime} AS t1`, ...groups])}
+    sql`s1 AS MATERIALIZED (SELECT DISTINCT ON (${entry.entity}) ${sql.join([sql`${entry.entity} AS c`, sql`${entryTime} AS t1`, ...groups])}
       FROM ${entry.scope.relation.from()} WHERE ${sql.join(entry.conditions, sql` AND `)}
       ORDER BY ${sql.join([entry.entity, entryTime, ...key])})`,
   );
@@ -77,7 +78,7 @@ export function funnelSql(index: CatalogIndex, query: ResolvedFunnelQuery, limit
     ];
     const probe = sql`(SELECT MIN(${time}) FROM ${scope.relation.from()} WHERE ${sql.join(within, sql` AND `)})`;
     ctes.push(
-      sql`${sql.id(`s${n}`)} AS (SELECT ${sql.ref(`s${n - 1}`)}.*, CASE WHEN ${prev} IS NOT NULL THEN ${probe} END AS ${sql.id(`t${n}`)} FROM ${sql.id(`s${n - 1}`)})`,
+      sql`${sql.id(`s${n}`)} AS MATERIALIZED (SELECT ${sql.ref(`s${n - 1}`)}.*, CASE WHEN ${prev} IS NOT NULL THEN ${probe} END AS ${sql.id(`t${n}`)} FROM ${sql.id(`s${n - 1}`)})`,
     );
   }
   const last = `s${query.steps.length}`;

@@ -90,6 +90,17 @@ const API_MD: readonly string[] = [
   variants { key exposures conversions rate absoluteLift relativeLift ciLow ciHigh pValue }
   srm { chiSquare pValue flagged } } }`,
   `query { goals { key metric target period { from to } actual progress parent } }`,
+  `query { funnel(input: { steps: [{ event: "app_open" }, { event: "product_view" }, { event: "purchase_submit" }, { event: "purchase_success" }],
+                        windowHours: 168, timeRange: { from: "2026-09-01", to: "2026-10-01" }, groupBy: [{ dimension: "customer.channel" }] }) {
+  groups { dimensions steps { index event customers conversionFromPrevious conversionFromFirst } } } }`,
+  `query { explainMetricChange(input: { metric: "purchase_amount", base: { from: "2026-08-01", to: "2026-09-01" },
+                                     current: { from: "2026-09-01", to: "2026-10-01" },
+                                     dimensions: ["customer.channel", "customer.risk_level", "product.product_type"] }) {
+  base current change
+  dimensions { dimension surprise }
+  contributions { dimension value base current change share }
+  explanations { members { dimension value } explanatoryPower surprise }
+  mixRate { dimension value mixEffect rateEffect } } }`,
 ];
 
 /** Variables for the operations of codegen/operations that declare required ones, by operation name. */

@@ -1,0 +1,105 @@
+/**
+ * Business monitoring at production scale (issue 19), on a PostgreSQL database with the demo
+ * data (default `strata_bench_1m`, 1,000,000 customers; `--url` names another, e.g. a small
+ * one), as an analyst sees it (small cells suppressed):
+ *   (a) the 4-step purchase funnel (app_open -> product_view -> purchase_submit ->
+ *       purchase_success, 7-day window) over one month by channel: target < 3 s at 1M;
+ *   (b) explainMetricChange of purchase conversion, September against October 2026, over 5
+ *       dimensions (10 grouped queries and 2 totals through the semantic layer): target < 5 s;
+ *   (c) each template dashboard: all its tiles run at once (metric queries, funnels, change
+ *       explanations, goals), as the console does: target < 10 s per dashboard, no rollups.
+ * Each the median of `--rounds` runs in this process, with the process's peak RSS.
+ *
+ *   npx tsx bench/monitoring.ts [--url postgres://...] [--rounds 3]
+ */
+import { parseArgs } from 'node:util';
+import { openDatabase } from '../store/database.ts';
+import { bundledDomain } from '../api/bundled-domain.ts';
+import { withTagDimensions } from '../modeling/tags/tag-dimensions.ts';
+import { createSemanticLayer, type QueryAccess } from '../modeling/semantic-layer.ts';
+import { runFunnel } from '../services/funnels.ts';
+import { explainMetricChange, explainInputOfJson } from '../services/metric-change.ts';
+import { dataLastCompleteDay, funnelQueryOfJson, metricQueryOfJson, servedDashboard } from '../services/dashboards.ts';
+import { goalActual, listGoals } from '../services/goals.ts';
+import { ensureMillionDatabase } from './support/million-database.ts';
+import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
+import { formatTable, median } from './support/stats.ts';
+
+const { values } = parseArgs({ options: { url: { type: 'string' }, rounds: { type: 'string', default: '3' } } });
+const ROUNDS = Math.max(1, Number(values.rounds));
+
+const url = values.url ?? (await ensureMillionDatabase());
+const database = await openDatabase({ databaseUrl: url, poolSize: 8, statementTimeoutMs: 0 });
+const domain = bundledDomain();
+const semantic = createSemanticLayer(withTagDimensions(domain.catalog, domain.subject, domain.tags), { maxRows: 100_000, subject: domain.subject });
+const analyst: QueryAccess = { clearance: 'internal', minSubjects: 10 };
+const db = database.db;
+console.log(`machine: ${describeMachine()}; load average at start ${loadAverage()[0].toFixed(2)}`);
+
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number[]; last: T }> {
+  const seconds: number[] = [];
+  let last: T | undefined;
+  for (let i = 0; i < ROUNDS; i++) {
+    const started = performance.now();
+    last = await work();
+    seconds.push((performance.now() - started) / 1000);
+  }
+  return { seconds, last: last as T };
+}
+
+const lastDay = await dataLastCompleteDay(db, semantic, new Date());
+const funnel = await timed(() =>
+  runFunnel(db, semantic, domain, analyst, {
+    funnel: 'purchase_flow',
+    timeRange: { from: '2026-09-01', to: '2026-10-01' },
+    groupBy: [{ dimension: 'customer.channel' }],
+  }),
+);
+const change = await timed(() =>
+  explainMetricChange(db, semantic, analyst, {
+    metric: 'purchase_conversion_rate',
+    base: { from: '2026-09-01', to: '2026-10-01' },
+    current: { from: '2026-10-01', to: '2026-11-01' },
+    dimensions: ['customer.channel', 'customer.risk_level', 'customer.age_band', 'customer.city_tier', 'customer.gender'],
+  }),
+);
+
+/** One tile, run as the operation its kind names. */
+async function runTile(kind: string, query: Record<string, unknown>): Promise<void> {
+  if (kind === 'METRIC') await semantic.query(db, metricQueryOfJson(query as never), analyst);
+  else if (kind === 'FUNNEL') await runFunnel(db, semantic, domain, analyst, funnelQueryOfJson(query as never));
+  else if (kind === 'CHANGE') await explainMetricChange(db, semantic, analyst, explainInputOfJson(query));
+  else await Promise.all((await listGoals(db)).map((goal) => goalActual(db, semantic, analyst, goal)));
+}
+
+const rows: string[][] = [
+  [
+    'funnel: 4 steps, 1 month, by channel',
+    `${funnel.last.groups.length} groups, ${funnel.last.groups.reduce((s, g) => s + (g.steps[0]?.customers ?? 0), 0).toLocaleString('en')} entered`,
+    median(funnel.seconds).toFixed(2),
+    Math.max(...funnel.seconds).toFixed(2),
+    '< 3 s at 1M',
+  ],
+  [
+    'explainMetricChange: ratio, 5 dimensions',
+    `first cause ${change.last.explanations[0]?.members.map((m) => `${m.dimension}=${String(m.value)}`).join(' + ') ?? 'none'}`,
+    median(change.seconds).toFixed(2),
+    Math.max(...change.seconds).toFixed(2),
+    '< 5 s at 1M',
+  ],
+];
+for (const dashboard of domain.dashboards ?? []) {
+  const served = servedDashboard(dashboard, lastDay);
+  const run = await timed(() => Promise.all(served.tiles.map((tile) => runTile(tile.kind, tile.query as Record<string, unknown>))));
+  rows.push([
+    `dashboard ${dashboard.key}`,
+    `${served.tiles.length} tiles at once`,
+    median(run.seconds).toFixed(2),
+    Math.max(...run.seconds).toFixed(2),
+    '< 10 s at 1M',
+  ]);
+}
+console.log(`data up to ${lastDay}`);
+console.log(formatTable(['what', 'answer', `median s (${ROUNDS})`, 'max s', 'target'], rows));
+console.log(`peak RSS: ${peakRssMb()} MB; load average at end ${loadAverage()[0].toFixed(2)}`);
+await database.close();
