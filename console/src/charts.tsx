@@ -84,8 +84,10 @@ export function metricOption(
     };
   }
   // Metrics of different kinds (money, counts, rates) get an axis each, two at most: none is flattened by another's scale.
-  const axisMetrics = metrics.length > 1 ? [metrics[0] ?? '', metrics[1] ?? ''] : [metrics[0] ?? ''];
-  const axisOf = (metric: string) => (axisMetrics.length > 1 && metric !== metrics[0] ? 1 : 0);
+  const firstFormat = formatOf(metrics[0] ?? '');
+  const other = metrics.find((m) => formatOf(m) !== firstFormat);
+  const axisMetrics = other ? [metrics[0] ?? '', other] : [metrics[0] ?? ''];
+  const axisOf = (metric: string) => (other && formatOf(metric) !== firstFormat ? 1 : 0);
   return {
     tooltip: { trigger: 'axis' },
     legend: { type: 'scroll', top: 0 },

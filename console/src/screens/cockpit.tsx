@@ -128,6 +128,7 @@ function TileTable({
 /** The goals (目标管理) with progress: one `goals` request; each actual opens its metric over the goal's period. */
 export function GoalsTile({ testId, keys }: { testId: string; keys?: readonly string[] | undefined }) {
   const formats = useFormats();
+  const metrics = useSession().catalog.metrics;
   const { tr } = formats;
   const loaded = useLoad(async () => (await gql(ConsoleGoalsDocument, keys ? { keys: [...keys] } : {})).goals, `goals-${keys?.join(',') ?? ''}`);
   return (
@@ -153,7 +154,7 @@ export function GoalsTile({ testId, keys }: { testId: string; keys?: readonly st
               </div>
               <div className="goal-figures">
                 <MetricValue metric={goal.metric} value={goal.actual} query={query} testId={`goal-${goal.key}-actual`} /> /{' '}
-                <span>{formats.value(goal.target, metricFormat(undefined))}</span>
+                <span>{formats.value(goal.target, metricFormat(metrics.find((m) => m.name === goal.metric)))}</span>
                 <progress max={1} value={Math.min(goal.progress ?? 0, 1)} aria-label={`${goal.key} ${tr('进度', 'progress')}`} />
                 <span data-testid={`goal-${goal.key}-progress`}>{formats.percent(goal.progress)}</span>
               </div>
