@@ -14,7 +14,21 @@ import { describeMachine, peakRssMb } from './support/machine.ts';
 import { formatTable } from './support/stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BENCHES = ['seed', 'startup', 'compile', 'metrics', 'profiles', 'insight', 'monitoring', 'events', 'decide', 'dbt', 'limits', 'experiments', 'console'] as const;
+const BENCHES = [
+  'seed',
+  'startup',
+  'compile',
+  'metrics',
+  'profiles',
+  'insight',
+  'monitoring',
+  'events',
+  'decide',
+  'dbt',
+  'limits',
+  'experiments',
+  'console',
+] as const;
 
 function runBench(name: string): Promise<{ code: number; seconds: number }> {
   const started = performance.now();
