@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
@@ -38,9 +42,16 @@ await describeEachEngine('the web console on %s', (engine) => {
   const { post, ok } = graphqlClient(() => server.base);
   const as = (who: Key) => (query: string, variables?: Record<string, unknown>) => ok(server.keys[who], query, variables);
   const pages: WatchedPage[] = [];
+  /** The issuer of the JWTs the server accepts (a JWKS file in a temporary folder). */
+  let jwks = '';
+  let signingKey: CryptoKey;
 
   beforeAll(async () => {
     buildConsole();
+    jwks = await mkdtemp(join(tmpdir(), 'strata-console-jwks-'));
+    const pair = await generateKeyPair('RS256', { extractable: true });
+    signingKey = pair.privateKey;
+    await writeFile(join(jwks, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'console-1', alg: 'RS256', use: 'sig' }] }));
     [server, browser] = await Promise.all([
       startDemoServer(engine, {
         customers: 800,
@@ -54,6 +65,18 @@ await describeEachEngine('the web console on %s', (engine) => {
           operator: ['e2e-operator', 'operator'],
           operator2: ['e2e-operator-2', 'operator'],
         },
+        app: {
+          jwt: {
+            jwks: join(jwks, 'jwks.json'),
+            issuer: 'https://idp.example.com/',
+            audience: ['strata-console'],
+            algorithms: ['RS256'],
+            roleClaim: 'role',
+            clearanceClaim: 'strata_clearance',
+            scopeClaim: 'strata_scope',
+            clockToleranceSeconds: 30,
+          },
+        },
       }),
       launchChromium(),
     ]);
@@ -66,6 +89,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     for (const page of pages) await page.close().catch(() => undefined);
     await browser?.close();
     await server?.close();
+    if (jwks) await rm(jwks, { recursive: true, force: true });
   });
 
   /** A fresh tab signed in with a role's key. */
@@ -128,6 +152,30 @@ await describeEachEngine('the web console on %s', (engine) => {
     expect(signed.page.url()).not.toContain(server.keys.analyst);
     expect(await signed.page.evaluate<string[]>('Object.values(sessionStorage)')).toContain(server.keys.analyst);
     expect(await signed.page.evaluate<string[]>('Object.values(localStorage)')).not.toContain(server.keys.analyst);
+  });
+
+  it('signs in with a JWT: the token’s subject and role, the role’s screens', async () => {
+    const token = await new SignJWT({ role: 'operator' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'console-1', typ: 'JWT' })
+      .setSubject('carol')
+      .setIssuer('https://idp.example.com/')
+      .setAudience('strata-console')
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
+      .sign(signingKey);
+    const watched = await openWatchedPage(browser);
+    pages.push(watched);
+    const { page } = watched;
+    await page.goto(`${server.base}/`);
+    await page.check('input[name=kind] >> nth=1');
+    await page.fill('#credential', token);
+    await page.click('button[type=submit]');
+    await expect.poll(() => text(page.getByTestId('viewer'))).toBe('jwt:carol · operator');
+    expect(await page.locator('header.top nav a[data-screen]').evaluateAll((links) => links.map((a) => a.getAttribute('data-screen')))).toEqual(
+      VISIBLE.operator,
+    );
+    expect(page.url()).not.toContain(token);
+    await clean(watched, 'JWT sign-in');
   });
 
   for (const who of Object.keys(VISIBLE) as (keyof typeof VISIBLE)[]) {
