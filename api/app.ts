@@ -51,6 +51,7 @@ import { createServerMetrics, type ServerMetrics } from './server-metrics.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import { createCors } from './cors.ts';
 import { graphiqlRoutes } from './graphiql.ts';
+import { consoleRoutes } from './console-assets.ts';
 import { noteErrorCodes, observationOf } from './request-observation.ts';
 import { countRunsByStatus } from '../services/materialization-runs.ts';
 import type { EventCollector } from '../store/event-collector.ts';
@@ -133,6 +134,8 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
     readonly localToken?: string | undefined;
     /** Where `experimentResults` finds experiment definitions. Default: the decision layer's published experiments. */
     readonly experiments?: ExperimentDefinitionSource;
+    /** The web console's build folder served at `GET /` (default dist/console, api/console-assets.ts); null serves none. */
+    readonly consoleDir?: string | null;
   };
 
 /**
@@ -267,6 +270,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   const requests = trackRequests(server);
   const graphql = createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context });
   Object.assign(routes, {
+    ...(config.consoleDir === null ? {} : consoleRoutes(config.consoleDir)),
     '/graphql': graphql,
     ...(config.graphiql ? graphiqlRoutes(graphql) : {}),
     '/metrics': createMetricsRoute(metrics, { token: config.metricsToken }),

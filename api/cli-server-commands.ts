@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { databaseOptions, type ServerConfig } from './config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrateDown, migrateToLatest } from '../store/migrate.ts';
@@ -5,6 +7,7 @@ import type { DataFolderLock } from '../store/data-folder-lock.ts';
 import { stopOnSignals } from './shutdown.ts';
 import { createProgressReporter } from './progress.ts';
 import { currentSnapshot } from '../services/snapshot.ts';
+import { CONSOLE_BUILD_DIR } from './console-assets.ts';
 import { demoKeysBanner, renewDemoKeys, type DemoKey } from './demo-keys.ts';
 import { claimDataFolder, cliConfig, withDatabase } from './cli-database.ts';
 import { createLocalToken } from './local-credential.ts';
@@ -125,6 +128,11 @@ async function serve(
     const sqlPort = await app.listenSql(config.sqlPort);
     console.log(`Strata serves SQL (PostgreSQL protocol) at postgresql://localhost:${sqlPort}/strata (password: an API key)`);
   }
+  console.log(
+    existsSync(join(CONSOLE_BUILD_DIR, 'index.html'))
+      ? `The web console is at http://localhost:${bound}/ (sign in with a key)`
+      : 'The web console is not built (`npm run build` builds it)',
+  );
   if (demoKeys.length > 0) console.log(demoKeysBanner(demoKeys, bound));
   stopOnSignals(app, database, config.shutdownGraceMs);
 }

@@ -4,8 +4,9 @@
  * compiled CLI and server (PGlite), plan compile times (no database), metrics, profiles, insight, rollups and monitoring (1,000,000 customers, PostgreSQL),
  * then events, decide (a throwaway PostgreSQL database of 5,000 customers), dbt, limits and experiment results
  * (BENCH_EXPOSED exposed customers in a throwaway PostgreSQL database), the scale-plan
- * measurements (`strata_bench_1m`) and the SQL endpoint (translation, 32 connections, SQL
- * against GraphQL at 1,000,000 customers) when their files exist.
+ * measurements (`strata_bench_1m`), the SQL endpoint (translation, 32 connections, SQL
+ * against GraphQL at 1,000,000 customers) and the web console (initial JS, cockpit time to
+ * interactive in Chromium, requests per widget; 1,000,000 customers) when their files exist.
  * Arguments after `--` name the benches to run (`npm run bench -- metrics profiles`).
  */
 import { spawn } from 'node:child_process';
@@ -31,6 +32,7 @@ const BENCHES = [
   'experiments',
   'scale-plan',
   'sql-endpoint',
+  'console',
 ] as const;
 
 function runBench(name: string): Promise<{ code: number; seconds: number }> {

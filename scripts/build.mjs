@@ -1,6 +1,7 @@
 // @ts-check
 /**
- * Compiles the server and CLI to JavaScript in `dist/` (tsconfig.build.json: TypeScript
+ * Builds the web console (console/, Vite) into `dist/console/` when its sources changed, and
+ * compiles the server and CLI to JavaScript in `dist/` (tsconfig.build.json: TypeScript
  * emits each file as it is, `./x.ts` imports rewritten to `./x.js`, types not checked here:
  * `npm test` and `npm run typecheck` do that). Quick when nothing changed: it compares the
  * newest source time with the last build's stamp and starts no compiler, so `npm start` and
@@ -22,6 +23,9 @@ const SOURCES = ['api', 'decisioning', 'modeling', 'resolvers', 'services', 'sto
 /** Files whose change means a rebuild besides the sources. */
 const INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
 const STAMP = '.build-stamp';
+/** The console's inputs: its sources and operations, and the server files it bundles (the permission table). */
+const CONSOLE_INPUTS = ['console', 'services/authorization.ts', 'modeling/errors.ts', 'package-lock.json'];
+const CONSOLE_STAMP = 'console/.build-stamp';
 const LOCK_STALE_MS = 10 * 60_000;
 
 const { values } = parseArgs({ options: { force: { type: 'boolean', default: false } } });
@@ -100,10 +104,54 @@ function compile() {
   process.stderr.write(`built in ${((Date.now() - started.getTime()) / 1000).toFixed(1)} s\n`);
 }
 
-if (!isCurrent()) {
+/** The newest modification time (ms) of the console's inputs. */
+function newestConsoleTime() {
+  let newest = 0;
+  const visit = (/** @type {string} */ path) => {
+    const stat = statSync(path);
+    newest = Math.max(newest, stat.mtimeMs);
+    if (stat.isDirectory()) for (const entry of readdirSync(path)) visit(join(path, entry));
+  };
+  for (const input of CONSOLE_INPUTS) if (existsSync(join(ROOT, input))) visit(join(ROOT, input));
+  return newest;
+}
+
+function isConsoleCurrent() {
+  const stamp = join(out, CONSOLE_STAMP);
+  return !values.force && existsSync(stamp) && statSync(stamp).mtimeMs >= newestConsoleTime();
+}
+
+function buildConsole() {
+  let vite;
+  try {
+    vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+  } catch {
+    // An install without dev dependencies serves the console built beforehand, if any.
+    if (existsSync(join(out, 'console', 'index.html'))) return;
+    console.error('build: the web console is not built and Vite is not installed: run `npm ci` (with dev dependencies); the API runs without it');
+    return;
+  }
+  const started = new Date();
+  process.stderr.write(`building ${relative(ROOT, out)}/console/ (the web console, Vite)...\n`);
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', join(ROOT, 'console', 'vite.config.ts')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  if (result.status !== 0) {
+    console.error(`build: vite failed (exit ${result.status ?? result.signal})`);
+    process.exit(1);
+  }
+  writeFileSync(join(out, CONSOLE_STAMP), `${started.toISOString()}\n`);
+  utimesSync(join(out, CONSOLE_STAMP), started, started);
+  process.stderr.write(`built the console in ${((Date.now() - started.getTime()) / 1000).toFixed(1)} s\n`);
+}
+
+if (!isCurrent() || !isConsoleCurrent()) {
   const release = await lockBuild();
   try {
     // Another build may have finished while this one waited for the lock.
+    if (!isConsoleCurrent()) buildConsole();
     if (!isCurrent()) compile();
   } finally {
     release();
