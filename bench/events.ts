@@ -101,7 +101,14 @@ async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; 
   // `node --import tsx` rather than `npx tsx`: one process, so its peak RSS is the server's.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=.scratch/server-prof'] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'api/cli.ts', 'serve', '--port', '0'], {
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', STRATA_MAX_BODY_BYTES: String(8 * 1024 * 1024) },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'warn',
+      STRATA_MAX_BODY_BYTES: String(8 * 1024 * 1024),
+      STRATA_SQL_PORT: '0',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {

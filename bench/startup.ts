@@ -47,7 +47,7 @@ async function npmStart(dataDir: string, cwd = ROOT, timeoutMs = 600_000): Promi
   const started = performance.now();
   const child = spawn('npm', ['start'], {
     cwd,
-    env: { ...process.env, STRATA_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' },
+    env: { ...process.env, STRATA_DATA_DIR: dataDir, PORT: '0', STRATA_SQL_PORT: '0', LOG_LEVEL: 'warn' },
     stdio: 'ignore',
     detached: true,
   });

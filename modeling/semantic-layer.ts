@@ -110,6 +110,18 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
     }
     return counted;
   };
+  /** Runs a compiled query, from its rollup when the rollup may answer (built and fresh enough), else from raw tables. */
+  const runFresh = async (
+    db: Kysely<any>,
+    compiled: CompiledMetricQuery,
+    raw: () => CompiledMetricQuery,
+  ): Promise<{ result: MetricResult; freshness: Freshness }> => {
+    const read = compiled.plan.rollup;
+    const fresh = read && options.rollupFreshness ? await options.rollupFreshness(db, read) : undefined;
+    if (fresh) return { result: await executeMetricQuery(db, compiled), freshness: fresh };
+    const asOf = new Date().toISOString();
+    return { result: await executeMetricQuery(db, read ? raw() : compiled), freshness: { source: 'RAW', asOf, stale: false } };
+  };
   return {
     index,
     dialect,
@@ -121,11 +133,17 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
       checkClearance(compiled, access.clearance);
       const { contributors, plan: planCounted } = countedPlanner();
       const countedQuery = countContributors(query, contributors, compiled.distinctModel);
-      const result = await executeMetricQuery(db, countedQuery.counts.size === 0 ? compiled : planCounted(countedQuery.query));
+      const rawPlan = () => plan({ ...query, useRollups: false });
+      // Like \`query\`: a rollup answers only when it is built and fresh; otherwise the raw tables do.
+      const { result, freshness } =
+        countedQuery.counts.size === 0
+          ? await runFresh(db, compiled, rawPlan)
+          : await runFresh(db, planCounted(countedQuery.query), () => planCounted({ ...countedQuery.query, useRollups: false }));
       const extra = new Set([...countedQuery.counts.values()].filter((c) => !query.metrics.includes(c)));
       const rows = result.rows.map((row) => Object.fromEntries(Object.entries(row).filter(([name]) => !extra.has(name))));
       const counts = result.rows.map((row) => Object.fromEntries([...countedQuery.counts].map(([metric, column]) => [metric, Number(row[column] ?? 0)])));
-      return { columns: compiled.columns, rows, sql: result.sql, plan: compiled.plan, counts };
+      const shown = freshness.source === 'RAW' && compiled.plan.rollup ? rawPlan().plan : compiled.plan;
+      return { columns: compiled.columns, rows, sql: result.sql, plan: shown, counts };
     },
     async funnel(db, input, access) {
       if (access?.scope) checkScope(index, options.subject, access.scope);
@@ -134,14 +152,7 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
       return executeFunnelQuery(db, compiled, access?.minSubjects);
     },
     async query(db, input, access) {
-      /** Runs a compiled query, from its rollup when the rollup may answer, else from raw tables. */
-      const run = async (compiled: CompiledMetricQuery, raw: () => CompiledMetricQuery): Promise<{ result: MetricResult; freshness: Freshness }> => {
-        const read = compiled.plan.rollup;
-        const fresh = read && options.rollupFreshness ? await options.rollupFreshness(db, read) : undefined;
-        if (fresh) return { result: await executeMetricQuery(db, compiled), freshness: fresh };
-        const asOf = new Date().toISOString();
-        return { result: await executeMetricQuery(db, read ? raw() : compiled), freshness: { source: 'RAW', asOf, stale: false } };
-      };
+      const run = (compiled: CompiledMetricQuery, raw: () => CompiledMetricQuery) => runFresh(db, compiled, raw);
       if (!access) {
         const { result, freshness } = await run(plan(input), () => plan({ ...input, useRollups: false }));
         return { ...result, suppressedRows: [], freshness };

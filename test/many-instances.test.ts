@@ -35,7 +35,7 @@ interface Instance {
 async function startInstance(databaseUrl: string): Promise<Instance> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'serve', '--port', '0'], {
     cwd: REPO,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', STRATA_RATE_DEFINITIONS: 'off', STRATA_RATE_ANALYTICS: 'off' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', STRATA_RATE_DEFINITIONS: 'off', STRATA_RATE_ANALYTICS: 'off', STRATA_SQL_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = collectOutput(child.stderr);
