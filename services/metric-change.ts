@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { mapBounded } from './bounded-concurrency.ts';
 import type { Filter, Metric } from '../modeling/catalog/types.ts';
 import { metricType } from '../modeling/catalog/describe.ts';
 import type { CountedResult, QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
@@ -174,11 +175,14 @@ function meanTable(tables: readonly PeriodTable[], metrics: readonly string[]): 
 /**
  * Explains a metric's change between two periods (or a period and the mean of the ones
  * before it) by each dimension: every number comes from the semantic layer, one grouped
- * query per dimension and period (run concurrently) with the caller's clearance and scope.
+ * query per dimension and period (two at a time) with the caller's clearance and scope.
  * For callers under the small-cell threshold, each dimension's table is suppressed with
  * complementary cells (`cellsToSuppress`) so that no hidden value is recovered from the
  * total and the shown values; hidden values never appear among the explanations.
  */
+/** Grouped queries of one explanation that run at once. */
+const EXPLAIN_QUERY_CONCURRENCY = 2;
+
 export async function explainMetricChange(
   db: Kysely<any>,
   semantic: SemanticLayer,
@@ -199,7 +203,15 @@ export async function explainMetricChange(
     return semantic.queryCounted(db, query, access);
   };
   const groups: (string | undefined)[] = [undefined, ...input.dimensions];
-  const results = await Promise.all(groups.map((d) => Promise.all([run(input.current, d), ...baseRanges.map((r) => run(r, d))])));
+  // One query per dimension and period, at most two at a time: the analytics pool has four
+  // connections, and at a million customers each query takes seconds.
+  const ranges = [input.current, ...baseRanges];
+  const flat = await mapBounded(
+    groups.flatMap((d) => ranges.map((r) => ({ d, r }))),
+    EXPLAIN_QUERY_CONCURRENCY,
+    ({ d, r }) => run(r, d),
+  );
+  const results = groups.map((_, i) => flat.slice(i * ranges.length, (i + 1) * ranges.length));
   const tables = results.map(([current, ...bases], i) => {
     const column = groups[i] ? current?.columns[0]?.name : undefined;
     const table = (r: CountedResult) => tableOf(r, column, metrics, metric.name);
