@@ -6,30 +6,35 @@ import type { ResolvedFunnelQuery } from '../query/funnel-query.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
 import { filterSql, type FilterColumn } from './filter-sql.ts';
 import { buildNodeScope, type NodeScope } from './node-scope.ts';
+import { boundFor } from './time.ts';
 
 /**
- * One statement answering a funnel, set-based:
+ * One statement answering a funnel, set-based (every step a hash join, no probe per customer):
  *
  * - `s1`: each customer's entry, the first step-1 event in the time range (its group-by
  *   values read on that event, ties broken by the event's key);
+ * - `e<n>`: the step-n events that can follow any entry: from the range's start to its end
+ *   plus the window, bounds on the raw time column so that only those months' partitions
+ *   (of a table partitioned by time) are read;
  * - `s<n>`: per customer reaching step n-1, the earliest step-n event strictly after the
- *   step n-1 time and at most `windowHours` after the entry: a correlated `MIN` that the
- *   index on (customer, time) answers by a range probe per customer;
- * - the result: per group, customers per step and the median seconds from the previous step.
+ *   step n-1 time and at most `windowHours` after the entry: `s<n-1>` joined to `e<n>` on
+ *   the customer (a hash join over the two sets), the minimum per customer;
+ * - the result: `s1` left-joined to every later step, per group the customers per step and
+ *   the median seconds from the previous step.
  *
  * The earliest match at each step is the greedy choice, and it is optimal: any later
- * occurrence of step n-1 leaves less room for step n within the same window. Each step is
- * `MATERIALIZED`: inlined, step n's probe would re-run every earlier step's.
+ * occurrence of step n-1 leaves less room for step n within the same window.
  * Output columns: `g0..` (groups), `c1..cN` (customers), `m2..mN` (median seconds).
  */
 export function funnelSql(index: CatalogIndex, query: ResolvedFunnelQuery, limit: number): RawBuilder<unknown> {
   const { stream } = query;
   const hours = query.windowHours;
+  const window = sql`CAST(${hours} AS integer) * INTERVAL '1 hour'`;
   const stepScope = (i: number): { scope: NodeScope; conditions: RawBuilder<unknown>[]; entity: RawBuilder<unknown> } => {
     const first = i === 0;
     const planQuery: PlanQuery = {
       groupBy: first ? query.groupBy : [],
-      ...(first ? { timeRange: query.timeRange } : {}),
+      timeRange: query.timeRange,
       orderBy: [],
       offset: 0,
       ...(query.scope ? { scope: query.scope } : {}),
@@ -47,11 +52,20 @@ export function funnelSql(index: CatalogIndex, query: ResolvedFunnelQuery, limit
     if (!step) throw new Error(`funnel invariant: no step ${i}`);
     const entity = scope.relation.baseColumn(stream.entity.sql);
     const types = query.propertyTypes[i] ?? new Map<string, DimensionType>();
+    const time = scope.time;
+    // Later steps: from the range's start up to its end plus the window (sargable, so partitions prune).
+    const bounds = first
+      ? scope.timeRange
+      : [
+          ...(scope.range.from ? [sql`${time.expr} > ${boundFor(time, scope.range.from)}`] : []),
+          ...(scope.range.to ? [sql`${time.expr} < ${boundFor(time, scope.range.to)} + ${window}`] : []),
+        ];
     const conditions = [
       sql`${scope.relation.baseColumn(stream.eventName.sql)} = ${step.event}`,
       ...(step.filter ? [stepFilterSql(scope, step.filter, types, stream.properties)] : []),
       ...scope.filters,
-      ...(first ? [sql`${entity} IS NOT NULL`, ...scope.timeRange] : []),
+      sql`${entity} IS NOT NULL`,
+      ...bounds,
     ];
     return { scope, conditions, entity };
   };
@@ -68,30 +82,30 @@ export function funnelSql(index: CatalogIndex, query: ResolvedFunnelQuery, limit
   );
   for (let n = 2; n <= query.steps.length; n++) {
     const { scope, conditions, entity } = stepScope(n - 1);
-    const prev = sql.ref(`s${n - 1}.t${n - 1}`);
-    const time = scope.time.expr;
-    const within = [
-      sql`${entity} = ${sql.ref(`s${n - 1}.c`)}`,
-      sql`${time} > ${prev}`,
-      sql`${time} <= ${sql.ref(`s${n - 1}.t1`)} + CAST(${hours} AS integer) * INTERVAL '1 hour'`,
-      ...conditions,
-    ];
-    const probe = sql`(SELECT MIN(${time}) FROM ${scope.relation.from()} WHERE ${sql.join(within, sql` AND `)})`;
+    const events = sql.id(`e${n}`);
+    const previous = sql.id(`s${n - 1}`);
+    const prev = sql.ref(`p.t${n - 1}`);
+    ctes.push(sql`${events} AS (SELECT ${entity} AS c, ${scope.time.expr} AS t FROM ${scope.relation.from()} WHERE ${sql.join(conditions, sql` AND `)})`);
+    const carried = n === 2 ? [sql.ref('p.t1')] : [sql.ref('p.t1'), prev];
     ctes.push(
-      sql`${sql.id(`s${n}`)} AS MATERIALIZED (SELECT ${sql.ref(`s${n - 1}`)}.*, CASE WHEN ${prev} IS NOT NULL THEN ${probe} END AS ${sql.id(`t${n}`)} FROM ${sql.id(`s${n - 1}`)})`,
+      sql`${sql.id(`s${n}`)} AS MATERIALIZED (SELECT ${sql.join([sql.ref('p.c'), ...carried, sql`MIN(${sql.ref('e.t')}) AS ${sql.id(`t${n}`)}`])}
+        FROM ${previous} AS p JOIN ${events} AS e ON ${sql.ref('e.c')} = ${sql.ref('p.c')} AND ${sql.ref('e.t')} > ${prev} AND ${sql.ref('e.t')} <= ${sql.ref('p.t1')} + ${window}
+        GROUP BY ${sql.join([sql.ref('p.c'), ...carried])})`,
     );
   }
-  const last = `s${query.steps.length}`;
-  const groupColumns = entry.scope.groups.map((_, i) => sql.ref(`g${i}`));
-  const counts = query.steps.map((_, i) => (i === 0 ? sql`COUNT(*) AS c1` : sql`COUNT(${sql.ref(`t${i + 1}`)}) AS ${sql.id(`c${i + 1}`)}`));
+  const joins = query.steps.slice(1).map((_, j) => {
+    const n = j + 2;
+    return sql`LEFT JOIN ${sql.id(`s${n}`)} ON ${sql.ref(`s${n}.c`)} = ${sql.ref('s1.c')}`;
+  });
+  const at = (n: number) => sql.ref(`s${n}.t${n}`);
+  const groupColumns = entry.scope.groups.map((_, i) => sql.ref(`s1.g${i}`));
+  const counts = query.steps.map((_, i) => (i === 0 ? sql`COUNT(*) AS c1` : sql`COUNT(${at(i + 1)}) AS ${sql.id(`c${i + 1}`)}`));
   const medians = query.steps
     .slice(1)
-    .map(
-      (_, j) =>
-        sql`percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (${sql.ref(`t${j + 2}`)} - ${sql.ref(`t${j + 1}`)}))) AS ${sql.id(`m${j + 2}`)}`,
-    );
+    .map((_, j) => sql`percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (${at(j + 2)} - ${at(j + 1)}))) AS ${sql.id(`m${j + 2}`)}`);
+  const selectGroups = groupColumns.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`);
   const groupBy = groupColumns.length > 0 ? sql`GROUP BY ${sql.join(groupColumns)} ORDER BY ${sql.join(groupColumns)}` : sql``;
-  return sql`WITH ${sql.join(ctes)} SELECT ${sql.join([...groupColumns, ...counts, ...medians])} FROM ${sql.id(last)} ${groupBy} LIMIT ${sql.lit(limit)}`;
+  return sql`WITH ${sql.join(ctes)} SELECT ${sql.join([...selectGroups, ...counts, ...medians])} FROM s1 ${sql.join(joins, sql` `)} ${groupBy} LIMIT ${sql.lit(limit)}`;
 }
 
 /** A step filter: dimensions through the node scope, `property.<name>` read from the properties column as its declared type. */
