@@ -38,6 +38,14 @@ export interface DatabaseOptions {
   readonly replicaCheckIntervalMs?: number | undefined;
 }
 
+/**
+ * `work_mem` of the analytics connections: at a million customers a month of events per
+ * customer (funnel entries, distinct pairs, conversion anchors) sorts or hashes in memory
+ * instead of spilling to disk in many batches. Each sort or hash node may take this much, so
+ * a statement takes a few times it, times the analytics concurrency (4 by default).
+ */
+const ANALYTICS_WORK_MEM = '64MB';
+
 /** The statement time limit when none is configured, on both engines (`postgres-pool.ts` too). */
 const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
@@ -153,7 +161,12 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
   const pool = createPostgresPool(databaseUrl, options);
   const db = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool }), { pool: 'main', sqlText }) });
   // Pools open their connections on first use: an idle pool holds none.
-  const analyticsPool = createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-analytics' });
+  const analyticsPool = createPostgresPool(databaseUrl, {
+    ...options,
+    poolSize: options.analyticsPoolSize ?? 4,
+    applicationName: 'strata-analytics',
+    workMem: ANALYTICS_WORK_MEM,
+  });
   const analytics = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool: analyticsPool }), { pool: 'analytics', sqlText }) });
   const probePool = createPostgresPool(databaseUrl, {
     poolSize: 1,
@@ -215,7 +228,12 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
 async function openReplica(url: string, primaryProbe: ReturnType<typeof createPostgresPool>, options: DatabaseOptions) {
   const sqlText = options.traceSqlText ?? false;
   const replica = createPostgresPool(url, { ...options, applicationName: 'strata-replica' });
-  const replicaAnalytics = createPostgresPool(url, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-replica-analytics' });
+  const replicaAnalytics = createPostgresPool(url, {
+    ...options,
+    poolSize: options.analyticsPoolSize ?? 4,
+    applicationName: 'strata-replica-analytics',
+    workMem: ANALYTICS_WORK_MEM,
+  });
   const replicaProbe = createPostgresPool(url, {
     poolSize: 1,
     statementTimeoutMs: PROBE_TIMEOUT_MS,

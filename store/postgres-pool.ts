@@ -29,6 +29,8 @@ export function createPostgresPool(
     statementTimeoutMs?: number | undefined;
     connectionTimeoutMs?: number | undefined;
     applicationName?: string | undefined;
+    /** `work_mem` of the pool's sessions (the analytics pools: sorts and hashes of wide aggregates stay in memory). */
+    workMem?: string | undefined;
   },
 ): pg.Pool {
   const pool = new pg.Pool({
@@ -41,7 +43,9 @@ export function createPostgresPool(
     // 0 sends none (pg leaves a falsy value out): the database default applies.
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     // Sessions run in UTC on both engines; reporting time zones are applied explicitly.
-    options: '-c TimeZone=UTC',
+    // No JIT: the compiler's statements are wide (many CTEs and expressions), and compiling
+    // them cost more than it saved (6.3 s of a 13.6 s funnel at a million customers).
+    options: `-c TimeZone=UTC -c jit=off${options.workMem ? ` -c work_mem=${options.workMem}` : ''}`,
     types: typeParsers,
   });
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle PostgreSQL client failed'));
