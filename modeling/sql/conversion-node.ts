@@ -3,7 +3,7 @@ import { POSTGRES_DIALECT, type SqlDialect } from './dialect.ts';
 import type { ConversionMetric, Measure } from '../catalog/types.ts';
 import { aggregationSql } from './aggregation-sql.ts';
 import { groupByOrdinals, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
-import { interval } from './time.ts';
+import { boundFor, interval } from './time.ts';
 import type { Relation } from './relation.ts';
 
 export interface ConversionSide {
@@ -112,6 +112,21 @@ function windowCondition(metric: ConversionMetric, base = 'b'): RawBuilder<unkno
   return sql`c.t > ${t}${lowerGap}${upper}`;
 }
 
+/**
+ * Bounds on a conversion's raw time that every conversion of an anchor in `range` meets:
+ * after the range's start plus the window's minimum, and no later than its end plus the
+ * window's maximum (none without a maximum).
+ */
+function conversionReach(metric: ConversionMetric, conversion: ConversionSide, range: { from?: string; to?: string }): RawBuilder<unknown>[] {
+  // Anchored conversions have no offsets: the scope's time is the raw column `conversion.time`.
+  const time = conversion.scope.time;
+  const { min, max } = metric.window;
+  return [
+    ...(range.from ? [sql`${conversion.time} > ${boundFor(time, range.from)}${min ? sql` + ${interval(min)}` : sql``}`] : []),
+    ...(range.to && max ? [sql`${conversion.time} < ${boundFor(time, range.to)} + ${interval(max)}`] : []),
+  ];
+}
+
 function valueOf(measure: Measure, relation: Relation): RawBuilder<unknown> {
   return measure.sql === '*' ? sql`1` : relation.baseColumn(measure.sql);
 }
@@ -178,8 +193,23 @@ function anchoredConversionSql(
     sql`${aggregationSql(counted(conversion.measure), sql`CASE WHEN ${converted} THEN ${value(plan.conversionValue)} END`)} AS ${sql.id(columns.conversions)}`,
   ];
   if (dialect.supportsCorrelatedSubqueryWithCte) {
-    const converted = sql`EXISTS (SELECT 1 FROM (${conversionRows}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`;
-    return sql`SELECT ${sql.join(aggregates(converted))} FROM (${anchored}) AS b ${groupByOrdinals(scope.groups.length)}`;
+    // The anchors once, then those with a conversion as a semi-join the planner may hash
+    // (one pass over the conversions in reach) instead of an index probe per anchor; the
+    // conversions are bounded on their raw time by the range plus the window, so partitions prune.
+    const reach = conversionReach(metric, conversion, scope.range);
+    const bounded = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
+      FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...reach])}`;
+    const groupsOf = scope.groups.map((_, i) => sql`${sql.ref(`b.g${i}`)} AS ${sql.id(`g${i}`)}`);
+    const hits = sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM anchors AS b
+      UNION ALL SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`TRUE AS hit`])} FROM anchors AS b
+      WHERE EXISTS (SELECT 1 FROM (${bounded}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`;
+    const valueOf = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('h.e') : sql`1`);
+    const select = [
+      ...scope.groups.map((_, i) => sql.id(`g${i}`)),
+      sql`${aggregationSql(counted(base.measure), valueOf(plan.baseValue))} FILTER (WHERE NOT h.hit) AS ${sql.id(columns.opportunities)}`,
+      sql`${aggregationSql(counted(conversion.measure), valueOf(plan.conversionValue))} FILTER (WHERE h.hit) AS ${sql.id(columns.conversions)}`,
+    ];
+    return sql`WITH anchors AS MATERIALIZED (${anchored}) SELECT ${sql.join(select)} FROM (${hits}) AS h ${groupByOrdinals(scope.groups.length)}`;
   }
   // Uncorrelated: each anchor joined to its conversions within the window, collapsed back to
   // one row per anchor (its groups, entity and time) that says whether any converted.
