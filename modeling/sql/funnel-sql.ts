@@ -13,11 +13,11 @@ import { boundFor } from './time.ts';
  *
  * - `s1`: each customer's entry, the first step-1 event in the time range (its group-by
  *   values read on that event, ties broken by the event's key);
- * - `e<n>`: the step-n events that can follow any entry: from the range's start to its end
- *   plus the window, bounds on the raw time column so that only those months' partitions
- *   (of a table partitioned by time) are read;
+ * - `ev`: the later steps' events, read in one pass: from the range's start to its end plus
+ *   the window, bounds on the raw time column so that only those months' partitions (of a
+ *   table partitioned by time) are read, with a flag `k<n>` per step the event matches;
  * - `s<n>`: per customer reaching step n-1, the earliest step-n event strictly after the
- *   step n-1 time and at most `windowHours` after the entry: `s<n-1>` joined to `e<n>` on
+ *   step n-1 time and at most `windowHours` after the entry: `s<n-1>` joined to `ev` on
  *   the customer (a hash join over the two sets), the minimum per customer;
  * - the result: `s1` left-joined to every later step, per group the customers per step and
  *   the median seconds from the previous step.
@@ -30,66 +30,60 @@ export function funnelSql(index: CatalogIndex, query: ResolvedFunnelQuery, limit
   const { stream } = query;
   const hours = query.windowHours;
   const window = sql`CAST(${hours} AS integer) * INTERVAL '1 hour'`;
-  const stepScope = (i: number): { scope: NodeScope; conditions: RawBuilder<unknown>[]; entity: RawBuilder<unknown> } => {
-    const first = i === 0;
-    const planQuery: PlanQuery = {
-      groupBy: first ? query.groupBy : [],
-      timeRange: query.timeRange,
-      orderBy: [],
-      offset: 0,
-      ...(query.scope ? { scope: query.scope } : {}),
-    };
-    const scope = buildNodeScope({
+  const scopeOf = (prefix: string, groupBy: PlanQuery['groupBy']): NodeScope =>
+    buildNodeScope({
       index,
-      query: planQuery,
+      query: { groupBy, timeRange: query.timeRange, orderBy: [], offset: 0, ...(query.scope ? { scope: query.scope } : {}) },
       model: stream.model,
       timeDimension: stream.time.name,
       filters: query.where ? [query.where] : [],
       offsets: [],
-      prefix: `f${i}_`,
+      prefix,
     });
+  const stepCondition = (scope: NodeScope, i: number): RawBuilder<unknown> => {
     const step = query.steps[i];
     if (!step) throw new Error(`funnel invariant: no step ${i}`);
-    const entity = scope.relation.baseColumn(stream.entity.sql);
     const types = query.propertyTypes[i] ?? new Map<string, DimensionType>();
-    const time = scope.time;
-    // Later steps: from the range's start up to its end plus the window (sargable, so partitions prune).
-    const bounds = first
-      ? scope.timeRange
-      : [
-          ...(scope.range.from ? [sql`${time.expr} > ${boundFor(time, scope.range.from)}`] : []),
-          ...(scope.range.to ? [sql`${time.expr} < ${boundFor(time, scope.range.to)} + ${window}`] : []),
-        ];
-    const conditions = [
-      sql`${scope.relation.baseColumn(stream.eventName.sql)} = ${step.event}`,
-      ...(step.filter ? [stepFilterSql(scope, step.filter, types, stream.properties)] : []),
-      ...scope.filters,
-      sql`${entity} IS NOT NULL`,
-      ...bounds,
-    ];
-    return { scope, conditions, entity };
+    const name = sql`${scope.relation.baseColumn(stream.eventName.sql)} = ${step.event}`;
+    return step.filter ? sql`(${name} AND ${stepFilterSql(scope, step.filter, types, stream.properties)})` : name;
   };
 
   const ctes: RawBuilder<unknown>[] = [];
-  const entry = stepScope(0);
-  const key = stream.model.primaryKey.map((k) => entry.scope.relation.baseColumn(k));
-  const groups = entry.scope.groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`);
-  const entryTime = entry.scope.time.expr;
+  const entry = scopeOf('f0_', query.groupBy);
+  const entryEntity = entry.relation.baseColumn(stream.entity.sql);
+  const key = stream.model.primaryKey.map((k) => entry.relation.baseColumn(k));
+  const groups = entry.groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`);
+  const entryTime = entry.time.expr;
+  const entryConditions = [stepCondition(entry, 0), ...entry.filters, sql`${entryEntity} IS NOT NULL`, ...entry.timeRange];
   ctes.push(
-    sql`s1 AS MATERIALIZED (SELECT DISTINCT ON (${entry.entity}) ${sql.join([sql`${entry.entity} AS c`, sql`${entryTime} AS t1`, ...groups])}
-      FROM ${entry.scope.relation.from()} WHERE ${sql.join(entry.conditions, sql` AND `)}
-      ORDER BY ${sql.join([entry.entity, entryTime, ...key])})`,
+    sql`s1 AS MATERIALIZED (SELECT DISTINCT ON (${entryEntity}) ${sql.join([sql`${entryEntity} AS c`, sql`${entryTime} AS t1`, ...groups])}
+      FROM ${entry.relation.from()} WHERE ${sql.join(entryConditions, sql` AND `)}
+      ORDER BY ${sql.join([entryEntity, entryTime, ...key])})`,
   );
+  // The later steps' events in one pass: from the range's start up to its end plus the
+  // window (bounds on the raw time, so partitions prune), a flag per step.
+  const later = scopeOf('fe_', []);
+  const time = later.time;
+  const flags = query.steps.slice(1).map((_, j) => stepCondition(later, j + 1));
+  const eventConditions = [
+    flags.length === 1 ? (flags[0] as RawBuilder<unknown>) : sql`(${sql.join(flags, sql` OR `)})`,
+    ...later.filters,
+    sql`${later.relation.baseColumn(stream.entity.sql)} IS NOT NULL`,
+    ...(later.range.from ? [sql`${time.expr} > ${boundFor(time, later.range.from)}`] : []),
+    ...(later.range.to ? [sql`${time.expr} < ${boundFor(time, later.range.to)} + ${window}`] : []),
+  ];
+  const laterColumns = [
+    sql`${later.relation.baseColumn(stream.entity.sql)} AS c`,
+    sql`${time.expr} AS t`,
+    ...flags.map((f, j) => sql`${f} AS ${sql.id(`k${j + 2}`)}`),
+  ];
+  ctes.push(sql`ev AS MATERIALIZED (SELECT ${sql.join(laterColumns)} FROM ${later.relation.from()} WHERE ${sql.join(eventConditions, sql` AND `)})`);
   for (let n = 2; n <= query.steps.length; n++) {
-    const { scope, conditions, entity } = stepScope(n - 1);
-    const events = sql.id(`e${n}`);
-    const previous = sql.id(`s${n - 1}`);
     const prev = sql.ref(`p.t${n - 1}`);
-    ctes.push(sql`${events} AS (SELECT ${entity} AS c, ${scope.time.expr} AS t FROM ${scope.relation.from()} WHERE ${sql.join(conditions, sql` AND `)})`);
     const carried = n === 2 ? [sql.ref('p.t1')] : [sql.ref('p.t1'), prev];
     ctes.push(
       sql`${sql.id(`s${n}`)} AS MATERIALIZED (SELECT ${sql.join([sql.ref('p.c'), ...carried, sql`MIN(${sql.ref('e.t')}) AS ${sql.id(`t${n}`)}`])}
-        FROM ${previous} AS p JOIN ${events} AS e ON ${sql.ref('e.c')} = ${sql.ref('p.c')} AND ${sql.ref('e.t')} > ${prev} AND ${sql.ref('e.t')} <= ${sql.ref('p.t1')} + ${window}
+        FROM ${sql.id(`s${n - 1}`)} AS p JOIN ev AS e ON ${sql.ref('e.c')} = ${sql.ref('p.c')} AND ${sql.ref(`e.k${n}`)} AND ${sql.ref('e.t')} > ${prev} AND ${sql.ref('e.t')} <= ${sql.ref('p.t1')} + ${window}
         GROUP BY ${sql.join([sql.ref('p.c'), ...carried])})`,
     );
   }
@@ -98,7 +92,7 @@ export function funnelSql(index: CatalogIndex, query: ResolvedFunnelQuery, limit
     return sql`LEFT JOIN ${sql.id(`s${n}`)} ON ${sql.ref(`s${n}.c`)} = ${sql.ref('s1.c')}`;
   });
   const at = (n: number) => sql.ref(`s${n}.t${n}`);
-  const groupColumns = entry.scope.groups.map((_, i) => sql.ref(`s1.g${i}`));
+  const groupColumns = entry.groups.map((_, i) => sql.ref(`s1.g${i}`));
   const counts = query.steps.map((_, i) => (i === 0 ? sql`COUNT(*) AS c1` : sql`COUNT(${at(i + 1)}) AS ${sql.id(`c${i + 1}`)}`));
   const medians = query.steps
     .slice(1)
