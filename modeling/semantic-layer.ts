@@ -52,6 +52,8 @@ export interface CountedResult extends MetricResult {
 
 export interface SemanticLayer {
   readonly index: CatalogIndex;
+  /** The model whose distinct keys are counted behind each value (small cells), when one is set. */
+  readonly subject?: string;
   /** The SQL dialect its statements are compiled for. */
   readonly dialect: SqlDialect;
   /** Compiles (or takes from the plan cache) the statement for a query. */
@@ -124,6 +126,7 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
   };
   return {
     index,
+    ...(options.subject ? { subject: options.subject } : {}),
     dialect,
     plan,
     async queryCounted(db, input, access) {

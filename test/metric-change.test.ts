@@ -189,6 +189,49 @@ await describeEachEngine('explainMetricChange on %s', (engine) => {
     for (const x of e.explanations) for (const m of x.members) expect(hiddenValues.has(`${m.dimension}=${String(m.value)}`)).toBe(false);
   });
 
+  it('reads counts of customer segments from one query per period, with the numbers of one query per dimension', async () => {
+    /** The explanation both ways, and how many grouped queries each took. */
+    const bothWays = async (input: Partial<ExplainInput> & { metric: string; dimensions: string[] }, access: QueryAccess) => {
+      let queries = 0;
+      const counting: SemanticLayer = {
+        ...layer,
+        queryCounted: (db, query, a) => {
+          queries++;
+          return layer.queryCounted(db, query, a);
+        },
+      };
+      const full = { base: SEPTEMBER, current: OCTOBER, ...input } as ExplainInput;
+      const cells = await explainMetricChange(database.db, counting, access, full);
+      const cellQueries = queries;
+      queries = 0;
+      const perDimension = await explainMetricChange(database.db, counting, access, full, { byCells: false });
+      return { cells, perDimension, cellQueries, perDimensionQueries: queries };
+    };
+    const dimensions = ['customer.channel', 'customer.risk_level', 'customer.age_band', 'customer.city_tier', 'customer.gender'];
+    for (const access of [OPEN, { clearance: 'internal', minSubjects: 40 } as QueryAccess]) {
+      const ratio = await bothWays({ metric: 'purchase_conversion_rate', dimensions }, access);
+      expect(ratio.cells).toEqual(ratio.perDimension);
+      expect([ratio.cellQueries, ratio.perDimensionQueries]).toEqual([2, 12]);
+      const forecast = await bothWays(
+        {
+          metric: 'active_customers',
+          base: undefined,
+          forecast: { periods: 2 },
+          dimensions: ['customer.risk_level', 'customer.gender'],
+          where: { kind: 'compare', dimension: 'customer.channel', op: 'IN', values: [...INCIDENT.channels] },
+        },
+        access,
+      );
+      expect(forecast.cells).toEqual(forecast.perDimension);
+      expect([forecast.cellQueries, forecast.perDimensionQueries]).toEqual([3, 9]);
+    }
+    const suppressed = await bothWays({ metric: 'purchase_conversion_rate', dimensions }, { clearance: 'internal', minSubjects: 40 });
+    expect(suppressed.cells.contributions.some((c) => c.suppressed)).toBe(true);
+    // A product's type is not the customer's: a customer's purchases fall in several, so the per-dimension queries answer.
+    const products = await bothWays({ metric: 'purchasers', dimensions: ['customer.channel', 'product.product_type'] }, OPEN);
+    expect([products.cellQueries, products.perDimensionQueries]).toEqual([6, 6]);
+  });
+
   it('refuses bad input with coded errors', async () => {
     const codeOf = async (input: Parameters<typeof explain>[0]) => {
       try {
