@@ -197,6 +197,7 @@ async function cellPeriodTables(
   metrics: readonly string[],
   counted: string,
   parts: readonly [string, string] | undefined,
+  numeric: readonly boolean[],
 ): Promise<PeriodTable[][] | undefined> {
   const query = (range: DateRange): MetricQuery => ({
     metrics,
@@ -216,7 +217,7 @@ async function cellPeriodTables(
     const cells: Cell[] = result.rows.map((row, i) => ({ values: columns.map((c) => row[c]), metrics: row, counts: result.counts[i] ?? {} }));
     return [undefined, ...input.dimensions.map((_, d) => d)].map((d): PeriodTable => {
       const rows = new Map<string, { value: unknown; values: Record<string, number | null>; count: number }>();
-      for (const margin of margins(cells, d, metrics)) {
+      for (const margin of margins(cells, d, metrics, d !== undefined && numeric[d] === true)) {
         // A ratio's subjects are the fewer of its parts' (as its hidden count, LEAST of the inputs').
         const countedParts = parts?.filter((p) => cells.some((c) => p in c.counts)) ?? [];
         const count = parts
@@ -263,9 +264,9 @@ export async function explainMetricChange(
     base: perRange.length === 2 ? (perRange[1] as PeriodTable) : meanTable(perRange.slice(1), metrics),
   });
   const read = metrics.map((m) => semantic.index.metrics.get(m) as Metric).slice(parts ? 1 : 0);
-  const byCells =
-    (how.byCells ?? true) && (method === 'ADDITIVE' || method === 'RATIO') && cellsAddUp(semantic.index, semantic.subject, read, input.dimensions);
-  const cellTables = byCells ? await cellPeriodTables(semantic, db, access, input, ranges, metrics, metric.name, parts) : undefined;
+  const cellsFit =
+    (how.byCells ?? true) && (method === 'ADDITIVE' || method === 'RATIO') ? cellsAddUp(semantic.index, semantic.subject, read, input.dimensions) : undefined;
+  const cellTables = cellsFit ? await cellPeriodTables(semantic, db, access, input, ranges, metrics, metric.name, parts, cellsFit.numeric) : undefined;
   const tables =
     cellTables?.map(combine) ??
     (await (async () => {

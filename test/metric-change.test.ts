@@ -208,29 +208,29 @@ await describeEachEngine('explainMetricChange on %s', (engine) => {
       return { cells, perDimension, cellQueries, perDimensionQueries: queries };
     };
     const dimensions = ['customer.channel', 'customer.risk_level', 'customer.age_band', 'customer.city_tier', 'customer.gender'];
-    for (const access of [OPEN, { clearance: 'internal', minSubjects: 40 } as QueryAccess]) {
+    const analyst: QueryAccess = { clearance: 'internal', minSubjects: 40 };
+    for (const access of [OPEN, analyst]) {
       const ratio = await bothWays({ metric: 'purchase_conversion_rate', dimensions }, access);
       expect(ratio.cells).toEqual(ratio.perDimension);
       expect([ratio.cellQueries, ratio.perDimensionQueries]).toEqual([2, 12]);
-      const forecast = await bothWays(
-        {
-          metric: 'active_customers',
-          base: undefined,
-          forecast: { periods: 2 },
-          dimensions: ['customer.risk_level', 'customer.gender'],
-          where: { kind: 'compare', dimension: 'customer.channel', op: 'IN', values: [...INCIDENT.channels] },
-        },
-        access,
-      );
-      expect(forecast.cells).toEqual(forecast.perDimension);
-      expect([forecast.cellQueries, forecast.perDimensionQueries]).toEqual([3, 9]);
+      if (access === analyst) expect(ratio.cells.contributions.some((c) => c.suppressed)).toBe(true);
     }
-    const suppressed = await bothWays({ metric: 'purchase_conversion_rate', dimensions }, { clearance: 'internal', minSubjects: 40 });
-    expect(suppressed.cells.contributions.some((c) => c.suppressed)).toBe(true);
+    const forecast = await bothWays(
+      {
+        metric: 'active_customers',
+        base: undefined,
+        forecast: { periods: 2 },
+        dimensions: ['customer.risk_level', 'customer.gender'],
+        where: { kind: 'compare', dimension: 'customer.channel', op: 'IN', values: [...INCIDENT.channels] },
+      },
+      analyst,
+    );
+    expect(forecast.cells).toEqual(forecast.perDimension);
+    expect([forecast.cellQueries, forecast.perDimensionQueries]).toEqual([3, 9]);
     // A product's type is not the customer's: a customer's purchases fall in several, so the per-dimension queries answer.
     const products = await bothWays({ metric: 'purchasers', dimensions: ['customer.channel', 'product.product_type'] }, OPEN);
     expect([products.cellQueries, products.perDimensionQueries]).toEqual([6, 6]);
-  });
+  }, 600_000);
 
   it('refuses bad input with coded errors', async () => {
     const codeOf = async (input: Parameters<typeof explain>[0]) => {

@@ -4,7 +4,7 @@ import { locateDimension } from '../catalog/locate-dimension.ts';
 import { customGrainNames, parseDimensionRef } from '../catalog/dimension-ref.ts';
 
 /**
- * Whether an explanation's one-dimension tables (and its totals) are exact sums of one query
+ * When an explanation's one-dimension tables (and its totals) are exact sums of one query
  * grouped by all its dimensions at once, the finest cells, so that one statement per period
  * replaces one per dimension and period:
  *
@@ -16,25 +16,34 @@ import { customGrainNames, parseDimensionRef } from '../catalog/dimension-ref.ts
  *   subjects (a metric, or the hidden contributor count behind small-cell suppression)
  *   adds up over the cells like a count of rows.
  *
- * Joins are many-to-one, so a row falls in exactly one cell too.
+ * Joins are many-to-one, so a row falls in exactly one cell too. Gives, per dimension,
+ * whether its values are numbers (for their order).
  */
-export function cellsAddUp(index: CatalogIndex, subject: string | undefined, metrics: readonly Metric[], dimensions: readonly string[]): boolean {
+export function cellsAddUp(
+  index: CatalogIndex,
+  subject: string | undefined,
+  metrics: readonly Metric[],
+  dimensions: readonly string[],
+): { readonly numeric: readonly boolean[] } | undefined {
   const subjectModel = subject ? index.models.get(subject) : undefined;
-  if (!subjectModel || subjectModel.validity || subjectModel.primaryKey.length !== 1) return false;
+  if (!subjectModel || subjectModel.validity || subjectModel.primaryKey.length !== 1) return undefined;
   const [subjectKey] = subjectModel.primaryKey as [string];
   const custom = customGrainNames(index.catalog);
-  return metrics.every((metric) => {
+  const numeric = dimensions.map(() => false);
+  const exact = metrics.every((metric) => {
     if (metric.type !== 'SIMPLE' || metric.joinToTimeSpine) return false;
     const { model, measure } = index.measure(metric.measure);
     const key = keyColumn(model, subjectModel, subjectKey);
     if (key === undefined || measure.nonAdditive) return false;
     if (measure.aggregation !== 'count' && !(measure.aggregation === 'count_distinct' && measure.sql === key)) return false;
-    return dimensions.every((text) => {
+    return dimensions.every((text, d) => {
       const ref = parseDimensionRef(text, custom);
       if (ref.kind === 'metric_time') return false;
       const found = locateDimension(index, model, ref);
-      if (!found.ok || found.located.model.name !== subjectModel.name) return false;
+      // Time values would need their own order (and grains): those dimensions take the one-dimension queries.
+      if (!found.ok || found.located.model.name !== subjectModel.name || found.located.dimension.type === 'time') return false;
       const { steps } = found.located;
+      numeric[d] = found.located.dimension.type === 'number';
       if (model.name === subjectModel.name) return steps.length === 0;
       const [step] = steps;
       return (
@@ -47,6 +56,7 @@ export function cellsAddUp(index: CatalogIndex, subject: string | undefined, met
       );
     });
   });
+  return exact && metrics.length > 0 ? { numeric } : undefined;
 }
 
 /** The column of a model's rows holding the subject's key: the key itself on the subject model. */
@@ -76,7 +86,7 @@ export interface Margin {
  * The cells summed by one dimension (by its position), or all of them (`undefined`: one
  * row, the total), in the order a grouped query orders its values: ascending, nulls last.
  */
-export function margins(cells: readonly Cell[], dimension: number | undefined, metrics: readonly string[]): Margin[] {
+export function margins(cells: readonly Cell[], dimension: number | undefined, metrics: readonly string[], numeric = false): Margin[] {
   const byValue = new Map<string, Margin>();
   for (const cell of cells) {
     const value = dimension === undefined ? null : cell.values[dimension];
@@ -92,15 +102,18 @@ export function margins(cells: readonly Cell[], dimension: number | undefined, m
     }
     for (const [m, count] of Object.entries(cell.counts)) margin.counts[m] = (margin.counts[m] ?? 0) + count;
   }
-  return [...byValue.values()].sort((a, b) => compareValues(a.value, b.value));
+  return [...byValue.values()].sort((a, b) => compareValues(a.value, b.value, numeric));
 }
 
-/** PostgreSQL's ascending order with a binary collation: nulls last, numbers by value, text by code point. */
-function compareValues(a: unknown, b: unknown): number {
+/**
+ * PostgreSQL's ascending order with a binary collation: nulls last, numbers by value (a
+ * number dimension's `numeric` values arrive as text), text by code point.
+ */
+function compareValues(a: unknown, b: unknown, numeric: boolean): number {
   if (a === b) return 0;
   if (a === null || a === undefined) return 1;
   if (b === null || b === undefined) return -1;
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (numeric || (typeof a === 'number' && typeof b === 'number')) return Number(a) - Number(b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   const x = String(a);
   const y = String(b);
