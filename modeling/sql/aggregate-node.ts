@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Filter, Measure } from '../catalog/types.ts';
 import { aggregationSql } from './aggregation-sql.ts';
-import { groupByOrdinals, groupColumns, whereClause, type NodeScope } from './node-scope.ts';
+import { groupByOrdinals, groupColumns, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
 
 export interface AggregateColumn {
   readonly column: string;
@@ -79,8 +79,18 @@ function distinctPairsSql(
 ): RawBuilder<unknown> {
   const only = own.length === 1 ? own[0] : undefined;
   const rowsRead = only ? [only] : [];
-  const where = whereClause([...scope.timeRange, ...scope.filters, ...rowsRead]);
-  const pairs = sql`SELECT ${sql.join([...groupColumns(scope.groups), sql`${value} AS v`])} FROM ${scope.relation.from()} ${where} ${groupByOrdinals(scope.groups.length + 1)}`;
+  const pairsIn = (timeRange: readonly RawBuilder<unknown>[]) =>
+    sql`SELECT ${sql.join([...groupColumns(scope.groups), sql`${value} AS v`])} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
+  // Grouped by periods of a bounded range: the pairs of each period apart (every group lies
+  // within one period), so each hash holds one period's pairs and need not spill to disk.
+  const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
+  const pairs =
+    periods.length > 1
+      ? sql.join(
+          periods.map((p) => pairsIn(rangeConditions(scope.time, p))),
+          sql` UNION ALL `,
+        )
+      : pairsIn(scope.timeRange);
   const outer = [...scope.groups.map((_, i) => sql.id(`g${i}`)), ...columns.map((c) => sql`COUNT(v) AS ${sql.id(c.column)}`)];
   return sql`SELECT ${sql.join(outer)} FROM (${pairs}) AS pairs ${groupByOrdinals(scope.groups.length)}`;
 }

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { POSTGRES_DIALECT, type SqlDialect } from './dialect.ts';
 import type { ConversionMetric, Measure } from '../catalog/types.ts';
 import { aggregationSql } from './aggregation-sql.ts';
-import { groupByOrdinals, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
+import { groupByOrdinals, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
 import { boundFor, interval } from './time.ts';
 import type { Relation } from './relation.ts';
 
@@ -196,13 +196,20 @@ function anchoredConversionSql(
     // The anchors once, then those with a conversion as a semi-join the planner may hash
     // (one pass over the conversions in reach) instead of an index probe per anchor; the
     // conversions are bounded on their raw time by the range plus the window, so partitions prune.
-    const reach = conversionReach(metric, conversion, scope.range);
-    const bounded = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
-      FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...reach])}`;
     const groupsOf = scope.groups.map((_, i) => sql`${sql.ref(`b.g${i}`)} AS ${sql.id(`g${i}`)}`);
+    const converted = (range: { from?: string; to?: string }, anchorsIn: readonly RawBuilder<unknown>[]) => {
+      const bounded = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
+        FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...conversionReach(metric, conversion, range)])}`;
+      return sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`TRUE AS hit`])} FROM anchors AS b
+        WHERE ${sql.join([...anchorsIn, sql`EXISTS (SELECT 1 FROM (${bounded}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`], sql` AND `)}`;
+    };
+    // Over several months, the anchors of each month are tested apart, each against the
+    // conversions within its own reach: each hash holds a month's conversions, in memory.
+    const months = periodsOf(scope.range, scope.periodGrain ?? 'MONTH');
+    const anchorTime = { ...scope.time, expr: sql.ref('b.t') };
+    const tests = months.length > 1 ? months.map((m) => converted(m, rangeConditions(anchorTime, m))) : [converted(scope.range, [])];
     const hits = sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM anchors AS b
-      UNION ALL SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`TRUE AS hit`])} FROM anchors AS b
-      WHERE EXISTS (SELECT 1 FROM (${bounded}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`;
+      UNION ALL ${sql.join(tests, sql` UNION ALL `)}`;
     const valueOf = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('h.e') : sql`1`);
     const select = [
       ...scope.groups.map((_, i) => sql.id(`g${i}`)),

@@ -1,6 +1,7 @@
 import type { RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import type { Dimension, Filter, Model } from '../catalog/types.ts';
+import type { Dimension, Filter, Grain, Model } from '../catalog/types.ts';
+import { GRAINS } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { ResolvedGroupBy } from '../query/resolve-query.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
@@ -29,6 +30,11 @@ export interface NodeScope {
   /** `time >= from AND time < to` for the (widened) query time range, when one is given. */
   readonly timeRange: readonly RawBuilder<unknown>[];
   readonly range: { from?: string; to?: string };
+  /**
+   * The coarsest plain calendar grain (DAY and coarser) that `metric_time` is grouped by, cut
+   * on this scope's time: every group lies within one period of it.
+   */
+  readonly periodGrain?: Grain;
   /** Compiles another filter against this scope (e.g. for a subset of rows). */
   readonly compileFilter: (filter: Filter) => RawBuilder<unknown>;
   /** A referenced column of this scope (for conversion entities and constant properties). */
@@ -129,7 +135,25 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
   const filters = [...input.filters, ...rowScope].map(compileFilter);
   const range = widenedRange(query);
   const timeRange = rangeConditions(time, range);
-  return { relation, model, time, groups, isPeriod, periodGroups, filters, timeRange, range, compileFilter, column };
+  const calendar = query.groupBy
+    .filter((g) => g.metricTime && g.grain && !g.datePart && !g.customGrain && GRAINS.indexOf(g.grain) >= GRAINS.indexOf('DAY'))
+    .map((g) => g.grain as Grain)
+    .sort((a, b) => GRAINS.indexOf(b) - GRAINS.indexOf(a));
+  const periodGrain = input.timeOverride ? undefined : calendar[0];
+  return {
+    relation,
+    model,
+    time,
+    groups,
+    isPeriod,
+    periodGroups,
+    filters,
+    timeRange,
+    range,
+    ...(periodGrain ? { periodGrain } : {}),
+    compileFilter,
+    column,
+  };
 }
 
 /** Whether every dimension a filter compares can be reached from the model (a row scope applies only there). */
@@ -144,5 +168,5 @@ function reachesAll(index: CatalogIndex, model: Model, filter: Filter, custom: R
 export { localTime };
 export type { CustomGrainLookup, MetricSubquery } from './scope-joins.ts';
 export { relationGrainLookup } from './scope-joins.ts';
-export { grainedTime, metricTimeGrain, metricTimeGrains, rangeConditions, widenedRange } from './time-columns.ts';
+export { grainedTime, metricTimeGrain, metricTimeGrains, periodsOf, rangeConditions, widenedRange } from './time-columns.ts';
 export { groupByOrdinals, groupColumns, whereClause } from './sql-helpers.ts';

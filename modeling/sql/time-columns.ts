@@ -5,7 +5,7 @@ import { GRAINS } from '../catalog/types.ts';
 import type { GrainChoice } from '../catalog/dimension-ref.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
 import type { CustomGrainLookup } from './scope-joins.ts';
-import { boundFor, customGrainSpine, customGrainValue, localTime, truncate, widenToGrain, type TimeColumn } from './time.ts';
+import { boundFor, customGrainSpine, customGrainValue, localTime, nextPeriodStart, periodStart, truncate, widenToGrain, type TimeColumn } from './time.ts';
 
 /** The coarsest grain metric_time is grouped by. */
 export function metricTimeGrain(query: PlanQuery): Grain | undefined {
@@ -46,4 +46,19 @@ export function grainedTime(
 /** `time >= from AND time < to`, as far as the range is given. */
 export function rangeConditions(time: TimeColumn, range: { from?: string; to?: string }): RawBuilder<unknown>[] {
   return [...(range.from ? [sql`${time.expr} >= ${boundFor(time, range.from)}`] : []), ...(range.to ? [sql`${time.expr} < ${boundFor(time, range.to)}`] : [])];
+}
+
+/** Most periods a statement is split into (ten years of months, two of weeks). */
+const MAX_SPLIT_PERIODS = 120;
+
+/** The periods of `grain` covering a range of whole periods (dates); none when unbounded or too many. */
+export function periodsOf(range: { from?: string; to?: string }, grain: Grain): { from: string; to: string }[] {
+  const { from, to } = range;
+  if (!from || !to || from.length !== 10 || to.length !== 10 || periodStart(from, grain) !== from) return [];
+  const periods: { from: string; to: string }[] = [];
+  for (let start = from; start < to; start = nextPeriodStart(start, grain)) {
+    if (periods.length >= MAX_SPLIT_PERIODS) return [];
+    periods.push({ from: start, to: nextPeriodStart(start, grain) < to ? nextPeriodStart(start, grain) : to });
+  }
+  return periods;
 }
