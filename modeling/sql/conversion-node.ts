@@ -159,8 +159,9 @@ export interface AnchorPlan {
 /**
  * Conversions of anchors found by `GROUP BY entity` (`MIN(time)`) over the base events,
  * filtered as usual, before any dimension is joined: the anchors then take the base table's
- * place in the joins that give the group-bys, and each is tested for a conversion with a
- * correlated `EXISTS` that an index on (entity, time) answers. Same result as the ranked
+ * place in the joins that give the group-bys, and each is tested for a conversion with an
+ * `EXISTS` semi-join (PostgreSQL hashes the conversions in reach, or probes an index on
+ * (entity, time) when few anchors make that cheaper). Same result as the ranked
  * form: anchors are one per entity within an output group, so a distinct count of the
  * entity is a plain count.
  */
