@@ -137,13 +137,15 @@ export interface PriorBase {
 /**
  * HAVING conditions of a first-ever anchor group read from `from` on: no base event of the
  * same entity before `from` (a NULL entity groups its NULL rows, probed apart so the
- * equality stays an index condition).
+ * equality stays an index or hash condition).
  */
 function priorConditions(entity: RawBuilder<unknown>, prior: PriorBase, from: string): RawBuilder<unknown>[] {
   const before = rangeConditions(prior.scope.time, { to: from });
   const earlier = (match: RawBuilder<unknown>) =>
     sql`NOT EXISTS (SELECT 1 FROM ${prior.scope.relation.from()} ${whereClause([match, ...before, ...prior.scope.filters])})`;
-  return [earlier(sql`${prior.entity} = ${entity}`), sql`(${entity} IS NOT NULL OR ${earlier(sql`${prior.entity} IS NULL`)})`];
+  // MIN(entity) keeps the NULL test in HAVING (per group, not per row pushed down), so the
+  // probe for earlier NULL rows runs only for a NULL group.
+  return [earlier(sql`${prior.entity} = ${entity}`), sql`(MIN(${entity}) IS NOT NULL OR ${earlier(sql`${prior.entity} IS NULL`)})`];
 }
 
 /** How a base group-by relates to an anchor: fixed by its entity, a plain grain of its time, or another period of it. */
