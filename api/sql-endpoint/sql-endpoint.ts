@@ -88,7 +88,16 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
           if (!state.hasStarted) {
             if (message.length === 16 && message.readInt32BE(4) === CANCEL_REQUEST_CODE) {
               const target = live.get(message.readInt32BE(8));
-              if (target && target.secret === message.readInt32BE(12)) target.session?.cancel();
+              // As PostgreSQL: the requester hears nothing back, whatever the key matched.
+              if (target && target.secret === message.readInt32BE(12))
+                void target.session
+                  ?.cancel()
+                  .catch((error: unknown) =>
+                    services.logger.warn(
+                      { sqlSession: message.readInt32BE(8), err: error instanceof Error ? error.message : String(error) },
+                      'sql cancel failed',
+                    ),
+                  );
               socket.end();
               return true;
             }

@@ -14,6 +14,7 @@ import type { RateLimiter } from '../rate-limiter.ts';
 import { callerKey, rateLimited } from '../request-limits.ts';
 import { encodeValue, parameterText, TYPE_INFO } from './sql-values.ts';
 import * as wire from './wire.ts';
+import { createCancelScope, type CancelScope } from '../../store/cancel-scope.ts';
 
 /** What every SQL session of a server shares. */
 export interface SqlServices {
@@ -116,7 +117,8 @@ export function createSqlSession(
   const portals = new Map<string, Portal>();
   let skipping = false;
   let inTransaction = false;
-  let cancelled = false;
+  /** The metric statement running now: its cancel scope, and how to answer the client before its work ends. */
+  let running: { readonly scope: CancelScope; readonly abandon: (error: Error) => void } | undefined;
   const { principal, send } = connection;
   const caller = callerKey(principal, connection.address);
   const access = queryAccess(principal, services.subject, services.privacyK);
@@ -146,10 +148,20 @@ export function createSqlSession(
     const description = describe ? rowDescriptionOf(translated.columns, resultFormats) : undefined;
     if (translated.empty) return { description, rows: [], tag: 'SELECT 0' };
     let outcome: string | undefined;
+    const scope = createCancelScope();
+    let abandon!: (error: Error) => void;
+    const abandoned = new Promise<never>((_resolve, reject) => (abandon = reject));
+    running = { scope, abandon };
     try {
       admit('analytics');
-      const result = await services.analytics.run((db) => layer.query(db, translated.query, access));
-      if (cancelled) throw new SqlInterfaceError('57014', 'canceling statement due to user request');
+      const work = services.analytics.run((db) => scope.run(() => layer.query(db, translated.query, access)));
+      let result: Awaited<typeof work>;
+      try {
+        result = await Promise.race([work, abandoned]);
+      } catch (error) {
+        throw canceledOrTimedOut(error, scope.cancelled);
+      }
+      if (scope.cancelled) throw new SqlInterfaceError('57014', 'canceling statement due to user request');
       const rows = result.rows.map((row) =>
         wire.dataRow(translated.columns.map((c, i) => encodeValue(valueOf(row, c, result.columns), c.type, formatAt(resultFormats, i)))),
       );
@@ -160,7 +172,12 @@ export function createSqlSession(
       );
       return { description, rows, tag: `SELECT ${rows.length}` };
     } finally {
-      if (outcome === undefined) audit({ kind: 'metric', table: translated.table, metrics: translated.query.metrics, failed: true }, startedAt);
+      running = undefined;
+      if (outcome === undefined)
+        audit(
+          { kind: 'metric', table: translated.table, metrics: translated.query.metrics, failed: true, ...(scope.cancelled ? { cancelled: true } : {}) },
+          startedAt,
+        );
     }
   };
 
@@ -215,7 +232,6 @@ export function createSqlSession(
       const { statements: parsed } = await prepare(text);
       if (parsed.length === 0) send(wire.emptyQueryResponse());
       for (const statement of parsed) {
-        cancelled = false;
         const answer =
           statement.kind === 'metric'
             ? await runMetric(statement.select, [], [], true)
@@ -269,7 +285,6 @@ export function createSqlSession(
   const answerOf = async (portal: Portal): Promise<Answer> => {
     if (portal.answer) return portal.answer;
     const { statement, paramTypes } = portal.prepared;
-    cancelled = false;
     let answer: Answer;
     if (!statement) answer = { description: undefined, rows: [], tag: '', empty: true };
     else if (statement.kind === 'session') answer = runSession(statement);
@@ -377,11 +392,32 @@ export function createSqlSession(
         fail(error);
       }
     },
-    /** A cancel request for this session: the running statement answers 57014 when it returns. */
-    cancel() {
-      cancelled = true;
+    /**
+     * A cancel request for this session: the metric statement running now is cancelled in the
+     * database (store/cancel-scope.ts) and answers 57014 once the database has stopped it; when
+     * it is still waiting for an analytics slot, or runs where it cannot be stopped (PGlite),
+     * it answers 57014 at once. Without a metric statement running, nothing happens (as in
+     * PostgreSQL; catalog queries are bounded by their own time limit).
+     */
+    async cancel(): Promise<void> {
+      const current = running;
+      if (!current) return;
+      const outcome = await current.scope.cancel();
+      if (outcome !== 'stopping') current.abandon(new SqlInterfaceError('57014', 'canceling statement due to user request'));
     },
   };
+}
+
+/**
+ * A metric statement's failure as the client sees it: PostgreSQL's query_canceled (57014)
+ * says whether the client's cancel request or the statement time limit cut it off.
+ */
+function canceledOrTimedOut(error: unknown, cancelled: boolean): unknown {
+  if ((error as { code?: unknown } | null)?.code !== '57014' || error instanceof SqlInterfaceError) return error;
+  return new SqlInterfaceError(
+    '57014',
+    cancelled ? 'canceling statement due to user request' : 'canceling statement due to statement timeout (STRATA_STATEMENT_TIMEOUT_MS)',
+  );
 }
 
 function formatAt(formats: readonly number[], index: number): number {
