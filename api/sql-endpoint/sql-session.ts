@@ -10,6 +10,7 @@ import { semanticTables, type SqlTable } from '../../modeling/sql-interface/sema
 import { catalogDdl } from '../../modeling/sql-interface/catalog-ddl.ts';
 import { SqlInterfaceError } from '../../modeling/sql-interface/sql-error.ts';
 import type { CatalogMirror } from './catalog-mirror.ts';
+import type { SqlServerIdentity } from './server-identity.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import { callerKey, rateLimited } from '../request-limits.ts';
 import { encodeValue, parameterText, TYPE_INFO } from './sql-values.ts';
@@ -25,6 +26,7 @@ export interface SqlServices {
   /** The model whose rows are people (small cells count its keys; scopes are read from it). */
   readonly subject: string;
   readonly mirror: CatalogMirror;
+  readonly identity: SqlServerIdentity;
   readonly logger: Logger;
 }
 
@@ -217,6 +219,8 @@ export function createSqlSession(
   };
 
   const runSession = (statement: Extract<SqlStatement, { kind: 'session' }>): Answer => {
+    if (statement.show)
+      return { description: showDescription(statement.show), rows: [wire.dataRow([Buffer.from(services.identity.serverVersion)])], tag: 'SHOW' };
     if (statement.transaction === 'begin') inTransaction = true;
     if (statement.transaction === 'end') inTransaction = false;
     return { description: undefined, rows: [], tag: statement.tag };
@@ -330,6 +334,7 @@ export function createSqlSession(
       return;
     }
     send(wire.parameterDescription(prepared.paramTypes.map((oid) => (oid === 0 ? 25 : oid))));
+    if (statement?.kind === 'session' && statement.show) return send(showDescription(statement.show));
     if (statement?.kind !== 'metric') return send(wire.noData());
     const placeholders = prepared.paramTypes.map(() => '0');
     const translated: TranslatedSelect = translateSelect(statement.select, sqlCatalog(await services.semantic()).tables, placeholders);
@@ -418,6 +423,11 @@ function canceledOrTimedOut(error: unknown, cancelled: boolean): unknown {
     '57014',
     cancelled ? 'canceling statement due to user request' : 'canceling statement due to statement timeout (STRATA_STATEMENT_TIMEOUT_MS)',
   );
+}
+
+/** The RowDescription of `SHOW name`: one text column named after the setting. */
+function showDescription(name: string): Buffer {
+  return wire.rowDescription([{ name, typeOid: 25, typeSize: -1, format: 0 }]);
 }
 
 function formatAt(formats: readonly number[], index: number): number {
