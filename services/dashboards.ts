@@ -222,6 +222,11 @@ export async function saveDashboardDraft(context: DashboardCurationContext, spec
   if (context.domain.dashboards?.some((d) => d.key === spec.key))
     throw new StrataError('CONFLICT', `dashboard ${quoteInput(spec.key)} is defined as code; choose another key`);
   if (spec.description) checkDefinitionText('description', spec.description);
+  if (spec.descriptionZh) checkDefinitionText('description', spec.descriptionZh, 'descriptionZh');
+  for (const tile of spec.tiles) {
+    if (tile.description) checkDefinitionText('description', tile.description, `tiles.${tile.key}.description`);
+    if (tile.descriptionZh) checkDefinitionText('description', tile.descriptionZh, `tiles.${tile.key}.descriptionZh`);
+  }
   return storedView(await review.save(reviewContext(context), spec.key, spec, expectedVersion), false) as DashboardView;
 }
 

@@ -45,8 +45,8 @@ export const MONITORING_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Rec
   ChangeExplanation: internal('members', 'explanatoryPower', 'surprise'),
   ChangeMember: internal('dimension', 'value'),
   MixRateEffect: internal('dimension', 'value', 'mixEffect', 'rateEffect', 'suppressed'),
-  Dashboard: internal('key', 'title', 'titleEn', 'description', 'tiles', 'source', 'status', 'version', 'updatedBy'),
-  DashboardTile: internal('key', 'title', 'titleEn', 'kind', 'visualization', 'query', 'description'),
+  Dashboard: internal('key', 'title', 'titleEn', 'description', 'descriptionZh', 'tiles', 'source', 'status', 'version', 'updatedBy'),
+  DashboardTile: internal('key', 'title', 'titleEn', 'kind', 'visualization', 'query', 'description', 'descriptionZh'),
   DashboardHistoryEntry: internal('version', 'status', 'actor', 'action', 'at', 'diff', 'reason'),
   Monitor: internal(
     'key',

@@ -604,7 +604,7 @@ export type ConsoleMetricsQuery = { metrics: { rows: Array<{ readonly [column: s
 export type ConsoleDashboardsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleDashboardsQuery = { dashboards: Array<{ key: string, title: string, titleEn: string, description: string, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null }> }> };
+export type ConsoleDashboardsQuery = { dashboards: Array<{ key: string, title: string, titleEn: string, description: string, descriptionZh: string | null, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null, descriptionZh: string | null }> }> };
 
 export type ConsoleDashboardQueryVariables = Exact<{
   key: string;
@@ -612,7 +612,7 @@ export type ConsoleDashboardQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleDashboardQuery = { dashboard: { key: string, title: string, titleEn: string, description: string, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null }> } | null };
+export type ConsoleDashboardQuery = { dashboard: { key: string, title: string, titleEn: string, description: string, descriptionZh: string | null, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null, descriptionZh: string | null }> } | null };
 
 export type ConsoleFunnelQueryVariables = Exact<{
   input: FunnelInput;
@@ -679,6 +679,11 @@ export type ConsoleMonitorHistoryQueryVariables = Exact<{
 
 
 export type ConsoleMonitorHistoryQuery = { monitorHistory: Array<{ version: number, status: string, actor: string, action: string, at: string, diff: unknown, reason: string | null }> };
+
+export type ConsoleFunnelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleFunnelsQuery = { funnels: Array<{ key: string, title: string, description: string, owner: string, status: string, windowHours: number, steps: Array<{ event: string, label: string | null, where: unknown }> }> };
 
 export type ConsoleViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1161,6 +1166,7 @@ query ConsoleDashboards {
     title
     titleEn
     description
+    descriptionZh
     tiles {
       key
       title
@@ -1169,6 +1175,7 @@ query ConsoleDashboards {
       visualization
       query
       description
+      descriptionZh
     }
   }
 }
@@ -1181,6 +1188,7 @@ query ConsoleDashboard($key: String!, $timeRange: DashboardRangeInput) {
     title
     titleEn
     description
+    descriptionZh
     tiles {
       key
       title
@@ -1189,6 +1197,7 @@ query ConsoleDashboard($key: String!, $timeRange: DashboardRangeInput) {
       visualization
       query
       description
+      descriptionZh
     }
   }
 }
@@ -1419,6 +1428,24 @@ query ConsoleMonitorHistory($key: String!) {
     at
     diff
     reason
+  }
+}
+`);
+
+export const ConsoleFunnelsDocument = new TypedDocumentString<ConsoleFunnelsQuery, ConsoleFunnelsQueryVariables>(`
+query ConsoleFunnels {
+  funnels {
+    key
+    title
+    description
+    owner
+    status
+    windowHours
+    steps {
+      event
+      label
+      where
+    }
   }
 }
 `);

@@ -15,6 +15,7 @@ import {
   type FunnelInput,
   type MetricQueryInput,
 } from '../generated/strata-console.ts';
+import { definitionHref } from '../definition-view.tsx';
 import { useFormats } from '../locale.ts';
 import { hrefOf, useRoute } from '../route.ts';
 import { metricFormat, useSession } from '../session.tsx';
@@ -180,6 +181,8 @@ function FunnelTile({ title, input, visualization, testId }: { title: string; in
   const { tr } = formats;
   const loaded = useLoad(async () => ({ answer: (await gql(ConsoleFunnelDocument, { input })).funnel, at: new Date() }), JSON.stringify(input));
   const first = loaded.data?.answer.groups[0];
+  // Every number of the tile links to the funnel's governed definition and the input that produced it.
+  const definitionOf = definitionHref(`funnel:${input.funnel ?? ''}`, 'funnel', input);
   const option = useMemo(
     () =>
       first && visualization === 'funnel'
@@ -207,7 +210,9 @@ function FunnelTile({ title, input, visualization, testId }: { title: string; in
     <article className={visualization === 'table' ? 'tile wide' : 'tile'} data-testid={testId} aria-label={title}>
       <header className="tile-head">
         <h3>{title}</h3>
-        <span className="small muted">{input.funnel ?? ''}</span>
+        <a className="small" href={definitionOf} data-testid={`${testId}-definition`} title={tr('漏斗定义与计划', 'The funnel’s definition and plan')}>
+          {input.funnel ?? tr('临时步骤', 'ad hoc steps')}
+        </a>
       </header>
       <Loading when={loaded.loading} />
       <ErrorNote error={loaded.error} />
@@ -243,11 +248,21 @@ function FunnelTile({ title, input, visualization, testId }: { title: string; in
                           {step.customers === null ? (
                             <span className="suppressed">{tr('已隐藏 (<k)', 'suppressed (<k)')}</span>
                           ) : (
-                            formats.number(step.customers)
+                            <a className="number" href={definitionOf} data-testid={`${testId}-step-${step.index}`}>
+                              {formats.number(step.customers)}
+                            </a>
                           )}
                         </td>
-                        <td className="num">{formats.percent(step.conversionFromPrevious)}</td>
-                        <td className="num">{formats.percent(step.conversionFromFirst)}</td>
+                        <td className="num">
+                          <a className="number" href={definitionOf}>
+                            {formats.percent(step.conversionFromPrevious)}
+                          </a>
+                        </td>
+                        <td className="num">
+                          <a className="number" href={definitionOf}>
+                            {formats.percent(step.conversionFromFirst)}
+                          </a>
+                        </td>
                       </tr>
                     )),
                   )}
@@ -403,7 +418,9 @@ export default function Cockpit() {
       <ErrorNote error={dashboards.error ?? override.error} />
       {dashboard ? (
         <>
-          <p className="muted">{dashboard.description}</p>
+          <p className="muted" data-testid="dashboard-description">
+            {locale === 'zh-CN' ? (dashboard.descriptionZh ?? dashboard.description) : dashboard.description}
+          </p>
           <div className="tiles" data-testid={`dashboard-${dashboard.key}`}>
             {dashboard.tiles.map((tile, i) => (
               <DashboardTileView key={`${dashboard.key}-${tile.key}`} tile={tile} filters={filters} index={i} />
