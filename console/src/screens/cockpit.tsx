@@ -159,6 +159,46 @@ export function GoalsTile({ testId, keys }: { testId: string; keys?: readonly st
                 <progress max={1} value={Math.min(goal.progress ?? 0, 1)} aria-label={`${goal.key} ${tr('进度', 'progress')}`} />
                 <span data-testid={`goal-${goal.key}-progress`}>{formats.percent(goal.progress)}</span>
               </div>
+              {goal.description ? <div className="muted small">{goal.description}</div> : null}
+              {goal.children.length > 0 ? (
+                <table className="goal-children" data-testid={`goal-${goal.key}-children`}>
+                  <caption className="sr-only">{`${goal.key}: ${tr('子目标贡献', 'contribution of child goals')}`}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">{tr('子目标', 'Child goal')}</th>
+                      <th scope="col" className="num">
+                        {tr('实际', 'Actual')}
+                      </th>
+                      <th scope="col" className="num">
+                        {tr('贡献', 'Contribution')}
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {goal.children.map((child) => {
+                      const period = loaded.data?.find((g) => g.key === child.key)?.period;
+                      return (
+                        <tr key={child.key} data-testid={`goal-${goal.key}-child-${child.key}`}>
+                          <td>{child.key}</td>
+                          <td className="num">
+                            <MetricValue
+                              metric={child.metric}
+                              value={child.actual}
+                              query={period ? { metrics: [child.metric], timeRange: { from: period.from, to: period.to } } : { metrics: [child.metric] }}
+                            />
+                          </td>
+                          <td className="num">
+                            <span className="share-bar" style={{ width: `${Math.round(Math.min(Math.max(child.contribution ?? 0, 0), 1) * 60)}px` }} />{' '}
+                            <span data-testid={`goal-${goal.key}-child-${child.key}-contribution`} data-value={child.contribution ?? ''}>
+                              {formats.percent(child.contribution)}
+                            </span>
+                          </td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              ) : null}
             </li>
           );
         })}
