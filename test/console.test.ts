@@ -388,17 +388,17 @@ await describeEachEngine('the web console on %s', (engine) => {
       r: { tag: 'dormant_90d', op: 'EQ', values: ['false'] },
     });
     await expect.poll(() => text(form.getByTestId('preview-customers')), { timeout: 30_000 }).toBe(new Intl.NumberFormat('en').format(tagPreview.customers));
+    await form.scrollIntoViewIfNeeded();
     await screenshot(page, 'stewards-edit-draft');
     await form.getByTestId('save-tag').click();
     await expect.poll(() => text(page.locator('[data-testid=tag-detail-e2e_edit_flag] h3'))).toMatch(/v2/);
     await page.click('[data-testid=submit-tag]');
     await expect.poll(() => text(page.locator('[data-testid=tag-detail-e2e_edit_flag] .badge').first())).toBe('IN_REVIEW');
     const { catalog: after } = await as('steward')('{ catalog { tags { key status version definition } } }');
-    expect(after.tags.find((t: { key: string }) => t.key === 'e2e_edit_flag')).toMatchObject({
-      status: 'IN_REVIEW',
-      version: 2,
-      definition: { rule: { tag: 'dormant_90d', op: 'EQ', values: ['false'] } },
-    });
+    const edited = after.tags.find((t: { key: string }) => t.key === 'e2e_edit_flag');
+    expect(edited).toMatchObject({ status: 'IN_REVIEW', version: 2 });
+    // The builder keeps its leaf in an and-group: the same condition.
+    expect(edited.definition.rule).toEqual({ and: [{ tag: 'dormant_90d', op: 'EQ', values: ['false'] }] });
     await clean(watched, 'stewards edit draft');
   });
 
@@ -445,6 +445,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     await open(second.page, 'workbench');
     const pending = second.page.getByTestId('monitor-review-e2e_purchase_floor');
     await pending.locator('text=A new monitor: no version was published yet.').waitFor();
+    await pending.scrollIntoViewIfNeeded();
     await screenshot(second.page, 'monitors-review');
     await pending.getByTestId('approve-monitor-e2e_purchase_floor').click();
     await expect
@@ -503,27 +504,35 @@ await describeEachEngine('the web console on %s', (engine) => {
     await clean(watched, 'comparison definition');
 
     // A tree node's numbers: the feature it splits on, the tree's input and the node.
+    // A purchase in 90 days, explained by dormancy (a tag) and dimensions, as in the insight test.
     await open(page, 'audiences');
     const tree = page.locator('section[aria-label="Attribution tree"]');
-    await tree.locator('select[aria-label=Member]').first().selectOption('dormant_90d');
+    await tree.locator('select[aria-label="Condition kind"]').first().selectOption('aggregate');
+    await tree.locator('select[aria-label=Member]').first().selectOption('transaction.purchase_amount');
+    await tree.locator('label:has-text("days") input').first().fill('90');
+    await tree.locator('select[aria-label=Operator]').first().selectOption('GT');
+    await tree.locator('input[aria-label="Values (comma-separated)"]').first().fill('0');
+    const treeFeatures = ['customer.channel', 'customer.tag.dormant_90d', 'customer.risk_level'];
+    for (const feature of treeFeatures.slice(1)) await tree.locator(`label:has-text("${feature}") input`).first().check();
     await tree.getByTestId('run-tree').click();
     await page.waitForSelector('[data-testid=attribution-tree] li');
     const { attributionTree } = await as('analyst')('query($i: AttributionTreeInput!) { attributionTree(input: $i) { nodes { id feature rule } } }', {
       i: {
         population: { all: true },
-        goal: { tag: 'dormant_90d', op: 'EQ', values: ['true'] },
-        features: ['customer.channel'],
+        goal: { aggregate: { measure: 'transaction.purchase_amount', window: { days: 90 } }, op: 'GT', values: ['0'] },
+        features: treeFeatures,
         maxDepth: 3,
         minNodeCustomers: 100,
       },
     });
-    const split = attributionTree.nodes.find((n: { feature: string | null }) => n.feature === 'customer.channel');
+    const split = attributionTree.nodes.find((n: { feature: string | null }) => n.feature !== null);
     expect(split, JSON.stringify(attributionTree.nodes)).toBeDefined();
     await page.getByTestId(`tree-node-${split.id}`).click();
-    await page.waitForSelector('[data-testid="definition-dimension-customer.channel"]');
+    const kind = split.feature.startsWith('customer.tag.') ? `tag-${split.feature.slice('customer.tag.'.length)}` : `dimension-${split.feature}`;
+    await page.waitForSelector(`[data-testid="definition-${kind}"]`);
     const treePlan = JSON.parse(await page.locator('[data-testid=definition-plan] textarea').inputValue());
     expect(treePlan.node).toEqual({ id: split.id, rule: split.rule });
-    expect(treePlan.input.features).toEqual(['customer.channel']);
+    expect(treePlan.input.features).toEqual(treeFeatures);
     await clean(watched, 'tree definition');
   });
 
