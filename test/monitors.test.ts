@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../store/database.ts';
 import { defineMonitor } from '../modeling/dsl/define-monitor.ts';
 import { monitorPeriod, runDueMonitors, MAX_DELIVERY_ATTEMPTS, type MonitorDeps } from '../services/monitors.ts';
 import { createSemanticLayer } from '../modeling/semantic-layer.ts';
+import { changeDefinition } from '../store/definition-store.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 
 /**
@@ -216,5 +217,24 @@ await describeEachEngine('monitors on %s', (engine) => {
     const { rows: given } = await sql<{ status: string; attempts: number }>`SELECT delivery_status AS status, delivery_attempts AS attempts
       FROM strata.monitor_evaluations WHERE monitor_key = 'dead_hook'`.execute(server.database.db);
     expect(given).toEqual([{ status: 'failed', attempts: MAX_DELIVERY_ATTEMPTS }]);
+  });
+
+  it('serves a monitor stored ACTIVE before review was required as published; a change to it is a draft while it keeps running', async () => {
+    const legacy = { ...floorInput, key: 'legacy_active', title: 'Saved before review', condition: { kind: 'THRESHOLD' as const, above: 1 } };
+    await changeDefinition(server.database.db, {
+      kind: 'monitor',
+      key: 'legacy_active',
+      expectedVersion: null,
+      actor: 'm-operator',
+      action: 'create',
+      apply: () => ({ status: 'ACTIVE', body: { spec: legacy }, bumpVersion: true }),
+    });
+    expect(await monitorKeys('analyst')).toContainEqual({ key: 'legacy_active', status: 'PUBLISHED', version: 1 });
+    await as('operator')('mutation($i: MonitorInput!) { saveMonitor(input: $i, expectedVersion: 1) { status } }', {
+      i: { ...floorInput, key: 'legacy_active', title: 'Changed after review was required' },
+    });
+    const served = (await as('analyst')('{ monitors { key title version } }')).monitors.find((m: { key: string }) => m.key === 'legacy_active');
+    expect(served).toEqual({ key: 'legacy_active', title: 'Saved before review', version: 1 });
+    expect(await monitorKeys('operator', true)).toContainEqual({ key: 'legacy_active', status: 'DRAFT', version: 2 });
   });
 });
