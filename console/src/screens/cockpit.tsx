@@ -127,6 +127,20 @@ function TileTable({
 }
 
 /** The goals (目标管理) with progress: one `goals` request; each actual opens its metric over the goal's period. */
+/** Goals in tree order: each goal (by key) followed by the goals under it, depth first; a goal whose parent is not listed is a root. */
+function treeOrder<G extends { key: string; parent?: string | null }>(goals: readonly G[]): G[] {
+  const keys = new Set(goals.map((g) => g.key));
+  const out: G[] = [];
+  const visit = (parent: string | null) => {
+    for (const goal of goals.filter((g) => (g.parent && keys.has(g.parent) ? g.parent : null) === parent && !out.includes(g))) {
+      out.push(goal);
+      visit(goal.key);
+    }
+  };
+  visit(null);
+  return [...out, ...goals.filter((g) => !out.includes(g))];
+}
+
 export function GoalsTile({ testId, keys }: { testId: string; keys?: readonly string[] | undefined }) {
   const formats = useFormats();
   const metrics = useSession().catalog.metrics;
@@ -141,7 +155,7 @@ export function GoalsTile({ testId, keys }: { testId: string; keys?: readonly st
       <ErrorNote error={loaded.error} />
       {loaded.data?.length === 0 ? <p className="muted">{tr('尚无目标', 'No goals yet')}</p> : null}
       <ul className="goals">
-        {loaded.data?.map((goal) => {
+        {treeOrder(loaded.data ?? []).map((goal) => {
           const query: MetricQueryInput = { metrics: [goal.metric], timeRange: { from: goal.period.from, to: goal.period.to } };
           return (
             <li key={goal.key} data-testid={`goal-${goal.key}`}>
