@@ -58,7 +58,10 @@ export function periodsOf(range: { from?: string; to?: string }, grain: Grain): 
   const periods: { from: string; to: string }[] = [];
   for (let start = from; start < to; start = nextPeriodStart(start, grain)) {
     if (periods.length >= MAX_SPLIT_PERIODS) return [];
-    periods.push({ from: start, to: nextPeriodStart(start, grain) < to ? nextPeriodStart(start, grain) : to });
+    const next = nextPeriodStart(start, grain);
+    // The last period ends with the range (dates compare as text).
+    periods.push({ from: start, to: next });
+    if (next > to) periods[periods.length - 1] = { from: start, to };
   }
   return periods;
 }
