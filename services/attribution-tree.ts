@@ -9,6 +9,7 @@ import { resolveFeatures, valueRule, type FeatureBins, type InsightFeature } fro
 import { insightRelation, type CustomerGroup } from './insight-relation.ts';
 import { scopedKeysSql } from './scope-sql.ts';
 import type { TagRuntime } from './tag-runtime.ts';
+import { INSIGHT_SETTINGS, withAnalyticSettings } from './analytic-settings.ts';
 
 /** Significance a split must reach after its Bonferroni adjustment. */
 export const TREE_ALPHA = 0.05;
@@ -173,7 +174,7 @@ async function countLevel(
     SELECT node, GROUPING(${sql.join(columns)}) AS grouping, ${sql.join(columns)}, COUNT(*) AS customers, COUNT(*) FILTER (WHERE goal) AS conversions
     FROM (SELECT CASE ${sql.join(whens, sql` `)} END AS node, ${sql.join(columns)}, goal FROM base WHERE pop) AS b
     WHERE node IS NOT NULL GROUP BY GROUPING SETS (${sql.join(sets)})`;
-  const { rows } = await runtime.analytics.read((db) => statement.execute(db));
+  const { rows } = await runtime.analytics.read((db) => withAnalyticSettings(db, (trx) => statement.execute(trx), INSIGHT_SETTINGS));
   const all = (1 << features.length) - 1;
   const out = new Map<string, Entry>();
   frontier.forEach((node) => out.set(node.id, { total: { customers: 0, conversions: 0 }, features: features.map((_, i) => ({ feature: i, values: [] })) }));

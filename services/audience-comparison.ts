@@ -7,6 +7,7 @@ import type { TagRuntime } from './tag-runtime.ts';
 import { resolveFeatures, type FeatureBins, type InsightFeature } from './insight-features.ts';
 import { insightRelation } from './insight-relation.ts';
 import { resolveGroup, snapshotDate, withDecileBins, type AudienceRefInput } from './customer-groups.ts';
+import { INSIGHT_SETTINGS, withAnalyticSettings } from './analytic-settings.ts';
 
 export interface ComparisonValue {
   readonly feature: string;
@@ -81,7 +82,7 @@ export async function audienceComparison(runtime: TagRuntime, viewer: Viewer, in
     SELECT GROUPING(${sql.join(columns)}) AS grouping, ${sql.join(columns)},
       COUNT(*) FILTER (WHERE t) AS target, COUNT(*) FILTER (WHERE r) AS reference, COUNT(*) FILTER (WHERE r AND NOT t) AS rest
     FROM base WHERE t OR r GROUP BY GROUPING SETS (${sql.join(sets)})`;
-  const { rows } = await runtime.analytics.read((db) => statement.execute(db));
+  const { rows } = await runtime.analytics.read((db) => withAnalyticSettings(db, (trx) => statement.execute(trx), INSIGHT_SETTINGS));
   const all = (1 << features.length) - 1;
   const cells: Cell[] = [];
   let totals = { target: 0, reference: 0, rest: 0 };
