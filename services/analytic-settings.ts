@@ -51,4 +51,4 @@ export const INSIGHT_SETTINGS: AnalyticSettings = { workMem: '64MB', hashGroups:
  * Experiment results: the exposures deduplicated by customer are one hash table of every
  * exposed customer (about 100 MB at 1,000,000), which spills in batches at the default.
  */
-export const RESULTS_SETTINGS: AnalyticSettings = { workMem: '64MB' };
+export const RESULTS_SETTINGS: AnalyticSettings = {};

@@ -141,7 +141,7 @@ export async function readParts(db: Kysely<any>, key: string, span: ExposureSpan
     FROM totals t LEFT JOIN ${sql.id(`sums_${i}`)} s ON s.variant = t.variant`,
   );
   const { rows } = await sql<SumsRow & { part: number }>`
-    WITH ${exposuresSql(key, span)}, ${totalsSql()}, ${sql.join(parts.map((p) => p.ctes))}
+    WITH ${exposuresSql(key)}, ${totalsSql()}, ${sql.join(parts.map((p) => p.ctes))}
     ${sql.join(selects, sql` UNION ALL `)}`.execute(db);
   return parts.map((_, i) => toSums(rows.filter((r) => Number(r.part) === i)));
 }
