@@ -134,7 +134,7 @@ export async function metricPart(
  * The sums of every part (goal first, then the guardrails) in one statement: the
  * exposures are read and deduplicated once (`seen`, materialized) for all of them.
  */
-export async function readParts(db: Kysely<any>, key: string, span: ExposureSpan, parts: readonly SumsPart[]): Promise<ExperimentSums[]> {
+export async function readParts(db: Kysely<any>, key: string, parts: readonly SumsPart[]): Promise<ExperimentSums[]> {
   const selects = parts.map(
     (_, i) => sql`SELECT ${sql.lit(i)} AS part, t.variant, t.n, COALESCE(s.sum_y, 0) AS sum_y, COALESCE(s.sum_y2, 0) AS sum_y2, COALESCE(s.sum_x, 0) AS sum_x,
       COALESCE(s.sum_x2, 0) AS sum_x2, COALESCE(s.sum_xy, 0) AS sum_xy, COALESCE(s.positive, 0) AS positive

@@ -111,7 +111,7 @@ async function readSums(db: Kysely<any>, input: ExperimentInput, options: Result
       const metricOf = (part: number, metric: string) => metricPart(trx, options.semantic, options.subject, part, metric, goal.windowDays, span);
       const parts = [isEvent ? eventGoalPart(0, goal.event as string, goal.windowDays, span) : await metricOf(0, goal.metric as string)];
       for (const [i, g] of guardrailTests.entries()) parts.push(await metricOf(i + 1, g.metric));
-      return readParts(trx, input.key, span, parts);
+      return readParts(trx, input.key, parts);
     },
     RESULTS_SETTINGS,
   );
