@@ -122,7 +122,9 @@ class PostgresChangeFeed implements ChangeFeed {
     const sentAt = performance.now();
     this.#inFlightSentAt = sentAt;
     client
-      .query('SELECT 1')
+      // An empty statement: the server answers EmptyQueryResponse and ReadyForQuery, with the
+      // pending notifications ahead of it as for any statement, and plans and runs nothing.
+      .query('')
       .then(
         () => {
           const ok = this.#client === client && this.#live;
