@@ -59,6 +59,7 @@ import type { PersonalDataLog } from '../store/personal-data-log.ts';
 import { createDecisionService } from '../services/decisions.ts';
 import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts';
 import { createSqlEndpoint } from './sql-endpoint/sql-endpoint.ts';
+import { servedDatabaseName, sqlServerIdentity } from './sql-endpoint/server-identity.ts';
 import { readFileSync } from 'node:fs';
 import { requestScopedChanges } from './request-changes.ts';
 
@@ -128,7 +129,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'monitorIntervalMs'
     >
   > &
-  Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql' | 'sqlTls'>> & {
+  Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql' | 'sqlTls' | 'sqlDatabase'>> & {
     /** Where access-log lines go (default: the process logger, store/logger.ts). */
     readonly logger?: Logger;
     /** The CLI's credential on the server owning a PGlite folder (api/local-credential.ts); unset accepts none. */
@@ -309,6 +310,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     {
       tls: config.sqlTls ? { cert: readFileSync(config.sqlTls.certFile), key: readFileSync(config.sqlTls.keyFile) } : undefined,
       catalogTimeoutMs: SQL_CATALOG_TIMEOUT_MS,
+      identity: sqlServerIdentity(config.sqlDatabase ?? (await servedDatabaseName(database))),
       authenticate: (credential, address) => authenticator.authenticateCredential(credential, address),
     },
   );

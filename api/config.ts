@@ -45,6 +45,13 @@ const ConfigSchema = z
       }),
     STRATA_SQL_TLS_CERT: z.string().min(1).optional(),
     STRATA_SQL_TLS_KEY: z.string().min(1).optional(),
+    STRATA_SQL_DATABASE: z
+      .string()
+      .trim()
+      .min(1)
+      .max(63, 'must be at most 63 bytes (a PostgreSQL name)')
+      .regex(/^[^\0]+$/)
+      .optional(),
     DATABASE_URL: z.string().url().optional(),
     STRATA_READ_DATABASE_URL: z.string().url().optional(),
     STRATA_READ_MAX_LAG_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
@@ -232,6 +239,8 @@ export interface ServerConfig {
   readonly sqlPort: number | null;
   /** PEM files of the SQL endpoint's TLS key and certificate; unset: no TLS (connections from this machine only). */
   readonly sqlTls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** The database name the SQL endpoint reports (`current_database()`); unset: the served PostgreSQL database's name (`strata` on PGlite). */
+  readonly sqlDatabase: string | undefined;
   /** PostgreSQL connection string; unset means embedded PGlite. */
   readonly databaseUrl: string | undefined;
   /** A streaming replica of `databaseUrl` for reads that may lag (metric queries, previews, insight, profile reads). */
@@ -324,6 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     port: c.PORT,
     sqlPort: c.STRATA_SQL_PORT,
     sqlTls: c.STRATA_SQL_TLS_CERT && c.STRATA_SQL_TLS_KEY ? { certFile: c.STRATA_SQL_TLS_CERT, keyFile: c.STRATA_SQL_TLS_KEY } : undefined,
+    sqlDatabase: c.STRATA_SQL_DATABASE,
     databaseUrl: c.DATABASE_URL,
     readDatabaseUrl: c.STRATA_READ_DATABASE_URL,
     readMaxLagSeconds: c.STRATA_READ_MAX_LAG_SECONDS,

@@ -202,7 +202,14 @@ if (PART === 'all' || PART === 'concurrency' || PART === 'compare') {
   const load = await waitForQuietMachine();
   console.log(`\ndatabase: ${values.url ? url.replace(/^.*\//, '') : 'strata_bench_1m (1,000,000 customers)'}; load average ${load.join(' ')}`);
   const server = await startStrataServer({ DATABASE_URL: url, STRATA_RATE_ANALYTICS: 'off', STRATA_RATE_CATALOG: 'off', STRATA_ANALYTICS_QUEUE: '64' });
+  // Where the server's memory goes: the catalog mirror (one PGlite per server) starts on the first catalog query.
+  const memory = (when: string) => console.log(`server RSS ${when}: ${server.rssMb() ?? '?'} MB (peak so far ${server.peakRssMb() ?? '?'} MB)`);
   try {
+    memory('at start, before any SQL');
+    const first = await connectSql(server.sqlPort, key);
+    await first.query('SELECT current_database()');
+    await first.end();
+    memory('after the first catalog query (the mirror started)');
     if (PART !== 'concurrency') {
       console.log('\n3. the same metric query through SQL and GraphQL (admin key, no suppression)');
       await compare(server.url, server.sqlPort, key);
@@ -211,7 +218,7 @@ if (PART === 'all' || PART === 'concurrency' || PART === 'compare') {
       console.log(`\n2. latency at ${CONNECTIONS} concurrent SQL connections (one metric statement in four, the rest catalog queries)`);
       await concurrency(server.sqlPort, key);
     }
-    console.log(`server peak RSS: ${server.peakRssMb() ?? '?'} MB`);
+    memory('at the end');
   } finally {
     await server.stop();
   }

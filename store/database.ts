@@ -7,6 +7,7 @@ import { startPgliteWorker } from './pglite-worker-client.ts';
 import { createPgliteWorkerDialect } from './pglite-worker-dialect.ts';
 import { statementKind, traceStatement, tracedDialect } from './sql-tracing.ts';
 import { startReplicaMonitor, type ReplicaMonitor } from './replica.ts';
+import { cancellableDialect } from './cancel-scope.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -115,7 +116,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
   });
   const db = new Kysely<DatabaseSchema>({
-    dialect: tracedDialect(createPgliteWorkerDialect(client), { pool: 'pglite', sqlText: options.traceSqlText ?? false }),
+    dialect: tracedDialect(cancellableDialect(createPgliteWorkerDialect(client)), { pool: 'pglite', sqlText: options.traceSqlText ?? false }),
   });
   const changes = createInProcessChangeFeed();
   const prepared = async <R>(_name: string, text: string, values: readonly unknown[]) =>
@@ -154,7 +155,10 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
   const db = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool }), { pool: 'main', sqlText }) });
   // Pools open their connections on first use: an idle pool holds none.
   const analyticsPool = createPostgresPool(databaseUrl, { ...options, poolSize: options.analyticsPoolSize ?? 4, applicationName: 'strata-analytics' });
-  const analytics = new Kysely<DatabaseSchema>({ dialect: tracedDialect(new PostgresDialect({ pool: analyticsPool }), { pool: 'analytics', sqlText }) });
+  // Expensive reads may be cancelled by their caller (store/cancel-scope.ts: a SQL client's cancel request).
+  const analytics = new Kysely<DatabaseSchema>({
+    dialect: tracedDialect(cancellableDialect(new PostgresDialect({ pool: analyticsPool })), { pool: 'analytics', sqlText }),
+  });
   const probePool = createPostgresPool(databaseUrl, {
     poolSize: 1,
     statementTimeoutMs: PROBE_TIMEOUT_MS,
@@ -223,7 +227,7 @@ async function openReplica(url: string, primaryProbe: ReturnType<typeof createPo
     applicationName: 'strata-replica-probe',
   });
   const analytics = new Kysely<DatabaseSchema>({
-    dialect: tracedDialect(new PostgresDialect({ pool: replicaAnalytics }), { pool: 'replica_analytics', sqlText }),
+    dialect: tracedDialect(cancellableDialect(new PostgresDialect({ pool: replicaAnalytics })), { pool: 'replica_analytics', sqlText }),
   });
   const monitor = await startReplicaMonitor(primaryProbe, replicaProbe, {
     maxLagSeconds: options.replicaMaxLagSeconds ?? 30,

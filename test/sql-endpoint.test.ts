@@ -275,6 +275,32 @@ await describeEachEngine('SQL for BI tools on %s', (engine) => {
     }
   });
 
+  it('reports one identity: the served database name and a version naming Strata and the PostgreSQL release of its catalogs', async () => {
+    const c = await client('admin');
+    try {
+      const served = engine === 'postgres' ? new URL(server.database.url as string).pathname.slice(1) : 'strata';
+      // node-postgres keeps the ParameterStatus values of the startup (untyped in @types/pg).
+      const startup = (c as unknown as { connection: { parameters?: Record<string, string> } }).connection.parameters;
+      const { rows } = await c.query(`SELECT version() AS version, current_database() AS database, current_catalog AS catalog,
+          (SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE NOT datistemplate) AS databases,
+          (SELECT DISTINCT table_catalog FROM information_schema.tables WHERE table_name = 'transaction') AS table_catalog`);
+      const [{ server_version: shown }] = (await c.query('SHOW server_version')).rows as [{ server_version: string }];
+      const extended = await c.query({ text: 'SHOW server_version', values: [] as string[], queryMode: 'extended' } as pg.QueryConfig);
+      expect(rows[0]).toEqual({
+        version: expect.stringMatching(/^PostgreSQL 18\.\d+ \(Strata \d+\.\d+\.\d+\)/),
+        database: served,
+        catalog: served,
+        databases: served,
+        table_catalog: served,
+      });
+      expect(shown).toMatch(/^18\.\d+ \(Strata \d+\.\d+\.\d+\)$/);
+      expect(extended.rows).toEqual([{ server_version: shown }]);
+      if (startup) expect(startup.server_version).toBe(shown);
+    } finally {
+      await c.end();
+    }
+  });
+
   it.skipIf(!psqlReady)('serves psql: \\dt, \\d+ transaction with descriptions, and queries', async () => {
     const env = { ...process.env, PGPASSWORD: server.keys.admin, PGCONNECT_TIMEOUT: '10' };
     const psql = async (...args: string[]) => {

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { siblingModule } from '../../store/project-files.ts';
 import { SqlInterfaceError } from '../../modeling/sql-interface/sql-error.ts';
+import { CATALOG_POSTGRES_VERSION, type SqlServerIdentity } from './server-identity.ts';
 
 /** The in-memory PostgreSQL that answers catalog queries (see catalog-worker.ts). */
 export interface CatalogMirror {
@@ -11,8 +12,8 @@ export interface CatalogMirror {
    * the exchange rejects with SQLSTATE 57014.
    */
   exchange(ddl: string, bytes: Uint8Array): Promise<Uint8Array>;
-  /** The mirror's PostgreSQL version (`server_version`), once started. */
-  serverVersion(): Promise<string>;
+  /** Whether its worker runs now (it starts on the first catalog query). */
+  started(): boolean;
   close(): Promise<void>;
 }
 
@@ -20,20 +21,22 @@ const WORKER_URL = siblingModule(import.meta.url, 'catalog-worker');
 
 interface Started {
   readonly worker: Worker;
-  readonly serverVersion: string;
 }
 
 /**
- * Starts the mirror's worker on first use. Catalog queries come from SQL clients (psql's
- * `\d`, BI tools' metadata), so they run off the event loop and are bounded by `timeoutMs`.
+ * One mirror per endpoint, shared by its sessions: its worker starts on the first catalog
+ * query (not at connection: the startup messages come from `identity`), and catalog queries
+ * wait for it one at a time. Catalog queries come from SQL clients (psql's `\d`, BI tools'
+ * metadata), so they run off the event loop and are bounded by `timeoutMs`.
  */
-export function createCatalogMirror(options: { readonly timeoutMs: number }): CatalogMirror {
+export function createCatalogMirror(options: { readonly timeoutMs: number; readonly identity: SqlServerIdentity }): CatalogMirror {
   let started: Promise<Started> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
+  const workerData = { database: options.identity.database, version: options.identity.version, postgresVersion: CATALOG_POSTGRES_VERSION };
   const start = () => {
     started ??= new Promise<Started>((resolve, reject) => {
-      const worker = new Worker(WORKER_URL);
-      worker.once('message', (message: { ready: boolean; serverVersion: string }) => resolve({ worker, serverVersion: message.serverVersion }));
+      const worker = new Worker(WORKER_URL, { workerData });
+      worker.once('message', () => resolve({ worker }));
       worker.once('error', (error) => {
         started = undefined;
         reject(error);
@@ -67,9 +70,7 @@ export function createCatalogMirror(options: { readonly timeoutMs: number }): Ca
       queue = result.catch(() => undefined);
       return result;
     },
-    async serverVersion() {
-      return (await start()).serverVersion;
-    },
+    started: () => started !== undefined,
     async close() {
       const current = started;
       started = undefined;

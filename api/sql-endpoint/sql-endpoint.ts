@@ -6,11 +6,14 @@ import { isStrataError } from '../../modeling/errors.ts';
 import { loadSqlParser } from '../../modeling/sql-interface/statements.ts';
 import { createCatalogMirror, type CatalogMirror } from './catalog-mirror.ts';
 import { createSqlSession, type SqlServices } from './sql-session.ts';
+import type { SqlServerIdentity } from './server-identity.ts';
 import * as wire from './wire.ts';
 
 export interface SqlEndpointOptions {
   /** Key and certificate (PEM): clients may then upgrade to TLS, and must when not on this machine. */
   readonly tls?: { readonly key: Buffer; readonly cert: Buffer } | undefined;
+  /** What the endpoint reports itself to be (database name, versions). */
+  readonly identity: SqlServerIdentity;
   /** Longest a catalog query may run on the catalog mirror. */
   readonly catalogTimeoutMs: number;
   /** The caller behind the password (an API key or a JWT), with the same throttle as HTTP. */
@@ -59,9 +62,9 @@ function isLoopback(address: string): boolean {
  * Everything after authentication (simple and extended query protocols, cancel requests) is
  * handled by `createSqlSession`.
  */
-export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options: SqlEndpointOptions): SqlEndpoint {
-  const mirror: CatalogMirror = createCatalogMirror({ timeoutMs: options.catalogTimeoutMs });
-  const all: SqlServices = { ...services, mirror };
+export function createSqlEndpoint(services: Omit<SqlServices, 'mirror' | 'identity'>, options: SqlEndpointOptions): SqlEndpoint {
+  const mirror: CatalogMirror = createCatalogMirror({ timeoutMs: options.catalogTimeoutMs, identity: options.identity });
+  const all: SqlServices = { ...services, mirror, identity: options.identity };
   const live = new Map<number, Live>();
   let nextId = 1;
   let stopping = false;
@@ -88,7 +91,16 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
           if (!state.hasStarted) {
             if (message.length === 16 && message.readInt32BE(4) === CANCEL_REQUEST_CODE) {
               const target = live.get(message.readInt32BE(8));
-              if (target && target.secret === message.readInt32BE(12)) target.session?.cancel();
+              // As PostgreSQL: the requester hears nothing back, whatever the key matched.
+              if (target && target.secret === message.readInt32BE(12))
+                void target.session
+                  ?.cancel()
+                  .catch((error: unknown) =>
+                    services.logger.warn(
+                      { sqlSession: message.readInt32BE(8), err: error instanceof Error ? error.message : String(error) },
+                      'sql cancel failed',
+                    ),
+                  );
               socket.end();
               return true;
             }
@@ -194,12 +206,11 @@ export function createSqlEndpoint(services: Omit<SqlServices, 'mirror'>, options
       send: (data) => entry.outgoing.push(data),
       end: () => connection.socket.end(),
     });
-    const serverVersion = await mirror.serverVersion();
     connection.isAuthenticated = true;
     connection.sendData(
       Buffer.concat([
         wire.authenticationOk(),
-        wire.parameterStatus('server_version', serverVersion),
+        wire.parameterStatus('server_version', options.identity.serverVersion),
         wire.parameterStatus('server_encoding', 'UTF8'),
         wire.parameterStatus('client_encoding', 'UTF8'),
         wire.parameterStatus('DateStyle', 'ISO, MDY'),

@@ -10,10 +10,12 @@ import { semanticTables, type SqlTable } from '../../modeling/sql-interface/sema
 import { catalogDdl } from '../../modeling/sql-interface/catalog-ddl.ts';
 import { SqlInterfaceError } from '../../modeling/sql-interface/sql-error.ts';
 import type { CatalogMirror } from './catalog-mirror.ts';
+import type { SqlServerIdentity } from './server-identity.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import { callerKey, rateLimited } from '../request-limits.ts';
 import { encodeValue, parameterText, TYPE_INFO } from './sql-values.ts';
 import * as wire from './wire.ts';
+import { createCancelScope, type CancelScope } from '../../store/cancel-scope.ts';
 
 /** What every SQL session of a server shares. */
 export interface SqlServices {
@@ -24,6 +26,7 @@ export interface SqlServices {
   /** The model whose rows are people (small cells count its keys; scopes are read from it). */
   readonly subject: string;
   readonly mirror: CatalogMirror;
+  readonly identity: SqlServerIdentity;
   readonly logger: Logger;
 }
 
@@ -116,7 +119,8 @@ export function createSqlSession(
   const portals = new Map<string, Portal>();
   let skipping = false;
   let inTransaction = false;
-  let cancelled = false;
+  /** The metric statement running now: its cancel scope, and how to answer the client before its work ends. */
+  let running: { readonly scope: CancelScope; readonly abandon: (error: Error) => void } | undefined;
   const { principal, send } = connection;
   const caller = callerKey(principal, connection.address);
   const access = queryAccess(principal, services.subject, services.privacyK);
@@ -146,10 +150,20 @@ export function createSqlSession(
     const description = describe ? rowDescriptionOf(translated.columns, resultFormats) : undefined;
     if (translated.empty) return { description, rows: [], tag: 'SELECT 0' };
     let outcome: string | undefined;
+    const scope = createCancelScope();
+    let abandon!: (error: Error) => void;
+    const abandoned = new Promise<never>((_resolve, reject) => (abandon = reject));
+    running = { scope, abandon };
     try {
       admit('analytics');
-      const result = await services.analytics.run((db) => layer.query(db, translated.query, access));
-      if (cancelled) throw new SqlInterfaceError('57014', 'canceling statement due to user request');
+      const work = services.analytics.run((db) => scope.run(() => layer.query(db, translated.query, access)));
+      let result: Awaited<typeof work>;
+      try {
+        result = await Promise.race([work, abandoned]);
+      } catch (error) {
+        throw canceledOrTimedOut(error, scope.cancelled);
+      }
+      if (scope.cancelled) throw new SqlInterfaceError('57014', 'canceling statement due to user request');
       const rows = result.rows.map((row) =>
         wire.dataRow(translated.columns.map((c, i) => encodeValue(valueOf(row, c, result.columns), c.type, formatAt(resultFormats, i)))),
       );
@@ -160,7 +174,12 @@ export function createSqlSession(
       );
       return { description, rows, tag: `SELECT ${rows.length}` };
     } finally {
-      if (outcome === undefined) audit({ kind: 'metric', table: translated.table, metrics: translated.query.metrics, failed: true }, startedAt);
+      running = undefined;
+      if (outcome === undefined)
+        audit(
+          { kind: 'metric', table: translated.table, metrics: translated.query.metrics, failed: true, ...(scope.cancelled ? { cancelled: true } : {}) },
+          startedAt,
+        );
     }
   };
 
@@ -200,6 +219,8 @@ export function createSqlSession(
   };
 
   const runSession = (statement: Extract<SqlStatement, { kind: 'session' }>): Answer => {
+    if (statement.show)
+      return { description: showDescription(statement.show), rows: [wire.dataRow([Buffer.from(services.identity.serverVersion)])], tag: 'SHOW' };
     if (statement.transaction === 'begin') inTransaction = true;
     if (statement.transaction === 'end') inTransaction = false;
     return { description: undefined, rows: [], tag: statement.tag };
@@ -215,7 +236,6 @@ export function createSqlSession(
       const { statements: parsed } = await prepare(text);
       if (parsed.length === 0) send(wire.emptyQueryResponse());
       for (const statement of parsed) {
-        cancelled = false;
         const answer =
           statement.kind === 'metric'
             ? await runMetric(statement.select, [], [], true)
@@ -269,7 +289,6 @@ export function createSqlSession(
   const answerOf = async (portal: Portal): Promise<Answer> => {
     if (portal.answer) return portal.answer;
     const { statement, paramTypes } = portal.prepared;
-    cancelled = false;
     let answer: Answer;
     if (!statement) answer = { description: undefined, rows: [], tag: '', empty: true };
     else if (statement.kind === 'session') answer = runSession(statement);
@@ -315,6 +334,7 @@ export function createSqlSession(
       return;
     }
     send(wire.parameterDescription(prepared.paramTypes.map((oid) => (oid === 0 ? 25 : oid))));
+    if (statement?.kind === 'session' && statement.show) return send(showDescription(statement.show));
     if (statement?.kind !== 'metric') return send(wire.noData());
     const placeholders = prepared.paramTypes.map(() => '0');
     const translated: TranslatedSelect = translateSelect(statement.select, sqlCatalog(await services.semantic()).tables, placeholders);
@@ -377,11 +397,37 @@ export function createSqlSession(
         fail(error);
       }
     },
-    /** A cancel request for this session: the running statement answers 57014 when it returns. */
-    cancel() {
-      cancelled = true;
+    /**
+     * A cancel request for this session: the metric statement running now is cancelled in the
+     * database (store/cancel-scope.ts) and answers 57014 once the database has stopped it; when
+     * it is still waiting for an analytics slot, or runs where it cannot be stopped (PGlite),
+     * it answers 57014 at once. Without a metric statement running, nothing happens (as in
+     * PostgreSQL; catalog queries are bounded by their own time limit).
+     */
+    async cancel(): Promise<void> {
+      const current = running;
+      if (!current) return;
+      const outcome = await current.scope.cancel();
+      if (outcome !== 'stopping') current.abandon(new SqlInterfaceError('57014', 'canceling statement due to user request'));
     },
   };
+}
+
+/**
+ * A metric statement's failure as the client sees it: PostgreSQL's query_canceled (57014)
+ * says whether the client's cancel request or the statement time limit cut it off.
+ */
+function canceledOrTimedOut(error: unknown, cancelled: boolean): unknown {
+  if ((error as { code?: unknown } | null)?.code !== '57014' || error instanceof SqlInterfaceError) return error;
+  return new SqlInterfaceError(
+    '57014',
+    cancelled ? 'canceling statement due to user request' : 'canceling statement due to statement timeout (STRATA_STATEMENT_TIMEOUT_MS)',
+  );
+}
+
+/** The RowDescription of `SHOW name`: one text column named after the setting. */
+function showDescription(name: string): Buffer {
+  return wire.rowDescription([{ name, typeOid: 25, typeSize: -1, format: 0 }]);
 }
 
 function formatAt(formats: readonly number[], index: number): number {

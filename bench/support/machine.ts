@@ -39,6 +39,16 @@ export function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
+/** Resident set size now (VmRSS) of another process, in MB; undefined once it has exited. */
+export function processRssMb(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Peak resident set size (VmHWM) of another process, in MB; undefined once it has exited. */
 export function processPeakRssMb(pid: number): number | undefined {
   try {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { processPeakRssMb } from './machine.ts';
+import { processPeakRssMb, processRssMb } from './machine.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -11,6 +11,8 @@ export interface StrataServer {
   readonly pid: number;
   /** Peak RSS (VmHWM) of the server process so far, in MB. */
   peakRssMb(): number | undefined;
+  /** RSS (VmRSS) of the server process now, in MB. */
+  rssMb(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startStrataServer(env: Record<string, string>, timeoutMs =
     sqlPort,
     pid,
     peakRssMb: () => processPeakRssMb(pid),
+    rssMb: () => processRssMb(pid),
     stop: () => stopChild(child),
   };
 }

@@ -10,8 +10,11 @@ export type SqlStatement =
   | { readonly kind: 'metric'; readonly text: string; readonly select: Ast }
   /** A catalog or session query (`pg_catalog`, `information_schema`, `version()`, `SHOW`): answered by the catalog mirror. */
   | { readonly kind: 'catalog'; readonly text: string }
-  /** A session command acknowledged without effect (`SET`, `DISCARD ALL`), with its command tag. */
-  | { readonly kind: 'session'; readonly text: string; readonly tag: string; readonly transaction?: 'begin' | 'end' };
+  /**
+   * A session command acknowledged without effect (`SET`, `DISCARD ALL`), with its command
+   * tag; or `SHOW server_version`, which the endpoint answers itself (`show`: the setting).
+   */
+  | { readonly kind: 'session'; readonly text: string; readonly tag: string; readonly transaction?: 'begin' | 'end'; readonly show?: 'server_version' };
 
 let loaded: Promise<void> | undefined;
 
@@ -71,7 +74,8 @@ function classify(stmt: Ast, text: string, tables: ReadonlyMap<string, SqlTable>
       return { kind: 'metric', text, select: node };
     }
     case 'VariableShowStmt':
-      return { kind: 'catalog', text };
+      // The mirror's own server_version cannot be changed (an internal setting): the endpoint's identity answers it.
+      return String(node.name).toLowerCase() === 'server_version' ? { kind: 'session', text, tag: 'SHOW', show: 'server_version' } : { kind: 'catalog', text };
     case 'VariableSetStmt':
       return { kind: 'session', text, tag: node.kind === 'VAR_RESET' || node.kind === 'VAR_RESET_ALL' ? 'RESET' : 'SET' };
     case 'DiscardStmt':
@@ -80,6 +84,20 @@ function classify(stmt: Ast, text: string, tables: ReadonlyMap<string, SqlTable>
       return { kind: 'session', text, tag: 'DEALLOCATE' };
     case 'TransactionStmt':
       return transaction(node.kind, text);
+    case 'CreateStmt':
+    case 'CreateTableAsStmt':
+      if ((node.relation ?? node.into?.rel)?.relpersistence === 't')
+        // Tableau's extracts probe and use temporary tables (cube-js/cube#10721).
+        throw new SqlInterfaceError(
+          '0A000',
+          'temporary tables are not supported: this endpoint is read-only and keeps no session state; query the semantic tables directly (in Tableau, a live connection)',
+          SUPPORTED_SQL,
+        );
+      throw new SqlInterfaceError(
+        '0A000',
+        `${statementName(kind)} is not supported: this endpoint is read-only and answers metric queries and catalog queries`,
+        SUPPORTED_SQL,
+      );
     default:
       throw new SqlInterfaceError(
         '0A000',

@@ -130,6 +130,21 @@ export const BI_TOOL_QUERIES: readonly BiToolQuery[] = [
   },
   {
     tool: 'Tableau',
+    what: 'an extract query: the measure first, the dimension grouped by position 2',
+    source: 'cube-js/cube#10721 (Tableau extract refresh)',
+    sql: `SELECT SUM("transaction"."purchase_amount") AS "sum:purchase_amount:ok", "transaction"."channel" AS "channel"
+      FROM "public"."transaction" "transaction" GROUP BY 2`,
+    expect: { rowsMention: ['app', 'web'] },
+  },
+  {
+    tool: 'Tableau',
+    what: 'an extract read through a temporary table (refused with 0A000 and what to do instead)',
+    source: 'cube-js/cube#10721 (Tableau extract refresh)',
+    sql: `CREATE LOCAL TEMPORARY TABLE "#Tableau_37_1_Extract" ("channel" TEXT, "sum:purchase_amount:ok" DOUBLE PRECISION) ON COMMIT PRESERVE ROWS`,
+    expect: { error: '0A000' },
+  },
+  {
+    tool: 'Tableau',
     what: 'temporary-table capability probe of an extract (refused; Tableau then uses subqueries)',
     source: 'cube-js/cube#10721',
     sql: 'CREATE LOCAL TEMPORARY TABLE "#Tableau_1_Connect_Check" ("COL" INTEGER) ON COMMIT PRESERVE ROWS',
