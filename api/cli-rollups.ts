@@ -14,7 +14,7 @@ import { refreshRollups } from '../services/rollups.ts';
  * as the servers' refresh workers (when one holds it, says so and does nothing). On PGlite
  * it needs the data folder: a server owning it refreshes its rollups itself.
  */
-export async function runRollupsRefresh(options: { only?: string[] }): Promise<void> {
+export async function runRollupsRefresh(options: { only?: string[]; progress?: boolean }): Promise<void> {
   const config = cliConfig();
   await withDatabase(config, 'rollups refresh', async (database) => {
     const domain = bundledDomain();
@@ -28,6 +28,9 @@ export async function runRollupsRefresh(options: { only?: string[] }): Promise<v
       postgres: database.engine === 'postgres',
       dialect: await chooseSqlDialect(database, config.sqlDialect),
       statementTimeoutMs: config.materializeStatementTimeoutMs,
+      ...(options.progress
+        ? { onPartition: (p: { rollup: string; period: string; ms: number }) => console.log(`${p.rollup} ${p.period}: ${(p.ms / 1000).toFixed(1)} s`) }
+        : {}),
     });
     if (!outcome.ran) {
       console.log('another process is refreshing the rollups (it holds the refresh lock); nothing done');

@@ -69,7 +69,8 @@ function createProgram(): Command {
     .command('refresh')
     .description('recompute the stale partitions of every rollup (new tables for new or changed definitions), under the refresh lock servers share')
     .option('--only <names...>', 'only these rollups, by stored name (e.g. core_monthly_by__customer__channel)')
-    .action(async (options: { only?: string[] }) => (await import('./cli-rollups.ts')).runRollupsRefresh(options));
+    .option('--progress', 'print each recomputed partition and its time')
+    .action(async (options: { only?: string[]; progress?: boolean }) => (await import('./cli-rollups.ts')).runRollupsRefresh(options));
 
   const dbt = program.command('dbt').description('work with dbt semantic-layer projects');
   dbt

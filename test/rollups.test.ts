@@ -216,7 +216,7 @@ await describeEachEngine('rollups answer what raw tables answer on %s', (engine)
       }
     expect(answered.get('aum grouping 3 filter 0 range 0')).toBe('aum_daily_by__customer__tag__aum_tier');
     expect(answered.get('net_inflow grouping 9 filter 0 range 0')).toBe('flows_daily');
-    expect(answered.get('net_inflow grouping 0 filter 0 range 0')).toBe('flows_daily');
+    expect(answered.get('net_inflow grouping 0 filter 0 range 0')).toBe('flows_monthly_total');
   });
 
   it('answers raw what no rollup answers exactly', () => {
@@ -235,6 +235,20 @@ await describeEachEngine('rollups answer what raw tables answer on %s', (engine)
     expect(answered.get('placement_impressions grouping 0 filter 0 range 2')).toBe('RAW');
     expect(answered.get('purchase_amount grouping 0 filter 0 range 2')).toBe('flows_daily');
     expect(answered.get('aum grouping 0 filter 0 range 2')).toBe('aum_daily');
+  });
+
+  it('answers one whole stored month without metric_time from the rollup, distinct counts and conversions included', async () => {
+    const april = { from: '2026-04-01', to: '2026-05-01' };
+    for (const metrics of [
+      ['active_customers', 'purchasers'],
+      ['purchase_conversion_rate'],
+      ['revisit_rate_7d', 'first_purchase_success_rate'],
+      ['placement_ctr'],
+    ])
+      for (const groupBy of [[], [channel], [{ dimension: 'customer.tag.aum_tier' }]] satisfies MetricQuery['groupBy'][])
+        expect(await compare({ metrics, groupBy, timeRange: april }), `${metrics.join('+')} by ${groupBy.length}`).not.toBe('RAW');
+    // Two months without metric_time: a distinct count is not the sum of its months.
+    expect(await compare({ metrics: ['active_customers'], groupBy: [channel], timeRange: { from: '2026-04-01', to: '2026-06-01' } })).toBe('RAW');
   });
 
   it('reads rollups under small-cell protection like raw tables, contributor counts included', async () => {

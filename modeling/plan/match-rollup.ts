@@ -5,7 +5,7 @@ import { leaves } from '../catalog/condition.ts';
 import type { DimensionType, Expression, Filter, Grain, Metric, MetricInput } from '../catalog/types.ts';
 import type { MetricPlan, PlanRewrite, PlanRollup, PlanRollupColumn, PlanValue } from '../query/metric-plan.ts';
 import type { ResolvedQuery } from '../query/resolve-query.ts';
-import { periodStart, widenToGrain } from '../sql/time.ts';
+import { nextPeriodStart, periodStart, widenToGrain } from '../sql/time.ts';
 import { timeGrain } from './metric-planner.ts';
 
 type Reaggregate = PlanRollupColumn['reaggregate'];
@@ -17,7 +17,7 @@ type Reaggregate = PlanRollupColumn['reaggregate'];
  * or metric_time at its grain or a coarser one that nests, every filter names its dimensions
  * only, and the time range falls on its periods. Re-aggregation keeps every value exact:
  * sums and counts add up; distinct counts, averages and conversions only at exactly the
- * rollup's dimensions and grain; semi-additive measures pick the last (first) stored day of
+ * rollup's dimensions and grain (or without metric_time over exactly one stored period); semi-additive measures pick the last (first) stored day of
  * each period, or at a coarser stored grain only at exactly its grain and without filters.
  * Of several rollups that cover, the one with the fewest dimensions (fewest rows) answers.
  */
@@ -60,7 +60,6 @@ function tryRollup(
     groupBy.push({ kind: 'dimension', dimension });
   }
   const exactDims = grouped.size === dims.size;
-  const exact = exactDims && exactTime;
   // Filters and the row scope: comparisons of stored dimensions only.
   const filters = [resolved.where, resolved.scope].filter((f): f is Filter => f !== undefined);
   for (const leaf of filters.flatMap((f) => leaves(f))) {
@@ -72,6 +71,9 @@ function tryRollup(
   // The range: whole stored periods.
   const range = periodRange(resolved, rollup.timeGrain);
   if (!range) return undefined;
+  // Without metric_time, a range of exactly one stored period reads that period's rows as stored.
+  if (!resolved.groupBy.some((g) => g.metricTime) && range.from && range.to === nextPeriodStart(range.from, rollup.timeGrain)) exactTime = true;
+  const exact = exactDims && exactTime;
   const columns: PlanRollupColumn[] = [];
   const column = (leaf: string, part: PlanRollupColumn['part'], reaggregate: Reaggregate, zeroIfEmpty: boolean): PlanValue => {
     let found = columns.find((c) => c.leaf === leaf && c.part === part);

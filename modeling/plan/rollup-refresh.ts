@@ -2,8 +2,8 @@ import type { RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import { concreteRollups, type ConcreteRollup } from '../catalog/rollups.ts';
 import { deepFreeze } from '../catalog/freeze.ts';
-import type { DimensionType } from '../catalog/types.ts';
-import type { MetricPlan, PlanMetric, PlanValue } from '../query/metric-plan.ts';
+import type { DimensionType, MeasureInput } from '../catalog/types.ts';
+import type { ConversionPlanNode, MetricPlan, PlanMetric, PlanValue } from '../query/metric-plan.ts';
 import { resolveQuery } from '../query/resolve-query.ts';
 import { planStatement } from '../sql/render-plan.ts';
 import { POSTGRES_DIALECT, type SqlDialect } from '../sql/dialect.ts';
@@ -42,7 +42,7 @@ export function rollupBuild(index: CatalogIndex, name: string, dialect: SqlDiale
     });
   const resolved = query();
   const plan = (range: { from: string; to: string }): MetricPlan => {
-    const raw = planMetricQuery(index, query(range), { fastShapes: true });
+    const raw = sharedConversions(index, planMetricQuery(index, query(range), { fastShapes: true }));
     const values = new Map(raw.metrics.map((m) => [m.name, unfilled(m.value)]));
     const metrics: PlanMetric[] = rollup.leaves.flatMap((leaf): PlanMetric[] => {
       const value = values.get(leaf.metric) as PlanValue;
@@ -86,6 +86,69 @@ export function rollupBuild(index: CatalogIndex, name: string, dialect: SqlDiale
     plan,
     statement: (range) => planStatement(index, plan(range), dialect),
   };
+}
+
+/**
+ * The plan with conversion nodes that compute the same rows merged: a conversion and its
+ * hidden contributor count over measures defined alike (the entity counted on both sides)
+ * are one computation, read once; the metrics of a dropped node read the kept one's columns.
+ */
+function sharedConversions(index: CatalogIndex, plan: MetricPlan): MetricPlan {
+  const kept = new Map<string, ConversionPlanNode>();
+  const renamed = new Map<string, { node: string; columns: Map<string, string> }>();
+  const measureShape = (input: MeasureInput) => {
+    const { model, measure } = index.measure(input);
+    const { name: _name, description: _description, ...shape } = measure;
+    return { model: model.name, ...shape };
+  };
+  const nodes = plan.nodes.filter((node) => {
+    if (node.kind !== 'conversion') return true;
+    const metric = index.metrics.get(node.metric);
+    if (metric?.type !== 'CONVERSION') return true;
+    const key = JSON.stringify({
+      filters: node.filters,
+      offsets: node.offsets,
+      joins: node.joins,
+      metric: [metric.entity, metric.window, metric.constantProperties ?? [], metric.baseEvents],
+      base: measureShape(node.base),
+      conversion: measureShape(node.conversion),
+    });
+    const same = kept.get(key);
+    if (!same) {
+      kept.set(key, node);
+      return true;
+    }
+    renamed.set(node.id, {
+      node: same.id,
+      columns: new Map([
+        [node.opportunities, same.opportunities],
+        [node.conversions, same.conversions],
+      ]),
+    });
+    return false;
+  });
+  if (renamed.size === 0) return plan;
+  const rename = (value: PlanValue): PlanValue => {
+    switch (value.kind) {
+      case 'column': {
+        const to = renamed.get(value.node);
+        return to ? { kind: 'column', node: to.node, column: to.columns.get(value.column) ?? value.column } : value;
+      }
+      case 'negate':
+        return { ...value, operand: rename(value.operand) };
+      case 'binary':
+        return { ...value, left: rename(value.left), right: rename(value.right) };
+      case 'call':
+        return { ...value, args: value.args.map(rename) };
+      case 'ratio':
+        return { ...value, numerator: rename(value.numerator), denominator: rename(value.denominator) };
+      case 'fill':
+        return { ...value, value: rename(value.value) };
+      default:
+        return value;
+    }
+  };
+  return { ...plan, nodes, metrics: plan.metrics.map((m) => ({ ...m, value: rename(m.value) })) };
 }
 
 function unfilled(value: PlanValue): PlanValue {

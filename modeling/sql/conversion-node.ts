@@ -29,8 +29,9 @@ export function conversionNodeSql(
   columns: { readonly opportunities: string; readonly conversions: string },
   anchors?: AnchorPlan,
   dialect: SqlDialect = POSTGRES_DIALECT,
+  prior?: PriorBase,
 ): RawBuilder<unknown> {
-  if (anchors && metric.baseEvents !== 'all') return anchoredConversionSql(metric, base, conversion, columns, anchors, dialect);
+  if (anchors && metric.baseEvents !== 'all') return anchoredConversionSql(metric, base, conversion, columns, anchors, dialect, prior);
   const groups = base.scope.groups;
   const groupCols = groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`);
   const baseValue = valueOf(base.measure, base.scope.relation);
@@ -123,6 +124,30 @@ function firstEverEvents(base: ConversionSide, groupCols: RawBuilder<unknown>[],
   return sql`SELECT * FROM (${all}) AS ranked WHERE rn = 1 AND in_range`;
 }
 
+/**
+ * The base events again, under their own aliases, for first-ever anchors read within the
+ * time range: an entity's first event ever falls in the range when it has one there and
+ * none before the range starts (what `NOT EXISTS` over these rows asks, per entity).
+ */
+export interface PriorBase {
+  readonly scope: NodeScope;
+  readonly entity: RawBuilder<unknown>;
+}
+
+/**
+ * HAVING conditions of a first-ever anchor group read from `from` on: no base event of the
+ * same entity before `from` (a NULL entity groups its NULL rows, probed apart so the
+ * equality stays an index or hash condition).
+ */
+function priorConditions(entity: RawBuilder<unknown>, prior: PriorBase, from: string): RawBuilder<unknown>[] {
+  const before = rangeConditions(prior.scope.time, { to: from });
+  const earlier = (match: RawBuilder<unknown>) =>
+    sql`NOT EXISTS (SELECT 1 FROM ${prior.scope.relation.from()} ${whereClause([match, ...before, ...prior.scope.filters])})`;
+  // MIN(entity) keeps the NULL test in HAVING (per group, not per row pushed down), so the
+  // probe for earlier NULL rows runs only for a NULL group.
+  return [earlier(sql`${prior.entity} = ${entity}`), sql`(MIN(${entity}) IS NOT NULL OR ${earlier(sql`${prior.entity} IS NULL`)})`];
+}
+
 /** How a base group-by relates to an anchor: fixed by its entity, a plain grain of its time, or another period of it. */
 export type AnchorGroup = 'entity' | 'grain' | 'period';
 
@@ -156,14 +181,23 @@ function anchoredConversionSql(
   columns: { readonly opportunities: string; readonly conversions: string },
   plan: AnchorPlan,
   dialect: SqlDialect,
+  prior?: PriorBase,
 ): RawBuilder<unknown> {
   const firstEver = metric.baseEvents === 'first_ever';
   const { scope } = base;
   // first_in_period anchors are per period; first_ever anchors per entity, kept when their time is in range.
   const periods = firstEver ? [] : scope.groups.filter((_, i) => plan.groups[i] !== 'entity');
-  const having = firstEver ? rangeConditions({ ...scope.time, expr: sql`MIN(${scope.time.expr})` }, scope.range) : [];
+  // With the prior events (PostgreSQL), only the range's rows are read (its partitions) and
+  // each entity found there is probed for an earlier event; without, every event is ranked.
+  const bounded = firstEver && prior !== undefined && dialect.supportsCorrelatedSubqueryWithCte;
+  const having =
+    firstEver && !bounded
+      ? rangeConditions({ ...scope.time, expr: sql`MIN(${scope.time.expr})` }, scope.range)
+      : bounded && prior && scope.range.from
+        ? priorConditions(base.entity, prior, scope.range.from)
+        : [];
   const anchors = sql`(SELECT ${base.entity} AS ${sql.id(plan.columns.entity)}, MIN(${base.time}) AS ${sql.id(plan.columns.time)}
-    FROM ${scope.relation.from()} ${whereClause([...(firstEver ? [] : scope.timeRange), ...scope.filters])}
+    FROM ${scope.relation.from()} ${whereClause([...(firstEver && !bounded ? [] : scope.timeRange), ...scope.filters])}
     GROUP BY ${sql.join([base.entity, ...periods])}${having.length > 0 ? sql` HAVING ${sql.join(having, sql` AND `)}` : sql``})`;
   const anchored = sql`SELECT ${sql.join([...scope.groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`${base.entity} AS e`, sql`${base.time} AS t`])}
     FROM ${scope.relation.from({ source: anchors, columns: new Set([plan.columns.entity, plan.columns.time]) })}`;

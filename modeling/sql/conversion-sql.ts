@@ -79,13 +79,21 @@ export function conversionSql(
     !options.rewrites || metricflow || constants.length > 0 || node.offsets.length > 0 || node.filters.some(readsMetric)
       ? undefined
       : anchorPlan(index, query, node, base, conversion);
+  const dialect = options.dialect ?? POSTGRES_DIALECT;
+  // First-ever anchors within a time range: the base events again under their own aliases,
+  // probed for an entity's earlier event, so only the range's rows (partitions) are scanned.
+  const prior =
+    anchors && node.metric.baseEvents === 'first_ever' && dialect.supportsCorrelatedSubqueryWithCte && base.scope.range.from
+      ? side(node.metric.base, node.filters, node.metric.entity.base, [], `${prefix}p`, { ...query, groupBy: [], orderBy: [] })
+      : undefined;
   return conversionNodeSql(
     node.metric,
     base,
     { ...conversion, rowKey },
     { opportunities: node.opportunities, conversions: node.conversions },
     anchors,
-    options.dialect ?? POSTGRES_DIALECT,
+    dialect,
+    prior,
   );
 }
 
