@@ -55,6 +55,9 @@ export async function runStart(options: { port?: number }): Promise<void> {
   const { seedDemoDecisions } = await import('./demo-decisions.ts');
   const seeded = await seedDemoDecisions(database, bundledDomain());
   if (seeded > 0) console.log(`published ${seeded} demo decision definitions (placements, contents, strategies, an experiment)`);
+  const { seedDemoGoals } = await import('./demo-goals.ts');
+  const goals = await seedDemoGoals(database, bundledDomain());
+  if (goals > 0) console.log(`created ${goals} demo goals (a quarter's purchase amount and its months)`);
   // Only the embedded demo gets printed keys; with DATABASE_URL, create keys with `keys create`.
   const demoKeys = database.engine === 'pglite' ? await renewDemoKeys(database) : [];
   await serve(await app, database, config, lock, demoKeys);

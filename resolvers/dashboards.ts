@@ -38,6 +38,7 @@ const DashboardTileRef = builder.objectRef<DashboardTile>('DashboardTile').imple
       resolve: (tile) => tile.query as never,
     }),
     description: t.string({ nullable: true, resolve: (tile) => tile.description ?? null }),
+    descriptionZh: t.string({ nullable: true, description: 'The description in Chinese (zh-CN).', resolve: (tile) => tile.descriptionZh ?? null }),
   }),
 });
 
@@ -53,6 +54,11 @@ const DashboardRef = builder.objectRef<ServedDashboard>('Dashboard').implement({
     title: t.string({ description: 'Chinese-first.', resolve: (d) => d.dashboard.title }),
     titleEn: t.string({ resolve: (d) => d.dashboard.titleEn }),
     description: t.string({ resolve: (d) => d.dashboard.description }),
+    descriptionZh: t.string({
+      nullable: true,
+      description: 'The description in Chinese (zh-CN); null when only the English one is given.',
+      resolve: (d) => d.dashboard.descriptionZh ?? null,
+    }),
     tiles: t.field({ type: [DashboardTileRef], resolve: (d) => [...d.dashboard.tiles] }),
     source: t.field({ type: DashboardSourceEnum, resolve: (d) => d.view.source }),
     status: t.string({ resolve: (d) => d.view.status }),
@@ -81,6 +87,7 @@ const DashboardTileInput = builder.inputType('DashboardTileInput', {
       description: 'The operation’s input; a `timeRange`, `base` or `current` may be `{ relative: { grain, periods, offset } }`.',
     }),
     description: t.string(),
+    descriptionZh: t.string({ description: 'The description in Chinese (zh-CN).' }),
   }),
 });
 
@@ -90,6 +97,7 @@ const DashboardInput = builder.inputType('DashboardInput', {
     title: t.string({ required: true }),
     titleEn: t.string({ required: true }),
     description: t.string({ required: true }),
+    descriptionZh: t.string({ description: 'The description in Chinese (zh-CN), shown by the Chinese console.' }),
     tiles: t.field({ type: [DashboardTileInput], required: true }),
   }),
 });
@@ -162,6 +170,7 @@ builder.mutationFields((t) => ({
         title: input.title,
         titleEn: input.titleEn,
         description: input.description,
+        ...(input.descriptionZh ? { descriptionZh: input.descriptionZh } : {}),
         tiles: input.tiles.map((tile) => ({
           key: tile.key,
           title: tile.title,
@@ -170,6 +179,7 @@ builder.mutationFields((t) => ({
           visualization: tile.visualization as DashboardTile['visualization'],
           query: tile.query as JsonObject,
           ...(tile.description ? { description: tile.description } : {}),
+          ...(tile.descriptionZh ? { descriptionZh: tile.descriptionZh } : {}),
         })),
       };
       return plain(await saveDashboardDraft(await curation(ctx), spec, expectedVersion ?? null));

@@ -4,7 +4,22 @@ import { MetricChangeRef } from './metric-change.ts';
 import { ruleToInput } from '../modeling/conditions/rule-to-input.ts';
 import { MONITOR_SCHEDULES, type Monitor, type MonitorCondition } from '../modeling/dsl/define-monitor.ts';
 import { StrataError } from '../modeling/errors.ts';
-import { listMonitors, monitorEvaluations, saveMonitor, type MonitorEvaluation, type MonitorRun, type MonitorView } from '../services/monitors.ts';
+import type { RequestContext } from './context.ts';
+import { historyEntryType } from './history-entry.ts';
+import { isAllowed } from '../services/authorization.ts';
+import {
+  approveMonitor,
+  listMonitors,
+  monitorEvaluations,
+  monitorHistory,
+  rejectMonitor,
+  saveMonitor,
+  submitMonitor,
+  type MonitorCurationContext,
+  type MonitorEvaluation,
+  type MonitorRun,
+  type MonitorView,
+} from '../services/monitors.ts';
 
 const MonitorScheduleEnum = builder.enumType('MonitorSchedule', {
   description: 'Evaluates the last complete day, week (from Monday) or month of the data.',
@@ -71,6 +86,10 @@ const MonitorRef = builder.objectRef<MonitorView>('Monitor').implement({
       resolve: (m) => (m.monitor.webhook ? new URL(m.monitor.webhook).host : null),
     }),
     source: t.field({ type: MonitorSourceEnum, resolve: (m) => m.source }),
+    status: t.string({
+      description: 'PUBLISHED (evaluated by the scheduler); with `includeDrafts`, an operator’s DRAFT, IN_REVIEW or RETIRED version.',
+      resolve: (m) => m.status,
+    }),
     version: t.int({ resolve: (m) => m.version }),
     updatedBy: t.string({ nullable: true, resolve: (m) => m.updatedBy }),
     evaluations: t.field({
@@ -87,6 +106,22 @@ const MonitorRef = builder.objectRef<MonitorView>('Monitor').implement({
     }),
   }),
 });
+
+/** A webhook URL as its host: the full URL may hold a secret, so history shows the host as `Monitor.webhookHost` does. */
+function hostOf(url: unknown): unknown {
+  if (typeof url !== 'string') return url;
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(hidden)';
+  }
+}
+
+function hideWebhooks(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(hideWebhooks);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'webhook' ? hostOf(v) : hideWebhooks(v)]));
+}
 
 function clampFirst(first: number | null | undefined): number {
   if (first === null || first === undefined) return 10;
@@ -127,18 +162,52 @@ const MonitorInput = builder.inputType('MonitorInput', {
   }),
 });
 
+const MonitorHistoryEntryRef = historyEntryType('MonitorHistoryEntry');
+
+async function curation(ctx: RequestContext): Promise<MonitorCurationContext> {
+  const { semantic, actor } = await ctx.session();
+  return { db: ctx.database.db, actor, semantic, domain: ctx.domain };
+}
+
 builder.queryFields((t) => ({
   monitors: t.field({
     type: [MonitorRef],
-    description: 'Monitors defined as code, then the operators’; each with its evaluations and firings.',
-    resolve: (_r, _a, ctx) => listMonitors(ctx.database.db, ctx.domain),
+    description: 'Monitors defined as code, then the operators’ published ones (those the scheduler evaluates); each with its evaluations and firings.',
+    args: {
+      includeDrafts: t.arg.boolean({
+        description: 'Operators’ monitors at their current version, drafts and those under review included (monitors.manage and monitors.review roles).',
+      }),
+    },
+    resolve: async (_r, { includeDrafts }, ctx) => {
+      if (includeDrafts) {
+        const { principal } = await ctx.session();
+        if (!isAllowed(principal, 'monitors.manage') && !isAllowed(principal, 'monitors.review'))
+          throw new StrataError('FORBIDDEN', 'seeing monitors under review needs an operator, approver or admin key');
+      }
+      return listMonitors(ctx.database.db, ctx.domain, { includeDrafts: includeDrafts === true });
+    },
+  }),
+  monitorHistory: t.field({
+    type: [MonitorHistoryEntryRef],
+    description: 'Every change of an operator’s monitor (saved, submitted, approved, rejected), with who, when, why and the changed fields.',
+    args: { key: t.arg.string({ required: true }) },
+    resolve: async (_r, { key }, ctx) =>
+      (await monitorHistory(ctx.database.db, key)).map((entry) => ({
+        ...entry,
+        diff: entry.diff.map((c) =>
+          /(^|\.)webhook$/.test(c.path)
+            ? { path: c.path, from: hostOf(c.from), to: hostOf(c.to) }
+            : { ...c, from: hideWebhooks(c.from), to: hideWebhooks(c.to) },
+        ),
+      })),
   }),
 }));
 
 builder.mutationFields((t) => ({
   saveMonitor: t.field({
     type: MonitorRef,
-    description: 'Creates (no expectedVersion) or changes an operator’s monitor; its metric, slice and explanation dimensions are checked against the catalog.',
+    description:
+      'Creates (no expectedVersion) or changes an operator’s monitor as a DRAFT; its metric, slice and explanation dimensions are checked against the catalog. It is evaluated once submitted and approved by someone else.',
     args: { input: t.arg({ type: MonitorInput, required: true }), expectedVersion: t.arg.int() },
     resolve: async (_r, { input, expectedVersion }, ctx) => {
       const c = input.condition;
@@ -157,9 +226,26 @@ builder.mutationFields((t) => ({
         explainBy: input.explainBy ?? [],
         ...(input.webhook ? { webhook: input.webhook } : {}),
       };
-      const { semantic, actor } = await ctx.session();
-      return saveMonitor({ db: ctx.database.db, actor, semantic, domain: ctx.domain }, monitor, expectedVersion ?? null);
+      return saveMonitor(await curation(ctx), monitor, expectedVersion ?? null);
     },
+  }),
+  submitMonitor: t.field({
+    type: MonitorRef,
+    description: 'DRAFT -> IN_REVIEW.',
+    args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
+    resolve: async (_r, { key, expectedVersion }, ctx) => submitMonitor(await curation(ctx), key, expectedVersion),
+  }),
+  approveMonitor: t.field({
+    type: MonitorRef,
+    description: 'IN_REVIEW -> PUBLISHED by someone who authored none of the version (four eyes); the scheduler evaluates it from then on.',
+    args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }) },
+    resolve: async (_r, { key, expectedVersion }, ctx) => approveMonitor(await curation(ctx), key, expectedVersion),
+  }),
+  rejectMonitor: t.field({
+    type: MonitorRef,
+    description: 'IN_REVIEW -> DRAFT with the reviewer’s reason.',
+    args: { key: t.arg.string({ required: true }), expectedVersion: t.arg.int({ required: true }), reason: t.arg.string({ required: true }) },
+    resolve: async (_r, { key, expectedVersion, reason }, ctx) => rejectMonitor(await curation(ctx), key, expectedVersion, reason),
   }),
   runMonitors: t.field({
     type: MonitorRunRef,

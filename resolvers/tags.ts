@@ -5,6 +5,7 @@ import { AggregateInput, RuleInput, type AggregateInputShape, type RuleInputShap
 import { CatalogRef } from './catalog.ts';
 import * as curation from '../services/tag-curation.ts';
 import { previewTag, type PreviewValue } from '../services/tag-preview.ts';
+import { tagCoverageReader, type CoverageReader, type TagCoverage } from '../services/tag-coverage.ts';
 import { isAllowed } from '../services/authorization.ts';
 import { tagSensitivity } from '../modeling/tags/rule-members.ts';
 import { tagValueType, tagValues, type TagDefinition } from '../modeling/tags/tag-definition.ts';
@@ -30,6 +31,32 @@ function sourceToInput(source: TagSource): Record<string, unknown> {
 
 const TagKindEnum = builder.enumType('TagKind', { values: ['BOOLEAN', 'ENUM', 'NUMERIC'] as const });
 
+const TagCoverageRef = builder.objectRef<TagCoverage>('TagCoverage').implement({
+  description: 'Customers with a value in the published profile snapshot, as its materialization run recorded them (an aggregate, small cells suppressed).',
+  fields: (t) => ({
+    asOf: t.exposeString('asOf', { description: 'The snapshot’s as-of date.' }),
+    customers: t.int({ nullable: true, description: 'Customers with a value; null when suppressed.', resolve: (c) => c.customers }),
+    share: t.float({ nullable: true, description: 'Their share of the snapshot’s customers; null when suppressed.', resolve: (c) => c.share }),
+    suppressed: t.exposeBoolean('suppressed', {
+      description: 'Hidden: fewer customers than the privacy threshold have a value, or have none (the share would reveal them).',
+    }),
+  }),
+});
+
+/** The coverage reader of a request: the published run read once, however many tags ask. */
+const coverageReaders = new WeakMap<RequestContext, Promise<CoverageReader | null>>();
+function coverageReader(ctx: RequestContext): Promise<CoverageReader | null> {
+  let reader = coverageReaders.get(ctx);
+  if (!reader) {
+    reader = (async () => {
+      const { principal, viewer } = await ctx.session();
+      return isAllowed(principal, 'tags.preview') ? tagCoverageReader(ctx.database.db, viewer) : null;
+    })();
+    coverageReaders.set(ctx, reader);
+  }
+  return reader;
+}
+
 const TagRef = builder.objectRef<TagDefinition>('Tag').implement({
   description: 'A per-customer label with a governed meaning.',
   fields: (t) => ({
@@ -47,6 +74,16 @@ const TagRef = builder.objectRef<TagDefinition>('Tag').implement({
       type: 'JSON',
       description: 'How the value is computed, in the form createTag takes: rule, cases and else, aggregate, or top.',
       resolve: (tag) => sourceToInput(tag.source),
+    }),
+    coverage: t.field({
+      type: TagCoverageRef,
+      nullable: true,
+      description:
+        'Its coverage in the published snapshot (tags.preview roles: steward, approver, analyst, admin; null for other roles, for keys with a row scope, for a tag the snapshot does not hold yet, and before the first materialization).',
+      resolve: async (tag, _a, ctx) => {
+        const reader = await coverageReader(ctx);
+        return reader && tag.status !== 'DRAFT' && tag.status !== 'IN_REVIEW' ? reader(tag.key) : null;
+      },
     }),
     sensitivity: t.string({
       description: 'public, internal, personal or restricted: as declared, and never less strict than what the tag reads.',

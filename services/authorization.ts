@@ -53,8 +53,10 @@ const PERMISSIONS = {
   'dashboards.review': ['approver', 'admin'],
   /** Monitors with their evaluations and firings (aggregates, small cells null). */
   'monitors.read': ['analyst', 'steward', 'approver', 'operator', 'admin'],
-  /** Defining monitors (and their webhooks) and running them now. */
+  /** Drafting monitors (and their webhooks) for review, and running them now. */
   'monitors.manage': ['operator', 'admin'],
+  /** Approving or rejecting another's monitor (four eyes, as for strategies). */
+  'monitors.review': ['operator', 'approver', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -132,6 +134,10 @@ export const OPERATION_POLICIES = {
   'Mutation.rejectDashboard': 'dashboards.review',
   'Query.monitors': 'monitors.read',
   'Mutation.saveMonitor': 'monitors.manage',
+  'Query.monitorHistory': 'monitors.read',
+  'Mutation.submitMonitor': 'monitors.manage',
+  'Mutation.approveMonitor': 'monitors.review',
+  'Mutation.rejectMonitor': 'monitors.review',
   'Mutation.runMonitors': 'monitors.manage',
 } as const satisfies Record<string, Action | typeof PUBLIC>;
 
@@ -213,6 +219,10 @@ export const OPERATION_CLASS_OF = {
   'Mutation.rejectDashboard': 'definitions',
   'Query.monitors': 'catalog',
   'Mutation.saveMonitor': 'definitions',
+  'Query.monitorHistory': 'catalog',
+  'Mutation.submitMonitor': 'definitions',
+  'Mutation.approveMonitor': 'definitions',
+  'Mutation.rejectMonitor': 'definitions',
   'Mutation.runMonitors': 'analytics',
 } as const satisfies Record<keyof typeof OPERATION_POLICIES, OperationClass | null> & Record<string, OperationClass | null>;
 

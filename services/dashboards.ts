@@ -1,14 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../store/schema.ts';
-import {
-  authorsSinceApproval,
-  changeDefinition,
-  definitionHistory,
-  getDefinition,
-  listDefinitions,
-  type HistoryEntry,
-  type StoredDefinition,
-} from '../store/definition-store.ts';
+import { definitionHistory, getDefinition, listDefinitions, type HistoryEntry, type StoredDefinition } from '../store/definition-store.ts';
+import { reviewedDefinitions, type ReviewContext, type ReviewedBody } from '../store/reviewed-definitions.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 import { checkDefinitionText } from '../modeling/catalog/definition-text.ts';
@@ -42,10 +35,7 @@ export interface DashboardView {
 }
 
 /** A steward dashboard as stored: the current spec (a draft while under work) and the version served. */
-interface DashboardBody {
-  readonly spec: Dashboard;
-  readonly published: { readonly version: number; readonly spec: Dashboard } | null;
-}
+type DashboardBody = ReviewedBody<Dashboard>;
 
 const KIND = 'dashboard';
 
@@ -221,16 +211,10 @@ export interface DashboardCurationContext {
   readonly domain: Domain;
 }
 
-function requireStatus(
-  current: StoredDefinition<DashboardBody> | undefined,
-  allowed: readonly string[],
-  action: string,
-  key: string,
-): StoredDefinition<DashboardBody> {
-  if (!current) throw new StrataError('NOT_FOUND', `no dashboard ${quoteInput(key)}`);
-  if (!allowed.includes(current.status))
-    throw new StrataError('CONFLICT', `cannot ${action} dashboard ${quoteInput(key)} while it is ${current.status} (allowed from ${allowed.join(', ')})`);
-  return current;
+const review = reviewedDefinitions<Dashboard>(KIND, 'dashboard');
+
+function reviewContext(context: DashboardCurationContext): ReviewContext<Dashboard> {
+  return { db: context.db, actor: context.actor, check: (spec) => checkDashboard(context.semantic, context.domain, spec) };
 }
 
 /** Creates (no `expectedVersion`) or changes a steward dashboard as a DRAFT; its published version keeps serving until the new one is approved. */
@@ -238,79 +222,27 @@ export async function saveDashboardDraft(context: DashboardCurationContext, spec
   if (context.domain.dashboards?.some((d) => d.key === spec.key))
     throw new StrataError('CONFLICT', `dashboard ${quoteInput(spec.key)} is defined as code; choose another key`);
   if (spec.description) checkDefinitionText('description', spec.description);
-  checkDashboard(context.semantic, context.domain, spec);
-  const stored = await changeDefinition<DashboardBody>(context.db, {
-    kind: KIND,
-    key: spec.key,
-    expectedVersion,
-    actor: context.actor,
-    action: expectedVersion === null ? 'create' : 'update',
-    apply: (current) => {
-      const published = current ? requireStatus(current, ['DRAFT', 'PUBLISHED', 'RETIRED'], 'update', spec.key).body.published : null;
-      return { status: 'DRAFT', body: { spec, published }, bumpVersion: true };
-    },
-  });
-  return storedView(stored, false) as DashboardView;
+  if (spec.descriptionZh) checkDefinitionText('description', spec.descriptionZh, 'descriptionZh');
+  for (const tile of spec.tiles) {
+    if (tile.description) checkDefinitionText('description', tile.description, `tiles.${tile.key}.description`);
+    if (tile.descriptionZh) checkDefinitionText('description', tile.descriptionZh, `tiles.${tile.key}.descriptionZh`);
+  }
+  return storedView(await review.save(reviewContext(context), spec.key, spec, expectedVersion), false) as DashboardView;
 }
 
 /** DRAFT -> IN_REVIEW. */
 export async function submitDashboard(context: DashboardCurationContext, key: string, expectedVersion: number): Promise<DashboardView> {
-  const stored = await changeDefinition<DashboardBody>(context.db, {
-    kind: KIND,
-    key,
-    expectedVersion,
-    actor: context.actor,
-    action: 'submit',
-    apply: (current) => ({ status: 'IN_REVIEW', body: requireStatus(current, ['DRAFT'], 'submit', key).body, bumpVersion: false }),
-  });
-  return storedView(stored, false) as DashboardView;
+  return storedView(await review.submit(reviewContext(context), key, expectedVersion), false) as DashboardView;
 }
 
 /** IN_REVIEW -> PUBLISHED by someone who authored none of the version (four eyes), its tiles checked again against today's catalog. */
 export async function approveDashboard(context: DashboardCurationContext, key: string, expectedVersion: number): Promise<DashboardView> {
-  const existing = await getDefinition<DashboardBody>(context.db, KIND, key);
-  if (existing) refuseAuthor(key, context.actor, await authorsSinceApproval(context.db, KIND, key));
-  if (existing?.status === 'IN_REVIEW') checkDashboard(context.semantic, context.domain, existing.body.spec);
-  const stored = await changeDefinition<DashboardBody>(context.db, {
-    kind: KIND,
-    key,
-    expectedVersion,
-    actor: context.actor,
-    action: 'approve',
-    apply: async (current, trx) => {
-      const definition = requireStatus(current, ['IN_REVIEW'], 'approve', key);
-      refuseAuthor(key, context.actor, await authorsSinceApproval(trx, KIND, key));
-      return {
-        status: 'PUBLISHED',
-        body: { spec: definition.body.spec, published: { version: definition.version, spec: definition.body.spec } },
-        bumpVersion: false,
-      };
-    },
-  });
-  return storedView(stored, false) as DashboardView;
-}
-
-function refuseAuthor(key: string, actor: string, authors: readonly { actor: string }[]): void {
-  if (authors.some((a) => a.actor === actor))
-    throw new StrataError(
-      'FORBIDDEN',
-      `'${actor}' authored this version of dashboard '${key}' (authors: ${authors.map((a) => a.actor).join(', ')}); someone else must approve it`,
-    );
+  return storedView(await review.approve(reviewContext(context), key, expectedVersion), false) as DashboardView;
 }
 
 /** IN_REVIEW -> DRAFT with the reviewer's reason. */
 export async function rejectDashboard(context: DashboardCurationContext, key: string, expectedVersion: number, reason: string): Promise<DashboardView> {
-  checkDefinitionText('reason', reason);
-  const stored = await changeDefinition<DashboardBody>(context.db, {
-    kind: KIND,
-    key,
-    expectedVersion,
-    actor: context.actor,
-    action: 'reject',
-    reason,
-    apply: (current) => ({ status: 'DRAFT', body: requireStatus(current, ['IN_REVIEW'], 'reject', key).body, bumpVersion: false }),
-  });
-  return storedView(stored, false) as DashboardView;
+  return storedView(await review.reject(reviewContext(context), key, expectedVersion, reason), false) as DashboardView;
 }
 
 export const dashboardHistory = (db: Kysely<DatabaseSchema>, key: string): Promise<HistoryEntry[]> => definitionHistory(db, KIND, key);

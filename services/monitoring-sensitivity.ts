@@ -45,8 +45,8 @@ export const MONITORING_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Rec
   ChangeExplanation: internal('members', 'explanatoryPower', 'surprise'),
   ChangeMember: internal('dimension', 'value'),
   MixRateEffect: internal('dimension', 'value', 'mixEffect', 'rateEffect', 'suppressed'),
-  Dashboard: internal('key', 'title', 'titleEn', 'description', 'tiles', 'source', 'status', 'version', 'updatedBy'),
-  DashboardTile: internal('key', 'title', 'titleEn', 'kind', 'visualization', 'query', 'description'),
+  Dashboard: internal('key', 'title', 'titleEn', 'description', 'descriptionZh', 'tiles', 'source', 'status', 'version', 'updatedBy'),
+  DashboardTile: internal('key', 'title', 'titleEn', 'kind', 'visualization', 'query', 'description', 'descriptionZh'),
   DashboardHistoryEntry: internal('version', 'status', 'actor', 'action', 'at', 'diff', 'reason'),
   Monitor: internal(
     'key',
@@ -59,6 +59,7 @@ export const MONITORING_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Rec
     'explainBy',
     'webhookHost',
     'source',
+    'status',
     'version',
     'updatedBy',
     'evaluations',
@@ -67,11 +68,22 @@ export const MONITORING_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Rec
   MonitorEvaluation: internal('at', 'period', 'value', 'expected', 'fired', 'reason', 'explanation', 'delivery'),
   MonitorPeriod: internal('from', 'to'),
   MonitorDelivery: internal('status', 'attempts', 'lastError'),
+  MonitorHistoryEntry: internal('version', 'status', 'actor', 'action', 'at', 'diff', 'reason'),
   MonitorRun: internal('ran', 'evaluated', 'fired', 'delivered'),
 };
 
 /** The root fields whose results are classified here. */
 export const MONITORING_ROOT_FIELDS = {
-  query: ['funnels', 'funnel', 'explainMetricChange', 'dashboards', 'dashboard', 'dashboardHistory', 'monitors'],
-  mutation: ['saveDashboard', 'submitDashboard', 'approveDashboard', 'rejectDashboard', 'saveMonitor', 'runMonitors'],
+  query: ['funnels', 'funnel', 'explainMetricChange', 'dashboards', 'dashboard', 'dashboardHistory', 'monitors', 'monitorHistory'],
+  mutation: [
+    'saveDashboard',
+    'submitDashboard',
+    'approveDashboard',
+    'rejectDashboard',
+    'saveMonitor',
+    'submitMonitor',
+    'approveMonitor',
+    'rejectMonitor',
+    'runMonitors',
+  ],
 };

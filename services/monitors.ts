@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../store/schema.ts';
-import { changeDefinition, definitionHistory, listDefinitions, type HistoryEntry } from '../store/definition-store.ts';
+import { definitionHistory, listDefinitions, type HistoryEntry, type StoredDefinition } from '../store/definition-store.ts';
+import { publishedOf, reviewedDefinitions, type ReviewContext, type ReviewedBody } from '../store/reviewed-definitions.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 import type { Domain } from '../modeling/domain/define-domain.ts';
@@ -13,6 +14,8 @@ import { explainMetricChange, resolveExplainInput, type DateRange, type MetricCh
 export interface MonitorView {
   readonly monitor: Monitor;
   readonly source: 'CODE' | 'OPERATOR';
+  /** PUBLISHED (served and evaluated), or a draft's DRAFT / IN_REVIEW / RETIRED when listed with drafts. */
+  readonly status: string;
   readonly version: number;
   readonly updatedBy: string | null;
 }
@@ -36,14 +39,24 @@ const DELIVERY_LOCK = '6004234345560346959';
 /** Webhook deliveries tried at most this often, backing off exponentially from `deliveryBaseMs`. */
 export const MAX_DELIVERY_ATTEMPTS = 5;
 
-/** The domain's monitors, then the operators'. */
-export async function listMonitors(db: Kysely<DatabaseSchema>, domain: Domain): Promise<MonitorView[]> {
-  const stored = await listDefinitions<{ spec: Monitor }>(db, KIND);
+const review = reviewedDefinitions<Monitor>(KIND, 'monitor');
+
+/**
+ * The domain's monitors, then the operators' published ones (the versions the scheduler
+ * evaluates); with `includeDrafts`, each operator monitor at its current version, drafts
+ * and those under review included.
+ */
+export async function listMonitors(db: Kysely<DatabaseSchema>, domain: Domain, options: { includeDrafts?: boolean } = {}): Promise<MonitorView[]> {
+  const stored = await listDefinitions<ReviewedBody<Monitor>>(db, KIND);
+  const operators = stored.flatMap((s): MonitorView[] => {
+    if (options.includeDrafts === true) return [{ monitor: s.body.spec, source: 'OPERATOR', status: s.status, version: s.version, updatedBy: s.updatedBy }];
+    const published = publishedOf(s);
+    if (!published || s.status === 'RETIRED') return [];
+    return [{ monitor: published.spec, source: 'OPERATOR', status: 'PUBLISHED', version: published.version, updatedBy: s.updatedBy }];
+  });
   return [
-    ...(domain.monitors ?? []).map((monitor): MonitorView => ({ monitor, source: 'CODE', version: 1, updatedBy: null })),
-    ...stored
-      .filter((s) => s.status === 'ACTIVE')
-      .map((s): MonitorView => ({ monitor: s.body.spec, source: 'OPERATOR', version: s.version, updatedBy: s.updatedBy })),
+    ...(domain.monitors ?? []).map((monitor): MonitorView => ({ monitor, source: 'CODE', status: 'PUBLISHED', version: 1, updatedBy: null })),
+    ...operators,
   ];
 }
 
@@ -62,23 +75,44 @@ export function checkMonitor(semantic: SemanticLayer, monitor: Monitor): void {
     });
 }
 
-/** Creates (no `expectedVersion`) or changes an operator's monitor; active at once, every change in its history. */
-export async function saveMonitor(
-  context: { db: Kysely<DatabaseSchema>; actor: string; semantic: SemanticLayer; domain: Domain },
-  monitor: Monitor,
-  expectedVersion: number | null,
-): Promise<MonitorView> {
+export interface MonitorCurationContext {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly actor: string;
+  readonly semantic: SemanticLayer;
+  readonly domain: Domain;
+}
+
+function reviewContext(context: MonitorCurationContext): ReviewContext<Monitor> {
+  return { db: context.db, actor: context.actor, check: (monitor) => checkMonitor(context.semantic, monitor) };
+}
+
+function draftView(stored: StoredDefinition<ReviewedBody<Monitor>>): MonitorView {
+  return { monitor: stored.body.spec, source: 'OPERATOR', status: stored.status, version: stored.version, updatedBy: stored.updatedBy };
+}
+
+/**
+ * Creates (no `expectedVersion`) or changes an operator's monitor as a DRAFT: a monitor is a
+ * governed definition, evaluated (and posting to its webhook) only once another operator or
+ * an approver has approved it; a published monitor keeps its approved version meanwhile.
+ */
+export async function saveMonitor(context: MonitorCurationContext, monitor: Monitor, expectedVersion: number | null): Promise<MonitorView> {
   if (context.domain.monitors?.some((m) => m.key === monitor.key)) throw new StrataError('CONFLICT', `monitor ${quoteInput(monitor.key)} is defined as code`);
-  checkMonitor(context.semantic, monitor);
-  const stored = await changeDefinition<{ spec: Monitor }>(context.db, {
-    kind: KIND,
-    key: monitor.key,
-    expectedVersion,
-    actor: context.actor,
-    action: expectedVersion === null ? 'create' : 'update',
-    apply: () => ({ status: 'ACTIVE', body: { spec: monitor }, bumpVersion: true }),
-  });
-  return { monitor: stored.body.spec, source: 'OPERATOR', version: stored.version, updatedBy: stored.updatedBy };
+  return draftView(await review.save(reviewContext(context), monitor.key, monitor, expectedVersion));
+}
+
+/** DRAFT -> IN_REVIEW. */
+export async function submitMonitor(context: MonitorCurationContext, key: string, expectedVersion: number): Promise<MonitorView> {
+  return draftView(await review.submit(reviewContext(context), key, expectedVersion));
+}
+
+/** IN_REVIEW -> PUBLISHED by someone who authored none of the version (four eyes), checked again against today's catalog. */
+export async function approveMonitor(context: MonitorCurationContext, key: string, expectedVersion: number): Promise<MonitorView> {
+  return draftView(await review.approve(reviewContext(context), key, expectedVersion));
+}
+
+/** IN_REVIEW -> DRAFT with the reviewer's reason. */
+export async function rejectMonitor(context: MonitorCurationContext, key: string, expectedVersion: number, reason: string): Promise<MonitorView> {
+  return draftView(await review.reject(reviewContext(context), key, expectedVersion, reason));
 }
 
 export const monitorHistory = (db: Kysely<DatabaseSchema>, key: string): Promise<HistoryEntry[]> => definitionHistory(db, KIND, key);

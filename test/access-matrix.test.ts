@@ -30,6 +30,7 @@ const dashboardInput = (key: string) => ({
   description: 'matrix',
   tiles: [{ key: 'amount', title: '金额', titleEn: 'Amount', kind: 'METRIC', visualization: 'number', query: { metrics: ['purchase_amount'] } }],
 });
+const monitorInput = (key: string) => ({ key, title: 'matrix', metric: 'purchase_amount', schedule: 'MONTHLY', condition: { kind: 'THRESHOLD', below: 1 } });
 const slug = (caller: Caller) => caller.replace(/[^a-z]/g, '');
 
 await describeEachEngine('the policy catalogue on %s', (engine) => {
@@ -96,6 +97,10 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
     'Mutation.rejectDashboard': { query: 'mutation($k: String!) { rejectDashboard(key: $k, expectedVersion: 1, reason: "no") { status } }' },
     'Query.monitors': { query: '{ monitors { key schedule firings { value fired } } }' },
     'Mutation.saveMonitor': { query: 'mutation($i: MonitorInput!) { saveMonitor(input: $i) { key version } }' },
+    'Query.monitorHistory': { query: '{ monitorHistory(key: "matrix_monitor") { version action } }' },
+    'Mutation.submitMonitor': { query: 'mutation($k: String!) { submitMonitor(key: $k, expectedVersion: 1) { status } }' },
+    'Mutation.approveMonitor': { query: 'mutation($k: String!) { approveMonitor(key: $k, expectedVersion: 1) { status } }' },
+    'Mutation.rejectMonitor': { query: 'mutation($k: String!) { rejectMonitor(key: $k, expectedVersion: 1, reason: "no") { status } }' },
     'Mutation.runMonitors': { query: 'mutation { runMonitors { ran evaluated } }' },
     'Query.funnels': { query: '{ funnels { key windowHours steps { event } } }' },
     'Query.funnel': {
@@ -231,7 +236,16 @@ await describeEachEngine('the policy catalogue on %s', (engine) => {
       case 'Mutation.createGoal':
         return { i: goalInput(`goal_${slug(caller)}`) };
       case 'Mutation.saveMonitor':
-        return { i: { key, title: 'matrix', metric: 'purchase_amount', schedule: 'MONTHLY', condition: { kind: 'THRESHOLD', below: 1 } } };
+        return { i: monitorInput(key) };
+      case 'Mutation.submitMonitor':
+        await ok(author, 'mutation($i: MonitorInput!) { saveMonitor(input: $i) { key } }', { i: monitorInput(key) });
+        return { k: key };
+      case 'Mutation.approveMonitor':
+      case 'Mutation.rejectMonitor':
+        // Drafted and submitted by another operator: the caller is never its author.
+        await ok(author, 'mutation($i: MonitorInput!) { saveMonitor(input: $i) { key } }', { i: monitorInput(key) });
+        await ok(author, 'mutation($k: String!) { submitMonitor(key: $k, expectedVersion: 1) { status } }', { k: key });
+        return { k: key };
       case 'Mutation.saveDashboard':
         return { i: dashboardInput(key) };
       case 'Mutation.submitDashboard':

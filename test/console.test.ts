@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { sql } from 'kysely';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient } from './support/graphql-client.ts';
@@ -56,6 +57,7 @@ await describeEachEngine('the web console on %s', (engine) => {
       startDemoServer(engine, {
         customers: 800,
         seed: 11,
+        goals: true,
         keys: {
           admin: ['e2e-admin', 'admin'],
           analyst: ['e2e-analyst', 'analyst'],
@@ -346,6 +348,239 @@ await describeEachEngine('the web console on %s', (engine) => {
     }
     await clean(watched, 'monitors');
     await screenshot(page, 'monitors');
+  });
+
+  it('stewards’ desk: the tag list shows each tag’s coverage as the snapshot holds it; a saved draft is edited, previewed again and resubmitted', async () => {
+    const { catalog } = await as('steward')('{ catalog { tags { key status coverage { asOf customers share suppressed } } } }');
+    type Covered = { key: string; coverage: { customers: number | null; share: number | null; suppressed: boolean } | null };
+    const shown = (catalog.tags as Covered[]).filter((t) => t.coverage && !t.coverage.suppressed);
+    expect(shown.length).toBeGreaterThan(0);
+    // The API's coverage against the published snapshot itself.
+    const db = server.database.db;
+    const { rows } = await sql<{
+      covered: number;
+      total: number;
+    }>`SELECT count(*) FILTER (WHERE p.tags ->> 'dormant_90d' IS NOT NULL)::int AS covered, count(*)::int AS total
+      FROM strata.customer_profiles p WHERE p.run_id = (SELECT run_id FROM strata.profile_snapshot WHERE id = 1)`.execute(db);
+    const dormant = shown.find((t) => t.key === 'dormant_90d');
+    expect(dormant?.coverage).toMatchObject({ customers: rows[0]?.covered, share: (rows[0]?.covered ?? 0) / (rows[0]?.total ?? 1) });
+    // Roles without previews get no coverage.
+    expect((await as('operator')('{ catalog { tags { key coverage { share } } } }')).catalog.tags.every((t: Covered) => t.coverage === null)).toBe(true);
+
+    await as('steward')('mutation($i: CreateTagInput!) { createTag(input: $i) { version } }', {
+      i: { key: 'e2e_edit_flag', kind: 'BOOLEAN', description: 'Edited after save', rule: { tag: 'dormant_90d', op: 'EQ', values: ['true'] } },
+    });
+    const watched = await signIn('steward');
+    const { page } = watched;
+    await open(page, 'stewards');
+    for (const t of shown) {
+      expect(Number(await page.getByTestId(`coverage-${t.key}`).getAttribute('data-value')), t.key).toBe(t.coverage?.share);
+      expect(Number(await page.getByTestId(`coverage-${t.key}-customers`).getAttribute('data-value')), t.key).toBe(t.coverage?.customers);
+    }
+    for (const t of (catalog.tags as Covered[]).filter((x) => x.coverage?.suppressed))
+      expect(await page.getByTestId(`coverage-${t.key}`).getAttribute('data-suppressed')).toBe('true');
+    await page.click('[data-testid=tag-list] button:has-text("e2e_edit_flag")');
+    await page.click('[data-testid=edit-tag]');
+    const form = page.locator('form.new-tag');
+    expect(await form.getByTestId('new-tag-key').inputValue()).toBe('e2e_edit_flag');
+    await form.locator('input[aria-label="Values (comma-separated)"]').first().fill('false');
+    const { tagPreview } = await as('steward')('query($r: RuleInput) { tagPreview(rule: $r, kind: BOOLEAN) { customers } }', {
+      r: { tag: 'dormant_90d', op: 'EQ', values: ['false'] },
+    });
+    await expect.poll(() => text(form.getByTestId('preview-customers')), { timeout: 30_000 }).toBe(new Intl.NumberFormat('en').format(tagPreview.customers));
+    await form.scrollIntoViewIfNeeded();
+    await screenshot(page, 'stewards-edit-draft');
+    await form.getByTestId('save-tag').click();
+    await expect.poll(() => text(page.locator('[data-testid=tag-detail-e2e_edit_flag] h3'))).toMatch(/v2/);
+    await page.click('[data-testid=submit-tag]');
+    await expect.poll(() => text(page.locator('[data-testid=tag-detail-e2e_edit_flag] .badge').first())).toBe('IN_REVIEW');
+    const { catalog: after } = await as('steward')('{ catalog { tags { key status version definition } } }');
+    const edited = after.tags.find((t: { key: string }) => t.key === 'e2e_edit_flag');
+    expect(edited).toMatchObject({ status: 'IN_REVIEW', version: 2 });
+    // The builder keeps its leaf in an and-group: the same condition.
+    expect(edited.definition.rule).toEqual({ and: [{ tag: 'dormant_90d', op: 'EQ', values: ['false'] }] });
+    await clean(watched, 'stewards edit draft');
+  });
+
+  it('monitors: an operator creates one with the form; it waits for another operator’s review (its author is refused) before it is evaluated', async () => {
+    const watched = await signIn('operator');
+    const { page } = watched;
+    await open(page, 'workbench');
+    await page.click('[data-testid=new-monitor]');
+    const form = page.getByTestId('monitor-form');
+    // Validated as typed: a seasonal baseline of 13 periods is refused before it is sent.
+    await form.getByTestId('monitor-seasonal').check();
+    await form.getByTestId('monitor-periods').fill('13');
+    await expect.poll(() => text(form.getByTestId('monitor-problems'))).toMatch(/1 to 12/);
+    await form.getByTestId('monitor-threshold').check();
+    await form.getByTestId('monitor-key').fill('e2e_purchase_floor');
+    await form.getByTestId('monitor-title').fill('Purchases above 1 CNY');
+    await form.getByTestId('monitor-metric').selectOption('purchase_amount');
+    await form.getByTestId('monitor-schedule').selectOption('MONTHLY');
+    await form.getByTestId('monitor-above').fill('1');
+    await form.getByTestId('monitor-explain-by').selectOption(['customer.channel']);
+    await form.getByTestId('save-monitor').click();
+    const review = page.getByTestId('monitor-review-e2e_purchase_floor');
+    await expect.poll(() => text(review.locator('.badge').first()), { timeout: 30_000 }).toBe('IN_REVIEW');
+    const drafted = (await as('operator')('{ monitors(includeDrafts: true) { key status version condition explainBy schedule metric } }')).monitors.find(
+      (m: { key: string }) => m.key === 'e2e_purchase_floor',
+    );
+    expect(drafted).toEqual({
+      key: 'e2e_purchase_floor',
+      status: 'IN_REVIEW',
+      version: 1,
+      condition: { kind: 'THRESHOLD', above: 1 },
+      explainBy: ['customer.channel'],
+      schedule: 'MONTHLY',
+      metric: 'purchase_amount',
+    });
+    expect((await as('analyst')('{ monitors { key } }')).monitors.map((m: { key: string }) => m.key)).not.toContain('e2e_purchase_floor');
+    // Its author may not approve it: the server's message is shown.
+    await review.getByTestId('approve-monitor-e2e_purchase_floor').click();
+    const refused = await post(server.keys.operator, 'mutation { approveMonitor(key: "e2e_purchase_floor", expectedVersion: 1) { status } }');
+    await expect.poll(() => text(review.locator('.action [role=alert]'))).toBe(`FORBIDDEN: ${refused.errors?.[0]?.message}`);
+    expect(watched.take().every((e) => /status of 403/.test(e))).toBe(true);
+
+    const second = await signIn('operator2');
+    await open(second.page, 'workbench');
+    const pending = second.page.getByTestId('monitor-review-e2e_purchase_floor');
+    await pending.locator('text=A new monitor: no version was published yet.').waitFor();
+    await pending.scrollIntoViewIfNeeded();
+    await screenshot(second.page, 'monitors-review');
+    await pending.getByTestId('approve-monitor-e2e_purchase_floor').click();
+    await expect
+      .poll(() => text(second.page.locator('[data-testid=monitors] tr[data-monitor=e2e_purchase_floor] .badge')), { timeout: 30_000 })
+      .toBe('PUBLISHED');
+    await clean(second, 'monitor review');
+    const { monitorHistory } = await as('analyst')('{ monitorHistory(key: "e2e_purchase_floor") { action actor } }');
+    expect(monitorHistory).toEqual([
+      { action: 'create', actor: 'e2e-operator' },
+      { action: 'submit', actor: 'e2e-operator' },
+      { action: 'approve', actor: 'e2e-operator-2' },
+    ]);
+    await as('operator2')('mutation { runMonitors { ran } }');
+    const { monitors } = await as('analyst')('{ monitors { key status evaluations(first: 1) { fired } } }');
+    expect(monitors.find((m: { key: string }) => m.key === 'e2e_purchase_floor')).toEqual({
+      key: 'e2e_purchase_floor',
+      status: 'PUBLISHED',
+      evaluations: [{ fired: true }],
+    });
+  });
+
+  it('links every funnel, comparison and attribution-tree number to its governed definition and the plan that produced it', async () => {
+    const { dashboards } = await as('analyst')('{ dashboards { key tiles { key kind query } } }');
+    const flow = dashboards.find((d: { key: string }) => d.key === 'basic_flow') as { tiles: { key: string; kind: string; query: Record<string, unknown> }[] };
+    const funnelTile = flow.tiles.find((t) => t.kind === 'FUNNEL');
+    expect(funnelTile).toBeDefined();
+    const watched = await signIn('analyst');
+    const { page } = watched;
+    await open(page, 'cockpit', '?dashboard=basic_flow');
+    const stepLink = page.getByTestId(`tile-${funnelTile?.key}-step-1`);
+    await stepLink.waitFor({ state: 'attached' });
+    expect(await stepLink.getAttribute('href')).toBe(await page.getByTestId(`tile-${funnelTile?.key}-definition`).getAttribute('href'));
+    await page.getByTestId(`tile-${funnelTile?.key}-definition`).click();
+    await page.waitForSelector(`[data-testid=definition-funnel-${funnelTile?.query.funnel}]`);
+    const plan = JSON.parse(await page.locator('[data-testid=definition-plan] textarea').inputValue());
+    expect(plan).toEqual(funnelTile?.query);
+    const { funnels } = await as('analyst')('{ funnels { key steps { event } } }');
+    const defined = funnels.find((f: { key: string }) => f.key === funnelTile?.query.funnel);
+    expect(await page.locator(`[data-testid=definition-funnel-${defined.key}] ol li`).count()).toBe(defined.steps.length);
+    await clean(watched, 'funnel definition');
+    await screenshot(page, 'definition-funnel');
+
+    // A comparison number: the dimension it counts and the comparison's input.
+    const rule = { tag: 'dormant_90d', op: 'EQ', values: ['true'] };
+    await open(page, 'audiences', `?rule=${encodeURIComponent(JSON.stringify(rule))}`);
+    await page.getByTestId('run-comparison').click();
+    const link = page.locator('[data-testid^="comparison-target-customer.channel="]').first();
+    await link.waitFor();
+    await link.click();
+    await page.waitForSelector('[data-testid="definition-dimension-customer.channel"]');
+    expect(JSON.parse(await page.locator('[data-testid=definition-plan] textarea').inputValue())).toEqual({
+      target: { rule },
+      reference: { all: true },
+      features: ['customer.channel'],
+    });
+    await clean(watched, 'comparison definition');
+
+    // A tree node's numbers: the feature it splits on, the tree's input and the node.
+    // A purchase in 90 days, explained by dormancy (a tag) and dimensions, as in the insight test.
+    await open(page, 'audiences');
+    const tree = page.locator('section[aria-label="Attribution tree"]');
+    await tree.locator('select[aria-label="Condition kind"]').first().selectOption('aggregate');
+    await tree.locator('select[aria-label=Member]').first().selectOption('transaction.purchase_amount');
+    await tree.locator('label:has-text("days") input').first().fill('90');
+    await tree.locator('select[aria-label=Operator]').first().selectOption('GT');
+    await tree.locator('input[aria-label="Values (comma-separated)"]').first().fill('0');
+    const treeFeatures = ['customer.channel', 'customer.tag.dormant_90d', 'customer.risk_level'];
+    for (const feature of treeFeatures.slice(1)) await tree.locator(`label:has-text("${feature}") input`).first().check();
+    await tree.getByTestId('run-tree').click();
+    await page.waitForSelector('[data-testid=attribution-tree] li');
+    const { attributionTree } = await as('analyst')('query($i: AttributionTreeInput!) { attributionTree(input: $i) { nodes { id feature rule } } }', {
+      i: {
+        population: { all: true },
+        goal: { aggregate: { measure: 'transaction.purchase_amount', window: { days: 90 } }, op: 'GT', values: ['0'] },
+        features: treeFeatures,
+        maxDepth: 3,
+        minNodeCustomers: 100,
+      },
+    });
+    const split = attributionTree.nodes.find((n: { feature: string | null }) => n.feature !== null);
+    expect(split, JSON.stringify(attributionTree.nodes)).toBeDefined();
+    await page.getByTestId(`tree-node-${split.id}`).click();
+    const kind = split.feature.startsWith('customer.tag.') ? `tag-${split.feature.slice('customer.tag.'.length)}` : `dimension-${split.feature}`;
+    await page.waitForSelector(`[data-testid="definition-${kind}"]`);
+    const treePlan = JSON.parse(await page.locator('[data-testid=definition-plan] textarea').inputValue());
+    expect(treePlan.node).toEqual({ id: split.id, rule: split.rule });
+    expect(treePlan.input.features).toEqual(treeFeatures);
+    await clean(watched, 'tree definition');
+  });
+
+  it('shows the template dashboards’ Chinese descriptions in zh-CN, and the demo’s goals with the contribution of each child goal', async () => {
+    const { dashboards } = await as('admin')('{ dashboards { key description descriptionZh } }');
+    const watched = await signIn('admin');
+    const { page } = watched;
+    await open(page, 'cockpit');
+    await page.selectOption('.who select', 'zh-CN');
+    for (const d of dashboards as { key: string; description: string; descriptionZh: string | null }[]) {
+      expect(d.descriptionZh, d.key).toMatch(/[\u4e00-\u9fff]/);
+      await open(page, 'cockpit', `?dashboard=${d.key}`);
+      await expect.poll(() => text(page.getByTestId('dashboard-description'))).toBe(d.descriptionZh);
+    }
+    await page.selectOption('.who select', 'en');
+
+    // The demo's goals (as npm start creates them): the last complete quarter and its months.
+    const { goals } = await as('admin')(
+      '{ goals(keys: ["demo_purchase_quarter"]) { key target actual progress period { from to } children { key actual contribution } } }',
+    );
+    const [quarter] = goals;
+    expect(quarter.period).toEqual({ from: '2026-07-01', to: '2026-10-01' });
+    expect(quarter.children).toHaveLength(3);
+    // Months partition the quarter: their contributions add up to the whole.
+    expect(quarter.children.reduce((s: number, c: { contribution: number }) => s + c.contribution, 0)).toBeCloseTo(1, 9);
+    // Each month's target: 5 % above the same month of the quarter before, from the data itself.
+    const { rows } = await sql<{
+      month: string;
+      total: string;
+    }>`SELECT to_char(occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month, SUM(amount)::text AS total
+      FROM wealth.transactions WHERE txn_type = 'purchase' AND status = 'succeeded'
+        AND occurred_at >= TIMESTAMP '2026-04-01' AT TIME ZONE 'Asia/Shanghai' AND occurred_at < TIMESTAMP '2026-07-01' AT TIME ZONE 'Asia/Shanghai'
+      GROUP BY 1 ORDER BY 1`.execute(server.database.db);
+    const { goals: children } = await as('admin')(
+      '{ goals(keys: ["demo_purchase_2026_07", "demo_purchase_2026_08", "demo_purchase_2026_09"]) { key target } }',
+    );
+    expect(children.map((c: { target: number }) => c.target)).toEqual(rows.map((r) => Math.round(Number(r.total) * 1.05)));
+    expect(quarter.target).toBe(children.reduce((s: number, c: { target: number }) => s + c.target, 0));
+    await open(page, 'cockpit', '?dashboard=goal_tracking');
+    const box = page.getByTestId('goal-demo_purchase_quarter-children');
+    await box.waitFor();
+    for (const child of quarter.children as { key: string; contribution: number }[])
+      expect(Number(await box.getByTestId(`goal-demo_purchase_quarter-child-${child.key}-contribution`).getAttribute('data-value'))).toBe(child.contribution);
+    expect(await text(page.getByTestId('goal-demo_purchase_quarter-progress'))).toBe(
+      new Intl.NumberFormat('en', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(quarter.progress),
+    );
+    await clean(watched, 'cockpit goals');
+    await screenshot(page, 'cockpit-goals');
   });
 
   it('runs an explorer query from a link: table equal to the API’s rows, chart, plan, CSV', async () => {

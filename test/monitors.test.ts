@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../store/database.ts';
 import { defineMonitor } from '../modeling/dsl/define-monitor.ts';
 import { monitorPeriod, runDueMonitors, MAX_DELIVERY_ATTEMPTS, type MonitorDeps } from '../services/monitors.ts';
 import { createSemanticLayer } from '../modeling/semantic-layer.ts';
+import { changeDefinition } from '../store/definition-store.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 
 /**
@@ -32,7 +33,7 @@ describe('monitor definitions', () => {
   });
 });
 
-type Key = 'operator' | 'analyst';
+type Key = 'operator' | 'operator2' | 'approver' | 'analyst';
 
 await describeEachEngine('monitors on %s', (engine) => {
   let server: DemoServer<Key>;
@@ -41,7 +42,16 @@ await describeEachEngine('monitors on %s', (engine) => {
   const as = (who: Key) => (query: string, variables?: Record<string, unknown>) => ok(server.keys[who], query, variables);
 
   beforeAll(async () => {
-    server = await startDemoServer(engine, { customers: 1500, seed: 31, keys: { operator: ['m-operator', 'operator'], analyst: ['m-analyst', 'analyst'] } });
+    server = await startDemoServer(engine, {
+      customers: 1500,
+      seed: 31,
+      keys: {
+        operator: ['m-operator', 'operator'],
+        operator2: ['m-operator-2', 'operator'],
+        approver: ['m-approver', 'approver'],
+        analyst: ['m-analyst', 'analyst'],
+      },
+    });
     // A second server instance on the same database (its own pool on PostgreSQL; PGlite has one connection).
     const url = (server.database as { url?: string }).url;
     const database = url ? await openDatabase({ databaseUrl: url, poolSize: 4 }) : undefined;
@@ -53,21 +63,74 @@ await describeEachEngine('monitors on %s', (engine) => {
     await server?.close();
   });
 
-  it('fires once per breach across two server instances, with the explanation attached', async () => {
-    await as('operator')(`mutation($i: MonitorInput!) { saveMonitor(input: $i) { key source version } }`, {
-      i: {
-        key: 'october_purchases_floor',
-        title: 'Purchases above a floor of 1 CNY',
-        metric: 'purchase_amount',
-        schedule: 'MONTHLY',
-        condition: { kind: 'THRESHOLD', above: 1 },
-        explainBy: ['customer.channel', 'customer.risk_level'],
-      },
+  const floorInput = {
+    key: 'october_purchases_floor',
+    title: 'Purchases above a floor of 1 CNY',
+    metric: 'purchase_amount',
+    schedule: 'MONTHLY',
+    condition: { kind: 'THRESHOLD', above: 1 },
+    explainBy: ['customer.channel', 'customer.risk_level'],
+  };
+  const monitorKeys = async (who: Key, drafts = false) =>
+    (await as(who)(`{ monitors${drafts ? '(includeDrafts: true)' : ''} { key status version } }`)).monitors as {
+      key: string;
+      status: string;
+      version: number;
+    }[];
+
+  it('is a governed definition: drafted, submitted, approved by someone else before it is evaluated; rejected with a reason', async () => {
+    const saved = await as('operator')('mutation($i: MonitorInput!) { saveMonitor(input: $i) { key source status version } }', { i: floorInput });
+    expect(saved.saveMonitor).toEqual({ key: 'october_purchases_floor', source: 'OPERATOR', status: 'DRAFT', version: 1 });
+    // A draft is not served, nor evaluated by the scheduler.
+    expect((await monitorKeys('analyst')).map((m) => m.key)).not.toContain('october_purchases_floor');
+    expect(await monitorKeys('operator', true)).toContainEqual({ key: 'october_purchases_floor', status: 'DRAFT', version: 1 });
+    expect((await post(server.keys.analyst, '{ monitors(includeDrafts: true) { key } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // The scheduler evaluates the served monitors (those defined as code), not the draft.
+    expect((await server.app.monitors.tick())?.evaluated).toBe((await monitorKeys('analyst')).length);
+    const none = await sql<{ n: number }>`SELECT count(*)::int AS n FROM strata.monitor_evaluations WHERE monitor_key = 'october_purchases_floor'`.execute(
+      server.database.db,
+    );
+    expect(none.rows[0]?.n).toBe(0);
+    const key = { k: 'october_purchases_floor' };
+    await as('operator')('mutation($k: String!) { submitMonitor(key: $k, expectedVersion: 1) { status } }', key);
+    // Four eyes: its author cannot approve it; the server says why.
+    const own = await post(server.keys.operator, 'mutation($k: String!) { approveMonitor(key: $k, expectedVersion: 1) { status } }', key);
+    expect(own.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(own.errors?.[0]?.message).toMatch(/authored this version of monitor/);
+    // An approver rejects it with a reason; back to a draft, edited, resubmitted, and approved by another operator.
+    const rejected = await as('approver')(
+      'mutation($k: String!) { rejectMonitor(key: $k, expectedVersion: 1, reason: "name the floor in the title") { status } }',
+      key,
+    );
+    expect(rejected.rejectMonitor.status).toBe('DRAFT');
+    await as('operator')('mutation($i: MonitorInput!) { saveMonitor(input: $i, expectedVersion: 1) { version } }', {
+      i: { ...floorInput, title: 'October purchases above 1 CNY' },
     });
+    await as('operator')('mutation($k: String!) { submitMonitor(key: $k, expectedVersion: 2) { status } }', key);
+    const approved = await as('operator2')('mutation($k: String!) { approveMonitor(key: $k, expectedVersion: 2) { status version title } }', key);
+    expect(approved.approveMonitor).toEqual({ status: 'PUBLISHED', version: 2, title: 'October purchases above 1 CNY' });
+    expect(await monitorKeys('analyst')).toContainEqual({ key: 'october_purchases_floor', status: 'PUBLISHED', version: 2 });
+    const { monitorHistory } = await as('analyst')('query($k: String!) { monitorHistory(key: $k) { version action actor reason } }', key);
+    expect(monitorHistory.map((h: { action: string }) => h.action)).toEqual(['create', 'submit', 'reject', 'update', 'submit', 'approve']);
+    expect(monitorHistory[2]).toMatchObject({ actor: 'm-approver', reason: 'name the floor in the title' });
+    expect(monitorHistory[5]).toMatchObject({ actor: 'm-operator-2', version: 2 });
+  });
+
+  it('keeps a webhook URL out of the history (it may hold a secret): only its host', async () => {
+    const input = { ...floorInput, key: 'hooked_history', webhook: 'https://hooks.example.com/secret-token-123' };
+    await as('operator')('mutation($i: MonitorInput!) { saveMonitor(input: $i) { key } }', { i: input });
+    const { monitorHistory } = await as('analyst')('{ monitorHistory(key: "hooked_history") { diff } }');
+    const text = JSON.stringify(monitorHistory);
+    expect(text).toContain('hooks.example.com');
+    expect(text).not.toContain('secret-token-123');
+  });
+
+  it('fires once per breach across two server instances, with the explanation attached', async () => {
     const runs = await Promise.all([server.app.monitors.tick(), second?.app.monitors.tick()]);
+    // Approved in the test above: the one monitor not evaluated yet this period, by one instance only.
     const evaluated = runs.reduce((s, r) => s + (r?.evaluated ?? 0), 0);
     const monitors = (await as('analyst')('{ monitors { key } }')).monitors as { key: string }[];
-    expect(evaluated).toBe(monitors.length);
+    expect(evaluated).toBe(1);
     const { rows } = await sql<{ key: string; n: number }>`SELECT monitor_key AS key, count(*)::int AS n FROM strata.monitor_evaluations GROUP BY 1`.execute(
       server.database.db,
     );
@@ -154,5 +217,24 @@ await describeEachEngine('monitors on %s', (engine) => {
     const { rows: given } = await sql<{ status: string; attempts: number }>`SELECT delivery_status AS status, delivery_attempts AS attempts
       FROM strata.monitor_evaluations WHERE monitor_key = 'dead_hook'`.execute(server.database.db);
     expect(given).toEqual([{ status: 'failed', attempts: MAX_DELIVERY_ATTEMPTS }]);
+  });
+
+  it('serves a monitor stored ACTIVE before review was required as published; a change to it is a draft while it keeps running', async () => {
+    const legacy = { ...floorInput, key: 'legacy_active', title: 'Saved before review', condition: { kind: 'THRESHOLD' as const, above: 1 } };
+    await changeDefinition(server.database.db, {
+      kind: 'monitor',
+      key: 'legacy_active',
+      expectedVersion: null,
+      actor: 'm-operator',
+      action: 'create',
+      apply: () => ({ status: 'ACTIVE', body: { spec: legacy }, bumpVersion: true }),
+    });
+    expect(await monitorKeys('analyst')).toContainEqual({ key: 'legacy_active', status: 'PUBLISHED', version: 1 });
+    await as('operator')('mutation($i: MonitorInput!) { saveMonitor(input: $i, expectedVersion: 1) { status } }', {
+      i: { ...floorInput, key: 'legacy_active', title: 'Changed after review was required' },
+    });
+    const served = (await as('analyst')('{ monitors { key title version } }')).monitors.find((m: { key: string }) => m.key === 'legacy_active');
+    expect(served).toEqual({ key: 'legacy_active', title: 'Saved before review', version: 1 });
+    expect(await monitorKeys('operator', true)).toContainEqual({ key: 'legacy_active', status: 'DRAFT', version: 2 });
   });
 });

@@ -1,10 +1,22 @@
 import { useState } from 'react';
 import { gql } from './api.ts';
 import { ChangeView } from './change-view.tsx';
-import { ConsoleMonitorsDocument, ConsoleRunMonitorsDocument, type ConsoleMonitorsQuery, type FilterInput } from './generated/strata-console.ts';
+import {
+  ConsoleApproveMonitorDocument,
+  ConsoleMonitorHistoryDocument,
+  ConsoleMonitorsDocument,
+  ConsoleRejectMonitorDocument,
+  ConsoleRunMonitorsDocument,
+  ConsoleSubmitMonitorDocument,
+  type ConsoleMonitorsQuery,
+  type FilterInput,
+} from './generated/strata-console.ts';
 import { useFormats } from './locale.ts';
+import { MonitorForm } from './monitor-form.tsx';
+import { diffSincePublished } from './review-diff.ts';
+import { Diff, HistoryTable } from './review.tsx';
 import { metricFormat, useSession } from './session.tsx';
-import { ActionButton, ErrorNote, Loading, MetricValue, Section, useLoad } from './ui.tsx';
+import { ActionButton, ErrorNote, Loading, MetricValue, Section, StatusBadge, useLoad } from './ui.tsx';
 
 type Monitor = ConsoleMonitorsQuery['monitors'][number];
 
@@ -17,15 +29,88 @@ function conditionText(condition: unknown, tr: (zh: string, en: string) => strin
   );
 }
 
-/** The monitors (defined as code and by operators) with their latest evaluations and firings, each firing with the explanation of its change. */
+/**
+ * A monitor under review or sent back: what changed against its published version, its
+ * history, and the actions the caller may take (approve or reject another's version; resubmit).
+ */
+function MonitorReview({ monitor, onChanged }: { monitor: Monitor; onChanged: () => void }) {
+  const { tr } = useFormats();
+  const { may } = useSession();
+  const [reason, setReason] = useState('');
+  const history = useLoad(
+    async () => (await gql(ConsoleMonitorHistoryDocument, { key: monitor.key })).monitorHistory,
+    `${monitor.key}@${monitor.version}:${monitor.status}`,
+  );
+  const ref = { key: monitor.key, expectedVersion: monitor.version };
+  return (
+    <article className="definition" aria-label={`${tr('审核', 'Review')} ${monitor.key}`} data-testid={`monitor-review-${monitor.key}`}>
+      <h4>
+        {monitor.title} <StatusBadge status={monitor.status} />{' '}
+        <span className="muted small">
+          v{monitor.version} · {monitor.updatedBy}
+        </span>
+      </h4>
+      <Loading when={history.loading} />
+      <ErrorNote error={history.error} />
+      {history.data ? <Diff changes={diffSincePublished(history.data)} what={{ zh: '监控', en: 'monitor' }} /> : null}
+      <div className="row">
+        {monitor.status === 'IN_REVIEW' && may('monitors.review') ? (
+          <>
+            <ActionButton
+              label={tr('批准', 'Approve')}
+              testId={`approve-monitor-${monitor.key}`}
+              run={async () => {
+                await gql(ConsoleApproveMonitorDocument, ref);
+                onChanged();
+              }}
+            />
+            <label>
+              {tr('驳回原因', 'Reason to reject')}{' '}
+              <input value={reason} onChange={(e) => setReason(e.target.value)} data-testid={`reject-reason-${monitor.key}`} />
+            </label>
+            <ActionButton
+              label={tr('驳回', 'Reject')}
+              testId={`reject-monitor-${monitor.key}`}
+              disabled={reason.trim() === ''}
+              run={async () => {
+                await gql(ConsoleRejectMonitorDocument, { ...ref, reason: reason.trim() });
+                onChanged();
+              }}
+            />
+          </>
+        ) : null}
+        {monitor.status === 'DRAFT' && may('monitors.manage') ? (
+          <ActionButton
+            label={tr('提交审核', 'Submit for review')}
+            testId={`submit-monitor-${monitor.key}`}
+            run={async () => {
+              await gql(ConsoleSubmitMonitorDocument, ref);
+              onChanged();
+            }}
+          />
+        ) : null}
+      </div>
+      {history.data ? <HistoryTable history={history.data} testId={`monitor-history-${monitor.key}`} /> : null}
+    </article>
+  );
+}
+
+/**
+ * The monitors (defined as code and by operators) with their latest evaluations and firings,
+ * each firing with the explanation of its change; operators draft new ones, which another
+ * operator or an approver reviews before the scheduler evaluates them.
+ */
 export function Monitors() {
   const formats = useFormats();
   const { tr } = formats;
   const { may, catalog } = useSession();
   const [round, setRound] = useState(0);
-  const loaded = useLoad(async () => (await gql(ConsoleMonitorsDocument, {})).monitors, `monitors-${round}`);
+  const drafts = may('monitors.manage') || may('monitors.review');
+  const loaded = useLoad(async () => (await gql(ConsoleMonitorsDocument, { includeDrafts: drafts })).monitors, `monitors-${round}`);
   const [run, setRun] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const reviewing = loaded.data?.filter((m) => m.status === 'IN_REVIEW' || m.status === 'DRAFT') ?? [];
   const format = (monitor: Monitor) => metricFormat(catalog.metrics.find((m) => m.name === monitor.metric));
   return (
     <Section
@@ -33,6 +118,9 @@ export function Monitors() {
       actions={
         may('monitors.manage') ? (
           <span className="row">
+            <button type="button" onClick={() => setCreating(!creating)} data-testid="new-monitor" aria-expanded={creating}>
+              {creating ? tr('关闭', 'Close') : `+ ${tr('新建监控', 'New monitor')}`}
+            </button>
             <ActionButton
               label={tr('立即评估', 'Evaluate now')}
               testId="run-monitors"
@@ -55,14 +143,31 @@ export function Monitors() {
         ) : null
       }
     >
+      {creating ? (
+        <MonitorForm
+          onSaved={async () => {
+            setCreating(false);
+            setRound((r) => r + 1);
+          }}
+        />
+      ) : null}
       <Loading when={loaded.loading && !loaded.data} />
       <ErrorNote error={loaded.error} />
+      {drafts && reviewing.length > 0 ? (
+        <div className="monitor-reviews" data-testid="monitor-reviews">
+          <h3>{tr('待审核与草稿', 'Under review and drafts')}</h3>
+          {reviewing.map((m) => (
+            <MonitorReview key={`${m.key}@${m.version}:${m.status}`} monitor={m} onChanged={() => setRound((r) => r + 1)} />
+          ))}
+        </div>
+      ) : null}
       <div className="table-wrap">
         <table data-testid="monitors">
           <caption>{tr('每个监控的最近一次评估', 'Each monitor’s latest evaluation')}</caption>
           <thead>
             <tr>
               <th scope="col">{tr('监控', 'Monitor')}</th>
+              <th scope="col">{tr('状态', 'Status')}</th>
               <th scope="col">{tr('指标', 'Metric')}</th>
               <th scope="col">{tr('频率', 'Schedule')}</th>
               <th scope="col">{tr('条件', 'Condition')}</th>
@@ -83,6 +188,9 @@ export function Monitors() {
                 <tr key={monitor.key} data-monitor={monitor.key}>
                   <td title={monitor.description ?? ''}>
                     {monitor.title} <span className="muted small">{monitor.source === 'CODE' ? tr('代码', 'code') : tr('运营', 'operator')}</span>
+                  </td>
+                  <td>
+                    <StatusBadge status={monitor.status} />
                   </td>
                   <td>{monitor.metric}</td>
                   <td>{monitor.schedule}</td>

@@ -25,6 +25,7 @@ export const goalTracking = defineDashboard({
   title: '目标管理',
   titleEn: 'Goal tracking',
   description: 'Every goal with its progress and the contribution of its child goals, beside the metrics goals are set on.',
+  descriptionZh: '每个目标的进度及其子目标的贡献，并列出目标所依据的指标。',
   tiles: [
     {
       key: 'goals',
@@ -34,6 +35,7 @@ export const goalTracking = defineDashboard({
       visualization: 'progress',
       query: {},
       description: 'All goals (`goals`): actual, progress, children.',
+      descriptionZh: '全部目标（`goals`）：实际值、进度与子目标。',
     },
     {
       key: 'purchase_amount_month',
@@ -77,6 +79,7 @@ export const placementEfficiency = defineDashboard({
   title: '阵地效率',
   titleEn: 'Placement efficiency',
   description: 'Impressions, clicks and click-through of each placement, and how placements lead to purchases.',
+  descriptionZh: '各阵地的曝光、点击与点击率，以及阵地如何带来申购。',
   tiles: [
     {
       key: 'ctr_month',
@@ -120,6 +123,7 @@ export const strategyTracking = defineDashboard({
   title: '策略跟踪',
   titleEn: 'Strategy tracking',
   description: 'Clicks on the placements strategies fill, purchase conversion by customer segment, and what moved them last month.',
+  descriptionZh: '策略所投放阵地的点击、各客群的申购转化，以及上月的异动原因。',
   tiles: [
     {
       key: 'clicks_by_week',
@@ -166,6 +170,7 @@ export const basicFlow = defineDashboard({
   title: '基础流程',
   titleEn: 'Basic flow',
   description: 'From opening the app to a confirmed purchase: the funnel, by channel, and the conversion rates along it.',
+  descriptionZh: '从打开 App 到申购成功：漏斗、分渠道漏斗及沿途各步的转化率。',
   tiles: [
     {
       key: 'flow',
@@ -201,6 +206,7 @@ export const channels = defineDashboard({
   title: '渠道分析',
   titleEn: 'Channels',
   description: 'New and active customers, purchases and conversion by channel.',
+  descriptionZh: '各渠道的新客、活跃客户、申购与转化。',
   tiles: [
     {
       key: 'new_by_channel',
@@ -251,6 +257,7 @@ export const customerStructure = defineDashboard({
   title: '用户结构',
   titleEn: 'Customer structure',
   description: 'Active customers by age, risk level and city tier, and assets by AUM tier.',
+  descriptionZh: '活跃客户的年龄、风险等级与城市层级分布，以及按 AUM 分层的资产。',
   tiles: [
     {
       key: 'by_age',
@@ -301,6 +308,7 @@ export const customerHealth = defineDashboard({
   title: '用户健康度',
   titleEn: 'Customer health',
   description: 'Activity, revisits, assets and net inflow month by month, dormant customers, and what moved activity last month.',
+  descriptionZh: '逐月的活跃、回访、资产与净流入，沉睡客户，以及上月活跃度的异动原因。',
   tiles: [
     {
       key: 'active_trend',

@@ -36,6 +36,8 @@ export interface DashboardTile {
    */
   readonly query: JsonObject;
   readonly description?: string;
+  /** The description in Chinese (zh-CN), shown by the Chinese console. */
+  readonly descriptionZh?: string;
 }
 
 /** A dashboard defined as code beside the metrics (or by a steward under review). */
@@ -44,6 +46,8 @@ export interface Dashboard {
   readonly title: string;
   readonly titleEn: string;
   readonly description: string;
+  /** The description in Chinese (zh-CN), shown by the Chinese console (the English one otherwise). */
+  readonly descriptionZh?: string;
   readonly tiles: readonly DashboardTile[];
 }
 

@@ -6,6 +6,7 @@ import type { Engine } from '../../store/database.ts';
 import { createTestDatabase, type TestDatabase } from './engines.ts';
 import { bundledDomain } from '../../api/bundled-domain.ts';
 import { seedDemoDecisions } from '../../api/demo-decisions.ts';
+import { seedDemoGoals } from '../../api/demo-goals.ts';
 
 export interface DemoServer<K extends string> {
   readonly database: TestDatabase;
@@ -25,7 +26,14 @@ export interface DemoServer<K extends string> {
  */
 export async function startDemoServer<K extends string>(
   engine: Engine,
-  options: { customers: number; seed: number; keys: Record<K, readonly [name: string, role: Role]>; app?: Partial<AppConfig> },
+  options: {
+    customers: number;
+    seed: number;
+    keys: Record<K, readonly [name: string, role: Role]>;
+    app?: Partial<AppConfig>;
+    /** Also the demo's goals, as `npm start` creates them. */
+    goals?: boolean;
+  },
 ): Promise<DemoServer<K>> {
   const database = await createTestDatabase(engine);
   let app: App | undefined;
@@ -33,6 +41,7 @@ export async function startDemoServer<K extends string>(
     await seedDemoData(database, { customers: options.customers, seed: options.seed });
     // As `npm start` does: the demo's placements, contents, strategies and experiment.
     await seedDemoDecisions(database, bundledDomain());
+    if (options.goals) await seedDemoGoals(database, bundledDomain());
     app = await createApp(database, bundledDomain(), { dev: true, maxBodyBytes: 1_000_000, anonymousRole: null, ...options.app });
     const base = `http://127.0.0.1:${await app.listen(0)}`;
     const keys = {} as Record<K, string>;

@@ -322,6 +322,33 @@ export type MetricQueryInput = {
   where?: FilterInput | null | undefined;
 };
 
+export type MonitorConditionInput = {
+  above?: number | null | undefined;
+  below?: number | null | undefined;
+  kind: MonitorConditionKind;
+  /** SEASONAL: how many past cycles the baseline averages (same weekday over N weeks for DAILY). */
+  periods?: number | null | undefined;
+  /** SEASONAL: fires beyond this share of the baseline. */
+  tolerance?: number | null | undefined;
+};
+
+export type MonitorConditionKind =
+  | 'SEASONAL'
+  | 'THRESHOLD';
+
+export type MonitorInput = {
+  condition: MonitorConditionInput;
+  description?: string | null | undefined;
+  explainBy?: Array<string> | null | undefined;
+  key: string;
+  metric: string;
+  schedule: MonitorSchedule;
+  slice?: FilterInput | null | undefined;
+  title: string;
+  /** http(s) URL firings are posted to, retried with backoff. */
+  webhook?: string | null | undefined;
+};
+
 /** Evaluates the last complete day, week (from Monday) or month of the data. */
 export type MonitorSchedule =
   | 'DAILY'
@@ -577,7 +604,7 @@ export type ConsoleMetricsQuery = { metrics: { rows: Array<{ readonly [column: s
 export type ConsoleDashboardsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleDashboardsQuery = { dashboards: Array<{ key: string, title: string, titleEn: string, description: string, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null }> }> };
+export type ConsoleDashboardsQuery = { dashboards: Array<{ key: string, title: string, titleEn: string, description: string, descriptionZh: string | null, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null, descriptionZh: string | null }> }> };
 
 export type ConsoleDashboardQueryVariables = Exact<{
   key: string;
@@ -585,7 +612,7 @@ export type ConsoleDashboardQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleDashboardQuery = { dashboard: { key: string, title: string, titleEn: string, description: string, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null }> } | null };
+export type ConsoleDashboardQuery = { dashboard: { key: string, title: string, titleEn: string, description: string, descriptionZh: string | null, tiles: Array<{ key: string, title: string, titleEn: string, kind: DashboardTileKind, visualization: string, query: unknown, description: string | null, descriptionZh: string | null }> } | null };
 
 export type ConsoleFunnelQueryVariables = Exact<{
   input: FunnelInput;
@@ -601,15 +628,62 @@ export type ConsoleExplainChangeQueryVariables = Exact<{
 
 export type ConsoleExplainChangeQuery = { explainMetricChange: { metric: string, method: ChangeMethod, base: number | null, current: number | null, change: number | null, baseRange: { from: string, to: string }, currentRange: { from: string, to: string }, dimensions: Array<{ dimension: string, surprise: number, additive: boolean, suppressedValues: number }>, contributions: Array<{ dimension: string, value: unknown, base: number | null, current: number | null, change: number | null, share: number | null, suppressed: boolean }>, explanations: Array<{ explanatoryPower: number, surprise: number, members: Array<{ dimension: string, value: unknown }> }>, mixRate: Array<{ dimension: string, value: unknown, mixEffect: number | null, rateEffect: number | null, suppressed: boolean }> } };
 
-export type ConsoleMonitorsQueryVariables = Exact<{ [key: string]: never; }>;
+export type ConsoleMonitorsQueryVariables = Exact<{
+  includeDrafts?: boolean | null | undefined;
+}>;
 
 
-export type ConsoleMonitorsQuery = { monitors: Array<{ key: string, title: string, description: string | null, metric: string, schedule: MonitorSchedule, condition: unknown, slice: unknown, explainBy: Array<string>, source: MonitorSource, version: number, webhookHost: string | null, evaluations: Array<{ at: string, fired: boolean, value: number | null, expected: number | null, reason: string | null, period: { from: string, to: string } }>, firings: Array<{ at: string, fired: boolean, value: number | null, expected: number | null, reason: string | null, period: { from: string, to: string }, delivery: { status: string, attempts: number, lastError: string | null } | null, explanation: { metric: string, method: ChangeMethod, base: number | null, current: number | null, change: number | null, baseRange: { from: string, to: string }, currentRange: { from: string, to: string }, dimensions: Array<{ dimension: string, surprise: number, additive: boolean, suppressedValues: number }>, contributions: Array<{ dimension: string, value: unknown, base: number | null, current: number | null, change: number | null, share: number | null, suppressed: boolean }>, explanations: Array<{ explanatoryPower: number, surprise: number, members: Array<{ dimension: string, value: unknown }> }>, mixRate: Array<{ dimension: string, value: unknown, mixEffect: number | null, rateEffect: number | null, suppressed: boolean }> } | null }> }> };
+export type ConsoleMonitorsQuery = { monitors: Array<{ key: string, title: string, description: string | null, metric: string, schedule: MonitorSchedule, condition: unknown, slice: unknown, explainBy: Array<string>, source: MonitorSource, status: string, updatedBy: string | null, version: number, webhookHost: string | null, evaluations: Array<{ at: string, fired: boolean, value: number | null, expected: number | null, reason: string | null, period: { from: string, to: string } }>, firings: Array<{ at: string, fired: boolean, value: number | null, expected: number | null, reason: string | null, period: { from: string, to: string }, delivery: { status: string, attempts: number, lastError: string | null } | null, explanation: { metric: string, method: ChangeMethod, base: number | null, current: number | null, change: number | null, baseRange: { from: string, to: string }, currentRange: { from: string, to: string }, dimensions: Array<{ dimension: string, surprise: number, additive: boolean, suppressedValues: number }>, contributions: Array<{ dimension: string, value: unknown, base: number | null, current: number | null, change: number | null, share: number | null, suppressed: boolean }>, explanations: Array<{ explanatoryPower: number, surprise: number, members: Array<{ dimension: string, value: unknown }> }>, mixRate: Array<{ dimension: string, value: unknown, mixEffect: number | null, rateEffect: number | null, suppressed: boolean }> } | null }> }> };
 
 export type ConsoleRunMonitorsMutationVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ConsoleRunMonitorsMutation = { runMonitors: { ran: boolean, evaluated: number, fired: number, delivered: number } };
+
+export type ConsoleSaveMonitorMutationVariables = Exact<{
+  input: MonitorInput;
+  expectedVersion?: number | null | undefined;
+}>;
+
+
+export type ConsoleSaveMonitorMutation = { saveMonitor: { key: string, status: string, version: number } };
+
+export type ConsoleSubmitMonitorMutationVariables = Exact<{
+  key: string;
+  expectedVersion: number;
+}>;
+
+
+export type ConsoleSubmitMonitorMutation = { submitMonitor: { key: string, status: string, version: number } };
+
+export type ConsoleApproveMonitorMutationVariables = Exact<{
+  key: string;
+  expectedVersion: number;
+}>;
+
+
+export type ConsoleApproveMonitorMutation = { approveMonitor: { key: string, status: string, version: number } };
+
+export type ConsoleRejectMonitorMutationVariables = Exact<{
+  key: string;
+  expectedVersion: number;
+  reason: string;
+}>;
+
+
+export type ConsoleRejectMonitorMutation = { rejectMonitor: { key: string, status: string, version: number } };
+
+export type ConsoleMonitorHistoryQueryVariables = Exact<{
+  key: string;
+}>;
+
+
+export type ConsoleMonitorHistoryQuery = { monitorHistory: Array<{ version: number, status: string, actor: string, action: string, at: string, diff: unknown, reason: string | null }> };
+
+export type ConsoleFunnelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleFunnelsQuery = { funnels: Array<{ key: string, title: string, description: string, owner: string, status: string, windowHours: number, steps: Array<{ event: string, label: string | null, where: unknown }> }> };
 
 export type ConsoleViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -677,6 +751,11 @@ export type ConsoleRejectTagMutationVariables = Exact<{
 
 
 export type ConsoleRejectTagMutation = { rejectTag: { key: string, version: number, status: Status, updatedBy: string } };
+
+export type ConsoleTagCoverageQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleTagCoverageQuery = { catalog: { tags: Array<{ key: string, coverage: { asOf: string, customers: number | null, share: number | null, suppressed: boolean } | null }> } };
 
 export const ConsoleAudienceDocument = new TypedDocumentString<ConsoleAudienceQuery, ConsoleAudienceQueryVariables>(`
 query ConsoleAudience($key: String!) {
@@ -1087,6 +1166,7 @@ query ConsoleDashboards {
     title
     titleEn
     description
+    descriptionZh
     tiles {
       key
       title
@@ -1095,6 +1175,7 @@ query ConsoleDashboards {
       visualization
       query
       description
+      descriptionZh
     }
   }
 }
@@ -1107,6 +1188,7 @@ query ConsoleDashboard($key: String!, $timeRange: DashboardRangeInput) {
     title
     titleEn
     description
+    descriptionZh
     tiles {
       key
       title
@@ -1115,6 +1197,7 @@ query ConsoleDashboard($key: String!, $timeRange: DashboardRangeInput) {
       visualization
       query
       description
+      descriptionZh
     }
   }
 }
@@ -1193,8 +1276,8 @@ query ConsoleExplainChange($input: ExplainMetricChangeInput!) {
 `);
 
 export const ConsoleMonitorsDocument = new TypedDocumentString<ConsoleMonitorsQuery, ConsoleMonitorsQueryVariables>(`
-query ConsoleMonitors {
-  monitors {
+query ConsoleMonitors($includeDrafts: Boolean) {
+  monitors(includeDrafts: $includeDrafts) {
     key
     title
     description
@@ -1204,6 +1287,8 @@ query ConsoleMonitors {
     slice
     explainBy
     source
+    status
+    updatedBy
     version
     webhookHost
     evaluations(first: 5) {
@@ -1289,6 +1374,78 @@ mutation ConsoleRunMonitors {
     evaluated
     fired
     delivered
+  }
+}
+`);
+
+export const ConsoleSaveMonitorDocument = new TypedDocumentString<ConsoleSaveMonitorMutation, ConsoleSaveMonitorMutationVariables>(`
+mutation ConsoleSaveMonitor($input: MonitorInput!, $expectedVersion: Int) {
+  saveMonitor(input: $input, expectedVersion: $expectedVersion) {
+    key
+    status
+    version
+  }
+}
+`);
+
+export const ConsoleSubmitMonitorDocument = new TypedDocumentString<ConsoleSubmitMonitorMutation, ConsoleSubmitMonitorMutationVariables>(`
+mutation ConsoleSubmitMonitor($key: String!, $expectedVersion: Int!) {
+  submitMonitor(key: $key, expectedVersion: $expectedVersion) {
+    key
+    status
+    version
+  }
+}
+`);
+
+export const ConsoleApproveMonitorDocument = new TypedDocumentString<ConsoleApproveMonitorMutation, ConsoleApproveMonitorMutationVariables>(`
+mutation ConsoleApproveMonitor($key: String!, $expectedVersion: Int!) {
+  approveMonitor(key: $key, expectedVersion: $expectedVersion) {
+    key
+    status
+    version
+  }
+}
+`);
+
+export const ConsoleRejectMonitorDocument = new TypedDocumentString<ConsoleRejectMonitorMutation, ConsoleRejectMonitorMutationVariables>(`
+mutation ConsoleRejectMonitor($key: String!, $expectedVersion: Int!, $reason: String!) {
+  rejectMonitor(key: $key, expectedVersion: $expectedVersion, reason: $reason) {
+    key
+    status
+    version
+  }
+}
+`);
+
+export const ConsoleMonitorHistoryDocument = new TypedDocumentString<ConsoleMonitorHistoryQuery, ConsoleMonitorHistoryQueryVariables>(`
+query ConsoleMonitorHistory($key: String!) {
+  monitorHistory(key: $key) {
+    version
+    status
+    actor
+    action
+    at
+    diff
+    reason
+  }
+}
+`);
+
+export const ConsoleFunnelsDocument = new TypedDocumentString<ConsoleFunnelsQuery, ConsoleFunnelsQueryVariables>(`
+query ConsoleFunnels {
+  funnels {
+    key
+    title
+    description
+    owner
+    status
+    windowHours
+    steps {
+      event
+      label
+      where
+    }
   }
 }
 `);
@@ -1437,6 +1594,22 @@ mutation ConsoleRejectTag($key: String!, $expectedVersion: Int!, $reason: String
     version
     status
     updatedBy
+  }
+}
+`);
+
+export const ConsoleTagCoverageDocument = new TypedDocumentString<ConsoleTagCoverageQuery, ConsoleTagCoverageQueryVariables>(`
+query ConsoleTagCoverage {
+  catalog {
+    tags {
+      key
+      coverage {
+        asOf
+        customers
+        share
+        suppressed
+      }
+    }
   }
 }
 `);

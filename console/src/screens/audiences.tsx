@@ -14,6 +14,7 @@ import {
   type ConsoleComparisonQuery,
   type ConsoleCreateLookalikeMutation,
 } from '../generated/strata-console.ts';
+import { definitionHref, featureDefinition } from '../definition-view.tsx';
 import { useFormats } from '../locale.ts';
 import { hrefOf, jsonParam, useRoute } from '../route.ts';
 import { RuleBuilder, parseRule, ruleProblems, type Rule } from '../rules.tsx';
@@ -145,9 +146,15 @@ function AudienceView({ audience }: { audience: Audience }) {
   );
 }
 
-function ComparisonView({ comparison }: { comparison: Comparison }) {
+function ComparisonView({ comparison, plan }: { comparison: Comparison; plan: object }) {
   const formats = useFormats();
   const { tr } = formats;
+  /** Each number links to its feature's governed definition (a tag or a dimension) and the comparison's input. */
+  const link = (feature: string, text: string, testId?: string) => (
+    <a className="number" href={definitionHref(featureDefinition(feature), 'audienceComparison', plan)} data-testid={testId}>
+      {text}
+    </a>
+  );
   return (
     <div data-testid="comparison">
       <p>
@@ -174,9 +181,9 @@ function ComparisonView({ comparison }: { comparison: Comparison }) {
           {comparison.features.map((f) => (
             <tr key={f.feature}>
               <td>{f.feature}</td>
-              <td className="num">{formats.number(f.cramersV, 3)}</td>
-              <td className="num">{formats.pValue(f.pValue)}</td>
-              <td className="num">{formats.pValue(f.qValue)}</td>
+              <td className="num">{link(f.feature, formats.number(f.cramersV, 3))}</td>
+              <td className="num">{link(f.feature, formats.pValue(f.pValue))}</td>
+              <td className="num">{link(f.feature, formats.pValue(f.qValue))}</td>
             </tr>
           ))}
         </tbody>
@@ -222,14 +229,14 @@ function ComparisonView({ comparison }: { comparison: Comparison }) {
                   </td>
                 ) : (
                   <>
-                    <td className="num">{formats.number(v.targetCustomers)}</td>
-                    <td className="num">{formats.percent(v.targetShare)}</td>
-                    <td className="num">{formats.number(v.referenceCustomers)}</td>
-                    <td className="num">{formats.percent(v.referenceShare)}</td>
-                    <td className="num">{formats.number(v.tgi, 0)}</td>
-                    <td className="num">{formats.pValue(v.pValue)}</td>
+                    <td className="num">{link(v.feature, formats.number(v.targetCustomers), `comparison-target-${v.feature}=${v.value ?? ''}`)}</td>
+                    <td className="num">{link(v.feature, formats.percent(v.targetShare))}</td>
+                    <td className="num">{link(v.feature, formats.number(v.referenceCustomers))}</td>
+                    <td className="num">{link(v.feature, formats.percent(v.referenceShare))}</td>
+                    <td className="num">{link(v.feature, formats.number(v.tgi, 0))}</td>
+                    <td className="num">{link(v.feature, formats.pValue(v.pValue))}</td>
                     <td className="num" data-testid="q-value">
-                      {formats.pValue(v.qValue)}
+                      {link(v.feature, formats.pValue(v.qValue))}
                     </td>
                   </>
                 )}
@@ -243,7 +250,7 @@ function ComparisonView({ comparison }: { comparison: Comparison }) {
 }
 
 /** The attribution tree drawn as a tree; each node opens as an audience (its rule in the builder). */
-function Tree({ nodes, onOpen }: { nodes: readonly TreeNode[]; onOpen: (node: TreeNode) => void }) {
+function Tree({ nodes, onOpen, plan }: { nodes: readonly TreeNode[]; onOpen: (node: TreeNode) => void; plan: object }) {
   const formats = useFormats();
   const { tr } = formats;
   const children = (id: string | null) => nodes.filter((n) => (n.parentId ?? null) === id);
@@ -251,11 +258,18 @@ function Tree({ nodes, onOpen }: { nodes: readonly TreeNode[]; onOpen: (node: Tr
     <li key={node.id}>
       <div className="tree-node">
         <span className="tree-split">{node.feature ? `${node.feature} ${node.inGroup ? '=' : '≠'} ${node.value ?? '∅'}` : tr('全部', 'All')}</span>
-        <span className="small">
+        <a
+          className="small number"
+          href={definitionHref(node.feature ? featureDefinition(node.feature) : 'plan:', 'attributionTree', {
+            ...plan,
+            node: { id: node.id, rule: node.rule },
+          })}
+          data-testid={`tree-node-${node.id}`}
+        >
           {' '}
           {formats.number(node.customers)} {tr('人', 'customers')} · {tr('转化率', 'rate')} {formats.percent(node.rate)} · lift {formats.number(node.lift, 2)}
           {node.pValue !== null && node.pValue !== undefined ? ` · p ${formats.pValue(node.pValue)}` : ''}
-        </span>
+        </a>
         {node.rule ? (
           <button type="button" className="link" onClick={() => onOpen(node)} data-testid={`tree-open-${node.id}`}>
             {tr('作为人群打开', 'Open as audience')}
@@ -287,10 +301,10 @@ export default function Audiences() {
   const [audience, setAudience] = useState<Audience | null>(null);
   const [audienceError, setAudienceError] = useState<string | null>(null);
   const [features, setFeatures] = useState<string[]>(['customer.channel']);
-  const [comparison, setComparison] = useState<Comparison | null>(null);
+  const [comparison, setComparison] = useState<{ answer: Comparison; plan: object } | null>(null);
   const [goalRule, setGoalRule] = useState<Rule>({ tag: '', op: 'EQ', values: ['true'] });
   const [treeFeatures, setTreeFeatures] = useState<string[]>(['customer.channel']);
-  const [tree, setTree] = useState<readonly TreeNode[] | null>(null);
+  const [tree, setTree] = useState<{ nodes: readonly TreeNode[]; plan: object } | null>(null);
   const [lookalike, setLookalike] = useState<{ key: string; seed: string; size: number }>({ key: '', seed: params.get('audience') ?? '', size: 1000 });
   const [lookalikeResult, setLookalikeResult] = useState<Lookalike | null>(null);
 
@@ -365,9 +379,12 @@ export default function Audiences() {
               label={tr('对比', 'Compare')}
               testId="run-comparison"
               disabled={features.length === 0}
-              run={async () => setComparison((await gql(ConsoleComparisonDocument, { target, reference: { all: true }, features })).audienceComparison)}
+              run={async () => {
+                const plan = { target, reference: { all: true }, features };
+                setComparison({ answer: (await gql(ConsoleComparisonDocument, plan)).audienceComparison, plan });
+              }}
             />
-            {comparison ? <ComparisonView comparison={comparison} /> : null}
+            {comparison ? <ComparisonView comparison={comparison.answer} plan={comparison.plan} /> : null}
           </Section>
           <Section title={tr('归因树', 'Attribution tree')}>
             <p className="muted small">
@@ -379,25 +396,21 @@ export default function Audiences() {
               label={tr('生成归因树', 'Grow the tree')}
               testId="run-tree"
               disabled={treeFeatures.length === 0}
-              run={async () =>
-                setTree(
-                  (
-                    await gql(ConsoleAttributionTreeDocument, {
-                      input: {
-                        population: audience ? { audience: audience.key } : { all: true },
-                        goal: goalRule,
-                        features: treeFeatures,
-                        maxDepth: 3,
-                        minNodeCustomers: 100,
-                      },
-                    })
-                  ).attributionTree.nodes,
-                )
-              }
+              run={async () => {
+                const input = {
+                  population: audience ? { audience: audience.key } : { all: true },
+                  goal: goalRule,
+                  features: treeFeatures,
+                  maxDepth: 3,
+                  minNodeCustomers: 100,
+                };
+                setTree({ nodes: (await gql(ConsoleAttributionTreeDocument, { input })).attributionTree.nodes, plan: { input } });
+              }}
             />
             {tree ? (
               <Tree
-                nodes={tree}
+                nodes={tree.nodes}
+                plan={tree.plan}
                 onOpen={(node) => {
                   setRule(parseRule(JSON.stringify(node.rule)));
                   setAudience(null);

@@ -15,6 +15,7 @@ import {
   type FunnelInput,
   type MetricQueryInput,
 } from '../generated/strata-console.ts';
+import { definitionHref } from '../definition-view.tsx';
 import { useFormats } from '../locale.ts';
 import { hrefOf, useRoute } from '../route.ts';
 import { metricFormat, useSession } from '../session.tsx';
@@ -126,6 +127,20 @@ function TileTable({
 }
 
 /** The goals (目标管理) with progress: one `goals` request; each actual opens its metric over the goal's period. */
+/** Goals in tree order: each goal (by key) followed by the goals under it, depth first; a goal whose parent is not listed is a root. */
+function treeOrder<G extends { key: string; parent?: string | null }>(goals: readonly G[]): G[] {
+  const keys = new Set(goals.map((g) => g.key));
+  const out: G[] = [];
+  const visit = (parent: string | null) => {
+    for (const goal of goals.filter((g) => (g.parent && keys.has(g.parent) ? g.parent : null) === parent && !out.includes(g))) {
+      out.push(goal);
+      visit(goal.key);
+    }
+  };
+  visit(null);
+  return [...out, ...goals.filter((g) => !out.includes(g))];
+}
+
 export function GoalsTile({ testId, keys }: { testId: string; keys?: readonly string[] | undefined }) {
   const formats = useFormats();
   const metrics = useSession().catalog.metrics;
@@ -140,7 +155,7 @@ export function GoalsTile({ testId, keys }: { testId: string; keys?: readonly st
       <ErrorNote error={loaded.error} />
       {loaded.data?.length === 0 ? <p className="muted">{tr('尚无目标', 'No goals yet')}</p> : null}
       <ul className="goals">
-        {loaded.data?.map((goal) => {
+        {treeOrder(loaded.data ?? []).map((goal) => {
           const query: MetricQueryInput = { metrics: [goal.metric], timeRange: { from: goal.period.from, to: goal.period.to } };
           return (
             <li key={goal.key} data-testid={`goal-${goal.key}`}>
@@ -158,6 +173,46 @@ export function GoalsTile({ testId, keys }: { testId: string; keys?: readonly st
                 <progress max={1} value={Math.min(goal.progress ?? 0, 1)} aria-label={`${goal.key} ${tr('进度', 'progress')}`} />
                 <span data-testid={`goal-${goal.key}-progress`}>{formats.percent(goal.progress)}</span>
               </div>
+              {goal.description ? <div className="muted small">{goal.description}</div> : null}
+              {goal.children.length > 0 ? (
+                <table className="goal-children" data-testid={`goal-${goal.key}-children`}>
+                  <caption className="sr-only">{`${goal.key}: ${tr('子目标贡献', 'contribution of child goals')}`}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">{tr('子目标', 'Child goal')}</th>
+                      <th scope="col" className="num">
+                        {tr('实际', 'Actual')}
+                      </th>
+                      <th scope="col" className="num">
+                        {tr('贡献', 'Contribution')}
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {goal.children.map((child) => {
+                      const period = loaded.data?.find((g) => g.key === child.key)?.period;
+                      return (
+                        <tr key={child.key} data-testid={`goal-${goal.key}-child-${child.key}`}>
+                          <td>{child.key}</td>
+                          <td className="num">
+                            <MetricValue
+                              metric={child.metric}
+                              value={child.actual}
+                              query={period ? { metrics: [child.metric], timeRange: { from: period.from, to: period.to } } : { metrics: [child.metric] }}
+                            />
+                          </td>
+                          <td className="num">
+                            <span className="share-bar" style={{ width: `${Math.round(Math.min(Math.max(child.contribution ?? 0, 0), 1) * 60)}px` }} />{' '}
+                            <span data-testid={`goal-${goal.key}-child-${child.key}-contribution`} data-value={child.contribution ?? ''}>
+                              {formats.percent(child.contribution)}
+                            </span>
+                          </td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              ) : null}
             </li>
           );
         })}
@@ -180,6 +235,8 @@ function FunnelTile({ title, input, visualization, testId }: { title: string; in
   const { tr } = formats;
   const loaded = useLoad(async () => ({ answer: (await gql(ConsoleFunnelDocument, { input })).funnel, at: new Date() }), JSON.stringify(input));
   const first = loaded.data?.answer.groups[0];
+  // Every number of the tile links to the funnel's governed definition and the input that produced it.
+  const definitionOf = definitionHref(`funnel:${input.funnel ?? ''}`, 'funnel', input);
   const option = useMemo(
     () =>
       first && visualization === 'funnel'
@@ -207,7 +264,9 @@ function FunnelTile({ title, input, visualization, testId }: { title: string; in
     <article className={visualization === 'table' ? 'tile wide' : 'tile'} data-testid={testId} aria-label={title}>
       <header className="tile-head">
         <h3>{title}</h3>
-        <span className="small muted">{input.funnel ?? ''}</span>
+        <a className="small" href={definitionOf} data-testid={`${testId}-definition`} title={tr('漏斗定义与计划', 'The funnel’s definition and plan')}>
+          {input.funnel ?? tr('临时步骤', 'ad hoc steps')}
+        </a>
       </header>
       <Loading when={loaded.loading} />
       <ErrorNote error={loaded.error} />
@@ -243,11 +302,21 @@ function FunnelTile({ title, input, visualization, testId }: { title: string; in
                           {step.customers === null ? (
                             <span className="suppressed">{tr('已隐藏 (<k)', 'suppressed (<k)')}</span>
                           ) : (
-                            formats.number(step.customers)
+                            <a className="number" href={definitionOf} data-testid={`${testId}-step-${step.index}`}>
+                              {formats.number(step.customers)}
+                            </a>
                           )}
                         </td>
-                        <td className="num">{formats.percent(step.conversionFromPrevious)}</td>
-                        <td className="num">{formats.percent(step.conversionFromFirst)}</td>
+                        <td className="num">
+                          <a className="number" href={definitionOf}>
+                            {formats.percent(step.conversionFromPrevious)}
+                          </a>
+                        </td>
+                        <td className="num">
+                          <a className="number" href={definitionOf}>
+                            {formats.percent(step.conversionFromFirst)}
+                          </a>
+                        </td>
                       </tr>
                     )),
                   )}
@@ -403,7 +472,9 @@ export default function Cockpit() {
       <ErrorNote error={dashboards.error ?? override.error} />
       {dashboard ? (
         <>
-          <p className="muted">{dashboard.description}</p>
+          <p className="muted" data-testid="dashboard-description">
+            {locale === 'zh-CN' ? (dashboard.descriptionZh ?? dashboard.description) : dashboard.description}
+          </p>
           <div className="tiles" data-testid={`dashboard-${dashboard.key}`}>
             {dashboard.tiles.map((tile, i) => (
               <DashboardTileView key={`${dashboard.key}-${tile.key}`} tile={tile} filters={filters} index={i} />

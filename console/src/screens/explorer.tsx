@@ -19,6 +19,7 @@ import { ActionButton, ErrorNote, Json, Section, StatusBadge } from '../ui.tsx';
 import { resultCsv } from '../csv.ts';
 import { lastTwoPeriods } from '../change-periods.ts';
 import { ChangeView } from '../change-view.tsx';
+import { DefinitionPanel } from '../definition-view.tsx';
 
 const GRAINS: readonly Grain[] = ['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'];
 type Result = ConsoleMetricsQuery['metrics'];
@@ -190,6 +191,7 @@ export default function Explorer() {
 
   return (
     <div className="explorer">
+      {params.get('definition') ? <DefinitionPanel params={params} /> : null}
       <Section title={tr('指标目录', 'Catalog')}>
         <label className="sr-only" htmlFor="metric-search">
           {tr('搜索指标', 'Search metrics')}

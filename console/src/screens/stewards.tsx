@@ -7,8 +7,10 @@ import {
   ConsoleRejectTagDocument,
   ConsoleSubmitTagDocument,
   ConsoleTagHistoryDocument,
+  ConsoleTagCoverageDocument,
   ConsoleTagPreviewDocument,
-  type ConsoleTagHistoryQuery,
+  ConsoleUpdateTagDocument,
+  type ConsoleTagCoverageQuery,
   type ConsoleTagPreviewQuery,
   type TagKind,
   type UpdateTagInput,
@@ -16,10 +18,10 @@ import {
 import { useFormats } from '../locale.ts';
 import { RuleBuilder, ruleProblems, type Rule } from '../rules.tsx';
 import { useSession, type CatalogTag } from '../session.tsx';
-import { diffSincePublished, type Change } from '../review-diff.ts';
+import { diffSincePublished } from '../review-diff.ts';
+import { Diff, HistoryTable } from '../review.tsx';
 import { ActionButton, ErrorNote, Json, Loading, Section, StatusBadge, useLoad } from '../ui.tsx';
 
-type History = ConsoleTagHistoryQuery['tagHistory'];
 type Preview = ConsoleTagPreviewQuery['tagPreview'];
 
 function PreviewView({ preview }: { preview: Preview }) {
@@ -65,74 +67,6 @@ function PreviewView({ preview }: { preview: Preview }) {
   );
 }
 
-function HistoryTable({ history }: { history: History }) {
-  const formats = useFormats();
-  const { tr } = formats;
-  return (
-    <table data-testid="tag-history">
-      <caption>{tr('历史', 'History')}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{tr('版本', 'Version')}</th>
-          <th scope="col">{tr('动作', 'Action')}</th>
-          <th scope="col">{tr('状态', 'Status')}</th>
-          <th scope="col">{tr('操作人', 'Actor')}</th>
-          <th scope="col">{tr('时间', 'At')}</th>
-          <th scope="col">{tr('原因', 'Reason')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {history.map((entry) => (
-          <tr key={`${entry.version}-${entry.at}-${entry.action}`}>
-            <td>{entry.version}</td>
-            <td>{entry.action}</td>
-            <td>
-              <StatusBadge status={entry.status} />
-            </td>
-            <td>{entry.actor}</td>
-            <td>{formats.dateTime(entry.at)}</td>
-            <td>{entry.reason ?? ''}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-function Diff({ changes }: { changes: Change[] | null }) {
-  const { tr } = useFormats();
-  if (changes === null)
-    return <p className="muted">{tr('新标签：尚无已发布版本，以下为完整定义。', 'A new tag: no version was published; the whole definition is below.')}</p>;
-  if (changes.length === 0) return <p className="muted">{tr('与已发布版本相同', 'Same as the published version')}</p>;
-  return (
-    <table className="diff" data-testid="review-diff">
-      <caption>{tr('与已发布版本的差异', 'Changes against the published version')}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{tr('路径', 'Path')}</th>
-          <th scope="col">{tr('已发布', 'Published')}</th>
-          <th scope="col">{tr('待审', 'Under review')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {changes.map((c) => (
-          <tr key={c.path}>
-            <td>
-              <code>{c.path}</code>
-            </td>
-            <td className="removed">
-              <code>{JSON.stringify(c.from)}</code>
-            </td>
-            <td className="added">
-              <code>{JSON.stringify(c.to)}</code>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
 /** One tag: definition, coverage on demand, history; submit (drafts) or approve and reject (under review). */
 function TagDetail({ tag, onChanged }: { tag: CatalogTag; onChanged: () => Promise<void> }) {
   const formats = useFormats();
@@ -144,6 +78,7 @@ function TagDetail({ tag, onChanged }: { tag: CatalogTag; onChanged: () => Promi
   );
   const [preview, setPreview] = useState<Preview | null>(null);
   const [reason, setReason] = useState('');
+  const [editing, setEditing] = useState(false);
   return (
     <article className="definition" aria-label={tag.key} data-testid={`tag-detail-${tag.key}`}>
       <h3>
@@ -177,8 +112,22 @@ function TagDetail({ tag, onChanged }: { tag: CatalogTag; onChanged: () => Promi
         />
       ) : null}
       {preview ? <PreviewView preview={preview} /> : null}
+      {editing ? (
+        <TagEditor
+          existing={tag}
+          onSaved={async () => {
+            setEditing(false);
+            await onChanged();
+          }}
+        />
+      ) : null}
       <div className="row">
         {tag.status === 'DRAFT' && may('tags.draft') ? (
+          <button type="button" onClick={() => setEditing(!editing)} data-testid="edit-tag" aria-expanded={editing}>
+            {editing ? tr('取消编辑', 'Cancel editing') : tr('编辑草稿', 'Edit draft')}
+          </button>
+        ) : null}
+        {tag.status === 'DRAFT' && may('tags.draft') && !editing ? (
           <ActionButton
             label={tr('提交审核', 'Submit for review')}
             testId="submit-tag"
@@ -220,21 +169,39 @@ function TagDetail({ tag, onChanged }: { tag: CatalogTag; onChanged: () => Promi
   );
 }
 
-/** A new boolean or enum tag: the rule builder (or one per case), preview, save as draft. */
-function NewTag({ onCreated }: { onCreated: (key: string) => Promise<void> }) {
+/** What the editor starts from: a saved draft's definition (the form `createTag` takes), or a blank boolean tag. */
+function initialOf(existing: CatalogTag | undefined) {
+  const definition = (existing?.definition ?? {}) as { rule?: Rule; cases?: { value: string; rule: Rule }[]; else?: string | null };
+  return {
+    key: existing?.key ?? '',
+    description: existing?.description ?? '',
+    category: existing?.category ?? 'behaviour',
+    kind: (existing?.kind ?? 'BOOLEAN') as TagKind,
+    rule: definition.rule ?? ({ and: [{ tag: '', op: 'EQ', values: [] }] } as Rule),
+    cases: definition.cases ?? [{ value: '', rule: { tag: '', op: 'EQ', values: [] } as Rule }],
+    otherwise: definition.else ?? 'other',
+  };
+}
+
+/**
+ * A new boolean or enum tag, or a saved draft edited: the rule builder (or one per case),
+ * preview as typed, save as a draft (a new version of an existing draft, under its version).
+ */
+function TagEditor({ existing, onSaved }: { existing?: CatalogTag; onSaved: (key: string) => Promise<void> }) {
   const formats = useFormats();
   const { tr } = formats;
   const { catalog } = useSession();
-  const [key, setKey] = useState('');
-  const [description, setDescription] = useState('');
-  const [category, setCategory] = useState('behaviour');
-  const [kind, setKind] = useState<TagKind>('BOOLEAN');
-  const [rule, setRule] = useState<Rule>({ and: [{ tag: '', op: 'EQ', values: [] }] });
-  const [cases, setCases] = useState<{ value: string; rule: Rule }[]>([{ value: '', rule: { tag: '', op: 'EQ', values: [] } }]);
-  const [otherwise, setOtherwise] = useState('other');
+  const initial = useMemo(() => initialOf(existing), [existing]);
+  const [key, setKey] = useState(initial.key);
+  const [description, setDescription] = useState(initial.description);
+  const [category, setCategory] = useState(initial.category);
+  const [kind, setKind] = useState<TagKind>(initial.kind);
+  const [rule, setRule] = useState<Rule>(initial.rule);
+  const [cases, setCases] = useState<{ value: string; rule: Rule }[]>(initial.cases);
+  const [otherwise, setOtherwise] = useState(initial.otherwise);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const published = new Set(catalog.tags.filter((t) => t.status === 'PUBLISHED').map((t) => t.key));
+  const published = new Set(catalog.tags.filter((t) => t.status === 'PUBLISHED' && t.key !== existing?.key).map((t) => t.key));
   const problems =
     kind === 'BOOLEAN'
       ? ruleProblems(rule, published, 'rule', tr)
@@ -266,18 +233,25 @@ function NewTag({ onCreated }: { onCreated: (key: string) => Promise<void> }) {
   return (
     <form
       className="new-tag"
-      aria-label={tr('新建标签', 'New tag')}
+      aria-label={existing ? `${tr('编辑草稿', 'Edit draft')} ${existing.key}` : tr('新建标签', 'New tag')}
       onSubmit={(event) => {
         event.preventDefault();
       }}
     >
       <div className="row">
         <label>
-          {tr('键', 'Key')} <input value={key} onChange={(e) => setKey(e.target.value)} data-testid="new-tag-key" aria-invalid={keyProblem !== null} />
+          {tr('键', 'Key')}{' '}
+          <input
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            data-testid="new-tag-key"
+            aria-invalid={keyProblem !== null}
+            readOnly={existing !== undefined}
+          />
         </label>
         <label>
           {tr('类型', 'Kind')}{' '}
-          <select value={kind} onChange={(e) => setKind(e.target.value as TagKind)}>
+          <select value={kind} onChange={(e) => setKind(e.target.value as TagKind)} disabled={existing !== undefined}>
             <option value="BOOLEAN">BOOLEAN</option>
             <option value="ENUM">ENUM</option>
           </select>
@@ -321,17 +295,59 @@ function NewTag({ onCreated }: { onCreated: (key: string) => Promise<void> }) {
       <ErrorNote error={problem} />
       {preview ? <PreviewView preview={preview} /> : null}
       <ActionButton
-        label={tr('保存草稿', 'Save draft')}
+        label={existing ? tr('保存新版本草稿', 'Save the draft as a new version') : tr('保存草稿', 'Save draft')}
         testId="save-tag"
         disabled={!key || keyProblem !== null || problems.length > 0}
         run={async () => {
-          await gql(ConsoleCreateTagDocument, {
-            input: { key, kind, category, ...(description ? { description } : {}), ...(kind === 'BOOLEAN' ? { rule } : { cases, else: otherwise }) },
-          });
-          await onCreated(key);
+          const fields = { category, ...(description ? { description } : {}), ...(kind === 'BOOLEAN' ? { rule } : { cases, else: otherwise }) };
+          if (existing) await gql(ConsoleUpdateTagDocument, { key, expectedVersion: existing.version, input: fields });
+          else await gql(ConsoleCreateTagDocument, { input: { key, kind, ...fields } });
+          await onSaved(key);
         }}
       />
     </form>
+  );
+}
+
+type Coverage = ConsoleTagCoverageQuery['catalog']['tags'][number]['coverage'];
+
+/** A tag's coverage in the published snapshot: customers with a value and their share, suppressed cells shown as suppressed. */
+function CoverageCells({ coverage, loading, tagKey }: { coverage: Coverage | undefined; loading: boolean; tagKey: string }) {
+  const formats = useFormats();
+  const { tr } = formats;
+  if (loading && coverage === undefined)
+    return (
+      <>
+        <td className="num muted">…</td>
+        <td className="num muted">…</td>
+      </>
+    );
+  if (!coverage)
+    return (
+      <td colSpan={2} className="num muted small" data-testid={`coverage-${tagKey}`}>
+        {tr('快照中尚无', 'not in the snapshot yet')}
+      </td>
+    );
+  if (coverage.suppressed)
+    return (
+      <td colSpan={2} className="num" data-testid={`coverage-${tagKey}`} data-suppressed="true">
+        <span className="suppressed">{tr('已隐藏 (<k)', 'suppressed (<k)')}</span>
+      </td>
+    );
+  return (
+    <>
+      <td className="num" data-testid={`coverage-${tagKey}-customers`} data-value={coverage.customers ?? ''}>
+        {formats.number(coverage.customers)}
+      </td>
+      <td
+        className="num"
+        data-testid={`coverage-${tagKey}`}
+        data-value={coverage.share ?? ''}
+        title={`${tr('快照', 'Snapshot')} ${formats.date(coverage.asOf)}`}
+      >
+        {formats.percent(coverage.share, 1)}
+      </td>
+    </>
   );
 }
 
@@ -345,6 +361,10 @@ export default function Stewards() {
   const tags = catalog.tags.filter((t) => !filter || `${t.key} ${t.owner} ${t.status} ${t.category}`.toLowerCase().includes(filter.toLowerCase()));
   const queue = catalog.tags.filter((t) => t.status === 'IN_REVIEW');
   const tag = catalog.tags.find((t) => t.key === selected);
+  const coverage = useLoad(
+    may('tags.preview') ? async () => new Map((await gql(ConsoleTagCoverageDocument, {})).catalog.tags.map((t) => [t.key, t.coverage])) : null,
+    `coverage-${catalog.tags.map((t) => `${t.key}@${t.version}:${t.status}`).join(',')}`,
+  );
   return (
     <div className="stewards">
       {may('tags.review') || may('catalog.drafts') ? (
@@ -375,8 +395,8 @@ export default function Stewards() {
         }
       >
         {creating ? (
-          <NewTag
-            onCreated={async (key) => {
+          <TagEditor
+            onSaved={async (key) => {
               await refreshCatalog();
               setCreating(false);
               setSelected(key);
@@ -404,6 +424,16 @@ export default function Stewards() {
                 <th scope="col">{tr('类型', 'Kind')}</th>
                 <th scope="col">{tr('状态', 'Status')}</th>
                 <th scope="col">{tr('版本', 'Version')}</th>
+                {may('tags.preview') ? (
+                  <>
+                    <th scope="col" className="num">
+                      {tr('覆盖客户', 'Customers with a value')}
+                    </th>
+                    <th scope="col" className="num">
+                      {tr('覆盖率', 'Coverage')}
+                    </th>
+                  </>
+                ) : null}
                 <th scope="col">{tr('负责人', 'Owner')}</th>
                 <th scope="col">{tr('类别', 'Category')}</th>
               </tr>
@@ -421,6 +451,7 @@ export default function Stewards() {
                     <StatusBadge status={t.status} />
                   </td>
                   <td>{t.version}</td>
+                  {may('tags.preview') ? <CoverageCells coverage={coverage.data?.get(t.key)} loading={coverage.loading} tagKey={t.key} /> : null}
                   <td>{t.owner}</td>
                   <td>{t.category}</td>
                 </tr>
