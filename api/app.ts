@@ -61,6 +61,7 @@ import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts
 import { createSqlEndpoint } from './sql-endpoint/sql-endpoint.ts';
 import { servedDatabaseName, sqlServerIdentity } from './sql-endpoint/server-identity.ts';
 import { readFileSync } from 'node:fs';
+import { requestScopedChanges } from './request-changes.ts';
 
 export interface App {
   readonly server: Server;
@@ -189,7 +190,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   });
   const events = countedEvents(collector, metrics);
   const catalog = servingCatalog(domain.catalog, config);
-  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics, database.changes);
+  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics, requestScopedChanges(database.changes));
   const decisions = createDecisionService({ database, events, tags, timeZone, channels: domain.channels });
   const dialect = await chooseSqlDialect(database, config.sqlDialect);
   const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000, dialect });

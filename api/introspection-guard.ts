@@ -9,11 +9,16 @@ import type { RequestContext } from '../resolvers/context.ts';
  * everyone: STRATA_INTROSPECTION, off by default when NODE_ENV=production.)
  */
 export function introspectionGuardPlugin(): ApolloServerPlugin<RequestContext> {
+  // Apollo hands the same document object to every request with the same text (its
+  // document store), so the walk runs once per distinct document, not per request.
+  const asks = new WeakMap<DocumentNode, boolean>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, contextValue }) {
-          if (!asksForSchema(document)) return;
+          let schemaAsked = asks.get(document);
+          if (schemaAsked === undefined) asks.set(document, (schemaAsked = asksForSchema(document)));
+          if (!schemaAsked) return;
           const { principal } = await contextValue.session();
           if (principal.role === null) {
             throw new StrataError('UNAUTHENTICATED', principal.problem ?? 'introspection needs credentials: send Authorization: Bearer <api key or token>');

@@ -5,6 +5,7 @@ import { isRole, ROLE_CLEARANCE, type Principal } from '../services/authorizatio
 import { lowerOf } from '../services/access-grants.ts';
 import { isSensitivity } from '../modeling/catalog/sensitivity.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
+import { currentObservation } from './request-observation.ts';
 
 /** How long a key found live is trusted without asking the database (while the change feed is live). */
 export const KEY_CACHE_MS = 60_000;
@@ -56,7 +57,8 @@ export function createKeyLookup(database: Database): KeyLookup {
         if (cached.principal === null) return null;
         // Every key change committed before this request has reached this process once the
         // feed syncs; the entry is still there only if none of them was about this key.
-        if ((await database.changes.sync()) && cache.get(hash) === cached) return cached.principal;
+        // (Changes committed before the request arrived: the next caches of the request reuse the round trip.)
+        if ((await database.changes.sync(currentObservation()?.startedAt)) && cache.get(hash) === cached) return cached.principal;
       }
       const seen = generation;
       const stored = await findApiKey(database.db, hash);

@@ -6,23 +6,30 @@
  * timed over a few runs. The database is dropped afterwards.
  *
  *   npx tsx bench/experiments.ts        (BENCH_EXPOSED=20000 BENCH_RUNS=3 BENCH_KEEP=0; main runs 1,000,000)
+ *
+ * BENCH_KEEP=1 keeps the database (for EXPLAIN); BENCH_REUSE=<name> measures on a kept one
+ * instead of seeding a new one (and keeps it). Statements run without a timeout: seeding a
+ * million exposures takes longer than the server's default on a busy machine.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseSchema } from '../store/schema.ts';
 import { openDatabase } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { createSemanticLayer } from '../modeling/semantic-layer.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 import { experimentResults } from '../services/experiment-results.ts';
 import type { ExperimentInput } from '../services/experiment-definitions.ts';
-import { describeMachine } from './support/machine.ts';
+import { describeMachine, loadAverage } from './support/machine.ts';
 import { formatTable, median } from './support/stats.ts';
 
 const ADMIN_URL = process.env.STRATA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const EXPOSED = Number(process.env.BENCH_EXPOSED ?? 20_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Keep the database for EXPLAIN (its name is printed); drop it yourself afterwards. */
-const KEEP = process.env.BENCH_KEEP === '1';
+const REUSE = process.env.BENCH_REUSE;
+const KEEP = process.env.BENCH_KEEP === '1' || REUSE !== undefined;
 
 async function admin(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
@@ -43,15 +50,9 @@ const experiment: ExperimentInput = {
   goal: { event: 'purchase_success', windowDays: 7 },
 };
 
-console.log(`machine: ${describeMachine()}`);
-const name = `strata_bench_exp_${Date.now().toString(36)}`;
-await admin(`CREATE DATABASE ${name}`);
-const database = await openDatabase({ databaseUrl: ADMIN_URL.replace(/\/[^/]*$/, `/${name}`), poolSize: 2 });
-try {
-  await migrateToLatest(database.db);
-  const db = database.db;
+/** Customers c0000001.., exposed from 2026-09-01 over 20 days; variant by parity; every 200th also sees the other variant. */
+async function seed(db: Kysely<DatabaseSchema>): Promise<void> {
   const seeded = performance.now();
-  // Customers c0000001.., exposed from 2026-09-01 over 20 days; variant by parity; every 200th also sees the other variant.
   await sql`INSERT INTO wealth.customers (customer_id, registered_at, channel, city_tier, age_band, gender, risk_level, account_class)
     SELECT 'c' || lpad(i::text, 7, '0'), timestamptz '2025-01-01', 'app', 1 + i % 4, '25-34', 'F', 'C3', 'type1' FROM generate_series(1, ${EXPOSED}) AS i`.execute(
     db,
@@ -78,12 +79,28 @@ try {
       timestamptz '2026-08-25T02:00:00Z' + make_interval(hours => (i * 11 + k * 53) % (35 * 24))
     FROM generate_series(1, ${EXPOSED}) AS i, generate_series(1, 2) AS k WHERE (i * 31 + k) % 100 < 20`.execute(db);
   await sql`ANALYZE`.execute(db);
-  const counts = await sql<{ events: number; txns: number }>`
-    SELECT (SELECT COUNT(*)::int FROM wealth.app_events) AS events, (SELECT COUNT(*)::int FROM wealth.transactions) AS txns`.execute(db);
-  console.log(
-    `seeded ${EXPOSED.toLocaleString('en-US')} exposed customers, ${counts.rows[0]?.events.toLocaleString('en-US')} events, ${counts.rows[0]?.txns.toLocaleString('en-US')} transactions in ${((performance.now() - seeded) / 1000).toFixed(1)} s`,
-  );
+  console.log(`seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+}
 
+console.log(`machine: ${describeMachine()}`);
+if (REUSE !== undefined && !/^strata_bench_exp_[a-z0-9]+$/.test(REUSE))
+  throw new Error('BENCH_REUSE names a database kept by this bench (strata_bench_exp_...)');
+const name = REUSE ?? `strata_bench_exp_${Date.now().toString(36)}`;
+if (REUSE === undefined) await admin(`CREATE DATABASE ${name}`);
+const database = await openDatabase({ databaseUrl: ADMIN_URL.replace(/\/[^/]*$/, `/${name}`), poolSize: 2, statementTimeoutMs: 0 });
+try {
+  await migrateToLatest(database.db);
+  const db = database.db;
+  if (REUSE === undefined) await seed(db);
+  const counts = await sql<{ events: number; txns: number; exposed: number }>`
+    SELECT (SELECT COUNT(*)::int FROM wealth.app_events) AS events, (SELECT COUNT(*)::int FROM wealth.transactions) AS txns,
+      (SELECT COUNT(*)::int FROM wealth.customers) AS exposed`.execute(db);
+  const exposed = counts.rows[0]?.exposed ?? 0;
+  console.log(
+    `${REUSE === undefined ? 'seeded' : `reused ${name}:`} ${exposed.toLocaleString('en-US')} exposed customers, ${counts.rows[0]?.events.toLocaleString('en-US')} events, ${counts.rows[0]?.txns.toLocaleString('en-US')} transactions; load average ${loadAverage()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const semantic = createSemanticLayer(wealthDomain().catalog, { maxRows: 100_000, subject: 'customer' });
   const cases: [string, ExperimentInput][] = [
     ['event goal (z-test, CUPED, SRM)', experiment],
@@ -107,10 +124,11 @@ try {
       treatment?.pValue === undefined ? '-' : treatment.pValue.toExponential(2),
       (median(times) / 1000).toFixed(2),
       (Math.min(...times) / 1000).toFixed(2),
+      createHash('sha256').update(JSON.stringify(last)).digest('hex').slice(0, 12),
     ]);
   }
   console.log(
-    `\nexperiment results, ${EXPOSED.toLocaleString('en-US')} exposed customers, ${RUNS} runs each (PostgreSQL)\n${formatTable(['case', 'exposures c/t', 'multiple', 'p (treatment)', 'median s', 'min s'], rows)}`,
+    `\nexperiment results, ${exposed.toLocaleString('en-US')} exposed customers, ${RUNS} runs each (PostgreSQL)\n${formatTable(['case', 'exposures c/t', 'multiple', 'p (treatment)', 'median s', 'min s', 'results digest'], rows)}`,
   );
 } finally {
   await database.close();

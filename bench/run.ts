@@ -2,7 +2,7 @@
  * `npm run bench`: every bench in sequence, each in its own process (`npx tsx bench/<name>.ts`)
  * with its output passed through: the demo seed (20,000 customers, PGlite), start-up of the
  * compiled CLI and server (PGlite), plan compile times (no database), metrics, profiles, insight, rollups and monitoring (1,000,000 customers, PostgreSQL),
- * then events, decide (a throwaway PostgreSQL database of 5,000 customers), dbt, limits and experiment results
+ * then events, decide and hot-path (server CPU per request; each a throwaway PostgreSQL database of 5,000 customers), dbt, limits and experiment results
  * (BENCH_EXPOSED exposed customers in a throwaway PostgreSQL database), the scale-plan
  * measurements (`strata_bench_1m`), the SQL endpoint (translation, 32 connections, SQL
  * against GraphQL at 1,000,000 customers) and the web console (initial JS, cockpit time to
@@ -27,6 +27,7 @@ const BENCHES = [
   'monitoring',
   'events',
   'decide',
+  'hot-path',
   'dbt',
   'limits',
   'experiments',

@@ -15,6 +15,7 @@ import * as goalsAndExposureIndex from './0013-goals-and-exposure-index.ts';
 import * as monitoring from './0014-monitoring.ts';
 import * as rollups from './0015-rollups.ts';
 import * as partitionedFacts from './0016-partitioned-facts.ts';
+import * as exposureTimeIndex from './0021-exposure-time-index.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -34,6 +35,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0014-monitoring': monitoring,
   '0015-rollups': rollups,
   '0016-partitioned-facts': partitionedFacts,
+  '0021-exposure-time-index': exposureTimeIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,11 +3,10 @@ import type { EventCollector } from '../store/event-collector.ts';
 import type { PersonalDataLog } from '../store/personal-data-log.ts';
 import type { EncryptionKeyring } from '../store/personal-data-keys.ts';
 import type { QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
-import type DataLoader from 'dataloader';
 import type { Principal } from '../services/authorization.ts';
 import type { Viewer } from '../services/access.ts';
 import type { TagRuntime } from '../services/tag-runtime.ts';
-import type { Profile } from '../services/profiles.ts';
+import type { ProfileLoader } from '../services/profiles.ts';
 import type { AnalyticsLane } from '../services/analytics-lane.ts';
 import type { Domain } from '../modeling/domain/define-domain.ts';
 import type { ExperimentDefinitionSource } from '../services/experiment-definitions.ts';
@@ -28,7 +27,7 @@ export interface Session {
   /** The caller and their small-cell threshold, for previews, audiences and insight. */
   readonly viewer: Viewer;
   /** Batches every profile lookup of a request into one query, scoped and masked for the caller. */
-  readonly profiles: DataLoader<string, Profile | null>;
+  readonly profiles: ProfileLoader;
 }
 
 /** Everything a resolver may use, built once per request by the API layer. */

@@ -4,11 +4,13 @@ import { ruleToInput } from '../modeling/conditions/rule-to-input.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { bestSplit, type FeatureCounts, type Split, type ValueCounts } from '../modeling/insight/split-search.ts';
 import type { Viewer } from './access.ts';
-import { checkRuleForInsight, resolveGroup, snapshotDate, withDecileBins, type AudienceRefInput } from './customer-groups.ts';
+import { checkRuleForInsight, resolveGroup, snapshotDate, type AudienceRefInput } from './customer-groups.ts';
+import { cubeFeatures, cubeSql, cubeValue, groupedFeature } from './insight-cube.ts';
 import { resolveFeatures, valueRule, type FeatureBins, type InsightFeature } from './insight-features.ts';
 import { insightRelation, type CustomerGroup } from './insight-relation.ts';
 import { scopedKeysSql } from './scope-sql.ts';
 import type { TagRuntime } from './tag-runtime.ts';
+import { INSIGHT_SETTINGS, withAnalyticSettings } from './analytic-settings.ts';
 
 /** Significance a split must reach after its Bonferroni adjustment. */
 export const TREE_ALPHA = 0.05;
@@ -77,14 +79,16 @@ export async function attributionTree(runtime: TagRuntime, viewer: Viewer, input
   const scope = scopedKeysSql(runtime.subject, live, viewer.principal.scope);
   const relation = (fs: readonly InsightFeature[]) =>
     insightRelation({ subject: runtime.subject, live, features: fs, groups: { pop: population }, rules: { goal: input.goal }, asOf, scope });
-  features = await withDecileBins(runtime, relation(features), features, sql`pop`);
   const k = viewer.minSubjects;
   const minChild = Math.max(input.minNodeCustomers, k ?? 1);
   const nodes: TreeNode[] = [];
   let frontier: Growing[] = [{ id: '0', path: [], customers: 0, conversions: 0 }];
   let root: { customers: number; conversions: number } | undefined;
   for (let depth = 0; frontier.length > 0; depth++) {
-    const counts = await countLevel(runtime, relation(features), features, frontier);
+    const level = await countLevel(runtime, relation(features), features, frontier);
+    // The first level's statement also cut the deciles of numeric features without bins: later levels and node rules use those bins.
+    features = level.features;
+    const counts = level.counts;
     if (!root) {
       root = counts.get('0')?.total ?? { customers: 0, conversions: 0 };
       const small = (n: number) => k !== undefined && n > 0 && n < k;
@@ -158,42 +162,44 @@ function stepSql(step: PathStep): RawBuilder<unknown> {
   return step.inGroup ? sql`${column} = ${step.value}` : sql`${column} IS DISTINCT FROM ${step.value}`;
 }
 
-/** Per frontier node: its total and each feature's value counts, from one grouped statement. */
+/**
+ * Per frontier node: its total and each feature's value counts, from one grouped statement
+ * (`cubeSql`, keyed by the node); on the first level it also cuts the deciles of numeric
+ * features without bins over the population, returned as the features' bins.
+ */
 async function countLevel(
   runtime: TagRuntime,
   relation: RawBuilder<unknown>,
   features: readonly InsightFeature[],
   frontier: readonly Growing[],
-): Promise<Map<string, { total: { customers: number; conversions: number }; features: FeatureCounts[] }>> {
+): Promise<{ features: InsightFeature[]; counts: Map<string, { total: { customers: number; conversions: number }; features: FeatureCounts[] }> }> {
   type Entry = { total: { customers: number; conversions: number }; features: { feature: number; values: ValueCounts[] }[] };
-  const columns = features.map((_, i) => sql.ref(`f${i}`));
   const whens = frontier.map((node, i) => sql`WHEN ${node.path.length === 0 ? sql`TRUE` : sql.join(node.path.map(stepSql), sql` AND `)} THEN ${sql.lit(i)}`);
-  const sets = [...columns.map((c) => sql`(node, ${c})`), sql`(node)`];
-  const statement = sql<Record<string, unknown>>`${relation}
-    SELECT node, GROUPING(${sql.join(columns)}) AS grouping, ${sql.join(columns)}, COUNT(*) AS customers, COUNT(*) FILTER (WHERE goal) AS conversions
-    FROM (SELECT CASE ${sql.join(whens, sql` `)} END AS node, ${sql.join(columns)}, goal FROM base WHERE pop) AS b
-    WHERE node IS NOT NULL GROUP BY GROUPING SETS (${sql.join(sets)})`;
-  const { rows } = await runtime.analytics.read((db) => statement.execute(db));
-  const all = (1 << features.length) - 1;
+  const node = sql`CASE ${sql.join(whens, sql` `)} END`;
+  const statement = cubeSql({
+    relation,
+    features,
+    where: sql`pop AND ${node} IS NOT NULL`,
+    node,
+    counts: { customers: sql`COUNT(*)`, conversions: sql`COUNT(*) FILTER (WHERE goal)` },
+  });
+  const { rows } = await runtime.analytics.read((db) => withAnalyticSettings(db, (trx) => statement.execute(trx), INSIGHT_SETTINGS));
+  const binned = cubeFeatures(features, rows);
   const out = new Map<string, Entry>();
-  frontier.forEach((node) => out.set(node.id, { total: { customers: 0, conversions: 0 }, features: features.map((_, i) => ({ feature: i, values: [] })) }));
+  frontier.forEach((n) => out.set(n.id, { total: { customers: 0, conversions: 0 }, features: features.map((_, i) => ({ feature: i, values: [] })) }));
   for (const row of rows) {
     const entry = out.get(frontier[Number(row.node)]?.id ?? '');
     if (!entry) continue;
     const counts = { customers: Number(row.customers), conversions: Number(row.conversions) };
-    const grouping = Number(row.grouping);
-    if (grouping === all) {
+    const feature = groupedFeature(features.length, Number(row.grouping));
+    if (feature < 0) {
       entry.total = counts;
       continue;
     }
-    const feature = features.findIndex((_, i) => (grouping & (1 << (features.length - 1 - i))) === 0);
-    entry.features[feature]?.values.push({
-      value: (row[`f${feature}`] as string | null) ?? null,
-      ...counts,
-    });
+    entry.features[feature]?.values.push({ value: cubeValue(features, binned, row, feature), ...counts });
   }
   const order = (a: { value: string | null }, b: { value: string | null }) =>
     a.value === b.value ? 0 : a.value === null ? 1 : b.value === null ? -1 : a.value < b.value ? -1 : 1;
   for (const entry of out.values()) for (const f of entry.features) f.values.sort(order);
-  return out;
+  return { features: binned, counts: out };
 }

@@ -6,7 +6,9 @@ import { scopedKeysSql } from './scope-sql.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 import { resolveFeatures, type FeatureBins, type InsightFeature } from './insight-features.ts';
 import { insightRelation } from './insight-relation.ts';
-import { resolveGroup, snapshotDate, withDecileBins, type AudienceRefInput } from './customer-groups.ts';
+import { resolveGroup, snapshotDate, type AudienceRefInput } from './customer-groups.ts';
+import { cubeFeatures, cubeSql, cubeValue, groupedFeature } from './insight-cube.ts';
+import { INSIGHT_SETTINGS, withAnalyticSettings } from './analytic-settings.ts';
 
 export interface ComparisonValue {
   readonly feature: string;
@@ -61,9 +63,10 @@ export interface ComparisonInput {
 
 /**
  * The target against the reference minus the target over features (tags and customer
- * dimensions), from the current profile snapshot within the viewer's scope: the counts in
- * one grouped statement (GROUPING SETS, one set per feature plus the totals), the
- * statistics from the counts (`compareCounts`).
+ * dimensions), from the current profile snapshot within the viewer's scope: the counts and
+ * the deciles of numeric features in one grouped statement (`cubeSql`: one pass over the
+ * customers, then GROUPING SETS over their distinct combinations), the statistics from the
+ * counts (`compareCounts`).
  */
 export async function audienceComparison(runtime: TagRuntime, viewer: Viewer, input: ComparisonInput): Promise<AudienceComparison> {
   const live = (await runtime.registry()).live;
@@ -74,27 +77,23 @@ export async function audienceComparison(runtime: TagRuntime, viewer: Viewer, in
   const scope = scopedKeysSql(runtime.subject, live, viewer.principal.scope);
   const relation = (fs: readonly InsightFeature[]) =>
     insightRelation({ subject: runtime.subject, live, features: fs, groups: { t: target, r: reference }, asOf, scope });
-  features = await withDecileBins(runtime, relation(features), features, sql`t OR r`);
-  const columns = features.map((_, i) => sql.ref(`f${i}`));
-  const sets = [...columns.map((c) => sql`(${c})`), sql`()`];
-  const statement = sql<Record<string, unknown>>`${relation(features)}
-    SELECT GROUPING(${sql.join(columns)}) AS grouping, ${sql.join(columns)},
-      COUNT(*) FILTER (WHERE t) AS target, COUNT(*) FILTER (WHERE r) AS reference, COUNT(*) FILTER (WHERE r AND NOT t) AS rest
-    FROM base WHERE t OR r GROUP BY GROUPING SETS (${sql.join(sets)})`;
-  const { rows } = await runtime.analytics.read((db) => statement.execute(db));
-  const all = (1 << features.length) - 1;
+  const statement = cubeSql({
+    relation: relation(features),
+    features,
+    where: sql`t OR r`,
+    counts: { target: sql`COUNT(*) FILTER (WHERE t)`, reference: sql`COUNT(*) FILTER (WHERE r)`, rest: sql`COUNT(*) FILTER (WHERE r AND NOT t)` },
+  });
+  const { rows } = await runtime.analytics.read((db) => withAnalyticSettings(db, (trx) => statement.execute(trx), INSIGHT_SETTINGS));
+  const binned = cubeFeatures(features, rows);
   const cells: Cell[] = [];
   let totals = { target: 0, reference: 0, rest: 0 };
   for (const row of rows) {
     const counts = { target: Number(row.target), reference: Number(row.reference), rest: Number(row.rest) };
-    const grouping = Number(row.grouping);
-    if (grouping === all) {
-      totals = counts;
-      continue;
-    }
-    const feature = features.findIndex((_, i) => (grouping & (1 << (features.length - 1 - i))) === 0);
-    cells.push({ feature, value: (row[`f${feature}`] as string | null) ?? null, ...counts });
+    const feature = groupedFeature(features.length, Number(row.grouping));
+    if (feature < 0) totals = counts;
+    else cells.push({ feature, value: cubeValue(features, binned, row, feature), ...counts });
   }
+  features = binned;
   return { asOf, ...compareCounts(features, cells, totals, viewer.minSubjects) };
 }
 

@@ -11,6 +11,7 @@ import type { TagRuntime } from './tag-runtime.ts';
 import type { CustomerGroup } from './insight-relation.ts';
 import { decileEdgesSql } from './insight-relation.ts';
 import type { InsightFeature } from './insight-features.ts';
+import { INSIGHT_SETTINGS, withAnalyticSettings } from './analytic-settings.ts';
 
 /** API.md's AudienceRef: exactly one of an audience key, a rule, or `all: true`. */
 export interface AudienceRefInput {
@@ -59,7 +60,7 @@ export async function withDecileBins(
 ): Promise<InsightFeature[]> {
   const statement = decileEdgesSql(relation, features, within);
   if (!statement) return [...features];
-  const { rows } = await runtime.analytics.read((db) => statement.execute(db));
+  const { rows } = await runtime.analytics.read((db) => withAnalyticSettings(db, (trx) => statement.execute(trx), INSIGHT_SETTINGS));
   const row = (rows[0] ?? {}) as Record<string, string[] | null>;
   return features.map((f, i) => (f.type === 'number' && !f.bins ? { ...f, bins: binsOf((row[`e${i}`] ?? []).filter((e) => e !== null)) } : f));
 }

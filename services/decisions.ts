@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type DataLoader from 'dataloader';
 import type { Database } from '../store/database.ts';
 import type { EventCollector } from '../store/event-collector.ts';
 import { coalesceEvents, type CoalescedEvents } from '../store/coalesced-events.ts';
-import { readImpressionCounts, readLoggedDecisions, type LoggedDecision } from '../store/decision-store.ts';
+import { readLoggedDecisions, type LoggedDecision } from '../store/decision-store.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 import { tagValueType } from '../modeling/tags/tag-definition.ts';
@@ -16,7 +15,7 @@ import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts
 import type { ContentSpec } from '../decisioning/definitions.ts';
 import { createDecisionCache, type DecisionCache } from './decision-registry.ts';
 import type { TagRuntime } from './tag-runtime.ts';
-import type { Profile } from './profiles.ts';
+import type { Profile, ProfileLoader } from './profiles.ts';
 
 /** One placement's answer of `decide`, as API.md shapes it. */
 export interface DecisionAnswer extends Omit<PlacementDecision, 'content'> {
@@ -33,8 +32,8 @@ export interface DecideRequest {
    * the decision ids (and answers) of the first call, and logs nothing twice.
    */
   readonly idempotencyKey: string | null;
-  /** The caller's view of profiles (scoped, masked by clearance, reads logged). */
-  readonly profiles: DataLoader<string, Profile | null>;
+  /** The caller's view of profiles (scoped, masked by clearance, reads logged), read with the fatigue counters. */
+  readonly profiles: ProfileLoader;
 }
 
 export interface DecisionService {
@@ -82,7 +81,7 @@ function checkRequest(request: DecideRequest, channels: readonly string[]): void
 }
 
 /**
- * `decide`: the customer's profile (one read), their fatigue counters (one index probe), the
+ * `decide`: the customer's profile and their fatigue counters (one statement, two primary-key probes), the
  * pure decision per placement over the cached definitions, then every decision logged as a
  * `placement_impression` through the event collector, which adds to the fatigue counters in
  * the same statement.
@@ -135,10 +134,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
         pending.map((p) => p.spec),
         localDay(at, timeZone),
       );
-      const [profile, allCounts] =
-        pending.length > 0
-          ? await Promise.all([request.profiles.load(request.customerId), readImpressionCounts(database, request.customerId, since)])
-          : [null, []];
+      const [profile, allCounts] = pending.length > 0 ? await request.profiles.loadWithCounts(request.customerId, since) : [null, []];
       const customer = targeted(request.customerId, profile);
       const counts = customer.known ? allCounts : [];
       const answers: DecisionAnswer[] = placements.map((placement, i) => {

@@ -21,7 +21,18 @@ export interface ExperimentSums {
 
 export const NO_SUMS: ExperimentSums = { byVariant: new Map(), multiple: 0 };
 
-/** Customers exposed to the experiment, one row each, with their variant and first exposure; those seen in two variants counted apart. */
+/** First and last exposure of an experiment, ISO text with microseconds (UTC). */
+export interface ExposureSpan {
+  readonly first: string;
+  readonly last: string;
+}
+
+/**
+ * Customers exposed to the experiment, one row each, with their variant and first exposure;
+ * those seen in two variants counted apart. The exposures come from the experiment-and-
+ * customer index in customer order, so the dedup streams (a hash of every exposed customer
+ * spilled to disk at 1,000,000 and cost more). Referenced by every part, it is computed once.
+ */
 export function exposuresSql(key: string): RawBuilder<unknown> {
   return sql`seen AS (
       SELECT customer_id, MIN(properties ->> 'variant') AS v0, MAX(properties ->> 'variant') AS v1, MIN(occurred_at) AS first_at
@@ -63,53 +74,66 @@ export function toSums(rows: readonly SumsRow[]): ExperimentSums {
   return { byVariant, multiple };
 }
 
+/** One goal or guardrail of a results statement: its CTEs (after `seen`, `exposed` and `totals`) and its `sums_<part>` per variant. */
+export interface SumsPart {
+  readonly ctes: RawBuilder<unknown>;
+}
+
 /**
  * Event goal: per variant, exposed customers, those with the goal event in
  * `[first exposure, first exposure + windowDays)` (Y), and those with it in the same span
  * before the first exposure (X, CUPED's pre-exposure value). The goal events are read once
- * for the whole span of the experiment's exposures and hash-joined (MATERIALIZED keeps
- * PostgreSQL from probing the event table once per exposed customer).
+ * for the whole span of the experiment's exposures, bounded by timestamps computed here
+ * (sargable: the partitions outside are pruned at planning), and hash-joined (MATERIALIZED
+ * keeps PostgreSQL from probing the event table once per exposed customer).
  */
-export async function eventGoalSums(db: Kysely<any>, key: string, event: string, windowDays: number): Promise<ExperimentSums> {
-  const span = await exposureSpan(db, key);
-  if (!span) return NO_SUMS;
+export function eventGoalPart(part: number, event: string, windowDays: number, span: ExposureSpan): SumsPart {
   const window = sql`make_interval(days => ${windowDays})`;
-  const { rows } = await sql<SumsRow>`
-    WITH ${exposuresSql(key)}, goal AS MATERIALIZED (
+  // A day more each side than the join below reads: its days follow the session's calendar.
+  const from = shiftDays(span.first, -windowDays - 1);
+  const to = shiftDays(span.last, windowDays + 1);
+  const name = (base: string) => sql.id(`${base}_${part}`);
+  return {
+    ctes: sql`${name('goal')} AS MATERIALIZED (
       SELECT g.customer_id, g.occurred_at FROM wealth.app_events g
       WHERE g.event_name = ${event} AND g.customer_id IS NOT NULL
-        AND g.occurred_at >= CAST(${span.first} AS timestamptz) - ${window} AND g.occurred_at < CAST(${span.last} AS timestamptz) + ${window}
-    ), converted AS (
+        AND g.occurred_at >= CAST(${from} AS timestamptz) AND g.occurred_at < CAST(${to} AS timestamptz)
+    ), ${name('converted')} AS (
       SELECT x.variant, bool_or(g.occurred_at >= x.first_at) AS y, bool_or(g.occurred_at < x.first_at) AS x
-      FROM exposed x JOIN goal g ON g.customer_id = x.customer_id AND g.occurred_at >= x.first_at - ${window} AND g.occurred_at < x.first_at + ${window}
+      FROM exposed x JOIN ${name('goal')} g ON g.customer_id = x.customer_id AND g.occurred_at >= x.first_at - ${window} AND g.occurred_at < x.first_at + ${window}
       GROUP BY x.variant, x.customer_id
-    ), sums AS (
-      SELECT variant, SUM(y::int) AS sum_y, SUM(x::int) AS sum_x, SUM((x AND y)::int) AS sum_xy FROM converted GROUP BY variant
-    ), ${totalsSql()}
-    SELECT t.variant, t.n, COALESCE(s.sum_y, 0)::float8 AS sum_y, COALESCE(s.sum_y, 0)::float8 AS sum_y2, COALESCE(s.sum_x, 0)::float8 AS sum_x,
-      COALESCE(s.sum_x, 0)::float8 AS sum_x2, COALESCE(s.sum_xy, 0)::float8 AS sum_xy, COALESCE(s.sum_y, 0) AS positive
-    FROM totals t LEFT JOIN sums s ON s.variant = t.variant`.execute(db);
-  return toSums(rows);
+    ), ${name('sums')} AS (
+      SELECT variant, SUM(y::int)::float8 AS sum_y, SUM(y::int)::float8 AS sum_y2, SUM(x::int)::float8 AS sum_x, SUM(x::int)::float8 AS sum_x2,
+        SUM((x AND y)::int)::float8 AS sum_xy, SUM(y::int) AS positive
+      FROM ${name('converted')} GROUP BY variant
+    )`,
+  };
 }
 
-/** First and last exposure of an experiment (ISO text), or null before any. */
-async function exposureSpan(db: Kysely<any>, key: string): Promise<{ first: string; last: string } | null> {
+/** `iso` (UTC, as `exposureSpan` writes it) moved by whole days of 24 hours, as ISO text. */
+function shiftDays(iso: string, days: number): string {
+  const [whole, micros = '000000'] = iso.replace(/Z$/, '').split('.');
+  const moved = new Date(Date.parse(`${whole}Z`) + days * 86_400_000).toISOString().slice(0, 19);
+  return `${moved}.${micros.padEnd(6, '0')}Z`;
+}
+
+/** First and last exposure of an experiment (ISO text), or null before any: the two ends of the experiment-and-time index (its predicate, `occurred_at IS NOT NULL`, spelled out so it applies). */
+export async function exposureSpan(db: Kysely<any>, key: string): Promise<ExposureSpan | null> {
   const { rows } = await sql<{ first: string | null; last: string | null }>`
     SELECT to_char(MIN(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS first,
            to_char(MAX(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last
-    FROM wealth.app_events WHERE event_name = ${EXPOSURE_EVENT} AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL`.execute(db);
+    FROM wealth.app_events
+    WHERE event_name = ${EXPOSURE_EVENT} AND occurred_at IS NOT NULL AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL`.execute(db);
   const row = rows[0];
   return row?.first && row.last ? { first: row.first, last: row.last } : null;
 }
 
-/** The reporting-zone days spanned by the windows around every first exposure: `[first day - W, last day + W]`. */
-export async function exposureDays(db: Kysely<any>, key: string, windowDays: number, timeZone: string): Promise<{ from: string; to: string } | null> {
-  const { rows } = await sql<{ from: string | null; to: string | null }>`
-    SELECT to_char(CAST(MIN(occurred_at) AT TIME ZONE ${timeZone} AS date) - ${windowDays}::int, 'YYYY-MM-DD') AS "from",
-           to_char(CAST(MAX(occurred_at) AT TIME ZONE ${timeZone} AS date) + ${windowDays + 1}::int, 'YYYY-MM-DD') AS "to"
-    FROM wealth.app_events WHERE event_name = ${EXPOSURE_EVENT} AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL`.execute(db);
-  const row = rows[0];
-  return row?.from && row.to ? { from: row.from, to: row.to } : null;
+/** The reporting-zone days spanned by the windows around every first exposure: `[first day - W, last day + W]` (from the span: no table read). */
+export async function exposureDays(db: Kysely<any>, span: ExposureSpan, windowDays: number, timeZone: string): Promise<{ from: string; to: string }> {
+  const { rows } = await sql<{ from: string; to: string }>`
+    SELECT to_char(CAST(CAST(${span.first} AS timestamptz) AT TIME ZONE ${timeZone} AS date) - ${windowDays}::int, 'YYYY-MM-DD') AS "from",
+           to_char(CAST(CAST(${span.last} AS timestamptz) AT TIME ZONE ${timeZone} AS date) + ${windowDays + 1}::int, 'YYYY-MM-DD') AS "to"`.execute(db);
+  return rows[0] as { from: string; to: string };
 }
 
 /** `totals`: exposed customers per variant, and (variant null) those seen in two variants. */

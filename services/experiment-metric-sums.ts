@@ -4,7 +4,7 @@ import type { Metric } from '../modeling/catalog/types.ts';
 import { planStatement } from '../modeling/sql/render-plan.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
-import { type ExperimentSums, exposureDays, exposuresSql, NO_SUMS, type SumsRow, toSums, totalsSql } from './experiment-exposures.ts';
+import { type ExperimentSums, type ExposureSpan, exposureDays, exposuresSql, type SumsPart, type SumsRow, toSums, totalsSql } from './experiment-exposures.ts';
 
 /** How a metric is read per customer: a SIMPLE metric's value, or a RATIO's numerator and denominator. */
 export type MetricShape = { kind: 'simple'; metric: string } | { kind: 'ratio'; numerator: string; denominator: string };
@@ -78,53 +78,70 @@ function perCustomerDaily(layer: SemanticLayer, metric: string, subject: string,
  * `[first exposure day, + windowDays)`: for a SIMPLE metric its value Y and, over as many
  * days before, X (CUPED's pre-exposure value); for a RATIO its numerator (as Y) and
  * denominator (as X) in the window. Only customers with data are joined and aggregated;
- * the others count as 0 and add to the counts alone.
+ * the others count as 0 and add to the counts alone. The part of a results statement
+ * (`sums_<part>` over `exposed`), read within the exposures' `span`.
  */
-export async function metricSums(
+export async function metricPart(
   db: Kysely<any>,
   layer: SemanticLayer,
   subject: string,
-  key: string,
+  part: number,
   metric: string,
   windowDays: number,
-): Promise<ExperimentSums> {
+  span: ExposureSpan,
+): Promise<SumsPart> {
   const shape = metricShape(layer, metric);
   const first = shape.kind === 'simple' ? shape.metric : shape.numerator;
   const timeZone = timeZoneOf(layer, first);
-  const days = await exposureDays(db, key, windowDays, timeZone);
-  if (!days) return NO_SUMS;
+  const days = await exposureDays(db, span, windowDays, timeZone);
+  const name = (base: string) => sql.id(`${base}_${part}`);
   const idRef = (cte: string) => sql.ref(`${cte}.${subject}__${subjectKey(layer, subject)}`);
-  const valueOf = (cte: string, name: string) => sql`CAST(${sql.ref(`${cte}.${name}`)} AS float8)`;
+  const valueOf = (cte: string, column: string) => sql`CAST(${sql.ref(`${cte}.${column}`)} AS float8)`;
   const inWindow = (cte: string) => sql`${idRef(cte)} = x.customer_id AND ${sql.ref(`${cte}.metric_time__day`)} >= x.d0 - ${windowDays}::int
     AND ${sql.ref(`${cte}.metric_time__day`)} < x.d0 + ${windowDays}::int`;
   const after = (cte: string) => sql`${sql.ref(`${cte}.metric_time__day`)} >= x.d0`;
   const exposedDays = sql`(SELECT e.*, CAST(e.first_at AT TIME ZONE ${timeZone} AS date) AS d0 FROM exposed e) x`;
   let vals: RawBuilder<unknown>;
   if (shape.kind === 'simple') {
-    vals = sql`m AS (${perCustomerDaily(layer, shape.metric, subject, days)}),
-    vals AS (
-      SELECT x.variant, COALESCE(SUM(${valueOf('m', shape.metric)}) FILTER (WHERE ${after('m')}), 0) AS y,
-        COALESCE(SUM(${valueOf('m', shape.metric)}) FILTER (WHERE NOT ${after('m')}), 0) AS x
-      FROM ${exposedDays} JOIN m ON ${inWindow('m')}
+    const m = `m_${part}`;
+    vals = sql`${sql.id(m)} AS (${perCustomerDaily(layer, shape.metric, subject, days)}),
+    ${name('vals')} AS (
+      SELECT x.variant, COALESCE(SUM(${valueOf(m, shape.metric)}) FILTER (WHERE ${after(m)}), 0) AS y,
+        COALESCE(SUM(${valueOf(m, shape.metric)}) FILTER (WHERE NOT ${after(m)}), 0) AS x
+      FROM ${exposedDays} JOIN ${sql.id(m)} ON ${inWindow(m)}
       GROUP BY x.variant, x.customer_id
     )`;
   } else {
-    const side = (cte: string, name: string) => sql`SELECT x.variant, x.customer_id, SUM(${valueOf(cte, name)}) AS v
-      FROM ${exposedDays} JOIN ${sql.ref(cte)} ON ${inWindow(cte)} AND ${after(cte)} GROUP BY x.variant, x.customer_id`;
-    vals = sql`mn AS (${perCustomerDaily(layer, shape.numerator, subject, days)}),
-    md AS (${perCustomerDaily(layer, shape.denominator, subject, days)}),
-    vals AS (
+    const [mn, md] = [`mn_${part}`, `md_${part}`];
+    const side = (cte: string, column: string) => sql`SELECT x.variant, x.customer_id, SUM(${valueOf(cte, column)}) AS v
+      FROM ${exposedDays} JOIN ${sql.id(cte)} ON ${inWindow(cte)} AND ${after(cte)} GROUP BY x.variant, x.customer_id`;
+    vals = sql`${sql.id(mn)} AS (${perCustomerDaily(layer, shape.numerator, subject, days)}),
+    ${sql.id(md)} AS (${perCustomerDaily(layer, shape.denominator, subject, days)}),
+    ${name('vals')} AS (
       SELECT COALESCE(n.variant, d.variant) AS variant, COALESCE(n.v, 0) AS y, COALESCE(d.v, 0) AS x
-      FROM (${side('mn', shape.numerator)}) n FULL JOIN (${side('md', shape.denominator)}) d ON d.customer_id = n.customer_id
+      FROM (${side(mn, shape.numerator)}) n FULL JOIN (${side(md, shape.denominator)}) d ON d.customer_id = n.customer_id
     )`;
   }
-  const { rows } = await sql<SumsRow>`
-    WITH ${exposuresSql(key)}, ${vals}, sums AS (
+  return {
+    ctes: sql`${vals}, ${name('sums')} AS (
       SELECT variant, SUM(y) AS sum_y, SUM(y * y) AS sum_y2, SUM(x) AS sum_x, SUM(x * x) AS sum_x2, SUM(x * y) AS sum_xy, COUNT(*) FILTER (WHERE y > 0) AS positive
-      FROM vals GROUP BY variant
-    ), ${totalsSql()}
-    SELECT t.variant, t.n, COALESCE(s.sum_y, 0) AS sum_y, COALESCE(s.sum_y2, 0) AS sum_y2, COALESCE(s.sum_x, 0) AS sum_x,
+      FROM ${name('vals')} GROUP BY variant
+    )`,
+  };
+}
+
+/**
+ * The sums of every part (goal first, then the guardrails) in one statement: the
+ * exposures are read and deduplicated once (`seen`, materialized) for all of them.
+ */
+export async function readParts(db: Kysely<any>, key: string, parts: readonly SumsPart[]): Promise<ExperimentSums[]> {
+  const selects = parts.map(
+    (_, i) => sql`SELECT ${sql.lit(i)} AS part, t.variant, t.n, COALESCE(s.sum_y, 0) AS sum_y, COALESCE(s.sum_y2, 0) AS sum_y2, COALESCE(s.sum_x, 0) AS sum_x,
       COALESCE(s.sum_x2, 0) AS sum_x2, COALESCE(s.sum_xy, 0) AS sum_xy, COALESCE(s.positive, 0) AS positive
-    FROM totals t LEFT JOIN sums s ON s.variant = t.variant`.execute(db);
-  return toSums(rows);
+    FROM totals t LEFT JOIN ${sql.id(`sums_${i}`)} s ON s.variant = t.variant`,
+  );
+  const { rows } = await sql<SumsRow & { part: number }>`
+    WITH ${exposuresSql(key)}, ${totalsSql()}, ${sql.join(parts.map((p) => p.ctes))}
+    ${sql.join(selects, sql` UNION ALL `)}`.execute(db);
+  return parts.map((_, i) => toSums(rows.filter((r) => Number(r.part) === i)));
 }

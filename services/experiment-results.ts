@@ -13,8 +13,9 @@ import {
   welchTTest,
 } from '../decisioning/statistics.ts';
 import type { ExperimentInput } from './experiment-definitions.ts';
-import { eventGoalSums, type ExperimentSums, type VariantSums } from './experiment-exposures.ts';
-import { metricShape, metricSums } from './experiment-metric-sums.ts';
+import { eventGoalPart, type ExperimentSums, exposureSpan, NO_SUMS, type VariantSums } from './experiment-exposures.ts';
+import { metricPart, metricShape, readParts } from './experiment-metric-sums.ts';
+import { RESULTS_SETTINGS, withAnalyticSettings } from './analytic-settings.ts';
 
 export { EXPOSURE_EVENT } from './experiment-exposures.ts';
 
@@ -90,7 +91,11 @@ function compare(test: GoalTest, control: VariantSums, s: VariantSums): Comparis
   return r && { absoluteLift: r.absoluteLift, relativeLift: r.relativeLift, ciLow: r.ciLow, ciHigh: r.ciHigh, pValue: r.pValue };
 }
 
-/** Goal and guardrail sums of one experiment, and the test each is judged by. */
+/**
+ * Goal and guardrail sums of one experiment, and the test each is judged by: the span of
+ * its exposures from the ends of their index, then one statement for the goal and every
+ * guardrail (in one transaction without JIT, whose compile time exceeded what it saved).
+ */
 async function readSums(db: Kysely<any>, input: ExperimentInput, options: ResultsOptions) {
   const { goal } = input;
   const metricTest = (metric: string): GoalTest => (metricShape(options.semantic, metric).kind === 'ratio' ? 'DELTA_RATIO' : 'WELCH_T');
@@ -98,12 +103,20 @@ async function readSums(db: Kysely<any>, input: ExperimentInput, options: Result
   // Every metric is checked before any query runs.
   const goalTest = isEvent ? 'TWO_PROPORTION_Z' : metricTest(goal.metric as string);
   const guardrailTests = (input.guardrails ?? []).map((metric) => ({ metric, test: metricTest(metric) }));
-  const sums = isEvent
-    ? await eventGoalSums(db, input.key, goal.event as string, goal.windowDays)
-    : await metricSums(db, options.semantic, options.subject, input.key, goal.metric as string, goal.windowDays);
-  const guardrails: { metric: string; test: GoalTest; sums: ExperimentSums }[] = [];
-  for (const g of guardrailTests)
-    guardrails.push({ ...g, sums: await metricSums(db, options.semantic, options.subject, input.key, g.metric, goal.windowDays) });
+  const all = await withAnalyticSettings(
+    db,
+    async (trx) => {
+      const span = await exposureSpan(trx, input.key);
+      if (!span) return [NO_SUMS, ...guardrailTests.map(() => NO_SUMS)];
+      const metricOf = (part: number, metric: string) => metricPart(trx, options.semantic, options.subject, part, metric, goal.windowDays, span);
+      const parts = [isEvent ? eventGoalPart(0, goal.event as string, goal.windowDays, span) : await metricOf(0, goal.metric as string)];
+      for (const [i, g] of guardrailTests.entries()) parts.push(await metricOf(i + 1, g.metric));
+      return readParts(trx, input.key, parts);
+    },
+    RESULTS_SETTINGS,
+  );
+  const [sums = NO_SUMS, ...rest] = all;
+  const guardrails: { metric: string; test: GoalTest; sums: ExperimentSums }[] = guardrailTests.map((g, i) => ({ ...g, sums: rest[i] ?? NO_SUMS }));
   return { isEvent, goalTest, sums, guardrails };
 }
 

@@ -17,6 +17,7 @@ import { lookalikeMembersSql, uniformSql, type FeatureWeight, type LookalikeMode
 import { SNAPSHOT_LOCK } from './profile-materialization.ts';
 import { servableRuns } from './snapshot.ts';
 import type { TagRuntime } from './tag-runtime.ts';
+import { withAnalyticSettings } from './analytic-settings.ts';
 
 /** Fewest seed customers a lookalike learns from (Meta's minimum). */
 export const MIN_SEED_CUSTOMERS = 100;
@@ -74,7 +75,9 @@ export async function createLookalikeAudience(runtime: TagRuntime, viewer: Viewe
     });
   features = await withDecileBins(runtime, relation(features), features, sql`TRUE`);
   const counts = await runtime.analytics.run((db) =>
-    sql<{ seed: number; total: number }>`${relation(features)} SELECT COUNT(*) FILTER (WHERE base.seed) AS seed, COUNT(*) AS total FROM base`.execute(db),
+    withAnalyticSettings(db, (trx) =>
+      sql<{ seed: number; total: number }>`${relation(features)} SELECT COUNT(*) FILTER (WHERE base.seed) AS seed, COUNT(*) AS total FROM base`.execute(trx),
+    ),
   );
   const seedCount = Number(counts.rows[0]?.seed ?? 0);
   const others = Number(counts.rows[0]?.total ?? 0) - seedCount;
@@ -85,10 +88,12 @@ export async function createLookalikeAudience(runtime: TagRuntime, viewer: Viewe
   const otherRate = Math.min(1, Math.min(MAX_OTHER_SAMPLE, Math.max(5 * Math.min(seedCount, MAX_SEED_SAMPLE), 10_000)) / others);
   const columns = features.map((_, i) => sql.ref(`base.f${i}`));
   const sample = await runtime.analytics.run((db) =>
-    sql<Record<string, unknown>>`${relation(features)}
+    withAnalyticSettings(db, (trx) =>
+      sql<Record<string, unknown>>`${relation(features)}
       SELECT ${sql.join(columns)}, base.seed AS label, ${uniformSql(randomSeed, 'holdout')} < ${HOLDOUT_SHARE} AS holdout FROM base
       WHERE ${uniformSql(randomSeed, 'sample')} < CASE WHEN base.seed THEN CAST(${seedRate} AS float8) ELSE CAST(${otherRate} AS float8) END
-      ORDER BY base.k`.execute(db),
+      ORDER BY base.k`.execute(trx),
+    ),
   );
   const model = trainModel(features, sample.rows, randomSeed, { seed: seed.key, size: input.size });
   const saved = await changeDefinition<AudienceBody>(runtime.db, {
@@ -106,6 +111,8 @@ export async function createLookalikeAudience(runtime: TagRuntime, viewer: Viewe
   await runtime.analytics.run((db) =>
     db.transaction().execute(async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(${SNAPSHOT_LOCK})`.execute(trx);
+      // Scoring every customer is one wide expression: JIT would compile it longer than it runs (analytic-settings.ts).
+      await sql`SELECT set_config('jit', 'off', true)`.execute(trx);
       for (const run of await servableRuns(trx)) {
         const rows = sql`(SELECT * FROM strata.customer_profiles WHERE run_id = ${run.runId})`;
         await sql`UPDATE strata.customer_profiles SET audiences = array_append(array_remove(audiences, ${saved.key}), ${saved.key})

@@ -5,6 +5,7 @@ import type { PersonalDataLog } from '../store/personal-data-log.ts';
 import { clears } from '../modeling/catalog/sensitivity.ts';
 import { tagSensitivity } from '../modeling/tags/rule-members.ts';
 import { readProfiles, type ProfileRow } from './snapshot.ts';
+import { readImpressionCounts, readProfileWithCounts } from '../store/decision-store.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 import type { TagRegistry } from './tag-registry.ts';
 import type { Viewer } from './access.ts';
@@ -18,6 +19,23 @@ export interface Profile {
   readonly audiences: readonly string[];
 }
 
+/** A customer's impression counters, as fatigue reads them (store/decision-store.ts). */
+type Counters = Awaited<ReturnType<typeof readImpressionCounts>>;
+
+/**
+ * The profiles of one request: a DataLoader (`load`, `loadMany`) plus `loadWithCounts`, the
+ * read of `decide`: one customer's profile and their impression counters in one statement.
+ */
+export interface ProfileLoader extends DataLoader<string, Profile | null> {
+  /**
+   * The customer's profile, exactly as `load` answers it (scoped, masked, recorded in the
+   * read log), with their impression counters from `since` (a reporting-zone day): one
+   * statement on the primary, so a decision costs one round trip for both. A caller with a
+   * row scope, or a customer this loader has already read, gets `load` and the counter probe.
+   */
+  loadWithCounts(customerId: string, since: string): Promise<readonly [Profile | null, Counters]>;
+}
+
 /**
  * A per-request loader: every `customer(id)` of one request is answered by one query
  * against the current snapshot; ids without a profile (or outside the caller's scope)
@@ -26,36 +44,54 @@ export interface Profile {
  * recorded in the personal-data read log under `operation`.
  */
 export function createProfileLoader(
-  database: Pick<Database, 'preparedRead' | 'db'>,
+  database: Pick<Database, 'preparedRead' | 'prepared' | 'db'>,
   tags: TagRuntime,
   viewer: Viewer,
   log: PersonalDataLog,
   operation = 'customer',
-): DataLoader<string, Profile | null> {
-  return new DataLoader<string, Profile | null>(
+): ProfileLoader {
+  const shape = (registry: TagRegistry, ids: readonly string[], rows: readonly ProfileRow[]): (Profile | null)[] => {
+    const byId = new Map(rows.map((row) => [row.customer_id, row]));
+    const shown = visibleTags(registry, tags, viewer);
+    const profiles = ids.map((id) => {
+      const row = byId.get(id);
+      if (!row) return null;
+      return {
+        id,
+        tags: shown.filter(({ key }) => key in row.tags).map(({ key, masked }) => ({ key, value: masked ? null : (row.tags[key] ?? null), masked })),
+        audiences: row.audiences,
+      };
+    });
+    log.record(
+      viewer.principal.name,
+      operation,
+      rows.map((r) => r.customer_id),
+    );
+    return profiles;
+  };
+  const loader = new DataLoader<string, Profile | null>(
     async (ids) => {
       const registry = await tags.registry();
       const rows = viewer.principal.scope ? await readScopedProfiles(database, tags, registry, viewer, ids) : await readProfiles(database, ids);
-      const byId = new Map(rows.map((row) => [row.customer_id, row]));
-      const shown = visibleTags(registry, tags, viewer);
-      const profiles = ids.map((id) => {
-        const row = byId.get(id);
-        if (!row) return null;
-        return {
-          id,
-          tags: shown.filter(({ key }) => key in row.tags).map(({ key, masked }) => ({ key, value: masked ? null : (row.tags[key] ?? null), masked })),
-          audiences: row.audiences,
-        };
-      });
-      log.record(
-        viewer.principal.name,
-        operation,
-        rows.map((r) => r.customer_id),
-      );
-      return profiles;
+      return shape(registry, ids, rows);
     },
     { maxBatchSize: 1000 },
-  );
+  ) as ProfileLoader;
+  const read = new Set<string>();
+  const load = loader.load.bind(loader);
+  loader.load = (id) => {
+    read.add(id);
+    return load(id);
+  };
+  loader.loadWithCounts = async (id, since) => {
+    if (viewer.principal.scope || read.has(id)) return Promise.all([loader.load(id), readImpressionCounts(database, id, since)]);
+    read.add(id);
+    const [registry, [row]] = await Promise.all([tags.registry(), readProfileWithCounts(database, id, since)]);
+    const [profile = null] = shape(registry, [id], row?.tags ? [row as ProfileRow] : []);
+    loader.prime(id, profile);
+    return [profile, row?.counts ?? []];
+  };
+  return loader;
 }
 
 /** Profile rows of customers inside the caller's scope only. */

@@ -37,11 +37,14 @@ export interface ChangeFeed {
    */
   readonly live: boolean;
   /**
-   * Resolves true once every change committed anywhere before the call has reached this
-   * process's listeners; false when that cannot be known now (not live, or no answer in
-   * time), and then a cache must not be trusted. Concurrent calls share one round trip.
+   * Resolves true once every change committed anywhere before the call (or before `since`,
+   * a `performance.now()` reading such as the arrival of the request being answered) has
+   * reached this process's listeners; false when that cannot be known now (not live, or no
+   * answer in time), and then a cache must not be trusted. Concurrent calls share one round
+   * trip, and with `since` a round trip sent at or after it already answers: the second
+   * cache a request consults costs nothing more.
    */
-  sync(): Promise<boolean>;
+  sync(since?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -19,6 +19,29 @@ export function readImpressionCounts(database: Pick<Database, 'prepared'>, custo
   return database.prepared<ImpressionCountRow>('strata_read_impression_counts', READ_COUNTS, [customerId, since]);
 }
 
+const READ_PROFILE_WITH_COUNTS = `SELECT p.customer_id, p.tags, p.audiences,
+    (SELECT coalesce(json_agg(json_build_object('placement', c.placement_id, 'content', c.content_id,
+        'day', to_char(c.day, 'YYYY-MM-DD'), 'impressions', c.impressions)), '[]'::json)
+      FROM strata.placement_impression_counts c WHERE c.customer_id = $1 AND c.day >= $2::date) AS counts
+  FROM (SELECT $1::text AS id) q LEFT JOIN strata.current_profiles p ON p.customer_id = q.id`;
+
+/** A customer's profile row (all null when the current snapshot has none) and their impression counters. */
+export interface ProfileWithCountsRow {
+  readonly customer_id: string | null;
+  readonly tags: Record<string, unknown> | null;
+  readonly audiences: string[] | null;
+  readonly counts: ImpressionCountRow[];
+}
+
+/**
+ * What `decide` reads of one customer in one statement on the primary (one round trip, not
+ * two): their row of the current profile snapshot (services/snapshot.ts `readProfiles`) and
+ * their impression counters from `since` (`readImpressionCounts`), both by primary key.
+ */
+export function readProfileWithCounts(database: Pick<Database, 'prepared'>, customerId: string, since: string): Promise<ProfileWithCountsRow[]> {
+  return database.prepared<ProfileWithCountsRow>('strata_read_profile_with_counts', READ_PROFILE_WITH_COUNTS, [customerId, since]);
+}
+
 /** A logged decision, read back to answer a retried `decide` the way it was first answered. */
 export interface LoggedDecision {
   readonly event_id: string;

@@ -55,6 +55,11 @@ class PostgresChangeFeed implements ChangeFeed {
   #syncable = false;
   #syncing = false;
   #waiters: ((ok: boolean) => void)[] = [];
+  /** The callers of the round trip in flight, and when it was sent (`performance.now()`). */
+  #inFlight: ((ok: boolean) => void)[] = [];
+  #inFlightSentAt = 0;
+  /** When the latest round trip that answered on the current connection was sent. */
+  #syncedSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly connect: () => pg.Client,
@@ -84,10 +89,12 @@ class PostgresChangeFeed implements ChangeFeed {
    * A round trip on the LISTEN connection: PostgreSQL (14 and later) sends every
    * notification committed before a query ahead of that query's ReadyForQuery, and pg
    * emits them before the query resolves. Callers waiting while one is in flight share the
-   * next one (which starts after they called).
+   * next one (which starts after they called), unless the one in flight was sent at or after
+   * their `since`; one that answered after being sent at or after `since` answers at once.
    */
-  sync(): Promise<boolean> {
+  sync(since = performance.now()): Promise<boolean> {
     if (!this.#live || !this.#syncable) return Promise.resolve(false);
+    if (this.#syncedSentAt >= since) return Promise.resolve(true);
     const client = this.#client;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -95,10 +102,12 @@ class PostgresChangeFeed implements ChangeFeed {
         // No answer in time: the connection is presumed dead, so requests stop waiting on it.
         if (client) this.#drop(client, `no answer to a sync within ${SYNC_TIMEOUT_MS} ms`);
       }, SYNC_TIMEOUT_MS);
-      this.#waiters.push((ok) => {
+      const done = (ok: boolean) => {
         clearTimeout(timer);
         resolve(ok);
-      });
+      };
+      if (this.#syncing && this.#inFlightSentAt >= since) this.#inFlight.push(done);
+      else this.#waiters.push(done);
       this.#pump();
     });
   }
@@ -108,11 +117,20 @@ class PostgresChangeFeed implements ChangeFeed {
     if (this.#syncing || this.#waiters.length === 0 || !client) return;
     const batch = this.#waiters;
     this.#waiters = [];
+    this.#inFlight = batch;
     this.#syncing = true;
+    const sentAt = performance.now();
+    this.#inFlightSentAt = sentAt;
     client
-      .query('SELECT 1')
+      // An empty statement: the server answers EmptyQueryResponse and ReadyForQuery, with the
+      // pending notifications ahead of it as for any statement, and plans and runs nothing.
+      .query('')
       .then(
-        () => batch.forEach((done) => done(this.#client === client && this.#live)),
+        () => {
+          const ok = this.#client === client && this.#live;
+          if (ok) this.#syncedSentAt = Math.max(this.#syncedSentAt, sentAt);
+          batch.forEach((done) => done(ok));
+        },
         () => batch.forEach((done) => done(false)),
       )
       .finally(() => {
@@ -192,6 +210,7 @@ class PostgresChangeFeed implements ChangeFeed {
     this.#client = undefined;
     this.#connected = false;
     this.#live = false;
+    this.#syncedSentAt = Number.NEGATIVE_INFINITY;
     dropped.end().catch(() => undefined);
     if (this.#closed) return;
     this.#retry = setTimeout(

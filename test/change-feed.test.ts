@@ -50,6 +50,27 @@ await describeEachEngine('change feed on %s', (engine) => {
     for (const stop of stops) stop();
   });
 
+  it('sync(since): every change committed before `since` has arrived; a round trip sent after `since` answers later calls at once', async () => {
+    const there: (string | null)[] = [];
+    const stop = other.changes.subscribe('strata_test_since', (p) => there.push(p));
+    await vi.waitFor(() => expect(other.changes.live).toBe(true), { timeout: 15_000 });
+    await database.db.transaction().execute((trx) => database.changes.notify(trx, 'strata_test_since', 'three'));
+    const since = performance.now();
+    expect(await other.changes.sync(since)).toBe(true);
+    expect(there).toContain('three');
+    await database.db.transaction().execute((trx) => database.changes.notify(trx, 'strata_test_since', 'four'));
+    // A request that arrived at `since` asks again (its next cache): the round trip above answers it, without another.
+    let answered: boolean | undefined;
+    void other.changes.sync(since).then((ok) => (answered = ok));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(answered).toBe(true);
+    // A later arrival is not answered by that round trip: 'four', committed before it, has arrived once it syncs.
+    expect(await other.changes.sync(performance.now())).toBe(true);
+    expect(there).toContain('four');
+    stop();
+  });
+
   it('refuses a channel name that is not an identifier', async () => {
     expect(() => database.changes.subscribe('drop table; --', () => undefined)).toThrow(/lower-case identifier/);
     await expect(database.db.transaction().execute((trx) => database.changes.notify(trx, 'Bad Channel', 'x'))).rejects.toThrow(/lower-case identifier/);

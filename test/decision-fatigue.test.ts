@@ -9,9 +9,10 @@ import { seedDecisionDefinitions } from '../services/decision-seed.ts';
 import { decisionEnvironment } from '../services/decision-environment.ts';
 import { createDecisionService } from '../services/decisions.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
-import { createProfileLoader } from '../services/profiles.ts';
+import { createProfileLoader, type ProfileLoader } from '../services/profiles.ts';
+import { readImpressionCounts } from '../store/decision-store.ts';
 import { viewerOf, DEFAULT_PRIVACY_K } from '../services/access.ts';
-import { createPersonalDataLog } from '../store/personal-data-log.ts';
+import { createPersonalDataLog, type PersonalDataLog } from '../store/personal-data-log.ts';
 import { createEventCollector } from '../store/event-collector.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
@@ -76,6 +77,8 @@ await describeEachEngine('fatigue through the counters on %s', (engine) => {
   let database: TestDatabase;
   let clock = new Date();
   let decide: (customer: string, placement: string) => Promise<{ key: string; fallback: boolean }>;
+  let loader: () => ProfileLoader;
+  let log: PersonalDataLog;
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
@@ -92,7 +95,8 @@ await describeEachEngine('fatigue through the counters on %s', (engine) => {
     });
     const service = createDecisionService({ database, events, tags, timeZone: TZ, channels: domain.channels, now });
     const viewer = viewerOf({ name: 'test-app', role: 'app', clearance: 'personal', via: 'key' }, DEFAULT_PRIVACY_K);
-    const log = createPersonalDataLog(database.db);
+    log = createPersonalDataLog(database.db);
+    loader = () => createProfileLoader(database, tags, viewer, log, 'decide');
     decide = async (customer, placement) => {
       const profiles = createProfileLoader(database, tags, viewer, log, 'decide');
       const [answer] = await service.decide({ customerId: customer, placements: [placement], channel: null, idempotencyKey: null, profiles });
@@ -134,5 +138,26 @@ await describeEachEngine('fatigue through the counters on %s', (engine) => {
     expect(await decide('c000002', 'monthly_slot')).toMatchObject({ fallback: true });
     at('2026-06-30T16:00:00Z'); // July 1 in Shanghai: a new month
     expect(await decide('c000002', 'monthly_slot')).toEqual({ key: 'monthly_a', fallback: false });
+  });
+
+  it('reads a profile with its counters in one statement exactly as load and the counter probe answer them, and logs the read', async () => {
+    at('2026-06-12T02:00:00Z');
+    await decide('c000003', 'rolling_slot');
+    const since = '2026-06-01';
+    const expected = await Promise.all([loader().load('c000003'), readImpressionCounts(database, 'c000003', since)]);
+    const one = loader();
+    const [profile, counts] = await one.loadWithCounts('c000003', since);
+    expect(profile).toEqual(expected[0]);
+    expect(profile?.tags.length).toBeGreaterThan(0);
+    expect([...counts].sort((a, b) => a.content.localeCompare(b.content))).toEqual([...expected[1]].sort((a, b) => a.content.localeCompare(b.content)));
+    expect(counts).toEqual([{ placement: 'rolling_slot', content: 'rolling_a', day: '2026-06-12', impressions: 1 }]);
+    // The request's loader now holds the profile read: a later load of it asks nothing more.
+    expect(await one.load('c000003')).toBe(profile);
+    // An unknown customer: no profile, no counters.
+    expect(await loader().loadWithCounts('nobody', since)).toEqual([null, []]);
+    await log.flush();
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM strata.personal_data_reads
+      WHERE operation = 'decide' AND 'c000003' = ANY(customer_ids)`.execute(database.db);
+    expect(rows[0]?.n).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,93 @@
+import { sql, type RawBuilder } from 'kysely';
+import { binsOf } from '../modeling/insight/bins.ts';
+import type { InsightFeature } from './insight-features.ts';
+
+/** The nine decile fractions, as `percentile_disc` takes them (float8, so the row numbers agree). */
+const DECILES = sql`ARRAY[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]::float8[]`;
+
+export interface CubeSpec {
+  /** `WITH ..., base AS (...)` (insightRelation), numeric features without bins as raw numbers. */
+  readonly relation: RawBuilder<unknown>;
+  readonly features: readonly InsightFeature[];
+  /** The rows of `base` counted, and those the deciles are taken over. */
+  readonly where: RawBuilder<unknown>;
+  /** A leading key grouped with every set (the tree's frontier node, as `node`), if any. */
+  readonly node?: RawBuilder<unknown>;
+  /** Counts per group, by column name: each an aggregate over `base` rows (`COUNT(*) FILTER (WHERE t)`). */
+  readonly counts: Readonly<Record<string, RawBuilder<unknown>>>;
+}
+
+/**
+ * One grouped statement over `base`: first one row per distinct combination of the feature
+ * values (and `node`) with its counts (one hash over the customers, a few tens of thousands of
+ * groups), then GROUPING SETS over those rows: one set per feature (with `node`) and the
+ * totals (`node` alone, or `()`), the counts summed. Numeric features without bins get their
+ * deciles (`percentile_disc`, computed from the combinations' row counts: same row numbers,
+ * same values) over the counted rows, and their column is the bin index (the number of
+ * distinct edges at or below the value); `e<i>` carries the edges on every row, for
+ * `cubeFeatures` and `cubeValue`. Columns: `grouping` (GROUPING of the feature columns),
+ * `node`, `f<i>`, `e<i>`, the counts.
+ */
+export function cubeSql(spec: CubeSpec): RawBuilder<Record<string, unknown>> {
+  const { features } = spec;
+  const numbered = features.map((f, i) => ({ f, i }));
+  const decile = numbered.filter(({ f }) => f.type === 'number' && !f.bins).map(({ i }) => i);
+  const names = Object.keys(spec.counts);
+  const column = (i: number) => sql.ref(`f${i}`);
+  const node = spec.node ? [sql`${spec.node} AS node`] : [];
+  const nodeKey = spec.node ? [sql.ref('node')] : [];
+  const combos = sql`combos AS (
+    SELECT ${sql.join([...node, ...features.map((_, i) => column(i)), sql`COUNT(*) AS rows_n`, ...names.map((n) => sql`${spec.counts[n]} AS ${sql.id(n)}`)])}
+    FROM base WHERE ${spec.where} GROUP BY ${sql.join([...nodeKey, ...features.map((_, i) => column(i))])}
+  )`;
+  const edges = decile.map(
+    (i) => sql`${sql.id(`h${i}`)} AS (SELECT ${column(i)} AS v, SUM(rows_n) AS c FROM combos WHERE ${column(i)} IS NOT NULL GROUP BY ${column(i)}),
+    ${sql.id(`e${i}`)} AS (
+      SELECT array_agg(w.v ORDER BY u.ord) AS edges FROM unnest(${DECILES}) WITH ORDINALITY AS u(p, ord)
+      CROSS JOIN LATERAL (
+        SELECT r.v FROM (SELECT v, SUM(c) OVER (ORDER BY v) AS cum FROM ${sql.id(`h${i}`)}) r, (SELECT SUM(c) AS total FROM ${sql.id(`h${i}`)}) t
+        WHERE CAST(r.cum AS float8) >= GREATEST(ceil(u.p * CAST(t.total AS float8)), 1) ORDER BY r.v LIMIT 1
+      ) w
+    )`,
+  );
+  const binned = features.map((_, i) =>
+    decile.includes(i)
+      ? sql`CASE WHEN ${column(i)} IS NULL THEN NULL ELSE (SELECT COUNT(DISTINCT e) FROM unnest((SELECT edges FROM ${sql.id(`e${i}`)})) AS e WHERE e <= ${column(i)}) END AS ${column(i)}`
+      : column(i),
+  );
+  const sets = [...features.map((_, i) => sql`(${sql.join([...nodeKey, column(i)])})`), sql`(${sql.join(nodeKey)})`];
+  const edgeColumns = decile.map((i) => sql`(SELECT CAST(edges AS text[]) FROM ${sql.id(`e${i}`)}) AS ${sql.id(`e${i}`)}`);
+  return sql<Record<string, unknown>>`${spec.relation}, ${sql.join([combos, ...edges])}
+    SELECT ${sql.join([
+      sql`GROUPING(${sql.join(features.map((_, i) => column(i)))}) AS grouping`,
+      ...nodeKey,
+      ...features.map((_, i) => column(i)),
+      ...edgeColumns,
+      ...names.map((n) => sql`SUM(${sql.ref(n)}) AS ${sql.id(n)}`),
+    ])}
+    FROM (SELECT ${sql.join([...nodeKey, ...binned, ...names.map((n) => sql.ref(n))])} FROM combos) AS c
+    GROUP BY GROUPING SETS (${sql.join(sets)})`;
+}
+
+/** The features with the bins their deciles gave (from any row of a cube statement); the others as they are. */
+export function cubeFeatures(features: readonly InsightFeature[], rows: readonly Record<string, unknown>[]): InsightFeature[] {
+  const row = rows[0] ?? {};
+  return features.map((f, i) =>
+    f.type === 'number' && !f.bins ? { ...f, bins: binsOf(((row[`e${i}`] as (string | null)[] | null) ?? []).filter((e) => e !== null)) } : f,
+  );
+}
+
+/** The value of feature `i` in a cube row: its text, or for a feature binned by the statement its bin label (null stays null). */
+export function cubeValue(original: readonly InsightFeature[], binned: readonly InsightFeature[], row: Record<string, unknown>, i: number): string | null {
+  const value = row[`f${i}`];
+  if (value === null || value === undefined) return null;
+  const f = original[i];
+  if (f?.type === 'number' && !f.bins) return binned[i]?.bins?.[Number(value)]?.label ?? null;
+  return value as string;
+}
+
+/** Which feature a row of GROUPING SETS counts (the one column not aggregated away), or -1 for the totals. */
+export function groupedFeature(featureCount: number, grouping: number): number {
+  for (let i = 0; i < featureCount; i++) if ((grouping & (1 << (featureCount - 1 - i))) === 0) return i;
+  return -1;
+}
