@@ -13,11 +13,11 @@ export interface AnalyticSettings {
 }
 
 /**
- * Runs `work` in one transaction with JIT compilation off (and `work_mem` raised when
- * asked), both `SET LOCAL`, so nothing outlives it. At 1,000,000 customers PostgreSQL's JIT
- * spent 1.4 s compiling a comparison that ran 3 s and 5 to 7 s per level of an attribution
- * tree (EXPLAIN's `JIT: Timing`), more than the wide GROUPING SETS statements gain from
- * it. Read-only, so it runs on a read replica too.
+ * Runs `work` in one transaction with `work_mem` raised (and hashed grouping) when asked,
+ * `SET LOCAL`, so nothing outlives it. JIT compilation is off for every PostgreSQL session
+ * (`store/postgres-pool.ts`): at 1,000,000 customers it spent 1.4 s compiling a comparison
+ * that ran 3 s and 5 to 7 s per level of an attribution tree (EXPLAIN's `JIT: Timing`).
+ * Read-only, so it runs on a read replica too.
  *
  * ```ts
  * const rows = await withAnalyticSettings(db, (trx) => statement.execute(trx), { workMem: '64MB' });
@@ -25,7 +25,6 @@ export interface AnalyticSettings {
  */
 export function withAnalyticSettings<T, DB>(db: Kysely<DB>, work: (trx: Kysely<DB>) => Promise<T>, settings: AnalyticSettings = {}): Promise<T> {
   const run = async (trx: Kysely<DB>) => {
-    await sql`SELECT set_config('jit', 'off', true)`.execute(trx);
     if (settings.workMem !== undefined) await sql`SELECT set_config('work_mem', ${settings.workMem}, true)`.execute(trx);
     if (settings.hashGroups) {
       await sql`SELECT set_config('enable_sort', 'off', true)`.execute(trx);

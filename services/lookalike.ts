@@ -111,8 +111,6 @@ export async function createLookalikeAudience(runtime: TagRuntime, viewer: Viewe
   await runtime.analytics.run((db) =>
     db.transaction().execute(async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(${SNAPSHOT_LOCK})`.execute(trx);
-      // Scoring every customer is one wide expression: JIT would compile it longer than it runs (analytic-settings.ts).
-      await sql`SELECT set_config('jit', 'off', true)`.execute(trx);
       for (const run of await servableRuns(trx)) {
         const rows = sql`(SELECT * FROM strata.customer_profiles WHERE run_id = ${run.runId})`;
         await sql`UPDATE strata.customer_profiles SET audiences = array_append(array_remove(audiences, ${saved.key}), ${saved.key})
