@@ -12,7 +12,9 @@
  * cells suppressed), with the process's peak RSS (target < 512 MB). A database without a
  * profile snapshot is materialized first.
  *
- *   npx tsx bench/insight.ts [--url postgres://...] [--rounds 3]
+ *   npx tsx bench/insight.ts [--url postgres://...] [--rounds 3] [--features a,b,...]
+ *
+ * `--features` replaces the 10 features below (the same list for the comparison and the tree).
  */
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../store/database.ts';
@@ -31,10 +33,10 @@ import { ensureMillionDatabase } from './support/million-database.ts';
 import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
 import { formatTable, median } from './support/stats.ts';
 
-const { values } = parseArgs({ options: { url: { type: 'string' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { url: { type: 'string' }, rounds: { type: 'string', default: '3' }, features: { type: 'string' } } });
 const ROUNDS = Math.max(1, Number(values.rounds));
 
-const FEATURES = [
+const DEFAULT_FEATURES = [
   'customer.channel',
   'customer.risk_level',
   'customer.age_band',
@@ -46,6 +48,7 @@ const FEATURES = [
   'customer.tag.preferred_product_type',
   'customer.tag.dormant_90d',
 ];
+const FEATURES = values.features ? values.features.split(',').map((f) => f.trim()) : DEFAULT_FEATURES;
 const FUND_BUYERS = parseRule({ tag: 'fund_buyer_30d', op: 'EQ', values: ['true'] });
 const PURCHASED_30D = parseRule({ aggregate: { measure: 'transaction.purchase_amount', window: { days: 30 } }, op: 'GT', values: ['0'] });
 
@@ -109,14 +112,14 @@ await removeBenchAudiences();
 const q = lookalike.model.quality;
 const rows = [
   [
-    'audienceComparison, 10 features',
+    `audienceComparison, ${FEATURES.length} features`,
     `${comparison.last.values.length} values`,
     median(comparison.seconds).toFixed(2),
     Math.max(...comparison.seconds).toFixed(2),
     '< 2 s at 1M',
   ],
   [
-    'attributionTree, depth 3, 10 features',
+    `attributionTree, depth 3, ${FEATURES.length} features`,
     `${tree.last.nodes.length} nodes`,
     median(tree.seconds).toFixed(2),
     Math.max(...tree.seconds).toFixed(2),
