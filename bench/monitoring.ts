@@ -11,9 +11,10 @@
  * Each the median of `--rounds` runs in this process, with the process's peak RSS.
  * `--rollups` serves the tiles as the API does, from the domain's rollups where they are
  * built and fresh (published tags included; target < 1 s per dashboard), and says how many
- * metric queries a rollup answered; `--dashboards a,b` measures only those dashboards.
+ * metric queries a rollup answered; `--dashboards a,b` measures only those dashboards
+ * (`--dashboards none`: the funnel and the explanation only).
  *
- *   npx tsx bench/monitoring.ts [--url postgres://...] [--rounds 3] [--rollups] [--dashboards key,...]
+ *   npx tsx bench/monitoring.ts [--url postgres://...] [--rounds 3] [--rollups] [--dashboards key,...|none]
  */
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../store/database.ts';
@@ -43,7 +44,8 @@ const domain = bundledDomain();
 const semantic = values.rollups
   ? await rollupServedLayer()
   : createSemanticLayer(withTagDimensions(domain.catalog, domain.subject, domain.tags), { maxRows: 100_000, subject: domain.subject });
-const only = values.dashboards?.split(',');
+const only = values.dashboards === 'none' ? undefined : values.dashboards?.split(',');
+const dashboardsToo = values.dashboards !== 'none';
 const answered = { rollup: 0, raw: 0 };
 
 /** The layer the API serves with: published tags, rollups checked for freshness before they answer. */
@@ -118,7 +120,7 @@ if (!only) {
     ],
   );
 }
-for (const dashboard of (domain.dashboards ?? []).filter((d) => !only || only.includes(d.key))) {
+for (const dashboard of (domain.dashboards ?? []).filter((d) => dashboardsToo && (!only || only.includes(d.key)))) {
   const served = servedDashboard(dashboard, lastDay);
   const before = { ...answered };
   const run = await timed(() => Promise.all(served.tiles.map((tile) => runTile(tile.kind, tile.query as Record<string, unknown>))));

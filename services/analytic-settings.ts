@@ -10,6 +10,11 @@ export interface AnalyticSettings {
    * they spill; without the multiplier a hash estimated above 2 x `work_mem` is not planned at all.
    */
   readonly hashGroups?: boolean;
+  /**
+   * Join by hashing (`enable_mergejoin` off): for joins of materialized CTEs, whose row
+   * counts PostgreSQL cannot see (it guesses low and sorts both sides for a merge join).
+   */
+  readonly hashJoins?: boolean;
 }
 
 /**
@@ -30,6 +35,7 @@ export function withAnalyticSettings<T, DB>(db: Kysely<DB>, work: (trx: Kysely<D
       await sql`SELECT set_config('enable_sort', 'off', true)`.execute(trx);
       await sql`SELECT set_config('hash_mem_multiplier', '4', true)`.execute(trx);
     }
+    if (settings.hashJoins) await sql`SELECT set_config('enable_mergejoin', 'off', true)`.execute(trx);
     return work(trx);
   };
   // Inside a caller's transaction the settings last until its end.
@@ -51,3 +57,12 @@ export const INSIGHT_SETTINGS: AnalyticSettings = { workMem: '64MB', hashGroups:
  * exposed customer (about 100 MB at 1,000,000), which spills in batches at the default.
  */
 export const RESULTS_SETTINGS: AnalyticSettings = {};
+
+/**
+ * Funnels (modeling/sql/funnel-sql.ts): each step joins the previous step's customers to the
+ * later steps' events, both materialized CTEs. PostgreSQL estimated 91,764 entries and 9,176
+ * step-2 customers for 157,851 and 111,332 (the 4-step funnel of a month by channel at
+ * 1,000,000 customers) and sorted 433,835 events for merge joins; hashed, the statement took
+ * 1.93 to 2.06 s against 2.38 to 2.48 s (four alternating runs each, quiet machine).
+ */
+export const FUNNEL_SETTINGS: AnalyticSettings = { hashJoins: true };

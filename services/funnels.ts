@@ -5,6 +5,7 @@ import type { Domain } from '../modeling/domain/define-domain.ts';
 import type { FunnelQuery } from '../modeling/query/funnel-query.ts';
 import type { QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
 import type { FunnelResult } from '../modeling/plan/compile-funnel-query.ts';
+import { FUNNEL_SETTINGS, withAnalyticSettings } from './analytic-settings.ts';
 
 /**
  * The event properties a caller may compare in a funnel step, by event: those the domain
@@ -26,5 +27,5 @@ export function funnelPropertyTypes(domain: Domain, access: QueryAccess): Map<st
 
 /** A funnel through the semantic layer with the caller's access (clearance, scope, small cells). */
 export function runFunnel(db: Kysely<any>, semantic: SemanticLayer, domain: Domain, access: QueryAccess, query: FunnelQuery): Promise<FunnelResult> {
-  return semantic.funnel(db, { ...query, propertyTypes: funnelPropertyTypes(domain, access) }, access);
+  return withAnalyticSettings(db, (trx) => semantic.funnel(trx, { ...query, propertyTypes: funnelPropertyTypes(domain, access) }, access), FUNNEL_SETTINGS);
 }
