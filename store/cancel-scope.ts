@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DatabaseConnection, Dialect, Driver } from 'kysely';
+import type { DatabaseConnection, Dialect } from 'kysely';
+import { wrappingConnections } from './connection-wrapping.ts';
 
 /**
  * Cancellation of the database work of one caller (a SQL client's cancel request): every
@@ -75,48 +76,21 @@ export function createCancelScope(): CancelScope {
  * outside a scope nothing changes. Wraps each connection once, in place, as `tracedDialect`.
  */
 export function cancellableDialect(dialect: Dialect): Dialect {
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createDriver: () => cancellableDriver(dialect.createDriver()),
-  };
-}
-
-function cancellableDriver(inner: Driver): Driver {
-  const wrapped = new WeakSet<DatabaseConnection>();
-  const driver: Driver = {
-    init: (o) => inner.init(o),
-    acquireConnection: async (o) => {
-      const connection = await inner.acquireConnection(o);
-      if (!wrapped.has(connection)) {
-        const execute = connection.executeQuery.bind(connection);
-        connection.executeQuery = async (query, options) => {
-          const scope = scopes.getStore();
-          if (!scope) return execute(query, options);
-          if (scope.cancelled) throw queryCanceledError();
-          // The backend's pid (pg's processID) must be known before a cancel can name it.
-          await connection.collectSessionInfo?.();
-          const running: Running = { connection };
-          scope.running.add(running);
-          try {
-            return await execute(query, options);
-          } finally {
-            scope.running.delete(running);
-          }
-        };
-        wrapped.add(connection);
+  return wrappingConnections(dialect, (connection) => {
+    const execute = connection.executeQuery.bind(connection);
+    connection.executeQuery = async (query, options) => {
+      const scope = scopes.getStore();
+      if (!scope) return execute(query, options);
+      if (scope.cancelled) throw queryCanceledError();
+      // The backend's pid (pg's processID) must be known before a cancel can name it.
+      await connection.collectSessionInfo?.();
+      const running: Running = { connection };
+      scope.running.add(running);
+      try {
+        return await execute(query, options);
+      } finally {
+        scope.running.delete(running);
       }
-      return connection;
-    },
-    beginTransaction: (c, s) => inner.beginTransaction(c, s),
-    commitTransaction: (c) => inner.commitTransaction(c),
-    rollbackTransaction: (c) => inner.rollbackTransaction(c),
-    releaseConnection: (c, o) => inner.releaseConnection(c, o),
-    destroy: (o) => inner.destroy(o),
-  };
-  if (inner.savepoint) driver.savepoint = (c, n, q) => inner.savepoint?.(c, n, q) ?? Promise.resolve();
-  if (inner.rollbackToSavepoint) driver.rollbackToSavepoint = (c, n, q) => inner.rollbackToSavepoint?.(c, n, q) ?? Promise.resolve();
-  if (inner.releaseSavepoint) driver.releaseSavepoint = (c, n, q) => inner.releaseSavepoint?.(c, n, q) ?? Promise.resolve();
-  return driver;
+    };
+  });
 }

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import type { CompiledQuery, DatabaseConnection, Dialect, Driver } from 'kysely';
+import type { CompiledQuery, DatabaseConnection, Dialect } from 'kysely';
+import { wrappingConnections } from './connection-wrapping.ts';
 
 /** How SQL statements are traced. */
 export interface SqlTracingOptions {
@@ -97,39 +98,11 @@ export async function traceStatement<R extends { rows: readonly unknown[] }>(
  * ```
  */
 export function tracedDialect(dialect: Dialect, options: SqlTracingOptions): Dialect {
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createDriver: () => tracedDriver(dialect.createDriver(), options),
-  };
-}
-
-function tracedDriver(inner: Driver, options: SqlTracingOptions): Driver {
-  const traced = new WeakSet<DatabaseConnection>();
-  const driver: Driver = {
-    init: (o) => inner.init(o),
-    acquireConnection: async (o) => {
-      const connection = await inner.acquireConnection(o);
-      // Connections are reused: wrap each once, in place, so the driver gets back the object it made.
-      if (!traced.has(connection)) {
-        const execute = connection.executeQuery.bind(connection);
-        connection.executeQuery = <R>(query: CompiledQuery, o2?: Parameters<DatabaseConnection['executeQuery']>[1]) =>
-          traceStatement(kindOf(query), query.sql, options, () => execute<R>(query, o2));
-        traced.add(connection);
-      }
-      return connection;
-    },
-    beginTransaction: (c, s) => inner.beginTransaction(c, s),
-    commitTransaction: (c) => inner.commitTransaction(c),
-    rollbackTransaction: (c) => inner.rollbackTransaction(c),
-    releaseConnection: (c, o) => inner.releaseConnection(c, o),
-    destroy: (o) => inner.destroy(o),
-  };
-  if (inner.savepoint) driver.savepoint = (c, n, q) => inner.savepoint?.(c, n, q) ?? Promise.resolve();
-  if (inner.rollbackToSavepoint) driver.rollbackToSavepoint = (c, n, q) => inner.rollbackToSavepoint?.(c, n, q) ?? Promise.resolve();
-  if (inner.releaseSavepoint) driver.releaseSavepoint = (c, n, q) => inner.releaseSavepoint?.(c, n, q) ?? Promise.resolve();
-  return driver;
+  return wrappingConnections(dialect, (connection) => {
+    const execute = connection.executeQuery.bind(connection);
+    connection.executeQuery = <R>(query: CompiledQuery, o2?: Parameters<DatabaseConnection['executeQuery']>[1]) =>
+      traceStatement(kindOf(query), query.sql, options, () => execute<R>(query, o2));
+  });
 }
 
 function kindOf(query: CompiledQuery): string {
