@@ -1,5 +1,5 @@
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
-import type { ConversionMetric, CumulativeMetric, Expression, Filter, Metric, MetricInput, Model } from '../catalog/types.ts';
+import type { ConversionMetric, CumulativeMetric, Expression, Filter, MeasureInput, Metric, MetricInput, Model } from '../catalog/types.ts';
 import { numberText } from '../catalog/expression.ts';
 import type { AggregatePlanColumn, AggregatePlanNode, ConversionPlanNode, CumulativePlanNode, PlanValue, TimeOffset } from '../query/metric-plan.ts';
 
@@ -20,7 +20,10 @@ export class MetricPlanner {
   readonly nodes: Building[] = [];
   private leafCount = 0;
 
-  /** `sharePasses`: measures of one model with different own filters share a node (one pass). */
+  /**
+   * `sharePasses`: measures of one model with different own filters share a node (one pass),
+   * as do semi-additive measures of one rule and filter, and conversion metrics that compute the same.
+   */
   constructor(
     private readonly index: CatalogIndex,
     private readonly options: { readonly sharePasses: boolean } = { sharePasses: true },
@@ -100,7 +103,8 @@ export class MetricPlanner {
     const { model, measure } = this.index.measure({ model: modelName, measure: measureName });
     const timeDimension = measure.timeDimension ?? model.defaultTimeDimension ?? '';
     // Measures of one model read in one pass, each with its own filter; a semi-additive
-    // measure picks its rows after the filters, so it keeps a node (and its filter) to itself.
+    // measure picks its rows after the filters, so it shares a node (its filter a node
+    // filter) only with measures of the same non-additive rule and filter, which pick the same rows.
     const shared = !measure.nonAdditive && this.options.sharePasses;
     const nodeFilters = measure.filter && !shared ? [...filters, measure.filter] : [...filters];
     const key = JSON.stringify([
@@ -109,7 +113,7 @@ export class MetricPlanner {
       timeDimension,
       nodeFilters,
       offsets,
-      shared ? null : [measure.name, measure.nonAdditive],
+      shared ? null : measure.nonAdditive && this.options.sharePasses ? ['non-additive', measure.nonAdditive] : [measure.name, measure.nonAdditive],
       ...(spine ? ['spine'] : []),
     ]);
     let node = this.nodes.find((n) => n.key === key);
@@ -159,7 +163,21 @@ export class MetricPlanner {
   }
 
   private conversionNode(metric: ConversionMetric, filters: readonly Filter[], offsets: readonly Duration[]): Extract<Building, { kind: 'conversion' }> {
-    const key = JSON.stringify(['conversion', metric.name, filters, offsets]);
+    // Keyed by what the node computes, not by the metric's name: two conversion metrics over
+    // the same events, window and filters (a metric and its hidden contributor count, which
+    // counts the same distinct customers) read one node, so the events are scanned once.
+    const key = JSON.stringify([
+      'conversion',
+      this.options.sharePasses ? null : metric.name,
+      this.measureShape(metric.base),
+      this.measureShape(metric.conversion),
+      metric.entity,
+      metric.window,
+      metric.constantProperties ?? [],
+      metric.baseEvents,
+      filters,
+      offsets,
+    ]);
     const found = this.nodes.find((n) => n.key === key);
     if (found?.kind === 'conversion') return found;
     const node = {
@@ -176,6 +194,19 @@ export class MetricPlanner {
     };
     this.nodes.push(node);
     return node;
+  }
+
+  /** What a measure reads and how it aggregates, without its name or description. */
+  private measureShape(input: MeasureInput): unknown[] {
+    const { model, measure } = this.index.measure(input);
+    return [
+      model.name,
+      measure.aggregation,
+      measure.sql,
+      measure.filter ?? null,
+      measure.timeDimension ?? model.defaultTimeDimension ?? null,
+      measure.nonAdditive ?? null,
+    ];
   }
 }
 

@@ -37,12 +37,11 @@ export function nodeSql(
         ...(subquery ? { subquery } : {}),
       });
       const columns = node.columns.map((c) => ({ column: c.column, measure: index.measure(c.measure).measure, ...(c.filter ? { filter: c.filter } : {}) }));
-      const [first] = columns;
       const periods =
         rewrites && node.nonAdditive?.dimension === node.timeDimension && node.offsets.length === 0 ? periodsOfTime(query, scope.isPeriod) : undefined;
       const inner =
-        node.nonAdditive && first
-          ? semiAdditiveNodeSql(scope, first, node.nonAdditive, periods, dialect)
+        node.nonAdditive && columns.length > 0
+          ? semiAdditiveNodeSql(scope, columns, node.nonAdditive, periods, dialect)
           : aggregateNodeSql(scope, columns, { countKeys: rewrites });
       if (!node.joinToTimeSpine || !scope.isPeriod.some(Boolean) || !index.catalog.timeSpines?.length) return inner;
       return joinToTimeSpine(

@@ -8,13 +8,15 @@ import { measureValue, type AggregateColumn } from './aggregate-node.ts';
 import { groupByOrdinals, groupColumns, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
 
 /**
- * A semi-additive measure: only the rows at the last (or first) value of its non-additive
+ * Semi-additive measures: only the rows at the last (or first) value of their non-additive
  * time dimension count, per period of metric_time and per window grouping, and the
- * filters apply before that choice (MetricFlow's semantics).
+ * filters apply before that choice (MetricFlow's semantics). Measures with the same
+ * non-additive rule and filters pick the same rows, so several are aggregated in one pass
+ * (AUM and the distinct customers holding it).
  */
 export function semiAdditiveNodeSql(
   scope: NodeScope,
-  column: AggregateColumn,
+  columns: readonly AggregateColumn[],
   nonAdditive: NonAdditive,
   periods?: PeriodsOfTime,
   dialect: SqlDialect = POSTGRES_DIALECT,
@@ -25,24 +27,23 @@ export function semiAdditiveNodeSql(
   // A non-additive dimension coarser than a day is compared at its own grain.
   const coarse = dimension.grain && ['WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(dimension.grain);
   if (periods && !coarse && nonAdditive.groupings.length === 0)
-    return probedSemiAdditiveSql(scope, column, nonAdditive.window, dimension, periods.grain, dialect);
+    return probedSemiAdditiveSql(scope, columns, nonAdditive.window, dimension, periods.grain, dialect);
   const at = coarse
     ? truncate({ expr: column_, storage: dimension.storage ?? 'timestamptz', timeZone: scope.model.timeZone }, dimension.grain as Grain)
     : column_;
   const partition = [...scope.periodGroups, ...nonAdditive.groupings.map((name) => scope.relation.baseColumn(memberOf(scope.model, name)?.sql ?? name))];
   const windowFn = nonAdditive.window === 'max' ? sql`MAX(${at})` : sql`MIN(${at})`;
   const over = partition.length > 0 ? sql`OVER (PARTITION BY ${sql.join(partition)})` : sql`OVER ()`;
-  const value = measureValue(scope, column.measure) ?? sql`1`;
   const inner = [
     ...groupColumns(scope.groups),
-    sql`${value} AS ${sql.id('value')}`,
+    ...columns.map((c, i) => sql`${measureValue(scope, c.measure) ?? sql`1`} AS ${sql.id(`v${i}`)}`),
     sql`${at} AS ${sql.id('at')}`,
     sql`${windowFn} ${over} AS ${sql.id('chosen')}`,
   ];
   const where = whereClause([...scope.timeRange, ...scope.filters]);
   const outerGroups = scope.groups.map((_, i) => sql.ref(`s.g${i}`));
-  const aggregate = aggregationSql(column.measure, column.measure.sql === '*' ? null : sql.ref('s.value'));
-  const select = [...outerGroups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`${aggregate} AS ${sql.id(column.column)}`];
+  const aggregates = columns.map((c, i) => sql`${aggregationSql(c.measure, c.measure.sql === '*' ? null : sql.ref(`s.v${i}`))} AS ${sql.id(c.column)}`);
+  const select = [...outerGroups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), ...aggregates];
   return sql`SELECT ${sql.join(select)} FROM (SELECT ${sql.join(inner)} FROM ${scope.relation.from()} ${where}) AS s WHERE s.at = s.chosen ${groupByOrdinals(scope.groups.length)}`;
 }
 
@@ -63,13 +64,14 @@ export interface PeriodsOfTime {
  */
 function probedSemiAdditiveSql(
   scope: NodeScope,
-  column: AggregateColumn,
+  columns: readonly AggregateColumn[],
   window: NonAdditive['window'],
   dimension: Dimension,
   grain: Grain | undefined,
   dialect: SqlDialect,
 ): RawBuilder<unknown> {
-  const value = measureValue(scope, column.measure);
+  // The values first: the relation's sub-select lists the columns read before \`from()\`.
+  const values = columns.map((c) => measureValue(scope, c.measure));
   const at = scope.relation.baseColumn(dimension.sql);
   const time: TimeColumn = { expr: at, storage: dimension.storage ?? 'timestamptz', timeZone: scope.model.timeZone };
   const from = scope.relation.from();
@@ -109,7 +111,7 @@ function probedSemiAdditiveSql(
     ];
     chosen = sql`${at} = ANY(ARRAY(SELECT ${pick(within)} FROM (${bounds}) AS bounds, generate_series(bounds.lo, bounds.hi, ${grainStep(grain)}) AS ${sql.id(period)}(start)))`;
   }
-  const aggregate = aggregationSql(column.measure, value);
-  const select = [...groupColumns(scope.groups), sql`${aggregate} AS ${sql.id(column.column)}`];
+  const aggregates = columns.map((c, i) => sql`${aggregationSql(c.measure, values[i] ?? null)} AS ${sql.id(c.column)}`);
+  const select = [...groupColumns(scope.groups), ...aggregates];
   return sql`SELECT ${sql.join(select)} FROM ${from} ${whereClause([...rowFilters, chosen])} ${groupByOrdinals(scope.groups.length)}`;
 }
