@@ -38,6 +38,15 @@ await describeEachEngine('migrations on %s', (engine) => {
     expect(column('holdings_daily', 'as_of')?.data_type).toBe('date');
   });
 
+  it('indexes events by name and time with the customer carried, so one kind of event is read from the index alone', async () => {
+    const { rows } = await sql<{ definition: string }>`
+      select pg_get_indexdef(c.oid) as definition from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'wealth' and c.relname = 'app_events_name_time_idx'`.execute(database.db);
+    expect(rows.map((r) => r.definition.replace(' ONLY', ''))).toEqual([
+      expect.stringMatching(/ON wealth\.app_events USING btree \(event_name, occurred_at\) INCLUDE \(customer_id\)$/),
+    ]);
+  });
+
   it('reverts one step and then everything, and applies again', async () => {
     const last = Object.keys(migrations).at(-1);
     const reverted = await migrateDown(database.db);
