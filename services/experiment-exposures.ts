@@ -29,16 +29,15 @@ export interface ExposureSpan {
 
 /**
  * Customers exposed to the experiment, one row each, with their variant and first exposure;
- * those seen in two variants counted apart. The exposures come from the experiment-and-
- * customer index in customer order, so the dedup streams (a hash of every exposed customer
- * spilled to disk at 1,000,000 and cost more). Referenced by every part, it is computed once.
+ * those seen in two variants counted apart. Read from `strata.experiment_exposures`, one
+ * row per experiment and customer kept with the exposure events (migration 0026): the lowest
+ * and highest variant seen and the first exposure, as MIN and MAX over the customer's events
+ * would give them. Referenced by every part, it is computed once.
  */
 export function exposuresSql(key: string): RawBuilder<unknown> {
   return sql`seen AS (
-      SELECT customer_id, MIN(properties ->> 'variant') AS v0, MAX(properties ->> 'variant') AS v1, MIN(occurred_at) AS first_at
-      FROM wealth.app_events
-      WHERE event_name = ${EXPOSURE_EVENT} AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL
-      GROUP BY customer_id
+      SELECT customer_id, variant_low AS v0, variant_high AS v1, first_exposed_at AS first_at
+      FROM strata.experiment_exposures WHERE experiment = ${key}
     ), exposed AS (SELECT customer_id, v0 AS variant, first_at FROM seen WHERE v0 = v1)`;
 }
 
