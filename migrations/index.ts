@@ -17,6 +17,7 @@ import * as rollups from './0015-rollups.ts';
 import * as partitionedFacts from './0016-partitioned-facts.ts';
 import * as exposureTimeIndex from './0021-exposure-time-index.ts';
 import * as eventNameTimeIndex from './0024-event-name-time-index.ts';
+import * as experimentExposures from './0026-experiment-exposures.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -38,6 +39,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0016-partitioned-facts': partitionedFacts,
   '0021-exposure-time-index': exposureTimeIndex,
   '0024-event-name-time-index': eventNameTimeIndex,
+  '0026-experiment-exposures': experimentExposures,
 };
 
 export const migrationProvider: MigrationProvider = {
