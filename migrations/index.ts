@@ -16,8 +16,8 @@ import * as monitoring from './0014-monitoring.ts';
 import * as rollups from './0015-rollups.ts';
 import * as partitionedFacts from './0016-partitioned-facts.ts';
 import * as exposureTimeIndex from './0021-exposure-time-index.ts';
-import * as eventNameTimeIndex from './0024-event-name-time-index.ts';
 import * as experimentExposures from './0026-experiment-exposures.ts';
+import * as eventNameTimeIndex from './0027-event-name-time-index.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -38,8 +38,8 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0015-rollups': rollups,
   '0016-partitioned-facts': partitionedFacts,
   '0021-exposure-time-index': exposureTimeIndex,
-  '0024-event-name-time-index': eventNameTimeIndex,
   '0026-experiment-exposures': experimentExposures,
+  '0027-event-name-time-index': eventNameTimeIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
