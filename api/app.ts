@@ -61,7 +61,7 @@ import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts
 import { createSqlEndpoint } from './sql-endpoint/sql-endpoint.ts';
 import { servedDatabaseName, sqlServerIdentity } from './sql-endpoint/server-identity.ts';
 import { readFileSync } from 'node:fs';
-import { requestScopedChanges } from './request-changes.ts';
+import { DEFAULT_CHANGE_PROPAGATION_MS, requestScopedChanges } from './request-changes.ts';
 
 export interface App {
   readonly server: Server;
@@ -127,6 +127,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'rateLimits'
       | 'analyticsCapacity'
       | 'monitorIntervalMs'
+      | 'changePropagationMs'
     >
   > &
   Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql' | 'sqlTls' | 'sqlDatabase'>> & {
@@ -190,7 +191,9 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   });
   const events = countedEvents(collector, metrics);
   const catalog = servingCatalog(domain.catalog, config);
-  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics, requestScopedChanges(database.changes));
+  // The caches' view of the change feed: bounded propagation from other instances, none from this one.
+  const changes = requestScopedChanges(database.changes, config.changePropagationMs ?? DEFAULT_CHANGE_PROPAGATION_MS);
+  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics, changes);
   const decisions = createDecisionService({ database, events, tags, timeZone, channels: domain.channels });
   const dialect = await chooseSqlDialect(database, config.sqlDialect);
   const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000, dialect });
@@ -204,6 +207,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     failureLimit: config.authFailureLimit ?? 20,
     failureWindowMs: (config.authFailureWindowSeconds ?? 60) * 1000,
     localToken: config.localToken,
+    changes,
   });
   // The caller's name goes into the request's access-log line once known.
   const authenticate = (request: IncomingMessage) =>
