@@ -147,6 +147,10 @@ const ConfigSchema = z
         }
       }),
     STRATA_GRAPHIQL: z.enum(['0', '1', 'true', 'false']).optional(),
+    STRATA_GRAPHQL_FAST_PATH: z
+      .enum(['0', '1', 'true', 'false'])
+      .default('1')
+      .transform((v) => v === '1' || v === 'true'),
     STRATA_TRACE_SQL: z
       .enum(['0', '1', 'true', 'false'])
       .default('0')
@@ -318,6 +322,8 @@ export interface ServerConfig {
   readonly corsOrigins: CorsOrigins;
   /** Whether `GET /graphql` serves GraphiQL to browsers (default: on, off when NODE_ENV=production). */
   readonly graphiql: boolean;
+  /** Whether repeated GraphQL documents skip Apollo's per-request pipeline (api/graphql-fast-path.ts); same answers either way. */
+  readonly graphqlFastPath: boolean;
   /** Whether statement spans carry the SQL text (never the parameters). */
   readonly traceSqlText: boolean;
   /** OpenTelemetry trace export; unset: tracing is off. */
@@ -405,6 +411,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     monitorIntervalMs: c.STRATA_MONITOR_INTERVAL_MS,
     metricsToken: c.STRATA_METRICS_TOKEN,
     corsOrigins: c.STRATA_CORS_ORIGINS,
+    graphqlFastPath: c.STRATA_GRAPHQL_FAST_PATH,
     graphiql: c.STRATA_GRAPHIQL === undefined ? c.NODE_ENV !== 'production' : c.STRATA_GRAPHIQL === '1' || c.STRATA_GRAPHIQL === 'true',
     traceSqlText: c.STRATA_TRACE_SQL,
     tracing: tracingConfig(c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? c.OTEL_EXPORTER_OTLP_ENDPOINT, c.OTEL_SERVICE_NAME, c.OTEL_TRACES_SAMPLER_ARG),
