@@ -3,7 +3,7 @@ import { decisionExperimentSource } from '../services/decision-experiments.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Database } from '../store/database.ts';
 import { checkDatabase } from '../store/readiness.ts';
@@ -14,6 +14,7 @@ import type { RequestContext, Session } from '../resolvers/context.ts';
 import type { ServerConfig } from './config.ts';
 import { formatError } from './format-error.ts';
 import { createGraphqlHandler } from './graphql-handler.ts';
+import { createGraphqlFastPath, type GraphqlFastPath } from './graphql-fast-path.ts';
 import { BodyTooLargeError, MalformedBodyError } from './http-body.ts';
 import { createEventsRoute } from './events-route.ts';
 import { createEventCollector } from '../store/event-collector.ts';
@@ -61,7 +62,7 @@ import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts
 import { createSqlEndpoint } from './sql-endpoint/sql-endpoint.ts';
 import { servedDatabaseName, sqlServerIdentity } from './sql-endpoint/server-identity.ts';
 import { readFileSync } from 'node:fs';
-import { requestScopedChanges } from './request-changes.ts';
+import { DEFAULT_CHANGE_PROPAGATION_MS, requestScopedChanges } from './request-changes.ts';
 
 export interface App {
   readonly server: Server;
@@ -83,6 +84,8 @@ export interface App {
   listenSql(port: number): Promise<number>;
   /** The in-process monitor scheduler (every `monitorIntervalMs`; `tick` evaluates due monitors now). */
   readonly monitors: ReturnType<typeof createMonitorScheduler>;
+  /** The GraphQL fast path (api/graphql-fast-path.ts), unless switched off. */
+  readonly graphqlFastPath: GraphqlFastPath<RequestContext> | undefined;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
@@ -127,9 +130,10 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'rateLimits'
       | 'analyticsCapacity'
       | 'monitorIntervalMs'
+      | 'changePropagationMs'
     >
   > &
-  Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql' | 'sqlTls' | 'sqlDatabase'>> & {
+  Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql' | 'sqlTls' | 'sqlDatabase' | 'graphqlFastPath'>> & {
     /** Where access-log lines go (default: the process logger, store/logger.ts). */
     readonly logger?: Logger;
     /** The CLI's credential on the server owning a PGlite folder (api/local-credential.ts); unset accepts none. */
@@ -150,6 +154,16 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   const protection = graphqlProtection(config.graphqlLimits ?? DEFAULT_GRAPHQL_LIMITS, { introspection });
   const limiter = config.rateLimits ? createRateLimiter(config.rateLimits) : undefined;
   const analytics = createAnalyticsLane(database.analytics, config.analyticsCapacity ?? DEFAULT_ANALYTICS_CAPACITY, () => database.reads());
+  const plugins: ApolloServerPlugin<RequestContext>[] = [
+    ApolloServerPluginLandingPageDisabled(),
+    ApolloServerPluginCacheControlDisabled(),
+    retryableStatusPlugin(),
+    authStatusPlugin(),
+    graphqlObservationPlugin(),
+    introspectionGuardPlugin(),
+    ...protection.plugins,
+    requestLimitsPlugin(limiter),
+  ];
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
@@ -160,17 +174,19 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     // The process owner drains and stops on signals (api/shutdown.ts), not Apollo on its own.
     stopOnTerminationSignals: false,
     // No per-field cache hints: without the cache-control plugin Apollo leaves resolvers unwrapped.
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      ApolloServerPluginCacheControlDisabled(),
-      retryableStatusPlugin(),
-      authStatusPlugin(),
-      graphqlObservationPlugin(),
-      introspectionGuardPlugin(),
-      ...protection.plugins,
-      requestLimitsPlugin(limiter),
-    ],
+    plugins,
   });
+  // Repeated documents skip Apollo's per-request overhead; the same plugins, rules and formatting apply.
+  const fastPath =
+    config.graphqlFastPath === false
+      ? undefined
+      : createGraphqlFastPath<RequestContext>({
+          schema,
+          validationRules: protection.validationRules,
+          parseOptions: protection.parseOptions,
+          plugins,
+          formatError,
+        });
 
   const metrics = createServerMetrics({
     poolUsage: () => database.poolUsage(),
@@ -190,7 +206,9 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   });
   const events = countedEvents(collector, metrics);
   const catalog = servingCatalog(domain.catalog, config);
-  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics, requestScopedChanges(database.changes));
+  // The caches' view of the change feed: bounded propagation from other instances, none from this one.
+  const changes = requestScopedChanges(database.changes, config.changePropagationMs ?? DEFAULT_CHANGE_PROPAGATION_MS);
+  const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics, changes);
   const decisions = createDecisionService({ database, events, tags, timeZone, channels: domain.channels });
   const dialect = await chooseSqlDialect(database, config.sqlDialect);
   const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000, dialect });
@@ -204,6 +222,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     failureLimit: config.authFailureLimit ?? 20,
     failureWindowMs: (config.authFailureWindowSeconds ?? 60) * 1000,
     localToken: config.localToken,
+    changes,
   });
   // The caller's name goes into the request's access-log line once known.
   const authenticate = (request: IncomingMessage) =>
@@ -270,7 +289,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   );
   closeIdleConnectionsSafely(server);
   const requests = trackRequests(server);
-  const graphql = createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context });
+  const graphql = createGraphqlHandler(apollo, { maxBodyBytes: config.maxBodyBytes, context, fastPath });
   Object.assign(routes, {
     ...(config.consoleDir === null ? {} : consoleRoutes(config.consoleDir)),
     '/graphql': graphql,
@@ -319,6 +338,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   return {
     server,
     analytics,
+    graphqlFastPath: fastPath,
     listenSql: async (port) => {
       const bound = await sql.listen(port);
       sqlListening = true;

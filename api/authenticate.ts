@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Database } from '../store/database.ts';
+import type { ChangeFeed } from '../store/change-feed.ts';
 import { StrataError, isStrataError } from '../modeling/errors.ts';
 import { anonymousPrincipal, type Principal, type Role } from '../services/authorization.ts';
 import { createAuthThrottle, type AuthThrottle } from './auth-throttle.ts';
@@ -20,6 +21,8 @@ export interface AuthenticatorOptions {
   readonly failureWindowMs?: number;
   /** The credential the CLI uses, from this machine, on the server owning a PGlite folder (api/local-credential.ts). */
   readonly localToken?: string | undefined;
+  /** The view of the change feed key caches consult (api/request-changes.ts); default: the database's feed, synced as of each call. */
+  readonly changes?: ChangeFeed;
 }
 
 export interface Authenticator {
@@ -48,7 +51,7 @@ export interface Authenticator {
  * caller is `anonymous` with the configured anonymous role (none by default).
  */
 export function createAuthenticator(database: Database, options: AuthenticatorOptions): Authenticator {
-  const keys = createKeyLookup(database);
+  const keys = createKeyLookup(database, options.changes);
   const windowMs = options.failureWindowMs ?? 60_000;
   const throttle = createAuthThrottle({ limit: options.failureLimit ?? 20, windowMs });
 

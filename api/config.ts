@@ -10,6 +10,7 @@ import { DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS } from '../services/profile-ma
 import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '../modeling/events/validate-event.ts';
 import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from './graphql-limits.ts';
 import { DEFAULT_RATE_LIMITS, parseRateLimit, type RateLimit, type RateLimits } from './rate-limiter.ts';
+import { DEFAULT_CHANGE_PROPAGATION_MS } from './request-changes.ts';
 import { DEFAULT_ANALYTICS_CAPACITY, type AnalyticsCapacity } from '../services/analytics-lane.ts';
 import { parseCorsOrigins, type CorsOrigins } from './cors.ts';
 import type { TracingConfig } from './tracing.ts';
@@ -101,6 +102,7 @@ const ConfigSchema = z
     STRATA_ANALYTICS_CONCURRENCY: z.coerce.number().int().positive().max(1000).default(DEFAULT_ANALYTICS_CAPACITY.concurrency),
     STRATA_ANALYTICS_QUEUE: z.coerce.number().int().min(0).default(DEFAULT_ANALYTICS_CAPACITY.queue),
     STRATA_ANALYTICS_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_ANALYTICS_CAPACITY.queueTimeoutMs),
+    STRATA_CHANGE_PROPAGATION_MS: z.coerce.number().int().min(0).max(5_000).default(DEFAULT_CHANGE_PROPAGATION_MS),
     STRATA_MONITOR_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     STRATA_PII_HMAC_KEY: secret(parsePseudonymKey),
     STRATA_PII_ENCRYPTION_KEY: secret(parseEncryptionKeyring),
@@ -145,6 +147,10 @@ const ConfigSchema = z
         }
       }),
     STRATA_GRAPHIQL: z.enum(['0', '1', 'true', 'false']).optional(),
+    STRATA_GRAPHQL_FAST_PATH: z
+      .enum(['0', '1', 'true', 'false'])
+      .default('1')
+      .transform((v) => v === '1' || v === 'true'),
     STRATA_TRACE_SQL: z
       .enum(['0', '1', 'true', 'false'])
       .default('0')
@@ -302,6 +308,12 @@ export interface ServerConfig {
   readonly rateLimits: RateLimits;
   /** How many expensive reads run at once and wait, and for how long. */
   readonly analyticsCapacity: AnalyticsCapacity;
+  /**
+   * The longest a change committed on another instance (key revoked, definition changed)
+   * may take to reach this instance's caches (api/request-changes.ts); 0: every request
+   * waits for a round trip on the LISTEN connection. Changes made through this instance apply at once.
+   */
+  readonly changePropagationMs: number;
   /** How often the in-process scheduler evaluates due monitors (0: never; `runMonitors` still does). */
   readonly monitorIntervalMs: number;
   /** Bearer token `/metrics` requires; unset: `/metrics` answers loopback scrapes only. */
@@ -310,6 +322,8 @@ export interface ServerConfig {
   readonly corsOrigins: CorsOrigins;
   /** Whether `GET /graphql` serves GraphiQL to browsers (default: on, off when NODE_ENV=production). */
   readonly graphiql: boolean;
+  /** Whether repeated GraphQL documents skip Apollo's per-request pipeline (api/graphql-fast-path.ts); same answers either way. */
+  readonly graphqlFastPath: boolean;
   /** Whether statement spans carry the SQL text (never the parameters). */
   readonly traceSqlText: boolean;
   /** OpenTelemetry trace export; unset: tracing is off. */
@@ -393,9 +407,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       queue: c.STRATA_ANALYTICS_QUEUE,
       queueTimeoutMs: c.STRATA_ANALYTICS_QUEUE_TIMEOUT_MS,
     },
+    changePropagationMs: c.STRATA_CHANGE_PROPAGATION_MS,
     monitorIntervalMs: c.STRATA_MONITOR_INTERVAL_MS,
     metricsToken: c.STRATA_METRICS_TOKEN,
     corsOrigins: c.STRATA_CORS_ORIGINS,
+    graphqlFastPath: c.STRATA_GRAPHQL_FAST_PATH,
     graphiql: c.STRATA_GRAPHIQL === undefined ? c.NODE_ENV !== 'production' : c.STRATA_GRAPHIQL === '1' || c.STRATA_GRAPHIQL === 'true',
     traceSqlText: c.STRATA_TRACE_SQL,
     tracing: tracingConfig(c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? c.OTEL_EXPORTER_OTLP_ENDPOINT, c.OTEL_SERVICE_NAME, c.OTEL_TRACES_SAMPLER_ARG),

@@ -5,7 +5,7 @@ import { isRole, ROLE_CLEARANCE, type Principal } from '../services/authorizatio
 import { lowerOf } from '../services/access-grants.ts';
 import { isSensitivity } from '../modeling/catalog/sensitivity.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
-import { currentObservation } from './request-observation.ts';
+import type { ChangeFeed } from '../store/change-feed.ts';
 
 /** How long a key found live is trusted without asking the database (while the change feed is live). */
 export const KEY_CACHE_MS = 60_000;
@@ -29,17 +29,20 @@ export interface KeyLookup {
  * API key lookups by hash with a cache that every key change empties at once: the store
  * notifies `strata_api_keys` with the key's name in the transaction that creates, revokes
  * or replaces it, and this process drops that key (and every cached refusal). A live key
- * is served from the cache only after the change feed syncs (on PostgreSQL, one round trip
- * on the LISTEN connection shared by the requests waiting), so a key revoked on any
- * instance is refused by every instance on its next request. While the feed is not live
+ * is served from the cache only after the change feed syncs: `changes` is the server's view
+ * of the feed (api/request-changes.ts), so a key revoked through this instance is refused
+ * from its next request, and one revoked on another instance as soon as the notification
+ * arrives and at the latest on requests arriving `STRATA_CHANGE_PROPAGATION_MS` (default
+ * 100 ms; 0: every request waits for a round trip on the LISTEN connection) after the
+ * revocation committed. While the feed is not live
  * (PostgreSQL LISTEN connection down) a live key is looked up on every request; refusals
  * may still come from the cache, since they grant nothing.
  */
-export function createKeyLookup(database: Database): KeyLookup {
+export function createKeyLookup(database: Database, changes: ChangeFeed = database.changes): KeyLookup {
   const cache = new Map<string, Entry>();
   /** Bumped by every change, so a lookup that raced a change does not cache what it read. */
   let generation = 0;
-  const unsubscribe = database.changes.subscribe(API_KEYS_CHANNEL, (name) => {
+  const unsubscribe = changes.subscribe(API_KEYS_CHANNEL, (name) => {
     generation += 1;
     if (name === null) return cache.clear();
     for (const [hash, entry] of cache) if (entry.principal === null || entry.principal.name === name) cache.delete(hash);
@@ -55,15 +58,14 @@ export function createKeyLookup(database: Database): KeyLookup {
       const cached = cache.get(hash);
       if (cached && cached.until > now) {
         if (cached.principal === null) return null;
-        // Every key change committed before this request has reached this process once the
-        // feed syncs; the entry is still there only if none of them was about this key.
-        // (Changes committed before the request arrived: the next caches of the request reuse the round trip.)
-        if ((await database.changes.sync(currentObservation()?.startedAt)) && cache.get(hash) === cached) return cached.principal;
+        // Every key change committed before this request (less the propagation bound) has reached
+        // this process once the feed syncs; the entry is still there only if none was about this key.
+        if ((await changes.sync()) && cache.get(hash) === cached) return cached.principal;
       }
       const seen = generation;
       const stored = await findApiKey(database.db, hash);
       const principal = stored ? keyPrincipal(stored) : null;
-      if (seen === generation && (principal === null || database.changes.live)) {
+      if (seen === generation && (principal === null || changes.live)) {
         cache.delete(hash);
         remember(hash, { principal, until: now + (principal ? KEY_CACHE_MS : UNKNOWN_KEY_CACHE_MS) });
       }

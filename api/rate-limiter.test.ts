@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, parseRateLimit, type RateLimits } from './rate-limiter.ts';
 import { loadConfig } from './config.ts';
@@ -76,7 +77,7 @@ describe('rate limit settings', () => {
     const defaults = loadConfig({});
     expect(defaults.rateLimits).toEqual(DEFAULT_RATE_LIMITS);
     expect(defaults.graphqlLimits).toEqual({ maxDepth: 8, maxAliases: 15, maxCost: 50_000, maxTokens: 10_000, maxDirectives: 20 });
-    expect(defaults.analyticsCapacity).toEqual({ concurrency: 4, queue: 32, queueTimeoutMs: 10_000 });
+    expect(defaults.analyticsCapacity).toEqual({ concurrency: Math.max(1, Math.min(4, availableParallelism() - 1)), queue: 32, queueTimeoutMs: 10_000 });
     const set = loadConfig({ STRATA_RATE_ANALYTICS: '1/3', STRATA_RATE_PROFILES: 'off', STRATA_MAX_ALIASES: '40', STRATA_ANALYTICS_CONCURRENCY: '2' });
     expect(set.rateLimits.analytics).toEqual({ perSecond: 1, burst: 3 });
     expect(set.rateLimits.profiles).toBeNull();

@@ -11,7 +11,7 @@
  *       by primary key under the same load: req/s, p99, Strata / PostGraphile.
  *   (e) (b) again while 8 heavy metric queries (active customers by month and risk level over a
  *       quarter, as an analyst) run back to back: profile p99, target < 25 ms. The metric queries
- *       go through the analytics lane (4 at once by default, the rest wait) and its own pool.
+ *       go through the analytics lane (cores - 1 at once by default, 1 to 4; the rest wait) and its own pool.
  * Also the peak RSS of the Strata server process (target < 512 MB).
  *
  *   npx tsx bench/profiles.ts [--seconds 20] [--connections 50] [--no-postgraphile] [--skip-materialize]
@@ -188,7 +188,7 @@ let strataRss: number | undefined;
 // One key drives all the load: its profiles rate limit is raised above what the machine can serve,
 // so the limiter still runs on every request (bench/limits.ts measures its cost) but never refuses.
 // The analytics limit is raised too, so that in (e) the 8 heavy queries really run (queued by the
-// analytics lane, 4 at once) instead of being refused by the analyst key's rate limit.
+// analytics lane, cores - 1 at once) instead of being refused by the analyst key's rate limit.
 const strata = await startStrataServer({
   DATABASE_URL: databaseUrl,
   NODE_ENV: 'production',

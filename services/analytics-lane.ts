@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../store/schema.ts';
 import { StrataError } from '../modeling/errors.ts';
@@ -12,7 +13,14 @@ export interface AnalyticsCapacity {
   readonly queueTimeoutMs: number;
 }
 
-export const DEFAULT_ANALYTICS_CAPACITY: AnalyticsCapacity = { concurrency: 4, queue: 32, queueTimeoutMs: 10_000 };
+/**
+ * By default one expensive read fewer than this machine has cores (at least 1, at most 4):
+ * with the database on the same machine (the demo, a small deployment), heavy queries then
+ * leave a core to the app teams' profile reads; the rest wait in the queue.
+ */
+export const DEFAULT_ANALYTICS_CONCURRENCY = Math.max(1, Math.min(4, availableParallelism() - 1));
+
+export const DEFAULT_ANALYTICS_CAPACITY: AnalyticsCapacity = { concurrency: DEFAULT_ANALYTICS_CONCURRENCY, queue: 32, queueTimeoutMs: 10_000 };
 
 /**
  * The one way to run expensive reads (metric queries, previews, insight, audience counts and

@@ -12,7 +12,8 @@ import { bundledDomain } from '../api/bundled-domain.ts';
 /**
  * API keys over HTTP (API.md "Access"): createApiKey and revokeApiKey for admins only,
  * clearance that may only be lowered, row-level scopes checked against the catalog,
- * revocation that a second server instance honours on its very next request, the
+ * revocation that a second server instance honours on its very next request (with
+ * STRATA_CHANGE_PROPAGATION_MS=0; within the bound otherwise), the
  * throttle of failed authentications, and the demo keys `npm start` prints.
  */
 
@@ -39,7 +40,9 @@ await describeEachEngine('API keys on %s', (engine) => {
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     second = engine === 'postgres' ? await openDatabase({ databaseUrl: database.url, poolSize: 2 }) : database;
-    const [one, two] = [await serve(database), await serve(second)];
+    // The second instance syncs with the feed on every request (bound 0): revocation on its very next
+    // request; the default bound is covered by change-propagation.test.ts.
+    const [one, two] = [await serve(database), await serve(second, { changePropagationMs: 0 })];
     apps = [one.app, two.app];
     [base, secondBase] = [one.base, two.base];
     tokens.admin = await createApiKey(database.db, 'root-admin', 'admin');

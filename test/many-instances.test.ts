@@ -19,8 +19,9 @@ import type { TagSpec } from '../modeling/tags/define-tag.ts';
  * Many API instances over one PostgreSQL database (README "Scale-out"): two `strata serve`
  * processes, and whatever one of them changes — an API key revoked, a tag published, a
  * materialized snapshot — the other serves from its next request, although it had cached
- * the key and the tag registry before. (PGlite is one process by construction: its data
- * folder is locked by the server owning it.)
+ * the key and the tag registry before. The instances run with STRATA_CHANGE_PROPAGATION_MS=0
+ * (every request syncs with the feed); the default bound is covered by change-propagation.test.ts.
+ * (PGlite is one process by construction: its data folder is locked by the server owning it.)
  */
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -35,7 +36,15 @@ interface Instance {
 async function startInstance(databaseUrl: string): Promise<Instance> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'serve', '--port', '0'], {
     cwd: REPO,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', STRATA_RATE_DEFINITIONS: 'off', STRATA_RATE_ANALYTICS: 'off', STRATA_SQL_PORT: '0' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'warn',
+      STRATA_RATE_DEFINITIONS: 'off',
+      STRATA_RATE_ANALYTICS: 'off',
+      STRATA_SQL_PORT: '0',
+      STRATA_CHANGE_PROPAGATION_MS: '0',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = collectOutput(child.stderr);

@@ -13,16 +13,19 @@ import { introspectionGuardPlugin } from '../../api/introspection-guard.ts';
 import { requestLimitsPlugin } from '../../api/request-limits.ts';
 import { createRateLimiter, DEFAULT_RATE_LIMITS } from '../../api/rate-limiter.ts';
 import { beginObservation, withObservation } from '../../api/request-observation.ts';
+import { createGraphqlFastPath } from '../../api/graphql-fast-path.ts';
 
+const AS_SERVED = 'Apollo with the request plugins (fast path off)';
 const QUERY = 'query Profile($id: String!) { customer(id: $id) { tags { key value } } }';
 const TAGS = ['aum_tier', 'dormant_90d', 'fund_buyer_30d', 'new_customer_30d', 'preferred_product_type', 'risk_level'];
 
 /**
  * CPU microseconds per `customer(id) { tags { key value } }` through Apollo Server in this
- * process, no HTTP and no database (the session and profile are ready answers): Apollo as
- * served (its document store caches the parsed and validated document, so graphql-armor's
- * rules do not run; the request plugins of api/app.ts do), Apollo without those plugins, and
- * graphql-js `execute` alone on the parsed document (what graphql-jit would replace).
+ * process, no HTTP and no database (the session and profile are ready answers): Apollo with
+ * the request plugins of api/app.ts (as served with STRATA_GRAPHQL_FAST_PATH=0; its document
+ * store caches the parsed and validated document, so graphql-armor's rules do not run), the
+ * fast path with the same plugins (api/graphql-fast-path.ts, as served by default), Apollo
+ * without those plugins, and graphql-js `execute` alone on the parsed document.
  */
 export async function apolloPipelineCosts(iterations: number): Promise<string[][]> {
   const profile = { id: 'c1', audiences: ['a'], tags: TAGS.map((key) => ({ key, value: 'x', masked: false })) };
@@ -32,7 +35,7 @@ export async function apolloPipelineCosts(iterations: number): Promise<string[][
   const disabled = [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()];
   const setups: [string, ApolloServerPlugin<RequestContext>[]][] = [
     [
-      'Apollo with the request plugins (as served)',
+      AS_SERVED,
       [
         ...disabled,
         retryableStatusPlugin(),
@@ -75,6 +78,26 @@ export async function apolloPipelineCosts(iterations: number): Promise<string[][
     if (first.body.kind !== 'complete' || !first.body.string.startsWith('{"data":{"customer":{"tags":[{')) throw new Error(`${label}: unexpected answer`);
     rows.push([label, (await cpuMicros(iterations, run)).toFixed(1)]);
     await apollo.stop();
+    if (label !== AS_SERVED) continue;
+    // The fast path of api/graphql-fast-path.ts with the same plugins, as served by default.
+    const fastPath = createGraphqlFastPath<RequestContext>({
+      schema,
+      validationRules: protection.validationRules,
+      parseOptions: protection.parseOptions,
+      plugins,
+      formatError,
+    });
+    const runFast = async (i: number) => {
+      const observation = beginObservation({ method: 'POST', headers: {} } as IncomingMessage, `f${i}`);
+      const answer = await withObservation(observation, () =>
+        fastPath.answer({ method: 'POST', headers, search: '', body: { query: QUERY, variables: { id: `c${i}` } } }, async () => contextValue),
+      );
+      if (!answer) throw new Error('the fast path left the request to Apollo');
+      return answer;
+    };
+    const fast = await runFast(0);
+    if (fast.body.kind !== 'complete' || fast.body.string !== first.body.string) throw new Error('the fast path answered differently');
+    rows.push(['the fast path with the same plugins (as served)', (await cpuMicros(iterations, runFast)).toFixed(1)]);
   }
   const document = parse(QUERY);
   rows.push([
