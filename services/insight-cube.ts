@@ -19,19 +19,20 @@ export interface CubeSpec {
 
 /**
  * One grouped statement over `base`: first one row per distinct combination of the feature
- * values (and `node`) with its counts (one hash over the customers, a few tens of thousands of
- * groups), then GROUPING SETS over those rows: one set per feature (with `node`) and the
- * totals (`node` alone, or `()`), the counts summed. Numeric features without bins get their
- * deciles (`percentile_disc`, computed from the combinations' row counts: same row numbers,
- * same values) over the counted rows, and their column is the bin index (the number of
- * distinct edges at or below the value); `e<i>` carries the edges on every row, for
- * `cubeFeatures` and `cubeValue`. Columns: `grouping` (GROUPING of the feature columns),
- * `node`, `f<i>`, `e<i>`, the counts.
+ * values (and `node`) with its counts (one hash over the customers, which PostgreSQL runs in
+ * parallel: a few tens of thousands of groups at 1,000,000 customers, one per customer with a
+ * value at most for a continuous number such as an amount), then GROUPING SETS over those
+ * rows: one set per feature (with `node`) and the totals (`node` alone, or `()`), the counts
+ * summed. Numeric features without bins get their deciles over the counted rows from their
+ * histogram (the combinations' row counts per value, sorted once: the values
+ * `percentile_disc` returns, same row numbers in float8), and their column is the bin index,
+ * the number of distinct edges at or below the value (`width_bucket`); `e<i>` carries the
+ * edges on every row, for `cubeFeatures` and `cubeValue`. Columns: `grouping` (GROUPING of
+ * the feature columns), `node`, `f<i>`, `e<i>`, the counts.
  */
 export function cubeSql(spec: CubeSpec): RawBuilder<Record<string, unknown>> {
   const { features } = spec;
-  const numbered = features.map((f, i) => ({ f, i }));
-  const decile = numbered.filter(({ f }) => f.type === 'number' && !f.bins).map(({ i }) => i);
+  const decile = features.flatMap((f, i) => (f.type === 'number' && !f.bins ? [i] : []));
   const names = Object.keys(spec.counts);
   const column = (i: number) => sql.ref(`f${i}`);
   const node = spec.node ? [sql`${spec.node} AS node`] : [];
@@ -40,20 +41,29 @@ export function cubeSql(spec: CubeSpec): RawBuilder<Record<string, unknown>> {
     SELECT ${sql.join([...node, ...features.map((_, i) => column(i)), sql`COUNT(*) AS rows_n`, ...names.map((n) => sql`${spec.counts[n]} AS ${sql.id(n)}`)])}
     FROM base WHERE ${spec.where} GROUP BY ${sql.join([...nodeKey, ...features.map((_, i) => column(i))])}
   )`;
-  const edges = decile.map(
-    (i) => sql`${sql.id(`h${i}`)} AS (SELECT ${column(i)} AS v, SUM(rows_n) AS c FROM combos WHERE ${column(i)} IS NOT NULL GROUP BY ${column(i)}),
+  // Decile k's edge is the first value whose running count reaches ceil(p_k x total) (at least
+  // 1): each histogram row is the edge of the thresholds above its previous running count and
+  // at or below its own (`width_bucket` counts the thresholds at or below a count).
+  const edges = decile.map((i) => {
+    const h = sql.id(`h${i}`);
+    const thresholds = sql`(SELECT ARRAY(SELECT GREATEST(ceil(u.p * CAST(t.total AS float8)), 1) FROM unnest(${DECILES}) AS u(p))
+      FROM (SELECT SUM(c) AS total FROM ${h}) t)`;
+    return sql`${h} AS (
+      SELECT v, c, SUM(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+      FROM (SELECT ${column(i)} AS v, SUM(rows_n) AS c FROM combos WHERE ${column(i)} IS NOT NULL GROUP BY ${column(i)}) h
+    ),
     ${sql.id(`e${i}`)} AS (
-      SELECT array_agg(w.v ORDER BY u.ord) AS edges FROM unnest(${DECILES}) WITH ORDINALITY AS u(p, ord)
-      CROSS JOIN LATERAL (
-        SELECT r.v FROM (SELECT v, SUM(c) OVER (ORDER BY v) AS cum FROM ${sql.id(`h${i}`)}) r, (SELECT SUM(c) AS total FROM ${sql.id(`h${i}`)}) t
-        WHERE CAST(r.cum AS float8) >= GREATEST(ceil(u.p * CAST(t.total AS float8)), 1) ORDER BY r.v LIMIT 1
-      ) w
-    )`,
-  );
+      SELECT edges, ARRAY(SELECT DISTINCT x FROM unnest(edges) AS x ORDER BY x) AS cuts FROM (
+        SELECT array_agg(w.v ORDER BY w.k) AS edges FROM (
+          SELECT h.v, k FROM (
+            SELECT v, width_bucket(CAST(cum - c AS float8), t) AS before, width_bucket(CAST(cum AS float8), t) AS upto FROM ${h}, (SELECT ${thresholds} AS t) t
+          ) h, generate_series(h.before + 1, h.upto) AS k WHERE h.upto > h.before
+        ) w
+      ) a
+    )`;
+  });
   const binned = features.map((_, i) =>
-    decile.includes(i)
-      ? sql`CASE WHEN ${column(i)} IS NULL THEN NULL ELSE (SELECT COUNT(DISTINCT e) FROM unnest((SELECT edges FROM ${sql.id(`e${i}`)})) AS e WHERE e <= ${column(i)}) END AS ${column(i)}`
-      : column(i),
+    decile.includes(i) ? sql`width_bucket(${column(i)}, (SELECT cuts FROM ${sql.id(`e${i}`)})) AS ${column(i)}` : column(i),
   );
   const sets = [...features.map((_, i) => sql`(${sql.join([...nodeKey, column(i)])})`), sql`(${sql.join(nodeKey)})`];
   const edgeColumns = decile.map((i) => sql`(SELECT CAST(edges AS text[]) FROM ${sql.id(`e${i}`)}) AS ${sql.id(`e${i}`)}`);

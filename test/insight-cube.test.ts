@@ -71,4 +71,67 @@ await describeEachEngine('insight counting statement on %s', (engine) => {
       expect(Number(totals?.n)).toBe(letters.reduce((s, r) => s + Number(r.n), 0));
     });
   }
+
+  // The tree's shape: keyed by a node, numeric features between the others (the bit of each
+  // feature in `grouping`); and the shapes without a numeric feature or with numbers only.
+  const COLUMNS = {
+    letter: { feature: FEATURES[2] as InsightFeature, sql: sql`CASE WHEN i % 5 = 0 THEN NULL ELSE chr(97 + i % 4) END` },
+    skewed: { feature: FEATURES[0] as InsightFeature, sql: sql`CASE WHEN i % 11 = 0 THEN NULL ELSE CAST((i * i) % 7 AS numeric) END` },
+    parity: { feature: { ...(FEATURES[2] as InsightFeature), name: 'customer.parity' }, sql: sql`CAST(i % 2 = 0 AS text)` },
+    wide: { feature: FEATURES[1] as InsightFeature, sql: sql`CAST(round(((i * 7919) % 2003) / 3.0, 2) AS numeric)` },
+  };
+  for (const [label, keys, node] of [
+    ['by node, numbers between strings', ['letter', 'skewed', 'parity', 'wide'], sql`i % 3`],
+    ['by node, strings only', ['letter', 'parity'], sql`i % 3`],
+    ['numbers only', ['wide', 'skewed'], undefined],
+  ] as const) {
+    it(`counts each value per node as a GROUP BY does: ${label}`, async () => {
+      const features = keys.map((key) => COLUMNS[key].feature);
+      const base = sql`WITH base AS (SELECT i AS k, i % 3 = 0 AS t, ${sql.join(keys.map((key, i) => sql`${COLUMNS[key].sql} AS ${sql.ref(`f${i}`)}`))}
+        FROM generate_series(1, 2000) AS i)`;
+      const nodeOf = node ? sql`(k % 3)` : sql`0`;
+      const { rows } = await cubeSql({
+        relation: base,
+        features,
+        where: sql`k % 7 <> 0`,
+        ...(node ? { node: nodeOf } : {}),
+        counts: { n: sql`COUNT(*)`, in_t: sql`COUNT(*) FILTER (WHERE t)` },
+      }).execute(database.db);
+      const binned = cubeFeatures(features, rows);
+      const nodeOfRow = (r: Record<string, unknown>) => (node ? Number(r.node) : 0);
+      for (const [i, f] of features.entries()) {
+        if (f.type === 'number') {
+          const { rows: edges } = await sql<{ edges: string[] }>`${base}
+            SELECT CAST(percentile_disc(ARRAY[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]::float8[]) WITHIN GROUP (ORDER BY ${sql.ref(`f${i}`)}) AS text[]) AS edges
+            FROM base WHERE k % 7 <> 0`.execute(database.db);
+          for (const r of rows) expect(r[`e${i}`]).toEqual(edges[0]?.edges);
+        }
+        const value = f.type === 'number' ? binLabelSql(sql.ref(`f${i}`), binned[i]?.bins ?? []) : sql.ref(`f${i}`);
+        const { rows: direct } = await sql<{ node: number; v: string | null; n: number; in_t: number }>`${base}
+          SELECT ${nodeOf} AS node, ${value} AS v, COUNT(*) AS n, COUNT(*) FILTER (WHERE t) AS in_t FROM base WHERE k % 7 <> 0 GROUP BY 1, 2`.execute(
+          database.db,
+        );
+        const cube = rows
+          .filter((r) => groupedFeature(features.length, Number(r.grouping)) === i)
+          .map((r) => [nodeOfRow(r), cubeValue(features, binned, r, i), Number(r.n), Number(r.in_t)]);
+        expect(cube.map(String).sort()).toEqual(
+          direct
+            .map((r) => [Number(r.node), r.v, Number(r.n), Number(r.in_t)])
+            .map(String)
+            .sort(),
+        );
+      }
+      const { rows: totals } = await sql<{
+        node: number;
+        n: number;
+      }>`${base} SELECT ${nodeOf} AS node, COUNT(*) AS n FROM base WHERE k % 7 <> 0 GROUP BY 1`.execute(database.db);
+      const cubeTotals = rows.filter((r) => groupedFeature(features.length, Number(r.grouping)) === -1).map((r) => [nodeOfRow(r), Number(r.n)]);
+      expect(cubeTotals.map(String).sort()).toEqual(
+        totals
+          .map((r) => [Number(r.node), Number(r.n)])
+          .map(String)
+          .sort(),
+      );
+    });
+  }
 });

@@ -15,7 +15,16 @@ import { graphqlClient, type GqlError, type GqlResponse } from './support/graphq
 
 const CUSTOMERS = 800;
 const SEED = 7;
-const CODE_TAGS = ['aum_tier', 'dormant_90d', 'fund_buyer_30d', 'new_customer_30d', 'preferred_product_type', 'risk_level'];
+const CODE_TAGS = [
+  'aum_amount',
+  'aum_tier',
+  'dormant_90d',
+  'fund_buyer_30d',
+  'new_customer_30d',
+  'preferred_product_type',
+  'purchase_amount_90d',
+  'risk_level',
+];
 const PUBLIC_FUNDS = ['bond_fund', 'equity_fund', 'mixed_fund'];
 
 interface TagValue {
@@ -193,6 +202,9 @@ await describeEachEngine('personalization fields over HTTP on %s', (engine) => {
         risk_level: want.risk_level,
         preferred_product_type: want.preferred,
       });
+      // aum_amount: the amount aum_tier cuts, null without holdings on the as-of date.
+      if (want.aum === null) expect(got.aum_amount, id).toBeNull();
+      else expect(got.aum_amount as number, id).toBeCloseTo(Number(want.aum), 2);
       if (want.spent_365 === null) {
         expect([null, 0], id).toContain(got.purchase_amount_365d);
       } else {

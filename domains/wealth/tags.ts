@@ -53,6 +53,22 @@ export const wealthTags = [
     top: { aggregate: { measure: 'transaction.purchase_amount', window: { days: 365 } }, by: 'product.product_type' },
   }),
   defineTag({
+    key: 'aum_amount',
+    kind: 'NUMERIC',
+    category: 'value',
+    owner,
+    description: "The customer's AUM on the as-of date (CNY), the amount aum_tier cuts into tiers; null without holdings on that date.",
+    aggregate: aumOnAsOfDate,
+  }),
+  defineTag({
+    key: 'purchase_amount_90d',
+    kind: 'NUMERIC',
+    category: 'behaviour',
+    owner,
+    description: 'Amount of succeeded purchases (CNY) in the 90 days up to and including the as-of date; null without purchases.',
+    aggregate: { measure: 'transaction.purchase_amount', window: { days: 90 } },
+  }),
+  defineTag({
     key: 'risk_level',
     kind: 'ENUM',
     category: 'profile',

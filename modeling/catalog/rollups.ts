@@ -82,7 +82,10 @@ export function canonicalDimension(text: string): string {
   return text.split('__').join('.');
 }
 
-/** `customer.tag.*`: every dimension of the model the `tag` join of `customer` reaches. */
+/**
+ * `customer.tag.*`: every dimension of the model the `tag` join of `customer` reaches, but
+ * times and numbers (an amount tag would store a row per distinct amount, not a rollup).
+ */
 function expandWildcard(catalog: Catalog, entry: string): string[] {
   if (!entry.endsWith('.*')) return [canonicalDimension(entry)];
   const path = entry.slice(0, -2).split('.');
@@ -91,7 +94,7 @@ function expandWildcard(catalog: Catalog, entry: string): string[] {
     const join = model?.joins.find((j) => j.name === step);
     model = join ? catalog.models.find((m) => m.name === join.model) : undefined;
   }
-  return (model?.dimensions ?? []).filter((d) => d.type !== 'time').map((d) => `${path.join('.')}.${d.name}`);
+  return (model?.dimensions ?? []).filter((d) => d.type !== 'time' && d.type !== 'number').map((d) => `${path.join('.')}.${d.name}`);
 }
 
 /**

@@ -319,7 +319,7 @@ export type RollupGrain = 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
  * A declared rollup: the values of `metrics` by metric_time at `timeGrain` and by every
  * dimension of `dimensions`, stored in its own table partitioned by `partitionGrain`. With
  * `eachOf`, one rollup per entry (its dimensions plus that one; `customer.tag.*` is one per
- * published tag of the customer).
+ * published boolean or enum tag of the customer).
  */
 export interface Rollup {
   readonly name: string;

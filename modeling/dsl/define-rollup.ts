@@ -8,7 +8,7 @@ export interface RollupSpec {
   readonly metrics: readonly string[];
   /** Dimensions every stored row is grouped by (`customer.channel`). */
   readonly dimensions?: readonly string[];
-  /** One rollup per entry, each grouped by `dimensions` plus that entry; `customer.tag.*` is one per published tag. */
+  /** One rollup per entry, each grouped by `dimensions` plus that entry; `customer.tag.*` is one per published boolean or enum tag. */
   readonly eachOf?: readonly string[];
   readonly timeGrain: RollupGrain;
   /** The time partitions the table is split into and refreshed by (defaults to MONTH, or the time grain when coarser). */
