@@ -32,9 +32,10 @@ export interface KeyLookup {
  * is served from the cache only after the change feed syncs: `changes` is the server's view
  * of the feed (api/request-changes.ts), so a key revoked through this instance is refused
  * from its next request, and one revoked on another instance as soon as the notification
- * arrives and at the latest on requests arriving `STRATA_CHANGE_PROPAGATION_MS` (default
- * 100 ms; 0: every request waits for a round trip on the LISTEN connection) after the
- * revocation committed. While the feed is not live
+ * arrives; by default (`STRATA_CHANGE_PROPAGATION_MS` 0) every request waits for a round
+ * trip on the LISTEN connection sent after it arrived (shared by concurrent requests), so
+ * no instance serves a revoked key after the revocation committed; with a bound, at the
+ * latest on requests arriving that long after it. While the feed is not live
  * (PostgreSQL LISTEN connection down) a live key is looked up on every request; refusals
  * may still come from the cache, since they grant nothing.
  */

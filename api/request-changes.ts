@@ -3,10 +3,12 @@ import { currentObservation } from './request-observation.ts';
 
 /**
  * The longest a change committed on another instance (a key revoked, a tag published) may
- * take to reach this instance's caches, by default: requests do not wait for a round trip
- * to the database while the feed has synced within this bound (`STRATA_CHANGE_PROPAGATION_MS`).
+ * take to reach this instance's caches (`STRATA_CHANGE_PROPAGATION_MS`): with a bound,
+ * requests do not wait for a round trip to the database while the feed has synced within
+ * it. The default is none: a revoked key is refused by every instance from the very next
+ * request (issue 13), and concurrent requests share one round trip.
  */
-export const DEFAULT_CHANGE_PROPAGATION_MS = 100;
+export const DEFAULT_CHANGE_PROPAGATION_MS = 0;
 
 /**
  * The server's change feed as the caches of a request consult it. `sync` answers for the
