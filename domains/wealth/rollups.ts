@@ -42,6 +42,13 @@ export const wealthRollups = [
     partitionGrain: 'MONTH',
   }),
   defineRollup({
+    name: 'aum_monthly',
+    description: 'AUM by month (at its last day with data): the trend and one month read without its days.',
+    metrics: ['aum'],
+    timeGrain: 'MONTH',
+    partitionGrain: 'MONTH',
+  }),
+  defineRollup({
     name: 'aum_daily',
     description: 'AUM by day (the last day of any period is read from it).',
     metrics: ['aum'],
