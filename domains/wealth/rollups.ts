@@ -34,6 +34,14 @@ export const wealthRollups = [
     partitionGrain: 'MONTH',
   }),
   defineRollup({
+    name: 'customers_monthly_by',
+    description: 'New customers by month and one customer dimension or tag: reads customers only, so events never make it stale.',
+    metrics: ['new_customers'],
+    eachOf: WEALTH_ROLLUP_DIMENSIONS,
+    timeGrain: 'MONTH',
+    partitionGrain: 'MONTH',
+  }),
+  defineRollup({
     name: 'core_monthly_by',
     description: 'Core metrics (all but AUM) by month and one customer dimension or tag.',
     metrics: MONTHLY,
