@@ -35,9 +35,9 @@ export const wealthRollups = [
   }),
   defineRollup({
     name: 'customers_monthly_by',
-    description: 'New customers by month and one customer dimension or tag: reads customers only, so events never make it stale.',
+    description: "New customers by month and channel (the templates' slice): reads customers only, so events never make it stale.",
     metrics: ['new_customers'],
-    eachOf: WEALTH_ROLLUP_DIMENSIONS,
+    eachOf: ['customer.channel'],
     timeGrain: 'MONTH',
     partitionGrain: 'MONTH',
   }),
