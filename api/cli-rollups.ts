@@ -14,7 +14,7 @@ import { refreshRollups } from '../services/rollups.ts';
  * as the servers' refresh workers (when one holds it, says so and does nothing). On PGlite
  * it needs the data folder: a server owning it refreshes its rollups itself.
  */
-export async function runRollupsRefresh(options: { only?: string[]; progress?: boolean }): Promise<void> {
+export async function runRollupsRefresh(options: { only?: string[]; progress?: boolean; since?: string }): Promise<void> {
   const config = cliConfig();
   await withDatabase(config, 'rollups refresh', async (database) => {
     const domain = bundledDomain();
@@ -25,6 +25,7 @@ export async function runRollupsRefresh(options: { only?: string[]; progress?: b
     const outcome = await refreshRollups(database.db, layer.index.catalog, {
       subject: domain.subject,
       ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
+      ...(options.since ? { since: options.since } : {}),
       postgres: database.engine === 'postgres',
       dialect: await chooseSqlDialect(database, config.sqlDialect),
       statementTimeoutMs: config.materializeStatementTimeoutMs,

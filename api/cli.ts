@@ -26,6 +26,11 @@ function port(value: string): number {
   return n;
 }
 
+function isoDay(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('expected a day as YYYY-MM-DD');
+  return value;
+}
+
 function createProgram(): Command {
   const program = new Command('strata').description('Strata: a governed semantic layer for online wealth management');
   program.showHelpAfterError();
@@ -70,7 +75,8 @@ function createProgram(): Command {
     .description('recompute the stale partitions of every rollup (new tables for new or changed definitions), under the refresh lock servers share')
     .option('--only <names...>', 'only these rollups, by stored name (e.g. core_monthly_by__customer__channel)')
     .option('--progress', 'print each recomputed partition and its time')
-    .action(async (options: { only?: string[]; progress?: boolean }) => (await import('./cli-rollups.ts')).runRollupsRefresh(options));
+    .option('--since <date>', 'only stale partitions ending after this day (YYYY-MM-DD); older ones stay stale, answered raw', isoDay)
+    .action(async (options: { only?: string[]; progress?: boolean; since?: string }) => (await import('./cli-rollups.ts')).runRollupsRefresh(options));
 
   const dbt = program.command('dbt').description('work with dbt semantic-layer projects');
   dbt

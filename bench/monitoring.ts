@@ -11,7 +11,7 @@
  * Each the median of `--rounds` runs in this process, with the process's peak RSS.
  * `--rollups` serves the tiles as the API does, from the domain's rollups where they are
  * built and fresh (published tags included; target < 1 s per dashboard), and says how many
- * metric queries a rollup answered; `--dashboards a,b` measures only those dashboards
+ * queries (metric, funnel and explained-change queries) a rollup answered; `--dashboards a,b` measures only those dashboards
  * (`--dashboards none`: the funnel and the explanation only).
  *
  *   npx tsx bench/monitoring.ts [--url postgres://...] [--rounds 3] [--rollups] [--dashboards key,...|none]
@@ -57,7 +57,18 @@ async function rollupServedLayer(): Promise<SemanticLayer> {
     answered[result.freshness.source === 'ROLLUP' ? 'rollup' : 'raw'] += 1;
     return result;
   };
-  return { ...layer, query };
+  // Explained changes read through queryCounted: its plan names the rollup that answered.
+  const queryCounted: SemanticLayer['queryCounted'] = async (db, q, access) => {
+    const result = await layer.queryCounted(db, q, access);
+    answered[result.plan.rollup ? 'rollup' : 'raw'] += 1;
+    return result;
+  };
+  const funnel: SemanticLayer['funnel'] = async (db, q, access) => {
+    const result = await layer.funnel(db, q, access);
+    answered[result.freshness.source === 'ROLLUP' ? 'rollup' : 'raw'] += 1;
+    return result;
+  };
+  return { ...layer, query, queryCounted, funnel };
 }
 const analyst: QueryAccess = { clearance: 'internal', minSubjects: 10 };
 // The analytics connections, as the server's analytics lane uses (no JIT, its own work_mem).
@@ -125,7 +136,7 @@ for (const dashboard of (domain.dashboards ?? []).filter((d) => dashboardsToo &&
   const before = { ...answered };
   const run = await timed(() => Promise.all(served.tiles.map((tile) => runTile(tile.kind, tile.query as Record<string, unknown>))));
   const fromRollups = values.rollups
-    ? `, ${answered.rollup - before.rollup} of ${answered.rollup - before.rollup + answered.raw - before.raw} metric queries from rollups`
+    ? `, ${answered.rollup - before.rollup} of ${answered.rollup - before.rollup + answered.raw - before.raw} queries from rollups`
     : '';
   rows.push([
     `dashboard ${dashboard.key}`,

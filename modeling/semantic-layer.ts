@@ -14,6 +14,8 @@ import { StrataError } from './errors.ts';
 import type { PlanRollup } from './query/metric-plan.ts';
 import type { FunnelQuery } from './query/funnel-query.ts';
 import { compileFunnelQuery, executeFunnelQuery, type FunnelResult } from './plan/compile-funnel-query.ts';
+import { matchFunnelRollup } from './plan/funnel-rollup.ts';
+import { sqlCompiler } from './sql/sql-compiler.ts';
 
 /** What the caller may see: checked and applied by `query`. */
 export interface QueryAccess {
@@ -43,6 +45,11 @@ export interface Freshness {
 }
 
 /** Whether a rollup's stored rows may answer a plan (built from the current definition, fresh enough for its policy), and how fresh they are. */
+/** A funnel's answer and where it came from (a funnel rollup, or raw events). */
+export interface FunnelAnswer extends FunnelResult {
+  readonly freshness: Freshness;
+}
+
 export type RollupFreshnessCheck = (db: Kysely<any>, read: PlanRollup) => Promise<Freshness | undefined>;
 
 export interface CountedResult extends MetricResult {
@@ -68,7 +75,7 @@ export interface SemanticLayer {
    */
   queryCounted(db: Kysely<any>, query: MetricQuery, access: QueryAccess): Promise<CountedResult>;
   /** Compiles and runs a funnel over the catalog's event stream, with the same access rules (steps under `minSubjects` hidden). */
-  funnel(db: Kysely<any>, query: FunnelQuery, access?: QueryAccess): Promise<FunnelResult>;
+  funnel(db: Kysely<any>, query: FunnelQuery, access?: QueryAccess): Promise<FunnelAnswer>;
 }
 
 export interface SemanticLayerOptions {
@@ -150,9 +157,23 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
     },
     async funnel(db, input, access) {
       if (access?.scope) checkScope(index, options.subject, access.scope);
-      const compiled = compileFunnelQuery(index, access?.scope ? { ...input, scope: access.scope } : input, compile);
+      const query = access?.scope ? { ...input, scope: access.scope } : input;
+      const compiled = compileFunnelQuery(index, query, compile);
       if (access) checkClearance(compiled, access.clearance);
-      return executeFunnelQuery(db, compiled, access?.minSubjects);
+      // A funnel rollup answers exactly its own funnel, period and grouping, when built and fresh.
+      const stored = compile.useRollups && input.useRollups !== false ? matchFunnelRollup(index, query, compiled.query, compile.maxRows + 1) : undefined;
+      const fresh = stored && options.rollupFreshness ? await options.rollupFreshness(db, stored.read) : undefined;
+      if (stored && fresh) {
+        const result = await executeFunnelQuery(
+          db,
+          { ...compiled, compiled: stored.statement.compile(sqlCompiler) as typeof compiled.compiled },
+          access?.minSubjects,
+        );
+        // A period outside the stored partitions (no data then) has no row where raw counts zero.
+        if (result.groups.length > 0 || compiled.query.groupBy.length > 0) return { ...result, freshness: fresh };
+      }
+      const asOf = new Date().toISOString();
+      return { ...(await executeFunnelQuery(db, compiled, access?.minSubjects)), freshness: { source: 'RAW', asOf, stale: false } };
     },
     async query(db, input, access) {
       const run = (compiled: CompiledMetricQuery, raw: () => CompiledMetricQuery) => runFresh(db, compiled, raw);

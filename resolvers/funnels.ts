@@ -1,8 +1,9 @@
 import { builder } from './builder.ts';
 import { FilterInputRef, filterFromInput } from './filter-input.ts';
-import { GroupByInput, TimeRangeInput } from './metrics.ts';
+import { FreshnessRef, GroupByInput, TimeRangeInput } from './metrics.ts';
 import type { Funnel, FunnelStep } from '../modeling/catalog/types.ts';
 import type { FunnelGroupResult, FunnelResult, FunnelStepResult } from '../modeling/plan/compile-funnel-query.ts';
+import type { FunnelAnswer } from '../modeling/semantic-layer.ts';
 import type { FunnelQuery } from '../modeling/query/funnel-query.ts';
 import { ruleToInput } from '../modeling/conditions/rule-to-input.ts';
 import { StrataError } from '../modeling/errors.ts';
@@ -68,12 +69,17 @@ const FunnelPeriodRef = builder.objectRef<FunnelResult['timeRange']>('FunnelTime
   fields: (t) => ({ from: t.exposeString('from'), to: t.exposeString('to') }),
 });
 
-const FunnelResultRef = builder.objectRef<FunnelResult>('FunnelResult').implement({
+const FunnelResultRef = builder.objectRef<FunnelAnswer>('FunnelResult').implement({
   fields: (t) => ({
     funnel: t.string({ nullable: true, description: 'The defined funnel run, if one was named.', resolve: (r) => r.funnel ?? null }),
     windowHours: t.exposeInt('windowHours'),
     timeRange: t.field({ type: FunnelPeriodRef, resolve: (r) => r.timeRange }),
     groups: t.field({ type: [FunnelGroupRef], description: 'One per combination of group-by values (one without group-bys).', resolve: (r) => [...r.groups] }),
+    freshness: t.field({
+      type: FreshnessRef,
+      description: 'Where the answer came from: a funnel rollup (the defined funnel over exactly one stored period and grouping) or raw events.',
+      resolve: (r) => r.freshness,
+    }),
   }),
 });
 
@@ -101,6 +107,10 @@ export const FunnelInput = builder.inputType('FunnelInput', {
       description: 'Customer dimensions, tags (`customer.tag.<key>`), event dimensions of the entry, or metric_time of the entry.',
     }),
     where: t.field({ type: FilterInputRef, description: 'Chooses the events of every step: customer dimensions and tags choose the customers.' }),
+    useRollups: t.boolean({
+      description:
+        'Default true: a defined funnel over exactly one period and grouping a funnel rollup stores is read from it when fresh; false reads raw events.',
+    }),
   }),
 });
 
@@ -130,6 +140,7 @@ export function funnelQueryOf(input: typeof FunnelInput.$inferInput): FunnelQuer
         }
       : {}),
     ...(input.where ? { where: filterFromInput(input.where) } : {}),
+    ...(input.useRollups === false ? { useRollups: false } : {}),
   };
 }
 

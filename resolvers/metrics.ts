@@ -76,8 +76,8 @@ const FreshnessSourceEnum = builder.enumType('FreshnessSource', {
   values: { ROLLUP: { description: "A rollup's precomputed rows answered." }, RAW: { description: 'The raw tables answered.' } } as const,
 });
 
-const FreshnessRef = builder.objectRef<Freshness>('Freshness').implement({
-  description: 'How fresh the data answering a metric query is.',
+export const FreshnessRef = builder.objectRef<Freshness>('Freshness').implement({
+  description: 'How fresh the data answering a metric query (or a funnel) is.',
   fields: (t) => ({
     source: t.field({ type: FreshnessSourceEnum, resolve: (f) => f.source }),
     rollup: t.string({ nullable: true, description: 'The rollup that answered (ROLLUP only).', resolve: (f) => f.rollup ?? null }),

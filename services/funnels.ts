@@ -3,8 +3,7 @@ import type { DimensionType } from '../modeling/catalog/types.ts';
 import { clears } from '../modeling/catalog/sensitivity.ts';
 import type { Domain } from '../modeling/domain/define-domain.ts';
 import type { FunnelQuery } from '../modeling/query/funnel-query.ts';
-import type { QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
-import type { FunnelResult } from '../modeling/plan/compile-funnel-query.ts';
+import type { FunnelAnswer, QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
 import { FUNNEL_SETTINGS, withAnalyticSettings } from './analytic-settings.ts';
 
 /**
@@ -26,6 +25,6 @@ export function funnelPropertyTypes(domain: Domain, access: QueryAccess): Map<st
 }
 
 /** A funnel through the semantic layer with the caller's access (clearance, scope, small cells). */
-export function runFunnel(db: Kysely<any>, semantic: SemanticLayer, domain: Domain, access: QueryAccess, query: FunnelQuery): Promise<FunnelResult> {
+export function runFunnel(db: Kysely<any>, semantic: SemanticLayer, domain: Domain, access: QueryAccess, query: FunnelQuery): Promise<FunnelAnswer> {
   return withAnalyticSettings(db, (trx) => semantic.funnel(trx, { ...query, propertyTypes: funnelPropertyTypes(domain, access) }, access), FUNNEL_SETTINGS);
 }

@@ -248,15 +248,13 @@ export async function explainMetricChange(
   const options: AdtributorOptions = { ...ADTRIBUTOR_DEFAULTS, ...input.options };
   const metrics = [metric.name, ...(parts ?? [])];
   const baseRanges = input.base ? [input.base] : previousRanges(input.current, input.forecast?.periods ?? 1);
-  const run = (range: DateRange, dimension?: string): Promise<CountedResult> => {
-    const query: MetricQuery = {
-      metrics,
-      timeRange: range,
-      ...(dimension ? { groupBy: [{ dimension }] } : {}),
-      ...(input.where ? { where: input.where } : {}),
-    };
-    return semantic.queryCounted(db, query, access);
-  };
+  const oneDimension = (range: DateRange, dimension?: string): MetricQuery => ({
+    metrics,
+    timeRange: range,
+    ...(dimension ? { groupBy: [{ dimension }] } : {}),
+    ...(input.where ? { where: input.where } : {}),
+  });
+  const run = (range: DateRange, dimension?: string): Promise<CountedResult> => semantic.queryCounted(db, oneDimension(range, dimension), access);
   const groups: (string | undefined)[] = [undefined, ...input.dimensions];
   const ranges = [input.current, ...baseRanges];
   const combine = (perRange: PeriodTable[]) => ({
@@ -264,8 +262,13 @@ export async function explainMetricChange(
     base: perRange.length === 2 ? (perRange[1] as PeriodTable) : meanTable(perRange.slice(1), metrics),
   });
   const read = metrics.map((m) => semantic.index.metrics.get(m) as Metric).slice(parts ? 1 : 0);
+  // Where rollups store every one-dimension table (and the totals), those queries read a few
+  // stored rows each; the finest cells (every dimension at once) no rollup stores.
+  const fromRollups = groups.every((d) => ranges.every((r) => semantic.plan(oneDimension(r, d)).plan.rollup !== undefined));
   const cellsFit =
-    (how.byCells ?? true) && (method === 'ADDITIVE' || method === 'RATIO') ? cellsAddUp(semantic.index, semantic.subject, read, input.dimensions) : undefined;
+    (how.byCells ?? true) && !fromRollups && (method === 'ADDITIVE' || method === 'RATIO')
+      ? cellsAddUp(semantic.index, semantic.subject, read, input.dimensions)
+      : undefined;
   const cellTables = cellsFit ? await cellPeriodTables(semantic, db, access, input, ranges, metrics, metric.name, parts, cellsFit.numeric) : undefined;
   const tables =
     cellTables?.map(combine) ??

@@ -13,8 +13,9 @@ const internal = <K extends string>(...fields: K[]): Record<K, Sensitivity> => O
 export const MONITORING_MEMBER_SENSITIVITY: Readonly<Record<string, Readonly<Record<string, Sensitivity>>>> = {
   FunnelDefinition: internal('key', 'title', 'description', 'owner', 'status', 'steps', 'windowHours'),
   FunnelStepDefinition: internal('event', 'label', 'where'),
-  FunnelResult: internal('funnel', 'windowHours', 'timeRange', 'groups'),
+  FunnelResult: internal('funnel', 'windowHours', 'timeRange', 'groups', 'freshness'),
   FunnelTimeRange: internal('from', 'to'),
+  Freshness: internal('source', 'rollup', 'asOf', 'stale'),
   FunnelGroup: internal('dimensions', 'steps'),
   FunnelStepResult: internal(
     'index',

@@ -27,6 +27,8 @@ export interface RefreshOptions {
   readonly subject?: string;
   /** Only these rollups (names as stored). */
   readonly only?: readonly string[];
+  /** Only the stale partitions ending after this day (`YYYY-MM-DD`): recent periods first; older ones stay stale (answered raw) until a refresh without it. */
+  readonly since?: string;
   /** `statement_timeout` of each refresh statement (PostgreSQL), 0 for none. */
   readonly statementTimeoutMs?: number;
   readonly postgres?: boolean;
@@ -47,7 +49,7 @@ export interface RefreshOptions {
 export function rollupDefinitionHash(catalog: Catalog, build: RollupBuild): string {
   const metrics = build.rollup.leaves.map((l) => catalog.metrics.find((m) => m.name === l.metric) ?? l.metric);
   const models = catalog.models.filter((m) => build.models.some((b) => b.model === m.name) || build.rollup.dimensions.some((d) => d.startsWith(`${m.name}.`)));
-  const text = JSON.stringify({ rollup: build.rollup, metrics, models, columns: build.columns });
+  const text = JSON.stringify({ rollup: build.rollup, metrics, models, columns: build.columns, ...(build.definition ? { definition: build.definition } : {}) });
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
@@ -136,9 +138,8 @@ async function refreshPartitions(db: Kysely<any>, index: ReturnType<typeof index
     covered_to = (SELECT MAX(period_end) FROM rollups.partitions WHERE rollup = ${rollup.name}),
     refreshed_version = GREATEST(refreshed_version, ${stateVersion}) WHERE rollup = ${rollup.name}`.execute(db);
   const stale = await sql<{ period_start: string; period_end: string; version: string }>`SELECT to_char(period_start, 'YYYY-MM-DD') AS period_start,
-    to_char(period_end, 'YYYY-MM-DD') AS period_end, version FROM rollups.partitions WHERE rollup = ${rollup.name} AND version > refreshed_version ORDER BY period_start`.execute(
-    db,
-  );
+    to_char(period_end, 'YYYY-MM-DD') AS period_end, version FROM rollups.partitions WHERE rollup = ${rollup.name} AND version > refreshed_version
+    ${options.since ? sql`AND period_end > CAST(${options.since} AS date)` : sql``} ORDER BY period_start`.execute(db);
   const table = sql.id(ROLLUP_SCHEMA, rollup.table);
   const names = sql.join(build.columns.map((c) => sql.id(c.name)));
   for (const p of stale.rows) {

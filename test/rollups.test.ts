@@ -7,6 +7,7 @@ import { wealthModels } from '../domains/wealth/models.ts';
 import { wealthMetrics, WEALTH_CORE_METRICS } from '../domains/wealth/metrics.ts';
 import { wealthRollups } from '../domains/wealth/rollups.ts';
 import { wealthTags } from '../domains/wealth/tags.ts';
+import { wealthEventStream, wealthFunnels } from '../domains/wealth/funnels.ts';
 import { buildCatalog } from '../modeling/catalog/build-catalog.ts';
 import { concreteRollups } from '../modeling/catalog/rollups.ts';
 import { defineRollup } from '../modeling/dsl/define-rollup.ts';
@@ -35,6 +36,8 @@ function testCatalog(): Catalog {
   const base = buildCatalog({
     models: wealthModels,
     metrics: wealthMetrics,
+    eventStream: wealthEventStream,
+    funnels: wealthFunnels,
     rollups: [
       ...wealthRollups,
       defineRollup({

@@ -21,7 +21,9 @@ const MONTHLY = WEALTH_CORE_METRICS.filter((m) => m !== 'aum');
  * tag, read from a few hundred precomputed rows. Distinct counts and conversions are exact
  * only at a rollup's own dimensions, hence one rollup per dimension rather than one for all;
  * AUM is stored by day, so its last day with data in any period (and after any filter on
- * the dimension) is chosen as raw reads choose it.
+ * the dimension) is chosen as raw reads choose it. The funnels of the template dashboards
+ * are stored per month of entries, alone and by the grouping a dashboard shows; a funnel
+ * over another range or grouping is answered from raw events.
  */
 export const wealthRollups = [
   defineRollup({
@@ -32,10 +34,25 @@ export const wealthRollups = [
     partitionGrain: 'MONTH',
   }),
   defineRollup({
+    name: 'customers_monthly_by',
+    description: "New customers by month and channel (the templates' slice): reads customers only, so events never make it stale.",
+    metrics: ['new_customers'],
+    eachOf: ['customer.channel'],
+    timeGrain: 'MONTH',
+    partitionGrain: 'MONTH',
+  }),
+  defineRollup({
     name: 'core_monthly_by',
     description: 'Core metrics (all but AUM) by month and one customer dimension or tag.',
     metrics: MONTHLY,
     eachOf: WEALTH_ROLLUP_DIMENSIONS,
+    timeGrain: 'MONTH',
+    partitionGrain: 'MONTH',
+  }),
+  defineRollup({
+    name: 'aum_monthly',
+    description: 'AUM by month (at its last day with data): the trend and one month read without its days.',
+    metrics: ['aum'],
     timeGrain: 'MONTH',
     partitionGrain: 'MONTH',
   }),
@@ -92,5 +109,24 @@ export const wealthRollups = [
     eachOf: ['product.product_type'],
     timeGrain: 'DAY',
     partitionGrain: 'MONTH',
+  }),
+  defineRollup({
+    name: 'purchase_flow_monthly',
+    description: 'The purchase flow funnel of each month of entries: customers per step and median time between steps.',
+    funnel: 'purchase_flow',
+    timeGrain: 'MONTH',
+  }),
+  defineRollup({
+    name: 'purchase_flow_monthly_by',
+    description: 'The purchase flow funnel of each month of entries by channel.',
+    funnel: 'purchase_flow',
+    eachOf: ['customer.channel'],
+    timeGrain: 'MONTH',
+  }),
+  defineRollup({
+    name: 'placement_flow_monthly',
+    description: 'The placement-to-purchase funnel of each month of entries.',
+    funnel: 'placement_flow',
+    timeGrain: 'MONTH',
   }),
 ];

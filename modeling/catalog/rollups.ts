@@ -22,6 +22,8 @@ export interface ConcreteRollup {
   readonly table: string;
   readonly dimensionColumns: readonly string[];
   readonly leaves: readonly RollupLeaf[];
+  /** A funnel rollup's funnel (no leaves): step counts `c1..cN` and medians `m2..mN` are stored. */
+  readonly funnel?: string;
 }
 
 /** A metric whose value a rollup stores per period and group: a simple metric (one column) or a conversion (two). */
@@ -73,6 +75,7 @@ function concrete(catalog: Catalog, rollup: Rollup, name: string, dimensions: re
     table: physicalName('r_', name, 48),
     dimensionColumns: dimensions.map((d) => physicalName('d_', slug(d), 60)),
     leaves: rollupLeaves(catalog, rollup.metrics),
+    ...(rollup.funnel ? { funnel: rollup.funnel } : {}),
   };
 }
 
@@ -153,7 +156,8 @@ export function validateRollups(catalog: Catalog, problems: ProblemCollector): v
     if (!NAME.test(rollup.name)) problems.add(at, 'INVALID_NAME', `rollup name '${rollup.name}' must be snake_case`);
     if (seen.has(rollup.name)) problems.add(at, 'DUPLICATE_NAME', `rollup '${rollup.name}' is defined twice`);
     seen.add(rollup.name);
-    if (rollup.metrics.length === 0) problems.add(`${at}.metrics`, 'INVALID_ROLLUP', `rollup '${rollup.name}' names no metric`);
+    if (rollup.funnel !== undefined) validateFunnelRollup(catalog, rollup, problems);
+    else if (rollup.metrics.length === 0) problems.add(`${at}.metrics`, 'INVALID_ROLLUP', `rollup '${rollup.name}' names no metric`);
     for (const name of rollup.metrics) {
       const metric = metrics.get(name);
       if (!metric) problems.add(`${at}.metrics`, 'UNKNOWN_METRIC', `metric '${name}' is not defined`);
@@ -171,6 +175,16 @@ export function validateRollups(catalog: Catalog, problems: ProblemCollector): v
     for (const d of [...rollup.dimensions, ...(rollup.eachOf ?? [])])
       if (d.startsWith('metric_time')) problems.add(`${at}.dimensions`, 'INVALID_ROLLUP', 'metric_time is the rollup time grain, not a dimension');
   }
+}
+
+/** A funnel rollup: a funnel of the catalog, no metrics, one stored period per partition (each period is one funnel computation). */
+function validateFunnelRollup(catalog: Catalog, rollup: Rollup, problems: ProblemCollector): void {
+  const at = `rollups.${rollup.name}`;
+  if (!catalog.funnels?.some((f) => f.name === rollup.funnel && f.status !== 'ARCHIVED'))
+    problems.add(`${at}.funnel`, 'INVALID_ROLLUP', `funnel '${rollup.funnel}' is not defined`);
+  if (rollup.metrics.length > 0) problems.add(`${at}.metrics`, 'INVALID_ROLLUP', `rollup '${rollup.name}' stores a funnel: it names no metric`);
+  if (rollup.timeGrain !== rollup.partitionGrain)
+    problems.add(`${at}.partitionGrain`, 'INVALID_ROLLUP', `a funnel rollup's partitions are its periods: partitionGrain must be ${rollup.timeGrain}`);
 }
 
 function nests(time: RollupGrain, partition: RollupGrain): boolean {

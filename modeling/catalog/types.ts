@@ -325,6 +325,12 @@ export interface Rollup {
   readonly name: string;
   readonly description: string;
   readonly metrics: readonly string[];
+  /**
+   * A funnel of the catalog whose step counts and medians are stored instead of metrics
+   * (`metrics` empty): one row per period of entries and group, as the funnel answers over
+   * exactly that period grouped by exactly the rollup's dimensions.
+   */
+  readonly funnel?: string;
   readonly dimensions: readonly string[];
   readonly eachOf?: readonly string[];
   readonly timeGrain: RollupGrain;

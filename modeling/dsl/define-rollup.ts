@@ -5,7 +5,9 @@ export interface RollupSpec {
   readonly name: string;
   readonly description: string;
   /** Metrics whose values are stored (ratios and derived metrics through their inputs). */
-  readonly metrics: readonly string[];
+  readonly metrics?: readonly string[];
+  /** Or a funnel of the catalog: its step counts and medians per period of entries and group (time grain = partition grain). */
+  readonly funnel?: string;
   /** Dimensions every stored row is grouped by (`customer.channel`). */
   readonly dimensions?: readonly string[];
   /** One rollup per entry, each grouped by `dimensions` plus that entry; `customer.tag.*` is one per published boolean or enum tag. */
@@ -23,14 +25,19 @@ export interface RollupSpec {
  *
  * ```ts
  * defineRollup({ name: 'purchases_monthly', metrics: ['purchase_amount'], eachOf: ['customer.channel'], timeGrain: 'MONTH' });
+ * defineRollup({ name: 'purchase_flow_monthly', funnel: 'purchase_flow', eachOf: ['customer.channel'], timeGrain: 'MONTH' });
  * ```
  */
 export function defineRollup(spec: RollupSpec): Rollup {
-  const partitionGrain = spec.partitionGrain ?? (['QUARTER', 'YEAR'].includes(spec.timeGrain) ? spec.timeGrain : spec.timeGrain === 'WEEK' ? 'WEEK' : 'MONTH');
+  const partitionGrain =
+    spec.partitionGrain ??
+    (spec.funnel ? spec.timeGrain : undefined) ??
+    (['QUARTER', 'YEAR'].includes(spec.timeGrain) ? spec.timeGrain : spec.timeGrain === 'WEEK' ? 'WEEK' : 'MONTH');
   return deepFreeze({
     name: spec.name,
     description: spec.description,
-    metrics: [...spec.metrics],
+    metrics: [...(spec.metrics ?? [])],
+    ...(spec.funnel ? { funnel: spec.funnel } : {}),
     dimensions: [...(spec.dimensions ?? [])],
     ...(spec.eachOf ? { eachOf: [...spec.eachOf] } : {}),
     timeGrain: spec.timeGrain,

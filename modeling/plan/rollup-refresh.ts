@@ -8,17 +8,20 @@ import { resolveQuery } from '../query/resolve-query.ts';
 import { planStatement } from '../sql/render-plan.ts';
 import { POSTGRES_DIALECT, type SqlDialect } from '../sql/dialect.ts';
 import { planMetricQuery } from './plan-metric-query.ts';
+import { funnelRollupBuild } from './funnel-rollup.ts';
 
 export interface RollupBuild {
   readonly rollup: ConcreteRollup;
   /** Columns of the table in order: `period`, the dimensions, the stored values. */
-  readonly columns: readonly { readonly name: string; readonly type: 'date' | DimensionType | 'numeric' }[];
+  readonly columns: readonly { readonly name: string; readonly type: 'date' | DimensionType | 'numeric' | 'double precision' }[];
   /** The models the stored values read (their time columns bound the partitions). */
   readonly models: readonly { readonly model: string; readonly timeDimension: string }[];
   /** How far after a period a new row can still change it (conversion windows), as a PostgreSQL interval. */
   readonly lookback: string;
-  /** The plan the stored rows are computed by, for a range of periods (raw tables, never a rollup). */
-  plan(range: { from: string; to: string }): MetricPlan;
+  /** What else the stored rows mean beyond the leaves' metrics (a funnel rollup's funnel), hashed with them. */
+  readonly definition?: unknown;
+  /** The plan the stored rows are computed by, for a range of periods (raw tables, never a rollup; none for a funnel rollup). */
+  plan?(range: { from: string; to: string }): MetricPlan;
   /** Its statement: the columns above, in order, for the periods of `range`. */
   statement(range: { from: string; to: string }): RawBuilder<unknown>;
 }
@@ -33,6 +36,7 @@ export interface RollupBuild {
 export function rollupBuild(index: CatalogIndex, name: string, dialect: SqlDialect = POSTGRES_DIALECT): RollupBuild {
   const rollup = concreteRollups(index.catalog).find((r) => r.name === name);
   if (!rollup) throw new Error(`no rollup '${name}'`);
+  if (rollup.funnel) return funnelRollupBuild(index, rollup);
   const query = (range?: { from: string; to: string }) =>
     resolveQuery(index, {
       metrics: rollup.leaves.map((l) => l.metric),

@@ -29,6 +29,8 @@ export interface FunnelQuery {
    * domain's event definitions); a property not listed is refused.
    */
   readonly propertyTypes?: ReadonlyMap<string, ReadonlyMap<string, DimensionType>>;
+  /** False: read raw events even where a funnel rollup stores the answer. */
+  readonly useRollups?: boolean;
 }
 
 export interface ResolvedFunnelQuery {

@@ -273,6 +273,8 @@ export type FunnelInput = {
   steps?: Array<FunnelStepInput> | null | undefined;
   /** The entries counted: `[from, to)`. */
   timeRange: TimeRangeInput;
+  /** Default true: a defined funnel over exactly one period and grouping a funnel rollup stores is read from it when fresh; false reads raw events. */
+  useRollups?: boolean | null | undefined;
   /** Chooses the events of every step: customer dimensions and tags choose the customers. */
   where?: FilterInput | null | undefined;
   windowHours?: number | null | undefined;
