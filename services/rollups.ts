@@ -28,6 +28,8 @@ export interface RefreshOptions {
   readonly subject?: string;
   /** Only these rollups (names as stored). */
   readonly only?: readonly string[];
+  /** Only the stale partitions ending after this day (`YYYY-MM-DD`): recent periods first; older ones stay stale (answered raw) until a refresh without it. */
+  readonly since?: string;
   /** `statement_timeout` of each refresh statement (PostgreSQL), 0 for none. */
   readonly statementTimeoutMs?: number;
   readonly postgres?: boolean;
@@ -81,7 +83,7 @@ export async function refreshRollups(db: Kysely<any>, catalog: Catalog, options:
         const build = rollupBuild(counted, rollup.name, options.dialect);
         const hash = rollupDefinitionHash(catalog, build);
         if (await ensureTable(conn, build, hash, catalog)) rebuilt.push(rollup.name);
-        stale.push(...(await preparePartitions(conn, counted, build)));
+        stale.push(...(await preparePartitions(conn, counted, build, options.since)));
       }
       let partitions = 0;
       for (const unit of refreshUnits(counted, stale, options)) {
@@ -128,7 +130,7 @@ interface StalePartition {
 }
 
 /** Adds the partitions new periods of data need, and lists the rollup's stale partitions (versions read before computing). */
-async function preparePartitions(db: Kysely<any>, index: ReturnType<typeof indexCatalog>, build: RollupBuild): Promise<StalePartition[]> {
+async function preparePartitions(db: Kysely<any>, index: ReturnType<typeof indexCatalog>, build: RollupBuild, since?: string): Promise<StalePartition[]> {
   const { rollup } = build;
   // Periods of data: the partitions must cover every row's time (read the version first).
   const state = await sql<{ version: string }>`SELECT version FROM rollups.state WHERE rollup = ${rollup.name}`.execute(db);
@@ -158,9 +160,8 @@ async function preparePartitions(db: Kysely<any>, index: ReturnType<typeof index
     covered_to = (SELECT MAX(period_end) FROM rollups.partitions WHERE rollup = ${rollup.name}),
     refreshed_version = GREATEST(refreshed_version, ${stateVersion}) WHERE rollup = ${rollup.name}`.execute(db);
   const stale = await sql<{ period_start: string; period_end: string; version: string }>`SELECT to_char(period_start, 'YYYY-MM-DD') AS period_start,
-    to_char(period_end, 'YYYY-MM-DD') AS period_end, version FROM rollups.partitions WHERE rollup = ${rollup.name} AND version > refreshed_version ORDER BY period_start`.execute(
-    db,
-  );
+    to_char(period_end, 'YYYY-MM-DD') AS period_end, version FROM rollups.partitions WHERE rollup = ${rollup.name} AND version > refreshed_version
+    ${since ? sql`AND period_end > CAST(${since} AS date)` : sql``} ORDER BY period_start`.execute(db);
   return stale.rows.map((p) => ({ build, start: p.period_start, end: p.period_end, version: p.version }));
 }
 
