@@ -5,7 +5,7 @@ import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { concreteRollups, ROLLUP_SCHEMA } from '../modeling/catalog/rollups.ts';
 import { withContributorCounts } from '../modeling/privacy/contributor-catalog.ts';
 import { rollupBuild, type RollupBuild } from '../modeling/plan/rollup-refresh.ts';
-import { derivedRowsSql, leafReaggregations, shareGroups, sharedRollup, shareKey } from '../modeling/plan/rollup-share.ts';
+import { derivedRowsSql, leafReaggregations, shareGroups, sharedRollup, sharedRowsSql, shareKey } from '../modeling/plan/rollup-share.ts';
 import { timeBoundsSql } from '../modeling/sql/rollup-sql.ts';
 import { nextPeriodStart, periodStart } from '../modeling/sql/time.ts';
 import type { RollupFreshnessCheck } from '../modeling/semantic-layer.ts';
@@ -198,12 +198,18 @@ async function recompute(db: Kysely<any>, index: ReturnType<typeof indexCatalog>
     if (options.postgres && options.statementTimeoutMs !== undefined)
       await sql`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true)`.execute(trx);
     if (options.postgres) await sql`SELECT set_config('work_mem', ${options.workMem ?? '256MB'}, true)`.execute(trx);
-    const shared = unit.length > 1 ? sharedRollup(unit.map((p) => p.build.rollup)) : undefined;
+    const shared =
+      unit.length > 1
+        ? sharedRollup(
+            unit.map((p) => p.build.rollup),
+            index,
+            options.subject,
+          )
+        : undefined;
     const reaggregations = shared && options.subject ? leafReaggregations(index, shared, options.subject) : undefined;
-    if (shared) {
-      const build = rollupBuild(index, shared, options.dialect);
-      const columns = sql.join(build.columns.map((c) => sql.id(c.name)));
-      await sql`CREATE TEMP TABLE ${sql.id(SHARED)} (${columns}) ON COMMIT DROP AS SELECT * FROM (${build.statement(range)}) AS computed`.execute(trx);
+    if (shared && reaggregations) {
+      const statement = rollupBuild(index, shared, options.dialect).statement(range);
+      await sql`CREATE TEMP TABLE ${sql.id(SHARED)} ON COMMIT DROP AS ${sharedRowsSql(shared, statement, reaggregations)}`.execute(trx);
     }
     for (const p of unit) {
       const { rollup } = p.build;

@@ -19,6 +19,7 @@ import { ingestEvents } from '../store/event-store.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { withContributorCounts } from '../modeling/privacy/contributor-catalog.ts';
 import { rollupBuild } from '../modeling/plan/rollup-refresh.ts';
+import { shareKey } from '../modeling/plan/rollup-share.ts';
 import { materializeDomain } from '../api/materialize-domain.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { CatalogValidationError } from '../modeling/catalog/validation-error.ts';
@@ -147,6 +148,21 @@ describe('rollup declarations', () => {
     expect(names).toContain('core_monthly_by__customer__channel');
     expect(names).toContain('core_monthly_by__customer__tag__aum_tier');
     expect(names).toContain('aum_daily_by__customer__risk_level');
+  });
+
+  it('shares one computation only between rollups of the same metrics and grains sliced by the customer', () => {
+    const index = indexCatalog(withContributorCounts(testCatalog(), SUBJECT).catalog);
+    const key = (name: string) => shareKey(index, concreteRollups(index.catalog).find((r) => r.name === name) ?? concreteRollups(index.catalog)[0]!, SUBJECT);
+    const core = key('core_monthly');
+    expect(core).toBeDefined();
+    for (const name of ['core_monthly_by__customer__channel', 'core_monthly_by__customer__kyc_completed', 'core_monthly_by__customer__tag__aum_tier'])
+      expect(key(name), name).toBe(core);
+    expect(key('aum_daily_by__customer__channel')).toBe(key('aum_daily'));
+    expect(key('aum_daily')).not.toBe(core);
+    // Not the customer's dimensions (a placement, a product type, the transaction's channel): alone; no subject: alone.
+    for (const name of ['placement_monthly_by__app_event__placement_id', 'aum_daily_by_product__product__product_type', 'flows_monthly__transaction__channel'])
+      expect(key(name), name).toBeUndefined();
+    expect(shareKey(index, concreteRollups(index.catalog)[0]!, undefined)).toBeUndefined();
   });
 
   it('refuses a rollup whose periods do not nest in its partitions, or a cumulative metric', () => {

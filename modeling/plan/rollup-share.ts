@@ -116,12 +116,22 @@ export function shareGroups(members: readonly ConcreteRollup[], maxDimensions: n
   return groups.map((g) => g.rollups);
 }
 
-/** The rollup the shared statement computes: the members' leaves by all their dimensions (never stored). */
-export function sharedRollup(members: readonly ConcreteRollup[]): ConcreteRollup {
+/**
+ * The rollup the shared statement computes: the members' leaves by all their dimensions
+ * (never stored), led by the subject's key when it has one: each customer's row carries its
+ * combination, the statement's distinct counts and anchors group by one narrow key first,
+ * and `sharedRowsSql` collapses the rows to the combinations.
+ */
+export function sharedRollup(members: readonly ConcreteRollup[], index?: CatalogIndex, subject?: string): ConcreteRollup {
   const [first] = members;
   if (!first) throw new Error('plan invariant: a shared refresh has members');
   const dimensions: string[] = [];
   const dimensionColumns: string[] = [];
+  const [key, ...more] = subject && index?.models.has(subject) ? index.model(subject).primaryKey : [];
+  if (subject && key && more.length === 0 && ofSubject(index as CatalogIndex, subject, `${subject}.${key}`)) {
+    dimensions.push(`${subject}.${key}`);
+    dimensionColumns.push(SUBJECT_KEY_COLUMN);
+  }
   for (const m of members)
     m.dimensions.forEach((d, i) => {
       if (dimensions.includes(d)) return;
@@ -131,14 +141,29 @@ export function sharedRollup(members: readonly ConcreteRollup[]): ConcreteRollup
   return { ...first, name: `${first.declared.name}__shared`, dimensions, dimensionColumns };
 }
 
+/** The column of the subject's key in a shared statement's rows (dropped when they are collapsed). */
+const SUBJECT_KEY_COLUMN = 'shared_subject_key';
+
+/** The shared statement's rows (its columns: period, the dimensions, the values) collapsed to the combinations of the members' dimensions. */
+export function sharedRowsSql(shared: ConcreteRollup, statement: RawBuilder<unknown>, reaggregations: ReadonlyMap<string, Reaggregation>): RawBuilder<unknown> {
+  const values = shared.leaves.flatMap((l) => [l.column, ...(l.opportunities ? [l.opportunities] : [])]);
+  const names = ['period', ...shared.dimensionColumns, ...values].map((c) => sql.id(c));
+  const combination = { ...shared, dimensionColumns: shared.dimensionColumns.filter((c) => c !== SUBJECT_KEY_COLUMN) };
+  return derivedRowsSql(combination, sql`(${statement}) AS computed (${sql.join(names)})`, reaggregations);
+}
+
 /** A member's rows from the shared intermediate `source`: its dimensions, each value re-aggregated. */
-export function derivedRowsSql(member: ConcreteRollup, source: string, reaggregations: ReadonlyMap<string, Reaggregation>): RawBuilder<unknown> {
+export function derivedRowsSql(
+  member: ConcreteRollup,
+  source: string | RawBuilder<unknown>,
+  reaggregations: ReadonlyMap<string, Reaggregation>,
+): RawBuilder<unknown> {
   const values = member.leaves.flatMap((l) => [l.column, ...(l.opportunities ? [l.opportunities] : [])]);
   const select = [
     sql.ref('period'),
     ...member.dimensionColumns.map((c) => sql.ref(c)),
-    ...values.map((v) => sql`${sql.raw(reaggregations.get(v) ?? 'SUM')}(${sql.ref(v)})`),
+    ...values.map((v) => sql`${sql.raw(reaggregations.get(v) ?? 'SUM')}(${sql.ref(v)}) AS ${sql.id(v)}`),
   ];
   const groups = Array.from({ length: 1 + member.dimensionColumns.length }, (_, i) => sql.raw(String(i + 1)));
-  return sql`SELECT ${sql.join(select)} FROM ${sql.table(source)} GROUP BY ${sql.join(groups)}`;
+  return sql`SELECT ${sql.join(select)} FROM ${typeof source === 'string' ? sql.table(source) : source} GROUP BY ${sql.join(groups)}`;
 }
