@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { GrowthBookClient } from '@growthbook/growthbook';
 import { benchDatabaseUrl } from './support/million-database.ts';
-import { describeMachine, loadAverage } from './support/machine.ts';
+import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
 import { startStrataServer } from './support/strata-server.ts';
 import { runLoad } from './support/load-test.ts';
 import { formatTable, quantile } from './support/stats.ts';
@@ -185,6 +185,7 @@ async function overHttp(database: Database, url: string, ids: readonly string[])
       ['p50 / p99 / p99.9 ms', `${result.p50Ms} / ${result.p99Ms} / ${result.p999Ms}`],
       ['failures', String(result.failures)],
       ['answered decisions / their impressions logged', `${answered.length} / ${logged[0]?.n ?? 0}`],
+      ['server peak RSS (MB)', String(server.peakRssMb() ?? '?')],
     ];
   } finally {
     await server.stop();
@@ -220,3 +221,8 @@ try {
   await database.close();
   if (!values.database) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }
+console.log(
+  `\npeak RSS of this process: ${peakRssMb()} MB; load average at the end ${loadAverage()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);

@@ -21,7 +21,7 @@ import { createSemanticLayer } from '../modeling/semantic-layer.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 import { experimentResults } from '../services/experiment-results.ts';
 import type { ExperimentInput } from '../services/experiment-definitions.ts';
-import { describeMachine, loadAverage } from './support/machine.ts';
+import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
 import { formatTable, median } from './support/stats.ts';
 
 const ADMIN_URL = process.env.STRATA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -129,6 +129,11 @@ try {
   }
   console.log(
     `\nexperiment results, ${exposed.toLocaleString('en-US')} exposed customers, ${RUNS} runs each (PostgreSQL)\n${formatTable(['case', 'exposures c/t', 'multiple', 'p (treatment)', 'median s', 'min s', 'results digest'], rows)}`,
+  );
+  console.log(
+    `peak RSS of this process: ${peakRssMb()} MB; load average at the end ${loadAverage()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
 } finally {
   await database.close();

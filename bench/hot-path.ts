@@ -24,7 +24,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { benchDatabaseUrl } from './support/million-database.ts';
-import { describeMachine, loadAverage } from './support/machine.ts';
+import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
 import { startStrataServer } from './support/strata-server.ts';
 import { runLoad, type LoadOptions } from './support/load-test.ts';
 import { postgresCpuSeconds, processCpuSeconds } from './support/cpu-usage.ts';
@@ -140,6 +140,7 @@ try {
     ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
   });
   const rows: string[][] = [];
+  let serverPeakMb: number | undefined;
   try {
     const headers = { authorization: `Bearer ${key}` };
     let i = 0;
@@ -169,8 +170,10 @@ try {
       );
     }
   } finally {
+    serverPeakMb = server.peakRssMb();
     await server.stop();
   }
+  console.log(`server peak RSS ${serverPeakMb ?? '?'} MB, this process ${peakRssMb()} MB`);
   console.log(
     `\n${CONNECTIONS} connections x ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up${profileDir ? `; CPU profile in ${profileDir}` : ''}\n${formatTable(
       ['request', 'answered', 'req/s', 'p50 / p99 ms', 'server CPU µs/req', 'PostgreSQL CPU µs/req', 'failed', 'load average'],

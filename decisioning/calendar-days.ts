@@ -1,22 +1,39 @@
 import type { CalendarPeriod, FatigueRule } from './definitions.ts';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Per time zone, the last second formatted and its day: every decision of that second reuses it. */
+const lastDays = new Map<string, { second: number; day: string }>();
 
 /** The calendar day (`YYYY-MM-DD`) of an instant in a time zone. */
 export function localDay(at: Date, timeZone: string): string {
+  // Zone offsets are whole seconds, so one second never spans two days.
+  const second = Math.floor(at.getTime() / 1000);
+  const last = lastDays.get(timeZone);
+  if (last?.second === second) return last.day;
   let format = formatters.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     formatters.set(timeZone, format);
   }
-  return format.format(at);
+  const day = format.format(at);
+  lastDays.set(timeZone, { second, day });
+  return day;
 }
+
+/** Days moved recently (`day`, `days` -> day): the fatigue windows of today, asked on every decision. */
+const moved = new Map<string, string>();
 
 /** `day` moved by `days` calendar days. */
 export function addDays(day: string, days: number): string {
+  const key = `${day}/${days}`;
+  const known = moved.get(key);
+  if (known !== undefined) return known;
   const date = new Date(`${day}T00:00:00Z`);
   date.setUTCDate(date.getUTCDate() + days);
-  return date.toISOString().slice(0, 10);
+  const result = date.toISOString().slice(0, 10);
+  if (moved.size >= 1024) moved.clear();
+  moved.set(key, result);
+  return result;
 }
 
 function periodStart(day: string, period: CalendarPeriod): string {

@@ -16,6 +16,7 @@ import * as monitoring from './0014-monitoring.ts';
 import * as rollups from './0015-rollups.ts';
 import * as partitionedFacts from './0016-partitioned-facts.ts';
 import * as exposureTimeIndex from './0021-exposure-time-index.ts';
+import * as experimentExposures from './0026-experiment-exposures.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -36,6 +37,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0015-rollups': rollups,
   '0016-partitioned-facts': partitionedFacts,
   '0021-exposure-time-index': exposureTimeIndex,
+  '0026-experiment-exposures': experimentExposures,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -21,25 +21,24 @@ export interface ExperimentSums {
 
 export const NO_SUMS: ExperimentSums = { byVariant: new Map(), multiple: 0 };
 
-/** First and last exposure of an experiment, ISO text with microseconds (UTC). */
+/** First and last first exposure of an experiment's customers, ISO text with microseconds (UTC). */
 export interface ExposureSpan {
   readonly first: string;
   readonly last: string;
 }
 
 /**
- * Customers exposed to the experiment, one row each, with their variant and first exposure;
- * those seen in two variants counted apart. The exposures come from the experiment-and-
- * customer index in customer order, so the dedup streams (a hash of every exposed customer
- * spilled to disk at 1,000,000 and cost more). Referenced by every part, it is computed once.
+ * `exposed`: customers exposed to one arm of the experiment, with their variant and first
+ * exposure, from `strata.experiment_exposures` (one row per experiment and customer, kept
+ * with the exposure events: migration 0026). Not materialized: each part reads the table
+ * again (a million narrow rows), and PostgreSQL plans its joins knowing how many there are
+ * (a materialized CTE is a guess of a few thousand, and it sorted both sides of a merge join).
  */
 export function exposuresSql(key: string): RawBuilder<unknown> {
-  return sql`seen AS (
-      SELECT customer_id, MIN(properties ->> 'variant') AS v0, MAX(properties ->> 'variant') AS v1, MIN(occurred_at) AS first_at
-      FROM wealth.app_events
-      WHERE event_name = ${EXPOSURE_EVENT} AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL
-      GROUP BY customer_id
-    ), exposed AS (SELECT customer_id, v0 AS variant, first_at FROM seen WHERE v0 = v1)`;
+  return sql`exposed AS NOT MATERIALIZED (
+      SELECT customer_id, variant, first_exposed_at AS first_at FROM strata.experiment_exposures
+      WHERE experiment = ${key} AND variant IS NOT NULL
+    )`;
 }
 
 export type SumsRow = {
@@ -74,7 +73,7 @@ export function toSums(rows: readonly SumsRow[]): ExperimentSums {
   return { byVariant, multiple };
 }
 
-/** One goal or guardrail of a results statement: its CTEs (after `seen`, `exposed` and `totals`) and its `sums_<part>` per variant. */
+/** One goal or guardrail of a results statement: its CTEs (after `exposed` and `totals`) and its `sums_<part>` per variant. */
 export interface SumsPart {
   readonly ctes: RawBuilder<unknown>;
 }
@@ -84,8 +83,10 @@ export interface SumsPart {
  * `[first exposure, first exposure + windowDays)` (Y), and those with it in the same span
  * before the first exposure (X, CUPED's pre-exposure value). The goal events are read once
  * for the whole span of the experiment's exposures, bounded by timestamps computed here
- * (sargable: the partitions outside are pruned at planning), and hash-joined (MATERIALIZED
- * keeps PostgreSQL from probing the event table once per exposed customer).
+ * (sargable: the partitions outside are pruned at planning), and hash-joined: not
+ * materialized, so PostgreSQL sees their statistics and hashes them (129,204 goal events at a
+ * million exposed customers, one batch) while the exposures stream through; as a materialized
+ * CTE of unknown spread it hashed the million exposures instead, in 16 batches on disk.
  */
 export function eventGoalPart(part: number, event: string, windowDays: number, span: ExposureSpan): SumsPart {
   const window = sql`make_interval(days => ${windowDays})`;
@@ -94,7 +95,7 @@ export function eventGoalPart(part: number, event: string, windowDays: number, s
   const to = shiftDays(span.last, windowDays + 1);
   const name = (base: string) => sql.id(`${base}_${part}`);
   return {
-    ctes: sql`${name('goal')} AS MATERIALIZED (
+    ctes: sql`${name('goal')} AS NOT MATERIALIZED (
       SELECT g.customer_id, g.occurred_at FROM wealth.app_events g
       WHERE g.event_name = ${event} AND g.customer_id IS NOT NULL
         AND g.occurred_at >= CAST(${from} AS timestamptz) AND g.occurred_at < CAST(${to} AS timestamptz)
@@ -117,13 +118,16 @@ function shiftDays(iso: string, days: number): string {
   return `${moved}.${micros.padEnd(6, '0')}Z`;
 }
 
-/** First and last exposure of an experiment (ISO text), or null before any: the two ends of the experiment-and-time index (its predicate, `occurred_at IS NOT NULL`, spelled out so it applies). */
+/**
+ * First and last first exposure of an experiment's customers (ISO text), or null before any:
+ * the two ends of `strata.experiment_exposures`' index by experiment and first exposure. Every
+ * window the results read lies within `[first - window, last + window)`.
+ */
 export async function exposureSpan(db: Kysely<any>, key: string): Promise<ExposureSpan | null> {
   const { rows } = await sql<{ first: string | null; last: string | null }>`
-    SELECT to_char(MIN(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS first,
-           to_char(MAX(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last
-    FROM wealth.app_events
-    WHERE event_name = ${EXPOSURE_EVENT} AND occurred_at IS NOT NULL AND (properties ->> 'experiment') = ${key} AND customer_id IS NOT NULL`.execute(db);
+    SELECT to_char(MIN(first_exposed_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS first,
+           to_char(MAX(first_exposed_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last
+    FROM strata.experiment_exposures WHERE experiment = ${key}`.execute(db);
   const row = rows[0];
   return row?.first && row.last ? { first: row.first, last: row.last } : null;
 }
@@ -136,7 +140,7 @@ export async function exposureDays(db: Kysely<any>, span: ExposureSpan, windowDa
   return rows[0] as { from: string; to: string };
 }
 
-/** `totals`: exposed customers per variant, and (variant null) those seen in two variants. */
-export function totalsSql(): RawBuilder<unknown> {
-  return sql`totals AS (SELECT CASE WHEN v0 = v1 THEN v0 END AS variant, COUNT(*) AS n FROM seen GROUP BY 1)`;
+/** `totals`: exposed customers per variant, and (variant null) those seen in two variants (or in none named). */
+export function totalsSql(key: string): RawBuilder<unknown> {
+  return sql`totals AS (SELECT variant, COUNT(*) AS n FROM strata.experiment_exposures WHERE experiment = ${key} GROUP BY variant)`;
 }

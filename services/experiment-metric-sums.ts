@@ -131,8 +131,8 @@ export async function metricPart(
 }
 
 /**
- * The sums of every part (goal first, then the guardrails) in one statement: the
- * exposures are read and deduplicated once (`seen`, materialized) for all of them.
+ * The sums of every part (goal first, then the guardrails) in one statement over the
+ * experiment's rows of `strata.experiment_exposures` (one per exposed customer).
  */
 export async function readParts(db: Kysely<any>, key: string, parts: readonly SumsPart[]): Promise<ExperimentSums[]> {
   const selects = parts.map(
@@ -141,7 +141,7 @@ export async function readParts(db: Kysely<any>, key: string, parts: readonly Su
     FROM totals t LEFT JOIN ${sql.id(`sums_${i}`)} s ON s.variant = t.variant`,
   );
   const { rows } = await sql<SumsRow & { part: number }>`
-    WITH ${exposuresSql(key)}, ${totalsSql()}, ${sql.join(parts.map((p) => p.ctes))}
+    WITH ${exposuresSql(key)}, ${totalsSql(key)}, ${sql.join(parts.map((p) => p.ctes))}
     ${sql.join(selects, sql` UNION ALL `)}`.execute(db);
   return parts.map((_, i) => toSums(rows.filter((r) => Number(r.part) === i)));
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rollupMarksCtes } from './rollup-marks.ts';
 import { sql, type Kysely } from 'kysely';
 import type { ValidEvent } from '../modeling/events/validate-event.ts';
@@ -47,12 +48,12 @@ export async function ingestEvents(
   // Deduplicate first: the copy sealed must be the one of the event that wins.
   const { events: rows, vault } = protectEvents(uniqueSorted(events), protection);
   const held = uniqueSorted(quarantine).map((event) => protectQuarantined(event, protection));
-  const write = async (db: Kysely<DatabaseSchema>) => ({
-    accepted: await insertEvents(db, rows, vault, counting),
+  const write = async (db: Kysely<DatabaseSchema>, alone: boolean) => ({
+    accepted: await insertEvents(db, alone ? database : undefined, rows, vault, counting),
     quarantined: await insertQuarantined(db, held),
   });
   // A single statement commits on its own; two must commit together.
-  const written = rows.length > 0 && held.length > 0 ? await database.db.transaction().execute(write) : await write(database.db);
+  const written = rows.length > 0 && held.length > 0 ? await database.db.transaction().execute((trx) => write(trx, false)) : await write(database.db, true);
   return { ...written, duplicates: events.length + quarantine.length - written.accepted - written.quarantined };
 }
 
@@ -83,19 +84,21 @@ function uniqueSorted<T extends { eventId: string }>(items: readonly T[]): T[] {
  * The whole batch travels as one JSON parameter that PostgreSQL unpacks with
  * `json_to_recordset`: one native `JSON.stringify` instead of escaping ten arrays in JavaScript.
  * Sealed copies ride in a second one and are inserted by a data-modifying CTE of the same
- * statement, only for the event ids the first insert returned.
+ * statement, only for the event ids the first insert returned. Outside a transaction
+ * (`alone`: the statement commits on its own) it runs as a named prepared statement, one per
+ * text (with or without sealed copies and counters): each connection parses and plans it
+ * once instead of once per batch, the larger part of a small batch's cost (`decide`'s).
  */
 async function insertEvents(
   db: Kysely<DatabaseSchema>,
+  alone: Pick<Database, 'prepared'> | undefined,
   rows: readonly ValidEvent[],
   vault: readonly VaultRow[],
   counting: ImpressionCounting | undefined,
 ): Promise<number> {
   if (rows.length === 0) return 0;
   await ensureEventPartitions(db, rows);
-  const {
-    rows: [result],
-  } = await sql<{ inserted: number }>`
+  const statement = sql<{ inserted: number }>`
     with batch as materialized (
       select * from json_to_recordset(${JSON.stringify(rows)}::json) as e(
         "eventId" text, "customerId" text, "anonymousId" text, name text, "occurredAt" timestamptz,
@@ -113,8 +116,22 @@ async function insertEvents(
       returning event_id, customer_id, placement_id, event_name, occurred_at, properties)${vault.length > 0 ? insertVault(vault) : sql``}${
         counting && rows.some((r) => r.name === counting.eventName) ? countImpressions(counting) : sql``
       }${rollupMarksCtes('inserted', 'wealth.app_events', 'occurred_at')}
-    select count(*)::int as inserted from inserted`.execute(db);
+    select count(*)::int as inserted from inserted`;
+  let result: { inserted: number } | undefined;
+  if (alone) {
+    const compiled = statement.compile(db);
+    [result] = await alone.prepared<{ inserted: number }>(statementName(compiled.sql), compiled.sql, compiled.parameters);
+  } else [result] = (await statement.execute(db)).rows;
   return result?.inserted ?? 0;
+}
+
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name for its text (a few texts per process: a name never serves two). */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) statementNames.set(text, (name = `strata_ingest_events_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`));
+  return name;
 }
 
 /** Months whose partition this process has seen exist (partitions are never dropped while serving). */
@@ -138,12 +155,20 @@ async function ensureEventPartitions(db: Kysely<DatabaseSchema>, rows: readonly 
 }
 
 const monthFormats = new Map<string, Intl.DateTimeFormat>();
+/** Per time zone, the last second formatted and its month (zone offsets are whole seconds): a batch's rows mostly share it. */
+const lastMonths = new Map<string, { second: number; month: string }>();
 
 /** `YYYY-MM` of an instant in a time zone. */
 function reportingMonth(instant: string | Date, timeZone: string): string {
+  const at = new Date(instant);
+  const second = Math.floor(at.getTime() / 1000);
+  const last = lastMonths.get(timeZone);
+  if (last?.second === second) return last.month;
   let format = monthFormats.get(timeZone);
   if (!format) monthFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' })));
-  return format.format(new Date(instant)).slice(0, 7);
+  const month = format.format(at).slice(0, 7);
+  lastMonths.set(timeZone, { second, month });
+  return month;
 }
 
 function countImpressions(counting: ImpressionCounting) {
