@@ -30,7 +30,10 @@ export async function runRollupsRefresh(options: { only?: string[]; progress?: b
       dialect: await chooseSqlDialect(database, config.sqlDialect),
       statementTimeoutMs: config.materializeStatementTimeoutMs,
       ...(options.progress
-        ? { onPartition: (p: { rollup: string; period: string; ms: number }) => console.log(`${p.rollup} ${p.period}: ${(p.ms / 1000).toFixed(1)} s`) }
+        ? {
+            onPartition: (p: { rollup: string; period: string; ms: number; shared: number }) =>
+              console.log(`${p.rollup} ${p.period}: ${(p.ms / 1000).toFixed(1)} s${p.shared > 1 ? ` (one computation for ${p.shared} rollups)` : ''}`),
+          }
         : {}),
     });
     if (!outcome.ran) {

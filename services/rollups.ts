@@ -5,6 +5,7 @@ import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { concreteRollups, ROLLUP_SCHEMA } from '../modeling/catalog/rollups.ts';
 import { withContributorCounts } from '../modeling/privacy/contributor-catalog.ts';
 import { rollupBuild, type RollupBuild } from '../modeling/plan/rollup-refresh.ts';
+import { derivedRowsSql, leafReaggregations, shareGroups, sharedRollup, sharedRowsSql, shareKey } from '../modeling/plan/rollup-share.ts';
 import { timeBoundsSql } from '../modeling/sql/rollup-sql.ts';
 import { nextPeriodStart, periodStart } from '../modeling/sql/time.ts';
 import type { RollupFreshnessCheck } from '../modeling/semantic-layer.ts';
@@ -41,8 +42,12 @@ export interface RefreshOptions {
    * counts sort a month of facts, which spills to disk at the server's default (4MB).
    */
   readonly workMem?: string;
-  /** Called after each partition is recomputed (progress of a long build). */
-  readonly onPartition?: (done: { rollup: string; period: string; ms: number }) => void;
+  /** Called after each partition is recomputed (progress of a long build); `shared`: partitions computed together (their time is the whole unit's). */
+  readonly onPartition?: (done: { rollup: string; period: string; ms: number; shared: number }) => void;
+  /** False recomputes every partition by its own statement (default true: rollups sharing a computation share it). */
+  readonly shareScans?: boolean;
+  /** At most this many dimensions in one shared computation (default 8, 4 at day grain). */
+  readonly sharedDimensions?: number;
 }
 
 /** The hash of what a rollup's rows mean: a changed definition is answered raw until rebuilt. */
@@ -59,7 +64,9 @@ export function rollupDefinitionHash(catalog: Catalog, build: RollupBuild): stri
  * definition changed (partitioned by its partition grain), adds partitions for new periods
  * of data, and recomputes only the stale partitions, each in its own transaction (delete
  * and insert its rows, then record the version read before computing, so a change
- * committed meanwhile stays stale).
+ * committed meanwhile stays stale). Stale partitions of one period of rollups that share a
+ * computation (`modeling/plan/rollup-share.ts`: the same leaves by dimensions of the subject)
+ * are recomputed together from one statement over the facts, in one transaction.
  */
 export async function refreshRollups(db: Kysely<any>, catalog: Catalog, options: RefreshOptions = {}): Promise<RefreshOutcome> {
   const all = concreteRollups(catalog).filter((r) => !options.only || options.only.includes(r.name));
@@ -69,14 +76,20 @@ export async function refreshRollups(db: Kysely<any>, catalog: Catalog, options:
     const locked = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${REFRESH_LOCK}) AS locked`.execute(conn);
     if (!locked.rows[0]?.locked) return { ran: false, rollups: 0, partitions: 0, rebuilt: [] };
     try {
-      let partitions = 0;
       const rebuilt: string[] = [];
+      const stale: StalePartition[] = [];
       for (const rollup of all) {
         if (options.stopped?.()) break;
         const build = rollupBuild(counted, rollup.name, options.dialect);
         const hash = rollupDefinitionHash(catalog, build);
         if (await ensureTable(conn, build, hash, catalog)) rebuilt.push(rollup.name);
-        partitions += await refreshPartitions(conn, counted, build, options);
+        stale.push(...(await preparePartitions(conn, counted, build, options.since)));
+      }
+      let partitions = 0;
+      for (const unit of refreshUnits(counted, stale, options)) {
+        if (options.stopped?.()) break;
+        await recompute(conn, counted, unit, options);
+        partitions += unit.length;
       }
       return { ran: true, rollups: all.length, partitions, rebuilt };
     } finally {
@@ -108,7 +121,16 @@ async function ensureTable(db: Kysely<any>, build: RollupBuild, hash: string, ca
   return true;
 }
 
-async function refreshPartitions(db: Kysely<any>, index: ReturnType<typeof indexCatalog>, build: RollupBuild, options: RefreshOptions): Promise<number> {
+/** A stale partition of a rollup, with the version read before it is computed. */
+interface StalePartition {
+  readonly build: RollupBuild;
+  readonly start: string;
+  readonly end: string;
+  readonly version: string;
+}
+
+/** Adds the partitions new periods of data need, and lists the rollup's stale partitions (versions read before computing). */
+async function preparePartitions(db: Kysely<any>, index: ReturnType<typeof indexCatalog>, build: RollupBuild, since?: string): Promise<StalePartition[]> {
   const { rollup } = build;
   // Periods of data: the partitions must cover every row's time (read the version first).
   const state = await sql<{ version: string }>`SELECT version FROM rollups.state WHERE rollup = ${rollup.name}`.execute(db);
@@ -139,25 +161,73 @@ async function refreshPartitions(db: Kysely<any>, index: ReturnType<typeof index
     refreshed_version = GREATEST(refreshed_version, ${stateVersion}) WHERE rollup = ${rollup.name}`.execute(db);
   const stale = await sql<{ period_start: string; period_end: string; version: string }>`SELECT to_char(period_start, 'YYYY-MM-DD') AS period_start,
     to_char(period_end, 'YYYY-MM-DD') AS period_end, version FROM rollups.partitions WHERE rollup = ${rollup.name} AND version > refreshed_version
-    ${options.since ? sql`AND period_end > CAST(${options.since} AS date)` : sql``} ORDER BY period_start`.execute(db);
-  const table = sql.id(ROLLUP_SCHEMA, rollup.table);
-  const names = sql.join(build.columns.map((c) => sql.id(c.name)));
-  for (const p of stale.rows) {
-    if (options.stopped?.()) break;
-    const started = performance.now();
-    await db.transaction().execute(async (trx) => {
-      if (options.postgres && options.statementTimeoutMs !== undefined)
-        await sql`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true)`.execute(trx);
-      if (options.postgres) await sql`SELECT set_config('work_mem', ${options.workMem ?? '256MB'}, true)`.execute(trx);
-      await sql`DELETE FROM ${table} WHERE period >= CAST(${p.period_start} AS date) AND period < CAST(${p.period_end} AS date)`.execute(trx);
-      await sql`INSERT INTO ${table} (${names}) SELECT * FROM (${build.statement({ from: p.period_start, to: p.period_end })}) AS computed`.execute(trx);
-      await sql`UPDATE rollups.partitions SET refreshed_version = GREATEST(refreshed_version, ${p.version}), refreshed_at = now()
-        WHERE rollup = ${rollup.name} AND period_start = CAST(${p.period_start} AS date)`.execute(trx);
-    });
-    options.onPartition?.({ rollup: rollup.name, period: p.period_start, ms: performance.now() - started });
-  }
-  return stale.rows.length;
+    ${since ? sql`AND period_end > CAST(${since} AS date)` : sql``} ORDER BY period_start`.execute(db);
+  return stale.rows.map((p) => ({ build, start: p.period_start, end: p.period_end, version: p.version }));
 }
+
+/**
+ * The stale partitions cut into units recomputed together: the partitions of one period of
+ * rollups sharing a computation (in groups of at most `sharedDimensions` dimensions: 8, or
+ * 4 at day grain), or one partition alone.
+ */
+function refreshUnits(index: ReturnType<typeof indexCatalog>, stale: readonly StalePartition[], options: RefreshOptions): StalePartition[][] {
+  const byKey = new Map<string, StalePartition[]>();
+  stale.forEach((p, i) => {
+    const share = options.shareScans === false ? undefined : shareKey(index, p.build.rollup, options.subject);
+    const key = share ? `${share}|${p.start}` : String(i);
+    byKey.set(key, [...(byKey.get(key) ?? []), p]);
+  });
+  return [...byKey.values()].flatMap((parts) => {
+    if (parts.length === 1) return [parts];
+    const grain = parts[0]?.build.rollup.timeGrain;
+    const groups = shareGroups(
+      parts.map((p) => p.build.rollup),
+      options.sharedDimensions ?? (grain === 'DAY' ? 4 : 8),
+    );
+    return groups.map((g) => parts.filter((p) => g.includes(p.build.rollup)));
+  });
+}
+
+/** Recomputes one unit in one transaction: a partition by its own statement, or several from one shared intermediate. */
+async function recompute(db: Kysely<any>, index: ReturnType<typeof indexCatalog>, unit: readonly StalePartition[], options: RefreshOptions): Promise<void> {
+  const [first] = unit;
+  if (!first) return;
+  const range = { from: first.start, to: first.end };
+  const started = performance.now();
+  await db.transaction().execute(async (trx) => {
+    if (options.postgres && options.statementTimeoutMs !== undefined)
+      await sql`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true)`.execute(trx);
+    if (options.postgres) await sql`SELECT set_config('work_mem', ${options.workMem ?? '256MB'}, true)`.execute(trx);
+    const shared =
+      unit.length > 1
+        ? sharedRollup(
+            unit.map((p) => p.build.rollup),
+            index,
+            options.subject,
+          )
+        : undefined;
+    const reaggregations = shared && options.subject ? leafReaggregations(index, shared, options.subject) : undefined;
+    if (shared && reaggregations) {
+      const statement = rollupBuild(index, shared, options.dialect).statement(range);
+      await sql`CREATE TEMP TABLE ${sql.id(SHARED)} ON COMMIT DROP AS ${sharedRowsSql(shared, statement, reaggregations)}`.execute(trx);
+    }
+    for (const p of unit) {
+      const { rollup } = p.build;
+      const table = sql.id(ROLLUP_SCHEMA, rollup.table);
+      const names = sql.join(p.build.columns.map((c) => sql.id(c.name)));
+      const rows = reaggregations ? derivedRowsSql(rollup, SHARED, reaggregations) : sql`SELECT * FROM (${p.build.statement(range)}) AS computed`;
+      await sql`DELETE FROM ${table} WHERE period >= CAST(${p.start} AS date) AND period < CAST(${p.end} AS date)`.execute(trx);
+      await sql`INSERT INTO ${table} (${names}) ${rows}`.execute(trx);
+      await sql`UPDATE rollups.partitions SET refreshed_version = GREATEST(refreshed_version, ${p.version}), refreshed_at = now()
+        WHERE rollup = ${rollup.name} AND period_start = CAST(${p.start} AS date)`.execute(trx);
+    }
+  });
+  const ms = performance.now() - started;
+  for (const p of unit) options.onPartition?.({ rollup: p.build.rollup.name, period: p.start, ms, shared: unit.length });
+}
+
+/** The transaction-local table a shared computation's rows are held in. */
+const SHARED = 'rollup_shared_rows';
 
 /** The refresh worker of a server process: every `everySeconds`, one refresh (skipped while the previous runs); the returned function stops it after the partition in progress. */
 export function startRollupWorker(

@@ -18,6 +18,7 @@ import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { detectSqlDialect } from '../store/sql-dialect.ts';
 import { concreteRollups } from '../modeling/catalog/rollups.ts';
 import { rollupBuild } from '../modeling/plan/rollup-refresh.ts';
+import { sharedRollup } from '../modeling/plan/rollup-share.ts';
 import { withContributorCounts } from '../modeling/privacy/contributor-catalog.ts';
 import { sqlCompiler } from '../modeling/sql/sql-compiler.ts';
 
@@ -76,6 +77,12 @@ describe('generated SQL in the Citus dialect', () => {
 
   it.each(ROLLUPS.map((name) => [name] as const))('the refresh of rollup %s has no correlated subquery', (name) => {
     expect(correlatedSubqueries(refreshSql(name, CITUS_DIALECT).compile(sqlCompiler).sql)).toEqual([]);
+  });
+
+  it('the shared refresh of the core rollups by every customer dimension has no correlated subquery', () => {
+    const members = concreteRollups(rollupIndex.catalog).filter((r) => r.declared.name === 'core_monthly' || r.declared.name === 'core_monthly_by');
+    const shared = rollupBuild(rollupIndex, sharedRollup(members), CITUS_DIALECT).statement(REFRESHED);
+    expect(correlatedSubqueries(shared.compile(sqlCompiler).sql)).toEqual([]);
   });
 
   it('finds the correlations it is meant to find', () => {

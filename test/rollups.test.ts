@@ -17,6 +17,10 @@ import type { MetricQuery } from '../modeling/query/metric-query.ts';
 import type { Catalog, Filter } from '../modeling/catalog/types.ts';
 import { refreshRollups, rollupFreshnessCheck } from '../services/rollups.ts';
 import { ingestEvents } from '../store/event-store.ts';
+import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
+import { withContributorCounts } from '../modeling/privacy/contributor-catalog.ts';
+import { rollupBuild } from '../modeling/plan/rollup-refresh.ts';
+import { shareKey } from '../modeling/plan/rollup-share.ts';
 import { materializeDomain } from '../api/materialize-domain.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { CatalogValidationError } from '../modeling/catalog/validation-error.ts';
@@ -151,6 +155,21 @@ describe('rollup declarations', () => {
     expect(names).toContain('aum_daily_by__customer__risk_level');
   });
 
+  it('shares one computation only between rollups of the same metrics and grains sliced by the customer', () => {
+    const index = indexCatalog(withContributorCounts(testCatalog(), SUBJECT).catalog);
+    const key = (name: string) => shareKey(index, concreteRollups(index.catalog).find((r) => r.name === name) ?? concreteRollups(index.catalog)[0]!, SUBJECT);
+    const core = key('core_monthly');
+    expect(core).toBeDefined();
+    for (const name of ['core_monthly_by__customer__channel', 'core_monthly_by__customer__kyc_completed', 'core_monthly_by__customer__tag__aum_tier'])
+      expect(key(name), name).toBe(core);
+    expect(key('aum_daily_by__customer__channel')).toBe(key('aum_daily'));
+    expect(key('aum_daily')).not.toBe(core);
+    // Not the customer's dimensions (a placement, a product type, the transaction's channel): alone; no subject: alone.
+    for (const name of ['placement_monthly_by__app_event__placement_id', 'aum_daily_by_product__product__product_type', 'flows_monthly__transaction__channel'])
+      expect(key(name), name).toBeUndefined();
+    expect(shareKey(index, concreteRollups(index.catalog)[0]!, undefined)).toBeUndefined();
+  });
+
   it('refuses a rollup whose periods do not nest in its partitions, or a cumulative metric', () => {
     const bad = () =>
       buildCatalog({
@@ -276,6 +295,35 @@ await describeEachEngine('rollups answer what raw tables answer on %s', (engine)
     expect(result.freshness.source).toBe('RAW');
     expect(result.plan.rollup).toBeUndefined();
   });
+
+  it('stores the same rows when rollups sharing a computation are refreshed together as when each runs its own statement', async () => {
+    const family = concreteRollups(catalog)
+      .filter((r) => r.declared.name === 'core_monthly' || r.declared.name === 'core_monthly_by' || r.declared.name.startsWith('aum_daily'))
+      .map((r) => r.name);
+    await sql`UPDATE rollups.partitions SET version = version + 1 WHERE rollup = ANY (${family})`.execute(database.db);
+    const shared: number[] = [];
+    const outcome = await refreshRollups(database.db, catalog, { subject: SUBJECT, only: family, onPartition: (p) => shared.push(p.shared) });
+    expect(outcome.partitions).toBe(shared.length);
+    // Several rollups per computation (core metrics by up to 8 dimensions, AUM by day by up to 4; product type is not the subject's: alone).
+    expect(Math.max(...shared)).toBeGreaterThanOrEqual(8);
+    expect(shared.filter((n) => n === 1).length).toBeLessThan(shared.length / 4);
+    const counted = indexCatalog(withContributorCounts(catalog, SUBJECT).catalog);
+    const canonical = (rows: readonly Row[]) =>
+      rows
+        .map((row) =>
+          JSON.stringify(
+            Object.values(row).map((v) => (v === null || typeof v === 'boolean' ? v : /^-?[\d.]+$/.test(String(v)) ? Number(v).toFixed(6) : String(v))),
+          ),
+        )
+        .sort();
+    for (const name of family) {
+      const build = rollupBuild(counted, name);
+      const stored = await sql<Row>`SELECT * FROM ${sql.table(`rollups.${build.rollup.table}`)}`.execute(database.db);
+      const own = await sql<Row>`SELECT * FROM (${build.statement({ from: '2000-01-01', to: '2100-01-01' })}) AS own`.execute(database.db);
+      expect(stored.rows.length, name).toBeGreaterThan(0);
+      expect(canonical(stored.rows), name).toEqual(canonical(own.rows));
+    }
+  }, 600_000);
 
   it('after new events: stale periods answer raw or say they are stale, a partial refresh recomputes only them', async () => {
     const before = await sql<{ n: string }>`SELECT COUNT(*) AS n FROM rollups.partitions WHERE version > refreshed_version`.execute(database.db);

@@ -31,10 +31,11 @@ export interface RollupBuild {
  * grain and its dimensions, planned by the compiler like any query and read from raw tables,
  * each leaf's value before `fill_nulls_with` (applied when read back) and a conversion's
  * conversions and opportunities apart, in the engine's SQL `dialect`. `index` is the catalog small-cell protection plans
- * with, so the contributor counts are stored beside the values.
+ * with, so the contributor counts are stored beside the values. `name` may also be a rollup
+ * not in the catalog (a shared refresh's grouping by several rollups' dimensions at once).
  */
-export function rollupBuild(index: CatalogIndex, name: string, dialect: SqlDialect = POSTGRES_DIALECT): RollupBuild {
-  const rollup = concreteRollups(index.catalog).find((r) => r.name === name);
+export function rollupBuild(index: CatalogIndex, name: string | ConcreteRollup, dialect: SqlDialect = POSTGRES_DIALECT): RollupBuild {
+  const rollup = typeof name === 'string' ? concreteRollups(index.catalog).find((r) => r.name === name) : name;
   if (!rollup) throw new Error(`no rollup '${name}'`);
   if (rollup.funnel) return funnelRollupBuild(index, rollup);
   const query = (range?: { from: string; to: string }) =>

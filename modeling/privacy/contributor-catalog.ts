@@ -75,7 +75,7 @@ function countsSubjects(metric: Metric, catalog: Catalog, keyOf: ReadonlyMap<str
 }
 
 /** The column holding the subject's key in a model's rows, when it has one. */
-function subjectKey(model: Model, subject: Model): string | undefined {
+export function subjectKey(model: Model, subject: Model): string | undefined {
   const [key] = subject.primaryKey;
   if (model.name === subject.name) return subject.primaryKey.length === 1 ? key : undefined;
   for (const join of model.joins) {
