@@ -13,9 +13,13 @@ import { claimDataFolder, cliConfig, withDatabase } from './cli-database.ts';
 import { createLocalToken } from './local-credential.ts';
 import type { Domain } from '../modeling/domain/define-domain.ts';
 
-/** `strata migrate [--down]`. */
+/**
+ * `strata migrate [--down]`. Schema changes run without the request statement timeout: an
+ * index over a year of events takes minutes at a million customers, and a cancelled
+ * migration would leave the database behind the code.
+ */
 export async function runMigrate(options: { down?: boolean }): Promise<void> {
-  await withDatabase(cliConfig(), 'migrate', async (database) => {
+  await withDatabase({ ...cliConfig(), statementTimeoutMs: 0 }, 'migrate', async (database) => {
     if (!options.down) return migrate(database);
     const results = await migrateDown(database.db);
     for (const r of results) console.log(`reverted ${r.migrationName}`);
