@@ -6,7 +6,7 @@ import { resolveFunnelQuery, type FunnelQuery, type ResolvedFunnelQuery } from '
 import type { PlanRollup } from '../query/metric-plan.ts';
 import { funnelSql } from '../sql/funnel-sql.ts';
 import { nextPeriodStart, periodStart } from '../sql/time.ts';
-import type { RollupBuild } from './rollup-refresh.ts';
+import type { RollupBuild } from './rollup-build.ts';
 
 /**
  * Funnel rollups: a funnel's answer stored per period of entries and group, exact by

@@ -1,30 +1,16 @@
-import type { RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import { concreteRollups, type ConcreteRollup } from '../catalog/rollups.ts';
 import { deepFreeze } from '../catalog/freeze.ts';
-import type { DimensionType, MeasureInput } from '../catalog/types.ts';
+import type { MeasureInput } from '../catalog/types.ts';
 import type { ConversionPlanNode, MetricPlan, PlanMetric, PlanValue } from '../query/metric-plan.ts';
 import { resolveQuery } from '../query/resolve-query.ts';
 import { planStatement } from '../sql/render-plan.ts';
 import { POSTGRES_DIALECT, type SqlDialect } from '../sql/dialect.ts';
 import { planMetricQuery } from './plan-metric-query.ts';
 import { funnelRollupBuild } from './funnel-rollup.ts';
+import type { RollupBuild } from './rollup-build.ts';
 
-export interface RollupBuild {
-  readonly rollup: ConcreteRollup;
-  /** Columns of the table in order: `period`, the dimensions, the stored values. */
-  readonly columns: readonly { readonly name: string; readonly type: 'date' | DimensionType | 'numeric' | 'double precision' }[];
-  /** The models the stored values read (their time columns bound the partitions). */
-  readonly models: readonly { readonly model: string; readonly timeDimension: string }[];
-  /** How far after a period a new row can still change it (conversion windows), as a PostgreSQL interval. */
-  readonly lookback: string;
-  /** What else the stored rows mean beyond the leaves' metrics (a funnel rollup's funnel), hashed with them. */
-  readonly definition?: unknown;
-  /** The plan the stored rows are computed by, for a range of periods (raw tables, never a rollup; none for a funnel rollup). */
-  plan?(range: { from: string; to: string }): MetricPlan;
-  /** Its statement: the columns above, in order, for the periods of `range`. */
-  statement(range: { from: string; to: string }): RawBuilder<unknown>;
-}
+export type { RollupBuild } from './rollup-build.ts';
 
 /**
  * How a rollup's rows are computed: the metric query of its leaves by metric_time at its
