@@ -1,6 +1,5 @@
 import { type ApolloServerPlugin, type GraphQLRequestListener, type HTTPGraphQLRequest, type HTTPGraphQLResponse, HeaderMap } from '@apollo/server';
 import {
-  BREAK,
   type DocumentNode,
   execute,
   type ExecutionResult,
@@ -15,9 +14,9 @@ import {
   specifiedRules,
   type ValidationRule,
   validate,
-  visit,
 } from 'graphql';
 import { logger } from '../store/logger.ts';
+import { asksForSchema } from './introspection-guard.ts';
 
 /** What the fast path needs: the same schema, rules, plugins and error formatting as the Apollo Server it stands in for. */
 export interface FastPathOptions<Context extends object> {
@@ -305,19 +304,6 @@ function checkHooks(listener: object): void {
   for (const hook of Object.keys(listener)) {
     if (!SUPPORTED_HOOKS.has(hook)) throw new Error(`the GraphQL fast path does not run the ${hook} hook; serve this plugin through Apollo`);
   }
-}
-
-/** Whether any field of the document is `__schema` or `__type` (introspection: Apollo decides it). */
-function asksForSchema(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    Field(node) {
-      if (node.name.value !== '__schema' && node.name.value !== '__type') return undefined;
-      found = true;
-      return BREAK;
-    },
-  });
-  return found;
 }
 
 /** graphql-js's errors for variable values that do not fit their types: Apollo answers them as BAD_USER_INPUT. */

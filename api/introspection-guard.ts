@@ -30,7 +30,7 @@ export function introspectionGuardPlugin(): ApolloServerPlugin<RequestContext> {
 }
 
 /** Whether any field of the document (fragments included) is `__schema` or `__type`. */
-function asksForSchema(document: DocumentNode): boolean {
+export function asksForSchema(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     Field(node) {
