@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Filter, Measure } from '../catalog/types.ts';
 import { aggregationSql } from './aggregation-sql.ts';
-import { groupByOrdinals, groupColumns, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
+import { groupByOrdinals, groupColumns, groupsWithin, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
 
 export interface AggregateColumn {
   readonly column: string;
@@ -81,15 +81,15 @@ function distinctPairsSql(
 ): RawBuilder<unknown> {
   const only = own.length === 1 ? own[0] : undefined;
   const rowsRead = only ? [only] : [];
-  const pairsIn = (timeRange: readonly RawBuilder<unknown>[]) =>
-    sql`SELECT ${sql.join([...groupColumns(scope.groups), sql`${value} AS v`])} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
+  const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
+    sql`SELECT ${sql.join([...groupColumns(groups), sql`${value} AS v`])} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
   // Grouped by periods of a bounded range: the pairs of each period apart (every group lies
   // within one period), so each hash holds one period's pairs and need not spill to disk.
   const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
   const pairs =
     periods.length > 1
       ? sql.join(
-          periods.map((p) => pairsIn(rangeConditions(scope.time, p))),
+          periods.map((p) => pairsIn(rangeConditions(scope.time, p), groupsWithin(scope, p.from))),
           sql` UNION ALL `,
         )
       : pairsIn(scope.timeRange);
@@ -136,8 +136,8 @@ function mixedPairsSql(
     const filter = own[i];
     return filter && !alone ? sql`${aggregate} FILTER (WHERE ${filter})` : aggregate;
   };
-  const inner = [
-    ...groupColumns(scope.groups),
+  const inner = (groups: readonly RawBuilder<unknown>[]) => [
+    ...groupColumns(groups),
     sql`${value} AS v`,
     ...measures.flatMap((m, i) => {
       const rows = own[i] && !alone && !(m.aggregation === 'count' && m.sql === '*') ? [sql`${filtered(sql`COUNT(*)`, i)} AS ${passed(i)}`] : [];
@@ -155,13 +155,13 @@ function mixedPairsSql(
             )})`,
       ]
     : [];
-  const pairsIn = (timeRange: readonly RawBuilder<unknown>[]) =>
-    sql`SELECT ${sql.join(inner)} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
+  const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
+    sql`SELECT ${sql.join(inner(groups))} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
   const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
   const pairs =
     periods.length > 1
       ? sql.join(
-          periods.map((p) => pairsIn(rangeConditions(scope.time, p))),
+          periods.map((p) => pairsIn(rangeConditions(scope.time, p), groupsWithin(scope, p.from))),
           sql` UNION ALL `,
         )
       : pairsIn(scope.timeRange);
@@ -223,14 +223,20 @@ export function entityDistinctSql(
   const entity = pairs.relation.baseColumn(entitySql);
   const time = pairs.relation.baseColumn(timeSql);
   const select = [sql`${entity} AS ${sql.id(entityName)}`, ...(timeName ? [sql`MIN(${time}) AS ${sql.id(timeName)}`] : [])];
-  const pairsIn = (timeRange: readonly RawBuilder<unknown>[]) =>
-    sql`SELECT ${sql.join(select)} FROM ${pairs.relation.from()} ${whereClause([...timeRange, ...pairs.filters, ...own])} GROUP BY ${sql.join([entity, ...pairs.groups])}`;
-  // By periods of a bounded range: each period's pairs apart, so each hash holds one period's.
+  const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = pairs.groups) =>
+    sql`SELECT ${sql.join(select)} FROM ${pairs.relation.from()} ${whereClause([...timeRange, ...pairs.filters, ...own])} GROUP BY ${sql.join([entity, ...groups])}`;
+  // By periods of a bounded range: each period's pairs apart, so each hash holds one period's
+  // (within which a group at the period's grain is one value: not grouped by).
   const periods = pairs.periodGrain ? periodsOf(pairs.range, pairs.periodGrain) : [];
   const found =
     periods.length > 1
       ? sql.join(
-          periods.map((p) => pairsIn(rangeConditions(pairs.time, p))),
+          periods.map((p) =>
+            pairsIn(
+              rangeConditions(pairs.time, p),
+              pairs.groups.filter((_, i) => !pairs.atPeriodGrain[i]),
+            ),
+          ),
           sql` UNION ALL `,
         )
       : pairsIn(pairs.timeRange);
