@@ -95,8 +95,10 @@ const refreshOptions = {
   statementTimeoutMs: 0,
   shareScans: !values.separate,
   ...(values.since ? { since: values.since } : {}),
-  onPartition: (p: { rollup: string; period: string; ms: number; shared: number }) =>
-    process.stderr.write(`  ${p.rollup} ${p.period}: ${(p.ms / 1000).toFixed(1)} s${p.shared > 1 ? ` (one computation for ${p.shared})` : ''}\n`),
+  onPartition: (p: { rollup: string; period: string; ms: number; shared: number; customers?: number }) =>
+    process.stderr.write(
+      `  ${p.rollup} ${p.period}: ${(p.ms / 1000).toFixed(1)} s${p.shared > 1 ? ` (one computation for ${p.shared})` : ''}${p.customers !== undefined ? ` (${p.customers} touched customers)` : ''}\n`,
+    ),
   ...(wanted ? { only: wanted } : {}),
 };
 /** A refresh of the measured rollups, waiting while another process holds the refresh lock (the wait is not timed). */
