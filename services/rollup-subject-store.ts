@@ -36,13 +36,20 @@ export interface SubjectStore {
   /** The subject's table and key: touched keys it does not hold belong to the row without a key. */
   readonly subjectTable: string;
   readonly subjectKey: string;
+  /** Whether the subject's key is a string (touches store keys as text). */
+  readonly keyIsText: boolean;
   /** Each fact model read and its column holding the subject's key. */
   readonly facts: ReadonlyMap<string, string>;
 }
 
-/** The per-customer table of a shared computation, or undefined when its rows cannot be kept per customer (no single-column key, a fact without the key, a subject that is not a table). */
+/**
+ * The per-customer table of a shared computation, or undefined when its rows are not kept per
+ * customer: stored at a finer grain than its partitions (AUM by day: a row per customer and
+ * day, 30 M a month at 1,000,000 customers, for facts ingestion never touches), no
+ * single-column key, a fact without the key, a subject that is not a table.
+ */
 export function subjectStore(index: CatalogIndex, shared: ConcreteRollup, subject: string, dialect?: SqlDialect): SubjectStore | undefined {
-  if (!shared.dimensionColumns.includes(SUBJECT_KEY_COLUMN)) return undefined;
+  if (!shared.dimensionColumns.includes(SUBJECT_KEY_COLUMN) || shared.timeGrain !== shared.partitionGrain) return undefined;
   const subjectModel = index.models.get(subject);
   if (!subjectModel || !('table' in subjectModel.source) || subjectModel.primaryKey.length !== 1) return undefined;
   const build = rollupBuild(index, shared, dialect);
@@ -69,6 +76,7 @@ export function subjectStore(index: CatalogIndex, shared: ConcreteRollup, subjec
     definitionHash,
     subjectTable: subjectModel.source.table,
     subjectKey: subjectModel.primaryKey[0] as string,
+    keyIsText: build.columns.find((c) => c.name === SUBJECT_KEY_COLUMN)?.type === 'string',
     facts,
   };
 }
@@ -114,16 +122,16 @@ export async function refreshSubjectPeriod(
       SELECT DISTINCT t.subject_key, t.everyone FROM rollups.touches t JOIN rollups.subject_stores ss ON ss.store = ${store.table}
       WHERE ${touchMeets(sql`CAST(${period.start} AS date)`, sql`CAST(${period.end} AS date)`)}
         AND NOT pg_visible_in_snapshot(t.xid, CAST(${seen} AS pg_snapshot))`.execute(trx);
+    // A text key is compared as stored (through the subject's primary key index); another type as text.
+    const key = store.keyIsText ? sql`s.${sql.id(store.subjectKey)}` : sql`CAST(s.${sql.id(store.subjectKey)} AS text)`;
     const everyone = await sql<{ e: boolean; unknown: boolean }>`SELECT
       EXISTS (SELECT 1 FROM ${sql.id(TOUCHED)} WHERE everyone) AS e,
       EXISTS (SELECT 1 FROM ${sql.id(TOUCHED)} t WHERE NOT t.everyone AND (t.subject_key IS NULL
-        OR NOT EXISTS (SELECT 1 FROM ${sql.table(store.subjectTable)} s WHERE CAST(s.${sql.id(store.subjectKey)} AS text) = t.subject_key))) AS unknown`.execute(
-      trx,
-    );
+        OR NOT EXISTS (SELECT 1 FROM ${sql.table(store.subjectTable)} s WHERE ${key} = t.subject_key))) AS unknown`.execute(trx);
     if (!everyone.rows[0]?.e) {
       const unknown = everyone.rows[0]?.unknown === true;
       await sql`CREATE TEMP TABLE ${sql.id(KEYS)} ON COMMIT DROP AS SELECT s.${sql.id(store.subjectKey)} AS k FROM ${sql.table(store.subjectTable)} s
-        WHERE CAST(s.${sql.id(store.subjectKey)} AS text) IN (SELECT subject_key FROM ${sql.id(TOUCHED)} WHERE NOT everyone)`.execute(trx);
+        WHERE ${key} IN (SELECT subject_key FROM ${sql.id(TOUCHED)} WHERE NOT everyone)`.execute(trx);
       await sql`ANALYZE ${sql.id(KEYS)}`.execute(trx);
       const customers = Number((await sql<{ n: string }>`SELECT COUNT(*) AS n FROM ${sql.id(KEYS)}`.execute(trx)).rows[0]?.n ?? 0);
       await sql`DELETE FROM ${child} WHERE ${sql.id(SUBJECT_KEY_COLUMN)} IN (SELECT k FROM ${sql.id(KEYS)})${
