@@ -31,8 +31,10 @@ export async function runRollupsRefresh(options: { only?: string[]; progress?: b
       statementTimeoutMs: config.materializeStatementTimeoutMs,
       ...(options.progress
         ? {
-            onPartition: (p: { rollup: string; period: string; ms: number; shared: number }) =>
-              console.log(`${p.rollup} ${p.period}: ${(p.ms / 1000).toFixed(1)} s${p.shared > 1 ? ` (one computation for ${p.shared} rollups)` : ''}`),
+            onPartition: (p: { rollup: string; period: string; ms: number; shared: number; customers?: number }) =>
+              console.log(
+                `${p.rollup} ${p.period}: ${(p.ms / 1000).toFixed(1)} s${p.shared > 1 ? ` (one computation for ${p.shared} rollups)` : ''}${p.customers !== undefined ? ` (${p.customers} touched customers recomputed)` : ''}`,
+              ),
           }
         : {}),
     });

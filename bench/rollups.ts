@@ -95,8 +95,10 @@ const refreshOptions = {
   statementTimeoutMs: 0,
   shareScans: !values.separate,
   ...(values.since ? { since: values.since } : {}),
-  onPartition: (p: { rollup: string; period: string; ms: number; shared: number }) =>
-    process.stderr.write(`  ${p.rollup} ${p.period}: ${(p.ms / 1000).toFixed(1)} s${p.shared > 1 ? ` (one computation for ${p.shared})` : ''}\n`),
+  onPartition: (p: { rollup: string; period: string; ms: number; shared: number; customers?: number }) =>
+    process.stderr.write(
+      `  ${p.rollup} ${p.period}: ${(p.ms / 1000).toFixed(1)} s${p.shared > 1 ? ` (one computation for ${p.shared})` : ''}${p.customers !== undefined ? ` (${p.customers} touched customers)` : ''}\n`,
+    ),
   ...(wanted ? { only: wanted } : {}),
 };
 /** A refresh of the measured rollups, waiting while another process holds the refresh lock (the wait is not timed). */
@@ -171,6 +173,7 @@ const { rows: customers } = await sql<{ customer_id: string }>`SELECT customer_i
 const names = ['app_open', 'page_view', 'placement_impression', 'placement_click', 'product_view', 'purchase_submit', 'purchase_success', 'login'];
 const prefix = `bench-rollups-${Date.now().toString(36)}`;
 const dayStart = Date.parse(`${values.day}T00:00:00+08:00`);
+const touched = new Set<string | null>();
 started = performance.now();
 for (let offset = 0; offset < EVENTS; offset += 1000) {
   const batch = Array.from({ length: Math.min(1000, EVENTS - offset) }, (_, j) => {
@@ -186,6 +189,7 @@ for (let offset = 0; offset < EVENTS; offset += 1000) {
       personalProperties: [],
     };
   });
+  for (const event of batch) touched.add(event.customerId);
   await ingestEvents(database, batch as never);
 }
 const ingestSeconds = (performance.now() - started) / 1000;
@@ -216,10 +220,21 @@ const { rows: sizes } = await sql<{ tables: string; bytes: string }>`
 console.log(
   `rollup storage: ${states.length} rollups built, ${sizes[0]?.tables} partitions, ${storedRows.toLocaleString('en-US')} rows, ${(Number(sizes[0]?.bytes) / 1024 / 1024).toFixed(1)} MB`,
 );
+// The per-customer rows kept for incremental refresh (rollups.c_<hash>: one row per customer and period).
+const { rows: kept } = await sql<{ tables: string; rows: string; bytes: string }>`
+  SELECT COUNT(*) AS tables, COALESCE(SUM((xpath($$/row/n/text()$$, query_to_xml(format($$SELECT COUNT(*) AS n FROM rollups.%I$$, c.relname), false, true, $$$$)))[1]::text::bigint), 0) AS rows, COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS bytes
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'rollups' AND c.relkind = 'r' AND c.relname LIKE 'c\_%'`.execute(database.db);
+console.log(
+  `per-customer rows kept for incremental refresh: ${kept[0]?.tables} partitions, about ${Math.max(0, Number(kept[0]?.rows)).toLocaleString('en-US')} rows, ${(Number(kept[0]?.bytes) / 1024 / 1024).toFixed(1)} MB`,
+);
 
-// Leave the database as found: the events go, their periods are recomputed.
-await sql`DELETE FROM wealth.app_events WHERE event_id LIKE ${`${prefix}-%`}`.execute(database.db);
-await markRollupsStale(database.db, 'wealth.app_events', new Date(dayStart), new Date(dayStart + 86_399_000));
+// Leave the database as found: the events go, their customers' periods are recomputed.
+await database.db.transaction().execute(async (trx) => {
+  await sql`DELETE FROM wealth.app_events WHERE event_id LIKE ${`${prefix}-%`} AND occurred_at >= ${new Date(dayStart).toISOString()} AND occurred_at < ${new Date(dayStart + 86_400_000).toISOString()}`.execute(
+    trx,
+  );
+  await markRollupsStale(trx, 'wealth.app_events', new Date(dayStart), new Date(dayStart + 86_399_000), [...touched]);
+});
 await refreshWhenFree();
 await database.close();
 console.log(`peak RSS: ${peakRssMb()} MB`);

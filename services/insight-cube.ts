@@ -46,18 +46,20 @@ export function cubeSql(spec: CubeSpec): RawBuilder<Record<string, unknown>> {
   // at or below its own (`width_bucket` counts the thresholds at or below a count).
   const edges = decile.map((i) => {
     const h = sql.id(`h${i}`);
-    const thresholds = sql`(SELECT ARRAY(SELECT GREATEST(ceil(u.p * CAST(t.total AS float8)), 1) FROM unnest(${DECILES}) AS u(p))
-      FROM (SELECT SUM(c) AS total FROM ${h}) t)`;
+    const q = sql.id(`q${i}`);
+    // The thresholds once per feature (a materialized one-row CTE: inlined, each reference to
+    // them re-summed the histogram, four scans of it), then one scan of the histogram.
     return sql`${h} AS (
       SELECT v, c, SUM(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
       FROM (SELECT ${column(i)} AS v, SUM(rows_n) AS c FROM combos WHERE ${column(i)} IS NOT NULL GROUP BY ${column(i)}) h
     ),
+    ${q} AS MATERIALIZED (
+      SELECT ARRAY(SELECT GREATEST(ceil(u.p * CAST(t.total AS float8)), 1) FROM unnest(${DECILES}) AS u(p)) AS t FROM (SELECT SUM(c) AS total FROM ${h}) t
+    ),
     ${sql.id(`e${i}`)} AS (
       SELECT edges, ARRAY(SELECT DISTINCT x FROM unnest(edges) AS x ORDER BY x) AS cuts FROM (
         SELECT array_agg(w.v ORDER BY w.k) AS edges FROM (
-          SELECT h.v, k FROM (
-            SELECT v, width_bucket(CAST(cum - c AS float8), t) AS before, width_bucket(CAST(cum AS float8), t) AS upto FROM ${h}, (SELECT ${thresholds} AS t) t
-          ) h, generate_series(h.before + 1, h.upto) AS k WHERE h.upto > h.before
+          SELECT h.v, k FROM ${h} AS h, ${q} AS q, generate_series(width_bucket(CAST(h.cum - h.c AS float8), q.t) + 1, width_bucket(CAST(h.cum AS float8), q.t)) AS k
         ) w
       ) a
     )`;

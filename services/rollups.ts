@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Catalog } from '../modeling/catalog/types.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
-import { concreteRollups, ROLLUP_SCHEMA } from '../modeling/catalog/rollups.ts';
+import { concreteRollups, ROLLUP_SCHEMA, type ConcreteRollup } from '../modeling/catalog/rollups.ts';
 import { withContributorCounts } from '../modeling/privacy/contributor-catalog.ts';
 import { rollupBuild, type RollupBuild } from '../modeling/plan/rollup-refresh.ts';
-import { derivedRowsSql, leafReaggregations, shareGroups, sharedRollup, sharedRowsSql, shareKey } from '../modeling/plan/rollup-share.ts';
+import { derivedRowsSql, leafReaggregations, shareGroups, sharedRollup, sharedRowsSql, shareKey, type Reaggregation } from '../modeling/plan/rollup-share.ts';
+import { pruneTouches, refreshSubjectPeriod, subjectStore, type SubjectStore } from './rollup-subject-store.ts';
 import { timeBoundsSql } from '../modeling/sql/rollup-sql.ts';
 import { nextPeriodStart, periodStart } from '../modeling/sql/time.ts';
 import type { RollupFreshnessCheck } from '../modeling/semantic-layer.ts';
@@ -42,8 +43,11 @@ export interface RefreshOptions {
    * counts sort a month of facts, which spills to disk at the server's default (4MB).
    */
   readonly workMem?: string;
-  /** Called after each partition is recomputed (progress of a long build); `shared`: partitions computed together (their time is the whole unit's). */
-  readonly onPartition?: (done: { rollup: string; period: string; ms: number; shared: number }) => void;
+  /**
+   * Called after each partition is recomputed (progress of a long build); `shared`: partitions computed together (their time is the whole unit's);
+   * `customers`: how many customers' rows were recomputed when only those ingestion touched were (absent: the whole period).
+   */
+  readonly onPartition?: (done: { rollup: string; period: string; ms: number; shared: number; customers?: number }) => void;
   /** False recomputes every partition by its own statement (default true: rollups sharing a computation share it). */
   readonly shareScans?: boolean;
   /** At most this many dimensions in one shared computation (default 8, 4 at day grain). */
@@ -91,6 +95,7 @@ export async function refreshRollups(db: Kysely<any>, catalog: Catalog, options:
         await recompute(conn, counted, unit, options);
         partitions += unit.length;
       }
+      await pruneTouches(conn);
       return { ran: true, rollups: all.length, partitions, rebuilt };
     } finally {
       await sql`SELECT pg_advisory_unlock(${REFRESH_LOCK})`.execute(conn);
@@ -156,7 +161,7 @@ async function preparePartitions(db: Kysely<any>, index: ReturnType<typeof index
         );
     }
   }
-  await sql`UPDATE rollups.state SET covered_from = (SELECT MIN(period_start) FROM rollups.partitions WHERE rollup = ${rollup.name}),
+  await sql`UPDATE rollups.state SET reaches_later = ${build.reachesLater === true}, covered_from = (SELECT MIN(period_start) FROM rollups.partitions WHERE rollup = ${rollup.name}),
     covered_to = (SELECT MAX(period_end) FROM rollups.partitions WHERE rollup = ${rollup.name}),
     refreshed_version = GREATEST(refreshed_version, ${stateVersion}) WHERE rollup = ${rollup.name}`.execute(db);
   const stale = await sql<{ period_start: string; period_end: string; version: string }>`SELECT to_char(period_start, 'YYYY-MM-DD') AS period_start,
@@ -194,10 +199,36 @@ async function recompute(db: Kysely<any>, index: ReturnType<typeof indexCatalog>
   if (!first) return;
   const range = { from: first.start, to: first.end };
   const started = performance.now();
+  let customers: number | undefined;
   await db.transaction().execute(async (trx) => {
     if (options.postgres && options.statementTimeoutMs !== undefined)
       await sql`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true)`.execute(trx);
     if (options.postgres) await sql`SELECT set_config('work_mem', ${options.workMem ?? '256MB'}, true)`.execute(trx);
+    // Rollups sliced by customer dimensions keep their per-customer rows: a period touched by a few customers recomputes those.
+    const kept =
+      options.subject && options.shareScans !== false && shareKey(index, first.build.rollup, options.subject)
+        ? keptStore(
+            index,
+            unit.map((p) => p.build.rollup),
+            options.subject,
+            options.dialect,
+          )
+        : undefined;
+    if (kept && options.subject) {
+      const outcome = await refreshSubjectPeriod(
+        trx,
+        index,
+        kept.store,
+        unit.map((p) => p.build.rollup),
+        { start: first.start, end: first.end },
+        kept.reaggregations,
+        SHARED,
+        options.dialect,
+      );
+      if (outcome.mode === 'incremental') customers = outcome.customers;
+      for (const p of unit) await replacePartition(trx, p, derivedRowsSql(p.build.rollup, SHARED, kept.reaggregations));
+      return;
+    }
     const shared =
       unit.length > 1
         ? sharedRollup(
@@ -211,19 +242,40 @@ async function recompute(db: Kysely<any>, index: ReturnType<typeof indexCatalog>
       const statement = rollupBuild(index, shared, options.dialect).statement(range);
       await sql`CREATE TEMP TABLE ${sql.id(SHARED)} ON COMMIT DROP AS ${sharedRowsSql(shared, statement, reaggregations)}`.execute(trx);
     }
-    for (const p of unit) {
-      const { rollup } = p.build;
-      const table = sql.id(ROLLUP_SCHEMA, rollup.table);
-      const names = sql.join(p.build.columns.map((c) => sql.id(c.name)));
-      const rows = reaggregations ? derivedRowsSql(rollup, SHARED, reaggregations) : sql`SELECT * FROM (${p.build.statement(range)}) AS computed`;
-      await sql`DELETE FROM ${table} WHERE period >= CAST(${p.start} AS date) AND period < CAST(${p.end} AS date)`.execute(trx);
-      await sql`INSERT INTO ${table} (${names}) ${rows}`.execute(trx);
-      await sql`UPDATE rollups.partitions SET refreshed_version = GREATEST(refreshed_version, ${p.version}), refreshed_at = now()
-        WHERE rollup = ${rollup.name} AND period_start = CAST(${p.start} AS date)`.execute(trx);
-    }
+    for (const p of unit)
+      await replacePartition(
+        trx,
+        p,
+        reaggregations ? derivedRowsSql(p.build.rollup, SHARED, reaggregations) : sql`SELECT * FROM (${p.build.statement(range)}) AS computed`,
+      );
   });
   const ms = performance.now() - started;
-  for (const p of unit) options.onPartition?.({ rollup: p.build.rollup.name, period: p.start, ms, shared: unit.length });
+  for (const p of unit)
+    options.onPartition?.({ rollup: p.build.rollup.name, period: p.start, ms, shared: unit.length, ...(customers !== undefined ? { customers } : {}) });
+}
+
+/** Replaces a partition's rows with `rows` and records the version they were computed at. */
+async function replacePartition(trx: Kysely<any>, p: StalePartition, rows: RawBuilder<unknown>): Promise<void> {
+  const { rollup } = p.build;
+  const table = sql.id(ROLLUP_SCHEMA, rollup.table);
+  const names = sql.join(p.build.columns.map((c) => sql.id(c.name)));
+  await sql`DELETE FROM ${table} WHERE period >= CAST(${p.start} AS date) AND period < CAST(${p.end} AS date)`.execute(trx);
+  await sql`INSERT INTO ${table} (${names}) ${rows}`.execute(trx);
+  await sql`UPDATE rollups.partitions SET refreshed_version = GREATEST(refreshed_version, ${p.version}), refreshed_at = now()
+    WHERE rollup = ${rollup.name} AND period_start = CAST(${p.start} AS date)`.execute(trx);
+}
+
+/** The per-customer table a unit of rollups sharing a computation is kept in, with how its values re-aggregate; undefined when it cannot be kept per customer. */
+function keptStore(
+  index: ReturnType<typeof indexCatalog>,
+  members: readonly ConcreteRollup[],
+  subject: string,
+  dialect: SqlDialect | undefined,
+): { store: SubjectStore; reaggregations: Map<string, Reaggregation> } | undefined {
+  const shared = sharedRollup(members, index, subject);
+  const reaggregations = leafReaggregations(index, shared, subject);
+  const store = reaggregations ? subjectStore(index, shared, subject, dialect) : undefined;
+  return store && reaggregations ? { store, reaggregations } : undefined;
 }
 
 /** The transaction-local table a shared computation's rows are held in. */

@@ -115,7 +115,7 @@ async function insertEvents(
       from batch where "eventId" in (select event_id from claimed)
       returning event_id, customer_id, placement_id, event_name, occurred_at, properties)${vault.length > 0 ? insertVault(vault) : sql``}${
         counting && rows.some((r) => r.name === counting.eventName) ? countImpressions(counting) : sql``
-      }${rollupMarksCtes('inserted', 'wealth.app_events', 'occurred_at')}
+      }${rollupMarksCtes('inserted', 'wealth.app_events', 'occurred_at', 'customer_id')}
     select count(*)::int as inserted from inserted`;
   let result: { inserted: number } | undefined;
   if (alone) {

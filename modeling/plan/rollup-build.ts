@@ -12,6 +12,8 @@ export interface RollupBuild {
   readonly models: readonly { readonly model: string; readonly timeDimension: string }[];
   /** How far after a period a new row can still change it (conversion windows), as a PostgreSQL interval. */
   readonly lookback: string;
+  /** Whether a row changes every later period too (a first-ever conversion: an earlier base event makes a later one no longer the first). */
+  readonly reachesLater?: boolean;
   /** What else the stored rows mean beyond the leaves' metrics (a funnel rollup's funnel), hashed with them. */
   readonly definition?: unknown;
   /** The plan the stored rows are computed by, for a range of periods (raw tables, never a rollup; none for a funnel rollup). */

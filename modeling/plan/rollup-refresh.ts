@@ -51,6 +51,7 @@ export function rollupBuild(index: CatalogIndex, name: string | ConcreteRollup, 
   };
   const models = new Map<string, { model: string; timeDimension: string }>();
   let lookbackDays = 0;
+  let reachesLater = false;
   for (const leaf of rollup.leaves) {
     const metric = index.metrics.get(leaf.metric);
     if (metric?.type === 'SIMPLE') {
@@ -63,6 +64,7 @@ export function rollupBuild(index: CatalogIndex, name: string | ConcreteRollup, 
         models.set(model.name, { model: model.name, timeDimension: measure.timeDimension ?? model.defaultTimeDimension ?? '' });
       }
       lookbackDays = Math.max(lookbackDays, windowDays(metric.window));
+      if (metric.baseEvents === 'first_ever') reachesLater = true;
     }
   }
   return {
@@ -74,6 +76,7 @@ export function rollupBuild(index: CatalogIndex, name: string | ConcreteRollup, 
     ],
     models: [...models.values()],
     lookback: `${lookbackDays} days`,
+    reachesLater,
     plan,
     statement: (range) => planStatement(index, plan(range), dialect),
   };

@@ -142,7 +142,7 @@ export function sharedRollup(members: readonly ConcreteRollup[], index?: Catalog
 }
 
 /** The column of the subject's key in a shared statement's rows (dropped when they are collapsed). */
-const SUBJECT_KEY_COLUMN = 'shared_subject_key';
+export const SUBJECT_KEY_COLUMN = 'shared_subject_key';
 
 /** The shared statement's rows (its columns: period, the dimensions, the values) collapsed to the combinations of the members' dimensions. */
 export function sharedRowsSql(shared: ConcreteRollup, statement: RawBuilder<unknown>, reaggregations: ReadonlyMap<string, Reaggregation>): RawBuilder<unknown> {
