@@ -17,6 +17,7 @@
  *   npx tsx bench/monitoring.ts [--url postgres://...] [--rounds 3] [--rollups] [--dashboards key,...|none]
  */
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import { openDatabase } from '../store/database.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { withTagDimensions } from '../modeling/tags/tag-dimensions.ts';
@@ -34,7 +35,13 @@ import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
 import { formatTable, median } from './support/stats.ts';
 
 const { values } = parseArgs({
-  options: { url: { type: 'string' }, rounds: { type: 'string', default: '3' }, rollups: { type: 'boolean', default: false }, dashboards: { type: 'string' } },
+  options: {
+    url: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    rollups: { type: 'boolean', default: false },
+    dashboards: { type: 'string' },
+    floor: { type: 'boolean', default: false },
+  },
 });
 const ROUNDS = Math.max(1, Number(values.rounds));
 
@@ -145,6 +152,47 @@ for (const dashboard of (domain.dashboards ?? []).filter((d) => dashboardsToo &&
     Math.max(...run.seconds).toFixed(2),
     values.rollups ? '< 1 s at 1M' : '< 10 s at 1M',
   ]);
+}
+if (values.floor) {
+  // The year of the monthly trends, as the dashboards resolve it (the twelve months up to the last complete one).
+  const trend = (domain.dashboards ?? []).flatMap((d) => servedDashboard(d, lastDay).tiles).find((t) => t.key === 'active_trend');
+  const range = (trend?.query as { timeRange?: { from: string; to: string } } | undefined)?.timeRange;
+  if (!range) throw new Error('no monthly trend tile to take the year from');
+  const { from, to } = range;
+  const zone = domain.catalog.models.find((m) => m.name === 'app_event')?.timeZone ?? 'UTC';
+  const bound = (day: string) => sql`(CAST(${day} AS timestamp) AT TIME ZONE ${zone})`;
+  const scan = await timed(() =>
+    sql<{ n: number }>`SELECT COUNT(*) AS n FROM wealth.app_events WHERE occurred_at >= ${bound(from)} AND occurred_at < ${bound(to)}`.execute(db),
+  );
+  const months: string[] = [];
+  for (const d = new Date(`${from}T00:00:00Z`); d.toISOString().slice(0, 10) < to; d.setUTCMonth(d.getUTCMonth() + 1))
+    months.push(d.toISOString().slice(0, 10));
+  const mau = await timed(async () => {
+    const counts: number[] = [];
+    for (const [i, month] of months.entries()) {
+      const until = months[i + 1] ?? to;
+      const { rows } = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM (SELECT customer_id FROM wealth.app_events
+        WHERE occurred_at >= ${bound(month)} AND occurred_at < ${bound(until)} AND customer_id IS NOT NULL GROUP BY customer_id) AS active`.execute(db);
+      counts.push(Number(rows[0]?.n ?? 0));
+    }
+    return counts;
+  });
+  rows.push(
+    [
+      `floor: read a year of events (${from} to ${to}), hand-written`,
+      `${Number(scan.last.rows[0]?.n ?? 0).toLocaleString('en')} events`,
+      median(scan.seconds).toFixed(2),
+      Math.max(...scan.seconds).toFixed(2),
+      'floor',
+    ],
+    [
+      `floor: monthly active customers over the year, hand-written`,
+      `${mau.last.length} months, last ${mau.last.at(-1)?.toLocaleString('en')}`,
+      median(mau.seconds).toFixed(2),
+      Math.max(...mau.seconds).toFixed(2),
+      'floor',
+    ],
+  );
 }
 console.log(`data up to ${lastDay}`);
 console.log(formatTable(['what', 'answer', `median s (${ROUNDS})`, 'max s', 'target'], rows));

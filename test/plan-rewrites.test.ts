@@ -21,12 +21,17 @@ const METRIC_SETS: readonly (readonly string[])[] = [
   ['revisit_rate_7d'],
   ['placement_ctr', 'active_customers', 'placement_clicks'],
   ['new_customers'],
+  // Distinct customers alone: by customer dimensions the (period, customer) pairs are found first, then joined.
+  ['active_customers'],
+  ['purchasers'],
   ['purchase_amount', 'public_fund_purchase_amount', 'purchasers', 'redemption_amount'],
   // With the hidden contributor counts small-cell protection adds: AUM and its holders share
   // one semi-additive pass, a conversion rate and its converted customers one conversion node.
   ['aum', `${CONTRIBUTORS}aum`],
   ['revisit_rate_7d', `${CONTRIBUTORS}revisit_rate_7d`],
   ['first_purchase_success_rate', `${CONTRIBUTORS}first_purchase_success_rate`],
+  // Counts of two events and the distinct customers of each: partial counts per (group, customer) pair, added up.
+  ['placement_ctr', `${CONTRIBUTORS}placement_ctr`],
 ];
 
 const month = { dimension: 'metric_time', grain: 'MONTH' } as const;

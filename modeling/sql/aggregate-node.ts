@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Filter, Measure } from '../catalog/types.ts';
 import { aggregationSql } from './aggregation-sql.ts';
-import { groupByOrdinals, groupColumns, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
+import { groupByOrdinals, groupColumns, groupsWithin, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
 
 export interface AggregateColumn {
   readonly column: string;
@@ -26,6 +26,8 @@ export function aggregateNodeSql(
   const alone = columns.length === 1;
   const distinct = options.countKeys ? sharedDistinctValue(scope, columns) : undefined;
   if (distinct) return distinctPairsSql(scope, columns, distinct, own);
+  const mixed = options.countKeys ? mixedDistinctValue(scope, columns) : undefined;
+  if (mixed) return mixedPairsSql(scope, columns, mixed, own);
   const values = columns.map((c, i) => {
     const aggregate = aggregationSql(options.countKeys ? withoutRedundantDistinct(scope, c.measure) : c.measure, measureValue(scope, c.measure));
     const filter = own[i];
@@ -79,19 +81,109 @@ function distinctPairsSql(
 ): RawBuilder<unknown> {
   const only = own.length === 1 ? own[0] : undefined;
   const rowsRead = only ? [only] : [];
-  const pairsIn = (timeRange: readonly RawBuilder<unknown>[]) =>
-    sql`SELECT ${sql.join([...groupColumns(scope.groups), sql`${value} AS v`])} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
+  const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
+    sql`SELECT ${sql.join([...groupColumns(groups), sql`${value} AS v`])} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
   // Grouped by periods of a bounded range: the pairs of each period apart (every group lies
   // within one period), so each hash holds one period's pairs and need not spill to disk.
   const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
   const pairs =
     periods.length > 1
       ? sql.join(
-          periods.map((p) => pairsIn(rangeConditions(scope.time, p))),
+          periods.map((p) => pairsIn(rangeConditions(scope.time, p), groupsWithin(scope, p.from))),
           sql` UNION ALL `,
         )
       : pairsIn(scope.timeRange);
   const outer = [...scope.groups.map((_, i) => sql.id(`g${i}`)), ...columns.map((c) => sql`COUNT(v) AS ${sql.id(c.column)}`)];
+  return sql`SELECT ${sql.join(outer)} FROM (${pairs}) AS pairs ${groupByOrdinals(scope.groups.length)}`;
+}
+
+/**
+ * The one expression the distinct counts among other aggregates count, when every other
+ * column is a count, minimum or maximum (aggregates that re-aggregate exactly from
+ * partial results per value) and each has no own filter unless the columns are several.
+ */
+function mixedDistinctValue(scope: NodeScope, columns: readonly AggregateColumn[]): RawBuilder<unknown> | undefined {
+  const measures = columns.map((c) => withoutRedundantDistinct(scope, c.measure));
+  const distinct = measures.filter((m) => m.aggregation === 'count_distinct');
+  const [first] = distinct;
+  if (!first || first.sql === '*' || distinct.some((m) => m.sql !== first.sql)) return undefined;
+  if (!measures.every((m) => ['count', 'count_distinct', 'min', 'max'].includes(m.aggregation))) return undefined;
+  return measureValue(scope, first) ?? undefined;
+}
+
+/**
+ * Distinct counts beside counts, minimums and maximums (a rate's counts and the distinct
+ * customers small-cell protection counts): per group, the distinct (groups, value) pairs by
+ * one hash aggregate, each pair with the partial counts (minimums, maximums) of its rows and
+ * the number of its rows each own filter passes; then per group the partials add up and a
+ * distinct count is the number of its non-null values some passing row has. The same numbers
+ * as `COUNT(DISTINCT v) FILTER (...)`, which sorts every group's rows (at a million
+ * customers a year of placement events, spilled to disk); by periods of a bounded range
+ * each period's pairs apart, so each hash holds one period's.
+ */
+function mixedPairsSql(
+  scope: NodeScope,
+  columns: readonly AggregateColumn[],
+  value: RawBuilder<unknown>,
+  own: readonly (RawBuilder<unknown> | undefined)[],
+): RawBuilder<unknown> {
+  const alone = columns.length === 1;
+  const measures = columns.map((c) => withoutRedundantDistinct(scope, c.measure));
+  const partial = (i: number) => sql.id(`a${i}`);
+  // A count of rows under a filter is itself the number of rows that pass it.
+  const passed = (i: number) => (measures[i]?.aggregation === 'count' && measures[i]?.sql === '*' ? partial(i) : sql.id(`p${i}`));
+  const filtered = (aggregate: RawBuilder<unknown>, i: number) => {
+    const filter = own[i];
+    return filter && !alone ? sql`${aggregate} FILTER (WHERE ${filter})` : aggregate;
+  };
+  const inner = (groups: readonly RawBuilder<unknown>[]) => [
+    ...groupColumns(groups),
+    sql`${value} AS v`,
+    ...measures.flatMap((m, i) => {
+      const rows = own[i] && !alone && !(m.aggregation === 'count' && m.sql === '*') ? [sql`${filtered(sql`COUNT(*)`, i)} AS ${passed(i)}`] : [];
+      if (m.aggregation === 'count_distinct') return rows;
+      return [sql`${filtered(aggregationSql(m, measureValue(scope, m)), i)} AS ${partial(i)}`, ...rows];
+    }),
+  ];
+  const rowsRead = own.every((f) => f !== undefined)
+    ? [
+        own.length === 1
+          ? own[0]!
+          : sql`(${sql.join(
+              own.map((f) => sql`(${f})`),
+              sql` OR `,
+            )})`,
+      ]
+    : [];
+  const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
+    sql`SELECT ${sql.join(inner(groups))} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
+  const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
+  const pairs =
+    periods.length > 1
+      ? sql.join(
+          periods.map((p) => pairsIn(rangeConditions(scope.time, p), groupsWithin(scope, p.from))),
+          sql` UNION ALL `,
+        )
+      : pairsIn(scope.timeRange);
+  const values = measures.map((m, i) => {
+    const filter = own[i] && !alone;
+    const reaggregated =
+      m.aggregation === 'count_distinct'
+        ? filter
+          ? sql`COUNT(v) FILTER (WHERE ${passed(i)} > 0)`
+          : sql`COUNT(v)`
+        : m.aggregation === 'count'
+          ? sql`CAST(COALESCE(SUM(${partial(i)}), 0) AS bigint)`
+          : m.aggregation === 'min'
+            ? sql`MIN(${partial(i)})`
+            : sql`MAX(${partial(i)})`;
+    const column = sql.id(columns[i]!.column);
+    if (!filter || scope.groups.length === 0) return sql`${reaggregated} AS ${column}`;
+    // As the one-level form: a count of rows is 0 exactly when no row passes; anything else is null then.
+    if (m.aggregation === 'count' && m.sql === '*') return sql`NULLIF(${reaggregated}, 0) AS ${column}`;
+    return sql`CASE WHEN SUM(${passed(i)}) > 0 THEN ${reaggregated} END AS ${column}`;
+  });
+  const outer = [...scope.groups.map((_, i) => sql.id(`g${i}`)), ...values];
   return sql`SELECT ${sql.join(outer)} FROM (${pairs}) AS pairs ${groupByOrdinals(scope.groups.length)}`;
 }
 
@@ -107,4 +199,49 @@ function withoutRedundantDistinct(scope: NodeScope, measure: Measure): Measure {
 /** The measure's expression over the node's base table; null for `*`. */
 export function measureValue(scope: NodeScope, measure: Measure): RawBuilder<unknown> | null {
   return measure.sql === '*' ? null : scope.relation.baseColumn(measure.sql);
+}
+
+/**
+ * A distinct count of the entity by periods and by dimensions the entity fixes (node-sql.ts
+ * `entityDistinct`): the distinct (periods, entity) pairs of the rows `pairs` reads (its
+ * filters, its joins only), each with its earliest time (a row of that pair, so its periods
+ * are the pair's), then the pairs take the base table's place in the scope's joins that give
+ * the entity's dimensions, and each group counts its pairs. A NULL entity is a pair of its
+ * own, joined to nothing and counted by no `COUNT`, as the distinct count skips it.
+ */
+export function entityDistinctSql(
+  scope: NodeScope,
+  pairs: NodeScope,
+  columns: readonly AggregateColumn[],
+  entitySql: string,
+  timeSql: string,
+): RawBuilder<unknown> {
+  const entityName = scope.relation.baseColumnName(entitySql);
+  const periodic = scope.isPeriod.some(Boolean);
+  const timeName = periodic ? scope.relation.baseColumnName(timeSql) : undefined;
+  const own = columns.length === 1 && columns[0]?.filter ? [pairs.compileFilter(columns[0].filter)] : [];
+  const entity = pairs.relation.baseColumn(entitySql);
+  const time = pairs.relation.baseColumn(timeSql);
+  const select = [sql`${entity} AS ${sql.id(entityName)}`, ...(timeName ? [sql`MIN(${time}) AS ${sql.id(timeName)}`] : [])];
+  const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = pairs.groups) =>
+    sql`SELECT ${sql.join(select)} FROM ${pairs.relation.from()} ${whereClause([...timeRange, ...pairs.filters, ...own])} GROUP BY ${sql.join([entity, ...groups])}`;
+  // By periods of a bounded range: each period's pairs apart, so each hash holds one period's
+  // (within which a group at the period's grain is one value: not grouped by).
+  const periods = pairs.periodGrain ? periodsOf(pairs.range, pairs.periodGrain) : [];
+  const found =
+    periods.length > 1
+      ? sql.join(
+          periods.map((p) =>
+            pairsIn(
+              rangeConditions(pairs.time, p),
+              pairs.groups.filter((_, i) => !pairs.atPeriodGrain[i]),
+            ),
+          ),
+          sql` UNION ALL `,
+        )
+      : pairsIn(pairs.timeRange);
+  const counted = scope.relation.baseColumn(entitySql);
+  const values = columns.map((c) => sql`COUNT(${counted}) AS ${sql.id(c.column)}`);
+  const from = scope.relation.from({ source: sql`(${found})`, columns: new Set([entityName, ...(timeName ? [timeName] : [])]) });
+  return sql`SELECT ${sql.join([...groupColumns(scope.groups), ...values])} FROM ${from} ${groupByOrdinals(scope.groups.length)}`;
 }

@@ -141,7 +141,7 @@ function entitySql(model: Model, name: string): string {
   return memberOf(model, name)?.sql ?? name;
 }
 
-function anchorGroup(index: CatalogIndex, model: Model, entity: string, g: ResolvedGroupBy, isPeriod: boolean): AnchorGroup | undefined {
+export function anchorGroup(index: CatalogIndex, model: Model, entity: string, g: ResolvedGroupBy, isPeriod: boolean): AnchorGroup | undefined {
   if (isPeriod) return g.grain && !g.datePart && !g.customGrain ? 'grain' : 'period';
   if (g.ref.kind === 'metric_time') return undefined;
   const found = locateDimension(index, model, g.ref);

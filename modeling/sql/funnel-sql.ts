@@ -7,6 +7,8 @@ import type { PlanQuery } from '../query/metric-plan.ts';
 import { filterSql, type FilterColumn } from './filter-sql.ts';
 import { buildNodeScope, type NodeScope } from './node-scope.ts';
 import { boundFor } from './time.ts';
+import { anchorGroup } from './conversion-sql.ts';
+import { locateDimension } from '../catalog/locate-dimension.ts';
 
 /**
  * One statement answering a funnel, set-based (every step a hash join, no probe per customer):
@@ -54,12 +56,31 @@ export function funnelSql(index: CatalogIndex, query: ResolvedFunnelQuery, limit
   const key = stream.model.primaryKey.map((k) => entry.relation.baseColumn(k));
   const groups = entry.groups.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`);
   const entryTime = entry.time.expr;
-  const entryConditions = [stepCondition(entry, 0), ...entry.filters, sql`${entryEntity} IS NOT NULL`, ...entry.timeRange];
-  ctes.push(
-    sql`s1 AS MATERIALIZED (SELECT DISTINCT ON (${entryEntity}) ${sql.join([sql`${entryEntity} AS c`, sql`${entryTime} AS t1`, ...groups])}
+  if (entryFixedGroups(index, query, entry.isPeriod)) {
+    // Every group-by is fixed by the customer or read from the entry's time: each
+    // customer's entry is its earliest step-1 event (a hash aggregate over that event's
+    // rows, which the index on (event name, time) holds), and the groups are joined to the
+    // entries afterwards instead of to every step-1 event. Ties on the time pick the same
+    // customer and time, so the same values as the ordered form.
+    const first = scopeOf('fa_', []);
+    const firstEntity = first.relation.baseColumn(stream.entity.sql);
+    const entityName = entry.relation.baseColumnName(stream.entity.sql);
+    const timeName = entry.relation.baseColumnName(stream.time.sql);
+    const firstConditions = [stepCondition(first, 0), ...first.filters, sql`${firstEntity} IS NOT NULL`, ...first.timeRange];
+    const entries = sql`(SELECT ${firstEntity} AS ${sql.id(entityName)}, MIN(${first.time.expr}) AS ${sql.id(timeName)}
+      FROM ${first.relation.from()} WHERE ${sql.join(firstConditions, sql` AND `)} GROUP BY ${firstEntity})`;
+    ctes.push(
+      sql`s1 AS MATERIALIZED (SELECT ${sql.join([sql`${entryEntity} AS c`, sql`${entryTime} AS t1`, ...groups])}
+      FROM ${entry.relation.from({ source: entries, columns: new Set([entityName, timeName]) })})`,
+    );
+  } else {
+    const entryConditions = [stepCondition(entry, 0), ...entry.filters, sql`${entryEntity} IS NOT NULL`, ...entry.timeRange];
+    ctes.push(
+      sql`s1 AS MATERIALIZED (SELECT DISTINCT ON (${entryEntity}) ${sql.join([sql`${entryEntity} AS c`, sql`${entryTime} AS t1`, ...groups])}
       FROM ${entry.relation.from()} WHERE ${sql.join(entryConditions, sql` AND `)}
       ORDER BY ${sql.join([entryEntity, entryTime, ...key])})`,
-  );
+    );
+  }
   // The later steps' events in one pass: from the range's start up to its end plus the
   // window (bounds on the raw time, so partitions prune), a flag per step.
   const later = scopeOf('fe_', []);
@@ -115,5 +136,23 @@ function stepFilterSql(scope: NodeScope, filter: Filter, types: ReadonlyMap<stri
       if (type === 'boolean') return { expr: sql`CAST(${text} AS boolean)`, type };
       return { expr: text, type: 'string' };
     },
+  });
+}
+
+/**
+ * Whether every group-by of a funnel is fixed by the customer (a dimension reached through
+ * many-to-one joins on the entity, none with a validity window) or derived from the event
+ * time (not a custom granularity, which joins the spine): then an entry's group values are
+ * the same on every step-1 event of the customer at the entry's time.
+ */
+function entryFixedGroups(index: CatalogIndex, query: ResolvedFunnelQuery, isPeriod: readonly boolean[]): boolean {
+  const { model, entity } = query.stream;
+  return query.groupBy.every((g, i) => {
+    if (g.customGrain) return false;
+    const kind = anchorGroup(index, model, entity.sql, g, isPeriod[i] === true);
+    if (kind === 'grain' || kind === 'period') return true;
+    if (kind !== 'entity' || g.ref.kind === 'metric_time') return false;
+    const found = locateDimension(index, model, g.ref);
+    return found.ok && found.located.steps.every((step) => index.model(step.join.model).validity === undefined);
   });
 }

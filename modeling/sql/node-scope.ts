@@ -1,4 +1,4 @@
-import type { RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Dimension, Filter, Grain, Model } from '../catalog/types.ts';
 import { GRAINS } from '../catalog/types.ts';
@@ -36,6 +36,11 @@ export interface NodeScope {
    * on this scope's time: every group lies within one period of it.
    */
   readonly periodGrain?: Grain;
+  /**
+   * Per group-by: `periodGrain` when the group is this scope's time cut at exactly that
+   * grain (so within one period of it, the period's first day), else undefined.
+   */
+  readonly atPeriodGrain: readonly boolean[];
   /** Compiles another filter against this scope (e.g. for a subset of rows). */
   readonly compileFilter: (filter: Filter) => RawBuilder<unknown>;
   /** A referenced column of this scope (for conversion entities and constant properties). */
@@ -142,6 +147,9 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
     .map((g) => g.grain as Grain)
     .sort((a, b) => GRAINS.indexOf(b) - GRAINS.indexOf(a));
   const periodGrain = input.timeOverride ? undefined : calendar[0];
+  const atPeriodGrain = query.groupBy.map(
+    (g, i) => periodGrain !== undefined && isPeriod[i] === true && g.grain === periodGrain && !g.datePart && !g.customGrain,
+  );
   return {
     relation,
     model,
@@ -153,6 +161,7 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
     timeRange,
     range,
     ...(periodGrain ? { periodGrain } : {}),
+    atPeriodGrain,
     compileFilter,
     column,
   };
@@ -172,6 +181,16 @@ export type { CustomGrainLookup, MetricSubquery } from './scope-joins.ts';
 export { relationGrainLookup } from './scope-joins.ts';
 export { grainedTime, metricTimeGrain, metricTimeGrains, periodsOf, rangeConditions, widenedRange } from './time-columns.ts';
 export { groupByOrdinals, groupColumns, whereClause } from './sql-helpers.ts';
+
+/**
+ * The group-by expressions of a scope within one period `from` of its `periodGrain` (a
+ * statement split by periods): a group cut at exactly that grain is the period's first day,
+ * a constant, so the rows need not be truncated one by one and the planner sees one period
+ * per part (it estimates the groups of the part, and aggregates it in parallel).
+ */
+export function groupsWithin(scope: NodeScope, from: string): RawBuilder<unknown>[] {
+  return scope.groups.map((g, i) => (scope.atPeriodGrain[i] ? sql`CAST(${from} AS date)` : g));
+}
 
 /**
  * The base model's joining column that equals `expression` of the joined model when the query

@@ -5,7 +5,10 @@ import type { Filter, Grain, Model } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
 import { customGrainNames, parseDimensionRef } from '../catalog/dimension-ref.ts';
-import { aggregateNodeSql } from './aggregate-node.ts';
+import { aggregateNodeSql, entityDistinctSql, type AggregateColumn } from './aggregate-node.ts';
+import { anchorGroup } from './conversion-sql.ts';
+import type { AggregatePlanNode } from '../query/metric-plan.ts';
+import type { NodeScope } from './node-scope.ts';
 import { semiAdditiveNodeSql, type PeriodsOfTime } from './semi-additive-node.ts';
 import { cumulativeNodeSql } from './cumulative-node.ts';
 import { buildNodeScope, metricTimeGrain, type MetricSubquery } from './node-scope.ts';
@@ -39,10 +42,14 @@ export function nodeSql(
       const columns = node.columns.map((c) => ({ column: c.column, measure: index.measure(c.measure).measure, ...(c.filter ? { filter: c.filter } : {}) }));
       const periods =
         rewrites && node.nonAdditive?.dimension === node.timeDimension && node.offsets.length === 0 ? periodsOfTime(query, scope.isPeriod) : undefined;
+      const entity =
+        rewrites && !node.nonAdditive && node.offsets.length === 0 ? entityDistinct(index, query, model, node, scope, columns, prefix, subquery) : undefined;
       const inner =
         node.nonAdditive && columns.length > 0
           ? semiAdditiveNodeSql(scope, columns, node.nonAdditive, periods, dialect)
-          : aggregateNodeSql(scope, columns, { countKeys: rewrites });
+          : entity
+            ? entityDistinctSql(scope, entity.pairs, columns, entity.entitySql, entity.timeSql)
+            : aggregateNodeSql(scope, columns, { countKeys: rewrites });
       if (!node.joinToTimeSpine || !scope.isPeriod.some(Boolean) || !index.catalog.timeSpines?.length) return inner;
       return joinToTimeSpine(
         index,
@@ -117,3 +124,55 @@ function splitTimeFilters(index: CatalogIndex, model: Model, timeDimension: stri
 }
 
 export { metricTimeGrain };
+
+/**
+ * A distinct count of one column (the entity, e.g. a customer) grouped only by periods of the
+ * node's own time and by dimensions the entity fixes (reached through many-to-one joins on
+ * that column, without validity windows): the (periods, entity) pairs are found over the
+ * base table alone (joined only for what the filters read), and the dimensions joined to
+ * the pairs afterwards, instead of joining every row (at a million customers, a month of
+ * events joined to the customers before a distinct count of the customers). The pairs'
+ * scope holds the filters; undefined when the rewrite does not apply.
+ */
+function entityDistinct(
+  index: CatalogIndex,
+  query: PlanQuery,
+  model: Model,
+  node: AggregatePlanNode,
+  scope: NodeScope,
+  columns: readonly AggregateColumn[],
+  prefix: string,
+  subquery: MetricSubquery | undefined,
+): { pairs: NodeScope; entitySql: string; timeSql: string } | undefined {
+  const [first] = columns;
+  if (first?.measure.aggregation !== 'count_distinct' || first.measure.sql === '*') return undefined;
+  if (columns.some((c) => c.measure.aggregation !== 'count_distinct' || c.measure.sql !== first.measure.sql)) return undefined;
+  if (columns.length > 1 && columns.some((c) => c.filter)) return undefined;
+  // A count of the model's own key is a plain count already (aggregate-node.ts).
+  if (model.primaryKey.length === 1 && model.primaryKey[0] === first.measure.sql) return undefined;
+  const entitySql = first.measure.sql;
+  const time = model.dimensions.find((d) => d.name === node.timeDimension);
+  if (!time) return undefined;
+  const kinds = query.groupBy.map((g, i) => (g.customGrain ? undefined : anchorGroup(index, model, entitySql, g, scope.isPeriod[i] === true)));
+  if (kinds.some((k) => k === undefined)) return undefined;
+  if (!kinds.some((k) => k === 'entity')) return undefined;
+  if (!query.groupBy.every((g, i) => kinds[i] !== 'entity' || reachesWithoutValidity(index, model, g))) return undefined;
+  const pairs = buildNodeScope({
+    index,
+    query: { ...query, groupBy: query.groupBy.filter((_, i) => kinds[i] !== 'entity') },
+    model,
+    timeDimension: node.timeDimension,
+    filters: node.filters,
+    offsets: node.offsets,
+    prefix: `${prefix}p`,
+    ...(subquery ? { subquery } : {}),
+  });
+  return { pairs, entitySql, timeSql: time.sql };
+}
+
+/** Whether every model a group-by's dimension is reached through carries no validity window. */
+function reachesWithoutValidity(index: CatalogIndex, model: Model, g: PlanQuery['groupBy'][number]): boolean {
+  if (g.ref.kind === 'metric_time') return false;
+  const found = locateDimension(index, model, g.ref);
+  return found.ok && found.located.steps.every((s) => index.model(s.join.model).validity === undefined);
+}

@@ -1,26 +1,26 @@
 WITH "n0" AS (
-  SELECT "g0", COUNT(v) AS "l0"
+  SELECT "n0_1"."c1" AS "g0", COUNT("n0_0"."c1") AS "l0"
   FROM (
-    SELECT "n0_1"."c1" AS "g0", "n0_0"."c1" AS v
+    SELECT "n0_p0"."c3" AS "c1"
     FROM (
-      SELECT occurred_at AS "c0", customer_id AS "c1", txn_type AS "c2", status AS "c3"
-      FROM "wealth"."transactions") AS "n0_0"
-    LEFT JOIN (
-      SELECT customer_id AS "c0", channel AS "c1"
-      FROM "wealth"."customers") AS "n0_1" ON "n0_0"."c1" = "n0_1"."c0"
-    WHERE (("n0_0"."c2" = $1) AND ("n0_0"."c3" = $2))
-    GROUP BY 1, 2) AS pairs
+      SELECT occurred_at AS "c0", txn_type AS "c1", status AS "c2", customer_id AS "c3"
+      FROM "wealth"."transactions") AS "n0_p0"
+    WHERE (("n0_p0"."c1" = $1) AND ("n0_p0"."c2" = $2))
+    GROUP BY "n0_p0"."c3") AS "n0_0"
+  LEFT JOIN (
+    SELECT customer_id AS "c0", channel AS "c1"
+    FROM "wealth"."customers") AS "n0_1" ON "n0_0"."c1" = "n0_1"."c0"
   GROUP BY 1), "n1" AS (
-  SELECT "g0", COUNT(v) AS "l1"
+  SELECT "n1_1"."c1" AS "g0", COUNT("n1_0"."c1") AS "l1"
   FROM (
-    SELECT "n1_1"."c1" AS "g0", "n1_0"."c1" AS v
+    SELECT "n1_p0"."c1" AS "c1"
     FROM (
       SELECT occurred_at AS "c0", customer_id AS "c1"
-      FROM "wealth"."app_events") AS "n1_0"
-    LEFT JOIN (
-      SELECT customer_id AS "c0", channel AS "c1"
-      FROM "wealth"."customers") AS "n1_1" ON "n1_0"."c1" = "n1_1"."c0"
-    GROUP BY 1, 2) AS pairs
+      FROM "wealth"."app_events") AS "n1_p0"
+    GROUP BY "n1_p0"."c1") AS "n1_0"
+  LEFT JOIN (
+    SELECT customer_id AS "c0", channel AS "c1"
+    FROM "wealth"."customers") AS "n1_1" ON "n1_0"."c1" = "n1_1"."c0"
   GROUP BY 1)
 SELECT "combined"."g0" AS "customer__channel", (CAST(COALESCE("combined"."l0", 0) AS numeric) / NULLIF(COALESCE("combined"."l1", 0), 0)) AS "purchase_conversion_rate"
 FROM (
