@@ -18,6 +18,7 @@ import * as partitionedFacts from './0016-partitioned-facts.ts';
 import * as exposureTimeIndex from './0021-exposure-time-index.ts';
 import * as experimentExposures from './0026-experiment-exposures.ts';
 import * as eventNameTimeIndex from './0027-event-name-time-index.ts';
+import * as setBasedExposures from './0030-set-based-exposures.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -40,6 +41,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0021-exposure-time-index': exposureTimeIndex,
   '0026-experiment-exposures': experimentExposures,
   '0027-event-name-time-index': eventNameTimeIndex,
+  '0030-set-based-exposures': setBasedExposures,
 };
 
 export const migrationProvider: MigrationProvider = {

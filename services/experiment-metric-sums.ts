@@ -63,14 +63,49 @@ function timeZoneOf(layer: SemanticLayer, metric: string): string {
   return layer.index.measure(definition.measure).model.timeZone;
 }
 
-/** A SIMPLE metric per customer and reporting-zone day, as a subquery compiled by the semantic layer. */
-function perCustomerDaily(layer: SemanticLayer, metric: string, subject: string, days: { from: string; to: string }): RawBuilder<unknown> {
+/**
+ * A SIMPLE metric per customer and reporting-zone day, as a subquery compiled by the semantic
+ * layer. With `trusted` (the database guarantees the metric's rows each join one subject row)
+ * the customer is read from the metric's own joining column and the subject table is not
+ * joined: the same values (a row can reach no other customer, and none is left unmatched),
+ * without a join of every row of the window to the customer table.
+ */
+function perCustomerDaily(layer: SemanticLayer, metric: string, subject: string, days: { from: string; to: string }, trusted: boolean): RawBuilder<unknown> {
   const compiled = layer.plan({
     metrics: [metric],
     groupBy: [{ dimension: `${subject}.${subjectKey(layer, subject)}` }, { dimension: 'metric_time', grain: 'DAY' }],
     timeRange: days,
+    ...(trusted ? { trustedJoins: [subject] } : {}),
   });
   return planStatement(layer.index, compiled.plan, layer.dialect);
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Whether every row of a SIMPLE metric's model joins exactly one subject row, as the database
+ * guarantees it: the model's many-to-one join to the subject is on one plain column, with a
+ * validated foreign key from that column to the subject table's key (`wealth.transactions`
+ * to `wealth.customers`; not the events, whose customers may be unknown). A NULL joining
+ * column matches no customer either way. Read from the catalog tables (a few index probes).
+ */
+async function joinsSubjectSurely(db: Kysely<any>, layer: SemanticLayer, metric: string, subject: string): Promise<boolean> {
+  const definition = layer.index.metrics.get(metric);
+  if (definition?.type !== 'SIMPLE') return false;
+  const { model } = layer.index.measure(definition.measure);
+  const target = layer.index.models.get(subject);
+  const join = model.joins.find((j) => j.model === subject && j.cardinality === 'many_to_one');
+  if (!target || !join || join.on.length !== 1 || target.validity !== undefined || !('table' in model.source) || !('table' in target.source)) return false;
+  const [column, key] = join.on[0] as readonly [string, string];
+  if (!IDENTIFIER.test(column) || !IDENTIFIER.test(key) || target.primaryKey.length !== 1 || target.primaryKey[0] !== key) return false;
+  const { rows } = await sql<{ sure: boolean }>`SELECT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_constraint c
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+      JOIN pg_catalog.pg_attribute b ON b.attrelid = c.confrelid AND b.attnum = c.confkey[1]
+      WHERE c.contype = 'f' AND c.convalidated AND cardinality(c.conkey) = 1
+        AND c.conrelid = to_regclass(${model.source.table}) AND c.confrelid = to_regclass(${target.source.table})
+        AND a.attname = ${column} AND b.attname = ${key}) AS sure`.execute(db);
+  return rows[0]?.sure === true;
 }
 
 /**
@@ -95,6 +130,7 @@ export async function metricPart(
   const timeZone = timeZoneOf(layer, first);
   const days = await exposureDays(db, span, windowDays, timeZone);
   const name = (base: string) => sql.id(`${base}_${part}`);
+  const daily = async (m: string) => perCustomerDaily(layer, m, subject, days, await joinsSubjectSurely(db, layer, m, subject));
   const idRef = (cte: string) => sql.ref(`${cte}.${subject}__${subjectKey(layer, subject)}`);
   const valueOf = (cte: string, column: string) => sql`CAST(${sql.ref(`${cte}.${column}`)} AS float8)`;
   const inWindow = (cte: string) => sql`${idRef(cte)} = x.customer_id AND ${sql.ref(`${cte}.metric_time__day`)} >= x.d0 - ${windowDays}::int
@@ -104,7 +140,7 @@ export async function metricPart(
   let vals: RawBuilder<unknown>;
   if (shape.kind === 'simple') {
     const m = `m_${part}`;
-    vals = sql`${sql.id(m)} AS (${perCustomerDaily(layer, shape.metric, subject, days)}),
+    vals = sql`${sql.id(m)} AS (${await daily(shape.metric)}),
     ${name('vals')} AS (
       SELECT x.variant, COALESCE(SUM(${valueOf(m, shape.metric)}) FILTER (WHERE ${after(m)}), 0) AS y,
         COALESCE(SUM(${valueOf(m, shape.metric)}) FILTER (WHERE NOT ${after(m)}), 0) AS x
@@ -115,8 +151,8 @@ export async function metricPart(
     const [mn, md] = [`mn_${part}`, `md_${part}`];
     const side = (cte: string, column: string) => sql`SELECT x.variant, x.customer_id, SUM(${valueOf(cte, column)}) AS v
       FROM ${exposedDays} JOIN ${sql.id(cte)} ON ${inWindow(cte)} AND ${after(cte)} GROUP BY x.variant, x.customer_id`;
-    vals = sql`${sql.id(mn)} AS (${perCustomerDaily(layer, shape.numerator, subject, days)}),
-    ${sql.id(md)} AS (${perCustomerDaily(layer, shape.denominator, subject, days)}),
+    vals = sql`${sql.id(mn)} AS (${await daily(shape.numerator)}),
+    ${sql.id(md)} AS (${await daily(shape.denominator)}),
     ${name('vals')} AS (
       SELECT COALESCE(n.variant, d.variant) AS variant, COALESCE(n.v, 0) AS y, COALESCE(d.v, 0) AS x
       FROM (${side(mn, shape.numerator)}) n FULL JOIN (${side(md, shape.denominator)}) d ON d.customer_id = n.customer_id

@@ -19,6 +19,7 @@ import { createSemanticLayer } from '../modeling/semantic-layer.ts';
 import { experimentResults } from '../services/experiment-results.ts';
 import type { DecisionDefinitions } from '../decisioning/definitions.ts';
 import * as experimentExposures from '../migrations/0026-experiment-exposures.ts';
+import * as setBasedExposures from '../migrations/0030-set-based-exposures.ts';
 
 /**
  * `strata.experiment_exposures` (migration 0026) against the events it summarizes: exposures
@@ -182,6 +183,38 @@ await describeEachEngine('experiment exposures table on %s', (engine) => {
     expect(before).toHaveLength(answers.size + 1);
   });
 
+  it('logs concurrent and retried decisions exactly once through the shared statements, and overlapping batches do not deadlock', async () => {
+    clock = new Date(at(5));
+    // Customers decided before and customers never exposed (not the one ingested in another arm).
+    const group = [...customers.slice(0, 20), ...customers.slice(26, 30)];
+    const eventsBefore = await sql<{ n: number }>`SELECT COUNT(*)::int AS n FROM wealth.app_events WHERE event_name = 'placement_impression'`.execute(
+      database.db,
+    );
+    // Every customer decided three times at once with one idempotency key (a client retrying
+    // before the first answer), and once more without: the concurrent calls share statements.
+    const keyed = group.map((_c, i) => `concurrent-key-${String(i).padStart(4, '0')}`);
+    const settled = await Promise.all(group.flatMap((c, i) => [decide(c, keyed[i]), decide(c, keyed[i]), decide(c), decide(c, keyed[i])]));
+    for (let i = 0; i < group.length; i++) {
+      const [a, b, fresh, c] = settled.slice(i * 4, i * 4 + 4) as [DecisionAnswer, DecisionAnswer, DecisionAnswer, DecisionAnswer];
+      expect(b.decisionId).toBe(a.decisionId);
+      expect(c.decisionId).toBe(a.decisionId);
+      expect(fresh.decisionId).not.toBe(a.decisionId);
+      expect(fresh.variant).toBe(a.variant);
+    }
+    const logged = await sql<{ n: number; ids: number }>`SELECT COUNT(*)::int AS n, COUNT(DISTINCT event_id)::int AS ids FROM wealth.app_events
+      WHERE event_name = 'placement_impression'`.execute(database.db);
+    // Two decisions per customer: the keyed one (however often it was sent) and the fresh one.
+    expect(logged.rows[0]?.n).toBe((eventsBefore.rows[0]?.n ?? 0) + 2 * group.length);
+    expect(logged.rows[0]?.ids).toBe(logged.rows[0]?.n);
+    // Overlapping ingestion batches, in opposite customer orders, sent together and resent.
+    const arm = (c: string) => answers.get(c)?.variant ?? (settled[group.indexOf(c) * 4] as DecisionAnswer).variant ?? 'control';
+    const forward = group.map((c, i) => exposure(`ovl-f-${i}`, c, arm(c), 4.5));
+    const backward = [...group].reverse().map((c, i) => exposure(`ovl-b-${i}`, c, arm(c), 4.8));
+    const outcomes = await Promise.all([events.track(forward), events.track(backward), events.track(forward), events.track(backward)]);
+    expect(outcomes.reduce((sum, o) => sum + o.accepted, 0)).toBe(2 * group.length);
+    expect(await tableRows(database.db)).toEqual(await fromEvents(database.db));
+  });
+
   it('gives results equal to counts computed from the events, and the backfill rebuilds the same rows', async () => {
     // Conversions: some inside the 7 days after the first exposure, one before it, one too late.
     const purchase = (id: string, customer: string, hours: number) => ({
@@ -225,8 +258,10 @@ await describeEachEngine('experiment exposures table on %s', (engine) => {
     expect(results.variants.reduce((sum, v) => sum + (v.conversions ?? 0), 0)).toBeGreaterThan(0);
     // The migration again: its backfill from the events gives the rows the trigger kept.
     const kept = await tableRows(database.db);
+    await setBasedExposures.down(database.db as never);
     await experimentExposures.down(database.db as never);
     await experimentExposures.up(database.db as never);
+    await setBasedExposures.up(database.db as never);
     expect(await tableRows(database.db)).toEqual(kept);
     expect(await experimentResults(database.db as never, input, { semantic: layer, subject: 'customer' })).toEqual(results);
   });

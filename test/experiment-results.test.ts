@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { createSemanticLayer } from '../modeling/semantic-layer.ts';
 import { wealthDomain } from '../domains/wealth/index.ts';
 import { experimentResults } from '../services/experiment-results.ts';
+import { metricPart } from '../services/experiment-metric-sums.ts';
 import type { ExperimentInput } from '../services/experiment-definitions.ts';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
@@ -209,6 +210,29 @@ await describeEachEngine('experiment results on %s', (engine) => {
     expect(r.cuped[0]?.theta).toBeCloseTo(1.1688637, 6);
     expect(r.cuped[0]?.absoluteLift).toBeCloseTo(26.79882, 4);
     expect(r.cuped[0]?.pValue).toBeCloseTo(0.0417914, 6);
+  });
+
+  it('reads a metric whose rows surely join a customer (a foreign key) without joining the customer table, with the same numbers', async () => {
+    const db = database.db as never as Kysely<any>;
+    const span = { first: '2026-03-10T02:00:00.000000Z', last: '2026-03-10T03:00:00.000000Z' };
+    const partSql = async (metric: string) => (await metricPart(db, layer, 'customer', 0, metric, 7, span)).ctes.compile(db).sql;
+    // Transactions have a validated foreign key to the customers: no join; events do not: joined.
+    expect(await partSql('purchase_amount')).not.toContain('"wealth"."customers"');
+    expect(await partSql('placement_clicks')).toContain('"wealth"."customers"');
+    const input = { ...copyTest, key: 'amount_test', goal: { metric: 'purchase_amount', windowDays: 7 }, guardrails: ['purchase_amount', 'placement_ctr'] };
+    const trusted = await experimentResults(database.db, input, options);
+    const { rows } = await sql<{ name: string }>`SELECT conname AS name FROM pg_constraint
+      WHERE contype = 'f' AND conrelid = to_regclass('wealth.transactions') AND confrelid = to_regclass('wealth.customers')`.execute(db);
+    const name = rows[0]?.name as string;
+    await sql`ALTER TABLE wealth.transactions DROP CONSTRAINT ${sql.id(name)}`.execute(db);
+    try {
+      // Without the guarantee the customer table is joined again, and the answer is the same.
+      expect(await partSql('purchase_amount')).toContain('"wealth"."customers"');
+      expect(await experimentResults(database.db, input, options)).toEqual(trusted);
+    } finally {
+      await sql`ALTER TABLE wealth.transactions ADD CONSTRAINT ${sql.id(name)} FOREIGN KEY (customer_id) REFERENCES wealth.customers (customer_id)`.execute(db);
+    }
+    expect(await partSql('purchase_amount')).not.toContain('"wealth"."customers"');
   });
 
   it('reports guardrail metrics with the same statistics: Welch for a SIMPLE metric, the delta method for a RATIO', async () => {

@@ -77,3 +77,29 @@ describe('golden SQL', () => {
     expect(compiled.parameters.slice(0, 2)).toEqual(['2026-01-01', '2026-04-01']);
   });
 });
+
+describe('trusted joins', () => {
+  const byCustomer = (trustedJoins?: string[], extra: MetricQuery['groupBy'] = []) =>
+    layer.plan({
+      metrics: ['purchase_amount'],
+      groupBy: [{ dimension: 'customer.customer_id' }, ...(extra ?? [])],
+      timeRange: { from: '2026-01-01', to: '2026-02-01' },
+      ...(trustedJoins ? { trustedJoins } : {}),
+    }).compiled.sql;
+
+  it("reads a trusted model's key from the joining column and leaves the join out", () => {
+    expect(byCustomer()).toContain('"wealth"."customers"');
+    const trusted = byCustomer(['customer']);
+    expect(trusted).not.toContain('"wealth"."customers"');
+    expect(trusted).not.toContain('JOIN');
+    // Another model named trusted changes nothing; another dimension of the trusted model still needs the join.
+    expect(byCustomer(['product'])).toBe(byCustomer());
+    expect(byCustomer(['customer'], [{ dimension: 'customer.risk_level' }])).toContain('"wealth"."customers"');
+  });
+
+  it('caches trusted and untrusted plans apart', () => {
+    expect(layer.plan({ metrics: ['purchase_amount'], groupBy: [{ dimension: 'customer.customer_id' }], trustedJoins: ['customer'] })).not.toBe(
+      layer.plan({ metrics: ['purchase_amount'], groupBy: [{ dimension: 'customer.customer_id' }] }),
+    );
+  });
+});

@@ -72,6 +72,8 @@ export interface PlanQuery {
   readonly scope?: Filter;
   /** A query without metrics: distinct values of the group-bys from this model (or the time spine alone). */
   readonly distinctFrom?: string;
+  /** Joined models whose key is read from the joining column, the join left out (`MetricQuery.trustedJoins`). */
+  readonly trustedJoins?: readonly string[];
 }
 
 /** A shift of a metric input in time: a window (`7 days` later), to the start of a grain's period, or by custom periods. */

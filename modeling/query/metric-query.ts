@@ -39,6 +39,14 @@ export interface MetricQuery {
   readonly scope?: Filter;
   /** `false`: read the raw tables even when a rollup covers the query (the default answers from the rollup). */
   readonly useRollups?: boolean;
+  /**
+   * Models whose many-to-one join the database guarantees (a validated foreign key from the
+   * joining column to the joined model's key): a group-by or filter on the joined model's key
+   * column, one hop away over a one-column join, reads the joining column instead and the join
+   * is left out. Only the caller can know the guarantee holds; without it a row whose key has
+   * no match would show its own key instead of NULL.
+   */
+  readonly trustedJoins?: readonly string[];
 }
 
 /** A stable key for a query: equal queries (whatever their property order) get equal keys. */

@@ -56,6 +56,8 @@ export interface ResolvedQuery {
   readonly offset: number;
   /** The caller's row-level scope, added to every aggregation over a model that reaches it. */
   readonly scope?: Filter;
+  /** Joined models whose key is read from the joining column (`MetricQuery.trustedJoins`). */
+  readonly trustedJoins?: readonly string[];
 }
 
 /** Checks every name in a query against the catalog and says how to fix what is wrong. */
@@ -99,6 +101,7 @@ export function resolveQuery(index: CatalogIndex, input: MetricQuery): ResolvedQ
     ...(query.limit !== undefined ? { limit: query.limit } : {}),
     offset: query.offset ?? 0,
     ...(input.scope ? { scope: input.scope } : {}),
+    ...(input.trustedJoins && input.trustedJoins.length > 0 ? { trustedJoins: [...input.trustedJoins].sort() } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { CatalogIndex } from '../catalog/catalog-index.ts';
 import type { Dimension, Filter, Grain, Model } from '../catalog/types.ts';
 import { GRAINS } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
+import type { JoinStep } from '../catalog/join-graph.ts';
 import type { ResolvedGroupBy } from '../query/resolve-query.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
 import { customGrainNames, metricFilterJoinKey, parseDimensionRef, type DimensionRef, type GrainChoice } from '../catalog/dimension-ref.ts';
@@ -94,7 +95,8 @@ export function buildNodeScope(input: NodeScopeInput): NodeScope {
     const found = locateDimension(index, model, ref);
     if (!found.ok) throw new Error(`query invariant: ${found.message}`);
     const { located } = found;
-    const expr = relation.along(located.steps, located.dimension.sql);
+    const joining = trustedJoinColumn(query, located.steps, located.model, located.dimension.sql);
+    const expr = joining === undefined ? relation.along(located.steps, located.dimension.sql) : relation.baseColumn(joining);
     if (located.dimension.type !== 'time') return { expr, type: located.dimension.type };
     const columnTime: TimeColumn = {
       expr,
@@ -170,3 +172,16 @@ export type { CustomGrainLookup, MetricSubquery } from './scope-joins.ts';
 export { relationGrainLookup } from './scope-joins.ts';
 export { grainedTime, metricTimeGrain, metricTimeGrains, periodsOf, rangeConditions, widenedRange } from './time-columns.ts';
 export { groupByOrdinals, groupColumns, whereClause } from './sql-helpers.ts';
+
+/**
+ * The base model's joining column that equals `expression` of the joined model when the query
+ * trusts that join (`PlanQuery.trustedJoins`): one hop, a one-column join onto exactly that
+ * column. Otherwise undefined (the join is made).
+ */
+function trustedJoinColumn(query: PlanQuery, steps: readonly JoinStep[], target: Model, expression: string): string | undefined {
+  if (!query.trustedJoins?.includes(target.name) || steps.length !== 1) return undefined;
+  const { join } = steps[0] as JoinStep;
+  if (join.cardinality !== 'many_to_one' || join.on.length !== 1 || join.model !== target.name || target.validity !== undefined) return undefined;
+  const [left, right] = join.on[0] as readonly [string, string];
+  return right === expression ? left : undefined;
+}
