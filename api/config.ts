@@ -11,7 +11,7 @@ import { DEFAULT_EVENT_MAX_FUTURE_MINUTES, DEFAULT_EVENT_MAX_PAST_DAYS } from '.
 import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from './graphql-limits.ts';
 import { DEFAULT_RATE_LIMITS, parseRateLimit, type RateLimit, type RateLimits } from './rate-limiter.ts';
 import { DEFAULT_CHANGE_PROPAGATION_MS } from './request-changes.ts';
-import { DEFAULT_ANALYTICS_CAPACITY, type AnalyticsCapacity } from '../services/analytics-lane.ts';
+import { DEFAULT_ANALYTICS_CAPACITY, defaultAnalyticsParallelWorkers, type AnalyticsCapacity } from '../services/analytics-lane.ts';
 import { parseCorsOrigins, type CorsOrigins } from './cors.ts';
 import type { TracingConfig } from './tracing.ts';
 import { LOG_LEVELS, type LogLevel } from '../store/logger.ts';
@@ -102,6 +102,7 @@ const ConfigSchema = z
     STRATA_ANALYTICS_CONCURRENCY: z.coerce.number().int().positive().max(1000).default(DEFAULT_ANALYTICS_CAPACITY.concurrency),
     STRATA_ANALYTICS_QUEUE: z.coerce.number().int().min(0).default(DEFAULT_ANALYTICS_CAPACITY.queue),
     STRATA_ANALYTICS_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_ANALYTICS_CAPACITY.queueTimeoutMs),
+    STRATA_ANALYTICS_PARALLEL_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
     STRATA_CHANGE_PROPAGATION_MS: z.coerce.number().int().min(0).max(5_000).default(DEFAULT_CHANGE_PROPAGATION_MS),
     STRATA_MONITOR_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     STRATA_PII_HMAC_KEY: secret(parsePseudonymKey),
@@ -308,6 +309,8 @@ export interface ServerConfig {
   readonly rateLimits: RateLimits;
   /** How many expensive reads run at once and wait, and for how long. */
   readonly analyticsCapacity: AnalyticsCapacity;
+  /** `max_parallel_workers_per_gather` of the analytics connections (PostgreSQL). */
+  readonly analyticsParallelWorkers: number;
   /**
    * The longest a change committed on another instance (key revoked, definition changed)
    * may take to reach this instance's caches (api/request-changes.ts); 0: every request
@@ -407,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       queue: c.STRATA_ANALYTICS_QUEUE,
       queueTimeoutMs: c.STRATA_ANALYTICS_QUEUE_TIMEOUT_MS,
     },
+    analyticsParallelWorkers: c.STRATA_ANALYTICS_PARALLEL_WORKERS ?? defaultAnalyticsParallelWorkers(c.STRATA_ANALYTICS_CONCURRENCY),
     changePropagationMs: c.STRATA_CHANGE_PROPAGATION_MS,
     monitorIntervalMs: c.STRATA_MONITOR_INTERVAL_MS,
     metricsToken: c.STRATA_METRICS_TOKEN,
@@ -433,6 +437,7 @@ export function databaseOptions(config: ServerConfig): DatabaseOptions {
     poolSize: config.poolSize,
     statementTimeoutMs: config.statementTimeoutMs,
     analyticsPoolSize: config.analyticsCapacity.concurrency,
+    analyticsParallelWorkers: config.analyticsParallelWorkers,
     traceSqlText: config.traceSqlText,
   };
 }

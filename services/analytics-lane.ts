@@ -20,6 +20,17 @@ export interface AnalyticsCapacity {
  */
 export const DEFAULT_ANALYTICS_CONCURRENCY = Math.max(1, Math.min(4, availableParallelism() - 1));
 
+/**
+ * PostgreSQL's `max_parallel_workers_per_gather` on the analytics connections, for a lane of
+ * `concurrency` slots: the cores left once the lane's own backends and one core for profile
+ * reads are counted (at most PostgreSQL's default of 2). On 2 cores that is 0: a heavy metric
+ * query with parallel workers takes both cores (a leader and two workers), and the app teams'
+ * profile reads then wait for a core however the lane caps the queries.
+ */
+export function defaultAnalyticsParallelWorkers(concurrency: number, cores = availableParallelism()): number {
+  return Math.max(0, Math.min(2, cores - 1 - concurrency));
+}
+
 export const DEFAULT_ANALYTICS_CAPACITY: AnalyticsCapacity = { concurrency: DEFAULT_ANALYTICS_CONCURRENCY, queue: 32, queueTimeoutMs: 10_000 };
 
 /**

@@ -26,6 +26,11 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number | undefined;
   /** Connections of the PostgreSQL pool for expensive reads (`analytics`; default 4). */
   readonly analyticsPoolSize?: number | undefined;
+  /**
+   * `max_parallel_workers_per_gather` of the analytics connections (primary and replica);
+   * unset: the database's setting.
+   */
+  readonly analyticsParallelWorkers?: number | undefined;
   /** Record SQL text on the statement spans of traced requests (never the parameters; default off). */
   readonly traceSqlText?: boolean | undefined;
   /**
@@ -167,6 +172,7 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
     poolSize: options.analyticsPoolSize ?? 4,
     applicationName: 'strata-analytics',
     workMem: ANALYTICS_WORK_MEM,
+    parallelWorkersPerGather: options.analyticsParallelWorkers,
   });
   // Expensive reads may be cancelled by their caller (store/cancel-scope.ts: a SQL client's cancel request).
   const analytics = new Kysely<DatabaseSchema>({
@@ -237,6 +243,7 @@ async function openReplica(url: string, primaryProbe: ReturnType<typeof createPo
     poolSize: options.analyticsPoolSize ?? 4,
     applicationName: 'strata-replica-analytics',
     workMem: ANALYTICS_WORK_MEM,
+    parallelWorkersPerGather: options.analyticsParallelWorkers,
   });
   const replicaProbe = createPostgresPool(url, {
     poolSize: 1,

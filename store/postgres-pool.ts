@@ -17,6 +17,18 @@ const typeParsers: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+/** The `-c` settings every session of a pool starts with. */
+function sessionOptions(options: { workMem?: string | undefined; parallelWorkersPerGather?: number | undefined }): string {
+  const settings = ['TimeZone=UTC', 'jit=off'];
+  if (options.workMem) settings.push(`work_mem=${options.workMem}`);
+  const workers = options.parallelWorkersPerGather;
+  if (workers !== undefined) {
+    if (!Number.isSafeInteger(workers) || workers < 0) throw new Error(`max_parallel_workers_per_gather must be a whole number >= 0 (got ${workers})`);
+    settings.push(`max_parallel_workers_per_gather=${workers}`);
+  }
+  return settings.map((setting) => `-c ${setting}`).join(' ');
+}
+
 /**
  * A `pg` pool that survives a database restart: every idle and checked-out client gets an
  * error listener (node-postgres crashes the process on an unhandled client error), connects
@@ -31,6 +43,8 @@ export function createPostgresPool(
     applicationName?: string | undefined;
     /** `work_mem` of the pool's sessions (the analytics pools: sorts and hashes of wide aggregates stay in memory). */
     workMem?: string | undefined;
+    /** `max_parallel_workers_per_gather` of the pool's sessions (the analytics pools); unset: the database's. */
+    parallelWorkersPerGather?: number | undefined;
   },
 ): pg.Pool {
   const pool = new pg.Pool({
@@ -45,7 +59,7 @@ export function createPostgresPool(
     // Sessions run in UTC on both engines; reporting time zones are applied explicitly.
     // No JIT: the compiler's statements are wide (many CTEs and expressions), and compiling
     // them cost more than it saved (6.3 s of a 13.6 s funnel at a million customers).
-    options: `-c TimeZone=UTC -c jit=off${options.workMem ? ` -c work_mem=${options.workMem}` : ''}`,
+    options: sessionOptions(options),
     types: typeParsers,
   });
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle PostgreSQL client failed'));
