@@ -83,18 +83,26 @@ function distinctPairsSql(
   const rowsRead = only ? [only] : [];
   const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
     sql`SELECT ${sql.join([...groupColumns(groups), sql`${value} AS v`])} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
-  // Grouped by periods of a bounded range: the pairs of each period apart (every group lies
-  // within one period), so each hash holds one period's pairs and need not spill to disk.
-  const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
-  const pairs =
-    periods.length > 1
-      ? sql.join(
-          periods.map((p) => pairsIn(rangeConditions(scope.time, p), groupsWithin(scope, p.from))),
-          sql` UNION ALL `,
-        )
-      : pairsIn(scope.timeRange);
+  const pairs = pairsByPeriod(scope, pairsIn);
   const outer = [...scope.groups.map((_, i) => sql.id(`g${i}`)), ...columns.map((c) => sql`COUNT(v) AS ${sql.id(c.column)}`)];
   return sql`SELECT ${sql.join(outer)} FROM (${pairs}) AS pairs ${groupByOrdinals(scope.groups.length)}`;
+}
+
+/**
+ * The pairs statement `pairsIn` builds, over the scope's time range; grouped by periods of a
+ * bounded range, one per period joined by `UNION ALL` (every group lies within one period),
+ * so each hash holds one period's pairs and need not spill to disk.
+ */
+function pairsByPeriod(
+  scope: NodeScope,
+  pairsIn: (timeRange: readonly RawBuilder<unknown>[], groups?: NodeScope['groups']) => RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
+  if (periods.length <= 1) return pairsIn(scope.timeRange);
+  return sql.join(
+    periods.map((p) => pairsIn(rangeConditions(scope.time, p), groupsWithin(scope, p.from))),
+    sql` UNION ALL `,
+  );
 }
 
 /**
@@ -157,14 +165,7 @@ function mixedPairsSql(
     : [];
   const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
     sql`SELECT ${sql.join(inner(groups))} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
-  const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
-  const pairs =
-    periods.length > 1
-      ? sql.join(
-          periods.map((p) => pairsIn(rangeConditions(scope.time, p), groupsWithin(scope, p.from))),
-          sql` UNION ALL `,
-        )
-      : pairsIn(scope.timeRange);
+  const pairs = pairsByPeriod(scope, pairsIn);
   const values = measures.map((m, i) => {
     const filter = own[i] && !alone;
     const reaggregated =
