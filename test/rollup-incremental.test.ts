@@ -11,6 +11,7 @@ import { createSemanticLayer } from '../modeling/semantic-layer.ts';
 import { refreshRollups, rollupFreshnessCheck, type RefreshOutcome } from '../services/rollups.ts';
 import { ingestEvents } from '../store/event-store.ts';
 import { markRollupsStale } from '../store/rollup-marks.ts';
+import { canonicalRows } from './support/canonical-rows.ts';
 
 /**
  * Incremental refresh (issue 20): rollups sliced by customer dimensions keep their
@@ -47,15 +48,6 @@ await describeEachEngine('incremental rollup refresh equals a full rebuild on %s
   }, 600_000);
   afterAll(() => database.dispose());
 
-  const canonical = (rows: readonly Row[]) =>
-    rows
-      .map((row) =>
-        JSON.stringify(
-          Object.values(row).map((v) => (v === null || typeof v === 'boolean' ? v : /^-?[\d.]+$/.test(String(v)) ? Number(v).toFixed(6) : String(v))),
-        ),
-      )
-      .sort();
-
   /** Every rollup's stored rows against its own statement over raw tables (a full rebuild), every period. */
   async function expectSameAsRebuild(): Promise<void> {
     for (const name of FAMILY) {
@@ -63,7 +55,7 @@ await describeEachEngine('incremental rollup refresh equals a full rebuild on %s
       const stored = await sql<Row>`SELECT * FROM ${sql.table(`rollups.${build.rollup.table}`)}`.execute(database.db);
       const own = await sql<Row>`SELECT * FROM (${build.statement({ from: '2000-01-01', to: '2100-01-01' })}) AS own`.execute(database.db);
       expect(stored.rows.length, name).toBeGreaterThan(0);
-      expect(canonical(stored.rows), name).toEqual(canonical(own.rows));
+      expect(canonicalRows(stored.rows), name).toEqual(canonicalRows(own.rows));
     }
     const stale = await sql<{ n: string }>`SELECT COUNT(*) AS n FROM rollups.partitions WHERE rollup = ANY (${FAMILY}) AND version > refreshed_version`.execute(
       database.db,
@@ -129,7 +121,7 @@ await describeEachEngine('incremental rollup refresh equals a full rebuild on %s
     const a = await fromRollups.query(database.db, query);
     const b = await raw.query(database.db, { ...query, useRollups: false });
     expect(a.freshness.source).toBe('ROLLUP');
-    expect(canonical(a.rows as Row[])).toEqual(canonical(b.rows as Row[]));
+    expect(canonicalRows(a.rows as Row[])).toEqual(canonicalRows(b.rows as Row[]));
     // Touches every stored period has seen are gone.
     const left = await sql<{ n: string }>`SELECT COUNT(*) AS n FROM rollups.touches`.execute(database.db);
     expect(Number(left.rows[0]?.n)).toBe(0);

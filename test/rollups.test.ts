@@ -24,6 +24,7 @@ import { shareKey } from '../modeling/plan/rollup-share.ts';
 import { materializeDomain } from '../api/materialize-domain.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { CatalogValidationError } from '../modeling/catalog/validation-error.ts';
+import { canonicalRows } from './support/canonical-rows.ts';
 
 /**
  * Rollups answer exactly what raw tables answer. Every query of a matrix (core and derived
@@ -308,20 +309,12 @@ await describeEachEngine('rollups answer what raw tables answer on %s', (engine)
     expect(Math.max(...shared)).toBeGreaterThanOrEqual(8);
     expect(shared.filter((n) => n === 1).length).toBeLessThan(shared.length / 4);
     const counted = indexCatalog(withContributorCounts(catalog, SUBJECT).catalog);
-    const canonical = (rows: readonly Row[]) =>
-      rows
-        .map((row) =>
-          JSON.stringify(
-            Object.values(row).map((v) => (v === null || typeof v === 'boolean' ? v : /^-?[\d.]+$/.test(String(v)) ? Number(v).toFixed(6) : String(v))),
-          ),
-        )
-        .sort();
     for (const name of family) {
       const build = rollupBuild(counted, name);
       const stored = await sql<Row>`SELECT * FROM ${sql.table(`rollups.${build.rollup.table}`)}`.execute(database.db);
       const own = await sql<Row>`SELECT * FROM (${build.statement({ from: '2000-01-01', to: '2100-01-01' })}) AS own`.execute(database.db);
       expect(stored.rows.length, name).toBeGreaterThan(0);
-      expect(canonical(stored.rows), name).toEqual(canonical(own.rows));
+      expect(canonicalRows(stored.rows), name).toEqual(canonicalRows(own.rows));
     }
   }, 600_000);
 
