@@ -5,7 +5,7 @@ import { memberOf } from '../catalog/locate-dimension.ts';
 import { fromLocalTime, grainStep, localTime, truncate, type TimeColumn } from './time.ts';
 import { aggregationSql } from './aggregation-sql.ts';
 import { measureValue, type AggregateColumn } from './aggregate-node.ts';
-import { groupByOrdinals, groupColumns, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
+import { groupByOrdinals, groupColumns, groupsWithin, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
 
 /**
  * Semi-additive measures: only the rows at the last (or first) value of their non-additive
@@ -98,6 +98,18 @@ function probedSemiAdditiveSql(
     const chosenTime = window === 'max' ? sql`MAX(${probe.at})` : sql`MIN(${probe.at})`;
     const period = truncate({ ...time, expr: probe.at }, grain);
     chosen = sql`${at} IN (SELECT ${chosenTime} FROM ${probe.from} ${whereClause([...probe.conditions, sql`${probe.at} IS NOT NULL`])} GROUP BY ${period})`;
+  } else if (scope.periodGrain === grain && periodsOf(scope.range, grain).length > 1) {
+    // By periods of a bounded range: each period's rows at its own last (or first) time,
+    // aggregated apart with the period a constant, so no statement sorts every period's rows
+    // by period (a distinct count, the customers holding AUM, sorts within each part only).
+    const parts = periodsOf(scope.range, grain).map((p) => {
+      const within = rangeConditions(time, p);
+      const probeWithin = rangeConditions({ ...time, expr: probe.at }, p);
+      const aggregates = columns.map((c, i) => sql`${aggregationSql(c.measure, values[i] ?? null)} AS ${sql.id(c.column)}`);
+      return sql`SELECT ${sql.join([...groupColumns(groupsWithin(scope, p.from)), ...aggregates])} FROM ${from}
+        ${whereClause([...within, ...scope.filters, sql`${at} = ${pick(probeWithin)}`])} ${groupByOrdinals(scope.groups.length)}`;
+    });
+    return sql.join(parts, sql` UNION ALL `);
   } else {
     // The periods between the first and last time in range (two probes of the base table).
     const bounds = sql`SELECT date_trunc(${sql.lit(grain.toLowerCase())}, ${localTime({ ...aloneTime, expr: sql`MIN(${aloneTime.expr})` })}) AS lo,
