@@ -4,7 +4,13 @@ import type { CountedResult, QueryAccess, SemanticLayer } from '../modeling/sema
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { margins, type Cell } from '../modeling/explain/finest-cells.ts';
-import type { DateRange, ExplainInput } from './metric-change.ts';
+import type { Filter } from '../modeling/catalog/types.ts';
+
+/** A half-open range of dates (`explainMetricChange`'s periods). */
+export interface DateRange {
+  readonly from: string;
+  readonly to: string;
+}
 
 /**
  * The tables an explanation compares (services/metric-change.ts): per period, each value of a
@@ -54,7 +60,7 @@ export async function cellPeriodTables(
   semantic: SemanticLayer,
   db: Kysely<any>,
   access: QueryAccess,
-  input: ExplainInput,
+  where: Filter | undefined,
   dimensions: readonly string[],
   ranges: readonly DateRange[],
   metrics: readonly string[],
@@ -66,7 +72,7 @@ export async function cellPeriodTables(
     metrics,
     timeRange: range,
     groupBy: dimensions.map((dimension) => ({ dimension })),
-    ...(input.where ? { where: input.where } : {}),
+    ...(where ? { where } : {}),
   });
   let results: CountedResult[];
   try {

@@ -4,7 +4,7 @@ import type { Filter, Metric } from '../modeling/catalog/types.ts';
 import { metricType } from '../modeling/catalog/describe.ts';
 import type { CountedResult, QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
-import { EXPLAIN_QUERY_CONCURRENCY, cellPeriodTables, meanTable, tableOf, type PeriodTable } from './metric-change-tables.ts';
+import { EXPLAIN_QUERY_CONCURRENCY, cellPeriodTables, meanTable, tableOf, type DateRange, type PeriodTable } from './metric-change-tables.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 import { closestNames } from '../modeling/query/suggest.ts';
@@ -23,10 +23,7 @@ import {
   type Explanation,
 } from '../modeling/explain/decompose.ts';
 
-export interface DateRange {
-  readonly from: string;
-  readonly to: string;
-}
+export type { DateRange };
 
 /** API.md's `explainMetricChange(input:)`. */
 export interface ExplainInput {
@@ -186,7 +183,9 @@ export async function explainMetricChange(
       ? input.dimensions.filter((d) => cellsAddUp(semantic.index, semantic.subject, read, [d]) !== undefined)
       : [];
   const cellsFit = byCells.length > 0 ? cellsAddUp(semantic.index, semantic.subject, read, byCells) : undefined;
-  const cellTables = cellsFit ? await cellPeriodTables(semantic, db, access, input, byCells, ranges, metrics, metric.name, parts, cellsFit.numeric) : undefined;
+  const cellTables = cellsFit
+    ? await cellPeriodTables(semantic, db, access, input.where, byCells, ranges, metrics, metric.name, parts, cellsFit.numeric)
+    : undefined;
   // One query per remaining dimension (every one, and the totals, without cells) and period, at
   // most two at a time: the analytics pool has four connections, and at a million customers
   // each query takes seconds.

@@ -92,16 +92,11 @@ function probedSemiAdditiveSql(
   } else if (time.storage === 'date' && GRAINS.indexOf(grain) <= GRAINS.indexOf('DAY')) {
     // A date is its own day: every row is at its period's only time.
     chosen = sql`${at} IS NOT NULL`;
-  } else if (!dialect.supportsCorrelatedSubqueryWithCte) {
-    // Uncorrelated: the last (or first) time of each period in one grouped pass over the
-    // rows the probe reads (still only the base table when no filter needs a join).
-    const chosenTime = window === 'max' ? sql`MAX(${probe.at})` : sql`MIN(${probe.at})`;
-    const period = truncate({ ...time, expr: probe.at }, grain);
-    chosen = sql`${at} IN (SELECT ${chosenTime} FROM ${probe.from} ${whereClause([...probe.conditions, sql`${probe.at} IS NOT NULL`])} GROUP BY ${period})`;
   } else if (scope.periodGrain === grain && periodsOf(scope.range, grain).length > 1) {
     // By periods of a bounded range: each period's rows at its own last (or first) time,
     // aggregated apart with the period a constant, so no statement sorts every period's rows
     // by period (a distinct count, the customers holding AUM, sorts within each part only).
+    // Each probe is uncorrelated (its period's bounds are constants), on either dialect.
     const parts = periodsOf(scope.range, grain).map((p) => {
       const within = rangeConditions(time, p);
       const probeWithin = rangeConditions({ ...time, expr: probe.at }, p);
@@ -110,6 +105,12 @@ function probedSemiAdditiveSql(
         ${whereClause([...within, ...scope.filters, sql`${at} = ${pick(probeWithin)}`])} ${groupByOrdinals(scope.groups.length)}`;
     });
     return sql.join(parts, sql` UNION ALL `);
+  } else if (!dialect.supportsCorrelatedSubqueryWithCte) {
+    // Uncorrelated: the last (or first) time of each period in one grouped pass over the
+    // rows the probe reads (still only the base table when no filter needs a join).
+    const chosenTime = window === 'max' ? sql`MAX(${probe.at})` : sql`MIN(${probe.at})`;
+    const period = truncate({ ...time, expr: probe.at }, grain);
+    chosen = sql`${at} IN (SELECT ${chosenTime} FROM ${probe.from} ${whereClause([...probe.conditions, sql`${probe.at} IS NOT NULL`])} GROUP BY ${period})`;
   } else {
     // The periods between the first and last time in range (two probes of the base table).
     const bounds = sql`SELECT date_trunc(${sql.lit(grain.toLowerCase())}, ${localTime({ ...aloneTime, expr: sql`MIN(${aloneTime.expr})` })}) AS lo,
