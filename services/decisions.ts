@@ -101,7 +101,8 @@ function checkRequest(request: DecideRequest, channels: readonly string[]): void
 export function createDecisionService(options: DecisionServiceOptions): DecisionService {
   const { database, tags, timeZone } = options;
   // Concurrent decisions log their impressions together: one statement and one commit for many.
-  const impressions = coalesceEvents(options.events);
+  // Two statements in flight: the next batch executes while the last one's commit is flushed.
+  const impressions = coalesceEvents(options.events, { statements: 2 });
   const now = options.now ?? (() => new Date());
   const cache = createDecisionCache(database.db, database.changes, (registry) => {
     const byTypes = new WeakMap<TagTypes, DecisionModel>();
