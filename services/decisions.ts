@@ -101,8 +101,7 @@ function checkRequest(request: DecideRequest, channels: readonly string[]): void
 export function createDecisionService(options: DecisionServiceOptions): DecisionService {
   const { database, tags, timeZone } = options;
   // Concurrent decisions log their impressions together: one statement and one commit for many.
-  // Two statements in flight: the next batch executes while the last one's commit is flushed.
-  const impressions = coalesceEvents(options.events, { statements: 2 });
+  const impressions = coalesceEvents(options.events);
   const now = options.now ?? (() => new Date());
   const cache = createDecisionCache(database.db, database.changes, (registry) => {
     const byTypes = new WeakMap<TagTypes, DecisionModel>();

@@ -92,25 +92,4 @@ describe('coalesceEvents', () => {
     await Promise.all(waiting);
     expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['a'], ['b1', 'b2'], ['c1', 'c2', 'd']]);
   });
-
-  it('keeps up to the given number of statements in flight, and queues callers behind them into one next statement', async () => {
-    const { collector, calls, release } = heldCollector();
-    const events = coalesceEvents(collector, { statements: 2 });
-    const settled: string[] = [];
-    const track = (id: string) => events.track([ev(id)]).then(() => settled.push(id));
-    const first = track('a');
-    const second = track('b');
-    const rest = [track('c'), track('d')];
-    // Two statements at once, one caller each; the others wait for a statement to commit.
-    expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['a'], ['b']]);
-    await release();
-    await first;
-    expect(settled).toEqual(['a']);
-    expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['a'], ['b'], ['c', 'd']]);
-    await release();
-    await second;
-    await release();
-    await Promise.all(rest);
-    expect(settled).toEqual(['a', 'b', 'c', 'd']);
-  });
 });

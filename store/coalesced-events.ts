@@ -12,29 +12,22 @@ interface Waiting {
 }
 
 /**
- * Group commit in front of an event collector: while `statements` batches (1 unless told) are
- * being written, callers queue; when one commits, everything queued (up to the collector's
- * batch size) goes in the next statement. Alone, a caller writes at once; under load, one
- * statement and one commit serve many callers, and each still resolves only after its own
- * events are committed. A caller's events never split across two statements. The collector
- * keeps the valid events of a batch whatever others it rejects, so one caller's bad event costs
- * no other caller anything; a failed statement fails every caller of its batch (none of their
- * events was committed).
- *
- * With two statements in flight, one executes while the other waits for its commit to reach
- * the disk, instead of the executing work waiting for the flush: concurrent statements must
- * then take their row locks in one order (store/event-store.ts sorts what each statement
- * locks), as concurrent ingestion requests already must.
+ * Group commit in front of an event collector: while one batch is being written, callers
+ * queue; when it commits, everything queued (up to the collector's batch size) goes in the
+ * next statement. Alone, a caller writes at once; under load, one statement and one commit
+ * serve many callers, and each still resolves only after its own events are committed. A
+ * caller's events never split across two statements. The collector keeps the valid events of
+ * a batch whatever others it rejects, so one caller's bad event costs no other caller anything;
+ * a failed statement fails every caller of its batch (none of their events was committed).
  *
  * ```ts
- * const impressions = coalesceEvents(collector, { statements: 2 });
+ * const impressions = coalesceEvents(collector);
  * const rejected = await impressions.track([{ eventId: 'dec_1', name: 'placement_impression', ... }]);
  * ```
  */
-export function coalesceEvents(collector: EventCollector, options: { readonly statements?: number } = {}): CoalescedEvents {
-  const statements = Math.max(1, options.statements ?? 1);
+export function coalesceEvents(collector: EventCollector): CoalescedEvents {
   let queue: Waiting[] = [];
-  let writing = 0;
+  let writing = false;
 
   const next = (): Waiting[] => {
     let size = 0;
@@ -51,8 +44,8 @@ export function coalesceEvents(collector: EventCollector, options: { readonly st
   };
 
   const write = async (): Promise<void> => {
-    if (writing >= statements || queue.length === 0) return;
-    writing += 1;
+    if (writing || queue.length === 0) return;
+    writing = true;
     const batch = next();
     try {
       const { rejected } = await collector.track(batch.flatMap((entry) => entry.events));
@@ -66,7 +59,7 @@ export function coalesceEvents(collector: EventCollector, options: { readonly st
     } catch (error) {
       for (const entry of batch) entry.settle({ error });
     } finally {
-      writing -= 1;
+      writing = false;
       void write();
     }
   };
