@@ -24,7 +24,7 @@ export interface CubeSpec {
  * value at most for a continuous number such as an amount), then GROUPING SETS over those
  * rows: one set per feature (with `node`) and the totals (`node` alone, or `()`), the counts
  * summed. Numeric features without bins get their deciles over the counted rows from their
- * histogram (the combinations' row counts per value, sorted once: the values
+ * histogram (the combinations' row counts in value order, sorted once: the values
  * `percentile_disc` returns, same row numbers in float8), and their column is the bin index,
  * the number of distinct edges at or below the value (`width_bucket`); `e<i>` carries the
  * edges on every row, for `cubeFeatures` and `cubeValue`. Columns: `grouping` (GROUPING of
@@ -43,15 +43,20 @@ export function cubeSql(spec: CubeSpec): RawBuilder<Record<string, unknown>> {
   )`;
   // Decile k's edge is the first value whose running count reaches ceil(p_k x total) (at least
   // 1): each histogram row is the edge of the thresholds above its previous running count and
-  // at or below its own (`width_bucket` counts the thresholds at or below a count).
+  // at or below its own (`width_bucket` counts the thresholds at or below a count). The rows
+  // are the combinations themselves, not summed per value first: a value held in several
+  // combinations is a run of consecutive rows, and a threshold falling in any of them has that
+  // value for its edge, so the edges are the same without hashing the histogram again (a
+  // continuous amount has a value per customer: 144,053 values in 152,878 combinations at 1M).
   const edges = decile.map((i) => {
     const h = sql.id(`h${i}`);
     const q = sql.id(`q${i}`);
     // The thresholds once per feature (a materialized one-row CTE: inlined, each reference to
-    // them re-summed the histogram, four scans of it), then one scan of the histogram.
+    // them re-summed the histogram, four scans of it), then one scan of the histogram, in which
+    // only the at most 9 rows that reach a threshold call generate_series.
     return sql`${h} AS (
-      SELECT v, c, SUM(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
-      FROM (SELECT ${column(i)} AS v, SUM(rows_n) AS c FROM combos WHERE ${column(i)} IS NOT NULL GROUP BY ${column(i)}) h
+      SELECT ${column(i)} AS v, rows_n AS c, SUM(rows_n) OVER (ORDER BY ${column(i)} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+      FROM combos WHERE ${column(i)} IS NOT NULL
     ),
     ${q} AS MATERIALIZED (
       SELECT ARRAY(SELECT GREATEST(ceil(u.p * CAST(t.total AS float8)), 1) FROM unnest(${DECILES}) AS u(p)) AS t FROM (SELECT SUM(c) AS total FROM ${h}) t
@@ -59,7 +64,9 @@ export function cubeSql(spec: CubeSpec): RawBuilder<Record<string, unknown>> {
     ${sql.id(`e${i}`)} AS (
       SELECT edges, ARRAY(SELECT DISTINCT x FROM unnest(edges) AS x ORDER BY x) AS cuts FROM (
         SELECT array_agg(w.v ORDER BY w.k) AS edges FROM (
-          SELECT h.v, k FROM ${h} AS h, ${q} AS q, generate_series(width_bucket(CAST(h.cum - h.c AS float8), q.t) + 1, width_bucket(CAST(h.cum AS float8), q.t)) AS k
+          SELECT h.v, k FROM ${h} AS h CROSS JOIN ${q} AS q
+            CROSS JOIN LATERAL generate_series(width_bucket(CAST(h.cum - h.c AS float8), q.t) + 1, width_bucket(CAST(h.cum AS float8), q.t)) AS k
+          WHERE width_bucket(CAST(h.cum - h.c AS float8), q.t) < width_bucket(CAST(h.cum AS float8), q.t)
         ) w
       ) a
     )`;
