@@ -24,7 +24,7 @@ export interface CubeSpec {
  * value at most for a continuous number such as an amount), then GROUPING SETS over those
  * rows: one set per feature (with `node`) and the totals (`node` alone, or `()`), the counts
  * summed. Numeric features without bins get their deciles over the counted rows from their
- * histogram (the combinations' row counts in value order, sorted once: the values
+ * histogram (the combinations' row counts per value, sorted once: the values
  * `percentile_disc` returns, same row numbers in float8), and their column is the bin index,
  * the number of distinct edges at or below the value (`width_bucket`); `e<i>` carries the
  * edges on every row, for `cubeFeatures` and `cubeValue`. Columns: `grouping` (GROUPING of
@@ -43,20 +43,19 @@ export function cubeSql(spec: CubeSpec): RawBuilder<Record<string, unknown>> {
   )`;
   // Decile k's edge is the first value whose running count reaches ceil(p_k x total) (at least
   // 1): each histogram row is the edge of the thresholds above its previous running count and
-  // at or below its own (`width_bucket` counts the thresholds at or below a count). The rows
-  // are the combinations themselves, not summed per value first: a value held in several
-  // combinations is a run of consecutive rows, and a threshold falling in any of them has that
-  // value for its edge, so the edges are the same without hashing the histogram again (a
-  // continuous amount has a value per customer: 144,053 values in 152,878 combinations at 1M).
+  // at or below its own (`width_bucket` counts the thresholds at or below a count). The
+  // histogram sums the combinations per value before its sort: a number with few values (a
+  // city tier: 4 in 158,734 combinations at 1M) sorts 4 rows, not every combination.
   const edges = decile.map((i) => {
     const h = sql.id(`h${i}`);
     const q = sql.id(`q${i}`);
     // The thresholds once per feature (a materialized one-row CTE: inlined, each reference to
     // them re-summed the histogram, four scans of it), then one scan of the histogram, in which
-    // only the at most 9 rows that reach a threshold call generate_series.
+    // only the at most 9 values that reach a threshold call generate_series (an amount has
+    // 144,053 values at 1M, whose calls took about 0.1 s).
     return sql`${h} AS (
-      SELECT ${column(i)} AS v, rows_n AS c, SUM(rows_n) OVER (ORDER BY ${column(i)} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
-      FROM combos WHERE ${column(i)} IS NOT NULL
+      SELECT v, c, SUM(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+      FROM (SELECT ${column(i)} AS v, SUM(rows_n) AS c FROM combos WHERE ${column(i)} IS NOT NULL GROUP BY ${column(i)}) h
     ),
     ${q} AS MATERIALIZED (
       SELECT ARRAY(SELECT GREATEST(ceil(u.p * CAST(t.total AS float8)), 1) FROM unnest(${DECILES}) AS u(p)) AS t FROM (SELECT SUM(c) AS total FROM ${h}) t
