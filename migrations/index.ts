@@ -20,6 +20,7 @@ import * as experimentExposures from './0026-experiment-exposures.ts';
 import * as eventNameTimeIndex from './0027-event-name-time-index.ts';
 import * as rollupTouches from './0028-rollup-touches.ts';
 import * as setBasedExposures from './0030-set-based-exposures.ts';
+import * as exposuresWithoutIdleLocks from './0032-exposures-without-idle-locks.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -44,6 +45,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0027-event-name-time-index': eventNameTimeIndex,
   '0028-rollup-touches': rollupTouches,
   '0030-set-based-exposures': setBasedExposures,
+  '0032-exposures-without-idle-locks': exposuresWithoutIdleLocks,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.ts';
 import type { EventCollector } from '../store/event-collector.ts';
 import { coalesceEvents, type CoalescedEvents } from '../store/coalesced-events.ts';
@@ -62,11 +62,23 @@ export const MAX_PLACEMENTS_PER_DECISION = 10;
 /**
  * The decision id of a placement in a request: with an idempotency key, derived from it, the
  * customer and the placement (so a retry gets the same id and the impression's primary key
- * refuses the second copy); without one, random.
+ * refuses the second copy); without one, new and time-ordered (`timeOrderedId`).
  */
 export function decisionIdFor(customerId: string, placement: string, idempotencyKey: string | null): string {
-  if (idempotencyKey === null) return `dec_${randomUUID().replaceAll('-', '')}`;
+  if (idempotencyKey === null) return `dec_${timeOrderedId(Date.now())}`;
   return `dec_${createHash('sha256').update(`${customerId}\u0000${idempotencyKey}\u0000${placement}`).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * 32 hex digits laid out like a UUIDv7's: the milliseconds since 1970 (12 digits), then 80
+ * random bits. The id is the impression's key in `wealth.app_event_keys` and leads the primary
+ * key of `wealth.app_events`; ids that grow with time land on the right edge of those B-trees,
+ * pages that are already in memory and already logged since the last checkpoint, where random
+ * ids dirty a random leaf page each (on a table of millions of events: one read and one
+ * full-page image in the WAL per impression and index, most of the write's cost).
+ */
+export function timeOrderedId(milliseconds: number): string {
+  return `${milliseconds.toString(16).padStart(12, '0').slice(-12)}${randomBytes(10).toString('hex')}`;
 }
 
 function checkRequest(request: DecideRequest, channels: readonly string[]): void {

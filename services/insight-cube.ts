@@ -43,12 +43,16 @@ export function cubeSql(spec: CubeSpec): RawBuilder<Record<string, unknown>> {
   )`;
   // Decile k's edge is the first value whose running count reaches ceil(p_k x total) (at least
   // 1): each histogram row is the edge of the thresholds above its previous running count and
-  // at or below its own (`width_bucket` counts the thresholds at or below a count).
+  // at or below its own (`width_bucket` counts the thresholds at or below a count). The
+  // histogram sums the combinations per value before its sort: a number with few values (a
+  // city tier: 4 in 158,734 combinations at 1M) sorts 4 rows, not every combination.
   const edges = decile.map((i) => {
     const h = sql.id(`h${i}`);
     const q = sql.id(`q${i}`);
     // The thresholds once per feature (a materialized one-row CTE: inlined, each reference to
-    // them re-summed the histogram, four scans of it), then one scan of the histogram.
+    // them re-summed the histogram, four scans of it), then one scan of the histogram, in which
+    // only the at most 9 values that reach a threshold call generate_series (an amount has
+    // 144,053 values at 1M, whose calls took about 0.1 s).
     return sql`${h} AS (
       SELECT v, c, SUM(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
       FROM (SELECT ${column(i)} AS v, SUM(rows_n) AS c FROM combos WHERE ${column(i)} IS NOT NULL GROUP BY ${column(i)}) h
@@ -59,7 +63,9 @@ export function cubeSql(spec: CubeSpec): RawBuilder<Record<string, unknown>> {
     ${sql.id(`e${i}`)} AS (
       SELECT edges, ARRAY(SELECT DISTINCT x FROM unnest(edges) AS x ORDER BY x) AS cuts FROM (
         SELECT array_agg(w.v ORDER BY w.k) AS edges FROM (
-          SELECT h.v, k FROM ${h} AS h, ${q} AS q, generate_series(width_bucket(CAST(h.cum - h.c AS float8), q.t) + 1, width_bucket(CAST(h.cum AS float8), q.t)) AS k
+          SELECT h.v, k FROM ${h} AS h CROSS JOIN ${q} AS q
+            CROSS JOIN LATERAL generate_series(width_bucket(CAST(h.cum - h.c AS float8), q.t) + 1, width_bucket(CAST(h.cum AS float8), q.t)) AS k
+          WHERE width_bucket(CAST(h.cum - h.c AS float8), q.t) < width_bucket(CAST(h.cum AS float8), q.t)
         ) w
       ) a
     )`;

@@ -62,7 +62,9 @@ export async function ingestEvents(
  * the events: each newly inserted `placement_impression` of a known customer that names a
  * `content_id` adds one to its customer, placement, content and day (cut in `timeZone`, the
  * reporting time zone), in the statement that inserts it. A duplicate adds nothing, so a
- * retried decision or batch never counts twice.
+ * retried decision or batch never counts twice. Counter rows are upserted in primary-key
+ * order whatever plan groups them, so two statements counting the same customers wait for
+ * each other instead of deadlocking.
  */
 export interface ImpressionCounting {
   readonly timeZone: string;
@@ -179,6 +181,7 @@ function countImpressions(counting: ImpressionCounting) {
       from inserted
       where event_name = ${counting.eventName} and customer_id is not null and placement_id is not null and properties->>'content_id' is not null
       group by 1, 2, 3, 4
+      order by 1, 4, 2, 3
       on conflict (customer_id, day, placement_id, content_id)
       do update set impressions = placement_impression_counts.impressions + excluded.impressions)`;
 }

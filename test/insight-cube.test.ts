@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { cubeFeatures, cubeSql, cubeValue, groupedFeature } from '../services/insight-cube.ts';
-import { binLabelSql } from '../modeling/insight/bins.ts';
+import { binLabelSql, binsOf } from '../modeling/insight/bins.ts';
 import type { InsightFeature } from '../services/insight-features.ts';
 
 /**
@@ -71,6 +71,66 @@ await describeEachEngine('insight counting statement on %s', (engine) => {
       expect(Number(totals?.n)).toBe(letters.reduce((s, r) => s + Number(r.n), 0));
     });
   }
+
+  // Ties at the thresholds: 1,000 rows, values 1 to 10 a tenth each, so every decile's row
+  // number (100, 200, ...) is the last row of a run and the next row holds the next value; the
+  // letter splits each run over several combinations. A bin that took a threshold's value on
+  // the wrong side, or an edge taken from the wrong row of a run, moves 100 rows.
+  it('cuts the deciles at runs of equal values and puts a value equal to an edge in the bin above it', async () => {
+    const features = [FEATURES[0] as InsightFeature, FEATURES[2] as InsightFeature];
+    const base = sql`WITH base AS (SELECT i AS k, CAST(i % 10 + 1 AS numeric) AS f0, chr(97 + i % 3) AS f1, i % 4 = 0 AS t FROM generate_series(1, 1000) AS i)`;
+    const { rows } = await cubeSql({ relation: base, features, where: sql`TRUE`, counts: { n: sql`COUNT(*)`, in_t: sql`COUNT(*) FILTER (WHERE t)` } }).execute(
+      database.db,
+    );
+    expect(rows[0]?.e0).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    const binned = cubeFeatures(features, rows);
+    const counts = Object.fromEntries(
+      rows.filter((r) => groupedFeature(2, Number(r.grouping)) === 0).map((r) => [cubeValue(features, binned, r, 0), Number(r.n)]),
+    );
+    expect(counts).toEqual({
+      '[1, 2)': 100,
+      '[2, 3)': 100,
+      '[3, 4)': 100,
+      '[4, 5)': 100,
+      '[5, 6)': 100,
+      '[6, 7)': 100,
+      '[7, 8)': 100,
+      '[8, 9)': 100,
+      '>= 9': 200,
+    });
+  });
+
+  it('labels a number with the bin whose [lo, hi) holds it: bounds go to the bin above, nulls stay null', async () => {
+    const bins = binsOf(['10', '2.5', '-1', '7']);
+    const values = ['-3', '-1', '-1.0', '0', '2.49', '2.5', '2.50', '6.999', '7', '9.9', '10', '10.00', '1e6', 'NaN', null];
+    const labels = sql`(VALUES ${sql.join(bins.map((b) => sql`(${b.label}, CAST(${b.lo} AS numeric), CAST(${b.hi} AS numeric))`))}) AS b(label, lo, hi)`;
+    const { rows } = await sql<{ v: string | null; got: string | null; want: string | null }>`
+      SELECT v, ${binLabelSql(sql`CAST(v AS numeric)`, bins)} AS got,
+        (SELECT b.label FROM ${labels} WHERE (b.lo IS NULL OR CAST(v AS numeric) >= b.lo) AND (b.hi IS NULL OR CAST(v AS numeric) < b.hi)) AS want
+      FROM unnest(CAST(${values} AS text[])) AS x(v)`.execute(database.db);
+    expect(rows.map((r) => [r.v, r.got])).toEqual(rows.map((r) => [r.v, r.want]));
+    expect(rows.map((r) => r.got)).toEqual([
+      '< -1',
+      '[-1, 2.5)',
+      '[-1, 2.5)',
+      '[-1, 2.5)',
+      '[-1, 2.5)',
+      '[2.5, 7)',
+      '[2.5, 7)',
+      '[2.5, 7)',
+      '[7, 10)',
+      '[7, 10)',
+      '>= 10',
+      '>= 10',
+      '>= 10',
+      '>= 10',
+      null,
+    ]);
+    const { rows: all } = await sql<{
+      got: string | null;
+    }>`SELECT ${binLabelSql(sql`CAST(v AS numeric)`, binsOf([]))} AS got FROM unnest(CAST(${['3', null]} AS text[])) AS x(v)`.execute(database.db);
+    expect(all.map((r) => r.got)).toEqual(['all', null]);
+  });
 
   // The tree's shape: keyed by a node, numeric features between the others (the bit of each
   // feature in `grouping`); and the shapes without a numeric feature or with numbers only.

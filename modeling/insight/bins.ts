@@ -24,9 +24,16 @@ export function binsOf(edges: readonly string[]): Bin[] {
   return bins;
 }
 
-/** The label of the bin `value` (a numeric SQL expression) falls in, null for a null value. */
+/**
+ * The label of the bin `value` (a numeric SQL expression) falls in, null for a null value: the
+ * bin's index is the number of upper bounds at or below the value (`width_bucket` over the
+ * bounds, sorted by `binsOf`), so `value` is computed once per row. A chain of `value < hi`
+ * tests computed it again for every bound, and a tag's value is read out of the profile's JSON
+ * each time (10 reads of an amount in the last of 10 bins).
+ */
 export function binLabelSql(value: RawBuilder<unknown>, bins: readonly Bin[]): RawBuilder<unknown> {
-  const whens = bins.filter((b) => b.hi !== null).map((b) => sql`WHEN ${value} < CAST(${b.hi} AS numeric) THEN CAST(${b.label} AS text)`);
-  const last = bins.at(-1) as Bin;
-  return sql`CASE WHEN ${value} IS NULL THEN NULL ${sql.join(whens, sql` `)} ELSE CAST(${last.label} AS text) END`;
+  const bounds = bins.flatMap((b) => (b.hi === null ? [] : [sql`CAST(${b.hi} AS numeric)`]));
+  if (bounds.length === 0) return sql`CASE WHEN ${value} IS NULL THEN NULL ELSE CAST(${(bins[0] as Bin).label} AS text) END`;
+  const whens = bins.map((b, i) => sql`WHEN ${sql.lit(i)} THEN CAST(${b.label} AS text)`);
+  return sql`CASE width_bucket(${value}, ARRAY[${sql.join(bounds)}]) ${sql.join(whens, sql` `)} END`;
 }
