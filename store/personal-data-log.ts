@@ -49,7 +49,19 @@ export function createPersonalDataLog(
       }
     }
   };
-  const flush = () => (writing = writing.then(write));
+  /** Whether a write is queued that has not started yet: it will take whatever is buffered when it starts. */
+  let queued = false;
+  const flush = () => {
+    // Under load every record past `maxBatch` asks for a write while one is in flight; one
+    // queued write takes them all, instead of a chain of writes of a few reads each.
+    if (queued) return writing;
+    queued = true;
+    writing = writing.then(() => {
+      queued = false;
+      return write();
+    });
+    return writing;
+  };
   const timer = setInterval(() => void flush(), options.intervalMs ?? 1000);
   timer.unref();
   return {
