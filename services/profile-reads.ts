@@ -34,7 +34,8 @@ const shared = new WeakMap<Reader, ProfileReads>();
  * published rows whoever asks (nothing in it depends on the caller); masking, the
  * personal-data read log and the caller's row scope stay with each request (services/profiles.ts
  * sends scoped reads on their own). A failed statement fails every read it carried, as each
- * alone would have failed.
+ * alone would have failed. With tracing on, the statement's span belongs to the trace of the
+ * request whose read opened the turn's batch.
  */
 export function sharedProfileReads(database: Reader): ProfileReads {
   let reads = shared.get(database);
