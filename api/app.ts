@@ -1,21 +1,17 @@
-import type { ExperimentDefinitionSource } from '../services/experiment-definitions.ts';
 import { decisionExperimentSource } from '../services/decision-experiments.ts';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Database } from '../store/database.ts';
-import { checkDatabase } from '../store/readiness.ts';
 import { logger } from '../store/logger.ts';
 import { createMonitorScheduler } from '../services/monitors.ts';
 import { schema } from '../resolvers/schema.ts';
 import type { RequestContext, Session } from '../resolvers/context.ts';
-import type { ServerConfig } from './config.ts';
+import type { AppConfig } from './app-config.ts';
 import { formatError } from './format-error.ts';
 import { createGraphqlHandler } from './graphql-handler.ts';
 import { createGraphqlFastPath, type GraphqlFastPath } from './graphql-fast-path.ts';
-import { BodyTooLargeError, MalformedBodyError } from './http-body.ts';
 import { createEventsRoute } from './events-route.ts';
 import { createEventCollector } from '../store/event-collector.ts';
 import { createSemanticProvider } from '../services/semantic-provider.ts';
@@ -31,38 +27,39 @@ import { createProfileLoader } from '../services/profiles.ts';
 import { createPersonalDataLog } from '../store/personal-data-log.ts';
 import { DEFAULT_MAX_DRIFT } from '../services/materialization-drift.ts';
 import { DEFAULT_MATERIALIZE_STATEMENT_TIMEOUT_MS } from '../services/profile-materialization.ts';
-import { authorize, isAllowed } from '../services/authorization.ts';
+import { isAllowed } from '../services/authorization.ts';
 import { DEFAULT_PRIVACY_K, queryAccess, viewerOf } from '../services/access.ts';
-import { retryableAnswerFor, retryableStatusPlugin } from './retryable-status.ts';
+import { retryableStatusPlugin } from './retryable-status.ts';
 import { introspectionGuardPlugin } from './introspection-guard.ts';
-import { isConnectionFailure, UNAVAILABLE_MESSAGE } from './connection-failure.ts';
-import { trackRequests, type DrainReport, type HttpDrain } from './http-drain.ts';
+import { trackRequests, type DrainReport } from './http-drain.ts';
 import { closeIdleConnectionsSafely } from './keep-alive.ts';
 import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import type { Domain } from '../modeling/domain/define-domain.ts';
 import { DEFAULT_GRAPHQL_LIMITS, graphqlProtection } from './graphql-limits.ts';
-import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
-import { callerKey, rateLimited, requestLimitsPlugin } from './request-limits.ts';
+import { createRateLimiter } from './rate-limiter.ts';
+import { requestLimitsPlugin } from './request-limits.ts';
 import { createAnalyticsLane, DEFAULT_ANALYTICS_CAPACITY, type AnalyticsLane } from '../services/analytics-lane.ts';
-import type { Principal } from '../services/authorization.ts';
 import { authStatusPlugin } from './auth-status.ts';
 import { graphqlObservationPlugin } from './graphql-observation.ts';
 import { createFrontHandler, type Route } from './http-front.ts';
-import { createServerMetrics, type ServerMetrics } from './server-metrics.ts';
+import { createServerMetrics } from './server-metrics.ts';
+import { countedEvents, countedReads } from './counted-services.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import { createCors } from './cors.ts';
 import { graphiqlRoutes } from './graphiql.ts';
 import { consoleRoutes } from './console-assets.ts';
-import { noteErrorCodes, observationOf } from './request-observation.ts';
+import { observationOf } from './request-observation.ts';
+import { admitEvents, handleRouteError, readinessRoute, refuse, sendJson } from './plain-routes.ts';
 import { countRunsByStatus } from '../services/materialization-runs.ts';
-import type { EventCollector } from '../store/event-collector.ts';
-import type { PersonalDataLog } from '../store/personal-data-log.ts';
 import { createDecisionService } from '../services/decisions.ts';
 import { PLACEMENT_IMPRESSION_EVENT } from '../decisioning/placement-tracking.ts';
 import { createSqlEndpoint } from './sql-endpoint/sql-endpoint.ts';
 import { servedDatabaseName, sqlServerIdentity } from './sql-endpoint/server-identity.ts';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CHANGE_PROPAGATION_MS, requestScopedChanges } from './request-changes.ts';
+
+// The settings `createApp` takes are offered with it, so a caller builds them and the app from one import.
+export type { AppConfig } from './app-config.ts';
 
 export interface App {
   readonly server: Server;
@@ -91,58 +88,6 @@ export interface App {
 const DEFAULT_GRACE_MS = 10_000;
 /** Longest a catalog query of a SQL client (psql's `\d`, a BI tool's metadata) may run on the catalog mirror. */
 const SQL_CATALOG_TIMEOUT_MS = 10_000;
-
-/**
- * What `createApp` needs; settings fall back to their defaults when omitted, except
- * `rateLimits`: omitted, no per-key rate limit applies, and `rollupRefreshSeconds`:
- * omitted, this process runs no rollup refresh worker (the server's configuration, read by
- * `loadConfig`, always has them).
- */
-export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
-  Partial<
-    Pick<
-      ServerConfig,
-      | 'anonymousRole'
-      | 'privacyK'
-      | 'introspection'
-      | 'maxRows'
-      | 'dbtProject'
-      | 'dbtSchema'
-      | 'eventMaxPastDays'
-      | 'eventMaxFutureMinutes'
-      | 'quarantineUndeclaredEvents'
-      | 'materializeMaxDrift'
-      | 'materializeStatementTimeoutMs'
-      | 'sqlDialect'
-      | 'rollupRefreshSeconds'
-    >
-  > &
-  Partial<
-    Pick<
-      ServerConfig,
-      | 'piiHmacKey'
-      | 'piiEncryptionKeys'
-      | 'jwt'
-      | 'trustProxy'
-      | 'authFailureLimit'
-      | 'authFailureWindowSeconds'
-      | 'graphqlLimits'
-      | 'rateLimits'
-      | 'analyticsCapacity'
-      | 'monitorIntervalMs'
-      | 'changePropagationMs'
-    >
-  > &
-  Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql' | 'sqlTls' | 'sqlDatabase' | 'graphqlFastPath'>> & {
-    /** Where access-log lines go (default: the process logger, store/logger.ts). */
-    readonly logger?: Logger;
-    /** The CLI's credential on the server owning a PGlite folder (api/local-credential.ts); unset accepts none. */
-    readonly localToken?: string | undefined;
-    /** Where `experimentResults` finds experiment definitions. Default: the decision layer's published experiments. */
-    readonly experiments?: ExperimentDefinitionSource;
-    /** The web console's build folder served at `GET /` (default dist/console, api/console-assets.ts); null serves none. */
-    readonly consoleDir?: string | null;
-  };
 
 /**
  * Builds the HTTP application serving `domain` (its catalog, tags, events and channels; the
@@ -363,78 +308,4 @@ export async function createApp(database: Database, domain: Domain, config: AppC
       return report;
     },
   };
-}
-
-/** `POST /v1/events`: the caller must be allowed to track events, and within their events rate. */
-function admitEvents(principal: Principal, request: IncomingMessage, limiter: RateLimiter | undefined): void {
-  authorize(principal, 'events.track');
-  if (!limiter) return;
-  const caller = callerKey(principal, request.socket.remoteAddress ?? 'unknown');
-  const refused = limiter.admit(caller, [['events', 1]]);
-  if (refused) throw rateLimited(refused, caller);
-}
-
-/** `/ready`: 200 when the database answers and is migrated; 503 otherwise and at once while draining. */
-function readinessRoute(database: Database, requests: HttpDrain): Route {
-  return async (_request, response) => {
-    // Draining: answer without asking the database, so load balancers stop sending at once.
-    if (requests.draining) return sendJson(response, 503, { status: 'draining' });
-    const readiness = await checkDatabase(database);
-    if (requests.draining) return sendJson(response, 503, { status: 'draining', ...readiness });
-    const ready = readiness.reachable && readiness.migrationsCurrent;
-    // A replica behind or down sends reads back to the primary: reported, never "not ready".
-    const replica = database.replica ? { replica: database.replica.current() } : {};
-    sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...readiness, ...replica });
-  };
-}
-
-function handleRouteError(response: ServerResponse, error: unknown): void {
-  if (error instanceof BodyTooLargeError) return refuse(response, 413, 'BAD_USER_INPUT', error.message);
-  if (error instanceof MalformedBodyError) return refuse(response, 400, 'BAD_USER_INPUT', error.message);
-  const requestId = observationOf(response.req)?.requestId;
-  if (isConnectionFailure(error) && !response.headersSent) {
-    logger.warn({ requestId, err: error instanceof Error ? error.message : String(error) }, 'database unreachable');
-    const answer = retryableAnswerFor('UNAVAILABLE');
-    response.setHeader('retry-after', String(answer.retryAfterSeconds));
-    return refuse(response, answer.status, 'UNAVAILABLE', UNAVAILABLE_MESSAGE);
-  }
-  logger.error({ requestId, err: error instanceof Error ? error.message : String(error) }, 'request failed');
-  if (!response.headersSent)
-    refuse(response, 500, 'INTERNAL_SERVER_ERROR', `Internal server error. The failure was logged under request id ${requestId ?? 'unknown'}.`);
-  else response.end();
-}
-
-/** An error answer of the plain HTTP routes, `{ error: { code, message } }`, with its code noted for the access log. */
-function refuse(response: ServerResponse, status: number, code: string, message: string): void {
-  noteErrorCodes(response.req, [code]);
-  sendJson(response, status, { error: { code, message } });
-}
-
-/** The event collector, counting what happens to each batch in the metrics. */
-function countedEvents(collector: EventCollector, metrics: ServerMetrics): EventCollector {
-  return {
-    maxBatchSize: collector.maxBatchSize,
-    async track(input) {
-      const result = await collector.track(input);
-      metrics.countEvents(result);
-      return result;
-    },
-  };
-}
-
-/** The personal-data read log, counting recorded reads in the metrics. */
-function countedReads(log: PersonalDataLog, metrics: ServerMetrics): PersonalDataLog {
-  return {
-    ...log,
-    record(actor, operation, customerIds) {
-      log.record(actor, operation, customerIds);
-      if (customerIds.length > 0) metrics.countPersonalDataRead(operation, customerIds.length);
-    },
-  };
-}
-
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.statusCode = status;
-  response.setHeader('content-type', 'application/json; charset=utf-8');
-  response.end(JSON.stringify(body));
 }

@@ -2,7 +2,7 @@ import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import type { DatabaseSchema } from './schema.ts';
 import { createPostgresPool } from './postgres-pool.ts';
 import { createInProcessChangeFeed, type ChangeFeed } from './change-feed.ts';
-import { createPostgresChangeFeed, listenerClient } from './postgres-change-feed.ts';
+import { createPostgresChangeFeed, type ListenerOptions, listenerClient } from './postgres-change-feed.ts';
 import { startPgliteWorker } from './pglite-worker-client.ts';
 import { createPgliteWorkerDialect } from './pglite-worker-dialect.ts';
 import { statementKind, traceStatement, tracedDialect } from './sql-tracing.ts';
@@ -42,6 +42,8 @@ export interface DatabaseOptions {
   readonly replicaMaxLagSeconds?: number | undefined;
   /** How often the replica's lag is measured (default 5 s). */
   readonly replicaCheckIntervalMs?: number | undefined;
+  /** The change feed's reconnect delays and sync wait (PostgreSQL; see `postgres-change-feed.ts`). */
+  readonly changeFeed?: ListenerOptions | undefined;
 }
 
 /**
@@ -189,7 +191,7 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
   const read = options.readDatabaseUrl ? await openReplica(options.readDatabaseUrl, probePool, options) : undefined;
   if (read) Object.assign(pools, read.pools);
   const { copyCsvToPostgres } = await import('./postgres-copy.ts');
-  const changes = createPostgresChangeFeed(() => listenerClient(databaseUrl));
+  const changes = createPostgresChangeFeed(() => listenerClient(databaseUrl), options.changeFeed);
   const prepare =
     (target: typeof pool, label: 'main' | 'replica') =>
     async <R>(name: string, text: string, values: readonly unknown[]) => {

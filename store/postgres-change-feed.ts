@@ -9,6 +9,8 @@ export interface ListenerOptions {
   /** First reconnect delay; it doubles after each failure up to `maxDelayMs` (with jitter). */
   readonly minDelayMs?: number;
   readonly maxDelayMs?: number;
+  /** Longest a caller of `sync` waits before it falls back to the database (default 1 s). */
+  readonly syncWaitMs?: number;
 }
 
 /** The dedicated LISTEN connection: not from the pool, so it is never handed to a query. */
@@ -23,8 +25,14 @@ export function listenerClient(connectionString: string): pg.Client {
   });
 }
 
-/** A sync with no answer by then counts as failed (the caller falls back to the database). */
-const SYNC_TIMEOUT_MS = 1_000;
+/**
+ * A caller of `sync` waits this long by default, then falls back to the database. The
+ * connection itself is presumed dead only when a round trip stays unanswered for
+ * DEAD_AFTER_MS: a loaded server answers late, and dropping the LISTEN connection then would
+ * lose notifications and reset every listener's cache just when the load is highest.
+ */
+const SYNC_WAIT_MS = 1_000;
+const DEAD_AFTER_MS = 10_000;
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -37,7 +45,7 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
  * `null`, since notifications sent meanwhile were lost.
  */
 export function createPostgresChangeFeed(connect: () => pg.Client, options: ListenerOptions = {}): ChangeFeed {
-  return new PostgresChangeFeed(connect, options.minDelayMs ?? 250, options.maxDelayMs ?? 10_000);
+  return new PostgresChangeFeed(connect, options.minDelayMs ?? 250, options.maxDelayMs ?? 10_000, options.syncWaitMs ?? SYNC_WAIT_MS);
 }
 
 class PostgresChangeFeed implements ChangeFeed {
@@ -65,6 +73,7 @@ class PostgresChangeFeed implements ChangeFeed {
     private readonly connect: () => pg.Client,
     private readonly minDelay: number,
     private readonly maxDelay: number,
+    private readonly syncWait: number,
   ) {
     this.#delay = minDelay;
   }
@@ -95,13 +104,9 @@ class PostgresChangeFeed implements ChangeFeed {
   sync(since = performance.now()): Promise<boolean> {
     if (!this.#live || !this.#syncable) return Promise.resolve(false);
     if (this.#syncedSentAt >= since) return Promise.resolve(true);
-    const client = this.#client;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        resolve(false);
-        // No answer in time: the connection is presumed dead, so requests stop waiting on it.
-        if (client) this.#drop(client, `no answer to a sync within ${SYNC_TIMEOUT_MS} ms`);
-      }, SYNC_TIMEOUT_MS);
+      // No answer in time: this caller reads from the database instead; the round trip goes on.
+      const timer = setTimeout(() => resolve(false), this.syncWait);
       const done = (ok: boolean) => {
         clearTimeout(timer);
         resolve(ok);
@@ -121,6 +126,7 @@ class PostgresChangeFeed implements ChangeFeed {
     this.#syncing = true;
     const sentAt = performance.now();
     this.#inFlightSentAt = sentAt;
+    const dead = setTimeout(() => this.#drop(client, `no answer to a sync within ${DEAD_AFTER_MS} ms`), DEAD_AFTER_MS);
     client
       // An empty statement: the server answers EmptyQueryResponse and ReadyForQuery, with the
       // pending notifications ahead of it as for any statement, and plans and runs nothing.
@@ -134,6 +140,7 @@ class PostgresChangeFeed implements ChangeFeed {
         () => batch.forEach((done) => done(false)),
       )
       .finally(() => {
+        clearTimeout(dead);
         this.#syncing = false;
         this.#pump();
       });

@@ -16,7 +16,9 @@ await describeEachEngine('change feed on %s', (engine) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(engine, { migrate: false });
-    other = engine === 'postgres' ? await openDatabase({ databaseUrl: database.url, poolSize: 1 }) : database;
+    // A generous sync wait: on a loaded machine the round trip may take longer than the
+    // default second, after which `sync` answers false (falls back) and the test would fail.
+    other = engine === 'postgres' ? await openDatabase({ databaseUrl: database.url, poolSize: 1, changeFeed: { syncWaitMs: 15_000 } }) : database;
   });
   afterAll(async () => {
     if (other !== database) await other?.close();
