@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 
 /** The HTTP status and `WWW-Authenticate` header of an answer refused for its credentials. */
@@ -48,18 +48,16 @@ function holdsNoData(data: Readonly<Record<string, unknown>> | null | undefined,
  * 403, next to the retryable statuses (retryable-status.ts).
  */
 export function authStatusPlugin(): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ request, response }) {
-          if (response.body.kind !== 'single') return;
-          const { data, errors } = response.body.singleResult;
-          const answer = errors ? authAnswer(data, errors, request.http?.headers.get('authorization') !== undefined) : undefined;
-          if (!answer) return;
-          response.http.status = answer.status;
-          if (answer.wwwAuthenticate) response.http.headers.set('www-authenticate', answer.wwwAuthenticate);
-        },
-      };
+  // One listener for every request: it keeps no state of its own.
+  const listener: GraphQLRequestListener<BaseContext> = {
+    async willSendResponse({ request, response }) {
+      if (response.body.kind !== 'single') return;
+      const { data, errors } = response.body.singleResult;
+      const answer = errors ? authAnswer(data, errors, request.http?.headers.get('authorization') !== undefined) : undefined;
+      if (!answer) return;
+      response.http.status = answer.status;
+      if (answer.wwwAuthenticate) response.http.headers.set('www-authenticate', answer.wwwAuthenticate);
     },
   };
+  return { requestDidStart: async () => listener };
 }

@@ -87,6 +87,8 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
   /** By query text: the prepared document, or null for a text Apollo must answer. */
   const documents = new Map<string, Prepared | null>();
   const counts = { served: 0, passed: 0 };
+  /** The plugins with request listeners (Apollo's own disabled-feature plugins have none). */
+  const starters = plugins.filter((plugin) => plugin.requestDidStart !== undefined);
 
   const prepare = (query: string): Prepared | null => {
     let document: DocumentNode;
@@ -152,16 +154,16 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
       // Plugins receive the request context Apollo would give them (the fields they read).
       const hookContext = requestContext as never;
       try {
-        const listeners = (await Promise.all(plugins.map((plugin) => plugin.requestDidStart?.(hookContext)))).filter(
+        const listeners = (await Promise.all(starters.map((plugin) => plugin.requestDidStart?.(hookContext)))).filter(
           (l): l is Listener<Context> => l !== undefined && l !== null,
         );
-        for (const listener of listeners) checkHooks(listener);
+        for (const listener of listeners) if (!checked.has(listener)) checkHooks(listener);
         const didEncounterErrors = async (errors: readonly GraphQLError[]) => {
           requestContext.errors = errors;
-          await Promise.all(listeners.map((l) => l.didEncounterErrors?.(hookContext)));
+          await callHook(listeners, 'didEncounterErrors', hookContext);
         };
         const finish = async () => {
-          await Promise.all(listeners.map((l) => l.willSendResponse?.(hookContext)));
+          await callHook(listeners, 'willSendResponse', hookContext);
           return responseOf(requestContext.response);
         };
         const sendErrors = async (errors: readonly GraphQLError[]) => {
@@ -172,9 +174,9 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
           requestContext.response.http.status ??= 500;
           return finish();
         };
-        await Promise.all(listeners.map((l) => l.didResolveSource?.(hookContext)));
+        await callHook(listeners, 'didResolveSource', hookContext);
         try {
-          await Promise.all(listeners.map((l) => l.didResolveOperation?.(hookContext)));
+          await callHook(listeners, 'didResolveOperation', hookContext);
         } catch (error) {
           return await sendErrors([ensureGraphQLError(error)]);
         }
@@ -300,10 +302,30 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return !!value && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
+type SharedHook = 'didResolveSource' | 'didResolveOperation' | 'didEncounterErrors' | 'willSendResponse';
+
+/**
+ * Calls `hook` of every listener that has it, in order, and waits for them together, as
+ * Apollo does; without a promise per listener that has none (most have one or two hooks), or
+ * any when no listener has it.
+ */
+function callHook<Context extends object>(listeners: readonly Listener<Context>[], hook: SharedHook, context: never): Promise<unknown> | undefined {
+  let pending: unknown[] | undefined;
+  for (const listener of listeners) {
+    const call = listener[hook] as ((this: Listener<Context>, context: never) => unknown) | undefined;
+    if (call) (pending ??= []).push(call.call(listener, context));
+  }
+  return pending && Promise.all(pending);
+}
+
+/** Listeners found to define only supported hooks (plugins that hand every request the same listener are checked once). */
+const checked = new WeakSet<object>();
+
 function checkHooks(listener: object): void {
   for (const hook of Object.keys(listener)) {
     if (!SUPPORTED_HOOKS.has(hook)) throw new Error(`the GraphQL fast path does not run the ${hook} hook; serve this plugin through Apollo`);
   }
+  checked.add(listener);
 }
 
 /** graphql-js's errors for variable values that do not fit their types: Apollo answers them as BAD_USER_INPUT. */

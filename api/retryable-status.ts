@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 
 /**
  * Error codes that tell a client to come back later, with the HTTP status that carries them
@@ -56,17 +56,15 @@ export function retryableAnswerFor(code: RetryableCode, retryAfter?: number): Re
  * UNAVAILABLE or RATE_LIMITED (Apollo answers 200, or 500 for request-level errors, otherwise).
  */
 export function retryableStatusPlugin(): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
-          const answer = errors ? retryableAnswer(errors) : undefined;
-          if (!answer) return;
-          response.http.status = answer.status;
-          response.http.headers.set('retry-after', String(answer.retryAfterSeconds));
-        },
-      };
+  // One listener for every request: it keeps no state of its own.
+  const listener: GraphQLRequestListener<BaseContext> = {
+    async willSendResponse({ response }) {
+      const errors = response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
+      const answer = errors ? retryableAnswer(errors) : undefined;
+      if (!answer) return;
+      response.http.status = answer.status;
+      response.http.headers.set('retry-after', String(answer.retryAfterSeconds));
     },
   };
+  return { requestDidStart: async () => listener };
 }

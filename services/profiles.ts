@@ -4,7 +4,8 @@ import type { Database } from '../store/database.ts';
 import type { PersonalDataLog } from '../store/personal-data-log.ts';
 import { clears } from '../modeling/catalog/sensitivity.ts';
 import { tagSensitivity } from '../modeling/tags/rule-members.ts';
-import { readProfiles, type ProfileRow } from './snapshot.ts';
+import type { ProfileRow } from './snapshot.ts';
+import { sharedProfileReads } from './profile-reads.ts';
 import { readImpressionCounts, readProfileWithCounts } from '../store/decision-store.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 import type { TagRegistry } from './tag-registry.ts';
@@ -38,7 +39,8 @@ export interface ProfileLoader extends DataLoader<string, Profile | null> {
 
 /**
  * A per-request loader: every `customer(id)` of one request is answered by one query
- * against the current snapshot; ids without a profile (or outside the caller's scope)
+ * against the current snapshot (shared with the reads of other requests of the same turn of
+ * the event loop, services/profile-reads.ts, unless the caller has a row scope); ids without a profile (or outside the caller's scope)
  * resolve to null. Only tags that are live now are shown (published, or deprecated until
  * archived), and a tag above the caller's clearance is masked. Every profile returned is
  * recorded in the personal-data read log under `operation`.
@@ -72,7 +74,7 @@ export function createProfileLoader(
   const loader = new DataLoader<string, Profile | null>(
     async (ids) => {
       const registry = await tags.registry();
-      const rows = viewer.principal.scope ? await readScopedProfiles(database, tags, registry, viewer, ids) : await readProfiles(database, ids);
+      const rows = viewer.principal.scope ? await readScopedProfiles(database, tags, registry, viewer, ids) : await sharedProfileReads(database).read(ids);
       return shape(registry, ids, rows);
     },
     { maxBatchSize: 1000 },

@@ -34,22 +34,44 @@ export function createPersonalDataLog(
   const maxBuffered = options.maxBuffered ?? 100_000;
   let buffer: PersonalDataRead[] = [];
   let writing: Promise<void> = Promise.resolve();
+  /** Reads at the head of the buffer that the write in flight is inserting. */
+  let inserting = 0;
   const write = async (): Promise<void> => {
-    while (buffer.length > 0) {
-      const batch = buffer.slice(0, maxBatch);
+    // What is buffered when the write starts: reads recorded meanwhile wait for the next
+    // write (the timer's, or the batch size's), so that under load the writes stay whole
+    // batches rather than a loop of inserts of the few reads each insert's wait let in.
+    let due = buffer.length;
+    while (due > 0) {
+      const batch = buffer.slice(0, Math.min(maxBatch, due));
+      inserting = batch.length;
       try {
         await db.insertInto('strata.personal_data_reads').values(mergedRows(batch)).execute();
         buffer = buffer.slice(batch.length);
+        due -= batch.length;
       } catch (error) {
         logger.warn(
           { err: error instanceof Error ? error.message : String(error), pending: buffer.length },
           'personal-data read log not written yet; retrying',
         );
         return;
+      } finally {
+        inserting = 0;
       }
     }
   };
-  const flush = () => (writing = writing.then(write));
+  /** Whether a write is queued that has not started yet: it will take whatever is buffered when it starts. */
+  let queued = false;
+  const flush = () => {
+    // Under load every record past `maxBatch` asks for a write while one is in flight; one
+    // queued write takes them all, instead of a chain of writes of a few reads each.
+    if (queued) return writing;
+    queued = true;
+    writing = writing.then(() => {
+      queued = false;
+      return write();
+    });
+    return writing;
+  };
   const timer = setInterval(() => void flush(), options.intervalMs ?? 1000);
   timer.unref();
   return {
@@ -61,7 +83,7 @@ export function createPersonalDataLog(
         buffer = buffer.slice(dropped);
         logger.error({ dropped }, 'personal-data read log buffer full: oldest entries dropped');
       }
-      if (buffer.length >= maxBatch) void flush();
+      if (buffer.length - inserting >= maxBatch) void flush();
     },
     flush,
     async close() {
