@@ -8,6 +8,9 @@ export interface AnalyticSettings {
    * Group by hashing (`enable_sort` off, `hash_mem_multiplier` 4): for groups PostgreSQL
    * cannot estimate but that are few. Hash tables may then grow to 4 x `work_mem` before
    * they spill; without the multiplier a hash estimated above 2 x `work_mem` is not planned at all.
+   * `parallel_tuple_cost` 0.01 (a tenth of the default): estimating one group per row, the
+   * planner charges the Gather above each worker's partial groups for every row scanned and
+   * chose a serial plan for a million customers whose 158,734 combinations crossed it.
    */
   readonly hashGroups?: boolean;
   /**
@@ -34,6 +37,7 @@ export function withAnalyticSettings<T, DB>(db: Kysely<DB>, work: (trx: Kysely<D
     if (settings.hashGroups) {
       await sql`SELECT set_config('enable_sort', 'off', true)`.execute(trx);
       await sql`SELECT set_config('hash_mem_multiplier', '4', true)`.execute(trx);
+      await sql`SELECT set_config('parallel_tuple_cost', '0.01', true)`.execute(trx);
     }
     if (settings.hashJoins) await sql`SELECT set_config('enable_mergejoin', 'off', true)`.execute(trx);
     return work(trx);
