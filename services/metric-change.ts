@@ -4,13 +4,14 @@ import type { Filter, Metric } from '../modeling/catalog/types.ts';
 import { metricType } from '../modeling/catalog/describe.ts';
 import type { CountedResult, QueryAccess, SemanticLayer } from '../modeling/semantic-layer.ts';
 import type { MetricQuery } from '../modeling/query/metric-query.ts';
+import { EXPLAIN_QUERY_CONCURRENCY, cellPeriodTables, meanTable, tableOf, type DateRange, type PeriodTable } from './metric-change-tables.ts';
 import { StrataError } from '../modeling/errors.ts';
 import { quoteInput } from '../modeling/quote-input.ts';
 import { closestNames } from '../modeling/query/suggest.ts';
 import { cellsToSuppress } from '../modeling/privacy/cell-suppression.ts';
 import { castProblem } from '../modeling/catalog/values.ts';
 import { toFilter, type FilterInput } from '../modeling/catalog/filter-input.ts';
-import { cellsAddUp, margins, type Cell } from '../modeling/explain/finest-cells.ts';
+import { cellsAddUp } from '../modeling/explain/finest-cells.ts';
 import {
   ADTRIBUTOR_DEFAULTS,
   adtributor,
@@ -22,10 +23,7 @@ import {
   type Explanation,
 } from '../modeling/explain/decompose.ts';
 
-export interface DateRange {
-  readonly from: string;
-  readonly to: string;
-}
+export type { DateRange };
 
 /** API.md's `explainMetricChange(input:)`. */
 export interface ExplainInput {
@@ -142,37 +140,6 @@ function previousRanges(current: DateRange, periods: number): DateRange[] {
   return Array.from({ length: periods }, (_, i) => ({ from: addDays(current.from, -days * (i + 1)), to: addDays(current.from, -days * i) }));
 }
 
-interface PeriodTable {
-  /** value key -> metric values and subject counts. */
-  readonly rows: Map<string, { value: unknown; values: Record<string, number | null>; count: number }>;
-}
-
-const keyOf = (value: unknown) => JSON.stringify(value ?? null);
-
-function tableOf(result: CountedResult, column: string | undefined, metrics: readonly string[], counted: string): PeriodTable {
-  const rows = new Map<string, { value: unknown; values: Record<string, number | null>; count: number }>();
-  result.rows.forEach((row, i) => {
-    const value = column ? row[column] : null;
-    const values = Object.fromEntries(metrics.map((m) => [m, row[m] === null || row[m] === undefined ? null : Number(row[m])]));
-    rows.set(keyOf(value), { value, values, count: result.counts[i]?.[counted] ?? Number.POSITIVE_INFINITY });
-  });
-  return { rows };
-}
-
-/** The mean of several periods' tables, value by value (a value missing from a period counts 0 there; the count is the smallest). */
-function meanTable(tables: readonly PeriodTable[], metrics: readonly string[]): PeriodTable {
-  const rows = new Map<string, { value: unknown; values: Record<string, number | null>; count: number }>();
-  for (const table of tables)
-    for (const [key, row] of table.rows) {
-      const acc = rows.get(key) ?? { value: row.value, values: Object.fromEntries(metrics.map((m) => [m, 0])), count: Number.POSITIVE_INFINITY };
-      for (const m of metrics) acc.values[m] = (acc.values[m] ?? 0) + (row.values[m] ?? 0) / tables.length;
-      acc.count = Math.min(acc.count, row.count);
-      rows.set(key, acc);
-    }
-  for (const [key, row] of rows) if (tables.some((t) => !t.rows.has(key))) row.count = 0;
-  return { rows };
-}
-
 /**
  * Explains a metric's change between two periods (or a period and the mean of the ones
  * before it) by each dimension: every number comes from the semantic layer, one grouped
@@ -181,62 +148,6 @@ function meanTable(tables: readonly PeriodTable[], metrics: readonly string[]): 
  * complementary cells (`cellsToSuppress`) so that no hidden value is recovered from the
  * total and the shown values; hidden values never appear among the explanations.
  */
-/**
- * When the tables add up from the finest cells (`cellsAddUp`), one query per period grouped
- * by every dimension at once gives them all: each dimension's table and the totals are sums
- * of its rows (`margins`), the same numbers the one-dimension queries give, with one scan of
- * the facts per period instead of one per dimension and period. `how.byCells: false` (tests)
- * takes the one-dimension queries. Undefined when the cells are more than the row cap.
- */
-async function cellPeriodTables(
-  semantic: SemanticLayer,
-  db: Kysely<any>,
-  access: QueryAccess,
-  input: ExplainInput,
-  ranges: readonly DateRange[],
-  metrics: readonly string[],
-  counted: string,
-  parts: readonly [string, string] | undefined,
-  numeric: readonly boolean[],
-): Promise<PeriodTable[][] | undefined> {
-  const query = (range: DateRange): MetricQuery => ({
-    metrics,
-    timeRange: range,
-    groupBy: input.dimensions.map((dimension) => ({ dimension })),
-    ...(input.where ? { where: input.where } : {}),
-  });
-  let results: CountedResult[];
-  try {
-    results = await mapBounded(ranges, EXPLAIN_QUERY_CONCURRENCY, (range) => semantic.queryCounted(db, query(range), access));
-  } catch (error) {
-    if (error instanceof StrataError && error.code === 'INVALID_QUERY') return undefined;
-    throw error;
-  }
-  const perRange = results.map((result) => {
-    const columns = result.columns.slice(0, input.dimensions.length).map((c) => c.name);
-    const cells: Cell[] = result.rows.map((row, i) => ({ values: columns.map((c) => row[c]), metrics: row, counts: result.counts[i] ?? {} }));
-    return [undefined, ...input.dimensions.map((_, d) => d)].map((d): PeriodTable => {
-      const rows = new Map<string, { value: unknown; values: Record<string, number | null>; count: number }>();
-      for (const margin of margins(cells, d, metrics, d !== undefined && numeric[d] === true)) {
-        // A ratio's subjects are the fewer of its parts' (as its hidden count, LEAST of the inputs').
-        const countedParts = parts?.filter((p) => cells.some((c) => p in c.counts)) ?? [];
-        const count = parts
-          ? countedParts.length > 0
-            ? Math.min(...countedParts.map((p) => margin.counts[p] ?? 0))
-            : Number.POSITIVE_INFINITY
-          : (margin.counts[counted] ?? Number.POSITIVE_INFINITY);
-        rows.set(keyOf(margin.value), { value: margin.value, values: margin.metrics, count });
-      }
-      return { rows };
-    });
-  });
-  // Per group (the totals, then each dimension): the tables of each range.
-  return [undefined, ...input.dimensions].map((_, g) => perRange.map((tables) => tables[g] as PeriodTable));
-}
-
-/** Grouped queries of one explanation that run at once. */
-const EXPLAIN_QUERY_CONCURRENCY = 2;
-
 export async function explainMetricChange(
   db: Kysely<any>,
   semantic: SemanticLayer,
@@ -265,27 +176,38 @@ export async function explainMetricChange(
   // Where rollups store every one-dimension table (and the totals), those queries read a few
   // stored rows each; the finest cells (every dimension at once) no rollup stores.
   const fromRollups = groups.every((d) => ranges.every((r) => semantic.plan(oneDimension(r, d)).plan.rollup !== undefined));
-  const cellsFit =
+  // The dimensions whose tables (and the totals) add up from the finest cells over them; the
+  // others (an event's own attribute, say) take one query per period each, beside the cells.
+  const byCells =
     (how.byCells ?? true) && !fromRollups && (method === 'ADDITIVE' || method === 'RATIO')
-      ? cellsAddUp(semantic.index, semantic.subject, read, input.dimensions)
-      : undefined;
-  const cellTables = cellsFit ? await cellPeriodTables(semantic, db, access, input, ranges, metrics, metric.name, parts, cellsFit.numeric) : undefined;
-  const tables =
-    cellTables?.map(combine) ??
-    (await (async () => {
-      // One query per dimension and period, at most two at a time: the analytics pool has four
-      // connections, and at a million customers each query takes seconds.
-      const flat = await mapBounded(
-        groups.flatMap((d) => ranges.map((r) => ({ d, r }))),
-        EXPLAIN_QUERY_CONCURRENCY,
-        ({ d, r }) => run(r, d),
-      );
-      return groups.map((d, i) => {
-        const results = flat.slice(i * ranges.length, (i + 1) * ranges.length);
-        const column = d ? results[0]?.columns[0]?.name : undefined;
-        return combine(results.map((r) => tableOf(r, column, metrics, metric.name)));
-      });
-    })());
+      ? input.dimensions.filter((d) => cellsAddUp(semantic.index, semantic.subject, read, [d]) !== undefined)
+      : [];
+  const cellsFit = byCells.length > 0 ? cellsAddUp(semantic.index, semantic.subject, read, byCells) : undefined;
+  const cellTables = cellsFit
+    ? await cellPeriodTables(semantic, db, access, input.where, byCells, ranges, metrics, metric.name, parts, cellsFit.numeric)
+    : undefined;
+  // One query per remaining dimension (every one, and the totals, without cells) and period, at
+  // most two at a time: the analytics pool has four connections, and at a million customers
+  // each query takes seconds.
+  const queried = cellTables ? input.dimensions.filter((d) => !byCells.includes(d)) : groups;
+  const flat = await mapBounded(
+    queried.flatMap((d) => ranges.map((r) => ({ d, r }))),
+    EXPLAIN_QUERY_CONCURRENCY,
+    ({ d, r }) => run(r, d),
+  );
+  const queriedTables = new Map(
+    queried.map((d, i) => {
+      const results = flat.slice(i * ranges.length, (i + 1) * ranges.length);
+      const column = d ? results[0]?.columns[0]?.name : undefined;
+      return [d, combine(results.map((r) => tableOf(r, column, metrics, metric.name)))] as const;
+    }),
+  );
+  const tables = groups.map((d) => {
+    const cell = d === undefined ? 0 : byCells.indexOf(d) + 1;
+    return cellTables && (d === undefined || cell > 0)
+      ? combine(cellTables[cell] as PeriodTable[])
+      : (queriedTables.get(d) as { current: PeriodTable; base: PeriodTable });
+  });
   const totals = tables[0] as { current: PeriodTable; base: PeriodTable };
   const totalRow = (t: PeriodTable) => [...t.rows.values()][0];
   const valueOf = (row: { values: Record<string, number | null> } | undefined): number | null => {

@@ -65,14 +65,15 @@ describe('generated SQL in the Citus dialect', () => {
     expect(correlatedSubqueries(citus.plan(query).compiled.sql)).toEqual([]);
   });
 
-  it('differs from PostgreSQL’s exactly where PostgreSQL correlates: the semi-additive probe and the conversion test', () => {
+  it('differs from PostgreSQL’s exactly where PostgreSQL correlates: the conversion test', () => {
     const correlatedOnPostgres = new Set<string>();
     for (const query of QUERIES) {
       const found = correlatedSubqueries(postgres.plan(query).compiled.sql);
       if (found.length > 0) correlatedOnPostgres.add(query.metrics[0] as string);
       else expect(citus.plan(query).compiled.sql).toBe(postgres.plan(query).compiled.sql);
     }
-    expect([...correlatedOnPostgres].sort()).toEqual(['aum', 'first_purchase_success_rate', 'revisit_rate_7d']);
+    // AUM by periods of these bounded ranges probes each period's last day apart, uncorrelated on both dialects.
+    expect([...correlatedOnPostgres].sort()).toEqual(['first_purchase_success_rate', 'revisit_rate_7d']);
   });
 
   it.each(ROLLUPS.map((name) => [name] as const))('the refresh of rollup %s has no correlated subquery', (name) => {

@@ -42,6 +42,8 @@ const GROUPINGS: readonly MetricQuery['groupBy'][] = [
   [{ dimension: 'metric_time', grain: 'QUARTER' }, { dimension: 'customer.channel' }],
   [{ dimension: 'customer.age_band' }],
   [month, { dimension: 'product.product_type' }],
+  // By month and a dimension the customer fixes: a statement split by month (first-in-period anchors found per month).
+  [month, { dimension: 'customer.risk_level' }],
 ];
 
 const WHERES: readonly (Filter | undefined)[] = [

@@ -20,14 +20,14 @@ export interface AggregateColumn {
 export function aggregateNodeSql(
   scope: NodeScope,
   columns: readonly AggregateColumn[],
-  options: { countKeys: boolean } = { countKeys: true },
+  options: { countKeys: boolean; entity?: EntityPairs } = { countKeys: true },
 ): RawBuilder<unknown> {
   const own = columns.map((c) => (c.filter ? scope.compileFilter(c.filter) : undefined));
   const alone = columns.length === 1;
   const distinct = options.countKeys ? sharedDistinctValue(scope, columns) : undefined;
   if (distinct) return distinctPairsSql(scope, columns, distinct, own);
   const mixed = options.countKeys ? mixedDistinctValue(scope, columns) : undefined;
-  if (mixed) return mixedPairsSql(scope, columns, mixed, own);
+  if (mixed) return mixedPairsSql(scope, columns, mixed, own, options.entity);
   const values = columns.map((c, i) => {
     const aggregate = aggregationSql(options.countKeys ? withoutRedundantDistinct(scope, c.measure) : c.measure, measureValue(scope, c.measure));
     const filter = own[i];
@@ -133,10 +133,15 @@ function mixedPairsSql(
   scope: NodeScope,
   columns: readonly AggregateColumn[],
   value: RawBuilder<unknown>,
-  own: readonly (RawBuilder<unknown> | undefined)[],
+  scopeOwn: readonly (RawBuilder<unknown> | undefined)[],
+  entity?: EntityPairs,
 ): RawBuilder<unknown> {
   const alone = columns.length === 1;
   const measures = columns.map((c) => withoutRedundantDistinct(scope, c.measure));
+  // By dimensions the counted entity fixes, the pairs are read over the facts alone (the
+  // pairs' scope: its filters, its joins only) and the dimensions joined to the pairs.
+  const read = entity?.pairs ?? scope;
+  const own = entity ? columns.map((c) => (c.filter ? read.compileFilter(c.filter) : undefined)) : scopeOwn;
   const partial = (i: number) => sql.id(`a${i}`);
   // A count of rows under a filter is itself the number of rows that pass it.
   const passed = (i: number) => (measures[i]?.aggregation === 'count' && measures[i]?.sql === '*' ? partial(i) : sql.id(`p${i}`));
@@ -144,15 +149,11 @@ function mixedPairsSql(
     const filter = own[i];
     return filter && !alone ? sql`${aggregate} FILTER (WHERE ${filter})` : aggregate;
   };
-  const inner = (groups: readonly RawBuilder<unknown>[]) => [
-    ...groupColumns(groups),
-    sql`${value} AS v`,
-    ...measures.flatMap((m, i) => {
-      const rows = own[i] && !alone && !(m.aggregation === 'count' && m.sql === '*') ? [sql`${filtered(sql`COUNT(*)`, i)} AS ${passed(i)}`] : [];
-      if (m.aggregation === 'count_distinct') return rows;
-      return [sql`${filtered(aggregationSql(m, measureValue(scope, m)), i)} AS ${partial(i)}`, ...rows];
-    }),
-  ];
+  const partials = measures.flatMap((m, i) => {
+    const rows = own[i] && !alone && !(m.aggregation === 'count' && m.sql === '*') ? [sql`${filtered(sql`COUNT(*)`, i)} AS ${passed(i)}`] : [];
+    if (m.aggregation === 'count_distinct') return rows;
+    return [sql`${filtered(aggregationSql(m, measureValue(read, m)), i)} AS ${partial(i)}`, ...rows];
+  });
   const rowsRead = own.every((f) => f !== undefined)
     ? [
         own.length === 1
@@ -163,16 +164,86 @@ function mixedPairsSql(
             )})`,
       ]
     : [];
+  if (entity) return entityMixedPairsSql(scope, measures, columns, entity, partials, rowsRead, (i) => own[i] !== undefined && !alone, passed, partial);
+  const inner = (groups: readonly RawBuilder<unknown>[]) => [...groupColumns(groups), sql`${value} AS v`, ...partials];
   const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
     sql`SELECT ${sql.join(inner(groups))} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length + 1)}`;
   const pairs = pairsByPeriod(scope, pairsIn);
-  const values = measures.map((m, i) => {
-    const filter = own[i] && !alone;
+  const values = reaggregatedColumns(scope, measures, columns, sql.ref('v'), (i) => own[i] !== undefined && !alone, passed, partial);
+  const outer = [...scope.groups.map((_, i) => sql.id(`g${i}`)), ...values];
+  return sql`SELECT ${sql.join(outer)} FROM (${pairs}) AS pairs ${groupByOrdinals(scope.groups.length)}`;
+}
+
+/** The (periods, entity) pairs' scope of a node grouped by dimensions its counted entity fixes (node-sql.ts `entityDistinct`). */
+export interface EntityPairs {
+  readonly pairs: NodeScope;
+  readonly entitySql: string;
+  readonly timeSql: string;
+}
+
+/**
+ * `mixedPairsSql` by dimensions the entity fixes: the (periods, entity) pairs with their
+ * partials over the facts alone, each with its earliest time (a row of the pair, so its
+ * periods are the pair's), then the pairs take the base table's place in the scope's joins
+ * that give the entity's dimensions (as `entityDistinctSql`), instead of joining every row.
+ */
+function entityMixedPairsSql(
+  scope: NodeScope,
+  measures: readonly Measure[],
+  columns: readonly AggregateColumn[],
+  entity: EntityPairs,
+  partials: readonly RawBuilder<unknown>[],
+  rowsRead: readonly RawBuilder<unknown>[],
+  filtered: (i: number) => boolean,
+  passed: (i: number) => RawBuilder<unknown>,
+  partial: (i: number) => RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const { pairs, entitySql, timeSql } = entity;
+  const entityName = scope.relation.baseColumnName(entitySql);
+  const timeName = scope.isPeriod.some(Boolean) ? scope.relation.baseColumnName(timeSql) : undefined;
+  const select = [
+    sql`${pairs.relation.baseColumn(entitySql)} AS ${sql.id(entityName)}`,
+    ...(timeName ? [sql`MIN(${pairs.relation.baseColumn(timeSql)}) AS ${sql.id(timeName)}`] : []),
+    ...partials,
+  ];
+  const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = pairs.groups) =>
+    sql`SELECT ${sql.join(select)} FROM ${pairs.relation.from()} ${whereClause([...timeRange, ...pairs.filters, ...rowsRead])} GROUP BY ${sql.join([pairs.relation.baseColumn(entitySql), ...groups])}`;
+  // By periods of a bounded range: each period's pairs apart (a group at the period's grain is one value there).
+  const periods = pairs.periodGrain ? periodsOf(pairs.range, pairs.periodGrain) : [];
+  const found =
+    periods.length > 1
+      ? sql.join(
+          periods.map((p) =>
+            pairsIn(
+              rangeConditions(pairs.time, p),
+              pairs.groups.filter((_, i) => !pairs.atPeriodGrain[i]),
+            ),
+          ),
+          sql` UNION ALL `,
+        )
+      : pairsIn(pairs.timeRange);
+  const values = reaggregatedColumns(scope, measures, columns, scope.relation.baseColumn(entitySql), filtered, passed, partial);
+  const from = scope.relation.from({ source: sql`(${found})`, columns: new Set([entityName, ...(timeName ? [timeName] : [])]) });
+  return sql`SELECT ${sql.join([...groupColumns(scope.groups), ...values])} FROM ${from} ${groupByOrdinals(scope.groups.length)}`;
+}
+
+/** Each column re-aggregated over the pairs of its group: partial counts added up, a distinct count the pairs some passing row has. */
+function reaggregatedColumns(
+  scope: NodeScope,
+  measures: readonly Measure[],
+  columns: readonly AggregateColumn[],
+  v: RawBuilder<unknown>,
+  filtered: (i: number) => boolean,
+  passed: (i: number) => RawBuilder<unknown>,
+  partial: (i: number) => RawBuilder<unknown>,
+): RawBuilder<unknown>[] {
+  return measures.map((m, i) => {
+    const filter = filtered(i);
     const reaggregated =
       m.aggregation === 'count_distinct'
         ? filter
-          ? sql`COUNT(v) FILTER (WHERE ${passed(i)} > 0)`
-          : sql`COUNT(v)`
+          ? sql`COUNT(${v}) FILTER (WHERE ${passed(i)} > 0)`
+          : sql`COUNT(${v})`
         : m.aggregation === 'count'
           ? sql`CAST(COALESCE(SUM(${partial(i)}), 0) AS bigint)`
           : m.aggregation === 'min'
@@ -184,8 +255,6 @@ function mixedPairsSql(
     if (m.aggregation === 'count' && m.sql === '*') return sql`NULLIF(${reaggregated}, 0) AS ${column}`;
     return sql`CASE WHEN SUM(${passed(i)}) > 0 THEN ${reaggregated} END AS ${column}`;
   });
-  const outer = [...scope.groups.map((_, i) => sql.id(`g${i}`)), ...values];
-  return sql`SELECT ${sql.join(outer)} FROM (${pairs}) AS pairs ${groupByOrdinals(scope.groups.length)}`;
 }
 
 /**

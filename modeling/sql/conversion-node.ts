@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { POSTGRES_DIALECT, type SqlDialect } from './dialect.ts';
 import type { ConversionMetric, Measure } from '../catalog/types.ts';
 import { aggregationSql } from './aggregation-sql.ts';
-import { groupByOrdinals, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
+import { groupByOrdinals, groupsWithin, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
 import { boundFor, interval } from './time.ts';
 import type { Relation } from './relation.ts';
 
@@ -232,6 +232,7 @@ function anchoredConversionSql(
     // (one pass over the conversions in reach) instead of an index probe per anchor; the
     // conversions are bounded on their raw time by the range plus the window, so partitions prune.
     const groupsOf = scope.groups.map((_, i) => sql`${sql.ref(`b.g${i}`)} AS ${sql.id(`g${i}`)}`);
+    const valueOf = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('h.e') : sql`1`);
     const converted = (range: { from?: string; to?: string }, anchorsIn: readonly RawBuilder<unknown>[]) => {
       const bounded = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
         FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...conversionReach(metric, conversion, range)])}`;
@@ -241,16 +242,40 @@ function anchoredConversionSql(
     // Over several months, the anchors of each month are tested apart, each against the
     // conversions within its own reach: each hash holds a month's conversions, in memory.
     const months = periodsOf(scope.range, scope.periodGrain ?? 'MONTH');
-    const anchorTime = { ...scope.time, expr: sql.ref('b.t') };
-    const tests = months.length > 1 ? months.map((m) => converted(m, rangeConditions(anchorTime, m))) : [converted(scope.range, [])];
-    const hits = sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM anchors AS b
-      UNION ALL ${sql.join(tests, sql` UNION ALL `)}`;
-    const valueOf = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('h.e') : sql`1`);
     const select = [
       ...scope.groups.map((_, i) => sql.id(`g${i}`)),
       sql`${aggregationSql(counted(base.measure), valueOf(plan.baseValue))} FILTER (WHERE NOT h.hit) AS ${sql.id(columns.opportunities)}`,
       sql`${aggregationSql(counted(conversion.measure), valueOf(plan.conversionValue))} FILTER (WHERE h.hit) AS ${sql.id(columns.conversions)}`,
     ];
+    if (!firstEver && scope.periodGrain !== undefined && months.length > 1) {
+      // First-in-period anchors grouped by the split's period (and finer ones) lie within one
+      // period each: each period's anchors are found apart (its rows only, the period a
+      // constant), so each hash holds one period's entities and no anchor table is filtered
+      // by period twelve times; same anchors, same tests.
+      const anchorsOf = (m: { from: string; to: string }) => {
+        const within = groupsWithin(scope, m.from);
+        const grouped = within.filter((_, i) => plan.groups[i] !== 'entity' && !scope.atPeriodGrain[i]);
+        const found = sql`(SELECT ${base.entity} AS ${sql.id(plan.columns.entity)}, MIN(${base.time}) AS ${sql.id(plan.columns.time)}
+          FROM ${scope.relation.from()} ${whereClause([...rangeConditions(scope.time, m), ...scope.filters])}
+          GROUP BY ${sql.join([base.entity, ...grouped])})`;
+        return sql`SELECT ${sql.join([...within.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`${base.entity} AS e`, sql`${base.time} AS t`])}
+          FROM ${scope.relation.from({ source: found, columns: new Set([plan.columns.entity, plan.columns.time]) })}`;
+      };
+      const name = (i: number) => sql.id(`anchors_${i}`);
+      const ctes = months.map((m, i) => sql`${name(i)} AS MATERIALIZED (${anchorsOf(m)})`);
+      const parts = months.map((m, i) => {
+        const bounded = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
+          FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...conversionReach(metric, conversion, m)])}`;
+        return sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM ${name(i)} AS b
+          UNION ALL SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`TRUE AS hit`])} FROM ${name(i)} AS b
+          WHERE EXISTS (SELECT 1 FROM (${bounded}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`;
+      });
+      return sql`WITH ${sql.join(ctes)} SELECT ${sql.join(select)} FROM (${sql.join(parts, sql` UNION ALL `)}) AS h ${groupByOrdinals(scope.groups.length)}`;
+    }
+    const anchorTime = { ...scope.time, expr: sql.ref('b.t') };
+    const tests = months.length > 1 ? months.map((m) => converted(m, rangeConditions(anchorTime, m))) : [converted(scope.range, [])];
+    const hits = sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM anchors AS b
+      UNION ALL ${sql.join(tests, sql` UNION ALL `)}`;
     return sql`WITH anchors AS MATERIALIZED (${anchored}) SELECT ${sql.join(select)} FROM (${hits}) AS h ${groupByOrdinals(scope.groups.length)}`;
   }
   // Uncorrelated: each anchor joined to its conversions within the window, collapsed back to

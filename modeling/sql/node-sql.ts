@@ -47,9 +47,9 @@ export function nodeSql(
       const inner =
         node.nonAdditive && columns.length > 0
           ? semiAdditiveNodeSql(scope, columns, node.nonAdditive, periods, dialect)
-          : entity
+          : entity && !entity.mixed
             ? entityDistinctSql(scope, entity.pairs, columns, entity.entitySql, entity.timeSql)
-            : aggregateNodeSql(scope, columns, { countKeys: rewrites });
+            : aggregateNodeSql(scope, columns, { countKeys: rewrites, ...(entity ? { entity } : {}) });
       if (!node.joinToTimeSpine || !scope.isPeriod.some(Boolean) || !index.catalog.timeSpines?.length) return inner;
       return joinToTimeSpine(
         index,
@@ -143,11 +143,15 @@ function entityDistinct(
   columns: readonly AggregateColumn[],
   prefix: string,
   subquery: MetricSubquery | undefined,
-): { pairs: NodeScope; entitySql: string; timeSql: string } | undefined {
-  const [first] = columns;
-  if (first?.measure.aggregation !== 'count_distinct' || first.measure.sql === '*') return undefined;
-  if (columns.some((c) => c.measure.aggregation !== 'count_distinct' || c.measure.sql !== first.measure.sql)) return undefined;
-  if (columns.length > 1 && columns.some((c) => c.filter)) return undefined;
+): { pairs: NodeScope; entitySql: string; timeSql: string; mixed: boolean } | undefined {
+  const first = columns.find((c) => c.measure.aggregation === 'count_distinct');
+  if (!first || first.measure.sql === '*') return undefined;
+  const distinct = columns.filter((c) => c.measure.aggregation === 'count_distinct');
+  if (distinct.some((c) => c.measure.sql !== first.measure.sql)) return undefined;
+  // Beside the distinct counts, counts, minimums and maximums add up from partials per
+  // (periods, entity) pair (aggregate-node.ts `mixedPairsSql`); with own filters too.
+  const mixed = distinct.length < columns.length || (columns.length > 1 && columns.some((c) => c.filter));
+  if (columns.some((c) => !['count', 'count_distinct', 'min', 'max'].includes(c.measure.aggregation))) return undefined;
   // A count of the model's own key is a plain count already (aggregate-node.ts).
   if (model.primaryKey.length === 1 && model.primaryKey[0] === first.measure.sql) return undefined;
   const entitySql = first.measure.sql;
@@ -167,7 +171,7 @@ function entityDistinct(
     prefix: `${prefix}p`,
     ...(subquery ? { subquery } : {}),
   });
-  return { pairs, entitySql, timeSql: time.sql };
+  return { pairs, entitySql, timeSql: time.sql, mixed };
 }
 
 /** Whether every model a group-by's dimension is reached through carries no validity window. */

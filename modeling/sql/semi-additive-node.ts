@@ -5,7 +5,7 @@ import { memberOf } from '../catalog/locate-dimension.ts';
 import { fromLocalTime, grainStep, localTime, truncate, type TimeColumn } from './time.ts';
 import { aggregationSql } from './aggregation-sql.ts';
 import { measureValue, type AggregateColumn } from './aggregate-node.ts';
-import { groupByOrdinals, groupColumns, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
+import { groupByOrdinals, groupColumns, groupsWithin, periodsOf, rangeConditions, whereClause, type NodeScope } from './node-scope.ts';
 
 /**
  * Semi-additive measures: only the rows at the last (or first) value of their non-additive
@@ -92,6 +92,19 @@ function probedSemiAdditiveSql(
   } else if (time.storage === 'date' && GRAINS.indexOf(grain) <= GRAINS.indexOf('DAY')) {
     // A date is its own day: every row is at its period's only time.
     chosen = sql`${at} IS NOT NULL`;
+  } else if (scope.periodGrain === grain && periodsOf(scope.range, grain).length > 1) {
+    // By periods of a bounded range: each period's rows at its own last (or first) time,
+    // aggregated apart with the period a constant, so no statement sorts every period's rows
+    // by period (a distinct count, the customers holding AUM, sorts within each part only).
+    // Each probe is uncorrelated (its period's bounds are constants), on either dialect.
+    const parts = periodsOf(scope.range, grain).map((p) => {
+      const within = rangeConditions(time, p);
+      const probeWithin = rangeConditions({ ...time, expr: probe.at }, p);
+      const aggregates = columns.map((c, i) => sql`${aggregationSql(c.measure, values[i] ?? null)} AS ${sql.id(c.column)}`);
+      return sql`SELECT ${sql.join([...groupColumns(groupsWithin(scope, p.from)), ...aggregates])} FROM ${from}
+        ${whereClause([...within, ...scope.filters, sql`${at} = ${pick(probeWithin)}`])} ${groupByOrdinals(scope.groups.length)}`;
+    });
+    return sql.join(parts, sql` UNION ALL `);
   } else if (!dialect.supportsCorrelatedSubqueryWithCte) {
     // Uncorrelated: the last (or first) time of each period in one grouped pass over the
     // rows the probe reads (still only the base table when no filter needs a join).
