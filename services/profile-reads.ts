@@ -1,24 +1,46 @@
 import type { Database } from '../store/database.ts';
+import { readProfilesWithCounts, type ProfileWithCountsRow } from '../store/decision-store.ts';
 import { readProfiles, type ProfileRow } from './snapshot.ts';
 
-/** Most ids in one coalesced statement (the per-request limit of `customers(ids)` too). */
-const MAX_IDS_PER_STATEMENT = 1000;
+/** Most keys in one coalesced statement (the per-request limit of `customers(ids)` too). */
+const MAX_KEYS_PER_STATEMENT = 1000;
 
-type Reader = Pick<Database, 'preparedRead'>;
-
-/** Reads of profile rows that requests asked for in the same turn of the event loop, answered by one statement. */
-export interface ProfileReads {
-  /** The rows of the current snapshot for `ids` (unknown ids have none), read together with the other reads asked for in this turn. */
-  read(ids: readonly string[]): Promise<ProfileRow[]>;
+/** Reads that requests asked for in the same turn of the event loop, answered by one statement. */
+export interface CoalescedReads<K, R> {
+  /** The rows for `keys` (keys without a row have none), read together with the other reads asked for in this turn. */
+  read(keys: readonly K[]): Promise<R[]>;
 }
 
-interface Waiting {
-  readonly ids: readonly string[];
-  readonly resolve: (rows: ProfileRow[]) => void;
+/** Reads of profile rows of the current snapshot by customer id. */
+export type ProfileReads = CoalescedReads<string, ProfileRow>;
+
+/** What `decide` reads of a customer: their profile row and their impression counters from `since` (a reporting-zone day). */
+export interface ProfileWithCountsKey {
+  readonly id: string;
+  readonly since: string;
+}
+
+/** Reads of `decide`: one row per key, the profile columns null when the snapshot has no row. */
+export type ProfileWithCountsReads = CoalescedReads<ProfileWithCountsKey, ProfileWithCountsRow>;
+
+interface Waiting<K, R> {
+  readonly keys: readonly K[];
+  readonly resolve: (rows: R[]) => void;
   readonly reject: (error: unknown) => void;
 }
 
-const shared = new WeakMap<Reader, ProfileReads>();
+/** How one kind of read is sent and how its rows are matched to the keys that asked for them. */
+export interface ReadStatement<K, R> {
+  /** Sends one statement for distinct keys (at most 1,000). */
+  readonly send: (keys: readonly K[]) => Promise<R[]>;
+  /** Identifies a key; keys with the same identity are read once. */
+  readonly keyOf: (key: K) => string;
+  /** The identity of the key a row answers. */
+  readonly rowKey: (row: R) => string;
+}
+
+const sharedProfiles = new WeakMap<object, ProfileReads>();
+const sharedWithCounts = new WeakMap<object, ProfileWithCountsReads>();
 
 /**
  * The process-wide reader of unscoped profile rows of `database`. Under load, requests
@@ -37,44 +59,77 @@ const shared = new WeakMap<Reader, ProfileReads>();
  * alone would have failed. With tracing on, the statement's span belongs to the trace of the
  * request whose read opened the turn's batch.
  */
-export function sharedProfileReads(database: Reader): ProfileReads {
-  let reads = shared.get(database);
-  if (!reads) shared.set(database, (reads = coalescedProfileReads(database)));
+export function sharedProfileReads(database: Pick<Database, 'preparedRead'>): ProfileReads {
+  let reads = sharedProfiles.get(database);
+  if (!reads) sharedProfiles.set(database, (reads = coalescedProfileReads(database)));
   return reads;
 }
 
-/** A coalescing reader over `database`; see `sharedProfileReads`. */
-export function coalescedProfileReads(database: Reader): ProfileReads {
-  let waiting: Waiting[] = [];
+/**
+ * The process-wide reader of `decide`'s profile and fatigue counters, coalesced like
+ * `sharedProfileReads` and for the same reason: concurrent decisions resume together, and
+ * each sent its own statement. It reads on the primary, where the impressions are counted,
+ * and each statement is sent after every read it carries was asked for, so a decision sees
+ * at least the impressions committed before it asked, as when it read alone (two decisions
+ * for one customer in flight at once could always both pass a cap; that stays so).
+ */
+export function sharedProfileWithCountsReads(database: Pick<Database, 'prepared'>): ProfileWithCountsReads {
+  let reads = sharedWithCounts.get(database);
+  if (!reads) sharedWithCounts.set(database, (reads = coalescedProfileWithCountsReads(database)));
+  return reads;
+}
+
+/** A coalescing reader of profile rows over `database`; see `sharedProfileReads`. */
+export function coalescedProfileReads(database: Pick<Database, 'preparedRead'>): ProfileReads {
+  return coalescedReads({ send: (ids) => readProfiles(database, ids), keyOf: (id) => id, rowKey: (row) => row.customer_id });
+}
+
+/** A coalescing reader of profiles with their counters over `database`; see `sharedProfileWithCountsReads`. */
+export function coalescedProfileWithCountsReads(database: Pick<Database, 'prepared'>): ProfileWithCountsReads {
+  const identity = (id: string, since: string) => `${id}\u0000${since}`;
+  return coalescedReads({
+    send: (keys) => readProfilesWithCounts(database, keys),
+    keyOf: (key) => identity(key.id, key.since),
+    rowKey: (row) => identity(row.id, row.since),
+  });
+}
+
+/**
+ * Reads asked for in the same turn go out together, in statements of at most 1,000
+ * distinct keys (a read is never split across statements); each caller gets the rows of its
+ * own keys only, in the order of its keys, and a failed statement fails every read it carried.
+ */
+export function coalescedReads<K, R>(statement: ReadStatement<K, R>): CoalescedReads<K, R> {
+  const { keyOf, rowKey } = statement;
+  let waiting: Waiting<K, R>[] = [];
   let scheduled = false;
 
   const flush = () => {
     scheduled = false;
     const batch = waiting;
     waiting = [];
-    // Batches up to the statement limit; a read is never split across statements.
     let start = 0;
     while (start < batch.length) {
-      const ids = new Set<string>();
+      const keys = new Map<string, K>();
       let end = start;
       do {
-        for (const id of (batch[end] as Waiting).ids) ids.add(id);
+        for (const key of (batch[end] as Waiting<K, R>).keys) keys.set(keyOf(key), key);
         end += 1;
-      } while (end < batch.length && ids.size + (batch[end] as Waiting).ids.length <= MAX_IDS_PER_STATEMENT);
-      send(batch.slice(start, end), [...ids]);
+      } while (end < batch.length && keys.size + (batch[end] as Waiting<K, R>).keys.length <= MAX_KEYS_PER_STATEMENT);
+      send(batch.slice(start, end), [...keys.values()]);
       start = end;
     }
   };
 
-  const send = (readers: readonly Waiting[], ids: readonly string[]) => {
-    readProfiles(database, ids).then(
+  const send = (readers: readonly Waiting<K, R>[], keys: readonly K[]) => {
+    statement.send(keys).then(
       (rows) => {
-        if (readers.length === 1) return (readers[0] as Waiting).resolve(rows);
-        const byId = new Map(rows.map((row) => [row.customer_id, row]));
+        if (readers.length === 1) return (readers[0] as Waiting<K, R>).resolve(rows);
+        const byKey = new Map(rows.map((row) => [rowKey(row), row]));
         for (const reader of readers) {
-          const own: ProfileRow[] = [];
-          for (const id of reader.ids) {
-            const row = byId.get(id);
+          const own: R[] = [];
+          for (const key of reader.keys) {
+            const row = byKey.get(keyOf(key));
             if (row) own.push(row);
           }
           reader.resolve(own);
@@ -87,10 +142,10 @@ export function coalescedProfileReads(database: Reader): ProfileReads {
   };
 
   return {
-    read(ids) {
-      if (ids.length === 0) return Promise.resolve([]);
+    read(keys) {
+      if (keys.length === 0) return Promise.resolve([]);
       return new Promise((resolve, reject) => {
-        waiting.push({ ids, resolve, reject });
+        waiting.push({ keys, resolve, reject });
         if (!scheduled) {
           scheduled = true;
           setImmediate(flush);

@@ -5,8 +5,8 @@ import type { PersonalDataLog } from '../store/personal-data-log.ts';
 import { clears } from '../modeling/catalog/sensitivity.ts';
 import { tagSensitivity } from '../modeling/tags/rule-members.ts';
 import type { ProfileRow } from './snapshot.ts';
-import { sharedProfileReads } from './profile-reads.ts';
-import { readImpressionCounts, readProfileWithCounts } from '../store/decision-store.ts';
+import { sharedProfileReads, sharedProfileWithCountsReads } from './profile-reads.ts';
+import { readImpressionCounts } from '../store/decision-store.ts';
 import type { TagRuntime } from './tag-runtime.ts';
 import type { TagRegistry } from './tag-registry.ts';
 import type { Viewer } from './access.ts';
@@ -31,7 +31,8 @@ export interface ProfileLoader extends DataLoader<string, Profile | null> {
   /**
    * The customer's profile, exactly as `load` answers it (scoped, masked, recorded in the
    * read log), with their impression counters from `since` (a reporting-zone day): one
-   * statement on the primary, so a decision costs one round trip for both. A caller with a
+   * statement on the primary, so a decision costs one round trip for both, shared with the
+   * decisions of other requests in the same turn (services/profile-reads.ts). A caller with a
    * row scope, or a customer this loader has already read, gets `load` and the counter probe.
    */
   loadWithCounts(customerId: string, since: string): Promise<readonly [Profile | null, Counters]>;
@@ -88,7 +89,7 @@ export function createProfileLoader(
   loader.loadWithCounts = async (id, since) => {
     if (viewer.principal.scope || read.has(id)) return Promise.all([loader.load(id), readImpressionCounts(database, id, since)]);
     read.add(id);
-    const [registry, [row]] = await Promise.all([tags.registry(), readProfileWithCounts(database, id, since)]);
+    const [registry, [row]] = await Promise.all([tags.registry(), sharedProfileWithCountsReads(database).read([{ id, since }])]);
     const [profile = null] = shape(registry, [id], row?.tags ? [row as ProfileRow] : []);
     loader.prime(id, profile);
     return [profile, row?.counts ?? []];

@@ -19,14 +19,29 @@ export function readImpressionCounts(database: Pick<Database, 'prepared'>, custo
   return database.prepared<ImpressionCountRow>('strata_read_impression_counts', READ_COUNTS, [customerId, since]);
 }
 
-const READ_PROFILE_WITH_COUNTS = `SELECT p.customer_id, p.tags, p.audiences,
-    (SELECT coalesce(json_agg(json_build_object('placement', c.placement_id, 'content', c.content_id,
+/** The counters of `q.id` from `q.since` on, as a JSON array (one probe of the counter table's primary key). */
+const COUNTS_OF_Q = `(SELECT coalesce(json_agg(json_build_object('placement', c.placement_id, 'content', c.content_id,
         'day', to_char(c.day, 'YYYY-MM-DD'), 'impressions', c.impressions)), '[]'::json)
-      FROM strata.placement_impression_counts c WHERE c.customer_id = $1 AND c.day >= $2::date) AS counts
-  FROM (SELECT $1::text AS id) q LEFT JOIN strata.current_profiles p ON p.customer_id = q.id`;
+      FROM strata.placement_impression_counts c WHERE c.customer_id = q.id AND c.day >= q.since::date) AS counts`;
 
-/** A customer's profile row (all null when the current snapshot has none) and their impression counters. */
+/**
+ * One customer, the statement of a decision read alone: with `$1` and `$2` as scalars
+ * PostgreSQL switches to its cached generic plan after five executions, where the array form
+ * below is planned again on every execution (see services/snapshot.ts `READ_PROFILE`).
+ */
+const READ_PROFILE_WITH_COUNTS = `SELECT q.id, q.since, p.customer_id, p.tags, p.audiences, ${COUNTS_OF_Q}
+  FROM (SELECT $1::text AS id, $2::text AS since) q LEFT JOIN strata.current_profiles p ON p.customer_id = q.id`;
+
+const READ_PROFILES_WITH_COUNTS = `SELECT q.id, q.since, p.customer_id, p.tags, p.audiences, ${COUNTS_OF_Q}
+  FROM unnest($1::text[], $2::text[]) AS q(id, since) LEFT JOIN strata.current_profiles p ON p.customer_id = q.id`;
+
+/**
+ * One row per key read: the customer and day asked for, their row of the current profile
+ * snapshot (all null when it has none) and their impression counters from that day on.
+ */
 export interface ProfileWithCountsRow {
+  readonly id: string;
+  readonly since: string;
   readonly customer_id: string | null;
   readonly tags: Record<string, unknown> | null;
   readonly audiences: string[] | null;
@@ -34,12 +49,24 @@ export interface ProfileWithCountsRow {
 }
 
 /**
- * What `decide` reads of one customer in one statement on the primary (one round trip, not
- * two): their row of the current profile snapshot (services/snapshot.ts `readProfiles`) and
- * their impression counters from `since` (`readImpressionCounts`), both by primary key.
+ * What `decide` reads of customers in one statement on the primary (one round trip for the
+ * profile and the counters, and for many decisions at once, services/profile-reads.ts): for
+ * each key, the customer's row of the current profile snapshot (services/snapshot.ts
+ * `readProfiles`) and their impression counters from `since` (`readImpressionCounts`), both
+ * by primary key.
  */
-export function readProfileWithCounts(database: Pick<Database, 'prepared'>, customerId: string, since: string): Promise<ProfileWithCountsRow[]> {
-  return database.prepared<ProfileWithCountsRow>('strata_read_profile_with_counts', READ_PROFILE_WITH_COUNTS, [customerId, since]);
+export function readProfilesWithCounts(
+  database: Pick<Database, 'prepared'>,
+  keys: readonly { readonly id: string; readonly since: string }[],
+): Promise<ProfileWithCountsRow[]> {
+  if (keys.length === 0) return Promise.resolve([]);
+  const [only] = keys;
+  if (keys.length === 1 && only)
+    return database.prepared<ProfileWithCountsRow>('strata_read_profile_with_counts', READ_PROFILE_WITH_COUNTS, [only.id, only.since]);
+  return database.prepared<ProfileWithCountsRow>('strata_read_profiles_with_counts', READ_PROFILES_WITH_COUNTS, [
+    keys.map((key) => key.id),
+    keys.map((key) => key.since),
+  ]);
 }
 
 /** A logged decision, read back to answer a retried `decide` the way it was first answered. */

@@ -160,4 +160,33 @@ await describeEachEngine('fatigue through the counters on %s', (engine) => {
       WHERE operation = 'decide' AND 'c000003' = ANY(customer_ids)`.execute(database.db);
     expect(rows[0]?.n).toBeGreaterThan(0);
   });
+
+  it('answers the reads of concurrent decisions in one turn each with its own customer, day and counters', async () => {
+    at('2026-06-13T02:00:00Z');
+    await decide('c000004', 'rolling_slot');
+    await decide('c000004', 'monthly_slot');
+    await decide('c000005', 'rolling_slot');
+    const key = (c: { content: string }) => c.content;
+    const alone = async (id: string, since: string) => {
+      const [profile, counts] = await loader().loadWithCounts(id, since);
+      return [profile, [...counts].sort((a, b) => key(a).localeCompare(key(b)))] as const;
+    };
+    // Each read alone (one per turn), then all of them started in the same turn.
+    const asks: [string, string][] = [
+      ['c000004', '2026-06-01'],
+      ['c000004', '2026-06-14'],
+      ['c000005', '2026-06-01'],
+      ['nobody', '2026-06-01'],
+      ['c000004', '2026-06-01'],
+    ];
+    const expected = [];
+    for (const [id, since] of asks) expected.push(await alone(id, since));
+    const together = await Promise.all(asks.map(([id, since]) => alone(id, since)));
+    expect(together).toEqual(expected);
+    expect(expected[0]?.[1].map(key)).toEqual(['monthly_a', 'rolling_a']);
+    expect(expected[1]?.[1]).toEqual([]);
+    expect(expected[2]?.[0]?.id).toBe('c000005');
+    expect(expected[2]?.[1].map(key)).toEqual(['rolling_a']);
+    expect(expected[3]).toEqual([null, []]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coalescedProfileReads } from '../services/profile-reads.ts';
+import { coalescedProfileReads, coalescedProfileWithCountsReads } from '../services/profile-reads.ts';
 import type { ProfileRow } from '../services/snapshot.ts';
 
 /**
@@ -64,5 +64,38 @@ describe('coalesced profile reads', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     expect(failing.statements).toHaveLength(1);
     expect(await reads.read([])).toEqual([]);
+  });
+
+  it("answers decide's reads of the same turn with one statement, each caller its own customer and day", async () => {
+    const statements: unknown[][] = [];
+    const database = {
+      prepared: async <R>(_name: string, _text: string, values: readonly unknown[]): Promise<R[]> => {
+        statements.push([...values]);
+        const ids = (Array.isArray(values[0]) ? values[0] : [values[0]]) as string[];
+        const sinces = (Array.isArray(values[1]) ? values[1] : [values[1]]) as string[];
+        return ids.map((id, i) => ({ id, since: sinces[i], customer_id: id === 'nobody' ? null : id, counts: [{ day: sinces[i] }] })) as R[];
+      },
+    };
+    const reads = coalescedProfileWithCountsReads(database);
+    const [a, b, c, d] = await Promise.all([
+      reads.read([{ id: 'c1', since: '2026-06-01' }]),
+      reads.read([{ id: 'c1', since: '2026-06-10' }]),
+      reads.read([{ id: 'nobody', since: '2026-06-01' }]),
+      reads.read([{ id: 'c1', since: '2026-06-01' }]),
+    ]);
+    // Three distinct keys in one statement: the repeated key is read once.
+    expect(statements).toEqual([
+      [
+        ['c1', 'c1', 'nobody'],
+        ['2026-06-01', '2026-06-10', '2026-06-01'],
+      ],
+    ]);
+    expect(a).toEqual([{ id: 'c1', since: '2026-06-01', customer_id: 'c1', counts: [{ day: '2026-06-01' }] }]);
+    expect(b).toEqual([{ id: 'c1', since: '2026-06-10', customer_id: 'c1', counts: [{ day: '2026-06-10' }] }]);
+    expect(c).toEqual([{ id: 'nobody', since: '2026-06-01', customer_id: null, counts: [{ day: '2026-06-01' }] }]);
+    expect(d).toEqual(a);
+    // A read alone goes out as the one-customer statement, with scalar parameters.
+    expect(await reads.read([{ id: 'c2', since: '2026-06-01' }])).toHaveLength(1);
+    expect(statements[1]).toEqual(['c2', '2026-06-01']);
   });
 });
