@@ -46,15 +46,19 @@ describe('coalesced profile reads', () => {
     expect(database.statements).toEqual([['c1'], ['c2']]);
   });
 
-  it('never puts more than 1,000 ids in one statement, nor splits one read', async () => {
+  it('sends a read of many ids alone and at once, and merges small reads up to 128 ids, never splitting one', async () => {
     const many = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-    const database = fakeDatabase([...many('a', 600), ...many('b', 600)]);
+    const database = fakeDatabase([...many('a', 600), ...many('s', 200)]);
     const reads = coalescedProfileReads(database);
-    const [a, b, c] = await Promise.all([reads.read(many('a', 600)), reads.read(many('b', 600)), reads.read(['a1'])]);
-    expect(database.statements.map((s) => s.length)).toEqual([600, 601]);
-    expect(a).toHaveLength(600);
-    expect(b).toHaveLength(600);
-    expect(c).toEqual([row('a1')]);
+    // A large read does not wait for the turn's small ones: its statement is the first.
+    const small = Array.from({ length: 20 }, (_, i) => reads.read(many(`s${i}-`, 10).map((_, j) => `s${i * 10 + j}`)));
+    const large = reads.read(many('a', 600));
+    const answers = await Promise.all([large, ...small]);
+    expect(database.statements[0]).toHaveLength(600);
+    // 200 small ids in statements of whole reads of at most 128 ids: 120 and 80.
+    expect(database.statements.slice(1).map((ids) => ids.length)).toEqual([120, 80]);
+    expect(answers[0]).toHaveLength(600);
+    answers.slice(1).forEach((rows, i) => expect(rows.map((r) => r.customer_id)).toEqual(many('s', 200).slice(i * 10, i * 10 + 10)));
   });
 
   it('fails every read a failed statement carried, and only those', async () => {
