@@ -14,7 +14,11 @@
  * `--database NAME` it uses an existing one (migrated, seeded and materialized), publishing
  * the demo decisions there if missing. Never run it on the 1M database unless asked.
  *
- *   npx tsx bench/decide.ts [--customers 5000] [--seconds 10] [--connections 20] [--database NAME]
+ *   (c') with `--rate N`, `decide` again at an offered load of N requests/s over the same
+ *       connections (the target's 2,000): the p99 at that rate, not at saturation, where a
+ *       closed loop's latency is connections / throughput whatever the server does.
+ *
+ *   npx tsx bench/decide.ts [--customers 5000] [--seconds 10] [--connections 20] [--database NAME] [--rate N]
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -48,6 +52,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '20' },
     database: { type: 'string' },
+    rate: { type: 'string' },
   },
 });
 const ADMIN_URL = process.env.STRATA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -152,18 +157,32 @@ async function overHttp(database: Database, url: string, ids: readonly string[])
   try {
     const query = 'mutation($c: String!, $p: [String!]!) { decide(customerId: $c, placements: $p) { decisionId content { key } } }';
     let i = 0;
+    const decideBody = () => JSON.stringify({ query, variables: { c: ids[i++ % ids.length], p: PLACEMENTS } });
+    // Every answer must carry a decision per placement; its ids are checked against the impressions logged.
+    const checkDecisions = (body: string) => {
+      const decisions = (JSON.parse(body) as { data?: { decide?: { decisionId: string }[] } }).data?.decide ?? [];
+      answered.push(...decisions.map((d) => d.decisionId));
+      return decisions.length === PLACEMENTS.length;
+    };
     const result = await runLoad({
       url: `${server.url}/graphql`,
       seconds: Number(values.seconds),
       connections: Number(values.connections),
       headers: { authorization: `Bearer ${key}` },
-      body: () => JSON.stringify({ query, variables: { c: ids[i++ % ids.length], p: PLACEMENTS } }),
-      check: (body) => {
-        const decisions = (JSON.parse(body) as { data?: { decide?: { decisionId: string }[] } }).data?.decide ?? [];
-        answered.push(...decisions.map((d) => d.decisionId));
-        return decisions.length === PLACEMENTS.length;
-      },
+      body: decideBody,
+      check: checkDecisions,
     });
+    const atRate = values.rate
+      ? await runLoad({
+          url: `${server.url}/graphql`,
+          seconds: Number(values.seconds),
+          connections: Number(values.connections),
+          rate: Number(values.rate),
+          headers: { authorization: `Bearer ${key}` },
+          body: decideBody,
+          check: checkDecisions,
+        })
+      : undefined;
     const logged = await database.prepared<{ n: string; distinct_ids: string }>(
       'bench_logged',
       `SELECT count(*) AS n, count(DISTINCT event_id) AS distinct_ids FROM wealth.app_events WHERE event_id = ANY($1::text[]) AND event_name = 'placement_impression'`,
@@ -184,6 +203,12 @@ async function overHttp(database: Database, url: string, ids: readonly string[])
       ['decide (2 placements) req/s', result.requestsPerSecond.toFixed(0)],
       ['p50 / p99 / p99.9 ms', `${result.p50Ms} / ${result.p99Ms} / ${result.p999Ms}`],
       ['failures', String(result.failures)],
+      ...(atRate
+        ? [
+            [`decide at an offered ${values.rate} req/s: req/s`, atRate.requestsPerSecond.toFixed(0)],
+            ['  p50 / p99 / p99.9 ms, failures', `${atRate.p50Ms} / ${atRate.p99Ms} / ${atRate.p999Ms}, ${atRate.failures}`],
+          ]
+        : []),
       ['answered decisions / their impressions logged', `${answered.length} / ${logged[0]?.n ?? 0}`],
       ['server peak RSS (MB)', String(server.peakRssMb() ?? '?')],
     ];

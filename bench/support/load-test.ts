@@ -27,6 +27,7 @@ type Autocannon = (options: {
   connections: number;
   duration: number;
   timeout: number;
+  overallRate?: number;
   method: string;
   headers: Record<string, string>;
   requests: { setupRequest: (request: RawRequest) => RawRequest; onResponse: (status: number, body: string) => void }[];
@@ -48,6 +49,8 @@ export interface LoadOptions {
   readonly url: string;
   readonly seconds: number;
   readonly connections: number;
+  /** Requests per second over all connections (autocannon's `overallRate`); unset: as fast as answers come. */
+  readonly rate?: number;
   readonly headers?: Record<string, string>;
   /** A fresh request body for every request. */
   readonly body: () => string;
@@ -65,6 +68,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     duration: options.seconds,
     timeout: 10,
+    ...(options.rate ? { overallRate: options.rate } : {}),
     method: 'POST',
     headers: { 'content-type': 'application/json', ...options.headers },
     requests: [
