@@ -14,7 +14,7 @@
  * queries (metric, funnel and explained-change queries) a rollup answered; `--dashboards a,b` measures only those dashboards
  * (`--dashboards none`: the funnel and the explanation only).
  *
- *   npx tsx bench/monitoring.ts [--url postgres://...] [--rounds 3] [--rollups] [--dashboards key,...|none]
+ *   npx tsx bench/monitoring.ts [--url postgres://...] [--rounds 3] [--rollups] [--dashboards key,...|none] [--tiles]
  */
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     rollups: { type: 'boolean', default: false },
     dashboards: { type: 'string' },
+    tiles: { type: 'boolean', default: false },
     floor: { type: 'boolean', default: false },
   },
 });
@@ -152,6 +153,13 @@ for (const dashboard of (domain.dashboards ?? []).filter((d) => dashboardsToo &&
     Math.max(...run.seconds).toFixed(2),
     values.rollups ? '< 1 s at 1M' : '< 10 s at 1M',
   ]);
+  // `--tiles`: each tile alone, once, to show which holds the dashboard back.
+  if (values.tiles)
+    for (const tile of served.tiles) {
+      const started = performance.now();
+      await runTile(tile.kind, tile.query as Record<string, unknown>);
+      rows.push([`  tile ${tile.key} alone`, tile.kind, ((performance.now() - started) / 1000).toFixed(2), '', '']);
+    }
 }
 if (values.floor) {
   // The year of the monthly trends, as the dashboards resolve it (the twelve months up to the last complete one).
