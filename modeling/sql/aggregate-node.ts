@@ -106,6 +106,24 @@ function pairsByPeriod(
 }
 
 /**
+ * The (groups, entity) pairs `pairsIn` builds over the pairs scope's time range; by periods
+ * of a bounded range, each period's pairs apart joined by `UNION ALL`, so each hash holds one
+ * period's (within which a group at the period's grain is one value, so it is not grouped by).
+ */
+function entityPairsByPeriod(
+  pairs: NodeScope,
+  pairsIn: (timeRange: readonly RawBuilder<unknown>[], groups?: NodeScope['groups']) => RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const periods = pairs.periodGrain ? periodsOf(pairs.range, pairs.periodGrain) : [];
+  if (periods.length <= 1) return pairsIn(pairs.timeRange);
+  const groups = pairs.groups.filter((_, i) => !pairs.atPeriodGrain[i]);
+  return sql.join(
+    periods.map((p) => pairsIn(rangeConditions(pairs.time, p), groups)),
+    sql` UNION ALL `,
+  );
+}
+
+/**
  * The one expression the distinct counts among other aggregates count, when every other
  * column is a count, minimum or maximum (aggregates that re-aggregate exactly from
  * partial results per value) and each has no own filter unless the columns are several.
@@ -208,20 +226,7 @@ function entityMixedPairsSql(
   ];
   const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = pairs.groups) =>
     sql`SELECT ${sql.join(select)} FROM ${pairs.relation.from()} ${whereClause([...timeRange, ...pairs.filters, ...rowsRead])} GROUP BY ${sql.join([pairs.relation.baseColumn(entitySql), ...groups])}`;
-  // By periods of a bounded range: each period's pairs apart (a group at the period's grain is one value there).
-  const periods = pairs.periodGrain ? periodsOf(pairs.range, pairs.periodGrain) : [];
-  const found =
-    periods.length > 1
-      ? sql.join(
-          periods.map((p) =>
-            pairsIn(
-              rangeConditions(pairs.time, p),
-              pairs.groups.filter((_, i) => !pairs.atPeriodGrain[i]),
-            ),
-          ),
-          sql` UNION ALL `,
-        )
-      : pairsIn(pairs.timeRange);
+  const found = entityPairsByPeriod(pairs, pairsIn);
   const values = reaggregatedColumns(scope, measures, columns, scope.relation.baseColumn(entitySql), filtered, passed, partial);
   const from = scope.relation.from({ source: sql`(${found})`, columns: new Set([entityName, ...(timeName ? [timeName] : [])]) });
   return sql`SELECT ${sql.join([...groupColumns(scope.groups), ...values])} FROM ${from} ${groupByOrdinals(scope.groups.length)}`;
@@ -295,21 +300,7 @@ export function entityDistinctSql(
   const select = [sql`${entity} AS ${sql.id(entityName)}`, ...(timeName ? [sql`MIN(${time}) AS ${sql.id(timeName)}`] : [])];
   const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = pairs.groups) =>
     sql`SELECT ${sql.join(select)} FROM ${pairs.relation.from()} ${whereClause([...timeRange, ...pairs.filters, ...own])} GROUP BY ${sql.join([entity, ...groups])}`;
-  // By periods of a bounded range: each period's pairs apart, so each hash holds one period's
-  // (within which a group at the period's grain is one value: not grouped by).
-  const periods = pairs.periodGrain ? periodsOf(pairs.range, pairs.periodGrain) : [];
-  const found =
-    periods.length > 1
-      ? sql.join(
-          periods.map((p) =>
-            pairsIn(
-              rangeConditions(pairs.time, p),
-              pairs.groups.filter((_, i) => !pairs.atPeriodGrain[i]),
-            ),
-          ),
-          sql` UNION ALL `,
-        )
-      : pairsIn(pairs.timeRange);
+  const found = entityPairsByPeriod(pairs, pairsIn);
   const counted = scope.relation.baseColumn(entitySql);
   const values = columns.map((c) => sql`COUNT(${counted}) AS ${sql.id(c.column)}`);
   const from = scope.relation.from({ source: sql`(${found})`, columns: new Set([entityName, ...(timeName ? [timeName] : [])]) });
