@@ -233,10 +233,10 @@ function anchoredConversionSql(
     // conversions are bounded on their raw time by the range plus the window, so partitions prune.
     const groupsOf = scope.groups.map((_, i) => sql`${sql.ref(`b.g${i}`)} AS ${sql.id(`g${i}`)}`);
     const valueOf = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('h.e') : sql`1`);
-    const converted = (range: { from?: string; to?: string }, anchorsIn: readonly RawBuilder<unknown>[]) => {
+    const converted = (range: { from?: string; to?: string }, anchorsIn: readonly RawBuilder<unknown>[], anchorTable = sql`anchors`) => {
       const bounded = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
         FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...conversionReach(metric, conversion, range)])}`;
-      return sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`TRUE AS hit`])} FROM anchors AS b
+      return sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`TRUE AS hit`])} FROM ${anchorTable} AS b
         WHERE ${sql.join([...anchorsIn, sql`EXISTS (SELECT 1 FROM (${bounded}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`], sql` AND `)}`;
     };
     // Over several months, the anchors of each month are tested apart, each against the
@@ -263,13 +263,10 @@ function anchoredConversionSql(
       };
       const name = (i: number) => sql.id(`anchors_${i}`);
       const ctes = months.map((m, i) => sql`${name(i)} AS MATERIALIZED (${anchorsOf(m)})`);
-      const parts = months.map((m, i) => {
-        const bounded = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
-          FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...conversionReach(metric, conversion, m)])}`;
-        return sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM ${name(i)} AS b
-          UNION ALL SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`TRUE AS hit`])} FROM ${name(i)} AS b
-          WHERE EXISTS (SELECT 1 FROM (${bounded}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`;
-      });
+      const parts = months.map(
+        (m, i) => sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM ${name(i)} AS b
+          UNION ALL ${converted(m, [], name(i))}`,
+      );
       return sql`WITH ${sql.join(ctes)} SELECT ${sql.join(select)} FROM (${sql.join(parts, sql` UNION ALL `)}) AS h ${groupByOrdinals(scope.groups.length)}`;
     }
     const anchorTime = { ...scope.time, expr: sql.ref('b.t') };
