@@ -84,6 +84,13 @@ function unfinishedFiles(vitest: VitestReport): string[] {
   return vitest.testResults.filter((file) => file.assertionResults.some((test) => test.status === 'pending')).map((file) => file.name);
 }
 
+/** The kernel's log, where a worker killed by the OOM killer or a segfault leaves its only trace ([] when it cannot be read). */
+function kernelLog(): string[] {
+  const dmesg = spawnSync('dmesg', [], { encoding: 'utf8' });
+  return dmesg.status === 0 ? dmesg.stdout.split('\n') : [];
+}
+
+const kernelLines = kernelLog().length;
 const started = performance.now();
 const times: string[] = [];
 let status = 0;
@@ -100,6 +107,10 @@ for (const step of steps) {
     console.error(
       `\nnpm test: a vitest worker exited in the middle of ${again.map((file) => relative(process.cwd(), file)).join(', ')}; every other file finished. Running ${again.length === 1 ? 'that file' : 'those files'} once more, on ${again.length === 1 ? 'its' : 'their'} own.`,
     );
+    const kernel = kernelLog()
+      .slice(kernelLines)
+      .filter((line) => /segfault|out of memory|killed process|general protection|traps:/i.test(line));
+    if (kernel.length > 0) console.error(`npm test: the kernel logged meanwhile:\n${kernel.join('\n')}`);
     const rerun = spawnSync('npx', vitestArgs(rerunReport, again), { stdio: 'inherit' });
     const second = readReport(rerunReport);
     status = rerun.status ?? 1;
