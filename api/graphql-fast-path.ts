@@ -17,6 +17,7 @@ import {
 } from 'graphql';
 import { logger } from '../store/logger.ts';
 import { asksForSchema } from './introspection-guard.ts';
+import { executeProfileRead, planProfileRead, type ProfileReadPlan } from './profile-read-executor.ts';
 
 /** What the fast path needs: the same schema, rules, plugins and error formatting as the Apollo Server it stands in for. */
 export interface FastPathOptions<Context extends object> {
@@ -31,6 +32,8 @@ export interface FastPathOptions<Context extends object> {
   readonly maxDocuments?: number;
   /** Longer query texts always go to Apollo (default 20,000 characters). */
   readonly maxQueryLength?: number;
+  /** Plain profile reads run without graphql-js's per-field work (api/profile-read-executor.ts); default on. */
+  readonly profileReadExecutor?: boolean;
 }
 
 export interface GraphqlFastPath<Context extends object> {
@@ -51,6 +54,8 @@ export interface GraphqlFastPath<Context extends object> {
 interface Prepared {
   readonly document: DocumentNode;
   readonly operations: Map<string | undefined, OperationDefinitionNode | null>;
+  /** Per operation: its plan when it is a plain profile read (api/profile-read-executor.ts), else null. */
+  readonly plans: Map<OperationDefinitionNode, ProfileReadPlan | null>;
 }
 
 type Listener<Context extends object> = GraphQLRequestListener<Context>;
@@ -98,7 +103,7 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
       return null;
     }
     if (asksForSchema(document) || validate(schema, document, rules).length > 0) return null;
-    return { document, operations: new Map() };
+    return { document, operations: new Map(), plans: new Map() };
   };
   const preparedOf = (query: string): Prepared | null => {
     let prepared = documents.get(query);
@@ -115,6 +120,7 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
     const found = getOperationAST(prepared.document, name);
     const operation = !found || found.operation === 'subscription' ? null : found;
     prepared.operations.set(name, operation);
+    if (operation) prepared.plans.set(operation, options.profileReadExecutor === false ? null : planProfileRead(schema, operation));
     return operation;
   };
 
@@ -184,13 +190,16 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
         executionListeners.reverse();
         if (executionListeners.some((l) => l.willResolveField)) throw new Error('willResolveField is not supported by the GraphQL fast path');
         try {
-          const result: ExecutionResult = await execute({
-            schema,
-            document: prepared.document,
-            contextValue: requestContext.contextValue,
-            variableValues: fields.variables,
-            operationName: fields.operationName,
-          });
+          const plan = prepared.plans.get(operation);
+          const result: ExecutionResult =
+            (plan && (await executeProfileRead(schema, plan, requestContext.contextValue, fields.variables))) ??
+            (await execute({
+              schema,
+              document: prepared.document,
+              contextValue: requestContext.contextValue,
+              variableValues: fields.variables,
+              operationName: fields.operationName,
+            }));
           const errors = result.errors?.map((e) => (isVariableCoercionError(e) && e.extensions?.code == null ? userInputError(e) : e));
           if (errors) await didEncounterErrors(errors);
           const { formatted, head } = errors ? formatErrors(errors) : { formatted: undefined, head: newHead() };
