@@ -46,8 +46,8 @@ export interface GraphqlFastPath<Context extends object> {
    * no single operation, a subscription, a query text over the length limit.
    */
   answer(request: HTTPGraphQLRequest, context: () => Promise<Context>): Promise<HTTPGraphQLResponse | undefined>;
-  /** Requests answered here and requests left to Apollo. */
-  readonly counts: { served: number; passed: number };
+  /** Requests answered here, requests left to Apollo, and of those answered, plain profile reads run by api/profile-read-executor.ts. */
+  readonly counts: { served: number; passed: number; profileReads: number };
 }
 
 /** A document this path serves: parsed, validated, and its operations by requested name. */
@@ -91,7 +91,7 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
   const maxQueryLength = options.maxQueryLength ?? 20_000;
   /** By query text: the prepared document, or null for a text Apollo must answer. */
   const documents = new Map<string, Prepared | null>();
-  const counts = { served: 0, passed: 0 };
+  const counts = { served: 0, passed: 0, profileReads: 0 };
   /** The plugins with request listeners (Apollo's own disabled-feature plugins have none). */
   const starters = plugins.filter((plugin) => plugin.requestDidStart !== undefined);
 
@@ -191,8 +191,10 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
         if (executionListeners.some((l) => l.willResolveField)) throw new Error('willResolveField is not supported by the GraphQL fast path');
         try {
           const plan = prepared.plans.get(operation);
+          const planned = plan ? await executeProfileRead(schema, plan, requestContext.contextValue, fields.variables) : undefined;
+          if (planned) counts.profileReads += 1;
           const result: ExecutionResult =
-            (plan && (await executeProfileRead(schema, plan, requestContext.contextValue, fields.variables))) ??
+            planned ??
             (await execute({
               schema,
               document: prepared.document,
