@@ -71,6 +71,13 @@ const SUPPORTED_HOOKS = new Set([
   'validationDidStart',
 ]);
 const JSON_TYPE = 'application/json; charset=utf-8';
+/**
+ * The request headers this path reads (content type and accept) and the request listeners
+ * it runs read (the authorization header, api/auth-status.ts): the HTTP handler copies only
+ * these into the request it hands here (api/graphql-handler.ts), all of them for Apollo.
+ * A plugin that reads another request header must add it here.
+ */
+export const FAST_PATH_HEADERS: readonly string[] = ['content-type', 'accept', 'authorization'];
 
 /**
  * Apollo Server's request pipeline for POSTed JSON requests of already-validated documents,
@@ -186,7 +193,10 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
         } catch (error) {
           return await sendErrors([ensureGraphQLError(error)]);
         }
-        const executionListeners = (await Promise.all(listeners.map((l) => l.executionDidStart?.(hookContext)))).filter((l) => l !== undefined && l !== null);
+        // As Apollo: every executionDidStart called, then awaited together (no promise at all when no listener has one).
+        const executionListeners = listeners.some((l) => l.executionDidStart)
+          ? (await Promise.all(listeners.map((l) => l.executionDidStart?.(hookContext)))).filter((l) => l !== undefined && l !== null)
+          : [];
         executionListeners.reverse();
         if (executionListeners.some((l) => l.willResolveField)) throw new Error('willResolveField is not supported by the GraphQL fast path');
         try {
@@ -204,16 +214,20 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
             }));
           const errors = result.errors?.map((e) => (isVariableCoercionError(e) && e.extensions?.code == null ? userInputError(e) : e));
           if (errors) await didEncounterErrors(errors);
-          const { formatted, head } = errors ? formatErrors(errors) : { formatted: undefined, head: newHead() };
-          if (errors?.length && result.data === undefined && !head.status) head.status = 400;
-          mergeHead(requestContext.response.http, head);
+          let formatted: GraphQLFormattedError[] | undefined;
+          if (errors) {
+            const answer = formatErrors(errors);
+            formatted = answer.formatted;
+            if (errors.length && result.data === undefined && !answer.head.status) answer.head.status = 400;
+            mergeHead(requestContext.response.http, answer.head);
+          }
           requestContext.response.body = { kind: 'single', singleResult: { ...result, errors: formatted } };
         } catch (maybeError) {
           const error = ensureError(maybeError);
-          await Promise.all(executionListeners.map((l) => l.executionDidEnd?.(error)));
+          if (executionListeners.length > 0) await Promise.all(executionListeners.map((l) => l.executionDidEnd?.(error)));
           return await sendErrors([ensureGraphQLError(error)]);
         }
-        await Promise.all(executionListeners.map((l) => l.executionDidEnd?.()));
+        if (executionListeners.length > 0) await Promise.all(executionListeners.map((l) => l.executionDidEnd?.()));
         return await finish();
       } catch (maybeError) {
         // Apollo's answer to a failure of the pipeline itself (a plugin hook that threw).
