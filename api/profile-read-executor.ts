@@ -48,6 +48,13 @@ export interface ProfileReadPlan {
   /** The selection on Customer in order: the response key and what it is. */
   readonly customer: readonly Selected[];
   readonly customerTypename: string;
+  /**
+   * The variable `id` is given by when it is the operation's only variable, a `String!`
+   * without a default: a string value is then its own coercion, as graphql-js would find.
+   */
+  readonly idVariable: string | null;
+  readonly path: GraphQLResolveInfo['path'];
+  readonly fieldNodes: readonly FieldNode[];
 }
 
 type Selected =
@@ -126,7 +133,20 @@ export function planProfileRead(schema: GraphQLSchema, operation: OperationDefin
     parentType: query,
     customer,
     customerTypename: customerType.name,
+    idVariable: onlyStringVariable(operation, root),
+    path: Object.freeze({ prev: undefined, key: responseKeyOf(root), typename: query.name }),
+    fieldNodes: Object.freeze([root]),
   };
+}
+
+/** The name of the variable `root`'s `id` is given by, when it is the operation's only variable and a `String!` without default or directives. */
+function onlyStringVariable(operation: OperationDefinitionNode, root: FieldNode): string | null {
+  const value = root.arguments?.[0]?.value;
+  const [definition, ...more] = operation.variableDefinitions ?? [];
+  if (value?.kind !== Kind.VARIABLE || !definition || more.length > 0 || definition.defaultValue || definition.directives?.length) return null;
+  const type = definition.type;
+  if (type.kind !== Kind.NON_NULL_TYPE || type.type.kind !== Kind.NAMED_TYPE || type.type.name.value !== 'String') return null;
+  return definition.variable.name.value === value.name.value ? value.name.value : null;
 }
 
 /** `(id: $variable)` or `(id: "literal")`, nothing else. */
@@ -181,27 +201,34 @@ export async function executeProfileRead(
   contextValue: unknown,
   rawVariables: Record<string, unknown> | undefined,
 ): Promise<ExecutionResult | undefined> {
-  const coerced = getVariableValues(schema, plan.operation.variableDefinitions ?? [], rawVariables ?? {});
-  if (coerced.errors) return undefined;
   let args: Record<string, unknown>;
-  try {
-    args = getArgumentValues(plan.field, plan.node, coerced.coerced);
-  } catch {
-    return undefined;
+  let variableValues: Record<string, unknown>;
+  const given = plan.idVariable === null ? undefined : rawVariables?.[plan.idVariable];
+  if (plan.idVariable !== null && typeof given === 'string') {
+    variableValues = { [plan.idVariable]: given };
+    args = { id: given };
+  } else {
+    const coerced = getVariableValues(schema, plan.operation.variableDefinitions ?? [], rawVariables ?? {});
+    if (coerced.errors) return undefined;
+    try {
+      args = getArgumentValues(plan.field, plan.node, coerced.coerced);
+    } catch {
+      return undefined;
+    }
+    variableValues = coerced.coerced;
   }
   if (typeof args.id !== 'string') return undefined;
-  const path = { prev: undefined, key: plan.responseKey, typename: plan.parentType.name };
   const info: GraphQLResolveInfo = {
     fieldName: plan.node.name.value,
-    fieldNodes: [plan.node],
+    fieldNodes: plan.fieldNodes,
     returnType: plan.field.type,
     parentType: plan.parentType,
-    path,
+    path: plan.path,
     schema,
     fragments: {},
     rootValue: undefined,
     operation: plan.operation,
-    variableValues: coerced.coerced,
+    variableValues,
   };
   const resolve = (plan.field.resolve ?? defaultFieldResolver) as Resolver;
   let profile: unknown;

@@ -26,6 +26,7 @@ const DIRECTIVE = 'query D($id: String!, $skip: Boolean!) { customer(id: $id) { 
 const AUDIENCES = 'query Au($id: String!) { customer(id: $id) { audiences tags { key } } }';
 const ROOT_TYPENAME = 'query R($id: String!) { __typename customer(id: $id) { tags { key } } }';
 const NULLABLE_VARIABLE = 'query N($id: String = "x") { customer(id: $id) { tags { key } } }';
+const DEFAULT_ID = 'query Dv($id: String = "c1") { customer(id: $id) { id tags { key value } } }';
 
 const literal = (id: string) => `{ customer(id: ${JSON.stringify(id)}) { id tags { value key } } }`;
 
@@ -62,6 +63,9 @@ describe('plain profile reads in process', () => {
       [FULL, { id: 'c1' }],
       [literal('c1'), undefined],
       [literal('nobody'), undefined],
+      [DEFAULT_ID, {}],
+      [DEFAULT_ID, { id: 'nobody' }],
+      [PROFILE, { id: 'c1', unused: [1, 2] }],
     ];
     for (const [query, variables] of cases) {
       const { planned, general, plan } = await both(query, variables, contextFor('app', known));
