@@ -224,7 +224,10 @@ async function overHttp(database: Database, url: string, databaseName: string, i
       ...(atRate
         ? [
             [`decide at an offered ${values.rate} req/s (open loop): req/s`, atRate.requestsPerSecond.toFixed(0)],
-            ['  p50 / p99 / p99.9 / max ms, failures', `${atRate.p50Ms} / ${atRate.p99Ms} / ${atRate.p999Ms} / ${atRate.maxMs}, ${atRate.failures}`],
+            [
+              '  p50 / p99 / p99.9 / max ms, failures or unanswered 10 s after',
+              `${atRate.p50Ms} / ${atRate.p99Ms} / ${atRate.p999Ms} / ${atRate.maxMs}, ${atRate.failures}`,
+            ],
             ['  from the write: p50 / p99 ms; waited for a connection', `${atRate.sentP50Ms} / ${atRate.sentP99Ms}; ${atRate.queued}`],
             ['  CPU ms per request: server / postgres / load generator', perRequest(rateSplit, atRate.requests)],
           ]
