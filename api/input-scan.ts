@@ -39,11 +39,19 @@ const STRING_STOP = /["\\\n\u0000]/g;
 /** Characters the scan acts on outside strings. */
 const SIGNIFICANT = /[{}[\]()"#\u0000]/g;
 
+/**
+ * Where `pattern` (global, one character per match) next matches from its `lastIndex`, or -1;
+ * `test` rather than `exec`, which made a match array per character found (every request's
+ * body and query are scanned).
+ */
+function nextStop(pattern: RegExp, text: string): number {
+  return pattern.test(text) ? pattern.lastIndex - 1 : -1;
+}
+
 /** Scans a quoted string from the opening quote at `start`; returns the index of its closing quote or a problem. */
 function scanString(text: string, start: number): number | InputProblem {
   STRING_STOP.lastIndex = start + 1;
-  for (let m = STRING_STOP.exec(text); m; m = STRING_STOP.exec(text)) {
-    const i = m.index;
+  for (let i = nextStop(STRING_STOP, text); i >= 0; i = nextStop(STRING_STOP, text)) {
     const c = text.charCodeAt(i);
     if (c === QUOTE || c === 10) return i;
     if (c === 0) return unstorable(i);
@@ -89,8 +97,7 @@ function scanBlockString(text: string, start: number): number | InputProblem {
 export function scanInputText(text: string, syntax: 'json' | 'graphql'): InputProblem | undefined {
   let depth = 0;
   SIGNIFICANT.lastIndex = 0;
-  for (let m = SIGNIFICANT.exec(text); m; m = SIGNIFICANT.exec(text)) {
-    const i = m.index;
+  for (let i = nextStop(SIGNIFICANT, text); i >= 0; i = nextStop(SIGNIFICANT, text)) {
     const c = text.charCodeAt(i);
     if (c === 123 || c === 91 || c === 40) {
       // { [ (

@@ -48,13 +48,27 @@ export function createKeyLookup(database: Database, changes: ChangeFeed = databa
     if (name === null) return cache.clear();
     for (const [hash, entry] of cache) if (entry.principal === null || entry.principal.name === name) cache.delete(hash);
   });
+  /**
+   * The hash of each token seen lately: a token's hash never changes, and hashing it (SHA-256)
+   * was the largest cost of a cached lookup, paid on every request of the same key.
+   */
+  const hashes = new Map<string, string>();
+  const hashOf = (token: string) => {
+    let hash = hashes.get(token);
+    if (hash === undefined) {
+      hash = keyHash(token);
+      if (hashes.size >= MAX_ENTRIES) hashes.delete(hashes.keys().next().value as string);
+      hashes.set(token, hash);
+    }
+    return hash;
+  };
   const remember = (hash: string, entry: Entry) => {
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
     cache.set(hash, entry);
   };
   return {
     async find(token) {
-      const hash = keyHash(token);
+      const hash = hashOf(token);
       const now = Date.now();
       const cached = cache.get(hash);
       if (cached && cached.until > now) {

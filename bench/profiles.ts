@@ -14,7 +14,9 @@
  *       go through the analytics lane (cores - 1 at once by default, 1 to 4; the rest wait) and its own pool.
  * Also the peak RSS of the Strata server process (target < 512 MB).
  *
- *   npx tsx bench/profiles.ts [--seconds 20] [--connections 50] [--no-postgraphile] [--skip-materialize]
+ * `--only b,d,e` runs only those loads (the tail of `customer(id)` without the batch sweeps of (c)).
+ *
+ *   npx tsx bench/profiles.ts [--seconds 20] [--connections 50] [--no-postgraphile] [--skip-materialize] [--only b,c,d,e]
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     'no-postgraphile': { type: 'boolean', default: false },
     'skip-materialize': { type: 'boolean', default: false },
+    only: { type: 'string', default: 'b,c,d,e' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -46,6 +49,7 @@ const WARMUP_SECONDS = 3;
 const BATCH = 100;
 /** Connection counts for the batch lookups below saturation. */
 const SWEEP = [1, 4, 8, 16];
+const ONLY = new Set(values.only.split(',').map((load) => load.trim()));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const SINGLE = JSON.stringify('query Profile($id: String!) { customer(id: $id) { tags { key value } } }');
@@ -153,17 +157,20 @@ const HEAVY = JSON.stringify(
 /** Keeps `count` heavy metric queries in flight until `stop` is called; resolves with how many finished and how. */
 function heavyMetricLoad(url: string, count: number) {
   let running = true;
-  const outcomes = { done: 0, refused: 0, failed: 0, reasons: new Set<string>() };
+  const outcomes = { done: 0, refused: 0, failed: 0, reasons: new Set<string>(), answeredMs: [] as number[] };
   const worker = async () => {
     while (running) {
+      const started = performance.now();
       const response = await fetch(`${url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${analystToken}` },
         body: `{"query":${HEAVY}}`,
       }).catch(() => undefined);
       const text = response ? await response.text() : '';
-      if (response?.status === 200 && !text.includes('"errors"')) outcomes.done += 1;
-      else if (response?.status === 429) {
+      if (response?.status === 200 && !text.includes('"errors"')) {
+        outcomes.done += 1;
+        outcomes.answeredMs.push(performance.now() - started);
+      } else if (response?.status === 429) {
         outcomes.refused += 1;
         await new Promise((resolve) => setTimeout(resolve, 1000));
       } else {
@@ -182,6 +189,13 @@ function heavyMetricLoad(url: string, count: number) {
   };
 }
 
+/** Median and longest of the heavy queries' answer times. */
+function heavyLatency(ms: number[]): string {
+  if (ms.length === 0) return '-';
+  const sorted = [...ms].sort((a, b) => a - b);
+  return `median ${((sorted[sorted.length >> 1] as number) / 1000).toFixed(1)} s, longest ${((sorted.at(-1) as number) / 1000).toFixed(1)} s`;
+}
+
 const results: string[][] = [];
 let strataSingle: LoadResult | undefined;
 let strataRss: number | undefined;
@@ -198,60 +212,66 @@ const strata = await startStrataServer({
 });
 try {
   const headers = { authorization: `Bearer ${token}` };
-  strataSingle = await measure('(b) Strata customer(id)', strata.pid, {
-    url: `${strata.url}/graphql`,
-    seconds: SECONDS,
-    connections: CONNECTIONS,
-    headers,
-    body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
-    check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
-  });
-  results.push(row('(b) Strata customer(id) { tags }', strataSingle, '>= 2,000 req/s, p99 < 25 ms'));
-  console.log(`  Strata server peak RSS after (b): ${strata.peakRssMb() ?? '?'} MB`);
-  const many = await measure(`(c) Strata customers(ids: ${BATCH})`, strata.pid, {
-    url: `${strata.url}/graphql`,
-    seconds: SECONDS,
-    connections: CONNECTIONS,
-    headers,
-    body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
-    check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
-  });
-  results.push(row(`(c) Strata customers(ids: ${BATCH} ids)`, many, 'p99 < 30 ms'));
-  console.log(`  Strata server peak RSS after (c): ${strata.peakRssMb() ?? '?'} MB`);
-  // The same requests from fewer connections: latency below saturation, where a batch
-  // endpoint is meant to run (at 50 connections the queue, not the work, sets the p99).
-  for (const connections of SWEEP) {
-    const light = await measure(`(c') Strata customers(ids: ${BATCH}), ${connections} connections`, strata.pid, {
+  if (ONLY.has('b')) {
+    strataSingle = await measure('(b) Strata customer(id)', strata.pid, {
       url: `${strata.url}/graphql`,
       seconds: SECONDS,
-      connections,
+      connections: CONNECTIONS,
+      headers,
+      body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
+      check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
+    });
+    results.push(row('(b) Strata customer(id) { tags }', strataSingle, '>= 2,000 req/s, p99 < 25 ms'));
+    console.log(`  Strata server peak RSS after (b): ${strata.peakRssMb() ?? '?'} MB`);
+  }
+  if (ONLY.has('c')) {
+    const many = await measure(`(c) Strata customers(ids: ${BATCH})`, strata.pid, {
+      url: `${strata.url}/graphql`,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
       headers,
       body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
       check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
     });
-    results.push(row(`(c') the same, ${connections} connections`, light, 'p99 < 30 ms'));
+    results.push(row(`(c) Strata customers(ids: ${BATCH} ids)`, many, 'p99 < 30 ms'));
+    console.log(`  Strata server peak RSS after (c): ${strata.peakRssMb() ?? '?'} MB`);
+    // The same requests from fewer connections: latency below saturation, where a batch
+    // endpoint is meant to run (at 50 connections the queue, not the work, sets the p99).
+    for (const connections of SWEEP) {
+      const light = await measure(`(c') Strata customers(ids: ${BATCH}), ${connections} connections`, strata.pid, {
+        url: `${strata.url}/graphql`,
+        seconds: SECONDS,
+        connections,
+        headers,
+        body: () => `{"query":${MANY},"variables":{"ids":[${Array.from({ length: BATCH }, () => `"${pick(ids)}"`).join(',')}]}}`,
+        check: (body) => body.startsWith('{"data":{"customers":[{') && !body.includes('"errors"'),
+      });
+      results.push(row(`(c') the same, ${connections} connections`, light, 'p99 < 30 ms'));
+    }
   }
-  const heavy = heavyMetricLoad(strata.url, 8);
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  const underLoad = await runLoad({
-    url: `${strata.url}/graphql`,
-    seconds: SECONDS,
-    connections: CONNECTIONS,
-    headers,
-    body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
-    check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
-  });
-  const metrics = await heavy.stop();
-  console.log(
-    `(e) during the profile load, 8 heavy metric queries: ${metrics.done} answered, ${metrics.refused} refused (429), ${metrics.failed} failed${metrics.failed ? `: ${[...metrics.reasons].join(' | ')}` : ''}`,
-  );
-  results.push(row('(e) (b) while 8 heavy metric queries run', underLoad, 'p99 < 25 ms'));
+  if (ONLY.has('e')) {
+    const heavy = heavyMetricLoad(strata.url, 8);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const underLoad = await runLoad({
+      url: `${strata.url}/graphql`,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      headers,
+      body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
+      check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
+    });
+    const metrics = await heavy.stop();
+    console.log(
+      `(e) during the profile load, 8 heavy metric queries: ${metrics.done} answered (each in ${heavyLatency(metrics.answeredMs)}, queueing in the lane included), ${metrics.refused} refused (429), ${metrics.failed} failed${metrics.failed ? `: ${[...metrics.reasons].join(' | ')}` : ''}`,
+    );
+    results.push(row('(e) (b) while 8 heavy metric queries run', underLoad, 'p99 < 25 ms'));
+  }
 } finally {
   strataRss = strata.peakRssMb();
   await strata.stop().catch(() => {});
 }
 
-if (!values['no-postgraphile']) {
+if (!values['no-postgraphile'] && ONLY.has('d')) {
   try {
     const version = ensurePostgraphile();
     const postgraphile = await startPostgraphile(databaseUrl, 'strata');

@@ -34,6 +34,34 @@ export function listenerClient(connectionString: string): pg.Client {
 const SYNC_WAIT_MS = 1_000;
 const DEAD_AFTER_MS = 10_000;
 
+/**
+ * The callers of one round trip. They get false if it has not answered `waitMs` after the
+ * first of them asked (so none waits longer than that); one timer per round trip, not per caller.
+ */
+interface SyncBatch {
+  readonly callers: ((ok: boolean) => void)[];
+  /** Its callers got false (timed out): later callers start a batch of their own. */
+  readonly expired: boolean;
+  answer(ok: boolean): void;
+}
+
+function waitingBatch(waitMs: number): SyncBatch {
+  // A caller's promise settles once: the round trip's answer after the timeout changes nothing.
+  const batch = {
+    callers: [] as ((ok: boolean) => void)[],
+    expired: false,
+    answer(ok: boolean) {
+      clearTimeout(timer);
+      for (const resolve of batch.callers) resolve(ok);
+    },
+  };
+  const timer = setTimeout(() => {
+    batch.expired = true;
+    batch.answer(false);
+  }, waitMs);
+  return batch;
+}
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -62,9 +90,12 @@ class PostgresChangeFeed implements ChangeFeed {
   /** Whether the server delivers pending notifications before ReadyForQuery (PostgreSQL 14+). */
   #syncable = false;
   #syncing = false;
-  #waiters: ((ok: boolean) => void)[] = [];
+  /** Whether a round trip is due at the end of this turn of the event loop. */
+  #pumpScheduled = false;
+  /** The callers waiting for the next round trip. */
+  #waiters: SyncBatch | undefined;
   /** The callers of the round trip in flight, and when it was sent (`performance.now()`). */
-  #inFlight: ((ok: boolean) => void)[] = [];
+  #inFlight: SyncBatch | undefined;
   #inFlightSentAt = 0;
   /** When the latest round trip that answered on the current connection was sent. */
   #syncedSentAt = Number.NEGATIVE_INFINITY;
@@ -97,31 +128,46 @@ class PostgresChangeFeed implements ChangeFeed {
   /**
    * A round trip on the LISTEN connection: PostgreSQL (14 and later) sends every
    * notification committed before a query ahead of that query's ReadyForQuery, and pg
-   * emits them before the query resolves. Callers waiting while one is in flight share the
-   * next one (which starts after they called), unless the one in flight was sent at or after
-   * their `since`; one that answered after being sent at or after `since` answers at once.
+   * emits them before the query resolves. The round trip is sent at the end of the current
+   * turn of the event loop, so the callers of one turn share it. Callers waiting while one is
+   * in flight share the next one (which starts after they called), unless the one in flight
+   * was sent at or after their `since`; one that answered after being sent at or after
+   * `since` answers at once.
    */
   sync(since = performance.now()): Promise<boolean> {
     if (!this.#live || !this.#syncable) return Promise.resolve(false);
     if (this.#syncedSentAt >= since) return Promise.resolve(true);
     return new Promise((resolve) => {
-      // No answer in time: this caller reads from the database instead; the round trip goes on.
-      const timer = setTimeout(() => resolve(false), this.syncWait);
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        resolve(ok);
-      };
-      if (this.#syncing && this.#inFlightSentAt >= since) this.#inFlight.push(done);
-      else this.#waiters.push(done);
-      this.#pump();
+      const inFlight = this.#inFlight;
+      if (inFlight && !inFlight.expired && this.#inFlightSentAt >= since) {
+        inFlight.callers.push(resolve);
+        return;
+      }
+      // No answer in time: the batch's callers read from the database instead; the round trip goes on.
+      if (!this.#waiters || this.#waiters.expired) this.#waiters = waitingBatch(this.syncWait);
+      this.#waiters.callers.push(resolve);
+      if (this.#syncing || this.#pumpScheduled) return;
+      // Sent once this turn's other requests have asked too: under load a poll of the event
+      // loop starts many requests, and a round trip sent by the first would answer none of
+      // the others (they arrived after it was sent), which then waited for it and one more.
+      this.#pumpScheduled = true;
+      setImmediate(() => {
+        this.#pumpScheduled = false;
+        this.#pump();
+      });
     });
   }
 
   #pump(): void {
     const client = this.#client;
-    if (this.#syncing || this.#waiters.length === 0 || !client) return;
     const batch = this.#waiters;
-    this.#waiters = [];
+    if (this.#syncing || !batch) return;
+    if (!client) {
+      // The connection dropped meanwhile: `#drop` made the feed not live, so the callers fall back.
+      this.#waiters = undefined;
+      return batch.answer(false);
+    }
+    this.#waiters = undefined;
     this.#inFlight = batch;
     this.#syncing = true;
     const sentAt = performance.now();
@@ -135,13 +181,14 @@ class PostgresChangeFeed implements ChangeFeed {
         () => {
           const ok = this.#client === client && this.#live;
           if (ok) this.#syncedSentAt = Math.max(this.#syncedSentAt, sentAt);
-          batch.forEach((done) => done(ok));
+          batch.answer(ok);
         },
-        () => batch.forEach((done) => done(false)),
+        () => batch.answer(false),
       )
       .finally(() => {
         clearTimeout(dead);
         this.#syncing = false;
+        this.#inFlight = undefined;
         this.#pump();
       });
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { openDatabase, type Database } from '../store/database.ts';
+import { createPostgresChangeFeed, listenerClient } from '../store/postgres-change-feed.ts';
 import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 import { describeEachEngine } from './support/describe-engines.ts';
 
@@ -71,6 +72,35 @@ await describeEachEngine('change feed on %s', (engine) => {
     expect(await other.changes.sync(performance.now())).toBe(true);
     expect(there).toContain('four');
     stop();
+  });
+
+  it.runIf(engine === 'postgres')('callers of one turn of the event loop share one round trip, though each arrived after the one before asked', async () => {
+    const sent: string[] = [];
+    // A feed over a LISTEN client whose statements are counted.
+    const feed = createPostgresChangeFeed(
+      () => {
+        const client = listenerClient(database.url as string);
+        const query = client.query.bind(client) as (text: string) => Promise<unknown>;
+        (client as unknown as { query: (text: string) => Promise<unknown> }).query = (text: string) => {
+          sent.push(text);
+          return query(text);
+        };
+        return client;
+      },
+      { syncWaitMs: 15_000 },
+    );
+    try {
+      const stop = feed.subscribe('strata_test_turn', () => undefined);
+      await vi.waitFor(() => expect(feed.live).toBe(true), { timeout: 15_000 });
+      sent.length = 0;
+      // Three requests of one poll of the event loop: each asks with its own arrival time.
+      const answers = [feed.sync(performance.now()), feed.sync(performance.now()), feed.sync(performance.now())];
+      expect(await Promise.all(answers)).toEqual([true, true, true]);
+      expect(sent).toEqual(['']);
+      stop();
+    } finally {
+      await feed.close();
+    }
   });
 
   it('refuses a channel name that is not an identifier', async () => {
