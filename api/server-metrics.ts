@@ -4,6 +4,7 @@ import type { ReplicaLag } from '../store/replica.ts';
 import type { TrackResult } from '../store/event-collector.ts';
 import { logger } from '../store/logger.ts';
 import type { RequestObservation } from './request-observation.ts';
+import type { DecideStage } from '../services/decisions.ts';
 
 /** What the metrics read when scraped. */
 export interface MetricSources {
@@ -25,6 +26,8 @@ export interface ServerMetrics {
   countEvents(result: TrackResult): void;
   /** Counts a recorded read of customers' personal data. */
   countPersonalDataRead(operation: string, customers: number): void;
+  /** Times one wait of a decision (services/decisions.ts `observeStage`). */
+  observeDecideStage(stage: DecideStage, seconds: number): void;
   /** The text exposition format, with the Node process metrics. */
   exposition(): Promise<string>;
   readonly contentType: string;
@@ -87,6 +90,14 @@ export function createServerMetrics(sources: MetricSources): ServerMetrics {
     labelNames: ['operation'] as const,
     registers,
   });
+  const decideStage = new Histogram({
+    name: 'strata_decide_stage_seconds',
+    help: 'Time a decision waited for its profile and fatigue counters (profile_read) and for its impressions to commit (impression_write); the rest of a decide request is the HTTP and GraphQL path, authentication and the change feed.',
+    labelNames: ['stage'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers,
+  });
+  const decideStages = { profile_read: decideStage.labels({ stage: 'profile_read' }), impression_write: decideStage.labels({ stage: 'impression_write' }) };
   defineGauges(registers, sources);
 
   return {
@@ -115,6 +126,9 @@ export function createServerMetrics(sources: MetricSources): ServerMetrics {
     countPersonalDataRead(operation, customers) {
       personalReads.inc({ operation });
       personalCustomers.inc({ operation }, customers);
+    },
+    observeDecideStage(stage, seconds) {
+      decideStages[stage].observe(seconds);
     },
     exposition: () => Registry.merge([processMetrics(), registry]).metrics(),
   };

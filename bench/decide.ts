@@ -16,7 +16,12 @@
  *
  *   (c') with `--rate N`, `decide` again at an offered load of N requests/s over the same
  *       connections (the target's 2,000): the p99 at that rate, not at saturation, where a
- *       closed loop's latency is connections / throughput whatever the server does.
+ *       closed loop's latency is connections / throughput whatever the server does. The load
+ *       is open (bench/support/open-load.ts: a request due every 1/N s, its latency counted
+ *       from when it was due), not autocannon's `overallRate`, which sends each second's
+ *       share in a burst at saturation and pads its histogram with synthetic samples.
+ * Beside each load, the CPU milliseconds per request of the server process, of the database's
+ * PostgreSQL backends and of this process (the load generator).
  *
  *   npx tsx bench/decide.ts [--customers 5000] [--seconds 10] [--connections 20] [--database NAME] [--rate N]
  */
@@ -28,6 +33,8 @@ import { benchDatabaseUrl } from './support/million-database.ts';
 import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
 import { startStrataServer } from './support/strata-server.ts';
 import { runLoad } from './support/load-test.ts';
+import { runOpenLoad } from './support/open-load.ts';
+import { startCpuCount, type CpuSplit } from './support/cpu-usage.ts';
 import { formatTable, quantile } from './support/stats.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
@@ -150,7 +157,13 @@ async function fatigueReads(database: Database, url: string, ids: readonly strin
   ];
 }
 
-async function overHttp(database: Database, url: string, ids: readonly string[]): Promise<string[][]> {
+/** `server / postgres / loader` CPU milliseconds per request, and the machine's busy cores meanwhile. */
+function perRequest(split: CpuSplit, requests: number): string {
+  const ms = (seconds: number) => ((seconds * 1000) / Math.max(1, requests)).toFixed(3);
+  return `${ms(split.server)} / ${ms(split.postgres)} / ${ms(split.loader)}`;
+}
+
+async function overHttp(database: Database, url: string, databaseName: string, ids: readonly string[]): Promise<string[][]> {
   const key = await createApiKey(database.db, `bench-decide-${randomBytes(3).toString('hex')}`, 'app');
   const server = await startStrataServer({ DATABASE_URL: url, STRATA_RATE_PROFILES: 'off' });
   const answered: string[] = [];
@@ -164,6 +177,7 @@ async function overHttp(database: Database, url: string, ids: readonly string[])
       answered.push(...decisions.map((d) => d.decisionId));
       return decisions.length === PLACEMENTS.length;
     };
+    const closedCpu = startCpuCount(server.pid, databaseName);
     const result = await runLoad({
       url: `${server.url}/graphql`,
       seconds: Number(values.seconds),
@@ -172,8 +186,10 @@ async function overHttp(database: Database, url: string, ids: readonly string[])
       body: decideBody,
       check: checkDecisions,
     });
+    const closedSplit = closedCpu();
+    const rateCpu = startCpuCount(server.pid, databaseName);
     const atRate = values.rate
-      ? await runLoad({
+      ? await runOpenLoad({
           url: `${server.url}/graphql`,
           seconds: Number(values.seconds),
           connections: Number(values.connections),
@@ -183,6 +199,7 @@ async function overHttp(database: Database, url: string, ids: readonly string[])
           check: checkDecisions,
         })
       : undefined;
+    const rateSplit = rateCpu();
     const logged = await database.prepared<{ n: string; distinct_ids: string }>(
       'bench_logged',
       `SELECT count(*) AS n, count(DISTINCT event_id) AS distinct_ids FROM wealth.app_events WHERE event_id = ANY($1::text[]) AND event_name = 'placement_impression'`,
@@ -203,10 +220,16 @@ async function overHttp(database: Database, url: string, ids: readonly string[])
       ['decide (2 placements) req/s', result.requestsPerSecond.toFixed(0)],
       ['p50 / p99 / p99.9 ms', `${result.p50Ms} / ${result.p99Ms} / ${result.p999Ms}`],
       ['failures', String(result.failures)],
+      ['  CPU ms per request: server / postgres / load generator', perRequest(closedSplit, result.requests)],
       ...(atRate
         ? [
-            [`decide at an offered ${values.rate} req/s: req/s`, atRate.requestsPerSecond.toFixed(0)],
-            ['  p50 / p99 / p99.9 ms, failures', `${atRate.p50Ms} / ${atRate.p99Ms} / ${atRate.p999Ms}, ${atRate.failures}`],
+            [`decide at an offered ${values.rate} req/s (open loop): req/s`, atRate.requestsPerSecond.toFixed(0)],
+            [
+              '  p50 / p99 / p99.9 / max ms, failures or unanswered 10 s after',
+              `${atRate.p50Ms} / ${atRate.p99Ms} / ${atRate.p999Ms} / ${atRate.maxMs}, ${atRate.failures}`,
+            ],
+            ['  from the write: p50 / p99 ms; waited for a connection', `${atRate.sentP50Ms} / ${atRate.sentP99Ms}; ${atRate.queued}`],
+            ['  CPU ms per request: server / postgres / load generator', perRequest(rateSplit, atRate.requests)],
           ]
         : []),
       ['answered decisions / their impressions logged', `${answered.length} / ${logged[0]?.n ?? 0}`],
@@ -241,7 +264,7 @@ try {
   console.log(
     `\n(b) fatigue read per decision (${Math.min(ids.length, 500)} customers)\n${formatTable(['', 'p50', 'p99'], await fatigueReads(database, url, ids.slice(0, 500)))}`,
   );
-  console.log(`\n(c) decide over HTTP\n${formatTable(['', ''], await overHttp(database, url, ids))}`);
+  console.log(`\n(c) decide over HTTP\n${formatTable(['', ''], await overHttp(database, url, name, ids))}`);
 } finally {
   await database.close();
   if (!values.database) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -21,6 +21,7 @@ import * as eventNameTimeIndex from './0027-event-name-time-index.ts';
 import * as rollupTouches from './0028-rollup-touches.ts';
 import * as setBasedExposures from './0030-set-based-exposures.ts';
 import * as exposuresWithoutIdleLocks from './0032-exposures-without-idle-locks.ts';
+import * as holdingsDayCoveringIndex from './0033-holdings-day-covering-index.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -46,6 +47,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0028-rollup-touches': rollupTouches,
   '0030-set-based-exposures': setBasedExposures,
   '0032-exposures-without-idle-locks': exposuresWithoutIdleLocks,
+  '0033-holdings-day-covering-index': holdingsDayCoveringIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -54,7 +54,18 @@ export interface DecisionServiceOptions {
   readonly channels: readonly string[];
   /** The decision clock; tests pass a fixed one. */
   readonly now?: () => Date;
+  /**
+   * Told how long each decision waited in its two database stages (the server's
+   * `strata_decide_stage_seconds`): `profile_read`, the profile with its fatigue counters
+   * (coalesced with other decisions' reads), and `impression_write`, until its impressions
+   * were committed (group commit: the batch in flight, then its own). A retry that logs
+   * nothing new waits in neither and reports neither.
+   */
+  readonly observeStage?: (stage: DecideStage, seconds: number) => void;
 }
+
+/** The waits of `decide` that `observeStage` reports. */
+export type DecideStage = 'profile_read' | 'impression_write';
 
 /** The most placements one `decide` call may ask for. */
 export const MAX_PLACEMENTS_PER_DECISION = 10;
@@ -103,6 +114,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
   // Concurrent decisions log their impressions together: one statement and one commit for many.
   const impressions = coalesceEvents(options.events);
   const now = options.now ?? (() => new Date());
+  const observe = options.observeStage ?? (() => {});
   const cache = createDecisionCache(database.db, database.changes, (registry) => {
     const byTypes = new WeakMap<TagTypes, DecisionModel>();
     return (types: TagTypes) => {
@@ -146,7 +158,9 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
         pending.map((p) => p.spec),
         localDay(at, timeZone),
       );
+      const readAt = performance.now();
       const [profile, allCounts] = pending.length > 0 ? await request.profiles.loadWithCounts(request.customerId, since) : [null, []];
+      if (pending.length > 0) observe('profile_read', (performance.now() - readAt) / 1000);
       const customer = targeted(request.customerId, profile);
       const counts = customer.known ? allCounts : [];
       const answers: DecisionAnswer[] = placements.map((placement, i) => {
@@ -156,7 +170,8 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
         const decision = decidePlacement({ placement, customer, counts, now: at, timeZone });
         return { ...decision, decisionId, content: { key: decision.content.key, payload: decision.content.payload } };
       });
-      await logImpressions(impressions, request, answers, logged, at, placements);
+      const writeAt = performance.now();
+      if (await logImpressions(impressions, request, answers, logged, at, placements)) observe('impression_write', (performance.now() - writeAt) / 1000);
       return answers;
     },
   };
@@ -204,9 +219,9 @@ async function logImpressions(
   logged: ReadonlyMap<string, LoggedDecision>,
   at: Date,
   placements: readonly { spec: { channel: string; page: string } }[],
-): Promise<void> {
+): Promise<boolean> {
   const fresh = answers.flatMap((answer, i) => (logged.has(answer.decisionId) ? [] : [{ answer, spec: placements[i]?.spec }]));
-  if (fresh.length === 0) return;
+  if (fresh.length === 0) return false;
   const rejected = await impressions.track(
     fresh.map(({ answer, spec }) => ({
       eventId: answer.decisionId,
@@ -229,4 +244,5 @@ async function logImpressions(
     })),
   );
   if (rejected.length > 0) throw new Error(`decision impressions were refused by the event collector: ${rejected.map((r) => r.message).join('; ')}`);
+  return true;
 }

@@ -7,7 +7,7 @@ import { materializeDomain } from '../api/materialize-domain.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { seedDecisionDefinitions } from '../services/decision-seed.ts';
 import { decisionEnvironment } from '../services/decision-environment.ts';
-import { createDecisionService } from '../services/decisions.ts';
+import { createDecisionService, type DecideStage, type DecisionService } from '../services/decisions.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
 import { createProfileLoader, type ProfileLoader } from '../services/profiles.ts';
 import { readImpressionCounts } from '../store/decision-store.ts';
@@ -79,6 +79,8 @@ await describeEachEngine('fatigue through the counters on %s', (engine) => {
   let decide: (customer: string, placement: string) => Promise<{ key: string; fallback: boolean }>;
   let loader: () => ProfileLoader;
   let log: PersonalDataLog;
+  let service: DecisionService;
+  const stages: [DecideStage, number][] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
@@ -93,7 +95,15 @@ await describeEachEngine('fatigue through the counters on %s', (engine) => {
       now,
       impressionCounting: { timeZone: TZ, eventName: 'placement_impression' },
     });
-    const service = createDecisionService({ database, events, tags, timeZone: TZ, channels: domain.channels, now });
+    service = createDecisionService({
+      database,
+      events,
+      tags,
+      timeZone: TZ,
+      channels: domain.channels,
+      now,
+      observeStage: (stage, seconds) => stages.push([stage, seconds]),
+    });
     const viewer = viewerOf({ name: 'test-app', role: 'app', clearance: 'personal', via: 'key' }, DEFAULT_PRIVACY_K);
     log = createPersonalDataLog(database.db);
     loader = () => createProfileLoader(database, tags, viewer, log, 'decide');
@@ -188,5 +198,18 @@ await describeEachEngine('fatigue through the counters on %s', (engine) => {
     expect(expected[2]?.[0]?.id).toBe('c000005');
     expect(expected[2]?.[1].map(key)).toEqual(['rolling_a']);
     expect(expected[3]).toEqual([null, []]);
+  });
+
+  it('reports the waits for the profile read and the impression commit of each decision, and none for a retry that logs nothing', async () => {
+    at('2026-06-20T04:00:00Z');
+    stages.length = 0;
+    const request = { customerId: 'c000007', placements: ['rolling_slot', 'monthly_slot'], channel: null, idempotencyKey: 'stage-metric-0001' };
+    const first = await service.decide({ ...request, profiles: loader() });
+    expect(stages.map(([stage]) => stage)).toEqual(['profile_read', 'impression_write']);
+    for (const [, seconds] of stages) expect(Number.isFinite(seconds)).toBe(true);
+    stages.length = 0;
+    const retried = await service.decide({ ...request, profiles: loader() });
+    expect(retried.map((a) => a.decisionId)).toEqual(first.map((a) => a.decisionId));
+    expect(stages).toEqual([]);
   });
 });

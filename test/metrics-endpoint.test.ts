@@ -17,7 +17,7 @@ const METRICS_TOKEN = 'scrape-token-0123456789abcdef';
  * valid exposition, without free text in labels, and only for scrapers allowed to read it.
  */
 describe.each(await testEngines())('/metrics on %s', (engine) => {
-  let server: DemoServer<'operator' | 'analyst'>;
+  let server: DemoServer<'operator' | 'analyst' | 'app'>;
   const gql = graphqlClient(() => server.base);
   const scrape = async (): Promise<Sample[]> => {
     const response = await fetch(`${server.base}/metrics`);
@@ -30,7 +30,7 @@ describe.each(await testEngines())('/metrics on %s', (engine) => {
     server = await startDemoServer(engine, {
       customers: 300,
       seed: 11,
-      keys: { operator: ['metrics-operator', 'operator'], analyst: ['metrics-analyst', 'analyst'] },
+      keys: { operator: ['metrics-operator', 'operator'], analyst: ['metrics-analyst', 'analyst'], app: ['metrics-app', 'app'] },
       app: { rateLimits: { ...DEFAULT_RATE_LIMITS, catalog: { perSecond: 0.01, burst: 1 } } },
     });
     await gql.ok(server.keys.operator, 'mutation { materializeTags { status } }');
@@ -70,6 +70,15 @@ describe.each(await testEngines())('/metrics on %s', (engine) => {
 
     const text = await (await fetch(`${server.base}/metrics`)).text();
     expect(text).not.toMatch(/SecretName123|c000001|metrics-operator|metrics-analyst/);
+  });
+
+  it("times a decision's waits for its profile read and its impression commit", async () => {
+    const before = await scrape();
+    const decided = await gql.ok(server.keys.app, 'mutation { decide(customerId: "c000002", placements: ["home_banner", "wealth_mall_top"]) { decisionId } }');
+    expect((decided.decide as unknown[]).length).toBe(2);
+    const after = await scrape();
+    for (const stage of ['profile_read', 'impression_write'])
+      expect(sampleValue(after, 'strata_decide_stage_seconds_count', { stage }) - sampleValue(before, 'strata_decide_stage_seconds_count', { stage })).toBe(1);
   });
 
   it('reports materialization runs, the analytics lane, the pools and the Node process', async () => {

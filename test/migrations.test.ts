@@ -47,6 +47,15 @@ await describeEachEngine('migrations on %s', (engine) => {
     ]);
   });
 
+  it('indexes holdings by day with every column carried, so the rows of one day are read from the index alone', async () => {
+    const { rows } = await sql<{ definition: string }>`
+      select pg_get_indexdef(c.oid) as definition from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'wealth' and c.relname = 'holdings_daily_as_of_idx'`.execute(database.db);
+    expect(rows.map((r) => r.definition.replace(' ONLY', ''))).toEqual([
+      expect.stringMatching(/ON wealth\.holdings_daily USING btree \(as_of\) INCLUDE \(customer_id, product_id, market_value\)$/),
+    ]);
+  });
+
   it('reverts one step and then everything, and applies again', async () => {
     const last = Object.keys(migrations).at(-1);
     const reverted = await migrateDown(database.db);

@@ -78,6 +78,26 @@ describe('golden SQL', () => {
   });
 });
 
+describe('distinct counts by period', () => {
+  const active = (extra: Partial<MetricQuery> = {}) =>
+    layer.plan({ metrics: ['active_customers'], groupBy: [month], timeRange: { from: '2026-01-01', to: '2026-04-01' }, ...extra }).compiled.sql;
+
+  it("reads each period's distinct values with DISTINCT ON when the rows are unfiltered and the period is the only group", () => {
+    const sql = active();
+    // One part per month, each the distinct customers of its rows (an index on the customer gives them in order).
+    expect(sql.match(/SELECT DISTINCT ON \("n0_0"\."c1"\) CAST\(\$\d+ AS date\) AS "g0", "n0_0"\."c1" AS v FROM/g)).toHaveLength(3);
+    expect(sql).not.toContain('GROUP BY 1, 2');
+    expect(layer.plan({ metrics: ['active_customers'], timeRange: { from: '2026-01-01', to: '2026-04-01' } }).compiled.sql).toContain('DISTINCT ON');
+  });
+
+  it('hashes the (group, value) pairs when rows are filtered or grouped by more than the period', () => {
+    const channel = { kind: 'compare', dimension: 'customer.channel', op: 'IN', values: ['app'] } as const;
+    for (const sql of [active({ where: channel }), active({ groupBy: [month, { dimension: 'customer.channel' }] }), active({ metrics: ['purchasers'] })]) {
+      expect(sql).not.toContain('DISTINCT ON');
+    }
+  });
+});
+
 describe('trusted joins', () => {
   const byCustomer = (trustedJoins?: string[], extra: MetricQuery['groupBy'] = []) =>
     layer.plan({
