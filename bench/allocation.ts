@@ -21,6 +21,7 @@ import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
+import { pino } from 'pino';
 import { benchDatabaseUrl } from './support/million-database.ts';
 import { describeMachine, loadAverage } from './support/machine.ts';
 import { openDatabase } from '../store/database.ts';
@@ -51,7 +52,7 @@ const CONCURRENCY = Number(values.concurrency);
 const SAMPLED = Number(values.sampled);
 /** Node 23.9+: the CPU of this thread alone (the types of @types/node in use do not declare it yet). */
 const threadCpuUsage = (process as unknown as { threadCpuUsage(previous?: NodeJS.CpuUsage): NodeJS.CpuUsage }).threadCpuUsage.bind(process);
-/** Results go to stderr: stdout carries the server's access log. */
+/** Results go to stderr, with the server's own log lines (the access log goes to /dev/null). */
 const print = (line: string) => process.stderr.write(`${line}\n`);
 
 async function admin(text: string): Promise<void> {
@@ -126,7 +127,9 @@ try {
   ).map((r) => r.id);
   const key = await createApiKey(database.db, `bench-alloc-${randomBytes(3).toString('hex')}`, 'app');
   // --general: every request through graphql-js `execute`, as before api/profile-read-executor.ts.
-  const app = await createApp(database, bundledDomain(), { ...config, graphqlProfileReadExecutor: !values.general });
+  // The access log written as the server writes it (store/logger.ts), to /dev/null instead of stderr.
+  const accessLog = pino({ level: config.logLevel, base: undefined }, pino.destination('/dev/null'));
+  const app = await createApp(database, bundledDomain(), { ...config, logger: accessLog, graphqlProfileReadExecutor: !values.general });
   const port = await app.listen(0);
   const client = new Worker(CLIENT, { eval: true, workerData: { port, key, ids, query: values.query } });
   worker = client;
