@@ -57,4 +57,9 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
     readonly experiments?: ExperimentDefinitionSource;
     /** The web console's build folder served at `GET /` (default dist/console, api/console-assets.ts); null serves none. */
     readonly consoleDir?: string | null;
+    /**
+     * Whether the fast path runs plain profile reads without graphql-js's per-field work
+     * (api/profile-read-executor.ts; same answers). Default on; off for comparisons (tests, bench/allocation.ts).
+     */
+    readonly graphqlProfileReadExecutor?: boolean;
   };

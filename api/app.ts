@@ -131,6 +131,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
           parseOptions: protection.parseOptions,
           plugins,
           formatError,
+          profileReadExecutor: config.graphqlProfileReadExecutor,
         });
 
   const metrics = createServerMetrics({

@@ -17,6 +17,7 @@ import {
 } from 'graphql';
 import { logger } from '../store/logger.ts';
 import { asksForSchema } from './introspection-guard.ts';
+import { executeProfileRead, planProfileRead, type ProfileReadPlan } from './profile-read-executor.ts';
 
 /** What the fast path needs: the same schema, rules, plugins and error formatting as the Apollo Server it stands in for. */
 export interface FastPathOptions<Context extends object> {
@@ -31,6 +32,8 @@ export interface FastPathOptions<Context extends object> {
   readonly maxDocuments?: number;
   /** Longer query texts always go to Apollo (default 20,000 characters). */
   readonly maxQueryLength?: number;
+  /** Plain profile reads run without graphql-js's per-field work (api/profile-read-executor.ts); default on. */
+  readonly profileReadExecutor?: boolean;
 }
 
 export interface GraphqlFastPath<Context extends object> {
@@ -43,14 +46,16 @@ export interface GraphqlFastPath<Context extends object> {
    * no single operation, a subscription, a query text over the length limit.
    */
   answer(request: HTTPGraphQLRequest, context: () => Promise<Context>): Promise<HTTPGraphQLResponse | undefined>;
-  /** Requests answered here and requests left to Apollo. */
-  readonly counts: { served: number; passed: number };
+  /** Requests answered here, requests left to Apollo, and of those answered, plain profile reads run by api/profile-read-executor.ts. */
+  readonly counts: { served: number; passed: number; profileReads: number };
 }
 
 /** A document this path serves: parsed, validated, and its operations by requested name. */
 interface Prepared {
   readonly document: DocumentNode;
   readonly operations: Map<string | undefined, OperationDefinitionNode | null>;
+  /** Per operation: its plan when it is a plain profile read (api/profile-read-executor.ts), else null. */
+  readonly plans: Map<OperationDefinitionNode, ProfileReadPlan | null>;
 }
 
 type Listener<Context extends object> = GraphQLRequestListener<Context>;
@@ -66,6 +71,13 @@ const SUPPORTED_HOOKS = new Set([
   'validationDidStart',
 ]);
 const JSON_TYPE = 'application/json; charset=utf-8';
+/**
+ * The request headers this path reads (content type and accept) and the request listeners
+ * it runs read (the authorization header, api/auth-status.ts): the HTTP handler copies only
+ * these into the request it hands here (api/graphql-handler.ts), all of them for Apollo.
+ * A plugin that reads another request header must add it here.
+ */
+export const FAST_PATH_HEADERS: readonly string[] = ['content-type', 'accept', 'authorization'];
 
 /**
  * Apollo Server's request pipeline for POSTed JSON requests of already-validated documents,
@@ -86,7 +98,7 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
   const maxQueryLength = options.maxQueryLength ?? 20_000;
   /** By query text: the prepared document, or null for a text Apollo must answer. */
   const documents = new Map<string, Prepared | null>();
-  const counts = { served: 0, passed: 0 };
+  const counts = { served: 0, passed: 0, profileReads: 0 };
   /** The plugins with request listeners (Apollo's own disabled-feature plugins have none). */
   const starters = plugins.filter((plugin) => plugin.requestDidStart !== undefined);
 
@@ -98,7 +110,7 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
       return null;
     }
     if (asksForSchema(document) || validate(schema, document, rules).length > 0) return null;
-    return { document, operations: new Map() };
+    return { document, operations: new Map(), plans: new Map() };
   };
   const preparedOf = (query: string): Prepared | null => {
     let prepared = documents.get(query);
@@ -115,6 +127,7 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
     const found = getOperationAST(prepared.document, name);
     const operation = !found || found.operation === 'subscription' ? null : found;
     prepared.operations.set(name, operation);
+    if (operation) prepared.plans.set(operation, options.profileReadExecutor === false ? null : planProfileRead(schema, operation));
     return operation;
   };
 
@@ -180,29 +193,41 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
         } catch (error) {
           return await sendErrors([ensureGraphQLError(error)]);
         }
-        const executionListeners = (await Promise.all(listeners.map((l) => l.executionDidStart?.(hookContext)))).filter((l) => l !== undefined && l !== null);
+        // As Apollo: every executionDidStart called, then awaited together (no promise at all when no listener has one).
+        const executionListeners = listeners.some((l) => l.executionDidStart)
+          ? (await Promise.all(listeners.map((l) => l.executionDidStart?.(hookContext)))).filter((l) => l !== undefined && l !== null)
+          : [];
         executionListeners.reverse();
         if (executionListeners.some((l) => l.willResolveField)) throw new Error('willResolveField is not supported by the GraphQL fast path');
         try {
-          const result: ExecutionResult = await execute({
-            schema,
-            document: prepared.document,
-            contextValue: requestContext.contextValue,
-            variableValues: fields.variables,
-            operationName: fields.operationName,
-          });
+          const plan = prepared.plans.get(operation);
+          const planned = plan ? await executeProfileRead(schema, plan, requestContext.contextValue, fields.variables) : undefined;
+          if (planned) counts.profileReads += 1;
+          const result: ExecutionResult =
+            planned ??
+            (await execute({
+              schema,
+              document: prepared.document,
+              contextValue: requestContext.contextValue,
+              variableValues: fields.variables,
+              operationName: fields.operationName,
+            }));
           const errors = result.errors?.map((e) => (isVariableCoercionError(e) && e.extensions?.code == null ? userInputError(e) : e));
           if (errors) await didEncounterErrors(errors);
-          const { formatted, head } = errors ? formatErrors(errors) : { formatted: undefined, head: newHead() };
-          if (errors?.length && result.data === undefined && !head.status) head.status = 400;
-          mergeHead(requestContext.response.http, head);
+          let formatted: GraphQLFormattedError[] | undefined;
+          if (errors) {
+            const answer = formatErrors(errors);
+            formatted = answer.formatted;
+            if (errors.length && result.data === undefined && !answer.head.status) answer.head.status = 400;
+            mergeHead(requestContext.response.http, answer.head);
+          }
           requestContext.response.body = { kind: 'single', singleResult: { ...result, errors: formatted } };
         } catch (maybeError) {
           const error = ensureError(maybeError);
-          await Promise.all(executionListeners.map((l) => l.executionDidEnd?.(error)));
+          if (executionListeners.length > 0) await Promise.all(executionListeners.map((l) => l.executionDidEnd?.(error)));
           return await sendErrors([ensureGraphQLError(error)]);
         }
-        await Promise.all(executionListeners.map((l) => l.executionDidEnd?.()));
+        if (executionListeners.length > 0) await Promise.all(executionListeners.map((l) => l.executionDidEnd?.()));
         return await finish();
       } catch (maybeError) {
         // Apollo's answer to a failure of the pipeline itself (a plugin hook that threw).

@@ -5,7 +5,7 @@ import type { RequestContext } from '../resolvers/context.ts';
 import { BodyTooLargeError, MalformedBodyError, readJsonBody } from './http-body.ts';
 import { scanInputText } from './input-scan.ts';
 import { currentObservation } from './request-observation.ts';
-import type { GraphqlFastPath } from './graphql-fast-path.ts';
+import { FAST_PATH_HEADERS, type GraphqlFastPath } from './graphql-fast-path.ts';
 
 /** Serves Apollo Server on a plain Node request: the integration Apollo's own ones follow. */
 export function createGraphqlHandler(
@@ -17,11 +17,8 @@ export function createGraphqlHandler(
     fastPath?: GraphqlFastPath<RequestContext> | undefined;
   },
 ) {
+  const { fastPath } = options;
   return async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
     let body: unknown;
     try {
       body = request.method === 'POST' ? await readJsonBody(request, options.maxBodyBytes) : undefined;
@@ -38,9 +35,13 @@ export function createGraphqlHandler(
       const observation = currentObservation();
       if (observation) observation.operationSpan = span;
       try {
-        const httpGraphQLRequest = { method: request.method ?? 'GET', headers, search: url.search, body };
+        const method = request.method ?? 'GET';
         const context = () => options.context(request);
-        return (await options.fastPath?.answer(httpGraphQLRequest, context)) ?? (await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context }));
+        // The fast path and the plugins it runs read only FAST_PATH_HEADERS; Apollo gets them all.
+        const fast = fastPath && (await fastPath.answer({ method, headers: copyHeaders(request, FAST_PATH_HEADERS), search: url.search, body }, context));
+        return (
+          fast ?? (await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method, headers: copyHeaders(request), search: url.search, body }, context }))
+        );
       } finally {
         span.end();
       }
@@ -54,6 +55,22 @@ export function createGraphqlHandler(
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
   };
+}
+
+/** The request's headers (or only those `names`) as Apollo takes them: repeated ones joined with `, `. */
+function copyHeaders(request: IncomingMessage, names?: readonly string[]): HeaderMap {
+  const headers = new HeaderMap();
+  if (names) {
+    for (const name of names) {
+      const value = request.headers[name];
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    return headers;
+  }
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return headers;
 }
 
 /**

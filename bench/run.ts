@@ -28,6 +28,7 @@ const BENCHES = [
   'events',
   'decide',
   'hot-path',
+  'allocation',
   'dbt',
   'limits',
   'experiments',

@@ -54,17 +54,16 @@ export function createProfileLoader(
   operation = 'customer',
 ): ProfileLoader {
   const shape = (registry: TagRegistry, ids: readonly string[], rows: readonly ProfileRow[]): (Profile | null)[] => {
-    const byId = new Map(rows.map((row) => [row.customer_id, row]));
     const shown = visibleTags(registry, tags, viewer);
-    const profiles = ids.map((id) => {
-      const row = byId.get(id);
-      if (!row) return null;
-      return {
-        id,
-        tags: shown.filter(({ key }) => key in row.tags).map(({ key, masked }) => ({ key, value: masked ? null : (row.tags[key] ?? null), masked })),
-        audiences: row.audiences,
-      };
-    });
+    // One id (every `customer(id)`): its row, if any, is the only one; no map of the rows.
+    const only = ids.length === 1 && rows.length <= 1 ? rows[0] : undefined;
+    const byId = ids.length === 1 && rows.length <= 1 ? undefined : new Map(rows.map((row) => [row.customer_id, row]));
+    const profiles: (Profile | null)[] = new Array(ids.length);
+    for (let i = 0; i < ids.length; i += 1) {
+      const id = ids[i] as string;
+      const row = byId ? byId.get(id) : only?.customer_id === id ? only : undefined;
+      profiles[i] = row ? { id, tags: shownTags(shown, row.tags), audiences: row.audiences } : null;
+    }
     log.record(
       viewer.principal.name,
       operation,
@@ -111,6 +110,15 @@ async function readScopedProfiles(
     WHERE p.customer_id = ANY(CAST(${[...ids]} AS text[]))
     AND p.customer_id IN (${scoped})`.execute(database.db);
   return rows;
+}
+
+/** The customer's values of the shown tags they have, in order, masked ones withheld. */
+function shownTags(shown: readonly { key: string; masked: boolean }[], values: ProfileRow['tags']): Profile['tags'][number][] {
+  const out: Profile['tags'][number][] = [];
+  for (const { key, masked } of shown) {
+    if (key in values) out.push({ key, value: masked ? null : (values[key] ?? null), masked });
+  }
+  return out;
 }
 
 const visible = new WeakMap<TagRegistry, Map<string, readonly { key: string; masked: boolean }[]>>();
