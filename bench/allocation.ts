@@ -20,7 +20,6 @@ import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import pg from 'pg';
 import { pino } from 'pino';
 import { benchDatabaseUrl } from './support/million-database.ts';
 import { describeMachine, loadAverage } from './support/machine.ts';
@@ -33,6 +32,7 @@ import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { databaseOptions, loadConfig } from '../api/config.ts';
 import { setLogLevel } from '../store/logger.ts';
 import { createApp } from '../api/app.ts';
+import { runStatement } from './support/admin-connection.ts';
 
 const { values } = parseArgs({
   options: {
@@ -55,15 +55,7 @@ const threadCpuUsage = (process as unknown as { threadCpuUsage(previous?: NodeJS
 /** Results go to stderr, with the server's own log lines (the access log goes to /dev/null). */
 const print = (line: string) => process.stderr.write(`${line}\n`);
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (text: string) => runStatement(ADMIN_URL, text);
 
 /** The client: `count` POSTs over keep-alive connections, `concurrency` at a time, each answer checked. */
 const CLIENT = `

@@ -52,6 +52,7 @@ import { tagSubject } from '../modeling/tags/tag-subject.ts';
 import { indexCatalog } from '../modeling/catalog/catalog-index.ts';
 import { decidePlacement } from '../decisioning/decide-placement.ts';
 import type { TargetedCustomer } from '../decisioning/decision-model.ts';
+import { runStatement } from './support/admin-connection.ts';
 
 const { values } = parseArgs({
   options: {
@@ -65,15 +66,7 @@ const { values } = parseArgs({
 const ADMIN_URL = process.env.STRATA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PLACEMENTS = ['home_banner', 'wealth_mall_top'];
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (text: string) => runStatement(ADMIN_URL, text);
 
 const micros = (samples: number[]) => [quantile(samples, 0.5), quantile(samples, 0.99)].map((v) => (v * 1000).toFixed(1));
 

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { openDatabase } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { createApiKey } from '../store/api-keys.ts';
+import { runStatement } from './support/admin-connection.ts';
 
 const ADMIN_URL = process.env.STRATA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -87,15 +88,7 @@ function batchJson(): string {
   return `[${events.join(',')}]`;
 }
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (text: string) => runStatement(ADMIN_URL, text);
 
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
   // `node --import tsx` rather than `npx tsx`: one process, so its peak RSS is the server's.

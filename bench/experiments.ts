@@ -12,7 +12,6 @@
  * million exposures takes longer than the server's default on a busy machine.
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../store/schema.ts';
 import { openDatabase } from '../store/database.ts';
@@ -23,6 +22,7 @@ import { experimentResults } from '../services/experiment-results.ts';
 import type { ExperimentInput } from '../services/experiment-definitions.ts';
 import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
 import { formatTable, median } from './support/stats.ts';
+import { runStatement } from './support/admin-connection.ts';
 
 const ADMIN_URL = process.env.STRATA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const EXPOSED = Number(process.env.BENCH_EXPOSED ?? 20_000);
@@ -31,15 +31,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const REUSE = process.env.BENCH_REUSE;
 const KEEP = process.env.BENCH_KEEP === '1' || REUSE !== undefined;
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (text: string) => runStatement(ADMIN_URL, text);
 
 const experiment: ExperimentInput = {
   key: 'bench_banner',

@@ -22,7 +22,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { benchDatabaseUrl } from './support/million-database.ts';
 import { describeMachine, loadAverage, peakRssMb } from './support/machine.ts';
 import { startStrataServer } from './support/strata-server.ts';
@@ -37,6 +36,7 @@ import { bundledDomain } from '../api/bundled-domain.ts';
 import { seedDemoDecisions } from '../api/demo-decisions.ts';
 import { materializeDomain } from '../api/materialize-domain.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
+import { runStatement, withClient } from './support/admin-connection.ts';
 
 const { values } = parseArgs({
   options: {
@@ -55,25 +55,10 @@ const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 const WARMUP_SECONDS = 3;
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (text: string) => runStatement(ADMIN_URL, text);
 
-async function exists(database: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
-  } finally {
-    await client.end();
-  }
-}
+const exists = (database: string) =>
+  withClient(ADMIN_URL, async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1);
 
 const PROFILE = 'query Profile($id: String!) { customer(id: $id) { tags { key value } } }';
 const DECIDE = 'mutation Decide($c: String!, $p: [String!]!) { decide(customerId: $c, placements: $p) { decisionId content { key } } }';

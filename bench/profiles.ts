@@ -26,7 +26,7 @@ import pg from 'pg';
 import { ensureMillionDatabase } from './support/million-database.ts';
 import { describeMachine, peakRssMb, waitForQuietMachine } from './support/machine.ts';
 import { startStrataServer } from './support/strata-server.ts';
-import { runLoad, type LoadResult } from './support/load-test.ts';
+import { type LoadOptions, runLoad, type LoadResult } from './support/load-test.ts';
 import { ensurePostgraphile, startPostgraphile } from './support/postgraphile-server.ts';
 import { formatTable } from './support/stats.ts';
 import { startCpuCount } from './support/cpu-usage.ts';
@@ -212,15 +212,17 @@ const strata = await startStrataServer({
 });
 try {
   const headers = { authorization: `Bearer ${token}` };
+  /** `customer(id)` of a random customer per request, as (b) and (e) send it. */
+  const singleLoad: LoadOptions = {
+    url: `${strata.url}/graphql`,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    headers,
+    body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
+    check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
+  };
   if (ONLY.has('b')) {
-    strataSingle = await measure('(b) Strata customer(id)', strata.pid, {
-      url: `${strata.url}/graphql`,
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-      headers,
-      body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
-      check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
-    });
+    strataSingle = await measure('(b) Strata customer(id)', strata.pid, singleLoad);
     results.push(row('(b) Strata customer(id) { tags }', strataSingle, '>= 2,000 req/s, p99 < 25 ms'));
     console.log(`  Strata server peak RSS after (b): ${strata.peakRssMb() ?? '?'} MB`);
   }
@@ -252,14 +254,7 @@ try {
   if (ONLY.has('e')) {
     const heavy = heavyMetricLoad(strata.url, 8);
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const underLoad = await runLoad({
-      url: `${strata.url}/graphql`,
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-      headers,
-      body: () => `{"query":${SINGLE},"variables":{"id":"${pick(ids)}"}}`,
-      check: (body) => body.startsWith('{"data":{"customer":{"tags":[{'),
-    });
+    const underLoad = await runLoad(singleLoad);
     const metrics = await heavy.stop();
     console.log(
       `(e) during the profile load, 8 heavy metric queries: ${metrics.done} answered (each in ${heavyLatency(metrics.answeredMs)}, queueing in the lane included), ${metrics.refused} refused (429), ${metrics.failed} failed${metrics.failed ? `: ${[...metrics.reasons].join(' | ')}` : ''}`,

@@ -9,11 +9,11 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { DEFAULT_DEMO_CUSTOMERS, seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import type { ProgressListener } from '../modeling/progress.ts';
+import { runStatement } from './support/admin-connection.ts';
 
 const ADMIN_URL = process.env.STRATA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TABLES = ['customers', 'products', 'product_nav', 'transactions', 'holdings_daily', 'app_events'] as const;
@@ -30,15 +30,7 @@ const customers = values.customers ? Number(values.customers) : DEFAULT_DEMO_CUS
 const seed = values.seed ? Number(values.seed) : undefined;
 if (values.engine !== 'pglite' && values.engine !== 'postgres') throw new Error(`--engine must be pglite or postgres, got ${values.engine}`);
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (text: string) => runStatement(ADMIN_URL, text);
 
 async function openTarget(): Promise<{ database: Database; label: string; dispose: () => Promise<void> }> {
   if (values.engine === 'pglite') {

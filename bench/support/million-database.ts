@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { withClient } from './admin-connection.ts';
 import { openDatabase } from '../../store/database.ts';
 import { migrateToLatest } from '../../store/migrate.ts';
 import { seedDemoData } from '../../domains/wealth/demo-data/seed-demo-data.ts';
@@ -18,16 +19,6 @@ export function benchDatabaseUrl(name: string): string {
 
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   return withClient(ADMIN_URL, work);
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** True when the database exists, carries the completion marker and holds the 1,000,000 customers. */
