@@ -58,16 +58,10 @@ export function createGraphqlHandler(
 }
 
 /** The request's headers (or only those `names`) as Apollo takes them: repeated ones joined with `, `. */
-function copyHeaders(request: IncomingMessage, names?: readonly string[]): HeaderMap {
+function copyHeaders(request: IncomingMessage, names: readonly string[] = Object.keys(request.headers)): HeaderMap {
   const headers = new HeaderMap();
-  if (names) {
-    for (const name of names) {
-      const value = request.headers[name];
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    return headers;
-  }
-  for (const [name, value] of Object.entries(request.headers)) {
+  for (const name of names) {
+    const value = request.headers[name];
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
   return headers;
