@@ -233,9 +233,11 @@ function anchoredConversionSql(
     // conversions are bounded on their raw time by the range plus the window, so partitions prune.
     const groupsOf = scope.groups.map((_, i) => sql`${sql.ref(`b.g${i}`)} AS ${sql.id(`g${i}`)}`);
     const valueOf = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('h.e') : sql`1`);
-    const converted = (range: { from?: string; to?: string }, anchorsIn: readonly RawBuilder<unknown>[], anchorTable = sql`anchors`) => {
-      const bounded = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
+    const boundedTo = (range: { from?: string; to?: string }) =>
+      sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
         FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...conversionReach(metric, conversion, range)])}`;
+    const converted = (range: { from?: string; to?: string }, anchorsIn: readonly RawBuilder<unknown>[], anchorTable = sql`anchors`) => {
+      const bounded = boundedTo(range);
       return sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`TRUE AS hit`])} FROM ${anchorTable} AS b
         WHERE ${sql.join([...anchorsIn, sql`EXISTS (SELECT 1 FROM (${bounded}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`], sql` AND `)}`;
     };
@@ -261,13 +263,20 @@ function anchoredConversionSql(
         return sql`SELECT ${sql.join([...within.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`${base.entity} AS e`, sql`${base.time} AS t`])}
           FROM ${scope.relation.from({ source: found, columns: new Set([plan.columns.entity, plan.columns.time]) })}`;
       };
-      const name = (i: number) => sql.id(`anchors_${i}`);
-      const ctes = months.map((m, i) => sql`${name(i)} AS MATERIALIZED (${anchorsOf(m)})`);
+      // Each anchor once, joined to its period's conversions within the window and collapsed
+      // back to one row per anchor that says whether any converted: the anchors are read once
+      // (no CTE written and read twice) and their conversions in the same join.
       const parts = months.map(
-        (m, i) => sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM ${name(i)} AS b
-          UNION ALL ${converted(m, [], name(i))}`,
+        (m) => sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`bool_or(c.e IS NOT NULL) AS hit`])}
+          FROM (${anchorsOf(m)}) AS b LEFT JOIN (${boundedTo(m)}) AS c ON c.e = b.e AND ${windowCondition(metric)}
+          GROUP BY ${sql.join([...scope.groups.map((_, i) => sql.ref(`b.g${i}`)), sql.ref('b.e'), sql.ref('b.t')])}`,
       );
-      return sql`WITH ${sql.join(ctes)} SELECT ${sql.join(select)} FROM (${sql.join(parts, sql` UNION ALL `)}) AS h ${groupByOrdinals(scope.groups.length)}`;
+      const perAnchor = [
+        ...scope.groups.map((_, i) => sql.id(`g${i}`)),
+        sql`${aggregationSql(counted(base.measure), valueOf(plan.baseValue))} AS ${sql.id(columns.opportunities)}`,
+        sql`${aggregationSql(counted(conversion.measure), valueOf(plan.conversionValue))} FILTER (WHERE h.hit) AS ${sql.id(columns.conversions)}`,
+      ];
+      return sql`SELECT ${sql.join(perAnchor)} FROM (${sql.join(parts, sql` UNION ALL `)}) AS h ${groupByOrdinals(scope.groups.length)}`;
     }
     const anchorTime = { ...scope.time, expr: sql.ref('b.t') };
     const tests = months.length > 1 ? months.map((m) => converted(m, rangeConditions(anchorTime, m))) : [converted(scope.range, [])];
