@@ -62,4 +62,6 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
      * (api/profile-read-executor.ts; same answers). Default on; off for comparisons (tests, bench/allocation.ts).
      */
     readonly graphqlProfileReadExecutor?: boolean;
+    /** Whether the fast path runs plain `decide` mutations itself (api/decide-executor.ts; same answers). Default on. */
+    readonly graphqlDecideExecutor?: boolean;
   };

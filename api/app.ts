@@ -132,6 +132,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
           plugins,
           formatError,
           profileReadExecutor: config.graphqlProfileReadExecutor,
+          decideExecutor: config.graphqlDecideExecutor,
         });
 
   const metrics = createServerMetrics({
