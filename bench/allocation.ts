@@ -16,9 +16,10 @@
  * requests. Load-independent for bytes; CPU still shows the machine's load.
  *
  * `--general` runs every request through graphql-js `execute` (neither api/profile-read-executor.ts
- * nor api/decide-executor.ts).
+ * nor api/decide-executor.ts); `--revalidate` validates `decide`'s impressions again like a
+ * client's events, `--in-flight N` writes N impression statements at once (default 2).
  *
- *   npx tsx bench/allocation.ts [--requests 10000] [--sampled 3000] [--concurrency 10] [--customers 200] [--database NAME] [--top 25] [--query TEXT] [--decide] [--general]
+ *   npx tsx bench/allocation.ts [--requests 10000] [--sampled 3000] [--concurrency 10] [--customers 200] [--database NAME] [--top 25] [--query TEXT] [--decide] [--general] [--revalidate] [--in-flight 2]
  */
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
@@ -49,6 +50,8 @@ const { values } = parseArgs({
     top: { type: 'string', default: '0' },
     general: { type: 'boolean', default: false },
     decide: { type: 'boolean', default: false },
+    revalidate: { type: 'boolean', default: false },
+    'in-flight': { type: 'string', default: '2' },
     query: { type: 'string' },
   },
 });
@@ -137,6 +140,7 @@ try {
     logger: accessLog,
     graphqlProfileReadExecutor: !values.general,
     graphqlDecideExecutor: !values.general,
+    decideImpressions: { batchesInFlight: Number(values['in-flight']), revalidate: values.revalidate },
   });
   const port = await app.listen(0);
   const client = new Worker(CLIENT, { eval: true, workerData: { port, key, ids, query: QUERY, decide: values.decide } });
