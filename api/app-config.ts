@@ -46,6 +46,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'analyticsCapacity'
       | 'monitorIntervalMs'
       | 'changePropagationMs'
+      | 'decideImpressionBatches'
     >
   > &
   Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql' | 'sqlTls' | 'sqlDatabase' | 'graphqlFastPath'>> & {

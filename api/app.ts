@@ -163,7 +163,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     timeZone,
     channels: domain.channels,
     observeStage: metrics.observeDecideStage,
-    impressionBatchesInFlight: config.decideImpressions?.batchesInFlight,
+    impressionBatchesInFlight: config.decideImpressions?.batchesInFlight ?? config.decideImpressionBatches,
     revalidateImpressions: config.decideImpressions?.revalidate,
   });
   const dialect = await chooseSqlDialect(database, config.sqlDialect);
