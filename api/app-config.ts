@@ -66,7 +66,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
     /** Whether the fast path runs plain `decide` mutations itself (api/decide-executor.ts; same answers). Default on. */
     readonly graphqlDecideExecutor?: boolean;
     /**
-     * How `decide` logs impressions (services/decisions.ts): statements in flight (default 2),
+     * How `decide` logs impressions (services/decisions.ts): statements in flight (default 1),
      * and whether its built events are validated again like a client's (default no). For comparisons (bench/allocation.ts).
      */
     readonly decideImpressions?: { readonly batchesInFlight?: number; readonly revalidate?: boolean };

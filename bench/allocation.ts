@@ -17,9 +17,9 @@
  *
  * `--general` runs every request through graphql-js `execute` (neither api/profile-read-executor.ts
  * nor api/decide-executor.ts); `--revalidate` validates `decide`'s impressions again like a
- * client's events, `--in-flight N` writes N impression statements at once (default 2).
+ * client's events, `--in-flight N` writes N impression statements at once (default 1).
  *
- *   npx tsx bench/allocation.ts [--requests 10000] [--sampled 3000] [--concurrency 10] [--customers 200] [--database NAME] [--top 25] [--query TEXT] [--decide] [--general] [--revalidate] [--in-flight 2]
+ *   npx tsx bench/allocation.ts [--requests 10000] [--sampled 3000] [--concurrency 10] [--customers 200] [--database NAME] [--top 25] [--query TEXT] [--decide] [--general] [--revalidate] [--in-flight 1]
  */
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
@@ -51,7 +51,7 @@ const { values } = parseArgs({
     general: { type: 'boolean', default: false },
     decide: { type: 'boolean', default: false },
     revalidate: { type: 'boolean', default: false },
-    'in-flight': { type: 'string', default: '2' },
+    'in-flight': { type: 'string', default: '1' },
     query: { type: 'string' },
   },
 });
