@@ -22,6 +22,7 @@ import * as rollupTouches from './0028-rollup-touches.ts';
 import * as setBasedExposures from './0030-set-based-exposures.ts';
 import * as exposuresWithoutIdleLocks from './0032-exposures-without-idle-locks.ts';
 import * as holdingsDayCoveringIndex from './0033-holdings-day-covering-index.ts';
+import * as eventCustomerTimeIndex from './0034-event-customer-time-index.ts';
 
 /** Every migration, in order. Names sort in application order; add new ones at the end. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -48,6 +49,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0030-set-based-exposures': setBasedExposures,
   '0032-exposures-without-idle-locks': exposuresWithoutIdleLocks,
   '0033-holdings-day-covering-index': holdingsDayCoveringIndex,
+  '0034-event-customer-time-index': eventCustomerTimeIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

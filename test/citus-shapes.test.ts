@@ -72,7 +72,8 @@ describe('generated SQL in the Citus dialect', () => {
       if (found.length > 0) correlatedOnPostgres.add(query.metrics[0] as string);
       else expect(citus.plan(query).compiled.sql).toBe(postgres.plan(query).compiled.sql);
     }
-    // AUM by periods of these bounded ranges probes each period's last day apart, uncorrelated on both dialects.
+    // AUM by periods of these bounded ranges probes each period's last day apart, and first-in-period
+    // anchors by month are left-joined to each month's conversions: uncorrelated on both dialects.
     expect([...correlatedOnPostgres].sort()).toEqual(['first_purchase_success_rate', 'revisit_rate_7d']);
   });
 

@@ -392,6 +392,8 @@ const CASES: Case[] = [
   caseOf('purchase_amount by ISO week and transaction.channel', ['purchase_amount'], 'WEEK', RANGE, ['transaction.channel']),
   caseOf('aum by ISO week and customer.city_tier', ['aum'], 'WEEK', RANGE, ['customer.city_tier']),
   caseOf('revisit_rate_7d by ISO week', ['revisit_rate_7d'], 'WEEK', RANGE, []),
+  // By month alone: each month's first app_open and its revisit from one ordered pass over the events.
+  caseOf('revisit_rate_7d by month', ['revisit_rate_7d'], 'MONTH', RANGE, []),
   caseOf('active_customers (DAU) by day and customer.channel', ['active_customers'], 'DAY', MARCH, ['customer.channel']),
   caseOf('placement_ctr by day', ['placement_ctr'], 'DAY', MARCH, []),
   caseOf(

@@ -47,6 +47,15 @@ await describeEachEngine('migrations on %s', (engine) => {
     ]);
   });
 
+  it('indexes events by name, customer and time, so one kind of event is read in customer order from the index alone', async () => {
+    const { rows } = await sql<{ definition: string }>`
+      select pg_get_indexdef(c.oid) as definition from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'wealth' and c.relname = 'app_events_name_customer_time_idx'`.execute(database.db);
+    expect(rows.map((r) => r.definition.replace(' ONLY', ''))).toEqual([
+      expect.stringMatching(/ON wealth\.app_events USING btree \(event_name, customer_id, occurred_at\)$/),
+    ]);
+  });
+
   it('indexes holdings by day with every column carried, so the rows of one day are read from the index alone', async () => {
     const { rows } = await sql<{ definition: string }>`
       select pg_get_indexdef(c.oid) as definition from pg_class c join pg_namespace n on n.oid = c.relnamespace

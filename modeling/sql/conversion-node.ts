@@ -227,48 +227,63 @@ function anchoredConversionSql(
     sql`${aggregationSql(counted(base.measure), value(plan.baseValue))} AS ${sql.id(columns.opportunities)}`,
     sql`${aggregationSql(counted(conversion.measure), sql`CASE WHEN ${converted} THEN ${value(plan.conversionValue)} END`)} AS ${sql.id(columns.conversions)}`,
   ];
+  const groupsOf = scope.groups.map((_, i) => sql`${sql.ref(`b.g${i}`)} AS ${sql.id(`g${i}`)}`);
+  const valueOf = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('h.e') : sql`1`);
+  // The conversions within reach of anchors in `range`, bounded on their raw time (partitions prune).
+  const boundedTo = (range: { from?: string; to?: string }) =>
+    sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
+      FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...conversionReach(metric, conversion, range)])}`;
+  // Over several months, the anchors of each month are tested apart, each against the
+  // conversions within its own reach. Uncorrelated, so on every dialect.
+  const months = periodsOf(scope.range, scope.periodGrain ?? 'MONTH');
+  if (!firstEver && scope.periodGrain !== undefined && months.length > 1) {
+    // First-in-period anchors grouped by the split's period (and finer ones) lie within one
+    // period each: each period's anchors are found apart (its rows only, the period a
+    // constant), so each hash holds one period's entities and no anchor table is filtered
+    // by period twelve times; same anchors, same tests.
+    const anchorsOf = (m: { from: string; to: string }) => {
+      const within = groupsWithin(scope, m.from);
+      const grouped = within.filter((_, i) => plan.groups[i] !== 'entity' && !scope.atPeriodGrain[i]);
+      const found = sql`(SELECT ${base.entity} AS ${sql.id(plan.columns.entity)}, MIN(${base.time}) AS ${sql.id(plan.columns.time)}
+        FROM ${scope.relation.from()} ${whereClause([...rangeConditions(scope.time, m), ...scope.filters])}
+        GROUP BY ${sql.join([base.entity, ...grouped])})`;
+      return sql`SELECT ${sql.join([...within.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`${base.entity} AS e`, sql`${base.time} AS t`])}
+        FROM ${scope.relation.from({ source: found, columns: new Set([plan.columns.entity, plan.columns.time]) })}`;
+    };
+    // Each anchor once, joined to its period's conversions within the window and collapsed
+    // back to one row per anchor that says whether any converted: the anchors are read once
+    // (no CTE written and read twice) and their conversions in the same join. At 1,000,000
+    // customers the 7-day revisit rate by month over a year took 5.06 s this way against
+    // 10.78 s as a materialized anchor CTE per month with a hashed EXISTS (same answers).
+    // One ordered pass over the year (a window with a RANGE frame for the conversion test,
+    // in (customer, time) order from migration 0034's index) took 21.2 s: the frame's bound
+    // checks add an interval to a timestamptz for every event.
+    const parts = months.map(
+      (m) => sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`bool_or(c.e IS NOT NULL) AS hit`])}
+        FROM (${anchorsOf(m)}) AS b LEFT JOIN (${boundedTo(m)}) AS c ON c.e = b.e AND ${windowCondition(metric)}
+        GROUP BY ${sql.join([...scope.groups.map((_, i) => sql.ref(`b.g${i}`)), sql.ref('b.e'), sql.ref('b.t')])}`,
+    );
+    const perAnchor = [
+      ...scope.groups.map((_, i) => sql.id(`g${i}`)),
+      sql`${aggregationSql(counted(base.measure), valueOf(plan.baseValue))} AS ${sql.id(columns.opportunities)}`,
+      sql`${aggregationSql(counted(conversion.measure), valueOf(plan.conversionValue))} FILTER (WHERE h.hit) AS ${sql.id(columns.conversions)}`,
+    ];
+    return sql`SELECT ${sql.join(perAnchor)} FROM (${sql.join(parts, sql` UNION ALL `)}) AS h ${groupByOrdinals(scope.groups.length)}`;
+  }
   if (dialect.supportsCorrelatedSubqueryWithCte) {
     // The anchors once, then those with a conversion as a semi-join the planner may hash
     // (one pass over the conversions in reach) instead of an index probe per anchor; the
     // conversions are bounded on their raw time by the range plus the window, so partitions prune.
-    const groupsOf = scope.groups.map((_, i) => sql`${sql.ref(`b.g${i}`)} AS ${sql.id(`g${i}`)}`);
-    const valueOf = (kind: AnchorPlan['baseValue']) => (kind === 'entity' ? sql.ref('h.e') : sql`1`);
     const converted = (range: { from?: string; to?: string }, anchorsIn: readonly RawBuilder<unknown>[], anchorTable = sql`anchors`) => {
-      const bounded = sql`SELECT ${sql.join([sql`${conversion.entity} AS e`, sql`${conversion.time} AS t`])}
-        FROM ${conversion.scope.relation.from()} ${whereClause([...conversion.scope.filters, ...conversionReach(metric, conversion, range)])}`;
+      const bounded = boundedTo(range);
       return sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`TRUE AS hit`])} FROM ${anchorTable} AS b
         WHERE ${sql.join([...anchorsIn, sql`EXISTS (SELECT 1 FROM (${bounded}) AS c WHERE c.e = b.e AND ${windowCondition(metric)})`], sql` AND `)}`;
     };
-    // Over several months, the anchors of each month are tested apart, each against the
-    // conversions within its own reach: each hash holds a month's conversions, in memory.
-    const months = periodsOf(scope.range, scope.periodGrain ?? 'MONTH');
     const select = [
       ...scope.groups.map((_, i) => sql.id(`g${i}`)),
       sql`${aggregationSql(counted(base.measure), valueOf(plan.baseValue))} FILTER (WHERE NOT h.hit) AS ${sql.id(columns.opportunities)}`,
       sql`${aggregationSql(counted(conversion.measure), valueOf(plan.conversionValue))} FILTER (WHERE h.hit) AS ${sql.id(columns.conversions)}`,
     ];
-    if (!firstEver && scope.periodGrain !== undefined && months.length > 1) {
-      // First-in-period anchors grouped by the split's period (and finer ones) lie within one
-      // period each: each period's anchors are found apart (its rows only, the period a
-      // constant), so each hash holds one period's entities and no anchor table is filtered
-      // by period twelve times; same anchors, same tests.
-      const anchorsOf = (m: { from: string; to: string }) => {
-        const within = groupsWithin(scope, m.from);
-        const grouped = within.filter((_, i) => plan.groups[i] !== 'entity' && !scope.atPeriodGrain[i]);
-        const found = sql`(SELECT ${base.entity} AS ${sql.id(plan.columns.entity)}, MIN(${base.time}) AS ${sql.id(plan.columns.time)}
-          FROM ${scope.relation.from()} ${whereClause([...rangeConditions(scope.time, m), ...scope.filters])}
-          GROUP BY ${sql.join([base.entity, ...grouped])})`;
-        return sql`SELECT ${sql.join([...within.map((g, i) => sql`${g} AS ${sql.id(`g${i}`)}`), sql`${base.entity} AS e`, sql`${base.time} AS t`])}
-          FROM ${scope.relation.from({ source: found, columns: new Set([plan.columns.entity, plan.columns.time]) })}`;
-      };
-      const name = (i: number) => sql.id(`anchors_${i}`);
-      const ctes = months.map((m, i) => sql`${name(i)} AS MATERIALIZED (${anchorsOf(m)})`);
-      const parts = months.map(
-        (m, i) => sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM ${name(i)} AS b
-          UNION ALL ${converted(m, [], name(i))}`,
-      );
-      return sql`WITH ${sql.join(ctes)} SELECT ${sql.join(select)} FROM (${sql.join(parts, sql` UNION ALL `)}) AS h ${groupByOrdinals(scope.groups.length)}`;
-    }
     const anchorTime = { ...scope.time, expr: sql.ref('b.t') };
     const tests = months.length > 1 ? months.map((m) => converted(m, rangeConditions(anchorTime, m))) : [converted(scope.range, [])];
     const hits = sql`SELECT ${sql.join([...groupsOf, sql`b.e AS e`, sql`FALSE AS hit`])} FROM anchors AS b
