@@ -18,6 +18,7 @@ import {
 import { logger } from '../store/logger.ts';
 import { asksForSchema } from './introspection-guard.ts';
 import { executeProfileRead, planProfileRead, type ProfileReadPlan } from './profile-read-executor.ts';
+import { BoundedMap } from '../modeling/bounded-map.ts';
 
 /** What the fast path needs: the same schema, rules, plugins and error formatting as the Apollo Server it stands in for. */
 export interface FastPathOptions<Context extends object> {
@@ -97,7 +98,7 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
   const maxDocuments = options.maxDocuments ?? 1_000;
   const maxQueryLength = options.maxQueryLength ?? 20_000;
   /** By query text: the prepared document, or null for a text Apollo must answer. */
-  const documents = new Map<string, Prepared | null>();
+  const documents = new BoundedMap<string, Prepared | null>(maxDocuments);
   const counts = { served: 0, passed: 0, profileReads: 0 };
   /** The plugins with request listeners (Apollo's own disabled-feature plugins have none). */
   const starters = plugins.filter((plugin) => plugin.requestDidStart !== undefined);
@@ -116,7 +117,6 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
     let prepared = documents.get(query);
     if (prepared === undefined) {
       prepared = prepare(query);
-      if (documents.size >= maxDocuments) documents.delete(documents.keys().next().value as string);
       documents.set(query, prepared);
     }
     return prepared;

@@ -6,6 +6,7 @@ import { lowerOf } from '../services/access-grants.ts';
 import { isSensitivity } from '../modeling/catalog/sensitivity.ts';
 import { parseRule } from '../modeling/conditions/parse-rule.ts';
 import type { ChangeFeed } from '../store/change-feed.ts';
+import { BoundedMap } from '../modeling/bounded-map.ts';
 
 /** How long a key found live is trusted without asking the database (while the change feed is live). */
 export const KEY_CACHE_MS = 60_000;
@@ -40,7 +41,7 @@ export interface KeyLookup {
  * may still come from the cache, since they grant nothing.
  */
 export function createKeyLookup(database: Database, changes: ChangeFeed = database.changes): KeyLookup {
-  const cache = new Map<string, Entry>();
+  const cache = new BoundedMap<string, Entry>(MAX_ENTRIES);
   /** Bumped by every change, so a lookup that raced a change does not cache what it read. */
   let generation = 0;
   const unsubscribe = changes.subscribe(API_KEYS_CHANNEL, (name) => {
@@ -52,19 +53,14 @@ export function createKeyLookup(database: Database, changes: ChangeFeed = databa
    * The hash of each token seen lately: a token's hash never changes, and hashing it (SHA-256)
    * was the largest cost of a cached lookup, paid on every request of the same key.
    */
-  const hashes = new Map<string, string>();
+  const hashes = new BoundedMap<string, string>(MAX_ENTRIES);
   const hashOf = (token: string) => {
     let hash = hashes.get(token);
     if (hash === undefined) {
       hash = keyHash(token);
-      if (hashes.size >= MAX_ENTRIES) hashes.delete(hashes.keys().next().value as string);
       hashes.set(token, hash);
     }
     return hash;
-  };
-  const remember = (hash: string, entry: Entry) => {
-    if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
-    cache.set(hash, entry);
   };
   return {
     async find(token) {
@@ -81,8 +77,7 @@ export function createKeyLookup(database: Database, changes: ChangeFeed = databa
       const stored = await findApiKey(database.db, hash);
       const principal = stored ? keyPrincipal(stored) : null;
       if (seen === generation && (principal === null || changes.live)) {
-        cache.delete(hash);
-        remember(hash, { principal, until: now + (principal ? KEY_CACHE_MS : UNKNOWN_KEY_CACHE_MS) });
+        cache.set(hash, { principal, until: now + (principal ? KEY_CACHE_MS : UNKNOWN_KEY_CACHE_MS) });
       }
       return principal;
     },

@@ -16,6 +16,7 @@ import type { FunnelQuery } from './query/funnel-query.ts';
 import { compileFunnelQuery, executeFunnelQuery, type FunnelResult } from './plan/compile-funnel-query.ts';
 import { matchFunnelRollup } from './plan/funnel-rollup.ts';
 import { sqlCompiler } from './sql/sql-compiler.ts';
+import { BoundedMap } from './bounded-map.ts';
 
 /** What the caller may see: checked and applied by `query`. */
 export interface QueryAccess {
@@ -206,18 +207,14 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
 }
 
 function cachedPlanner(index: CatalogIndex, options: CompileOptions, capacity = 1000): (query: MetricQuery) => CompiledMetricQuery {
-  const cache = new Map<string, CompiledMetricQuery>();
+  const cache = new BoundedMap<string, CompiledMetricQuery>(capacity, { refreshOnRead: true });
   return (query) => {
     const key = queryKey(query);
-    const cached = cache.get(key);
-    if (cached) {
-      cache.delete(key);
-      cache.set(key, cached);
-      return cached;
+    let compiled = cache.get(key);
+    if (compiled === undefined) {
+      compiled = compileMetricQuery(index, query, options);
+      cache.set(key, compiled);
     }
-    const compiled = compileMetricQuery(index, query, options);
-    if (cache.size >= capacity) cache.delete(cache.keys().next().value as string);
-    cache.set(key, compiled);
     return compiled;
   };
 }
