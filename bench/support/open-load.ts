@@ -68,6 +68,9 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
 
   const idle: Conn[] = [];
   const waiting: Pending[] = [];
+  /** Requests answered, or lost with their connection; set once the run is over. */
+  let answeredOrLost = 0;
+  let finished = false;
   class Conn {
     readonly socket: Socket;
     buffer: Buffer = Buffer.alloc(0);
@@ -77,6 +80,28 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
       this.socket.setNoDelay(true);
       this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
       this.socket.on('error', (error) => fail(`socket: ${error.message}`));
+      this.socket.on('close', () => this.onClose());
+    }
+    /**
+     * The server closed the connection (a keep-alive timeout while it sat idle, or an error): a
+     * request written to it is lost and counted as failed, and a new connection takes its place.
+     */
+    onClose(): void {
+      const at = idle.indexOf(this);
+      if (at >= 0) idle.splice(at, 1);
+      if (this.current) {
+        fail('the server closed the connection before answering');
+        answeredOrLost += 1;
+        this.current = undefined;
+      }
+      if (finished) return;
+      const next = new Conn();
+      conns.push(next);
+      next.socket.once('connect', () => {
+        const request = waiting.shift();
+        if (request) next.send(request);
+        else idle.push(next);
+      });
     }
     send(request: Pending): void {
       this.current = request;
@@ -94,6 +119,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
         this.current = undefined;
         const now = performance.now();
         if (request) {
+          answeredOrLost += 1;
           latencies.push(now - request.scheduledAt);
           served.push(now - request.sentAt);
         }
@@ -119,7 +145,8 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
       while (issued < total && start + issued * interval <= now) {
         const request: Pending = { scheduledAt: start + issued * interval, sentAt: 0 };
         issued += 1;
-        const conn = idle.pop();
+        // The longest idle first: every connection stays in use, none idles into the server's keep-alive timeout.
+        const conn = idle.shift();
         if (conn) conn.send(request);
         else {
           queued += 1;
@@ -133,8 +160,9 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
   });
   // Wait for the answers still due (at most 10 s).
   const deadline = performance.now() + 10_000;
-  while (latencies.length < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  while (answeredOrLost < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   const elapsed = (performance.now() - start) / 1000;
+  finished = true;
   for (const c of conns) c.socket.destroy();
   const ms = (v: number) => Math.round(v * 100) / 100;
   return {
@@ -148,7 +176,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
     sentP99Ms: ms(quantile(served, 0.99)),
     queued,
     // Bad answers, socket errors, and requests never answered.
-    failures: failures + total - latencies.length,
+    failures: failures + total - answeredOrLost,
     ...(firstFailure ? { firstFailure } : {}),
   };
 }
