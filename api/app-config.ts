@@ -46,6 +46,7 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
       | 'analyticsCapacity'
       | 'monitorIntervalMs'
       | 'changePropagationMs'
+      | 'decideImpressionBatches'
     >
   > &
   Partial<Pick<ServerConfig, 'metricsToken' | 'corsOrigins' | 'graphiql' | 'sqlTls' | 'sqlDatabase' | 'graphqlFastPath'>> & {
@@ -62,4 +63,11 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
      * (api/profile-read-executor.ts; same answers). Default on; off for comparisons (tests, bench/allocation.ts).
      */
     readonly graphqlProfileReadExecutor?: boolean;
+    /** Whether the fast path runs plain `decide` mutations itself (api/decide-executor.ts; same answers). Default on. */
+    readonly graphqlDecideExecutor?: boolean;
+    /**
+     * How `decide` logs impressions (services/decisions.ts): statements in flight (default 1),
+     * and whether its built events are validated again like a client's (default no). For comparisons (bench/allocation.ts).
+     */
+    readonly decideImpressions?: { readonly batchesInFlight?: number; readonly revalidate?: boolean };
   };

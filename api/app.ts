@@ -132,6 +132,7 @@ export async function createApp(database: Database, domain: Domain, config: AppC
           plugins,
           formatError,
           profileReadExecutor: config.graphqlProfileReadExecutor,
+          decideExecutor: config.graphqlDecideExecutor,
         });
 
   const metrics = createServerMetrics({
@@ -155,7 +156,16 @@ export async function createApp(database: Database, domain: Domain, config: AppC
   // The caches' view of the change feed: bounded propagation from other instances, none from this one.
   const changes = requestScopedChanges(database.changes, config.changePropagationMs ?? DEFAULT_CHANGE_PROPAGATION_MS);
   const tags = createTagRuntime(database.db, tagSubject(indexCatalog(catalog), domain.subject), domain.tags, analytics, changes);
-  const decisions = createDecisionService({ database, events, tags, timeZone, channels: domain.channels, observeStage: metrics.observeDecideStage });
+  const decisions = createDecisionService({
+    database,
+    events,
+    tags,
+    timeZone,
+    channels: domain.channels,
+    observeStage: metrics.observeDecideStage,
+    impressionBatchesInFlight: config.decideImpressions?.batchesInFlight ?? config.decideImpressionBatches,
+    revalidateImpressions: config.decideImpressions?.revalidate,
+  });
   const dialect = await chooseSqlDialect(database, config.sqlDialect);
   const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000, dialect });
   const privacyK = config.privacyK ?? DEFAULT_PRIVACY_K;

@@ -108,6 +108,7 @@ export const ConfigSchema = z
     STRATA_ANALYTICS_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_ANALYTICS_CAPACITY.queueTimeoutMs),
     STRATA_ANALYTICS_PARALLEL_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
     STRATA_CHANGE_PROPAGATION_MS: z.coerce.number().int().min(0).max(5_000).default(DEFAULT_CHANGE_PROPAGATION_MS),
+    STRATA_DECIDE_IMPRESSION_BATCHES: z.coerce.number().int().min(1).max(8).default(1),
     STRATA_MONITOR_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     STRATA_PII_HMAC_KEY: secret(parsePseudonymKey),
     STRATA_PII_ENCRYPTION_KEY: secret(parseEncryptionKeyring),

@@ -111,6 +111,8 @@ export interface ServerConfig {
    * waits for a round trip on the LISTEN connection. Changes made through this instance apply at once.
    */
   readonly changePropagationMs: number;
+  /** `decide`'s impression statements written at once (group commit, services/decisions.ts). */
+  readonly decideImpressionBatches: number;
   /** How often the in-process scheduler evaluates due monitors (0: never; `runMonitors` still does). */
   readonly monitorIntervalMs: number;
   /** Bearer token `/metrics` requires; unset: `/metrics` answers loopback scrapes only. */
@@ -206,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     },
     analyticsParallelWorkers: c.STRATA_ANALYTICS_PARALLEL_WORKERS ?? defaultAnalyticsParallelWorkers(c.STRATA_ANALYTICS_CONCURRENCY),
     changePropagationMs: c.STRATA_CHANGE_PROPAGATION_MS,
+    decideImpressionBatches: c.STRATA_DECIDE_IMPRESSION_BATCHES,
     monitorIntervalMs: c.STRATA_MONITOR_INTERVAL_MS,
     metricsToken: c.STRATA_METRICS_TOKEN,
     corsOrigins: c.STRATA_CORS_ORIGINS,

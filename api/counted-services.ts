@@ -16,6 +16,11 @@ export function countedEvents(collector: EventCollector, metrics: ServerMetrics)
       metrics.countEvents(result);
       return result;
     },
+    async trackBuilt(events) {
+      const result = await collector.trackBuilt(events);
+      metrics.countEvents(result);
+      return result;
+    },
   };
 }
 

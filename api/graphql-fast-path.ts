@@ -18,6 +18,7 @@ import {
 import { logger } from '../store/logger.ts';
 import { asksForSchema } from './introspection-guard.ts';
 import { executeProfileRead, planProfileRead, type ProfileReadPlan } from './profile-read-executor.ts';
+import { type DecidePlan, executeDecide, planDecide } from './decide-executor.ts';
 import { BoundedMap } from '../modeling/bounded-map.ts';
 
 /** What the fast path needs: the same schema, rules, plugins and error formatting as the Apollo Server it stands in for. */
@@ -35,6 +36,8 @@ export interface FastPathOptions<Context extends object> {
   readonly maxQueryLength?: number;
   /** Plain profile reads run without graphql-js's per-field work (api/profile-read-executor.ts); default on. */
   readonly profileReadExecutor?: boolean;
+  /** Plain `decide` mutations run without graphql-js's per-field work (api/decide-executor.ts); default on. */
+  readonly decideExecutor?: boolean;
 }
 
 export interface GraphqlFastPath<Context extends object> {
@@ -48,16 +51,21 @@ export interface GraphqlFastPath<Context extends object> {
    */
   answer(request: HTTPGraphQLRequest, context: () => Promise<Context>): Promise<HTTPGraphQLResponse | undefined>;
   /** Requests answered here, requests left to Apollo, and of those answered, plain profile reads run by api/profile-read-executor.ts. */
-  readonly counts: { served: number; passed: number; profileReads: number };
+  readonly counts: { served: number; passed: number; profileReads: number; decides: number };
 }
 
 /** A document this path serves: parsed, validated, and its operations by requested name. */
 interface Prepared {
   readonly document: DocumentNode;
   readonly operations: Map<string | undefined, OperationDefinitionNode | null>;
-  /** Per operation: its plan when it is a plain profile read (api/profile-read-executor.ts), else null. */
-  readonly plans: Map<OperationDefinitionNode, ProfileReadPlan | null>;
+  /**
+   * Per operation: its plan when it is a plain profile read (api/profile-read-executor.ts) or
+   * a plain `decide` (api/decide-executor.ts), else null.
+   */
+  readonly plans: Map<OperationDefinitionNode, Plan | null>;
 }
+
+type Plan = { readonly kind: 'profile'; readonly plan: ProfileReadPlan } | { readonly kind: 'decide'; readonly plan: DecidePlan };
 
 type Listener<Context extends object> = GraphQLRequestListener<Context>;
 /** The hooks Apollo calls for a cached document, which this path calls the same way. */
@@ -99,7 +107,7 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
   const maxQueryLength = options.maxQueryLength ?? 20_000;
   /** By query text: the prepared document, or null for a text Apollo must answer. */
   const documents = new BoundedMap<string, Prepared | null>(maxDocuments);
-  const counts = { served: 0, passed: 0, profileReads: 0 };
+  const counts = { served: 0, passed: 0, profileReads: 0, decides: 0 };
   /** The plugins with request listeners (Apollo's own disabled-feature plugins have none). */
   const starters = plugins.filter((plugin) => plugin.requestDidStart !== undefined);
 
@@ -121,13 +129,19 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
     }
     return prepared;
   };
+  const planOf = (operation: OperationDefinitionNode): Plan | null => {
+    const profile = options.profileReadExecutor === false ? null : planProfileRead(schema, operation);
+    if (profile) return { kind: 'profile', plan: profile };
+    const decide = options.decideExecutor === false ? null : planDecide(schema, operation);
+    return decide && { kind: 'decide', plan: decide };
+  };
   const operationOf = (prepared: Prepared, name: string | undefined): OperationDefinitionNode | null => {
     const known = prepared.operations.get(name);
     if (known !== undefined) return known;
     const found = getOperationAST(prepared.document, name);
     const operation = !found || found.operation === 'subscription' ? null : found;
     prepared.operations.set(name, operation);
-    if (operation) prepared.plans.set(operation, options.profileReadExecutor === false ? null : planProfileRead(schema, operation));
+    if (operation) prepared.plans.set(operation, planOf(operation));
     return operation;
   };
 
@@ -201,8 +215,13 @@ export function createGraphqlFastPath<Context extends object>(options: FastPathO
         if (executionListeners.some((l) => l.willResolveField)) throw new Error('willResolveField is not supported by the GraphQL fast path');
         try {
           const plan = prepared.plans.get(operation);
-          const planned = plan ? await executeProfileRead(schema, plan, requestContext.contextValue, fields.variables) : undefined;
-          if (planned) counts.profileReads += 1;
+          const planned =
+            plan?.kind === 'profile'
+              ? await executeProfileRead(schema, plan.plan, requestContext.contextValue, fields.variables)
+              : plan?.kind === 'decide'
+                ? await executeDecide(schema, plan.plan, requestContext.contextValue, fields.variables)
+                : undefined;
+          if (planned) counts[plan?.kind === 'decide' ? 'decides' : 'profileReads'] += 1;
           const result: ExecutionResult =
             planned ??
             (await execute({

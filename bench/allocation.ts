@@ -1,5 +1,6 @@
 /**
- * Bytes allocated and CPU per `customer(id) { tags { key value } }` request (issue 13: the
+ * Bytes allocated and CPU per `customer(id) { tags { key value } }` request, or with `--decide`
+ * per `decide` of two placements (every decision logged; issue 17) (issue 13: the
  * young-generation scavenges these allocations cause set the p99), measured in process: the
  * app as `strata serve` builds it (NODE_ENV=production, no anonymous role, an app key whose
  * rate limit never refuses but still runs) listening on a port of this process, its client in
@@ -12,11 +13,16 @@
  * scavenger and the mark-compactor already collected) over the measured requests, divided by
  * them (a 512-byte sampling interval); with `--top N`, the N functions that allocate most;
  * with `--retained`, only the bytes of those requests still reachable after a full collection
- * (what requests leave behind: caches, buffers, leaks; they are promoted, and make scavenges longer). CPU per request: this thread's CPU
+ * (what requests leave behind: caches, buffers, leaks; they are promoted, and make scavenges longer);
+ * with `--promoted`, those and the bytes that survived scavenges into the old generation before dying. CPU per request: this thread's CPU
  * (`process.threadCpuUsage`, the server's JavaScript thread; not the worker's) over the same
  * requests. Load-independent for bytes; CPU still shows the machine's load.
  *
- *   npx tsx bench/allocation.ts [--requests 10000] [--sampled 3000] [--concurrency 10] [--customers 200] [--database NAME] [--top 25] [--retained] [--query TEXT] [--general]
+ * `--general` runs every request through graphql-js `execute` (neither api/profile-read-executor.ts
+ * nor api/decide-executor.ts); `--revalidate` validates `decide`'s impressions again like a
+ * client's events, `--in-flight N` writes N impression statements at once (default 1).
+ *
+ *   npx tsx bench/allocation.ts [--requests 10000] [--sampled 3000] [--concurrency 10] [--customers 200] [--database NAME] [--top 25] [--retained | --promoted] [--query TEXT] [--decide] [--general] [--revalidate] [--in-flight 1]
  */
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
@@ -30,6 +36,7 @@ import { migrateToLatest } from '../store/migrate.ts';
 import { createApiKey } from '../store/api-keys.ts';
 import { bundledDomain } from '../api/bundled-domain.ts';
 import { materializeDomain } from '../api/materialize-domain.ts';
+import { seedDemoDecisions } from '../api/demo-decisions.ts';
 import { seedDemoData } from '../domains/wealth/demo-data/seed-demo-data.ts';
 import { databaseOptions, loadConfig } from '../api/config.ts';
 import { setLogLevel } from '../store/logger.ts';
@@ -47,9 +54,15 @@ const { values } = parseArgs({
     retained: { type: 'boolean', default: false },
     promoted: { type: 'boolean', default: false },
     general: { type: 'boolean', default: false },
-    query: { type: 'string', default: 'query Profile($id: String!) { customer(id: $id) { tags { key value } } }' },
+    decide: { type: 'boolean', default: false },
+    revalidate: { type: 'boolean', default: false },
+    'in-flight': { type: 'string', default: '1' },
+    query: { type: 'string' },
   },
 });
+const DECIDE = 'mutation Decide($c: String!, $p: [String!]!) { decide(customerId: $c, placements: $p) { decisionId content { key } } }';
+const PROFILE = 'query Profile($id: String!) { customer(id: $id) { tags { key value } } }';
+const QUERY = values.query ?? (values.decide ? DECIDE : PROFILE);
 const ADMIN_URL = process.env.STRATA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
@@ -65,18 +78,19 @@ const admin = (text: string) => runStatement(ADMIN_URL, text);
 const CLIENT = `
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
-const { port, key, ids, query } = workerData;
+const { port, key, ids, query, decide } = workerData;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 let next = 0;
 function one(id) {
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ query, variables: { id } });
+    const body = JSON.stringify({ query, variables: decide ? { c: id, p: ['home_banner', 'wealth_mall_top'] } : { id } });
+    const prefix = decide ? '{"data":{"decide":[{' : '{"data":{"customer":{';
     const request = http.request({ port, host: '127.0.0.1', path: '/graphql', method: 'POST', agent,
       headers: { 'content-type': 'application/json', authorization: 'Bearer ' + key, 'content-length': Buffer.byteLength(body) } }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk) => { text += chunk; });
-      response.on('end', () => (response.statusCode === 200 && text.startsWith('{"data":{"customer":{') ? resolve() : reject(new Error(response.statusCode + ' ' + text))));
+      response.on('end', () => (response.statusCode === 200 && text.startsWith(prefix) ? resolve() : reject(new Error(response.statusCode + ' ' + text))));
     });
     request.on('error', reject);
     request.end(body);
@@ -118,16 +132,23 @@ try {
     await seedDemoData(database, { customers: Number(values.customers), seed: 17 });
     await materializeDomain(database, bundledDomain());
   }
+  if (values.decide) await seedDemoDecisions(database, bundledDomain());
   const ids = (
     await database.prepared<{ id: string }>('alloc_ids', 'SELECT customer_id AS id FROM strata.current_profiles ORDER BY customer_id LIMIT 5000', [])
   ).map((r) => r.id);
   const key = await createApiKey(database.db, `bench-alloc-${randomBytes(3).toString('hex')}`, 'app');
-  // --general: every request through graphql-js `execute`, as before api/profile-read-executor.ts.
+  // --general: every request through graphql-js `execute`, as before api/profile-read-executor.ts and api/decide-executor.ts.
   // The access log written as the server writes it (store/logger.ts), to /dev/null instead of stderr.
   const accessLog = pino({ level: config.logLevel, base: undefined }, pino.destination('/dev/null'));
-  const app = await createApp(database, bundledDomain(), { ...config, logger: accessLog, graphqlProfileReadExecutor: !values.general });
+  const app = await createApp(database, bundledDomain(), {
+    ...config,
+    logger: accessLog,
+    graphqlProfileReadExecutor: !values.general,
+    graphqlDecideExecutor: !values.general,
+    decideImpressions: { batchesInFlight: Number(values['in-flight']), revalidate: values.revalidate },
+  });
   const port = await app.listen(0);
-  const client = new Worker(CLIENT, { eval: true, workerData: { port, key, ids, query: values.query } });
+  const client = new Worker(CLIENT, { eval: true, workerData: { port, key, ids, query: QUERY, decide: values.decide } });
   worker = client;
   const run = (count: number) =>
     new Promise<void>((resolve, reject) => {

@@ -13,6 +13,7 @@ function heldCollector(maxBatchSize = 1000) {
   const finish: ((error?: Error) => void)[] = [];
   const collector: EventCollector = {
     maxBatchSize,
+    trackBuilt: (input) => collector.track(input),
     track(input) {
       const events = input as Ev[];
       calls.push(events);
@@ -91,5 +92,29 @@ describe('coalesceEvents', () => {
     await release();
     await Promise.all(waiting);
     expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['a'], ['b1', 'b2'], ['c1', 'c2', 'd']]);
+  });
+});
+
+describe('coalesceEvents with two batches in flight', () => {
+  it('starts a second statement while the first is written, then queues until one commits', async () => {
+    const { collector, calls, release } = heldCollector();
+    const events = coalesceEvents(collector, { inFlight: 2 });
+    const settled: string[] = [];
+    const a = events.track([ev('a')]).then(() => settled.push('a'));
+    const b = events.track([ev('b')]).then(() => settled.push('b'));
+    const c = events.track([ev('c1'), ev('c2')]).then(() => settled.push('c'));
+    const d = events.track([ev('d')]).then(() => settled.push('d'));
+    // Two statements at once; the others wait for either to commit, and go together.
+    expect(calls.map((call) => call.map((e) => e.eventId))).toEqual([['a'], ['b']]);
+    await release();
+    await a;
+    expect(settled).toEqual(['a']);
+    expect(calls.map((call) => call.map((e) => e.eventId))).toEqual([['a'], ['b'], ['c1', 'c2', 'd']]);
+    await release();
+    await b;
+    expect(settled).toEqual(['a', 'b']);
+    await release();
+    await Promise.all([c, d]);
+    expect(settled).toEqual(['a', 'b', 'c', 'd']);
   });
 });

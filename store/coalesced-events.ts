@@ -1,4 +1,12 @@
 import type { EventCollector, RejectedEvent } from './event-collector.ts';
+import type { ValidEvent } from '../modeling/events/validate-event.ts';
+
+export interface CoalesceOptions {
+  /** Statements written at once (default 1). */
+  readonly inFlight?: number;
+  /** The events are built by the server (`ValidEvent`s): stored through the collector's `trackBuilt`, else `track`. */
+  readonly built?: boolean;
+}
 
 /** Writes the events of many concurrent callers through one collector, several callers per statement. */
 export interface CoalescedEvents {
@@ -12,10 +20,13 @@ interface Waiting {
 }
 
 /**
- * Group commit in front of an event collector: while one batch is being written, callers
- * queue; when it commits, everything queued (up to the collector's batch size) goes in the
- * next statement. Alone, a caller writes at once; under load, one statement and one commit
- * serve many callers, and each still resolves only after its own events are committed. A
+ * Group commit in front of an event collector: while `inFlight` batches (default 1) are being
+ * written, callers queue; when one commits, everything queued (up to the collector's batch
+ * size) goes in the next statement. Alone, a caller writes at once; under load, one statement
+ * and one commit serve many callers, and each still resolves only after its own events are
+ * committed. With two in flight, a caller arriving while one batch is being flushed starts
+ * the next at once instead of waiting for that flush (the statements run on two
+ * connections; each still commits on its own). A
  * caller's events never split across two statements. The collector keeps the valid events of
  * a batch whatever others it rejects, so one caller's bad event costs no other caller anything;
  * a failed statement fails every caller of its batch (none of their events was committed).
@@ -25,9 +36,11 @@ interface Waiting {
  * const rejected = await impressions.track([{ eventId: 'dec_1', name: 'placement_impression', ... }]);
  * ```
  */
-export function coalesceEvents(collector: EventCollector): CoalescedEvents {
+export function coalesceEvents(collector: EventCollector, options: CoalesceOptions = {}): CoalescedEvents {
+  const inFlight = Math.max(1, options.inFlight ?? 1);
+  const store = (events: readonly unknown[]) => (options.built ? collector.trackBuilt(events as readonly ValidEvent[]) : collector.track(events));
   let queue: Waiting[] = [];
-  let writing = false;
+  let writing = 0;
 
   const next = (): Waiting[] => {
     let size = 0;
@@ -44,11 +57,11 @@ export function coalesceEvents(collector: EventCollector): CoalescedEvents {
   };
 
   const write = async (): Promise<void> => {
-    if (writing || queue.length === 0) return;
-    writing = true;
+    if (writing >= inFlight || queue.length === 0) return;
+    writing += 1;
     const batch = next();
     try {
-      const { rejected } = await collector.track(batch.flatMap((entry) => entry.events));
+      const { rejected } = await store(batch.flatMap((entry) => entry.events));
       let offset = 0;
       for (const entry of batch) {
         const end = offset + entry.events.length;
@@ -59,14 +72,14 @@ export function coalesceEvents(collector: EventCollector): CoalescedEvents {
     } catch (error) {
       for (const entry of batch) entry.settle({ error });
     } finally {
-      writing = false;
+      writing -= 1;
       void write();
     }
   };
 
   return {
     track(events) {
-      if (events.length > collector.maxBatchSize) return collector.track(events).then((result) => result.rejected);
+      if (events.length > collector.maxBatchSize) return store(events).then((result) => result.rejected);
       return new Promise((resolve, reject) => {
         queue.push({ events, settle: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.rejected)) });
         void write();

@@ -1,5 +1,5 @@
 import type { EventDefinition } from '../modeling/events/define-event.ts';
-import { createEventValidator, type RejectionCode, type ValidEvent } from '../modeling/events/validate-event.ts';
+import { createEventValidator, occurredAtCheck, type RejectionCode, type ValidEvent } from '../modeling/events/validate-event.ts';
 import { StrataError } from '../modeling/errors.ts';
 import type { Database } from './database.ts';
 import { ingestEvents, type ImpressionCounting, type QuarantinedEvent } from './event-store.ts';
@@ -46,6 +46,13 @@ export interface EventCollectorOptions {
 export interface EventCollector {
   readonly maxBatchSize: number;
   track(events: unknown): Promise<TrackResult>;
+  /**
+   * Stores events the server built itself from checked parts (`decide`'s impressions), in the
+   * same statement `track` uses, without re-running the envelope and property validation they
+   * pass by construction (the caller's test shows they validate to themselves); `occurredAt`
+   * is still checked against this collector's clock, with `track`'s rejection.
+   */
+  trackBuilt(events: readonly ValidEvent[]): Promise<TrackResult>;
 }
 
 /**
@@ -59,9 +66,17 @@ export interface EventCollector {
  */
 export function createEventCollector(database: Database, definitions: readonly EventDefinition[], options: EventCollectorOptions): EventCollector {
   const validate = createEventValidator({ definitions, ...options });
+  const checkTime = occurredAtCheck(options);
+  const defined = new Set(definitions.map((d) => d.name));
   const maxBatchSize = options.maxBatchSize ?? MAX_EVENTS_PER_BATCH;
   const now = options.now ?? (() => new Date());
   const protection = createProtectionSource(database, options.personalData ?? {});
+
+  const store = async (valid: readonly ValidEvent[], quarantine: readonly QuarantinedEvent[], rejected: readonly RejectedEvent[]): Promise<TrackResult> => {
+    const personal = valid.some((e) => e.personalProperties.length > 0) || quarantine.length > 0;
+    const outcome = await ingestEvents(database, valid, quarantine, personal ? await protection() : undefined, options.impressionCounting);
+    return { ...outcome, rejected };
+  };
 
   return {
     maxBatchSize,
@@ -81,9 +96,21 @@ export function createEventCollector(database: Database, definitions: readonly E
           quarantine.push({ eventId: check.event.eventId, name: check.event.name, raw, reason: check.rejection.message });
         } else rejected.push({ index, ...check.rejection });
       });
-      const personal = valid.some((e) => e.personalProperties.length > 0) || quarantine.length > 0;
-      const outcome = await ingestEvents(database, valid, quarantine, personal ? await protection() : undefined, options.impressionCounting);
-      return { ...outcome, rejected };
+      return store(valid, quarantine, rejected);
+    },
+    async trackBuilt(events) {
+      // An event this collector has no definition of is refused or quarantined as `track` does it.
+      if (events.some((e) => !defined.has(e.name))) return this.track(events.map(({ personalProperties: _, ...sent }) => sent));
+      if (events.length > maxBatchSize) throw new StrataError('BAD_USER_INPUT', `a batch holds at most ${maxBatchSize} events; got ${events.length}`);
+      const at = now();
+      const valid: ValidEvent[] = [];
+      const rejected: RejectedEvent[] = [];
+      events.forEach((event, index) => {
+        const outOfRange = checkTime(event.occurredAt, Date.parse(event.occurredAt), at);
+        if (outOfRange) rejected.push({ index, ...outOfRange });
+        else valid.push(event);
+      });
+      return store(valid, [], rejected);
     },
   };
 }

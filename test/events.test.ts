@@ -372,6 +372,10 @@ describe('POST /v1/events access', () => {
         tracked += 1;
         return { accepted: 0, duplicates: 0, quarantined: 0, rejected: [] };
       },
+      trackBuilt: async () => {
+        tracked += 1;
+        return { accepted: 0, duplicates: 0, quarantined: 0, rejected: [] };
+      },
     };
     const refusal = { current: new StrataError('UNAUTHENTICATED', 'send a key') as StrataError | null };
     const route = createEventsRoute(collector, {

@@ -42,7 +42,9 @@ interface Pending {
 /**
  * An open-loop load at a constant rate, as wrk2 offers it: request k is due at `k / rate`
  * seconds after the start and starts then on a free connection (or waits in the client for
- * one), and its latency counts from when it was due. autocannon's `overallRate` is not this:
+ * one), and its latency counts from when it was due. Free connections are used in turn, and
+ * one the server closes is replaced (a request in flight on it counts as failed), so a
+ * connection left idle past the server's keep-alive timeout never swallows a request. autocannon's `overallRate` is not this:
  * it lets each connection send as fast as answers come until it has made its share of the
  * second, then idles until the next second, so the server sees bursts at saturation, and it
  * records each latency with synthetic samples every millisecond below it (its correction for
@@ -66,42 +68,29 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
     firstFailure ??= why;
   };
 
+  /** Free connections, used in turn (first freed, first used), so none sits idle long enough for the server's keep-alive timeout. */
   const idle: Conn[] = [];
   const waiting: Pending[] = [];
-  /** Requests answered, or lost with their connection; set once the run is over. */
-  let answeredOrLost = 0;
-  let finished = false;
+  /** Requests that ended without an answer: their connection closed while they were in flight. */
+  let lost = 0;
+  const settled = () => latencies.length + lost;
+  const startNext = (conn: Conn) => {
+    const next = waiting.shift();
+    if (next) conn.send(next);
+    else idle.push(conn);
+  };
   class Conn {
     readonly socket: Socket;
+    readonly ready: Promise<unknown>;
     buffer: Buffer = Buffer.alloc(0);
     current: Pending | undefined;
     constructor() {
       this.socket = connect(Number(target.port), target.hostname);
       this.socket.setNoDelay(true);
+      this.ready = new Promise((resolve, reject) => this.socket.once('connect', resolve).once('error', reject));
       this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
       this.socket.on('error', (error) => fail(`socket: ${error.message}`));
       this.socket.on('close', () => this.onClose());
-    }
-    /**
-     * The server closed the connection (a keep-alive timeout while it sat idle, or an error): a
-     * request written to it is lost and counted as failed, and a new connection takes its place.
-     */
-    onClose(): void {
-      const at = idle.indexOf(this);
-      if (at >= 0) idle.splice(at, 1);
-      if (this.current) {
-        fail('the server closed the connection before answering');
-        answeredOrLost += 1;
-        this.current = undefined;
-      }
-      if (finished) return;
-      const next = new Conn();
-      conns.push(next);
-      next.socket.once('connect', () => {
-        const request = waiting.shift();
-        if (request) next.send(request);
-        else idle.push(next);
-      });
     }
     send(request: Pending): void {
       this.current = request;
@@ -119,20 +108,39 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
         this.current = undefined;
         const now = performance.now();
         if (request) {
-          answeredOrLost += 1;
           latencies.push(now - request.scheduledAt);
           served.push(now - request.sentAt);
         }
         if (answer.status !== 200 || !check(answer.body)) fail(`${answer.status} ${answer.body.slice(0, 300)}`);
-        const next = waiting.shift();
-        if (next) this.send(next);
-        else idle.push(this);
+        startNext(this);
       }
     }
+    /**
+     * The server closed the connection (its keep-alive timeout, or a failure): a request in
+     * flight on it is lost and counted as a failure; the connection is replaced, as a client's
+     * connection pool would, unless the run is over.
+     */
+    onClose(): void {
+      const at = idle.indexOf(this);
+      if (at >= 0) idle.splice(at, 1);
+      if (this.current) {
+        this.current = undefined;
+        lost += 1;
+        fail('the connection closed before the answer');
+      }
+      if (finished) return;
+      const replacement = new Conn();
+      replacement.ready.then(
+        () => startNext(replacement),
+        () => {},
+      );
+      conns.push(replacement);
+    }
   }
+  let finished = false;
 
   const conns = Array.from({ length: options.connections }, () => new Conn());
-  await Promise.all(conns.map((c) => new Promise((resolve, reject) => c.socket.once('connect', resolve).once('error', reject))));
+  await Promise.all(conns.map((c) => c.ready));
   idle.push(...conns);
 
   const total = Math.round(options.rate * options.seconds);
@@ -145,7 +153,6 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
       while (issued < total && start + issued * interval <= now) {
         const request: Pending = { scheduledAt: start + issued * interval, sentAt: 0 };
         issued += 1;
-        // The longest idle first: every connection stays in use, none idles into the server's keep-alive timeout.
         const conn = idle.shift();
         if (conn) conn.send(request);
         else {
@@ -160,7 +167,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
   });
   // Wait for the answers still due (at most 10 s).
   const deadline = performance.now() + 10_000;
-  while (answeredOrLost < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  while (settled() < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   const elapsed = (performance.now() - start) / 1000;
   finished = true;
   for (const c of conns) c.socket.destroy();
@@ -175,8 +182,8 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
     sentP50Ms: ms(quantile(served, 0.5)),
     sentP99Ms: ms(quantile(served, 0.99)),
     queued,
-    // Bad answers, socket errors, and requests never answered.
-    failures: failures + total - answeredOrLost,
+    // Bad answers, socket errors, requests lost with their connection (counted once), and requests never answered.
+    failures: failures + total - settled(),
     ...(firstFailure ? { firstFailure } : {}),
   };
 }

@@ -54,21 +54,15 @@ const MINUTE_MS = 60_000;
 export function createEventValidator(rules: EventRules): EventValidator {
   const definitions = indexEventDefinitions(rules.definitions);
   const parseEnvelope = createEnvelopeParser(rules.channels);
-  const maxPastDays = rules.maxPastDays ?? DEFAULT_EVENT_MAX_PAST_DAYS;
-  const maxFutureMinutes = rules.maxFutureMinutes ?? DEFAULT_EVENT_MAX_FUTURE_MINUTES;
 
+  const checkTime = occurredAtCheck(rules);
   return (input, now) => {
     const parsed = parseEnvelope(input);
     if (!parsed.ok) return rejected(parsed.rejection);
     const { envelope, occurredAtMs } = parsed.value;
 
-    const ageMs = now.getTime() - occurredAtMs;
-    if (ageMs > maxPastDays * DAY_MS) {
-      return rejected({ code: 'TIMESTAMP_OUT_OF_RANGE', message: `occurredAt ${envelope.occurredAt} is more than ${maxPastDays} days in the past` });
-    }
-    if (-ageMs > maxFutureMinutes * MINUTE_MS) {
-      return rejected({ code: 'TIMESTAMP_OUT_OF_RANGE', message: `occurredAt ${envelope.occurredAt} is more than ${maxFutureMinutes} minutes in the future` });
-    }
+    const outOfRange = checkTime(envelope.occurredAt, occurredAtMs, now);
+    if (outOfRange) return rejected(outOfRange);
     const definition = definitions.get(envelope.name);
     if (!definition) {
       return {
@@ -84,6 +78,27 @@ export function createEventValidator(rules: EventRules): EventValidator {
     if (!properties.ok) return rejected(properties.rejection);
     const personalProperties = personalOf(definition).filter((name) => properties.value[name] !== undefined);
     return { kind: 'valid', event: { ...envelope, properties: properties.value, personalProperties } };
+  };
+}
+
+/**
+ * The validator's check of `occurredAt` against the clock alone (`maxPastDays`,
+ * `maxFutureMinutes`), with the same rejection: for events the server builds itself
+ * (store/event-collector.ts `trackBuilt`), whose other fields are right by construction.
+ */
+export function occurredAtCheck(
+  rules: Pick<EventRules, 'maxPastDays' | 'maxFutureMinutes'>,
+): (occurredAt: string, occurredAtMs: number, now: Date) => Rejection | null {
+  const maxPastDays = rules.maxPastDays ?? DEFAULT_EVENT_MAX_PAST_DAYS;
+  const maxFutureMinutes = rules.maxFutureMinutes ?? DEFAULT_EVENT_MAX_FUTURE_MINUTES;
+  return (occurredAt, occurredAtMs, now) => {
+    const ageMs = now.getTime() - occurredAtMs;
+    if (ageMs > maxPastDays * DAY_MS)
+      return { code: 'TIMESTAMP_OUT_OF_RANGE', message: `occurredAt ${occurredAt} is more than ${maxPastDays} days in the past` };
+    if (-ageMs > maxFutureMinutes * MINUTE_MS) {
+      return { code: 'TIMESTAMP_OUT_OF_RANGE', message: `occurredAt ${occurredAt} is more than ${maxFutureMinutes} minutes in the future` };
+    }
+    return null;
   };
 }
 
