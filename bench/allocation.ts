@@ -193,7 +193,7 @@ try {
     `${REQUESTS} requests, ${CONCURRENCY} at a time, ${Math.round((REQUESTS * 1000) / elapsed)} req/s in process; load average ${load.map((l) => l.toFixed(2)).join(' ')}`,
   );
   print(
-    `bytes ${values.retained ? 'still reachable after a full collection' : 'allocated'} per request: ${Math.round(total / SAMPLED).toLocaleString('en')} (sampled over ${SAMPLED} more requests)`,
+    `bytes ${values.retained ? 'still reachable after a full collection' : values.promoted ? 'promoted to the old generation or still reachable' : 'allocated'} per request: ${Math.round(total / SAMPLED).toLocaleString('en')} (sampled over ${SAMPLED} more requests)`,
   );
   print(`server thread CPU per request: ${((used.user + used.system) / REQUESTS).toFixed(1)} µs`);
   const top = Number(values.top);
