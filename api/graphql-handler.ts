@@ -6,6 +6,7 @@ import { BodyTooLargeError, MalformedBodyError, readJsonBody } from './http-body
 import { scanInputText } from './input-scan.ts';
 import { currentObservation } from './request-observation.ts';
 import { FAST_PATH_HEADERS, type GraphqlFastPath } from './graphql-fast-path.ts';
+import { tracingRegistered } from './tracing.ts';
 
 /** Serves Apollo Server on a plain Node request: the integration Apollo's own ones follow. */
 export function createGraphqlHandler(
@@ -30,22 +31,27 @@ export function createGraphqlHandler(
       currentObservation()?.errorCodes.add('BAD_USER_INPUT');
       return refuse(response, status, (error as Error).message);
     }
-    // The operation's span: SQL statements its resolvers run become its children.
-    const result = await trace.getTracer('strata').startActiveSpan('graphql', async (span) => {
-      const observation = currentObservation();
-      if (observation) observation.operationSpan = span;
-      try {
-        const method = request.method ?? 'GET';
-        const context = () => options.context(request);
-        // The fast path and the plugins it runs read only FAST_PATH_HEADERS; Apollo gets them all.
-        const fast = fastPath && (await fastPath.answer({ method, headers: copyHeaders(request, FAST_PATH_HEADERS), search: url.search, body }, context));
-        return (
-          fast ?? (await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method, headers: copyHeaders(request), search: url.search, body }, context }))
-        );
-      } finally {
-        span.end();
-      }
-    });
+    const method = request.method ?? 'GET';
+    const context = () => options.context(request);
+    const answer = async () => {
+      // The fast path and the plugins it runs read only FAST_PATH_HEADERS; Apollo gets them all.
+      const fast = fastPath && (await fastPath.answer({ method, headers: copyHeaders(request, FAST_PATH_HEADERS), search: url.search, body }, context));
+      return (
+        fast ?? (await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method, headers: copyHeaders(request), search: url.search, body }, context }))
+      );
+    };
+    // The operation's span: SQL statements its resolvers run become its children (none while tracing is off).
+    const result = tracingRegistered()
+      ? await trace.getTracer('strata').startActiveSpan('graphql', async (span) => {
+          const observation = currentObservation();
+          if (observation) observation.operationSpan = span;
+          try {
+            return await answer();
+          } finally {
+            span.end();
+          }
+        })
+      : await answer();
     for (const [name, value] of result.headers) response.setHeader(name, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { accessLogEntry, writeAccessLog } from './access-log.ts';
 import { requestIdOf } from './request-id.ts';
 import { beginObservation, withObservation, type RequestObservation } from './request-observation.ts';
 import type { ServerMetrics } from './server-metrics.ts';
+import { tracingRegistered } from './tracing.ts';
 
 /** One HTTP route: answers the request (errors it throws are answered by `onError`). */
 export type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
@@ -43,16 +44,19 @@ export function createFrontHandler(options: FrontOptions): (request: IncomingMes
     const route = Object.hasOwn(options.routes, url.pathname) ? options.routes[url.pathname] : undefined;
     if (route) observation.route = url.pathname;
     if (options.cors(request, response)) return;
+    const serve = (span: Span | undefined) => {
+      if (span) observation.span = span;
+      const answered = route
+        ? route(request, response, url)
+        : Promise.resolve(options.refuse(response, 404, 'NOT_FOUND', `no route ${url.pathname.slice(0, 200)}`));
+      answered.catch((error: unknown) => options.onError(response, error));
+    };
+    // Tracing off: no span at all (the API's would be a non-recording no-op, made on every request).
+    if (!tracingRegistered()) return withObservation(observation, () => serve(undefined));
     const parent = propagation.extract(context.active(), request.headers);
     const attributes = { 'http.request.method': observation.method, 'http.route': observation.route, 'strata.request_id': requestId };
     withObservation(observation, () =>
-      trace.getTracer('strata').startActiveSpan(`${observation.method} ${observation.route}`, { kind: SpanKind.SERVER, attributes }, parent, (span) => {
-        observation.span = span;
-        const answered = route
-          ? route(request, response, url)
-          : Promise.resolve(options.refuse(response, 404, 'NOT_FOUND', `no route ${url.pathname.slice(0, 200)}`));
-        answered.catch((error: unknown) => options.onError(response, error));
-      }),
+      trace.getTracer('strata').startActiveSpan(`${observation.method} ${observation.route}`, { kind: SpanKind.SERVER, attributes }, parent, serve),
     );
   };
 }

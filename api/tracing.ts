@@ -1,4 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, ProxyTracerProvider, propagation, trace } from '@opentelemetry/api';
 import { logger } from '../store/logger.ts';
 import { STRATA_VERSION } from '../store/version.ts';
 
@@ -13,6 +13,17 @@ export interface TracingConfig {
 }
 
 let stop: (() => Promise<void>) | undefined;
+
+/**
+ * Whether a tracer provider is registered (by `startTracing`, or by a test). Without one every
+ * span the API makes is a non-recording no-op, which still costs a tracer, a span, a context
+ * and closures on every request: the request path (api/http-front.ts, api/graphql-handler.ts)
+ * makes none then.
+ */
+export function tracingRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer('strata') !== undefined;
+}
 
 /**
  * Starts the OpenTelemetry trace SDK: spans go in batches to the OTLP/HTTP endpoint (the

@@ -11,7 +11,10 @@
  *
  * Bytes per request: V8's sampling heap profiler (every object, including those the
  * scavenger and the mark-compactor already collected) over the measured requests, divided by
- * them (a 512-byte sampling interval); with `--top N`, the N functions that allocate most. CPU per request: this thread's CPU
+ * them (a 512-byte sampling interval); with `--top N`, the N functions that allocate most;
+ * with `--retained`, only the bytes of those requests still reachable after a full collection
+ * (what requests leave behind: caches, buffers, leaks; they are promoted, and make scavenges longer);
+ * with `--promoted`, those and the bytes that survived scavenges into the old generation before dying. CPU per request: this thread's CPU
  * (`process.threadCpuUsage`, the server's JavaScript thread; not the worker's) over the same
  * requests. Load-independent for bytes; CPU still shows the machine's load.
  *
@@ -19,7 +22,7 @@
  * nor api/decide-executor.ts); `--revalidate` validates `decide`'s impressions again like a
  * client's events, `--in-flight N` writes N impression statements at once (default 1).
  *
- *   npx tsx bench/allocation.ts [--requests 10000] [--sampled 3000] [--concurrency 10] [--customers 200] [--database NAME] [--top 25] [--query TEXT] [--decide] [--general] [--revalidate] [--in-flight 1]
+ *   npx tsx bench/allocation.ts [--requests 10000] [--sampled 3000] [--concurrency 10] [--customers 200] [--database NAME] [--top 25] [--retained | --promoted] [--query TEXT] [--decide] [--general] [--revalidate] [--in-flight 1]
  */
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
@@ -48,6 +51,8 @@ const { values } = parseArgs({
     customers: { type: 'string', default: '200' },
     database: { type: 'string' },
     top: { type: 'string', default: '0' },
+    retained: { type: 'boolean', default: false },
+    promoted: { type: 'boolean', default: false },
     general: { type: 'boolean', default: false },
     decide: { type: 'boolean', default: false },
     revalidate: { type: 'boolean', default: false },
@@ -161,8 +166,14 @@ try {
   const session = new Session();
   session.connect();
   await session.post('HeapProfiler.enable');
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: !values.retained || values.promoted,
+    includeObjectsCollectedByMinorGC: !values.retained && !values.promoted,
+  });
   await run(SAMPLED);
+  // --retained: only what is still reachable after a full collection (what the requests keep).
+  if (values.retained) await session.post('HeapProfiler.collectGarbage');
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
   session.disconnect();
   const bySite = new Map<string, number>();
@@ -181,7 +192,9 @@ try {
   print(
     `${REQUESTS} requests, ${CONCURRENCY} at a time, ${Math.round((REQUESTS * 1000) / elapsed)} req/s in process; load average ${load.map((l) => l.toFixed(2)).join(' ')}`,
   );
-  print(`bytes allocated per request: ${Math.round(total / SAMPLED).toLocaleString('en')} (sampled over ${SAMPLED} more requests)`);
+  print(
+    `bytes ${values.retained ? 'still reachable after a full collection' : values.promoted ? 'promoted to the old generation or still reachable' : 'allocated'} per request: ${Math.round(total / SAMPLED).toLocaleString('en')} (sampled over ${SAMPLED} more requests)`,
+  );
   print(`server thread CPU per request: ${((used.user + used.system) / REQUESTS).toFixed(1)} µs`);
   const top = Number(values.top);
   if (top > 0) {

@@ -12,11 +12,16 @@
  *   (e) (b) again while 8 heavy metric queries (active customers by month and risk level over a
  *       quarter, as an analyst) run back to back: profile p99, target < 25 ms. The metric queries
  *       go through the analytics lane (cores - 1 at once by default, 1 to 4; the rest wait) and its own pool.
+ *   (e') at saturation (50 connections in a closed loop) p99 is mostly the queue: 50 / throughput.
+ *       So (e) also offers `customer(id)` in an open loop at a stated rate (`--rate`, default the
+ *       app teams' 2,000 req/s; bench/support/open-load.ts: a request due every 1/rate s over the
+ *       same 50 connections, latency counted from when it was due), first with nothing else
+ *       running (the baseline of this run), then while 8 heavy metric queries run: p99, target < 25 ms.
  * Also the peak RSS of the Strata server process (target < 512 MB).
  *
  * `--only b,d,e` runs only those loads (the tail of `customer(id)` without the batch sweeps of (c)).
  *
- *   npx tsx bench/profiles.ts [--seconds 20] [--connections 50] [--no-postgraphile] [--skip-materialize] [--only b,c,d,e]
+ *   npx tsx bench/profiles.ts [--seconds 20] [--connections 50] [--no-postgraphile] [--skip-materialize] [--only b,c,d,e] [--rate 2000]
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -24,9 +29,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ensureMillionDatabase } from './support/million-database.ts';
-import { describeMachine, peakRssMb, waitForQuietMachine } from './support/machine.ts';
+import { describeMachine, loadAverage, peakRssMb, waitForQuietMachine } from './support/machine.ts';
 import { startStrataServer } from './support/strata-server.ts';
 import { type LoadOptions, runLoad, type LoadResult } from './support/load-test.ts';
+import { runOpenLoad, type OpenLoadResult } from './support/open-load.ts';
 import { ensurePostgraphile, startPostgraphile } from './support/postgraphile-server.ts';
 import { formatTable } from './support/stats.ts';
 import { startCpuCount } from './support/cpu-usage.ts';
@@ -41,6 +47,7 @@ const { values } = parseArgs({
     'no-postgraphile': { type: 'boolean', default: false },
     'skip-materialize': { type: 'boolean', default: false },
     only: { type: 'string', default: 'b,c,d,e' },
+    rate: { type: 'string', default: '2000' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -49,6 +56,8 @@ const WARMUP_SECONDS = 3;
 const BATCH = 100;
 /** Connection counts for the batch lookups below saturation. */
 const SWEEP = [1, 4, 8, 16];
+/** The offered rate of (e')'s open loads: the app teams' 2,000 req/s. */
+const RATE = Number(values.rate);
 const ONLY = new Set(values.only.split(',').map((load) => load.trim()));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -116,6 +125,50 @@ async function measure(label: string, serverPid: number, options: Parameters<typ
   if (result.failures > 0) console.log(`  ${result.failures} failed requests; first: ${result.firstFailure ?? '(socket error or timeout)'}`);
   return result;
 }
+
+/**
+ * `options` offered at RATE requests/s in an open loop (bench/support/open-load.ts: a request
+ * due every 1/RATE s over the same connections, its latency counted from when it was due), with
+ * a warm-up at the same rate when `warm` (not while the heavy queries already run: the server is warm).
+ */
+async function measureOpen(label: string, serverPid: number, options: LoadOptions, warm = true): Promise<OpenLoadResult> {
+  const open = {
+    url: options.url,
+    seconds: options.seconds,
+    connections: options.connections,
+    rate: RATE,
+    body: options.body,
+    headers: options.headers ?? {},
+    check: options.check,
+  };
+  if (warm) await runOpenLoad({ ...open, seconds: WARMUP_SECONDS });
+  const load = warm ? await waitForQuietMachine() : loadAverage();
+  const cpu = startCpuCount(serverPid, MILLION_DATABASE);
+  const result = await runOpenLoad(open);
+  const used = cpu();
+  const perRequest = (seconds: number) => ((seconds * 1000) / Math.max(1, result.requests)).toFixed(2);
+  const share = (seconds: number) => `${Math.round((seconds / options.seconds) * 100)}%`;
+  console.log(
+    `${label}: load average at start ${load.join(' ')}; ${Math.round(result.requestsPerSecond).toLocaleString('en')} req/s answered, ` +
+      `from the write p50 ${result.sentP50Ms} ms, p99 ${result.sentP99Ms} ms; max ${result.maxMs} ms; ${result.queued} waited for a connection; ` +
+      `CPU: server ${share(used.server)}, PostgreSQL ${share(used.postgres)}, load generator ${share(used.loader)}, whole machine ${share(used.machine)}; ` +
+      `CPU ms per request: server ${perRequest(used.server)}, PostgreSQL ${perRequest(used.postgres)}`,
+  );
+  if (result.failures > 0)
+    console.log(`  ${result.failures} failed or unanswered requests; first: ${result.firstFailure ?? '(socket error or no answer 10 s after)'}`);
+  return result;
+}
+
+/** A table row of an open load: latencies from when each request was due. */
+const openRow = (label: string, r: OpenLoadResult, target: string) => [
+  label,
+  Math.round(r.requestsPerSecond).toLocaleString('en'),
+  r.p50Ms.toFixed(1),
+  r.p99Ms.toFixed(1),
+  r.p999Ms.toFixed(1),
+  String(r.failures),
+  target,
+];
 
 const row = (label: string, r: LoadResult, target: string) => [
   label,
@@ -252,14 +305,26 @@ try {
     }
   }
   if (ONLY.has('e')) {
+    // The open-loop baseline first, with nothing else running: the same offered rate as below.
+    const baseline = await measureOpen(`(e') Strata customer(id) at an offered ${RATE} req/s, no heavy query`, strata.pid, singleLoad);
     const heavy = heavyMetricLoad(strata.url, 8);
     await new Promise((resolve) => setTimeout(resolve, 2000));
+    console.log(`(e) load average at start ${loadAverage().join(' ')} (the heavy queries already running)`);
     const underLoad = await runLoad(singleLoad);
     const metrics = await heavy.stop();
     console.log(
       `(e) during the profile load, 8 heavy metric queries: ${metrics.done} answered (each in ${heavyLatency(metrics.answeredMs)}, queueing in the lane included), ${metrics.refused} refused (429), ${metrics.failed} failed${metrics.failed ? `: ${[...metrics.reasons].join(' | ')}` : ''}`,
     );
     results.push(row('(e) (b) while 8 heavy metric queries run', underLoad, 'p99 < 25 ms'));
+    const heavyAtRate = heavyMetricLoad(strata.url, 8);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const atRate = await measureOpen(`(e') Strata customer(id) at an offered ${RATE} req/s, 8 heavy metric queries`, strata.pid, singleLoad, false);
+    const metricsAtRate = await heavyAtRate.stop();
+    console.log(
+      `(e') during the offered ${RATE} req/s, 8 heavy metric queries: ${metricsAtRate.done} answered (each in ${heavyLatency(metricsAtRate.answeredMs)}), ${metricsAtRate.refused} refused (429), ${metricsAtRate.failed} failed${metricsAtRate.failed ? `: ${[...metricsAtRate.reasons].join(' | ')}` : ''}`,
+    );
+    results.push(openRow(`(e') offered ${RATE} req/s (open loop), no heavy query`, baseline, 'baseline of this run'));
+    results.push(openRow(`(e') offered ${RATE} req/s (open loop), 8 heavy queries`, atRate, 'p99 < 25 ms'));
   }
 } finally {
   strataRss = strata.peakRssMb();

@@ -36,23 +36,30 @@ const DEAD_AFTER_MS = 10_000;
 
 /**
  * The callers of one round trip. They get false if it has not answered `waitMs` after the
- * first of them asked (so none waits longer than that); one timer per round trip, not per caller.
+ * first of them asked (so none waits longer than that); one timer per round trip, not per
+ * caller, and one promise that all its callers share (not one each: two or three syncs per
+ * request on the hot path).
  */
 interface SyncBatch {
-  readonly callers: ((ok: boolean) => void)[];
+  /** Settles once: the round trip's answer, or false at the timeout, whichever comes first. */
+  readonly answered: Promise<boolean>;
   /** Its callers got false (timed out): later callers start a batch of their own. */
   readonly expired: boolean;
   answer(ok: boolean): void;
 }
 
 function waitingBatch(waitMs: number): SyncBatch {
-  // A caller's promise settles once: the round trip's answer after the timeout changes nothing.
+  let settle: (ok: boolean) => void = () => undefined;
+  const answered = new Promise<boolean>((resolve) => {
+    settle = resolve;
+  });
+  // The promise settles once: the round trip's answer after the timeout changes nothing.
   const batch = {
-    callers: [] as ((ok: boolean) => void)[],
+    answered,
     expired: false,
     answer(ok: boolean) {
       clearTimeout(timer);
-      for (const resolve of batch.callers) resolve(ok);
+      settle(ok);
     },
   };
   const timer = setTimeout(() => {
@@ -61,6 +68,10 @@ function waitingBatch(waitMs: number): SyncBatch {
   }, waitMs);
   return batch;
 }
+
+/** Settled answers, shared by every caller that needs no round trip. */
+const ANSWERED_TRUE = Promise.resolve(true);
+const ANSWERED_FALSE = Promise.resolve(false);
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -135,27 +146,23 @@ class PostgresChangeFeed implements ChangeFeed {
    * `since` answers at once.
    */
   sync(since = performance.now()): Promise<boolean> {
-    if (!this.#live || !this.#syncable) return Promise.resolve(false);
-    if (this.#syncedSentAt >= since) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const inFlight = this.#inFlight;
-      if (inFlight && !inFlight.expired && this.#inFlightSentAt >= since) {
-        inFlight.callers.push(resolve);
-        return;
-      }
-      // No answer in time: the batch's callers read from the database instead; the round trip goes on.
-      if (!this.#waiters || this.#waiters.expired) this.#waiters = waitingBatch(this.syncWait);
-      this.#waiters.callers.push(resolve);
-      if (this.#syncing || this.#pumpScheduled) return;
-      // Sent once this turn's other requests have asked too: under load a poll of the event
-      // loop starts many requests, and a round trip sent by the first would answer none of
-      // the others (they arrived after it was sent), which then waited for it and one more.
-      this.#pumpScheduled = true;
-      setImmediate(() => {
-        this.#pumpScheduled = false;
-        this.#pump();
-      });
+    if (!this.#live || !this.#syncable) return ANSWERED_FALSE;
+    if (this.#syncedSentAt >= since) return ANSWERED_TRUE;
+    const inFlight = this.#inFlight;
+    if (inFlight && !inFlight.expired && this.#inFlightSentAt >= since) return inFlight.answered;
+    // No answer in time: the batch's callers read from the database instead; the round trip goes on.
+    if (!this.#waiters || this.#waiters.expired) this.#waiters = waitingBatch(this.syncWait);
+    const { answered } = this.#waiters;
+    if (this.#syncing || this.#pumpScheduled) return answered;
+    // Sent once this turn's other requests have asked too: under load a poll of the event
+    // loop starts many requests, and a round trip sent by the first would answer none of
+    // the others (they arrived after it was sent), which then waited for it and one more.
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
     });
+    return answered;
   }
 
   #pump(): void {
