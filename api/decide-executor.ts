@@ -305,7 +305,10 @@ function executeFields(state: State, type: GraphQLObjectType, source: unknown, p
     }
   } catch (error) {
     // As graphql-js: the other fields' promises are waited for (they may add errors) before failing.
-    if (containsPromise) return promiseForObject(results).finally(() => Promise.reject(error));
+    if (containsPromise)
+      return promiseForObject(results).finally(() => {
+        throw error;
+      });
     throw error;
   }
   return containsPromise ? promiseForObject(results) : results;
