@@ -7,6 +7,7 @@ import { executeDecide, planDecide } from '../api/decide-executor.ts';
 import { schema } from '../resolvers/schema.ts';
 import { testEngines } from './support/engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { postGraphqlRaw as send } from './support/graphql-client.ts';
 
 /**
  * The plain `decide` executor (api/decide-executor.ts) gives graphql-js's answer byte for
@@ -205,14 +206,6 @@ describe.each(await testEngines())('plain decide over HTTP on %s', (engine) => {
     await server?.close();
   });
 
-  async function send(base: string, token: string, body: unknown) {
-    const response = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
-  }
   const decisionIds = (body: string) => [...body.matchAll(/"(?:decisionId|id)":"(dec_[0-9a-f]+)"/g)].map((m) => m[1] as string);
   const withoutIds = (answer: { body: string }) => ({ ...answer, body: answer.body.replace(/dec_[0-9a-f]+/g, 'dec_') });
 

@@ -8,6 +8,7 @@ import { schema } from '../resolvers/schema.ts';
 import { createApiKey, revokeApiKey } from '../store/api-keys.ts';
 import { testEngines } from './support/engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { postGraphqlRaw as send } from './support/graphql-client.ts';
 
 /**
  * The plain profile read executor (api/profile-read-executor.ts) gives graphql-js's answer
@@ -171,15 +172,6 @@ describe.each(await testEngines())('plain profile reads over HTTP on %s', (engin
     await general?.close();
     await server?.close();
   });
-
-  async function send(base: string, token: string, body: unknown) {
-    const response = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
-  }
 
   it('answers byte for byte as graphql-js, and runs the plain reads itself', async () => {
     const id = ids[0] as string;

@@ -29,3 +29,16 @@ export function graphqlClient(baseUrl: () => string) {
   };
   return { post, ok };
 }
+
+/**
+ * POSTs a GraphQL request body to `${base}/graphql` with a bearer token and returns the answer
+ * as sent: status, content type and the body's text (for byte-for-byte comparisons of two servers).
+ */
+export async function postGraphqlRaw(base: string, token: string, body: unknown): Promise<{ status: number; type: string | null; body: string }> {
+  const response = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
+}
