@@ -65,9 +65,6 @@ export type AppConfig = Pick<ServerConfig, 'dev' | 'maxBodyBytes'> &
     readonly graphqlProfileReadExecutor?: boolean;
     /** Whether the fast path runs plain `decide` mutations itself (api/decide-executor.ts; same answers). Default on. */
     readonly graphqlDecideExecutor?: boolean;
-    /**
-     * How `decide` logs impressions (services/decisions.ts): statements in flight (default 1),
-     * and whether its built events are validated again like a client's (default no). For comparisons (bench/allocation.ts).
-     */
-    readonly decideImpressions?: { readonly batchesInFlight?: number; readonly revalidate?: boolean };
+    /** Whether `decide` validates its built impressions again like a client's events (services/decisions.ts; default no). For comparisons (bench/allocation.ts). */
+    readonly revalidateDecideImpressions?: boolean;
   };

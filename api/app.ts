@@ -163,8 +163,8 @@ export async function createApp(database: Database, domain: Domain, config: AppC
     timeZone,
     channels: domain.channels,
     observeStage: metrics.observeDecideStage,
-    impressionBatchesInFlight: config.decideImpressions?.batchesInFlight ?? config.decideImpressionBatches,
-    revalidateImpressions: config.decideImpressions?.revalidate,
+    impressionBatchesInFlight: config.decideImpressionBatches,
+    revalidateImpressions: config.revalidateDecideImpressions,
   });
   const dialect = await chooseSqlDialect(database, config.sqlDialect);
   const semanticLayers = createSemanticProvider(catalog, domain.subject, tags, { maxRows: config.maxRows ?? 100_000, dialect });

@@ -145,7 +145,8 @@ try {
     logger: accessLog,
     graphqlProfileReadExecutor: !values.general,
     graphqlDecideExecutor: !values.general,
-    decideImpressions: { batchesInFlight: Number(values['in-flight']), revalidate: values.revalidate },
+    decideImpressionBatches: Number(values['in-flight']),
+    revalidateDecideImpressions: values.revalidate,
   });
   const port = await app.listen(0);
   const client = new Worker(CLIENT, { eval: true, workerData: { port, key, ids, query: QUERY, decide: values.decide } });
