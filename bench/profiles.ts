@@ -105,6 +105,17 @@ async function sampleProfiles(databaseUrl: string, count: number): Promise<{ run
 
 const pick = (ids: readonly string[]) => ids[Math.floor(Math.random() * ids.length)]!;
 
+/** Where the CPU of a load went (shares of one core) and per request: the server, its PostgreSQL backends, the load generator. */
+function cpuReport(used: ReturnType<ReturnType<typeof startCpuCount>>, requests: number, seconds: number): string {
+  const perRequest = (cpuSeconds: number) => ((cpuSeconds * 1000) / Math.max(1, requests)).toFixed(2);
+  const share = (cpuSeconds: number) => `${Math.round((cpuSeconds / seconds) * 100)}%`;
+  return (
+    `CPU (100% = one core, of ${cpus().length * 100}%): server ${share(used.server)}, PostgreSQL ${share(used.postgres)}, ` +
+    `load generator ${share(used.loader)}, whole machine ${share(used.machine)}; ` +
+    `CPU ms per request: server ${perRequest(used.server)}, PostgreSQL ${perRequest(used.postgres)}`
+  );
+}
+
 /**
  * A warm-up, then the measured load; prints the load average and where the CPU went: the
  * server process, this database's PostgreSQL backends, the load generator (this process).
@@ -114,14 +125,7 @@ async function measure(label: string, serverPid: number, options: Parameters<typ
   const load = await waitForQuietMachine();
   const cpu = startCpuCount(serverPid, MILLION_DATABASE);
   const result = await runLoad(options);
-  const used = cpu();
-  const perRequest = (seconds: number) => ((seconds * 1000) / result.requests).toFixed(2);
-  const share = (seconds: number) => `${Math.round((seconds / options.seconds) * 100)}%`;
-  console.log(
-    `${label}: load average at start ${load.join(' ')}; CPU (100% = one core, of ${cpus().length * 100}%): server ${share(used.server)}, ` +
-      `PostgreSQL ${share(used.postgres)}, load generator ${share(used.loader)}, whole machine ${share(used.machine)}; ` +
-      `CPU ms per request: server ${perRequest(used.server)}, PostgreSQL ${perRequest(used.postgres)}`,
-  );
+  console.log(`${label}: load average at start ${load.join(' ')}; ${cpuReport(cpu(), result.requests, options.seconds)}`);
   if (result.failures > 0) console.log(`  ${result.failures} failed requests; first: ${result.firstFailure ?? '(socket error or timeout)'}`);
   return result;
 }
@@ -145,14 +149,10 @@ async function measureOpen(label: string, serverPid: number, options: LoadOption
   const load = warm ? await waitForQuietMachine() : loadAverage();
   const cpu = startCpuCount(serverPid, MILLION_DATABASE);
   const result = await runOpenLoad(open);
-  const used = cpu();
-  const perRequest = (seconds: number) => ((seconds * 1000) / Math.max(1, result.requests)).toFixed(2);
-  const share = (seconds: number) => `${Math.round((seconds / options.seconds) * 100)}%`;
   console.log(
     `${label}: load average at start ${load.join(' ')}; ${Math.round(result.requestsPerSecond).toLocaleString('en')} req/s answered, ` +
       `from the write p50 ${result.sentP50Ms} ms, p99 ${result.sentP99Ms} ms; max ${result.maxMs} ms; ${result.queued} waited for a connection; ` +
-      `CPU: server ${share(used.server)}, PostgreSQL ${share(used.postgres)}, load generator ${share(used.loader)}, whole machine ${share(used.machine)}; ` +
-      `CPU ms per request: server ${perRequest(used.server)}, PostgreSQL ${perRequest(used.postgres)}`,
+      cpuReport(cpu(), result.requests, options.seconds),
   );
   if (result.failures > 0)
     console.log(`  ${result.failures} failed or unanswered requests; first: ${result.firstFailure ?? '(socket error or no answer 10 s after)'}`);
@@ -239,6 +239,12 @@ function heavyLatency(ms: number[]): string {
   return `median ${((sorted[sorted.length >> 1] as number) / 1000).toFixed(1)} s, longest ${((sorted.at(-1) as number) / 1000).toFixed(1)} s`;
 }
 
+/** What became of the heavy queries of one load: answered (and how long each took, the lane's queue included), refused, failed. */
+function heavyOutcome(m: Awaited<ReturnType<ReturnType<typeof heavyMetricLoad>['stop']>>): string {
+  const failed = m.failed ? `: ${[...m.reasons].join(' | ')}` : '';
+  return `${m.done} answered (each in ${heavyLatency(m.answeredMs)}, queueing in the lane included), ${m.refused} refused (429), ${m.failed} failed${failed}`;
+}
+
 const results: string[][] = [];
 let strataSingle: LoadResult | undefined;
 let strataRss: number | undefined;
@@ -302,17 +308,13 @@ try {
     console.log(`(e) load average at start ${loadAverage().join(' ')} (the heavy queries already running)`);
     const underLoad = await runLoad(singleLoad);
     const metrics = await heavy.stop();
-    console.log(
-      `(e) during the profile load, 8 heavy metric queries: ${metrics.done} answered (each in ${heavyLatency(metrics.answeredMs)}, queueing in the lane included), ${metrics.refused} refused (429), ${metrics.failed} failed${metrics.failed ? `: ${[...metrics.reasons].join(' | ')}` : ''}`,
-    );
+    console.log(`(e) during the profile load, 8 heavy metric queries: ${heavyOutcome(metrics)}`);
     results.push(row('(e) (b) while 8 heavy metric queries run', underLoad, 'p99 < 25 ms'));
     const heavyAtRate = heavyMetricLoad(strata.url, 8);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const atRate = await measureOpen(`(e') Strata customer(id) at an offered ${RATE} req/s, 8 heavy metric queries`, strata.pid, singleLoad, false);
     const metricsAtRate = await heavyAtRate.stop();
-    console.log(
-      `(e') during the offered ${RATE} req/s, 8 heavy metric queries: ${metricsAtRate.done} answered (each in ${heavyLatency(metricsAtRate.answeredMs)}), ${metricsAtRate.refused} refused (429), ${metricsAtRate.failed} failed${metricsAtRate.failed ? `: ${[...metricsAtRate.reasons].join(' | ')}` : ''}`,
-    );
+    console.log(`(e') during the offered ${RATE} req/s, 8 heavy metric queries: ${heavyOutcome(metricsAtRate)}`);
     results.push(row(`(e') offered ${RATE} req/s (open loop), no heavy query`, baseline, 'baseline of this run'));
     results.push(row(`(e') offered ${RATE} req/s (open loop), 8 heavy queries`, atRate, 'p99 < 25 ms'));
   }
