@@ -195,9 +195,9 @@ await describeEachEngine('explainMetricChange on %s', (engine) => {
       let queries = 0;
       const counting: SemanticLayer = {
         ...layer,
-        queryCounted: (db, query, a) => {
+        queryCounted: (db, query, a, how) => {
           queries++;
-          return layer.queryCounted(db, query, a);
+          return layer.queryCounted(db, query, a, how);
         },
       };
       const full = { base: SEPTEMBER, current: OCTOBER, ...input } as ExplainInput;
