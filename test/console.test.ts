@@ -477,7 +477,10 @@ await describeEachEngine('the web console on %s', (engine) => {
     const { page } = watched;
     await open(page, 'cockpit', '?dashboard=basic_flow');
     const stepLink = page.getByTestId(`tile-${funnelTile?.key}-step-1`);
-    await stepLink.waitFor({ state: 'attached' });
+    // A failure names what the tile shows instead (a refusal's code and message), not only the wait that ran out.
+    await stepLink.waitFor({ state: 'attached' }).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\nthe tile shows: ${await text(page.getByTestId(`tile-${funnelTile?.key}`))}`);
+    });
     expect(await stepLink.getAttribute('href')).toBe(await page.getByTestId(`tile-${funnelTile?.key}-definition`).getAttribute('href'));
     await page.getByTestId(`tile-${funnelTile?.key}-definition`).click();
     await page.waitForSelector(`[data-testid=definition-funnel-${funnelTile?.query.funnel}]`);
