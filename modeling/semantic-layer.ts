@@ -8,7 +8,7 @@ import { compileMetricQuery, type CompiledMetricQuery, type CompileOptions } fro
 import { executeMetricQuery, type MetricResult } from './plan/execute-metric-query.ts';
 import { queryKey, type MetricQuery } from './query/metric-query.ts';
 import { customGrainNames, parseDimensionRef } from './catalog/dimension-ref.ts';
-import { withContributorCounts, type ContributorCatalog } from './privacy/contributor-catalog.ts';
+import { CONTRIBUTORS, withContributorCounts, type ContributorCatalog } from './privacy/contributor-catalog.ts';
 import { countContributors, suppressSmallCells, type CountedQuery } from './privacy/small-cells.ts';
 import { StrataError } from './errors.ts';
 import type { PlanRollup } from './query/metric-plan.ts';
@@ -152,9 +152,11 @@ export function createSemanticLayer(catalog: Catalog, options: SemanticLayerOpti
   const runCounted = async (db: Kysely<any>, counted: CountedQuery, k: number): Promise<{ result: MetricResult; freshness: Freshness }> => {
     const { plan: planCounted } = countedPlanner();
     const exact = planCounted(counted.query);
-    if (exact.plan.rollup === undefined) {
+    const columns = [...new Set(counted.counts.values())];
+    // Only hidden counts have floors; a metric that is its own count (active customers) is exact already.
+    const hidden = columns.some((column) => column.startsWith(CONTRIBUTORS));
+    if (exact.plan.rollup === undefined && hidden) {
       const floors = flooredPlanner()(counted.query);
-      const columns = [...new Set(counted.counts.values())];
       const result = await executeMetricQuery(db, floors);
       const decided = result.rows.every((row) =>
         columns.every((column) => {

@@ -215,6 +215,11 @@ await describeEachEngine('explainMetricChange on %s', (engine) => {
       expect([ratio.cellQueries, ratio.perDimensionQueries]).toEqual([2, 12]);
       if (access === analyst) expect(ratio.cells.contributions.some((c) => c.suppressed)).toBe(true);
     }
+    // With hidden subject counts (a sum's purchasers), read as floors where they decide: the same tables either way.
+    for (const dims of [dimensions, ['customer.channel', 'customer.risk_level']]) {
+      const amount = await bothWays({ metric: 'purchase_amount', dimensions: dims }, analyst);
+      expect(amount.cells).toEqual(amount.perDimension);
+    }
     const forecast = await bothWays(
       {
         metric: 'active_customers',
