@@ -66,8 +66,8 @@ async function rollupServedLayer(): Promise<SemanticLayer> {
     return result;
   };
   // Explained changes read through queryCounted: its plan names the rollup that answered.
-  const queryCounted: SemanticLayer['queryCounted'] = async (db, q, access) => {
-    const result = await layer.queryCounted(db, q, access);
+  const queryCounted: SemanticLayer['queryCounted'] = async (db, q, access, how) => {
+    const result = await layer.queryCounted(db, q, access, how);
     answered[result.plan.rollup ? 'rollup' : 'raw'] += 1;
     return result;
   };

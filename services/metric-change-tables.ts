@@ -76,7 +76,8 @@ export async function cellPeriodTables(
   });
   let results: CountedResult[];
   try {
-    results = await mapBounded(ranges, EXPLAIN_QUERY_CONCURRENCY, (range) => semantic.queryCounted(db, query(range), access));
+    // A cell count under the threshold runs them exactly: floors decide only where every cell is large.
+    results = await mapBounded(ranges, EXPLAIN_QUERY_CONCURRENCY, (range) => semantic.queryCounted(db, query(range), access, { floors: true }));
   } catch (error) {
     if (error instanceof StrataError && error.code === 'INVALID_QUERY') return undefined;
     throw error;

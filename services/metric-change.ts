@@ -165,7 +165,9 @@ export async function explainMetricChange(
     ...(dimension ? { groupBy: [{ dimension }] } : {}),
     ...(input.where ? { where: input.where } : {}),
   });
-  const run = (range: DateRange, dimension?: string): Promise<CountedResult> => semantic.queryCounted(db, oneDimension(range, dimension), access);
+  // Each table's counts only decide which of its cells are under the threshold (below): floors do.
+  const run = (range: DateRange, dimension?: string): Promise<CountedResult> =>
+    semantic.queryCounted(db, oneDimension(range, dimension), access, { floors: true });
   const groups: (string | undefined)[] = [undefined, ...input.dimensions];
   const ranges = [input.current, ...baseRanges];
   const combine = (perRange: PeriodTable[]) => ({

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { describeEachEngine } from './support/describe-engines.ts';
 import { startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { graphqlClient } from './support/graphql-client.ts';
+import { DEFAULT_ANALYTICS_CAPACITY } from '../services/analytics-lane.ts';
 import { buildConsole, launchChromium, openWatchedPage, screenshot, seriousAxeViolations, type WatchedPage } from './support/console-browser.ts';
 
 /**
@@ -106,10 +107,10 @@ await describeEachEngine('the web console on %s', (engine) => {
     return watched;
   }
 
-  /** Waits until no widget of the screen is loading. */
+  /** Waits until the screen's code has loaded (React's Suspense shows "…" until then) and no widget of it is loading. */
   async function settled(page: Page): Promise<void> {
     await page.waitForSelector('h1.screen-title');
-    await expect.poll(() => page.locator('text=/^(Loading…|加载中…)$/').count(), { timeout: 60_000 }).toBe(0);
+    await expect.poll(() => page.locator('text=/^(Loading…|加载中…|…)$/').count(), { timeout: 60_000 }).toBe(0);
   }
 
   async function open(page: Page, screen: ScreenName, params = ''): Promise<void> {
@@ -476,7 +477,10 @@ await describeEachEngine('the web console on %s', (engine) => {
     const { page } = watched;
     await open(page, 'cockpit', '?dashboard=basic_flow');
     const stepLink = page.getByTestId(`tile-${funnelTile?.key}-step-1`);
-    await stepLink.waitFor({ state: 'attached' });
+    // A failure names what the tile shows instead (a refusal's code and message), not only the wait that ran out.
+    await stepLink.waitFor({ state: 'attached' }).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\nthe tile shows: ${await text(page.getByTestId(`tile-${funnelTile?.key}`))}`);
+    });
     expect(await stepLink.getAttribute('href')).toBe(await page.getByTestId(`tile-${funnelTile?.key}-definition`).getAttribute('href'));
     await page.getByTestId(`tile-${funnelTile?.key}-definition`).click();
     await page.waitForSelector(`[data-testid=definition-funnel-${funnelTile?.query.funnel}]`);
@@ -535,6 +539,50 @@ await describeEachEngine('the web console on %s', (engine) => {
     expect(treePlan.input.features).toEqual(treeFeatures);
     await clean(watched, 'tree definition');
   });
+
+  it('asks again for a tile the analytics lane refused (RATE_LIMITED with Retry-After), saying so meanwhile, and then shows it', async () => {
+    const { dashboards } = await as('analyst')('{ dashboards { key tiles { key kind query } } }');
+    const flow = dashboards.find((d: { key: string }) => d.key === 'basic_flow') as { tiles: { key: string; kind: string; query: Record<string, unknown> }[] };
+    const funnelTile = flow.tiles.find((t) => t.kind === 'FUNNEL' && !t.query.groupBy) as { key: string; query: Record<string, unknown> };
+    const { funnel } = await as('analyst')('query($i: FunnelInput!) { funnel(input: $i) { groups { steps { customers } } } }', { i: funnelTile.query });
+    const watched = await signIn('analyst');
+    const { page } = watched;
+    await settled(page);
+    await page.goto('about:blank');
+    // Every slot of the server's lane taken and every queue place filled: the tiles' requests are refused at once.
+    const { concurrency, queue } = DEFAULT_ANALYTICS_CAPACITY;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // Queued works the gate holds past the queue timeout are refused themselves: that is expected here.
+    const held = Array.from({ length: concurrency + queue }, () => server.app.analytics.run(() => gate).catch(() => undefined));
+    const tile = page.getByTestId(`tile-${funnelTile.key}`);
+    try {
+      await expect.poll(() => server.app.analytics.load()).toEqual({ running: concurrency, waiting: queue });
+      await page.goto(`${server.base}/#/cockpit?dashboard=basic_flow`);
+      // The refused tile says it waits and why, still loading, with no error shown.
+      const waiting = tile.getByTestId('load-retrying');
+      await waiting.waitFor({ timeout: 60_000 });
+      expect(await waiting.getAttribute('data-code')).toBe('RATE_LIMITED');
+      expect(await text(waiting)).toMatch(/^The server is busy \(RATE_LIMITED\); asking again in [1-9]\d* s \(retry [1-9]\d*\)$/);
+      expect(await tile.locator('[role=alert]').count()).toBe(0);
+      expect(await tile.getByText('Loading…').count()).toBe(1);
+    } finally {
+      release();
+      await Promise.all(held);
+    }
+    // Asked again after Retry-After, the tile shows the funnel as the API answers it.
+    await tile.getByTestId(`tile-${funnelTile.key}-step-1`).waitFor({ state: 'attached', timeout: 90_000 });
+    await settled(page);
+    const cells = tile.locator('td[data-value]');
+    expect((await cells.evaluateAll((tds) => tds.map((td) => td.getAttribute('data-value')))).map(Number)).toEqual(
+      funnel.groups[0].steps.map((step: { customers: number }) => step.customers),
+    );
+    expect(await page.locator('.tile [role=alert]').allTextContents()).toEqual([]);
+    expect(await page.getByTestId('load-retrying').count()).toBe(0);
+    // The refusals reached the browser as HTTP 429; nothing else went wrong on the page.
+    expect(watched.takeRetryable().length).toBeGreaterThan(0);
+    await clean(watched, 'cockpit after refused tiles');
+  }, 240_000);
 
   it('shows the template dashboards’ Chinese descriptions in zh-CN, and the demo’s goals with the contribution of each child goal', async () => {
     const { dashboards } = await as('admin')('{ dashboards { key description descriptionZh } }');

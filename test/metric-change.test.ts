@@ -195,9 +195,9 @@ await describeEachEngine('explainMetricChange on %s', (engine) => {
       let queries = 0;
       const counting: SemanticLayer = {
         ...layer,
-        queryCounted: (db, query, a) => {
+        queryCounted: (db, query, a, how) => {
           queries++;
-          return layer.queryCounted(db, query, a);
+          return layer.queryCounted(db, query, a, how);
         },
       };
       const full = { base: SEPTEMBER, current: OCTOBER, ...input } as ExplainInput;
@@ -214,6 +214,11 @@ await describeEachEngine('explainMetricChange on %s', (engine) => {
       expect(ratio.cells).toEqual(ratio.perDimension);
       expect([ratio.cellQueries, ratio.perDimensionQueries]).toEqual([2, 12]);
       if (access === analyst) expect(ratio.cells.contributions.some((c) => c.suppressed)).toBe(true);
+    }
+    // With hidden subject counts (a sum's purchasers), read as floors where they decide: the same tables either way.
+    for (const dims of [dimensions, ['customer.channel', 'customer.risk_level']]) {
+      const amount = await bothWays({ metric: 'purchase_amount', dimensions: dims }, analyst);
+      expect(amount.cells).toEqual(amount.perDimension);
     }
     const forecast = await bothWays(
       {

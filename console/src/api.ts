@@ -1,12 +1,42 @@
 import type { TypedDocumentString } from './generated/strata-console.ts';
 
-/** A refusal or failure as the server worded it: its code (`FORBIDDEN`, `BAD_USER_INPUT`...) and message. */
+/**
+ * A refusal or failure as the server worded it: its code (`FORBIDDEN`, `BAD_USER_INPUT`...)
+ * and message, and for a refusal that asks to come back later (`RATE_LIMITED`,
+ * `UNAVAILABLE`) the seconds of its `Retry-After`.
+ */
 export class ApiError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: string, message: string, retryAfterSeconds?: number) {
     super(message);
     this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
+}
+
+/** The codes whose refusals say "come back later" (api/retryable-status.ts), with the wait when the server names none. */
+const RETRYABLE: Readonly<Record<string, number>> = { RATE_LIMITED: 1, UNAVAILABLE: 5 };
+
+/**
+ * The seconds to wait before asking again for a read the server refused only for now
+ * (RATE_LIMITED: its analytics capacity is taken; UNAVAILABLE: the database is out of
+ * reach), from its Retry-After; null for any other failure.
+ *
+ * ```ts
+ * retryDelayOf(new ApiError('RATE_LIMITED', 'busy', 3)); // 3
+ * retryDelayOf(new ApiError('FORBIDDEN', 'no')); // null
+ * ```
+ */
+export function retryDelayOf(error: unknown): number | null {
+  if (!(error instanceof ApiError) || !Object.hasOwn(RETRYABLE, error.code)) return null;
+  return error.retryAfterSeconds ?? RETRYABLE[error.code] ?? null;
+}
+
+/** Whole seconds of a Retry-After header or an error's `extensions.retryAfter`; undefined when absent or not a positive number. */
+function seconds(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.ceil(n) : undefined;
 }
 
 const TOKEN_KEY = 'strata.console.credential';
@@ -20,7 +50,7 @@ export const credential = {
 
 interface GraphQLAnswer<R> {
   data?: R | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; retryAfter?: unknown } }[];
 }
 
 /**
@@ -38,14 +68,15 @@ export async function gql<R, V>(document: TypedDocumentString<R, V>, variables: 
   } catch {
     throw new ApiError('UNAVAILABLE', 'the server cannot be reached');
   }
+  const retryAfter = seconds(response.headers.get('retry-after'));
   let answer: GraphQLAnswer<R>;
   try {
     answer = (await response.json()) as GraphQLAnswer<R>;
   } catch {
-    throw new ApiError('UNAVAILABLE', `the server answered HTTP ${response.status} without GraphQL`);
+    throw new ApiError('UNAVAILABLE', `the server answered HTTP ${response.status} without GraphQL`, retryAfter);
   }
   const error = answer.errors?.[0];
-  if (error) throw new ApiError(error.extensions?.code ?? 'ERROR', error.message);
+  if (error) throw new ApiError(error.extensions?.code ?? 'ERROR', error.message, retryAfter ?? seconds(error.extensions?.retryAfter));
   if (!answer.data) throw new ApiError('ERROR', `HTTP ${response.status} without data`);
   return answer.data;
 }

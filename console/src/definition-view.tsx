@@ -28,7 +28,7 @@ function FunnelCard({ name }: { name: string }) {
   const funnel = loaded.data?.find((f) => f.key === name);
   return (
     <>
-      <Loading when={loaded.loading} />
+      <Loading when={loaded.loading} retrying={loaded.retrying} />
       <ErrorNote error={loaded.error} />
       {loaded.data && !funnel ? (
         <p className="muted">{tr('临时步骤（未命名漏斗）：见下方计划。', 'Ad hoc steps (no named funnel): see the plan below.')}</p>

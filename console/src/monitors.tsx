@@ -50,7 +50,7 @@ function MonitorReview({ monitor, onChanged }: { monitor: Monitor; onChanged: ()
           v{monitor.version} · {monitor.updatedBy}
         </span>
       </h4>
-      <Loading when={history.loading} />
+      <Loading when={history.loading} retrying={history.retrying} />
       <ErrorNote error={history.error} />
       {history.data ? <Diff changes={diffSincePublished(history.data)} what={{ zh: '监控', en: 'monitor' }} /> : null}
       <div className="row">
@@ -151,7 +151,7 @@ export function Monitors() {
           }}
         />
       ) : null}
-      <Loading when={loaded.loading && !loaded.data} />
+      <Loading when={loaded.loading && !loaded.data} retrying={loaded.retrying} />
       <ErrorNote error={loaded.error} />
       {drafts && reviewing.length > 0 ? (
         <div className="monitor-reviews" data-testid="monitor-reviews">

@@ -1,19 +1,41 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import { messageOf } from './api.ts';
+import { ApiError, messageOf, retryDelayOf } from './api.ts';
 import { useFormats } from './locale.ts';
 import { hrefOf } from './route.ts';
 import { metricFormat, useSession } from './session.tsx';
 
+/** A read the server refused only for now, asked again after its Retry-After. */
+export interface Retrying {
+  /** The refusal's code: RATE_LIMITED or UNAVAILABLE. */
+  readonly code: string;
+  /** The wait before the next attempt (the refusal's Retry-After). */
+  readonly seconds: number;
+  /** Which retry comes next (1 for the first). */
+  readonly attempt: number;
+}
+
 export interface Loaded<T> {
   readonly data: T | undefined;
   readonly error: string | null;
+  /** True from the first request until an answer or a final failure, retries included. */
   readonly loading: boolean;
+  /** Set while waiting to ask again after a refusal that said "later" (see `useLoad`). */
+  readonly retrying: Retrying | null;
   reload(): void;
 }
 
-/** Runs `load` when `key` changes (one request per widget) and keeps its answer or the server's message. */
+/** How often a read refused with RATE_LIMITED or UNAVAILABLE is asked again before its refusal is shown. */
+export const LOAD_RETRIES = 5;
+
+/**
+ * Runs `load` when `key` changes (one request per widget) and keeps its answer or the
+ * server's message. A refusal that asks to come back later (RATE_LIMITED when the server's
+ * analytics capacity is taken, UNAVAILABLE while its database is out of reach) is not the
+ * widget's answer: the load is asked again after the refusal's Retry-After, up to
+ * `LOAD_RETRIES` times, still loading meanwhile and saying so (`retrying`).
+ */
 export function useLoad<T>(load: (() => Promise<T>) | null, key: string): Loaded<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: string | null; loading: boolean }>({ data: undefined, error: null, loading: load !== null });
+  const [state, setState] = useState<Omit<Loaded<T>, 'reload'>>({ data: undefined, error: null, loading: load !== null, retrying: null });
   const [round, setRound] = useState(0);
   const loader = useRef(load);
   loader.current = load;
@@ -21,17 +43,31 @@ export function useLoad<T>(load: (() => Promise<T>) | null, key: string): Loaded
   useEffect(() => {
     const run = loader.current;
     if (!run) {
-      setState({ data: undefined, error: null, loading: false });
+      setState({ data: undefined, error: null, loading: false, retrying: null });
       return;
     }
     let live = true;
-    setState((previous) => ({ ...previous, loading: true, error: null }));
-    run().then(
-      (data) => live && setState({ data, error: null, loading: false }),
-      (error: unknown) => live && setState({ data: undefined, error: messageOf(error), loading: false }),
-    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = (retries: number): void =>
+      void run().then(
+        (data) => live && setState({ data, error: null, loading: false, retrying: null }),
+        (error: unknown) => {
+          if (!live) return;
+          const wait = retryDelayOf(error);
+          if (wait !== null && error instanceof ApiError && retries < LOAD_RETRIES) {
+            const retrying = { code: error.code, seconds: wait, attempt: retries + 1 };
+            setState((previous) => ({ ...previous, loading: true, error: null, retrying }));
+            timer = setTimeout(() => live && attempt(retries + 1), wait * 1000);
+            return;
+          }
+          setState({ data: undefined, error: messageOf(error), loading: false, retrying: null });
+        },
+      );
+    setState((previous) => ({ ...previous, loading: true, error: null, retrying: null }));
+    attempt(0);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, [key, round]);
   const reload = useCallback(() => setRound((r) => r + 1), []);
@@ -47,9 +83,28 @@ export function ErrorNote({ error }: { error: string | null | undefined }) {
   );
 }
 
-export function Loading({ when }: { when: boolean }) {
+/** "Loading…" while `when`; while a refused read waits to be asked again, also why and for how long. */
+export function Loading({ when, retrying }: { when: boolean; retrying?: Retrying | null }) {
   const { tr } = useFormats();
-  return when ? <p className="muted">{tr('加载中…', 'Loading…')}</p> : null;
+  if (!when) return null;
+  return (
+    <>
+      <p className="muted">{tr('加载中…', 'Loading…')}</p>
+      {retrying ? (
+        <p className="muted small" role="status" data-testid="load-retrying" data-code={retrying.code}>
+          {retrying.code === 'RATE_LIMITED'
+            ? tr(
+                `服务器繁忙 (${retrying.code})，${retrying.seconds} 秒后重试（第 ${retrying.attempt} 次）`,
+                `The server is busy (${retrying.code}); asking again in ${retrying.seconds} s (retry ${retrying.attempt})`,
+              )
+            : tr(
+                `服务器暂不可用 (${retrying.code})，${retrying.seconds} 秒后重试（第 ${retrying.attempt} 次）`,
+                `The server is unavailable for now (${retrying.code}); asking again in ${retrying.seconds} s (retry ${retrying.attempt})`,
+              )}
+        </p>
+      ) : null}
+    </>
+  );
 }
 
 export function Section({ title, children, actions, id }: { title: string; children: ReactNode; actions?: ReactNode; id?: string }) {

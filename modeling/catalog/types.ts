@@ -72,6 +72,13 @@ export interface Measure {
   readonly nonAdditive?: NonAdditive;
   /** Sensitivity class of the aggregate (default `internal`): who may query metrics over it. */
   readonly sensitivity?: Sensitivity;
+  /**
+   * Internal, never from a domain: a `count_distinct` computed as a lower bound (the number of
+   * 64 hash buckets its values fall in, 0 exactly when there is none): small-cell checks of
+   * hidden subject counts, which only ask whether a count reaches a threshold
+   * (privacy/contributor-catalog.ts `withContributorCounts(..., { floors: true })`).
+   */
+  readonly distinctFloor?: true;
 }
 
 export interface NonAdditive {

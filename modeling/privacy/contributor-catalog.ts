@@ -21,9 +21,12 @@ export interface ContributorCatalog {
  * the same rows (same filter, time and semi-additive rule), and for every metric a hidden
  * metric of the same shape counting the subjects behind each of its values: ratios and
  * derived metrics take the smallest count of their inputs, conversions the subjects who
- * converted. Small-cell suppression compares these counts with its threshold.
+ * converted. Small-cell suppression compares these counts with its threshold. With `floors`,
+ * the hidden counts are lower bounds (`Measure.distinctFloor`), 0 exactly when the exact count
+ * is: one pass over the rows instead of a hash of every (group, subject) pair, enough to show
+ * that every cell reaches the threshold (semantic-layer.ts runs the exact counts otherwise).
  */
-export function withContributorCounts(catalog: Catalog, subjectName: string): ContributorCatalog {
+export function withContributorCounts(catalog: Catalog, subjectName: string, how: { readonly floors?: boolean } = {}): ContributorCatalog {
   const subject = catalog.models.find((m) => m.name === subjectName);
   const keyOf = new Map<string, string>();
   for (const model of catalog.models) {
@@ -33,8 +36,8 @@ export function withContributorCounts(catalog: Catalog, subjectName: string): Co
   const models = catalog.models.map((model) => {
     const key = keyOf.get(model.name);
     if (key === undefined) return model;
-    const counts = model.measures.map((m): Measure => countOf(`${CONTRIBUTORS}${m.name}`, key, m));
-    const rows = countOf(`${CONTRIBUTORS}rows`, key, { timeDimension: model.defaultTimeDimension });
+    const counts = model.measures.map((m): Measure => countOf(`${CONTRIBUTORS}${m.name}`, key, m, how.floors));
+    const rows = countOf(`${CONTRIBUTORS}rows`, key, { timeDimension: model.defaultTimeDimension }, how.floors);
     return { ...model, measures: [...model.measures, ...counts, rows] };
   });
   const ofMetric = new Map<string, string>();
@@ -86,12 +89,13 @@ export function subjectKey(model: Model, subject: Model): string | undefined {
   return undefined;
 }
 
-function countOf(name: string, key: string, like: Pick<Measure, 'timeDimension'> & Partial<Pick<Measure, 'filter' | 'nonAdditive'>>): Measure {
+function countOf(name: string, key: string, like: Pick<Measure, 'timeDimension'> & Partial<Pick<Measure, 'filter' | 'nonAdditive'>>, floor = false): Measure {
   return {
     name,
     aggregation: 'count_distinct',
     sql: key,
     description: 'Distinct subjects behind the value (small-cell protection).',
+    ...(floor ? { distinctFloor: true as const } : {}),
     ...(like.filter ? { filter: like.filter } : {}),
     ...(like.timeDimension ? { timeDimension: like.timeDimension } : {}),
     ...(like.nonAdditive ? { nonAdditive: like.nonAdditive } : {}),

@@ -29,29 +29,53 @@ export function aggregateNodeSql(
   const mixed = options.countKeys ? mixedDistinctValue(scope, columns) : undefined;
   if (mixed) return mixedPairsSql(scope, columns, mixed, own, options.entity);
   const values = columns.map((c, i) => {
-    const aggregate = aggregationSql(options.countKeys ? withoutRedundantDistinct(scope, c.measure) : c.measure, measureValue(scope, c.measure));
+    const measure = options.countKeys ? withoutRedundantDistinct(scope, c.measure) : c.measure;
     const filter = own[i];
-    if (!filter || alone) return sql`${aggregate} AS ${sql.id(c.column)}`;
+    if (!filter || alone) return sql`${aggregationSql(measure, measureValue(scope, c.measure))} AS ${sql.id(c.column)}`;
+    const aggregate = aggregationSql(measure, measureValue(scope, c.measure), filter);
     // Without group-bys there is one row, aggregated over whatever passes (a count of nothing is 0).
-    if (scope.groups.length === 0) return sql`${aggregate} FILTER (WHERE ${filter}) AS ${sql.id(c.column)}`;
+    if (scope.groups.length === 0) return sql`${aggregate} AS ${sql.id(c.column)}`;
     // A count of rows is 0 exactly when no row passes.
-    if (c.measure.aggregation === 'count' && c.measure.sql === '*') return sql`NULLIF(${aggregate} FILTER (WHERE ${filter}), 0) AS ${sql.id(c.column)}`;
-    return sql`CASE WHEN COUNT(*) FILTER (WHERE ${filter}) > 0 THEN ${aggregate} FILTER (WHERE ${filter}) END AS ${sql.id(c.column)}`;
+    if (c.measure.aggregation === 'count' && c.measure.sql === '*') return sql`NULLIF(${aggregate}, 0) AS ${sql.id(c.column)}`;
+    return sql`CASE WHEN COUNT(*) FILTER (WHERE ${filter}) > 0 THEN ${aggregate} END AS ${sql.id(c.column)}`;
   });
-  const select = [...groupColumns(scope.groups), ...values];
-  // Only rows some measure reads: its own filter, or any of them when every measure has one.
-  const rowsRead = own.every((f) => f !== undefined)
-    ? [
-        own.length === 1
-          ? own[0]!
-          : sql`(${sql.join(
-              own.map((f) => sql`(${f})`),
-              sql` OR `,
-            )})`,
-      ]
-    : [];
-  const where = whereClause([...scope.timeRange, ...scope.filters, ...rowsRead]);
-  return sql`SELECT ${sql.join(select)} FROM ${scope.relation.from()} ${where} ${groupByOrdinals(scope.groups.length)}`;
+  const rowsRead = rowsReadBy(columns, own);
+  const statement = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
+    sql`SELECT ${sql.join([...groupColumns(groups), ...values])} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length)}`;
+  // Floors stand in for the distinct pairs, which are read by period (`pairsByPeriod`): so are
+  // they, each period's group a constant. Cut per row instead, PostgreSQL cannot tell how few
+  // the periods are and sorts a year of placement events on disk (7.8 s against 4.4 s).
+  const periods = scope.periodGrain && columns.some((c) => c.measure.distinctFloor) ? periodsOf(scope.range, scope.periodGrain) : [];
+  if (periods.length <= 1) return statement(scope.timeRange);
+  return sql.join(
+    periods.map((p) => statement(rangeConditions(scope.time, p), groupsWithin(scope, p.from))),
+    sql` UNION ALL `,
+  );
+}
+
+/**
+ * Only the rows some measure reads, when every measure has a filter of its own: their
+ * disjunction, each distinct filter once. A repeated term (a rate's count beside the hidden
+ * count of its subjects over the same rows) makes PostgreSQL overestimate the rows that pass
+ * and read the whole period through another index: a month of placement events at a million
+ * customers took 1.29 s so, against 0.80 s from the event-name index.
+ */
+function rowsReadBy(columns: readonly AggregateColumn[], own: readonly (RawBuilder<unknown> | undefined)[]): RawBuilder<unknown>[] {
+  if (!own.every((f) => f !== undefined)) return [];
+  const distinct = new Map<string, RawBuilder<unknown>>();
+  columns.forEach((c, i) => {
+    const key = JSON.stringify(c.filter);
+    if (!distinct.has(key)) distinct.set(key, own[i] as RawBuilder<unknown>);
+  });
+  const terms = [...distinct.values()];
+  return [
+    terms.length === 1
+      ? (terms[0] as RawBuilder<unknown>)
+      : sql`(${sql.join(
+          terms.map((f) => sql`(${f})`),
+          sql` OR `,
+        )})`,
+  ];
 }
 
 /**
@@ -61,8 +85,8 @@ export function aggregateNodeSql(
 function sharedDistinctValue(scope: NodeScope, columns: readonly AggregateColumn[]): RawBuilder<unknown> | undefined {
   const measures = columns.map((c) => withoutRedundantDistinct(scope, c.measure));
   const [first] = measures;
-  if (first?.aggregation !== 'count_distinct' || first.sql === '*') return undefined;
-  if (measures.some((m) => m.aggregation !== 'count_distinct' || m.sql !== first.sql)) return undefined;
+  if (!isDistinct(first) || first.sql === '*') return undefined;
+  if (measures.some((m) => !isDistinct(m) || m.sql !== first.sql)) return undefined;
   if (columns.length > 1 && columns.some((c) => c.filter)) return undefined;
   return measureValue(scope, first) ?? undefined;
 }
@@ -141,7 +165,7 @@ function entityPairsByPeriod(
  */
 function mixedDistinctValue(scope: NodeScope, columns: readonly AggregateColumn[]): RawBuilder<unknown> | undefined {
   const measures = columns.map((c) => withoutRedundantDistinct(scope, c.measure));
-  const distinct = measures.filter((m) => m.aggregation === 'count_distinct');
+  const distinct = measures.filter(isDistinct);
   const [first] = distinct;
   if (!first || first.sql === '*' || distinct.some((m) => m.sql !== first.sql)) return undefined;
   if (!measures.every((m) => ['count', 'count_distinct', 'min', 'max'].includes(m.aggregation))) return undefined;
@@ -183,16 +207,7 @@ function mixedPairsSql(
     if (m.aggregation === 'count_distinct') return rows;
     return [sql`${filtered(aggregationSql(m, measureValue(read, m)), i)} AS ${partial(i)}`, ...rows];
   });
-  const rowsRead = own.every((f) => f !== undefined)
-    ? [
-        own.length === 1
-          ? own[0]!
-          : sql`(${sql.join(
-              own.map((f) => sql`(${f})`),
-              sql` OR `,
-            )})`,
-      ]
-    : [];
+  const rowsRead = rowsReadBy(columns, own);
   if (entity) return entityMixedPairsSql(scope, measures, columns, entity, partials, rowsRead, (i) => own[i] !== undefined && !alone, passed, partial);
   const inner = (groups: readonly RawBuilder<unknown>[]) => [...groupColumns(groups), sql`${value} AS v`, ...partials];
   const pairsIn = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
@@ -271,6 +286,11 @@ function reaggregatedColumns(
     if (m.aggregation === 'count' && m.sql === '*') return sql`NULLIF(${reaggregated}, 0) AS ${column}`;
     return sql`CASE WHEN SUM(${passed(i)}) > 0 THEN ${reaggregated} END AS ${column}`;
   });
+}
+
+/** An exact distinct count (a floor, `Measure.distinctFloor`, is a plain one-pass aggregate). */
+export function isDistinct(measure: Measure | undefined): measure is Measure {
+  return measure?.aggregation === 'count_distinct' && !measure.distinctFloor;
 }
 
 /**

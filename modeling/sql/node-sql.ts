@@ -5,7 +5,7 @@ import type { Filter, Grain, Model } from '../catalog/types.ts';
 import { locateDimension } from '../catalog/locate-dimension.ts';
 import type { PlanQuery } from '../query/metric-plan.ts';
 import { customGrainNames, parseDimensionRef } from '../catalog/dimension-ref.ts';
-import { aggregateNodeSql, entityDistinctSql, type AggregateColumn } from './aggregate-node.ts';
+import { aggregateNodeSql, entityDistinctSql, isDistinct, type AggregateColumn } from './aggregate-node.ts';
 import { anchorGroup } from './conversion-sql.ts';
 import type { AggregatePlanNode } from '../query/metric-plan.ts';
 import type { NodeScope } from './node-scope.ts';
@@ -144,9 +144,9 @@ function entityDistinct(
   prefix: string,
   subquery: MetricSubquery | undefined,
 ): { pairs: NodeScope; entitySql: string; timeSql: string; mixed: boolean } | undefined {
-  const first = columns.find((c) => c.measure.aggregation === 'count_distinct');
+  const first = columns.find((c) => isDistinct(c.measure));
   if (!first || first.measure.sql === '*') return undefined;
-  const distinct = columns.filter((c) => c.measure.aggregation === 'count_distinct');
+  const distinct = columns.filter((c) => isDistinct(c.measure));
   if (distinct.some((c) => c.measure.sql !== first.measure.sql)) return undefined;
   // Beside the distinct counts, counts, minimums and maximums add up from partials per
   // (periods, entity) pair (aggregate-node.ts `mixedPairsSql`); with own filters too.

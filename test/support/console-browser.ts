@@ -18,27 +18,39 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
 }
 
-/** A page of a fresh context (its own session storage), collecting every console error and uncaught exception. */
+/**
+ * A page of a fresh context (its own session storage), collecting every console error and
+ * uncaught exception, except Chromium's line for a request answered 429 or 503: the console
+ * asks such a read again after its Retry-After (console/src/ui.tsx `useLoad`), so a busy
+ * server is a wait, not an error of the page; those lines are kept apart (`takeRetryable`).
+ */
 export interface WatchedPage {
   readonly page: Page;
   readonly context: BrowserContext;
   /** Errors the page logged so far; `take` empties the list. */
   take(): string[];
+  /** Chromium's lines for requests answered 429 or 503 so far; empties the list. */
+  takeRetryable(): string[];
   close(): Promise<void>;
 }
+
+const RETRYABLE_STATUS = /^Failed to load resource: the server responded with a status of (429|503)\b/;
 
 export async function openWatchedPage(browser: Browser, options: { locale?: string } = {}): Promise<WatchedPage> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: options.locale ?? 'en-US', timezoneId: 'Europe/Berlin' });
   const page = await context.newPage();
   const errors: string[] = [];
+  const retryable: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    if (message.type() !== 'error') return;
+    (RETRYABLE_STATUS.test(message.text()) ? retryable : errors).push(`console: ${message.text()}`);
   });
   page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
   return {
     page,
     context,
     take: () => errors.splice(0, errors.length),
+    takeRetryable: () => retryable.splice(0, retryable.length),
     close: () => context.close(),
   };
 }

@@ -37,18 +37,20 @@ export interface TestDatabase extends Database {
 
 /**
  * A fresh, migrated database on `engine`: in-memory PGlite, or a throwaway PostgreSQL
- * database created for this test file and dropped by `dispose()`.
+ * database created for this test file and dropped by `dispose()`, on the test PostgreSQL or
+ * on the server of `options.adminUrl` (a URL of its `postgres` database).
  */
-export async function createTestDatabase(engine: Engine, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(engine: Engine, options: { migrate?: boolean; adminUrl?: string } = {}): Promise<TestDatabase> {
   const migrate = options.migrate ?? true;
+  const adminUrl = options.adminUrl ?? ADMIN_URL;
   if (engine === 'pglite') {
     const database = await openDatabase({ dataDir: 'memory://' });
     if (migrate) await migrateToLatest(database.db);
     return { ...database, dispose: () => database.close() };
   }
   const name = `strata_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
   const database = await openDatabase({ databaseUrl: url, poolSize: 4 });
   if (migrate) await migrateToLatest(database.db);
   return {
@@ -56,13 +58,13 @@ export async function createTestDatabase(engine: Engine, options: { migrate?: bo
     url,
     async dispose() {
       await database.close();
-      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
+async function adminQuery(adminUrl: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     await client.query(text);

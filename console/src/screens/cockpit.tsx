@@ -57,7 +57,7 @@ export function MetricTile({ title, query, visualization, testId }: { title: str
           {formats.tr('在指标探索中打开', 'Open in explorer')}
         </a>
       </header>
-      <Loading when={loaded.loading} />
+      <Loading when={loaded.loading} retrying={loaded.retrying} />
       <ErrorNote error={loaded.error} />
       {loaded.data ? (
         <>
@@ -151,7 +151,7 @@ export function GoalsTile({ testId, keys }: { testId: string; keys?: readonly st
       <header className="tile-head">
         <h3>{tr('目标管理', 'Goal tracking')}</h3>
       </header>
-      <Loading when={loaded.loading} />
+      <Loading when={loaded.loading} retrying={loaded.retrying} />
       <ErrorNote error={loaded.error} />
       {loaded.data?.length === 0 ? <p className="muted">{tr('尚无目标', 'No goals yet')}</p> : null}
       <ul className="goals">
@@ -268,7 +268,7 @@ function FunnelTile({ title, input, visualization, testId }: { title: string; in
           {input.funnel ?? tr('临时步骤', 'ad hoc steps')}
         </a>
       </header>
-      <Loading when={loaded.loading} />
+      <Loading when={loaded.loading} retrying={loaded.retrying} />
       <ErrorNote error={loaded.error} />
       {loaded.data ? (
         <>
@@ -349,7 +349,7 @@ function ChangeTile({ title, input, testId }: { title: string; input: ExplainMet
           {formats.tr('指标定义', 'Definition')}
         </a>
       </header>
-      <Loading when={loaded.loading} />
+      <Loading when={loaded.loading} retrying={loaded.retrying} />
       <ErrorNote error={loaded.error} />
       {loaded.data ? (
         <>
@@ -468,7 +468,7 @@ export default function Cockpit() {
         ) : null}
         {filters.from && !filters.to ? <span className="small muted">{tr('选择结束日期后生效', 'Takes effect once an end date is picked')}</span> : null}
       </form>
-      <Loading when={dashboards.loading || override.loading} />
+      <Loading when={dashboards.loading || override.loading} retrying={dashboards.retrying ?? override.retrying} />
       <ErrorNote error={dashboards.error ?? override.error} />
       {dashboard ? (
         <>

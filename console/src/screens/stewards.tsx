@@ -162,7 +162,7 @@ function TagDetail({ tag, onChanged }: { tag: CatalogTag; onChanged: () => Promi
           </>
         ) : null}
       </div>
-      <Loading when={history.loading} />
+      <Loading when={history.loading} retrying={history.retrying} />
       <ErrorNote error={history.error} />
       {history.data ? <HistoryTable history={history.data} /> : null}
     </article>

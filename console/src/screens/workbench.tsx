@@ -520,7 +520,7 @@ export default function Workbench() {
 
   return (
     <div className="workbench">
-      <Loading when={decisions.loading && !data} />
+      <Loading when={decisions.loading && !data} retrying={decisions.retrying} />
       <ErrorNote error={decisions.error} />
       {data ? (
         <>
@@ -617,7 +617,7 @@ export default function Workbench() {
             </ul>
             {experiment ? (
               <Section title={`${tr('实验结果', 'Results')}: ${experiment}`} id="results">
-                <Loading when={results.loading} />
+                <Loading when={results.loading} retrying={results.retrying} />
                 <ErrorNote error={results.error} />
                 {results.data ? <ResultsView results={results.data} decisions={data} /> : null}
               </Section>
