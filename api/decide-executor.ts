@@ -23,6 +23,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { createRequire } from 'node:module';
+import { simpleVariableCoercer, type VariableCoercer } from './variable-coercion.ts';
 
 /**
  * graphql-js's own formatter of values in its error messages (an internal module, loaded
@@ -57,6 +58,8 @@ export interface DecidePlan {
   readonly field: GraphQLField<unknown, unknown>;
   readonly parentType: GraphQLObjectType;
   readonly path: Path;
+  /** The operation's variables coerced without graphql-js when they are plain strings and lists of them (api/variable-coercion.ts). */
+  readonly variables: VariableCoercer | null;
 }
 
 interface FieldPlan {
@@ -128,6 +131,7 @@ export function planDecide(schema: GraphQLSchema, operation: OperationDefinition
     field: field as GraphQLField<unknown, unknown>,
     parentType: mutation,
     path: { prev: undefined, key: plan.key, typename: mutation.name },
+    variables: simpleVariableCoercer(schema, operation.variableDefinitions ?? []),
   };
 }
 
@@ -172,8 +176,9 @@ export async function executeDecide(
   contextValue: unknown,
   rawVariables: Record<string, unknown> | undefined,
 ): Promise<ExecutionResult | undefined> {
-  const coerced = getVariableValues(schema, plan.operation.variableDefinitions ?? [], rawVariables ?? {});
-  if (coerced.errors) return undefined;
+  const inputs = rawVariables ?? {};
+  const coerced = plan.variables?.(inputs) ?? getVariableValues(schema, plan.operation.variableDefinitions ?? [], inputs);
+  if (!coerced.coerced) return undefined;
   let args: Record<string, unknown>;
   try {
     args = getArgumentValues(plan.field, plan.root.node, coerced.coerced);

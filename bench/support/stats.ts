@@ -1,7 +1,16 @@
 /** The q-quantile (0..1) of samples, nearest-rank; NaN when there are none. */
 export function quantile(samples: readonly number[], q: number): number {
-  if (samples.length === 0) return Number.NaN;
-  const sorted = [...samples].sort((a, b) => a - b);
+  return quantileOfSorted(sortedSamples(samples), q);
+}
+
+/** The samples in ascending order, in a typed array (a numeric sort, done once for several quantiles). */
+export function sortedSamples(samples: readonly number[]): Float64Array {
+  return Float64Array.from(samples).sort();
+}
+
+/** `quantile` of samples already sorted ascending (`sortedSamples`). */
+export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[rank]!;
 }
