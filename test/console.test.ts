@@ -23,6 +23,19 @@ async function text(locator: Locator): Promise<string> {
   return (await locator.textContent()) ?? '';
 }
 
+/** Waits for `selector`; a failure says where the page was and what it showed, not only the wait that ran out. */
+async function shown(page: Page, selector: string): Promise<void> {
+  await page.waitForSelector(selector).catch(async (error: unknown) => {
+    const body =
+      (await page
+        .locator('main')
+        .first()
+        .textContent({ timeout: 1_000 })
+        .catch(() => null)) ?? '';
+    throw new Error(`${String(error)}\nthe page was ${page.url()}, showing: ${body.replace(/\s+/g, ' ').slice(0, 600)}`);
+  });
+}
+
 type Key = 'admin' | 'analyst' | 'app' | 'steward' | 'approver' | 'operator' | 'operator2';
 type ScreenName = 'cockpit' | 'explorer' | 'stewards' | 'audiences' | 'workbench';
 
@@ -483,7 +496,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     });
     expect(await stepLink.getAttribute('href')).toBe(await page.getByTestId(`tile-${funnelTile?.key}-definition`).getAttribute('href'));
     await page.getByTestId(`tile-${funnelTile?.key}-definition`).click();
-    await page.waitForSelector(`[data-testid=definition-funnel-${funnelTile?.query.funnel}]`);
+    await shown(page, `[data-testid=definition-funnel-${funnelTile?.query.funnel}]`);
     const plan = JSON.parse(await page.locator('[data-testid=definition-plan] textarea').inputValue());
     expect(plan).toEqual(funnelTile?.query);
     const { funnels } = await as('analyst')('{ funnels { key steps { event } } }');
@@ -499,7 +512,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     const link = page.locator('[data-testid^="comparison-target-customer.channel="]').first();
     await link.waitFor();
     await link.click();
-    await page.waitForSelector('[data-testid="definition-dimension-customer.channel"]');
+    await shown(page, '[data-testid="definition-dimension-customer.channel"]');
     expect(JSON.parse(await page.locator('[data-testid=definition-plan] textarea').inputValue())).toEqual({
       target: { rule },
       reference: { all: true },
@@ -519,7 +532,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     const treeFeatures = ['customer.channel', 'customer.tag.dormant_90d', 'customer.risk_level'];
     for (const feature of treeFeatures.slice(1)) await tree.locator(`label:has-text("${feature}") input`).first().check();
     await tree.getByTestId('run-tree').click();
-    await page.waitForSelector('[data-testid=attribution-tree] li');
+    await shown(page, '[data-testid=attribution-tree] li');
     const { attributionTree } = await as('analyst')('query($i: AttributionTreeInput!) { attributionTree(input: $i) { nodes { id feature rule } } }', {
       i: {
         population: { all: true },
@@ -533,7 +546,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     expect(split, JSON.stringify(attributionTree.nodes)).toBeDefined();
     await page.getByTestId(`tree-node-${split.id}`).click();
     const kind = split.feature.startsWith('customer.tag.') ? `tag-${split.feature.slice('customer.tag.'.length)}` : `dimension-${split.feature}`;
-    await page.waitForSelector(`[data-testid="definition-${kind}"]`);
+    await shown(page, `[data-testid="definition-${kind}"]`);
     const treePlan = JSON.parse(await page.locator('[data-testid=definition-plan] textarea').inputValue());
     expect(treePlan.node).toEqual({ id: split.id, rule: split.rule });
     expect(treePlan.input.features).toEqual(treeFeatures);
