@@ -42,10 +42,10 @@ export function aggregateNodeSql(
   const rowsRead = rowsReadBy(columns, own);
   const statement = (timeRange: readonly RawBuilder<unknown>[], groups = scope.groups) =>
     sql`SELECT ${sql.join([...groupColumns(groups), ...values])} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length)}`;
-  // Floors stand in for the distinct pairs, which are read by period (`pairsByPeriod`): so are
-  // they, each period's group a constant. Cut per row instead, PostgreSQL cannot tell how few
-  // the periods are and sorts a year of placement events on disk (7.8 s against 4.4 s).
-  const periods = scope.periodGrain && columns.some((c) => c.measure.distinctFloor) ? periodsOf(scope.range, scope.periodGrain) : [];
+  // By periods of a bounded range, as the distinct pairs (`pairsByPeriod`), each period's group
+  // a constant: cut per row instead, PostgreSQL cannot tell how few the periods are, and a
+  // year of placement clicks and impressions by month was sorted on disk (5.1 s against 2.3 s).
+  const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
   if (periods.length <= 1) return statement(scope.timeRange);
   return sql.join(
     periods.map((p) => statement(rangeConditions(scope.time, p), groupsWithin(scope, p.from))),

@@ -95,9 +95,15 @@ function combined(plan: MetricPlan, groupCount: number): RawBuilder<unknown> {
   return sql`(SELECT ${sql.join(collapsed)} FROM (${sql.join(branches, sql` UNION ALL `)}) AS stacked ${groupBy}) AS combined`;
 }
 
+/**
+ * The requested order, then every group-by not in it: rows that tie on the requested order
+ * come in one order whatever plan the database picks (a statement split by periods returns
+ * them in another order than one aggregate), so pages by `offset` never skip or repeat a row.
+ */
 function orderBy(plan: MetricPlan): RawBuilder<unknown> {
+  const ordered = new Set(plan.query.orderBy.map((o) => o.column));
   const explicit = plan.query.orderBy.map((o) => sql`${sql.id(o.column)} ${sql.raw(o.descending ? 'DESC' : 'ASC')}`);
-  const defaults = plan.query.groupBy.map((g) => sql`${sql.id(g.column)}`);
-  const all = explicit.length > 0 ? explicit : defaults;
+  const ties = plan.query.groupBy.filter((g) => !ordered.has(g.column)).map((g) => sql`${sql.id(g.column)}`);
+  const all = [...explicit, ...ties];
   return all.length > 0 ? sql`ORDER BY ${sql.join(all)}` : sql``;
 }
