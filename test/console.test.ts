@@ -23,9 +23,9 @@ async function text(locator: Locator): Promise<string> {
   return (await locator.textContent()) ?? '';
 }
 
-/** Waits for `selector`; a failure says where the page was and what it showed, not only the wait that ran out. */
-async function shown(page: Page, selector: string): Promise<void> {
-  await page.waitForSelector(selector).catch(async (error: unknown) => {
+/** Waits for `selector` (visible, or only `attached`); a failure says where the page was and what it showed, not only the wait that ran out. */
+async function shown(page: Page, selector: string, state: 'visible' | 'attached' = 'visible'): Promise<void> {
+  await page.waitForSelector(selector, { state }).catch(async (error: unknown) => {
     const body =
       (await page
         .locator('main')
@@ -490,10 +490,7 @@ await describeEachEngine('the web console on %s', (engine) => {
     const { page } = watched;
     await open(page, 'cockpit', '?dashboard=basic_flow');
     const stepLink = page.getByTestId(`tile-${funnelTile?.key}-step-1`);
-    // A failure names what the tile shows instead (a refusal's code and message), not only the wait that ran out.
-    await stepLink.waitFor({ state: 'attached' }).catch(async (error: unknown) => {
-      throw new Error(`${String(error)}\nthe tile shows: ${await text(page.getByTestId(`tile-${funnelTile?.key}`))}`);
-    });
+    await shown(page, `[data-testid="tile-${funnelTile?.key}-step-1"]`, 'attached');
     expect(await stepLink.getAttribute('href')).toBe(await page.getByTestId(`tile-${funnelTile?.key}-definition`).getAttribute('href'));
     await page.getByTestId(`tile-${funnelTile?.key}-definition`).click();
     await shown(page, `[data-testid=definition-funnel-${funnelTile?.query.funnel}]`);

@@ -33,6 +33,15 @@ export async function postgresBinaries(): Promise<string | undefined> {
   return PROGRAMS.every((program) => existsSync(join(bin, program))) ? bin : undefined;
 }
 
+/** PostgreSQL's programs refuse root: as root, they run as the `postgres` user. */
+const AS_POSTGRES = process.getuid?.() === 0;
+
+/** The command and arguments that run `program` of `bin` (through `runuser` as root). */
+function invocation(bin: string, program: string, args: readonly string[]): [string, string[]] {
+  const path = join(bin, program);
+  return AS_POSTGRES ? ['runuser', ['-u', 'postgres', '--', path, ...args]] : [path, [...args]];
+}
+
 /** Clusters of this process not stopped yet. */
 const live = new Set<ClusterFolder>();
 
@@ -115,32 +124,29 @@ class ClusterFolder implements PostgresCluster {
     private readonly bin: string,
     readonly folder: string,
     readonly port: number,
-    private readonly asPostgres: boolean,
   ) {
     this.data = join(folder, 'data');
   }
 
   static async create(bin: string, kind: string): Promise<ClusterFolder> {
     removeAbandonedClusters(bin);
-    const asPostgres = process.getuid?.() === 0;
     const folder = await mkdtemp(join(tmpdir(), `${PREFIX}${kind}-`));
     await writeFile(join(folder, 'owner'), String(process.pid));
     await mkdir(join(folder, 'data'));
-    if (asPostgres) {
+    if (AS_POSTGRES) {
       const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
       for (const path of [folder, join(folder, 'data')]) await chown(path, Number(uid.stdout.trim()), Number(gid.stdout.trim()));
     }
     await chmod(folder, 0o700);
     await chmod(join(folder, 'data'), 0o700);
-    const cluster = new ClusterFolder(bin, folder, await freePort(), asPostgres);
+    const cluster = new ClusterFolder(bin, folder, await freePort());
     live.add(cluster);
     return cluster;
   }
 
   /** Runs a PostgreSQL program (as `postgres` when this process is root). */
   pg(program: string, args: string[]): Promise<unknown> {
-    const path = join(this.bin, program);
-    return this.asPostgres ? run('runuser', ['-u', 'postgres', '--', path, ...args]) : run(path, args);
+    return run(...invocation(this.bin, program, args));
   }
 
   /** Writes the cluster's settings after `settings` and its pg_hba.conf (as the `postgres` user, who owns the folder). */
@@ -161,7 +167,7 @@ class ClusterFolder implements PostgresCluster {
     ];
     for (const [name, text] of files) {
       await writeFile(join(this.data, name), text);
-      if (this.asPostgres) await run('chown', ['postgres:postgres', join(this.data, name)]);
+      if (AS_POSTGRES) await run('chown', ['postgres:postgres', join(this.data, name)]);
     }
   }
 
@@ -194,7 +200,7 @@ class ClusterFolder implements PostgresCluster {
 
   /** `stop` for a process about to exit (no promise will be awaited any more). */
   stopNow(): void {
-    if (this.started) stopSync(this.bin, this.data, this.asPostgres);
+    if (this.started) stopSync(this.bin, this.data);
     rmSync(this.folder, { recursive: true, force: true });
   }
 }
@@ -215,16 +221,14 @@ function removeAbandonedClusters(bin: string): void {
       continue; // Being created, or not one of ours.
     }
     if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) continue;
-    if (existsSync(join(folder, 'data', 'postmaster.pid'))) stopSync(bin, join(folder, 'data'), process.getuid?.() === 0);
+    if (existsSync(join(folder, 'data', 'postmaster.pid'))) stopSync(bin, join(folder, 'data'));
     rmSync(folder, { recursive: true, force: true });
   }
 }
 
-function stopSync(bin: string, data: string, asPostgres: boolean): void {
-  const args = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+function stopSync(bin: string, data: string): void {
   try {
-    if (asPostgres) execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args], { stdio: 'ignore' });
-    else execFileSync(join(bin, 'pg_ctl'), args, { stdio: 'ignore' });
+    execFileSync(...invocation(bin, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']), { stdio: 'ignore' });
   } catch {
     // Not running.
   }
