@@ -44,7 +44,7 @@ export function aggregateNodeSql(
     sql`SELECT ${sql.join([...groupColumns(groups), ...values])} FROM ${scope.relation.from()} ${whereClause([...timeRange, ...scope.filters, ...rowsRead])} ${groupByOrdinals(scope.groups.length)}`;
   // By periods of a bounded range, as the distinct pairs (`pairsByPeriod`), each period's group
   // a constant: cut per row instead, PostgreSQL cannot tell how few the periods are, and a
-  // year of placement clicks and impressions by month was sorted on disk (5.1 s against 2.3 s).
+  // year of placement clicks and impressions by month was sorted on disk (5.1 s against 2.9 s).
   const periods = scope.periodGrain ? periodsOf(scope.range, scope.periodGrain) : [];
   if (periods.length <= 1) return statement(scope.timeRange);
   return sql.join(

@@ -18,6 +18,6 @@ WITH "n0" AS (
   GROUP BY 1)
 SELECT "combined"."g0" AS "customer__age_band", (CAST(COALESCE("combined"."l0", 0) AS numeric) / NULLIF(COALESCE("combined"."l1", 0), 0)) AS "placement_ctr", COALESCE("combined"."l2", 0) AS "active_customers"
 FROM "n0" AS combined
-ORDER BY "placement_ctr" DESC
+ORDER BY "placement_ctr" DESC, "customer__age_band"
 LIMIT $6 OFFSET $7
 -- parameters: ["placement_click","placement_impression","app","alipay_miniprogram","55+",10,0]
