@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { getPriority, networkInterfaces, setPriority } from 'node:os';
 import type pg from 'pg';
 import { logger } from './logger.ts';
+import { isPostgresProcess, lowerAutogroupPriority, parallelWorkerFinder, parentPid } from './postgres-processes.ts';
 
 /**
  * The nice value given to the analytics connections' PostgreSQL backends when the database
@@ -11,17 +11,31 @@ import { logger } from './logger.ts';
  */
 export const DEFAULT_ANALYTICS_NICE = 10;
 
+/** How often parallel workers are looked for while a pool that may start them runs queries. */
+const PARALLEL_WORKER_SWEEP_MS = 200;
+
 /** How a backend's priority is lowered; tests replace it to simulate a refusal. */
 export interface PriorityControl {
   /** Current nice value of a process (`os.getPriority`). */
   get(pid: number): number;
   /** Sets a process's nice value (`os.setPriority`); throws EPERM, ESRCH, ... like it. */
   set(pid: number, nice: number): void;
-  /**
-   * Sets the nice value of the process's scheduler autogroup when Linux groups processes by
-   * session and the process leads a session of its own; a no-op elsewhere.
-   */
+  /** Lowers the process's scheduler autogroup (Linux, `postgres-processes.ts`); a no-op elsewhere. */
   setGroup(pid: number, nice: number): void;
+}
+
+const osPriorityControl: PriorityControl = { get: getPriority, set: setPriority, setGroup: lowerAutogroupPriority };
+
+/** Lowers the CPU priority of the PostgreSQL processes behind one pool. */
+export interface BackendPriority {
+  /** pg-pool's `verify`: lowers a new connection's backend before its first query. */
+  readonly verify: NonNullable<pg.PoolConfig['verify']>;
+  /**
+   * While `pool` has connections checked out, lowers the parallel workers their backends start:
+   * PostgreSQL starts them per query, at the postmaster's priority. For pools whose sessions
+   * may plan in parallel (`max_parallel_workers_per_gather` above 0).
+   */
+  followParallelWorkers(pool: pg.Pool): void;
 }
 
 /**
@@ -38,13 +52,11 @@ export interface PriorityControl {
  * const pool = new pg.Pool({ connectionString, verify: lowerBackendPriority(10, 'strata-analytics').verify });
  * ```
  */
-export function lowerBackendPriority(
-  nice: number,
-  poolName: string,
-  control: PriorityControl = osPriorityControl,
-): { verify: NonNullable<pg.PoolConfig['verify']> } {
+export function lowerBackendPriority(nice: number, poolName: string, control: PriorityControl = osPriorityControl): BackendPriority {
   if (!Number.isSafeInteger(nice) || nice < 1 || nice > 19) throw new Error(`a backend nice value must be a whole number from 1 to 19 (got ${nice})`);
   let enabled = true;
+  /** Lowered backends and their postmaster, for their parallel workers. */
+  const leaders = new Map<number, number>();
   const turnOff = (reason: string, fields: Record<string, unknown> = {}) => {
     if (!enabled) return;
     enabled = false;
@@ -53,19 +65,32 @@ export function lowerBackendPriority(
       `analytics backends keep their CPU priority: ${reason}; profile reads on this machine may slow down while heavy queries run (STRATA_ANALYTICS_NICE=0 silences this)`,
     );
   };
-  const lower = (pid: number) => {
+  /** `mayHaveEnded`: a parallel worker may end between being found and lowered, which is no refusal. */
+  const lower = (pid: number, mayHaveEnded = false): boolean => {
     // Connections opened together ask for their pids together: after a refusal the others stop here.
-    if (!enabled) return;
+    if (!enabled) return false;
     try {
       // Never raise a priority: a backend already nicer (a postmaster started with nice) keeps its own.
       if (control.get(pid) < nice) control.set(pid, nice);
       control.setGroup(pid, nice);
+      return true;
     } catch (error) {
       const code = (error as { info?: { code?: string }; code?: string }).info?.code ?? (error as { code?: string }).code;
-      turnOff(code === 'EPERM' || code === 'EACCES' ? 'not permitted (run as root or as the PostgreSQL user)' : 'its process is not on this machine', {
-        code,
-        err: (error as Error).message,
-      });
+      if (mayHaveEnded && (code === 'ESRCH' || code === 'ENOENT')) return false;
+      const reason = code === 'EPERM' || code === 'EACCES' ? 'not permitted (run as root or as the PostgreSQL user)' : 'its process is not on this machine';
+      turnOff(reason, { code, err: (error as Error).message });
+      return false;
+    }
+  };
+  const lowerBackend = (client: pg.PoolClient, pid: unknown) => {
+    // A connection pooler in between answers with a key of its own: the backend behind the
+    // connection is then neither fixed nor known by that pid.
+    if (typeof pid !== 'number' || pid !== (client as { processID?: unknown }).processID) return turnOff('the connection goes through a pooler');
+    if (!isPostgresProcess(pid)) return turnOff('its process is not on this machine', { pid });
+    const postmaster = parentPid(pid);
+    if (lower(pid) && postmaster !== undefined) {
+      leaders.set(pid, postmaster);
+      client.once('end', () => leaders.delete(pid));
     }
   };
   return {
@@ -73,27 +98,50 @@ export function lowerBackendPriority(
       if (!enabled) return done();
       client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then(
         ({ rows }) => {
-          const pid = rows[0]?.pid;
-          // A connection pooler in between answers with a key of its own: the backend behind
-          // the connection is then neither fixed nor known by that pid.
-          if (typeof pid !== 'number' || pid !== (client as { processID?: unknown }).processID) turnOff('the connection goes through a pooler');
-          else if (!isPostgresProcess(pid)) turnOff('its process is not on this machine', { pid });
-          else lower(pid);
+          lowerBackend(client, rows[0]?.pid);
           done();
         },
         // The connection failed: the query that needs it reports that, not this.
         () => done(),
       );
     },
+    followParallelWorkers(pool) {
+      const find = parallelWorkerFinder();
+      let checkedOut = 0;
+      let timer: NodeJS.Timeout | undefined;
+      let sweeping = false;
+      const sweep = () => {
+        if (sweeping || !enabled || leaders.size === 0) return;
+        sweeping = true;
+        find(leaders)
+          .then((workers) => {
+            for (const worker of workers) lower(worker, true);
+          })
+          .catch(() => {})
+          .finally(() => {
+            sweeping = false;
+          });
+      };
+      pool.on('acquire', () => {
+        checkedOut += 1;
+        timer ??= setInterval(sweep, PARALLEL_WORKER_SWEEP_MS).unref();
+      });
+      pool.on('release', () => {
+        checkedOut -= 1;
+        if (checkedOut > 0 || timer === undefined) return;
+        clearInterval(timer);
+        timer = undefined;
+      });
+    },
   };
 }
 
 /**
- * The `verify` hook of an analytics pool on `connectionString`: lowers its backends' priority
- * to `nice` (unset: DEFAULT_ANALYTICS_NICE) when the database runs on this machine; none when
- * `nice` is 0 or the database is elsewhere (a priority configured explicitly says so once).
+ * The priority of an analytics pool on `connectionString`: lowers its backends to `nice`
+ * (unset: DEFAULT_ANALYTICS_NICE) when the database runs on this machine; none when `nice` is
+ * 0 or the database is elsewhere (a priority configured explicitly says so once).
  */
-export function analyticsBackendPriority(connectionString: string, nice: number | undefined, poolName: string): pg.PoolConfig['verify'] {
+export function analyticsBackendPriority(connectionString: string, nice: number | undefined, poolName: string): BackendPriority | undefined {
   const value = nice ?? DEFAULT_ANALYTICS_NICE;
   if (value === 0) return undefined;
   if (!isLocalDatabase(connectionString)) {
@@ -101,7 +149,7 @@ export function analyticsBackendPriority(connectionString: string, nice: number 
       logger.warn({ pool: poolName, nice }, 'analytics backends keep their CPU priority: the database is not on this machine (STRATA_ANALYTICS_NICE)');
     return undefined;
   }
-  return lowerBackendPriority(value, poolName).verify;
+  return lowerBackendPriority(value, poolName);
 }
 
 /**
@@ -122,50 +170,3 @@ export function isLocalDatabase(connectionString: string, defaultHost = process.
   if (address === 'localhost' || address === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(address)) return true;
   return Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address.toLowerCase() === address));
 }
-
-/** On Linux, whether `pid` runs the PostgreSQL executable (another program may hold a pid of a database in a container); elsewhere assumed. */
-function isPostgresProcess(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !procMounted();
-  }
-}
-
-const procMounted = () => {
-  try {
-    readFileSync('/proc/self/stat');
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/**
- * With Linux's autogroup scheduling (`kernel.sched_autogroup_enabled`, on in most desktop and
- * many server kernels), the CPU is shared between sessions first, and a nice value only
- * weighs within its own session. Every PostgreSQL backend leads a session of its own (it
- * calls setsid), so a backend's nice value alone changes nothing: its session's is what
- * competes with the profile backends and the server. The session's nice value is set only
- * for a backend that leads its session, so no other process shares the change.
- */
-function setAutogroupNice(pid: number, nice: number): void {
-  let enabled: string;
-  try {
-    enabled = readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim();
-  } catch {
-    return;
-  }
-  if (enabled !== '1') return;
-  // Fields after the command name (which may hold spaces): state, ppid, pgrp, session, ...
-  const session = Number(
-    readFileSync(`/proc/${pid}/stat`, 'utf8')
-      .replace(/^.*\) /, '')
-      .split(' ')[3],
-  );
-  if (session !== pid) return;
-  const current = Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1] ?? 0);
-  if (current < nice) writeFileSync(`/proc/${pid}/autogroup`, String(nice));
-}
-
-const osPriorityControl: PriorityControl = { get: getPriority, set: setPriority, setGroup: setAutogroupNice };

@@ -181,7 +181,7 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
     applicationName: 'strata-analytics',
     workMem: ANALYTICS_WORK_MEM,
     parallelWorkersPerGather: options.analyticsParallelWorkers,
-    verify: analyticsBackendPriority(databaseUrl, options.analyticsNice, 'strata-analytics'),
+    backendPriority: analyticsBackendPriority(databaseUrl, options.analyticsNice, 'strata-analytics'),
   });
   // Expensive reads may be cancelled by their caller (store/cancel-scope.ts: a SQL client's cancel request).
   const analytics = new Kysely<DatabaseSchema>({
@@ -253,7 +253,7 @@ async function openReplica(url: string, primaryProbe: ReturnType<typeof createPo
     applicationName: 'strata-replica-analytics',
     workMem: ANALYTICS_WORK_MEM,
     parallelWorkersPerGather: options.analyticsParallelWorkers,
-    verify: analyticsBackendPriority(url, options.analyticsNice, 'strata-replica-analytics'),
+    backendPriority: analyticsBackendPriority(url, options.analyticsNice, 'strata-replica-analytics'),
   });
   const replicaProbe = createPostgresPool(url, {
     poolSize: 1,

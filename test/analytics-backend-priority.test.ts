@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sql, type Kysely } from 'kysely';
-import { isPostgresReachable } from './support/engines.ts';
+import { createTestDatabase, isPostgresReachable } from './support/engines.ts';
 import { openDatabase } from '../store/database.ts';
 import { createPostgresPool } from '../store/postgres-pool.ts';
 import { analyticsBackendPriority, DEFAULT_ANALYTICS_NICE, isLocalDatabase, lowerBackendPriority, type PriorityControl } from '../store/backend-priority.ts';
@@ -80,7 +80,7 @@ describe('CPU priority of the analytics backends', () => {
     expect(analyticsBackendPriority('postgres://db.example.com/strata', 5, 'strata-analytics')).toBeUndefined();
     expect(warn).toHaveBeenCalledOnce();
     expect(analyticsBackendPriority('postgres://127.0.0.1/strata', 0, 'strata-analytics')).toBeUndefined();
-    expect(analyticsBackendPriority('postgres://127.0.0.1/strata', undefined, 'strata-analytics')).toBeTypeOf('function');
+    expect(analyticsBackendPriority('postgres://127.0.0.1/strata', undefined, 'strata-analytics')).toBeDefined();
   });
 
   it.runIf(postgres)('lowers the analytics backends to the configured value, for the life of the connection; the other pools keep theirs', async () => {
@@ -120,7 +120,7 @@ describe('CPU priority of the analytics backends', () => {
     for (const code of ['EPERM', 'ESRCH'] as const) {
       const warn = vi.spyOn(logger, 'warn');
       const { control, calls } = refusingControl(code);
-      const pool = createPostgresPool(ADMIN_URL, { poolSize: 3, verify: lowerBackendPriority(10, 'strata-analytics', control).verify });
+      const pool = createPostgresPool(ADMIN_URL, { poolSize: 3, backendPriority: lowerBackendPriority(10, 'strata-analytics', control) });
       try {
         // Three connections opened at once, then reused: each query answers.
         const answers = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => pool.query<{ n: number }>('SELECT $1::int AS n', [n])));
@@ -135,6 +135,45 @@ describe('CPU priority of the analytics backends', () => {
         await pool.end();
         warn.mockRestore();
       }
+    }
+  });
+
+  it.runIf(postgres)('lowers the parallel workers an analytics query starts, which PostgreSQL starts at its own priority', async () => {
+    const scratch = await createTestDatabase('postgres', { migrate: false });
+    const database = await openDatabase({ databaseUrl: scratch.url, poolSize: 1, analyticsPoolSize: 1, analyticsParallelWorkers: 2, analyticsNice: 9 });
+    try {
+      await sql`CREATE TABLE rows_to_scan AS SELECT g FROM generate_series(1, 20000) AS g`.execute(database.db);
+      const leader = await backendPid(database.analytics);
+      // About 2 s of sleeping split over a leader and two workers, planned in parallel whatever the table's size.
+      const query = database.analytics.transaction().execute(async (trx) => {
+        await sql`SET LOCAL parallel_setup_cost = 0`.execute(trx);
+        await sql`SET LOCAL parallel_tuple_cost = 0`.execute(trx);
+        await sql`SET LOCAL min_parallel_table_scan_size = 0`.execute(trx);
+        return sql`SELECT count(*) AS n FROM rows_to_scan WHERE pg_sleep(0.0001) IS NOT NULL`.execute(trx);
+      });
+      let running = true;
+      void query.finally(() => {
+        running = false;
+      });
+      const seen = new Map<number, number>();
+      while (running) {
+        const workers = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE leader_pid = ${leader} AND pid <> ${leader}`.execute(database.db);
+        for (const { pid } of workers.rows) {
+          try {
+            seen.set(pid, getPriority(pid));
+          } catch {
+            // the worker ended between the two looks
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect((await query).rows[0]).toMatchObject({ n: 20000 });
+      expect(seen.size).toBeGreaterThan(0);
+      expect([...seen.values()]).toContain(9);
+      expect(getPriority(await backendPid(database.db))).toBe(0);
+    } finally {
+      await database.close();
+      await scratch.dispose();
     }
   });
 
