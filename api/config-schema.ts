@@ -107,6 +107,7 @@ export const ConfigSchema = z
     STRATA_ANALYTICS_QUEUE: z.coerce.number().int().min(0).default(DEFAULT_ANALYTICS_CAPACITY.queue),
     STRATA_ANALYTICS_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_ANALYTICS_CAPACITY.queueTimeoutMs),
     STRATA_ANALYTICS_PARALLEL_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+    STRATA_ANALYTICS_NICE: z.coerce.number().int().min(0).max(19).optional(),
     STRATA_CHANGE_PROPAGATION_MS: z.coerce.number().int().min(0).max(5_000).default(DEFAULT_CHANGE_PROPAGATION_MS),
     STRATA_DECIDE_IMPRESSION_BATCHES: z.coerce.number().int().min(1).max(8).default(1),
     STRATA_MONITOR_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),

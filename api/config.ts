@@ -106,6 +106,11 @@ export interface ServerConfig {
   /** `max_parallel_workers_per_gather` of the analytics connections (PostgreSQL). */
   readonly analyticsParallelWorkers: number;
   /**
+   * Nice value of the analytics connections' PostgreSQL backends on this machine (0: unchanged);
+   * unset: store/backend-priority.ts's default, applied only to a database on this machine.
+   */
+  readonly analyticsNice: number | undefined;
+  /**
    * The longest a change committed on another instance (key revoked, definition changed)
    * may take to reach this instance's caches (api/request-changes.ts); 0: every request
    * waits for a round trip on the LISTEN connection. Changes made through this instance apply at once.
@@ -207,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       queueTimeoutMs: c.STRATA_ANALYTICS_QUEUE_TIMEOUT_MS,
     },
     analyticsParallelWorkers: c.STRATA_ANALYTICS_PARALLEL_WORKERS ?? defaultAnalyticsParallelWorkers(c.STRATA_ANALYTICS_CONCURRENCY),
+    analyticsNice: c.STRATA_ANALYTICS_NICE,
     changePropagationMs: c.STRATA_CHANGE_PROPAGATION_MS,
     decideImpressionBatches: c.STRATA_DECIDE_IMPRESSION_BATCHES,
     monitorIntervalMs: c.STRATA_MONITOR_INTERVAL_MS,
@@ -235,6 +241,7 @@ export function databaseOptions(config: ServerConfig): DatabaseOptions {
     statementTimeoutMs: config.statementTimeoutMs,
     analyticsPoolSize: config.analyticsCapacity.concurrency,
     analyticsParallelWorkers: config.analyticsParallelWorkers,
+    analyticsNice: config.analyticsNice,
     traceSqlText: config.traceSqlText,
   };
 }

@@ -21,10 +21,15 @@
  *
  * `--only b,d,e` runs only those loads (the tail of `customer(id)` without the batch sweeps of (c)).
  *
+ * (e) and (e') also say where the CPU went while the heavy queries ran and how long each kind of
+ * process waited for a CPU (its run queue): the server's main thread, the profile backends, the
+ * analytics backends (and their nice value: `STRATA_ANALYTICS_NICE`, which the server reads from
+ * this process's environment, lowers their CPU priority; compare a run with `STRATA_ANALYTICS_NICE=0`).
+ *
  *   npx tsx bench/profiles.ts [--seconds 20] [--connections 50] [--no-postgraphile] [--skip-materialize] [--only b,c,d,e] [--rate 2000]
  */
 import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -35,7 +40,7 @@ import { type LoadOptions, runLoad, type LoadResult } from './support/load-test.
 import { runOpenLoad, type OpenLoadResult } from './support/open-load.ts';
 import { ensurePostgraphile, startPostgraphile } from './support/postgraphile-server.ts';
 import { formatTable } from './support/stats.ts';
-import { startCpuCount } from './support/cpu-usage.ts';
+import { postgresBackendPids, startCpuCount, startSchedCount } from './support/cpu-usage.ts';
 import { MILLION_DATABASE } from './support/million-database.ts';
 import { openDatabase } from '../store/database.ts';
 import { createApiKey } from '../store/api-keys.ts';
@@ -159,6 +164,31 @@ async function measureOpen(label: string, serverPid: number, options: LoadOption
   return result;
 }
 
+/**
+ * Starts counting, while heavy queries run, the CPU and run-queue wait of the server's main
+ * thread, of the analytics connections' backends (application name `strata-analytics`) and of
+ * this database's other backends (the profile reads'); the result is a line of shares of `seconds`.
+ */
+async function startContentionCount(serverPid: number): Promise<(seconds: number) => string> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const analytics = await client
+    .query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'strata-analytics' AND datname = current_database()")
+    .then(({ rows }) => rows.map((r) => r.pid))
+    .finally(() => client.end());
+  const profiles = postgresBackendPids(MILLION_DATABASE).filter((pid) => !analytics.includes(pid));
+  const counts = { server: startSchedCount([serverPid]), analytics: startSchedCount(analytics), profiles: startSchedCount(profiles) };
+  const nice = [...new Set(analytics.map((pid) => getPriority(pid)))].join('/');
+  return (seconds) => {
+    const share = (s: number) => `${Math.round((s / seconds) * 100)}%`;
+    const [server, heavy, reads] = [counts.server(), counts.analytics(), counts.profiles()];
+    return (
+      `on a CPU / waiting for one (100% = one core for the whole load): server main thread ${share(server.run)} / ${share(server.wait)}, ` +
+      `${profiles.length} profile backends ${share(reads.run)} / ${share(reads.wait)}, ${analytics.length} analytics backends (nice ${nice || '-'}) ${share(heavy.run)} / ${share(heavy.wait)}`
+    );
+  };
+}
+
 /** A table row of a load, closed or open (for an open load, latencies from when each request was due). */
 const row = (label: string, r: Pick<LoadResult, 'requestsPerSecond' | 'p50Ms' | 'p99Ms' | 'p999Ms' | 'failures'>, target: string) => [
   label,
@@ -172,6 +202,7 @@ const row = (label: string, r: Pick<LoadResult, 'requestsPerSecond' | 'p50Ms' | 
 
 console.log(`machine: ${describeMachine()}`);
 console.log(`load: autocannon in this process, ${CONNECTIONS} connections x ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up; servers in child processes`);
+console.log(`analytics backends' CPU priority: STRATA_ANALYTICS_NICE=${process.env.STRATA_ANALYTICS_NICE ?? '(unset: 10 for a database on this machine)'}`);
 const databaseUrl = await ensureMillionDatabase();
 
 if (!values['skip-materialize']) {
@@ -306,13 +337,17 @@ try {
     const heavy = heavyMetricLoad(strata.url, 8);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     console.log(`(e) load average at start ${loadAverage().join(' ')} (the heavy queries already running)`);
+    const contention = await startContentionCount(strata.pid);
     const underLoad = await runLoad(singleLoad);
+    console.log(`(e) ${contention(SECONDS)}`);
     const metrics = await heavy.stop();
     console.log(`(e) during the profile load, 8 heavy metric queries: ${heavyOutcome(metrics)}`);
     results.push(row('(e) (b) while 8 heavy metric queries run', underLoad, 'p99 < 25 ms'));
     const heavyAtRate = heavyMetricLoad(strata.url, 8);
     await new Promise((resolve) => setTimeout(resolve, 2000));
+    const contentionAtRate = await startContentionCount(strata.pid);
     const atRate = await measureOpen(`(e') Strata customer(id) at an offered ${RATE} req/s, 8 heavy metric queries`, strata.pid, singleLoad, false);
+    console.log(`(e') ${contentionAtRate(SECONDS)}`);
     const metricsAtRate = await heavyAtRate.stop();
     console.log(`(e') during the offered ${RATE} req/s, 8 heavy metric queries: ${heavyOutcome(metricsAtRate)}`);
     results.push(row(`(e') offered ${RATE} req/s (open loop), no heavy query`, baseline, 'baseline of this run'));

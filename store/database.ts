@@ -1,6 +1,7 @@
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import type { DatabaseSchema } from './schema.ts';
 import { createPostgresPool } from './postgres-pool.ts';
+import { analyticsBackendPriority } from './backend-priority.ts';
 import { createInProcessChangeFeed, type ChangeFeed } from './change-feed.ts';
 import { createPostgresChangeFeed, type ListenerOptions, listenerClient } from './postgres-change-feed.ts';
 import { startPgliteWorker } from './pglite-worker-client.ts';
@@ -31,6 +32,11 @@ export interface DatabaseOptions {
    * unset: the database's setting.
    */
   readonly analyticsParallelWorkers?: number | undefined;
+  /**
+   * Nice value (0-19) of the analytics connections' PostgreSQL backends when the database runs
+   * on this machine (primary and replica; store/backend-priority.ts); unset: 10; 0: unchanged.
+   */
+  readonly analyticsNice?: number | undefined;
   /** Record SQL text on the statement spans of traced requests (never the parameters; default off). */
   readonly traceSqlText?: boolean | undefined;
   /**
@@ -175,6 +181,7 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
     applicationName: 'strata-analytics',
     workMem: ANALYTICS_WORK_MEM,
     parallelWorkersPerGather: options.analyticsParallelWorkers,
+    backendPriority: analyticsBackendPriority(databaseUrl, options.analyticsNice, 'strata-analytics'),
   });
   // Expensive reads may be cancelled by their caller (store/cancel-scope.ts: a SQL client's cancel request).
   const analytics = new Kysely<DatabaseSchema>({
@@ -246,6 +253,7 @@ async function openReplica(url: string, primaryProbe: ReturnType<typeof createPo
     applicationName: 'strata-replica-analytics',
     workMem: ANALYTICS_WORK_MEM,
     parallelWorkersPerGather: options.analyticsParallelWorkers,
+    backendPriority: analyticsBackendPriority(url, options.analyticsNice, 'strata-replica-analytics'),
   });
   const replicaProbe = createPostgresPool(url, {
     poolSize: 1,

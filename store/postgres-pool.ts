@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { logger } from './logger.ts';
+import type { BackendPriority } from './backend-priority.ts';
 
 const DATE_OID = 1082;
 const INT8_OID = 20;
@@ -45,6 +46,8 @@ export function createPostgresPool(
     workMem?: string | undefined;
     /** `max_parallel_workers_per_gather` of the pool's sessions (the analytics pools); unset: the database's. */
     parallelWorkersPerGather?: number | undefined;
+    /** Lowers the CPU priority of the pool's backends (the analytics pools on this machine; `backend-priority.ts`). */
+    backendPriority?: BackendPriority | undefined;
   },
 ): pg.Pool {
   const pool = new pg.Pool({
@@ -61,7 +64,10 @@ export function createPostgresPool(
     // them cost more than it saved (6.3 s of a 13.6 s funnel at a million customers).
     options: sessionOptions(options),
     types: typeParsers,
+    verify: options.backendPriority?.verify,
   });
+  // Parallel workers are started per query, at the postmaster's priority: follow them unless the sessions plan none.
+  if (options.parallelWorkersPerGather !== 0) options.backendPriority?.followParallelWorkers(pool);
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle PostgreSQL client failed'));
   pool.on('connect', (client) => {
     client.on('error', (error) => logger.warn({ err: error.message }, 'PostgreSQL client failed'));

@@ -12,19 +12,55 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
-/** CPU seconds used so far by the PostgreSQL backends connected to `database` (their command line names it). */
-export function postgresCpuSeconds(database: string): number {
+/** The PostgreSQL backends connected to `database` now (their command line names it). */
+export function postgresBackendPids(database: string): number[] {
   const pattern = new RegExp(`^postgres: .* ${database} `);
-  let total = 0;
+  const pids: number[] = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (pattern.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '))) total += processCpuSeconds(Number(pid));
+      if (pattern.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '))) pids.push(Number(pid));
     } catch {
       // the process ended while we looked
     }
   }
-  return total;
+  return pids;
+}
+
+/** CPU seconds used so far by the PostgreSQL backends connected to `database`. */
+export function postgresCpuSeconds(database: string): number {
+  return postgresBackendPids(database).reduce((total, pid) => total + processCpuSeconds(pid), 0);
+}
+
+/**
+ * Seconds a process's main thread has run on a CPU and waited, runnable, for one (the run
+ * queue; /proc/<pid>/schedstat); zeros once it has gone. The wait is what CPU contention adds
+ * to a request's latency.
+ */
+export function processSchedSeconds(pid: number): { run: number; wait: number } {
+  try {
+    const [run = 0, wait = 0] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { run: run / 1e9, wait: wait / 1e9 };
+  } catch {
+    return { run: 0, wait: 0 };
+  }
+}
+
+/**
+ * Starts summing run and run-queue wait seconds over the given processes (those that end
+ * meanwhile count up to when they were last seen alive: not at all).
+ */
+export function startSchedCount(pids: readonly number[]): () => { run: number; wait: number } {
+  const before = pids.map(processSchedSeconds);
+  return () =>
+    pids.reduce(
+      (sum, pid, i) => {
+        const now = processSchedSeconds(pid);
+        if (now.run === 0) return sum;
+        return { run: sum.run + now.run - before[i]!.run, wait: sum.wait + now.wait - before[i]!.wait };
+      },
+      { run: 0, wait: 0 },
+    );
 }
 
 /** CPU seconds the whole machine has been busy (every core, every process). */
