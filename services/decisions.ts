@@ -66,7 +66,7 @@ export interface DecisionServiceOptions {
   readonly observeStage?: (stage: DecideStage, seconds: number) => void;
   /**
    * Impression statements written at once (default 1): with 2, a decision arriving while one
-   * batch is being committed starts the next at once rather than waiting for that commit
+   * batch is being committed starts the next at the end of its turn rather than waiting for that commit
    * (group commit, store/coalesced-events.ts); measured on a CPU-bound 2-core machine, two
    * meant smaller batches and a higher p50, so one stays the default.
    */

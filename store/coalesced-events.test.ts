@@ -35,14 +35,27 @@ function heldCollector(maxBatchSize = 1000) {
 
 const ev = (eventId: string, bad = false): Ev => ({ eventId, ...(bad ? { bad } : {}) });
 
+/** Resolves once the current turn of the event loop has ended (after its `setImmediate` callbacks). */
+const turnEnd = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('coalesceEvents', () => {
-  it('writes a lone caller at once and queues the callers that arrive meanwhile into one next statement', async () => {
+  it('writes the callers of one turn together at its end, and queues those arriving meanwhile into one next statement', async () => {
     const { collector, calls, release } = heldCollector();
     const events = coalesceEvents(collector);
     const settled: string[] = [];
+    const together = [events.track([ev('t1')]), events.track([ev('t2')])];
+    // Nothing is written before the turn ends; then one statement carries both callers.
+    expect(calls).toEqual([]);
+    await turnEnd();
+    expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['t1', 't2']]);
+    await release();
+    expect(await Promise.all(together)).toEqual([[], []]);
+    calls.length = 0;
     const first = events.track([ev('a')]).then(() => settled.push('a'));
+    await turnEnd();
     const second = events.track([ev('b1'), ev('b2')]).then(() => settled.push('b'));
     const third = events.track([ev('c')]).then(() => settled.push('c'));
+    await turnEnd();
     expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['a']]);
     await release();
     await first;
@@ -58,6 +71,7 @@ describe('coalesceEvents', () => {
     const { collector, release } = heldCollector();
     const events = coalesceEvents(collector);
     const blocker = events.track([ev('x')]);
+    await turnEnd();
     const ok = events.track([ev('o1'), ev('o2')]);
     const partly = events.track([ev('p1'), ev('p2', true)]);
     await release();
@@ -71,6 +85,7 @@ describe('coalesceEvents', () => {
     const { collector, release } = heldCollector();
     const events = coalesceEvents(collector);
     const blocker = events.track([ev('x')]);
+    await turnEnd();
     const one = events.track([ev('1')]);
     const two = events.track([ev('2')]);
     await release();
@@ -79,6 +94,7 @@ describe('coalesceEvents', () => {
     await release(new Error('connection lost'));
     await Promise.all(failures);
     const after = events.track([ev('3')]);
+    await turnEnd();
     await release();
     expect(await after).toEqual([]);
   });
@@ -87,11 +103,14 @@ describe('coalesceEvents', () => {
     const { collector, calls, release } = heldCollector(3);
     const events = coalesceEvents(collector);
     const waiting = [events.track([ev('a')]), events.track([ev('b1'), ev('b2')]), events.track([ev('c1'), ev('c2')]), events.track([ev('d')])];
-    await release();
+    await turnEnd();
     await release();
     await release();
     await Promise.all(waiting);
-    expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([['a'], ['b1', 'b2'], ['c1', 'c2', 'd']]);
+    expect(calls.map((c) => c.map((e) => e.eventId))).toEqual([
+      ['a', 'b1', 'b2'],
+      ['c1', 'c2', 'd'],
+    ]);
   });
 });
 
@@ -101,9 +120,12 @@ describe('coalesceEvents with two batches in flight', () => {
     const events = coalesceEvents(collector, { inFlight: 2 });
     const settled: string[] = [];
     const a = events.track([ev('a')]).then(() => settled.push('a'));
+    await turnEnd();
     const b = events.track([ev('b')]).then(() => settled.push('b'));
+    await turnEnd();
     const c = events.track([ev('c1'), ev('c2')]).then(() => settled.push('c'));
     const d = events.track([ev('d')]).then(() => settled.push('d'));
+    await turnEnd();
     // Two statements at once; the others wait for either to commit, and go together.
     expect(calls.map((call) => call.map((e) => e.eventId))).toEqual([['a'], ['b']]);
     await release();

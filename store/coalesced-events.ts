@@ -22,10 +22,15 @@ interface Waiting {
 /**
  * Group commit in front of an event collector: while `inFlight` batches (default 1) are being
  * written, callers queue; when one commits, everything queued (up to the collector's batch
- * size) goes in the next statement. Alone, a caller writes at once; under load, one statement
- * and one commit serve many callers, and each still resolves only after its own events are
- * committed. With two in flight, a caller arriving while one batch is being flushed starts
- * the next at once instead of waiting for that flush (the statements run on two
+ * size) goes in the next statement. A caller with nothing in flight writes at the end of its
+ * turn of the event loop (`setImmediate`), together with the callers of the same turn: the
+ * decisions that one coalesced profile read resumes reach this queue a few microtasks apart,
+ * and the first of them used to go alone, the others waiting for its commit (at an open
+ * 2,000 `decide`/s on the 1,000,000-customer database: 0.49 insert statements per request,
+ * 0.42-0.43 this way, and 0.30 ms of PostgreSQL CPU per request, 0.29). Under load, one
+ * statement and one commit serve many callers, and each still resolves only after its own
+ * events are committed. With two in flight, a caller arriving while one batch is being flushed starts
+ * the next at the end of its turn instead of waiting for that flush (the statements run on two
  * connections; each still commits on its own). A
  * caller's events never split across two statements. The collector keeps the valid events of
  * a batch whatever others it rejects, so one caller's bad event costs no other caller anything;
@@ -41,6 +46,7 @@ export function coalesceEvents(collector: EventCollector, options: CoalesceOptio
   const store = (events: readonly unknown[]) => (options.built ? collector.trackBuilt(events as readonly ValidEvent[]) : collector.track(events));
   let queue: Waiting[] = [];
   let writing = 0;
+  let scheduled = false;
 
   const next = (): Waiting[] => {
     let size = 0;
@@ -82,7 +88,12 @@ export function coalesceEvents(collector: EventCollector, options: CoalesceOptio
       if (events.length > collector.maxBatchSize) return store(events).then((result) => result.rejected);
       return new Promise((resolve, reject) => {
         queue.push({ events, settle: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.rejected)) });
-        void write();
+        if (scheduled) return;
+        scheduled = true;
+        setImmediate(() => {
+          scheduled = false;
+          void write();
+        });
       });
     },
   };

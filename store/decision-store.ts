@@ -26,14 +26,24 @@ const COUNTS_OF_Q = `(SELECT coalesce(json_agg(json_build_object('placement', c.
 
 /**
  * One customer, the statement of a decision read alone: with `$1` and `$2` as scalars
- * PostgreSQL switches to its cached generic plan after five executions, where the array form
- * below is planned again on every execution (see services/snapshot.ts `READ_PROFILE`).
+ * PostgreSQL switches to its cached generic plan after five executions (see
+ * services/snapshot.ts `READ_PROFILE`).
  */
 const READ_PROFILE_WITH_COUNTS = `SELECT q.id, q.since, p.customer_id, p.tags, p.audiences, ${COUNTS_OF_Q}
   FROM (SELECT $1::text AS id, $2::text AS since) q LEFT JOIN strata.current_profiles p ON p.customer_id = q.id`;
 
+/**
+ * Several customers (the coalesced reads of concurrent decisions), their keys as one JSON
+ * array of `{id, since}`. Not `unnest($1::text[], $2::text[])`: a custom plan sees the
+ * arrays' length, the generic plan assumes ten rows and never looks cheaper than a custom
+ * plan for the usual two to five keys, so PostgreSQL planned that statement again on every
+ * execution (about 0.1 ms of a 3-key read's 0.23 ms of backend CPU on the 1,000,000-customer
+ * database). `json_to_recordset` is estimated at the same 100 rows whatever its argument, so
+ * the cached generic plan (the same nested loop of primary-key probes) serves from the sixth
+ * execution on: 0.12 ms for 3 keys, 0.21 ms for 10 (0.32 ms before).
+ */
 const READ_PROFILES_WITH_COUNTS = `SELECT q.id, q.since, p.customer_id, p.tags, p.audiences, ${COUNTS_OF_Q}
-  FROM unnest($1::text[], $2::text[]) AS q(id, since) LEFT JOIN strata.current_profiles p ON p.customer_id = q.id`;
+  FROM json_to_recordset($1::json) AS q(id text, since text) LEFT JOIN strata.current_profiles p ON p.customer_id = q.id`;
 
 /**
  * One row per key read: the customer and day asked for, their row of the current profile
@@ -64,8 +74,7 @@ export function readProfilesWithCounts(
   if (keys.length === 1 && only)
     return database.prepared<ProfileWithCountsRow>('strata_read_profile_with_counts', READ_PROFILE_WITH_COUNTS, [only.id, only.since]);
   return database.prepared<ProfileWithCountsRow>('strata_read_profiles_with_counts', READ_PROFILES_WITH_COUNTS, [
-    keys.map((key) => key.id),
-    keys.map((key) => key.since),
+    JSON.stringify(keys.map((key) => ({ id: key.id, since: key.since }))),
   ]);
 }
 

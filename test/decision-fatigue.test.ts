@@ -10,7 +10,8 @@ import { decisionEnvironment } from '../services/decision-environment.ts';
 import { createDecisionService, type DecideStage, type DecisionService } from '../services/decisions.ts';
 import { createTagRuntime } from '../services/tag-runtime.ts';
 import { createProfileLoader, type ProfileLoader } from '../services/profiles.ts';
-import { readImpressionCounts } from '../store/decision-store.ts';
+import { readImpressionCounts, readProfilesWithCounts } from '../store/decision-store.ts';
+import { openDatabase } from '../store/database.ts';
 import { viewerOf, DEFAULT_PRIVACY_K } from '../services/access.ts';
 import { createPersonalDataLog, type PersonalDataLog } from '../store/personal-data-log.ts';
 import { createEventCollector } from '../store/event-collector.ts';
@@ -198,6 +199,24 @@ await describeEachEngine('fatigue through the counters on %s', (engine) => {
     expect(expected[2]?.[0]?.id).toBe('c000005');
     expect(expected[2]?.[1].map(key)).toEqual(['rolling_a']);
     expect(expected[3]).toEqual([null, []]);
+  });
+
+  it.runIf(engine === 'postgres')('reads several customers from the cached generic plan, not planned again on every execution', async () => {
+    // One connection, so the statement and the catalogue of its plans are on the same backend.
+    const one = await openDatabase({ databaseUrl: database.url, poolSize: 1 });
+    try {
+      const keys = ['c000004', 'c000005', 'nobody'].map((id) => ({ id, since: '2026-06-01' }));
+      for (let i = 0; i < 8; i += 1) expect((await readProfilesWithCounts(one, keys)).map((row) => row.customer_id)).toEqual(['c000004', 'c000005', null]);
+      const [plans] = await one.prepared<{ generic_plans: number; custom_plans: number }>(
+        'test_read_plans',
+        `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'strata_read_profiles_with_counts'`,
+        [],
+      );
+      // PostgreSQL plans the first five executions for their parameters, then keeps the generic plan.
+      expect(plans).toEqual({ generic_plans: 3, custom_plans: 5 });
+    } finally {
+      await one.close();
+    }
   });
 
   it('reports the waits for the profile read and the impression commit of each decision, and none for a retry that logs nothing', async () => {

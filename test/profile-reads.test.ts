@@ -75,9 +75,9 @@ describe('coalesced profile reads', () => {
     const database = {
       prepared: async <R>(_name: string, _text: string, values: readonly unknown[]): Promise<R[]> => {
         statements.push([...values]);
-        const ids = (Array.isArray(values[0]) ? values[0] : [values[0]]) as string[];
-        const sinces = (Array.isArray(values[1]) ? values[1] : [values[1]]) as string[];
-        return ids.map((id, i) => ({ id, since: sinces[i], customer_id: id === 'nobody' ? null : id, counts: [{ day: sinces[i] }] })) as R[];
+        // Several keys travel as one JSON array of `{id, since}`, one key as two scalars.
+        const keys = (values.length === 1 ? JSON.parse(values[0] as string) : [{ id: values[0], since: values[1] }]) as { id: string; since: string }[];
+        return keys.map(({ id, since }) => ({ id, since, customer_id: id === 'nobody' ? null : id, counts: [{ day: since }] })) as R[];
       },
     };
     const reads = coalescedProfileWithCountsReads(database);
@@ -88,10 +88,13 @@ describe('coalesced profile reads', () => {
       reads.read([{ id: 'c1', since: '2026-06-01' }]),
     ]);
     // Three distinct keys in one statement: the repeated key is read once.
-    expect(statements).toEqual([
+    expect(statements.map((values) => values.map((value) => JSON.parse(value as string)))).toEqual([
       [
-        ['c1', 'c1', 'nobody'],
-        ['2026-06-01', '2026-06-10', '2026-06-01'],
+        [
+          { id: 'c1', since: '2026-06-01' },
+          { id: 'c1', since: '2026-06-10' },
+          { id: 'nobody', since: '2026-06-01' },
+        ],
       ],
     ]);
     expect(a).toEqual([{ id: 'c1', since: '2026-06-01', customer_id: 'c1', counts: [{ day: '2026-06-01' }] }]);
