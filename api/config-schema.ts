@@ -59,6 +59,8 @@ export const ConfigSchema = z
       .optional(),
     DATABASE_URL: z.string().url().optional(),
     STRATA_READ_DATABASE_URL: z.string().url().optional(),
+    // libpq's variable, which node-postgres also reads: the host of a connection string that names none.
+    PGHOST: z.string().optional(),
     STRATA_READ_MAX_LAG_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
     STRATA_SQL_DIALECT: z.enum(['auto', 'postgres', 'citus']).default('auto'),
     STRATA_DATA_DIR: z.string().min(1).default('.strata-data'),

@@ -110,6 +110,8 @@ export interface ServerConfig {
    * unset: store/backend-priority.ts's default, applied only to a database on this machine.
    */
   readonly analyticsNice: number | undefined;
+  /** `PGHOST`: where a database URL without a host connects (node-postgres reads it too). */
+  readonly databaseDefaultHost: string | undefined;
   /**
    * The longest a change committed on another instance (key revoked, definition changed)
    * may take to reach this instance's caches (api/request-changes.ts); 0: every request
@@ -213,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     },
     analyticsParallelWorkers: c.STRATA_ANALYTICS_PARALLEL_WORKERS ?? defaultAnalyticsParallelWorkers(c.STRATA_ANALYTICS_CONCURRENCY),
     analyticsNice: c.STRATA_ANALYTICS_NICE,
+    databaseDefaultHost: c.PGHOST,
     changePropagationMs: c.STRATA_CHANGE_PROPAGATION_MS,
     decideImpressionBatches: c.STRATA_DECIDE_IMPRESSION_BATCHES,
     monitorIntervalMs: c.STRATA_MONITOR_INTERVAL_MS,
@@ -242,6 +245,7 @@ export function databaseOptions(config: ServerConfig): DatabaseOptions {
     analyticsPoolSize: config.analyticsCapacity.concurrency,
     analyticsParallelWorkers: config.analyticsParallelWorkers,
     analyticsNice: config.analyticsNice,
+    defaultHost: config.databaseDefaultHost,
     traceSqlText: config.traceSqlText,
   };
 }

@@ -140,11 +140,17 @@ export function lowerBackendPriority(nice: number, poolName: string, control: Pr
  * The priority of an analytics pool on `connectionString`: lowers its backends to `nice`
  * (unset: DEFAULT_ANALYTICS_NICE) when the database runs on this machine; none when `nice` is
  * 0 or the database is elsewhere (a priority configured explicitly says so once).
+ * `defaultHost`: where a connection string without a host connects (`PGHOST`).
  */
-export function analyticsBackendPriority(connectionString: string, nice: number | undefined, poolName: string): BackendPriority | undefined {
+export function analyticsBackendPriority(
+  connectionString: string,
+  nice: number | undefined,
+  poolName: string,
+  defaultHost?: string,
+): BackendPriority | undefined {
   const value = nice ?? DEFAULT_ANALYTICS_NICE;
   if (value === 0) return undefined;
-  if (!isLocalDatabase(connectionString)) {
+  if (!isLocalDatabase(connectionString, defaultHost)) {
     if (nice !== undefined)
       logger.warn({ pool: poolName, nice }, 'analytics backends keep their CPU priority: the database is not on this machine (STRATA_ANALYTICS_NICE)');
     return undefined;
@@ -154,9 +160,10 @@ export function analyticsBackendPriority(connectionString: string, nice: number 
 
 /**
  * Whether the connection string names a database on this machine: a Unix socket, a loopback
- * address, `localhost`, or an address of one of this machine's network interfaces.
+ * address, `localhost`, or an address of one of this machine's network interfaces. A string
+ * without a host connects to `defaultHost` (the configuration's `PGHOST`), else to localhost.
  */
-export function isLocalDatabase(connectionString: string, defaultHost = process.env.PGHOST): boolean {
+export function isLocalDatabase(connectionString: string, defaultHost?: string): boolean {
   let url: URL;
   try {
     url = new URL(connectionString);

@@ -37,6 +37,8 @@ export interface DatabaseOptions {
    * on this machine (primary and replica; store/backend-priority.ts); unset: 10; 0: unchanged.
    */
   readonly analyticsNice?: number | undefined;
+  /** Where a database URL without a host connects (`PGHOST`, as node-postgres reads it): whether that is this machine. */
+  readonly defaultHost?: string | undefined;
   /** Record SQL text on the statement spans of traced requests (never the parameters; default off). */
   readonly traceSqlText?: boolean | undefined;
   /**
@@ -181,7 +183,7 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
     applicationName: 'strata-analytics',
     workMem: ANALYTICS_WORK_MEM,
     parallelWorkersPerGather: options.analyticsParallelWorkers,
-    backendPriority: analyticsBackendPriority(databaseUrl, options.analyticsNice, 'strata-analytics'),
+    backendPriority: analyticsBackendPriority(databaseUrl, options.analyticsNice, 'strata-analytics', options.defaultHost),
   });
   // Expensive reads may be cancelled by their caller (store/cancel-scope.ts: a SQL client's cancel request).
   const analytics = new Kysely<DatabaseSchema>({
@@ -253,7 +255,7 @@ async function openReplica(url: string, primaryProbe: ReturnType<typeof createPo
     applicationName: 'strata-replica-analytics',
     workMem: ANALYTICS_WORK_MEM,
     parallelWorkersPerGather: options.analyticsParallelWorkers,
-    backendPriority: analyticsBackendPriority(url, options.analyticsNice, 'strata-replica-analytics'),
+    backendPriority: analyticsBackendPriority(url, options.analyticsNice, 'strata-replica-analytics', options.defaultHost),
   });
   const replicaProbe = createPostgresPool(url, {
     poolSize: 1,
