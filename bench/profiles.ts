@@ -167,9 +167,10 @@ async function measureOpen(label: string, serverPid: number, options: LoadOption
 /**
  * Starts counting, while heavy queries run, the CPU and run-queue wait of the server's main
  * thread, of the analytics connections' backends (application name `strata-analytics`) and of
- * this database's other backends (the profile reads'); the result is a line of shares of `seconds`.
+ * this database's other backends (the profile reads'); the result is a line of shares of the
+ * time elapsed since the start.
  */
-async function startContentionCount(serverPid: number): Promise<(seconds: number) => string> {
+async function startContentionCount(serverPid: number): Promise<() => string> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const analytics = await client
@@ -179,7 +180,9 @@ async function startContentionCount(serverPid: number): Promise<(seconds: number
   const profiles = postgresBackendPids(MILLION_DATABASE).filter((pid) => !analytics.includes(pid));
   const counts = { server: startSchedCount([serverPid]), analytics: startSchedCount(analytics), profiles: startSchedCount(profiles) };
   const nice = [...new Set(analytics.map((pid) => getPriority(pid)))].join('/');
-  return (seconds) => {
+  const started = performance.now();
+  return () => {
+    const seconds = (performance.now() - started) / 1000;
     const share = (s: number) => `${Math.round((s / seconds) * 100)}%`;
     const [server, heavy, reads] = [counts.server(), counts.analytics(), counts.profiles()];
     return (
@@ -339,7 +342,7 @@ try {
     console.log(`(e) load average at start ${loadAverage().join(' ')} (the heavy queries already running)`);
     const contention = await startContentionCount(strata.pid);
     const underLoad = await runLoad(singleLoad);
-    console.log(`(e) ${contention(SECONDS)}`);
+    console.log(`(e) ${contention()}`);
     const metrics = await heavy.stop();
     console.log(`(e) during the profile load, 8 heavy metric queries: ${heavyOutcome(metrics)}`);
     results.push(row('(e) (b) while 8 heavy metric queries run', underLoad, 'p99 < 25 ms'));
@@ -347,7 +350,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const contentionAtRate = await startContentionCount(strata.pid);
     const atRate = await measureOpen(`(e') Strata customer(id) at an offered ${RATE} req/s, 8 heavy metric queries`, strata.pid, singleLoad, false);
-    console.log(`(e') ${contentionAtRate(SECONDS)}`);
+    console.log(`(e') ${contentionAtRate()}`);
     const metricsAtRate = await heavyAtRate.stop();
     console.log(`(e') during the offered ${RATE} req/s, 8 heavy metric queries: ${heavyOutcome(metricsAtRate)}`);
     results.push(row(`(e') offered ${RATE} req/s (open loop), no heavy query`, baseline, 'baseline of this run'));
